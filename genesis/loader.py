@@ -1,0 +1,294 @@
+"""Genesis files: validation with field paths, streamed import, export.
+
+A genesis is one JSON object (docs/genesis.md). Everything but "accounts" is small and
+read whole; "accounts" is streamed twice with ijson (pass 1 validates and totals, pass 2
+imports in chunks), so a genesis with millions of accounts loads in bounded memory.
+Amounts are decimal strings (JSON integers are accepted too); bytes are 0x-hex;
+addresses are rwa1... text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+import ijson
+
+from modules import params as chain_params
+from modules.app import App
+from modules.args import AMOUNT_MAX
+from modules.crypto import AddressError, decode_address, encode_address
+from modules.roles.module import ROLES
+
+TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
+              "nativeDenom", "denoms", "params", "roles", "stable", "accounts"}
+REQUIRED = TOP_FIELDS - {"roles", "stable"}
+DENOM_KINDS = ("native", "stable", "unit")
+STATE_SCHEMA_VERSION = 1
+CHUNK = 20_000
+
+
+class GenesisError(ValueError):
+    """An invalid genesis; the message names the offending field (e.g. accounts[3].balances.rwa)."""
+
+
+def _int(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:
+    if type(v) is str and v.isdigit() and (v == "0" or not v.startswith("0")):
+        v = int(v)
+    if type(v) is not int:
+        raise GenesisError(f"{path}: expected an integer (a decimal string for large values)")
+    if not lo <= v <= hi:
+        raise GenesisError(f"{path}: {v} is outside [{lo}, {hi}]")
+    return v
+
+
+def _hex(path: str, v: Any, size: int) -> bytes:
+    if type(v) is not str or not v.startswith("0x"):
+        raise GenesisError(f"{path}: expected 0x-prefixed hex")
+    try:
+        raw = bytes.fromhex(v[2:])
+    except ValueError:
+        raise GenesisError(f"{path}: not valid hex") from None
+    if len(raw) != size:
+        raise GenesisError(f"{path}: expected {size} bytes, got {len(raw)}")
+    return raw
+
+
+def _addr(path: str, v: Any) -> bytes:
+    try:
+        return decode_address(v)
+    except AddressError as exc:
+        raise GenesisError(f"{path}: {exc}") from None
+
+
+def _read_head(f: IO[bytes]) -> dict:
+    """Every top-level field except accounts, streaming past the accounts array."""
+    head: dict = {}
+    builder = None
+    key = None
+    depth_skip = False
+    for prefix, event, value in ijson.parse(f, use_float=False):
+        if prefix == "" and event == "map_key":
+            key = value
+            depth_skip = key == "accounts"
+            continue
+        if depth_skip:
+            continue
+        if prefix == "" and event in ("start_map", "end_map"):
+            continue
+        if builder is None:
+            builder = ijson.ObjectBuilder()
+        builder.event(event, value)
+        if prefix == key and event not in ("start_map", "start_array", "map_key"):
+            head[key] = builder.value
+            builder = None
+    return head
+
+
+def _check_head(head: dict) -> dict:
+    unknown = set(head) - TOP_FIELDS
+    if unknown:
+        raise GenesisError(f"{sorted(unknown)[0]}: unknown field")
+    missing = (REQUIRED - {"accounts"}) - set(head)
+    if missing:
+        raise GenesisError(f"{sorted(missing)[0]}: required field is missing")
+    if type(head["chainId"]) is not str or not 1 <= len(head["chainId"]) <= 64:
+        raise GenesisError("chainId: a string of 1..64 characters")
+    meta = {
+        "chainId": head["chainId"],
+        "genesisTime": _int("genesisTime", head["genesisTime"]),
+        "initialHeight": _int("initialHeight", head["initialHeight"], 1),
+        "appVersion": _int("appVersion", head["appVersion"], 1),
+        "stateSchemaVersion": _int("stateSchemaVersion", head["stateSchemaVersion"], 1),
+    }
+    if meta["stateSchemaVersion"] != STATE_SCHEMA_VERSION:
+        raise GenesisError(f"stateSchemaVersion: this node reads version {STATE_SCHEMA_VERSION}")
+    v = head["validator"]
+    if type(v) is not dict or "pubkey" not in v:
+        raise GenesisError("validator: expected {\"pubkey\": \"0x...\"}")
+    meta["validator"] = _hex("validator.pubkey", v["pubkey"], 32)
+    denoms = head["denoms"]
+    if type(denoms) is not list or not denoms:
+        raise GenesisError("denoms: expected a non-empty list")
+    seen = {}
+    for i, d in enumerate(denoms):
+        p = f"denoms[{i}]"
+        if type(d) is not dict or set(d) != {"id", "symbol", "decimals", "kind"}:
+            raise GenesisError(f"{p}: expected {{id, symbol, decimals, kind}}")
+        if type(d["id"]) is not str or not d["id"] or d["id"] in seen:
+            raise GenesisError(f"{p}.id: missing or duplicate denomination id")
+        if d["kind"] not in DENOM_KINDS:
+            raise GenesisError(f"{p}.kind: one of {', '.join(DENOM_KINDS)}")
+        if type(d["symbol"]) is not str:
+            raise GenesisError(f"{p}.symbol: expected a string")
+        seen[d["id"]] = {**d, "decimals": _int(f"{p}.decimals", d["decimals"], 0, 18)}
+    if head["nativeDenom"] not in seen or seen[head["nativeDenom"]]["kind"] != "native":
+        raise GenesisError("nativeDenom: must name a denomination of kind native")
+    meta["nativeDenom"] = head["nativeDenom"]
+    p = head["params"]
+    if type(p) is not dict or type(p.get("chain")) is not dict:
+        raise GenesisError("params.chain: expected a map")
+    cp = {"chainId": meta["chainId"], **chain_params.DEFAULTS, **p["chain"]}
+    problems = chain_params.check(cp)
+    if problems:
+        raise GenesisError(f"params.chain.{problems[0]}")
+    meta["params"] = cp
+    roles = head.get("roles", {})
+    if type(roles) is not dict:
+        raise GenesisError("roles: expected a map of role to addresses")
+    role_section = {}
+    for role, addrs in roles.items():
+        if role not in ROLES:
+            raise GenesisError(f"roles.{role}: unknown role (one of {', '.join(ROLES)})")
+        if type(addrs) is not list:
+            raise GenesisError(f"roles.{role}: expected a list of addresses")
+        role_section[role] = [_addr(f"roles.{role}[{i}]", a) for i, a in enumerate(addrs)]
+    stable = head.get("stable")
+    stable_section = None
+    if stable is not None:
+        if type(stable) is not dict or set(stable) != {"denom", "proofOfReserve"}:
+            raise GenesisError("stable: expected {denom, proofOfReserve}")
+        if stable["denom"] not in seen or seen[stable["denom"]]["kind"] != "stable":
+            raise GenesisError("stable.denom: must name a denomination of kind stable")
+        stable_section = {"denom": stable["denom"],
+                          "proofOfReserve": _int("stable.proofOfReserve", stable["proofOfReserve"], 0, AMOUNT_MAX)}
+    return {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section}
+
+
+def _check_account(i: int, a: Any, denoms: dict) -> dict:
+    p = f"accounts[{i}]"
+    if type(a) is not dict or "address" not in a or not set(a) <= {"address", "nonce", "balances"}:
+        raise GenesisError(f"{p}: expected {{address, nonce?, balances?}}")
+    out = {"address": _addr(f"{p}.address", a["address"]), "nonce": _int(f"{p}.nonce", a.get("nonce", 0)),
+           "balances": {}}
+    bals = a.get("balances", {})
+    if type(bals) is not dict:
+        raise GenesisError(f"{p}.balances: expected a map of denomination to amount")
+    for denom in sorted(bals):
+        if denom not in denoms:
+            raise GenesisError(f"{p}.balances.{denom}: denomination is not declared in denoms")
+        amt = _int(f"{p}.balances.{denom}", bals[denom], 0, AMOUNT_MAX)
+        if amt:
+            out["balances"][denom] = amt
+    return out
+
+
+def _iter_accounts(path: str, denoms: dict) -> Iterator[dict]:
+    with open(path, "rb") as f:
+        for i, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+            yield _check_account(i, a, denoms)
+
+
+class GenesisFile:
+    """A validated genesis file: the small head in memory, accounts re-streamed on demand."""
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            with open(path, "rb") as f:
+                head = _read_head(f)
+        except ijson.JSONError as exc:
+            raise GenesisError(f"not valid JSON: {exc}") from None
+        except OSError as exc:
+            raise GenesisError(f"cannot read {path}: {exc}") from None
+        checked = _check_head(head)
+        self.meta = checked["meta"]
+        self.denoms = checked["denoms"]
+        self.roles = checked["roles"]
+        self.stable = checked["stable"]
+        self.totals, self.count = self._validate_accounts()
+
+    def _validate_accounts(self) -> tuple[dict[str, int], int]:
+        """Pass 1: every account checked, totals summed, duplicates refused."""
+        totals: dict[str, int] = {}
+        prev = b""
+        seen: set[bytes] | None = None  # only needed when the file is not in address order
+        n = 0
+        try:
+            for n, acct in enumerate(_iter_accounts(self.path, self.denoms), 1):
+                addr = acct["address"]
+                if seen is None and addr > prev:
+                    prev = addr
+                else:
+                    if seen is None:
+                        seen = set()
+                        with open(self.path, "rb") as f:
+                            for j, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+                                if j >= n - 1:
+                                    break
+                                seen.add(decode_address(a["address"]))
+                    if addr in seen:
+                        raise GenesisError(f"accounts[{n - 1}].address: duplicate account {encode_address(addr)}")
+                    seen.add(addr)
+                for d, amt in acct["balances"].items():
+                    totals[d] = totals.get(d, 0) + amt
+        except ijson.JSONError as exc:
+            raise GenesisError(f"accounts: not valid JSON: {exc}") from None
+        for d, total in totals.items():
+            if total > AMOUNT_MAX:
+                raise GenesisError(f"accounts: total supply of {d} exceeds 2^128 - 1")
+        if self.stable is not None:
+            held = totals.get(self.stable["denom"], 0)
+            if held > self.stable["proofOfReserve"]:
+                raise GenesisError(f"stable.proofOfReserve: genesis balances of {self.stable['denom']} "
+                                   f"({held}) exceed the attested reserve ({self.stable['proofOfReserve']})")
+        return totals, n
+
+    def account_chunks(self, size: int = CHUNK) -> Iterator[list[dict]]:
+        """Pass 2: validated accounts in lists of at most size."""
+        chunk: list[dict] = []
+        for acct in _iter_accounts(self.path, self.denoms):
+            chunk.append(acct)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def sections(self) -> dict:
+        s: dict = {"bank": {"denoms": [{"id": k, **{f: v[f] for f in ("symbol", "decimals", "kind")}}
+                                       for k, v in self.denoms.items()]},
+                   "roles": self.roles}
+        if self.stable is not None:
+            s["stable"] = {**self.stable, "custodianMinted": self.totals.get(self.stable["denom"], 0)}
+        return s
+
+
+def import_genesis(app: App, path: str) -> bytes:
+    """Validate the genesis at path, import it into app's empty store; the state root."""
+    g = GenesisFile(path)
+    return app.init_chain(g.meta, g.sections(), g.account_chunks())
+
+
+# ----- export --------------------------------------------------------------------------
+def _jsonable_account(a: dict) -> dict:
+    out: dict = {"address": encode_address(a["address"])}
+    if a["nonce"]:
+        out["nonce"] = a["nonce"]
+    out["balances"] = {d: str(v) for d, v in sorted(a["balances"].items())}
+    return out
+
+
+def export_genesis(app: App, out: IO[str]) -> int:
+    """Write the app's latest state as a genesis file to out (streamed); accounts written."""
+    meta, sections, accounts = app.export()
+    head: dict = {
+        "chainId": meta["chainId"], "genesisTime": meta["genesisTime"], "initialHeight": meta["initialHeight"],
+        "appVersion": meta["appVersion"], "stateSchemaVersion": meta["stateSchemaVersion"],
+        "validator": {"pubkey": "0x" + meta["validator"].hex()}, "nativeDenom": meta["nativeDenom"],
+        "denoms": sections["bank"]["denoms"],
+        "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"}},
+        "roles": {r: [encode_address(a) for a in addrs] for r, addrs in sections.get("roles", {}).items()},
+    }
+    st = sections.get("stable")
+    if st:
+        head["stable"] = {"denom": st["denom"], "proofOfReserve": str(st["proofOfReserve"])}
+    text = json.dumps(head, indent=1)
+    out.write(text[:-2] + ',\n "accounts": [')
+    n = 0
+    for a in accounts:
+        out.write(("\n  " if n == 0 else ",\n  ") + json.dumps(_jsonable_account(a), separators=(",", ":")))
+        n += 1
+    out.write("\n ]\n}\n")
+    return n

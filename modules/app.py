@@ -1,0 +1,330 @@
+"""The application: a deterministic state machine behind an ABCI-shaped surface.
+
+    check_tx(raw, mode)                     admission; changes nothing
+    finalize_block(height, time, proposer, txs)
+                                            begin-block hooks, each transaction, end-block
+                                            hooks; returns receipts, events, state root
+    commit(extra)                           persists the finalized block in one synced batch
+    query(key, height)                      a raw state value with its proof
+
+Block production, networking and clocks live in node/; this module only reacts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from modules import accounts, params
+from modules.args import check_args
+from modules.bank import keeper as bank
+from modules.bank import module as bank_module
+from modules.context import BlockInfo, Ctx
+from modules.crypto import module_address
+from modules.errors import (
+    CannotPayFee,
+    ExecutionError,
+    Expired,
+    FeeTooLow,
+    InvalidTransaction,
+    NonceGap,
+    ReplayedNonce,
+    UnknownCall,
+    UnknownModule,
+    WrongChainId,
+)
+from modules.registry import Call, Module
+from modules.roles import module as roles_module
+from modules.stable import module as stable_module
+from modules.tx import Tx, check_signature, decode_tx
+from state.codec import unpack_int
+from state.overlay import Overlay
+from state.store import BoundedCache, PendingCommit, Store
+
+GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
+IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
+LAST_KEY = b"chain/last"
+MODULE_ACCOUNTS = ("reserve",)  # module accounts that exist from genesis
+FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
+
+MEMPOOL = "mempool"
+BLOCK = "block"
+
+
+def default_modules() -> list[Module]:
+    """The modules of the chain, in hook order."""
+    return [bank_module.module(), roles_module.module(), stable_module.module()]
+
+
+@dataclass(slots=True)
+class Receipt:
+    """What happened to one transaction of a block. code 0 is success."""
+
+    tx_hash: bytes
+    code: int = 0
+    error: str = ""
+    message: str = ""
+    fee: int = 0
+    cost: int = 0
+    events: list[dict] = field(default_factory=list)
+
+    def to_obj(self) -> dict:
+        return {"code": self.code, "cost": self.cost, "error": self.error, "events": self.events,
+                "fee": self.fee, "message": self.message, "tx": self.tx_hash}
+
+
+@dataclass(slots=True)
+class BlockResult:
+    """finalize_block's answer: the state root after the block, receipts and hook events."""
+
+    height: int
+    time: int
+    state_root: bytes
+    tx_hashes: list[bytes]
+    receipts: list[Receipt]
+    events: list[dict]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    tx: Tx
+    cost: int
+    min_fee: int
+
+
+class App:
+    """The chain's application over one Store."""
+
+    def __init__(self, store: Store, modules: list[Module] | None = None, sig_cache: int = 65_536):
+        self.store = store
+        self.modules = modules if modules is not None else default_modules()
+        self.by_name = {m.name: m for m in self.modules}
+        self._verified = BoundedCache(sig_cache)
+        self._pending: PendingCommit | None = None
+        self.reserve = module_address(FEE_COLLECTOR)
+        self.params: dict | None = None
+        self.genesis: dict | None = None
+        if store.version is not None:
+            self._load_chain()
+
+    def _load_chain(self) -> None:
+        ctx = Ctx(self.store, BlockInfo(0, 0, b""))
+        self.genesis = ctx.get_obj(GENESIS_KEY)
+        self.params = params.load(ctx)
+        self.native = self.genesis["nativeDenom"]
+
+    # ----- queries of chain status ----------------------------------------------------
+    @property
+    def height(self) -> int | None:
+        return self.store.version
+
+    def last_block(self) -> dict:
+        """{"height", "time"} of the last committed block (genesis: its height and time)."""
+        return Ctx(self.store, BlockInfo(0, 0, b"")).get_obj(LAST_KEY)
+
+    def reader(self) -> Ctx:
+        """A read-only context over the latest committed state."""
+        last = self.last_block()
+        return Ctx(self.store, BlockInfo(last["height"], last["time"], b""))
+
+    # ----- admission ----------------------------------------------------------------
+    def _call(self, tx: Tx) -> Call:
+        mod = self.by_name.get(tx.module)
+        if mod is None:
+            raise UnknownModule(f"no module named {tx.module!r}")
+        call = mod.calls.get(tx.call)
+        if call is None:
+            raise UnknownCall(f"module {tx.module!r} has no call {tx.call!r}")
+        return call
+
+    def precheck(self, raw: bytes) -> tuple[Tx, Call]:
+        """Stateless checks (encoding, chain id, call, args, signature); cached by tx hash.
+
+        Thread-safe: the node calls it from worker threads to verify off the event loop.
+        """
+        h = hashlib.sha256(raw).digest() if type(raw) is bytes else None
+        hit = self._verified.get(h) if h is not None else None
+        if hit is not None:
+            return hit
+        tx = decode_tx(raw, self.params["maxTxBytes"])
+        if tx.chain != self.params["chainId"]:
+            raise WrongChainId(f"transaction is for chain {tx.chain!r}, this is {self.params['chainId']!r}")
+        call = self._call(tx)
+        check_args(call.args, tx.args)
+        check_signature(tx)
+        self._verified.put(tx.hash, (tx, call))
+        return tx, call
+
+    def _check_stateful(self, ctx: Ctx, tx: Tx, call: Call, height: int, mode: str) -> tuple[int, int]:
+        if tx.expiry and height > tx.expiry:
+            raise Expired(f"transaction expired at height {tx.expiry}; next block is {height}")
+        n = accounts.nonce(ctx, tx.sender)
+        if tx.nonce < n:
+            raise ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {n}")
+        if mode == BLOCK:
+            if tx.nonce != n:
+                raise NonceGap(f"nonce {tx.nonce} skips ahead; the account's next nonce is {n}")
+        elif tx.nonce >= n + self.params["nonceWindow"]:
+            raise NonceGap(f"nonce {tx.nonce} is beyond the window of {self.params['nonceWindow']} "
+                           f"from the account's next nonce {n}")
+        cost = call.cost + self.params["feePerByte"] * tx.size
+        need = cost * self.params["feePrice"]
+        if tx.fee < need:
+            raise FeeTooLow(f"fee {tx.fee} is below the minimum {need} for this call and size")
+        have = bank.balance(ctx, tx.sender, self.native)
+        if have < tx.fee:
+            raise CannotPayFee(f"native balance {have} cannot pay the fee {tx.fee}")
+        return cost, need
+
+    def check_tx(self, raw: bytes, mode: str = MEMPOOL) -> CheckResult:
+        """Admission against the latest committed state; raises a typed InvalidTransaction."""
+        tx, call = self.precheck(raw)
+        last = self.last_block()
+        ctx = Ctx(self.store, BlockInfo(last["height"] + 1, last["time"], b""))
+        cost, need = self._check_stateful(ctx, tx, call, last["height"] + 1, mode)
+        return CheckResult(tx, cost, need)
+
+    # ----- execution ----------------------------------------------------------------
+    def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes]) -> BlockResult:
+        """Execute a block on an overlay and compute its state root; commit() persists it."""
+        if self._pending is not None:
+            raise RuntimeError("the previous finalized block is not committed yet")
+        last = self.last_block()
+        if height != last["height"] + 1:
+            raise ValueError(f"block height {height} does not follow {last['height']}")
+        if time < last["time"]:
+            raise ValueError(f"block time {time} is before the last block time {last['time']}")
+        block = Overlay(self.store)
+        info = BlockInfo(height, time, proposer)
+        hooks = Ctx(block, info)
+        hooks.set_obj(LAST_KEY, {"height": height, "time": time})
+        for m in self.modules:
+            if m.begin_block is not None:
+                m.begin_block(hooks)
+        receipts = []
+        hashes = []
+        for raw in txs:
+            r = self._deliver(block, info, raw)
+            receipts.append(r)
+            hashes.append(r.tx_hash)
+        for m in self.modules:
+            if m.end_block is not None:
+                m.end_block(hooks)
+        self._pending = self.store.prepare(height, block.writes)
+        return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
+
+    def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes) -> Receipt:
+        h = hashlib.sha256(raw).digest() if type(raw) is bytes else b""
+        bctx = Ctx(block, info)
+        try:
+            tx, call = self.precheck(raw)
+            cost, _ = self._check_stateful(bctx, tx, call, info.height, BLOCK)
+        except InvalidTransaction as exc:
+            # Refused at the door: no fee, no nonce, no state change.
+            return Receipt(h, exc.code, exc.name, exc.message)
+        bank.transfer(bctx, tx.sender, self.reserve, self.native, tx.fee)
+        accounts.bump(bctx, tx.sender, tx.nonce)
+        receipt = Receipt(h, fee=tx.fee, cost=cost)
+        receipt.events.append({"type": "tx.fee", "attrs": {"amount": tx.fee, "payer": tx.sender}})
+        tctx = Ctx(Overlay(block), info)
+        try:
+            call.handler(tctx, tx.sender, tx.args)
+        except ExecutionError as exc:
+            receipt.code, receipt.error, receipt.message = exc.code, exc.name, exc.message
+            return receipt
+        tctx.state.merge_into_parent()
+        receipt.events.extend(tctx.events)
+        return receipt
+
+    def commit(self, extra: dict[bytes, bytes] | None = None) -> None:
+        """Persist the finalized block (and the node's block records) atomically."""
+        if self._pending is None:
+            raise RuntimeError("nothing to commit: call finalize_block first")
+        pending, self._pending = self._pending, None
+        self.store.commit(pending, extra)
+        if any(k.startswith(params.KEY) for k in pending.flat):
+            self.params = params.load(Ctx(self.store, BlockInfo(0, 0, b"")))
+
+    def abandon(self) -> None:
+        """Drop a finalized block that will not be committed."""
+        self._pending = None
+
+    def query(self, key: bytes, height: int | None = None) -> tuple[bytes | None, dict, bytes]:
+        """(value, proof, state root) of a raw state key at height (default: latest)."""
+        return self.store.get_at(key, height)
+
+    # ----- genesis ------------------------------------------------------------------
+    def init_chain(self, meta: dict, sections: dict, account_chunks: Iterable[list[dict]]) -> bytes:
+        """Import a validated genesis; returns the genesis state root.
+
+        meta: chainId, genesisTime, initialHeight, appVersion, stateSchemaVersion,
+        validator, nativeDenom, params; sections: per module; account_chunks: lists of
+        {address: 20B, nonce: int, balances: {denom: int}}, written chunk by chunk so a
+        large genesis loads in bounded memory.
+        """
+        if self.store.version is not None:
+            raise RuntimeError("this store already holds a chain")
+        version = meta["initialHeight"] - 1
+        over = Overlay(self.store)
+        ctx = Ctx(over, BlockInfo(version, meta["genesisTime"], b""))
+        ctx.set_obj(GENESIS_KEY, {k: v for k, v in meta.items() if k in IDENTITY_FIELDS})
+        ctx.set_obj(params.KEY, meta["params"])
+        ctx.set_obj(LAST_KEY, {"height": version, "time": meta["genesisTime"]})
+        for name in MODULE_ACCOUNTS:
+            bank.register_module_account(ctx, module_address(name), name)
+        for m in self.modules:
+            if m.init_genesis is not None and m.name in sections:
+                m.init_genesis(ctx, sections[m.name])
+        supplies: dict[str, int] = {}
+        first = True
+        for chunk in account_chunks:
+            for acct in chunk:
+                addr = acct["address"]
+                if acct.get("nonce"):
+                    ctx.set_int(accounts.PREFIX + addr, acct["nonce"])
+                for denom, amount in acct["balances"].items():
+                    ctx.set_int(bank.bal_key(addr, denom), amount)
+                    supplies[denom] = supplies.get(denom, 0) + amount
+            self.store.commit(self.store.prepare(version, over.writes, same_version=not first), final=False)
+            first = False
+            over.writes = {}
+        for denom, total in supplies.items():
+            ctx.set_int(bank.SUPPLY + denom.encode(), total)
+        self.store.commit(self.store.prepare(version, over.writes, same_version=not first))
+        self._load_chain()
+        return self.store.root_hash
+
+    def export(self) -> tuple[dict, dict, Iterator[dict]]:
+        """(meta, sections, accounts iterator) of the latest state, for a genesis file."""
+        ctx = self.reader()
+        meta = dict(ctx.get_obj(GENESIS_KEY))
+        last = ctx.get_obj(LAST_KEY)
+        meta["params"] = params.load(ctx)
+        meta["initialHeight"] = last["height"] + 1
+        meta["genesisTime"] = last["time"]
+        sections = {m.name: m.export_genesis(ctx) for m in self.modules if m.export_genesis is not None}
+        return meta, sections, self._iter_accounts(ctx)
+
+    def _iter_accounts(self, ctx: Ctx) -> Iterator[dict]:
+        """Accounts with a nonce or a balance, in address order, streamed from state."""
+        nonces = ((k[len(accounts.PREFIX):], ctx.get_int(k)) for k, _ in ctx.iter_prefix(accounts.PREFIX))
+        n = len(bank.BAL)
+        bals = ((k[n : n + 20], k[n + 20 :].decode(), v) for k, v in ctx.iter_prefix(bank.BAL))
+        yield from _merge_accounts(nonces, bals)
+
+
+def _merge_accounts(nonces, bals) -> Iterator[dict]:
+    """Join two address-ordered streams (nonces; balances) into one record per account."""
+    entries = heapq.merge(((a, 0, n) for a, n in nonces), ((a, 1, (d, v)) for a, d, v in bals),
+                          key=lambda e: (e[0], e[1]))
+    for addr, group in itertools.groupby(entries, key=lambda e: e[0]):
+        acct: dict = {"address": addr, "nonce": 0, "balances": {}}
+        for _, kind, x in group:
+            if kind == 0:
+                acct["nonce"] = x
+            else:
+                acct["balances"][x[0]] = unpack_int(x[1])
+        yield acct

@@ -1,0 +1,157 @@
+"""Typed argument specs for module calls: checked at admission, before any state is read.
+
+Each spec checks one decoded msgpack value and says what is wrong in terms of the
+argument's name. The same specs describe calls in the docs and the RPC schema
+(`json_schema`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from modules.errors import BadArguments
+
+U64_MAX = (1 << 64) - 1
+AMOUNT_MAX = (1 << 128) - 1  # every amount of base units fits in 128 bits
+
+_DENOM_RE = re.compile(r"^[a-z][a-z0-9/\-]{1,63}$")
+
+
+class Spec:
+    """One argument's type and range."""
+
+    doc = ""
+
+    def check(self, name: str, value: Any) -> Any:
+        raise NotImplementedError
+
+    def json_schema(self) -> dict:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Int(Spec):
+    """An integer in [lo, hi]."""
+
+    lo: int = 0
+    hi: int = U64_MAX
+
+    def check(self, name, value):
+        if type(value) is not int:
+            raise BadArguments(f"{name}: expected an integer, got {type(value).__name__}")
+        if not self.lo <= value <= self.hi:
+            raise BadArguments(f"{name}: {value} is outside [{self.lo}, {self.hi}]")
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "pattern": "^[0-9]+$", "description": f"integer in [{self.lo}, {self.hi}] as a decimal string"}
+
+
+AMOUNT = Int(1, AMOUNT_MAX)  # a positive amount of base units
+
+
+@dataclass(frozen=True, slots=True)
+class Bytes(Spec):
+    """A byte string of exactly `size` bytes (or up to max_size if size is None)."""
+
+    size: int | None = None
+    max_size: int = 1024
+
+    def check(self, name, value):
+        if type(value) is not bytes:
+            raise BadArguments(f"{name}: expected bytes, got {type(value).__name__}")
+        if self.size is not None and len(value) != self.size:
+            raise BadArguments(f"{name}: expected {self.size} bytes, got {len(value)}")
+        if len(value) > self.max_size:
+            raise BadArguments(f"{name}: longer than {self.max_size} bytes")
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}
+
+
+@dataclass(frozen=True, slots=True)
+class AddressArg(Spec):
+    """A 20-byte account address (its text form rwa1... is for humans and JSON)."""
+
+    def check(self, name, value):
+        if type(value) is not bytes or len(value) != 20:
+            raise BadArguments(f"{name}: expected a 20-byte address")
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}
+
+
+ADDRESS = AddressArg()
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Spec):
+    """A string of 1..max_len characters, optionally matching a pattern."""
+
+    max_len: int = 128
+    pattern: str | None = None
+
+    def check(self, name, value):
+        if type(value) is not str:
+            raise BadArguments(f"{name}: expected a string, got {type(value).__name__}")
+        if not 1 <= len(value) <= self.max_len:
+            raise BadArguments(f"{name}: length must be 1..{self.max_len}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise BadArguments(f"{name}: {value!r} does not match {self.pattern}")
+        return value
+
+    def json_schema(self):
+        s: dict = {"type": "string", "minLength": 1, "maxLength": self.max_len}
+        if self.pattern:
+            s["pattern"] = self.pattern
+        return s
+
+
+@dataclass(frozen=True, slots=True)
+class DenomArg(Spec):
+    """A denomination id: lowercase, 2..64 chars of [a-z0-9/-], starting with a letter."""
+
+    def check(self, name, value):
+        if type(value) is not str or not _DENOM_RE.match(value):
+            raise BadArguments(f"{name}: expected a denomination like 'rwa' or 'unit/p1/senior'")
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "pattern": _DENOM_RE.pattern}
+
+
+DENOM = DenomArg()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Spec):
+    """One of a fixed set of strings."""
+
+    options: tuple[str, ...]
+
+    def check(self, name, value):
+        if value not in self.options or type(value) is not str:
+            raise BadArguments(f"{name}: expected one of {', '.join(self.options)}")
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "enum": list(self.options)}
+
+
+def check_args(specs: dict[str, Spec], args: Any) -> dict:
+    """Check a call's argument map against its specs: exact key set, each value typed."""
+    if type(args) is not dict:
+        raise BadArguments("args: expected a map of argument name to value")
+    missing = [k for k in specs if k not in args]
+    if missing:
+        raise BadArguments(f"missing argument(s): {', '.join(sorted(missing))}")
+    extra = [k for k in args if k not in specs]
+    if extra:
+        raise BadArguments(f"unknown argument(s): {', '.join(sorted(map(str, extra)))}")
+    for k, spec in specs.items():
+        spec.check(k, args[k])
+    return args

@@ -1,0 +1,1 @@
+"""bank: balances, supply per denomination, module accounts."""

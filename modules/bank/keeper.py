@@ -1,0 +1,93 @@
+"""Bank state and the only ways to move, mint or burn tokens.
+
+State keys (values canonical msgpack):
+    bank/bal/<addr 20B><denom>   int   balance in base units (absent = 0)
+    bank/supply/<denom>          int   total supply in base units
+    bank/denom/<denom>           map   {symbol, decimals, kind}; kind is native, stable or unit
+    bank/modacct/<addr 20B>      str   name of the module owning that account
+Balances are keyed address first, so one account's balances are contiguous (export).
+Other modules call transfer/mint/burn; plain transfers into module accounts are refused
+by the bank's own call (modules/bank/module.py), never here.
+"""
+
+from __future__ import annotations
+
+from modules.context import Ctx
+from modules.errors import InsufficientFunds, UnknownDenom
+
+BAL = b"bank/bal/"
+SUPPLY = b"bank/supply/"
+DENOM = b"bank/denom/"
+MODACCT = b"bank/modacct/"
+
+
+def bal_key(addr: bytes, denom: str) -> bytes:
+    return BAL + addr + denom.encode()
+
+
+def balance(ctx: Ctx, addr: bytes, denom: str) -> int:
+    """Balance of addr in denom, base units."""
+    return ctx.get_int(BAL + addr + denom.encode())
+
+
+def supply(ctx: Ctx, denom: str) -> int:
+    return ctx.get_int(SUPPLY + denom.encode())
+
+
+def denom_info(ctx: Ctx, denom: str) -> dict | None:
+    return ctx.get_obj(DENOM + denom.encode())
+
+
+def require_denom(ctx: Ctx, denom: str) -> dict:
+    info = denom_info(ctx, denom)
+    if info is None:
+        raise UnknownDenom(f"denomination {denom!r} does not exist")
+    return info
+
+
+def is_module_account(ctx: Ctx, addr: bytes) -> bool:
+    return ctx.get(MODACCT + addr) is not None
+
+
+def register_denom(ctx: Ctx, denom: str, symbol: str, decimals: int, kind: str) -> None:
+    ctx.set_obj(DENOM + denom.encode(), {"decimals": decimals, "kind": kind, "symbol": symbol})
+
+
+def register_module_account(ctx: Ctx, addr: bytes, module: str) -> None:
+    ctx.set_obj(MODACCT + addr, module)
+
+
+def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int) -> None:
+    """Move amount of denom; raises InsufficientFunds and changes nothing if short."""
+    skey = BAL + sender + denom.encode()
+    have = ctx.get_int(skey)
+    if have < amount:
+        raise InsufficientFunds(f"balance of {denom} is {have}, needs {amount}")
+    if sender == recipient:
+        return
+    rkey = BAL + recipient + denom.encode()
+    ctx.set_int(skey, have - amount)
+    ctx.set_int(rkey, ctx.get_int(rkey) + amount)
+
+
+def mint(ctx: Ctx, recipient: bytes, denom: str, amount: int) -> None:
+    """Create amount of denom in recipient's balance; supply follows."""
+    d = denom.encode()
+    ctx.set_int(BAL + recipient + d, ctx.get_int(BAL + recipient + d) + amount)
+    ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) + amount)
+
+
+def burn(ctx: Ctx, holder: bytes, denom: str, amount: int) -> None:
+    """Destroy amount of denom from holder; raises InsufficientFunds if short."""
+    d = denom.encode()
+    have = ctx.get_int(BAL + holder + d)
+    if have < amount:
+        raise InsufficientFunds(f"balance of {denom} is {have}, cannot burn {amount}")
+    ctx.set_int(BAL + holder + d, have - amount)
+    ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) - amount)
+
+
+def balances_of(ctx: Ctx, addr: bytes) -> dict[str, int]:
+    """Every non-zero balance of addr, by denomination."""
+    n = len(BAL) + 20
+    return {k[n:].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(BAL + addr)}

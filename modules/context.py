@@ -1,0 +1,66 @@
+"""The execution context handed to every handler and hook: state access, block, events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from state.codec import decode, encode, pack_int, unpack_int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInfo:
+    """What a handler may know of the block: height, time (unix seconds), proposer address."""
+
+    height: int
+    time: int
+    proposer: bytes
+
+
+class Ctx:
+    """State reads and writes through an overlay, plus the events this scope emitted."""
+
+    __slots__ = ("state", "block", "events")
+
+    def __init__(self, state, block: BlockInfo):
+        self.state = state
+        self.block = block
+        self.events: list[dict] = []
+
+    # ----- raw and typed state access ---------------------------------------------
+    def get(self, key: bytes) -> bytes | None:
+        return self.state.get(key)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        self.state.set(key, value)
+
+    def delete(self, key: bytes) -> None:
+        self.state.delete(key)
+
+    def get_int(self, key: bytes) -> int:
+        """An integer stored at key; 0 when absent."""
+        raw = self.state.get(key)
+        return 0 if raw is None else unpack_int(raw)
+
+    def set_int(self, key: bytes, value: int) -> None:
+        """Store an integer; 0 deletes the key (absent and zero are the same state)."""
+        if value:
+            self.state.set(key, pack_int(value))
+        else:
+            self.state.delete(key)
+
+    def get_obj(self, key: bytes, default: Any = None) -> Any:
+        raw = self.state.get(key)
+        return default if raw is None else decode(raw)
+
+    def set_obj(self, key: bytes, obj: Any) -> None:
+        self.state.set(key, encode(obj))
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return self.state.iter_prefix(prefix)
+
+    # ----- events -------------------------------------------------------------------
+    def emit(self, type_: str, **attrs: Any) -> None:
+        """Record an event {type, attrs}; attribute values are int, str, bytes or bool."""
+        self.events.append({"type": type_, "attrs": attrs})

@@ -1,0 +1,45 @@
+"""The shape every module has: calls with typed args and a cost, hooks, genesis, queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from modules.args import Spec
+from modules.context import Ctx
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A transaction entry point: handler(ctx, sender address, args), its arg specs and cost.
+
+    cost is in cost units (docs/protocol.md, "Fees"); the minimum fee is
+    (cost + per_byte x tx size) x price.
+    """
+
+    name: str
+    handler: Callable[[Ctx, bytes, dict], None]
+    args: dict[str, Spec]
+    cost: int
+    doc: str = ""
+
+
+@dataclass
+class Module:
+    """A module: its name, calls, begin/end-block hooks, genesis import/export, queries.
+
+    init_genesis(ctx, section) imports the module's genesis section; export_genesis(reader)
+    returns it from state; invariants(reader) returns a list of broken-invariant messages.
+    """
+
+    name: str
+    calls: dict[str, Call] = field(default_factory=dict)
+    begin_block: Callable[[Ctx], None] | None = None
+    end_block: Callable[[Ctx], None] | None = None
+    init_genesis: Callable[[Ctx, dict], None] | None = None
+    export_genesis: Callable[[Ctx], dict] | None = None
+    invariants: Callable[[Ctx], list[str]] | None = None
+    queries: dict[str, Callable] = field(default_factory=dict)
+
+    def add_call(self, call: Call) -> None:
+        self.calls[call.name] = call

@@ -1,0 +1,1 @@
+"""roles: the registry of privileged roles, seeded from genesis, changed by governance."""

@@ -1,0 +1,1 @@
+"""stable: the asset-anchored stable token (genesis accounting now; the vault comes later)."""

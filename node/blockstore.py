@@ -1,0 +1,65 @@
+"""The block store: blocks, receipts and their indexes, in the state's LevelDB.
+
+Records are returned as a dict for Store.commit's `extra`, so the block, its receipts,
+indexes and the head pointer land in the same synced batch as the state they produced.
+    bB<height 8B>      block (node/block.py encoding)
+    bR<height 8B>      receipts: canonical msgpack list of receipt maps
+    bh<block hash>     height (8B)
+    bt<tx hash>        height (8B) || index (4B)
+    bhead              height (8B) of the last committed block
+"""
+
+from __future__ import annotations
+
+from node.block import Block
+from state.codec import decode, encode
+
+BLOCK = b"bB"
+RECEIPTS = b"bR"
+BY_HASH = b"bh"
+BY_TX = b"bt"
+HEAD = b"bhead"
+
+
+def _h(height: int) -> bytes:
+    return height.to_bytes(8, "big")
+
+
+class BlockStore:
+    """Read side of the block store and the records that a commit writes."""
+
+    def __init__(self, db):
+        self.db = db
+
+    @staticmethod
+    def records(block: Block, receipts: list[dict]) -> dict[bytes, bytes]:
+        h = block.header.height
+        out = {
+            BLOCK + _h(h): block.encode(),
+            RECEIPTS + _h(h): encode(receipts),
+            BY_HASH + block.header.hash: _h(h),
+            HEAD: _h(h),
+        }
+        for i, r in enumerate(receipts):
+            out[BY_TX + r["tx"]] = _h(h) + i.to_bytes(4, "big")
+        return out
+
+    def head(self) -> int | None:
+        raw = self.db.get(HEAD)
+        return None if raw is None else int.from_bytes(raw, "big")
+
+    def block(self, height: int) -> Block | None:
+        raw = self.db.get(BLOCK + _h(height))
+        return None if raw is None else Block.decode(raw)
+
+    def height_of(self, block_hash: bytes) -> int | None:
+        raw = self.db.get(BY_HASH + block_hash)
+        return None if raw is None else int.from_bytes(raw, "big")
+
+    def receipts(self, height: int) -> list[dict] | None:
+        raw = self.db.get(RECEIPTS + _h(height))
+        return None if raw is None else decode(raw)
+
+    def tx_location(self, tx_hash: bytes) -> tuple[int, int] | None:
+        raw = self.db.get(BY_TX + tx_hash)
+        return None if raw is None else (int.from_bytes(raw[:8], "big"), int.from_bytes(raw[8:], "big"))

@@ -1,0 +1,78 @@
+"""A chain in one process: store, app, block store and the validator key that signs headers.
+
+Chain.produce() is the whole block transition as the single validator sees it:
+pre-verify signatures in worker threads, finalize on the app, build and sign the header,
+then commit state and block records in one synced LevelDB batch.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from genesis.loader import import_genesis
+from modules.app import App, BlockResult
+from modules.crypto import Keypair
+from node.block import Block, Header
+from node.blockstore import BlockStore
+from node.verify import precheck_parallel
+from state.codec import encode
+from state.merkle import merkle_root
+from state.store import Store
+
+GENESIS_PARENT = bytes(32)
+
+
+class Chain:
+    """Open (or create) a chain's data directory and produce blocks on it."""
+
+    def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
+                 verify_workers: int | None = None):
+        os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir
+        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions)
+        if self.store.version is None and not self.store.is_blank():
+            self.store.wipe()  # remains of an interrupted genesis import
+        self.app = App(self.store)
+        self.blocks = BlockStore(self.store.db)
+        self.validator = validator
+        self.workers = verify_workers or max(1, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
+
+    def init_genesis(self, genesis_path: str) -> bytes:
+        """Import a genesis file into this empty chain; returns the genesis state root."""
+        return import_genesis(self.app, genesis_path)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.store.close()
+
+    @property
+    def height(self) -> int | None:
+        return self.store.version
+
+    def head_hash(self) -> bytes:
+        h = self.blocks.head()
+        if h is None:
+            return GENESIS_PARENT
+        return self.blocks.block(h).header.hash
+
+    def last_time(self) -> int:
+        return self.app.last_block()["time"]
+
+    def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
+        """Execute txs as the next block at time (default: the last block time) and commit."""
+        precheck_parallel(self.app, txs, self._pool, self.workers)
+        last = self.app.last_block()
+        height = last["height"] + 1
+        t = last["time"] if time is None else time
+        result = self.app.finalize_block(height, t, self.validator.address, txs)
+        receipts = [r.to_obj() for r in result.receipts]
+        header = Header(
+            height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
+            txs_root=merkle_root(txs), receipts_root=merkle_root([encode(r) for r in receipts]),
+            state_root=result.state_root, app_version=self.app.genesis["appVersion"],
+        )
+        block = Block(header, self.validator.sign(header.sign_bytes()), list(txs))
+        self.app.commit(BlockStore.records(block, receipts))
+        return block, result

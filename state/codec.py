@@ -1,0 +1,97 @@
+"""Canonical msgpack: the one encoding of everything hashed or stored.
+
+Rules (docs/protocol.md, "Canonical encoding"):
+- allowed values: int (any size), bytes, str, bool, None, list, dict; floats, other
+  ext types and timestamps are refused;
+- an integer in [-2**63, 2**64) is a msgpack integer; any other integer is ext type 1
+  whose payload is its minimal big-endian two's-complement bytes (2**64 encodes as
+  c7 09 01 01 00 00 00 00 00 00 00 00);
+- every integer, string, byte string, array and map uses the shortest msgpack header
+  (what msgpack-python emits), bytes use the bin family, strings the str family;
+- map keys are all str or all bytes or all int within one map, unique, in ascending
+  order (str by UTF-8 bytes, bytes lexicographically, int numerically).
+Decoding re-encodes and compares, so any other byte string for the same value is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+__all__ = ["encode", "decode", "NonCanonical"]
+
+
+class NonCanonical(ValueError):
+    """Bytes that are not the canonical encoding of any allowed value."""
+
+
+_packb = msgpack.packb
+_unpackb = msgpack.unpackb
+_SCALARS = (bytes, str, bool, type(None))
+_ExtType = msgpack.ExtType
+BIGINT_EXT = 1
+_INT_LO = -(1 << 63)
+_INT_HI = 1 << 64
+
+
+def _bigint(v: int) -> msgpack.ExtType:
+    return _ExtType(BIGINT_EXT, v.to_bytes((v.bit_length() + 8) // 8, "big", signed=True))
+
+
+def _ext_hook(code: int, data: bytes):
+    if code != BIGINT_EXT or not data:
+        raise NonCanonical(f"ext type {code} is not allowed")
+    return int.from_bytes(data, "big", signed=True)
+
+
+def pack_int(v: int) -> bytes:
+    """Canonical bytes of one integer (the fast path for balances)."""
+    return _packb(v if _INT_LO <= v < _INT_HI else _bigint(v))
+
+
+def unpack_int(data: bytes) -> int:
+    """Inverse of pack_int for trusted stored bytes."""
+    return _unpackb(data, ext_hook=_ext_hook)
+
+
+def _canon(obj: Any) -> Any:
+    """Return obj with every map rebuilt in canonical key order (refuses floats)."""
+    t = type(obj)
+    if t is dict:
+        if not obj:
+            return obj
+        keys = list(obj)
+        kt = type(keys[0])
+        if kt not in (str, bytes, int) or any(type(k) is not kt for k in keys):
+            raise TypeError("map keys must be all str, all bytes or all int")
+        return {k: _canon(obj[k]) for k in sorted(keys)}
+    if t is list or t is tuple:
+        return [_canon(v) for v in obj]
+    if t is int:
+        return obj if _INT_LO <= obj < _INT_HI else _bigint(obj)
+    if t in _SCALARS:
+        return obj
+    raise TypeError(f"type {t.__name__} is not allowed in canonical encoding")
+
+
+def encode(obj: Any) -> bytes:
+    """Canonical msgpack bytes of obj (dict keys sorted, bin type for bytes)."""
+    return _packb(_canon(obj), use_bin_type=True)
+
+
+def decode(data: bytes) -> Any:
+    """Decode canonical msgpack; raise NonCanonical unless re-encoding gives data exactly."""
+    try:
+        obj = _unpackb(data, raw=False, strict_map_key=False, use_list=True, ext_hook=_ext_hook)
+    except NonCanonical:
+        raise
+    except Exception as exc:  # msgpack raises several unrelated types
+        raise NonCanonical(f"not valid msgpack: {exc}") from None
+    try:
+        again = encode(obj)
+    except (TypeError, OverflowError) as exc:
+        raise NonCanonical(str(exc)) from None
+    if again != data:
+        raise NonCanonical("bytes are not the canonical encoding of their value")
+    return obj

@@ -1,0 +1,306 @@
+"""LevelDB state store: the latest flat state, the versioned tree, one synced batch per block.
+
+Key spaces in the one LevelDB (each a one-byte prefix):
+    f<key>                 latest value of a state key (what execution reads)
+    n<version><depth><path> tree nodes (state/tree.py)
+    r<version>             root slot of the tree at version (height)
+    s<version><node key>   stale index: node replaced at version, pruned later
+    m<name>                store metadata (current version, pins)
+    b...                   reserved for the node's block store (written via `extra`)
+Version v is the state after block v; genesis is version initial_height - 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import plyvel
+
+from state.tree import Change, Slot, Tree, TreeUpdate, decode_slot, encode_slot, slot_hash
+
+FLAT = b"f"
+ROOT = b"r"
+STALE = b"s"
+META = b"m"
+META_VERSION = META + b"version"
+META_PINS = META + b"pins"
+META_PRUNED = META + b"pruned"
+
+_sha = hashlib.sha256
+
+
+class StoreError(Exception):
+    """A request the store cannot serve (unknown or pruned version, corrupt data)."""
+
+
+class BoundedCache:
+    """A two-generation cache: O(1) get/put, bounded at about 2 x capacity entries."""
+
+    __slots__ = ("capacity", "_new", "_old")
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._new: dict = {}
+        self._old: dict = {}
+
+    def get(self, key, default=None):
+        v = self._new.get(key, _MISS)
+        if v is not _MISS:
+            return v
+        v = self._old.get(key, _MISS)
+        if v is not _MISS:
+            self.put(key, v)
+            return v
+        return default
+
+    def put(self, key, value) -> None:
+        self._new[key] = value
+        if len(self._new) >= self.capacity:
+            self._old = self._new
+            self._new = {}
+
+    def discard(self, key) -> None:
+        self._new.pop(key, None)
+        self._old.pop(key, None)
+
+    def clear(self) -> None:
+        self._new.clear()
+        self._old.clear()
+
+    def __len__(self) -> int:
+        return len(self._new) + len(self._old)
+
+
+_MISS = object()
+
+
+@dataclass(slots=True)
+class PendingCommit:
+    """A computed but unwritten block of state changes (see Store.prepare)."""
+
+    version: int
+    root_hash: bytes
+    update: TreeUpdate
+    flat: dict[bytes, bytes | None]
+
+
+class Store:
+    """The state database. Not thread-safe: one writer (the block executor)."""
+
+    def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 200_000,
+                 node_cache_entries: int = 250_000):
+        if keep_versions < 1:
+            raise ValueError("keep_versions must be at least 1")
+        self.path = path
+        self.db = plyvel.DB(path, create_if_missing=True)
+        self.keep_versions = keep_versions
+        self._flat_cache = BoundedCache(cache_entries)
+        self._node_cache = BoundedCache(node_cache_entries)
+        self.tree = Tree(self._load_node)
+        raw = self.db.get(META_VERSION)
+        self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
+        self.root: Slot | None = None
+        if self.version is not None:
+            self.root = self._root_slot(self.version)
+        raw = self.db.get(META_PINS)
+        self.pins: set[int] = set() if raw is None else {
+            int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)}
+        raw = self.db.get(META_PRUNED)
+        self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
+
+    def is_blank(self) -> bool:
+        """True if the database holds no key at all."""
+        with self.db.iterator(include_value=False) as it:
+            return next(it, None) is None
+
+    def wipe(self) -> None:
+        """Delete every key (the remains of an interrupted genesis import)."""
+        with self.db.write_batch(sync=True) as wb:
+            for k in self.db.iterator(include_value=False):
+                wb.delete(k)
+        self._flat_cache.clear()
+        self._node_cache.clear()
+        self.version = None
+        self.root = None
+
+    def close(self) -> None:
+        if not self.db.closed:
+            self.db.close()
+
+    # ----- reads -------------------------------------------------------------------
+    @property
+    def root_hash(self) -> bytes:
+        return slot_hash(self.root)
+
+    def get(self, key: bytes) -> bytes | None:
+        """Latest committed value of key (read-through cache)."""
+        v = self._flat_cache.get(key, _MISS)
+        if v is _MISS:
+            v = self.db.get(FLAT + key)
+            self._flat_cache.put(key, v)
+        return v
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Latest committed (key, value) pairs whose key starts with prefix, in key order."""
+        n = len(FLAT)
+        for k, v in self.db.iterator(prefix=FLAT + prefix):
+            yield k[n:], v
+
+    def _load_node(self, key: bytes) -> bytes | None:
+        v = self._node_cache.get(key)
+        if v is None:
+            v = self.db.get(key)
+            if v is not None and v[0] == 1:  # cache internal nodes; leaves are too many
+                self._node_cache.put(key, v)
+        return v
+
+    def _root_slot(self, version: int) -> Slot | None:
+        raw = self.db.get(ROOT + version.to_bytes(8, "big"))
+        if raw is None:
+            raise StoreError(f"no state at version {version}")
+        return decode_slot(raw)
+
+    def has_version(self, version: int) -> bool:
+        return self.db.get(ROOT + version.to_bytes(8, "big")) is not None
+
+    def root_at(self, version: int) -> bytes:
+        return slot_hash(self._root_slot(version))
+
+    def get_at(self, key: bytes, version: int | None = None) -> tuple[bytes | None, dict, bytes]:
+        """(value, proof, root hash) of key at version (default: latest)."""
+        if version is None:
+            version = self.version
+        if version is None:
+            raise StoreError("the store is empty")
+        try:
+            slot = self._root_slot(version)
+        except StoreError:
+            raise StoreError(f"no state at version {version} (kept: the last {self.keep_versions}"
+                             " versions and pinned ones)") from None
+        value, proof = self.tree.walk(slot, key)
+        return value, proof, slot_hash(slot)
+
+    def iter_state(self, version: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) of the state at version, from the tree (keyhash order)."""
+        version = self.version if version is None else version
+        return self.tree.iter_leaves(self._root_slot(version))
+
+    # ----- writes ------------------------------------------------------------------
+    def prepare(self, version: int, changes: dict[bytes, bytes | None], *,
+                same_version: bool = False) -> PendingCommit:
+        """Compute the tree update for a block's changes at version; write nothing yet.
+
+        same_version lets a streamed genesis write several chunks at one version.
+        """
+        expected = self.version if same_version else (None if self.version is None else self.version + 1)
+        if expected is not None and version != expected:
+            raise StoreError(f"version {version} does not follow {self.version}")
+        tree_changes = []
+        flat: dict[bytes, bytes | None] = {}
+        get = self.get
+        for key, value in changes.items():
+            old = get(key)
+            if old == value:
+                continue
+            flat[key] = value
+            tree_changes.append(Change(_sha(key).digest(), key, value, old is not None))
+        update = self.tree.update(self.root, version, tree_changes)
+        return PendingCommit(version, slot_hash(update.root), update, flat)
+
+    def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,
+               final: bool = True) -> None:
+        """Write the pending block and `extra` (block store records) in one synced batch.
+
+        final=False (a genesis chunk) leaves the current-version pointer unwritten, so a
+        crash part-way through a genesis import leaves a store that reopens as empty.
+        """
+        v = pending.version
+        vb = v.to_bytes(8, "big")
+        up = pending.update
+        with self.db.write_batch(transaction=True, sync=True) as wb:
+            for k, val in pending.flat.items():
+                if val is None:
+                    wb.delete(FLAT + k)
+                else:
+                    wb.put(FLAT + k, val)
+            for k, val in up.writes.items():
+                if val is None:
+                    wb.delete(k)
+                else:
+                    wb.put(k, val)
+            for k in up.stale:
+                wb.put(STALE + vb + k, b"")
+            wb.put(ROOT + vb, encode_slot(up.root))
+            pruned = self.pruned_below
+            if final:
+                wb.put(META_VERSION, vb)
+                pruned = self._prune_into(wb, v)
+            if extra:
+                for k, val in extra.items():
+                    wb.put(k, val)
+        # The batch is durable: now update the in-memory view.
+        for k, val in pending.flat.items():
+            self._flat_cache.put(k, val)
+        node_cache = self._node_cache
+        for k, val in up.writes.items():
+            if val is not None and val[0] == 1:
+                node_cache.put(k, val)  # new internal nodes are the next block's hot path
+            else:
+                node_cache.discard(k)
+        self.version = v
+        self.root = up.root
+        self.pruned_below = pruned
+
+    # ----- retention ---------------------------------------------------------------
+    def _prune_into(self, wb, version: int) -> int:
+        """Add to wb the deletions that the retention window allows; return the new floor."""
+        floor = version - self.keep_versions + 1  # oldest version still served
+        start = self.pruned_below
+        if floor <= start:
+            return start
+        for v in range(start, floor):
+            if v not in self.pins:
+                wb.delete(ROOT + v.to_bytes(8, "big"))
+        self._prune_stale(wb, start, floor)
+        wb.put(META_PRUNED, floor.to_bytes(8, "big"))
+        return floor
+
+    def _prune_stale(self, wb, lo: int, floor: int) -> None:
+        """Delete nodes replaced at versions in [lo, floor] that no pinned version needs.
+
+        A node written at version u and replaced at version w serves versions u..w-1, so
+        it may go once w <= floor, unless some pin p has u <= p < w.
+        """
+        pins = sorted(self.pins)
+        hi = STALE + floor.to_bytes(8, "big") + b"\xff"
+        for k, _ in self.db.iterator(start=STALE + lo.to_bytes(8, "big"), stop=hi):
+            w = int.from_bytes(k[1:9], "big")
+            node = k[9:]
+            u = int.from_bytes(node[1:9], "big")
+            if any(u <= p < w for p in pins):
+                continue  # held by a pin; unpin() walks it again
+            wb.delete(node)
+            wb.delete(k)
+            self._node_cache.discard(node)
+
+    def _write_pins(self, wb) -> None:
+        wb.put(META_PINS, b"".join(p.to_bytes(8, "big") for p in sorted(self.pins)))
+
+    def pin(self, version: int) -> None:
+        """Keep version servable until unpinned (dev snapshots)."""
+        if not self.has_version(version):
+            raise StoreError(f"no state at version {version}")
+        self.pins.add(version)
+        with self.db.write_batch(transaction=True, sync=True) as wb:
+            self._write_pins(wb)
+
+    def unpin(self, version: int) -> None:
+        """Release a pin; what only it held is deleted now."""
+        self.pins.discard(version)
+        with self.db.write_batch(transaction=True, sync=True) as wb:
+            self._write_pins(wb)
+            if version < self.pruned_below:
+                wb.delete(ROOT + version.to_bytes(8, "big"))
+                self._prune_stale(wb, 0, self.pruned_below)

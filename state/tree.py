@@ -1,0 +1,296 @@
+"""The authenticated state tree: 16-ary, versioned, updated once per block.
+
+Shape and hashes are specified in state/proof.py (the standalone verifier). Storage:
+every node is written once under a node key (version, depth, path prefix) and never
+changed; a parent records each child's hash, version and whether it is a leaf, so a walk
+reads exactly one LevelDB key per level, and an update of a key that is known to exist
+never reads its old leaf. A replaced node is recorded in a stale index under the version
+that replaced it, which is what pruning walks (state/store.py).
+
+Record formats (all integers big-endian):
+    leaf      0x00 | keyhash(32) | valuehash(32) | keylen(4) | key | value
+    internal  0x01 | bitmap(2) | leafbits(2) | per present child: hash(32) | version(8)
+    node key  b"n" | version(8) | depth(1) | keyhash[:(depth+1)//2] with the unused low
+              nibble zeroed
+    root slot b"" (empty tree) or hash(32) | version(8) | is_leaf(1)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from state.proof import EMPTY_ROOT
+
+_sha = hashlib.sha256
+NODE_PREFIX = b"n"
+
+# A child slot: (hash, version, is_leaf). None is an empty slot.
+Slot = tuple[bytes, int, bool]
+
+
+def node_key(version: int, depth: int, keyhash: bytes) -> bytes:
+    """Storage key of the node at depth on keyhash's path, written at version."""
+    n = (depth + 1) >> 1
+    path = keyhash[:n]
+    if depth & 1:
+        path = path[:-1] + bytes([path[-1] & 0xF0])
+    return NODE_PREFIX + version.to_bytes(8, "big") + bytes([depth]) + path
+
+
+def encode_slot(slot: Slot | None) -> bytes:
+    if slot is None:
+        return b""
+    return slot[0] + slot[1].to_bytes(8, "big") + (b"\x01" if slot[2] else b"\x00")
+
+
+def decode_slot(data: bytes) -> Slot | None:
+    if not data:
+        return None
+    return (data[:32], int.from_bytes(data[32:40], "big"), data[40] == 1)
+
+
+def slot_hash(slot: Slot | None) -> bytes:
+    return EMPTY_ROOT if slot is None else slot[0]
+
+
+def encode_leaf(kh: bytes, vh: bytes, key: bytes, value: bytes) -> bytes:
+    return b"\x00" + kh + vh + len(key).to_bytes(4, "big") + key + value
+
+
+def decode_leaf(data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(keyhash, valuehash, key, value) of a stored leaf."""
+    klen = int.from_bytes(data[65:69], "big")
+    return data[1:33], data[33:65], data[69 : 69 + klen], data[69 + klen :]
+
+
+def encode_internal(children: list) -> bytes:
+    bitmap = leafbits = 0
+    parts = []
+    for i, c in enumerate(children):
+        if c is not None:
+            bitmap |= 1 << i
+            if c[2]:
+                leafbits |= 1 << i
+            parts.append(c[0] + c[1].to_bytes(8, "big"))
+    return b"\x01" + bitmap.to_bytes(2, "big") + leafbits.to_bytes(2, "big") + b"".join(parts)
+
+
+def decode_internal(data: bytes) -> list:
+    bitmap = int.from_bytes(data[1:3], "big")
+    leafbits = int.from_bytes(data[3:5], "big")
+    children: list = [None] * 16
+    pos = 5
+    for i in range(16):
+        if bitmap >> i & 1:
+            children[i] = (data[pos : pos + 32], int.from_bytes(data[pos + 32 : pos + 40], "big"), bool(leafbits >> i & 1))
+            pos += 40
+    return children
+
+
+def internal_hash_of(children: list) -> bytes:
+    bitmap = 0
+    hashes = []
+    for i, c in enumerate(children):
+        if c is not None:
+            bitmap |= 1 << i
+            hashes.append(c[0])
+    return _sha(b"\x01" + bitmap.to_bytes(2, "big") + b"".join(hashes)).digest()
+
+
+def _nib(kh: bytes, depth: int) -> int:
+    b = kh[depth >> 1]
+    return b >> 4 if not depth & 1 else b & 0x0F
+
+
+@dataclass(slots=True)
+class Change:
+    """One key's change in a block: value None deletes; existed says if it was in state."""
+
+    kh: bytes
+    key: bytes
+    value: bytes | None
+    existed: bool
+
+
+@dataclass(slots=True)
+class TreeUpdate:
+    """What one batch update produced: the new root and the node records to persist."""
+
+    root: Slot | None
+    writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None = delete now
+    stale: list[bytes] = field(default_factory=list)  # node keys replaced, older versions
+    nodes_written: int = 0
+
+
+class Tree:
+    """Batch updates, point reads and proofs over nodes fetched through `load`.
+
+    `load(node_key) -> bytes` reads one stored node (the store puts a cache in front).
+    """
+
+    def __init__(self, load: Callable[[bytes], bytes | None]):
+        self._load = load
+
+    # ----- reads -------------------------------------------------------------------
+    def _get_node(self, key: bytes) -> bytes:
+        data = self._load(key)
+        if data is None:
+            raise KeyError(f"missing tree node {key.hex()} (pruned version?)")
+        return data
+
+    def walk(self, root: Slot | None, key: bytes) -> tuple[bytes | None, dict]:
+        """(value or None, proof) for key under root."""
+        kh = _sha(key).digest()
+        nodes = []
+        slot = root
+        depth = 0
+        while slot is not None and not slot[2]:
+            children = decode_internal(self._get_node(node_key(slot[1], depth, kh)))
+            present = [c for c in children if c is not None]
+            bitmap = sum(1 << i for i, c in enumerate(children) if c is not None)
+            nodes.append([bitmap, [c[0] for c in present]])
+            slot = children[_nib(kh, depth)]
+            if slot is None:
+                return None, {"nodes": nodes, "leaf": None}
+            depth += 1
+        if slot is None:
+            return None, {"nodes": nodes, "leaf": None}
+        lkh, lvh, lkey, lval = decode_leaf(self._get_node(node_key(slot[1], depth, kh)))
+        proof = {"nodes": nodes, "leaf": [lkh, lvh]}
+        return (lval if lkh == kh else None), proof
+
+    def iter_leaves(self, root: Slot | None):
+        """Yield (key, value) of every leaf under root, in keyhash order."""
+        if root is None:
+            return
+        stack = [(root, 0, bytes(32))]
+        while stack:
+            slot, depth, path = stack.pop()
+            data = self._get_node(node_key(slot[1], depth, path))
+            if slot[2]:
+                _, _, k, v = decode_leaf(data)
+                yield k, v
+                continue
+            children = decode_internal(data)
+            for i in range(15, -1, -1):
+                c = children[i]
+                if c is not None:
+                    stack.append((c, depth + 1, _with_nibble(path, depth, i)))
+
+    # ----- batch update ------------------------------------------------------------
+    def update(self, root: Slot | None, version: int, changes: list[Change]) -> TreeUpdate:
+        """Apply changes (any order, unique keys) at version; nothing is written here."""
+        changes = sorted((c for c in changes if c.value is not None or c.existed), key=lambda c: c.kh)
+        up = TreeUpdate(root=root)
+        if changes:
+            self._version = version
+            self._up = up
+            self._moved: dict[bytes, tuple] = {}
+            up.root = self._update(root, 0, changes)
+            del self._up, self._moved
+        return up
+
+    def _retire(self, ver: int, depth: int, kh: bytes) -> None:
+        key = node_key(ver, depth, kh)
+        if ver == self._version:
+            self._up.writes[key] = None
+        else:
+            self._up.stale.append(key)
+
+    def _write_leaf(self, depth: int, kh: bytes, key: bytes, value: bytes, vh: bytes | None = None) -> Slot:
+        if vh is None:
+            vh = _sha(value).digest()
+        nk = node_key(self._version, depth, kh)
+        self._up.writes[nk] = encode_leaf(kh, vh, key, value)
+        self._up.nodes_written += 1
+        self._moved[nk] = (kh, vh, key, value)
+        return (_sha(b"\x00" + kh + vh).digest(), self._version, True)
+
+    def _write_internal(self, depth: int, kh: bytes, children: list) -> Slot:
+        self._up.writes[node_key(self._version, depth, kh)] = encode_internal(children)
+        self._up.nodes_written += 1
+        return (internal_hash_of(children), self._version, False)
+
+    def _build(self, depth: int, items: list) -> Slot | None:
+        """Subtree for items (kh, key, value, vh) sorted by kh, all with values."""
+        if not items:
+            return None
+        if len(items) == 1:
+            kh, key, value, vh = items[0]
+            return self._write_leaf(depth, kh, key, value, vh)
+        children: list = [None] * 16
+        start = 0
+        n = len(items)
+        while start < n:
+            nib = _nib(items[start][0], depth)
+            end = start + 1
+            while end < n and _nib(items[end][0], depth) == nib:
+                end += 1
+            children[nib] = self._build(depth + 1, items[start:end])
+            start = end
+        return self._write_internal(depth, items[0][0], children)
+
+    def _update(self, slot: Slot | None, depth: int, changes: list[Change]) -> Slot | None:
+        if slot is None:
+            return self._build(depth, [(c.kh, c.key, c.value, None) for c in changes if c.value is not None])
+        ver = slot[1]
+        if slot[2]:
+            return self._update_leaf(slot, depth, changes)
+        first = changes[0].kh
+        children = decode_internal(self._get_node(node_key(ver, depth, first)))
+        start = 0
+        n = len(changes)
+        while start < n:
+            nib = _nib(changes[start].kh, depth)
+            end = start + 1
+            while end < n and _nib(changes[end].kh, depth) == nib:
+                end += 1
+            children[nib] = self._update(children[nib], depth + 1, changes[start:end])
+            start = end
+        present = [i for i in range(16) if children[i] is not None]
+        self._retire(ver, depth, first)
+        if not present:
+            return None
+        if len(present) == 1 and children[present[0]][2]:
+            # One leaf left below: it moves up to this depth (canonical shape).
+            child = children[present[0]]
+            child_path = _with_nibble(first, depth, present[0])
+            ck = node_key(child[1], depth + 1, child_path)
+            if ck in self._moved:
+                kh, vh, key, value = self._moved.pop(ck)
+                del self._up.writes[ck]
+                self._up.nodes_written -= 1
+            else:
+                kh, vh, key, value = decode_leaf(self._get_node(ck))
+                self._retire(child[1], depth + 1, child_path)
+            return self._write_leaf(depth, kh, key, value, vh)
+        return self._write_internal(depth, first, children)
+
+    def _update_leaf(self, slot: Slot, depth: int, changes: list[Change]) -> Slot | None:
+        ver = slot[1]
+        first = changes[0].kh
+        known = next((c for c in changes if c.existed), None)
+        if known is not None:
+            # The key exists and its path ends here, so this leaf holds it: no read.
+            old_kh = known.kh
+            old_item = None
+        else:
+            old_kh, old_vh, old_key, old_val = decode_leaf(self._get_node(node_key(ver, depth, first)))
+            old_item = (old_kh, old_key, old_val, old_vh)
+        items = [(c.kh, c.key, c.value, None) for c in changes if c.value is not None]
+        if old_item is not None and all(c.kh != old_kh for c in changes):
+            if not items:
+                return slot
+            items.append(old_item)
+            items.sort(key=lambda it: it[0])
+        self._retire(ver, depth, first)
+        return self._build(depth, items)
+
+
+def _with_nibble(path: bytes, depth: int, nib: int) -> bytes:
+    b = bytearray(path)
+    i = depth >> 1
+    b[i] = (b[i] & 0x0F) | (nib << 4) if not depth & 1 else (b[i] & 0xF0) | nib
+    return bytes(b)

@@ -1,0 +1,33 @@
+"""Shared fixtures and the hypothesis profiles (HYPOTHESIS_PROFILE=ci|dev|thorough)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("dev", max_examples=40, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def devnet_chain(tmp_path):
+    """A fresh chain on the embedded devnet genesis, in a real LevelDB directory."""
+    from genesis import devnet
+    from node.chain import Chain
+
+    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
+    chain.init_genesis(devnet.PATH)
+    yield chain
+    chain.close()
+
+
+@pytest.fixture
+def dev_keys():
+    from genesis import devnet
+
+    return devnet.dev_keys()
