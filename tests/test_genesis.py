@@ -1,0 +1,133 @@
+"""Genesis: validation messages name the field; streamed import; deterministic roots."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from genesis import devnet
+from genesis.loader import GenesisError, GenesisFile, import_genesis
+from modules.app import App
+from modules.bank import keeper
+from modules.crypto import Keypair
+from modules.stable import module as stable
+from node.chain import Chain
+from state.store import Store
+
+
+def write(tmp_path, doc, name="g.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(doc))
+    return str(p)
+
+
+def test_embedded_devnet_genesis_matches_its_builder():
+    with open(devnet.PATH) as f:
+        assert json.load(f) == devnet.build()
+
+
+def test_genesis_root_is_deterministic(tmp_path):
+    roots = set()
+    for i in range(2):
+        store = Store(str(tmp_path / f"s{i}"))
+        roots.add(import_genesis(App(store), devnet.PATH))
+        store.close()
+    assert len(roots) == 1
+
+
+def test_genesis_seeds_balances_roles_and_custodian_mint(devnet_chain, dev_keys):
+    ctx = devnet_chain.app.reader()
+    assert keeper.balance(ctx, dev_keys[3].address, "rwa") == devnet.NATIVE_EACH
+    assert keeper.supply(ctx, "rusd") == devnet.DEV_ACCOUNTS * devnet.STABLE_EACH
+    info = stable.info(ctx)
+    assert info["custodianMinted"] == keeper.supply(ctx, "rusd") <= info["attestedReserve"]
+    from modules.roles import module as roles
+
+    assert roles.has_role(ctx, "verifier", dev_keys[2].address)
+    assert not roles.has_role(ctx, "verifier", dev_keys[3].address)
+
+
+BAD = [
+    (lambda d: d.pop("chainId"), "chainId"),
+    (lambda d: d.update(initialHeight=0), "initialHeight"),
+    (lambda d: d.update(genesisTime="soon"), "genesisTime"),
+    (lambda d: d["validator"].update(pubkey="0x1234"), "validator.pubkey"),
+    (lambda d: d.update(nativeDenom="rusd"), "nativeDenom"),
+    (lambda d: d["denoms"].append(dict(d["denoms"][0])), "denoms[2].id"),
+    (lambda d: d["denoms"][1].update(kind="gold"), "denoms[1].kind"),
+    (lambda d: d["params"]["chain"].update(nonceWindow=0), "params.chain.nonceWindow"),
+    (lambda d: d["params"]["chain"].update(bogus=1), "params.chain.bogus"),
+    (lambda d: d["roles"].update(king=[]), "roles.king"),
+    (lambda d: d["roles"]["verifier"].append("rwa1notanaddress"), "roles.verifier[1]"),
+    (lambda d: d["accounts"][3].update(address=d["accounts"][3]["address"][:-1] + "q"), "accounts[3].address"),
+    (lambda d: d["accounts"][4]["balances"].update(rwa="-1"), "accounts[4].balances.rwa"),
+    (lambda d: d["accounts"][4]["balances"].update(rwa=1.5), "accounts[4].balances.rwa"),
+    (lambda d: d["accounts"][5]["balances"].update(gold="1"), "accounts[5].balances.gold"),
+    (lambda d: d["accounts"].append(dict(d["accounts"][0])), "accounts[10].address"),
+    (lambda d: d["stable"].update(proofOfReserve="5"), "stable.proofOfReserve"),
+    (lambda d: d.update(surprise=True), "surprise"),
+]
+
+
+@pytest.mark.parametrize("mutate, field", BAD, ids=[f for _, f in BAD])
+def test_invalid_genesis_names_the_field(tmp_path, mutate, field):
+    doc = copy.deepcopy(devnet.build())
+    mutate(doc)
+    with pytest.raises(GenesisError) as info:
+        GenesisFile(write(tmp_path, doc))
+    assert str(info.value).startswith(field), str(info.value)
+
+
+def test_invalid_json_is_a_genesis_error(tmp_path):
+    p = tmp_path / "broken.json"
+    p.write_text('{"chainId": "x", "accounts": [')
+    with pytest.raises(GenesisError, match="JSON"):
+        GenesisFile(str(p))
+
+
+def test_refused_genesis_leaves_the_store_empty(tmp_path):
+    doc = devnet.build()
+    doc["accounts"][2]["balances"]["rwa"] = "x"
+    store = Store(str(tmp_path / "s"))
+    with pytest.raises(GenesisError):
+        import_genesis(App(store), write(tmp_path, doc))
+    assert store.version is None and store.is_blank()
+
+
+def test_streamed_import_in_many_chunks_gives_the_same_root(tmp_path):
+    """Chunked import (as for a million accounts) equals a one-chunk import."""
+    doc = devnet.build()
+    extra = sorted(Keypair.dev(1000 + i).address_text for i in range(250))
+    doc["accounts"] += [{"address": a, "balances": {"rwa": str(i + 1)}} for i, a in enumerate(extra)]
+    path = write(tmp_path, doc)
+    g = GenesisFile(path)
+    assert g.count == 260
+    roots = []
+    for size in (7, 10_000):
+        store = Store(str(tmp_path / f"c{size}"))
+        app = App(store)
+        roots.append(app.init_chain(g.meta, g.sections(), g.account_chunks(size)))
+        store.close()
+    assert roots[0] == roots[1]
+
+
+def test_interrupted_import_is_wiped_on_reopen(tmp_path):
+    """A crash inside a chunked import leaves no version; reopening starts clean."""
+    g = GenesisFile(devnet.PATH)
+    path = str(tmp_path / "chain")
+    chain = Chain(path, devnet.validator_key())
+
+    def dying_chunks():
+        yield from g.account_chunks(3)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        chain.app.init_chain(g.meta, g.sections(), dying_chunks())
+    chain.close()
+    chain = Chain(path, devnet.validator_key())
+    assert chain.height is None and chain.store.is_blank()
+    chain.init_genesis(devnet.PATH)
+    assert chain.height == 0
+    chain.close()
