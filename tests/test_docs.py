@@ -27,7 +27,7 @@ def test_every_call_and_its_cost_is_in_the_fee_table():
 def test_every_emitted_event_type_is_documented():
     text = (DOCS / "events.md").read_text()
     src = "\n".join(p.read_text() for p in (DOCS.parent / "modules").rglob("*.py"))
-    emitted = set(re.findall(r'emit\(\s*"([\w.]+)"', src)) | set(re.findall(r'"type": "([\w.]+)"', src))
+    emitted = set(re.findall(r'emit\(\s*"([\w.]+)"', src)) | set(re.findall(r'"type": "(\w+\.[\w.]+)"', src))
     assert emitted, "found no events in the code"
     for t in emitted:
         assert f"| {t} |" in text, t
