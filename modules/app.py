@@ -140,12 +140,14 @@ class App:
             raise UnknownCall(f"module {tx.module!r} has no call {tx.call!r}")
         return call
 
-    def precheck(self, raw: bytes) -> tuple[Tx, Call]:
+    def precheck(self, raw: bytes, h: bytes | None = None) -> tuple[Tx, Call]:
         """Stateless checks (encoding, chain id, call, args, signature); cached by tx hash.
 
-        Thread-safe: the node calls it from worker threads to verify off the event loop.
+        h is sha256(raw) when the caller has it. Thread-safe: the node calls this from
+        worker threads to verify off the event loop.
         """
-        h = hashlib.sha256(raw).digest() if type(raw) is bytes else None
+        if h is None and type(raw) is bytes:
+            h = hashlib.sha256(raw).digest()
         hit = self._verified.get(h) if h is not None else None
         if hit is not None:
             return hit
@@ -220,7 +222,7 @@ class App:
         h = hashlib.sha256(raw).digest() if type(raw) is bytes else b""
         bctx = Ctx(block, info)
         try:
-            tx, call = self.precheck(raw)
+            tx, call = self.precheck(raw, h)
             cost, _ = self._check_stateful(bctx, tx, call, info.height, BLOCK)
         except InvalidTransaction as exc:
             # Refused at the door: no fee, no nonce, no state change.

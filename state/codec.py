@@ -80,14 +80,60 @@ def encode(obj: Any) -> bytes:
     return _packb(_canon(obj), use_bin_type=True)
 
 
+_SCALAR_OK = frozenset((int, bytes, str, bool, type(None)))
+_KEY_TYPES = frozenset((str, bytes, int))
+
+
+def _problem(obj: Any) -> str | None:
+    """Why a decoded value is not canonical beyond its bytes (map key type and order,
+    disallowed types such as float), or None."""
+    t = type(obj)
+    if t is dict:
+        if obj:
+            keys = list(obj)
+            kt = type(keys[0])
+            if kt not in _KEY_TYPES or any(type(k) is not kt for k in keys):
+                return "map keys must be all str, all bytes or all int"
+            if keys != sorted(keys):
+                return "map keys are not in canonical order"
+        values = obj.values()
+    elif t is list:
+        values = obj
+    elif t in _SCALAR_OK:
+        return None
+    else:
+        return f"type {t.__name__} is not allowed in canonical encoding"
+    for v in values:
+        tv = type(v)
+        if tv is dict or tv is list or tv not in _SCALAR_OK:
+            p = _problem(v)
+            if p:
+                return p
+    return None
+
+
 def decode(data: bytes) -> Any:
-    """Decode canonical msgpack; raise NonCanonical unless re-encoding gives data exactly."""
+    """Decode canonical msgpack; raise NonCanonical unless re-encoding gives data exactly.
+
+    Fast path: msgpack's C packer re-emits shortest headers in the decoded map order, so
+    the bytes are canonical iff it reproduces them and every map is in key order.
+    Values with big integers (ext 1) take the general path.
+    """
     try:
         obj = _unpackb(data, raw=False, strict_map_key=False, use_list=True, ext_hook=_ext_hook)
     except NonCanonical:
         raise
     except Exception as exc:  # msgpack raises several unrelated types
         raise NonCanonical(f"not valid msgpack: {exc}") from None
+    try:
+        same = _packb(obj, use_bin_type=True) == data
+    except (TypeError, OverflowError, ValueError):
+        same = False  # big integers: decided below
+    if same:
+        problem = _problem(obj)
+        if problem is None:
+            return obj
+        raise NonCanonical(problem)
     try:
         again = encode(obj)
     except (TypeError, OverflowError) as exc:

@@ -38,11 +38,10 @@ def denom_info(ctx: Ctx, denom: str) -> dict | None:
     return ctx.get_obj(DENOM + denom.encode())
 
 
-def require_denom(ctx: Ctx, denom: str) -> dict:
-    info = denom_info(ctx, denom)
-    if info is None:
+def require_denom(ctx: Ctx, denom: str) -> None:
+    """Raise UnknownDenom unless denom is registered."""
+    if ctx.get(DENOM + denom.encode()) is None:
         raise UnknownDenom(f"denomination {denom!r} does not exist")
-    return info
 
 
 def is_module_account(ctx: Ctx, addr: bytes) -> bool:
