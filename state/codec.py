@@ -36,7 +36,9 @@ _INT_HI = 1 << 64
 
 
 def _bigint(v: int) -> msgpack.ExtType:
-    return _ExtType(BIGINT_EXT, v.to_bytes((v.bit_length() + 8) // 8, "big", signed=True))
+    """ext 1 with the minimal two's-complement payload (for v < 0, ~v sizes the magnitude)."""
+    size = (v if v >= 0 else ~v).bit_length() // 8 + 1
+    return _ExtType(BIGINT_EXT, v.to_bytes(size, "big", signed=True))
 
 
 def _ext_hook(code: int, data: bytes):
@@ -65,6 +67,8 @@ def _canon(obj: Any) -> Any:
         kt = type(keys[0])
         if kt not in (str, bytes, int) or any(type(k) is not kt for k in keys):
             raise TypeError("map keys must be all str, all bytes or all int")
+        if kt is int:
+            return {(k if _INT_LO <= k < _INT_HI else _bigint(k)): _canon(obj[k]) for k in sorted(keys)}
         return {k: _canon(obj[k]) for k in sorted(keys)}
     if t is list or t is tuple:
         return [_canon(v) for v in obj]

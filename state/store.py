@@ -230,8 +230,19 @@ class Store:
                     wb.delete(k)
                 else:
                     wb.put(k, val)
-            for k in up.stale:
-                wb.put(STALE + vb + k, b"")
+            if final and v <= v - self.keep_versions + 1:
+                # keep_versions == 1: nothing older is served, so what this block
+                # replaced goes now (unless a pin needs it), not one block later.
+                for k in up.stale:
+                    u = int.from_bytes(k[1:9], "big")
+                    if any(u <= p < v for p in self.pins):
+                        wb.put(STALE + vb + k, b"")
+                    else:
+                        wb.delete(k)
+                        self._node_cache.discard(k)
+            else:
+                for k in up.stale:
+                    wb.put(STALE + vb + k, b"")
             wb.put(ROOT + vb, encode_slot(up.root))
             pruned = self.pruned_below
             if final:

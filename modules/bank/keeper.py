@@ -56,8 +56,14 @@ def register_module_account(ctx: Ctx, addr: bytes, module: str) -> None:
     ctx.set_obj(MODACCT + addr, module)
 
 
+def _check_amount(amount: int) -> None:
+    if type(amount) is not int or amount < 0:
+        raise ValueError(f"amounts are non-negative integers, got {amount!r}")  # a caller's bug
+
+
 def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int) -> None:
-    """Move amount of denom; raises InsufficientFunds and changes nothing if short."""
+    """Move amount (>= 0) of denom; raises InsufficientFunds and changes nothing if short."""
+    _check_amount(amount)
     skey = BAL + sender + denom.encode()
     have = ctx.get_int(skey)
     if have < amount:
@@ -70,14 +76,16 @@ def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int)
 
 
 def mint(ctx: Ctx, recipient: bytes, denom: str, amount: int) -> None:
-    """Create amount of denom in recipient's balance; supply follows."""
+    """Create amount (>= 0) of denom in recipient's balance; supply follows."""
+    _check_amount(amount)
     d = denom.encode()
     ctx.set_int(BAL + recipient + d, ctx.get_int(BAL + recipient + d) + amount)
     ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) + amount)
 
 
 def burn(ctx: Ctx, holder: bytes, denom: str, amount: int) -> None:
-    """Destroy amount of denom from holder; raises InsufficientFunds if short."""
+    """Destroy amount (>= 0) of denom from holder; raises InsufficientFunds if short."""
+    _check_amount(amount)
     d = denom.encode()
     have = ctx.get_int(BAL + holder + d)
     if have < amount:
