@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from modules.crypto import AddressError, decode_address, encode_address
 from modules.errors import BadArguments
 
 U64_MAX = (1 << 64) - 1
@@ -20,7 +21,7 @@ _DENOM_RE = re.compile(r"^[a-z][a-z0-9/\-]{1,63}$")
 
 
 class Spec:
-    """One argument's type and range."""
+    """One argument's type and range, and its JSON form (docs/rpc.md, "JSON conventions")."""
 
     doc = ""
 
@@ -29,6 +30,13 @@ class Spec:
 
     def json_schema(self) -> dict:
         raise NotImplementedError
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def from_json(self, name: str, value: Any) -> Any:
+        """The msgpack value for a JSON value; raises BadArguments naming the argument."""
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +54,18 @@ class Int(Spec):
         return value
 
     def json_schema(self):
-        return {"type": "string", "pattern": "^[0-9]+$", "description": f"integer in [{self.lo}, {self.hi}] as a decimal string"}
+        return {"type": "string", "pattern": "^-?[0-9]+$",
+                "description": f"integer in [{self.lo}, {self.hi}] as a decimal string"}
+
+    def to_json(self, value):
+        return str(value)
+
+    def from_json(self, name, value):
+        if type(value) is int:
+            return value
+        if type(value) is str and re.fullmatch(r"-?[0-9]{1,80}", value):
+            return int(value)
+        raise BadArguments(f"{name}: expected an integer as a decimal string")
 
 
 AMOUNT = Int(1, AMOUNT_MAX)  # a positive amount of base units
@@ -71,6 +90,12 @@ class Bytes(Spec):
     def json_schema(self):
         return {"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}
 
+    def to_json(self, value):
+        return "0x" + value.hex()
+
+    def from_json(self, name, value):
+        return hex_to_bytes(name, value)
+
 
 @dataclass(frozen=True, slots=True)
 class AddressArg(Spec):
@@ -83,6 +108,15 @@ class AddressArg(Spec):
 
     def json_schema(self):
         return {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}
+
+    def to_json(self, value):
+        return encode_address(value)
+
+    def from_json(self, name, value):
+        try:
+            return decode_address(value)
+        except AddressError as exc:
+            raise BadArguments(f"{name}: {exc}") from None
 
 
 ADDRESS = AddressArg()
@@ -155,3 +189,25 @@ def check_args(specs: dict[str, Spec], args: Any) -> dict:
     for k, spec in specs.items():
         spec.check(k, args[k])
     return args
+
+
+def hex_to_bytes(name: str, value: Any) -> bytes:
+    """Bytes of a 0x-hex JSON string; raises BadArguments naming the field."""
+    if type(value) is not str or not value.startswith("0x"):
+        raise BadArguments(f"{name}: expected 0x-prefixed hex")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise BadArguments(f"{name}: not valid hex") from None
+
+
+def args_from_json(specs: dict[str, Spec], args: Any) -> dict:
+    """A call's JSON arguments converted to their msgpack values, then checked."""
+    if type(args) is not dict:
+        raise BadArguments("args: expected an object of argument name to value")
+    out = {k: (specs[k].from_json(k, v) if k in specs else v) for k, v in args.items()}
+    return check_args(specs, out)
+
+
+def args_to_json(specs: dict[str, Spec], args: dict) -> dict:
+    return {k: (specs[k].to_json(v) if k in specs else v) for k, v in args.items()}

@@ -7,6 +7,9 @@ indexes and the head pointer land in the same synced batch as the state they pro
     bh<block hash>     height (8B)
     bt<tx hash>        height (8B) || index (4B)
     bhead              height (8B) of the last committed block
+    bs<sender 20B><height 8B><index 4B>          index: transactions by sender
+    bm<module>\x00<height 8B><index 4B>         index: transactions by module
+    be<event type>\x00<height 8B><index 4B>     index: transactions by event type
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ RECEIPTS = b"bR"
 BY_HASH = b"bh"
 BY_TX = b"bt"
 HEAD = b"bhead"
+BY_SENDER = b"bs"
+BY_MODULE = b"bm"
+BY_EVENT = b"be"
 
 
 def _h(height: int) -> bytes:
@@ -32,7 +38,7 @@ class BlockStore:
         self.db = db
 
     @staticmethod
-    def records(block: Block, receipts: list[dict]) -> dict[bytes, bytes]:
+    def records(block: Block, receipts: list[dict], senders: list, modules: list) -> dict[bytes, bytes]:
         h = block.header.height
         out = {
             BLOCK + _h(h): block.encode(),
@@ -41,8 +47,23 @@ class BlockStore:
             HEAD: _h(h),
         }
         for i, r in enumerate(receipts):
-            out[BY_TX + r["tx"]] = _h(h) + i.to_bytes(4, "big")
+            loc = _h(h) + i.to_bytes(4, "big")
+            out[BY_TX + r["tx"]] = loc
+            if senders[i] is not None:
+                out[BY_SENDER + senders[i] + loc] = b""
+            if modules[i] is not None:
+                out[BY_MODULE + modules[i].encode() + b"\x00" + loc] = b""
+            for t in {e["type"] for e in r["events"]}:
+                out[BY_EVENT + t.encode() + b"\x00" + loc] = b""
         return out
+
+    def iter_index(self, prefix: bytes, from_height: int, to_height: int):
+        """(height, index) entries of one index between two heights, ascending."""
+        start = prefix + _h(from_height)
+        stop = prefix + _h(to_height + 1)
+        n = len(prefix)
+        for k in self.db.iterator(start=start, stop=stop, include_value=False):
+            yield int.from_bytes(k[n : n + 8], "big"), int.from_bytes(k[n + 8 : n + 12], "big")
 
     def head(self) -> int | None:
         raw = self.db.get(HEAD)

@@ -27,13 +27,13 @@ class Chain:
     """Open (or create) a chain's data directory and produce blocks on it."""
 
     def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
-                 verify_workers: int | None = None):
+                 verify_workers: int | None = None, allow_dev_ops: bool = False):
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
         self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
-        self.app = App(self.store)
+        self.app = App(self.store, allow_dev_ops=allow_dev_ops)
         self.blocks = BlockStore(self.store.db)
         self.validator = validator
         self.workers = verify_workers or max(1, os.cpu_count() or 1)
@@ -74,5 +74,6 @@ class Chain:
             state_root=result.state_root, app_version=self.app.genesis["appVersion"],
         )
         block = Block(header, self.validator.sign(header.sign_bytes()), list(txs))
-        self.app.commit(BlockStore.records(block, receipts))
+        self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
+                                           [r.module for r in result.receipts]))
         return block, result

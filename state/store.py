@@ -315,3 +315,34 @@ class Store:
             if version < self.pruned_below:
                 wb.delete(ROOT + version.to_bytes(8, "big"))
                 self._prune_stale(wb, 0, self.pruned_below)
+
+
+class VersionView:
+    """Read-only state at one retained version: point reads walk the tree.
+
+    Prefix iteration is served at the latest version only (the tree is ordered by key
+    hash, not by key).
+    """
+
+    def __init__(self, store: Store, version: int):
+        if store.version is not None and version == store.version:
+            self._latest = store
+        else:
+            self._latest = None
+            try:
+                self._slot = store._root_slot(version)
+            except StoreError:
+                raise StoreError(f"no state at version {version} (kept: the last {store.keep_versions}"
+                                 " versions and pinned ones)") from None
+        self.store = store
+        self.version = version
+
+    def get(self, key: bytes) -> bytes | None:
+        if self._latest is not None:
+            return self._latest.get(key)
+        return self.store.tree.walk(self._slot, key)[0]
+
+    def iter_prefix(self, prefix: bytes):
+        if self._latest is not None:
+            return self._latest.iter_prefix(prefix)
+        raise StoreError("listing by prefix is served at the latest height only")

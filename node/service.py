@@ -1,0 +1,234 @@
+"""The running node: chain, mempool, journal, block producer and subscribers, on trio.
+
+Blocks execute in a worker thread (trio.to_thread), so the event loop keeps answering
+while a block runs. Admission verifies signatures in worker threads too. The node knows
+nothing of RPC: front-ends (rpc/) get the Node and call its async methods.
+
+Mining modes: "auto" (a block as soon as transactions are ready, batching whatever is
+waiting), "interval" (a block every block_time seconds, empty or not), "manual" (only
+mine() makes blocks, e.g. dev_mine).
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+from modules import accounts
+from modules.app import MEMPOOL, BlockResult
+from modules.errors import InvalidTransaction, ReplayedNonce
+from node.block import Block
+from node.chain import Chain
+from node.journal import Journal
+from node.mempool import Mempool, MempoolError
+
+MINING_MODES = ("auto", "interval", "manual")
+
+
+@dataclass
+class NodeOptions:
+    mining: str = "auto"
+    block_time: float = 1.0
+    dev: bool = False  # enables the dev_* methods
+    mempool_max: int = 100_000
+    mempool_per_account: int = 10_000
+
+
+class Node:
+    """A chain being served. Call run() inside a trio nursery."""
+
+    def __init__(self, chain: Chain, journal_path: str, options: NodeOptions):
+        if options.mining not in MINING_MODES:
+            raise ValueError(f"mining must be one of {', '.join(MINING_MODES)}")
+        self.chain = chain
+        self.options = options
+        self.mempool = Mempool(max_total=options.mempool_max, max_per_account=options.mempool_per_account)
+        self.journal = Journal(journal_path)
+        self.time_offset = 0  # dev_setTime / dev_advanceTime move the node's clock
+        self._block_lock = trio.Lock()
+        self._work = trio.Event()
+        self._journal_queue: list[bytes] = []
+        self._journal_waiters: list[trio.Event] = []
+        self._journal_wake = trio.Event()
+        self._journal_rewrite = False
+        self._inclusion: dict[bytes, list[trio.Event]] = {}
+        self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
+        self._pending_listeners: list[Callable[[bytes], None]] = []
+        self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
+        self.started_at = _time.monotonic()
+
+    # ----- clock ----------------------------------------------------------------
+    def now(self) -> int:
+        """The node's time in unix seconds, never before the last block's."""
+        return max(int(_time.time()) + self.time_offset, self.chain.last_time())
+
+    def set_time(self, t: int) -> int:
+        last = self.chain.last_time()
+        if t < last:
+            raise ValueError(f"time {t} is before the last block time {last}: time never goes backwards")
+        self.time_offset = t - int(_time.time())
+        return self.now()
+
+    # ----- listeners (subscriptions, metrics) -------------------------------------
+    def on_new_head(self, fn: Callable[[Block, BlockResult], None]) -> Callable[[], None]:
+        self._head_listeners.append(fn)
+        return lambda: self._head_listeners.remove(fn)
+
+    def on_pending_tx(self, fn: Callable[[bytes], None]) -> Callable[[], None]:
+        self._pending_listeners.append(fn)
+        return lambda: self._pending_listeners.remove(fn)
+
+    def tx_rate(self) -> float:
+        """Transactions per second over the recent blocks (0 when idle)."""
+        if len(self._block_times) < 2:
+            return 0.0
+        t0, _ = self._block_times[0]
+        t1, _ = self._block_times[-1]
+        n = sum(c for _, c in list(self._block_times)[1:])
+        return n / (t1 - t0) if t1 > t0 else 0.0
+
+    # ----- admission ----------------------------------------------------------------
+    async def submit(self, raw: bytes) -> bytes:
+        """Admit a signed transaction: checked, in the mempool and journaled; its hash.
+
+        Raises InvalidTransaction or MempoolError.
+        """
+        res = await trio.to_thread.run_sync(self.chain.app.check_tx, raw, MEMPOOL)
+        tx = res.tx
+        state_nonce = accounts.nonce(self.chain.app.reader(), tx.sender)
+        if tx.nonce < state_nonce:  # a block landed while we checked
+            raise ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {state_nonce}")
+        self.mempool.add(tx.hash, raw, tx.sender, tx.nonce, tx.fee, state_nonce)
+        await self._journal_append(raw)
+        for fn in list(self._pending_listeners):
+            fn(tx.hash)
+        self._work.set()
+        return tx.hash
+
+    async def _journal_append(self, raw: bytes) -> None:
+        done = trio.Event()
+        self._journal_queue.append(raw)
+        self._journal_waiters.append(done)
+        self._journal_wake.set()
+        await done.wait()
+
+    async def _journal_loop(self) -> None:
+        """Group commit: one fsync for every transaction admitted since the last one."""
+        while True:
+            await self._journal_wake.wait()
+            self._journal_wake = trio.Event()
+            if self._journal_rewrite:
+                self._journal_rewrite = False
+                # Every queued append is already in the mempool, so in the snapshot.
+                snapshot = [e.raw for e in self.mempool.entries()]
+                self._journal_queue = []
+                await trio.to_thread.run_sync(self.journal.rewrite, snapshot)
+            batch, self._journal_queue = self._journal_queue, []
+            waiters, self._journal_waiters = self._journal_waiters, []
+            if batch:
+                await trio.to_thread.run_sync(self.journal.append, batch)
+            for w in waiters:
+                w.set()
+
+    async def replay_journal(self) -> tuple[int, int]:
+        """Re-admit journaled transactions after a restart: (pending again, dropped)."""
+        raws = self.journal.read()
+        kept = dropped = 0
+        for raw in raws:
+            try:
+                res = self.chain.app.check_tx(raw, MEMPOOL)
+                n = accounts.nonce(self.chain.app.reader(), res.tx.sender)
+                self.mempool.add(res.tx.hash, raw, res.tx.sender, res.tx.nonce, res.tx.fee, n)
+                kept += 1
+            except (InvalidTransaction, MempoolError):
+                dropped += 1  # included before the crash, or no longer valid
+        self.journal.rewrite([e.raw for e in self.mempool.entries()])
+        if kept:
+            self._work.set()
+        return kept, dropped
+
+    async def wait_included(self, tx_hash: bytes, timeout: float) -> tuple[int, int] | None:
+        """Wait until tx_hash is in a block: its (height, index), or None on timeout."""
+        loc = self.chain.blocks.tx_location(tx_hash)
+        if loc is not None:
+            return loc
+        ev = trio.Event()
+        self._inclusion.setdefault(tx_hash, []).append(ev)
+        with trio.move_on_after(timeout):
+            await ev.wait()
+        waiters = self._inclusion.get(tx_hash)
+        if waiters is not None and ev in waiters:
+            waiters.remove(ev)
+            if not waiters:
+                del self._inclusion[tx_hash]
+        return self.chain.blocks.tx_location(tx_hash)
+
+    # ----- block production ----------------------------------------------------------
+    async def mine(self, count: int = 1, time: int | None = None) -> list[Block]:
+        """Produce count blocks now with what is ready (dev_mine, interval ticks)."""
+        out = []
+        for _ in range(count):
+            out.append(await self._produce(time))
+        return out
+
+    async def _produce(self, time: int | None = None) -> Block:
+        async with self._block_lock:
+            limit = self.chain.app.params["maxBlockTxs"]
+            entries = self.mempool.select(limit)
+            raws = [e.raw for e in entries]
+            t = self.now() if time is None else max(time, self.chain.last_time())
+            block, result = await trio.to_thread.run_sync(self.chain.produce, raws, t)
+            self._after_block(block, result, entries)
+            return block
+
+    def _after_block(self, block: Block, result: BlockResult, entries) -> None:
+        ctx = self.chain.app.reader()
+        senders = {e.sender for e in entries}
+        nonces = {s: accounts.nonce(ctx, s) for s in senders}
+        self.mempool.on_block(result.tx_hashes, nonces)
+        self._journal_rewrite = True
+        self._journal_wake.set()
+        self._block_times.append((_time.monotonic(), len(result.tx_hashes)))
+        for h in result.tx_hashes:
+            for ev in self._inclusion.pop(h, []):
+                ev.set()
+        for fn in list(self._head_listeners):
+            fn(block, result)
+
+    async def _auto_loop(self) -> None:
+        while True:
+            await self._work.wait()
+            self._work = trio.Event()
+            while self.mempool.select(1):
+                await self._produce()
+
+    async def _interval_loop(self) -> None:
+        period = self.options.block_time
+        next_at = trio.current_time()
+        while True:
+            next_at += period
+            await trio.sleep_until(next_at)
+            await self._produce()
+            next_at = max(next_at, trio.current_time() - period)
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Run the journal writer and the producer until cancelled."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._journal_loop)
+            await self.replay_journal()
+            if self.options.mining == "auto":
+                nursery.start_soon(self._auto_loop)
+            elif self.options.mining == "interval":
+                if not self.options.block_time > 0 or math.isinf(self.options.block_time):
+                    raise ValueError("block_time must be a positive number of seconds")
+                nursery.start_soon(self._interval_loop)
+            task_status.started()
+
+    def close(self) -> None:
+        self.journal.close()
+        self.chain.close()

@@ -1,0 +1,58 @@
+"""JSON forms of chain records (docs/rpc.md): camelCase, amounts as decimal strings,
+bytes as 0x-hex, 20-byte values in events and args as rwa1... addresses."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from modules.args import args_to_json
+from modules.crypto import encode_address
+from modules.tx import Tx
+from node.block import Block, Header
+
+
+def hx(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def value(v: Any) -> Any:
+    """A generic state/event value in JSON form."""
+    t = type(v)
+    if t is bytes:
+        return encode_address(v) if len(v) == 20 else hx(v)
+    if t is int:
+        return str(v)
+    if t is list:
+        return [value(x) for x in v]
+    if t is dict:
+        return {(k if type(k) is str else str(value(k))): value(x) for k, x in v.items()}
+    return v
+
+
+def header(h: Header) -> dict:
+    return {"height": h.height, "parent": hx(h.parent), "time": h.time, "proposer": encode_address(h.proposer),
+            "txsRoot": hx(h.txs_root), "receiptsRoot": hx(h.receipts_root), "stateRoot": hx(h.state_root),
+            "appVersion": h.app_version, "hash": hx(h.hash)}
+
+
+def block(b: Block, txs: list[dict] | None = None) -> dict:
+    return {"hash": hx(b.header.hash), "header": header(b.header), "signature": hx(b.signature),
+            "txs": txs if txs is not None else [hx(hashlib.sha256(t).digest()) for t in b.txs]}
+
+
+def receipt(r: dict, height: int | None = None, index: int | None = None) -> dict:
+    out = {"txHash": hx(r["tx"]), "code": r["code"], "error": r["error"], "message": r["message"],
+           "fee": str(r["fee"]), "cost": r["cost"],
+           "events": [{"type": e["type"], "attrs": value(e["attrs"])} for e in r["events"]]}
+    if height is not None:
+        out["height"] = height
+        out["index"] = index
+    return out
+
+
+def tx(t: Tx, call_args_specs: dict | None) -> dict:
+    return {"hash": hx(t.hash), "sender": encode_address(t.sender), "pubkey": hx(t.pubkey), "nonce": t.nonce,
+            "fee": str(t.fee), "expiry": t.expiry, "module": t.module, "call": t.call,
+            "args": args_to_json(call_args_specs, t.args) if call_args_specs else value(t.args),
+            "size": t.size, "raw": hx(t.raw)}

@@ -1,0 +1,163 @@
+"""Parameter and result types of the RPC: JSON schema plus conversion from JSON.
+
+JSON conventions: camelCase names; integers that can exceed 2^53 as decimal strings
+(plain JSON integers are accepted on input); bytes as 0x-hex; addresses as rwa1... text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from modules.crypto import AddressError, decode_address
+from rpc.errors import INVALID_PARAMS, RpcError
+
+_UINT_RE = re.compile(r"^[0-9]{1,78}$")
+
+
+def bad(name: str, msg: str) -> RpcError:
+    return RpcError(INVALID_PARAMS, f"invalid params: {name}: {msg}")
+
+
+@dataclass(frozen=True)
+class PType:
+    """A parameter type: its JSON schema and a converter (raises RpcError -32602)."""
+
+    schema: dict
+    convert: Any  # (name, value) -> python value
+
+
+def _uint(name, v):
+    if type(v) is int and v >= 0:
+        return v
+    if type(v) is str and _UINT_RE.match(v):
+        return int(v)
+    raise bad(name, "expected a non-negative integer (number or decimal string)")
+
+
+def _address(name, v):
+    try:
+        return decode_address(v)
+    except AddressError as exc:
+        raise bad(name, str(exc)) from None
+
+
+def _hex(size=None):
+    def conv(name, v):
+        if type(v) is not str or not v.startswith("0x"):
+            raise bad(name, "expected 0x-prefixed hex")
+        try:
+            b = bytes.fromhex(v[2:])
+        except ValueError:
+            raise bad(name, "not valid hex") from None
+        if size is not None and len(b) != size:
+            raise bad(name, f"expected {size} bytes")
+        return b
+    return conv
+
+
+def _str(name, v):
+    if type(v) is not str:
+        raise bad(name, "expected a string")
+    return v
+
+
+def _bool(name, v):
+    if type(v) is not bool:
+        raise bad(name, "expected true or false")
+    return v
+
+
+def _obj(name, v):
+    if type(v) is not dict:
+        raise bad(name, "expected an object")
+    return v
+
+
+def _number(name, v):
+    if type(v) in (int, float) and v >= 0:
+        return v
+    raise bad(name, "expected a non-negative number")
+
+
+UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
+UINT = PType(UINT_SCHEMA, _uint)
+ADDRESS = PType({"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}, _address)
+HEX = PType({"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}, _hex())
+HASH = PType({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, _hex(32))
+STRING = PType({"type": "string"}, _str)
+BOOL = PType({"type": "boolean"}, _bool)
+OBJECT = PType({"type": "object"}, _obj)
+NUMBER = PType({"type": "number", "minimum": 0}, _number)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: PType
+    description: str
+    required: bool = True
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    schema: dict
+    description: str = ""
+
+
+@dataclass
+class Method:
+    """One RPC method: what dispatches it and what rpc.discover says of it."""
+
+    name: str
+    handler: Any  # async (api, **params) -> JSON value
+    params: list[Param]
+    result: Result
+    summary: str
+    dev_only: bool = False
+    errors: list[int] = field(default_factory=list)
+
+    def bind(self, params: Any) -> dict:
+        """Named arguments from JSON-RPC params (array by position, or object by name)."""
+        if params is None:
+            params = []
+        if type(params) is list:
+            if len(params) > len(self.params):
+                raise RpcError(INVALID_PARAMS, f"invalid params: {self.name} takes at most {len(self.params)}")
+            given = {p.name: v for p, v in zip(self.params, params, strict=False)}
+        elif type(params) is dict:
+            unknown = set(params) - {p.name for p in self.params}
+            if unknown:
+                raise RpcError(INVALID_PARAMS, f"invalid params: unknown parameter {sorted(unknown)[0]}")
+            given = params
+        else:
+            raise RpcError(INVALID_PARAMS, "invalid params: expected an array or an object")
+        out = {}
+        for p in self.params:
+            if p.name in given and given[p.name] is not None:
+                out[p.name] = p.type.convert(p.name, given[p.name])
+            elif p.required:
+                raise RpcError(INVALID_PARAMS, f"invalid params: {p.name} is required")
+            else:
+                out[p.name] = p.default
+        return out
+
+
+METHODS: dict[str, Method] = {}
+
+
+def rpc_method(name: str, params: list[Param], result: Result, summary: str, *, dev_only: bool = False,
+               errors: list[int] | None = None):
+    """Register an async handler in the one method table."""
+    def deco(fn):
+        if name in METHODS:
+            raise ValueError(f"method {name} registered twice")
+        METHODS[name] = Method(name, fn, params, result, summary, dev_only, errors or [])
+        return fn
+    return deco
+
+
+HEIGHT = Param("height", UINT, "block height to read at (default: latest); recent heights only", required=False)
