@@ -176,6 +176,14 @@ class Node:
             out.append(await self._produce(time))
         return out
 
+    async def mine_entries(self, raws: list[bytes]) -> Block:
+        """Produce a block of exactly these entries (devnet state edits)."""
+        async with self._block_lock:
+            t = self.now()
+            block, result = await trio.to_thread.run_sync(self.chain.produce, raws, t)
+            self._after_block(block, result, [])
+            return block
+
     async def _produce(self, time: int | None = None) -> Block:
         async with self._block_lock:
             limit = self.chain.app.params["maxBlockTxs"]

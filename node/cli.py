@@ -1,0 +1,187 @@
+"""rwad: the node's command line (node-side commands; rpc/cli.py adds the client ones).
+
+    rwad devnet [--home DIR] [--genesis FILE] [--port 8545] [--host 127.0.0.1]
+                [--mining auto|interval|manual] [--block-time S]
+    rwad init --home DIR [--genesis FILE]
+    rwad start --home DIR [--port] [--host] [--mining] [--block-time]
+The front-end that serves the node (JSON-RPC) is passed in by the caller, so this module
+does not import rpc/ (the layering of DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from genesis import devnet as devnet_genesis
+from modules.crypto import Keypair
+from node.chain import Chain
+from node.service import MINING_MODES, Node, NodeOptions
+
+Frontend = Callable[..., Awaitable[None]]
+CONFIG = "config.json"
+log = logging.getLogger("rwachain.node")
+
+
+def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
+    p.add_argument("--port", type=int, default=8545, help="JSON-RPC port (default 8545)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    p.add_argument("--mining", choices=MINING_MODES, default=default_mining,
+                   help=f"block production: auto (a block as soon as transactions arrive), interval "
+                        f"(every --block-time seconds), manual (only dev_mine) (default {default_mining})")
+    p.add_argument("--block-time", type=float, default=1.0, help="seconds between blocks with --mining interval")
+    p.add_argument("--keep-versions", type=int, default=100, help="recent heights kept queryable (default 100)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rwad", description="rwachain node: a native appchain for "
+                                     "real-world-asset liquidity.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser("devnet", help="start a local devnet with 10 prefunded dev accounts (no files needed)",
+                       description="Start a devnet on the embedded genesis (or --genesis). Data goes to a "
+                                   "temporary directory unless --home is given; the dev accounts' keys are printed.")
+    p.add_argument("--home", help="data directory (default: a fresh temporary directory, removed at exit)")
+    p.add_argument("--genesis", help="genesis file (default: the embedded devnet genesis)")
+    add_serve_args(p, default_mining="auto")
+    p = sub.add_parser("init", help="create a node home: config, validator key, genesis",
+                       description="Create DIR with config.json, the validator key and genesis.json.")
+    p.add_argument("--home", required=True, help="directory to create")
+    p.add_argument("--genesis", help="genesis file to copy in (default: the embedded devnet genesis)")
+    p.add_argument("--validator-seed", help="hex seed of the validator key (default: the devnet validator key)")
+    p = sub.add_parser("start", help="start the node of an initialised home", description="Run the node in --home.")
+    p.add_argument("--home", required=True, help="directory made by rwad init")
+    add_serve_args(p, default_mining="interval")
+    return parser
+
+
+def init_home(home: str, genesis_path: str | None, validator_seed: bytes | None = None) -> None:
+    """Create a node home (refuses to overwrite one)."""
+    if os.path.exists(os.path.join(home, CONFIG)):
+        raise SystemExit(f"rwad: {home} is already initialised")
+    os.makedirs(home, exist_ok=True)
+    shutil.copyfile(genesis_path or devnet_genesis.PATH, os.path.join(home, "genesis.json"))
+    seed = validator_seed or devnet_genesis.validator_key().seed
+    key_path = os.path.join(home, "validator.key")
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"ed25519Seed": seed.hex()}, f)
+    with open(os.path.join(home, CONFIG), "w") as f:
+        json.dump({"genesis": "genesis.json", "validatorKey": "validator.key", "data": "data"}, f, indent=1)
+
+
+def open_chain(home: str, genesis_path: str, validator: Keypair, *, dev: bool, keep_versions: int) -> Chain:
+    chain = Chain(os.path.join(home, "data"), validator, keep_versions=keep_versions, allow_dev_ops=dev)
+    if chain.height is None:
+        chain.init_genesis(genesis_path)
+    return chain
+
+
+def print_dev_accounts(out=sys.stdout) -> None:
+    out.write("\nAvailable dev accounts (devnet only: these keys are public)\n")
+    out.write("==========================================================\n")
+    for i, k in enumerate(devnet_genesis.dev_keys()):
+        out.write(f"({i}) {k.address_text}  private key (ed25519 seed) 0x{k.seed.hex()}\n")
+    out.write(f"\nEach holds {devnet_genesis.NATIVE_EACH // 10**6:,} RWA and {devnet_genesis.STABLE_EACH // 10**6:,} RUSD.\n")
+
+
+async def run_node(chain: Chain, home: str, options: NodeOptions, frontend: Frontend, host: str, port: int,
+                   ready: Callable[[int], None] | None = None) -> None:
+    """Run the node and its front-end until SIGINT or SIGTERM; committed state is kept."""
+    node = Node(chain, os.path.join(home, "mempool.journal"), options)
+    try:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(node.run)
+                bound = await nursery.start(frontend, node, host, port)
+                if ready:
+                    ready(bound)
+
+                async def stop_on_signal():
+                    async for sig in signals:
+                        log.warning("received %s: stopping", signal.Signals(sig).name)
+                        nursery.cancel_scope.cancel()
+                        return
+
+                nursery.start_soon(stop_on_signal)
+    finally:
+        node.close()
+
+
+def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser: argparse.ArgumentParser | None = None,
+         client_commands: Callable[[argparse.Namespace], int] | None = None) -> int:
+    parser = parser or build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "init":
+        seed = bytes.fromhex(args.validator_seed) if args.validator_seed else None
+        init_home(args.home, args.genesis, seed)
+        print(f"initialised {args.home}")
+        return 0
+    if args.command in ("devnet", "start"):
+        if frontend is None:
+            raise SystemExit("rwad: no front-end to serve with")
+        return serve_command(args, frontend)
+    if client_commands is not None:
+        return client_commands(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("binding to %s: the RPC (and, on a devnet, dev_* methods) will be reachable from other "
+                    "machines", args.host)
+    temp = None
+    if args.command == "devnet":
+        dev = True
+        if args.home:
+            home = args.home
+            os.makedirs(home, exist_ok=True)
+        else:
+            home = temp = tempfile.mkdtemp(prefix="rwa-devnet-")
+        genesis_path = args.genesis or devnet_genesis.PATH
+        validator = devnet_genesis.validator_key()
+    else:
+        dev = False
+        home = args.home
+        try:
+            with open(os.path.join(home, CONFIG)) as f:
+                cfg = json.load(f)
+            with open(os.path.join(home, cfg["validatorKey"])) as f:
+                validator = Keypair(bytes.fromhex(json.load(f)["ed25519Seed"]))
+        except (OSError, KeyError, ValueError) as exc:
+            raise SystemExit(f"rwad: {home} is not an initialised home ({exc}); run rwad init --home {home}") from None
+        genesis_path = os.path.join(home, cfg["genesis"])
+    try:
+        chain = open_chain(home, genesis_path, validator, dev=dev, keep_versions=args.keep_versions)
+    except Exception as exc:  # a bad genesis or data dir: say so plainly
+        raise SystemExit(f"rwad: cannot open the chain: {exc}") from None
+    options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev)
+    if dev:
+        print_dev_accounts()
+
+    def ready(port: int) -> None:
+        print(f"\nchain {chain.app.params['chainId']} at height {chain.height}; data in {home}")
+        print(f"JSON-RPC listening on http://{args.host}:{port} (WebSocket: ws://{args.host}:{port}/ws), "
+              f"mining: {args.mining}", flush=True)
+
+    try:
+        trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready)
+    except OSError as exc:
+        raise SystemExit(f"rwad: cannot serve on {args.host}:{args.port}: {exc}") from None
+    finally:
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
+    return 0

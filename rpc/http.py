@@ -1,0 +1,174 @@
+"""HTTP/1.1 for JSON-RPC on trio, parsed by httptools (sans-IO, C).
+
+    POST /          JSON-RPC 2.0 (single or batch)
+    GET  /health    200 {"status": "ok", "height": N}
+    GET  /metrics   Prometheus text: height, mempool size, tx/s, RPC latency
+    GET  /ws        WebSocket upgrade (rpc/ws.py)
+    OPTIONS *       CORS preflight
+Keep-alive and pipelining; requests over max_body bytes get 413 and the connection
+closes (the body is not read); malformed HTTP gets 400 and a close.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import httptools
+import orjson
+import trio
+
+log = logging.getLogger("rwachain.http")
+
+_REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed",
+            413: b"Payload Too Large", 415: b"Unsupported Media Type"}
+
+
+def response(status: int, body: bytes, content_type: bytes = b"application/json", *, keep_alive: bool = True,
+             cors: bytes | None = b"*") -> bytes:
+    head = [b"HTTP/1.1 %d %s" % (status, _REASONS.get(status, b"OK")),
+            b"Content-Type: " + content_type, b"Content-Length: %d" % len(body)]
+    if cors:
+        head.append(b"Access-Control-Allow-Origin: " + cors)
+    if not keep_alive:
+        head.append(b"Connection: close")
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+def preflight(cors: bytes) -> bytes:
+    return (b"HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: " + cors +
+            b"\r\nAccess-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
+            b"Access-Control-Allow-Headers: Content-Type\r\nAccess-Control-Max-Age: 86400\r\n"
+            b"Content-Length: 0\r\n\r\n")
+
+
+class _Request:
+    __slots__ = ("method", "url", "headers", "body", "keep_alive", "too_large")
+
+    def __init__(self):
+        self.method = b""
+        self.url = b""
+        self.headers: dict[bytes, bytes] = {}
+        self.body = bytearray()
+        self.keep_alive = True
+        self.too_large = False
+
+
+class _Parser:
+    """httptools callbacks collecting complete requests."""
+
+    def __init__(self, max_body: int):
+        self.max_body = max_body
+        self.done: list[_Request] = []
+        self.cur = _Request()
+        self.p = httptools.HttpRequestParser(self)
+
+    def on_message_begin(self):
+        self.cur = _Request()
+
+    def on_url(self, url: bytes):
+        self.cur.url += url
+
+    def on_header(self, name: bytes, value: bytes):
+        self.cur.headers[name.lower()] = value
+
+    def on_headers_complete(self):
+        cl = self.cur.headers.get(b"content-length")
+        if cl is not None and cl.isdigit() and int(cl) > self.max_body:
+            self.cur.too_large = True
+
+    def on_body(self, body: bytes):
+        if self.cur.too_large or len(self.cur.body) + len(body) > self.max_body:
+            self.cur.too_large = True
+            return
+        self.cur.body += body
+
+    def on_message_complete(self):
+        self.cur.method = self.p.get_method()
+        self.cur.keep_alive = self.p.should_keep_alive()
+        self.done.append(self.cur)
+
+
+Handler = Callable[[bytes], Awaitable[bytes | None]]
+
+
+class HttpServer:
+    """Serves a JSON-RPC dispatcher plus /health, /metrics and the /ws upgrade."""
+
+    def __init__(self, rpc: Handler, *, health: Callable[[], dict], metrics: Callable[[], str],
+                 ws: Callable | None = None, max_body: int = 5 * 1024 * 1024, cors: str | None = "*",
+                 idle_timeout: float = 120.0):
+        self.rpc = rpc
+        self.health = health
+        self.metrics = metrics
+        self.ws = ws
+        self.max_body = max_body
+        self.cors = cors.encode() if cors else None
+        self.idle_timeout = idle_timeout
+        self.connections = 0
+
+    async def serve(self, host: str, port: int, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        task_status.started(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(self._conn, listeners)
+
+    async def _conn(self, stream: trio.SocketStream) -> None:
+        self.connections += 1
+        try:
+            await self._serve_conn(stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            self.connections -= 1
+            await stream.aclose()
+
+    async def _serve_conn(self, stream: trio.SocketStream) -> None:
+        parser = _Parser(self.max_body)
+        while True:
+            with trio.move_on_after(self.idle_timeout) as scope:
+                data = await stream.receive_some(65536)
+            if scope.cancelled_caught or not data:
+                return
+            try:
+                parser.p.feed_data(data)
+            except httptools.HttpParserUpgrade as up:
+                offset = up.args[0] if up.args else len(data)
+                req = parser.cur
+                req.method = parser.p.get_method()
+                if self.ws is not None and req.url.split(b"?")[0] == b"/ws":
+                    await self.ws(stream, req.headers, data[offset:])
+                else:
+                    await stream.send_all(response(404, b'{"error":"no upgrade here"}', keep_alive=False))
+                return
+            except httptools.HttpParserError as exc:
+                await stream.send_all(response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
+                return
+            while parser.done:
+                req = parser.done.pop(0)
+                out, keep = await self._respond(req)
+                if out:
+                    await stream.send_all(out)
+                if not keep:
+                    return
+
+    async def _respond(self, req: _Request) -> tuple[bytes, bool]:
+        keep = req.keep_alive
+        path = req.url.split(b"?")[0]
+        if req.too_large:
+            return response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
+                            keep_alive=False, cors=self.cors), False
+        if req.method == b"POST" and path in (b"/", b""):
+            body = await self.rpc(bytes(req.body))
+            if body is None:
+                return response(204, b"", keep_alive=keep, cors=self.cors), keep
+            return response(200, body, keep_alive=keep, cors=self.cors), keep
+        if req.method == b"OPTIONS":
+            return preflight(self.cors or b"*"), keep
+        if req.method == b"GET" and path == b"/health":
+            return response(200, orjson.dumps(self.health()), keep_alive=keep, cors=self.cors), keep
+        if req.method == b"GET" and path == b"/metrics":
+            return response(200, self.metrics().encode(), b"text/plain; version=0.0.4", keep_alive=keep,
+                            cors=self.cors), keep
+        if path in (b"/", b""):
+            return response(405, b'{"error":"use POST for JSON-RPC"}', keep_alive=keep, cors=self.cors), keep
+        return response(404, b'{"error":"not found"}', keep_alive=keep, cors=self.cors), keep

@@ -1,0 +1,115 @@
+"""JSON-RPC 2.0 dispatch over the method table: single calls, batches, notifications.
+
+Errors: -32700 parse error, -32600 invalid request (also an oversize batch: one error
+reply, the connection stays open), -32601 method not found, -32602 invalid params,
+-32603 internal error; server codes in rpc/errors.py. A batch runs its calls
+concurrently and answers in order; notifications (no "id") get no answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+import trio
+
+from rpc.errors import INTERNAL_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError
+from rpc.params import METHODS
+
+log = logging.getLogger("rwachain.rpc")
+_MISSING = object()
+
+
+def _error(id_, code: int, message: str, data=None) -> dict:
+    err = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return {"jsonrpc": "2.0", "id": id_, "error": err}
+
+
+class Dispatcher:
+    """Turns request bodies into response bodies for one Api."""
+
+    def __init__(self, api, *, batch_limit: int = 1000, extra_methods: dict | None = None):
+        self.api = api
+        self.batch_limit = batch_limit
+        self.methods = dict(METHODS)
+        if extra_methods:
+            self.methods.update(extra_methods)
+        self.latency = LatencyStats()
+
+    async def handle_body(self, body: bytes) -> bytes | None:
+        """The response bytes for a request body, or None when nothing is to be sent."""
+        try:
+            req = orjson.loads(body)
+        except (orjson.JSONDecodeError, RecursionError) as exc:
+            return orjson.dumps(_error(None, PARSE_ERROR, f"parse error: {str(exc)[:200]}"))
+        if type(req) is list:
+            if not req:
+                return orjson.dumps(_error(None, INVALID_REQUEST, "invalid request: empty batch"))
+            if len(req) > self.batch_limit:
+                return orjson.dumps(_error(None, INVALID_REQUEST,
+                                           f"invalid request: batch of {len(req)} exceeds the limit of {self.batch_limit}"))
+            results: list = [None] * len(req)
+
+            async def run(i, r):
+                results[i] = await self.handle_one(r)
+
+            async with trio.open_nursery() as nursery:
+                for i, r in enumerate(req):
+                    nursery.start_soon(run, i, r)
+            out = [r for r in results if r is not None]
+            return orjson.dumps(out) if out else None
+        resp = await self.handle_one(req)
+        return None if resp is None else orjson.dumps(resp)
+
+    async def handle_one(self, req) -> dict | None:
+        if type(req) is not dict:
+            return _error(None, INVALID_REQUEST, "invalid request: expected an object")
+        id_ = req.get("id", _MISSING)
+        notification = id_ is _MISSING
+        if notification:
+            id_ = None
+        elif not (id_ is None or type(id_) in (int, str)):
+            return _error(None, INVALID_REQUEST, "invalid request: id must be a string, a number or null")
+        if req.get("jsonrpc") != "2.0":
+            return _error(id_, INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"')
+        name = req.get("method")
+        if type(name) is not str:
+            return _error(id_, INVALID_REQUEST, "invalid request: method must be a string")
+        method = self.methods.get(name)
+        if method is None:
+            return None if notification else _error(id_, METHOD_NOT_FOUND, f"method not found: {name}")
+        t0 = time.perf_counter()
+        try:
+            kwargs = method.bind(req.get("params"))
+            result = await method.handler(self.api, **kwargs)
+        except RpcError as exc:
+            return None if notification else {"jsonrpc": "2.0", "id": id_, "error": exc.to_obj()}
+        except Exception:
+            log.exception("internal error in %s", name)
+            return None if notification else _error(id_, INTERNAL_ERROR, "internal error")
+        finally:
+            self.latency.observe(time.perf_counter() - t0)
+        return None if notification else {"jsonrpc": "2.0", "id": id_, "result": result}
+
+
+class LatencyStats:
+    """Counts and a fixed-bucket histogram of RPC latency (seconds) for /metrics."""
+
+    BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+    def __init__(self):
+        self.counts = [0] * (len(self.BUCKETS) + 1)
+        self.total = 0.0
+        self.n = 0
+
+    def observe(self, seconds: float) -> None:
+        self.n += 1
+        self.total += seconds
+        for i, b in enumerate(self.BUCKETS):
+            if seconds <= b:
+                self.counts[i] += 1
+                return
+        self.counts[-1] += 1

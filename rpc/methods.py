@@ -1,0 +1,436 @@
+"""The RPC methods: one table (rpc/params.METHODS) that dispatches and documents itself.
+
+Handlers are async functions (api, **params) -> JSON value. `api` is an Api over the
+running Node. Every query takes an optional height (recent heights only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import trio
+
+from modules import accounts
+from modules.app import dev_set_balance
+from modules.bank import keeper
+from modules.context import BlockInfo, Ctx
+from modules.crypto import encode_address
+from modules.errors import InvalidTransaction
+from modules.roles.module import ROLES, holders, roles_of
+from modules.tx import decode_tx
+from node.mempool import MempoolError
+from node.service import Node
+from rpc import encode as enc
+from rpc.errors import (
+    DEV_ONLY,
+    HEIGHT_UNAVAILABLE,
+    INVALID_PARAMS,
+    INVALID_STATE,
+    MEMPOOL_REFUSED,
+    NOT_FOUND,
+    TIMEOUT,
+    TX_ERROR_BASE,
+    RpcError,
+)
+from rpc.params import (
+    ADDRESS,
+    BOOL,
+    HASH,
+    HEIGHT,
+    HEX,
+    NUMBER,
+    OBJECT,
+    STRING,
+    UINT,
+    Param,
+    Result,
+    rpc_method,
+)
+from state.store import StoreError, VersionView
+
+OBJ = {"type": "object"}
+AMOUNT_SCHEMA = {"type": "string", "pattern": "^[0-9]+$"}
+
+
+def tx_error(exc: InvalidTransaction) -> RpcError:
+    return RpcError(TX_ERROR_BASE + exc.code, exc.message, {"name": exc.name, "txCode": exc.code})
+
+
+class Api:
+    """What handlers use: the node, and state readers at a height."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.chain = node.chain
+        self.app = node.chain.app
+
+    def reader(self, height: int | None) -> Ctx:
+        store = self.chain.store
+        if height is None or height == store.version:
+            return self.app.reader()
+        if height > store.version:
+            raise RpcError(HEIGHT_UNAVAILABLE, f"height {height} is not produced yet (head is {store.version})")
+        try:
+            view = VersionView(store, height)
+        except StoreError as exc:
+            raise RpcError(HEIGHT_UNAVAILABLE, str(exc)) from None
+        return Ctx(view, BlockInfo(height, 0, b""))
+
+    def block_at(self, height: int):
+        b = self.chain.blocks.block(height)
+        if b is None:
+            raise RpcError(NOT_FOUND, f"no block at height {height}")
+        return b
+
+
+def _denoms(ctx: Ctx) -> list[str]:
+    return [k[len(keeper.DENOM):].decode() for k, _ in ctx.iter_prefix(keeper.DENOM)]
+
+
+# ----- chain_ ---------------------------------------------------------------------------
+STATUS_SCHEMA = {"type": "object", "properties": {
+    "chainId": {"type": "string"}, "height": {"type": "integer"}, "hash": {"type": "string"},
+    "stateRoot": {"type": "string"}, "time": {"type": "integer"}}}
+
+
+@rpc_method("chain_status", [], Result("status", STATUS_SCHEMA), "The head: chain id, height, block hash, state root, time.")
+async def chain_status(api: Api):
+    last = api.app.last_block()
+    return {"chainId": api.app.params["chainId"], "height": last["height"], "hash": enc.hx(api.chain.head_hash()),
+            "stateRoot": enc.hx(api.chain.store.root_hash), "time": last["time"]}
+
+
+FULL = Param("full", BOOL, "include decoded transactions instead of their hashes", required=False, default=False)
+
+
+def _block_json(api: Api, b, full: bool) -> dict:
+    if not full:
+        return enc.block(b)
+    txs = []
+    for raw in b.txs:
+        try:
+            t = decode_tx(raw, 1 << 30)
+            call = api.app.by_name.get(t.module)
+            specs = call.calls[t.call].args if call and t.call in call.calls else None
+            txs.append(enc.tx(t, specs))
+        except InvalidTransaction:
+            txs.append({"hash": enc.hx(hashlib.sha256(raw).digest()), "raw": enc.hx(raw)})
+    return enc.block(b, txs)
+
+
+@rpc_method("chain_getBlock", [Param("height", UINT, "block height"), FULL], Result("block", OBJ),
+            "A block by height.", errors=[NOT_FOUND])
+async def chain_get_block(api: Api, height: int, full: bool):
+    return _block_json(api, api.block_at(height), full)
+
+
+@rpc_method("chain_getBlockByHash", [Param("hash", HASH, "block hash"), FULL], Result("block", OBJ),
+            "A block by its hash.", errors=[NOT_FOUND])
+async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
+    h = api.chain.blocks.height_of(hash)
+    if h is None:
+        raise RpcError(NOT_FOUND, "no block with that hash")
+    return _block_json(api, api.block_at(h), full)
+
+
+@rpc_method("chain_getHeader", [Param("height", UINT, "block height (default: head)", required=False)],
+            Result("header", OBJ), "A block header.", errors=[NOT_FOUND])
+async def chain_get_header(api: Api, height: int | None):
+    if height is None:
+        height = api.app.last_block()["height"]
+    return enc.header(api.block_at(height).header)
+
+
+@rpc_method("chain_params", [HEIGHT], Result("params", OBJ), "Chain parameters (fees, limits).")
+async def chain_params(api: Api, height: int | None):
+    from modules import params
+
+    return enc.value(params.load(api.reader(height)))
+
+
+# ----- account_ ---------------------------------------------------------------------------
+@rpc_method("account_get", [Param("address", ADDRESS, "account address"), HEIGHT],
+            Result("account", {"type": "object", "properties": {
+                "address": {"type": "string"}, "balances": {"type": "object"}, "nonce": {"type": "integer"},
+                "pendingNonce": {"type": "integer"}, "roles": {"type": "array"}}}),
+            "Balances, nonce, pending nonce (past the mempool) and roles of an account.")
+async def account_get(api: Api, address: bytes, height: int | None):
+    ctx = api.reader(height)
+    n = accounts.nonce(ctx, address)
+    if height is None:
+        balances = keeper.balances_of(ctx, address)
+    else:
+        denoms = _denoms(api.app.reader())
+        balances = {d: keeper.balance(ctx, address, d) for d in denoms}
+        balances = {d: v for d, v in balances.items() if v}
+    return {"address": encode_address(address), "nonce": n, "pendingNonce": api.node.mempool.pending_nonce(address, n),
+            "balances": {d: str(v) for d, v in sorted(balances.items())}, "roles": roles_of(ctx, address)}
+
+
+# ----- bank_, roles_ ----------------------------------------------------------------------
+@rpc_method("bank_balance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"), HEIGHT],
+            Result("amount", AMOUNT_SCHEMA), "Balance in base units.")
+async def bank_balance(api: Api, address: bytes, denom: str, height: int | None):
+    return str(keeper.balance(api.reader(height), address, denom))
+
+
+@rpc_method("bank_supply", [Param("denom", STRING, "denomination"), HEIGHT], Result("amount", AMOUNT_SCHEMA),
+            "Total supply in base units.")
+async def bank_supply(api: Api, denom: str, height: int | None):
+    return str(keeper.supply(api.reader(height), denom))
+
+
+@rpc_method("bank_params", [], Result("params", OBJ), "Denominations: symbol, decimals, kind; module accounts.")
+async def bank_params(api: Api):
+    ctx = api.app.reader()
+    denoms = {d: keeper.denom_info(ctx, d) for d in _denoms(ctx)}
+    n = len(keeper.MODACCT)
+    mods = {ctx.get_obj(k): encode_address(k[n:]) for k, _ in ctx.iter_prefix(keeper.MODACCT)}
+    return {"nativeDenom": api.app.native, "denoms": denoms, "moduleAccounts": mods}
+
+
+@rpc_method("roles_holders", [Param("role", STRING, "role name")], Result("addresses", {"type": "array"}),
+            "Accounts holding a role.")
+async def roles_holders(api: Api, role: str):
+    if role not in ROLES:
+        raise RpcError(INVALID_PARAMS, f"invalid params: role: one of {', '.join(ROLES)}")
+    return [encode_address(a) for a in holders(api.app.reader(), role)]
+
+
+@rpc_method("roles_params", [], Result("params", OBJ), "The roles that exist.")
+async def roles_params(api: Api):
+    return {"roles": list(ROLES)}
+
+
+# ----- tx_ --------------------------------------------------------------------------------
+TX_PARAM = Param("tx", HEX, "signed transaction bytes (docs/protocol.md)")
+
+
+async def _send(api: Api, raw: bytes) -> bytes:
+    try:
+        return await api.node.submit(raw)
+    except InvalidTransaction as exc:
+        raise tx_error(exc) from None
+    except MempoolError as exc:
+        raise RpcError(MEMPOOL_REFUSED, exc.message, {"reason": exc.reason}) from None
+
+
+@rpc_method("tx_send", [TX_PARAM], Result("hash", {"type": "string"}),
+            "Admit a signed transaction; returns its hash once it is in the mempool and journaled.",
+            errors=[MEMPOOL_REFUSED])
+async def tx_send(api: Api, tx: bytes):
+    return enc.hx(await _send(api, tx))
+
+
+def _receipt_at(api: Api, height: int, index: int) -> dict:
+    return enc.receipt(api.chain.blocks.receipts(height)[index], height, index)
+
+
+@rpc_method("tx_sendAndWait", [TX_PARAM, Param("timeout", NUMBER, "seconds to wait (default 30)", required=False,
+                                              default=30)],
+            Result("receipt", OBJ), "Send and wait for inclusion; returns the receipt.",
+            errors=[MEMPOOL_REFUSED, TIMEOUT])
+async def tx_send_and_wait(api: Api, tx: bytes, timeout: float):
+    h = await _send(api, tx)
+    loc = await api.node.wait_included(h, min(float(timeout), 600.0))
+    if loc is None:
+        raise RpcError(TIMEOUT, f"not included within {timeout} s; still pending", {"hash": enc.hx(h)})
+    return _receipt_at(api, *loc)
+
+
+@rpc_method("tx_simulate", [TX_PARAM], Result("receipt", OBJ),
+            "Dry run against the latest state; nothing changes. Any unused nonce is accepted.")
+async def tx_simulate(api: Api, tx: bytes):
+    try:
+        r = await trio.to_thread.run_sync(api.app.simulate, tx)
+    except InvalidTransaction as exc:
+        raise tx_error(exc) from None
+    return enc.receipt(r.to_obj())
+
+
+@rpc_method("tx_estimateFee", [Param("tx", HEX, "a transaction (the signature is not checked)")],
+            Result("fee", {"type": "object", "properties": {"cost": {"type": "integer"}, "minFee": AMOUNT_SCHEMA,
+                                                             "size": {"type": "integer"}}}),
+            "Cost units and minimum fee of a transaction of this call and size.")
+async def tx_estimate_fee(api: Api, tx: bytes):
+    try:
+        est = api.app.estimate_fee(tx)
+    except InvalidTransaction as exc:
+        raise tx_error(exc) from None
+    return {"cost": est["cost"], "minFee": str(est["minFee"]), "size": est["size"]}
+
+
+@rpc_method("tx_get", [Param("hash", HASH, "transaction hash")], Result("tx", OBJ),
+            "A transaction, included (with height and index) or pending.", errors=[NOT_FOUND])
+async def tx_get(api: Api, hash: bytes):
+    loc = api.chain.blocks.tx_location(hash)
+    if loc is not None:
+        raw = api.block_at(loc[0]).txs[loc[1]]
+        status = {"status": "included", "height": loc[0], "index": loc[1]}
+    else:
+        e = api.node.mempool.get(hash)
+        if e is None:
+            raise RpcError(NOT_FOUND, "unknown transaction")
+        raw = e.raw
+        status = {"status": "pending"}
+    try:
+        t = decode_tx(raw, 1 << 30)
+    except InvalidTransaction:
+        return {"hash": enc.hx(hash), "raw": enc.hx(raw), **status}
+    mod = api.app.by_name.get(t.module)
+    specs = mod.calls[t.call].args if mod and t.call in mod.calls else None
+    return {**enc.tx(t, specs), **status}
+
+
+@rpc_method("tx_getReceipt", [Param("hash", HASH, "transaction hash")], Result("receipt", OBJ),
+            "The receipt of an included transaction.", errors=[NOT_FOUND])
+async def tx_get_receipt(api: Api, hash: bytes):
+    loc = api.chain.blocks.tx_location(hash)
+    if loc is None:
+        raise RpcError(NOT_FOUND, "no receipt: unknown or still pending")
+    return _receipt_at(api, *loc)
+
+
+@rpc_method("tx_search", [
+    Param("sender", ADDRESS, "only transactions from this account", required=False),
+    Param("module", STRING, "only calls of this module", required=False),
+    Param("eventType", STRING, "only transactions that emitted this event type", required=False),
+    Param("attrs", OBJECT, "with eventType: attributes the event must have (JSON form)", required=False),
+    Param("fromHeight", UINT, "lowest height (default 0)", required=False, default=0),
+    Param("toHeight", UINT, "highest height (default head)", required=False),
+    Param("cursor", STRING, "from a previous page's nextCursor", required=False),
+    Param("limit", UINT, "page size, at most 1000 (default 100)", required=False, default=100),
+], Result("page", {"type": "object", "properties": {"receipts": {"type": "array"}, "nextCursor": {}}}),
+    "Receipts by sender, module, event type and attributes, in a height range; paginated.")
+async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
+    from node import blockstore as bs
+
+    head = api.app.last_block()["height"]
+    to_h = head if toHeight is None else min(toHeight, head)
+    limit = max(1, min(limit, 1000))
+    after = (-1, -1)
+    if cursor is not None:
+        try:
+            ch, ci = cursor.split(":")
+            after = (int(ch), int(ci))
+        except ValueError:
+            raise RpcError(INVALID_PARAMS, "invalid params: cursor: use nextCursor from a previous page") from None
+    start = max(fromHeight, after[0], 0)
+    if sender is not None:
+        prefix = bs.BY_SENDER + sender
+    elif eventType is not None:
+        prefix = bs.BY_EVENT + eventType.encode() + b"\x00"
+    elif module is not None:
+        prefix = bs.BY_MODULE + module.encode() + b"\x00"
+    else:
+        prefix = None
+    if attrs is not None and eventType is None:
+        raise RpcError(INVALID_PARAMS, "invalid params: attrs needs eventType")
+
+    def locations():
+        if prefix is not None:
+            yield from api.chain.blocks.iter_index(prefix, start, to_h)
+        else:
+            for h in range(start, to_h + 1):
+                rs = api.chain.blocks.receipts(h) or []
+                for i in range(len(rs)):
+                    yield h, i
+
+    out = []
+    next_cursor = None
+    for h, i in locations():
+        if (h, i) <= after:
+            continue
+        r = _receipt_at(api, h, i)
+        if not _matches(api, r, h, i, sender, module, eventType, attrs):
+            continue
+        if len(out) == limit:
+            next_cursor = f"{out[-1]['height']}:{out[-1]['index']}"
+            break
+        out.append(r)
+    return {"receipts": out, "nextCursor": next_cursor}
+
+
+def _matches(api, r, h, i, sender, module, event_type, attrs) -> bool:
+    """Whether receipt r (of the tx at height h, index i) passes every given filter."""
+    if sender is not None or module is not None:
+        try:
+            t = decode_tx(api.block_at(h).txs[i], 1 << 30)
+        except InvalidTransaction:
+            return False
+        if sender is not None and t.sender != sender:
+            return False
+        if module is not None and t.module != module:
+            return False
+    if event_type is not None:
+        evs = [e for e in r["events"] if e["type"] == event_type]
+        if not evs:
+            return False
+        if attrs:
+            return any(all(e["attrs"].get(k) == v for k, v in attrs.items()) for e in evs)
+    return True
+
+
+# ----- state_ -----------------------------------------------------------------------------
+@rpc_method("state_get", [Param("key", HEX, "raw state key"), HEIGHT],
+            Result("entry", {"type": "object", "properties": {"value": {}, "proof": OBJ, "root": {"type": "string"},
+                                                              "height": {"type": "integer"}}}),
+            "A raw state value with its inclusion or exclusion proof (verify with state/proof.py).",
+            errors=[HEIGHT_UNAVAILABLE])
+async def state_get(api: Api, key: bytes, height: int | None):
+    h = api.chain.store.version if height is None else height
+    try:
+        value, proof, root = api.app.query(key, h)
+    except StoreError as exc:
+        raise RpcError(HEIGHT_UNAVAILABLE, str(exc)) from None
+    return {"height": h, "root": enc.hx(root), "value": None if value is None else enc.hx(value),
+            "proof": {"nodes": [[bm, [enc.hx(x) for x in hs]] for bm, hs in proof["nodes"]],
+                      "leaf": None if proof["leaf"] is None else [enc.hx(x) for x in proof["leaf"]]}}
+
+
+# ----- dev_ -------------------------------------------------------------------------------
+def _dev(api: Api) -> None:
+    if not api.node.options.dev:
+        raise RpcError(DEV_ONLY, "dev_* methods exist only on a devnet (rwad devnet)")
+
+
+@rpc_method("dev_mine", [Param("blocks", UINT, "how many blocks (default 1)", required=False, default=1),
+                         Param("time", UINT, "block time, unix seconds (default: the node's clock)", required=False)],
+            Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
+async def dev_mine(api: Api, blocks: int, time: int | None):
+    _dev(api)
+    if blocks > 1000:
+        raise RpcError(INVALID_PARAMS, "invalid params: blocks: at most 1000 per call")
+    if time is not None and time < api.chain.last_time():
+        raise RpcError(INVALID_STATE, "time never goes backwards")
+    mined = await api.node.mine(blocks, time)
+    return [b.header.height for b in mined]
+
+
+@rpc_method("dev_setTime", [Param("time", UINT, "unix seconds")], Result("time", {"type": "integer"}),
+            "Set the node's clock (never before the last block).", dev_only=True, errors=[INVALID_STATE])
+async def dev_set_time(api: Api, time: int):
+    _dev(api)
+    try:
+        return api.node.set_time(time)
+    except ValueError as exc:
+        raise RpcError(INVALID_STATE, str(exc)) from None
+
+
+@rpc_method("dev_advanceTime", [Param("seconds", UINT, "seconds to move forward")], Result("time", {"type": "integer"}),
+            "Move the node's clock forward.", dev_only=True)
+async def dev_advance_time(api: Api, seconds: int):
+    _dev(api)
+    return api.node.set_time(api.node.now() + seconds)
+
+
+@rpc_method("dev_setBalance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"),
+                               Param("amount", UINT, "new balance, base units")],
+            Result("height", {"type": "integer"}),
+            "Set a balance (supply follows) in a block of its own, so replay reproduces it.", dev_only=True)
+async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
+    _dev(api)
+    if keeper.denom_info(api.app.reader(), denom) is None:
+        raise RpcError(INVALID_PARAMS, f"invalid params: denom: {denom!r} does not exist")
+    block = await api.node.mine_entries([dev_set_balance(address, denom, amount)])
+    return block.header.height

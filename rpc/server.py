@@ -1,0 +1,50 @@
+"""Serve a Node over JSON-RPC: HTTP (and WebSocket at /ws) on one port."""
+
+from __future__ import annotations
+
+import trio
+
+import rpc.methods  # noqa: F401  (registers the methods)
+import rpc.openrpc  # noqa: F401  (registers rpc.discover)
+from node.service import Node
+from rpc.http import HttpServer
+from rpc.jsonrpc import Dispatcher
+from rpc.methods import Api
+
+
+def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
+    lat = dispatcher.latency
+    lines = [
+        "# HELP rwachain_height Height of the last committed block.", "# TYPE rwachain_height gauge",
+        f"rwachain_height {node.chain.height}",
+        "# HELP rwachain_mempool_size Transactions waiting in the mempool.", "# TYPE rwachain_mempool_size gauge",
+        f"rwachain_mempool_size {len(node.mempool)}",
+        "# HELP rwachain_tx_per_second Included transactions per second over recent blocks.",
+        "# TYPE rwachain_tx_per_second gauge", f"rwachain_tx_per_second {node.tx_rate():.3f}",
+        "# HELP rwachain_rpc_connections Open RPC connections.", "# TYPE rwachain_rpc_connections gauge",
+        f"rwachain_rpc_connections {server.connections}",
+        "# HELP rwachain_rpc_latency_seconds JSON-RPC call latency.", "# TYPE rwachain_rpc_latency_seconds histogram",
+    ]
+    cum = 0
+    for b, c in zip(lat.BUCKETS, lat.counts, strict=False):
+        cum += c
+        lines.append(f'rwachain_rpc_latency_seconds_bucket{{le="{b}"}} {cum}')
+    lines.append(f'rwachain_rpc_latency_seconds_bucket{{le="+Inf"}} {lat.n}')
+    lines.append(f"rwachain_rpc_latency_seconds_sum {lat.total:.6f}")
+    lines.append(f"rwachain_rpc_latency_seconds_count {lat.n}")
+    return "\n".join(lines) + "\n"
+
+
+async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
+                    cors: str | None = "*", task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Serve node on host:port until cancelled; task_status gets the bound port."""
+    from rpc.ws import WsHub
+
+    api = Api(node)
+    dispatcher = Dispatcher(api, batch_limit=batch_limit)
+    hub = WsHub(node, dispatcher)
+    server = HttpServer(dispatcher.handle_body,
+                        health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
+                        metrics=lambda: metrics_text(node, dispatcher, server),
+                        ws=hub.handle, max_body=max_body, cors=cors)
+    await server.serve(host, port, task_status=task_status)

@@ -1,0 +1,211 @@
+"""WebSocket at /ws: every JSON-RPC method, plus subscriptions.
+
+    chain_subscribe {"kind": "newHeads"}                         -> subscription id
+    chain_subscribe {"kind": "pendingTransactions"}
+    chain_subscribe {"kind": "events", "eventType": T, "attrs": {...}}
+    chain_unsubscribe {"subscription": id}
+Notifications: {"jsonrpc": "2.0", "method": "chain_subscription",
+                "params": {"subscription": id, "result": ...}}
+Limits per connection: max_subscriptions; an outgoing queue of max_queue messages (a
+client that falls that far behind is disconnected with close code 1008); messages over
+max_message bytes close the connection (1009). The server pings every ping_interval
+seconds and closes a connection that has not answered within ping_timeout.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import itertools
+
+import orjson
+import trio
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
+
+from rpc import encode as enc
+from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
+from rpc.params import OBJECT, STRING, Param, Result, rpc_method
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+KINDS = ("newHeads", "pendingTransactions", "events")
+
+
+@rpc_method("chain_subscribe", [Param("kind", STRING, "newHeads, pendingTransactions or events"),
+                                Param("eventType", STRING, "with kind events: the event type", required=False),
+                                Param("attrs", OBJECT, "with kind events: attributes to match", required=False)],
+            Result("subscription", {"type": "string"}), "Subscribe (WebSocket only); notifications arrive as "
+            "chain_subscription messages.")
+async def chain_subscribe(api, kind, eventType, attrs):  # noqa: N803
+    raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
+
+
+@rpc_method("chain_unsubscribe", [Param("subscription", STRING, "id from chain_subscribe")],
+            Result("removed", {"type": "boolean"}), "Cancel a subscription (WebSocket only).")
+async def chain_unsubscribe(api, subscription):
+    raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
+
+
+class _Client:
+    def __init__(self, max_queue: int):
+        self.send, self.recv = trio.open_memory_channel(max_queue)
+        self.subs: dict[str, dict] = {}
+        self.overflow = False
+
+    def push(self, msg: bytes) -> None:
+        try:
+            self.send.send_nowait(msg)
+        except trio.WouldBlock:
+            self.overflow = True
+
+
+class WsHub:
+    def __init__(self, node, dispatcher, *, max_subscriptions: int = 64, max_queue: int = 4096,
+                 max_message: int = 1 << 20, ping_interval: float = 20.0, ping_timeout: float = 60.0):
+        self.node = node
+        self.dispatcher = dispatcher
+        self.max_subscriptions = max_subscriptions
+        self.max_queue = max_queue
+        self.max_message = max_message
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.clients: set[_Client] = set()
+        self._ids = itertools.count(1)
+        node.on_new_head(self._on_head)
+        node.on_pending_tx(self._on_pending)
+
+    # ----- fan-out (called from the node on the event loop) -----------------------------
+    def _notify(self, client: _Client, sub: str, result) -> None:
+        client.push(orjson.dumps({"jsonrpc": "2.0", "method": "chain_subscription",
+                                  "params": {"subscription": sub, "result": result}}))
+
+    def _on_head(self, block, result) -> None:
+        head = None
+        for c in list(self.clients):
+            for sid, s in c.subs.items():
+                if s["kind"] == "newHeads":
+                    head = head or enc.header(block.header)
+                    self._notify(c, sid, head)
+                elif s["kind"] == "events":
+                    for i, r in enumerate(result.receipts):
+                        for e in r.events:
+                            if e["type"] != s["eventType"]:
+                                continue
+                            attrs = enc.value(e["attrs"])
+                            if all(attrs.get(k) == v for k, v in (s["attrs"] or {}).items()):
+                                self._notify(c, sid, {"height": block.header.height, "index": i,
+                                                      "txHash": enc.hx(r.tx_hash), "type": e["type"], "attrs": attrs})
+
+    def _on_pending(self, tx_hash: bytes) -> None:
+        h = None
+        for c in list(self.clients):
+            for sid, s in c.subs.items():
+                if s["kind"] == "pendingTransactions":
+                    h = h or enc.hx(tx_hash)
+                    self._notify(c, sid, h)
+
+    # ----- one connection -----------------------------------------------------------------
+    async def handle(self, stream: trio.SocketStream, headers: dict, leftover: bytes) -> None:
+        key = headers.get(b"sec-websocket-key")
+        if headers.get(b"upgrade", b"").lower() != b"websocket" or not key:
+            await stream.send_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+        await stream.send_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        ws = Connection(ConnectionType.SERVER)
+        client = _Client(self.max_queue)
+        self.clients.add(client)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._writer, stream, ws, client, nursery.cancel_scope)
+                nursery.start_soon(self._pinger, stream, ws, client, nursery.cancel_scope)
+                await self._reader(stream, ws, client, leftover)
+                nursery.cancel_scope.cancel()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            self.clients.discard(client)
+
+    async def _writer(self, stream, ws, client: _Client, scope) -> None:
+        async for msg in client.recv:
+            await stream.send_all(ws.send(TextMessage(data=msg.decode())))
+            if client.overflow:
+                await self._close(stream, ws, 1008, "client too slow: notification queue overflow")
+                scope.cancel()
+                return
+
+    async def _pinger(self, stream, ws, client: _Client, scope) -> None:
+        client.last_pong = trio.current_time()
+        while True:
+            await trio.sleep(self.ping_interval)
+            if trio.current_time() - client.last_pong > self.ping_timeout:
+                await self._close(stream, ws, 1001, "ping timeout")
+                scope.cancel()
+                return
+            await stream.send_all(ws.send(Ping(b"rwa")))
+
+    async def _close(self, stream, ws, code: int, reason: str) -> None:
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await stream.send_all(ws.send(CloseConnection(code=code, reason=reason)))
+
+    async def _reader(self, stream, ws, client: _Client, leftover: bytes) -> None:
+        if leftover:
+            ws.receive_data(leftover)
+        buf: list[str | bytes] = []
+        size = 0
+        while True:
+            for event in ws.events():
+                if isinstance(event, CloseConnection):
+                    await stream.send_all(ws.send(event.response()))
+                    return
+                if isinstance(event, Ping):
+                    await stream.send_all(ws.send(event.response()))
+                elif isinstance(event, Pong):
+                    client.last_pong = trio.current_time()
+                elif isinstance(event, (TextMessage, BytesMessage)):
+                    size += len(event.data)
+                    if size > self.max_message:
+                        await self._close(stream, ws, 1009, f"message over {self.max_message} bytes")
+                        return
+                    buf.append(event.data)
+                    if event.message_finished:
+                        data = "".join(buf) if isinstance(event, TextMessage) else b"".join(buf)
+                        buf, size = [], 0
+                        reply = await self._handle_message(client, data)
+                        if reply is not None:
+                            client.push(reply)
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            ws.receive_data(data)
+
+    async def _handle_message(self, client: _Client, data) -> bytes | None:
+        try:
+            req = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return await self.dispatcher.handle_body(b"{")  # the standard parse error reply
+        if type(req) is dict and req.get("method") in ("chain_subscribe", "chain_unsubscribe"):
+            id_ = req.get("id")
+            try:
+                result = self._subscription(client, req)
+            except RpcError as exc:
+                return orjson.dumps({"jsonrpc": "2.0", "id": id_, "error": exc.to_obj()})
+            return orjson.dumps({"jsonrpc": "2.0", "id": id_, "result": result})
+        return await self.dispatcher.handle_body(data if isinstance(data, bytes) else data.encode())
+
+    def _subscription(self, client: _Client, req: dict):
+        method = self.dispatcher.methods[req["method"]]
+        kw = method.bind(req.get("params"))
+        if req["method"] == "chain_unsubscribe":
+            return client.subs.pop(kw["subscription"], None) is not None
+        if kw["kind"] not in KINDS:
+            raise RpcError(INVALID_PARAMS, f"invalid params: kind: one of {', '.join(KINDS)}")
+        if kw["kind"] == "events" and not kw["eventType"]:
+            raise RpcError(INVALID_PARAMS, "invalid params: eventType is required for kind events")
+        if len(client.subs) >= self.max_subscriptions:
+            raise RpcError(INVALID_REQUEST, f"at most {self.max_subscriptions} subscriptions per connection")
+        sid = f"0x{next(self._ids):x}"
+        client.subs[sid] = kw
+        return sid
