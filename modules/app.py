@@ -115,6 +115,13 @@ class App:
         if store.version is not None:
             self._load_chain()
 
+    def reload(self) -> None:
+        """Forget cached chain data after the store was rewound or replaced."""
+        self._pending = None
+        self._verified.clear()
+        if self.store.version is not None:
+            self._load_chain()
+
     def _load_chain(self) -> None:
         ctx = Ctx(self.store, BlockInfo(0, 0, b""))
         self.genesis = ctx.get_obj(GENESIS_KEY)

@@ -65,6 +65,24 @@ class BlockStore:
         for k in self.db.iterator(start=start, stop=stop, include_value=False):
             yield int.from_bytes(k[n : n + 8], "big"), int.from_bytes(k[n + 8 : n + 12], "big")
 
+    def keys_of(self, height: int) -> list[bytes]:
+        """Every block-store key that block `height` wrote (to rewind it)."""
+        from modules.errors import InvalidTransaction
+        from modules.tx import decode_tx
+
+        block = self.block(height)
+        receipts = self.receipts(height) or []
+        senders, modules = [], []
+        for raw in block.txs:
+            try:
+                t = decode_tx(raw, 1 << 30)
+                senders.append(t.sender)
+                modules.append(t.module)
+            except InvalidTransaction:
+                senders.append(None)
+                modules.append("dev" if raw[:1] == b"\x95" else None)
+        return [k for k in self.records(block, receipts, senders, modules) if k != HEAD]
+
     def head(self) -> int | None:
         raw = self.db.get(HEAD)
         return None if raw is None else int.from_bytes(raw, "big")

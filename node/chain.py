@@ -7,14 +7,18 @@ then commit state and block records in one synced LevelDB batch.
 
 from __future__ import annotations
 
+import io
 import os
+import zlib
 from concurrent.futures import ThreadPoolExecutor
+
+import msgpack
 
 from genesis.loader import import_genesis
 from modules.app import App, BlockResult
 from modules.crypto import Keypair
 from node.block import Block, Header
-from node.blockstore import BlockStore
+from node.blockstore import HEAD, BlockStore
 from node.verify import precheck_parallel
 from state.codec import encode
 from state.merkle import merkle_root
@@ -30,7 +34,8 @@ class Chain:
                  verify_workers: int | None = None, allow_dev_ops: bool = False):
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
-        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions)
+        # A devnet keeps undo logs so that dev snapshots can be reverted to.
+        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions, keep_undo=allow_dev_ops)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)
@@ -59,6 +64,41 @@ class Chain:
 
     def last_time(self) -> int:
         return self.app.last_block()["time"]
+
+    def revert_to(self, height: int) -> None:
+        """Rewind state, blocks, receipts and indexes to height (devnets keep undo logs)."""
+        head = self.blocks.head()
+        dead = []
+        for h in range(head, height, -1):
+            dead.extend(self.blocks.keys_of(h))
+        if self.blocks.block(height) is not None:
+            puts = {HEAD: height.to_bytes(8, "big")}
+        else:  # back to the genesis state: no block yet
+            puts = {}
+            dead.append(HEAD)
+        self.store.revert(height, dead, puts)
+        self.app.reload()
+
+    def dump(self) -> bytes:
+        """The whole database (state, history, blocks) as zlib-compressed msgpack pairs."""
+        packer = msgpack.Packer(use_bin_type=True)
+        z = zlib.compressobj(6)
+        parts = [z.compress(packer.pack([k, v])) for k, v in self.store.dump()]
+        parts.append(z.flush())
+        return b"".join(parts)
+
+    def load(self, data: bytes) -> None:
+        """Replace the database with a dump() (history included) and reload."""
+        try:
+            raw = zlib.decompress(data)
+            items = list(msgpack.Unpacker(io.BytesIO(raw), raw=True, use_list=True))
+        except (zlib.error, ValueError, msgpack.UnpackException) as exc:
+            raise ValueError(f"not a state dump: {exc}") from None
+        if not all(type(it) is list and len(it) == 2 and type(it[0]) is bytes and type(it[1]) is bytes
+                   for it in items):
+            raise ValueError("not a state dump: expected [key, value] byte pairs")
+        self.store.load(items)
+        self.app.reload()
 
     def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
         """Execute txs as the next block at time (default: the last block time) and commit."""

@@ -11,6 +11,7 @@ mine() makes blocks, e.g. dev_mine).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time as _time
 from collections import deque
@@ -58,6 +59,9 @@ class Node:
         self._journal_rewrite = False
         self._inclusion: dict[bytes, list[trio.Event]] = {}
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
+        self._revert_listeners: list[Callable[[int], None]] = []
+        self.snapshots: dict[str, int] = {}  # dev snapshot id -> height (pinned)
+        self._snapshot_ids = itertools.count(1)
         self._pending_listeners: list[Callable[[bytes], None]] = []
         self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
         self.started_at = _time.monotonic()
@@ -78,6 +82,10 @@ class Node:
     def on_new_head(self, fn: Callable[[Block, BlockResult], None]) -> Callable[[], None]:
         self._head_listeners.append(fn)
         return lambda: self._head_listeners.remove(fn)
+
+    def on_revert(self, fn: Callable[[int], None]) -> Callable[[], None]:
+        self._revert_listeners.append(fn)
+        return lambda: self._revert_listeners.remove(fn)
 
     def on_pending_tx(self, fn: Callable[[bytes], None]) -> Callable[[], None]:
         self._pending_listeners.append(fn)
@@ -167,6 +175,60 @@ class Node:
             if not waiters:
                 del self._inclusion[tx_hash]
         return self.chain.blocks.tx_location(tx_hash)
+
+    # ----- dev snapshots, revert, dump and load ---------------------------------------
+    async def snapshot(self) -> str:
+        """Pin the current height and return a snapshot id to revert to (any number of times)."""
+        async with self._block_lock:
+            h = self.chain.height
+            self.chain.store.pin(h)
+            sid = f"0x{next(self._snapshot_ids):x}"
+            self.snapshots[sid] = h
+            return sid
+
+    async def revert(self, sid: str) -> int:
+        """Rewind to a snapshot: state, blocks, indexes; the mempool keeps what is still valid."""
+        async with self._block_lock:
+            if sid not in self.snapshots:
+                raise KeyError(sid)
+            h = self.snapshots[sid]
+            await trio.to_thread.run_sync(self.chain.revert_to, h)
+            for later in [k for k, v in self.snapshots.items() if v > h]:
+                self.chain.store.unpin(self.snapshots.pop(later))
+            await self._recheck_mempool()
+            for fn in list(self._revert_listeners):
+                fn(h)
+            return h
+
+    async def _recheck_mempool(self) -> None:
+        entries = self.mempool.entries()
+        self.mempool.clear()
+        for e in entries:
+            try:
+                res = self.chain.app.check_tx(e.raw, MEMPOOL)
+                n = accounts.nonce(self.chain.app.reader(), res.tx.sender)
+                self.mempool.add(res.tx.hash, e.raw, res.tx.sender, res.tx.nonce, res.tx.fee, n)
+            except (InvalidTransaction, MempoolError):
+                pass
+        self._journal_rewrite = True
+        self._journal_wake.set()
+        self._work.set()
+
+    async def dump_state(self) -> bytes:
+        async with self._block_lock:
+            return await trio.to_thread.run_sync(self.chain.dump)
+
+    async def load_state(self, data: bytes) -> int:
+        """Replace the whole chain (history included) with a dump; returns the new height."""
+        async with self._block_lock:
+            await trio.to_thread.run_sync(self.chain.load, data)
+            for sid in list(self.snapshots):
+                del self.snapshots[sid]
+            await self._recheck_mempool()
+            h = self.chain.height
+            for fn in list(self._revert_listeners):
+                fn(h)
+            return h
 
     # ----- block production ----------------------------------------------------------
     async def mine(self, count: int = 1, time: int | None = None) -> list[Block]:

@@ -434,3 +434,39 @@ async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
         raise RpcError(INVALID_PARAMS, f"invalid params: denom: {denom!r} does not exist")
     block = await api.node.mine_entries([dev_set_balance(address, denom, amount)])
     return block.header.height
+
+
+@rpc_method("dev_snapshot", [], Result("id", {"type": "string"}),
+            "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times.",
+            dev_only=True)
+async def dev_snapshot(api: Api):
+    _dev(api)
+    return await api.node.snapshot()
+
+
+@rpc_method("dev_revert", [Param("id", STRING, "snapshot id from dev_snapshot")], Result("height", {"type": "integer"}),
+            "Rewind state, blocks, indexes and mempool to a snapshot; subscribers are told. Later snapshots are dropped.",
+            dev_only=True, errors=[NOT_FOUND])
+async def dev_revert(api: Api, id: str):
+    _dev(api)
+    try:
+        return await api.node.revert(id)
+    except KeyError:
+        raise RpcError(NOT_FOUND, f"no snapshot {id!r}") from None
+
+
+@rpc_method("dev_dumpState", [], Result("dump", {"type": "string"}),
+            "The whole chain, history included, as 0x-hex (zlib-compressed msgpack key/value pairs).", dev_only=True)
+async def dev_dump_state(api: Api):
+    _dev(api)
+    return enc.hx(await api.node.dump_state())
+
+
+@rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", {"type": "integer"}),
+            "Replace the chain with a dump (history included); returns the height.", dev_only=True)
+async def dev_load_state(api: Api, dump: bytes):
+    _dev(api)
+    try:
+        return await api.node.load_state(dump)
+    except ValueError as exc:
+        raise RpcError(INVALID_PARAMS, f"invalid params: dump: {exc}") from None

@@ -6,6 +6,7 @@
     chain_unsubscribe {"subscription": id}
 Notifications: {"jsonrpc": "2.0", "method": "chain_subscription",
                 "params": {"subscription": id, "result": ...}}
+After dev_revert or dev_loadState, newHeads subscribers get {"reverted": true, "height": H}.
 Limits per connection: max_subscriptions; an outgoing queue of max_queue messages (a
 client that falls that far behind is disconnected with close code 1008); messages over
 max_message bytes close the connection (1009). The server pings every ping_interval
@@ -74,6 +75,7 @@ class WsHub:
         self._ids = itertools.count(1)
         node.on_new_head(self._on_head)
         node.on_pending_tx(self._on_pending)
+        node.on_revert(self._on_revert)
 
     # ----- fan-out (called from the node on the event loop) -----------------------------
     def _notify(self, client: _Client, sub: str, result) -> None:
@@ -96,6 +98,13 @@ class WsHub:
                             if all(attrs.get(k) == v for k, v in (s["attrs"] or {}).items()):
                                 self._notify(c, sid, {"height": block.header.height, "index": i,
                                                       "txHash": enc.hx(r.tx_hash), "type": e["type"], "attrs": attrs})
+
+    def _on_revert(self, height: int) -> None:
+        """A dev revert or state load: newHeads subscribers get {"reverted": true, "height"}."""
+        for c in list(self.clients):
+            for sid, s in c.subs.items():
+                if s["kind"] == "newHeads":
+                    self._notify(c, sid, {"reverted": True, "height": height})
 
     def _on_pending(self, tx_hash: bytes) -> None:
         h = None

@@ -5,6 +5,8 @@ Key spaces in the one LevelDB (each a one-byte prefix):
     n<version><depth><path> tree nodes (state/tree.py)
     r<version>             root slot of the tree at version (height)
     s<version><node key>   stale index: node replaced at version, pruned later
+    u<version>             undo log of block version: [[key, old value or nil], ...]
+                           (kept only with keep_undo, for dev snapshots and revert)
     m<name>                store metadata (current version, pins)
     b...                   reserved for the node's block store (written via `extra`)
 Version v is the state after block v; genesis is version initial_height - 1.
@@ -18,11 +20,22 @@ from dataclasses import dataclass
 
 import plyvel
 
-from state.tree import Change, Slot, Tree, TreeUpdate, decode_slot, encode_slot, slot_hash
+from state.codec import decode, encode
+from state.tree import (
+    NODE_PREFIX,
+    Change,
+    Slot,
+    Tree,
+    TreeUpdate,
+    decode_slot,
+    encode_slot,
+    slot_hash,
+)
 
 FLAT = b"f"
 ROOT = b"r"
 STALE = b"s"
+UNDO = b"u"
 META = b"m"
 META_VERSION = META + b"version"
 META_PINS = META + b"pins"
@@ -84,18 +97,20 @@ class PendingCommit:
     root_hash: bytes
     update: TreeUpdate
     flat: dict[bytes, bytes | None]
+    undo: list | None = None  # [[key, old value or None]] when the store keeps undo logs
 
 
 class Store:
     """The state database. Not thread-safe: one writer (the block executor)."""
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 200_000,
-                 node_cache_entries: int = 250_000):
+                 node_cache_entries: int = 250_000, keep_undo: bool = False):
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
         self.db = plyvel.DB(path, create_if_missing=True)
         self.keep_versions = keep_versions
+        self.keep_undo = keep_undo
         self._flat_cache = BoundedCache(cache_entries)
         self._node_cache = BoundedCache(node_cache_entries)
         self.tree = Tree(self._load_node)
@@ -199,15 +214,18 @@ class Store:
             raise StoreError(f"version {version} does not follow {self.version}")
         tree_changes = []
         flat: dict[bytes, bytes | None] = {}
+        undo = [] if self.keep_undo else None
         get = self.get
         for key, value in changes.items():
             old = get(key)
             if old == value:
                 continue
             flat[key] = value
+            if undo is not None:
+                undo.append([key, old])
             tree_changes.append(Change(_sha(key).digest(), key, value, old is not None))
         update = self.tree.update(self.root, version, tree_changes)
-        return PendingCommit(version, slot_hash(update.root), update, flat)
+        return PendingCommit(version, slot_hash(update.root), update, flat, undo)
 
     def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,
                final: bool = True) -> None:
@@ -244,6 +262,8 @@ class Store:
                 for k in up.stale:
                     wb.put(STALE + vb + k, b"")
             wb.put(ROOT + vb, encode_slot(up.root))
+            if pending.undo is not None and final:
+                wb.put(UNDO + vb, encode(pending.undo))
             pruned = self.pruned_below
             if final:
                 wb.put(META_VERSION, vb)
@@ -264,6 +284,70 @@ class Store:
         self.root = up.root
         self.pruned_below = pruned
 
+    # ----- rewind, dump, load (devnets) -----------------------------------------------
+    def revert(self, target: int, extra_deletes: list[bytes] = (), extra_puts: dict[bytes, bytes] | None = None) -> None:
+        """Rewind the state to version target (which must be retained or pinned), in one
+        synced batch with the caller's block-store edits. Needs the undo logs of every
+        later version (keep_undo)."""
+        if self.version is None or target > self.version:
+            raise StoreError(f"cannot revert to version {target}: the head is {self.version}")
+        if not self.has_version(target):
+            raise StoreError(f"no state at version {target} (pruned and not pinned)")
+        logs = []
+        for v in range(self.version, target, -1):
+            raw = self.db.get(UNDO + v.to_bytes(8, "big"))
+            if raw is None:
+                raise StoreError(f"no undo log for version {v}: revert needs keep_undo from the snapshot on")
+            logs.append(decode(raw))
+        restore: dict[bytes, bytes | None] = {}
+        for log in logs:  # newest first, so the oldest change's old value wins
+            for key, old in log:
+                restore[key] = old
+        first_dead = (target + 1).to_bytes(8, "big")
+        with self.db.write_batch(transaction=True, sync=True) as wb:
+            for key, old in restore.items():
+                if old is None:
+                    wb.delete(FLAT + key)
+                else:
+                    wb.put(FLAT + key, old)
+            for prefix in (NODE_PREFIX, ROOT, UNDO, STALE):
+                for k in self.db.iterator(start=prefix + first_dead, stop=prefix + b"\xff" * 9, include_value=False):
+                    wb.delete(k)
+            for k in extra_deletes:
+                wb.delete(k)
+            for k, val in (extra_puts or {}).items():
+                wb.put(k, val)
+            wb.put(META_VERSION, target.to_bytes(8, "big"))
+        self.pins = {p for p in self.pins if p <= target}
+        with self.db.write_batch(sync=True) as wb:
+            self._write_pins(wb)
+        self._flat_cache.clear()
+        self._node_cache.clear()
+        self.version = target
+        self.root = self._root_slot(target)
+
+    def dump(self):
+        """Every key/value of the database (state, history, blocks): a devnet dump."""
+        return self.db.iterator()
+
+    def load(self, items) -> None:
+        """Replace the whole database with items (from dump()), then reload."""
+        self.wipe()
+        batch = self.db.write_batch(sync=True)
+        for n, (k, v) in enumerate(items, 1):
+            batch.put(k, v)
+            if n % 50_000 == 0:
+                batch.write()
+                batch = self.db.write_batch(sync=True)
+        batch.write()
+        raw = self.db.get(META_VERSION)
+        self.version = None if raw is None else int.from_bytes(raw, "big")
+        self.root = None if self.version is None else self._root_slot(self.version)
+        raw = self.db.get(META_PINS)
+        self.pins = set() if raw is None else {int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)}
+        raw = self.db.get(META_PRUNED)
+        self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
+
     # ----- retention ---------------------------------------------------------------
     def _prune_into(self, wb, version: int) -> int:
         """Add to wb the deletions that the retention window allows; return the new floor."""
@@ -271,9 +355,12 @@ class Store:
         start = self.pruned_below
         if floor <= start:
             return start
+        low_pin = min(self.pins, default=floor)
         for v in range(start, floor):
             if v not in self.pins:
                 wb.delete(ROOT + v.to_bytes(8, "big"))
+            if v < low_pin:  # undo logs above a pin stay: revert to it needs them
+                wb.delete(UNDO + v.to_bytes(8, "big"))
         self._prune_stale(wb, start, floor)
         wb.put(META_PRUNED, floor.to_bytes(8, "big"))
         return floor
@@ -315,6 +402,9 @@ class Store:
             if version < self.pruned_below:
                 wb.delete(ROOT + version.to_bytes(8, "big"))
                 self._prune_stale(wb, 0, self.pruned_below)
+            keep_from = min(min(self.pins, default=self.pruned_below), self.pruned_below)
+            for k in self.db.iterator(start=UNDO, stop=UNDO + keep_from.to_bytes(8, "big"), include_value=False):
+                wb.delete(k)
 
 
 class VersionView:
