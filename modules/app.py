@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from modules import accounts, params
@@ -202,8 +202,13 @@ class App:
         return CheckResult(tx, cost, need)
 
     # ----- execution ----------------------------------------------------------------
-    def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes]) -> BlockResult:
-        """Execute a block on an overlay and compute its state root; commit() persists it."""
+    def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes],
+                       before_tx: Callable[[int], None] | None = None) -> BlockResult:
+        """Execute a block on an overlay and compute its state root; commit() persists it.
+
+        before_tx(i), if given, is called before transaction i runs (the node uses it to
+        wait for that transaction's signature check, done in parallel).
+        """
         if self._pending is not None:
             raise RuntimeError("the previous finalized block is not committed yet")
         last = self.last_block()
@@ -220,7 +225,9 @@ class App:
                 m.begin_block(hooks)
         receipts = []
         hashes = []
-        for raw in txs:
+        for i, raw in enumerate(txs):
+            if before_tx is not None:
+                before_tx(i)
             r = self._deliver(block, info, raw)
             receipts.append(r)
             hashes.append(r.tx_hash)

@@ -19,7 +19,7 @@ from modules.app import App, BlockResult
 from modules.crypto import Keypair
 from node.block import Block, Header
 from node.blockstore import HEAD, BlockStore
-from node.verify import precheck_parallel
+from node.verify import PipelinedPrecheck
 from state.codec import encode
 from state.merkle import merkle_root
 from state.store import Store
@@ -102,11 +102,11 @@ class Chain:
 
     def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
         """Execute txs as the next block at time (default: the last block time) and commit."""
-        precheck_parallel(self.app, txs, self._pool, self.workers)
+        checks = PipelinedPrecheck(self.app, txs, self._pool, self.workers)
         last = self.app.last_block()
         height = last["height"] + 1
         t = last["time"] if time is None else time
-        result = self.app.finalize_block(height, t, self.validator.address, txs)
+        result = self.app.finalize_block(height, t, self.validator.address, txs, checks.wait)
         receipts = [r.to_obj() for r in result.receipts]
         header = Header(
             height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,

@@ -27,3 +27,23 @@ def precheck_parallel(app, raws: list[bytes], pool: ThreadPoolExecutor, workers:
     step = (len(raws) + workers - 1) // workers
     futures = [pool.submit(_precheck_slice, app, raws[i : i + step]) for i in range(0, len(raws), step)]
     return sum(f.result() for f in futures)
+
+
+class PipelinedPrecheck:
+    """Signature checks in slices on a pool while the block executes in order.
+
+    wait(i) blocks until the slice holding transaction i has been checked, so execution
+    overlaps verification instead of following it.
+    """
+
+    def __init__(self, app, raws: list[bytes], pool: ThreadPoolExecutor, workers: int, slice_size: int = 256):
+        self.slice = max(16, min(slice_size, (len(raws) + workers - 1) // max(1, workers) or 1))
+        self.futures = [pool.submit(_precheck_slice, app, raws[i : i + self.slice])
+                        for i in range(0, len(raws), self.slice)]
+        self._done = 0  # slices known finished
+
+    def wait(self, i: int) -> None:
+        k = i // self.slice
+        while self._done <= k:
+            self.futures[self._done].result()
+            self._done += 1
