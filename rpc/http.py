@@ -113,14 +113,20 @@ class HttpServer:
         await trio.serve_listeners(self._conn, listeners)
 
     async def _conn(self, stream: trio.SocketStream) -> None:
+        """One connection. Nothing a client does may stop the server: every error of a
+        connection (resets, protocol violations, also inside exception groups) ends only
+        that connection; cancellation still propagates."""
         self.connections += 1
         try:
             await self._serve_conn(stream)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
+        except Exception as exc:  # includes ExceptionGroup of connection errors
+            log.debug("connection ended: %r", exc)
         finally:
             self.connections -= 1
-            await stream.aclose()
+            with trio.CancelScope(shield=True):
+                await stream.aclose()
 
     async def _serve_conn(self, stream: trio.SocketStream) -> None:
         parser = _Parser(self.max_body)

@@ -16,20 +16,22 @@ seconds and closes a connection that has not answered within ping_timeout.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import itertools
+import math
 
 import orjson
 import trio
-from wsproto.connection import Connection, ConnectionType
+from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from rpc import encode as enc
 from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
 from rpc.params import OBJECT, STRING, Param, Result, rpc_method
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_END = object()  # tells the writer that the reader is done
 KINDS = ("newHeads", "pendingTransactions", "events")
 
 
@@ -49,16 +51,29 @@ async def chain_unsubscribe(api, subscription):
 
 
 class _Client:
+    """One connection's outgoing queue. Only the writer task sends on the stream; the
+    reader and the pinger enqueue frames here, so sends never overlap."""
+
     def __init__(self, max_queue: int):
-        self.send, self.recv = trio.open_memory_channel(max_queue)
+        self.send, self.recv = trio.open_memory_channel(math.inf)
+        self.max_queue = max_queue
+        self.queued = 0  # data messages waiting
         self.subs: dict[str, dict] = {}
         self.overflow = False
+        self.last_pong = 0.0
 
     def push(self, msg: bytes) -> None:
-        try:
-            self.send.send_nowait(msg)
-        except trio.WouldBlock:
+        """Queue a data message; past max_queue the client is marked too slow."""
+        if self.queued >= self.max_queue:
             self.overflow = True
+            self.send.send_nowait(None)  # wake the writer to close
+            return
+        self.queued += 1
+        self.send.send_nowait(msg)
+
+    def control(self, event) -> None:
+        """Queue a control frame (pong, ping, close) or _END: never counted, never dropped."""
+        self.send.send_nowait(event)
 
 
 class WsHub:
@@ -125,39 +140,59 @@ class WsHub:
                               b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         ws = Connection(ConnectionType.SERVER)
         client = _Client(self.max_queue)
+        client.last_pong = trio.current_time()
         self.clients.add(client)
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._writer, stream, ws, client, nursery.cancel_scope)
-                nursery.start_soon(self._pinger, stream, ws, client, nursery.cancel_scope)
+                nursery.start_soon(self._pinger, client)
                 await self._reader(stream, ws, client, leftover)
-                nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
+                # The peer closed or broke the rules: the writer flushes what it must
+                # (a close reply), then everything stops.
+                client.control(_END)
+                nursery.cancel_scope.deadline = trio.current_time() + 5  # a stuck writer may not hold on
         finally:
             self.clients.discard(client)
 
     async def _writer(self, stream, ws, client: _Client, scope) -> None:
-        async for msg in client.recv:
-            await stream.send_all(ws.send(TextMessage(data=msg.decode())))
+        """The only task that sends on the stream."""
+        async for item in client.recv:
+            if item is _END:
+                break
             if client.overflow:
-                await self._close(stream, ws, 1008, "client too slow: notification queue overflow")
-                scope.cancel()
-                return
+                await self._send(stream, ws, CloseConnection(code=1008, reason="client too slow: queue overflow"))
+                break
+            if item is None:
+                continue
+            if isinstance(item, bytes):
+                client.queued -= 1
+                event = TextMessage(data=item.decode())
+            else:
+                event = item
+            if not await self._send(stream, ws, event):
+                break
+            if isinstance(event, CloseConnection):
+                break
+            if isinstance(event, Ping) and trio.current_time() - client.last_pong > self.ping_timeout:
+                await self._send(stream, ws, CloseConnection(code=1001, reason="ping timeout"))
+                break
+        scope.cancel()
 
-    async def _pinger(self, stream, ws, client: _Client, scope) -> None:
-        client.last_pong = trio.current_time()
+    async def _send(self, stream, ws, event) -> bool:
+        """Send one frame if the connection still allows it; False when it is over."""
+        if ws.state is not ConnectionState.OPEN and not (
+                isinstance(event, CloseConnection) and ws.state is ConnectionState.REMOTE_CLOSING):
+            return False
+        try:
+            await stream.send_all(ws.send(event))
+        except (trio.BrokenResourceError, trio.ClosedResourceError, LocalProtocolError):
+            return False
+        return True
+
+    async def _pinger(self, client: _Client) -> None:
         while True:
             await trio.sleep(self.ping_interval)
-            if trio.current_time() - client.last_pong > self.ping_timeout:
-                await self._close(stream, ws, 1001, "ping timeout")
-                scope.cancel()
-                return
-            await stream.send_all(ws.send(Ping(b"rwa")))
-
-    async def _close(self, stream, ws, code: int, reason: str) -> None:
-        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-            await stream.send_all(ws.send(CloseConnection(code=code, reason=reason)))
+            client.control(Ping(b"rwa"))
 
     async def _reader(self, stream, ws, client: _Client, leftover: bytes) -> None:
         if leftover:
@@ -167,16 +202,16 @@ class WsHub:
         while True:
             for event in ws.events():
                 if isinstance(event, CloseConnection):
-                    await stream.send_all(ws.send(event.response()))
+                    client.control(event.response())
                     return
                 if isinstance(event, Ping):
-                    await stream.send_all(ws.send(event.response()))
+                    client.control(event.response())
                 elif isinstance(event, Pong):
                     client.last_pong = trio.current_time()
                 elif isinstance(event, (TextMessage, BytesMessage)):
-                    size += len(event.data)
+                    size += len(event.data.encode()) if isinstance(event, TextMessage) else len(event.data)
                     if size > self.max_message:
-                        await self._close(stream, ws, 1009, f"message over {self.max_message} bytes")
+                        client.control(CloseConnection(code=1009, reason=f"message over {self.max_message} bytes"))
                         return
                     buf.append(event.data)
                     if event.message_finished:
@@ -185,7 +220,10 @@ class WsHub:
                         reply = await self._handle_message(client, data)
                         if reply is not None:
                             client.push(reply)
-            data = await stream.receive_some(65536)
+            try:
+                data = await stream.receive_some(65536)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
             if not data:
                 return
             ws.receive_data(data)
@@ -193,16 +231,29 @@ class WsHub:
     async def _handle_message(self, client: _Client, data) -> bytes | None:
         try:
             req = orjson.loads(data)
-        except orjson.JSONDecodeError:
+        except (orjson.JSONDecodeError, RecursionError):
             return await self.dispatcher.handle_body(b"{")  # the standard parse error reply
-        if type(req) is dict and req.get("method") in ("chain_subscribe", "chain_unsubscribe"):
+        if type(req) is list:
+            if not req or len(req) > self.dispatcher.batch_limit:
+                return await self.dispatcher.handle_body(data if isinstance(data, bytes) else data.encode())
+            replies = [await self._handle_one(client, r) for r in req]
+            replies = [r for r in replies if r is not None]
+            return orjson.dumps(replies) if replies else None
+        reply = await self._handle_one(client, req)
+        return None if reply is None else orjson.dumps(reply)
+
+    async def _handle_one(self, client: _Client, req) -> dict | None:
+        """One call: subscriptions here (they belong to this connection), the rest dispatched."""
+        if type(req) is dict and req.get("method") in ("chain_subscribe", "chain_unsubscribe") \
+                and req.get("jsonrpc") == "2.0":
+            notification = "id" not in req
             id_ = req.get("id")
             try:
                 result = self._subscription(client, req)
             except RpcError as exc:
-                return orjson.dumps({"jsonrpc": "2.0", "id": id_, "error": exc.to_obj()})
-            return orjson.dumps({"jsonrpc": "2.0", "id": id_, "result": result})
-        return await self.dispatcher.handle_body(data if isinstance(data, bytes) else data.encode())
+                return None if notification else {"jsonrpc": "2.0", "id": id_, "error": exc.to_obj()}
+            return None if notification else {"jsonrpc": "2.0", "id": id_, "result": result}
+        return await self.dispatcher.handle_one(req)
 
     def _subscription(self, client: _Client, req: dict):
         method = self.dispatcher.methods[req["method"]]
