@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("start", help="start the node of an initialised home", description="Run the node in --home.")
     p.add_argument("--home", required=True, help="directory made by rwad init")
     add_serve_args(p, default_mining="interval")
+    parser.subcommands = sub  # front-ends add their own commands here
     return parser
 
 

@@ -96,13 +96,6 @@ def methods_epilog() -> str:
 
 
 # ----- the parser ----------------------------------------------------------------------------
-def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise RuntimeError("node.cli.build_parser() has no subcommands")
-
-
 def _keyring_opts() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--keyring", metavar="DIR",
@@ -150,7 +143,7 @@ def _uint(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """node.cli's parser with the client commands keys, tx and query added."""
     parser = node_cli.build_parser()
-    sub = _subparsers(parser)
+    sub = parser.subcommands
     kr, pw, rpc_, js = _keyring_opts(), _passphrase_opts(), _rpc_opts(), _json_opt()
     raw = argparse.RawDescriptionHelpFormatter
 
