@@ -88,7 +88,7 @@ class Mempool:
             if fee * 100 < old.fee * (100 + self.replace_bump_pct) or fee <= old.fee:
                 raise MempoolError("underpriced", f"replacing nonce {nonce} needs a fee at least "
                                    f"{self.replace_bump_pct}% above {old.fee}")
-            self._drop(old)
+            del self._by_hash[old.hash]  # the account keeps its record: only the entry changes
             self._put(acct, entry)
             return old
         if len(acct.txs) >= self.max_per_account:

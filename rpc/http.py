@@ -5,8 +5,9 @@
     GET  /metrics   Prometheus text: height, mempool size, tx/s, RPC latency
     GET  /ws        WebSocket upgrade (rpc/ws.py)
     OPTIONS *       CORS preflight
-Keep-alive and pipelining; requests over max_body bytes get 413 and the connection
-closes (the body is not read); malformed HTTP gets 400 and a close.
+Keep-alive and pipelining; a request declaring or sending over max_body bytes gets 413
+as soon as that is known, then a bounded lingering close (the rest of the body is
+discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close.
 """
 
 from __future__ import annotations
@@ -149,6 +150,12 @@ class HttpServer:
             except httptools.HttpParserError as exc:
                 await stream.send_all(response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
                 return
+            if parser.cur.too_large and not parser.done:
+                # Declared or received more than max_body: answer now, read no further.
+                await stream.send_all(response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
+                                               keep_alive=False, cors=self.cors))
+                await self._linger(stream)
+                return
             while parser.done:
                 req = parser.done.pop(0)
                 out, keep = await self._respond(req)
@@ -156,6 +163,21 @@ class HttpServer:
                     await stream.send_all(out)
                 if not keep:
                     return
+
+    async def _linger(self, stream: trio.SocketStream, max_bytes: int = 16 << 20, seconds: float = 2.0) -> None:
+        """Half-close and discard what the client is still sending (bounded), so that it
+        reads our error reply instead of a connection reset."""
+        try:
+            await stream.send_eof()
+            with trio.move_on_after(seconds):
+                got = 0
+                while got < max_bytes:
+                    data = await stream.receive_some(65536)
+                    if not data:
+                        return
+                    got += len(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
 
     async def _respond(self, req: _Request) -> tuple[bytes, bool]:
         keep = req.keep_alive

@@ -28,6 +28,24 @@ def _error(id_, code: int, message: str, data=None) -> dict:
     return {"jsonrpc": "2.0", "id": id_, "error": err}
 
 
+def _dumps(resp) -> bytes:
+    """JSON bytes of a reply or batch; an unencodable result becomes -32603, never silence."""
+    try:
+        return orjson.dumps(resp)
+    except TypeError:
+        log.exception("cannot encode a reply")
+        if type(resp) is list:
+            return b"[" + b",".join(_dump_one(r) for r in resp) + b"]"
+        return _dump_one(resp)
+
+
+def _dump_one(r: dict) -> bytes:
+    try:
+        return orjson.dumps(r)
+    except TypeError:
+        return orjson.dumps(_error(r.get("id"), INTERNAL_ERROR, "internal error: unencodable result"))
+
+
 class Dispatcher:
     """Turns request bodies into response bodies for one Api."""
 
@@ -60,9 +78,9 @@ class Dispatcher:
                 for i, r in enumerate(req):
                     nursery.start_soon(run, i, r)
             out = [r for r in results if r is not None]
-            return orjson.dumps(out) if out else None
+            return _dumps(out) if out else None
         resp = await self.handle_one(req)
-        return None if resp is None else orjson.dumps(resp)
+        return None if resp is None else _dumps(resp)
 
     async def handle_one(self, req) -> dict | None:
         if type(req) is not dict:

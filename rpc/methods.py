@@ -11,7 +11,7 @@ import hashlib
 import trio
 
 from modules import accounts
-from modules.app import dev_set_balance
+from modules.app import DEV_OP_MARK, dev_set_balance
 from modules.bank import keeper
 from modules.context import BlockInfo, Ctx
 from modules.crypto import encode_address
@@ -41,6 +41,8 @@ from rpc.params import (
     NUMBER,
     OBJECT,
     STRING,
+    U64,
+    U64_MAX,
     UINT,
     Param,
     Result,
@@ -118,7 +120,7 @@ def _block_json(api: Api, b, full: bool) -> dict:
     return enc.block(b, txs)
 
 
-@rpc_method("chain_getBlock", [Param("height", UINT, "block height"), FULL], Result("block", OBJ),
+@rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", OBJ),
             "A block by height.", errors=[NOT_FOUND])
 async def chain_get_block(api: Api, height: int, full: bool):
     return _block_json(api, api.block_at(height), full)
@@ -133,7 +135,7 @@ async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
     return _block_json(api, api.block_at(h), full)
 
 
-@rpc_method("chain_getHeader", [Param("height", UINT, "block height (default: head)", required=False)],
+@rpc_method("chain_getHeader", [Param("height", U64, "block height (default: head)", required=False)],
             Result("header", OBJ), "A block header.", errors=[NOT_FOUND])
 async def chain_get_header(api: Api, height: int | None):
     if height is None:
@@ -296,10 +298,10 @@ async def tx_get_receipt(api: Api, hash: bytes):
     Param("module", STRING, "only calls of this module", required=False),
     Param("eventType", STRING, "only transactions that emitted this event type", required=False),
     Param("attrs", OBJECT, "with eventType: attributes the event must have (JSON form)", required=False),
-    Param("fromHeight", UINT, "lowest height (default 0)", required=False, default=0),
-    Param("toHeight", UINT, "highest height (default head)", required=False),
+    Param("fromHeight", U64, "lowest height (default 0)", required=False, default=0),
+    Param("toHeight", U64, "highest height (default head)", required=False),
     Param("cursor", STRING, "from a previous page's nextCursor", required=False),
-    Param("limit", UINT, "page size, at most 1000 (default 100)", required=False, default=100),
+    Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
 ], Result("page", {"type": "object", "properties": {"receipts": {"type": "array"}, "nextCursor": {}}}),
     "Receipts by sender, module, event type and attributes, in a height range; paginated.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
@@ -313,6 +315,8 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
         try:
             ch, ci = cursor.split(":")
             after = (int(ch), int(ci))
+            if not (0 <= after[0] <= U64_MAX and 0 <= after[1] < 1 << 32):
+                raise ValueError
         except ValueError:
             raise RpcError(INVALID_PARAMS, "invalid params: cursor: use nextCursor from a previous page") from None
     start = max(fromHeight, after[0], 0)
@@ -354,13 +358,15 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
 def _matches(api, r, h, i, sender, module, event_type, attrs) -> bool:
     """Whether receipt r (of the tx at height h, index i) passes every given filter."""
     if sender is not None or module is not None:
+        raw = api.block_at(h).txs[i]
         try:
-            t = decode_tx(api.block_at(h).txs[i], 1 << 30)
+            t = decode_tx(raw, 1 << 30)
+            t_sender, t_module = t.sender, t.module
         except InvalidTransaction:
+            t_sender, t_module = None, ("dev" if raw[:1] == DEV_OP_MARK else None)
+        if sender is not None and t_sender != sender:
             return False
-        if sender is not None and t.sender != sender:
-            return False
-        if module is not None and t.module != module:
+        if module is not None and t_module != module:
             return False
     if event_type is not None:
         evs = [e for e in r["events"] if e["type"] == event_type]
@@ -394,8 +400,8 @@ def _dev(api: Api) -> None:
         raise RpcError(DEV_ONLY, "dev_* methods exist only on a devnet (rwad devnet)")
 
 
-@rpc_method("dev_mine", [Param("blocks", UINT, "how many blocks (default 1)", required=False, default=1),
-                         Param("time", UINT, "block time, unix seconds (default: the node's clock)", required=False)],
+@rpc_method("dev_mine", [Param("blocks", U64, "how many blocks (default 1)", required=False, default=1),
+                         Param("time", U64, "block time, unix seconds (default: the node's clock)", required=False)],
             Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
 async def dev_mine(api: Api, blocks: int, time: int | None):
     _dev(api)
@@ -407,7 +413,7 @@ async def dev_mine(api: Api, blocks: int, time: int | None):
     return [b.header.height for b in mined]
 
 
-@rpc_method("dev_setTime", [Param("time", UINT, "unix seconds")], Result("time", {"type": "integer"}),
+@rpc_method("dev_setTime", [Param("time", U64, "unix seconds")], Result("time", {"type": "integer"}),
             "Set the node's clock (never before the last block).", dev_only=True, errors=[INVALID_STATE])
 async def dev_set_time(api: Api, time: int):
     _dev(api)
@@ -417,11 +423,14 @@ async def dev_set_time(api: Api, time: int):
         raise RpcError(INVALID_STATE, str(exc)) from None
 
 
-@rpc_method("dev_advanceTime", [Param("seconds", UINT, "seconds to move forward")], Result("time", {"type": "integer"}),
+@rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", {"type": "integer"}),
             "Move the node's clock forward.", dev_only=True)
 async def dev_advance_time(api: Api, seconds: int):
     _dev(api)
-    return api.node.set_time(api.node.now() + seconds)
+    target = api.node.now() + seconds
+    if target > U64_MAX:
+        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {U64_MAX}")
+    return api.node.set_time(target)
 
 
 @rpc_method("dev_setBalance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"),

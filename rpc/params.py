@@ -81,8 +81,20 @@ def _number(name, v):
     raise bad(name, "expected a non-negative number")
 
 
+U64_MAX = (1 << 64) - 1
+
+
+def _u64(name, v):
+    n = _uint(name, v)
+    if n > U64_MAX:
+        raise bad(name, f"at most {U64_MAX}")
+    return n
+
+
 UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
-UINT = PType(UINT_SCHEMA, _uint)
+UINT = PType(UINT_SCHEMA, _uint)  # amounts: any size
+U64 = PType({"oneOf": [{"type": "integer", "minimum": 0, "maximum": U64_MAX},
+                       {"type": "string", "pattern": "^[0-9]{1,20}$"}]}, _u64)  # heights, times, counts
 ADDRESS = PType({"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}, _address)
 HEX = PType({"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}, _hex())
 HASH = PType({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, _hex(32))
@@ -160,4 +172,4 @@ def rpc_method(name: str, params: list[Param], result: Result, summary: str, *, 
     return deco
 
 
-HEIGHT = Param("height", UINT, "block height to read at (default: latest); recent heights only", required=False)
+HEIGHT = Param("height", U64, "block height to read at (default: latest); recent heights only", required=False)
