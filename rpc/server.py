@@ -10,6 +10,7 @@ from node.service import Node
 from rpc.http import HttpServer
 from rpc.jsonrpc import Dispatcher
 from rpc.methods import Api
+from rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
 
 
 def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
@@ -38,8 +39,6 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
 async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
                     cors: str | None = "*", task_status=trio.TASK_STATUS_IGNORED) -> None:
     """Serve node on host:port until cancelled; task_status gets the bound port."""
-    from rpc.ws import WsHub
-
     api = Api(node)
     dispatcher = Dispatcher(api, batch_limit=batch_limit)
     hub = WsHub(node, dispatcher)
