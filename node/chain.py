@@ -34,8 +34,7 @@ class Chain:
                  verify_workers: int | None = None, allow_dev_ops: bool = False):
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
-        # A devnet keeps undo logs so that dev snapshots can be reverted to.
-        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions, keep_undo=allow_dev_ops)
+        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)

@@ -11,6 +11,7 @@ does not import rpc/ (the layering of DESIGN.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -40,6 +41,10 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
                         f"(every --block-time seconds), manual (only dev_mine) (default {default_mining})")
     p.add_argument("--block-time", type=float, default=1.0, help="seconds between blocks with --mining interval")
     p.add_argument("--keep-versions", type=int, default=100, help="recent heights kept queryable (default 100)")
+    p.add_argument("--batch-limit", type=int, default=1000, help="most calls in one JSON-RPC batch (default 1000)")
+    p.add_argument("--max-body", type=int, default=5 * 1024 * 1024,
+                   help="largest request body in bytes (default 5 MiB); larger ones get HTTP 413")
+    p.add_argument("--cors", default="*", help="Access-Control-Allow-Origin value (default *; 'none' to omit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,14 +102,14 @@ def print_dev_accounts(out=sys.stdout) -> None:
 
 
 async def run_node(chain: Chain, home: str, options: NodeOptions, frontend: Frontend, host: str, port: int,
-                   ready: Callable[[int], None] | None = None) -> None:
+                   ready: Callable[[int], None] | None = None, frontend_options: dict | None = None) -> None:
     """Run the node and its front-end until SIGINT or SIGTERM; committed state is kept."""
     node = Node(chain, os.path.join(home, "mempool.journal"), options)
     try:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with trio.open_nursery() as nursery:
                 await nursery.start(node.run)
-                bound = await nursery.start(frontend, node, host, port)
+                bound = await nursery.start(functools.partial(frontend, node, host, port, **(frontend_options or {})))
                 if ready:
                     ready(bound)
 
@@ -179,7 +184,9 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
               f"mining: {args.mining}", flush=True)
 
     try:
-        trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready)
+        frontend_options = {"batch_limit": args.batch_limit, "max_body": args.max_body,
+                            "cors": None if args.cors == "none" else args.cors}
+        trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready, frontend_options)
     except OSError as exc:
         raise SystemExit(f"rwad: cannot serve on {args.host}:{args.port}: {exc}") from None
     finally:

@@ -14,8 +14,16 @@ import time
 import orjson
 import trio
 
-from rpc.errors import INTERNAL_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError
+from rpc.errors import (
+    HEIGHT_UNAVAILABLE,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcError,
+)
 from rpc.params import METHODS
+from state.store import StoreError
 
 log = logging.getLogger("rwachain.rpc")
 _MISSING = object()
@@ -105,6 +113,8 @@ class Dispatcher:
             result = await method.handler(self.api, **kwargs)
         except RpcError as exc:
             return None if notification else {"jsonrpc": "2.0", "id": id_, "error": exc.to_obj()}
+        except StoreError as exc:  # a pruned height met inside a handler
+            return None if notification else _error(id_, HEIGHT_UNAVAILABLE, str(exc))
         except Exception:
             log.exception("internal error in %s", name)
             return None if notification else _error(id_, INTERNAL_ERROR, "internal error")

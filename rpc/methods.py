@@ -159,12 +159,7 @@ async def chain_params(api: Api, height: int | None):
 async def account_get(api: Api, address: bytes, height: int | None):
     ctx = api.reader(height)
     n = accounts.nonce(ctx, address)
-    if height is None:
-        balances = keeper.balances_of(ctx, address)
-    else:
-        denoms = _denoms(api.app.reader())
-        balances = {d: keeper.balance(ctx, address, d) for d in denoms}
-        balances = {d: v for d, v in balances.items() if v}
+    balances = keeper.balances_of(ctx, address)
     return {"address": encode_address(address), "nonce": n, "pendingNonce": api.node.mempool.pending_nonce(address, n),
             "balances": {d: str(v) for d, v in sorted(balances.items())}, "roles": roles_of(ctx, address)}
 
@@ -182,25 +177,26 @@ async def bank_supply(api: Api, denom: str, height: int | None):
     return str(keeper.supply(api.reader(height), denom))
 
 
-@rpc_method("bank_params", [], Result("params", OBJ), "Denominations: symbol, decimals, kind; module accounts.")
-async def bank_params(api: Api):
-    ctx = api.app.reader()
+@rpc_method("bank_params", [HEIGHT], Result("params", OBJ), "Denominations: symbol, decimals, kind; module accounts.")
+async def bank_params(api: Api, height: int | None):
+    ctx = api.reader(height)
     denoms = {d: keeper.denom_info(ctx, d) for d in _denoms(ctx)}
     n = len(keeper.MODACCT)
     mods = {ctx.get_obj(k): encode_address(k[n:]) for k, _ in ctx.iter_prefix(keeper.MODACCT)}
     return {"nativeDenom": api.app.native, "denoms": denoms, "moduleAccounts": mods}
 
 
-@rpc_method("roles_holders", [Param("role", STRING, "role name")], Result("addresses", {"type": "array"}),
+@rpc_method("roles_holders", [Param("role", STRING, "role name"), HEIGHT], Result("addresses", {"type": "array"}),
             "Accounts holding a role.")
-async def roles_holders(api: Api, role: str):
+async def roles_holders(api: Api, role: str, height: int | None):
     if role not in ROLES:
         raise RpcError(INVALID_PARAMS, f"invalid params: role: one of {', '.join(ROLES)}")
-    return [encode_address(a) for a in holders(api.app.reader(), role)]
+    return [encode_address(a) for a in holders(api.reader(height), role)]
 
 
-@rpc_method("roles_params", [], Result("params", OBJ), "The roles that exist.")
-async def roles_params(api: Api):
+@rpc_method("roles_params", [HEIGHT], Result("params", OBJ), "The roles that exist.")
+async def roles_params(api: Api, height: int | None):
+    api.reader(height)  # the same answer at every retained height; refuses others
     return {"roles": list(ROLES)}
 
 

@@ -5,8 +5,9 @@ Key spaces in the one LevelDB (each a one-byte prefix):
     n<version><depth><path> tree nodes (state/tree.py)
     r<version>             root slot of the tree at version (height)
     s<version><node key>   stale index: node replaced at version, pruned later
-    u<version>             undo log of block version: [[key, old value or nil], ...]
-                           (kept only with keep_undo, for dev snapshots and revert)
+    u<version>             undo log of block version: [[key, old value or nil], ...],
+                           kept for the retained versions (and above pins): listings at
+                           past heights and dev reverts replay them backwards
     m<name>                store metadata (current version, pins)
     b...                   reserved for the node's block store (written via `extra`)
 Version v is the state after block v; genesis is version initial_height - 1.
@@ -104,7 +105,7 @@ class Store:
     """The state database. Not thread-safe: one writer (the block executor)."""
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 200_000,
-                 node_cache_entries: int = 250_000, keep_undo: bool = False):
+                 node_cache_entries: int = 250_000, keep_undo: bool = True):
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
@@ -214,7 +215,7 @@ class Store:
             raise StoreError(f"version {version} does not follow {self.version}")
         tree_changes = []
         flat: dict[bytes, bytes | None] = {}
-        undo = [] if self.keep_undo else None
+        undo = [] if self.keep_undo and self.version is not None and not same_version else None
         get = self.get
         for key, value in changes.items():
             old = get(key)
@@ -408,11 +409,8 @@ class Store:
 
 
 class VersionView:
-    """Read-only state at one retained version: point reads walk the tree.
-
-    Prefix iteration is served at the latest version only (the tree is ordered by key
-    hash, not by key).
-    """
+    """Read-only state at one retained version: point reads walk the tree; listings by
+    prefix replay undo logs over the latest state (the tree is ordered by key hash)."""
 
     def __init__(self, store: Store, version: int):
         if store.version is not None and version == store.version:
@@ -433,6 +431,19 @@ class VersionView:
         return self.store.tree.walk(self._slot, key)[0]
 
     def iter_prefix(self, prefix: bytes):
+        """(key, value) under prefix at this version, in key order: the latest listing
+        corrected by the undo logs of every later block (cost: the changes since)."""
         if self._latest is not None:
             return self._latest.iter_prefix(prefix)
-        raise StoreError("listing by prefix is served at the latest height only")
+        store = self.store
+        restore: dict[bytes, bytes | None] = {}
+        for v in range(store.version, self.version, -1):  # newest first: the oldest wins
+            raw = store.db.get(UNDO + v.to_bytes(8, "big"))
+            if raw is None:
+                raise StoreError(f"listing at version {self.version} needs the undo log of {v}, which is pruned")
+            for key, old in decode(raw):
+                if key.startswith(prefix):
+                    restore[key] = old
+        items = {k: v for k, v in store.iter_prefix(prefix) if k not in restore}
+        items.update((k, v) for k, v in restore.items() if v is not None)
+        return iter(sorted(items.items()))
