@@ -19,12 +19,14 @@ from modules.app import App, BlockResult
 from modules.crypto import Keypair
 from node.block import Block, Header
 from node.blockstore import HEAD, BlockStore
-from node.verify import PipelinedPrecheck
+from node.sigcheck import ProcessVerifier
+from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from state.codec import encode
 from state.merkle import merkle_root
 from state.store import Store
 
 GENESIS_PARENT = bytes(32)
+PROCESS_VERIFY_MIN = 2000  # blocks at least this large verify signatures in worker processes
 
 
 class Chain:
@@ -42,6 +44,7 @@ class Chain:
         self.validator = validator
         self.workers = verify_workers or max(1, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
+        self.verifier = ProcessVerifier(self.workers)
 
     def init_genesis(self, genesis_path: str) -> bytes:
         """Import a genesis file into this empty chain; returns the genesis state root."""
@@ -49,6 +52,7 @@ class Chain:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self.verifier.close()
         self.store.close()
 
     @property
@@ -101,7 +105,10 @@ class Chain:
 
     def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
         """Execute txs as the next block at time (default: the last block time) and commit."""
-        checks = PipelinedPrecheck(self.app, txs, self._pool, self.workers)
+        if len(txs) >= PROCESS_VERIFY_MIN:
+            checks = ProcessPipelinedPrecheck(self.app, txs, self.verifier)
+        else:
+            checks = PipelinedPrecheck(self.app, txs, self._pool, self.workers)
         last = self.app.last_block()
         height = last["height"] + 1
         t = last["time"] if time is None else time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 from modules.errors import InvalidTransaction
@@ -46,4 +47,30 @@ class PipelinedPrecheck:
         k = i // self.slice
         while self._done <= k:
             self.futures[self._done].result()
+            self._done += 1
+
+
+class ProcessPipelinedPrecheck:
+    """Signatures of a large block checked in worker processes while it executes.
+
+    wait(i) blocks until the slice holding transaction i has its verdicts and records
+    the valid ones with the app, so execution skips their signature check; an invalid
+    one is checked again in process and refused with its precise error.
+    """
+
+    def __init__(self, app, raws: list[bytes], verifier, slice_size: int = 1000):
+        self.app = app
+        self.raws = raws
+        self.slice = slice_size
+        self.futures = [verifier.submit(raws[i : i + slice_size]) for i in range(0, len(raws), slice_size)]
+        self._done = 0
+
+    def wait(self, i: int) -> None:
+        k = i // self.slice
+        while self._done <= k:
+            verdicts = self.futures[self._done].result()
+            base = self._done * self.slice
+            for j, ok in enumerate(verdicts):
+                if ok:
+                    self.app.note_signature_verified(hashlib.sha256(self.raws[base + j]).digest())
             self._done += 1

@@ -1,0 +1,55 @@
+"""Signature checks in child processes give exactly the verdicts of the in-process path."""
+
+from __future__ import annotations
+
+import node.chain as chain_mod
+from genesis import devnet
+from modules.tx import SIGN_DOMAIN, sign_tx
+from node.chain import Chain
+from node.sigcheck import SIGN_DOMAIN as CHILD_DOMAIN
+from node.sigcheck import ProcessVerifier, verify_slice
+
+
+def _block(keys, n):
+    txs = []
+    for i in range(n):
+        k = keys[i % len(keys)]
+        raw = sign_tx(k, chain=devnet.CHAIN_ID, nonce=i // len(keys), fee=5000, module="bank", call="transfer",
+                      args={"to": keys[(i + 1) % len(keys)].address, "denom": "rwa", "amount": 1})
+        if i % 700 == 350:  # a planted bad signature
+            raw = raw[:-1] + bytes([raw[-1] ^ 1])
+        txs.append(raw)
+    return txs
+
+
+def test_the_child_uses_the_protocol_sign_domain():
+    assert CHILD_DOMAIN == SIGN_DOMAIN
+
+
+def test_verify_slice_verdicts():
+    k = devnet.dev_keys()[0]
+    good = sign_tx(k, chain="c", nonce=0, fee=1, module="bank", call="transfer", args={})
+    bad = good[:-1] + bytes([good[-1] ^ 1])
+    assert verify_slice([good, bad, b"", b"\x92\xc4\x00\xc4\x00"]) == b"\x01\x00\x00\x00"
+    v = ProcessVerifier(2)
+    try:
+        assert [v.submit([good, bad]).result(30) for _ in range(3)] == [b"\x01\x00"] * 3
+    finally:
+        v.close()
+
+
+def test_large_block_in_child_processes_equals_in_process(tmp_path, monkeypatch):
+    keys = devnet.dev_keys()
+    txs = _block(keys, 2100)
+    roots, receipts = [], []
+    for name, threshold in (("children", 2000), ("threads", 10**9)):
+        monkeypatch.setattr(chain_mod, "PROCESS_VERIFY_MIN", threshold)
+        c = Chain(str(tmp_path / name), devnet.validator_key())
+        c.init_genesis(devnet.PATH)
+        block, res = c.produce(txs, time=devnet.GENESIS_TIME + 1)
+        roots.append(block.header.state_root)
+        receipts.append([(r.code, r.error) for r in res.receipts])
+        c.close()
+    assert roots[0] == roots[1] and receipts[0] == receipts[1]
+    bad = [i for i, (code, _) in enumerate(receipts[0]) if code == 6]
+    assert bad == [350, 1050, 1750]
