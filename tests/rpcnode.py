@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -59,8 +60,22 @@ class RpcNode:
             m = _READY.search(line)
             if m:
                 self.port = int(m.group(1))
+                self._drain()
                 return self
         raise RuntimeError("node did not become ready:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        """Keep reading the node's output (into .output) so it never blocks on a full pipe."""
+        proc = self.proc
+
+        def run():
+            try:
+                for line in proc.stdout:
+                    self.output.append(line)
+            except (ValueError, OSError):
+                pass
+
+        threading.Thread(target=run, daemon=True).start()
 
     def raw_call(self, method: str, params=None, *, id_=1, timeout: float = 30.0) -> dict:
         body = {"jsonrpc": "2.0", "id": id_, "method": method}

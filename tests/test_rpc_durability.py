@@ -25,23 +25,8 @@ KEYS = devnet.dev_keys()
 CHAIN = devnet.CHAIN_ID
 
 
-def _drain(node: RpcNode) -> None:
-    """Keep reading the node's output so a chatty node never blocks on a full pipe."""
-    proc = node.proc
-
-    def run():
-        try:
-            for line in proc.stdout:
-                node.output.append(line)
-        except (ValueError, OSError):
-            pass
-
-    threading.Thread(target=run, daemon=True).start()
-
-
 def _boot(node: RpcNode) -> RpcNode:
     node.start()
-    _drain(node)
     return node
 
 

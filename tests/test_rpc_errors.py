@@ -15,7 +15,6 @@ import http.client
 import json
 import re
 import socket
-import threading
 import time
 
 import pytest
@@ -32,24 +31,9 @@ CHAIN = devnet.CHAIN_ID
 MAX_BODY = 5 * 1024 * 1024
 
 
-def _drain(node: RpcNode) -> None:
-    """Keep reading the node's output so a chatty node never blocks on a full pipe."""
-    proc = node.proc
-
-    def run():
-        try:
-            for line in proc.stdout:
-                node.output.append(line)
-        except (ValueError, OSError):
-            pass
-
-    threading.Thread(target=run, daemon=True).start()
-
-
 def _start(home, mining: str = "manual") -> RpcNode:
     n = RpcNode(home, mining=mining)
     n.start()
-    _drain(n)
     return n
 
 

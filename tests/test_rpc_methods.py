@@ -66,25 +66,10 @@ def unhex(v: str) -> bytes:
     return bytes.fromhex(v[2:])
 
 
-def _drain(node: RpcNode) -> None:
-    """Keep reading the node's output so a chatty node never blocks on a full pipe."""
-    proc = node.proc
-
-    def run():
-        try:
-            for line in proc.stdout:
-                node.output.append(line)
-        except (ValueError, OSError):
-            pass
-
-    threading.Thread(target=run, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     n = RpcNode(tmp_path_factory.mktemp("methods") / "home", mining="manual")
     n.start()
-    _drain(n)
     try:
         yield n
     finally:
