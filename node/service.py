@@ -11,6 +11,7 @@ mine() makes blocks, e.g. dev_mine).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import time as _time
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import trio
 
 from modules import accounts
-from modules.app import MEMPOOL, BlockResult
+from modules.app import MEMPOOL, BlockResult, CheckResult
 from modules.errors import InvalidTransaction, ReplayedNonce
 from node.block import Block
 from node.chain import Chain
@@ -29,6 +30,7 @@ from node.journal import Journal
 from node.mempool import Mempool, MempoolError
 
 MINING_MODES = ("auto", "interval", "manual")
+BATCH_VERIFY_MIN = 64  # admission batches at least this large verify in the checker processes
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Node:
         self.time_offset = 0  # dev_setTime / dev_advanceTime move the node's clock
         self._block_lock = trio.Lock()
         self._work = trio.Event()
+        self._check_queue: list = []
+        self._check_wake = trio.Event()
         self._journal_queue: list[bytes] = []
         self._journal_waiters: list[trio.Event] = []
         self._journal_wake = trio.Event()
@@ -106,7 +110,7 @@ class Node:
 
         Raises InvalidTransaction or MempoolError.
         """
-        res = await trio.to_thread.run_sync(self.chain.app.check_tx, raw, MEMPOOL)
+        res = await self._check(raw)
         tx = res.tx
         state_nonce = accounts.nonce(self.chain.app.reader(), tx.sender)
         if tx.nonce < state_nonce:  # a block landed while we checked
@@ -117,6 +121,46 @@ class Node:
             fn(tx.hash)
         self._work.set()
         return tx.hash
+
+    async def _check(self, raw: bytes) -> CheckResult:
+        """check_tx off the event loop, batched: transactions that arrive together are
+        checked in one worker-thread call (signatures of a large batch in the checker
+        processes), instead of one thread hop and one GIL convoy each."""
+        slot: list = [raw, None, None, trio.Event()]
+        self._check_queue.append(slot)
+        self._check_wake.set()
+        await slot[3].wait()
+        if slot[2] is not None:
+            raise slot[2]
+        return slot[1]
+
+    async def _check_loop(self) -> None:
+        while True:
+            await self._check_wake.wait()
+            self._check_wake = trio.Event()
+            batch, self._check_queue = self._check_queue, []
+            if batch:
+                await trio.to_thread.run_sync(self._check_batch, batch)
+                for slot in batch:
+                    slot[3].set()
+
+    def _check_batch(self, batch: list) -> None:
+        """Worker thread: check each raw of the batch, storing a result or an error."""
+        app = self.chain.app
+        if len(batch) >= BATCH_VERIFY_MIN:
+            raws = [slot[0] for slot in batch]
+            try:
+                verdicts = self.chain.verifier.submit(raws).result()
+            except RuntimeError:
+                verdicts = b""  # no checker process: verify in this thread below
+            for raw, ok in zip(raws, verdicts, strict=False):
+                if ok:
+                    app.note_signature_verified(hashlib.sha256(raw).digest())
+        for slot in batch:
+            try:
+                slot[1] = app.check_tx(slot[0], MEMPOOL)
+            except InvalidTransaction as exc:
+                slot[2] = exc
 
     async def _journal_append(self, raw: bytes) -> None:
         done = trio.Event()
@@ -290,6 +334,7 @@ class Node:
         """Run the journal writer and the producer until cancelled."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._journal_loop)
+            nursery.start_soon(self._check_loop)
             await self.replay_journal()
             if self.options.mining == "auto":
                 nursery.start_soon(self._auto_loop)

@@ -53,3 +53,27 @@ def test_large_block_in_child_processes_equals_in_process(tmp_path, monkeypatch)
     assert roots[0] == roots[1] and receipts[0] == receipts[1]
     bad = [i for i, (code, _) in enumerate(receipts[0]) if code == 6]
     assert bad == [350, 1050, 1750]
+
+
+def test_a_batch_of_admissions_checks_signatures_in_child_processes(tmp_path):
+    """100 tx_send in one JSON-RPC batch: valid ones admitted, bad signatures refused (1006)."""
+    import json
+
+    from tests.rpcnode import RpcNode
+
+    keys = devnet.dev_keys()
+    body = []
+    for i in range(100):
+        k = keys[i % 10]
+        raw = sign_tx(k, chain=devnet.CHAIN_ID, nonce=i // 10, fee=5000, module="bank", call="transfer",
+                      args={"to": keys[(i + 1) % 10].address, "denom": "rwa", "amount": 1})
+        if i in (7, 55):
+            raw = raw[:-1] + bytes([raw[-1] ^ 1])
+        body.append({"jsonrpc": "2.0", "id": i, "method": "tx_send", "params": ["0x" + raw.hex()]})
+    with RpcNode(tmp_path / "home", mining="manual") as node:
+        replies = {r["id"]: r for r in node.post(json.dumps(body).encode())}
+        assert {i for i, r in replies.items() if "error" in r} == {7, 55}
+        assert replies[7]["error"]["code"] == 1006 and replies[55]["error"]["data"]["name"] == "bad_signature"
+        node.call("dev_mine")
+        receipts = [node.call("tx_getReceipt", [replies[i]["result"]]) for i in (0, 1, 2)]
+        assert all(r["code"] == 0 for r in receipts)
