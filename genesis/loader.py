@@ -26,7 +26,7 @@ TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSch
 REQUIRED = TOP_FIELDS - {"roles", "stable"}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
-CHUNK = 20_000
+CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
 
 
 class GenesisError(ValueError):

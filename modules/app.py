@@ -175,6 +175,10 @@ class App:
         self._verified.put(tx.hash, (tx, call))
         return tx, call
 
+    def is_prechecked(self, raw: bytes) -> bool:
+        """True if raw passed precheck already (its result is cached)."""
+        return self._verified.get(hashlib.sha256(raw).digest()) is not None
+
     def note_signature_verified(self, tx_hash: bytes) -> None:
         """Record that the signed bytes with this hash carry a valid signature (checked by
         the node elsewhere, e.g. in a worker process); precheck then skips the check."""
@@ -356,7 +360,8 @@ class App:
                 for denom, amount in acct["balances"].items():
                     ctx.set_int(bank.bal_key(addr, denom), amount)
                     supplies[denom] = supplies.get(denom, 0) + amount
-            self.store.commit(self.store.prepare(version, over.writes, same_version=not first), final=False)
+            self.store.commit(self.store.prepare(version, over.writes, same_version=not first), final=False,
+                              cache=False)
             first = False
             over.writes = {}
         for denom, total in supplies.items():

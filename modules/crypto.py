@@ -78,15 +78,21 @@ def verify(pubkey: bytes, message: bytes, signature: bytes) -> bool:
 
 
 # ----- bech32 (BIP-173) ---------------------------------------------------------------
+_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+# For each 5-bit value shifted out of the checksum, the XOR of the generators it selects.
+_GEN_TABLE = tuple(
+    (_GEN[0] if t & 1 else 0) ^ (_GEN[1] if t & 2 else 0) ^ (_GEN[2] if t & 4 else 0)
+    ^ (_GEN[3] if t & 8 else 0) ^ (_GEN[4] if t & 16 else 0)
+    for t in range(32)
+)
+
+
 def _polymod(values: list[int]) -> int:
-    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    """The BIP-173 checksum polynomial, one table lookup per 5-bit value."""
     chk = 1
+    table = _GEN_TABLE
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            if (top >> i) & 1:
-                chk ^= gen[i]
+        chk = ((chk & 0x1FFFFFF) << 5) ^ v ^ table[chk >> 25]
     return chk
 
 

@@ -15,7 +15,7 @@ indexes and the head pointer land in the same synced batch as the state they pro
 from __future__ import annotations
 
 from node.block import Block
-from state.codec import decode, encode
+from state.codec import decode, encode, encode_array_of_encoded
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -38,11 +38,15 @@ class BlockStore:
         self.db = db
 
     @staticmethod
-    def records(block: Block, receipts: list[dict], senders: list, modules: list) -> dict[bytes, bytes]:
+    def records(block: Block, receipts: list[dict], senders: list, modules: list,
+                encoded_receipts: list[bytes] | None = None) -> dict[bytes, bytes]:
+        """The records a block writes; encoded_receipts, when given, are reused as is."""
         h = block.header.height
+        if encoded_receipts is None:
+            encoded_receipts = [encode(r) for r in receipts]
         out = {
             BLOCK + _h(h): block.encode(),
-            RECEIPTS + _h(h): encode(receipts),
+            RECEIPTS + _h(h): encode_array_of_encoded(encoded_receipts),
             BY_HASH + block.header.hash: _h(h),
             HEAD: _h(h),
         }

@@ -17,8 +17,10 @@ transactions, a reply one byte per transaction (1 valid, 0 not), in request orde
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -62,9 +64,12 @@ class _Child:
                                      stdout=subprocess.PIPE, env=env)
         self.lock = threading.Lock()
         self.pending: collections.deque[Future] = collections.deque()
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._read, name="sigcheck-reader", daemon=True).start()
+        threading.Thread(target=self._write, name="sigcheck-writer", daemon=True).start()
 
     def submit(self, raws: list[bytes]) -> Future:
+        """Queue a slice; never blocks (a writer thread feeds the pipe)."""
         fut: Future = Future()
         payload = msgpack.packb(raws, use_bin_type=True)
         with self.lock:
@@ -72,9 +77,21 @@ class _Child:
                 fut.set_exception(RuntimeError("signature checker process is gone"))
                 return fut
             self.pending.append(fut)
-            self.proc.stdin.write(len(payload).to_bytes(4, "big") + payload)
-            self.proc.stdin.flush()
+            self.outbox.put(len(payload).to_bytes(4, "big") + payload)
         return fut
+
+    def _write(self) -> None:
+        while True:
+            frame = self.outbox.get()
+            if frame is None:
+                break
+            try:
+                self.proc.stdin.write(frame)
+                self.proc.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                break  # the reader fails what is pending
+        with contextlib.suppress(BrokenPipeError, ValueError, OSError):
+            self.proc.stdin.close()
 
     def _read(self) -> None:
         out = self.proc.stdout
@@ -90,9 +107,7 @@ class _Child:
             fut.set_result(data)
 
     def close(self) -> None:
-        with self.lock:
-            if self.proc.stdin and not self.proc.stdin.closed:
-                self.proc.stdin.close()
+        self.outbox.put(None)  # the writer closes stdin after what is queued
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:

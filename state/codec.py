@@ -145,3 +145,15 @@ def decode(data: bytes) -> Any:
     if again != data:
         raise NonCanonical("bytes are not the canonical encoding of their value")
     return obj
+
+
+def encode_array_of_encoded(items: list[bytes]) -> bytes:
+    """Canonical encoding of a list whose items are given already encoded (no re-encoding)."""
+    n = len(items)
+    if n < 16:
+        head = bytes([0x90 | n])
+    elif n < 1 << 16:
+        head = b"\xdc" + n.to_bytes(2, "big")
+    else:
+        head = b"\xdd" + n.to_bytes(4, "big")
+    return head + b"".join(items)

@@ -104,8 +104,10 @@ class PendingCommit:
 class Store:
     """The state database. Not thread-safe: one writer (the block executor)."""
 
-    def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 200_000,
-                 node_cache_entries: int = 250_000, keep_undo: bool = True):
+    def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 100_000,
+                 node_cache_entries: int = 60_000, keep_undo: bool = True):
+        """cache_entries and node_cache_entries bound the two read caches (each holds up to
+        twice that many entries: values of state keys, and internal tree nodes)."""
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
@@ -229,11 +231,13 @@ class Store:
         return PendingCommit(version, slot_hash(update.root), update, flat, undo)
 
     def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,
-               final: bool = True) -> None:
+               final: bool = True, cache: bool = True) -> None:
         """Write the pending block and `extra` (block store records) in one synced batch.
 
         final=False (a genesis chunk) leaves the current-version pointer unwritten, so a
         crash part-way through a genesis import leaves a store that reopens as empty.
+        cache=False keeps the written values out of the read caches (a bulk import would
+        only fill them with what no block is about to read).
         """
         v = pending.version
         vb = v.to_bytes(8, "big")
@@ -273,11 +277,15 @@ class Store:
                 for k, val in extra.items():
                     wb.put(k, val)
         # The batch is durable: now update the in-memory view.
-        for k, val in pending.flat.items():
-            self._flat_cache.put(k, val)
-        node_cache = self._node_cache
+        flat_cache, node_cache = self._flat_cache, self._node_cache
+        if cache:
+            for k, val in pending.flat.items():
+                flat_cache.put(k, val)
+        else:
+            for k in pending.flat:
+                flat_cache.discard(k)
         for k, val in up.writes.items():
-            if val is not None and val[0] == 1:
+            if cache and val is not None and val[0] == 1:
                 node_cache.put(k, val)  # new internal nodes are the next block's hot path
             else:
                 node_cache.discard(k)

@@ -42,9 +42,9 @@ def announce_commits() -> None:
     """Wrap Store.commit (in this process only) to say when a block's batch starts."""
     inner = Store.commit
 
-    def commit(self, pending, extra=None, *, final=True):
+    def commit(self, pending, extra=None, **kw):
         os.write(1, f"commit {pending.version}\n".encode())
-        return inner(self, pending, extra, final=final)
+        return inner(self, pending, extra, **kw)
 
     Store.commit = commit
 
