@@ -104,8 +104,8 @@ class PendingCommit:
 class Store:
     """The state database. Not thread-safe: one writer (the block executor)."""
 
-    def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 100_000,
-                 node_cache_entries: int = 60_000, keep_undo: bool = True):
+    def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
+                 node_cache_entries: int = 40_000, keep_undo: bool = True):
         """cache_entries and node_cache_entries bound the two read caches (each holds up to
         twice that many entries: values of state keys, and internal tree nodes)."""
         if keep_versions < 1:
