@@ -26,3 +26,32 @@ def test_devnet_serves_transfers_and_survives_restart(tmp_path):
     with RpcNode(tmp_path / "home") as again:
         assert again.call("chain_status") == status
         assert again.call("bank_balance", [keys[1].address_text, "rwa"]) == str(devnet.NATIVE_EACH + 77)
+
+
+def test_sigint_stops_gracefully_and_keeps_state(tmp_path):
+    import signal
+
+    keys = devnet.dev_keys()
+    node = RpcNode(tmp_path / "home").start()
+    try:
+        raw = sign_tx(keys[2], chain=devnet.CHAIN_ID, nonce=0, fee=5000, module="bank", call="transfer",
+                      args={"to": keys[3].address, "denom": "rwa", "amount": 9})
+        assert node.call("tx_sendAndWait", {"tx": "0x" + raw.hex()})["code"] == 0
+        status = node.call("chain_status")
+        node.proc.send_signal(signal.SIGINT)
+        assert node.proc.wait(15) == 0
+    finally:
+        node.stop()
+    with RpcNode(tmp_path / "home") as again:
+        assert again.call("chain_status") == status
+
+
+def test_interval_mining_makes_blocks_on_its_own(tmp_path):
+    import time
+
+    with RpcNode(tmp_path / "home", "--block-time", "0.2", mining="interval") as node:
+        h0 = node.call("chain_status")["height"]
+        deadline = time.monotonic() + 10
+        while node.call("chain_status")["height"] < h0 + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert node.call("chain_status")["height"] >= h0 + 3  # empty blocks keep coming
