@@ -34,8 +34,27 @@ def _h(height: int) -> bytes:
 class BlockStore:
     """Read side of the block store and the records that a commit writes."""
 
+    CACHE = 8  # decoded blocks and receipt lists kept (the head is read on every status call)
+
     def __init__(self, db):
         self.db = db
+        self._blocks: dict[int, Block] = {}
+        self._receipts: dict[int, list[dict]] = {}
+
+    def forget(self) -> None:
+        """Drop decoded records (after a revert or a state load rewrote the store)."""
+        self._blocks.clear()
+        self._receipts.clear()
+
+    def _keep(self, cache: dict, height: int, value) -> None:
+        """Remember a decoded record; the oldest goes first. Readers on the event loop and
+        the block thread may race here: losing an entry only costs a decode."""
+        while len(cache) >= self.CACHE:
+            try:
+                cache.pop(next(iter(cache)))
+            except (RuntimeError, StopIteration, KeyError):
+                break
+        cache[height] = value
 
     @staticmethod
     def records(block: Block, receipts: list[dict], senders: list, modules: list,
@@ -92,16 +111,28 @@ class BlockStore:
         return None if raw is None else int.from_bytes(raw, "big")
 
     def block(self, height: int) -> Block | None:
-        raw = self.db.get(BLOCK + _h(height))
-        return None if raw is None else Block.decode(raw)
+        b = self._blocks.get(height)
+        if b is None:
+            raw = self.db.get(BLOCK + _h(height))
+            if raw is None:
+                return None
+            b = Block.decode(raw)
+            self._keep(self._blocks, height, b)
+        return b
 
     def height_of(self, block_hash: bytes) -> int | None:
         raw = self.db.get(BY_HASH + block_hash)
         return None if raw is None else int.from_bytes(raw, "big")
 
     def receipts(self, height: int) -> list[dict] | None:
-        raw = self.db.get(RECEIPTS + _h(height))
-        return None if raw is None else decode(raw)
+        rs = self._receipts.get(height)
+        if rs is None:
+            raw = self.db.get(RECEIPTS + _h(height))
+            if raw is None:
+                return None
+            rs = decode(raw)
+            self._keep(self._receipts, height, rs)
+        return rs
 
     def tx_location(self, tx_hash: bytes) -> tuple[int, int] | None:
         raw = self.db.get(BY_TX + tx_hash)

@@ -43,6 +43,7 @@ class Chain:
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)
         self.blocks = BlockStore(self.store.db)
+        self._head_hash: bytes | None = None
         self.validator = validator
         self.workers = verify_workers or max(1, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
@@ -64,10 +65,11 @@ class Chain:
         return self.store.version
 
     def head_hash(self) -> bytes:
-        h = self.blocks.head()
-        if h is None:
-            return GENESIS_PARENT
-        return self.blocks.block(h).header.hash
+        """Hash of the last block (cached: status calls read it all the time)."""
+        if self._head_hash is None:
+            h = self.blocks.head()
+            self._head_hash = GENESIS_PARENT if h is None else self.blocks.block(h).header.hash
+        return self._head_hash
 
     def last_time(self) -> int:
         return self.app.last_block()["time"]
@@ -84,6 +86,8 @@ class Chain:
             puts = {}
             dead.append(HEAD)
         self.store.revert(height, dead, puts)
+        self.blocks.forget()
+        self._head_hash = None
         self.app.reload()
 
     def dump(self) -> bytes:
@@ -105,6 +109,8 @@ class Chain:
                    for it in items):
             raise ValueError("not a state dump: expected [key, value] byte pairs")
         self.store.load(items)
+        self.blocks.forget()
+        self._head_hash = None
         self.app.reload()
 
     def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
@@ -127,6 +133,7 @@ class Chain:
         block = Block(header, self.validator.sign(header.sign_bytes()), list(txs))
         self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
                                            [r.module for r in result.receipts], encoded))
+        self._head_hash = header.hash
         return block, result
 
 
