@@ -1,16 +1,28 @@
-"""The embedded devnet genesis: 10 deterministic, prefunded dev accounts and the roles.
+"""The embedded devnet genesis: 10 deterministic, prefunded dev accounts, the roles, four
+oracle operators, the feeds with their policies, and three verified demo assets.
 
 Dev account i (0..9) has the Ed25519 seed sha256(b"rwachain/devkey/" || i as 4 bytes,
 big-endian) (modules/crypto.py); the devnet validator signs with dev key 4294967295.
+Oracle operator j (0..3) is dev account 6 + j; its BLS secret key is the IETF KeyGen of
+sha256(b"rwachain/oracle-devkey/" || j as 4 bytes, big-endian) (modules/bls.py).
 These keys are public: never use them outside a devnet.
+
+build(t) makes the genesis for genesis time t: demo schedules start at t and feed values
+are observed at t. genesis/devnet.json is build(GENESIS_TIME), the pinned instance the
+tests replay; `rwad devnet` builds one for the current time, so its feeds are fresh and
+its demo loans current.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
+from modules import bls
+from modules.assets import schedule as schedules
 from modules.crypto import Keypair
+from modules.oracle import feeds
 
 DEV_ACCOUNTS = 10
 VALIDATOR_INDEX = 0xFFFFFFFF
@@ -19,6 +31,40 @@ GENESIS_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z
 NATIVE_EACH = 1_000_000 * 10**6  # 1,000,000 RWA (6 decimals)
 STABLE_EACH = 1_000_000 * 10**6  # 1,000,000 RUSD (6 decimals)
 ROLE_OF = {1: "originator", 2: "verifier", 3: "servicer", 4: "custodian", 5: "guardian"}
+OPERATORS = 4
+OPERATOR_ACCOUNT0 = 6  # operator j is dev account 6 + j
+QUORUM = 3
+WAD = 10**18
+DAY = 86_400
+MONTH = 30 * DAY
+
+# Feed values at genesis (wad unless noted), grades A..E in order.
+RATE = 45 * WAD // 1000  # 4.5 % APR benchmark
+SPREAD = [10, 20, 35, 60, 100]  # per mille APR
+INTENSITY = [5, 15, 40, 100, 250]  # per mille per year
+LGD = [400, 450, 500, 600, 750]  # per mille
+POLICIES = {
+    "rate": {"quorum": QUORUM, "maxAge": DAY, "window": 3600, "stepAbs": 25 * WAD // 10_000, "stepRel": 0,
+             "delay": 3600, "lo": 0, "hi": WAD // 4},
+    "spread": {"quorum": QUORUM, "maxAge": 7 * DAY, "window": 3600, "stepAbs": WAD // 100, "stepRel": 0,
+               "delay": 3600, "lo": 0, "hi": WAD},
+    "intensity": {"quorum": QUORUM, "maxAge": 7 * DAY, "window": 3600, "stepAbs": 2 * WAD // 100, "stepRel": 0,
+                  "delay": 3600, "lo": 0, "hi": WAD},
+    "lgd": {"quorum": QUORUM, "maxAge": 30 * DAY, "window": 3600, "stepAbs": 5 * WAD // 100, "stepRel": 0,
+            "delay": 3600, "lo": 0, "hi": WAD},
+    "grade": {"quorum": QUORUM, "maxAge": 365 * DAY, "window": DAY, "stepAbs": 1, "stepRel": 0, "delay": 0,
+              "lo": 0, "hi": 4},
+    "price": {"quorum": QUORUM, "maxAge": DAY, "window": 3600, "stepAbs": 0, "stepRel": WAD // 10, "delay": 3600,
+              "lo": 0, "hi": 10**30},
+    "reserve": {"quorum": QUORUM, "maxAge": 7 * DAY, "window": 3600, "stepAbs": 0, "stepRel": WAD // 5,
+                "delay": 3600, "lo": 0, "hi": 10**30},
+}
+# Demo assets: (kind, schedule kind, principal RUSD, rate per mille, months, grade, grace days)
+DEMO_ASSETS = [
+    ("loan", "equal", 100_000, 120, 12, "B", 30),
+    ("receivable", "bullet", 50_000, 80, 3, "A", 30),
+    ("revenue_right", "interest_only", 250_000, 100, 24, "C", 60),
+]
 PATH = os.path.join(os.path.dirname(__file__), "devnet.json")
 
 
@@ -30,17 +76,55 @@ def validator_key() -> Keypair:
     return Keypair.dev(VALIDATOR_INDEX)
 
 
-def build() -> dict:
-    """The devnet genesis document (what genesis/devnet.json holds)."""
+def operator_secret(j: int) -> int:
+    """The BLS secret key of devnet oracle operator j (documented above; public)."""
+    return bls.secret_from_seed(hashlib.sha256(b"rwachain/oracle-devkey/" + j.to_bytes(4, "big")).digest())
+
+
+def _oracle(keys: list[Keypair], t: int) -> dict:
+    ops = []
+    for j in range(OPERATORS):
+        sk = operator_secret(j)
+        ops.append({"address": keys[OPERATOR_ACCOUNT0 + j].address_text,
+                    "blsPubkey": "0x" + bls.public_key(sk).hex(), "pop": "0x" + bls.prove_possession(sk).hex()})
+    vals = {"rate": RATE}
+    for i, g in enumerate(feeds.GRADES):
+        vals[f"spread/{g}"] = SPREAD[i] * WAD // 1000
+        vals[f"intensity/{g}"] = INTENSITY[i] * WAD // 1000
+        vals[f"lgd/{g}"] = LGD[i] * WAD // 1000
+    vals["price/rwa"] = WAD // 4  # 1 RWA = 0.25 RUSD
+    vals[f"reserve/{keys[4].address_text}"] = 2 * DEV_ACCOUNTS * STABLE_EACH
+    return {"operators": ops, "policies": {c: {k: str(v) for k, v in p.items()} for c, p in POLICIES.items()},
+            "feeds": [{"id": f, "value": str(v), "observedAt": t} for f, v in vals.items()]}
+
+
+def _assets(keys: list[Keypair], t: int) -> dict:
+    out = []
+    for n, (kind, sk, principal, rate, months, grade, grace) in enumerate(DEMO_ASSETS, 1):
+        amount = principal * 10**6
+        apr = rate * WAD // 1000
+        rows = schedules.generate(sk, amount, apr, t, MONTH, months)
+        out.append({"id": n, "kind": kind, "originator": keys[1].address_text, "principal": str(amount),
+                    "rate": str(apr), "grace": grace * DAY,
+                    "docHash": "0x" + hashlib.sha256(f"rwachain devnet demo asset {n}".encode()).hexdigest(),
+                    "status": "verified", "grade": grade, "verifier": keys[2].address_text,
+                    "registeredAt": t, "verifiedAt": t,
+                    "schedule": [[str(d), str(p), str(i)] for d, p, i in rows]})
+    return {"assets": out}
+
+
+def build(genesis_time: int = GENESIS_TIME) -> dict:
+    """The devnet genesis document for a genesis time (GENESIS_TIME: genesis/devnet.json)."""
     keys = dev_keys()
     roles: dict[str, list[str]] = {}
     for i, role in ROLE_OF.items():
         roles.setdefault(role, []).append(keys[i].address_text)
+    roles["operator"] = [keys[OPERATOR_ACCOUNT0 + j].address_text for j in range(OPERATORS)]
     accounts = sorted(({"address": k.address_text, "balances": {"rusd": str(STABLE_EACH), "rwa": str(NATIVE_EACH)}}
                        for k in keys), key=lambda a: a["address"])
     return {
         "chainId": CHAIN_ID,
-        "genesisTime": GENESIS_TIME,
+        "genesisTime": genesis_time,
         "initialHeight": 1,
         "appVersion": 1,
         "stateSchemaVersion": 1,
@@ -54,13 +138,15 @@ def build() -> dict:
                              "feePerByte": 10, "feePrice": 1}},
         "roles": roles,
         "stable": {"denom": "rusd", "proofOfReserve": str(2 * DEV_ACCOUNTS * STABLE_EACH)},
+        "oracle": _oracle(keys, genesis_time),
+        "assets": _assets(keys, genesis_time),
         "accounts": accounts,
     }
 
 
-def write(path: str = PATH) -> None:
+def write(path: str = PATH, genesis_time: int = GENESIS_TIME) -> None:
     with open(path, "w") as f:
-        json.dump(build(), f, indent=1)
+        json.dump(build(genesis_time), f, indent=1)
         f.write("\n")
 
 

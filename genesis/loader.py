@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import ijson
 
+from genesis import mechanism
 from modules import params as chain_params
 from modules.app import App
 from modules.args import AMOUNT_MAX
@@ -22,8 +23,8 @@ from modules.crypto import AddressError, decode_address, encode_address
 from modules.roles.module import ROLES
 
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-              "nativeDenom", "denoms", "params", "roles", "stable", "accounts"}
-REQUIRED = TOP_FIELDS - {"roles", "stable"}
+              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "accounts"}
+REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets"}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
@@ -153,7 +154,17 @@ def _check_head(head: dict) -> dict:
             raise GenesisError("stable.denom: must name a denomination of kind stable")
         stable_section = {"denom": stable["denom"],
                           "proofOfReserve": _int("stable.proofOfReserve", stable["proofOfReserve"], 0, AMOUNT_MAX)}
-    return {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section}
+    out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section}
+    try:
+        if "oracle" in head:
+            out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
+        if "assets" in head:
+            if stable_section is None:
+                raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
+            out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
+    except mechanism.SectionError as exc:
+        raise GenesisError(str(exc)) from None
+    return out
 
 
 def _check_account(i: int, a: Any, denoms: dict) -> dict:
@@ -197,6 +208,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.roles = checked["roles"]
         self.stable = checked["stable"]
+        self.mechanism = {k: checked[k] for k in ("oracle", "assets") if k in checked}
         self.totals, self.count = self._validate_accounts()
 
     def _validate_accounts(self) -> tuple[dict[str, int], int]:
@@ -252,6 +264,7 @@ class GenesisFile:
                    "roles": self.roles}
         if self.stable is not None:
             s["stable"] = {**self.stable, "custodianMinted": self.totals.get(self.stable["denom"], 0)}
+        s.update(self.mechanism)
         return s
 
 
@@ -284,6 +297,10 @@ def export_genesis(app: App, out: IO[str]) -> int:
     st = sections.get("stable")
     if st:
         head["stable"] = {"denom": st["denom"], "proofOfReserve": str(st["proofOfReserve"])}
+    if sections.get("oracle"):
+        head["oracle"] = mechanism.oracle_to_json(sections["oracle"])
+    if sections.get("assets", {}).get("assets"):
+        head["assets"] = mechanism.assets_to_json(sections["assets"])
     text = json.dumps(head, indent=1)
     out.write(text[:-2] + ',\n "accounts": [')
     n = 0

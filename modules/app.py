@@ -18,8 +18,9 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from modules import accounts, params
+from modules import accounts, dirty, params
 from modules.args import check_args
+from modules.assets import module as assets_module
 from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
@@ -36,6 +37,7 @@ from modules.errors import (
     UnknownModule,
     WrongChainId,
 )
+from modules.oracle import module as oracle_module
 from modules.registry import Call, Module
 from modules.roles import module as roles_module
 from modules.stable import module as stable_module
@@ -57,7 +59,8 @@ BLOCK = "block"
 
 def default_modules() -> list[Module]:
     """The modules of the chain, in hook order."""
-    return [bank_module.module(), roles_module.module(), stable_module.module()]
+    return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
+            assets_module.module()]
 
 
 @dataclass(slots=True)
@@ -211,6 +214,8 @@ class App:
         last = self.last_block()
         ctx = Ctx(self.store, BlockInfo(last["height"] + 1, last["time"], b""))
         cost, need = self._check_stateful(ctx, tx, call, last["height"] + 1, mode)
+        if call.admit is not None:
+            call.admit(ctx, tx.sender, tx.args)
         return CheckResult(tx, cost, need)
 
     # ----- execution ----------------------------------------------------------------
@@ -350,6 +355,7 @@ class App:
         for m in self.modules:
             if m.init_genesis is not None and m.name in sections:
                 m.init_genesis(ctx, sections[m.name])
+        dirty.take(ctx)  # genesis values are as given: nothing to revalue
         supplies: dict[str, int] = {}
         first = True
         for chunk in account_chunks:

@@ -176,6 +176,43 @@ class Choice(Spec):
         return {"type": "string", "enum": list(self.options)}
 
 
+@dataclass(frozen=True, slots=True)
+class Rows(Spec):
+    """A list of at most max_rows rows; each row is a list of len(columns) integers in [0, hi]."""
+
+    columns: tuple[str, ...]
+    max_rows: int
+    hi: int = AMOUNT_MAX
+
+    def check(self, name, value):
+        if type(value) is not list:
+            raise BadArguments(f"{name}: expected a list of [{', '.join(self.columns)}] rows")
+        if len(value) > self.max_rows:
+            raise BadArguments(f"{name}: at most {self.max_rows} rows, got {len(value)}")
+        for i, row in enumerate(value):
+            if type(row) is not list or len(row) != len(self.columns):
+                raise BadArguments(f"{name}[{i}]: expected [{', '.join(self.columns)}]")
+            for col, v in zip(self.columns, row, strict=True):
+                if type(v) is not int or not 0 <= v <= self.hi:
+                    raise BadArguments(f"{name}[{i}].{col}: expected an integer in [0, {self.hi}]")
+        return value
+
+    def json_schema(self):
+        cell = {"type": "string", "pattern": "^[0-9]+$"}
+        return {"type": "array", "maxItems": self.max_rows,
+                "items": {"type": "array", "items": cell, "minItems": len(self.columns),
+                          "maxItems": len(self.columns), "description": ", ".join(self.columns)}}
+
+    def to_json(self, value):
+        return [[str(v) for v in row] for row in value]
+
+    def from_json(self, name, value):
+        if type(value) is not list:
+            raise BadArguments(f"{name}: expected a list of rows")
+        return [[Int(0, self.hi).from_json(f"{name}[{i}]", v) for v in row] if type(row) is list else row
+                for i, row in enumerate(value)]
+
+
 def check_args(specs: dict[str, Spec], args: Any) -> dict:
     """Check a call's argument map against its specs: exact key set, each value typed."""
     if type(args) is not dict:

@@ -106,6 +106,47 @@ class LimitExceeded(ExecutionError):
     code, name = 57, "limit_exceeded"
 
 
+# ----- oracle and asset rules (execution errors; some are also refused at admission) ----
+class StaleFeed(ExecutionError):
+    code, name = 58, "stale_feed"
+
+
+class FeedFrozen(ExecutionError):
+    code, name = 59, "feed_frozen"
+
+
+class WrongEpoch(ExecutionError):
+    code, name = 60, "wrong_epoch"
+
+
+class BadReportSignature(ExecutionError):
+    code, name = 61, "bad_report_signature"
+
+
+class QuorumNotMet(ExecutionError):
+    code, name = 62, "quorum_not_met"
+
+
+class RoundNotNewer(ExecutionError):
+    code, name = 63, "round_not_newer"
+
+
+class FutureObservation(ExecutionError):
+    code, name = 64, "future_observation"
+
+
+class ReportTooOld(ExecutionError):
+    code, name = 65, "report_too_old"
+
+
+class GradeJump(ExecutionError):
+    code, name = 66, "grade_jump"
+
+
+class BadSchedule(ExecutionError):
+    code, name = 67, "bad_schedule"
+
+
 def all_error_classes() -> list[type[InvalidTransaction]]:
     """Every error class, ordered by code (for docs and the RPC error table)."""
     seen: list[type[InvalidTransaction]] = []

@@ -14,7 +14,9 @@ class Call:
     """A transaction entry point: handler(ctx, sender address, args), its arg specs and cost.
 
     cost is in cost units (docs/protocol.md, "Fees"); the minimum fee is
-    (cost + per_byte x tx size) x price.
+    (cost + per_byte x tx size) x price. admit(ctx, sender, args), if given, runs in
+    check_tx against the latest state (an oracle report's signature is checked there,
+    off the block path) and raises the same typed errors the handler would.
     """
 
     name: str
@@ -22,6 +24,7 @@ class Call:
     args: dict[str, Spec]
     cost: int
     doc: str = ""
+    admit: Callable[[Ctx, bytes, dict], None] | None = None  # extra admission checks on state
 
 
 @dataclass

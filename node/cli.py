@@ -19,6 +19,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time as _time
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -157,7 +158,10 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
             os.makedirs(home, exist_ok=True)
         else:
             home = temp = tempfile.mkdtemp(prefix="rwa-devnet-")
-        genesis_path = args.genesis or devnet_genesis.PATH
+        genesis_path = args.genesis or os.path.join(home, "genesis.json")
+        if not args.genesis and not os.path.exists(genesis_path):
+            # The embedded devnet genesis, built for now: fresh feeds and current demo loans.
+            devnet_genesis.write(genesis_path, int(_time.time()))
         validator = devnet_genesis.validator_key()
     else:
         dev = False

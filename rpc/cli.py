@@ -4,6 +4,7 @@
     rwad tx MODULE CALL (--from NAME | --dev-key N) --args JSON [--fee] [--nonce] [--rpc URL]
                                                 build, sign and send any module call
     rwad query METHOD [PARAMS_JSON] [--rpc URL]  call any JSON-RPC method, print the JSON result
+    rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
 Errors are one line on stderr ("rwad: ...") with exit code 1 (2 for command-line usage).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from modules.crypto import Keypair
 from node import cli as node_cli
-from rpc import keystore
+from rpc import keystore, oracle_cli
 from rpc.client import (
     DEFAULT_URL,
     Client,
@@ -204,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="return once admitted; print only the hash")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for inclusion (default 30)")
     p.set_defaults(func=cmd_tx)
+
+    # oracle
+    def signer_opts(q: argparse.ArgumentParser) -> None:
+        who = q.add_mutually_exclusive_group(required=True)
+        who.add_argument("--from", dest="from_key", metavar="NAME", help="send from this keyring key (an operator)")
+        who.add_argument("--dev-key", metavar="N", type=_uint, help="send from public dev key N (devnet)")
+
+    oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
 
     # query
     p = sub.add_parser("query", parents=[rpc_], formatter_class=raw, help="call any JSON-RPC method; print JSON",
@@ -405,6 +414,26 @@ def cmd_tx(args) -> int:
         if args.json:
             _err(f"the call failed: {res.get('error')}: {res.get('message')} (fee paid)")
         return 1
+    return 0
+
+
+def cmd_oracle(args) -> int:
+    try:
+        with _client(args) as c:
+            if args.oracle_command == "sign":
+                oracle_cli.cmd_sign(args, c)
+            elif args.oracle_command == "submit":
+                res = oracle_cli.cmd_submit(args, c, _signer(args))
+                if getattr(args, "json", False):
+                    _print_json(res)
+                else:
+                    _receipt_text(res)
+                return 0 if res.get("code") == 0 else 1
+            else:
+                n = oracle_cli.cmd_feed(args, c, out=_out)
+                _out(f"{n} report(s) accepted")
+    except oracle_cli.OracleCliError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -11,7 +11,7 @@ import hashlib
 import trio
 
 from modules import accounts
-from modules.app import DEV_OP_MARK, dev_set_balance
+from modules.app import DEV_OP_MARK, LAST_KEY, dev_set_balance
 from modules.bank import keeper
 from modules.context import BlockInfo, Ctx
 from modules.crypto import encode_address
@@ -76,7 +76,8 @@ class Api:
             view = VersionView(store, height)
         except StoreError as exc:
             raise RpcError(HEIGHT_UNAVAILABLE, str(exc)) from None
-        return Ctx(view, BlockInfo(height, 0, b""))
+        last = Ctx(view, BlockInfo(height, 0, b"")).get_obj(LAST_KEY)
+        return Ctx(view, BlockInfo(height, last["time"], b""))
 
     def block_at(self, height: int):
         b = self.chain.blocks.block(height)
@@ -475,3 +476,7 @@ async def dev_load_state(api: Api, dump: bytes):
         return await api.node.load_state(dump)
     except ValueError as exc:
         raise RpcError(INVALID_PARAMS, f"invalid params: dump: {exc}") from None
+
+
+# The mechanism modules' methods (assets_, valuation_, oracle_) register in the same table.
+from rpc import methods_mechanism  # noqa: E402, F401

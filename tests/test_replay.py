@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "3a714b010d71bde4e1cc8bd932502bb707e18173d6942d615826853c624e3c1e"
-PINNED_ROOT = "83307997bf699f35f3f0c69d68da00abf86882c51705f8bc4972bfb232cd6232"
+PINNED_GENESIS_ROOT = "ca334801027de11355109f2d2d5919b8cb73b805966f4c3741d033355e6c8dad"
+PINNED_ROOT = "891a382e1187869746af9cdcde4a33192ff1e7606de4b51de73e2dde038a413f"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

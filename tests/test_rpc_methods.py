@@ -43,6 +43,8 @@ EXERCISED = {
 # WebSocket-only methods (tested over /ws elsewhere), and dev_ methods added after the issue
 # that this file does not cover (tests/test_dev_snapshot.py does).
 NOT_HERE = {"chain_subscribe", "chain_unsubscribe", "dev_snapshot", "dev_revert", "dev_dumpState", "dev_loadState"}
+# The mechanism modules' methods: tests/test_mechanism_rpc.py exercises each of them.
+NOT_HERE |= {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle")}
 CALLED: set[str] = set()
 
 HEX_RE = re.compile(r"^0x([0-9a-f]{2})*$")
@@ -284,7 +286,8 @@ def test_roles(node):
     for i, role in devnet.ROLE_OF.items():
         assert call(node, "roles_holders", [role]) == [KEYS[i].address_text]
         assert role in call(node, "account_get", [KEYS[i].address_text])["roles"]
-    assert call(node, "roles_holders", {"role": "operator"}) == []
+    assert sorted(call(node, "roles_holders", {"role": "operator"})) == sorted(
+        KEYS[devnet.OPERATOR_ACCOUNT0 + j].address_text for j in range(devnet.OPERATORS))
     err = error(node, "roles_holders", ["emperor"])
     assert err["code"] == -32602 and "role" in err["message"]
 

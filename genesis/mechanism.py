@@ -1,0 +1,277 @@
+"""Genesis sections of the mechanism modules (oracle, assets): validation with field paths,
+and their JSON form for export.
+
+JSON conventions as everywhere: big integers as decimal strings (JSON integers accepted),
+bytes as 0x-hex, addresses as rwa1... text, grades as letters A..E. The assets section
+holds records as they are in state, so an exported chain re-imports to the same root;
+a hand-written genesis may leave out the bookkeeping fields (check, payments, repaid,
+recovered, history, mark, next), which are then derived.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modules import bls
+from modules.args import AMOUNT_MAX
+from modules.assets import keeper as assets
+from modules.crypto import AddressError, decode_address, encode_address
+from modules.oracle import feeds
+
+U64 = (1 << 64) - 1
+
+
+class SectionError(ValueError):
+    """An invalid section; the message starts with the field path."""
+
+
+def _int(path: str, v: Any, lo: int = 0, hi: int = U64) -> int:
+    if type(v) is str and v.isdigit() and (v == "0" or not v.startswith("0")):
+        v = int(v)
+    if type(v) is not int:
+        raise SectionError(f"{path}: expected an integer (a decimal string for large values)")
+    if not lo <= v <= hi:
+        raise SectionError(f"{path}: {v} is outside [{lo}, {hi}]")
+    return v
+
+
+def _hex(path: str, v: Any, size: int) -> bytes:
+    if type(v) is not str or not v.startswith("0x"):
+        raise SectionError(f"{path}: expected 0x-prefixed hex")
+    try:
+        raw = bytes.fromhex(v[2:])
+    except ValueError:
+        raise SectionError(f"{path}: not valid hex") from None
+    if len(raw) != size:
+        raise SectionError(f"{path}: expected {size} bytes, got {len(raw)}")
+    return raw
+
+
+def _addr(path: str, v: Any) -> bytes:
+    try:
+        return decode_address(v)
+    except AddressError as exc:
+        raise SectionError(f"{path}: {exc}") from None
+
+
+def _map(path: str, v: Any, required: set[str], optional: set[str] = frozenset()) -> dict:
+    if type(v) is not dict:
+        raise SectionError(f"{path}: expected an object")
+    for k in sorted(required - set(v)):
+        raise SectionError(f"{path}.{k}: required field is missing")
+    for k in sorted(set(v) - required - optional):
+        raise SectionError(f"{path}.{k}: unknown field")
+    return v
+
+
+def _list(path: str, v: Any) -> list:
+    if type(v) is not list:
+        raise SectionError(f"{path}: expected a list")
+    return v
+
+
+# ----- oracle -------------------------------------------------------------------------------
+FEED_STATE = {"round", "updatedAt", "windowId", "windowValue", "frozen", "pending"}
+
+
+def check_oracle(raw: Any, genesis_time: int) -> dict:
+    """The oracle section: operators (PoP checked), a policy per feed class, feeds."""
+    s = _map("oracle", raw, {"operators", "policies", "feeds"}, {"epoch"})
+    out: dict = {"epoch": _int("oracle.epoch", s.get("epoch", 1), 1)}
+    ops = []
+    for i, o in enumerate(_list("oracle.operators", s["operators"])):
+        p = f"oracle.operators[{i}]"
+        o = _map(p, o, {"address", "blsPubkey", "pop"})
+        pk = _hex(f"{p}.blsPubkey", o["blsPubkey"], bls.PUBKEY_SIZE)
+        pop = _hex(f"{p}.pop", o["pop"], bls.SIGNATURE_SIZE)
+        if not bls.verify_possession(pk, pop):
+            raise SectionError(f"{p}.pop: the proof of possession does not verify for this key")
+        ops.append({"address": _addr(f"{p}.address", o["address"]), "blsPubkey": pk, "pop": pop})
+    if len({o["blsPubkey"] for o in ops}) != len(ops) or len({o["address"] for o in ops}) != len(ops):
+        raise SectionError("oracle.operators: a key or address appears twice")
+    if not ops:
+        raise SectionError("oracle.operators: at least one operator")
+    out["operators"] = ops
+    pol = _map("oracle.policies", s["policies"], set(feeds.CLASSES))
+    out["policies"] = {}
+    for cls in feeds.CLASSES:
+        p = f"oracle.policies.{cls}"
+        c = _map(p, pol[cls], set(feeds.POLICY_FIELDS))
+        conv = {f: _int(f"{p}.{f}", c[f], 0, feeds.VALUE_MAX) for f in feeds.POLICY_FIELDS}
+        problems = feeds.check_policy(cls, conv)
+        if problems:
+            raise SectionError(f"{p}.{problems[0]}")
+        if conv["quorum"] > len(ops):
+            raise SectionError(f"{p}.quorum: {conv['quorum']} is more than the {len(ops)} operators")
+        out["policies"][cls] = conv
+    out["feeds"] = []
+    seen = set()
+    for i, f in enumerate(_list("oracle.feeds", s["feeds"])):
+        p = f"oracle.feeds[{i}]"
+        f = _map(p, f, {"id", "value"}, {"observedAt"} | FEED_STATE)
+        if not feeds.is_feed(f["id"]) or f["id"] in seen:
+            raise SectionError(f"{p}.id: not a feed id, or declared twice")
+        seen.add(f["id"])
+        pol_c = out["policies"][feeds.class_of(f["id"])]
+        v = _int(f"{p}.value", f["value"], 0, feeds.VALUE_MAX)
+        if not pol_c["lo"] <= v <= pol_c["hi"]:
+            raise SectionError(f"{p}.value: {v} is outside the class bounds [{pol_c['lo']}, {pol_c['hi']}]")
+        e = {"id": f["id"], "value": v, "observedAt": _int(f"{p}.observedAt", f.get("observedAt", genesis_time))}
+        if FEED_STATE & set(f):
+            _map(p, f, {"id", "value", "observedAt"} | FEED_STATE)
+            e["round"] = _int(f"{p}.round", f["round"])
+            e["updatedAt"] = _int(f"{p}.updatedAt", f["updatedAt"])
+            e["windowId"] = _int(f"{p}.windowId", f["windowId"])
+            e["windowValue"] = _int(f"{p}.windowValue", f["windowValue"], 0, feeds.VALUE_MAX)
+            if type(f["frozen"]) is not bool:
+                raise SectionError(f"{p}.frozen: expected true or false")
+            e["frozen"] = f["frozen"]
+            e["pending"] = None
+            if f["pending"] is not None:
+                q = _map(f"{p}.pending", f["pending"], {"value", "round", "observedAt", "activatesAt"})
+                e["pending"] = {k: _int(f"{p}.pending.{k}", q[k], 0, feeds.VALUE_MAX) for k in sorted(q)}
+        out["feeds"].append(e)
+    return out
+
+
+def oracle_to_json(section: dict) -> dict:
+    out = {"epoch": section["epoch"],
+           "operators": [{"address": encode_address(o["address"]), "blsPubkey": "0x" + o["blsPubkey"].hex(),
+                          "pop": "0x" + o["pop"].hex()} for o in section["operators"]],
+           "policies": {c: {f: str(v) for f, v in p.items()} for c, p in section["policies"].items()},
+           "feeds": []}
+    for f in section["feeds"]:
+        e = {k: (str(v) if type(v) is int else v) for k, v in f.items() if k != "pending"}
+        if "pending" in f:
+            e["pending"] = None if f["pending"] is None else {k: str(v) for k, v in f["pending"].items()}
+        out["feeds"].append(e)
+    return out
+
+
+# ----- assets -------------------------------------------------------------------------------
+ASSET_REQUIRED = {"id", "kind", "originator", "principal", "rate", "grace", "docHash", "status", "schedule"}
+ASSET_OPTIONAL = {"owner", "grade", "verifier", "registeredAt", "verifiedAt", "pool", "repaid", "recovered",
+                  "payments", "check", "history", "mark"}
+
+
+def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
+    """The assets section: {params?, next?, assets: [record + schedule (+ history, mark)]}."""
+    s = _map("assets", raw, {"assets"}, {"params", "next"})
+    out: dict = {}
+    if "params" in s:
+        p = _map("assets.params", s["params"], {"graceMax", "maxInstallments"})
+        gm = _map("assets.params.graceMax", p["graceMax"], set(assets.KINDS))
+        out["params"] = {"graceMax": {k: _int(f"assets.params.graceMax.{k}", gm[k], 1) for k in assets.KINDS},
+                         "maxInstallments": _int("assets.params.maxInstallments", p["maxInstallments"], 1, 100_000)}
+    items = []
+    prev = 0
+    for i, a in enumerate(_list("assets.assets", s["assets"])):
+        p = f"assets.assets[{i}]"
+        a = _map(p, a, ASSET_REQUIRED, ASSET_OPTIONAL)
+        rec = {"id": _int(f"{p}.id", a["id"], prev + 1)}
+        prev = rec["id"]
+        if a["kind"] not in assets.KINDS:
+            raise SectionError(f"{p}.kind: one of {', '.join(assets.KINDS)}")
+        if a["status"] not in assets.STATUSES:
+            raise SectionError(f"{p}.status: one of {', '.join(assets.STATUSES)}")
+        rec["kind"] = a["kind"]
+        rec["originator"] = _addr(f"{p}.originator", a["originator"])
+        if rec["originator"] not in roles.get("originator", []):
+            raise SectionError(f"{p}.originator: the account does not hold the originator role")
+        rec["owner"] = _addr(f"{p}.owner", a["owner"]) if "owner" in a else rec["originator"]
+        rec["principal"] = _int(f"{p}.principal", a["principal"], 1, AMOUNT_MAX)
+        rec["rate"] = _int(f"{p}.rate", a["rate"], 0, 10 * 10**18)
+        rec["grace"] = _int(f"{p}.grace", a["grace"], 1)
+        rec["docHash"] = _hex(f"{p}.docHash", a["docHash"], 32)
+        rec["status"] = a["status"]
+        g = a.get("grade")
+        if rec["status"] == "registered":
+            if g is not None:
+                raise SectionError(f"{p}.grade: a registered asset has no grade yet")
+            rec["grade"] = None
+        else:
+            if g not in feeds.GRADES:
+                raise SectionError(f"{p}.grade: one of {', '.join(feeds.GRADES)}")
+            rec["grade"] = feeds.grade_index(g)
+        v = a.get("verifier")
+        rec["verifier"] = None if v is None else _addr(f"{p}.verifier", v)
+        if rec["status"] != "registered" and rec["verifier"] is None:
+            raise SectionError(f"{p}.verifier: a verified asset names its verifier")
+        rec["registeredAt"] = _int(f"{p}.registeredAt", a.get("registeredAt", genesis_time))
+        rec["verifiedAt"] = _int(f"{p}.verifiedAt", a.get("verifiedAt", 0 if rec["grade"] is None else genesis_time))
+        rec["pool"] = None if a.get("pool") is None else _int(f"{p}.pool", a["pool"])
+        rec["repaid"] = _int(f"{p}.repaid", a.get("repaid", 0), 0, AMOUNT_MAX)
+        rec["recovered"] = _int(f"{p}.recovered", a.get("recovered", 0), 0, AMOUNT_MAX)
+        sched = []
+        prev_due = -1
+        total = 0
+        for j, row in enumerate(_list(f"{p}.schedule", a["schedule"])):
+            q = f"{p}.schedule[{j}]"
+            if type(row) is not list or len(row) not in (3, 4):
+                raise SectionError(f"{q}: expected [due, principal, interest, paid?]")
+            r = [_int(f"{q}[{k}]", x, 0, AMOUNT_MAX) for k, x in enumerate(row)] + ([0] if len(row) == 3 else [])
+            if r[0] <= prev_due or r[3] > r[1] + r[2] or r[1] + r[2] == 0:
+                raise SectionError(f"{q}: due times strictly increase; paid <= principal + interest; amount > 0")
+            prev_due = r[0]
+            total += r[1]
+            sched.append(r)
+        if not sched or total != rec["principal"]:
+            raise SectionError(f"{p}.schedule: principal parts must sum to the principal {rec['principal']}")
+        hist = []
+        for j, h in enumerate(_list(f"{p}.history", a.get("history", []))):
+            q = f"{p}.history[{j}]"
+            h = _map(q, h, {"kind", "amount", "time", "height"})
+            if h["kind"] not in ("repay", "recover"):
+                raise SectionError(f"{q}.kind: repay or recover")
+            hist.append({"kind": h["kind"], "amount": _int(f"{q}.amount", h["amount"], 1, AMOUNT_MAX),
+                         "time": _int(f"{q}.time", h["time"]), "height": _int(f"{q}.height", h["height"])})
+        rec["payments"] = _int(f"{p}.payments", a.get("payments", len(hist)))
+        rec["check"] = _int(f"{p}.check", a["check"]) if "check" in a else _first_check(rec, sched)
+        mark = a.get("mark")
+        if mark is not None:
+            m = _map(f"{p}.mark", mark, {"value", "time", "stale"})
+            mark = {"value": _int(f"{p}.mark.value", m["value"], 0, AMOUNT_MAX),
+                    "time": _int(f"{p}.mark.time", m["time"]), "stale": bool(m["stale"])}
+        items.append({**rec, "schedule": sched, "history": hist, "mark": mark})
+    out["assets"] = items
+    if "next" in s:
+        out["next"] = _int("assets.next", s["next"], prev + 1)
+    return out
+
+
+def _first_check(rec: dict, sched: list[list[int]]) -> int:
+    """The due-time entry an asset starts with (modules/assets/keeper.track)."""
+    d = assets.oldest_unpaid_due(sched)
+    if d is None:
+        return 0
+    if rec["status"] in assets.PERFORMING:
+        return d + 1
+    if rec["status"] == "overdue":
+        return d + rec["grace"]
+    return 0
+
+
+def assets_to_json(section: dict) -> dict:
+    def conv(k, v):
+        if v is None or type(v) is bool:
+            return v
+        if k in ("originator", "owner", "verifier"):
+            return encode_address(v)
+        if k == "docHash":
+            return "0x" + v.hex()
+        if k == "grade":
+            return feeds.GRADES[v]
+        if k == "schedule":
+            return [[str(x) for x in row] for row in v]
+        if k == "history":
+            return [{**h, "amount": str(h["amount"])} for h in v]
+        if k == "mark":
+            return {**v, "value": str(v["value"])}
+        return str(v) if type(v) is int else v
+    out: dict = {"assets": [{k: conv(k, v) for k, v in a.items()} for a in section.get("assets", [])]}
+    if "params" in section:
+        out["params"] = {"graceMax": {k: str(v) for k, v in section["params"]["graceMax"].items()},
+                         "maxInstallments": section["params"]["maxInstallments"]}
+    if section.get("next"):
+        out["next"] = section["next"]
+    return out

@@ -1,0 +1,224 @@
+"""Asset records, schedules, payment history, indexes and the status machine.
+
+State keys (canonical msgpack values; <id> is the asset id as 8 bytes big-endian):
+    assets/next                   int    the next asset id (ids start at 1)
+    assets/a/<id>                 map    the record (RECORD_FIELDS)
+    assets/s/<id>                 list   schedule rows [due s, principal, interest, paid]
+    assets/h/<id><n 4B>           map    payment n: {kind: repay|recover, amount, time, height}
+    assets/o/<originator><id>     nil    index by originator
+    assets/st/<status>\\x00<id>    nil    index by status
+    assets/g/<grade 1B><id>       nil    index of valued assets by current grade (0..4 = A..E)
+    assets/mark/<id>              map    the last revaluation {value, time, stale}
+Life cycle (MECHANISM.md, Assets): registered -> verified -> (pooled) -> repaid; or
+overdue (an installment unpaid past its due time) -> defaulted (still unpaid at due +
+grace, or the servicer says so) -> written_off, with recoveries. Overdue and default
+follow block time through the due-time index (module "assets"): each tracked asset has
+one entry, at the moment its status would next change.
+"""
+
+from __future__ import annotations
+
+from modules import dirty, due
+from modules.context import Ctx
+from modules.errors import InvalidState, NotFound
+
+NEXT = b"assets/next"
+REC = b"assets/a/"
+SCHED = b"assets/s/"
+HIST = b"assets/h/"
+BY_ORIG = b"assets/o/"
+BY_STATUS = b"assets/st/"
+BY_GRADE = b"assets/g/"
+MARK = b"assets/mark/"
+PARAMS = b"params/assets"
+DUE = "assets"
+_NIL = b"\xc0"
+
+KINDS = ("receivable", "loan", "real_estate_income", "revenue_right", "electricity", "carbon_credit", "other")
+STATUSES = ("registered", "verified", "pooled", "overdue", "defaulted", "written_off", "repaid")
+PERFORMING = ("verified", "pooled")
+VALUED = ("verified", "pooled", "overdue", "defaulted")  # carry a grade index entry
+DAY = 86_400
+DEFAULT_PARAMS = {"graceMax": {k: (90 if k == "receivable" else 180) * DAY for k in KINDS},
+                  "maxInstallments": 360}
+
+
+def idb(asset_id: int) -> bytes:
+    return asset_id.to_bytes(8, "big")
+
+
+def params(ctx: Ctx) -> dict:
+    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
+
+
+def get(ctx: Ctx, asset_id: int) -> dict:
+    rec = ctx.get_obj(REC + idb(asset_id))
+    if rec is None:
+        raise NotFound(f"no asset {asset_id}")
+    return rec
+
+
+def find(ctx: Ctx, asset_id: int) -> dict | None:
+    return ctx.get_obj(REC + idb(asset_id))
+
+
+def schedule_of(ctx: Ctx, asset_id: int) -> list[list[int]]:
+    return ctx.get_obj(SCHED + idb(asset_id), [])
+
+
+def outstanding(sched: list[list[int]]) -> int:
+    """Sum of unpaid installment amounts, base units."""
+    return sum(p + i - paid for _, p, i, paid in sched)
+
+
+def unpaid(sched: list[list[int]]) -> list[tuple[int, int]]:
+    """(due time, unpaid amount) of every installment not fully paid, oldest first."""
+    return [(d, p + i - paid) for d, p, i, paid in sched if paid < p + i]
+
+
+def oldest_unpaid_due(sched: list[list[int]]) -> int | None:
+    for d, p, i, paid in sched:
+        if paid < p + i:
+            return d
+    return None
+
+
+def history(ctx: Ctx, asset_id: int) -> list[dict]:
+    return [ctx.get_obj(k) for k, _ in ctx.iter_prefix(HIST + idb(asset_id))]
+
+
+def ids_by(ctx: Ctx, prefix: bytes, after: int = 0, limit: int = 100) -> list[int]:
+    """Asset ids under an index prefix, ascending, after a given id."""
+    out = []
+    start = len(prefix)
+    for k, _ in ctx.iter_prefix(prefix):
+        i = int.from_bytes(k[start:start + 8], "big")
+        if i > after:
+            out.append(i)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def status_prefix(status: str) -> bytes:
+    return BY_STATUS + status.encode() + b"\x00"
+
+
+def grade_prefix(grade: int) -> bytes:
+    return BY_GRADE + bytes([grade])
+
+
+# ----- writes ---------------------------------------------------------------------------
+def create(ctx: Ctx, rec: dict, sched: list[list[int]]) -> int:
+    """Store a new record and schedule; returns the asset id."""
+    asset_id = ctx.get_int(NEXT) or 1
+    ctx.set_int(NEXT, asset_id + 1)
+    rec["id"] = asset_id
+    ctx.set_obj(SCHED + idb(asset_id), sched)
+    ctx.set(BY_ORIG + rec["originator"] + idb(asset_id), _NIL)
+    ctx.set(status_prefix(rec["status"]) + idb(asset_id), _NIL)
+    ctx.set_obj(REC + idb(asset_id), rec)
+    return asset_id
+
+
+def save(ctx: Ctx, rec: dict, old_status: str | None = None, old_grade: int | None = None) -> None:
+    """Write the record and move its status and grade index entries if they changed."""
+    b = idb(rec["id"])
+    if old_status is not None and old_status != rec["status"]:
+        ctx.delete(status_prefix(old_status) + b)
+        ctx.set(status_prefix(rec["status"]) + b, _NIL)
+    was = old_grade if old_grade is not None else rec["grade"]
+    if was is not None:
+        ctx.delete(grade_prefix(was) + b)
+    if rec["status"] in VALUED and rec["grade"] is not None:
+        ctx.set(grade_prefix(rec["grade"]) + b, _NIL)
+    ctx.set_obj(REC + b, rec)
+    dirty.mark(ctx, b"asset/" + b)
+
+
+def set_status(ctx: Ctx, rec: dict, status: str, **attrs) -> None:
+    old = rec["status"]
+    rec["status"] = status
+    save(ctx, rec, old_status=old)
+    ctx.emit(f"assets.{status}", id=rec["id"], previous=old, **attrs)
+
+
+def record_payment(ctx: Ctx, rec: dict, sched: list[list[int]], kind: str, amount: int) -> None:
+    """Apply amount to the oldest unpaid installments and log it in the history."""
+    left = amount
+    for row in sched:
+        if not left:
+            break
+        owed = row[1] + row[2] - row[3]
+        take = owed if owed < left else left
+        row[3] += take
+        left -= take
+    if left:
+        raise InvalidState(f"amount {amount} exceeds the outstanding {amount - left}")
+    b = idb(rec["id"])
+    ctx.set_obj(SCHED + b, sched)
+    n = rec["payments"]
+    rec["payments"] = n + 1
+    ctx.set_obj(HIST + b + n.to_bytes(4, "big"),
+                {"kind": kind, "amount": amount, "time": ctx.block.time, "height": ctx.block.height})
+
+
+# ----- time: overdue and default ------------------------------------------------------------
+def refresh(ctx: Ctx, rec: dict, sched: list[list[int]]) -> None:
+    """Move the status along block time: overdue past a due time, defaulted at due + grace,
+    back to performing when nothing is past due. Emits an event per transition."""
+    now = ctx.block.time
+    d = oldest_unpaid_due(sched)
+    if d is None:
+        return
+    back = "pooled" if rec["pool"] is not None else "verified"
+    if rec["status"] in PERFORMING and now > d:
+        set_status(ctx, rec, "overdue", due=d)
+    if rec["status"] == "overdue":
+        if now >= d + rec["grace"]:
+            set_status(ctx, rec, "defaulted", reason="grace", due=d)
+        elif now <= d:
+            set_status(ctx, rec, back, reason="cured")
+
+
+def track(ctx: Ctx, rec: dict, sched: list[list[int]]) -> None:
+    """Keep exactly one due-time entry: when the status would next change by time alone."""
+    d = oldest_unpaid_due(sched)
+    nxt = 0
+    if d is not None:
+        if rec["status"] in PERFORMING:
+            nxt = d + 1
+        elif rec["status"] == "overdue":
+            nxt = d + rec["grace"]
+    if nxt != rec["check"]:
+        if rec["check"]:
+            due.cancel(ctx, DUE, rec["check"], idb(rec["id"]))
+        if nxt:
+            due.schedule(ctx, DUE, nxt, idb(rec["id"]))
+        rec["check"] = nxt
+        ctx.set_obj(REC + idb(rec["id"]), rec)
+
+
+def on_time(ctx: Ctx) -> None:
+    """Begin-block: every asset whose next status time has come is refreshed and re-tracked."""
+    for _, item in due.take_due(ctx, DUE, ctx.block.time):
+        rec = find(ctx, int.from_bytes(item, "big"))
+        if rec is None:
+            continue
+        rec["check"] = 0
+        sched = schedule_of(ctx, rec["id"])
+        refresh(ctx, rec, sched)
+        track(ctx, rec, sched)
+        ctx.set_obj(REC + item, rec)
+
+
+def set_pool(ctx: Ctx, asset_id: int, pool: int | None, owner: bytes) -> None:
+    """The tranches module moves an asset into (or out of) a pool: owner and status follow."""
+    rec = get(ctx, asset_id)
+    rec["pool"], rec["owner"] = pool, owner
+    if rec["status"] in PERFORMING:
+        rec_status = "pooled" if pool is not None else "verified"
+        if rec_status != rec["status"]:
+            set_status(ctx, rec, rec_status, pool=pool if pool is not None else 0)
+            return
+    save(ctx, rec)

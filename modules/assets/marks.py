@@ -1,0 +1,159 @@
+"""Asset values from oracle feeds: the inputs of one asset, explanations, and the
+end-of-block revaluation of exactly the assets whose inputs changed.
+
+An asset of grade G is valued with the feeds rate, spread/G, intensity/G, lgd/G and its
+grade from grade/<id> (modules/oracle/feeds.py); the formula is modules/valuation/dcf.py.
+A block revalues an asset when its record changed (dirty topic asset/<id>), when its
+grade feed moved, when a per-grade feed of its grade moved, and every valued asset when
+the benchmark rate moved. Nothing else is revalued: the marks of other assets keep the
+time of their last revaluation (assets/mark/<id>: {value, time, stale}).
+"""
+
+from __future__ import annotations
+
+from modules import dirty
+from modules.assets import keeper
+from modules.context import Ctx
+from modules.errors import InvalidState, StaleFeed
+from modules.oracle import feeds
+from modules.oracle import keeper as oracle
+from modules.valuation import dcf
+
+DCF_STATUS = {"verified": "performing", "pooled": "performing", "overdue": "performing",
+              "defaulted": "defaulted", "written_off": "written_off", "repaid": "performing"}
+
+
+def feeds_for(asset_id: int, grade: int) -> list[str]:
+    g = feeds.GRADES[grade]
+    return [feeds.grade_feed(asset_id), "rate", f"spread/{g}", f"intensity/{g}", f"lgd/{g}"]
+
+
+def inputs(ctx: Ctx, rec: dict) -> tuple[dcf.Inputs, dict, list[str]]:
+    """(inputs, sources {feed: {value, round, observedAt, stale, frozen}}, problems).
+
+    problems lists the feeds that are missing, frozen or stale at the block time; an action
+    priced by this asset must refuse when it is not empty.
+    """
+    if rec["grade"] is None:
+        raise InvalidState(f"asset {rec['id']} is not verified: it has no grade and no value")
+    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
+    grade = gfv.value if gfv is not None else rec["grade"]
+    sources: dict = {}
+    problems: list[str] = []
+    vals = {}
+    for feed in feeds_for(rec["id"], grade):
+        fv = oracle.read(ctx, feed)
+        if fv is None:
+            problems.append(f"{feed}: missing")
+            vals[feed] = 0
+            continue
+        sources[feed] = {"value": fv.value, "round": fv.round, "observedAt": fv.observed_at,
+                         "stale": fv.stale, "frozen": fv.frozen}
+        if fv.frozen:
+            problems.append(f"{feed}: frozen")
+        elif fv.stale:
+            problems.append(f"{feed}: stale (observed at {fv.observed_at})")
+        vals[feed] = fv.value
+    g = feeds.GRADES[grade]
+    try:
+        inp = dcf.Inputs(rate=vals["rate"], spread=vals[f"spread/{g}"], intensity=vals[f"intensity/{g}"],
+                         lgd=vals[f"lgd/{g}"], grace=rec["grace"])
+    except ValueError as exc:  # a feed value the formula cannot take (policy bounds allow it)
+        raise InvalidState(f"asset {rec['id']} cannot be valued: {exc}") from None
+    return inp, sources, problems
+
+
+def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None) -> tuple[int, list[str]]:
+    """(value in stable base units at the block time, problems)."""
+    if rec["status"] == "written_off":
+        return 0, []
+    inp, _, problems = inputs(ctx, rec)
+    if sched is None:
+        sched = keeper.schedule_of(ctx, rec["id"])
+    v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
+    return v, problems
+
+
+def fresh_value(ctx: Ctx, rec: dict) -> int:
+    """The value for an action priced by it: fails closed on a stale, frozen or missing feed."""
+    v, problems = value_now(ctx, rec)
+    if problems:
+        raise StaleFeed(f"asset {rec['id']} cannot be priced: {'; '.join(problems)}")
+    return v
+
+
+def explain(ctx: Ctx, rec: dict) -> dict:
+    """The value with every input, the oracle rounds used and each installment's terms."""
+    inp, sources, problems = inputs(ctx, rec)
+    sched = keeper.schedule_of(ctx, rec["id"])
+    out = dcf.explain(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
+    out["assetStatus"] = rec["status"]
+    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
+    out["grade"] = feeds.GRADES[gfv.value if gfv is not None else rec["grade"]]
+    out["feeds"] = sources
+    out["problems"] = problems
+    return out
+
+
+def _sync_grade(ctx: Ctx, asset_id: int) -> None:
+    """Mirror an applied grade feed into the record and the grade index."""
+    rec = keeper.find(ctx, asset_id)
+    fv = oracle.read(ctx, feeds.grade_feed(asset_id))
+    if rec is None or fv is None or rec["grade"] == fv.value:
+        return
+    old = rec["grade"]
+    rec["grade"] = fv.value
+    keeper.save(ctx, rec, old_grade=old)
+    ctx.emit("assets.graded", id=asset_id, grade=feeds.GRADES[fv.value], previous=feeds.GRADES[old])
+
+
+def revalue_dirty(ctx: Ctx) -> int:
+    """End-block: revalue the assets whose inputs changed in this block; returns how many."""
+    ids: set[int] = set()
+    grades: set[int] = set()
+    every = False
+    topics = dirty.take(ctx)
+    for t in topics:
+        if t.startswith(b"feed/"):
+            feed = t[5:].decode()
+            cls = feeds.class_of(feed)
+            if feed == "rate":
+                every = True
+            elif cls in feeds.PER_GRADE:
+                grades.add(feeds.grade_index(feed[-1]))
+            elif cls == "grade":
+                aid = int(feed[6:])
+                _sync_grade(ctx, aid)
+                ids.add(aid)
+    for t in dirty.take(ctx):  # _sync_grade marks its asset again
+        if t.startswith(b"asset/"):
+            ids.add(int.from_bytes(t[6:14], "big"))
+    for t in topics:
+        if t.startswith(b"asset/"):
+            ids.add(int.from_bytes(t[6:14], "big"))
+    n = len(keeper.BY_GRADE)
+    if every:
+        for k, _ in ctx.iter_prefix(keeper.BY_GRADE):
+            ids.add(int.from_bytes(k[n + 1:n + 9], "big"))
+    else:
+        for g in sorted(grades):
+            for k, _ in ctx.iter_prefix(keeper.grade_prefix(g)):
+                ids.add(int.from_bytes(k[n + 1:n + 9], "big"))
+    count = 0
+    for aid in sorted(ids):
+        rec = keeper.find(ctx, aid)
+        if rec is None or rec["grade"] is None:
+            continue
+        try:
+            v, problems = value_now(ctx, rec)
+        except InvalidState as exc:  # never fail a block: the mark says it could not be valued
+            v, problems = 0, [exc.message]
+        ctx.set_obj(keeper.MARK + keeper.idb(aid), {"value": v, "time": ctx.block.time, "stale": bool(problems)})
+        count += 1
+    if count:
+        ctx.emit("assets.revalued", count=count)
+    return count
+
+
+def mark(ctx: Ctx, asset_id: int) -> dict | None:
+    return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))

@@ -1,0 +1,284 @@
+"""Oracle state: the operator set, feed policies, feed values, queued moves.
+
+State keys (canonical msgpack values):
+    oracle/set              {"epoch": int, "operators": [[address 20B, BLS pubkey 48B, PoP 96B], ...]}
+    oracle/policy/<class>   {quorum, maxAge, window, stepAbs, stepRel, delay, lo, hi} (feeds.py)
+    oracle/feed/<feed>      {value, round, observedAt, updatedAt, windowId, windowValue,
+                             frozen, pending}; pending is None or
+                             {value, round, observedAt, activatesAt}
+Queued moves are indexed in the due-time index (module "oracle", item = feed id) and
+applied by the begin-block hook when they come due. Every applied value marks the topic
+feed/<feed> dirty (modules/dirty.py) for the revaluation at the end of the block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from hashlib import sha256
+
+from modules import bls, dirty, due
+from modules.context import Ctx
+from modules.errors import (
+    BadReportSignature,
+    FeedFrozen,
+    FutureObservation,
+    GradeJump,
+    InvalidState,
+    NotFound,
+    QuorumNotMet,
+    ReportTooOld,
+    RoundNotNewer,
+    StaleFeed,
+    WrongEpoch,
+)
+from modules.oracle import feeds
+from modules.oracle.report import message, signers
+from state.store import BoundedCache
+
+SET = b"oracle/set"
+POLICY = b"oracle/policy/"
+FEED = b"oracle/feed/"
+DUE = "oracle"
+
+_verified = BoundedCache(65_536)  # sha256(pubkeys || message || signature) of checked reports
+
+
+@dataclass(frozen=True, slots=True)
+class FeedValue:
+    """A feed's value as consumers see it at the block time `now`."""
+
+    feed: str
+    value: int
+    round: int
+    observed_at: int
+    stale: bool
+    frozen: bool
+    pending: int | None  # a queued value not yet applied
+
+
+# ----- operator set and policies ------------------------------------------------------
+def operator_set(ctx: Ctx) -> dict:
+    return ctx.get_obj(SET) or {"epoch": 0, "operators": []}
+
+
+def set_operators(ctx: Ctx, operators: list[tuple[bytes, bytes, bytes]]) -> int:
+    """Replace the set with [(address, pubkey, proof of possession)]; returns the new epoch.
+
+    Every key must carry a valid proof of possession (a rogue-key defence) and appear once.
+    """
+    seen = set()
+    for i, (addr, pk, pop) in enumerate(operators):
+        if pk in seen or addr in seen:
+            raise InvalidState(f"operators[{i}]: a key or address appears twice")
+        seen.update((pk, addr))
+        if not bls.verify_possession(pk, pop):
+            raise InvalidState(f"operators[{i}]: the proof of possession does not verify")
+    epoch = operator_set(ctx)["epoch"] + 1
+    ctx.set_obj(SET, {"epoch": epoch, "operators": [[a, pk, pop] for a, pk, pop in operators]})
+    ctx.emit("oracle.operators", epoch=epoch, count=len(operators))
+    return epoch
+
+
+def policy(ctx: Ctx, cls: str) -> dict:
+    p = ctx.get_obj(POLICY + cls.encode())
+    if p is None:
+        raise NotFound(f"no policy for feed class {cls!r}")
+    return p
+
+
+def set_policy(ctx: Ctx, cls: str, p: dict) -> None:
+    problems = feeds.check_policy(cls, p)
+    if problems:
+        raise InvalidState(f"policy {cls}: {problems[0]}")
+    ctx.set_obj(POLICY + cls.encode(), p)
+
+
+# ----- feeds ---------------------------------------------------------------------------
+def state_of(ctx: Ctx, feed: str) -> dict | None:
+    return ctx.get_obj(FEED + feed.encode())
+
+
+def create_feed(ctx: Ctx, feed: str, value: int, observed_at: int) -> None:
+    """Declare a feed with its first value (genesis, or an asset's verification for its grade)."""
+    if not feeds.is_feed(feed):
+        raise InvalidState(f"{feed!r} is not a feed id")
+    p = policy(ctx, feeds.class_of(feed))
+    if not p["lo"] <= value <= p["hi"]:
+        raise InvalidState(f"{feed}: initial value {value} is outside [{p['lo']}, {p['hi']}]")
+    ctx.set_obj(FEED + feed.encode(), {
+        "value": value, "round": 0, "observedAt": observed_at, "updatedAt": ctx.block.time,
+        "windowId": ctx.block.time // p["window"], "windowValue": value, "frozen": False, "pending": None})
+    dirty.mark(ctx, b"feed/" + feed.encode())
+
+
+def read(ctx: Ctx, feed: str) -> FeedValue | None:
+    """The feed's value at the context's block time, or None if the feed does not exist."""
+    st = state_of(ctx, feed)
+    if st is None:
+        return None
+    p = policy(ctx, feeds.class_of(feed))
+    stale = ctx.block.time - st["observedAt"] > p["maxAge"]
+    pend = st["pending"]["value"] if st["pending"] else None
+    return FeedValue(feed, st["value"], st["round"], st["observedAt"], stale, st["frozen"], pend)
+
+
+def fresh(ctx: Ctx, feed: str) -> FeedValue:
+    """The feed's value for an action priced by it: fails closed when missing, frozen or stale."""
+    fv = read(ctx, feed)
+    if fv is None:
+        raise NotFound(f"feed {feed} does not exist")
+    if fv.frozen:
+        raise FeedFrozen(f"feed {feed} is frozen (a report left its bounds); governance must unfreeze it")
+    if fv.stale:
+        raise StaleFeed(f"feed {feed} is stale: observed at {fv.observed_at}, block time {ctx.block.time}")
+    return fv
+
+
+# ----- reports --------------------------------------------------------------------------
+def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict]:
+    """Every check of a report that does not depend on the block time; (feed state, policy).
+
+    Run at admission (against the latest state) and again in the block; the BLS check is
+    done once per distinct (keys, message, signature) and remembered.
+    """
+    feed = args["feed"]
+    st = state_of(ctx, feed)
+    if st is None:
+        raise NotFound(f"feed {feed} does not exist")
+    if st["frozen"]:
+        raise FeedFrozen(f"feed {feed} is frozen and refuses reports until governance unfreezes it")
+    ops = operator_set(ctx)
+    if args["epoch"] != ops["epoch"]:
+        raise WrongEpoch(f"the report is signed for operator set epoch {args['epoch']}; the set is at "
+                         f"epoch {ops['epoch']}")
+    last = st["pending"]["round"] if st["pending"] else st["round"]
+    if args["round"] <= last:
+        raise RoundNotNewer(f"round {args['round']} is not after round {last} of {feed}")
+    p = policy(ctx, feeds.class_of(feed))
+    v = args["value"]
+    if feeds.class_of(feed) == "grade" and p["lo"] <= v <= p["hi"] and abs(v - st["value"]) > 1:
+        raise GradeJump(f"{feed}: grade {feeds.GRADES[st['value']]} to {feeds.GRADES[v]} moves more than one notch")
+    members = ops["operators"]
+    try:
+        idx = signers(args["signers"], len(members))
+    except ValueError as exc:
+        raise BadReportSignature(f"signers: {exc}") from None
+    if len(idx) < p["quorum"]:
+        raise QuorumNotMet(f"{len(idx)} signer(s); {feed} needs a quorum of {p['quorum']}")
+    pks = [members[i][1] for i in idx]
+    msg = message(chain_id, args["epoch"], feed, args["value"], args["observedAt"], args["round"])
+    if not verify_aggregate(pks, msg, args["signature"]):
+        raise BadReportSignature("the aggregate signature does not verify for these signers and this report")
+    return st, p
+
+
+def verify_aggregate(pks: list[bytes], msg: bytes, sig: bytes) -> bool:
+    """FastAggregateVerify, remembered by (keys, message, signature): a result is a pure function."""
+    key = sha256(b"".join(pks) + msg + sig).digest()
+    if _verified.get(key) is not None:
+        return True
+    ok = bls.fast_aggregate_verify(pks, msg, sig)
+    if ok:
+        _verified.put(key, True)
+    return ok
+
+
+def apply_report(ctx: Ctx, chain_id: str, args: dict) -> str:
+    """Apply a checked report at the block time; returns what happened:
+    "applied", "queued" or "frozen". Raises a typed error for a refused report."""
+    st, p = check_report(ctx, chain_id, args)
+    feed, value, now = args["feed"], args["value"], ctx.block.time
+    if args["observedAt"] > now:
+        raise FutureObservation(f"observedAt {args['observedAt']} is later than the block time {now}")
+    if now - args["observedAt"] > p["maxAge"]:
+        raise ReportTooOld(f"observed at {args['observedAt']}, older than the {p['maxAge']} s "
+                           f"maximum age at block time {now}")
+    key = FEED + feed.encode()
+    if not p["lo"] <= value <= p["hi"]:
+        _drop_pending(ctx, feed, st)
+        st.update(frozen=True, round=args["round"])
+        ctx.set_obj(key, st)
+        ctx.emit("oracle.frozen", feed=feed, value=value, round=args["round"], lo=p["lo"], hi=p["hi"])
+        return "frozen"
+    if feeds.class_of(feed) == "grade":  # one notch at most (check_report): no step window
+        _apply(ctx, feed, st, value, args["round"], args["observedAt"], p)
+        return "applied"
+    wid = now // p["window"]
+    if st["windowId"] != wid:
+        st["windowId"], st["windowValue"] = wid, st["value"]
+    allowed = p["stepAbs"] + p["stepRel"] * st["windowValue"] // feeds.WAD
+    if abs(value - st["windowValue"]) > allowed:
+        _drop_pending(ctx, feed, st)
+        at = now + p["delay"]
+        st["pending"] = {"value": value, "round": args["round"], "observedAt": args["observedAt"],
+                         "activatesAt": at}
+        due.schedule(ctx, DUE, at, feed.encode())
+        ctx.set_obj(key, st)
+        ctx.emit("oracle.queued", feed=feed, value=value, round=args["round"], activatesAt=at,
+                 windowValue=st["windowValue"])
+        return "queued"
+    if st["pending"] is not None:
+        ctx.emit("oracle.superseded", feed=feed, value=st["pending"]["value"], round=st["pending"]["round"])
+        _drop_pending(ctx, feed, st)
+    _apply(ctx, feed, st, value, args["round"], args["observedAt"], p)
+    return "applied"
+
+
+def _apply(ctx: Ctx, feed: str, st: dict, value: int, round_: int, observed_at: int, p: dict,
+           queued: bool = False) -> None:
+    st.update(value=value, round=round_, observedAt=observed_at, updatedAt=ctx.block.time)
+    ctx.set_obj(FEED + feed.encode(), st)
+    dirty.mark(ctx, b"feed/" + feed.encode())
+    ctx.emit("oracle.applied", feed=feed, value=value, round=round_, observedAt=observed_at, queued=queued)
+
+
+def _drop_pending(ctx: Ctx, feed: str, st: dict) -> None:
+    if st["pending"] is not None:
+        due.cancel(ctx, DUE, st["pending"]["activatesAt"], feed.encode())
+        st["pending"] = None
+
+
+def reject_pending(ctx: Ctx, feed: str) -> None:
+    """The guardian's veto of a queued move."""
+    st = state_of(ctx, feed)
+    if st is None:
+        raise NotFound(f"feed {feed} does not exist")
+    if st["pending"] is None:
+        raise InvalidState(f"feed {feed} has no queued value to reject")
+    pend = st["pending"]
+    _drop_pending(ctx, feed, st)
+    ctx.set_obj(FEED + feed.encode(), st)
+    ctx.emit("oracle.rejected", feed=feed, value=pend["value"], round=pend["round"])
+
+
+def apply_due(ctx: Ctx) -> None:
+    """Begin-block: queued moves whose delay has passed take effect at the block time.
+
+    The step window restarts at the applied value, so the next step is measured from it.
+    """
+    now = ctx.block.time
+    for _, item in due.take_due(ctx, DUE, now):
+        feed = item.decode()
+        st = state_of(ctx, feed)
+        pend = st["pending"] if st is not None else None
+        if pend is None or pend["activatesAt"] > now:
+            continue
+        p = policy(ctx, feeds.class_of(feed))
+        st["pending"] = None
+        st["windowId"], st["windowValue"] = now // p["window"], pend["value"]
+        _apply(ctx, feed, st, pend["value"], pend["round"], pend["observedAt"], p, queued=True)
+
+
+def unfreeze(ctx: Ctx, feed: str) -> None:
+    """Governance's unfreeze (the governance module calls it); the value is unchanged."""
+    st = state_of(ctx, feed)
+    if st is None or not st["frozen"]:
+        raise InvalidState(f"feed {feed} is not frozen")
+    st["frozen"] = False
+    ctx.set_obj(FEED + feed.encode(), st)
+    ctx.emit("oracle.unfrozen", feed=feed)
+
+
+def list_feeds(ctx: Ctx, prefix: str = "") -> list[str]:
+    n = len(FEED)
+    return [k[n:].decode() for k, _ in ctx.iter_prefix(FEED + prefix.encode())]

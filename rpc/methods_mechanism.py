@@ -1,0 +1,192 @@
+"""RPC methods of the mechanism modules: assets_, valuation_, oracle_ (docs/rpc.md)."""
+
+from __future__ import annotations
+
+from modules import due
+from modules.assets import keeper as assets
+from modules.assets import marks
+from modules.context import Ctx
+from modules.crypto import encode_address
+from modules.errors import InvalidTransaction
+from modules.oracle import feeds
+from modules.oracle import keeper as oracle
+from rpc import encode as enc
+from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
+from rpc.methods import HEIGHT, OBJ, Api
+from rpc.params import ADDRESS, STRING, U64, Param, Result, rpc_method
+
+ARRAY = {"type": "array"}
+ID = Param("id", U64, "asset id")
+
+
+def _asset(ctx: Ctx, asset_id: int) -> dict:
+    rec = assets.find(ctx, asset_id)
+    if rec is None:
+        raise RpcError(NOT_FOUND, f"no asset {asset_id}")
+    return rec
+
+
+def asset_json(ctx: Ctx, rec: dict) -> dict:
+    sched = assets.schedule_of(ctx, rec["id"])
+    mark = marks.mark(ctx, rec["id"])
+    nxt = assets.oldest_unpaid_due(sched)
+    return {
+        "id": rec["id"], "kind": rec["kind"], "status": rec["status"],
+        "originator": encode_address(rec["originator"]), "owner": encode_address(rec["owner"]),
+        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": rec["grace"],
+        "docHash": enc.hx(rec["docHash"]), "grade": None if rec["grade"] is None else feeds.GRADES[rec["grade"]],
+        "verifier": None if rec["verifier"] is None else encode_address(rec["verifier"]),
+        "registeredAt": rec["registeredAt"], "verifiedAt": rec["verifiedAt"], "pool": rec["pool"],
+        "outstanding": str(assets.outstanding(sched)), "repaid": str(rec["repaid"]),
+        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": nxt,
+        "payments": rec["payments"],
+        "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
+                                           "stale": mark["stale"]},
+    }
+
+
+ASSET_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "status": {"type": "string", "enum": list(assets.STATUSES)},
+    "originator": {"type": "string"}, "principal": {"type": "string"}, "outstanding": {"type": "string"},
+    "grade": {"type": ["string", "null"]}, "mark": {"type": ["object", "null"]}}}
+
+
+@rpc_method("assets_get", [ID, HEIGHT], Result("asset", ASSET_SCHEMA),
+            "An asset: record, status, grade, outstanding, next due time and its last revaluation mark.",
+            errors=[NOT_FOUND])
+async def assets_get(api: Api, id: int, height: int | None):
+    ctx = api.reader(height)
+    return asset_json(ctx, _asset(ctx, id))
+
+
+@rpc_method("assets_list", [
+    Param("originator", ADDRESS, "only this originator's assets", required=False),
+    Param("status", STRING, f"only assets in this status ({', '.join(assets.STATUSES)})", required=False),
+    Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
+    Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
+    HEIGHT,
+], Result("page", {"type": "object", "properties": {"assets": ARRAY, "next": {}}}),
+    "Assets by originator or by status (or all), in id order; paginated with next.")
+async def assets_list(api: Api, originator, status, after, limit, height):
+    ctx = api.reader(height)
+    limit = max(1, min(limit, 1000))
+    if originator is not None and status is not None:
+        raise RpcError(INVALID_PARAMS, "invalid params: give originator or status, not both")
+    if status is not None and status not in assets.STATUSES:
+        raise RpcError(INVALID_PARAMS, f"invalid params: status: one of {', '.join(assets.STATUSES)}")
+    if originator is not None:
+        ids = assets.ids_by(ctx, assets.BY_ORIG + originator, after, limit + 1)
+    elif status is not None:
+        ids = assets.ids_by(ctx, assets.status_prefix(status), after, limit + 1)
+    else:
+        ids = assets.ids_by(ctx, assets.REC, after, limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"assets": [asset_json(ctx, assets.find(ctx, i)) for i in ids], "next": ids[-1] if more else None}
+
+
+@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", ARRAY),
+            "The installments: due time, principal and interest parts, paid so far, and state at the block time.",
+            errors=[NOT_FOUND])
+async def assets_schedule(api: Api, id: int, height: int | None):
+    ctx = api.reader(height)
+    _asset(ctx, id)
+    now = ctx.block.time
+    out = []
+    for d, p, i, paid in assets.schedule_of(ctx, id):
+        state = "paid" if paid == p + i else ("past_due" if now > d else "due")
+        out.append({"due": d, "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
+                    "state": state})
+    return out
+
+
+@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", ARRAY),
+            "The payment history: repayments and recoveries with amount, block time and height.",
+            errors=[NOT_FOUND])
+async def assets_payments(api: Api, id: int, height: int | None):
+    ctx = api.reader(height)
+    _asset(ctx, id)
+    return [{"kind": h["kind"], "amount": str(h["amount"]), "time": h["time"], "height": h["height"]}
+            for h in assets.history(ctx, id)]
+
+
+# ----- valuation_ ---------------------------------------------------------------------------
+@rpc_method("valuation_asset", [ID, HEIGHT], Result("valuation", {"type": "object", "properties": {
+    "value": {"type": "string"}, "installments": ARRAY, "feeds": OBJ, "problems": ARRAY}}),
+    "An asset's value at the block time with its explanation: inputs, oracle rounds, each installment's "
+    "expected cash and discount factor. problems lists stale, frozen or missing feeds (actions priced by "
+    "this value refuse while it is not empty).", errors=[NOT_FOUND, INVALID_STATE])
+async def valuation_asset(api: Api, id: int, height: int | None):
+    ctx = api.reader(height)
+    rec = _asset(ctx, id)
+    if rec["grade"] is None:
+        raise RpcError(INVALID_STATE, f"asset {id} is not verified yet: it has no grade and no value")
+    try:
+        out = marks.explain(ctx, rec)
+    except InvalidTransaction as exc:
+        raise RpcError(INVALID_STATE, exc.message) from None
+    return {"id": id, **enc.value(out)}
+
+
+# ----- oracle_ ------------------------------------------------------------------------------
+def feed_json(ctx: Ctx, feed: str) -> dict:
+    st = oracle.state_of(ctx, feed)
+    fv = oracle.read(ctx, feed)
+    pend = st["pending"]
+    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": st["round"],
+            "observedAt": st["observedAt"], "updatedAt": st["updatedAt"], "stale": fv.stale,
+            "frozen": st["frozen"], "windowValue": str(st["windowValue"]),
+            "pending": None if pend is None else {"value": str(pend["value"]), "round": pend["round"],
+                                                  "observedAt": pend["observedAt"],
+                                                  "activatesAt": pend["activatesAt"]}}
+
+
+@rpc_method("oracle_latest", [Param("feed", STRING, "feed id, e.g. rate, spread/B, grade/3, price/rwa"), HEIGHT],
+            Result("feed", OBJ), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
+            errors=[NOT_FOUND])
+async def oracle_latest(api: Api, feed: str, height: int | None):
+    ctx = api.reader(height)
+    if oracle.state_of(ctx, feed) is None:
+        raise RpcError(NOT_FOUND, f"no feed {feed!r}")
+    return feed_json(ctx, feed)
+
+
+@rpc_method("oracle_pending", [HEIGHT], Result("pending", ARRAY),
+            "Feeds with a queued move (a step beyond the policy), in activation order.")
+async def oracle_pending(api: Api, height: int | None):
+    ctx = api.reader(height)
+    p = due.PREFIX + oracle.DUE.encode() + b"\x00"
+    return [feed_json(ctx, k[len(p) + 8:].decode()) for k, _ in ctx.iter_prefix(p)]
+
+
+@rpc_method("oracle_feeds", [
+    Param("prefix", STRING, "only feeds starting with this (e.g. spread/, grade/)", required=False, default=""),
+    Param("after", STRING, "feeds after this id (pagination)", required=False, default=""),
+    Param("limit", U64, "page size, at most 1000 (default 200)", required=False, default=200),
+    HEIGHT,
+], Result("page", {"type": "object", "properties": {"feeds": ARRAY, "policies": OBJ, "next": {}}}),
+    "Feeds with their values, and the policy of each feed class.")
+async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: int | None):
+    ctx = api.reader(height)
+    limit = max(1, min(limit, 1000))
+    ids = []
+    more = False
+    for f in oracle.list_feeds(ctx, prefix):
+        if f <= after:
+            continue
+        if len(ids) == limit:
+            more = True
+            break
+        ids.append(f)
+    pols = {c: {k: str(v) if k in ("stepAbs", "stepRel", "lo", "hi") else v for k, v in oracle.policy(ctx, c).items()}
+            for c in feeds.CLASSES if ctx.get(oracle.POLICY + c.encode()) is not None}
+    return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
+
+
+@rpc_method("oracle_operators", [HEIGHT], Result("set", {"type": "object", "properties": {
+    "epoch": {"type": "integer"}, "operators": ARRAY}}),
+    "The operator set: its epoch and, in bitmap order, each operator's account and BLS public key.")
+async def oracle_operators(api: Api, height: int | None):
+    s = oracle.operator_set(api.reader(height))
+    return {"epoch": s["epoch"], "operators": [{"index": i, "address": encode_address(a), "blsPubkey": enc.hx(pk)}
+                                               for i, (a, pk, _) in enumerate(s["operators"])]}
