@@ -100,7 +100,7 @@ def revalue_direct(book: list[dict], which: str, now_of) -> int:
                 continue
             df = rpow(d, t - now)
             loss = inp.lgd if a["status"] == "defaulted" else -((-inp.lgd * (RAY - rpow(q, t - now))) // RAY)
-            total += cf * (WAD - loss) // WAD * df // RAY
+            total += cf * (WAD - loss) * df // (WAD * RAY)
     return total
 
 

@@ -202,7 +202,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "f045ff52ba3faaec6d61737839a526f22e0a81c94c5b82109c802d55c1577d22"
+MECHANISM_ROOT = "ef93a7b9e99dab6e8350e951f718270e53052f956ae97419ad05b8c6827d2941"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

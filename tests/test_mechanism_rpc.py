@@ -65,7 +65,8 @@ def test_valuation_explains_every_installment(node):
     assert all(int(r["discount"]) <= 10**27 and int(r["expected"]) <= int(r["amount"]) for r in rows)
     # the same value, recomputed from the explained terms
     for r in rows:
-        assert int(r["pv"]) == int(r["expected"]) * int(r["discount"]) // 10**27
+        w = 10**18
+        assert int(r["pv"]) == int(r["amount"]) * (w - int(r["loss"])) * int(r["discount"]) // (w * 10**27)
     assert set(v["feeds"]) == {"grade/1", "rate", "spread/B", "intensity/B", "lgd/B"}
     assert v["feeds"]["rate"]["round"] == "0"  # integers in explanations are decimal strings
     rate = Decimal(v["feeds"]["rate"]["value"]) / 10**18

@@ -8,12 +8,11 @@
 (c) Pinned vectors: tests/vectors/valuation.json (tests/vectors/generate_valuation.py).
 Hypothesis settings come from the profile (`make test` uses HYPOTHESIS_PROFILE=ci).
 
-Error bound of (a). The implementation rounds the loss up and then floors twice per
-installment, E_k = floor(CF_k (1 - L_k)) and PV_k = floor(E_k DF_k), so it loses less than
-1 + DF_k <= 2 base units per installment, and gains at most the ray noise of the
-per-second factors (relative ~1e-18): -max(1e-12 ref, 2 n) <= value - ref <= ref * 1e-15 +
-1e-6. (With a bound of n instead of 2n a case like CF = 3, L = 0.4, DF = 0.99 fails:
-E = 1, PV = 0, exact 1.782.)
+Error bound of (a). The implementation rounds the loss up (by under 1e-18 of the amount)
+and floors once per installment, PV_k = floor(CF_k (WAD - L_k) DF_k / (WAD RAY)), so it
+loses less than 1 base unit per installment, and gains at most the ray noise of the
+per-second factors (relative ~1e-18): -max(1e-12 ref, n) <= value - ref <= ref * 1e-15 +
+1e-6, the issue's bound.
 """
 
 from __future__ import annotations
@@ -124,21 +123,21 @@ def test_matches_the_decimal_reference(sc):
     n = len(unpaid)
     with localcontext() as ctx:
         ctx.prec = 60
-        below = max(Decimal("1e-12") * ref, Decimal(2 * n))
+        below = max(Decimal("1e-12") * ref, Decimal(n))
         above = ref * Decimal("1e-15") + Decimal("1e-6")
         assert -below <= v - ref <= above, (v, ref, v - ref)
     assert dcf.explain(unpaid, now, status, inp)["value"] == v
 
 
-def test_reference_bound_is_needed_two_floors_per_installment():
-    """The documented case where one installment loses more than one base unit."""
+def test_one_floor_per_installment_keeps_the_error_under_one_unit():
+    """The case that two floors would get wrong: E = floor(3 * 0.6) = 1, then floor(1 * 0.99) = 0;
+    with one floor PV = floor(3 * 0.6 * 0.99...) = 1 (exact 1.78)."""
     inp = dcf.Inputs(rate=WAD // 100, spread=0, intensity=0, lgd=4 * WAD // 10, grace=1)
     unpaid = [(T0 - 10, 3), (T0 + YEAR, 3)]
-    # past due beyond grace: E = floor(3 * 0.6) = 1 (exact 1.8), PV = 1
     ex = dcf.explain(unpaid, T0, "performing", inp)
     assert [r["expected"] for r in ex["installments"]] == [1, 3]
-    assert ex["installments"][1]["pv"] == 2  # floor(3 * 0.99...) = 2
-    assert dcf.value([(T0 + YEAR, 3)], T0, "defaulted", inp) == 0  # E = 1, PV = floor(0.99) = 0
+    assert [r["pv"] for r in ex["installments"]] == [1, 2]
+    assert dcf.value([(T0 + YEAR, 3)], T0, "defaulted", inp) == 1
 
 
 # ----- (b) properties -----------------------------------------------------------------------
@@ -224,9 +223,9 @@ def test_written_off_is_zero_and_defaulted_formula(sc):
     assert dcf.value(unpaid, now, "written_off", inp) == 0
     ex = dcf.explain(unpaid, now, "written_off", inp)
     assert ex["value"] == 0 and all(r["loss"] == WAD and r["pv"] == 0 for r in ex["installments"])
-    # defaulted: sum of floor(floor(CF (WAD - LGD) / WAD) * DF / RAY), DF from the chain
+    # defaulted: sum of floor(CF (WAD - LGD) DF / (WAD RAY)), DF from the chain
     perf = dcf.explain(unpaid, now, "performing", inp)["installments"]
-    expect = sum(a * (WAD - inp.lgd) // WAD * r["discount"] // RAY
+    expect = sum(a * (WAD - inp.lgd) * r["discount"] // (WAD * RAY)
                  for (_, a), r in zip(unpaid, perf, strict=True))
     assert dcf.value(unpaid, now, "defaulted", inp) == expect
     # a performing loss never exceeds LGD, so default never raises the value
@@ -363,4 +362,4 @@ def test_valuation_vectors(case):
     if "explain" in c:
         assert ex == c["explain"]
     ref = ref_of(unpaid, c["now"], c["status"], inp)
-    assert -2 * len(unpaid) - Decimal("1e-12") * ref <= c["value"] - ref <= Decimal("1e-6") + ref * Decimal("1e-15")
+    assert -len(unpaid) - Decimal("1e-12") * ref <= c["value"] - ref <= Decimal("1e-6") + ref * Decimal("1e-15")

@@ -28,8 +28,8 @@ Then, per installment, with L_k in wad rounded UP and the two products rounded D
     performing, t_k <= now:  L_k = ceil(LGD * min(now - t_k, grace) / grace)
     performing, t_k >  now:  L_k = ceil(LGD * (RAY - S_k) / RAY)
     defaulted:               L_k = LGD              (reported with S_k = 0)
-    E_k  = CF_k * (WAD - L_k) // WAD
-    PV_k = E_k * DF_k // RAY
+    E_k  = CF_k * (WAD - L_k) // WAD            (shown in explanations)
+    PV_k = CF_k * (WAD - L_k) * DF_k // (WAD * RAY)   (one floor: less than 1 unit lost)
     value = sum of PV_k;  written_off: value = 0 (reported with L_k = WAD, S_k = 0).
 Rounding is conservative: the loss is rounded up and each product down, so the value is at
 most the exact value plus the ray noise of d, q and rpow (relative ~1e-18), and at most two
@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 from modules.fixed import HALF_RAY, RAY, WAD, Ray, Seconds, Wad, per_second_ray, rpow
 
+WAD_RAY = WAD * RAY  # the one divisor of PV_k
 PERFORMING = "performing"
 """Value with the hazard term and the past-due loss ramp."""
 DEFAULTED = "defaulted"
@@ -206,7 +207,7 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
     df = _rpow(d, g)
     hazard = performing and lgd != 0 and inputs.intensity != 0
     if not hazard:
-        total += (cf * keep // WAD if not performing else cf) * df // RAY
+        total += (cf * keep * df // WAD_RAY if not performing else cf * df // RAY)
         prev = t
         last = -1
         fd = RAY
@@ -220,12 +221,12 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
                 last = g
             prev = t
             df = (df * fd + HALF_RAY) // RAY
-            total += (cf * keep // WAD if not performing else cf) * df // RAY
+            total += (cf * keep * df // WAD_RAY if not performing else cf * df // RAY)
         return total
     q = survival_per_second(inputs)
     s = _rpow(q, g)
     # L = ceil(lgd * (RAY - s) / RAY) = -((s - RAY) * lgd // RAY); WAD - L = WAD + that
-    total += cf * (WAD + (s - RAY) * lgd // RAY) // WAD * df // RAY
+    total += cf * (WAD + (s - RAY) * lgd // RAY) * df // WAD_RAY
     prev = t
     last = -1
     fd = fq = RAY
@@ -241,7 +242,7 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
         prev = t
         df = (df * fd + HALF_RAY) // RAY
         s = (s * fq + HALF_RAY) // RAY
-        total += cf * (WAD + (s - RAY) * lgd // RAY) // WAD * df // RAY
+        total += cf * (WAD + (s - RAY) * lgd // RAY) * df // WAD_RAY
     return total
 
 
@@ -284,7 +285,7 @@ def explain(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs
         else:
             loss = -((-lgd * (RAY - sk)) // RAY)
         e = cf * (WAD - loss) // WAD
-        pv = e * dfk // RAY
+        pv = cf * (WAD - loss) * dfk // WAD_RAY  # one floor per installment
         total += pv
         rows.append({"due": t, "amount": cf, "dt": max(0, t - now), "discount": dfk, "survival": sk,
                      "loss": loss, "expected": e, "pv": pv})
