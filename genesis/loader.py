@@ -16,10 +16,11 @@ from typing import IO, Any
 import ijson
 
 from genesis import mechanism
+from genesis.fields import GenesisError, _addr, _hex, _int
 from modules import params as chain_params
 from modules.app import App
 from modules.args import AMOUNT_MAX
-from modules.crypto import AddressError, decode_address, encode_address
+from modules.crypto import decode_address, encode_address
 from modules.roles.module import ROLES
 
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
@@ -28,39 +29,6 @@ REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets"}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
-
-
-class GenesisError(ValueError):
-    """An invalid genesis; the message names the offending field (e.g. accounts[3].balances.rwa)."""
-
-
-def _int(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:
-    if type(v) is str and v.isdigit() and (v == "0" or not v.startswith("0")):
-        v = int(v)
-    if type(v) is not int:
-        raise GenesisError(f"{path}: expected an integer (a decimal string for large values)")
-    if not lo <= v <= hi:
-        raise GenesisError(f"{path}: {v} is outside [{lo}, {hi}]")
-    return v
-
-
-def _hex(path: str, v: Any, size: int) -> bytes:
-    if type(v) is not str or not v.startswith("0x"):
-        raise GenesisError(f"{path}: expected 0x-prefixed hex")
-    try:
-        raw = bytes.fromhex(v[2:])
-    except ValueError:
-        raise GenesisError(f"{path}: not valid hex") from None
-    if len(raw) != size:
-        raise GenesisError(f"{path}: expected {size} bytes, got {len(raw)}")
-    return raw
-
-
-def _addr(path: str, v: Any) -> bytes:
-    try:
-        return decode_address(v)
-    except AddressError as exc:
-        raise GenesisError(f"{path}: {exc}") from None
 
 
 def _read_head(f: IO[bytes]) -> dict:
@@ -155,15 +123,12 @@ def _check_head(head: dict) -> dict:
         stable_section = {"denom": stable["denom"],
                           "proofOfReserve": _int("stable.proofOfReserve", stable["proofOfReserve"], 0, AMOUNT_MAX)}
     out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section}
-    try:
-        if "oracle" in head:
-            out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
-        if "assets" in head:
-            if stable_section is None:
-                raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
-            out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
-    except mechanism.SectionError as exc:
-        raise GenesisError(str(exc)) from None
+    if "oracle" in head:
+        out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
+    if "assets" in head:
+        if stable_section is None:
+            raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
+        out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
     return out
 
 

@@ -12,61 +12,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from genesis.fields import GenesisError, _addr, _hex, _int
 from modules import bls
 from modules.args import AMOUNT_MAX
 from modules.assets import keeper as assets
-from modules.crypto import AddressError, decode_address, encode_address
+from modules.crypto import encode_address
 from modules.oracle import feeds
 
 U64 = (1 << 64) - 1
 
 
-class SectionError(ValueError):
-    """An invalid section; the message starts with the field path."""
-
-
-def _int(path: str, v: Any, lo: int = 0, hi: int = U64) -> int:
-    if type(v) is str and v.isdigit() and (v == "0" or not v.startswith("0")):
-        v = int(v)
-    if type(v) is not int:
-        raise SectionError(f"{path}: expected an integer (a decimal string for large values)")
-    if not lo <= v <= hi:
-        raise SectionError(f"{path}: {v} is outside [{lo}, {hi}]")
-    return v
-
-
-def _hex(path: str, v: Any, size: int) -> bytes:
-    if type(v) is not str or not v.startswith("0x"):
-        raise SectionError(f"{path}: expected 0x-prefixed hex")
-    try:
-        raw = bytes.fromhex(v[2:])
-    except ValueError:
-        raise SectionError(f"{path}: not valid hex") from None
-    if len(raw) != size:
-        raise SectionError(f"{path}: expected {size} bytes, got {len(raw)}")
-    return raw
-
-
-def _addr(path: str, v: Any) -> bytes:
-    try:
-        return decode_address(v)
-    except AddressError as exc:
-        raise SectionError(f"{path}: {exc}") from None
-
-
 def _map(path: str, v: Any, required: set[str], optional: set[str] = frozenset()) -> dict:
     if type(v) is not dict:
-        raise SectionError(f"{path}: expected an object")
+        raise GenesisError(f"{path}: expected an object")
     for k in sorted(required - set(v)):
-        raise SectionError(f"{path}.{k}: required field is missing")
+        raise GenesisError(f"{path}.{k}: required field is missing")
     for k in sorted(set(v) - required - optional):
-        raise SectionError(f"{path}.{k}: unknown field")
+        raise GenesisError(f"{path}.{k}: unknown field")
     return v
 
 
 def _list(path: str, v: Any) -> list:
     if type(v) is not list:
-        raise SectionError(f"{path}: expected a list")
+        raise GenesisError(f"{path}: expected a list")
     return v
 
 
@@ -85,12 +53,12 @@ def check_oracle(raw: Any, genesis_time: int) -> dict:
         pk = _hex(f"{p}.blsPubkey", o["blsPubkey"], bls.PUBKEY_SIZE)
         pop = _hex(f"{p}.pop", o["pop"], bls.SIGNATURE_SIZE)
         if not bls.verify_possession(pk, pop):
-            raise SectionError(f"{p}.pop: the proof of possession does not verify for this key")
+            raise GenesisError(f"{p}.pop: the proof of possession does not verify for this key")
         ops.append({"address": _addr(f"{p}.address", o["address"]), "blsPubkey": pk, "pop": pop})
     if len({o["blsPubkey"] for o in ops}) != len(ops) or len({o["address"] for o in ops}) != len(ops):
-        raise SectionError("oracle.operators: a key or address appears twice")
+        raise GenesisError("oracle.operators: a key or address appears twice")
     if not ops:
-        raise SectionError("oracle.operators: at least one operator")
+        raise GenesisError("oracle.operators: at least one operator")
     out["operators"] = ops
     pol = _map("oracle.policies", s["policies"], set(feeds.CLASSES))
     out["policies"] = {}
@@ -100,9 +68,9 @@ def check_oracle(raw: Any, genesis_time: int) -> dict:
         conv = {f: _int(f"{p}.{f}", c[f], 0, feeds.VALUE_MAX) for f in feeds.POLICY_FIELDS}
         problems = feeds.check_policy(cls, conv)
         if problems:
-            raise SectionError(f"{p}.{problems[0]}")
+            raise GenesisError(f"{p}.{problems[0]}")
         if conv["quorum"] > len(ops):
-            raise SectionError(f"{p}.quorum: {conv['quorum']} is more than the {len(ops)} operators")
+            raise GenesisError(f"{p}.quorum: {conv['quorum']} is more than the {len(ops)} operators")
         out["policies"][cls] = conv
     out["feeds"] = []
     seen = set()
@@ -110,12 +78,12 @@ def check_oracle(raw: Any, genesis_time: int) -> dict:
         p = f"oracle.feeds[{i}]"
         f = _map(p, f, {"id", "value"}, {"observedAt"} | FEED_STATE)
         if not feeds.is_feed(f["id"]) or f["id"] in seen:
-            raise SectionError(f"{p}.id: not a feed id, or declared twice")
+            raise GenesisError(f"{p}.id: not a feed id, or declared twice")
         seen.add(f["id"])
         pol_c = out["policies"][feeds.class_of(f["id"])]
         v = _int(f"{p}.value", f["value"], 0, feeds.VALUE_MAX)
         if not pol_c["lo"] <= v <= pol_c["hi"]:
-            raise SectionError(f"{p}.value: {v} is outside the class bounds [{pol_c['lo']}, {pol_c['hi']}]")
+            raise GenesisError(f"{p}.value: {v} is outside the class bounds [{pol_c['lo']}, {pol_c['hi']}]")
         e = {"id": f["id"], "value": v, "observedAt": _int(f"{p}.observedAt", f.get("observedAt", genesis_time))}
         if FEED_STATE & set(f):
             _map(p, f, {"id", "value", "observedAt"} | FEED_STATE)
@@ -124,7 +92,7 @@ def check_oracle(raw: Any, genesis_time: int) -> dict:
             e["windowId"] = _int(f"{p}.windowId", f["windowId"])
             e["windowValue"] = _int(f"{p}.windowValue", f["windowValue"], 0, feeds.VALUE_MAX)
             if type(f["frozen"]) is not bool:
-                raise SectionError(f"{p}.frozen: expected true or false")
+                raise GenesisError(f"{p}.frozen: expected true or false")
             e["frozen"] = f["frozen"]
             e["pending"] = None
             if f["pending"] is not None:
@@ -171,13 +139,13 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
         rec = {"id": _int(f"{p}.id", a["id"], prev + 1)}
         prev = rec["id"]
         if a["kind"] not in assets.KINDS:
-            raise SectionError(f"{p}.kind: one of {', '.join(assets.KINDS)}")
+            raise GenesisError(f"{p}.kind: one of {', '.join(assets.KINDS)}")
         if a["status"] not in assets.STATUSES:
-            raise SectionError(f"{p}.status: one of {', '.join(assets.STATUSES)}")
+            raise GenesisError(f"{p}.status: one of {', '.join(assets.STATUSES)}")
         rec["kind"] = a["kind"]
         rec["originator"] = _addr(f"{p}.originator", a["originator"])
         if rec["originator"] not in roles.get("originator", []):
-            raise SectionError(f"{p}.originator: the account does not hold the originator role")
+            raise GenesisError(f"{p}.originator: the account does not hold the originator role")
         rec["owner"] = _addr(f"{p}.owner", a["owner"]) if "owner" in a else rec["originator"]
         rec["principal"] = _int(f"{p}.principal", a["principal"], 1, AMOUNT_MAX)
         rec["rate"] = _int(f"{p}.rate", a["rate"], 0, 10 * 10**18)
@@ -187,16 +155,16 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
         g = a.get("grade")
         if rec["status"] == "registered":
             if g is not None:
-                raise SectionError(f"{p}.grade: a registered asset has no grade yet")
+                raise GenesisError(f"{p}.grade: a registered asset has no grade yet")
             rec["grade"] = None
         else:
             if g not in feeds.GRADES:
-                raise SectionError(f"{p}.grade: one of {', '.join(feeds.GRADES)}")
+                raise GenesisError(f"{p}.grade: one of {', '.join(feeds.GRADES)}")
             rec["grade"] = feeds.grade_index(g)
         v = a.get("verifier")
         rec["verifier"] = None if v is None else _addr(f"{p}.verifier", v)
         if rec["status"] != "registered" and rec["verifier"] is None:
-            raise SectionError(f"{p}.verifier: a verified asset names its verifier")
+            raise GenesisError(f"{p}.verifier: a verified asset names its verifier")
         rec["registeredAt"] = _int(f"{p}.registeredAt", a.get("registeredAt", genesis_time))
         rec["verifiedAt"] = _int(f"{p}.verifiedAt", a.get("verifiedAt", 0 if rec["grade"] is None else genesis_time))
         rec["pool"] = None if a.get("pool") is None else _int(f"{p}.pool", a["pool"])
@@ -208,21 +176,21 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
         for j, row in enumerate(_list(f"{p}.schedule", a["schedule"])):
             q = f"{p}.schedule[{j}]"
             if type(row) is not list or len(row) not in (3, 4):
-                raise SectionError(f"{q}: expected [due, principal, interest, paid?]")
+                raise GenesisError(f"{q}: expected [due, principal, interest, paid?]")
             r = [_int(f"{q}[{k}]", x, 0, AMOUNT_MAX) for k, x in enumerate(row)] + ([0] if len(row) == 3 else [])
             if r[0] <= prev_due or r[3] > r[1] + r[2] or r[1] + r[2] == 0:
-                raise SectionError(f"{q}: due times strictly increase; paid <= principal + interest; amount > 0")
+                raise GenesisError(f"{q}: due times strictly increase; paid <= principal + interest; amount > 0")
             prev_due = r[0]
             total += r[1]
             sched.append(r)
         if not sched or total != rec["principal"]:
-            raise SectionError(f"{p}.schedule: principal parts must sum to the principal {rec['principal']}")
+            raise GenesisError(f"{p}.schedule: principal parts must sum to the principal {rec['principal']}")
         hist = []
         for j, h in enumerate(_list(f"{p}.history", a.get("history", []))):
             q = f"{p}.history[{j}]"
             h = _map(q, h, {"kind", "amount", "time", "height"})
             if h["kind"] not in ("repay", "recover"):
-                raise SectionError(f"{q}.kind: repay or recover")
+                raise GenesisError(f"{q}.kind: repay or recover")
             hist.append({"kind": h["kind"], "amount": _int(f"{q}.amount", h["amount"], 1, AMOUNT_MAX),
                          "time": _int(f"{q}.time", h["time"]), "height": _int(f"{q}.height", h["height"])})
         rec["payments"] = _int(f"{p}.payments", a.get("payments", len(hist)))

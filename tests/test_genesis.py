@@ -68,6 +68,17 @@ BAD = [
     (lambda d: d["accounts"].append(dict(d["accounts"][0])), "accounts[10].address"),
     (lambda d: d["stable"].update(proofOfReserve="5"), "stable.proofOfReserve"),
     (lambda d: d.update(surprise=True), "surprise"),
+    (lambda d: d["oracle"]["operators"][2].update(blsPubkey="0x12"), "oracle.operators[2].blsPubkey"),
+    (lambda d: d["oracle"]["policies"]["rate"].update(quorum=5), "oracle.policies.rate.quorum"),
+    (lambda d: d["oracle"]["policies"]["grade"].update(hi=7), "oracle.policies.grade.lo/hi"),
+    (lambda d: d["oracle"]["policies"].pop("lgd"), "oracle.policies.lgd"),
+    (lambda d: d["oracle"]["feeds"][0].update(id="rate/x"), "oracle.feeds[0].id"),
+    (lambda d: d["oracle"]["feeds"][0].update(value=str(10**18)), "oracle.feeds[0].value"),
+    (lambda d: d["assets"]["assets"][0].update(originator=d["roles"]["verifier"][0]), "assets.assets[0].originator"),
+    (lambda d: d["assets"]["assets"][1]["schedule"][0].__setitem__(1, "1"), "assets.assets[1].schedule"),
+    (lambda d: d["assets"]["assets"][2].update(grade="F"), "assets.assets[2].grade"),
+    (lambda d: d["assets"]["assets"][2].update(kind="gold"), "assets.assets[2].kind"),
+    (lambda d: d.pop("stable"), "assets"),
 ]
 
 
