@@ -113,6 +113,7 @@ class App:
         self._verified = BoundedCache(sig_cache)
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
+        self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
         self.params: dict | None = None
         self.genesis: dict | None = None
@@ -122,6 +123,7 @@ class App:
     def reload(self) -> None:
         """Forget cached chain data after the store was rewound or replaced."""
         self._pending = None
+        self._last = None
         self._verified.clear()
         self._sig_ok.clear()
         if self.store.version is not None:
@@ -139,8 +141,18 @@ class App:
         return self.store.version
 
     def last_block(self) -> dict:
-        """{"height", "time"} of the last committed block (genesis: its height and time)."""
-        return Ctx(self.store, BlockInfo(0, 0, b"")).get_obj(LAST_KEY)
+        """{"height", "time"} of the last committed block (genesis: its height and time).
+
+        Decoded once per committed version (admission asks for it per transaction); the
+        returned map is shared: do not modify it.
+        """
+        version = self.store.version
+        cached = self._last
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        last = Ctx(self.store, BlockInfo(0, 0, b"")).get_obj(LAST_KEY)
+        self._last = (version, last)
+        return last
 
     def reader(self) -> Ctx:
         """A read-only context over the latest committed state."""
@@ -207,6 +219,26 @@ class App:
         if have < tx.fee:
             raise CannotPayFee(f"native balance {have} cannot pay the fee {tx.fee}")
         return cost, need
+
+    def signature_job(self, raw: bytes) -> tuple[Call, tuple[list[bytes], bytes, bytes]] | None:
+        """(call, (keys, message, signature)) of the aggregate BLS signature this transaction
+        carries, if it passes its other checks; None otherwise. A node verifies the job in
+        another process and reports success with note_signature_job, so check_tx and the
+        block find the verdict cached."""
+        try:
+            tx, call = self.precheck(raw)
+        except InvalidTransaction:
+            return None
+        if call.signature_job is None:
+            return None
+        last = self.last_block()
+        job = call.signature_job(Ctx(self.store, BlockInfo(last["height"] + 1, last["time"], b"")),
+                                 tx.sender, tx.args)
+        return None if job is None else (call, job)
+
+    @staticmethod
+    def note_signature_job(call: Call, job: tuple[list[bytes], bytes, bytes]) -> None:
+        call.note_verified(*job)
 
     def check_tx(self, raw: bytes, mode: str = MEMPOOL) -> CheckResult:
         """Admission against the latest committed state; raises a typed InvalidTransaction."""

@@ -11,7 +11,9 @@ only for bytes that decode to the same pubkey, body and signature.
 The children are plain `python -m node.sigcheck` processes (no multiprocessing: nothing
 of the caller's __main__ is re-imported). Protocol on their stdin/stdout: frames of
 [length (4 bytes, big-endian)][payload]; a request payload is a msgpack array of signed
-transactions, a reply one byte per transaction (1 valid, 0 not), in request order.
+transactions, a reply one byte per transaction (1 valid, 0 not), in request order. A
+request may instead be a map {"bls": [[keys, message, signature], ...]}: aggregate BLS
+signatures (oracle reports) checked with FastAggregateVerify, one verdict byte each.
 """
 
 from __future__ import annotations
@@ -47,6 +49,20 @@ def verify_slice(raws: list[bytes]) -> bytes:
     return bytes(out)
 
 
+def verify_bls_slice(jobs: list) -> bytes:
+    """One byte per (keys, message, signature) job: 1 if FastAggregateVerify holds, else 0."""
+    from modules import bls  # loaded in the child only when reports arrive
+
+    out = bytearray(len(jobs))
+    for i, job in enumerate(jobs):
+        try:
+            pks, msg, sig = job
+            out[i] = 1 if bls.fast_aggregate_verify(list(pks), msg, sig) else 0
+        except (ValueError, TypeError):
+            pass
+    return bytes(out)
+
+
 def _read_exact(f, n: int) -> bytes | None:
     buf = bytearray()
     while len(buf) < n:
@@ -68,7 +84,7 @@ class _Child:
         threading.Thread(target=self._read, name="sigcheck-reader", daemon=True).start()
         threading.Thread(target=self._write, name="sigcheck-writer", daemon=True).start()
 
-    def submit(self, raws: list[bytes]) -> Future:
+    def submit(self, raws: list[bytes] | dict) -> Future:
         """Queue a slice; never blocks (a writer thread feeds the pipe)."""
         fut: Future = Future()
         payload = msgpack.packb(raws, use_bin_type=True)
@@ -130,6 +146,10 @@ class ProcessVerifier:
             child = self._children[next(self._next) % len(self._children)]
         return child.submit(raws)
 
+    def submit_bls(self, jobs: list[tuple[list[bytes], bytes, bytes]]) -> Future:
+        """Queue (keys, message, signature) jobs; the future's result is one verdict byte each."""
+        return self.submit({"bls": [list(j) for j in jobs]})
+
     def close(self) -> None:
         with self._lock:
             for c in self._children:
@@ -144,8 +164,8 @@ def _serve() -> None:
         head = _read_exact(inp, 4)
         if head is None:
             return
-        raws = msgpack.unpackb(_read_exact(inp, int.from_bytes(head, "big")), raw=True)
-        verdicts = verify_slice(raws)
+        req = msgpack.unpackb(_read_exact(inp, int.from_bytes(head, "big")), raw=True)
+        verdicts = verify_bls_slice(req[b"bls"]) if isinstance(req, dict) else verify_slice(req)
         out.write(len(verdicts).to_bytes(4, "big") + verdicts)
         out.flush()
 

@@ -77,3 +77,33 @@ def test_a_batch_of_admissions_checks_signatures_in_child_processes(tmp_path):
         node.call("dev_mine")
         receipts = [node.call("tx_getReceipt", [replies[i]["result"]]) for i in (0, 1, 2)]
         assert all(r["code"] == 0 for r in receipts)
+
+
+def test_aggregate_bls_jobs_are_verified_in_child_processes(devnet_chain):
+    """An oracle report's aggregate signature, checked in a checker process; the verdict,
+    noted in the app, spares check_tx its own verification."""
+    from modules import bls
+    from tests.mech import Driver
+
+    d = Driver(devnet_chain)
+    good = d.report("rate", devnet.RATE + 1)
+    bad = d.report("rate", devnet.RATE + 1, signed_value=devnet.RATE + 2)
+    app = devnet_chain.app
+    jobs = [app.signature_job(good), app.signature_job(bad)]
+    assert all(j is not None for j in jobs)
+    assert app.signature_job(d.tx(devnet.dev_keys()[0], "bank", "transfer",
+                                  {"to": b"\x01" * 20, "denom": "rwa", "amount": 1})) is None
+    v = ProcessVerifier(2)
+    try:
+        assert v.submit_bls([job for _, job in jobs]).result() == b"\x01\x00"
+    finally:
+        v.close()
+    app.note_signature_job(*jobs[0])
+    calls = []
+    real = bls.fast_aggregate_verify
+    bls.fast_aggregate_verify = lambda *a: calls.append(1) or real(*a)
+    try:
+        app.check_tx(good)
+    finally:
+        bls.fast_aggregate_verify = real
+    assert calls == []

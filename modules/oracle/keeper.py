@@ -24,6 +24,7 @@ from modules.errors import (
     FutureObservation,
     GradeJump,
     InvalidState,
+    InvalidTransaction,
     NotFound,
     QuorumNotMet,
     ReportTooOld,
@@ -141,6 +142,24 @@ def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict]:
     Run at admission (against the latest state) and again in the block; the BLS check is
     done once per distinct (keys, message, signature) and remembered.
     """
+    st, p, pks, msg = _report_terms(ctx, chain_id, args)
+    if not verify_aggregate(pks, msg, args["signature"]):
+        raise BadReportSignature("the aggregate signature does not verify for these signers and this report")
+    return st, p
+
+
+def signature_job(ctx: Ctx, chain_id: str, args: dict) -> tuple[list[bytes], bytes, bytes] | None:
+    """(signers' keys, message, signature) of a report that passes every other check, else None:
+    what a node may verify elsewhere (another process) and then record with note_verified."""
+    try:
+        _, _, pks, msg = _report_terms(ctx, chain_id, args)
+    except InvalidTransaction:
+        return None
+    return pks, msg, args["signature"]
+
+
+def _report_terms(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict, list[bytes], bytes]:
+    """The checks before the signature's: (feed state, policy, signers' keys, message)."""
     feed = args["feed"]
     st = state_of(ctx, feed)
     if st is None:
@@ -167,20 +186,27 @@ def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict]:
         raise QuorumNotMet(f"{len(idx)} signer(s); {feed} needs a quorum of {p['quorum']}")
     pks = [members[i][1] for i in idx]
     msg = message(chain_id, args["epoch"], feed, args["value"], args["observedAt"], args["round"])
-    if not verify_aggregate(pks, msg, args["signature"]):
-        raise BadReportSignature("the aggregate signature does not verify for these signers and this report")
-    return st, p
+    return st, p, pks, msg
+
+
+def _job_key(pks: list[bytes], msg: bytes, sig: bytes) -> bytes:
+    return sha256(b"".join(pks) + msg + sig).digest()
 
 
 def verify_aggregate(pks: list[bytes], msg: bytes, sig: bytes) -> bool:
     """FastAggregateVerify, remembered by (keys, message, signature): a result is a pure function."""
-    key = sha256(b"".join(pks) + msg + sig).digest()
+    key = _job_key(pks, msg, sig)
     if _verified.get(key) is not None:
         return True
     ok = bls.fast_aggregate_verify(pks, msg, sig)
     if ok:
         _verified.put(key, True)
     return ok
+
+
+def note_verified(pks: list[bytes], msg: bytes, sig: bytes) -> None:
+    """Record that FastAggregateVerify(pks, msg, sig) holds (checked by the node elsewhere)."""
+    _verified.put(_job_key(pks, msg, sig), True)
 
 
 def apply_report(ctx: Ctx, chain_id: str, args: dict) -> str:

@@ -41,6 +41,12 @@ def _admit_report(ctx: Ctx, sender: bytes, args: dict) -> None:
     keeper.check_report(ctx, _chain_id(ctx), args)
 
 
+def _signature_job(ctx: Ctx, sender: bytes, args: dict):
+    if not roles.has_role(ctx, "operator", sender):
+        return None
+    return keeper.signature_job(ctx, _chain_id(ctx), args)
+
+
 def _report(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "operator", sender)
     keeper.apply_report(ctx, _chain_id(ctx), args)
@@ -97,6 +103,7 @@ def export_genesis(ctx: Ctx) -> dict:
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis)
     m.add_call(Call("report", _report, REPORT_ARGS, cost=REPORT_COST, admit=_admit_report,
+                    signature_job=_signature_job, note_verified=keeper.note_verified,
                     doc="Carry a quorum-signed report: feed value, observation time, round, signer bitmap, "
                         "aggregate BLS signature over docs/mechanism.md's report bytes."))
     m.add_call(Call("reject", _reject, {"feed": Text(96, feeds.FEED_PATTERN)}, cost=2_000,
