@@ -41,6 +41,7 @@ from modules.oracle import module as oracle_module
 from modules.registry import Call, Module
 from modules.roles import module as roles_module
 from modules.stable import module as stable_module
+from modules.tranches import module as tranches_module
 from modules.tx import Tx, check_signature, decode_tx
 from state.codec import decode, encode, unpack_int
 from state.overlay import Overlay
@@ -60,7 +61,7 @@ BLOCK = "block"
 def default_modules() -> list[Module]:
     """The modules of the chain, in hook order."""
     return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
-            assets_module.module()]
+            assets_module.module(), tranches_module.module()]
 
 
 @dataclass(slots=True)

@@ -177,6 +177,35 @@ class Choice(Spec):
 
 
 @dataclass(frozen=True, slots=True)
+class Ints(Spec):
+    """A list of 1..max_len integers in [lo, hi]."""
+
+    max_len: int
+    lo: int = 0
+    hi: int = U64_MAX
+
+    def check(self, name, value):
+        if type(value) is not list or not 1 <= len(value) <= self.max_len:
+            raise BadArguments(f"{name}: expected a list of 1..{self.max_len} integers")
+        for i, v in enumerate(value):
+            if type(v) is not int or not self.lo <= v <= self.hi:
+                raise BadArguments(f"{name}[{i}]: expected an integer in [{self.lo}, {self.hi}]")
+        return value
+
+    def json_schema(self):
+        return {"type": "array", "minItems": 1, "maxItems": self.max_len,
+                "items": {"type": "string", "pattern": "^[0-9]+$"}}
+
+    def to_json(self, value):
+        return [str(v) for v in value]
+
+    def from_json(self, name, value):
+        if type(value) is not list:
+            raise BadArguments(f"{name}: expected a list of integers")
+        return [Int(self.lo, self.hi).from_json(f"{name}[{i}]", v) for i, v in enumerate(value)]
+
+
+@dataclass(frozen=True, slots=True)
 class Rows(Spec):
     """A list of at most max_rows rows; each row is a list of len(columns) integers in [0, hi]."""
 

@@ -10,6 +10,8 @@ from modules.crypto import encode_address
 from modules.errors import InvalidTransaction
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
+from modules.tranches import keeper as tranches
+from modules.tranches import waterfall
 from rpc import encode as enc
 from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
 from rpc.methods import HEIGHT, OBJ, Api
@@ -190,3 +192,119 @@ async def oracle_operators(api: Api, height: int | None):
     s = oracle.operator_set(api.reader(height))
     return {"epoch": s["epoch"], "operators": [{"index": i, "address": encode_address(a), "blsPubkey": enc.hx(pk)}
                                                for i, (a, pk, _) in enumerate(s["operators"])]}
+
+
+# ----- pool_, tranche_, valuation_pool ----------------------------------------------------------
+POOL_ID = Param("pool", U64, "pool id")
+WAD = 10**18
+
+
+def _pool(ctx: Ctx, pool_id: int) -> dict:
+    p = tranches.find(ctx, pool_id)
+    if p is None:
+        raise RpcError(NOT_FOUND, f"no pool {pool_id}")
+    return p
+
+
+def _pool_value(ctx: Ctx, pool: dict) -> tuple[int, list[dict], list[str]]:
+    """(pool value, per-asset values, problems): asset PVs at the block time plus unallocated cash."""
+    per, problems, total = [], [], pool["unallocated"]
+    for aid in pool["assets"]:
+        rec = assets.get(ctx, aid)
+        try:
+            v, prob = marks.value_now(ctx, rec)
+        except InvalidTransaction as exc:
+            v, prob = 0, [exc.message]
+        per.append({"id": aid, "status": rec["status"], "value": str(v)})
+        problems += [f"asset {aid}: {x}" for x in prob]
+        total += v
+    return total, per, problems
+
+
+def _tranche_json(ctx: Ctx, pool: dict, k: int, value: int) -> dict:
+    t = pool["tranches"][k]
+    return {"pool": pool["id"], "tranche": k, "denom": t["denom"], "seniority": "junior" if k == len(pool["tranches"]) - 1
+            else ("senior" if k == 0 else "mezzanine"), "face": str(t["face"]), "outstanding": str(t["outstanding"]),
+            "writtenDown": str(t["writtenDown"]), "rate": str(t["rate"]), "interestDue": str(t["interest"]),
+            "units": t["units"], "retained": t["retained"], "allocated": str(t["allocated"]),
+            "claimed": str(t["claimed"]), "index": str(t["index"]), "value": str(value),
+            "price": str(value * WAD // t["units"])}
+
+
+def pool_json(ctx: Ctx, pool: dict) -> dict:
+    total, _, problems = _pool_value(ctx, pool)
+    values = waterfall.tranche_values(pool, total, ctx.block.time)
+    return {"id": pool["id"], "status": pool["status"], "originator": encode_address(pool["originator"]),
+            "account": encode_address(pool["account"]), "assets": pool["assets"], "par": str(pool["par"]),
+            "unitSize": str(pool["unitSize"]), "cashReceived": str(pool["cashReceived"]),
+            "unallocated": str(pool["unallocated"]), "value": str(total), "problems": problems,
+            "createdAt": pool["createdAt"],
+            "tranches": [_tranche_json(ctx, pool, k, v) for k, v in enumerate(values)]}
+
+
+@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", OBJ),
+            "A pool: assets, par, ledger (cash received, unallocated), value at the block time, and its tranches "
+            "(outstanding face, write-downs, index, value, unit price).", errors=[NOT_FOUND])
+async def pool_get(api: Api, pool: int, height: int | None):
+    ctx = api.reader(height)
+    return pool_json(ctx, _pool(ctx, pool))
+
+
+@rpc_method("pool_list", [Param("after", U64, "pools after this id (default 0)", required=False, default=0),
+                          Param("limit", U64, "page size, at most 100 (default 20)", required=False, default=20),
+                          HEIGHT], Result("page", {"type": "object", "properties": {"pools": ARRAY, "next": {}}}),
+            "Pools in id order; paginated with next.")
+async def pool_list(api: Api, after: int, limit: int, height: int | None):
+    ctx = api.reader(height)
+    limit = max(1, min(limit, 100))
+    ids = tranches.ids(ctx, after, limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"pools": [pool_json(ctx, tranches.get(ctx, i)) for i in ids], "next": ids[-1] if more else None}
+
+
+TRANCHE = Param("tranche", U64, "tranche index, 0 = senior")
+
+
+@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", OBJ),
+            "A tranche: value and unit price at the block time, outstanding face, write-downs, payout index.",
+            errors=[NOT_FOUND])
+async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
+    ctx = api.reader(height)
+    p = _pool(ctx, pool)
+    if tranche >= len(p["tranches"]):
+        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
+    total, _, _ = _pool_value(ctx, p)
+    return _tranche_json(ctx, p, tranche, waterfall.tranche_values(p, total, ctx.block.time)[tranche])
+
+
+@rpc_method("tranche_claimable", [POOL_ID, TRANCHE, Param("address", ADDRESS, "unit holder"), HEIGHT],
+            Result("amount", {"type": "string"}), "Stable base units the holder can claim from the tranche now.",
+            errors=[NOT_FOUND])
+async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, height: int | None):
+    ctx = api.reader(height)
+    p = _pool(ctx, pool)
+    if tranche >= len(p["tranches"]):
+        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
+    return str(tranches.claimable(ctx, p, tranche, address))
+
+
+@rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", OBJ),
+            "A pool's value at the block time: each asset's explanation, unallocated cash, and the walk of that "
+            "value senior to junior over the tranches' claims.", errors=[NOT_FOUND])
+async def valuation_pool(api: Api, pool: int, height: int | None):
+    ctx = api.reader(height)
+    p = _pool(ctx, pool)
+    total, _, problems = _pool_value(ctx, p)
+    explained = []
+    for aid in p["assets"]:
+        rec = assets.get(ctx, aid)
+        try:
+            explained.append({"id": aid, **enc.value(marks.explain(ctx, rec))})
+        except InvalidTransaction as exc:
+            explained.append({"id": aid, "value": "0", "problems": [exc.message]})
+    claims = waterfall.claims(p, ctx.block.time)
+    values = waterfall.tranche_values(p, total, ctx.block.time)
+    return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
+            "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
+                                              for k, (c, v) in enumerate(zip(claims, values, strict=True))]}

@@ -19,7 +19,7 @@ from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle")}
+MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche")}
 CALLED: set[str] = set()
 
 
@@ -128,6 +128,30 @@ def test_the_devnet_feeder_replays_the_csv(node):
     p = rwad(node, "oracle", "feed", "--steps", "1", "--interval", "0")
     assert p.returncode == 0, p.stderr
     assert "spread/B" in p.stdout and "report(s) accepted" in p.stdout
+
+
+def test_pools_and_tranches_over_rpc(node):
+    sched = call(node, "assets_schedule", [1])
+    principal = sum(int(r["principal"]) for r in sched)
+    unit = 10**6
+    senior = principal * 3 // 4 // unit * unit
+    p = rwad(node, "tx", "tranches", "createPool", "--dev-key", "1", "--args", json.dumps(
+        {"assets": ["1"], "tranches": [[str(senior), str(6 * 10**16)], [str(principal - senior), "0"]],
+         "unitSize": str(unit)}))
+    assert p.returncode == 0, p.stderr + p.stdout
+    page = call(node, "pool_list")
+    assert [x["id"] for x in page["pools"]] == [1]
+    pool = call(node, "pool_get", [1])
+    assert pool["par"] == str(principal) and pool["assets"] == [1] and len(pool["tranches"]) == 2
+    assert pool["tranches"][0]["seniority"] == "senior" and pool["tranches"][1]["seniority"] == "junior"
+    assert sum(int(t["value"]) for t in pool["tranches"]) == int(pool["value"])
+    t0 = call(node, "tranche_get", [1, 0])
+    assert t0["units"] == senior // unit and int(t0["price"]) > 0
+    v = call(node, "valuation_pool", [1])
+    assert v["value"] == pool["value"] and v["assets"][0]["id"] == 1 and len(v["tranches"]) == 2
+    assert call(node, "tranche_claimable", [1, 0, KEYS[1].address_text]) == "0"
+    with pytest.raises(RpcError):
+        call(node, "pool_get", [9])
 
 
 def test_every_mechanism_method_is_exercised():

@@ -18,6 +18,8 @@ one entry, at the moment its status would next change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from modules import dirty, due
 from modules.context import Ctx
 from modules.errors import InvalidState, NotFound
@@ -41,6 +43,26 @@ VALUED = ("verified", "pooled", "overdue", "defaulted")  # carry a grade index e
 DAY = 86_400
 DEFAULT_PARAMS = {"graceMax": {k: (90 if k == "receivable" else 180) * DAY for k in KINDS},
                   "maxInstallments": 360}
+
+
+# Listeners for pooled assets: fn(ctx, record, event, amount), event "repay" or "recover"
+# (amount: stable tokens now in the pool's account) or "writeOff" (amount: principal lost).
+_POOL_LISTENERS: dict[str, Callable[[Ctx, dict, str, int], None]] = {}
+
+
+def on_pool_event(name: str, fn: Callable[[Ctx, dict, str, int], None]) -> None:
+    _POOL_LISTENERS[name] = fn
+
+
+def notify_pool(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
+    if rec["pool"] is not None:
+        for fn in _POOL_LISTENERS.values():
+            fn(ctx, rec, event, amount)
+
+
+def outstanding_principal(sched: list[list[int]]) -> int:
+    """Principal not yet repaid, base units (a payment covers an installment's interest first)."""
+    return sum(p - max(0, paid - i) for _, p, i, paid in sched)
 
 
 def idb(asset_id: int) -> bytes:

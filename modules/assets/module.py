@@ -128,6 +128,7 @@ def _pay(ctx: Ctx, sender: bytes, args: dict, kind: str, allowed: tuple[str, ...
         if kind == "repay":
             keeper.refresh(ctx, rec, sched)
     keeper.track(ctx, rec, sched)
+    keeper.notify_pool(ctx, rec, kind, args["amount"])
 
 
 def _repay(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -153,7 +154,9 @@ def _write_off(ctx: Ctx, sender: bytes, args: dict) -> None:
     rec = keeper.get(ctx, args["id"])
     if rec["status"] != "defaulted":
         raise InvalidState(f"asset {rec['id']} is {rec['status']}; only a defaulted asset can be written off")
-    keeper.set_status(ctx, rec, "written_off", outstanding=keeper.outstanding(keeper.schedule_of(ctx, rec["id"])))
+    sched = keeper.schedule_of(ctx, rec["id"])
+    keeper.set_status(ctx, rec, "written_off", outstanding=keeper.outstanding(sched))
+    keeper.notify_pool(ctx, rec, "writeOff", keeper.outstanding_principal(sched))
 
 
 def begin_block(ctx: Ctx) -> None:

@@ -12,6 +12,8 @@ by the bank's own call (modules/bank/module.py), never here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from modules.context import Ctx
 from modules.errors import InsufficientFunds, UnknownDenom
 
@@ -19,6 +21,22 @@ BAL = b"bank/bal/"
 SUPPLY = b"bank/supply/"
 DENOM = b"bank/denom/"
 MODACCT = b"bank/modacct/"
+
+
+# Denomination prefix -> settle(ctx, denom, holders), called before holders' balances of a
+# denomination with that prefix change (tranche units settle their payouts: modules/tranches).
+_SETTLE: dict[str, Callable[[Ctx, str, list[bytes]], None]] = {}
+
+
+def on_balance_change(prefix: str, settle: Callable[[Ctx, str, list[bytes]], None]) -> None:
+    """Register settle to run before any balance of a denomination starting with prefix moves."""
+    _SETTLE[prefix] = settle
+
+
+def _settle(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
+    for prefix, fn in _SETTLE.items():
+        if denom.startswith(prefix):
+            fn(ctx, denom, holders)
 
 
 def bal_key(addr: bytes, denom: str) -> bytes:
@@ -70,6 +88,8 @@ def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int)
         raise InsufficientFunds(f"balance of {denom} is {have}, needs {amount}")
     if sender == recipient:
         return
+    if _SETTLE:
+        _settle(ctx, denom, [sender, recipient])
     rkey = BAL + recipient + denom.encode()
     ctx.set_int(skey, have - amount)
     ctx.set_int(rkey, ctx.get_int(rkey) + amount)
@@ -78,6 +98,8 @@ def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int)
 def mint(ctx: Ctx, recipient: bytes, denom: str, amount: int) -> None:
     """Create amount (>= 0) of denom in recipient's balance; supply follows."""
     _check_amount(amount)
+    if _SETTLE:
+        _settle(ctx, denom, [recipient])
     d = denom.encode()
     ctx.set_int(BAL + recipient + d, ctx.get_int(BAL + recipient + d) + amount)
     ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) + amount)
@@ -90,6 +112,8 @@ def burn(ctx: Ctx, holder: bytes, denom: str, amount: int) -> None:
     have = ctx.get_int(BAL + holder + d)
     if have < amount:
         raise InsufficientFunds(f"balance of {denom} is {have}, cannot burn {amount}")
+    if _SETTLE:
+        _settle(ctx, denom, [holder])
     ctx.set_int(BAL + holder + d, have - amount)
     ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) - amount)
 

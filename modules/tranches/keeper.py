@@ -1,0 +1,253 @@
+"""Pools and their tranches: creation, the ledger, payouts through the per-unit index.
+
+State keys (canonical msgpack values; <pid> is the pool id as 8 bytes big-endian):
+    tranches/next                 int   the next pool id (ids start at 1)
+    tranches/pool/<pid>           map   the pool: id, originator, account, assets, par,
+                                        unitSize, status (active, closed), cashReceived,
+                                        unallocated, claimed, createdAt, lastAccrual,
+                                        tranches (modules/tranches/waterfall.py)
+    tranches/ckpt/<denom>\\x00<holder>  int  the holder's index checkpoint (ray)
+    tranches/owed/<denom>\\x00<holder>  int  settled and not yet claimed, base units
+A tranche's units are the bank denomination unit/p<pid>/t<k> (t0 the senior). A holder's
+payout is units x (index - checkpoint) / RAY: settled (moved into owed) before its balance
+changes and on claim, so a repayment touches the pool record only, whatever the number of
+holders. The retention (min(junior face, 5 % of par), in junior units) is held by the
+pool's account and counted as the originator's for payouts; it is released to the
+originator when the pool closes (every asset repaid or written off).
+"""
+
+from __future__ import annotations
+
+from modules.assets import keeper as assets
+from modules.bank import keeper as bank
+from modules.context import Ctx
+from modules.crypto import module_address
+from modules.errors import InvalidState, NotFound
+from modules.fixed import RAY
+from modules.tranches import waterfall
+
+NEXT = b"tranches/next"
+POOL = b"tranches/pool/"
+CKPT = b"tranches/ckpt/"
+OWED = b"tranches/owed/"
+UNIT_PREFIX = "unit/p"
+RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
+
+
+def pid_b(pool_id: int) -> bytes:
+    return pool_id.to_bytes(8, "big")
+
+
+def denom_of(pool_id: int, k: int) -> str:
+    return f"{UNIT_PREFIX}{pool_id}/t{k}"
+
+
+def parse_denom(denom: str) -> tuple[int, int] | None:
+    """(pool id, tranche index) of a unit denomination, or None."""
+    if not denom.startswith(UNIT_PREFIX):
+        return None
+    try:
+        p, t = denom[len(UNIT_PREFIX):].split("/t")
+        return int(p), int(t)
+    except ValueError:
+        return None
+
+
+def pool_account(pool_id: int) -> bytes:
+    return module_address(f"pool/{pool_id}")
+
+
+def get(ctx: Ctx, pool_id: int) -> dict:
+    p = ctx.get_obj(POOL + pid_b(pool_id))
+    if p is None:
+        raise NotFound(f"no pool {pool_id}")
+    return p
+
+
+def find(ctx: Ctx, pool_id: int) -> dict | None:
+    return ctx.get_obj(POOL + pid_b(pool_id))
+
+
+def save(ctx: Ctx, pool: dict) -> None:
+    ctx.set_obj(POOL + pid_b(pool["id"]), pool)
+
+
+def ids(ctx: Ctx, after: int = 0, limit: int = 100) -> list[int]:
+    out = []
+    n = len(POOL)
+    for k, _ in ctx.iter_prefix(POOL):
+        i = int.from_bytes(k[n:], "big")
+        if i > after:
+            out.append(i)
+            if len(out) >= limit:
+                break
+    return out
+
+
+# ----- creation -------------------------------------------------------------------------------
+def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[int, int]], unit_size: int) -> int:
+    """A pool of the originator's verified assets with tranches [(face, rate)] senior first."""
+    if len(set(asset_ids)) != len(asset_ids):
+        raise InvalidState("an asset is listed twice")
+    par = 0
+    for aid in asset_ids:
+        rec = assets.get(ctx, aid)
+        if rec["originator"] != originator:
+            raise InvalidState(f"asset {aid} belongs to another originator")
+        if rec["status"] != "verified":
+            raise InvalidState(f"asset {aid} is {rec['status']}; only verified assets enter a pool")
+        par += assets.outstanding_principal(assets.schedule_of(ctx, aid))
+    faces = [f for f, _ in specs]
+    if sum(faces) != par:
+        raise InvalidState(f"tranche faces sum to {sum(faces)}; the assets' outstanding principal (par) is {par}")
+    for k, f in enumerate(faces):
+        if f == 0 or f % unit_size:
+            raise InvalidState(f"tranche {k}: face {f} is not a positive multiple of the unit size {unit_size}")
+    pool_id = ctx.get_int(NEXT) or 1
+    ctx.set_int(NEXT, pool_id + 1)
+    acct = pool_account(pool_id)
+    bank.register_module_account(ctx, acct, f"pool/{pool_id}")
+    junior_face = faces[-1]
+    retention = min(junior_face, par * RETENTION_PER_MILLE // 1000)
+    retained_units = -(-retention // unit_size)
+    tranches = []
+    for k, (face, rate) in enumerate(specs):
+        units = face // unit_size
+        denom = denom_of(pool_id, k)
+        bank.register_denom(ctx, denom, f"P{pool_id}T{k}", 0, "unit")
+        tranches.append({"denom": denom, "face": face, "outstanding": face, "rate": rate, "interest": 0,
+                         "units": units, "retained": retained_units if k == len(specs) - 1 else 0,
+                         "allocated": 0, "claimed": 0, "index": 0, "carry": 0, "writtenDown": 0})
+    pool = {"id": pool_id, "originator": originator, "account": acct, "assets": list(asset_ids), "par": par,
+            "unitSize": unit_size, "status": "active", "cashReceived": 0, "unallocated": 0,
+            "createdAt": ctx.block.time, "lastAccrual": ctx.block.time, "tranches": tranches}
+    save(ctx, pool)
+    for t in tranches:
+        if t["units"] - t["retained"]:
+            bank.mint(ctx, originator, t["denom"], t["units"] - t["retained"])
+        if t["retained"]:
+            bank.mint(ctx, acct, t["denom"], t["retained"])
+    for aid in asset_ids:
+        assets.set_pool(ctx, aid, pool_id, acct)
+    ctx.emit("tranches.created", pool=pool_id, originator=originator, par=par, tranches=len(specs),
+             assets=len(asset_ids), retainedUnits=retained_units)
+    return pool_id
+
+
+# ----- payouts ----------------------------------------------------------------------------------
+def _holder_units(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    t = pool["tranches"][k]
+    units = bank.balance(ctx, holder, t["denom"])
+    if holder == pool["originator"]:
+        units += t["retained"]
+    return units
+
+
+def settle(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    """Move the holder's accrued payout of tranche k into owed; returns owed."""
+    t = pool["tranches"][k]
+    key = t["denom"].encode() + b"\x00" + holder
+    if holder == pool["account"]:  # the retention counts as the originator's
+        return 0
+    ckpt = ctx.get_int(CKPT + key)
+    owed = ctx.get_int(OWED + key)
+    if t["index"] != ckpt:
+        owed += _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt) // RAY
+        ctx.set_int(CKPT + key, t["index"])
+        ctx.set_int(OWED + key, owed)
+    return owed
+
+
+def claimable(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    t = pool["tranches"][k]
+    key = t["denom"].encode() + b"\x00" + holder
+    if holder == pool["account"]:
+        return 0
+    ckpt = ctx.get_int(CKPT + key)
+    return ctx.get_int(OWED + key) + _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt) // RAY
+
+
+def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
+    """Pay the holder what tranche k owes it, in the stable token from the pool's account."""
+    pool = get(ctx, pool_id)
+    if not 0 <= k < len(pool["tranches"]):
+        raise NotFound(f"pool {pool_id} has no tranche {k}")
+    owed = settle(ctx, pool, k, holder)
+    if owed:
+        t = pool["tranches"][k]
+        ctx.delete(OWED + t["denom"].encode() + b"\x00" + holder)
+        t["claimed"] += owed
+        save(ctx, pool)
+        bank.transfer(ctx, pool["account"], holder, _stable(ctx), owed)
+    return owed
+
+
+def _stable(ctx: Ctx) -> str:
+    from modules.stable import module as stable
+
+    return stable.info(ctx)["denom"]
+
+
+def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
+    """Bank hook: settle each holder's payout before its unit balance changes."""
+    pk = parse_denom(denom)
+    if pk is None:
+        return
+    pool = find(ctx, pk[0])
+    if pool is None:  # units being minted at creation: nothing accrued yet
+        return
+    for h in holders:
+        settle(ctx, pool, pk[1], h)
+
+
+# ----- cash and losses from the pool's assets ----------------------------------------------
+def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
+    """Assets hook: a pooled asset's repayment or recovery runs the waterfall; a write-off
+    writes its lost principal down, junior first."""
+    pool = get(ctx, rec["pool"])
+    waterfall.accrue(pool, ctx.block.time)
+    if event in ("repay", "recover"):
+        pool["cashReceived"] += amount
+        cash = pool["unallocated"] + amount
+        pool["unallocated"] = 0
+        split = waterfall.distribute(pool, cash)
+        ctx.emit("tranches.waterfall", pool=pool["id"], asset=rec["id"], cash=cash,
+                 allocated=",".join(str(x) for x in split))
+    elif event == "writeOff":
+        downs = waterfall.write_down(pool, amount)
+        ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec["id"], loss=amount,
+                 writeDowns=",".join(str(x) for x in downs))
+    save(ctx, pool)
+    _maybe_close(ctx, pool)
+
+
+def _maybe_close(ctx: Ctx, pool: dict) -> None:
+    if pool["status"] != "active":
+        return
+    for aid in pool["assets"]:
+        if assets.get(ctx, aid)["status"] not in ("repaid", "written_off"):
+            return
+    junior = len(pool["tranches"]) - 1
+    t = pool["tranches"][junior]
+    settle(ctx, pool, junior, pool["originator"])
+    retained, t["retained"] = t["retained"], 0
+    pool["status"] = "closed"
+    save(ctx, pool)
+    if retained:
+        bank.transfer(ctx, pool["account"], pool["originator"], t["denom"], retained)
+    ctx.emit("tranches.closed", pool=pool["id"], released=retained)
+
+
+# ----- invariants ---------------------------------------------------------------------------------
+def check_pool(ctx: Ctx, pool: dict) -> list[str]:
+    """received = allocated + unallocated; per tranche, allocated covers claimed plus what
+    holders can claim (the index floors: at most one base unit per holder stays behind)."""
+    out = []
+    alloc = sum(t["allocated"] for t in pool["tranches"])
+    if pool["cashReceived"] != alloc + pool["unallocated"]:
+        out.append(f"pool {pool['id']}: received {pool['cashReceived']} != allocated {alloc} + unallocated "
+                   f"{pool['unallocated']}")
+    for k, t in enumerate(pool["tranches"]):
+        if t["index"] * t["units"] + t["carry"] != t["allocated"] * RAY:
+            out.append(f"pool {pool['id']} tranche {k}: the index does not account for the allocated cash")
+    return out

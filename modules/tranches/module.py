@@ -1,0 +1,78 @@
+"""The tranches module: pools of an originator's verified assets split into senior to
+junior tranches of small units; repayments flow through the waterfall to a per-unit index.
+
+Calls:
+    createPool {assets, tranches: [[face, rate]] senior first, unitSize}   originator
+    claim {pool, tranche}                                                   any unit holder
+Pooled assets' repayments, recoveries and write-offs reach the pool through the assets
+module (keeper.on_asset_event); unit transfers settle payouts through the bank's hook.
+"""
+
+from __future__ import annotations
+
+from modules.args import AMOUNT, U64_MAX, Int, Ints, Rows
+from modules.assets import keeper as assets
+from modules.bank import keeper as bank
+from modules.context import Ctx
+from modules.registry import Call, Module
+from modules.roles import module as roles
+from modules.tranches import keeper
+
+NAME = "tranches"
+WAD = 10**18
+MAX_TRANCHES = 8
+MAX_POOL_ASSETS = 1000
+
+
+def _create(ctx: Ctx, sender: bytes, args: dict) -> None:
+    roles.require(ctx, "originator", sender)
+    keeper.create(ctx, sender, args["assets"], [tuple(r) for r in args["tranches"]], args["unitSize"])
+
+
+def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
+    paid = keeper.claim(ctx, args["pool"], args["tranche"], sender)
+    ctx.emit("tranches.claimed", pool=args["pool"], tranche=args["tranche"], holder=sender, amount=paid)
+
+
+def invariants(ctx: Ctx) -> list[str]:
+    out = []
+    for pid in keeper.ids(ctx, 0, 1 << 30):
+        out.extend(keeper.check_pool(ctx, keeper.get(ctx, pid)))
+    return out
+
+
+def init_genesis(ctx: Ctx, section: dict) -> None:
+    """section: {next, pools: [pool record], payouts: [[key suffix, ckpt, owed]]} as exported."""
+    for p in section.get("pools", []):
+        keeper.save(ctx, p)
+        bank.register_module_account(ctx, p["account"], f"pool/{p['id']}")
+    for key, ckpt, owed in section.get("payouts", []):
+        ctx.set_int(keeper.CKPT + key, ckpt)
+        ctx.set_int(keeper.OWED + key, owed)
+    if section.get("next"):
+        ctx.set_int(keeper.NEXT, section["next"])
+
+
+def export_genesis(ctx: Ctx) -> dict:
+    pools = [keeper.get(ctx, i) for i in keeper.ids(ctx, 0, 1 << 30)]
+    if not pools:
+        return {}
+    keys = sorted({k[len(keeper.CKPT):] for k, _ in ctx.iter_prefix(keeper.CKPT)}
+                  | {k[len(keeper.OWED):] for k, _ in ctx.iter_prefix(keeper.OWED)})
+    payouts = [[k, ctx.get_int(keeper.CKPT + k), ctx.get_int(keeper.OWED + k)] for k in keys]
+    return {"next": ctx.get_int(keeper.NEXT), "pools": pools, "payouts": payouts}
+
+
+def module() -> Module:
+    bank.on_balance_change(keeper.UNIT_PREFIX, keeper.on_units_move)
+    assets.on_pool_event(NAME, keeper.on_asset_event)
+    m = Module(NAME, invariants=invariants, init_genesis=init_genesis, export_genesis=export_genesis)
+    m.add_call(Call("createPool", _create, {
+        "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
+        "tranches": Rows(("face", "rate"), MAX_TRANCHES),
+        "unitSize": AMOUNT,
+    }, cost=20_000, doc="Originator: pool verified assets into tranches [[face, rate (wad APR)]] senior first; "
+                       "faces sum to the assets' outstanding principal and are multiples of unitSize."))
+    m.add_call(Call("claim", _claim, {"pool": Int(1, U64_MAX), "tranche": Int(0, MAX_TRANCHES - 1)}, cost=3_000,
+                    doc="Collect the stable tokens a tranche owes the sender's units."))
+    return m

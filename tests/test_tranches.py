@@ -1,0 +1,202 @@
+"""Pools and tranches: creation with retention, the waterfall, the per-unit index, claims
+settled on transfer and on claim, write-downs junior first, closing; on a real chain."""
+
+from __future__ import annotations
+
+import pytest
+
+from genesis import devnet
+from modules.assets import keeper as assets
+from modules.bank import keeper as bank
+from modules.context import Ctx
+from modules.fixed import RAY
+from modules.tranches import keeper
+from state.overlay import Overlay
+from tests.mech import KEYS, ORIGINATOR, SERVICER, VERIFIER, WAD, Driver, events
+
+UNIT = 100 * 10**6  # 100 RUSD of face per unit
+HOLDER = KEYS[7]
+
+
+@pytest.fixture
+def d(devnet_chain):
+    return Driver(devnet_chain)
+
+
+def par_of(d, ids):
+    return sum(assets.outstanding_principal(assets.schedule_of(d.ctx, i)) for i in ids)
+
+
+def make_pool(d, ids=(1, 2, 3), senior_share=75, rate=6 * WAD // 100, unit=UNIT) -> dict:
+    par = par_of(d, ids)
+    senior = par * senior_share // 100 // unit * unit
+    r = d.run(ORIGINATOR, "tranches", "createPool",
+              {"assets": list(ids), "tranches": [[senior, rate], [par - senior, 0]], "unitSize": unit})
+    assert r.code == 0, r.message
+    return keeper.get(d.ctx, events(r, "tranches.created")[0]["pool"])
+
+
+def test_creation_mints_units_keeps_the_retention_and_takes_the_assets(d):
+    pool = make_pool(d)
+    par = pool["par"]
+    assert par == 400_000 * 10**6  # the three demo assets' principal
+    senior, junior = pool["tranches"]
+    assert senior["units"] * UNIT + junior["units"] * UNIT == par
+    retained = min(junior["face"], par * 5 // 100) // UNIT
+    assert junior["retained"] == retained
+    ctx = d.ctx
+    assert bank.balance(ctx, ORIGINATOR.address, senior["denom"]) == senior["units"]
+    assert bank.balance(ctx, ORIGINATOR.address, junior["denom"]) == junior["units"] - retained
+    assert bank.balance(ctx, pool["account"], junior["denom"]) == retained
+    for i in (1, 2, 3):
+        rec = assets.get(ctx, i)
+        assert rec["status"] == "pooled" and rec["pool"] == pool["id"] and rec["owner"] == pool["account"]
+    # a pool account refuses plain transfers; its retained units cannot move
+    r = d.run(SERVICER, "bank", "transfer", {"to": pool["account"], "denom": "rusd", "amount": 5})
+    assert r.error == "module_account_refuses"
+
+
+@pytest.mark.parametrize("who, args, error", [
+    (VERIFIER, {"assets": [1]}, "unauthorized"),
+    (ORIGINATOR, {"assets": [1, 1]}, "invalid_state"),
+    (ORIGINATOR, {"assets": [99]}, "not_found"),
+    (ORIGINATOR, {"faces": "wrong"}, "invalid_state"),
+    (ORIGINATOR, {"unit": 7}, "invalid_state"),
+])
+def test_creation_refusals(d, who, args, error):
+    par = par_of(d, [1])
+    a = {"assets": args.get("assets", [1]), "tranches": [[par // 2, WAD // 20], [par - par // 2, 0]],
+         "unitSize": args.get("unit", UNIT // 100)}
+    if "faces" in args:
+        a["tranches"][0][0] += 1
+    r = d.run(who, "tranches", "createPool", a)
+    assert r.error == error, r.message
+    assert assets.get(d.ctx, 1)["status"] == "verified"
+
+
+def repay_next(d, asset_id, amount=None):
+    s = assets.schedule_of(d.ctx, asset_id)
+    row = next(r for r in s if r[3] < r[1] + r[2])
+    amt = row[1] + row[2] - row[3] if amount is None else amount
+    r = d.run(SERVICER, "assets", "repay", {"id": asset_id, "amount": amt}, at=max(d.time + 1, row[0] - 10))
+    assert r.code == 0, r.message
+    return amt, r
+
+
+def test_repayments_run_the_waterfall_senior_first(d):
+    pool = make_pool(d)
+    amt, r = repay_next(d, 1)
+    w = events(r, "tranches.waterfall")[0]
+    p = keeper.get(d.ctx, pool["id"])
+    senior, junior = p["tranches"]
+    assert p["cashReceived"] == amt and w["cash"] == amt
+    assert senior["allocated"] == amt and junior["allocated"] == 0  # all to the senior: interest, then principal
+    assert senior["outstanding"] < senior["face"] and senior["interest"] == 0
+    assert keeper.check_pool(d.ctx, p) == []
+    assert bank.balance(d.ctx, pool["account"], "rusd") == amt
+
+
+def test_claims_follow_units_through_transfers(d):
+    pool = make_pool(d)
+    sden = pool["tranches"][0]["denom"]
+    n = pool["tranches"][0]["units"]
+    third = n // 3
+    r = d.run(ORIGINATOR, "bank", "transfer", {"to": HOLDER.address, "denom": sden, "amount": third})
+    assert r.code == 0
+    amt, _ = repay_next(d, 1)
+    p = keeper.get(d.ctx, pool["id"])
+    idx = p["tranches"][0]["index"]
+    mine = keeper.claimable(d.ctx, p, 0, HOLDER.address)
+    theirs = keeper.claimable(d.ctx, p, 0, ORIGINATOR.address)
+    assert mine == third * idx // RAY and theirs == (n - third) * idx // RAY
+    assert amt - (mine + theirs) < 2  # the index floors; nothing is lost beyond a unit per holder
+    # moving units after the repayment does not move what was earned before it
+    d.run(HOLDER, "bank", "transfer", {"to": ORIGINATOR.address, "denom": sden, "amount": third})
+    p = keeper.get(d.ctx, pool["id"])
+    assert keeper.claimable(d.ctx, p, 0, HOLDER.address) == mine
+    before = bank.balance(d.ctx, HOLDER.address, "rusd")
+    r = d.run(HOLDER, "tranches", "claim", {"pool": pool["id"], "tranche": 0})
+    assert r.code == 0 and events(r, "tranches.claimed")[0]["amount"] == mine
+    assert bank.balance(d.ctx, HOLDER.address, "rusd") == before + mine
+    assert keeper.claimable(d.ctx, keeper.get(d.ctx, pool["id"]), 0, HOLDER.address) == 0
+    r = d.run(HOLDER, "tranches", "claim", {"pool": pool["id"], "tranche": 0})
+    assert events(r, "tranches.claimed")[0]["amount"] == 0
+
+
+def test_write_off_writes_down_the_junior_first(d):
+    pool = make_pool(d, senior_share=90)
+    junior_face = pool["tranches"][1]["face"]
+    d.run(SERVICER, "assets", "markDefault", {"id": 3})
+    r = d.run(SERVICER, "assets", "writeOff", {"id": 3})  # 250,000 RUSD of principal lost
+    assert r.code == 0, r.message
+    p = keeper.get(d.ctx, pool["id"])
+    senior, junior = p["tranches"]
+    assert junior["writtenDown"] == junior_face and junior["outstanding"] == 0
+    assert senior["writtenDown"] == 250_000 * 10**6 - junior_face
+    assert events(r, "tranches.writeDown")
+
+
+def test_a_pool_paid_to_maturity_distributes_exactly_what_came_in(d):
+    pool = make_pool(d, ids=(2,))  # the bullet receivable: one installment
+    s = assets.schedule_of(d.ctx, 2)
+    total = sum(r[1] + r[2] for r in s)
+    r = d.run(SERVICER, "assets", "repay", {"id": 2, "amount": total}, at=s[0][0] - 1)
+    assert r.code == 0 and events(r, "tranches.closed")
+    p = keeper.get(d.ctx, pool["id"])
+    assert p["status"] == "closed" and p["tranches"][1]["retained"] == 0
+    assert bank.balance(d.ctx, pool["account"], p["tranches"][1]["denom"]) == 0
+    paid = 0
+    for k in range(2):
+        r = d.run(ORIGINATOR, "tranches", "claim", {"pool": pool["id"], "tranche": k})
+        paid += events(r, "tranches.claimed")[0]["amount"]
+    p = keeper.get(d.ctx, pool["id"])
+    assert sum(t["allocated"] for t in p["tranches"]) == total == p["cashReceived"]
+    left = bank.balance(d.ctx, pool["account"], "rusd")
+    assert paid + left == total and left <= 2  # one holder per tranche: at most a unit of dust each
+    assert sum(t["claimed"] for t in p["tranches"]) == paid
+
+
+def _count_repayment(chain, holders: int) -> tuple[int, int]:
+    """State reads and writes of one repayment of a pooled asset with `holders` unit holders."""
+    d = Driver(chain)
+    pool = make_pool(d, unit=10**6)  # 300,000 senior units of 1 RUSD
+    sden = pool["tranches"][0]["denom"]
+    # spread senior units over many holders directly in an overlay (no blocks needed)
+    base = Overlay(chain.store)
+    ctx = Ctx(base, chain.app.reader().block)
+    for i in range(holders):
+        bank.transfer(ctx, ORIGINATOR.address, i.to_bytes(20, "big"), sden, 1)
+    from modules.assets import module as am
+
+    top = Overlay(base)
+    tctx = Ctx(top, ctx.block)
+    s = assets.schedule_of(tctx, 1)
+    am._repay(tctx, SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
+    return top.reads, len(top.writes)
+
+
+def test_a_repayment_costs_the_same_with_10_or_100000_holders(devnet_chain, tmp_path):
+    from node.chain import Chain
+
+    small = _count_repayment(devnet_chain, 10)
+    other = Chain(str(tmp_path / "big"), devnet.validator_key())
+    other.init_genesis(devnet.PATH)
+    big = _count_repayment(other, 100_000)
+    other.close()
+    assert small == big and small[1] > 0
+
+
+def test_export_with_pools_reimports_to_the_same_root(d, tmp_path):
+    from genesis.loader import export_genesis
+    from node.chain import Chain
+
+    pool = make_pool(d)
+    d.run(ORIGINATOR, "bank", "transfer", {"to": HOLDER.address, "denom": pool["tranches"][0]["denom"], "amount": 5})
+    repay_next(d, 1)
+    d.run(HOLDER, "tranches", "claim", {"pool": pool["id"], "tranche": 0})
+    out = tmp_path / "exported.json"
+    with open(out, "w") as f:
+        export_genesis(d.chain.app, f)
+    other = Chain(str(tmp_path / "other"), devnet.validator_key())
+    assert other.init_genesis(str(out)) == d.chain.store.root_hash
+    other.close()
