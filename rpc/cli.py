@@ -64,6 +64,10 @@ def _spec_text(spec) -> str:
         return "one of " + "|".join(spec.options)
     if isinstance(spec, a.Text):
         return f"text, 1..{spec.max_len} characters"
+    if isinstance(spec, a.Ints):
+        return f"list of 1..{spec.max_len} integers (decimal strings)"
+    if isinstance(spec, a.Rows):
+        return f"list of at most {spec.max_rows} rows [{', '.join(spec.columns)}] (decimal strings)"
     return type(spec).__name__
 
 
