@@ -124,7 +124,7 @@ ASSET_OPTIONAL = {"owner", "grade", "verifier", "registeredAt", "verifiedAt", "p
 
 def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
     """The assets section: {params?, next?, assets: [record + schedule (+ history, mark)]}."""
-    s = _map("assets", raw, {"assets"}, {"params", "next"})
+    s = _map("assets", raw, {"assets"}, {"params", "next", "poolMarks"})
     out: dict = {}
     if "params" in s:
         p = _map("assets.params", s["params"], {"graceMax", "maxInstallments"})
@@ -197,13 +197,22 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
         rec["check"] = _int(f"{p}.check", a["check"]) if "check" in a else _first_check(rec, sched)
         mark = a.get("mark")
         if mark is not None:
-            m = _map(f"{p}.mark", mark, {"value", "time", "stale"})
+            m = _map(f"{p}.mark", mark, {"value", "time", "stale", "next"})
             mark = {"value": _int(f"{p}.mark.value", m["value"], 0, AMOUNT_MAX),
-                    "time": _int(f"{p}.mark.time", m["time"]), "stale": bool(m["stale"])}
+                    "time": _int(f"{p}.mark.time", m["time"]), "stale": bool(m["stale"]),
+                    "next": _int(f"{p}.mark.next", m["next"])}
         items.append({**rec, "schedule": sched, "history": hist, "mark": mark})
     out["assets"] = items
     if "next" in s:
         out["next"] = _int("assets.next", s["next"], prev + 1)
+    out["poolMarks"] = []
+    for i, e in enumerate(_list("assets.poolMarks", s.get("poolMarks", []))):
+        q = f"assets.poolMarks[{i}]"
+        if type(e) is not list or len(e) != 2:
+            raise GenesisError(f"{q}: expected [pool, {{value, stale}}]")
+        m = _map(q, e[1], {"value", "stale"})
+        out["poolMarks"].append([_int(f"{q}[0]", e[0], 1), {"value": _int(f"{q}.value", m["value"], 0, 1 << 255),
+                                                            "stale": _int(f"{q}.stale", m["stale"])}])
     return out
 
 
@@ -234,7 +243,7 @@ def assets_to_json(section: dict) -> dict:
         if k == "history":
             return [{**h, "amount": str(h["amount"])} for h in v]
         if k == "mark":
-            return {**v, "value": str(v["value"])}
+            return {**v, "value": str(v["value"]), "next": str(v["next"])}
         return str(v) if type(v) is int else v
     out: dict = {"assets": [{k: conv(k, v) for k, v in a.items()} for a in section.get("assets", [])]}
     if "params" in section:
@@ -242,6 +251,8 @@ def assets_to_json(section: dict) -> dict:
                          "maxInstallments": section["params"]["maxInstallments"]}
     if section.get("next"):
         out["next"] = section["next"]
+    if section.get("poolMarks"):
+        out["poolMarks"] = [[pid, {"value": str(m["value"]), "stale": m["stale"]}] for pid, m in section["poolMarks"]]
     return out
 
 

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "ca334801027de11355109f2d2d5919b8cb73b805966f4c3741d033355e6c8dad"
-PINNED_ROOT = "891a382e1187869746af9cdcde4a33192ff1e7606de4b51de73e2dde038a413f"
+PINNED_GENESIS_ROOT = "7ad385e1dd97ab638293ae3b43adf8975d125326f29521181732ec73b5abb3ef"
+PINNED_ROOT = "ac8be24671dc25ce6df023e4a2881ed2faa68e8d6ca277a9404459cbc8822054"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -32,6 +32,9 @@ BY_ORIG = b"assets/o/"
 BY_STATUS = b"assets/st/"
 BY_GRADE = b"assets/g/"
 MARK = b"assets/mark/"
+POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale}
+MARK_TTL = 86_400  # s: a mark older than this is recomputed at the end of a block (due index "marks")
+MARK_DUE = "marks"
 PARAMS = b"params/assets"
 DUE = "assets"
 _NIL = b"\xc0"
@@ -234,9 +237,45 @@ def on_time(ctx: Ctx) -> None:
         ctx.set_obj(REC + item, rec)
 
 
+def write_mark(ctx: Ctx, rec: dict, value: int, stale: bool) -> None:
+    """Store an asset's mark at the block time, keep its pool's mark in step, and schedule the
+    next recomputation MARK_TTL later (one due-time entry per asset)."""
+    b = idb(rec["id"])
+    old = ctx.get_obj(MARK + b)
+    if old is not None and old.get("next"):
+        due.cancel(ctx, MARK_DUE, old["next"], b)
+    nxt = ctx.block.time + MARK_TTL if rec["status"] in VALUED else 0
+    ctx.set_obj(MARK + b, {"value": value, "time": ctx.block.time, "stale": stale, "next": nxt})
+    if nxt:
+        due.schedule(ctx, MARK_DUE, nxt, b)
+    if rec["pool"] is not None:
+        _pool_mark_add(ctx, rec["pool"], old, -1)
+        _pool_mark_add(ctx, rec["pool"], {"value": value, "stale": stale}, 1)
+
+
+def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
+    if mark is None:
+        return
+    key = POOL_MARK + pool.to_bytes(8, "big")
+    pm = ctx.get_obj(key) or {"value": 0, "stale": 0}
+    pm["value"] += sign * mark["value"]
+    pm["stale"] += sign * int(bool(mark["stale"]))
+    ctx.set_obj(key, pm)
+
+
+def pool_mark(ctx: Ctx, pool: int) -> dict:
+    """{value, stale}: the sum of the pool's assets' marks and how many of them are stale."""
+    return ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big")) or {"value": 0, "stale": 0}
+
+
 def set_pool(ctx: Ctx, asset_id: int, pool: int | None, owner: bytes) -> None:
     """The tranches module moves an asset into (or out of) a pool: owner and status follow."""
     rec = get(ctx, asset_id)
+    mark = ctx.get_obj(MARK + idb(asset_id))
+    if rec["pool"] is not None:
+        _pool_mark_add(ctx, rec["pool"], mark, -1)
+    if pool is not None:
+        _pool_mark_add(ctx, pool, mark, 1)
     rec["pool"], rec["owner"] = pool, owner
     if rec["status"] in PERFORMING:
         rec_status = "pooled" if pool is not None else "verified"

@@ -5,13 +5,14 @@ An asset of grade G is valued with the feeds rate, spread/G, intensity/G, lgd/G 
 grade from grade/<id> (modules/oracle/feeds.py); the formula is modules/valuation/dcf.py.
 A block revalues an asset when its record changed (dirty topic asset/<id>), when its
 grade feed moved, when a per-grade feed of its grade moved, and every valued asset when
-the benchmark rate moved. Nothing else is revalued: the marks of other assets keep the
-time of their last revaluation (assets/mark/<id>: {value, time, stale}).
+the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL, through
+the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
+next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
 """
 
 from __future__ import annotations
 
-from modules import dirty
+from modules import dirty, due
 from modules.assets import keeper
 from modules.context import Ctx
 from modules.errors import InvalidState, StaleFeed
@@ -139,20 +140,27 @@ def revalue_dirty(ctx: Ctx) -> int:
         for g in sorted(grades):
             for k, _ in ctx.iter_prefix(keeper.grade_prefix(g)):
                 ids.add(int.from_bytes(k[n + 1:n + 9], "big"))
+    for _, item in due.take_due(ctx, keeper.MARK_DUE, ctx.block.time):  # marks past their time to live
+        ids.add(int.from_bytes(item, "big"))
     count = 0
     for aid in sorted(ids):
         rec = keeper.find(ctx, aid)
         if rec is None or rec["grade"] is None:
             continue
-        try:
-            v, problems = value_now(ctx, rec)
-        except InvalidState as exc:  # never fail a block: the mark says it could not be valued
-            v, problems = 0, [exc.message]
-        ctx.set_obj(keeper.MARK + keeper.idb(aid), {"value": v, "time": ctx.block.time, "stale": bool(problems)})
+        remark(ctx, rec)
         count += 1
     if count:
         ctx.emit("assets.revalued", count=count)
     return count
+
+
+def remark(ctx: Ctx, rec: dict) -> None:
+    """Value the asset at the block time and store the mark (and its pool's)."""
+    try:
+        v, problems = value_now(ctx, rec)
+    except InvalidState as exc:  # never fail a block: the mark says it could not be valued
+        v, problems = 0, [exc.message]
+    keeper.write_mark(ctx, rec, v, bool(problems))
 
 
 def mark(ctx: Ctx, asset_id: int) -> dict | None:

@@ -183,15 +183,21 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
             ctx.set(keeper.grade_prefix(rec["grade"]) + b, b"\xc0")
         for n, h in enumerate(a.get("history", [])):
             ctx.set_obj(keeper.HIST + b + n.to_bytes(4, "big"), h)
-        if a.get("mark") is not None:
-            ctx.set_obj(keeper.MARK + b, a["mark"])
         gfeed = feeds.grade_feed(rec["id"])
         if rec["grade"] is not None and oracle.state_of(ctx, gfeed) is None:
             oracle.create_feed(ctx, gfeed, rec["grade"], rec["verifiedAt"])
+        if a.get("mark") is not None:  # an export: as it was
+            ctx.set_obj(keeper.MARK + b, a["mark"])
+            if a["mark"].get("next"):
+                due.schedule(ctx, keeper.MARK_DUE, a["mark"]["next"], b)
+        elif rec["grade"] is not None:  # a new genesis: valued at the genesis time
+            marks.remark(ctx, rec)
         if rec["check"]:
             due.schedule(ctx, keeper.DUE, rec["check"], b)
     if section.get("assets"):
         ctx.set_int(keeper.NEXT, section.get("next") or max(a["id"] for a in section["assets"]) + 1)
+    for pid, pm in section.get("poolMarks", []):
+        ctx.set_obj(keeper.POOL_MARK + pid.to_bytes(8, "big"), pm)
 
 
 def export_genesis(ctx: Ctx) -> dict:
@@ -204,6 +210,8 @@ def export_genesis(ctx: Ctx) -> dict:
         rec = ctx.get_obj(k)
         out["assets"].append({**rec, "schedule": keeper.schedule_of(ctx, aid),
                               "history": keeper.history(ctx, aid), "mark": marks.mark(ctx, aid)})
+    n = len(keeper.POOL_MARK)
+    out["poolMarks"] = [[int.from_bytes(k[n:], "big"), ctx.get_obj(k)] for k, _ in ctx.iter_prefix(keeper.POOL_MARK)]
     return out
 
 
