@@ -37,6 +37,7 @@ from modules.errors import (
     UnknownModule,
     WrongChainId,
 )
+from modules.market import module as market_module
 from modules.oracle import module as oracle_module
 from modules.registry import Call, Module
 from modules.roles import module as roles_module
@@ -61,7 +62,7 @@ BLOCK = "block"
 def default_modules() -> list[Module]:
     """The modules of the chain, in hook order."""
     return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
-            assets_module.module(), tranches_module.module()]
+            assets_module.module(), tranches_module.module(), market_module.module()]
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from modules.assets import marks
 from modules.context import Ctx
 from modules.crypto import encode_address
 from modules.errors import InvalidTransaction
+from modules.market import keeper as market
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
 from modules.tranches import keeper as tranches
@@ -308,3 +309,73 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
     return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
             "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
+
+
+# ----- market_ ----------------------------------------------------------------------------------
+DENOM = Param("denom", STRING, "a tranche unit denomination, e.g. unit/p1/t0")
+
+
+def _order_json(o: dict) -> dict:
+    return {"id": o["id"], "denom": o["denom"], "side": o["side"], "owner": encode_address(o["owner"]),
+            "price": str(o["price"]), "quantity": o["quantity"], "filled": o["filled"], "expiry": o["expiry"],
+            "createdAt": o["createdAt"]}
+
+
+@rpc_method("market_book", [DENOM, Param("levels", U64, "price levels per side (default 20, at most 200)",
+                                         required=False, default=20), HEIGHT],
+            Result("book", {"type": "object", "properties": {"bids": ARRAY, "asks": ARRAY, "referencePrice": {}}}),
+            "Depth of a unit's book: [price, open quantity] per level, best first, and the reference unit price "
+            "from oracle data that bounds the band (null when it cannot be computed).")
+async def market_book(api: Api, denom: str, levels: int, height: int | None):
+    ctx = api.reader(height)
+    levels = max(1, min(levels, 200))
+    try:
+        ref = str(market.reference_price(ctx, denom))
+    except InvalidTransaction:
+        ref = None
+    return {"denom": denom, "referencePrice": ref,
+            "bids": [[str(p), q] for p, q in market.depth(ctx, denom, market.BUY, levels)],
+            "asks": [[str(p), q] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
+
+
+@rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
+                                           required=False),
+                              Param("limit", U64, "at most 1000 (default 100)", required=False, default=100), HEIGHT],
+            Result("trades", ARRAY), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
+                                     "time, height.")
+async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
+    ctx = api.reader(height)
+    rows = market.trades(ctx, denom, -1 if after is None else after, max(1, min(limit, 1000)))
+    return [{"n": t["n"], "price": str(t["price"]), "quantity": t["quantity"], "buyer": encode_address(t["buyer"]),
+             "seller": encode_address(t["seller"]), "taker": t["taker"], "time": t["time"], "height": t["height"]}
+            for t in rows]
+
+
+@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", ARRAY),
+            "An account's resting orders.")
+async def market_orders(api: Api, owner: bytes, height: int | None):
+    return [_order_json(o) for o in market.orders_of(api.reader(height), owner)]
+
+
+@rpc_method("market_candles", [DENOM, Param("interval", U64, "seconds per candle (default 3600)", required=False,
+                                            default=3600),
+                               Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
+                                     required=False, default=1000), HEIGHT],
+            Result("candles", ARRAY), "Open, high, low, close and volume per interval, from the unit's trades.")
+async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
+    ctx = api.reader(height)
+    if interval < 1:
+        raise RpcError(INVALID_PARAMS, "invalid params: interval: at least 1 second")
+    n = ctx.get_int(market.TRADES + denom.encode())
+    limit = max(1, min(limit, 10_000))
+    out: list[dict] = []
+    for t in market.trades(ctx, denom, n - limit - 1, limit):
+        start = t["time"] // interval * interval
+        if not out or out[-1]["start"] != start:
+            out.append({"start": start, "open": t["price"], "high": t["price"], "low": t["price"], "close": t["price"],
+                        "volume": 0, "trades": 0})
+        c = out[-1]
+        c["high"], c["low"], c["close"] = max(c["high"], t["price"]), min(c["low"], t["price"]), t["price"]
+        c["volume"] += t["quantity"]
+        c["trades"] += 1
+    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close")}} for c in out]

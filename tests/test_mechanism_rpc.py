@@ -19,7 +19,7 @@ from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche")}
+MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market")}
 CALLED: set[str] = set()
 
 
@@ -152,6 +152,26 @@ def test_pools_and_tranches_over_rpc(node):
     assert call(node, "tranche_claimable", [1, 0, KEYS[1].address_text]) == "0"
     with pytest.raises(RpcError):
         call(node, "pool_get", [9])
+
+
+def test_market_over_rpc(node):
+    book = call(node, "market_book", ["unit/p1/t0"])
+    ref = int(book["referencePrice"])
+    assert book["bids"] == [] and book["asks"] == [] and ref > 0
+    p = rwad(node, "tx", "market", "place", "--dev-key", "1", "--args", json.dumps(
+        {"denom": "unit/p1/t0", "side": "sell", "price": str(ref), "quantity": "10", "expiry": "0"}))
+    assert p.returncode == 0, p.stderr + p.stdout
+    assert call(node, "market_book", ["unit/p1/t0"])["asks"] == [[str(ref), 10]]
+    orders = call(node, "market_orders", [KEYS[1].address_text])
+    assert [o["quantity"] for o in orders] == [10]
+    p = rwad(node, "tx", "market", "place", "--dev-key", "7", "--args", json.dumps(
+        {"denom": "unit/p1/t0", "side": "buy", "price": str(ref), "quantity": "4", "expiry": "0"}))
+    assert p.returncode == 0 and "market.fill" in p.stdout, p.stderr + p.stdout
+    trades = call(node, "market_trades", ["unit/p1/t0"])
+    assert [(t["price"], t["quantity"], t["taker"]) for t in trades] == [(str(ref), 4, "buy")]
+    candles = call(node, "market_candles", {"denom": "unit/p1/t0", "interval": 60})
+    assert len(candles) == 1 and candles[0]["volume"] == 4 and candles[0]["close"] == str(ref)
+    assert call(node, "market_book", ["unit/p1/t0"])["asks"] == [[str(ref), 6]]
 
 
 def test_every_mechanism_method_is_exercised():

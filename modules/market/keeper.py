@@ -1,0 +1,270 @@
+"""Order books: one per tranche unit against the stable token.
+
+Prices are stable base units per unit (integers: a trade of q units at price p moves
+p x q base units, exactly). Orders do not lock funds: a fill checks that the seller still
+holds the units and the buyer the stable tokens (with the fee); a resting order that can
+no longer pay or deliver is cancelled when it would fill (reason "unfunded").
+
+State keys (canonical msgpack values):
+    market/next                         int   the next order id (ids start at 1)
+    market/order/<id 8B>                map   {id, denom, side, owner, price, quantity, filled,
+                                               expiry, seq, createdAt}
+    market/book/<denom>\\x00<side><key 16B><id 8B>   nil   resting orders in priority order:
+                                               asks by price ascending, bids by price
+                                               descending (key = 2^128 - 1 - price), then id
+    market/owner/<owner><id 8B>         nil   resting orders by owner
+    market/trade/<denom>\\x00<n 8B>      map   {price, quantity, buyer, seller, taker, time, height}
+    market/trades/<denom>               int   trades so far in that market
+    params/market                       map   {band (wad), minPrice, makerFee, takerFee (bps)}
+Order expiry runs through the due-time index (module "market").
+"""
+
+from __future__ import annotations
+
+from modules import due
+from modules.assets import keeper as assets
+from modules.bank import keeper as bank
+from modules.context import Ctx
+from modules.errors import (
+    InsufficientFunds,
+    InvalidState,
+    LimitExceeded,
+    NotFound,
+    StaleFeed,
+    Unauthorized,
+)
+from modules.tranches import keeper as tranches
+from modules.tranches import waterfall
+
+NEXT = b"market/next"
+ORDER = b"market/order/"
+BOOK = b"market/book/"
+OWNER = b"market/owner/"
+TRADE = b"market/trade/"
+TRADES = b"market/trades/"
+PARAMS = b"params/market"
+DUE = "market"
+BUY, SELL = "buy", "sell"
+WAD = 10**18
+PRICE_MAX = (1 << 128) - 1
+BPS = 10_000
+DEFAULT_PARAMS = {"band": WAD // 10, "minPrice": 1, "makerFee": 10, "takerFee": 20}
+MAX_FILLS = 100  # resting orders one incoming order may fill (bounds a transaction's work)
+_NIL = b"\xc0"
+
+
+def params(ctx: Ctx) -> dict:
+    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
+
+
+def _ob(oid: int) -> bytes:
+    return oid.to_bytes(8, "big")
+
+
+def _side_byte(side: str) -> bytes:
+    return b"b" if side == BUY else b"s"
+
+
+def _book_key(o: dict) -> bytes:
+    p = o["price"] if o["side"] == SELL else PRICE_MAX - o["price"]
+    return BOOK + o["denom"].encode() + b"\x00" + _side_byte(o["side"]) + p.to_bytes(16, "big") + _ob(o["id"])
+
+
+def book_prefix(denom: str, side: str) -> bytes:
+    return BOOK + denom.encode() + b"\x00" + _side_byte(side)
+
+
+def get(ctx: Ctx, oid: int) -> dict:
+    o = ctx.get_obj(ORDER + _ob(oid))
+    if o is None:
+        raise NotFound(f"no open order {oid}")
+    return o
+
+
+def reference_price(ctx: Ctx, denom: str) -> int:
+    """The unit price computed from oracle data: the pool's mark (its assets' values at their
+    last revaluation, at most a day old) plus unallocated cash, walked senior to junior;
+    value / units, floor. Fails closed when a mark of the pool is stale."""
+    pk = tranches.parse_denom(denom)
+    pool = tranches.find(ctx, pk[0]) if pk else None
+    if pool is None or pk[1] >= len(pool["tranches"]):
+        raise NotFound(f"{denom} is not a tranche unit: there is no market for it")
+    pm = assets.pool_mark(ctx, pool["id"])
+    if pm["stale"]:
+        raise StaleFeed(f"{pm['stale']} asset(s) of pool {pool['id']} are valued with stale or frozen feeds")
+    values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
+    return values[pk[1]] // pool["tranches"][pk[1]]["units"]
+
+
+def fee(amount: int, bps: int) -> int:
+    """A fee on a stable amount, rounded up (the protocol is paid)."""
+    return -(-amount * bps // BPS)
+
+
+# ----- placing and matching --------------------------------------------------------------------
+def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: int, expiry: int,
+          reserve: bytes, stable: str) -> dict:
+    """Match an incoming limit order against the book (price-time priority, maker's price),
+    rest what is left; returns the order with `filled` and the fills made."""
+    prm = params(ctx)
+    if price < prm["minPrice"]:
+        raise LimitExceeded(f"price {price} is below the market's minimum {prm['minPrice']}")
+    if expiry and expiry <= ctx.block.time:
+        raise InvalidState(f"expiry {expiry} is not after the block time {ctx.block.time}")
+    ref = reference_price(ctx, denom)
+    if abs(price - ref) * WAD > prm["band"] * ref:
+        raise LimitExceeded(f"price {price} is outside the band of {prm['band'] * 100 // WAD} % around the "
+                            f"unit price {ref} computed from oracle data")
+    if side == SELL and bank.balance(ctx, owner, denom) < quantity:
+        raise InsufficientFunds(f"selling {quantity} units of {denom}, holding {bank.balance(ctx, owner, denom)}")
+    if side == BUY:
+        need = price * quantity + fee(price * quantity, prm["takerFee"])
+        if bank.balance(ctx, owner, stable) < need:
+            raise InsufficientFunds(f"buying needs {need} {stable} with the fee; the balance is "
+                                    f"{bank.balance(ctx, owner, stable)}")
+    oid = ctx.get_int(NEXT) or 1
+    ctx.set_int(NEXT, oid + 1)
+    order = {"id": oid, "denom": denom, "side": side, "owner": owner, "price": price, "quantity": quantity,
+             "filled": 0, "expiry": expiry, "createdAt": ctx.block.time}
+    opp = SELL if side == BUY else BUY
+    fills = 0
+    for key, _ in list(_iter_book(ctx, denom, opp, MAX_FILLS)):
+        if order["filled"] == quantity:
+            break
+        maker = get(ctx, int.from_bytes(key[-8:], "big"))
+        if (side == BUY and maker["price"] > price) or (side == SELL and maker["price"] < price):
+            break
+        if maker["owner"] == owner:
+            raise InvalidState(f"the order would trade with your own order {maker['id']}: cancel it first")
+        q = min(quantity - order["filled"], maker["quantity"] - maker["filled"])
+        if not _fill(ctx, order, maker, q, prm, reserve, stable):
+            continue
+        fills += 1
+    other = best(ctx, denom, opp)
+    crosses = other is not None and (other <= price if side == BUY else other >= price)
+    if order["filled"] < quantity and crosses:  # the fill limit was reached: never rest a crossing order
+        ctx.emit("market.cancelled", order=oid, owner=owner, reason="fill limit",
+                 unfilled=quantity - order["filled"])
+    elif order["filled"] < quantity:
+        ctx.set(_book_key(order), _NIL)
+        ctx.set(OWNER + owner + _ob(oid), _NIL)
+        ctx.set_obj(ORDER + _ob(oid), order)
+        if expiry:
+            due.schedule(ctx, DUE, expiry, _ob(oid))
+        ctx.emit("market.placed", order=oid, denom=denom, side=side, owner=owner, price=price,
+                 quantity=quantity, filled=order["filled"])
+    else:
+        ctx.emit("market.filledOnPlace", order=oid, denom=denom, side=side, owner=owner, quantity=quantity)
+    order["fills"] = fills
+    return order
+
+
+def _iter_book(ctx: Ctx, denom: str, side: str, limit: int):
+    for n, kv in enumerate(ctx.iter_prefix(book_prefix(denom, side)), 1):
+        yield kv
+        if n >= limit:
+            return
+
+
+def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes, stable: str) -> bool:
+    """Trade q units at the maker's price; False (and the maker cancelled) if the maker can no
+    longer deliver or pay."""
+    price = maker["price"]
+    cost = price * q
+    if cost == 0:
+        raise LimitExceeded("the trade would pay out zero")
+    buyer, seller = (taker, maker) if taker["side"] == BUY else (maker, taker)
+    buyer_fee = fee(cost, prm["takerFee"] if buyer is taker else prm["makerFee"])
+    seller_fee = fee(cost, prm["takerFee"] if seller is taker else prm["makerFee"])
+    if cost <= seller_fee:
+        raise LimitExceeded("the trade would pay the seller nothing after the fee")
+    maker_ok = (bank.balance(ctx, maker["owner"], maker["denom"]) >= q if maker is seller else
+                bank.balance(ctx, maker["owner"], stable) >= cost + buyer_fee)
+    if not maker_ok:
+        _remove(ctx, maker)
+        ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="unfunded")
+        return False
+    bank.transfer(ctx, seller["owner"], buyer["owner"], taker["denom"], q)
+    bank.transfer(ctx, buyer["owner"], seller["owner"], stable, cost)
+    bank.transfer(ctx, buyer["owner"], reserve, stable, buyer_fee)
+    bank.transfer(ctx, seller["owner"], reserve, stable, seller_fee)
+    taker["filled"] += q
+    maker["filled"] += q
+    if maker["filled"] == maker["quantity"]:
+        _remove(ctx, maker)
+    else:
+        ctx.set_obj(ORDER + _ob(maker["id"]), maker)
+    n = ctx.get_int(TRADES + taker["denom"].encode())
+    ctx.set_int(TRADES + taker["denom"].encode(), n + 1)
+    ctx.set_obj(TRADE + taker["denom"].encode() + b"\x00" + n.to_bytes(8, "big"),
+                {"price": price, "quantity": q, "buyer": buyer["owner"], "seller": seller["owner"],
+                 "taker": taker["side"], "time": ctx.block.time, "height": ctx.block.height})
+    ctx.emit("market.fill", denom=taker["denom"], maker=maker["id"], taker=taker["id"], price=price, quantity=q,
+             buyer=buyer["owner"], seller=seller["owner"], buyerFee=buyer_fee, sellerFee=seller_fee)
+    return True
+
+
+def _remove(ctx: Ctx, o: dict) -> None:
+    ctx.delete(_book_key(o))
+    ctx.delete(OWNER + o["owner"] + _ob(o["id"]))
+    ctx.delete(ORDER + _ob(o["id"]))
+    if o["expiry"]:
+        due.cancel(ctx, DUE, o["expiry"], _ob(o["id"]))
+
+
+def cancel(ctx: Ctx, owner: bytes, oid: int) -> dict:
+    o = get(ctx, oid)
+    if o["owner"] != owner:
+        raise Unauthorized(f"order {oid} belongs to another account")
+    _remove(ctx, o)
+    ctx.emit("market.cancelled", order=oid, owner=owner, reason="owner")
+    return o
+
+
+def expire(ctx: Ctx) -> None:
+    """Begin-block: orders whose expiry has come leave the book."""
+    for _, item in due.take_due(ctx, DUE, ctx.block.time):
+        o = ctx.get_obj(ORDER + item)
+        if o is not None:
+            o["expiry"] = 0  # its due entry is consumed
+            _remove(ctx, o)
+            ctx.emit("market.cancelled", order=o["id"], owner=o["owner"], reason="expired")
+
+
+# ----- queries ---------------------------------------------------------------------------------
+def depth(ctx: Ctx, denom: str, side: str, levels: int = 50) -> list[tuple[int, int]]:
+    """[(price, open quantity)] best first, aggregated by price, at most `levels` prices."""
+    out: list[list[int]] = []
+    for key, _ in ctx.iter_prefix(book_prefix(denom, side)):
+        o = get(ctx, int.from_bytes(key[-8:], "big"))
+        left = o["quantity"] - o["filled"]
+        if out and out[-1][0] == o["price"]:
+            out[-1][1] += left
+        elif len(out) == levels:
+            break
+        else:
+            out.append([o["price"], left])
+    return [(p, q) for p, q in out]
+
+
+def best(ctx: Ctx, denom: str, side: str) -> int | None:
+    for key, _ in ctx.iter_prefix(book_prefix(denom, side)):
+        return get(ctx, int.from_bytes(key[-8:], "big"))["price"]
+    return None
+
+
+def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[dict]:
+    out = []
+    p = TRADE + denom.encode() + b"\x00"
+    for k, _ in ctx.iter_prefix(p):
+        n = int.from_bytes(k[len(p):], "big")
+        if n > after:
+            out.append({"n": n, **ctx.get_obj(k)})
+            if len(out) >= limit:
+                break
+    return out
+
+
+def orders_of(ctx: Ctx, owner: bytes) -> list[dict]:
+    n = len(OWNER) + 20
+    return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in ctx.iter_prefix(OWNER + owner)]

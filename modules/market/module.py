@@ -1,0 +1,66 @@
+"""The market module: a limit order book per tranche unit against the stable token.
+
+Calls:
+    place {denom, side (buy|sell), price (stable base units per unit), quantity (units), expiry (s, 0: none)}
+    cancel {order}
+Orders priced outside the band around the unit price computed from oracle data are
+refused (the manipulation guard), as are prices under the minimum and trades paying out
+zero. Fills: price-time priority at the maker's price; maker and taker fees (bps of the
+stable amount, rounded up) go to the reserve. Expiry: begin-block, through the due-time index.
+"""
+
+from __future__ import annotations
+
+from modules.args import U64_MAX, Choice, Int, Text
+from modules.context import Ctx
+from modules.crypto import module_address
+from modules.market import keeper
+from modules.registry import Call, Module
+from modules.stable import module as stable
+
+NAME = "market"
+RESERVE = module_address("reserve")
+UNIT_DENOM = r"^unit/p[0-9]{1,20}/t[0-9]$"
+
+
+def _stable(ctx: Ctx) -> str:
+    return stable.info(ctx)["denom"]
+
+
+def _place(ctx: Ctx, sender: bytes, args: dict) -> None:
+    keeper.place(ctx, sender, args["denom"], args["side"], args["price"], args["quantity"], args["expiry"], RESERVE,
+                 _stable(ctx))
+
+
+def _cancel(ctx: Ctx, sender: bytes, args: dict) -> None:
+    keeper.cancel(ctx, sender, args["order"])
+
+
+def begin_block(ctx: Ctx) -> None:
+    keeper.expire(ctx)
+
+
+def invariants(ctx: Ctx) -> list[str]:
+    """The book is never crossed: in every market the best bid is below the best ask."""
+    out = []
+    denoms = set()
+    n = len(keeper.BOOK)
+    for k, _ in ctx.iter_prefix(keeper.BOOK):
+        denoms.add(k[n:].split(b"\x00")[0].decode())
+    for d in sorted(denoms):
+        bid, ask = keeper.best(ctx, d, keeper.BUY), keeper.best(ctx, d, keeper.SELL)
+        if bid is not None and ask is not None and bid >= ask:
+            out.append(f"market {d}: crossed book (bid {bid} >= ask {ask})")
+    return out
+
+
+def module() -> Module:
+    m = Module(NAME, begin_block=begin_block, invariants=invariants)
+    m.add_call(Call("place", _place, {
+        "denom": Text(64, UNIT_DENOM), "side": Choice((keeper.BUY, keeper.SELL)),
+        "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),
+    }, cost=4_000, doc="A limit order on a tranche unit's book: matched at once against the other side "
+                       "(price-time priority), the rest resting until filled, cancelled or expired."))
+    m.add_call(Call("cancel", _cancel, {"order": Int(1, U64_MAX)}, cost=2_000,
+                    doc="Take one of the sender's resting orders off the book."))
+    return m
