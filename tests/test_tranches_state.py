@@ -1,6 +1,6 @@
 """A hypothesis state machine over a real chain with one pool: random repayments,
-defaults, write-offs, recoveries, unit transfers, claims and time, with the pool's ledger
-invariants checked after every block."""
+defaults, write-offs, recoveries, unit transfers, claims, orders and time, with the pool's
+ledger and the books' invariants checked after every block."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from genesis import devnet
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
+from modules.errors import InvalidTransaction
+from modules.market import keeper as market
 from modules.tranches import keeper
 from node.chain import Chain
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, Driver
@@ -36,6 +38,7 @@ class PoolMachine(RuleBasedStateMachine):
                         "unitSize": UNIT})
         assert r.code == 0, r.message
         self.pool_id = 1
+        self.rusd = bank.supply(self.d.ctx, "rusd")
 
     def teardown(self):
         if hasattr(self, "chain"):
@@ -80,6 +83,47 @@ class PoolMachine(RuleBasedStateMachine):
         paid = next(e["attrs"]["amount"] for e in r.events if e["type"] == "tranches.claimed")
         assert paid == before
 
+    @rule(k=st.integers(0, 1), h=st.integers(0, 2), buy=st.booleans(), off=st.integers(-9, 9),
+          qty=st.integers(1, 40))
+    def place_order(self, k, h, buy, off, qty):
+        denom = self.pool["tranches"][k]["denom"]
+        try:
+            ref = market.reference_price(self.d.ctx, denom)
+        except InvalidTransaction:
+            return
+        self._place(k, h, buy, ref + ref * off // 100, qty)
+
+    @rule(k=st.integers(0, 1), seller=st.integers(0, 2), buyer=st.integers(0, 2), n=st.integers(2, 4))
+    def ladder_and_sweep(self, k, seller, buyer, n):
+        """Asks at rising prices (the same price twice), then one buy across all of them."""
+        if seller == buyer:
+            return
+        denom = self.pool["tranches"][k]["denom"]
+        try:
+            ref = market.reference_price(self.d.ctx, denom)
+        except InvalidTransaction:
+            return
+        for i in range(n):
+            self._place(k, seller, False, ref + ref * min(i, n - 2) // 100, 2)
+        self._place(k, buyer, True, ref + ref * 5 // 100, 2 * n + 1)
+
+    def _place(self, k, h, buy, price, qty):
+        denom = self.pool["tranches"][k]["denom"]
+        r = self.d.run(HOLDERS[h], "market", "place", {"denom": denom, "side": "buy" if buy else "sell",
+                                                       "price": max(1, price), "quantity": qty, "expiry": 0})
+        fills = [e["attrs"] for e in r.events if e["type"] == "market.fill"]
+        keys = [(f["price"] if buy else -f["price"], f["maker"]) for f in fills]
+        assert keys == sorted(keys)  # price-time priority
+        assert all((f["price"] <= price) if buy else (f["price"] >= price) for f in fills)
+        return fills
+
+    @rule(h=st.integers(0, 2))
+    def cancel_order(self, h):
+        mine = market.orders_of(self.d.ctx, HOLDERS[h].address)
+        if mine:
+            r = self.d.run(HOLDERS[h], "market", "cancel", {"order": mine[0]["id"]})
+            assert r.code == 0, r.message
+
     @rule(days=st.integers(1, 90))
     def wait(self, days):
         self.d.block(dt=days * DAY)
@@ -100,6 +144,7 @@ class PoolMachine(RuleBasedStateMachine):
             assert 0 <= dust <= len(HOLDERS), (k, dust)  # no holder claims more than its share
             claimed += t["claimed"]
         assert bank.balance(ctx, pool["account"], "rusd") == pool["cashReceived"] - claimed
+        assert bank.supply(ctx, "rusd") == self.rusd  # fills, fees and payouts move, never mint
         senior, junior = pool["tranches"]
         if senior["writtenDown"]:
             assert junior["outstanding"] == 0  # junior first
@@ -108,4 +153,4 @@ class PoolMachine(RuleBasedStateMachine):
 
 
 TestPoolMachine = PoolMachine.TestCase
-TestPoolMachine.settings = settings(max_examples=12, stateful_step_count=15, deadline=None)
+TestPoolMachine.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
