@@ -64,7 +64,12 @@ DEMO_ASSETS = [
     ("loan", "equal", 100_000, 120, 12, "B", 30),
     ("receivable", "bullet", 50_000, 80, 3, "A", 30),
     ("revenue_right", "interest_only", 250_000, 100, 24, "C", 60),
+    ("loan", "equal", 300_000, 110, 24, "B", 30),  # 4 and 5: the demo pool
+    ("electricity", "equal", 200_000, 90, 36, "A", 60),
 ]
+DEMO_POOL_ASSETS = [4, 5]
+DEMO_UNIT = 100 * 10**6  # 100 RUSD of face per unit
+DEMO_SENIOR_SHARE = 80  # per cent of par, at 5 % APR; the junior takes the residual
 PATH = os.path.join(os.path.dirname(__file__), "devnet.json")
 
 
@@ -114,7 +119,80 @@ def _assets(keys: list[Keypair], t: int) -> dict:
 
 
 def build(genesis_time: int = GENESIS_TIME) -> dict:
-    """The devnet genesis document for a genesis time (GENESIS_TIME: genesis/devnet.json)."""
+    """The devnet genesis document for a genesis time (GENESIS_TIME: genesis/devnet.json):
+    the base document, then the demo pool, its holders and resting orders made by real
+    transactions on a throwaway chain and exported (demo_market)."""
+    return demo_market(base(genesis_time))
+
+
+def demo_market(doc: dict) -> dict:
+    """doc with a pool of DEMO_POOL_ASSETS (senior and junior tranches), units held by dev
+    accounts 7 and 8, and resting orders on both books, as the modules themselves make them:
+    the transactions run (fee-free) on a temporary chain whose state is exported back."""
+    import io
+    import tempfile
+
+    from genesis.loader import export_genesis, import_genesis
+    from modules.app import App
+    from modules.market import keeper as market
+    from modules.tranches import keeper as tranches
+    from modules.tx import sign_tx
+    from state.store import Store
+
+    keys = dev_keys()
+    t = doc["genesisTime"]
+    with tempfile.TemporaryDirectory(prefix="rwa-devnet-build-") as d:
+        path = os.path.join(d, "genesis.json")
+        free = json.loads(json.dumps(doc))
+        free["params"]["chain"]["feePrice"] = 0
+        with open(path, "w") as f:
+            json.dump(free, f)
+        store = Store(os.path.join(d, "db"))
+        app = App(store)
+        import_genesis(app, path)
+        nonces: dict[int, int] = {}
+
+        def tx(i: int, module: str, call: str, args: dict) -> bytes:
+            n = nonces.get(i, 0)
+            nonces[i] = n + 1
+            return sign_tx(keys[i], chain=CHAIN_ID, nonce=n, fee=0, module=module, call=call, args=args)
+
+        def block(txs: list[bytes]) -> None:
+            res = app.finalize_block(app.last_block()["height"] + 1, t, validator_key().address, txs)
+            bad = [r.message for r in res.receipts if r.code]
+            if bad:
+                raise RuntimeError(f"devnet demo market: {bad[0]}")
+            app.commit()
+
+        par = sum(int(a["principal"]) for a in doc["assets"]["assets"] if a["id"] in DEMO_POOL_ASSETS)
+        senior = par * DEMO_SENIOR_SHARE // 100 // DEMO_UNIT * DEMO_UNIT
+        block([tx(1, "tranches", "createPool", {"assets": DEMO_POOL_ASSETS, "unitSize": DEMO_UNIT,
+                                                "tranches": [[senior, 5 * WAD // 100], [par - senior, 0]]})])
+        pool = tranches.get(app.reader(), 1)
+        s_den, j_den = (x["denom"] for x in pool["tranches"])
+        block([tx(1, "bank", "transfer", {"to": keys[7].address, "denom": s_den, "amount": 600}),
+               tx(1, "bank", "transfer", {"to": keys[8].address, "denom": s_den, "amount": 400}),
+               tx(1, "bank", "transfer", {"to": keys[8].address, "denom": j_den, "amount": 100})])
+        ctx = app.reader()
+        sp, jp = market.reference_price(ctx, s_den), market.reference_price(ctx, j_den)
+        orders = [(7, s_den, "sell", sp + sp * 2 // 100, 50), (7, s_den, "sell", sp + sp * 4 // 100, 80),
+                  (8, s_den, "buy", sp - sp * 2 // 100, 40), (8, s_den, "buy", sp - sp * 5 // 100, 60),
+                  (8, j_den, "sell", jp + jp * 3 // 100, 20), (7, j_den, "buy", jp - jp * 6 // 100, 25)]
+        block([tx(i, "market", "place", {"denom": den, "side": side, "price": price, "quantity": q, "expiry": 0})
+               for i, den, side, price, q in orders])
+        out = io.StringIO()
+        export_genesis(app, out)
+        store.close()
+    built = json.loads(out.getvalue())
+    built["initialHeight"] = doc["initialHeight"]
+    built["params"]["chain"]["feePrice"] = doc["params"]["chain"]["feePrice"]
+    for a in built["accounts"]:
+        a.pop("nonce", None)  # the demo transactions leave no trace in the dev accounts' nonces
+    return built
+
+
+def base(genesis_time: int = GENESIS_TIME) -> dict:
+    """The devnet genesis before the demo market: accounts, roles, oracle, demo assets."""
     keys = dev_keys()
     roles: dict[str, list[str]] = {}
     for i, role in ROLE_OF.items():

@@ -24,8 +24,8 @@ from modules.crypto import decode_address, encode_address
 from modules.roles.module import ROLES
 
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "accounts"}
-REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches"}
+              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "accounts"}
+REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market"}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
@@ -131,6 +131,8 @@ def _check_head(head: dict) -> dict:
         out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
     if "tranches" in head:
         out["tranches"] = mechanism.check_tranches(head["tranches"])
+    if "market" in head:
+        out["market"] = mechanism.check_market(head["market"])
     return out
 
 
@@ -175,7 +177,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.roles = checked["roles"]
         self.stable = checked["stable"]
-        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches") if k in checked}
+        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market") if k in checked}
         self.totals, self.count = self._validate_accounts()
 
     def _validate_accounts(self) -> tuple[dict[str, int], int]:
@@ -270,6 +272,8 @@ def export_genesis(app: App, out: IO[str]) -> int:
         head["assets"] = mechanism.assets_to_json(sections["assets"])
     if sections.get("tranches", {}).get("pools"):
         head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
+    if sections.get("market"):
+        head["market"] = mechanism.market_to_json(sections["market"])
     text = json.dumps(head, indent=1)
     out.write(text[:-2] + ',\n "accounts": [')
     n = 0

@@ -140,38 +140,43 @@ def test_pools_and_tranches_over_rpc(node):
          "unitSize": str(unit)}))
     assert p.returncode == 0, p.stderr + p.stdout
     page = call(node, "pool_list")
-    assert [x["id"] for x in page["pools"]] == [1]
-    pool = call(node, "pool_get", [1])
+    assert [x["id"] for x in page["pools"]] == [1, 2]  # the devnet's demo pool, then this one
+    demo = page["pools"][0]
+    assert demo["assets"] == [4, 5] and int(demo["value"]) > 0
+    pool = call(node, "pool_get", [2])
     assert pool["par"] == str(principal) and pool["assets"] == [1] and len(pool["tranches"]) == 2
     assert pool["tranches"][0]["seniority"] == "senior" and pool["tranches"][1]["seniority"] == "junior"
     assert sum(int(t["value"]) for t in pool["tranches"]) == int(pool["value"])
-    t0 = call(node, "tranche_get", [1, 0])
+    t0 = call(node, "tranche_get", [2, 0])
     assert t0["units"] == senior // unit and int(t0["price"]) > 0
-    v = call(node, "valuation_pool", [1])
+    v = call(node, "valuation_pool", [2])
     assert v["value"] == pool["value"] and v["assets"][0]["id"] == 1 and len(v["tranches"]) == 2
-    assert call(node, "tranche_claimable", [1, 0, KEYS[1].address_text]) == "0"
+    assert call(node, "tranche_claimable", [2, 0, KEYS[1].address_text]) == "0"
     with pytest.raises(RpcError):
         call(node, "pool_get", [9])
 
 
 def test_market_over_rpc(node):
-    book = call(node, "market_book", ["unit/p1/t0"])
+    demo = call(node, "market_book", ["unit/p1/t0"])  # the devnet's resting demo orders
+    assert len(demo["bids"]) == 2 and len(demo["asks"]) == 2
+    assert int(demo["bids"][0][0]) < int(demo["referencePrice"]) < int(demo["asks"][0][0])
+    book = call(node, "market_book", ["unit/p2/t0"])
     ref = int(book["referencePrice"])
     assert book["bids"] == [] and book["asks"] == [] and ref > 0
     p = rwad(node, "tx", "market", "place", "--dev-key", "1", "--args", json.dumps(
-        {"denom": "unit/p1/t0", "side": "sell", "price": str(ref), "quantity": "10", "expiry": "0"}))
+        {"denom": "unit/p2/t0", "side": "sell", "price": str(ref), "quantity": "10", "expiry": "0"}))
     assert p.returncode == 0, p.stderr + p.stdout
-    assert call(node, "market_book", ["unit/p1/t0"])["asks"] == [[str(ref), 10]]
+    assert call(node, "market_book", ["unit/p2/t0"])["asks"] == [[str(ref), 10]]
     orders = call(node, "market_orders", [KEYS[1].address_text])
     assert [o["quantity"] for o in orders] == [10]
     p = rwad(node, "tx", "market", "place", "--dev-key", "7", "--args", json.dumps(
-        {"denom": "unit/p1/t0", "side": "buy", "price": str(ref), "quantity": "4", "expiry": "0"}))
+        {"denom": "unit/p2/t0", "side": "buy", "price": str(ref), "quantity": "4", "expiry": "0"}))
     assert p.returncode == 0 and "market.fill" in p.stdout, p.stderr + p.stdout
-    trades = call(node, "market_trades", ["unit/p1/t0"])
+    trades = call(node, "market_trades", ["unit/p2/t0"])
     assert [(t["price"], t["quantity"], t["taker"]) for t in trades] == [(str(ref), 4, "buy")]
-    candles = call(node, "market_candles", {"denom": "unit/p1/t0", "interval": 60})
+    candles = call(node, "market_candles", {"denom": "unit/p2/t0", "interval": 60})
     assert len(candles) == 1 and candles[0]["volume"] == 4 and candles[0]["close"] == str(ref)
-    assert call(node, "market_book", ["unit/p1/t0"])["asks"] == [[str(ref), 6]]
+    assert call(node, "market_book", ["unit/p2/t0"])["asks"] == [[str(ref), 6]]
 
 
 def test_every_mechanism_method_is_exercised():

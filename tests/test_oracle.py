@@ -54,9 +54,9 @@ def test_a_quorum_report_within_the_step_applies_and_revalues_every_asset(d):
     assert events(r, "oracle.applied")[0]["value"] == RATE + STEP
     assert value(d, "rate") == RATE + STEP
     assert oracle.state_of(d.ctx, "rate")["round"] == 1
-    # the benchmark rate feeds every asset: all three demo assets are revalued at this block
-    assert events(result, "assets.revalued") == [{"count": 3}]
-    assert all(marks.mark(d.ctx, i)["time"] == d.time for i in (1, 2, 3))
+    # the benchmark rate feeds every asset: all five demo assets are revalued at this block
+    assert events(result, "assets.revalued") == [{"count": 5}]
+    assert all(marks.mark(d.ctx, i)["time"] == d.time for i in (1, 2, 3, 4, 5))
 
 
 @pytest.mark.parametrize("case, err", [

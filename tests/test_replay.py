@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "7ad385e1dd97ab638293ae3b43adf8975d125326f29521181732ec73b5abb3ef"
-PINNED_ROOT = "ac8be24671dc25ce6df023e4a2881ed2faa68e8d6ca277a9404459cbc8822054"
+PINNED_GENESIS_ROOT = "e2d91001edb86db5af70fc91bee5026000047f49280547ceb43b1f5ac57df50c"
+PINNED_ROOT = "563c1bad4fa8369e9ca3644abbeedb381d1316909921679229c736e5cf14e87f"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -274,10 +274,12 @@ def test_bank_balance_and_supply_at_past_heights(node):
 
 def test_bank_params(node):
     p = call(node, "bank_params")
-    assert p == {"nativeDenom": "rwa",
-                 "denoms": {"rwa": {"symbol": "RWA", "decimals": 6, "kind": "native"},
-                            "rusd": {"symbol": "RUSD", "decimals": 6, "kind": "stable"}},
-                 "moduleAccounts": {"reserve": encode_address(module_address("reserve"))}}
+    assert p["nativeDenom"] == "rwa"
+    assert p["denoms"]["rwa"] == {"symbol": "RWA", "decimals": 6, "kind": "native"}
+    assert p["denoms"]["rusd"] == {"symbol": "RUSD", "decimals": 6, "kind": "stable"}
+    assert p["denoms"]["unit/p1/t0"] == {"symbol": "P1T0", "decimals": 0, "kind": "unit"}  # the demo pool
+    assert p["moduleAccounts"] == {"reserve": encode_address(module_address("reserve")),
+                                   "pool/1": encode_address(module_address("pool/1"))}
     assert is_addr(p["moduleAccounts"]["reserve"])
 
 

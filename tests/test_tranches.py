@@ -210,7 +210,7 @@ def test_pool_mark_is_the_sum_of_its_assets_marks_and_marks_renew_daily(d):
     assert assets.pool_mark(d.ctx, pool["id"]) == {"value": total(), "stale": 0}
     t_mark = marks.mark(d.ctx, 1)["time"]
     result, _ = d.block(at=t_mark + assets.MARK_TTL)  # a day later every mark is recomputed
-    assert events(result, "assets.revalued") == [{"count": 3}]
+    assert events(result, "assets.revalued") == [{"count": 5}]
     assert marks.mark(d.ctx, 1)["time"] == d.time
     assert assets.pool_mark(d.ctx, pool["id"])["value"] == total()
     repay_next(d, 2, amount=10**6)

@@ -37,7 +37,7 @@ class PoolMachine(RuleBasedStateMachine):
                        {"assets": [1, 2, 3], "tranches": [[senior, rate_pct * WAD // 100], [par - senior, 0]],
                         "unitSize": UNIT})
         assert r.code == 0, r.message
-        self.pool_id = 1
+        self.pool_id = next(e["attrs"]["pool"] for e in r.events if e["type"] == "tranches.created")
         self.rusd = bank.supply(self.d.ctx, "rusd")
 
     def teardown(self):

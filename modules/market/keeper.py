@@ -204,6 +204,15 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
     return True
 
 
+def restore(ctx: Ctx, o: dict) -> None:
+    """Put a resting order back as it was (genesis import of an export)."""
+    ctx.set_obj(ORDER + _ob(o["id"]), o)
+    ctx.set(_book_key(o), _NIL)
+    ctx.set(OWNER + o["owner"] + _ob(o["id"]), _NIL)
+    if o["expiry"]:
+        due.schedule(ctx, DUE, o["expiry"], _ob(o["id"]))
+
+
 def _remove(ctx: Ctx, o: dict) -> None:
     ctx.delete(_book_key(o))
     ctx.delete(OWNER + o["owner"] + _ob(o["id"]))

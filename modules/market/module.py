@@ -54,8 +54,33 @@ def invariants(ctx: Ctx) -> list[str]:
     return out
 
 
+def init_genesis(ctx: Ctx, section: dict) -> None:
+    """section: {next, orders: [order], trades: [[denom, n, trade]], counts: [[denom, count]]}."""
+    for o in section.get("orders", []):
+        keeper.restore(ctx, o)
+    for denom, n, t in section.get("trades", []):
+        ctx.set_obj(keeper.TRADE + denom.encode() + b"\x00" + n.to_bytes(8, "big"), t)
+    for denom, count in section.get("counts", []):
+        ctx.set_int(keeper.TRADES + denom.encode(), count)
+    if section.get("next"):
+        ctx.set_int(keeper.NEXT, section["next"])
+
+
+def export_genesis(ctx: Ctx) -> dict:
+    orders = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(keeper.ORDER)]
+    counts = [[k[len(keeper.TRADES):].decode(), ctx.get_int(k)] for k, _ in ctx.iter_prefix(keeper.TRADES)]
+    trades = []
+    for k, _ in ctx.iter_prefix(keeper.TRADE):
+        denom, n = k[len(keeper.TRADE):].split(b"\x00", 1)
+        trades.append([denom.decode(), int.from_bytes(n, "big"), ctx.get_obj(k)])
+    if not (orders or trades or ctx.get_int(keeper.NEXT)):
+        return {}
+    return {"next": ctx.get_int(keeper.NEXT), "orders": orders, "trades": trades, "counts": counts}
+
+
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, invariants=invariants)
+    m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
+               export_genesis=export_genesis)
     m.add_call(Call("place", _place, {
         "denom": Text(64, UNIT_DENOM), "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),
