@@ -15,6 +15,7 @@ from genesis import devnet
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.errors import InvalidTransaction
+from modules.fixed import RAY
 from modules.market import keeper as market
 from modules.tranches import keeper
 from node.chain import Chain
@@ -137,11 +138,15 @@ class PoolMachine(RuleBasedStateMachine):
         assert keeper.check_pool(ctx, pool) == []
         claimed = 0
         for k, t in enumerate(pool["tranches"]):
-            # units conserved: the bank's supply is what the tranche issued
+            # units conserved: the bank's supply is what the tranche issued, all of it held
             assert bank.supply(ctx, t["denom"]) == t["units"]
-            owed = sum(keeper.claimable(ctx, pool, k, h.address) for h in HOLDERS)
-            dust = t["allocated"] - t["claimed"] - owed
-            assert 0 <= dust <= len(HOLDERS), (k, dust)  # no holder claims more than its share
+            held = sum(bank.balance(ctx, h.address, t["denom"]) for h in HOLDERS)
+            assert held + bank.balance(ctx, pool["account"], t["denom"]) == t["units"]
+            # allocated = claimed + claimable, exactly (in RAY x base units; carry < one unit's share)
+            owed = sum(keeper.owed_ray(ctx, pool, k, h.address) for h in HOLDERS)
+            assert t["allocated"] * RAY == t["claimed"] * RAY + owed + t["carry"], k
+            # so no holder can claim more than its share: the floors sum to at most what is owed
+            assert sum(keeper.claimable(ctx, pool, k, h.address) for h in HOLDERS) <= t["allocated"] - t["claimed"]
             claimed += t["claimed"]
         assert bank.balance(ctx, pool["account"], "rusd") == pool["cashReceived"] - claimed
         assert bank.supply(ctx, "rusd") == self.rusd  # fills, fees and payouts move, never mint

@@ -7,11 +7,13 @@ State keys (canonical msgpack values; <pid> is the pool id as 8 bytes big-endian
                                         unallocated, claimed, createdAt, lastAccrual,
                                         tranches (modules/tranches/waterfall.py)
     tranches/ckpt/<denom>\\x00<holder>  int  the holder's index checkpoint (ray)
-    tranches/owed/<denom>\\x00<holder>  int  settled and not yet claimed, base units
+    tranches/owed/<denom>\\x00<holder>  int  settled and not yet claimed, in RAY x base units
+                                        (exact: nothing is rounded until a claim pays)
 A tranche's units are the bank denomination unit/p<pid>/t<k> (t0 the senior). A holder's
-payout is units x (index - checkpoint) / RAY: settled (moved into owed) before its balance
-changes and on claim, so a repayment touches the pool record only, whatever the number of
-holders. The retention (min(junior face, 5 % of par), in junior units) is held by the
+payout is units x (index - checkpoint), in RAY x base units: settled (added to owed) before
+its balance changes and on claim, so a repayment touches the pool record only, whatever the
+number of holders. A claim pays floor(owed / RAY) and keeps the remainder, so exactly
+allocated x RAY = claimed x RAY + sum of holders' owed (settled or not) + carry. The retention (min(junior face, 5 % of par), in junior units) is held by the
 pool's account and counted as the originator's for payouts; it is released to the
 originator when the pool closes (every asset repaid or written off).
 """
@@ -144,7 +146,7 @@ def _holder_units(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
 
 
 def settle(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
-    """Move the holder's accrued payout of tranche k into owed; returns owed."""
+    """Add the holder's accrued payout of tranche k to owed; returns owed (RAY x base units)."""
     t = pool["tranches"][k]
     key = t["denom"].encode() + b"\x00" + holder
     if holder == pool["account"]:  # the retention counts as the originator's
@@ -152,19 +154,25 @@ def settle(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
     ckpt = ctx.get_int(CKPT + key)
     owed = ctx.get_int(OWED + key)
     if t["index"] != ckpt:
-        owed += _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt) // RAY
+        owed += _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt)
         ctx.set_int(CKPT + key, t["index"])
         ctx.set_int(OWED + key, owed)
     return owed
 
 
-def claimable(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+def owed_ray(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    """What tranche k owes the holder, settled or not, in RAY x base units (exact)."""
     t = pool["tranches"][k]
     key = t["denom"].encode() + b"\x00" + holder
     if holder == pool["account"]:
         return 0
     ckpt = ctx.get_int(CKPT + key)
-    return ctx.get_int(OWED + key) + _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt) // RAY
+    return ctx.get_int(OWED + key) + _holder_units(ctx, pool, k, holder) * (t["index"] - ckpt)
+
+
+def claimable(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    """Stable base units the holder can claim now (owed, floored)."""
+    return owed_ray(ctx, pool, k, holder) // RAY
 
 
 def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
@@ -173,13 +181,14 @@ def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
     if not 0 <= k < len(pool["tranches"]):
         raise NotFound(f"pool {pool_id} has no tranche {k}")
     owed = settle(ctx, pool, k, holder)
-    if owed:
+    pay = owed // RAY
+    if pay:
         t = pool["tranches"][k]
-        ctx.delete(OWED + t["denom"].encode() + b"\x00" + holder)
-        t["claimed"] += owed
+        ctx.set_int(OWED + t["denom"].encode() + b"\x00" + holder, owed - pay * RAY)
+        t["claimed"] += pay
         save(ctx, pool)
-        bank.transfer(ctx, pool["account"], holder, _stable(ctx), owed)
-    return owed
+        bank.transfer(ctx, pool["account"], holder, _stable(ctx), pay)
+    return pay
 
 
 def _stable(ctx: Ctx) -> str:
