@@ -403,7 +403,7 @@ class App:
             self.store.commit(self.store.prepare(version, over.writes, same_version=not first), final=False,
                               cache=False)
             first = False
-            over.writes = {}
+            over.reset()
         for denom, total in supplies.items():
             ctx.set_int(bank.SUPPLY + denom.encode(), total)
         self.store.commit(self.store.prepare(version, over.writes, same_version=not first))

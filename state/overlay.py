@@ -8,6 +8,7 @@ block's state changes (Store.prepare). A value of None in an overlay is a deleti
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -20,14 +21,21 @@ class Readable(Protocol):
 
 
 class Overlay:
-    """Writes buffered over a parent; reads fall through to the parent."""
+    """Writes buffered over a parent; reads fall through to the parent.
 
-    __slots__ = ("parent", "writes", "reads")
+    Prefix listings merge the parent's listing with this overlay's writes lazily, through
+    a sorted index of the written keys that is built on the first listing and kept up to
+    date after it (blocks that never list pay nothing for it). Do not write under a prefix
+    while iterating over it.
+    """
+
+    __slots__ = ("parent", "writes", "reads", "_keys")
 
     def __init__(self, parent: Readable):
         self.parent = parent
         self.writes: dict[bytes, bytes | None] = {}
         self.reads = 0
+        self._keys: list[bytes] | None = None  # the written keys, sorted; None until a listing
 
     def get(self, key: bytes) -> bytes | None:
         self.reads += 1
@@ -37,31 +45,62 @@ class Overlay:
         return v
 
     def set(self, key: bytes, value: bytes) -> None:
+        if self._keys is not None and key not in self.writes:
+            insort(self._keys, key)
         self.writes[key] = value
 
     def delete(self, key: bytes) -> None:
+        if self._keys is not None and key not in self.writes:
+            insort(self._keys, key)
         self.writes[key] = None
 
+    def reset(self) -> None:
+        """Forget every write (a genesis import flushes chunk by chunk)."""
+        self.writes = {}
+        self._keys = None
+
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Merged (key, value) pairs under prefix, in key order, deletions applied."""
-        mine = sorted((k, v) for k, v in self.writes.items() if k.startswith(prefix))
-        if not mine:
+        """Merged (key, value) pairs under prefix, in key order, deletions applied; lazy."""
+        writes = self.writes
+        if not writes:
             yield from self.parent.iter_prefix(prefix)
             return
-        overridden = {k for k, _ in mine}
-        below = ((k, v) for k, v in self.parent.iter_prefix(prefix) if k not in overridden)
-        i = 0
-        for k, v in below:
-            while i < len(mine) and mine[i][0] < k:
-                if mine[i][1] is not None:
-                    yield mine[i]
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = sorted(writes)
+        i = bisect_left(keys, prefix)
+        n = len(keys)
+        mine = keys[i] if i < n and keys[i].startswith(prefix) else None
+        for k, v in self.parent.iter_prefix(prefix):
+            while mine is not None and mine < k:
+                val = writes[mine]
+                if val is not None:
+                    yield mine, val
                 i += 1
+                mine = keys[i] if i < n and keys[i].startswith(prefix) else None
+            if k in writes:
+                continue  # rewritten (yielded from this overlay in order) or deleted
             yield k, v
-        for k, v in mine[i:]:
-            if v is not None:
-                yield k, v
+        while mine is not None:
+            val = writes[mine]
+            if val is not None:
+                yield mine, val
+            i += 1
+            mine = keys[i] if i < n and keys[i].startswith(prefix) else None
 
     def merge_into_parent(self) -> None:
         """Apply these writes to the parent overlay (a successful transaction)."""
-        self.parent.writes.update(self.writes)  # type: ignore[attr-defined]
+        parent = self.parent
+        pkeys = parent._keys  # type: ignore[attr-defined]
+        if pkeys is not None:
+            pw = parent.writes  # type: ignore[attr-defined]
+            new = [k for k in self.writes if k not in pw]
+            if len(new) < 16:
+                for k in new:
+                    insort(pkeys, k)
+            else:
+                pkeys.extend(new)
+                pkeys.sort()
+        parent.writes.update(self.writes)  # type: ignore[attr-defined]
         self.writes = {}
+        self._keys = None

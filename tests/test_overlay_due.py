@@ -40,6 +40,35 @@ def test_overlay_iteration_equals_the_merged_dict(base, writes, prefix):
     assert list(ov.iter_prefix(prefix)) == sorted((k, v) for k, v in merged.items() if k.startswith(prefix))
 
 
+ops = st.lists(st.tuples(st.sampled_from(["set", "del", "list", "tx"]), keys, st.binary(max_size=2)), max_size=40)
+
+
+@given(st.dictionaries(keys, st.binary(max_size=2)), ops)
+def test_listings_stay_right_while_writes_continue(base, steps):
+    """The sorted index built by the first listing follows later writes and merged
+    transaction overlays."""
+    block = Overlay(DictBase(base))
+    model = dict(base)
+    for op, k, v in steps:
+        if op == "set":
+            block.set(k, v)
+            model[k] = v
+        elif op == "del":
+            block.delete(k)
+            model.pop(k, None)
+        elif op == "tx":  # a transaction's writes merged into the block
+            tx = Overlay(block)
+            tx.set(k, v)
+            tx.delete(k[:1] + b"\x00")
+            tx.merge_into_parent()
+            model[k] = v
+            model.pop(k[:1] + b"\x00", None)
+        else:
+            p = k[:1]
+            assert list(block.iter_prefix(p)) == sorted((a, b) for a, b in model.items() if a.startswith(p))
+    assert list(block.iter_prefix(b"")) == sorted(model.items())
+
+
 def test_tx_overlay_rolls_back_and_merges(tmp_path):
     store = Store(str(tmp_path / "s"))
     store.commit(store.prepare(0, {b"a": b"1"}))

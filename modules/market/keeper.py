@@ -35,6 +35,7 @@ from modules.errors import (
 )
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
+from state.store import BoundedCache
 
 NEXT = b"market/next"
 ORDER = b"market/order/"
@@ -50,6 +51,7 @@ PRICE_MAX = (1 << 128) - 1
 BPS = 10_000
 DEFAULT_PARAMS = {"band": WAD // 10, "minPrice": 1, "makerFee": 10, "takerFee": 20}
 MAX_FILLS = 100  # resting orders one incoming order may fill (bounds a transaction's work)
+_ref_memo = BoundedCache(4096)  # reference prices by (denom, time, pool bytes, pool mark bytes)
 _NIL = b"\xc0"
 
 
@@ -86,6 +88,12 @@ def reference_price(ctx: Ctx, denom: str) -> int:
     last revaluation, at most a day old) plus unallocated cash, walked senior to junior;
     value / units, floor. Fails closed when a mark of the pool is stale."""
     pk = tranches.parse_denom(denom)
+    raw_pool = ctx.get(tranches.POOL + tranches.pid_b(pk[0])) if pk else None
+    raw_mark = ctx.get(assets.POOL_MARK + pk[0].to_bytes(8, "big")) if pk else None
+    memo_key = (denom, ctx.block.time, raw_pool, raw_mark)
+    hit = _ref_memo.get(memo_key)
+    if hit is not None:  # a pure function of these bytes and the time
+        return hit
     pool = tranches.find(ctx, pk[0]) if pk else None
     if pool is None or pk[1] >= len(pool["tranches"]):
         raise NotFound(f"{denom} is not a tranche unit: there is no market for it")
@@ -93,7 +101,9 @@ def reference_price(ctx: Ctx, denom: str) -> int:
     if pm["stale"]:
         raise StaleFeed(f"{pm['stale']} asset(s) of pool {pool['id']} are valued with stale or frozen feeds")
     values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
-    return values[pk[1]] // pool["tranches"][pk[1]]["units"]
+    price = values[pk[1]] // pool["tranches"][pk[1]]["units"]
+    _ref_memo.put(memo_key, price)
+    return price
 
 
 def fee(amount: int, bps: int) -> int:
@@ -128,11 +138,19 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
              "filled": 0, "expiry": expiry, "createdAt": ctx.block.time}
     opp = SELL if side == BUY else BUY
     fills = 0
-    for key, _ in list(_iter_book(ctx, denom, opp, MAX_FILLS)):
+    prefix = book_prefix(denom, opp)
+    limited = True  # stays True only if MAX_FILLS makers were taken and more may cross
+    for _ in range(MAX_FILLS):
         if order["filled"] == quantity:
+            limited = False
+            break
+        key = next((k for k, _ in ctx.iter_prefix(prefix)), None)  # the best resting order now
+        if key is None:
+            limited = False
             break
         maker = get(ctx, int.from_bytes(key[-8:], "big"))
         if (side == BUY and maker["price"] > price) or (side == SELL and maker["price"] < price):
+            limited = False
             break
         if maker["owner"] == owner:
             raise InvalidState(f"the order would trade with your own order {maker['id']}: cancel it first")
@@ -140,7 +158,7 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
         if not _fill(ctx, order, maker, q, prm, reserve, stable):
             continue
         fills += 1
-    other = best(ctx, denom, opp)
+    other = best(ctx, denom, opp) if limited else None
     crosses = other is not None and (other <= price if side == BUY else other >= price)
     if order["filled"] < quantity and crosses:  # the fill limit was reached: never rest a crossing order
         ctx.emit("market.cancelled", order=oid, owner=owner, reason="fill limit",
@@ -157,13 +175,6 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
         ctx.emit("market.filledOnPlace", order=oid, denom=denom, side=side, owner=owner, quantity=quantity)
     order["fills"] = fills
     return order
-
-
-def _iter_book(ctx: Ctx, denom: str, side: str, limit: int):
-    for n, kv in enumerate(ctx.iter_prefix(book_prefix(denom, side)), 1):
-        yield kv
-        if n >= limit:
-            return
 
 
 def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes, stable: str) -> bool:
