@@ -215,3 +215,30 @@ def test_pool_mark_is_the_sum_of_its_assets_marks_and_marks_renew_daily(d):
     assert assets.pool_mark(d.ctx, pool["id"])["value"] == total()
     repay_next(d, 2, amount=10**6)
     assert assets.pool_mark(d.ctx, pool["id"])["value"] == total()
+
+
+def test_waterfall_order_with_three_tranches():
+    """Senior interest, senior principal, mezzanine interest and principal, junior residual;
+    write-downs from the junior up."""
+    from modules.tranches import waterfall
+
+    def tr(face, rate):
+        return {"face": face, "outstanding": face, "rate": rate, "interest": 0, "units": 10, "allocated": 0,
+                "index": 0, "carry": 0, "writtenDown": 0}
+
+    year = 31_536_000
+    pool = {"lastAccrual": 0, "tranches": [tr(1000, WAD // 10), tr(500, WAD // 5), tr(300, 0)]}
+    waterfall.accrue(pool, year)
+    s_int, m_int = pool["tranches"][0]["interest"], pool["tranches"][1]["interest"]
+    assert 105 <= s_int <= 106 and 110 <= m_int <= 111  # (1 + r/YEAR)^YEAR - 1 on the face, floored
+    assert waterfall.distribute(pool, 50) == [50, 0, 0]  # interest first
+    assert pool["tranches"][0]["interest"] == s_int - 50 and pool["tranches"][0]["outstanding"] == 1000
+    split = waterfall.distribute(pool, (s_int - 50) + 1000 + m_int + 200)
+    assert split == [s_int - 50 + 1000, m_int + 200, 0]
+    assert pool["tranches"][1]["outstanding"] == 300
+    split = waterfall.distribute(pool, 300 + 300 + 77)  # mezzanine principal, junior face, residual
+    assert split == [0, 300, 377] and pool["tranches"][2]["outstanding"] == 0
+    pool = {"lastAccrual": 0, "tranches": [tr(1000, 0), tr(500, 0), tr(300, 0)]}
+    assert waterfall.write_down(pool, 450) == [0, 150, 300]
+    for t in pool["tranches"]:
+        assert t["index"] * t["units"] + t["carry"] == t["allocated"] * 10**27
