@@ -116,12 +116,19 @@ def _check_head(head: dict) -> dict:
     stable = head.get("stable")
     stable_section = None
     if stable is not None:
-        if type(stable) is not dict or set(stable) != {"denom", "proofOfReserve"}:
-            raise GenesisError("stable: expected {denom, proofOfReserve}")
+        if type(stable) is not dict or not {"denom", "proofOfReserve"} <= set(stable) <= {
+                "denom", "proofOfReserve", "custodianMinted", "raw"}:
+            raise GenesisError("stable: expected {denom, proofOfReserve} (an export adds custodianMinted, raw)")
         if stable["denom"] not in seen or seen[stable["denom"]]["kind"] != "stable":
             raise GenesisError("stable.denom: must name a denomination of kind stable")
         stable_section = {"denom": stable["denom"],
                           "proofOfReserve": _int("stable.proofOfReserve", stable["proofOfReserve"], 0, AMOUNT_MAX)}
+        if "raw" in stable:
+            stable_section["custodianMinted"] = _int("stable.custodianMinted", stable.get("custodianMinted", 0), 0,
+                                                     AMOUNT_MAX)
+            stable_section["raw"] = [[mechanism._hex_any(f"stable.raw[{i}][0]", k),
+                                      mechanism._hex_any(f"stable.raw[{i}][1]", v)]
+                                     for i, (k, v) in enumerate(mechanism._list("stable.raw", stable["raw"]))]
     out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section}
     if "oracle" in head:
         out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
@@ -209,7 +216,7 @@ class GenesisFile:
         for d, total in totals.items():
             if total > AMOUNT_MAX:
                 raise GenesisError(f"accounts: total supply of {d} exceeds 2^128 - 1")
-        if self.stable is not None:
+        if self.stable is not None and "raw" not in self.stable:  # (an export carries its own accounting)
             held = totals.get(self.stable["denom"], 0)
             if held > self.stable["proofOfReserve"]:
                 raise GenesisError(f"stable.proofOfReserve: genesis balances of {self.stable['denom']} "
@@ -232,7 +239,7 @@ class GenesisFile:
                                        for k, v in self.denoms.items()]},
                    "roles": self.roles}
         if self.stable is not None:
-            s["stable"] = {**self.stable, "custodianMinted": self.totals.get(self.stable["denom"], 0)}
+            s["stable"] = {"custodianMinted": self.totals.get(self.stable["denom"], 0), **self.stable}
         s.update(self.mechanism)
         return s
 
@@ -266,6 +273,9 @@ def export_genesis(app: App, out: IO[str]) -> int:
     st = sections.get("stable")
     if st:
         head["stable"] = {"denom": st["denom"], "proofOfReserve": str(st["proofOfReserve"])}
+        if st.get("raw"):
+            head["stable"]["custodianMinted"] = str(st["custodianMinted"])
+            head["stable"]["raw"] = [["0x" + k.hex(), "0x" + v.hex()] for k, v in st["raw"]]
     if sections.get("oracle"):
         head["oracle"] = mechanism.oracle_to_json(sections["oracle"])
     if sections.get("assets", {}).get("assets"):

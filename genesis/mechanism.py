@@ -257,7 +257,7 @@ def assets_to_json(section: dict) -> dict:
 
 
 # ----- tranches -----------------------------------------------------------------------------
-POOL_INTS = ("id", "par", "unitSize", "cashReceived", "unallocated", "createdAt", "lastAccrual")
+POOL_INTS = ("id", "par", "unitSize", "cashReceived", "unallocated", "repayments", "createdAt", "lastAccrual")
 TRANCHE_INTS = ("face", "outstanding", "rate", "interest", "units", "retained", "allocated", "claimed", "index",
                 "carry", "writtenDown")
 

@@ -51,7 +51,7 @@ from state.store import BoundedCache, PendingCommit, Store
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
 LAST_KEY = b"chain/last"
-MODULE_ACCOUNTS = ("reserve",)  # module accounts that exist from genesis
+MODULE_ACCOUNTS = ("reserve", "vault")  # module accounts that exist from genesis
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only

@@ -5,12 +5,14 @@ from __future__ import annotations
 from modules import due
 from modules.assets import keeper as assets
 from modules.assets import marks
+from modules.bank import keeper as bank_keeper
 from modules.context import Ctx
 from modules.crypto import encode_address
 from modules.errors import InvalidTransaction
 from modules.market import keeper as market
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
+from modules.stable import vault as stable_vault
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
 from rpc import encode as enc
@@ -379,3 +381,64 @@ async def market_candles(api: Api, denom: str, interval: int, limit: int, height
         c["volume"] += t["quantity"]
         c["trades"] += 1
     return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close")}} for c in out]
+
+
+# ----- stable_ --------------------------------------------------------------------------------
+@rpc_method("stable_info", [HEIGHT], Result("info", OBJ),
+            "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
+            "collateral ratio (now and as recorded at the last block), ceilings and their use.")
+async def stable_info(api: Api, height: int | None):
+    ctx = api.reader(height)
+    d = stable_vault.denom(ctx)
+    value, problems = stable_vault.vault_value(ctx)
+    c = stable_vault.collateral_ratio(ctx)
+    rec = ctx.get_obj(stable_vault.CR) or {}
+    n = len(stable_vault.USE)
+    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
+           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(stable_vault.USE)}
+    basket = {u: q for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
+    return {"denom": d, "supply": str(bank_keeper.supply(ctx, d)), "circulating": str(c["circulating"]),
+            "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
+                      "problems": problems},
+            "attestedReserve": str(stable_vault.attested(ctx)), "backing": str(c["backing"]),
+            "cr": None if c["cr"] is None else str(c["cr"]),
+            "recorded": {k: (str(v) if type(v) is int else v) for k, v in rec.items()},
+            "mintedAgainstUnits": str(ctx.get_int(stable_vault.UNITS)),
+            "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
+
+
+@rpc_method("stable_quote", [Param("kind", STRING, "exit, buy or redeem"),
+                             Param("unit", STRING, "tranche unit (exit, buy)", required=False),
+                             Param("quantity", U64, "units (exit, buy)", required=False),
+                             Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
+            Result("quote", OBJ), "What an exit, a purchase from the vault or a floor redemption would give now, with "
+                                  "its terms (price, haircut, utilization, spread, slice).", errors=[INVALID_STATE])
+async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | None, amount: int | None,
+                       height: int | None):
+    ctx = api.reader(height)
+    try:
+        if kind == "exit":
+            q = stable_vault.quote_exit(ctx, unit or "", quantity or 0)
+            return {k: (str(v) if type(v) is int else v) for k, v in q.items()}
+        if kind == "buy":
+            pr = stable_vault.unit_prices(ctx, unit or "")
+            spread = stable_vault.params(ctx)["spread"]
+            cost = -(-pr["sell"] * (quantity or 0) * (stable_vault.WAD + spread) // stable_vault.WAD)
+            return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
+                    "queued": None if pr["queued"] is None else str(pr["queued"])}
+        if kind == "redeem":
+            c = stable_vault.collateral_ratio(ctx)
+            value, problems = stable_vault.vault_value(ctx)
+            return {"cr": None if c["cr"] is None else str(c["cr"]), "vaultValue": str(value), "stale": bool(problems),
+                    "amount": str(amount or 0), "basket": bank_keeper.balances_of(ctx, stable_vault.VAULT)}
+    except InvalidTransaction as exc:
+        raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
+    raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
+
+
+@rpc_method("stable_params", [HEIGHT], Result("params", OBJ),
+            "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units).")
+async def stable_params(api: Api, height: int | None):
+    p = stable_vault.params(api.reader(height))
+    return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
+            "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "009fc9f626f0a2105db567266dc3a5d4b8d678242dc32442b705a7af0a3e73a7"
+MECHANISM_ROOT = "9711be2dc8ac9d0cc29a0728da22bc67e753a97160872abf36231083cc2770fe"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -19,7 +19,7 @@ from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market")}
+MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable")}
 CALLED: set[str] = set()
 
 
@@ -177,6 +177,22 @@ def test_market_over_rpc(node):
     candles = call(node, "market_candles", {"denom": "unit/p2/t0", "interval": 60})
     assert len(candles) == 1 and candles[0]["volume"] == 4 and candles[0]["close"] == str(ref)
     assert call(node, "market_book", ["unit/p2/t0"])["asks"] == [[str(ref), 6]]
+
+
+def test_stable_over_rpc(node):
+    info = call(node, "stable_info")
+    assert info["denom"] == "rusd" and int(info["circulating"]) > 0 and int(info["cr"]) >= 10**18
+    assert call(node, "stable_params")["spread"] == str(10**16)
+    err = None
+    try:
+        call(node, "stable_quote", {"kind": "exit", "unit": "unit/p1/t1", "quantity": 5})
+    except RpcError as exc:
+        err = exc
+    assert err is not None and "not eligible" in err.message  # the junior
+    q = call(node, "stable_quote", {"kind": "buy", "unit": "unit/p1/t0", "quantity": 5})
+    assert int(q["cost"]) > 5 * int(q["price"])
+    q = call(node, "stable_quote", {"kind": "redeem", "amount": 10})
+    assert q["stale"] is False and q["basket"] == {}
 
 
 def test_every_mechanism_method_is_exercised():

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "e2d91001edb86db5af70fc91bee5026000047f49280547ceb43b1f5ac57df50c"
-PINNED_ROOT = "563c1bad4fa8369e9ca3644abbeedb381d1316909921679229c736e5cf14e87f"
+PINNED_GENESIS_ROOT = "e059e80130d4700838a57564311d8dfeef9c3204e9005836d964b79627c4113d"
+PINNED_ROOT = "0aeeab9e0f8b56dc27329ce40e3b0fa42025edfd3a1c61f28c664ac8bac305b6"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

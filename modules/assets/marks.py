@@ -29,16 +29,19 @@ def feeds_for(asset_id: int, grade: int) -> list[str]:
     return [feeds.grade_feed(asset_id), "rate", f"spread/{g}", f"intensity/{g}", f"lgd/{g}"]
 
 
-def inputs(ctx: Ctx, rec: dict) -> tuple[dcf.Inputs, dict, list[str]]:
+def inputs(ctx: Ctx, rec: dict, overrides: dict | None = None) -> tuple[dcf.Inputs, dict, list[str]]:
     """(inputs, sources {feed: {value, round, observedAt, stale, frozen}}, problems).
 
     problems lists the feeds that are missing, frozen or stale at the block time; an action
-    priced by this asset must refuse when it is not empty.
+    priced by this asset must refuse when it is not empty. overrides {feed: value} replaces
+    feed values (the queued values, for the protocol's side of a price).
     """
     if rec["grade"] is None:
         raise InvalidState(f"asset {rec['id']} is not verified: it has no grade and no value")
     gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
     grade = gfv.value if gfv is not None else rec["grade"]
+    if overrides and feeds.grade_feed(rec["id"]) in overrides:
+        grade = overrides[feeds.grade_feed(rec["id"])]
     sources: dict = {}
     problems: list[str] = []
     vals = {}
@@ -54,7 +57,7 @@ def inputs(ctx: Ctx, rec: dict) -> tuple[dcf.Inputs, dict, list[str]]:
             problems.append(f"{feed}: frozen")
         elif fv.stale:
             problems.append(f"{feed}: stale (observed at {fv.observed_at})")
-        vals[feed] = fv.value
+        vals[feed] = overrides.get(feed, fv.value) if overrides else fv.value
     g = feeds.GRADES[grade]
     try:
         inp = dcf.Inputs(rate=vals["rate"], spread=vals[f"spread/{g}"], intensity=vals[f"intensity/{g}"],
@@ -64,15 +67,29 @@ def inputs(ctx: Ctx, rec: dict) -> tuple[dcf.Inputs, dict, list[str]]:
     return inp, sources, problems
 
 
-def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None) -> tuple[int, list[str]]:
+def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None,
+              overrides: dict | None = None) -> tuple[int, list[str]]:
     """(value in stable base units at the block time, problems)."""
     if rec["status"] == "written_off":
         return 0, []
-    inp, _, problems = inputs(ctx, rec)
+    inp, _, problems = inputs(ctx, rec, overrides)
     if sched is None:
         sched = keeper.schedule_of(ctx, rec["id"])
     v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
     return v, problems
+
+
+def pending_overrides(ctx: Ctx, rec: dict) -> dict:
+    """{feed: queued value} for the feeds of this asset that have a queued move."""
+    if rec["grade"] is None:
+        return {}
+    out = {}
+    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
+    for feed in feeds_for(rec["id"], gfv.value if gfv is not None else rec["grade"]):
+        fv = oracle.read(ctx, feed)
+        if fv is not None and fv.pending is not None:
+            out[feed] = fv.pending
+    return out
 
 
 def fresh_value(ctx: Ctx, rec: dict) -> int:

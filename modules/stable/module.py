@@ -1,32 +1,50 @@
-"""The stable token's custodian accounting, as genesis seeds it.
+"""The stable token: custodian mint and burn, the instant exit, purchases from the vault,
+the floor redemption, and the collateral ratio every block (modules/stable/vault.py).
 
 State (canonical msgpack map under stable/custodian):
     denom             the stable denomination
-    attestedReserve   proof-of-reserve value, base units: custodian mints never exceed it
-    custodianMinted   stable tokens minted by custodians against that reserve, base units
+    attestedReserve   proof-of-reserve value at genesis, base units
+    custodianMinted   stable tokens minted by custodians at genesis, base units
 Genesis balances of the stable denomination count as a custodian mint against the
-genesis proof-of-reserve value (genesis/loader.py refuses a genesis where they exceed it).
+genesis proof-of-reserve value (genesis/loader.py refuses a genesis where they exceed it),
+attributed to the first genesis custodian (stable/minted/<custodian>).
+
+Calls: mint {to, amount} and burn {amount} (custodian); exit {unit, quantity, minOut};
+buy {unit, quantity, maxIn}; redeem {amount} (the floor: never paused).
 """
 
 from __future__ import annotations
 
+from modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
 from modules.context import Ctx
-from modules.registry import Module
+from modules.registry import Call, Module
+from modules.roles import module as roles
+from modules.stable import vault
 
 NAME = "stable"
-CUSTODIAN = b"stable/custodian"
+CUSTODIAN = vault.CUSTODIAN
+UNIT = Text(64, r"^unit/p[0-9]{1,20}/t[0-9]$")
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:
     ctx.set_obj(CUSTODIAN, {"attestedReserve": section["proofOfReserve"],
                             "custodianMinted": section["custodianMinted"], "denom": section["denom"]})
+    if "raw" in section:  # an export: every stable/ record as it was
+        for key, value in section["raw"]:
+            ctx.set(key, value)
+        return
+    holders = roles.holders(ctx, "custodian")
+    if holders and section["custodianMinted"]:
+        ctx.set_int(vault.MINTED + holders[0], section["custodianMinted"])
 
 
 def export_genesis(ctx: Ctx) -> dict:
     c = ctx.get_obj(CUSTODIAN)
     if c is None:
         return {}
-    return {"denom": c["denom"], "proofOfReserve": c["attestedReserve"], "custodianMinted": c["custodianMinted"]}
+    raw = [[k, v] for k, v in ctx.iter_prefix(b"stable/") if k != CUSTODIAN]
+    return {"denom": c["denom"], "proofOfReserve": c["attestedReserve"], "custodianMinted": c["custodianMinted"],
+            "raw": raw}
 
 
 def invariants(ctx: Ctx) -> list[str]:
@@ -40,7 +58,44 @@ def info(ctx: Ctx) -> dict | None:
     return ctx.get_obj(CUSTODIAN)
 
 
+def _mint(ctx: Ctx, sender: bytes, args: dict) -> None:
+    roles.require(ctx, "custodian", sender)
+    vault.custodian_mint(ctx, sender, args["to"], args["amount"])
+
+
+def _burn(ctx: Ctx, sender: bytes, args: dict) -> None:
+    roles.require(ctx, "custodian", sender)
+    vault.custodian_burn(ctx, sender, args["amount"])
+
+
+def _exit(ctx: Ctx, sender: bytes, args: dict) -> None:
+    vault.exit_units(ctx, sender, args["unit"], args["quantity"], args["minOut"])
+
+
+def _buy(ctx: Ctx, sender: bytes, args: dict) -> None:
+    vault.buy_units(ctx, sender, args["unit"], args["quantity"], args["maxIn"])
+
+
+def _redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
+    vault.redeem(ctx, sender, args["amount"])
+
+
+def end_block(ctx: Ctx) -> None:
+    if ctx.get(CUSTODIAN) is not None:
+        vault.record_cr(ctx)
+
+
 def module() -> Module:
-    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants)
-    m.queries["custodian"] = info
+    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants,
+               end_block=end_block)
+    m.add_call(Call("mint", _mint, {"to": ADDRESS, "amount": AMOUNT}, cost=3_000,
+                    doc="Custodian: mint against off-chain deposits, within its proof-of-reserve feed; not below CR 1."))
+    m.add_call(Call("burn", _burn, {"amount": AMOUNT}, cost=3_000,
+                    doc="Custodian: burn its stable tokens (off-chain payout pro rata below CR 1)."))
+    m.add_call(Call("exit", _exit, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, vault.WAD**3)},
+                    cost=10_000, doc="Swap eligible tranche units into the stable token at price x (1 - haircut)."))
+    m.add_call(Call("buy", _buy, {"unit": UNIT, "quantity": Int(1, U64_MAX), "maxIn": AMOUNT}, cost=10_000,
+                    doc="Buy units out of the vault at price x (1 + spread), burning the stable tokens paid."))
+    m.add_call(Call("redeem", _redeem, {"amount": AMOUNT}, cost=10_000,
+                    doc="The floor: burn stable tokens for a slice of every vault holding (never paused)."))
     return m

@@ -121,7 +121,7 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
                          "units": units, "retained": retained_units if k == len(specs) - 1 else 0,
                          "allocated": 0, "claimed": 0, "index": 0, "carry": 0, "writtenDown": 0})
     pool = {"id": pool_id, "originator": originator, "account": acct, "assets": list(asset_ids), "par": par,
-            "unitSize": unit_size, "status": "active", "cashReceived": 0, "unallocated": 0,
+            "unitSize": unit_size, "status": "active", "cashReceived": 0, "unallocated": 0, "repayments": 0,
             "createdAt": ctx.block.time, "lastAccrual": ctx.block.time, "tranches": tranches}
     save(ctx, pool)
     for t in tranches:
@@ -217,6 +217,8 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
     waterfall.accrue(pool, ctx.block.time)
     if event in ("repay", "recover"):
         pool["cashReceived"] += amount
+        if event == "repay":
+            pool["repayments"] += 1  # a scheduled repayment: the pool's non-junior units become eligible
         cash = pool["unallocated"] + amount
         pool["unallocated"] = 0
         split = waterfall.distribute(pool, cash)
