@@ -316,7 +316,12 @@ def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict[str, int]:
     if amount > circ or bank.balance(ctx, holder, d) < amount:
         raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
     holdings = {u: q for u, q in bank.balances_of(ctx, VAULT).items() if tranches.parse_denom(u) is not None}
-    value, problems = vault_value(ctx)
+    _, problems = vault_value(ctx)
+    if not problems:  # par is counted at the prices the protocol sells at (fresh, the higher)
+        try:
+            value = sum(unit_prices(ctx, u)["sell"] * q for u, q in holdings.items())
+        except StaleFeed as exc:
+            problems = [exc.message]
     c = collateral_ratio(ctx)
     if problems:  # stale: the pro-rata share, scaled by the last fresh ratio
         last = (ctx.get_obj(CR) or {}).get("lastFresh") or WAD
