@@ -24,8 +24,9 @@ from modules.crypto import decode_address, encode_address
 from modules.roles.module import ROLES
 
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "accounts"}
-REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market"}
+              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance", "accounts"}
+REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance"}
+RAW_SECTIONS = ("insurance", "governance")
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
@@ -140,6 +141,9 @@ def _check_head(head: dict) -> dict:
         out["tranches"] = mechanism.check_tranches(head["tranches"])
     if "market" in head:
         out["market"] = mechanism.check_market(head["market"])
+    for name in RAW_SECTIONS:
+        if name in head:
+            out[name] = mechanism.check_raw(name, head[name])
     return out
 
 
@@ -184,7 +188,8 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.roles = checked["roles"]
         self.stable = checked["stable"]
-        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market") if k in checked}
+        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market", *RAW_SECTIONS)
+                          if k in checked}
         self.totals, self.count = self._validate_accounts()
 
     def _validate_accounts(self) -> tuple[dict[str, int], int]:
@@ -284,6 +289,9 @@ def export_genesis(app: App, out: IO[str]) -> int:
         head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
     if sections.get("market"):
         head["market"] = mechanism.market_to_json(sections["market"])
+    for name in RAW_SECTIONS:
+        if sections.get(name):
+            head[name] = mechanism.raw_to_json(sections[name])
     text = json.dumps(head, indent=1)
     out.write(text[:-2] + ',\n "accounts": [')
     n = 0

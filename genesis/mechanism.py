@@ -352,3 +352,15 @@ def market_to_json(section: dict) -> dict:
                 "seller": encode_address(t["seller"]), "taker": t["taker"]}
     return {"next": section["next"], "orders": [order(o) for o in section["orders"]],
             "trades": [[d, n, trade(t)] for d, n, t in section["trades"]], "counts": section["counts"]}
+
+
+# ----- sections carried as raw records (insurance, governance) --------------------------------
+def check_raw(name: str, raw: Any) -> dict:
+    """{raw: [[0x key, 0x value]]}: a module's records exactly as an export wrote them."""
+    s = _map(name, raw, {"raw"})
+    return {"raw": [[_hex_any(f"{name}.raw[{i}][0]", k), _hex_any(f"{name}.raw[{i}][1]", v)]
+                    for i, (k, v) in enumerate(_list(f"{name}.raw", s["raw"]))]}
+
+
+def raw_to_json(section: dict) -> dict:
+    return {"raw": [["0x" + k.hex(), "0x" + v.hex()] for k, v in section["raw"]]}

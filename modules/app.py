@@ -32,11 +32,14 @@ from modules.errors import (
     FeeTooLow,
     InvalidTransaction,
     NonceGap,
+    Paused,
     ReplayedNonce,
     UnknownCall,
     UnknownModule,
     WrongChainId,
 )
+from modules.governance import module as governance_module
+from modules.insurance import module as insurance_module
 from modules.market import module as market_module
 from modules.oracle import module as oracle_module
 from modules.registry import Call, Module
@@ -51,7 +54,7 @@ from state.store import BoundedCache, PendingCommit, Store
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
 LAST_KEY = b"chain/last"
-MODULE_ACCOUNTS = ("reserve", "vault")  # module accounts that exist from genesis
+MODULE_ACCOUNTS = ("reserve", "vault", "insurance")  # module accounts that exist from genesis
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only
@@ -62,7 +65,8 @@ BLOCK = "block"
 def default_modules() -> list[Module]:
     """The modules of the chain, in hook order."""
     return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
-            assets_module.module(), tranches_module.module(), market_module.module()]
+            assets_module.module(), tranches_module.module(), market_module.module(), insurance_module.module(),
+            governance_module.module()]
 
 
 @dataclass(slots=True)
@@ -305,6 +309,8 @@ class App:
         receipt.events.append({"type": "tx.fee", "attrs": {"amount": tx.fee, "payer": tx.sender}})
         tctx = Ctx(Overlay(block), info)
         try:
+            if governance_module.is_paused(tctx, tx.module, tx.call):
+                raise Paused(f"the guardian paused the {tx.module} module; only governance unpauses it")
             call.handler(tctx, tx.sender, tx.args)
         except ExecutionError as exc:
             receipt.code, receipt.error, receipt.message = exc.code, exc.name, exc.message

@@ -147,6 +147,10 @@ class BadSchedule(ExecutionError):
     code, name = 67, "bad_schedule"
 
 
+class Paused(ExecutionError):
+    code, name = 68, "paused"
+
+
 def all_error_classes() -> list[type[InvalidTransaction]]:
     """Every error class, ordered by code (for docs and the RPC error table)."""
     seen: list[type[InvalidTransaction]] = []

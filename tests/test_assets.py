@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "9711be2dc8ac9d0cc29a0728da22bc67e753a97160872abf36231083cc2770fe"
+MECHANISM_ROOT = "070e7b8612683a7ead8a89bec9a69d7cd02ef0e70262e90f43f1033dace83e78"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -26,6 +26,7 @@ def _args(d: Driver, call: str) -> dict:
         "tranches.createPool": {"assets": [1], "tranches": [[1, 0]], "unitSize": 1},
         "stable.mint": {"to": KEYS[0].address, "amount": 1},
         "stable.burn": {"amount": 1},
+        "governance.pause": {"module": "market"},
     }[call] if call != "oracle.report" else d.report_args("rate", devnet.RATE + 1)
 
 
@@ -33,14 +34,15 @@ PRIVILEGED = {
     "assets.register": "originator", "assets.verify": "verifier", "assets.repay": "servicer",
     "assets.markDefault": "servicer", "assets.writeOff": "servicer", "assets.recover": "servicer",
     "oracle.report": "operator", "oracle.reject": "guardian", "tranches.createPool": "originator",
-    "stable.mint": "custodian", "stable.burn": "custodian",
+    "stable.mint": "custodian", "stable.burn": "custodian", "governance.pause": "guardian",
 }
 CASES = [(call, role) for call, need in PRIVILEGED.items() for role in ROLE_KEYS if role != need]
 
 
 def _module_state(chain, module: str) -> list:
     """The module's records (the collateral ratio, rewritten every block, aside)."""
-    return [kv for kv in chain.store.iter_prefix(module.encode() + b"/") if kv[0] != b"stable/cr"]
+    prefixes = (b"gov/", b"pause/") if module == "governance" else (module.encode() + b"/",)
+    return [kv for p in prefixes for kv in chain.store.iter_prefix(p) if kv[0] != b"stable/cr"]
 
 
 @pytest.mark.parametrize("call, role", CASES, ids=[f"{c}-by-{r}" for c, r in CASES])

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "e059e80130d4700838a57564311d8dfeef9c3204e9005836d964b79627c4113d"
-PINNED_ROOT = "0aeeab9e0f8b56dc27329ce40e3b0fa42025edfd3a1c61f28c664ac8bac305b6"
+PINNED_GENESIS_ROOT = "9d77200786a3e4c183567d2ac0731a2c5a29264f49f581dc128b39f3a9bf9c46"
+PINNED_ROOT = "7c7748888a1559a5eab6e5a955a7d6f6f87090762cebde179da2958f230095b5"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -280,6 +280,7 @@ def test_bank_params(node):
     assert p["denoms"]["unit/p1/t0"] == {"symbol": "P1T0", "decimals": 0, "kind": "unit"}  # the demo pool
     assert p["moduleAccounts"] == {"reserve": encode_address(module_address("reserve")),
                                    "vault": encode_address(module_address("vault")),
+                                   "insurance": encode_address(module_address("insurance")),
                                    "pool/1": encode_address(module_address("pool/1"))}
     assert is_addr(p["moduleAccounts"]["reserve"])
 

@@ -1,0 +1,169 @@
+"""Governance (first part): proposals voted by bonded insurance stake, a quorum, a voting
+period and an execution delay; the guardian's pause.
+
+Actions a proposal may carry (args action, target, account):
+    unpause {target: module}            lift the guardian's pause
+    unfreeze {target: feed}             a frozen oracle feed takes reports again
+    grantRole / revokeRole {target: role, account}
+State keys:
+    gov/next, gov/prop/<id 8B>  {id, proposer, action, target, account, start, end, yes, no,
+                                 status (voting, passed, rejected, executed, failed), executeAt}
+    gov/vote/<id 8B><addr>      the weight the account voted with
+    pause/<module>              set by the guardian's pause; only governance removes it
+    params/governance           {votingPeriod, executionDelay (s), quorum (wad of bonded stake)}
+A proposal passes when the votes cast reach the quorum of all bonded stake and yes > no;
+it executes executionDelay after the vote ends (both through the due-time index, module
+"gov"). A pause stops every call of a module except the floor redemption (stable.redeem).
+"""
+
+from __future__ import annotations
+
+from modules import due
+from modules.args import Bytes, Choice, Int, Text
+from modules.context import Ctx
+from modules.errors import InvalidState, NotFound, Unauthorized
+from modules.insurance import module as insurance
+from modules.oracle import keeper as oracle
+from modules.registry import Call, Module
+from modules.roles import module as roles
+
+NAME = "governance"
+NEXT = b"gov/next"
+PROP = b"gov/prop/"
+VOTE = b"gov/vote/"
+PAUSE = b"pause/"
+PARAMS = b"params/governance"
+DUE = "gov"
+WAD = 10**18
+DEFAULT_PARAMS = {"votingPeriod": 3 * 86_400, "executionDelay": 86_400, "quorum": WAD // 10}
+ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
+PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
+UNPAUSABLE_CALLS = {("stable", "redeem")}
+
+
+def params(ctx: Ctx) -> dict:
+    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
+
+
+def is_paused(ctx: Ctx, module: str, call: str) -> bool:
+    return (module, call) not in UNPAUSABLE_CALLS and ctx.get(PAUSE + module.encode()) is not None
+
+
+def get(ctx: Ctx, pid: int) -> dict:
+    p = ctx.get_obj(PROP + pid.to_bytes(8, "big"))
+    if p is None:
+        raise NotFound(f"no proposal {pid}")
+    return p
+
+
+def _check_action(action: str, target: str, account: bytes) -> None:
+    if action == "unpause" and target not in PAUSABLE:
+        raise InvalidState(f"unpause: {target!r} is not a pausable module ({', '.join(PAUSABLE)})")
+    if action in ("grantRole", "revokeRole"):
+        if target not in roles.ROLES:
+            raise InvalidState(f"{action}: {target!r} is not a role")
+        if len(account) != 20:
+            raise InvalidState(f"{action}: account must be a 20-byte address")
+
+
+def _propose(ctx: Ctx, sender: bytes, args: dict) -> None:
+    if insurance.stake_of(ctx, sender) == 0:
+        raise Unauthorized("only accounts with bonded insurance stake propose")
+    _check_action(args["action"], args["target"], args["account"])
+    pid = ctx.get_int(NEXT) or 1
+    ctx.set_int(NEXT, pid + 1)
+    end = ctx.block.time + params(ctx)["votingPeriod"]
+    ctx.set_obj(PROP + pid.to_bytes(8, "big"), {
+        "id": pid, "proposer": sender, "action": args["action"], "target": args["target"], "account": args["account"],
+        "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0})
+    due.schedule(ctx, DUE, end, pid.to_bytes(8, "big"))
+    ctx.emit("gov.proposed", id=pid, proposer=sender, action=args["action"], target=args["target"], end=end)
+
+
+def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
+    p = get(ctx, args["id"])
+    if p["status"] != "voting" or ctx.block.time >= p["end"]:
+        raise InvalidState(f"proposal {p['id']} is not open for votes")
+    key = VOTE + args["id"].to_bytes(8, "big") + sender
+    if ctx.get(key) is not None:
+        raise InvalidState("this account has voted on this proposal")
+    weight = insurance.stake_of(ctx, sender)
+    if weight == 0:
+        raise Unauthorized("only bonded insurance stake votes")
+    ctx.set_int(key, weight)
+    p["yes" if args["support"] == "yes" else "no"] += weight
+    ctx.set_obj(PROP + args["id"].to_bytes(8, "big"), p)
+    ctx.emit("gov.voted", id=p["id"], voter=sender, support=args["support"], weight=weight)
+
+
+def _pause(ctx: Ctx, sender: bytes, args: dict) -> None:
+    roles.require(ctx, "guardian", sender)
+    ctx.set(PAUSE + args["module"].encode(), b"\xc3")
+    ctx.emit("gov.paused", module=args["module"], guardian=sender)
+
+
+def _execute(ctx: Ctx, p: dict) -> None:
+    a, t = p["action"], p["target"]
+    if a == "unpause":
+        ctx.delete(PAUSE + t.encode())
+    elif a == "unfreeze":
+        oracle.unfreeze(ctx, t)
+    elif a == "grantRole":
+        roles.grant(ctx, t, p["account"])
+    elif a == "revokeRole":
+        roles.revoke(ctx, t, p["account"])
+
+
+def begin_block(ctx: Ctx) -> None:
+    """Close votes that ended (tally) and execute passed proposals whose delay is over."""
+    for _, item in due.take_due(ctx, DUE, ctx.block.time):
+        p = ctx.get_obj(PROP + item)
+        if p is None:
+            continue
+        if p["status"] == "voting":
+            cast = p["yes"] + p["no"]
+            quorum = insurance.total(ctx) * params(ctx)["quorum"] // WAD
+            if cast >= quorum and cast > 0 and p["yes"] > p["no"]:
+                p["status"], p["executeAt"] = "passed", p["end"] + params(ctx)["executionDelay"]
+                due.schedule(ctx, DUE, p["executeAt"], item)
+            else:
+                p["status"] = "rejected"
+            ctx.emit("gov.tallied", id=p["id"], status=p["status"], yes=p["yes"], no=p["no"], quorum=quorum)
+        elif p["status"] == "passed":
+            try:
+                _execute(ctx, p)
+                p["status"] = "executed"
+            except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: the proposal fails, the block goes on
+                p["status"] = "failed"
+                ctx.emit("gov.failed", id=p["id"], reason=exc.message)
+            else:
+                ctx.emit("gov.executed", id=p["id"], action=p["action"], target=p["target"])
+        ctx.set_obj(PROP + item, p)
+
+
+RAW_PREFIXES = (b"gov/", PAUSE, due.PREFIX + DUE.encode() + b"\x00")
+
+
+def init_genesis(ctx: Ctx, section: dict) -> None:
+    """section: {raw: [[key, value]]}: proposals, votes, pauses and their due entries, as exported."""
+    for k, v in section.get("raw", []):
+        if not k.startswith(RAW_PREFIXES):
+            raise ValueError(f"governance genesis: {k!r} is not a governance key")
+        ctx.set(k, v)
+
+
+def export_genesis(ctx: Ctx) -> dict:
+    raw = [[k, v] for p in RAW_PREFIXES for k, v in ctx.iter_prefix(p)]
+    return {"raw": raw} if raw else {}
+
+
+def module() -> Module:
+    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis)
+    m.add_call(Call("propose", _propose, {"action": Choice(ACTIONS), "target": Text(96),
+                                          "account": Bytes(None, 20)}, cost=10_000,
+                    doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))
+    m.add_call(Call("vote", _vote, {"id": Int(1, (1 << 64) - 1), "support": Choice(("yes", "no"))}, cost=2_000,
+                    doc="Vote with your bonded insurance stake, once per proposal."))
+    m.add_call(Call("pause", _pause, {"module": Choice(PAUSABLE)}, cost=2_000,
+                    doc="Guardian: pause a module (the floor redemption stays open); only governance unpauses."))
+    return m
