@@ -9,6 +9,8 @@ from modules.bank import keeper as bank_keeper
 from modules.context import Ctx
 from modules.crypto import encode_address
 from modules.errors import InvalidTransaction
+from modules.governance import module as governance
+from modules.insurance import module as insurance
 from modules.market import keeper as market
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
@@ -442,3 +444,57 @@ async def stable_params(api: Api, height: int | None):
     p = stable_vault.params(api.reader(height))
     return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
             "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
+
+
+# ----- insurance_, gov_ --------------------------------------------------------------------------
+@rpc_method("insurance_info", [Param("address", ADDRESS, "a staker (optional)", required=False), HEIGHT],
+            Result("info", OBJ), "The fund: its account and balance, bonded stake in all, and an account's bonded "
+                                 "and unbonding stake.")
+async def insurance_info(api: Api, address: bytes | None, height: int | None):
+    ctx = api.reader(height)
+    native = api.app.native
+    out = {"fund": encode_address(insurance.FUND), "balance": str(bank_keeper.balance(ctx, insurance.FUND, native)),
+           "bonded": str(insurance.total(ctx))}
+    if address is not None:
+        n = len(insurance.UNBOND) + 20
+        out["account"] = {"address": encode_address(address), "bonded": str(insurance.stake_of(ctx, address)),
+                          "unbonding": [{"release": int.from_bytes(k[n:], "big"), "amount": str(ctx.get_int(k))}
+                                        for k, _ in ctx.iter_prefix(insurance.UNBOND + address)]}
+    return out
+
+
+@rpc_method("insurance_params", [HEIGHT], Result("params", OBJ), "Unbonding period (s).")
+async def insurance_params(api: Api, height: int | None):
+    return insurance.params(api.reader(height))
+
+
+def _proposal_json(p: dict) -> dict:
+    return {**p, "proposer": encode_address(p["proposer"]), "yes": str(p["yes"]), "no": str(p["no"]),
+            "account": encode_address(p["account"]) if len(p["account"]) == 20 else None}
+
+
+@rpc_method("gov_proposals", [Param("status", STRING, "only proposals in this status", required=False), HEIGHT],
+            Result("proposals", ARRAY), "Proposals, newest first, with their tallies and status.")
+async def gov_proposals(api: Api, status: str | None, height: int | None):
+    ctx = api.reader(height)
+    props = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(governance.PROP)]
+    return [_proposal_json(p) for p in reversed(props) if status is None or p["status"] == status]
+
+
+@rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", OBJ),
+            "One proposal.", errors=[NOT_FOUND])
+async def gov_proposal(api: Api, id: int, height: int | None):
+    ctx = api.reader(height)
+    p = ctx.get_obj(governance.PROP + id.to_bytes(8, "big"))
+    if p is None:
+        raise RpcError(NOT_FOUND, f"no proposal {id}")
+    return _proposal_json(p)
+
+
+@rpc_method("gov_params", [HEIGHT], Result("params", OBJ),
+            "Voting period and execution delay (s), quorum (wad of bonded stake), paused modules.")
+async def gov_params(api: Api, height: int | None):
+    ctx = api.reader(height)
+    p = governance.params(ctx)
+    return {"votingPeriod": p["votingPeriod"], "executionDelay": p["executionDelay"], "quorum": str(p["quorum"]),
+            "paused": [k[len(governance.PAUSE):].decode() for k, _ in ctx.iter_prefix(governance.PAUSE)]}

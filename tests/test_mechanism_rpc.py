@@ -19,7 +19,8 @@ from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable")}
+MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
+                                                  "gov")}
 CALLED: set[str] = set()
 
 
@@ -193,6 +194,21 @@ def test_stable_over_rpc(node):
     assert int(q["cost"]) > 5 * int(q["price"])
     q = call(node, "stable_quote", {"kind": "redeem", "amount": 10})
     assert q["stale"] is False and q["basket"] == {}
+
+
+def test_insurance_and_governance_over_rpc(node):
+    p = rwad(node, "tx", "insurance", "stake", "--dev-key", "0", "--args", '{"amount": "1000000"}')
+    assert p.returncode == 0, p.stderr + p.stdout
+    info = call(node, "insurance_info", [KEYS[0].address_text])
+    assert info["bonded"] == "1000000" and info["account"]["bonded"] == "1000000"
+    assert int(call(node, "insurance_params")["unbonding"]) > 180 * 86_400
+    p = rwad(node, "tx", "governance", "propose", "--dev-key", "0", "--args",
+             '{"action": "unpause", "target": "market", "account": "0x"}')
+    assert p.returncode == 0, p.stderr + p.stdout
+    props = call(node, "gov_proposals", {"status": "voting"})
+    assert [x["action"] for x in props] == ["unpause"]
+    assert call(node, "gov_proposal", [props[0]["id"]])["target"] == "market"
+    assert call(node, "gov_params")["paused"] == []
 
 
 def test_every_mechanism_method_is_exercised():
