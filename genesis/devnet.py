@@ -21,7 +21,7 @@ import os
 
 from modules import bls
 from modules.assets import schedule as schedules
-from modules.crypto import Keypair
+from modules.crypto import Keypair, encode_address, module_address
 from modules.oracle import feeds
 
 DEV_ACCOUNTS = 10
@@ -68,6 +68,7 @@ DEMO_ASSETS = [
     ("electricity", "equal", 200_000, 90, 36, "A", 60),
 ]
 DEMO_POOL_ASSETS = [4, 5]
+RESERVE_FUND = 1_000_000 * 10**6  # RUSD the reserve holds at genesis
 DEMO_UNIT = 100 * 10**6  # 100 RUSD of face per unit
 DEMO_SENIOR_SHARE = 80  # per cent of par, at 5 % APR; the junior takes the residual
 PATH = os.path.join(os.path.dirname(__file__), "devnet.json")
@@ -226,6 +227,7 @@ def demo_market(doc: dict) -> dict:
     for a in built["accounts"]:
         a.pop("nonce", None)  # the demo transactions leave no trace in the dev accounts' nonces
     built["stable"] = {k: built["stable"][k] for k in ("denom", "proofOfReserve")}  # its accounting: from balances
+    built.pop("reserve", None)  # the epoch budget is set again by the first block
     return built
 
 
@@ -236,8 +238,11 @@ def base(genesis_time: int = GENESIS_TIME) -> dict:
     for i, role in ROLE_OF.items():
         roles.setdefault(role, []).append(keys[i].address_text)
     roles["operator"] = [keys[OPERATOR_ACCOUNT0 + j].address_text for j in range(OPERATORS)]
-    accounts = sorted(({"address": k.address_text, "balances": {"rusd": str(STABLE_EACH), "rwa": str(NATIVE_EACH)}}
-                       for k in keys), key=lambda a: a["address"])
+    accounts = [{"address": k.address_text, "balances": {"rusd": str(STABLE_EACH), "rwa": str(NATIVE_EACH)}}
+                for k in keys]
+    # the reserve starts funded: its epoch budget backs standing bids from the first block
+    accounts.append({"address": encode_address(module_address("reserve")), "balances": {"rusd": str(RESERVE_FUND)}})
+    accounts.sort(key=lambda a: a["address"])
     return {
         "chainId": CHAIN_ID,
         "genesisTime": genesis_time,

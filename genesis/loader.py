@@ -24,9 +24,9 @@ from modules.crypto import decode_address, encode_address
 from modules.roles.module import ROLES
 
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance", "accounts"}
-REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance"}
-RAW_SECTIONS = ("insurance", "governance")
+              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance", "reserve", "accounts"}
+RAW_SECTIONS = ("insurance", "governance", "reserve")
+REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market", *RAW_SECTIONS}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis

@@ -43,6 +43,7 @@ from modules.insurance import module as insurance_module
 from modules.market import module as market_module
 from modules.oracle import module as oracle_module
 from modules.registry import Call, Module
+from modules.reserve import module as reserve_module
 from modules.roles import module as roles_module
 from modules.stable import module as stable_module
 from modules.tranches import module as tranches_module
@@ -66,7 +67,7 @@ def default_modules() -> list[Module]:
     """The modules of the chain, in hook order."""
     return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
             assets_module.module(), tranches_module.module(), market_module.module(), insurance_module.module(),
-            governance_module.module()]
+            governance_module.module(), reserve_module.module()]
 
 
 @dataclass(slots=True)

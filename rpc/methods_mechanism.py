@@ -14,6 +14,7 @@ from modules.insurance import module as insurance
 from modules.market import keeper as market
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
+from modules.reserve import module as reserve_module
 from modules.stable import vault as stable_vault
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
@@ -498,3 +499,21 @@ async def gov_params(api: Api, height: int | None):
     p = governance.params(ctx)
     return {"votingPeriod": p["votingPeriod"], "executionDelay": p["executionDelay"], "quorum": str(p["quorum"]),
             "paused": [k[len(governance.PAUSE):].decode() for k, _ in ctx.iter_prefix(governance.PAUSE)]}
+
+
+# ----- reserve_ -----------------------------------------------------------------------------------
+@rpc_method("reserve_info", [HEIGHT], Result("info", OBJ),
+            "The buyback reserve: holdings and their value, the epoch's budget and its use, its standing orders.")
+async def reserve_info(api: Api, height: int | None):
+    ctx = api.reader(height)
+    st = reserve_module.epoch_state(ctx)
+    return {"account": encode_address(reserve_module.RESERVE),
+            "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, reserve_module.RESERVE).items()},
+            "value": str(reserve_module.holdings_value(ctx)), "epoch": st["epoch"], "budget": str(st["budget"]),
+            "used": str(st["used"]), "orders": [_order_json(o) for o in market.orders_of(ctx, reserve_module.RESERVE)]}
+
+
+@rpc_method("reserve_params", [HEIGHT], Result("params", OBJ), "Budget share, discount and premium (wad), epoch (s).")
+async def reserve_params(api: Api, height: int | None):
+    p = reserve_module.params(api.reader(height))
+    return {k: str(v) if k != "epoch" else v for k, v in p.items()}

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "070e7b8612683a7ead8a89bec9a69d7cd02ef0e70262e90f43f1033dace83e78"
+MECHANISM_ROOT = "0ee097869d8c55969e44769897affeb51f9e8365b6be6ed59a9f9fb03b211575"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -20,7 +20,7 @@ from tests.rpcnode import RpcError, RpcNode
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
-                                                  "gov")}
+                                                  "gov", "reserve")}
 CALLED: set[str] = set()
 
 
@@ -209,6 +209,12 @@ def test_insurance_and_governance_over_rpc(node):
     assert [x["action"] for x in props] == ["unpause"]
     assert call(node, "gov_proposal", [props[0]["id"]])["target"] == "market"
     assert call(node, "gov_params")["paused"] == []
+
+
+def test_reserve_over_rpc(node):
+    info = call(node, "reserve_info")
+    assert int(info["holdings"]["rusd"]) >= 10**12 and int(info["budget"]) > 0
+    assert call(node, "reserve_params")["epoch"] == 86_400
 
 
 def test_every_mechanism_method_is_exercised():

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "9d77200786a3e4c183567d2ac0731a2c5a29264f49f581dc128b39f3a9bf9c46"
-PINNED_ROOT = "7c7748888a1559a5eab6e5a955a7d6f6f87090762cebde179da2958f230095b5"
+PINNED_GENESIS_ROOT = "b124ca747a832c7f0245df02774d480b7791e9a74289ab904555b9626014fb5a"
+PINNED_ROOT = "2913cca168ce21d36c172b8fb9f2aafcd8165922e041a88b8ca98f57cad9e4d6"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -55,6 +55,13 @@ _ref_memo = BoundedCache(4096)  # reference prices by (denom, time, pool bytes, 
 _NIL = b"\xc0"
 
 
+_FILL_LISTENERS: dict = {}  # name -> fn(ctx, fill): the reserve counts its outlays
+
+
+def on_fill(name: str, fn) -> None:
+    _FILL_LISTENERS[name] = fn
+
+
 def params(ctx: Ctx) -> dict:
     return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
 
@@ -212,6 +219,9 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
                  "taker": taker["side"], "time": ctx.block.time, "height": ctx.block.height})
     ctx.emit("market.fill", denom=taker["denom"], maker=maker["id"], taker=taker["id"], price=price, quantity=q,
              buyer=buyer["owner"], seller=seller["owner"], buyerFee=buyer_fee, sellerFee=seller_fee)
+    for fn in _FILL_LISTENERS.values():
+        fn(ctx, {"buyer": buyer["owner"], "seller": seller["owner"], "cost": cost, "buyerFee": buyer_fee,
+                 "sellerFee": seller_fee, "denom": taker["denom"], "quantity": q})
     return True
 
 
