@@ -168,39 +168,27 @@ def demo_market(doc: dict) -> dict:
     accounts 7 and 8, and resting orders on both books, as the modules themselves make them:
     the transactions run (fee-free) on a temporary chain whose state is exported back."""
     import io
-    import tempfile
 
-    from genesis.loader import export_genesis, import_genesis
-    from modules.app import App
+    from genesis.loader import export_genesis
+    from genesis.localchain import LocalChain
     from modules.market import keeper as market
     from modules.tranches import keeper as tranches
-    from modules.tx import sign_tx
-    from state.store import Store
 
     keys = dev_keys()
     t = doc["genesisTime"]
-    with tempfile.TemporaryDirectory(prefix="rwa-devnet-build-") as d:
-        path = os.path.join(d, "genesis.json")
-        free = json.loads(json.dumps(doc))
-        free["params"]["chain"]["feePrice"] = 0
-        with open(path, "w") as f:
-            json.dump(free, f)
-        store = Store(os.path.join(d, "db"))
-        app = App(store)
-        import_genesis(app, path)
-        nonces: dict[int, int] = {}
+    free = json.loads(json.dumps(doc))
+    free["params"]["chain"]["feePrice"] = 0
+    with LocalChain(free, proposer=validator_key().address) as chain:
+        app = chain.app
 
         def tx(i: int, module: str, call: str, args: dict) -> bytes:
-            n = nonces.get(i, 0)
-            nonces[i] = n + 1
-            return sign_tx(keys[i], chain=CHAIN_ID, nonce=n, fee=0, module=module, call=call, args=args)
+            return chain.tx(keys[i], module, call, args)
 
         def block(txs: list[bytes]) -> None:
-            res = app.finalize_block(app.last_block()["height"] + 1, t, validator_key().address, txs)
+            res = chain.produce(txs, t)
             bad = [r.message for r in res.receipts if r.code]
             if bad:
                 raise RuntimeError(f"devnet demo market: {bad[0]}")
-            app.commit()
 
         par = sum(int(a["principal"]) for a in doc["assets"]["assets"] if a["id"] in DEMO_POOL_ASSETS)
         senior = par * DEMO_SENIOR_SHARE // 100 // DEMO_UNIT * DEMO_UNIT
@@ -220,7 +208,6 @@ def demo_market(doc: dict) -> dict:
                for i, den, side, price, q in orders])
         out = io.StringIO()
         export_genesis(app, out)
-        store.close()
     built = json.loads(out.getvalue())
     built["initialHeight"] = doc["initialHeight"]
     built["params"]["chain"]["feePrice"] = doc["params"]["chain"]["feePrice"]
