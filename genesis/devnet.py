@@ -71,6 +71,11 @@ DEMO_POOL_ASSETS = [4, 5]
 RESERVE_FUND = 1_000_000 * 10**6  # RUSD the reserve holds at genesis
 DEMO_UNIT = 100 * 10**6  # 100 RUSD of face per unit
 DEMO_SENIOR_SHARE = 80  # per cent of par, at 5 % APR; the junior takes the residual
+DEMO_EXIT_UNITS = 50  # senior units dev 8 swaps into the stable token at genesis
+DEMO_STAKERS = [6, 7, 9]  # dev accounts staking into the insurance fund
+DEMO_STAKE = 100_000 * 10**6  # RWA each
+DEMO_PROPOSAL = "discount=25000000000000000"  # reserve discount 3 % -> 2.5 %, open for votes
+TREASURY_FUND = 10_000_000 * 10**6  # RWA the treasury holds at genesis (direct sales paid in native)
 PATH = os.path.join(os.path.dirname(__file__), "devnet.json")
 
 
@@ -160,7 +165,33 @@ def at(genesis_time: int) -> dict:
         o["createdAt"], o["expiry"] = mv(o["createdAt"]), mv(o["expiry"])
     for _, _, t in doc.get("market", {}).get("trades", []):
         t["time"] = mv(t["time"])
+    _shift_raw(doc, shift)
     return doc
+
+
+def _shift_raw(doc: dict, shift: int) -> None:
+    """Move the times inside the raw module records: the stable CR record, proposals and
+    their due-time entries."""
+    from state.codec import decode, encode
+
+    def fields(v: str, names: tuple[str, ...]) -> str:
+        rec = decode(bytes.fromhex(v[2:]))
+        for n in names:
+            if rec.get(n):
+                rec[n] += shift
+        return "0x" + encode(rec).hex()
+
+    for row in doc.get("stable", {}).get("raw", []):
+        if row[0] == "0x" + b"stable/cr".hex():
+            row[1] = fields(row[1], ("time",))
+    due = ("0x" + b"due/gov\x00".hex())
+    for row in doc.get("governance", {}).get("raw", []):
+        if row[0].startswith("0x" + b"gov/prop/".hex()):
+            row[1] = fields(row[1], ("start", "end", "executeAt"))
+        elif row[0].startswith(due):
+            k = bytes.fromhex(row[0][2:])
+            n = len(b"due/gov\x00")
+            row[0] = "0x" + (k[:n] + (int.from_bytes(k[n:n + 8], "big") + shift).to_bytes(8, "big") + k[n + 8:]).hex()
 
 
 def demo_market(doc: dict) -> dict:
@@ -171,6 +202,7 @@ def demo_market(doc: dict) -> dict:
 
     from genesis.loader import export_genesis
     from genesis.localchain import LocalChain
+    from modules.assets import keeper as assets
     from modules.market import keeper as market
     from modules.tranches import keeper as tranches
 
@@ -199,6 +231,9 @@ def demo_market(doc: dict) -> dict:
         block([tx(1, "bank", "transfer", {"to": keys[7].address, "denom": s_den, "amount": 600}),
                tx(1, "bank", "transfer", {"to": keys[8].address, "denom": s_den, "amount": 400}),
                tx(1, "bank", "transfer", {"to": keys[8].address, "denom": j_den, "amount": 100})])
+        # a scheduled repayment makes the senior units eligible (instant exit, reserve bids)
+        first = assets.schedule_of(app.reader(), DEMO_POOL_ASSETS[0])[0]
+        block([tx(3, "assets", "repay", {"id": DEMO_POOL_ASSETS[0], "amount": first[1] + first[2]})])
         ctx = app.reader()
         sp, jp = market.reference_price(ctx, s_den), market.reference_price(ctx, j_den)
         orders = [(7, s_den, "sell", sp + sp * 2 // 100, 50), (7, s_den, "sell", sp + sp * 4 // 100, 80),
@@ -206,6 +241,12 @@ def demo_market(doc: dict) -> dict:
                   (8, j_den, "sell", jp + jp * 3 // 100, 20), (7, j_den, "buy", jp - jp * 6 // 100, 25)]
         block([tx(i, "market", "place", {"denom": den, "side": side, "price": price, "quantity": q, "expiry": 0})
                for i, den, side, price, q in orders])
+        # the liquidity story: dev 8 exits some senior units into the stable token (the vault
+        # now holds units); stakers fund the insurance fund; a staker's proposal is open for votes
+        block([tx(8, "stable", "exit", {"unit": s_den, "quantity": DEMO_EXIT_UNITS, "minOut": 0})])
+        block([tx(i, "insurance", "stake", {"amount": DEMO_STAKE}) for i in DEMO_STAKERS])
+        block([tx(DEMO_STAKERS[-1], "governance", "proposeChange",
+                  {"action": "setParams", "target": "reserve", "value": DEMO_PROPOSAL})])
         out = io.StringIO()
         export_genesis(app, out)
     built = json.loads(out.getvalue())
@@ -213,7 +254,6 @@ def demo_market(doc: dict) -> dict:
     built["params"]["chain"]["feePrice"] = doc["params"]["chain"]["feePrice"]
     for a in built["accounts"]:
         a.pop("nonce", None)  # the demo transactions leave no trace in the dev accounts' nonces
-    built["stable"] = {k: built["stable"][k] for k in ("denom", "proofOfReserve")}  # its accounting: from balances
     built.pop("reserve", None)  # the epoch budget is set again by the first block
     return built
 
@@ -229,6 +269,7 @@ def base(genesis_time: int = GENESIS_TIME) -> dict:
                 for k in keys]
     # the reserve starts funded: its epoch budget backs standing bids from the first block
     accounts.append({"address": encode_address(module_address("reserve")), "balances": {"rusd": str(RESERVE_FUND)}})
+    accounts.append({"address": encode_address(module_address("treasury")), "balances": {"rwa": str(TREASURY_FUND)}})
     accounts.sort(key=lambda a: a["address"])
     return {
         "chainId": CHAIN_ID,

@@ -221,8 +221,10 @@ class GenesisFile:
         for d, total in totals.items():
             if total > AMOUNT_MAX:
                 raise GenesisError(f"accounts: total supply of {d} exceeds 2^128 - 1")
-        if self.stable is not None and "raw" not in self.stable:  # (an export carries its own accounting)
-            held = totals.get(self.stable["denom"], 0)
+        if self.stable is not None:
+            # an export carries its own accounting: what the custodians minted (the rest was
+            # minted against units); otherwise every genesis balance counts as custodian-minted
+            held = self.stable.get("custodianMinted", totals.get(self.stable["denom"], 0))
             if held > self.stable["proofOfReserve"]:
                 raise GenesisError(f"stable.proofOfReserve: genesis balances of {self.stable['denom']} "
                                    f"({held}) exceed the attested reserve ({self.stable['proofOfReserve']})")

@@ -22,6 +22,7 @@ from modules.app import App, BlockResult
 from modules.crypto import Keypair
 from modules.oracle import keeper as oracle
 from modules.oracle.report import bitmap, message
+from modules.registry import Module
 from modules.tx import sign_tx
 from state.store import Store
 
@@ -38,9 +39,11 @@ def actor_bls_secret(name: str) -> int:
 
 class LocalChain:
     """A chain in `directory` (a fresh temporary one if None) started from a genesis
-    document (dict) or file path. Not thread-safe; close() when done."""
+    document (dict) or file path. Not thread-safe; close() when done. `modules` replaces the
+    application's module list (default: modules.app.default_modules())."""
 
-    def __init__(self, genesis: dict | str, directory: str | None = None, *, proposer: bytes = b"\0" * 20):
+    def __init__(self, genesis: dict | str, directory: str | None = None, *, proposer: bytes = b"\0" * 20,
+                 modules: list[Module] | None = None):
         self._tmp = tempfile.TemporaryDirectory(prefix="rwa-local-") if directory is None else None
         self.dir = directory if directory is not None else self._tmp.name
         os.makedirs(self.dir, exist_ok=True)
@@ -50,7 +53,7 @@ class LocalChain:
                 json.dump(genesis, f)
             genesis = path
         self.store = Store(os.path.join(self.dir, "state.ldb"))
-        self.app = App(self.store)
+        self.app = App(self.store, modules=modules)
         self.genesis_root = import_genesis(self.app, genesis)
         self.chain_id = self.app.genesis["chainId"]
         self.proposer = proposer

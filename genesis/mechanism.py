@@ -257,9 +257,10 @@ def assets_to_json(section: dict) -> dict:
 
 
 # ----- tranches -----------------------------------------------------------------------------
-POOL_INTS = ("id", "par", "unitSize", "cashReceived", "unallocated", "repayments", "createdAt", "lastAccrual")
+POOL_INTS = ("id", "par", "unitSize", "cashReceived", "unallocated", "repayments", "coverOwed", "createdAt",
+             "lastAccrual")
 TRANCHE_INTS = ("face", "outstanding", "rate", "interest", "units", "retained", "allocated", "claimed", "index",
-                "carry", "writtenDown")
+                "carry", "writtenDown", "covered")
 
 
 def check_tranches(raw: Any) -> dict:

@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from modules import accounts, dirty, params
+from modules import accounts, dirty, fees, params
 from modules.args import check_args
 from modules.assets import module as assets_module
 from modules.bank import keeper as bank
@@ -55,7 +55,7 @@ from state.store import BoundedCache, PendingCommit, Store
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
 LAST_KEY = b"chain/last"
-MODULE_ACCOUNTS = ("reserve", "vault", "insurance")  # module accounts that exist from genesis
+MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only
@@ -287,6 +287,9 @@ class App:
             r = self._deliver(block, info, raw)
             receipts.append(r)
             hashes.append(r.tx_hash)
+        paid = sum(r.fee for r in receipts)
+        if paid:
+            fees.record(hooks, self.native, paid)
         for m in self.modules:
             if m.end_block is not None:
                 m.end_block(hooks)

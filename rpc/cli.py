@@ -5,6 +5,7 @@
                                                 build, sign and send any module call
     rwad query METHOD [PARAMS_JSON] [--rpc URL]  call any JSON-RPC method, print the JSON result
     rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
+    rwad export | rwad report                    per-block series and HTML reports (rpc/export_cli.py)
 Errors are one line on stderr ("rwad: ...") with exit code 1 (2 for command-line usage).
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from modules.crypto import Keypair
 from node import cli as node_cli
-from rpc import keystore, oracle_cli
+from rpc import export_cli, keystore, oracle_cli
 from rpc.client import (
     DEFAULT_URL,
     Client,
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         who.add_argument("--dev-key", metavar="N", type=_uint, help="send from public dev key N (devnet)")
 
     oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
+    export_cli.add_parsers(sub, rpc_, cmd_outputs)
 
     # query
     p = sub.add_parser("query", parents=[rpc_], formatter_class=raw, help="call any JSON-RPC method; print JSON",
@@ -439,6 +441,16 @@ def cmd_oracle(args) -> int:
     except oracle_cli.OracleCliError as exc:
         raise CliError(str(exc)) from None
     return 0
+
+
+def cmd_outputs(args) -> int:
+    try:
+        if args.outputs_command == "export":
+            with _client(args) as c:
+                return export_cli.cmd_export(args, c)
+        return export_cli.cmd_report(args, lambda: _client(args))
+    except export_cli.OutputError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _known_calls() -> list[tuple[str, str]]:

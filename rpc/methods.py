@@ -478,5 +478,5 @@ async def dev_load_state(api: Api, dump: bytes):
         raise RpcError(INVALID_PARAMS, f"invalid params: dump: {exc}") from None
 
 
-# The mechanism modules' methods (assets_, valuation_, oracle_) register in the same table.
-from rpc import methods_mechanism  # noqa: E402, F401
+# The mechanism modules' methods (assets_, valuation_, oracle_) and chain_metrics register in the same table.
+from rpc import methods_mechanism, methods_metrics  # noqa: E402, F401

@@ -430,10 +430,14 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
             return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
                     "queued": None if pr["queued"] is None else str(pr["queued"])}
         if kind == "redeem":
-            c = stable_vault.collateral_ratio(ctx)
-            value, problems = stable_vault.vault_value(ctx)
-            return {"cr": None if c["cr"] is None else str(c["cr"]), "vaultValue": str(value), "stale": bool(problems),
-                    "amount": str(amount or 0), "basket": bank_keeper.balances_of(ctx, stable_vault.VAULT)}
+            q = stable_vault.quote_redeem(ctx, amount or 0)
+            why = {"par": "CR >= 1: units worth the amount at the protocol's sell prices",
+                   "proRata": "CR < 1: amount / circulating supply of every vault holding",
+                   "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}[q["mode"]]
+            return {"cr": None if q["cr"] is None else str(q["cr"]),
+                    "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
+                    "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
+                    "circulating": str(q["circulating"]), "basket": {u: n for u, n in q["paid"].items() if n}}
     except InvalidTransaction as exc:
         raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
     raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
@@ -454,19 +458,28 @@ async def stable_params(api: Api, height: int | None):
 async def insurance_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
     native = api.app.native
+    f = insurance.fund(ctx)
     out = {"fund": encode_address(insurance.FUND), "balance": str(bank_keeper.balance(ctx, insurance.FUND, native)),
-           "bonded": str(insurance.total(ctx))}
+           "bonded": str(insurance.total(ctx)), "stake": str(f["native"]), "shares": str(f["shares"]),
+           "bondedShares": str(f["bonded"]),
+           "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, insurance.FUND).items()}}
     if address is not None:
         n = len(insurance.UNBOND) + 20
+        rec = insurance.record(ctx, address)
         out["account"] = {"address": encode_address(address), "bonded": str(insurance.stake_of(ctx, address)),
-                          "unbonding": [{"release": int.from_bytes(k[n:], "big"), "amount": str(ctx.get_int(k))}
+                          "shares": str(rec["shares"]),
+                          "rewards": {d: str(a) for d, a in insurance.pending(ctx, address).items()},
+                          "unbonding": [{"release": int.from_bytes(k[n:], "big"), "shares": str(ctx.get_int(k)),
+                                         "amount": str(ctx.get_int(k) * f["native"] // f["shares"] if f["shares"] else 0)}
                                         for k, _ in ctx.iter_prefix(insurance.UNBOND + address)]}
     return out
 
 
-@rpc_method("insurance_params", [HEIGHT], Result("params", OBJ), "Unbonding period (s).")
+@rpc_method("insurance_params", [HEIGHT], Result("params", OBJ),
+            "Unbonding period (s) and the stakers' share of fees (wad).")
 async def insurance_params(api: Api, height: int | None):
-    return insurance.params(api.reader(height))
+    p = insurance.params(api.reader(height))
+    return {"unbonding": p["unbonding"], "feeShare": str(p["feeShare"])}
 
 
 def _proposal_json(p: dict) -> dict:
@@ -510,10 +523,61 @@ async def reserve_info(api: Api, height: int | None):
     return {"account": encode_address(reserve_module.RESERVE),
             "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, reserve_module.RESERVE).items()},
             "value": str(reserve_module.holdings_value(ctx)), "epoch": st["epoch"], "budget": str(st["budget"]),
-            "used": str(st["used"]), "orders": [_order_json(o) for o in market.orders_of(ctx, reserve_module.RESERVE)]}
+            "used": str(st["used"]), "orders": [_order_json(o) for o in market.orders_of(ctx, reserve_module.RESERVE)],
+            "treasury": {"account": encode_address(reserve_module.TREASURY),
+                         "holdings": {d: str(v) for d, v in
+                                      bank_keeper.balances_of(ctx, reserve_module.TREASURY).items()}}}
 
 
-@rpc_method("reserve_params", [HEIGHT], Result("params", OBJ), "Budget share, discount and premium (wad), epoch (s).")
+@rpc_method("reserve_quote", [Param("unit", STRING, "tranche unit"), Param("quantity", U64, "units to sell"),
+                              Param("payIn", STRING, "stable or native", required=False), HEIGHT],
+            Result("quote", OBJ), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
+            "out (stable, or native at the backing value), and the budget left.")
+async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, height: int | None):  # noqa: N803
+    pay_in = payIn
+    ctx = api.reader(height)
+    if pay_in not in (None, "stable", "native"):
+        raise RpcError(INVALID_PARAMS, "invalid params: payIn: stable or native")
+    try:
+        q = reserve_module.quote_sale(ctx, unit, quantity, pay_in or "stable")
+    except InvalidTransaction as exc:
+        raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
+    st = reserve_module.epoch_state(ctx)
+    return {**{k: str(v) for k, v in q.items()}, "payIn": pay_in or "stable",
+            "budgetLeft": str(max(0, st["budget"] - st["used"]))}
+
+
+# ----- native_ --------------------------------------------------------------------------------------
+@rpc_method("native_info", [Param("address", ADDRESS, "a holder's pending redemptions (optional)", required=False),
+                            HEIGHT], Result("info", OBJ),
+            "The native token: supply, circulation, backing value per base unit (wad of stable base units), the "
+            "treasury, the redemption queue and this epoch's redemption limit and use.")
+async def native_info(api: Api, address: bytes | None, height: int | None):
+    ctx = api.reader(height)
+    n = api.app.native
+    st = reserve_module.native_epoch(ctx)
+    out = {"denom": n, "supply": str(bank_keeper.supply(ctx, n)),
+           "circulating": str(reserve_module.native_circulating(ctx)), "backing": str(reserve_module.backing(ctx)),
+           "basketValue": str(reserve_module.holdings_value(ctx)),
+           "treasury": str(bank_keeper.balance(ctx, reserve_module.TREASURY, n)),
+           "queued": str(ctx.get_int(reserve_module.QUEUED)),
+           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])}}
+    if address is not None:
+        k0 = len(reserve_module.REDEEM) + 20
+        out["redemptions"] = [{"release": int.from_bytes(k[k0:], "big"), "amount": str(ctx.get_int(k))}
+                              for k, _ in ctx.iter_prefix(reserve_module.REDEEM + address)]
+    return out
+
+
+@rpc_method("native_params", [HEIGHT], Result("params", OBJ),
+            "Native redemption: fee and per-epoch limit (wad), cool-down (s).")
+async def native_params(api: Api, height: int | None):
+    p = reserve_module.params(api.reader(height))
+    return {"redeemFee": str(p["redeemFee"]), "redeemLimit": str(p["redeemLimit"]), "cooldown": p["cooldown"]}
+
+
+@rpc_method("reserve_params", [HEIGHT], Result("params", OBJ),
+            "Budget share, discount, premium, redemption fee and limit (wad), epoch and cool-down (s).")
 async def reserve_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))
-    return {k: str(v) if k != "epoch" else v for k, v in p.items()}
+    return {k: str(v) if k not in ("epoch", "cooldown") else v for k, v in p.items()}

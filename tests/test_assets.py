@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "0ee097869d8c55969e44769897affeb51f9e8365b6be6ed59a9f9fb03b211575"
+MECHANISM_ROOT = "9cfcd8d3bc6d08e816cfc49589c83325071071da25f3be2825ef2ef1bb615d02"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -148,7 +148,7 @@ def test_async_client(node):
         async with AsyncClient(node.url, timeout=30) as c:
             status = await c.chain_status()
             assert status["chainId"] == devnet.CHAIN_ID
-            k = Keypair.dev(7)
+            k = Keypair.dev(5)  # (not a staker)
             assert await c.bank_balance(k.address_text, "rwa") == str(devnet.NATIVE_EACH)
             acct, supply = await c.batch([("account_get", {"address": k.address_text}), ("bank_supply", ["rwa"])])
             assert acct["nonce"] == 0 and int(supply) > 0

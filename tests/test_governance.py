@@ -8,13 +8,15 @@ import pytest
 
 from genesis import devnet
 from modules.bank import keeper as bank
+from modules.crypto import encode_address as encode
 from modules.governance import module as gov
 from modules.insurance import module as insurance
 from modules.oracle import keeper as oracle
 from tests.mech import GUARDIAN, KEYS, ORIGINATOR, Driver, events
 
-A, B, C = KEYS[0], KEYS[7], KEYS[8]
-RWA = 10**6
+A, B, C = KEYS[0], KEYS[2], KEYS[8]  # (none of them stakes in the devnet genesis)
+RWA = 1000 * 10**6  # a thousand RWA: enough to outvote the devnet's stakers
+BONDED0 = len(devnet.DEMO_STAKERS) * devnet.DEMO_STAKE
 VOTE = gov.DEFAULT_PARAMS["votingPeriod"]
 DELAY = gov.DEFAULT_PARAMS["executionDelay"]
 
@@ -43,7 +45,7 @@ def pass_(d, pid, voters=(A,)):
 
 
 def test_stake_unbond_withdraw(d):
-    assert insurance.total(d.ctx) == 1000 * RWA and insurance.stake_of(d.ctx, A.address) == 600 * RWA
+    assert insurance.total(d.ctx) == 1000 * RWA + BONDED0 and insurance.stake_of(d.ctx, A.address) == 600 * RWA
     r = d.run(A, "insurance", "unbond", {"amount": 100 * RWA})
     release = events(r, "insurance.unbonding")[0]["release"]
     assert insurance.stake_of(d.ctx, A.address) == 500 * RWA
@@ -123,3 +125,82 @@ def test_export_with_stakes_proposals_and_a_pause_reimports_to_the_same_root(d, 
     other.produce([], time=t)  # the vote closes the same way on both
     assert other.store.root_hash == d.chain.store.root_hash
     other.close()
+
+
+def propose_change(d, action, target, value):
+    return d.run(A, "governance", "proposeChange", {"action": action, "target": target, "value": value})
+
+
+def test_governance_changes_parameters_within_hard_bounds(d):
+    from modules.reserve import module as reserve
+
+    r = propose_change(d, "setParams", "reserve", "discount=25000000000000000,premium=15000000000000000")
+    assert r.code == 0, r.message
+    pass_(d, events(r, "gov.proposed")[0]["id"])
+    p = reserve.params(d.ctx)
+    assert p["discount"] == 25 * 10**15 and p["premium"] == 15 * 10**15 and p["epoch"] == 86_400
+
+
+@pytest.mark.parametrize("action, target, value, error", [
+    ("setParams", "reserve", "discount=600000000000000000", "invalid_state"),  # above its hard bound (0.5)
+    ("setParams", "insurance", "unbonding=86400", "invalid_state"),  # shorter than grace + default window
+    ("setParams", "stable", "hSlope=1000000000000000000", "invalid_state"),  # h_base + h_slope >= 1
+    ("setParams", "market", "band=1", "invalid_state"),
+    ("setParams", "reserve", "nosuch=1", "invalid_state"),
+    ("setParams", "reserve", "discount=0.5", "invalid_state"),  # no fractions: wad integers
+    ("setParams", "stable", "hBase=1;2", "invalid_state"),  # a list of five, one per grade
+    ("setParams", "bank", "x=1", "invalid_state"),
+    ("setPolicy", "rate", "quorum=9", "invalid_state"),  # more than the four operators
+    ("setPolicy", "weather", "quorum=1", "invalid_state"),
+    ("setOperators", "oracle", "rwa1xyz:00:00", "invalid_state"),
+])
+def test_changes_beyond_the_hard_bounds_are_refused(d, action, target, value, error):
+    before = gov.params(d.ctx), d.ctx.get_int(gov.NEXT)
+    r = propose_change(d, action, target, value)
+    assert r.error == error, r.message
+    assert (gov.params(d.ctx), d.ctx.get_int(gov.NEXT)) == before
+
+
+def test_governance_changes_an_oracle_policy_and_the_operator_set(d):
+    from modules import bls
+    from modules.oracle import keeper as oracle
+
+    r = propose_change(d, "setPolicy", "rate", "maxAge=43200,delay=7200")
+    assert r.code == 0, r.message
+    pass_(d, events(r, "gov.proposed")[0]["id"])
+    pol = oracle.policy(d.ctx, "rate")
+    assert pol["maxAge"] == 43_200 and pol["delay"] == 7200 and pol["quorum"] == devnet.QUORUM
+    # a new set: the first three operators and a fresh key; the epoch moves on
+    ops = [(encode(KEYS[devnet.OPERATOR_ACCOUNT0 + j].address), devnet.operator_secret(j)) for j in range(3)]
+    ops.append((encode(KEYS[1].address), bls.secret_from_seed(b"\x07" * 32)))
+    value = ";".join(f"{a}:{bls.public_key(sk).hex()}:{bls.prove_possession(sk).hex()}" for a, sk in ops)
+    epoch = oracle.operator_set(d.ctx)["epoch"]
+    r = propose_change(d, "setOperators", "oracle", value)
+    assert r.code == 0, r.message
+    pass_(d, events(r, "gov.proposed")[0]["id"])
+    s = oracle.operator_set(d.ctx)
+    assert s["epoch"] == epoch + 1 and len(s["operators"]) == 4 and s["operators"][3][0] == KEYS[1].address
+
+
+def test_a_change_that_became_invalid_fails_at_execution(d):
+    r = propose_change(d, "setPolicy", "rate", "quorum=4")
+    assert r.code == 0, r.message
+    pid = events(r, "gov.proposed")[0]["id"]
+    for v in (A,):
+        assert d.run(v, "governance", "vote", {"id": pid, "support": "yes"}).code == 0
+    # a later change shrinks the operator set to three: valid when proposed, out of reach once
+    # the first change (a quorum of 4) has executed
+    from modules.oracle import keeper as oracle
+
+    ops = oracle.operator_set(d.ctx)["operators"][:3]
+    value = ";".join(f"{encode(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+    r2 = propose_change(d, "setOperators", "oracle", value)
+    assert r2.code == 0, r2.message
+    pid2 = events(r2, "gov.proposed")[0]["id"]
+    assert d.run(A, "governance", "vote", {"id": pid2, "support": "yes"}).code == 0
+    end = gov.get(d.ctx, pid2)["end"]
+    d.block(at=end)
+    result, _ = d.block(at=end + DELAY)
+    assert gov.get(d.ctx, pid)["status"] == "executed" and gov.get(d.ctx, pid2)["status"] == "failed"
+    assert "quorum of 4" in events(result, "gov.failed")[0]["reason"]
+    assert oracle.policy(d.ctx, "rate")["quorum"] == 4 and len(oracle.operator_set(d.ctx)["operators"]) == 4

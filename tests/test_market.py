@@ -8,6 +8,7 @@ import pytest
 from modules.bank import keeper as bank
 from modules.crypto import module_address
 from modules.errors import NotFound
+from modules.insurance import module as insurance
 from modules.market import keeper as market
 from tests.mech import DAY, KEYS, ORIGINATOR, Driver, events
 from tests.test_tranches import make_pool
@@ -57,7 +58,8 @@ def test_a_crossing_buy_fills_at_the_makers_price_and_pays_fees_to_the_reserve(m
     assert bank.balance(ctx, BUYER.address, "rusd") == before[BUYER][1] - cost - f["buyerFee"]
     assert bank.balance(ctx, ORIGINATOR.address, "rusd") == before[ORIGINATOR][1] + cost - f["sellerFee"]
     fees = bank.balance(ctx, RESERVE, "rusd") - res_before
-    assert fees == f["buyerFee"] + f["sellerFee"]
+    paid = f["buyerFee"] + f["sellerFee"]
+    assert fees == paid - paid * insurance.params(ctx)["feeShare"] // 10**18  # the stakers' share goes to the fund
     assert totals(m) == sup  # both tokens conserved
     assert market.get(ctx, oid)["filled"] == 4  # partial: 6 left on the book
     assert market.depth(ctx, m.denom, "sell") == [(ask, 6)]

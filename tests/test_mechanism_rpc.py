@@ -20,7 +20,7 @@ from tests.rpcnode import RpcError, RpcNode
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
-                                                  "gov", "reserve")}
+                                                  "gov", "reserve", "native")}
 CALLED: set[str] = set()
 
 
@@ -159,7 +159,9 @@ def test_pools_and_tranches_over_rpc(node):
 
 def test_market_over_rpc(node):
     demo = call(node, "market_book", ["unit/p1/t0"])  # the devnet's resting demo orders
-    assert len(demo["bids"]) == 2 and len(demo["asks"]) == 2
+    ref0 = int(demo["referencePrice"])
+    reserve_bid = ref0 * 97 // 100  # the reserve's standing bid: the senior units are eligible
+    assert len(demo["bids"]) == 3 and len(demo["asks"]) == 2 and str(reserve_bid) in [b[0] for b in demo["bids"]]
     assert int(demo["bids"][0][0]) < int(demo["referencePrice"]) < int(demo["asks"][0][0])
     book = call(node, "market_book", ["unit/p2/t0"])
     ref = int(book["referencePrice"])
@@ -193,20 +195,27 @@ def test_stable_over_rpc(node):
     q = call(node, "stable_quote", {"kind": "buy", "unit": "unit/p1/t0", "quantity": 5})
     assert int(q["cost"]) > 5 * int(q["price"])
     q = call(node, "stable_quote", {"kind": "redeem", "amount": 10})
-    assert q["stale"] is False and q["basket"] == {}
+    assert q["stale"] is False and q["basket"] == {} and q["mode"] == "par"  # too little for a unit
+    vault_units = info["vault"]["basket"]["unit/p1/t0"]
+    q = call(node, "stable_quote", {"kind": "redeem", "amount": q["vaultValue"]})
+    assert q["basket"] == {"unit/p1/t0": vault_units} and "CR >= 1" in q["explanation"]
 
 
 def test_insurance_and_governance_over_rpc(node):
     p = rwad(node, "tx", "insurance", "stake", "--dev-key", "0", "--args", '{"amount": "1000000"}')
     assert p.returncode == 0, p.stderr + p.stdout
     info = call(node, "insurance_info", [KEYS[0].address_text])
-    assert info["bonded"] == "1000000" and info["account"]["bonded"] == "1000000"
+    bonded0 = len(devnet.DEMO_STAKERS) * devnet.DEMO_STAKE  # the devnet's stakers
+    assert info["bonded"] == str(bonded0 + 1_000_000) and info["account"]["bonded"] == "1000000"
     assert int(call(node, "insurance_params")["unbonding"]) > 180 * 86_400
+    staker = call(node, "insurance_info", [KEYS[devnet.DEMO_STAKERS[0]].address_text])["account"]
+    assert int(staker["rewards"].get("rwa", "0")) > 0  # its share of the fee just paid
     p = rwad(node, "tx", "governance", "propose", "--dev-key", "0", "--args",
              '{"action": "unpause", "target": "market", "account": "0x"}')
     assert p.returncode == 0, p.stderr + p.stdout
     props = call(node, "gov_proposals", {"status": "voting"})
-    assert [x["action"] for x in props] == ["unpause"]
+    assert [x["action"] for x in props] == ["unpause", "setParams"]  # newest first; the devnet's open proposal
+    assert props[1]["value"] == devnet.DEMO_PROPOSAL
     assert call(node, "gov_proposal", [props[0]["id"]])["target"] == "market"
     assert call(node, "gov_params")["paused"] == []
 
@@ -215,6 +224,16 @@ def test_reserve_over_rpc(node):
     info = call(node, "reserve_info")
     assert int(info["holdings"]["rusd"]) >= 10**12 and int(info["budget"]) > 0
     assert call(node, "reserve_params")["epoch"] == 86_400
+    assert [o["side"] for o in info["orders"]] == ["buy"]  # the standing bid on the eligible senior
+    q = call(node, "reserve_quote", ["unit/p1/t0", 10])
+    assert int(q["value"]) == 10 * int(q["price"]) == int(q["out"]) and int(q["budgetLeft"]) > 0
+    qn = call(node, "reserve_quote", ["unit/p1/t0", 10, "native"])
+    assert int(qn["out"]) == int(qn["value"]) * 10**18 // int(qn["backing"])
+    native = call(node, "native_info")
+    assert int(native["treasury"]) == devnet.TREASURY_FUND and int(native["backing"]) > 0
+    fees = int(call(node, "reserve_info")["holdings"].get("rwa", "0"))  # transaction fees the reserve kept
+    assert int(native["circulating"]) == int(native["supply"]) - devnet.TREASURY_FUND - fees
+    assert call(node, "native_params")["cooldown"] == 7 * 86_400
 
 
 def test_every_mechanism_method_is_exercised():

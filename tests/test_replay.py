@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "b124ca747a832c7f0245df02774d480b7791e9a74289ab904555b9626014fb5a"
-PINNED_ROOT = "2913cca168ce21d36c172b8fb9f2aafcd8165922e041a88b8ca98f57cad9e4d6"
+PINNED_GENESIS_ROOT = "06d98f80deec6e2b9c7cf9c8c52c17a32be5d28ed3d9d308306809139c25095f"
+PINNED_ROOT = "a321c8f57e90cfd21cf8711d262257e9362b1fa72f17e637cca4187c949a40f4"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

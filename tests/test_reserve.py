@@ -8,6 +8,7 @@ import pytest
 
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
+from modules.insurance import module as insurance
 from modules.market import keeper as market
 from modules.reserve import module as reserve
 from tests.mech import KEYS, SERVICER, WAD, Driver, events
@@ -60,3 +61,84 @@ def test_fills_count_against_the_budget_and_never_exceed_it(d):
     fee = market.params(d.ctx)["takerFee"]
     st = reserve.epoch_state(d.ctx)
     assert bid2["price"] * bid2["quantity"] * (10_000 + fee) // 10_000 <= st["budget"] - st["used"]
+
+
+def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):
+    from modules.stable import vault
+
+    q = reserve.quote_sale(d.ctx, SENIOR, 10, "stable")
+    assert q["price"] == vault.unit_prices(d.ctx, SENIOR)["buy"] * (WAD - reserve.params(d.ctx)["discount"]) // WAD
+    used0 = reserve.epoch_state(d.ctx)["used"]
+    cash = bank.balance(d.ctx, SELLER.address, "rusd")
+    r = d.run(SELLER, "reserve", "sell", {"unit": SENIOR, "quantity": 10, "minOut": q["out"], "payIn": "stable"})
+    assert r.code == 0, r.message
+    e = events(r, "reserve.bought")[0]
+    assert e["out"] == e["value"] == 10 * e["price"]
+    assert bank.balance(d.ctx, SELLER.address, "rusd") == cash + e["out"]
+    assert reserve.epoch_state(d.ctx)["used"] == used0 + e["value"]
+    used1 = used0 + e["value"]
+    # paid in native tokens from the treasury, at the backing value
+    b = reserve.backing(d.ctx)
+    nat = bank.balance(d.ctx, SELLER.address, "rwa")
+    treasury = bank.balance(d.ctx, reserve.TREASURY, "rwa")
+    r = d.run(SELLER, "reserve", "sell", {"unit": SENIOR, "quantity": 10, "minOut": 0, "payIn": "native"})
+    assert r.code == 0, r.message
+    e = events(r, "reserve.bought")[0]
+    assert e["out"] == e["value"] * WAD // e["backing"] and e["payIn"] == "native"
+    assert abs(e["backing"] - b) * 1000 < b  # (the fee just paid moved it a little)
+    assert bank.balance(d.ctx, SELLER.address, "rwa") == nat + e["out"] - r.fee
+    assert bank.balance(d.ctx, reserve.TREASURY, "rwa") == treasury - e["out"]
+    assert reserve.epoch_state(d.ctx)["used"] == used1 + e["value"]
+
+
+def test_direct_sale_refusals_change_nothing(d):
+    st = reserve.epoch_state(d.ctx)
+    left = st["budget"] - st["used"]
+    price = reserve.quote_sale(d.ctx, SENIOR, 1, "stable")["price"]
+    cases = [({"unit": "unit/p1/t1", "quantity": 1}, "invalid_state"),  # the junior is not eligible
+             ({"unit": SENIOR, "quantity": 1, "minOut": 10**18}, "limit_exceeded"),
+             ({"unit": SENIOR, "quantity": left // price + 1}, "limit_exceeded"),  # beyond the budget
+             ({"unit": SENIOR, "quantity": 10**6}, "insufficient_funds")]  # more than the reserve holds
+    for args, error in cases:
+        def holdings():  # (the reserve's native grows by the fees paid)
+            return {k: v for k, v in bank.balances_of(d.ctx, reserve.RESERVE).items() if k != "rwa"}
+
+        before = (holdings(), reserve.epoch_state(d.ctx), bank.balances_of(d.ctx, reserve.TREASURY))
+        r = d.run(SELLER, "reserve", "sell", {"minOut": 0, "payIn": "stable", **args})
+        assert r.error == error, (args, r.message)
+        assert (holdings(), reserve.epoch_state(d.ctx), bank.balances_of(d.ctx, reserve.TREASURY)) == before
+
+
+def test_native_redemption_after_the_cool_down_pays_a_share_of_the_basket(d):
+    holder = KEYS[3]
+    circ = reserve.native_circulating(d.ctx)
+    b = reserve.backing(d.ctx)
+    amount = 1000 * 10**6
+    r = d.run(holder, "reserve", "requestRedeem", {"amount": amount})
+    assert r.code == 0, r.message
+    kept = r.fee - r.fee * insurance.params(d.ctx)["feeShare"] // WAD  # the reserve keeps its share of the fee
+    assert reserve.native_circulating(d.ctx) == circ - kept  # the queue still circulates
+    assert reserve.backing(d.ctx) >= b  # handing in does not move the backing (fees only raise it)
+    assert d.run(holder, "reserve", "redeemNative", {}).error == "invalid_state"  # cooling down
+    d.block(at=d.time + reserve.params(d.ctx)["cooldown"])
+    basket = bank.balances_of(d.ctx, reserve.RESERVE)
+    circ = reserve.native_circulating(d.ctx)
+    b = reserve.backing(d.ctx)
+    cash = bank.balance(d.ctx, holder.address, "rusd")
+    r = d.run(holder, "reserve", "redeemNative", {})
+    assert r.code == 0, r.message
+    share = basket["rusd"] * amount // (circ - r.fee)  # (its fee reached the reserve first)
+    fee = -(-share * reserve.params(d.ctx)["redeemFee"] // WAD)
+    assert bank.balance(d.ctx, holder.address, "rusd") == cash + share - fee
+    assert reserve.backing(d.ctx) >= b  # the fee stays: the others' backing does not fall
+    assert d.run(holder, "reserve", "redeemNative", {}).error == "invalid_state"  # nothing left to claim
+
+
+def test_native_redemptions_stop_at_the_epoch_limit(d):
+    holder = KEYS[3]
+    limit = reserve.native_circulating(d.ctx) * reserve.params(d.ctx)["redeemLimit"] // WAD
+    assert limit < 1_000_000 * 10**6 - 10**6
+    d.run(holder, "reserve", "requestRedeem", {"amount": limit + 1})
+    d.block(at=d.time + reserve.params(d.ctx)["cooldown"])
+    r = d.run(holder, "reserve", "redeemNative", {})
+    assert r.error == "limit_exceeded" and "next epoch" in r.message

@@ -1,10 +1,15 @@
 """Governance (first part): proposals voted by bonded insurance stake, a quorum, a voting
 period and an execution delay; the guardian's pause.
 
-Actions a proposal may carry (args action, target, account):
+Actions a proposal may carry (propose: action, target, account):
     unpause {target: module}            lift the guardian's pause
     unfreeze {target: feed}             a frozen oracle feed takes reports again
     grantRole / revokeRole {target: role, account}
+and changes (proposeChange: action, target, value; modules/governance/changes.py):
+    setParams {target: module, value: "key=int,list=int;int,map.key=int"}
+    setPolicy {target: feed class, value: "quorum=3,maxAge=86400,..."}
+    setOperators {target: oracle, value: "address:blsPubkeyHex:popHex;..."}
+each checked against hard bounds when proposed and again when executed.
 State keys:
     gov/next, gov/prop/<id 8B>  {id, proposer, action, target, account, start, end, yes, no,
                                  status (voting, passed, rejected, executed, failed), executeAt}
@@ -22,6 +27,7 @@ from modules import due
 from modules.args import Bytes, Choice, Int, Text
 from modules.context import Ctx
 from modules.errors import InvalidState, NotFound, Unauthorized
+from modules.governance import changes
 from modules.insurance import module as insurance
 from modules.oracle import keeper as oracle
 from modules.registry import Call, Module
@@ -37,6 +43,7 @@ DUE = "gov"
 WAD = 10**18
 DEFAULT_PARAMS = {"votingPeriod": 3 * 86_400, "executionDelay": 86_400, "quorum": WAD // 10}
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
+CHANGES = ("setParams", "setPolicy", "setOperators")
 PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
 UNPAUSABLE_CALLS = {("stable", "redeem")}
 
@@ -67,17 +74,26 @@ def _check_action(action: str, target: str, account: bytes) -> None:
 
 
 def _propose(ctx: Ctx, sender: bytes, args: dict) -> None:
+    _check_action(args["action"], args["target"], args["account"])
+    _open(ctx, sender, args["action"], args["target"], args["account"], "")
+
+
+def _propose_change(ctx: Ctx, sender: bytes, args: dict) -> None:
+    changes.check(ctx, args["action"], args["target"], args["value"])  # bounds checked now and at execution
+    _open(ctx, sender, args["action"], args["target"], b"", args["value"])
+
+
+def _open(ctx: Ctx, sender: bytes, action: str, target: str, account: bytes, value: str) -> None:
     if insurance.stake_of(ctx, sender) == 0:
         raise Unauthorized("only accounts with bonded insurance stake propose")
-    _check_action(args["action"], args["target"], args["account"])
     pid = ctx.get_int(NEXT) or 1
     ctx.set_int(NEXT, pid + 1)
     end = ctx.block.time + params(ctx)["votingPeriod"]
     ctx.set_obj(PROP + pid.to_bytes(8, "big"), {
-        "id": pid, "proposer": sender, "action": args["action"], "target": args["target"], "account": args["account"],
+        "id": pid, "proposer": sender, "action": action, "target": target, "account": account, "value": value,
         "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0})
     due.schedule(ctx, DUE, end, pid.to_bytes(8, "big"))
-    ctx.emit("gov.proposed", id=pid, proposer=sender, action=args["action"], target=args["target"], end=end)
+    ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end)
 
 
 def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -112,6 +128,8 @@ def _execute(ctx: Ctx, p: dict) -> None:
         roles.grant(ctx, t, p["account"])
     elif a == "revokeRole":
         roles.revoke(ctx, t, p["account"])
+    else:
+        changes.apply(ctx, a, t, p["value"])
 
 
 def begin_block(ctx: Ctx) -> None:
@@ -133,7 +151,7 @@ def begin_block(ctx: Ctx) -> None:
             try:
                 _execute(ctx, p)
                 p["status"] = "executed"
-            except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: the proposal fails, the block goes on
+            except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: it fails, the block goes on
                 p["status"] = "failed"
                 ctx.emit("gov.failed", id=p["id"], reason=exc.message)
             else:
@@ -162,6 +180,10 @@ def module() -> Module:
     m.add_call(Call("propose", _propose, {"action": Choice(ACTIONS), "target": Text(96),
                                           "account": Bytes(None, 20)}, cost=10_000,
                     doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))
+    m.add_call(Call("proposeChange", _propose_change, {"action": Choice(CHANGES), "target": Text(64),
+                                                      "value": Text(4096)}, cost=20_000,
+                    doc="Bonded stakers: propose setParams (target: module), setPolicy (target: feed class) or "
+                        "setOperators (target: oracle); value as docs/mechanism.md 'Governance' shows."))
     m.add_call(Call("vote", _vote, {"id": Int(1, (1 << 64) - 1), "support": Choice(("yes", "no"))}, cost=2_000,
                     doc="Vote with your bonded insurance stake, once per proposal."))
     m.add_call(Call("pause", _pause, {"module": Choice(PAUSABLE)}, cost=2_000,

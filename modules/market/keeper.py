@@ -21,7 +21,7 @@ Order expiry runs through the due-time index (module "market").
 
 from __future__ import annotations
 
-from modules import due
+from modules import due, fees
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.context import Ctx
@@ -206,6 +206,7 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
     bank.transfer(ctx, buyer["owner"], seller["owner"], stable, cost)
     bank.transfer(ctx, buyer["owner"], reserve, stable, buyer_fee)
     bank.transfer(ctx, seller["owner"], reserve, stable, seller_fee)
+    fees.record(ctx, stable, buyer_fee + seller_fee)
     taker["filled"] += q
     maker["filled"] += q
     if maker["filled"] == maker["quantity"]:

@@ -307,16 +307,15 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
 
 
 # ----- the floor ----------------------------------------------------------------------------------
-def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict[str, int]:
-    """Burn amount of the stable token for a slice of every vault holding: worth par at
-    CR >= 1 (as far as the vault goes), the pro-rata share by quantity below 1; with a stale
-    feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Never paused."""
-    d = denom(ctx)
+def quote_redeem(ctx: Ctx, amount: int) -> dict:
+    """What redeeming amount of the stable token pays now: {paid {unit: quantity}, mode (par:
+    worth amount at the protocol's sell prices, CR >= 1; proRata: amount / circulating of
+    every holding, CR < 1; stale: pro rata scaled by min(1, 1 / the last fresh CR)),
+    value (the holdings at sell prices; None when stale), cr, circulating}."""
     circ = circulating(ctx)
-    if amount > circ or bank.balance(ctx, holder, d) < amount:
-        raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
     holdings = {u: q for u, q in bank.balances_of(ctx, VAULT).items() if tranches.parse_denom(u) is not None}
     _, problems = vault_value(ctx)
+    value = None
     if not problems:  # par is counted at the prices the protocol sells at (fresh, the higher)
         try:
             value = sum(unit_prices(ctx, u)["sell"] * q for u, q in holdings.items())
@@ -325,12 +324,26 @@ def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict[str, int]:
     c = collateral_ratio(ctx)
     if problems:  # stale: the pro-rata share, scaled by the last fresh ratio
         last = (ctx.get_obj(CR) or {}).get("lastFresh") or WAD
-        num, den = amount * min(WAD, WAD * WAD // last), circ * WAD
+        num, den, mode = amount * min(WAD, WAD * WAD // last), circ * WAD, "stale"
     elif c["cr"] is not None and c["cr"] >= WAD and value > 0:
-        num, den = min(amount, value), value  # par, in vault holdings
+        num, den, mode = min(amount, value), value, "par"  # par, in vault holdings
     else:
-        num, den = amount, circ  # pro rata by quantity
+        num, den, mode = amount, max(circ, 1), "proRata"  # pro rata by quantity
     paid = {u: q * num // den for u, q in sorted(holdings.items())}
+    return {"paid": paid, "mode": mode, "value": None if problems else value, "cr": c["cr"], "circulating": circ,
+            "problems": problems}
+
+
+def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict[str, int]:
+    """Burn amount of the stable token for a slice of every vault holding (quote_redeem):
+    worth par at CR >= 1 (as far as the vault goes), the pro-rata share by quantity below 1;
+    with a stale feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Never paused."""
+    d = denom(ctx)
+    circ = circulating(ctx)
+    if amount > circ or bank.balance(ctx, holder, d) < amount:
+        raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
+    q = quote_redeem(ctx, amount)
+    paid, problems = q["paid"], q["problems"]
     if not any(paid.values()):
         raise LimitExceeded("the redemption would pay out zero (the vault holds nothing for it)")
     bank.burn(ctx, holder, d, amount)

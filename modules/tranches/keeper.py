@@ -119,9 +119,10 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
         bank.register_denom(ctx, denom, f"P{pool_id}T{k}", 0, "unit")
         tranches.append({"denom": denom, "face": face, "outstanding": face, "rate": rate, "interest": 0,
                          "units": units, "retained": retained_units if k == len(specs) - 1 else 0,
-                         "allocated": 0, "claimed": 0, "index": 0, "carry": 0, "writtenDown": 0})
+                         "allocated": 0, "claimed": 0, "index": 0, "carry": 0, "writtenDown": 0, "covered": 0})
     pool = {"id": pool_id, "originator": originator, "account": acct, "assets": list(asset_ids), "par": par,
             "unitSize": unit_size, "status": "active", "cashReceived": 0, "unallocated": 0, "repayments": 0,
+            "coverOwed": 0,
             "createdAt": ctx.block.time, "lastAccrual": ctx.block.time, "tranches": tranches}
     save(ctx, pool)
     for t in tranches:
@@ -197,6 +198,17 @@ def _stable(ctx: Ctx) -> str:
     return stable.info(ctx)["denom"]
 
 
+stable_denom = _stable
+
+# The insurance fund registers itself here (modules/insurance): cover(ctx, pool_id, need) -> paid
+# pays a senior loss into the pool's account; repaid(ctx, source, amount) takes a recovery back.
+_INSURER: dict = {}
+
+
+def set_insurer(cover, repaid) -> None:
+    _INSURER["cover"], _INSURER["repaid"] = cover, repaid
+
+
 def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
     """Bank hook: settle each holder's payout before its unit balance changes."""
     pk = parse_denom(denom)
@@ -216,6 +228,13 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
     pool = get(ctx, rec["pool"])
     waterfall.accrue(pool, ctx.block.time)
     if event in ("repay", "recover"):
+        owed = pool.get("coverOwed", 0)
+        if event == "recover" and owed and _INSURER:
+            back = min(amount, owed)  # recoveries repay the insurance fund first
+            pool["coverOwed"] = owed - back
+            amount -= back
+            _INSURER["repaid"](ctx, pool["account"], back)
+            ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec["id"], amount=back)
         pool["cashReceived"] += amount
         if event == "repay":
             pool["repayments"] += 1  # a scheduled repayment: the pool's non-junior units become eligible
@@ -228,6 +247,15 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
         downs = waterfall.write_down(pool, amount)
         ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec["id"], loss=amount,
                  writeDowns=",".join(str(x) for x in downs))
+        senior = sum(downs[:-1])
+        if senior and _INSURER:  # the junior face is gone: the insurance fund covers the seniors
+            paid = _INSURER["cover"](ctx, pool["id"], senior)
+            if paid:
+                split = waterfall.cover(pool, downs, paid)
+                pool["cashReceived"] += paid
+                pool["coverOwed"] = pool.get("coverOwed", 0) + paid
+                ctx.emit("tranches.covered", pool=pool["id"], asset=rec["id"], paid=paid,
+                         allocated=",".join(str(x) for x in split))
     save(ctx, pool)
     _maybe_close(ctx, pool)
 

@@ -11,6 +11,7 @@ A tranche (a map in the pool record, ordered senior first, junior last):
     index        cumulative cash per unit, ray (x 10^27) base units per unit
     carry        what the index could not take yet: (cash x RAY) mod units
     writtenDown  face written down by losses, base units
+    covered      of that, paid back by the insurance fund, base units
 Rounding: interest accrues down (the pool pays it), the index floors and carries the
 remainder into the next allocation, so no cash is lost between allocated and the index.
 """
@@ -74,6 +75,20 @@ def write_down(pool: dict, loss: int) -> list[int]:
         t["writtenDown"] += d
         out[k] = d
         loss -= d
+    return out
+
+
+def cover(pool: dict, downs: list[int], paid: int) -> list[int]:
+    """Allocate an insurance payment to the tranches above the junior, senior first, each up
+    to its write-down in this loss; returns each tranche's share."""
+    out = [0] * len(pool["tranches"])
+    for k, t in enumerate(pool["tranches"][:-1]):
+        c = min(paid, downs[k])
+        if c:
+            t["covered"] = t.get("covered", 0) + c
+            _credit(t, c)
+            out[k] = c
+            paid -= c
     return out
 
 
