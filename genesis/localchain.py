@@ -17,7 +17,7 @@ import os
 import tempfile
 
 from genesis.loader import import_genesis
-from modules import bls
+from modules import accounts, bls
 from modules.app import App, BlockResult
 from modules.crypto import Keypair
 from modules.oracle import keeper as oracle
@@ -79,8 +79,11 @@ class LocalChain:
         return res
 
     def tx(self, key: Keypair, module: str, call: str, args: dict, fee: int = 0) -> bytes:
-        """A signed transaction from key with its next nonce (tracked here)."""
-        n = self.nonces.get(key.address, 0)
+        """A signed transaction from key with its next nonce (tracked here, starting from the
+        account's nonce in the state)."""
+        n = self.nonces.get(key.address)
+        if n is None:
+            n = accounts.nonce(self.reader(), key.address)
         self.nonces[key.address] = n + 1
         return sign_tx(key, chain=self.chain_id, nonce=n, fee=fee, module=module, call=call, args=args)
 

@@ -1,7 +1,8 @@
-"""At a fixed oracle state and block time, no sequence of exits, purchases from the vault
-and floor redemptions leaves the caller with more value than it started with (hypothesis
-state machine on a real chain); supply of every token conserved but for the burns and
-mints the calls report; CR as reported equals its definition."""
+"""At a fixed oracle state and block time, no sequence of exits, purchases from the vault,
+floor redemptions, direct sales to the reserve (paid in stable or native) and purchases of
+the reserve's resale asks leaves the caller with more value than it started with
+(hypothesis state machine on a real chain); the supply of every token equals the sum of its
+balances; CR as reported equals its definition; the reserve never spends beyond its budget."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from genesis import devnet
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
+from modules.market import keeper as market
+from modules.reserve import module as reserve
 from modules.stable import vault
 from node.chain import Chain
 from tests.mech import KEYS, SERVICER, Driver
@@ -33,7 +36,10 @@ class ExitMachine(RuleBasedStateMachine):
         s = assets.schedule_of(self.d.ctx, 4)
         self.d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
+        for o in market.orders_of(self.d.ctx, CALLER.address):  # its demo orders would block its resale purchases
+            self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
         self.price = vault.unit_prices(self.d.ctx, SENIOR)["current"]  # fixed: the time does not move
+        self.backing = reserve.backing(self.d.ctx)  # native counted at the backing value at the start
         self.start = self.value()
 
     def teardown(self):
@@ -43,10 +49,11 @@ class ExitMachine(RuleBasedStateMachine):
 
     def value(self) -> int:
         ctx = self.d.ctx
-        return bank.balance(ctx, CALLER.address, "rusd") + bank.balance(ctx, CALLER.address, SENIOR) * self.price
+        return (bank.balance(ctx, CALLER.address, "rusd") + bank.balance(ctx, CALLER.address, SENIOR) * self.price
+                + bank.balance(ctx, CALLER.address, "rwa") * self.backing // 10**18)
 
-    def run(self, call: str, args: dict):
-        return self.d.run(CALLER, "stable", call, args, dt=0)
+    def run(self, call: str, args: dict, module: str = "stable"):
+        return self.d.run(CALLER, module, call, args, dt=0)
 
     @rule(q=st.integers(1, 120))
     def exit(self, q):
@@ -60,16 +67,31 @@ class ExitMachine(RuleBasedStateMachine):
     def redeem(self, amount):
         self.run("redeem", {"amount": amount})
 
+    @rule(q=st.integers(1, 60), pay_in=st.sampled_from(["stable", "native"]))
+    def sell_to_reserve(self, q, pay_in):
+        self.run("sell", {"unit": SENIOR, "quantity": q, "minOut": 0, "payIn": pay_in}, module="reserve")
+
+    @rule(q=st.integers(1, 60))
+    def buy_resale(self, q):
+        asks = [o for o in market.orders_of(self.d.ctx, reserve.RESERVE) if o["side"] == "sell"]
+        if asks:
+            r = self.run("place", {"denom": SENIOR, "side": "buy", "price": asks[0]["price"], "quantity": q,
+                                   "expiry": 0}, module="market")
+            assert r.code == 0 or r.error in ("insufficient_funds", "limit_exceeded"), r.message
+
     @invariant()
     def never_better_off(self):
         if not hasattr(self, "d"):
             return
-        assert self.value() <= self.start  # fees are in the native token: not counted
+        assert self.value() <= self.start  # (fees, paid in native, count against the caller)
         ctx = self.d.ctx
         rec = ctx.get_obj(vault.CR)
         assert rec["cr"] == vault.collateral_ratio(ctx)["cr"]  # as reported = by definition
-        assert sum(bank.balance(ctx, k.address, SENIOR) for k in KEYS) + bank.balance(ctx, vault.VAULT, SENIOR) \
-            == bank.supply(ctx, SENIOR)
+        holders = [k.address for k in KEYS] + vault.protocol_accounts(ctx)  # (vault, reserve, treasury, fund, pools)
+        for denom in (SENIOR, "rusd", "rwa"):  # the supply of every token is the sum of its balances
+            assert sum(bank.balance(ctx, a, denom) for a in holders) == bank.supply(ctx, denom), denom
+        st_ = reserve.epoch_state(ctx)
+        assert st_["used"] <= st_["budget"]
         bad = [p for m in self.chain.app.modules if m.invariants for p in m.invariants(ctx)]
         assert bad == []
 
