@@ -6,6 +6,7 @@
     rwad query METHOD [PARAMS_JSON] [--rpc URL]  call any JSON-RPC method, print the JSON result
     rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
     rwad export | rwad report                    per-block series and HTML reports (rpc/export_cli.py)
+    rwad scenario run|genesis                    replay scenario files (rpc/scenario_cli.py)
 Errors are one line on stderr ("rwad: ...") with exit code 1 (2 for command-line usage).
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from modules.crypto import Keypair
 from node import cli as node_cli
-from rpc import export_cli, keystore, oracle_cli
+from rpc import export_cli, keystore, oracle_cli, scenario_cli
 from rpc.client import (
     DEFAULT_URL,
     Client,
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
     export_cli.add_parsers(sub, rpc_, cmd_outputs)
+    scenario_cli.add_parser(sub, cmd_scenario)
 
     # query
     p = sub.add_parser("query", parents=[rpc_], formatter_class=raw, help="call any JSON-RPC method; print JSON",
@@ -457,6 +459,10 @@ def _known_calls() -> list[tuple[str, str]]:
     from rpc.client import _calls
 
     return sorted(_calls())
+
+
+def cmd_scenario(args) -> int:
+    return scenario_cli.run(args, CliError)
 
 
 def cmd_query(args) -> int:

@@ -31,3 +31,13 @@ def dev_keys():
     from genesis import devnet
 
     return devnet.dev_keys()
+
+
+@pytest.fixture
+def scenario():
+    """Replay a scenario file as a test: scenario(path) replays it in process over a real
+    LevelDB chain in a throwaway directory and returns its Result; an unmet expectation, a
+    broken invariant or a state root other than the file's raises (genesis/scenario.py)."""
+    from genesis.scenario_local import run_file
+
+    return lambda path, **kw: run_file(str(path), **kw)
