@@ -64,9 +64,10 @@ BLOCK = "block"
 
 
 def default_modules() -> list[Module]:
-    """The modules of the chain, in hook order."""
-    return [bank_module.module(), roles_module.module(), stable_module.module(), oracle_module.module(),
-            assets_module.module(), tranches_module.module(), market_module.module(), insurance_module.module(),
+    """The modules of the chain, in hook order. The stable module's end-block (the collateral
+    ratio of the block) runs after the assets' revaluation, so a CR reflects this block's marks."""
+    return [bank_module.module(), roles_module.module(), oracle_module.module(), assets_module.module(),
+            tranches_module.module(), stable_module.module(), market_module.module(), insurance_module.module(),
             governance_module.module(), reserve_module.module()]
 
 

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "9cfcd8d3bc6d08e816cfc49589c83325071071da25f3be2825ef2ef1bb615d02"
+MECHANISM_ROOT = "27806d357a44a5fb2846ac18970ada56f808fc97e8337c27b7755456f7ef1fdc"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

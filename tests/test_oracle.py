@@ -254,3 +254,24 @@ def test_devnet_operator_keys_follow_the_documented_derivation():
         sk = bls.secret_from_seed(hashlib.sha256(b"rwachain/oracle-devkey/" + j.to_bytes(4, "big")).digest())
         assert bls.public_key(sk).hex() == devnet.build()["oracle"]["operators"][j]["blsPubkey"][2:]
     assert WAD and DAY  # units used across the suite
+
+
+def test_a_feed_going_stale_revalues_its_dependents_at_once(d):
+    """No report: the first block after a feed's maximum age marks the assets priced with it
+    stale, so the market's reference price fails closed then, not at the next daily mark."""
+    from modules.assets import keeper as assets_keeper
+    from modules.errors import StaleFeed as Stale
+    from modules.market import keeper as market
+
+    t0 = d.time
+    rate = oracle.state_of(d.ctx, "rate")["value"]
+    # reported an hour in, observed a minute in: the marks renew at once and next in a day
+    d.block(d.report("rate", rate, observed_at=t0 + 60), at=t0 + 3600)
+    max_age = devnet.POLICIES["rate"]["maxAge"]
+    d.block(at=t0 + 60 + max_age)  # its last fresh second
+    assert market.reference_price(d.ctx, "unit/p1/t0") > 0
+    result, _ = d.block(at=t0 + 60 + max_age + 1)  # stale, an hour before the next daily mark
+    assert events(result, "assets.revalued")
+    assert assets_keeper.pool_mark(d.ctx, 1)["stale"] > 0
+    with pytest.raises(Stale):
+        market.reference_price(d.ctx, "unit/p1/t0")

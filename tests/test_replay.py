@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "06d98f80deec6e2b9c7cf9c8c52c17a32be5d28ed3d9d308306809139c25095f"
-PINNED_ROOT = "a321c8f57e90cfd21cf8711d262257e9362b1fa72f17e637cca4187c949a40f4"
+PINNED_GENESIS_ROOT = "385862cf38123c6a3dddf56c18ed0e30d3d9339d4cdc161df6cc746e553cd023"
+PINNED_ROOT = "c8cb4104a68db62262fb58867ea6663438d1eca542076e7900d7c6b5099b15ca"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

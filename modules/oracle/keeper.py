@@ -40,6 +40,7 @@ SET = b"oracle/set"
 POLICY = b"oracle/policy/"
 FEED = b"oracle/feed/"
 DUE = "oracle"
+STALE_DUE = "oracle-stale"  # one entry per feed: the first second it is stale
 
 _verified = BoundedCache(65_536)  # sha256(pubkeys || message || signature) of checked reports
 
@@ -91,7 +92,28 @@ def set_policy(ctx: Ctx, cls: str, p: dict) -> None:
     problems = feeds.check_policy(cls, p)
     if problems:
         raise InvalidState(f"policy {cls}: {problems[0]}")
+    old = ctx.get_obj(POLICY + cls.encode())
     ctx.set_obj(POLICY + cls.encode(), p)
+    if old is not None and old["maxAge"] != p["maxAge"]:  # the feeds of the class go stale at another time
+        for feed in list_feeds(ctx):
+            if feeds.class_of(feed) == cls:
+                st = state_of(ctx, feed)
+                due.cancel(ctx, STALE_DUE, st["observedAt"] + old["maxAge"] + 1, feed.encode())
+                _watch_staleness(ctx, feed, st["observedAt"], p)
+
+
+def _watch_staleness(ctx: Ctx, feed: str, observed_at: int, p: dict) -> None:
+    """Index the first second the feed will be stale, so its dependents are revalued then
+    (and fail closed) rather than at their next daily mark."""
+    at = observed_at + p["maxAge"] + 1
+    if at > ctx.block.time:
+        due.schedule(ctx, STALE_DUE, at, feed.encode())
+
+
+def mark_newly_stale(ctx: Ctx) -> None:
+    """Begin-block: feeds that went stale since the last block are marked changed."""
+    for _, item in due.take_due(ctx, STALE_DUE, ctx.block.time):
+        dirty.mark(ctx, b"feed/" + item)
 
 
 # ----- feeds ---------------------------------------------------------------------------
@@ -110,6 +132,7 @@ def create_feed(ctx: Ctx, feed: str, value: int, observed_at: int) -> None:
         "value": value, "round": 0, "observedAt": observed_at, "updatedAt": ctx.block.time,
         "windowId": ctx.block.time // p["window"], "windowValue": value, "frozen": False, "pending": None})
     dirty.mark(ctx, b"feed/" + feed.encode())
+    _watch_staleness(ctx, feed, observed_at, p)
 
 
 def read(ctx: Ctx, feed: str) -> FeedValue | None:
@@ -252,6 +275,8 @@ def apply_report(ctx: Ctx, chain_id: str, args: dict) -> str:
 
 def _apply(ctx: Ctx, feed: str, st: dict, value: int, round_: int, observed_at: int, p: dict,
            queued: bool = False) -> None:
+    due.cancel(ctx, STALE_DUE, st["observedAt"] + p["maxAge"] + 1, feed.encode())
+    _watch_staleness(ctx, feed, observed_at, p)
     st.update(value=value, round=round_, observedAt=observed_at, updatedAt=ctx.block.time)
     ctx.set_obj(FEED + feed.encode(), st)
     dirty.mark(ctx, b"feed/" + feed.encode())

@@ -59,6 +59,7 @@ def _reject(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 def begin_block(ctx: Ctx) -> None:
     keeper.apply_due(ctx)
+    keeper.mark_newly_stale(ctx)
 
 
 # ----- genesis ---------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         st["epoch"] = section["epoch"]
         ctx.set_obj(keeper.SET, st)
     for f in section["feeds"]:
-        keeper.create_feed(ctx, f["id"], f["value"], f["observedAt"])
+        keeper.create_feed(ctx, f["id"], f["value"], f["observedAt"])  # (indexes when it goes stale)
         extra = {k: v for k, v in f.items() if k not in ("id", "value", "observedAt")}
         if extra:
             st = keeper.state_of(ctx, f["id"])
