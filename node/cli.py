@@ -2,6 +2,8 @@
 
     rwad devnet [--home DIR] [--genesis FILE] [--port 8545] [--host 127.0.0.1]
                 [--mining auto|interval|manual] [--block-time S]
+        FILE is a genesis file or a scenario file (docs/scenarios.md: its genesis with
+        the actors merged in, as `rwad scenario genesis` writes it)
     rwad init --home DIR [--genesis FILE]
     rwad start --home DIR [--port] [--host] [--mining] [--block-time]
 The front-end that serves the node (JSON-RPC) is passed in by the caller, so this module
@@ -22,6 +24,7 @@ import tempfile
 import time as _time
 from collections.abc import Awaitable, Callable
 
+import ijson
 import trio
 
 from genesis import devnet as devnet_genesis
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Start a devnet on the embedded genesis (or --genesis). Data goes to a "
                                    "temporary directory unless --home is given; the dev accounts' keys are printed.")
     p.add_argument("--home", help="data directory (default: a fresh temporary directory, removed at exit)")
-    p.add_argument("--genesis", help="genesis file (default: the embedded devnet genesis)")
+    p.add_argument("--genesis", help="genesis file, or scenario file to start on its genesis "
+                                     "(default: the embedded devnet genesis)")
     add_serve_args(p, default_mining="auto")
     p = sub.add_parser("init", help="create a node home: config, validator key, genesis",
                        description="Create DIR with config.json, the validator key and genesis.json.")
@@ -85,6 +89,54 @@ def init_home(home: str, genesis_path: str | None, validator_seed: bytes | None 
         json.dump({"ed25519Seed": seed.hex()}, f)
     with open(os.path.join(home, CONFIG), "w") as f:
         json.dump({"genesis": "genesis.json", "validatorKey": "validator.key", "data": "data"}, f, indent=1)
+
+
+def _file_kind(path: str) -> str | None:
+    """"genesis" or "scenario" by the first top-level key that only one of them has (read as a
+    stream, so a large genesis is not loaded), "neither" for other JSON, None if unreadable."""
+    from genesis import scenario
+    from genesis.loader import TOP_FIELDS
+
+    scenario_keys = set(scenario.schema()["properties"])
+    try:
+        with open(path, "rb") as f:
+            for prefix, event, value in ijson.parse(f, use_float=False):
+                if prefix != "":
+                    continue
+                if event != "map_key":
+                    if event != "start_map":
+                        return "neither"  # an array or a scalar
+                    continue
+                if value in TOP_FIELDS:
+                    return "genesis"
+                if value in scenario_keys:
+                    return "scenario"
+    except (OSError, ijson.JSONError):
+        return None
+    return "neither"
+
+
+def devnet_genesis_path(path: str, home: str) -> str:
+    """The genesis file a devnet starts on, given --genesis PATH: PATH itself for a genesis
+    file; for a scenario file, the genesis it describes (actors merged in, as `rwad scenario
+    genesis` writes it), written to HOME/scenario-genesis.json. Other JSON is refused in one line."""
+    kind = _file_kind(path)
+    if kind == "neither":
+        raise SystemExit(f"rwad: --genesis {path}: neither a genesis file (chainId, accounts, ...) nor a scenario "
+                         f"file (format, blocks, ...)")
+    if kind != "scenario":
+        return path  # a genesis, or unreadable: opening the chain says why, as before
+    from genesis import scenario
+
+    try:
+        sc = scenario.load(path)
+    except scenario.ScenarioError as exc:
+        raise SystemExit(f"rwad: scenario {path}: {exc}") from None
+    out = os.path.join(home, "scenario-genesis.json")
+    with open(out, "w") as f:
+        json.dump(sc.genesis, f, indent=1)
+    log.info("scenario %s: starting on its genesis, written to %s", sc.name, out)
+    return out
 
 
 def open_chain(home: str, genesis_path: str, validator: Keypair, *, dev: bool, keep_versions: int) -> Chain:
@@ -158,7 +210,12 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
             os.makedirs(home, exist_ok=True)
         else:
             home = temp = tempfile.mkdtemp(prefix="rwa-devnet-")
-        genesis_path = args.genesis or os.path.join(home, "genesis.json")
+        try:
+            genesis_path = devnet_genesis_path(args.genesis, home) if args.genesis else os.path.join(home, "genesis.json")
+        except SystemExit:
+            if temp:
+                shutil.rmtree(temp, ignore_errors=True)
+            raise
         if not args.genesis and not os.path.exists(genesis_path):
             # The embedded devnet genesis, built for now: fresh feeds and current demo loans.
             devnet_genesis.write(genesis_path, int(_time.time()))

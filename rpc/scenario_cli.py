@@ -2,9 +2,9 @@
 
     rwad scenario run FILE [--rpc URL] [--json] [--progress] [--update-root]
         replay in process (a throwaway chain over a real LevelDB store), or with --rpc
-        against a node started with `rwad devnet --genesis GENESIS --mining manual`,
-        GENESIS being what `rwad scenario genesis FILE` writes; the same state root
-        either way. --json prints {stateRoot, steps, metrics}.
+        against a node started with `rwad devnet --genesis FILE --mining manual` (the
+        scenario file itself; or the genesis `rwad scenario genesis FILE` writes); the
+        same state root either way. --json prints {stateRoot, steps, metrics}.
     rwad scenario genesis FILE [--out PATH]
         the scenario's resolved genesis document (actors merged in), for `rwad devnet`
 Over RPC, each block's transactions are sent in order with tx_send (a refusal is the
@@ -127,8 +127,7 @@ def add_parser(sub, func) -> None:
                         description="Replay FILE block by block, checking every expectation, the modules' "
                                     "invariants after every block (in process) and the final state root. With "
                                     "--rpc URL the same signed transactions go to a node started with `rwad "
-                                    "devnet --genesis GENESIS --mining manual` (GENESIS from `rwad scenario "
-                                    "genesis FILE`), blocks are made with dev_mine, and expectations are read "
+                                    "devnet --genesis FILE --mining manual` (the scenario file itself), blocks are made with dev_mine, and expectations are read "
                                     "over JSON-RPC.")
     r.add_argument("file", metavar="FILE", help="scenario file (JSON)")
     r.add_argument("--rpc", metavar="URL", help="replay against this node (manual mining) instead of in process")

@@ -27,7 +27,9 @@ DOC = os.path.join(ROOT, "docs", "scenarios.md")
 SHIPPED = S.shipped()
 EXIT = os.path.join(S.SCENARIOS_DIR, "sme-instant-exit.json")
 RWAD = [sys.executable, "-m", "rpc.cli"]
-STORIES = {"sme-receivables-pool", "sme-instant-exit", "oracle-shock", "stable-run", "orderbook-manipulation"}
+STORIES = {"sme-receivables-pool", "sme-instant-exit", "default-cascade", "oracle-shock", "stable-run",
+           "orderbook-manipulation"}
+CASCADE = os.path.join(S.SCENARIOS_DIR, "default-cascade.json")
 
 
 def _doc(path: str = EXIT) -> dict:
@@ -121,6 +123,46 @@ def test_a_scenario_against_a_real_node_gives_the_same_root(tmp_path, name):
             # a second run finds the node past the scenario's genesis and says so
             r = _rwad("scenario", "run", path, "--rpc", node.url)
             assert r.returncode == 1 and "not at the scenario's genesis" in r.stderr
+
+
+def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_path):
+    """`rwad devnet --genesis SCENARIO --mining manual` (a real process) starts on the genesis
+    the scenario describes; `rwad scenario run --rpc` against it meets every expectation and
+    the pinned root, the root the replay in process reaches."""
+    with RpcNode(tmp_path / "node", mining="manual", genesis=CASCADE) as node:
+        st = node.call("chain_status")
+        assert st["chainId"] == "rwa-scenario-default-cascade" and st["height"] == 0
+        r = _rwad("scenario", "run", CASCADE, "--rpc", node.url, "--json")
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert out["stateRoot"] == S.load(CASCADE).expected_root == node.call("chain_status")["stateRoot"]
+        assert out["steps"] == S.count_steps(S.load(CASCADE).doc) and out["metrics"]["blocks"] == 11
+    with open(tmp_path / "node" / "scenario-genesis.json") as f:
+        assert json.load(f) == S.load(CASCADE).genesis  # what `rwad scenario genesis` prints
+
+
+def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(tmp_path):
+    from node.cli import devnet_genesis_path
+
+    gen = tmp_path / "g.json"
+    assert _rwad("scenario", "genesis", EXIT, "--out", str(gen)).returncode == 0
+    assert devnet_genesis_path(str(gen), str(tmp_path)) == str(gen)  # a genesis file: as it is
+    out = devnet_genesis_path(EXIT, str(tmp_path))
+    assert out == str(tmp_path / "scenario-genesis.json")
+    with open(out) as f:
+        assert json.load(f) == S.load(EXIT).genesis
+    missing = str(tmp_path / "missing.json")
+    assert devnet_genesis_path(missing, str(tmp_path)) == missing  # opening the chain says why
+    for name, text, message in [
+            ("list.json", "[1, 2]", "neither a genesis file"),
+            ("other.json", '{"foo": 1, "bar": {"chainId": "x"}}', "neither a genesis file"),
+            ("bad-scenario.json", '{"format": 1, "name": "x", "blocks": []}', "scenario .*bad-scenario.json: ")]:
+        p = tmp_path / name
+        p.write_text(text)
+        with pytest.raises(SystemExit, match=message):
+            devnet_genesis_path(str(p), str(tmp_path))
+        r = _rwad("devnet", "--genesis", str(p), "--port", "0")
+        assert r.returncode == 1 and r.stderr.startswith("rwad: ") and r.stderr.count("\n") == 1, r.stderr
 
 
 # ----- failures name the block and step ---------------------------------------------------------------
@@ -225,8 +267,9 @@ def test_a_genesis_file_relative_to_the_scenario(tmp_path):
 
 
 def test_the_format_expresses_a_default_cascade_with_insurance_cover():
-    """Not the shipped story 3, only the format's reach: staking, a default, a write-off past
-    the junior, the fund's cover paid into the pool (docs/mechanism.md, "Insurance")."""
+    """Beside the shipped story 3 (default-cascade, fees off): the cover with fees on, over the
+    stable run's genesis: a stake, a default, a write-off past the junior, the fund's cover
+    paid into the pool by the reserve (docs/mechanism.md, "Insurance")."""
     doc = _doc(os.path.join(S.SCENARIOS_DIR, "stable-run.json"))
     doc["actors"]["staker"] = {"balances": {"rwa": str(1_000_000 * 10**6)}}
     doc["genesis"]["accounts"] = [{"address": "module:reserve", "balances": {"rusd": str(100_000 * 10**6)}}]
