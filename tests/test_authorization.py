@@ -75,3 +75,24 @@ def test_the_matrix_covers_every_role_checked_call():
             if re.search(r"roles\.require\(|_pay\(", src):
                 found.add(f"{m.name}.{c.name}")
     assert found <= set(PRIVILEGED), sorted(found - set(PRIVILEGED))
+
+
+# Calls gated by bonded insurance stake rather than a role: every account without stake
+# (each role holder but the operator, who is a devnet staker, and an account with none).
+STAKE_GATED = {
+    "governance.propose": {"action": "unpause", "target": "market", "account": b""},
+    "governance.proposeChange": {"action": "setParams", "target": "reserve", "value": "discount=1"},
+    "governance.vote": {"id": 1, "support": "yes"},  # the devnet's open proposal
+}
+STAKE_CASES = [(call, role) for call in STAKE_GATED for role in ROLE_KEYS
+               if ROLE_KEYS[role] not in devnet.DEMO_STAKERS]
+
+
+@pytest.mark.parametrize("call, role", STAKE_CASES, ids=[f"{c}-by-{r}" for c, r in STAKE_CASES])
+def test_a_stake_gated_call_without_stake_is_refused_and_changes_nothing(devnet_chain, call, role):
+    d = Driver(devnet_chain)
+    module, name = call.split(".")
+    before = _module_state(devnet_chain, module)
+    _, (r,) = d.block(d.tx(KEYS[ROLE_KEYS[role]], module, name, STAKE_GATED[call]))
+    assert r.error == "unauthorized", (call, role, r.error, r.message)
+    assert _module_state(devnet_chain, module) == before

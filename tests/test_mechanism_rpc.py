@@ -199,6 +199,15 @@ def test_stable_over_rpc(node):
     vault_units = info["vault"]["basket"]["unit/p1/t0"]
     q = call(node, "stable_quote", {"kind": "redeem", "amount": q["vaultValue"]})
     assert q["basket"] == {"unit/p1/t0": vault_units} and "CR >= 1" in q["explanation"]
+    # the devnet's instant exit, end to end: a holder of eligible senior units swaps 10 of them
+    holder = KEYS[7].address_text
+    cash = int(call(node, "bank_balance", [holder, "rusd"]))
+    quote = call(node, "stable_quote", {"kind": "exit", "unit": "unit/p1/t0", "quantity": 10})
+    p = rwad(node, "tx", "stable", "exit", "--dev-key", "7", "--args",
+             json.dumps({"unit": "unit/p1/t0", "quantity": "10", "minOut": str(int(quote["out"]) * 99 // 100)}))
+    assert p.returncode == 0 and "stable.exit" in p.stdout, p.stderr + p.stdout
+    assert int(call(node, "bank_balance", [holder, "rusd"])) - cash >= int(quote["out"]) * 99 // 100
+    assert call(node, "stable_info")["vault"]["basket"]["unit/p1/t0"] == vault_units + 10
 
 
 def test_insurance_and_governance_over_rpc(node):
@@ -237,4 +246,4 @@ def test_reserve_over_rpc(node):
 
 
 def test_every_mechanism_method_is_exercised():
-    assert MINE and (not CALLED or CALLED == MINE), sorted(MINE - CALLED)
+    assert MINE and (not CALLED or CALLED & MINE == MINE), sorted(MINE - CALLED)

@@ -73,19 +73,24 @@ def _check_action(action: str, target: str, account: bytes) -> None:
             raise InvalidState(f"{action}: account must be a 20-byte address")
 
 
+def _require_stake(ctx: Ctx, sender: bytes) -> None:
+    if insurance.stake_of(ctx, sender) == 0:
+        raise Unauthorized("only accounts with bonded insurance stake propose")
+
+
 def _propose(ctx: Ctx, sender: bytes, args: dict) -> None:
+    _require_stake(ctx, sender)
     _check_action(args["action"], args["target"], args["account"])
     _open(ctx, sender, args["action"], args["target"], args["account"], "")
 
 
 def _propose_change(ctx: Ctx, sender: bytes, args: dict) -> None:
+    _require_stake(ctx, sender)
     changes.check(ctx, args["action"], args["target"], args["value"])  # bounds checked now and at execution
     _open(ctx, sender, args["action"], args["target"], b"", args["value"])
 
 
 def _open(ctx: Ctx, sender: bytes, action: str, target: str, account: bytes, value: str) -> None:
-    if insurance.stake_of(ctx, sender) == 0:
-        raise Unauthorized("only accounts with bonded insurance stake propose")
     pid = ctx.get_int(NEXT) or 1
     ctx.set_int(NEXT, pid + 1)
     end = ctx.block.time + params(ctx)["votingPeriod"]
