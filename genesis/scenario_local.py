@@ -49,9 +49,10 @@ class LocalBackend(Backend):
 
     checks_invariants = True
 
-    def __init__(self, sc: Scenario, directory: str | None = None):
+    def __init__(self, sc: Scenario, directory: str | None = None, *, record_series: bool = False):
         from genesis import devnet
 
+        self.series: list[dict] | None = [] if record_series else None  # per-block metrics (genesis/series.py)
         self._tmp = scratch_dir() if directory is None else None
         try:
             self.chain = LocalChain(sc.genesis, directory or self._tmp.name,
@@ -85,7 +86,20 @@ class LocalBackend(Backend):
     def make_block(self, time: int) -> list[Outcome]:
         txs, self._pending = self._pending, []
         res = self.chain.produce(txs, time)
+        if self.series is not None:
+            from genesis import series
+
+            events = list(res.events) + [e for r in res.receipts for e in r.events]
+            prev = series.reader_at(self.chain.store, res.height - 1)
+            self.series.append(series.sample(self.chain.reader(), events, prev))
         return [Outcome(r.code, r.error, r.message) for r in res.receipts]
+
+    def series_document(self) -> dict:
+        """The recorded rows as a series document (`rwad report` renders it)."""
+        from genesis import series
+
+        ctx = self.chain.reader()
+        return series.document(self.series or [], self.chain.chain_id, series.stable_decimals(ctx))
 
     def last_time(self) -> int:
         return self.chain.time

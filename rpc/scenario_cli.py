@@ -139,6 +139,9 @@ def add_parser(sub, func) -> None:
     r.add_argument("--update-root", action="store_true",
                    help="do not compare the final state root: write it into FILE (only that value changes)")
     r.add_argument("--home", metavar="DIR", help="keep the in-process chain in DIR (default: a temporary directory)")
+    r.add_argument("--series", metavar="PATH", help="in process: write the per-block metrics (prices, NAV, supply, "
+                                                    "CR, reserve, oracle values) as a series JSON document to PATH, "
+                                                    "for `rwad report PATH` (docs/outputs.md)")
     r.set_defaults(func=func)
     g = ssub.add_parser("genesis", help="print the scenario's resolved genesis (for rwad devnet --genesis)",
                         description="Write FILE's genesis with its actors merged in (balances, roles, operator "
@@ -195,6 +198,8 @@ def _run(sc: Scenario, args) -> int:
     show = args.progress or sys.stderr.isatty()
     progress = Progress(sc.name) if show else None
     check = not args.update_root
+    if args.rpc and args.series:
+        raise ScenarioError("--series records in process; over RPC use `rwad export --rpc URL`")
     if args.rpc:
         try:
             client = Client(args.rpc, timeout=args.rpc_timeout)
@@ -208,8 +213,14 @@ def _run(sc: Scenario, args) -> int:
     else:
         from genesis.scenario_local import LocalBackend
 
-        with LocalBackend(sc, args.home) as b:
+        with LocalBackend(sc, args.home, record_series=bool(args.series)) as b:
             result = sc_mod.replay(sc, b, check_root=check, progress=progress)
+            if args.series:
+                try:
+                    with open(args.series, "w") as f:
+                        json.dump(b.series_document(), f, indent=1)
+                except OSError as exc:
+                    raise ScenarioError(f"--series: {exc}") from None
     if args.update_root:
         if sc.path is None:
             raise ScenarioError("--update-root needs a scenario file")

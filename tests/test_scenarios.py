@@ -393,3 +393,22 @@ def test_random_transfer_scenarios_meet_their_model_and_replay_to_one_root(block
     again = _run_doc(doc)  # the pinned root is met by a second replay in another directory
     assert again.state_root == first.state_root
     assert first.metrics["transactions"] == sum(len(b) for b in blocks)
+
+
+def test_a_scenario_run_records_a_series_that_rwad_report_renders(tmp_path):
+    path = os.path.join(ROOT, "genesis", "scenarios", "stable-run.json")
+    out, page = tmp_path / "series.json", tmp_path / "report.html"
+    p = _rwad("scenario", "run", path, "--series", str(out))
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(out.read_text())
+    with open(path) as f:
+        blocks = len(json.load(f)["blocks"])
+    assert doc["kind"] == "series" and len(doc["rows"]) == blocks  # a row per block
+    cr = doc["columns"].index("stable.cr")
+    p = _rwad("report", str(out), "--out", str(page))
+    assert p.returncode == 0, p.stderr
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") >= 5 and "http://" not in html and "https://" not in html
+    assert f'id="final-stable.cr">{doc["rows"][-1][cr]}<' in html  # the run's last CR (below 1 here)
+    p = _rwad("scenario", "run", path, "--series", str(out), "--rpc", "http://127.0.0.1:1")
+    assert p.returncode == 1 and "export" in p.stderr
