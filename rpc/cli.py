@@ -6,6 +6,7 @@
     rwad query METHOD [PARAMS_JSON] [--rpc URL]  call any JSON-RPC method, print the JSON result
     rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
     rwad export | rwad report                    per-block series and HTML reports (rpc/export_cli.py)
+    rwad simulate | rwad sweep                   random simulation, Monte-Carlo sweeps (rpc/sim_cli.py)
     rwad scenario run|genesis                    replay scenario files (rpc/scenario_cli.py)
 Errors are one line on stderr ("rwad: ...") with exit code 1 (2 for command-line usage).
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from modules.crypto import Keypair
 from node import cli as node_cli
-from rpc import export_cli, keystore, oracle_cli, scenario_cli
+from rpc import export_cli, keystore, oracle_cli, scenario_cli, sim_cli
 from rpc.client import (
     DEFAULT_URL,
     Client,
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
     export_cli.add_parsers(sub, rpc_, cmd_outputs)
+    sim_cli.add_parsers(sub, cmd_sim)
     scenario_cli.add_parser(sub, cmd_scenario)
 
     # query
@@ -452,6 +454,13 @@ def cmd_outputs(args) -> int:
                 return export_cli.cmd_export(args, c)
         return export_cli.cmd_report(args, lambda: _client(args))
     except export_cli.OutputError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_sim(args) -> int:
+    try:
+        return args.sim_func(args)
+    except sim_cli.SimCliError as exc:
         raise CliError(str(exc)) from None
 
 

@@ -69,6 +69,17 @@ def test_the_guardian_pauses_only_governance_unpauses_and_the_floor_stays_open(d
     assert d.run(KEYS[4], "stable", "mint", {"to": C.address, "amount": 1}).code == 0
 
 
+def test_a_paused_insurance_module_still_takes_stake_so_governance_can_lift_it(d):
+    assert d.run(GUARDIAN, "governance", "pause", {"module": "insurance"}).code == 0
+    assert d.run(A, "insurance", "unbond", {"amount": RWA}).error == "paused"
+    assert d.run(A, "insurance", "claim", {}).error == "paused"
+    r = d.run(C, "insurance", "stake", {"amount": 10 * RWA})  # new voters can always come in
+    assert r.code == 0, r.message
+    pid = propose(d, "unpause", "insurance")
+    pass_(d, pid, voters=(A, C))
+    assert d.run(A, "insurance", "unbond", {"amount": RWA}).code == 0
+
+
 def test_a_vote_below_quorum_or_against_is_rejected(d):
     pid = propose(d, "unpause", "market")
     assert d.run(B, "governance", "vote", {"id": pid, "support": "no"}).code == 0

@@ -18,7 +18,8 @@ State keys:
     params/governance           {votingPeriod, executionDelay (s), quorum (wad of bonded stake)}
 A proposal passes when the votes cast reach the quorum of all bonded stake and yes > no;
 it executes executionDelay after the vote ends (both through the due-time index, module
-"gov"). A pause stops every call of a module except the floor redemption (stable.redeem).
+"gov"). A pause stops every call of a module except the floor redemption (stable.redeem)
+and staking (insurance.stake: governance's voters can always come in to lift a pause).
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ DEFAULT_PARAMS = {"votingPeriod": 3 * 86_400, "executionDelay": 86_400, "quorum"
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
 CHANGES = ("setParams", "setPolicy", "setOperators")
 PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
-UNPAUSABLE_CALLS = {("stable", "redeem")}
+# The floor redemption is never blocked; staking stays open so that governance, voted by
+# bonded stake, can always gather the votes to lift a pause (a paused insurance module with
+# nothing bonded would otherwise be paused for good).
+UNPAUSABLE_CALLS = {("stable", "redeem"), ("insurance", "stake")}
 
 
 def params(ctx: Ctx) -> dict:

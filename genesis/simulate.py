@@ -1,0 +1,817 @@
+"""Seeded random simulation: weighted random operations of every module on an in-process
+chain (genesis/localchain.py, a real LevelDB store), with every invariant checked after
+every block.
+
+A run is a list of steps. A step is data: the block index it goes into (block i runs at
+genesis time + i x block time), the actor that signs it, the module, the call and its
+arguments; so a run can be printed as JSON, shrunk (genesis/shrink.py) and replayed. An
+oracle report step carries only the feed, the value, the signing operators and the age
+of the observation: round, epoch, observation time and the aggregate BLS signature are
+made when the step runs, so a shrunk list of reports still signs correctly.
+
+Actors: "dev<i>" is devnet dev key i (roles in genesis/devnet.py ROLE_OF; operators are
+dev6..dev9), "holder<i>" the key of actor name "sim/holder/<i>" (genesis/localchain.py),
+funded at genesis. Invalid operations are generated on purpose (wrong role, too large an
+amount, a price outside the band, a report without quorum...) and must be refused cleanly;
+what must never happen is a broken invariant or an exception out of the block.
+
+Invariants after every block: each module's `invariants(ctx)` (the bank's: supply = sum of
+balances for every token) and the chain-wide CHAIN_CHECKS (stable supply within what was
+minted, the recorded collateral ratio equals its definition, oracle values within their
+bounds).
+Randomness comes only from random.Random(seed); everything sent to the chain is ints,
+bytes and strings, so a seed gives the same run, byte for byte.
+"""
+
+from __future__ import annotations
+
+import time as _clock
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from random import Random
+
+from genesis import devnet
+from genesis.localchain import LocalChain, actor_key
+from genesis.montecarlo import MarketConfig, MarketModel
+from modules import accounts, bls
+from modules.app import App, BlockResult, default_modules
+from modules.args import args_from_json, args_to_json
+from modules.assets import keeper as assets
+from modules.bank import keeper as bank
+from modules.bank import module as bank_module
+from modules.context import BlockInfo, Ctx
+from modules.crypto import Keypair, encode_address, module_address
+from modules.errors import InvalidTransaction
+from modules.governance import module as governance
+from modules.insurance import module as insurance
+from modules.market import keeper as market
+from modules.oracle import feeds
+from modules.oracle import keeper as oracle
+from modules.oracle.report import bitmap, message
+from modules.registry import Module
+from modules.stable import vault
+from modules.tranches import keeper as tranches
+from modules.tx import sign_tx
+from state.codec import decode, encode
+
+WAD = 10**18
+DAY = 86_400
+RUSD = 10**6  # base units per RUSD (and per RWA): 6 decimals
+BLOCK_TIME = 3_600  # s between simulated blocks
+OPS_PER_BLOCK = 3  # random operations per block: 0..OPS_PER_BLOCK, uniformly
+HOLDERS = 12
+HOLDER_RUSD = 50_000 * RUSD
+HOLDER_RWA = 100_000 * RUSD
+# Every holder stakes this much in block 1 when governance votes are on: with no bonded
+# stake nobody can propose, so a guardian's pause of the insurance module (where stake is
+# made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
+BOOTSTRAP_STAKE = 10_000 * RUSD
+STABLE, NATIVE = "rusd", "rwa"
+ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = "dev1", "dev2", "dev3", "dev4", "dev5"
+OPERATOR_ACTORS = [f"dev{devnet.OPERATOR_ACCOUNT0 + j}" for j in range(devnet.OPERATORS)]
+REPORT = ("oracle", "report")
+
+# Relative weights of the random operations ("module.call"); 0 switches one off. Besides
+# these draws, stakers answer a pause or a frozen feed with a proposal and vote on open
+# proposals (Operations.governance), so governance lifts a pause in about its voting period
+# plus its execution delay.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "bank.transfer": 48, "bank.distribute": 24,
+    "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
+    "assets.writeOff": 4, "assets.recover": 4,
+    "tranches.createPool": 1, "tranches.claim": 16,
+    "market.place": 48, "market.cancel": 16,
+    "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
+    "oracle.report": 16, "oracle.reject": 3,
+    "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
+    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.redeemNative": 2,
+    "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
+}
+# governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
+# one value in ten is drawn beyond high (refused when proposed, or failing when executed).
+PARAM_CHANGES = [
+    ("stable", "hSlope", 0, WAD // 2), ("stable", "spread", 0, WAD // 20),
+    ("stable", "ceilings.tranche", 1_000 * RUSD, 5_000_000 * RUSD), ("reserve", "budgetShare", 0, WAD // 2),
+    ("reserve", "discount", 0, WAD // 10), ("market", "band", WAD // 100, WAD // 4), ("market", "takerFee", 0, 100),
+    ("governance", "votingPeriod", DAY, 5 * DAY)]
+# setPolicy fields proposed (never lo/hi: a value applied within the old bounds may lie
+# outside new ones, which the oracle-bounds check would report).
+POLICY_CHANGES = [("stepAbs", 0, WAD // 50), ("delay", 0, DAY), ("maxAge", DAY, 7 * DAY), ("window", 600, DAY)]
+
+
+# ----- steps ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One transaction of a run: block index (>= 1), actor name, module, call, arguments
+    (msgpack form: ints, bytes, str, lists; an oracle report: feed, value, signers, age)."""
+
+    block: int
+    actor: str
+    module: str
+    call: str
+    args: dict
+
+    def to_json(self) -> dict:
+        if (self.module, self.call) == REPORT:
+            args = {"feed": self.args["feed"], "value": str(self.args["value"]), "signers": list(self.args["signers"]),
+                    "age": self.args.get("age", 0)}
+        else:
+            args = args_to_json(call_specs().get((self.module, self.call), {}), self.args)
+        return {"block": self.block, "actor": self.actor, "module": self.module, "call": self.call, "args": args}
+
+    @staticmethod
+    def from_json(obj: dict) -> Step:
+        """A step from its JSON form; raises ValueError naming what is wrong."""
+        try:
+            block, actor, module, call, args = (obj[k] for k in ("block", "actor", "module", "call", "args"))
+        except (KeyError, TypeError):
+            raise ValueError("a step is {block, actor, module, call, args}") from None
+        if type(block) is not int or block < 1 or type(args) is not dict:
+            raise ValueError(f"step {obj!r}: block is an integer >= 1 and args an object")
+        actor_keypair(actor)  # checks the name
+        if (module, call) == REPORT:
+            try:
+                args = {"feed": str(args["feed"]), "value": int(args["value"]),
+                        "signers": [int(i) for i in args["signers"]], "age": int(args.get("age", 0))}
+            except (KeyError, TypeError, ValueError):
+                raise ValueError("an oracle report step has args {feed, value, signers, age}") from None
+        else:
+            specs = call_specs().get((module, call))
+            if specs is None:
+                raise ValueError(f"unknown call {module}.{call}")
+            try:
+                args = args_from_json(specs, args)
+            except InvalidTransaction as exc:
+                raise ValueError(f"{module}.{call}: {exc.message}") from None
+        return Step(block, actor, module, call, args)
+
+
+@cache
+def call_specs() -> dict[tuple[str, str], dict]:
+    """(module, call) -> argument specs, from the chain's module table."""
+    return {(m.name, c.name): c.args for m in default_modules() for c in m.calls.values()}
+
+
+@cache
+def actor_keypair(name: str) -> Keypair:
+    """The key of an actor: dev<i> (devnet dev key i) or holder<i> (actor "sim/holder/<i>")."""
+    for prefix, make in (("dev", Keypair.dev), ("holder", lambda i: actor_key(f"sim/holder/{i}"))):
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            return make(int(name[len(prefix):]))
+    raise ValueError(f"unknown actor {name!r}: dev<i> or holder<i>")
+
+
+def actor_address(name: str) -> bytes:
+    return actor_keypair(name).address
+
+
+def steps_to_json(steps: list[Step]) -> list[dict]:
+    return [s.to_json() for s in steps]
+
+
+def steps_from_json(objs: list) -> list[Step]:
+    if type(objs) is not list:
+        raise ValueError("steps: expected a JSON list")
+    return [Step.from_json(o) for o in objs]
+
+
+# ----- genesis ---------------------------------------------------------------------------------------
+def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
+    """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
+    funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
+    the state keys params/<module>: written through the reserve section's raw records,
+    since the genesis file has no field for module parameters."""
+    doc = devnet.at(devnet.GENESIS_TIME)
+    doc["params"]["chain"]["feePrice"] = 0
+    # the custodian's genesis mint is recomputed from the balances, the holders' included
+    doc["stable"] = {k: doc["stable"][k] for k in ("denom", "proofOfReserve")}
+    for i in range(holders):
+        doc["accounts"].append({"address": actor_keypair(f"holder{i}").address_text,
+                                "balances": {NATIVE: str(HOLDER_RWA), STABLE: str(HOLDER_RUSD)}})
+    doc["accounts"].sort(key=lambda a: a["address"])
+    if module_params:
+        raw = [["0x" + f"params/{name}".encode().hex(), "0x" + encode(p).hex()]
+               for name, p in sorted(module_params.items())]
+        doc["reserve"] = {"raw": raw}
+    return doc
+
+
+# ----- invariants -------------------------------------------------------------------------------------
+def stable_supply_check(ctx: Ctx) -> list[str]:
+    """The stable supply never exceeds what custodians minted plus what exits minted."""
+    info = ctx.get_obj(vault.CUSTODIAN)
+    if info is None:
+        return []
+    minted = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(vault.MINTED)) + ctx.get_int(vault.UNITS)
+    supply = bank.supply(ctx, info["denom"])
+    return [f"stable supply {supply} above custodian mints plus exit mints {minted}"] if supply > minted else []
+
+
+def cr_check(ctx: Ctx) -> list[str]:
+    """The collateral ratio recorded in the last block equals its definition after it."""
+    rec = ctx.get_obj(vault.CR)
+    if rec is None or rec["time"] != ctx.block.time:
+        return []
+    cr = vault.collateral_ratio(ctx)["cr"]
+    if rec["cr"] == cr:
+        return []
+    return [f"recorded CR {rec['cr']} differs from its definition {cr} at the end of the block"]
+
+
+def oracle_bounds_check(ctx: Ctx) -> list[str]:
+    """Every oracle value (and queued value) lies within its policy's hard bounds."""
+    out = []
+    policies = {c: ctx.get(oracle.POLICY + c.encode()) for c in feeds.CLASSES}
+    n = len(oracle.FEED)
+    for key, raw in ctx.iter_prefix(oracle.FEED):
+        feed = key[n:].decode()
+        out += [f"{feed} {m}" for m in _feed_bounds(raw, policies[feeds.class_of(feed)])]
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _feed_bounds(state: bytes, policy: bytes) -> tuple[str, ...]:
+    """Bounds problems of one feed's encoded state under its encoded policy (memoized: a
+    feed's state bytes rarely change from one block to the next)."""
+    st, p = decode(state), decode(policy)
+    out = []
+    for what, v in (("value", st["value"]), ("queued value", (st["pending"] or {}).get("value"))):
+        if v is not None and not p["lo"] <= v <= p["hi"]:
+            out.append(f"{what} {v} outside [{p['lo']}, {p['hi']}]")
+    return tuple(out)
+
+
+# Chain-wide checks by name (rwad simulate --skip-check NAME leaves one out).
+CHAIN_CHECKS: dict[str, Callable[[Ctx], list[str]]] = {
+    "stable-supply": stable_supply_check, "cr": cr_check, "oracle-bounds": oracle_bounds_check}
+
+
+def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(source, message) of every broken invariant in the latest committed state: each
+    module's own (source: the module's name), then the chain-wide CHAIN_CHECKS not in skip
+    (source: chain/<name>). Supply = sum of balances for every token is the bank module's
+    invariant; it is checked as chain/supply when no bank module has it."""
+    ctx = app.reader()
+    out = [(m.name, msg) for m in app.modules if m.invariants is not None for msg in m.invariants(ctx)]
+    if not any(m.name == bank_module.NAME and m.invariants is not None for m in app.modules):
+        out += [("chain/supply", msg) for msg in bank_module.invariants(ctx)]
+    for name, fn in CHAIN_CHECKS.items():
+        if name not in skip:
+            out += [(f"chain/{name}", msg) for msg in fn(ctx)]
+    return out
+
+
+# ----- running steps ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A broken run: the block index and time, kind "invariant" or "exception", a key that
+    names what broke (the invariant's source, or the exception's type) and the messages."""
+
+    block: int
+    time: int
+    kind: str
+    key: str
+    messages: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"block": self.block, "time": self.time, "kind": self.kind, "key": self.key,
+                "messages": list(self.messages)}
+
+
+class Runner:
+    """Executes steps block by block on a fresh LocalChain and checks the invariants."""
+
+    def __init__(self, genesis: dict, *, block_time: int = BLOCK_TIME,
+                 modules: Callable[[], list[Module]] | None = None, check: bool = True,
+                 skip: tuple[str, ...] = ()):
+        self.chain = LocalChain(genesis, proposer=devnet.validator_key().address,
+                                modules=modules() if modules is not None else None)
+        self.t0 = self.chain.time
+        self.block_time = block_time
+        self.check = check
+        self.skip = skip
+        self.secrets = [devnet.operator_secret(j) for j in range(devnet.OPERATORS)]
+
+    def time_of(self, block: int) -> int:
+        return self.t0 + block * self.block_time
+
+    def reader(self) -> Ctx:
+        return self.chain.reader()
+
+    def execute(self, block: int, steps: list[Step]) -> tuple[BlockResult | None, Failure | None]:
+        """Run steps as the block with index `block`; (result, failure or None)."""
+        now = self.time_of(block)
+        ctx = self.chain.reader()
+        nonces: dict[bytes, int] = {}
+        rounds: dict[str, int] = {}
+        txs = [self._tx(ctx, s, now, nonces, rounds) for s in steps]
+        try:
+            res = self.chain.produce(txs, now)
+        except Exception as exc:  # a module raised something other than a typed refusal
+            self.chain.app.abandon()
+            return None, Failure(block, now, "exception", f"exception:{type(exc).__name__}",
+                                 (f"{type(exc).__name__}: {exc}",))
+        if self.check:
+            broken = check_invariants(self.chain.app, self.skip)
+            if broken:
+                src = sorted({s for s, _ in broken})
+                return res, Failure(block, now, "invariant", "invariant:" + ",".join(src),
+                                    tuple(f"{s}: {m}" for s, m in broken))
+        return res, None
+
+    def _tx(self, ctx: Ctx, s: Step, now: int, nonces: dict[bytes, int], rounds: dict[str, int]) -> bytes:
+        key = actor_keypair(s.actor)
+        n = nonces.get(key.address)
+        if n is None:
+            n = accounts.nonce(ctx, key.address)
+        nonces[key.address] = n + 1
+        args = self._report_args(ctx, s.args, now, rounds) if (s.module, s.call) == REPORT else s.args
+        return sign_tx(key, chain=self.chain.chain_id, nonce=n, fee=0, module=s.module, call=s.call, args=args)
+
+    def _report_args(self, ctx: Ctx, a: dict, now: int, rounds: dict[str, int]) -> dict:
+        feed = a["feed"]
+        st = oracle.state_of(ctx, feed)
+        last = 0 if st is None else max(st["round"], st["pending"]["round"] if st["pending"] else 0)
+        rnd = max(last, rounds.get(feed, 0)) + 1
+        rounds[feed] = rnd
+        epoch = oracle.operator_set(ctx)["epoch"]
+        obs = max(0, now - a.get("age", 0))
+        signers = sorted({i for i in a["signers"] if 0 <= i < len(self.secrets)})
+        msg = message(self.chain.chain_id, epoch, feed, a["value"], obs, rnd)
+        sig = bls.aggregate([bls.sign(self.secrets[i], msg) for i in signers]) if signers else b"\0" * 96
+        n = len(oracle.operator_set(ctx)["operators"])
+        return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
+                "signers": bitmap(signers, n), "signature": sig}
+
+    def close(self) -> None:
+        self.chain.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def group_by_block(steps: list[Step]) -> list[tuple[int, list[Step]]]:
+    """Steps grouped into blocks, in block order (a step list is kept in its given order)."""
+    out: dict[int, list[Step]] = {}
+    for s in steps:
+        out.setdefault(s.block, []).append(s)
+    return sorted(out.items())
+
+
+def replay(steps: list[Step], genesis: dict | None = None, *, block_time: int = BLOCK_TIME,
+           modules: Callable[[], list[Module]] | None = None, skip: tuple[str, ...] = ()) -> Failure | None:
+    """Run a step list on a fresh chain (only the blocks that hold steps); the first failure."""
+    with Runner(genesis if genesis is not None else sim_genesis(), block_time=block_time, modules=modules,
+                skip=skip) as r:
+        for block, group in group_by_block(steps):
+            _, failure = r.execute(block, group)
+            if failure is not None:
+                return failure
+    return None
+
+
+# ----- the random operations -------------------------------------------------------------------------
+class Operations:
+    """Builds weighted random steps from the current state. Each builder returns a Step, or
+    None when the state offers nothing for it (the draw is then simply skipped)."""
+
+    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None):
+        self.rng = rng
+        self.holders = [f"holder{i}" for i in range(holders)]
+        w = {**DEFAULT_WEIGHTS, **(weights or {})}
+        unknown = set(w) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown operation {sorted(unknown)[0]!r} (known: {', '.join(DEFAULT_WEIGHTS)})")
+        self.names = [k for k in DEFAULT_WEIGHTS if w[k] > 0]
+        self.weights = [w[k] for k in self.names]
+        self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
+
+    def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
+        out = []
+        if not self.names:
+            return out
+        if block == 1 and "governance.vote" in self.names:  # voters from the start (see BOOTSTRAP_STAKE)
+            out += [Step(block, h, "insurance", "stake", {"amount": BOOTSTRAP_STAKE}) for h in self.holders]
+        if self.rng.random() < 0.25:
+            step = self.governance(block, now, ctx)
+            if step is not None:
+                out.append(step)
+        for name in self.rng.choices(self.names, self.weights, k=count):
+            step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
+            if step is not None:
+                out.append(step)
+        return out
+
+    # helpers
+    def _amount(self, have: int) -> int:
+        """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
+        r = self.rng.random()
+        if r < 0.05 or have <= 0:
+            return max(1, have) + self.rng.randint(1, 10**6)
+        return max(1, int(have * self.rng.random() * (0.5 if r < 0.8 else 1.0)))
+
+    def _units_of(self, ctx: Ctx, actor: str) -> list[tuple[str, int]]:
+        return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
+                if tranches.parse_denom(d) is not None]
+
+    def _active_units(self, ctx: Ctx) -> list[str]:
+        out = []
+        for pid in tranches.ids(ctx, 0, 50):
+            pool = tranches.get(ctx, pid)
+            if pool["status"] == "active":
+                out += [t["denom"] for t in pool["tranches"]]
+        return out
+
+    def _asset(self, ctx: Ctx, *statuses: str) -> dict | None:
+        ids = [i for s in statuses for i in assets.ids_by(ctx, assets.status_prefix(s), 0, 40)]
+        return assets.get(ctx, self.rng.choice(ids)) if ids else None
+
+    def _stakers(self, ctx: Ctx) -> list[str]:
+        return [a for a in self.traders + ["dev0"] if insurance.stake_of(ctx, actor_address(a)) > 0]
+
+    # bank
+    def _bank_transfer(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        src = self.rng.choice(self.traders)
+        held = sorted(bank.balances_of(ctx, actor_address(src)).items())
+        if not held:
+            return None
+        denom, have = self.rng.choice(held)
+        to = actor_address(self.rng.choice(self.traders))
+        if self.rng.random() < 0.03:
+            to = module_address("vault")  # a module account: refused
+        return Step(block, src, "bank", "transfer", {"to": to, "denom": denom, "amount": self._amount(have)})
+
+    def _bank_distribute(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """The originator hands units of its pools to holders (who then trade and exit)."""
+        units = self._units_of(ctx, ORIGINATOR)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        q = min(have, self.rng.randint(1, 100))
+        return Step(block, ORIGINATOR, "bank", "transfer",
+                    {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
+
+    # assets
+    def _assets_register(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = ORIGINATOR if self.rng.random() < 0.95 else self.rng.choice(self.holders)
+        kind = self.rng.choice(("receivable", "loan", "revenue_right", "electricity", "other"))
+        sched = self.rng.choice(("equal", "bullet", "interest_only"))
+        count = self.rng.randint(1, 12) if sched != "bullet" else self.rng.randint(1, 6)
+        return Step(block, actor, "assets", "register", {
+            "kind": kind, "principal": self.rng.randint(1, 50) * 1_000 * RUSD,
+            "rate": self.rng.randint(40, 160) * WAD // 1000, "schedule": sched, "start": now,
+            "period": 30 * DAY, "count": count, "installments": [], "grace": self.rng.choice((15, 30, 60)) * DAY,
+            "docHash": self.rng.randbytes(32)})
+
+    def _assets_verify(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "registered")
+        if rec is None:
+            return None
+        actor = VERIFIER if self.rng.random() < 0.95 else ORIGINATOR
+        return Step(block, actor, "assets", "verify", {"id": rec["id"], "grade": self.rng.choice(feeds.GRADES)})
+
+    def _assets_repay(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "verified", "pooled", "overdue")
+        if rec is None:
+            return None
+        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
+        return Step(block, SERVICER, "assets", "repay", {"id": rec["id"], "amount": self._amount(owed)})
+
+    def _assets_markDefault(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "verified", "pooled", "overdue")
+        return None if rec is None else Step(block, SERVICER, "assets", "markDefault", {"id": rec["id"]})
+
+    def _assets_writeOff(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "defaulted")
+        return None if rec is None else Step(block, SERVICER, "assets", "writeOff", {"id": rec["id"]})
+
+    def _assets_recover(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "defaulted", "written_off")
+        if rec is None:
+            return None
+        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
+        return Step(block, SERVICER, "assets", "recover", {"id": rec["id"], "amount": self._amount(owed // 3)})
+
+    # tranches
+    def _tranches_createPool(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        orig = actor_address(ORIGINATOR)
+        ids = [i for i in assets.ids_by(ctx, assets.status_prefix("verified"), 0, 40)
+               if assets.get(ctx, i)["originator"] == orig]
+        if not ids:
+            return None
+        chosen = sorted(self.rng.sample(ids, self.rng.randint(1, min(3, len(ids)))))
+        par = sum(assets.outstanding_principal(assets.schedule_of(ctx, i)) for i in chosen)
+        unit = next(u for u in (100 * RUSD, 10 * RUSD, RUSD, 10_000, 100, 1) if par % u == 0)
+        senior = par * self.rng.randint(50, 90) // 100 // unit * unit
+        spec = [[senior, self.rng.randint(2, 8) * WAD // 100], [par - senior, 0]] if senior else [[par, 0]]
+        return Step(block, ORIGINATOR, "tranches", "createPool", {"assets": chosen, "tranches": spec, "unitSize": unit})
+
+    def _tranches_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders + [ORIGINATOR])
+        units = self._units_of(ctx, actor)
+        if not units:
+            return None
+        pid, k = tranches.parse_denom(self.rng.choice(units)[0])
+        return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
+
+    # market
+    def _market_place(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        units = self._active_units(ctx)
+        if not units:
+            return None
+        denom = self.rng.choice(units)
+        actor = self.rng.choice(self.traders)
+        try:
+            ref = market.reference_price(ctx, denom)
+        except InvalidTransaction:
+            ref = 100 * RUSD  # stale: the order will be refused (fail closed)
+        side = self.rng.choice((market.BUY, market.SELL))
+        off = self.rng.uniform(-0.12, 0.12)  # the band is 10 %: some orders fall outside
+        price = max(1, int(ref * (1 + off)))
+        if side == market.SELL:
+            have = bank.balance(ctx, actor_address(actor), denom)
+            qty = max(1, min(have, self.rng.randint(1, 30)) if self.rng.random() < 0.9 else have + 1)
+        else:
+            qty = self.rng.randint(1, 30)
+        expiry = 0 if self.rng.random() < 0.6 else now + self.rng.randint(1, 72) * BLOCK_TIME
+        return Step(block, actor, "market", "place",
+                    {"denom": denom, "side": side, "price": price, "quantity": qty, "expiry": expiry})
+
+    def _market_cancel(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        orders = market.orders_of(ctx, actor_address(actor))
+        if orders:
+            return Step(block, actor, "market", "cancel", {"order": self.rng.choice(orders)["id"]})
+        nxt = ctx.get_int(market.NEXT)
+        return Step(block, actor, "market", "cancel", {"order": self.rng.randint(1, max(1, nxt))}) if nxt else None
+
+    # stable
+    def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        units = self._units_of(ctx, actor)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        return Step(block, actor, "stable", "exit",
+                    {"unit": denom, "quantity": self._amount(have), "minOut": 0})
+
+    def _stable_buy(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        held = [(d, q) for d, q in sorted(bank.balances_of(ctx, vault.VAULT).items()) if tranches.parse_denom(d)]
+        if not held:
+            return None
+        denom, have = self.rng.choice(held)
+        actor = self.rng.choice(self.traders)
+        return Step(block, actor, "stable", "buy", {"unit": denom, "quantity": self._amount(have),
+                                                    "maxIn": bank.balance(ctx, actor_address(actor), STABLE) or 1})
+
+    def _stable_redeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        have = min(bank.balance(ctx, actor_address(actor), STABLE), 5_000 * RUSD)
+        return Step(block, actor, "stable", "redeem", {"amount": self._amount(have)})
+
+    def _stable_mint(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = CUSTODIAN if self.rng.random() < 0.95 else self.rng.choice(self.holders)
+        to = self.rng.choice([SERVICER, *self.holders])
+        return Step(block, actor, "stable", "mint",
+                    {"to": actor_address(to), "amount": self.rng.randint(1, 200) * 1_000 * RUSD})
+
+    def _stable_burn(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        have = bank.balance(ctx, actor_address(CUSTODIAN), STABLE)
+        return Step(block, CUSTODIAN, "stable", "burn", {"amount": self._amount(have // 10)})
+
+    # oracle
+    def _oracle_report(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        fl = oracle.list_feeds(ctx)
+        feed = self.rng.choice(fl)
+        st = oracle.state_of(ctx, feed)
+        p = oracle.policy(ctx, feeds.class_of(feed))
+        v = st["value"]
+        step = p["stepAbs"] + p["stepRel"] * abs(st["windowValue"]) // WAD
+        r = self.rng.random()
+        if feeds.class_of(feed) == "grade":
+            value = max(0, min(4, v + self.rng.choice((-1, 0, 1, 2 if r < 0.1 else 1))))
+        elif r < 0.02:
+            value = p["hi"] + 1  # outside the hard bounds: the feed freezes
+        elif r < 0.2:
+            value = max(p["lo"], min(p["hi"], v + self.rng.choice((-3, 3)) * max(1, step)))  # queued
+        else:
+            value = max(p["lo"], min(p["hi"], v + self.rng.randint(-step, step)))
+        signers = self.rng.sample(range(devnet.OPERATORS), devnet.QUORUM if self.rng.random() < 0.93 else 2)
+        age = 0 if self.rng.random() < 0.95 else p["maxAge"] + 1
+        return Step(block, self.rng.choice(OPERATOR_ACTORS), "oracle", "report",
+                    {"feed": feed, "value": value, "signers": signers, "age": age})
+
+    def _oracle_reject(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        pending = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["pending"]]
+        feed = self.rng.choice(pending) if pending else "rate"
+        return Step(block, GUARDIAN, "oracle", "reject", {"feed": feed})
+
+    # insurance
+    def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders + ["dev0"])
+        have = bank.balance(ctx, actor_address(actor), NATIVE)
+        return Step(block, actor, "insurance", "stake", {"amount": self._amount(have // 4)})
+
+    def _insurance_unbond(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        if not stakers:
+            return None
+        actor = self.rng.choice(stakers)
+        return Step(block, actor, "insurance", "unbond",
+                    {"amount": self._amount(insurance.stake_of(ctx, actor_address(actor)) // 4)})
+
+    def _insurance_withdraw(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders + ["dev0"]), "insurance", "withdraw", {})
+
+    def _insurance_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers and self.rng.random() < 0.9 else self.rng.choice(self.traders)
+        return Step(block, actor, "insurance", "claim", {})
+
+    # reserve
+    def _reserve_sell(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        units = self._units_of(ctx, actor)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        return Step(block, actor, "reserve", "sell", {"unit": denom, "quantity": self._amount(have), "minOut": 0,
+                                                      "payIn": self.rng.choice(("stable", "native"))})
+
+    def _reserve_requestRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        have = bank.balance(ctx, actor_address(actor), NATIVE)
+        return Step(block, actor, "reserve", "requestRedeem", {"amount": self._amount(have // 20)})
+
+    def _reserve_redeemNative(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders), "reserve", "redeemNative", {})
+
+    # governance
+    def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """Stakers' answer to a pause or a frozen feed: a proposal to lift it when none is
+        open, else a yes vote on an open one by a staker that has not voted."""
+        stakers = self._stakers(ctx)
+        if not stakers:
+            return None
+        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]] if not paused else []
+        if not paused and not frozen:
+            return None
+        last = ctx.get_int(governance.NEXT) - 1
+        for p in range(last, max(0, last - 5), -1):
+            prop = governance.get(ctx, p)
+            if prop["status"] in ("voting", "passed") and prop["action"] in ("unpause", "unfreeze"):
+                free = [a for a in stakers
+                        if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
+                if prop["status"] != "voting" or prop["end"] <= now or not free:
+                    return None
+                return Step(block, self.rng.choice(free), "governance", "vote", {"id": p, "support": "yes"})
+        action, target = ("unpause", paused[0]) if paused else ("unfreeze", frozen[0])
+        return Step(block, self.rng.choice(stakers), "governance", "propose",
+                    {"action": action, "target": target, "account": b""})
+
+    def _governance_pause(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = GUARDIAN if self.rng.random() < 0.9 else self.rng.choice(self.holders)
+        return Step(block, actor, "governance", "pause", {"module": self.rng.choice(governance.PAUSABLE)})
+
+    def _governance_propose(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
+        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
+        if paused:
+            args = {"action": "unpause", "target": self.rng.choice(paused), "account": b""}
+        elif frozen:
+            args = {"action": "unfreeze", "target": self.rng.choice(frozen), "account": b""}
+        else:
+            role = self.rng.choice(("originator", "verifier", "servicer"))
+            args = {"action": self.rng.choice(("grantRole", "revokeRole")), "target": role,
+                    "account": actor_address(self.rng.choice(self.holders))}
+        return Step(block, actor, "governance", "propose", args)
+
+    def _governance_proposeChange(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """A parameter change, an oracle policy change, or the same operator set again (its
+        epoch moves on; reports made after that carry the new epoch)."""
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
+        r = self.rng.random()
+        if r < 0.6:
+            module, key, lo, hi = self.rng.choice(PARAM_CHANGES)
+            value = self.rng.randint(lo, hi if self.rng.random() < 0.9 else 3 * hi + 1)
+            args = {"action": "setParams", "target": module, "value": f"{key}={value}"}
+        elif r < 0.9:
+            field_, lo, hi = self.rng.choice(POLICY_CHANGES)
+            cls = self.rng.choice(("rate", "spread", "intensity", "lgd", "price"))
+            args = {"action": "setPolicy", "target": cls, "value": f"{field_}={self.rng.randint(lo, hi)}"}
+        else:
+            ops = oracle.operator_set(ctx)["operators"]
+            value = ";".join(f"{encode_address(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+            args = {"action": "setOperators", "target": "oracle", "value": value}
+        return Step(block, actor, "governance", "proposeChange", args)
+
+    def _governance_vote(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """A staker votes on one of the latest proposals, mostly an open one it has not voted on."""
+        last = ctx.get_int(governance.NEXT) - 1
+        stakers = self._stakers(ctx)
+        if last < 1 or not stakers:
+            return None
+        pid = self.rng.randint(max(1, last - 4), last)
+        for p in range(last, max(0, last - 5), -1):
+            prop = governance.get(ctx, p)
+            if prop["status"] == "voting" and prop["end"] > now:
+                free = [a for a in stakers if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
+                if free and self.rng.random() < 0.9:
+                    return Step(block, self.rng.choice(free), "governance", "vote",
+                                {"id": p, "support": "yes" if self.rng.random() < 0.85 else "no"})
+        return Step(block, self.rng.choice(stakers), "governance", "vote",
+                    {"id": pid, "support": "yes" if self.rng.random() < 0.8 else "no"})
+
+
+# ----- a whole run ------------------------------------------------------------------------------------
+@dataclass
+class SimConfig:
+    """What a run does: seed, blocks, seconds per block, random operations per block (at most),
+    holders, operation weights (None: DEFAULT_WEIGHTS), the Monte-Carlo driver of the
+    oracle and the servicer (genesis/montecarlo.py; None: off), module parameters, and
+    chain-wide checks to leave out (names of CHAIN_CHECKS)."""
+
+    seed: int
+    blocks: int
+    block_time: int = BLOCK_TIME
+    ops_per_block: int = OPS_PER_BLOCK
+    holders: int = HOLDERS
+    weights: dict[str, int] | None = None
+    montecarlo: MarketConfig | None = None
+    module_params: dict[str, dict] | None = None
+    skip_checks: tuple[str, ...] = ()
+
+    def genesis(self) -> dict:
+        return sim_genesis(self.holders, self.module_params)
+
+
+@dataclass
+class SimResult:
+    """A run's outcome: blocks run, the steps made, the failure if any, per-call counts of
+    outcomes ({"module.call": {"ok": n, "<error>": n}}), the final state root, seconds."""
+
+    seed: int
+    blocks: int
+    steps: list[Step]
+    failure: Failure | None
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    state_root: bytes = b""
+    elapsed: float = 0.0
+
+
+BlockHook = Callable[[int, int, list[Step], BlockResult, Ctx], None]
+
+
+def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
+        progress: Callable[[int, int], None] | None = None, on_block: BlockHook | None = None,
+        extra: Callable[[int, int, Ctx], list[Step]] | None = None, check: bool = True) -> SimResult:
+    """Generate and run cfg.blocks blocks; stops at the first failure.
+
+    modules builds the module list (a planted bug, in tests); progress(done, total) is
+    called every 50 blocks; on_block(block, time, steps, result, reader) after every block;
+    extra(block, time, reader) adds steps of the caller's own (genesis/sweep.py's exits);
+    check=False skips the invariants (a sweep measures, it does not check).
+    """
+    started = _clock.monotonic()
+    rng = Random(cfg.seed)
+    ops = Operations(Random(rng.getrandbits(64)), cfg.holders, cfg.weights)
+    model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time)
+             if cfg.montecarlo is not None else None)
+    count_rng = Random(rng.getrandbits(64))
+    steps: list[Step] = []
+    stats: dict[str, dict[str, int]] = {}
+    failure = None
+    done = 0
+    with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
+                skip=cfg.skip_checks) as r:
+        for block in range(1, cfg.blocks + 1):
+            now = r.time_of(block)
+            ctx = Ctx(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
+            group = model.steps(block, now, ctx) if model is not None else []
+            group += ops.steps(block, now, ctx, count_rng.randint(0, cfg.ops_per_block))
+            if extra is not None:
+                group += extra(block, now, ctx)
+            steps += group
+            res, failure = r.execute(block, group)
+            if res is not None:
+                for s, rc in zip(group, res.receipts, strict=True):
+                    per = stats.setdefault(f"{s.module}.{s.call}", {})
+                    outcome = "ok" if rc.code == 0 else rc.error
+                    per[outcome] = per.get(outcome, 0) + 1
+                if on_block is not None:
+                    on_block(block, now, group, res, r.reader())
+            done = block
+            if progress is not None and (block % 50 == 0 or block == cfg.blocks or failure is not None):
+                progress(block, cfg.blocks)
+            if failure is not None:
+                break
+        root = r.chain.app.store.root_hash
+    return SimResult(cfg.seed, done, steps, failure, stats, root, _clock.monotonic() - started)
