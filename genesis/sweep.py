@@ -257,7 +257,8 @@ def summarize(point: Point, outcomes: list[Outcome]) -> list:
 
 def sweep(points: list[Point], seeds: list[int], blocks: int = SWEEP_BLOCKS,
           progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run every point over every seed: {"kind": "sweep", "columns", "rows", "blocks", "seedList"}."""
+    """Run every point over every seed: {"kind": "sweep", "columns", "parameters", "metrics",
+    "rows", "blocks", "seedList"} (`rwad report` plots each metric against each parameter)."""
     rows = []
     total, done = len(points) * len(seeds), 0
     for point in points:
@@ -268,4 +269,5 @@ def sweep(points: list[Point], seeds: list[int], blocks: int = SWEEP_BLOCKS,
             if progress is not None:
                 progress(done, total)
         rows.append(summarize(point, outcomes))
-    return {"kind": "sweep", "columns": list(COLUMNS), "rows": rows, "blocks": blocks, "seedList": list(seeds)}
+    return {"kind": "sweep", "columns": list(COLUMNS), "parameters": list(PARAMS), "metrics": list(METRICS),
+            "rows": rows, "blocks": blocks, "seedList": list(seeds)}

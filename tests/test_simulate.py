@@ -207,6 +207,11 @@ def test_a_sweep_tabulates_the_named_metrics():
         assert v["lowestCR"] >= WAD and 0 <= v["reserveDepletion"] <= WAD
     with pytest.raises(ValueError, match="hSlope"):
         sweep.Point(WAD, 10**12, WAD // 10, 0).module_params()  # hBase + hSlope >= 1
+    # the document renders as a report: each metric plotted against each swept parameter
+    from rpc import report
+
+    params, metrics, _ = report.sweep_layout(doc)
+    assert params == list(sweep.PARAMS) and metrics == list(sweep.METRICS)
 
 
 # ----- the commands -----------------------------------------------------------------------------------------
