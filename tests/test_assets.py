@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "27806d357a44a5fb2846ac18970ada56f808fc97e8337c27b7755456f7ef1fdc"
+MECHANISM_ROOT = "1649b4e89ed6f32161cfc9410d85892202362f7bae62c73f6c3413e5ec2c3b1c"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "385862cf38123c6a3dddf56c18ed0e30d3d9339d4cdc161df6cc746e553cd023"
-PINNED_ROOT = "c8cb4104a68db62262fb58867ea6663438d1eca542076e7900d7c6b5099b15ca"
+PINNED_GENESIS_ROOT = "89893bf4490a6a5c3d59ddc0b23d1439cea36c83c456e324c310815af4b85360"
+PINNED_ROOT = "f95f7fd21ccaaf80363f048cc9e1fcfc52d554f999a993cc70f0505d00206595"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -89,15 +89,8 @@ def epoch_state(ctx: Ctx) -> dict:
 
 
 def _eligible_units(ctx: Ctx) -> list[str]:
-    out = []
-    for pid in tranches.ids(ctx, 0, 1 << 30):
-        pool = tranches.get(ctx, pid)
-        if pool["status"] != "active":
-            continue
-        for t in pool["tranches"]:
-            if vault.eligible(ctx, t["denom"]):
-                out.append(t["denom"])
-    return out
+    """Eligible units, from the tranches module's index of live units (never a scan of pools)."""
+    return [u for u in tranches.live_units(ctx) if vault.eligible(ctx, u)]
 
 
 def begin_block(ctx: Ctx) -> None:

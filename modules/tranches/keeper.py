@@ -9,6 +9,9 @@ State keys (canonical msgpack values; <pid> is the pool id as 8 bytes big-endian
     tranches/ckpt/<denom>\\x00<holder>  int  the holder's index checkpoint (ray)
     tranches/owed/<denom>\\x00<holder>  int  settled and not yet claimed, in RAY x base units
                                         (exact: nothing is rounded until a claim pays)
+    tranches/live/<denom>         nil   the units above the junior of active pools that have
+                                        had a scheduled repayment (what the reserve bids on;
+                                        kept in step by the keeper, so no hook scans pools)
 A tranche's units are the bank denomination unit/p<pid>/t<k> (t0 the senior). A holder's
 payout is units x (index - checkpoint), in RAY x base units: settled (added to owed) before
 its balance changes and on claim, so a repayment touches the pool record only, whatever the
@@ -32,6 +35,7 @@ NEXT = b"tranches/next"
 POOL = b"tranches/pool/"
 CKPT = b"tranches/ckpt/"
 OWED = b"tranches/owed/"
+LIVE = b"tranches/live/"
 UNIT_PREFIX = "unit/p"
 RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
 
@@ -192,6 +196,21 @@ def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
     return pay
 
 
+def index_live(ctx: Ctx, pool: dict) -> None:
+    """Keep the live-unit index in step with the pool's status and repayments."""
+    live = pool["status"] == "active" and pool["repayments"] > 0
+    for t in pool["tranches"][:-1]:
+        if live:
+            ctx.set(LIVE + t["denom"].encode(), b"\xc0")
+        else:
+            ctx.delete(LIVE + t["denom"].encode())
+
+
+def live_units(ctx: Ctx) -> list[str]:
+    """Units above the junior of active pools with a scheduled repayment, in key order."""
+    return [k[len(LIVE):].decode() for k, _ in ctx.iter_prefix(LIVE)]
+
+
 def _stable(ctx: Ctx) -> str:
     from modules.stable import module as stable
 
@@ -238,6 +257,8 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
         pool["cashReceived"] += amount
         if event == "repay":
             pool["repayments"] += 1  # a scheduled repayment: the pool's non-junior units become eligible
+            if pool["repayments"] == 1:
+                index_live(ctx, pool)
         cash = pool["unallocated"] + amount
         pool["unallocated"] = 0
         split = waterfall.distribute(pool, cash)
@@ -272,6 +293,7 @@ def _maybe_close(ctx: Ctx, pool: dict) -> None:
     retained, t["retained"] = t["retained"], 0
     pool["status"] = "closed"
     save(ctx, pool)
+    index_live(ctx, pool)
     if retained:
         bank.transfer(ctx, pool["account"], pool["originator"], t["denom"], retained)
     ctx.emit("tranches.closed", pool=pool["id"], released=retained)

@@ -36,8 +36,14 @@ def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 def invariants(ctx: Ctx) -> list[str]:
     out = []
+    live = set()
     for pid in keeper.ids(ctx, 0, 1 << 30):
-        out.extend(keeper.check_pool(ctx, keeper.get(ctx, pid)))
+        pool = keeper.get(ctx, pid)
+        out.extend(keeper.check_pool(ctx, pool))
+        if pool["status"] == "active" and pool["repayments"] > 0:
+            live.update(t["denom"] for t in pool["tranches"][:-1])
+    if set(keeper.live_units(ctx)) != live:
+        out.append(f"tranches: the live-unit index {sorted(keeper.live_units(ctx))} != {sorted(live)}")
     return out
 
 
@@ -45,6 +51,7 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
     """section: {next, pools: [pool record], payouts: [[key suffix, ckpt, owed]]} as exported."""
     for p in section.get("pools", []):
         keeper.save(ctx, p)
+        keeper.index_live(ctx, p)
         bank.register_module_account(ctx, p["account"], f"pool/{p['id']}")
     for key, ckpt, owed in section.get("payouts", []):
         ctx.set_int(keeper.CKPT + key, ckpt)
