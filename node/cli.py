@@ -146,12 +146,36 @@ def open_chain(home: str, genesis_path: str, validator: Keypair, *, dev: bool, k
     return chain
 
 
-def print_dev_accounts(out=sys.stdout) -> None:
+def print_dev_accounts(chain: Chain | None = None, out=sys.stdout) -> None:
+    """The dev accounts' keys (public) and, given the chain, what each holds in it now."""
+    from modules.bank import keeper as bank
+
+    ctx = chain.app.reader() if chain is not None else None
     out.write("\nAvailable dev accounts (devnet only: these keys are public)\n")
     out.write("==========================================================\n")
+    funded = 0
     for i, k in enumerate(devnet_genesis.dev_keys()):
-        out.write(f"({i}) {k.address_text}  private key (ed25519 seed) 0x{k.seed.hex()}\n")
-    out.write(f"\nEach holds {devnet_genesis.NATIVE_EACH // 10**6:,} RWA and {devnet_genesis.STABLE_EACH // 10**6:,} RUSD.\n")
+        held = ""
+        if ctx is not None:
+            bal = bank.balances_of(ctx, k.address)
+            funded += bool(bal)
+            held = "  holds " + (", ".join(_amount(ctx, d, v) for d, v in sorted(bal.items())) or "nothing")
+        out.write(f"({i}) {k.address_text}  private key (ed25519 seed) 0x{k.seed.hex()}{held}\n")
+    if ctx is None:
+        out.write(f"\nEach holds {devnet_genesis.NATIVE_EACH // 10**6:,} RWA and "
+                  f"{devnet_genesis.STABLE_EACH // 10**6:,} RUSD.\n")
+    elif not funded:
+        out.write("\nNone of them holds anything in this genesis.\n")
+
+
+def _amount(ctx, denom: str, v: int) -> str:
+    """v base units of denom in whole tokens with its symbol (e.g. 1,000,000 RWA)."""
+    from modules.bank import keeper as bank
+
+    info = bank.denom_info(ctx, denom) or {}
+    dec, sym = info.get("decimals", 0), info.get("symbol", denom)
+    whole, frac = divmod(v, 10**dec)
+    return f"{whole:,}" + (f".{frac:0{dec}d}".rstrip("0") if frac else "") + f" {sym}"
 
 
 async def run_node(chain: Chain, home: str, options: NodeOptions, frontend: Frontend, host: str, port: int,
@@ -237,7 +261,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         raise SystemExit(f"rwad: cannot open the chain: {exc}") from None
     options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev)
     if dev:
-        print_dev_accounts()
+        print_dev_accounts(chain)
 
     def ready(port: int) -> None:
         print(f"\nchain {chain.app.params['chainId']} at height {chain.height}; data in {home}")

@@ -14,6 +14,9 @@ def test_devnet_serves_transfers_and_survives_restart(tmp_path):
     node = RpcNode(tmp_path / "home")
     with node:
         assert node.call("chain_status")["chainId"] == devnet.CHAIN_ID
+        banner = "".join(node.output)  # Anvil-style: every dev key with what it holds
+        assert f"(0) {keys[0].address_text}  private key (ed25519 seed) 0x{keys[0].seed.hex()}" in banner
+        assert "holds 1,000,000 RUSD, 1,000,000 RWA" in banner
         raw = sign_tx(keys[0], chain=devnet.CHAIN_ID, nonce=0, fee=5000, module="bank", call="transfer",
                       args={"to": keys[1].address, "denom": "rwa", "amount": 77})
         receipt = node.call("tx_sendAndWait", {"tx": "0x" + raw.hex()})

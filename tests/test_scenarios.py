@@ -130,6 +130,8 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
     the scenario describes; `rwad scenario run --rpc` against it meets every expectation and
     the pinned root, the root the replay in process reaches."""
     with RpcNode(tmp_path / "node", mining="manual", genesis=CASCADE) as node:
+        banner = "".join(node.output)  # the dev keys are listed with what they hold here: nothing
+        assert "(0) rwa1" in banner and "None of them holds anything in this genesis" in banner
         st = node.call("chain_status")
         assert st["chainId"] == "rwa-scenario-default-cascade" and st["height"] == 0
         r = _rwad("scenario", "run", CASCADE, "--rpc", node.url, "--json")
