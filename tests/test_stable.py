@@ -150,3 +150,29 @@ def test_with_a_queued_move_the_protocol_buys_at_the_lower_value(d):
     assert events(r, "oracle.queued"), r.message
     pr = vault.unit_prices(d.ctx, JUNIOR)
     assert pr["queued"] < pr["current"] and pr["buy"] == pr["queued"] and pr["sell"] == pr["current"]
+
+
+@pytest.mark.parametrize("k, ceiling", list(enumerate(["global", "originator", "grade", "tranche"])))
+def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
+    """With one ceiling set to 50 units' worth above its use (the others as they are), exits
+    fill it exactly and one unit more is refused naming it; the haircut's utilization is that
+    ceiling's. Run on an overlay of the real store (the parameter is governance's to set)."""
+    from modules.context import Ctx
+    from modules.errors import LimitExceeded
+    from modules.tranches import keeper as tranches
+    from state.overlay import Overlay
+
+    ctx = Ctx(Overlay(d.chain.store), d.ctx.block)
+    pool = tranches.get(ctx, 1)
+    price = vault.unit_prices(ctx, SENIOR)["buy"]
+    key, _ = vault._ceilings(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
+    used = ctx.get_int(key)
+    cap = used + 50 * price
+    prm = vault.params(ctx)
+    ctx.set_obj(vault.PARAMS, {**prm, "ceilings": {**prm["ceilings"], ceiling: cap}})
+    q = vault.exit_units(ctx, HOLDER.address, SENIOR, 30, 0)
+    assert q["u1"] == (used + 30 * price) * WAD // cap and q["u0"] == used * WAD // cap
+    with pytest.raises(LimitExceeded, match=ceiling):
+        vault.exit_units(ctx, HOLDER.address, SENIOR, 21, 0)
+    vault.exit_units(ctx, HOLDER.address, SENIOR, 20, 0)  # exactly up to the ceiling
+    assert ctx.get_int(key) == cap

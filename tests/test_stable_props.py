@@ -227,3 +227,19 @@ def test_every_permutation_of_three_equal_redemptions_pays_within_one_unit(under
     for i in (1, 2, 3):
         got = [r[i] for r in results]
         assert max(got) - min(got) <= 2
+
+
+def test_below_one_a_custodian_burn_pays_out_pro_rata_and_exits_stop(under_collateralized):
+    custodian = KEYS[4]
+    with LocalChain(under_collateralized) as c:
+        cr = vault.collateral_ratio(c.reader())["cr"]
+        res = c.produce([c.tx(custodian, "stable", "burn", {"amount": 10**9}, fee=10**6),
+                         c.tx(KEYS[8], "stable", "exit", {"unit": DEMO_SENIOR, "quantity": 1, "minOut": 0},
+                              fee=10**6)], c.time)
+        burn, mint = res.receipts  # (an exit mints against units)
+        assert burn.code == 0, burn.message
+        payout = [e["attrs"] for e in burn.events if e["type"] == "stable.burned"][0]["offchainPayout"]
+        assert cr < WAD
+        after = vault.collateral_ratio(c.reader())["cr"]  # the ratio once the burn is done
+        assert payout == 10**9 * after // WAD < 10**9
+        assert mint.error == "limit_exceeded" and "minting stops" in mint.message
