@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "89893bf4490a6a5c3d59ddc0b23d1439cea36c83c456e324c310815af4b85360"
-PINNED_ROOT = "f95f7fd21ccaaf80363f048cc9e1fcfc52d554f999a993cc70f0505d00206595"
+PINNED_GENESIS_ROOT = "1159d10b49af67cc36a20e8e287912b11a35474c5b41dfc4c967430b61c73444"
+PINNED_ROOT = "1148350c49342d363929bde9ae6b1b20d1a5bffc14048d0514f49ba2d434e821"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

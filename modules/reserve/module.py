@@ -2,7 +2,8 @@
 
 At the first block of each epoch (block time // epoch) the budget is budgetShare of the
 reserve's non-native holdings (stable tokens plus units at their pool-mark prices). At the
-start of every block the reserve's orders are refreshed: a standing bid on every eligible
+start of every block the reserve's orders are refreshed (an order already resting as wanted
+stays untouched; the others are cancelled and placed anew): a standing bid on every eligible
 tranche (modules/stable/vault.eligible) at its reference price x (1 - discount), sized so
 that filling every bid, fees included, stays within what is left of the budget; and an ask
 at the reference price x (1 + premium) for every unit it holds (resale). Every outlay
@@ -103,12 +104,28 @@ def begin_block(ctx: Ctx) -> None:
         st = {"epoch": e, "budget": holdings_value(ctx) * prm["budgetShare"] // WAD, "used": 0}
         ctx.set_obj(EPOCH, st)
         ctx.emit("reserve.epoch", epoch=e, budget=st["budget"])
+    stable = vault.denom(ctx)
+    targets = _targets(ctx, prm, st, stable)
+    # orders already resting as wanted stay (no writes); the others are cancelled and placed anew
+    kept = set()
     for o in market.orders_of(ctx, RESERVE):
-        market.cancel(ctx, RESERVE, o["id"])
+        t = (o["denom"], o["side"], o["price"], o["quantity"] - o["filled"])
+        if t in targets and t not in kept:
+            kept.add(t)
+        else:
+            market.cancel(ctx, RESERVE, o["id"])
+    for t in targets:
+        if t not in kept:
+            _try_place(ctx, t[0], t[1], t[2], t[3], stable)
+
+
+def _targets(ctx: Ctx, prm: dict, st: dict, stable: str) -> list[tuple[str, str, int, int]]:
+    """The reserve's wanted orders (unit, side, price, quantity): a bid on every eligible unit
+    within the budget left, an ask on every unit it holds."""
+    out = []
     fee = market.params(ctx)["takerFee"]
     units = _eligible_units(ctx)
     left = st["budget"] - st["used"]
-    stable = vault.denom(ctx)
     for u in units:
         try:
             ref = market.reference_price(ctx, u)
@@ -118,7 +135,7 @@ def begin_block(ctx: Ctx) -> None:
         share = min(left // len(units), bank.balance(ctx, RESERVE, stable))
         qty = share * market.BPS // (bid * (market.BPS + fee)) if bid else 0
         if qty:
-            _try_place(ctx, u, market.BUY, bid, qty, stable)
+            out.append((u, market.BUY, bid, qty))
     for u, q in bank.balances_of(ctx, RESERVE).items():
         if tranches.parse_denom(u) is None or not q:
             continue
@@ -126,7 +143,8 @@ def begin_block(ctx: Ctx) -> None:
             ask = -(-market.reference_price(ctx, u) * (WAD + prm["premium"]) // WAD)
         except InvalidTransaction:
             continue
-        _try_place(ctx, u, market.SELL, ask, q, stable)
+        out.append((u, market.SELL, ask, q))
+    return out
 
 
 def _try_place(ctx: Ctx, unit: str, side: str, price: int, qty: int, stable: str) -> None:
