@@ -122,10 +122,10 @@ class Node:
         if tx.nonce < state_nonce:  # a block landed while we checked
             raise ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {state_nonce}")
         self.mempool.add(tx.hash, raw, tx.sender, tx.nonce, tx.fee, state_nonce)
-        await self._journal_append(raw)
+        self._work.set()  # the producer may start the block while the journal's fsync runs
+        await self._journal_append(raw)  # the caller hears of admission only once it is durable
         for fn in list(self._pending_listeners):
             fn(tx.hash)
-        self._work.set()
         return tx.hash
 
     async def _check(self, raw: bytes) -> CheckResult:
