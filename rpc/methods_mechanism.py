@@ -422,13 +422,20 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
     try:
         if kind == "exit":
             q = stable_vault.quote_exit(ctx, unit or "", quantity or 0)
-            return {k: (str(v) if type(v) is int else v) for k, v in q.items()}
+            out = {k: (str(v) if type(v) is int else v) for k, v in q.items()}
+            out["explanation"] = ("out = value x (1 - haircut): value at the lower of the current and queued unit "
+                                  "prices; the haircut is the average of the grade's convex curve from the most used "
+                                  "ceiling's utilization u0 to u1 (after this exit); reserveShare of the haircut "
+                                  "goes to the reserve")
+            return out
         if kind == "buy":
             pr = stable_vault.unit_prices(ctx, unit or "")
             spread = stable_vault.params(ctx)["spread"]
             cost = -(-pr["sell"] * (quantity or 0) * (stable_vault.WAD + spread) // stable_vault.WAD)
             return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
-                    "queued": None if pr["queued"] is None else str(pr["queued"])}
+                    "queued": None if pr["queued"] is None else str(pr["queued"]),
+                    "explanation": "cost = quantity x price x (1 + spread), rounded up, price the higher of the "
+                                   "current and queued unit prices; the stable tokens paid are burned"}
         if kind == "redeem":
             q = stable_vault.quote_redeem(ctx, amount or 0)
             why = {"par": "CR >= 1: units worth the amount at the protocol's sell prices",

@@ -193,7 +193,7 @@ def test_stable_over_rpc(node):
         err = exc
     assert err is not None and "not eligible" in err.message  # the junior
     q = call(node, "stable_quote", {"kind": "buy", "unit": "unit/p1/t0", "quantity": 5})
-    assert int(q["cost"]) > 5 * int(q["price"])
+    assert int(q["cost"]) > 5 * int(q["price"]) and "spread" in q["explanation"]
     q = call(node, "stable_quote", {"kind": "redeem", "amount": 10})
     assert q["stale"] is False and q["basket"] == {} and q["mode"] == "par"  # too little for a unit
     vault_units = info["vault"]["basket"]["unit/p1/t0"]
@@ -203,6 +203,7 @@ def test_stable_over_rpc(node):
     holder = KEYS[7].address_text
     cash = int(call(node, "bank_balance", [holder, "rusd"]))
     quote = call(node, "stable_quote", {"kind": "exit", "unit": "unit/p1/t0", "quantity": 10})
+    assert "haircut" in quote["explanation"] and int(quote["out"]) < int(quote["value"])
     p = rwad(node, "tx", "stable", "exit", "--dev-key", "7", "--args",
              json.dumps({"unit": "unit/p1/t0", "quantity": "10", "minOut": str(int(quote["out"]) * 99 // 100)}))
     assert p.returncode == 0 and "stable.exit" in p.stdout, p.stderr + p.stdout
