@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules import due
+from modules import due, timelock
 from modules.assets import keeper as assets
 from modules.assets import marks
 from modules.bank import keeper as bank_keeper
@@ -471,14 +471,13 @@ async def insurance_info(api: Api, address: bytes | None, height: int | None):
            "bondedShares": str(f["bonded"]),
            "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, insurance.FUND).items()}}
     if address is not None:
-        n = len(insurance.UNBOND) + 20
         rec = insurance.record(ctx, address)
         out["account"] = {"address": encode_address(address), "bonded": str(insurance.stake_of(ctx, address)),
                           "shares": str(rec["shares"]),
                           "rewards": {d: str(a) for d, a in insurance.pending(ctx, address).items()},
-                          "unbonding": [{"release": int.from_bytes(k[n:], "big"), "shares": str(ctx.get_int(k)),
-                                         "amount": str(ctx.get_int(k) * f["native"] // f["shares"] if f["shares"] else 0)}
-                                        for k, _ in ctx.iter_prefix(insurance.UNBOND + address)]}
+                          "unbonding": [{"release": t, "shares": str(sh),
+                                         "amount": str(sh * f["native"] // f["shares"] if f["shares"] else 0)}
+                                        for t, sh in timelock.entries(ctx, insurance.UNBOND, address)]}
     return out
 
 
@@ -570,9 +569,8 @@ async def native_info(api: Api, address: bytes | None, height: int | None):
            "queued": str(ctx.get_int(reserve_module.QUEUED)),
            "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])}}
     if address is not None:
-        k0 = len(reserve_module.REDEEM) + 20
-        out["redemptions"] = [{"release": int.from_bytes(k[k0:], "big"), "amount": str(ctx.get_int(k))}
-                              for k, _ in ctx.iter_prefix(reserve_module.REDEEM + address)]
+        out["redemptions"] = [{"release": t, "amount": str(a)}
+                              for t, a in timelock.entries(ctx, reserve_module.REDEEM, address)]
     return out
 
 

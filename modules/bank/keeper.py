@@ -43,6 +43,11 @@ def bal_key(addr: bytes, denom: str) -> bytes:
     return BAL + addr + denom.encode()
 
 
+def native_denom(ctx: Ctx) -> str:
+    """The chain's native token (fees, stake, governance), as its genesis named it."""
+    return ctx.get_obj(b"chain/genesis")["nativeDenom"]
+
+
 def balance(ctx: Ctx, addr: bytes, denom: str) -> int:
     """Balance of addr in denom, base units."""
     return ctx.get_int(BAL + addr + denom.encode())

@@ -31,7 +31,7 @@ from modules.errors import InvalidState, NotFound, Unauthorized
 from modules.governance import changes
 from modules.insurance import module as insurance
 from modules.oracle import keeper as oracle
-from modules.registry import Call, Module
+from modules.registry import Call, Module, raw_genesis
 from modules.roles import module as roles
 
 NAME = "governance"
@@ -171,17 +171,8 @@ def begin_block(ctx: Ctx) -> None:
 RAW_PREFIXES = (b"gov/", PAUSE, due.PREFIX + DUE.encode() + b"\x00")
 
 
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {raw: [[key, value]]}: proposals, votes, pauses and their due entries, as exported."""
-    for k, v in section.get("raw", []):
-        if not k.startswith(RAW_PREFIXES):
-            raise ValueError(f"governance genesis: {k!r} is not a governance key")
-        ctx.set(k, v)
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    raw = [[k, v] for p in RAW_PREFIXES for k, v in ctx.iter_prefix(p)]
-    return {"raw": raw} if raw else {}
+# proposals, votes, pauses and their due entries, as exported
+init_genesis, export_genesis = raw_genesis("governance", RAW_PREFIXES)
 
 
 def module() -> Module:

@@ -26,13 +26,13 @@ weight. Calls: stake {amount}, unbond {amount}, withdraw {}, claim {}.
 
 from __future__ import annotations
 
-from modules import fees
+from modules import fees, timelock
 from modules.args import AMOUNT
 from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from modules.registry import Call, Module
+from modules.registry import Call, Module, raw_genesis
 from modules.reserve import module as reserve
 from modules.tranches import keeper as tranches
 
@@ -77,10 +77,6 @@ def total(ctx: Ctx) -> int:
     return _value(f, f["bonded"])
 
 
-def _native(ctx: Ctx) -> str:
-    return ctx.get_obj(b"chain/genesis")["nativeDenom"]
-
-
 def _indexes(ctx: Ctx) -> dict[str, int]:
     return {k[len(INDEX):].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(INDEX)}
 
@@ -109,7 +105,7 @@ def _stake(ctx: Ctx, sender: bytes, args: dict) -> None:
     shares = amount if not f["shares"] else amount * f["shares"] // f["native"]
     if not shares:
         raise LimitExceeded("the amount buys no share of the fund")
-    bank.transfer(ctx, sender, FUND, _native(ctx), amount)
+    bank.transfer(ctx, sender, FUND, bank.native_denom(ctx), amount)
     rec = record(ctx, sender)
     _settle(rec, _indexes(ctx))
     rec["shares"] += shares
@@ -134,29 +130,23 @@ def _unbond(ctx: Ctx, sender: bytes, args: dict) -> None:
     rec["shares"] -= shares
     f["bonded"] -= shares
     release = ctx.block.time + params(ctx)["unbonding"]
-    key = UNBOND + sender + release.to_bytes(8, "big")
-    ctx.set_int(key, ctx.get_int(key) + shares)
+    timelock.add(ctx, UNBOND, sender, release, shares)
     ctx.set_obj(STAKE + sender, rec)
     ctx.set_obj(FUND_KEY, f)
     ctx.emit("insurance.unbonding", staker=sender, amount=args["amount"], shares=shares, release=release)
 
 
 def _withdraw(ctx: Ctx, sender: bytes, args: dict) -> None:
-    n = len(UNBOND) + 20
-    due = [(k, ctx.get_int(k)) for k, _ in ctx.iter_prefix(UNBOND + sender)
-           if int.from_bytes(k[n:], "big") <= ctx.block.time]
-    if not due:
+    shares = timelock.take_matured(ctx, UNBOND, sender, ctx.block.time)
+    if shares is None:
         raise InvalidState("no unbonding stake has matured")
     f = fund(ctx)
-    shares = sum(s for _, s in due)
     amount = _value(f, shares)
-    for k, _ in due:
-        ctx.delete(k)
     f["native"] -= amount
     f["shares"] -= shares
     ctx.set_obj(FUND_KEY, f)
     if amount:
-        bank.transfer(ctx, FUND, sender, _native(ctx), amount)
+        bank.transfer(ctx, FUND, sender, bank.native_denom(ctx), amount)
     ctx.emit("insurance.withdrawn", staker=sender, amount=amount, shares=shares)
 
 
@@ -212,7 +202,7 @@ def cover(ctx: Ctx, pool_id: int, need: int) -> int:
     if pay:
         f["native"] -= slashed
         ctx.set_obj(FUND_KEY, f)
-        bank.transfer(ctx, FUND, reserve.TREASURY, _native(ctx), slashed)
+        bank.transfer(ctx, FUND, reserve.TREASURY, bank.native_denom(ctx), slashed)
         bank.transfer(ctx, reserve.RESERVE, tranches.pool_account(pool_id), stable, pay)
     ctx.emit("insurance.cover", pool=pool_id, need=need, paid=pay, slashed=slashed if pay else 0, backing=b)
     return pay
@@ -230,15 +220,7 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
 
 
 # ----- genesis and invariants -------------------------------------------------------------------
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {raw: [[key, value]]}: the module's records as an export wrote them."""
-    for k, v in section.get("raw", []):
-        ctx.set(k, v)
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    raw = [[k, v] for k, v in ctx.iter_prefix(b"insurance/")]
-    return {"raw": raw} if raw else {}
+init_genesis, export_genesis = raw_genesis(NAME, (b"insurance/",), strict=False)  # the records as exported
 
 
 def invariants(ctx: Ctx) -> list[str]:
@@ -251,7 +233,7 @@ def invariants(ctx: Ctx) -> list[str]:
         _settle(rec, idx)
         for d, a in rec["owed"].items():
             owed[d] = owed.get(d, 0) + a
-    unbonding = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(UNBOND))
+    unbonding = timelock.total(ctx, UNBOND)
     out = []
     if bonded != f["bonded"]:
         out.append(f"insurance: bonded shares sum to {bonded}, the fund says {f['bonded']}")

@@ -25,13 +25,14 @@ cooldown (s)}.
 
 from __future__ import annotations
 
+from modules import timelock
 from modules.args import AMOUNT, U64_MAX, Choice, Int
 from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, InvalidTransaction, LimitExceeded
 from modules.market import keeper as market
-from modules.registry import Call, Module
+from modules.registry import Call, Module, raw_genesis
 from modules.stable import vault
 from modules.stable.module import UNIT
 from modules.tranches import keeper as tranches
@@ -66,14 +67,10 @@ def holdings_value(ctx: Ctx) -> int:
     return total
 
 
-def native_denom(ctx: Ctx) -> str:
-    return ctx.get_obj(b"chain/genesis")["nativeDenom"]
-
-
 def native_circulating(ctx: Ctx) -> int:
     """Native supply minus what the reserve and the treasury hold, plus what waits in the
     redemption queue (still owed its share of the basket)."""
-    n = native_denom(ctx)
+    n = bank.native_denom(ctx)
     held = bank.balance(ctx, RESERVE, n) + bank.balance(ctx, TREASURY, n)
     return bank.supply(ctx, n) - held + ctx.get_int(QUEUED)
 
@@ -201,7 +198,7 @@ def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
         raise LimitExceeded("the sale would pay out zero")
     if quote["out"] < args["minOut"]:
         raise LimitExceeded(f"the sale pays {quote['out']}, below the minimum {args['minOut']}")
-    payer, denom = (TREASURY, native_denom(ctx)) if pay_in == "native" else (RESERVE, vault.denom(ctx))
+    payer, denom = (TREASURY, bank.native_denom(ctx)) if pay_in == "native" else (RESERVE, vault.denom(ctx))
     if bank.balance(ctx, payer, denom) < quote["out"]:
         raise InsufficientFunds(f"the {'treasury' if payer == TREASURY else 'reserve'} holds less than "
                                 f"{quote['out']} {denom}")
@@ -215,9 +212,8 @@ def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
 # ----- native redemption ----------------------------------------------------------------------
 def _request_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     release = ctx.block.time + params(ctx)["cooldown"]
-    bank.transfer(ctx, sender, TREASURY, native_denom(ctx), args["amount"])
-    key = REDEEM + sender + release.to_bytes(8, "big")
-    ctx.set_int(key, ctx.get_int(key) + args["amount"])
+    bank.transfer(ctx, sender, TREASURY, bank.native_denom(ctx), args["amount"])
+    timelock.add(ctx, REDEEM, sender, release, args["amount"])
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) + args["amount"])
     ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release)
 
@@ -236,7 +232,7 @@ def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
     circ = native_circulating(ctx)
     fee = params(ctx)["redeemFee"]
     out = {}
-    nat = native_denom(ctx)
+    nat = bank.native_denom(ctx)
     for d, bal in bank.balances_of(ctx, RESERVE).items():
         if d == nat or not bal:
             continue
@@ -248,12 +244,10 @@ def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
 
 
 def _redeem_native(ctx: Ctx, sender: bytes, args: dict) -> None:
-    n = len(REDEEM) + 20
-    due = [(k, ctx.get_int(k)) for k, _ in ctx.iter_prefix(REDEEM + sender)
-           if int.from_bytes(k[n:], "big") <= ctx.block.time]
-    if not due:
+    held = timelock.entries(ctx, REDEEM, sender)
+    amount = sum(a for t, a in held if t <= ctx.block.time)
+    if not amount:
         raise InvalidState("no native redemption has finished its cool-down")
-    amount = sum(a for _, a in due)
     st = native_epoch(ctx)
     if st["used"] + amount > st["limit"]:
         raise LimitExceeded(f"native redemptions this epoch: {st['used']} of {st['limit']}; "
@@ -261,8 +255,7 @@ def _redeem_native(ctx: Ctx, sender: bytes, args: dict) -> None:
     paid = basket_slice(ctx, amount)
     st["used"] += amount
     ctx.set_obj(NATIVE_EPOCH, st)
-    for k, _ in due:
-        ctx.delete(k)
+    timelock.take_matured(ctx, REDEEM, sender, ctx.block.time)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) - amount)
     for d, (p, _) in sorted(paid.items()):
         bank.transfer(ctx, RESERVE, sender, d, p)
@@ -275,15 +268,7 @@ def invariants(ctx: Ctx) -> list[str]:
     return [f"reserve: spent {st['used']} of a budget of {st['budget']}"] if st["used"] > st["budget"] else []
 
 
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {raw: [[key, value]]}: the reserve's records as an export wrote them."""
-    for k, v in section.get("raw", []):
-        ctx.set(k, v)
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    raw = [[k, v] for k, v in ctx.iter_prefix(b"reserve/")]
-    return {"raw": raw} if raw else {}
+init_genesis, export_genesis = raw_genesis(NAME, (b"reserve/",), strict=False)  # the records as exported
 
 
 def module() -> Module:
