@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 
 import orjson
 import trio
@@ -136,8 +137,4 @@ class LatencyStats:
     def observe(self, seconds: float) -> None:
         self.n += 1
         self.total += seconds
-        for i, b in enumerate(self.BUCKETS):
-            if seconds <= b:
-                self.counts[i] += 1
-                return
-        self.counts[-1] += 1
+        self.counts[bisect_left(self.BUCKETS, seconds)] += 1

@@ -131,11 +131,15 @@ class Method:
     summary: str
     dev_only: bool = False
     errors: list[int] = field(default_factory=list)
+    _defaults: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def bind(self, params: Any) -> dict:
         """Named arguments from JSON-RPC params (array by position, or object by name)."""
-        if params is None:
-            params = []
+        if not params and (params is None or type(params) is list):
+            # No arguments given: every parameter at its default (the common read call).
+            if self._defaults is None:
+                self._defaults = self.bind_given({})
+            return self._defaults
         if type(params) is list:
             if len(params) > len(self.params):
                 raise RpcError(INVALID_PARAMS, f"invalid params: {self.name} takes at most {len(self.params)}")
@@ -147,6 +151,10 @@ class Method:
             given = params
         else:
             raise RpcError(INVALID_PARAMS, "invalid params: expected an array or an object")
+        return self.bind_given(given)
+
+    def bind_given(self, given: dict) -> dict:
+        """Converted arguments from {name: JSON value}; defaults for the absent ones."""
         out = {}
         for p in self.params:
             if p.name in given and given[p.name] is not None:
