@@ -32,11 +32,16 @@ Slot = tuple[bytes, int, bool]
 
 def node_key(version: int, depth: int, keyhash: bytes) -> bytes:
     """Storage key of the node at depth on keyhash's path, written at version."""
+    return NODE_PREFIX + version.to_bytes(8, "big") + key_tail(depth, keyhash)
+
+
+def key_tail(depth: int, keyhash: bytes) -> bytes:
+    """The part of a node key after the version: depth(1) | path prefix."""
     n = (depth + 1) >> 1
     path = keyhash[:n]
     if depth & 1:
         path = path[:-1] + bytes([path[-1] & 0xF0])
-    return NODE_PREFIX + version.to_bytes(8, "big") + bytes([depth]) + path
+    return bytes([depth]) + path
 
 
 def encode_slot(slot: Slot | None) -> bytes:
@@ -97,6 +102,48 @@ def internal_hash_of(children: list) -> bytes:
             bitmap |= 1 << i
             hashes.append(c[0])
     return _sha(b"\x01" + bitmap.to_bytes(2, "big") + b"".join(hashes)).digest()
+
+
+# ----- the update's working form of an internal node -------------------------------------
+# A node being rewritten is kept as 16 entries (None, or the child's hash(32) | version(8),
+# exactly its stored bytes) plus the leaf bits, so unchanged children are never converted:
+# decoding, re-encoding and hashing a node cost a few slices and one join each.
+_PRESENT: dict[int, tuple[int, ...]] = {}
+
+
+def _present(bitmap: int) -> tuple[int, ...]:
+    """Child indexes set in bitmap, ascending (memoized: at most 65,536 bitmaps)."""
+    got = _PRESENT.get(bitmap)
+    if got is None:
+        got = _PRESENT[bitmap] = tuple(i for i in range(16) if bitmap >> i & 1)
+    return got
+
+
+def decode_entries(data: bytes) -> tuple[list, int, int]:
+    """(16 entries, bitmap, leafbits) of a stored internal node."""
+    entries: list = [None] * 16
+    pos = 5
+    bitmap = int.from_bytes(data[1:3], "big")
+    for i in _present(bitmap):
+        entries[i] = data[pos : pos + 40]
+        pos += 40
+    return entries, bitmap, int.from_bytes(data[3:5], "big")
+
+
+def entry_slot(entries: list, leafbits: int, i: int) -> Slot | None:
+    e = entries[i]
+    if e is None:
+        return None
+    return (e[:32], int.from_bytes(e[32:], "big"), bool(leafbits >> i & 1))
+
+
+def encode_entries(entries: list, bitmap: int, leafbits: int) -> tuple[bytes, bytes]:
+    """(stored record, node hash) of an internal node in working form; bitmap and
+    leafbits must match entries (a leaf bit only where a child is present)."""
+    present = [e for e in entries if e is not None]
+    bm = bitmap.to_bytes(2, "big")
+    record = b"\x01" + bm + leafbits.to_bytes(2, "big") + b"".join(present)
+    return record, _sha(b"\x01" + bm + b"".join([e[:32] for e in present])).digest()
 
 
 def _nib(kh: bytes, depth: int) -> int:
@@ -186,6 +233,7 @@ class Tree:
         up = TreeUpdate(root=root)
         if changes:
             self._version = version
+            self._new_prefix = NODE_PREFIX + version.to_bytes(8, "big")
             self._up = up
             self._moved: dict[bytes, tuple] = {}
             up.root = self._update(root, 0, changes)
@@ -193,7 +241,9 @@ class Tree:
         return up
 
     def _retire(self, ver: int, depth: int, kh: bytes) -> None:
-        key = node_key(ver, depth, kh)
+        self._retire_key(ver, node_key(ver, depth, kh))
+
+    def _retire_key(self, ver: int, key: bytes) -> None:
         if ver == self._version:
             self._up.writes[key] = None
         else:
@@ -208,10 +258,11 @@ class Tree:
         self._moved[nk] = (kh, vh, key, value)
         return (_sha(b"\x00" + kh + vh).digest(), self._version, True)
 
-    def _write_internal(self, depth: int, kh: bytes, children: list) -> Slot:
-        self._up.writes[node_key(self._version, depth, kh)] = encode_internal(children)
+    def _write_internal(self, tail: bytes, entries: list, bitmap: int, leafbits: int) -> Slot:
+        record, node_hash = encode_entries(entries, bitmap, leafbits)
+        self._up.writes[self._new_prefix + tail] = record
         self._up.nodes_written += 1
-        return (internal_hash_of(children), self._version, False)
+        return (node_hash, self._version, False)
 
     def _build(self, depth: int, items: list) -> Slot | None:
         """Subtree for items (kh, key, value, vh) sorted by kh, all with values."""
@@ -220,7 +271,8 @@ class Tree:
         if len(items) == 1:
             kh, key, value, vh = items[0]
             return self._write_leaf(depth, kh, key, value, vh)
-        children: list = [None] * 16
+        entries: list = [None] * 16
+        bitmap = leafbits = 0
         start = 0
         n = len(items)
         while start < n:
@@ -228,9 +280,13 @@ class Tree:
             end = start + 1
             while end < n and _nib(items[end][0], depth) == nib:
                 end += 1
-            children[nib] = self._build(depth + 1, items[start:end])
+            child = self._build(depth + 1, items[start:end])
+            entries[nib] = child[0] + child[1].to_bytes(8, "big")
+            bitmap |= 1 << nib
+            if child[2]:
+                leafbits |= 1 << nib
             start = end
-        return self._write_internal(depth, items[0][0], children)
+        return self._write_internal(key_tail(depth, items[0][0]), entries, bitmap, leafbits)
 
     def _update(self, slot: Slot | None, depth: int, changes: list[Change]) -> Slot | None:
         if slot is None:
@@ -239,7 +295,9 @@ class Tree:
         if slot[2]:
             return self._update_leaf(slot, depth, changes)
         first = changes[0].kh
-        children = decode_internal(self._get_node(node_key(ver, depth, first)))
+        tail = key_tail(depth, first)
+        old_key = NODE_PREFIX + ver.to_bytes(8, "big") + tail
+        entries, bitmap, leafbits = decode_entries(self._get_node(old_key))
         start = 0
         n = len(changes)
         while start < n:
@@ -247,16 +305,28 @@ class Tree:
             end = start + 1
             while end < n and _nib(changes[end].kh, depth) == nib:
                 end += 1
-            children[nib] = self._update(children[nib], depth + 1, changes[start:end])
+            child = self._update(entry_slot(entries, leafbits, nib), depth + 1, changes[start:end])
+            bit = 1 << nib
+            if child is None:
+                entries[nib] = None
+                bitmap &= ~bit
+                leafbits &= ~bit
+            else:
+                entries[nib] = child[0] + child[1].to_bytes(8, "big")
+                bitmap |= bit
+                if child[2]:
+                    leafbits |= bit
+                else:
+                    leafbits &= ~bit
             start = end
-        present = [i for i in range(16) if children[i] is not None]
-        self._retire(ver, depth, first)
-        if not present:
+        self._retire_key(ver, old_key)
+        if not bitmap:
             return None
-        if len(present) == 1 and children[present[0]][2]:
-            # One leaf left below: it moves up to this depth (canonical shape).
-            child = children[present[0]]
-            child_path = _with_nibble(first, depth, present[0])
+        if not bitmap & (bitmap - 1) and leafbits:
+            # One child left below, a leaf: it moves up to this depth (canonical shape).
+            only = bitmap.bit_length() - 1
+            child = entry_slot(entries, leafbits, only)
+            child_path = _with_nibble(first, depth, only)
             ck = node_key(child[1], depth + 1, child_path)
             if ck in self._moved:
                 kh, vh, key, value = self._moved.pop(ck)
@@ -266,7 +336,7 @@ class Tree:
                 kh, vh, key, value = decode_leaf(self._get_node(ck))
                 self._retire(child[1], depth + 1, child_path)
             return self._write_leaf(depth, kh, key, value, vh)
-        return self._write_internal(depth, first, children)
+        return self._write_internal(tail, entries, bitmap, leafbits)
 
     def _update_leaf(self, slot: Slot, depth: int, changes: list[Change]) -> Slot | None:
         ver = slot[1]
