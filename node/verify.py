@@ -39,14 +39,21 @@ class PipelinedPrecheck:
 
     def __init__(self, app, raws: list[bytes], pool: ThreadPoolExecutor, workers: int, slice_size: int = 256):
         self.slice = max(16, min(slice_size, (len(raws) + workers - 1) // max(1, workers) or 1))
-        self.futures = [pool.submit(_precheck_slice, app, raws[i : i + self.slice])
-                        for i in range(0, len(raws), self.slice)]
+        # Slices admitted through the mempool were verified then: they need no thread
+        # (handing a one-transaction block to a worker cost more than executing it).
+        self.futures = []
+        for i in range(0, len(raws), self.slice):
+            part = raws[i : i + self.slice]
+            done = all(app.is_prechecked(r) for r in part)
+            self.futures.append(None if done else pool.submit(_precheck_slice, app, part))
         self._done = 0  # slices known finished
 
     def wait(self, i: int) -> None:
         k = i // self.slice
         while self._done <= k:
-            self.futures[self._done].result()
+            fut = self.futures[self._done]
+            if fut is not None:
+                fut.result()
             self._done += 1
 
 

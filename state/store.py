@@ -16,6 +16,7 @@ Version v is the state after block v; genesis is version initial_height - 1.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -102,7 +103,14 @@ class PendingCommit:
 
 
 class Store:
-    """The state database. Not thread-safe: one writer (the block executor)."""
+    """The state database. One writer (the block executor); readers in other threads
+    (admission checks, RPC) may run while it commits.
+
+    A reader that misses the value cache must not put back a value it read before a
+    concurrent commit changed it (the next block would then execute on stale state): fills
+    happen under a lock and only if no commit started since the reader looked
+    (`_cache_epoch`, advanced under the same lock when a commit starts and when it ends).
+    """
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
                  node_cache_entries: int = 40_000, keep_undo: bool = True):
@@ -115,6 +123,8 @@ class Store:
         self.keep_versions = keep_versions
         self.keep_undo = keep_undo
         self._flat_cache = BoundedCache(cache_entries)
+        self._cache_lock = threading.Lock()
+        self._cache_epoch = 0
         self._node_cache = BoundedCache(node_cache_entries)
         self.tree = Tree(self._load_node)
         raw = self.db.get(META_VERSION)
@@ -135,10 +145,13 @@ class Store:
 
     def wipe(self) -> None:
         """Delete every key (the remains of an interrupted genesis import)."""
+        self._caches_changing()
         with self.db.write_batch(sync=True) as wb:
             for k in self.db.iterator(include_value=False):
                 wb.delete(k)
-        self._flat_cache.clear()
+        with self._cache_lock:
+            self._flat_cache.clear()
+            self._cache_epoch += 1
         self._node_cache.clear()
         self.version = None
         self.root = None
@@ -153,12 +166,24 @@ class Store:
         return slot_hash(self.root)
 
     def get(self, key: bytes) -> bytes | None:
-        """Latest committed value of key (read-through cache)."""
-        v = self._flat_cache.get(key, _MISS)
+        """Latest committed value of key (read-through cache; safe beside a commit)."""
+        cache = self._flat_cache
+        v = cache._new.get(key, _MISS)
+        if v is not _MISS:
+            return v
+        epoch = self._cache_epoch
+        v = cache._old.get(key, _MISS)
         if v is _MISS:
             v = self.db.get(FLAT + key)
-            self._flat_cache.put(key, v)
+        with self._cache_lock:
+            if self._cache_epoch == epoch:
+                cache.put(key, v)
         return v
+
+    def _caches_changing(self) -> None:
+        """A commit or rewind is about to change state: fills begun before it are void."""
+        with self._cache_lock:
+            self._cache_epoch += 1
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Latest committed (key, value) pairs whose key starts with prefix, in key order."""
@@ -242,6 +267,7 @@ class Store:
         v = pending.version
         vb = v.to_bytes(8, "big")
         up = pending.update
+        self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
             for k, val in pending.flat.items():
                 if val is None:
@@ -278,12 +304,14 @@ class Store:
                     wb.put(k, val)
         # The batch is durable: now update the in-memory view.
         flat_cache, node_cache = self._flat_cache, self._node_cache
-        if cache:
-            for k, val in pending.flat.items():
-                flat_cache.put(k, val)
-        else:
-            for k in pending.flat:
-                flat_cache.discard(k)
+        with self._cache_lock:
+            if cache:
+                for k, val in pending.flat.items():
+                    flat_cache.put(k, val)
+            else:
+                for k in pending.flat:
+                    flat_cache.discard(k)
+            self._cache_epoch += 1
         for k, val in up.writes.items():
             if cache and val is not None and val[0] == 1:
                 node_cache.put(k, val)  # new internal nodes are the next block's hot path
@@ -313,6 +341,7 @@ class Store:
             for key, old in log:
                 restore[key] = old
         first_dead = (target + 1).to_bytes(8, "big")
+        self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
             for key, old in restore.items():
                 if old is None:
@@ -330,7 +359,9 @@ class Store:
         self.pins = {p for p in self.pins if p <= target}
         with self.db.write_batch(sync=True) as wb:
             self._write_pins(wb)
-        self._flat_cache.clear()
+        with self._cache_lock:
+            self._flat_cache.clear()
+            self._cache_epoch += 1
         self._node_cache.clear()
         self.version = target
         self.root = self._root_slot(target)
@@ -349,6 +380,9 @@ class Store:
                 batch.write()
                 batch = self.db.write_batch(sync=True)
         batch.write()
+        with self._cache_lock:  # what readers cached while the load ran is void
+            self._flat_cache.clear()
+            self._cache_epoch += 1
         raw = self.db.get(META_VERSION)
         self.version = None if raw is None else int.from_bytes(raw, "big")
         self.root = None if self.version is None else self._root_slot(self.version)
