@@ -282,12 +282,17 @@ class App:
                 m.begin_block(hooks)
         receipts = []
         hashes = []
+        verified, sig_ok = self._verified, self._sig_ok
         for i, raw in enumerate(txs):
             if before_tx is not None:
                 before_tx(i)
             r = self._deliver(block, info, raw)
             receipts.append(r)
             hashes.append(r.tx_hash)
+            # Included: its admission checks are of no further use (a resubmission is a
+            # replayed nonce). Dropping them here keeps a large block's memory peak down.
+            verified.discard(r.tx_hash)
+            sig_ok.discard(r.tx_hash)
         paid = sum(r.fee for r in receipts)
         if paid:
             fees.record(hooks, self.native, paid)

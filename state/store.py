@@ -19,6 +19,7 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 
 import plyvel
 
@@ -44,6 +45,9 @@ META_PINS = META + b"pins"
 META_PRUNED = META + b"pruned"
 
 _sha = hashlib.sha256
+SCAN_CACHE_ITEMS = 16  # a prefix listing this short is kept in memory (Store.iter_prefix)
+SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
+SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
 
 
 class StoreError(Exception):
@@ -125,6 +129,9 @@ class Store:
         self._flat_cache = BoundedCache(cache_entries)
         self._cache_lock = threading.Lock()
         self._cache_epoch = 0
+        self._scans: dict[bytes, list[tuple[bytes, bytes]]] = {}  # small prefix -> its listing
+        self._scan_lens: set[int] = set()  # the lengths of the cached prefixes
+        self._big_scans: set[bytes] = set()  # prefixes seen over SCAN_CACHE_ITEMS entries
         self._node_cache = BoundedCache(node_cache_entries)
         self.tree = Tree(self._load_node)
         raw = self.db.get(META_VERSION)
@@ -151,6 +158,7 @@ class Store:
                 wb.delete(k)
         with self._cache_lock:
             self._flat_cache.clear()
+            self._drop_scans(None)
             self._cache_epoch += 1
         self._node_cache.clear()
         self.version = None
@@ -186,10 +194,48 @@ class Store:
             self._cache_epoch += 1
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Latest committed (key, value) pairs whose key starts with prefix, in key order."""
+        """Latest committed (key, value) pairs whose key starts with prefix, in key order.
+
+        Small prefixes (at most SCAN_CACHE_ITEMS entries: due indexes, per-owner lists)
+        are kept listed in memory until a commit writes under them; every block scans
+        several of them, and opening a LevelDB iterator costs more than the whole scan.
+        """
+        got = self._scans.get(prefix)
+        if got is not None:
+            return iter(got)
         n = len(FLAT)
-        for k, v in self.db.iterator(prefix=FLAT + prefix):
-            yield k[n:], v
+        if prefix in self._big_scans:
+            return ((k[n:], v) for k, v in self.db.iterator(prefix=FLAT + prefix))
+        epoch = self._cache_epoch
+        it = self.db.iterator(prefix=FLAT + prefix)
+        head = [(k[n:], v) for k, v in islice(it, SCAN_CACHE_ITEMS + 1)]
+        if len(head) > SCAN_CACHE_ITEMS:
+            if len(self._big_scans) >= SCAN_CACHE_PREFIXES:
+                self._big_scans.clear()
+            self._big_scans.add(prefix)
+            return chain(head, ((k[n:], v) for k, v in it))
+        it.close()
+        with self._cache_lock:
+            if self._cache_epoch == epoch and len(self._scans) < SCAN_CACHE_PREFIXES:
+                self._scans[prefix] = head
+                self._scan_lens.add(len(prefix))
+        return iter(head)
+
+    def _drop_scans(self, written) -> None:
+        """Forget the cached listings that keys written by a commit fall under (caller
+        holds the cache lock)."""
+        scans = self._scans
+        if not scans:
+            return
+        if written is None or len(written) > SCAN_DROP_ALL_OVER:
+            scans.clear()
+            self._scan_lens.clear()
+            return
+        lens = self._scan_lens
+        for k in written:
+            for n in lens:
+                if k[:n] in scans:
+                    del scans[k[:n]]
 
     def _load_node(self, key: bytes) -> bytes | None:
         v = self._node_cache.get(key)
@@ -311,6 +357,7 @@ class Store:
             else:
                 for k in pending.flat:
                     flat_cache.discard(k)
+            self._drop_scans(pending.flat)
             self._cache_epoch += 1
         for k, val in up.writes.items():
             if cache and val is not None and val[0] == 1:
@@ -361,6 +408,7 @@ class Store:
             self._write_pins(wb)
         with self._cache_lock:
             self._flat_cache.clear()
+            self._drop_scans(None)
             self._cache_epoch += 1
         self._node_cache.clear()
         self.version = target
@@ -382,6 +430,7 @@ class Store:
         batch.write()
         with self._cache_lock:  # what readers cached while the load ran is void
             self._flat_cache.clear()
+            self._drop_scans(None)
             self._cache_epoch += 1
         raw = self.db.get(META_VERSION)
         self.version = None if raw is None else int.from_bytes(raw, "big")
