@@ -28,6 +28,7 @@ from state.merkle import merkle_root
 from state.store import Store
 
 GENESIS_PARENT = bytes(32)
+REOPEN_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large reopens the database after its import
 PROCESS_VERIFY_MIN = 2000  # blocks at least this large verify signatures in worker processes
 
 
@@ -52,6 +53,11 @@ class Chain:
     def init_genesis(self, genesis_path: str) -> bytes:
         """Import a genesis file into this empty chain; returns the genesis state root."""
         root = import_genesis(self.app, genesis_path)
+        if os.path.getsize(genesis_path) >= REOPEN_AFTER_GENESIS_BYTES:
+            # LevelDB's memory from the bulk import (memtables, compactions) goes with a
+            # reopen: 202 -> 54 MB after a 1M-account genesis.
+            self.store.reopen()
+            self.blocks.db = self.store.db
         _release_free_memory()
         return root
 

@@ -145,3 +145,32 @@ def test_interrupted_import_is_wiped_on_reopen(tmp_path):
     chain.init_genesis(devnet.PATH)
     assert chain.height == 0
     chain.close()
+
+
+def test_a_large_genesis_reopens_the_database_and_the_chain_goes_on(tmp_path, monkeypatch):
+    """After a genesis over the reopen threshold (lowered here to every genesis) the chain
+    has the same root as without the reopen, produces blocks, and reopens from disk."""
+    import node.chain as chain_mod
+    from modules.tx import sign_tx
+
+    plain = Chain(str(tmp_path / "plain"), devnet.validator_key())
+    root_plain = plain.init_genesis(devnet.PATH)
+    plain.close()
+
+    monkeypatch.setattr(chain_mod, "REOPEN_AFTER_GENESIS_BYTES", 0)
+    path = str(tmp_path / "big")
+    chain = Chain(path, devnet.validator_key())
+    db_before = chain.store.db
+    assert chain.init_genesis(devnet.PATH) == root_plain
+    assert chain.store.db is not db_before and chain.blocks.db is chain.store.db
+    k0, k1 = devnet.dev_keys()[0], devnet.dev_keys()[1]
+    raw = sign_tx(k0, chain=devnet.CHAIN_ID, nonce=0, fee=10**6, module="bank", call="transfer",
+                  args={"to": k1.address, "denom": "rwa", "amount": 5})
+    block, result = chain.produce([raw], devnet.GENESIS_TIME + 1)
+    assert result.receipts[0].code == 0
+    root = chain.store.root_hash
+    chain.close()
+    again = Chain(path, devnet.validator_key())
+    assert again.height == 1 and again.store.root_hash == root
+    assert again.blocks.block(1).header.hash == block.header.hash
+    again.close()
