@@ -177,10 +177,20 @@ class Tree:
     `load(node_key) -> bytes` reads one stored node (the store puts a cache in front).
     """
 
-    def __init__(self, load: Callable[[bytes], bytes | None]):
+    def __init__(self, load: Callable[[bytes], bytes | None],
+                 load_replaced: Callable[[bytes], bytes | None] | None = None):
+        """load_replaced reads the nodes an update is about to replace (optional: a
+        store can skip caching those, as nothing will read them at the new version)."""
         self._load = load
+        self._load_replaced = load_replaced or load
 
     # ----- reads -------------------------------------------------------------------
+    def _get_replaced(self, key: bytes) -> bytes:
+        data = self._load_replaced(key)
+        if data is None:
+            raise KeyError(f"missing tree node {key.hex()} (pruned version?)")
+        return data
+
     def _get_node(self, key: bytes) -> bytes:
         data = self._load(key)
         if data is None:
@@ -297,7 +307,7 @@ class Tree:
         first = changes[0].kh
         tail = key_tail(depth, first)
         old_key = NODE_PREFIX + ver.to_bytes(8, "big") + tail
-        entries, bitmap, leafbits = decode_entries(self._get_node(old_key))
+        entries, bitmap, leafbits = decode_entries(self._get_replaced(old_key))
         start = 0
         n = len(changes)
         while start < n:

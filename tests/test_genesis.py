@@ -147,9 +147,9 @@ def test_interrupted_import_is_wiped_on_reopen(tmp_path):
     chain.close()
 
 
-def test_a_large_genesis_reopens_the_database_and_the_chain_goes_on(tmp_path, monkeypatch):
-    """After a genesis over the reopen threshold (lowered here to every genesis) the chain
-    has the same root as without the reopen, produces blocks, and reopens from disk."""
+def test_a_large_genesis_settles_the_database_and_the_chain_goes_on(tmp_path, monkeypatch):
+    """After a genesis over the settle threshold (lowered here to every genesis) the chain
+    has the same root as without it, produces blocks, and reopens from disk."""
     import node.chain as chain_mod
     from modules.tx import sign_tx
 
@@ -157,7 +157,7 @@ def test_a_large_genesis_reopens_the_database_and_the_chain_goes_on(tmp_path, mo
     root_plain = plain.init_genesis(devnet.PATH)
     plain.close()
 
-    monkeypatch.setattr(chain_mod, "REOPEN_AFTER_GENESIS_BYTES", 0)
+    monkeypatch.setattr(chain_mod, "SETTLE_AFTER_GENESIS_BYTES", 0)
     path = str(tmp_path / "big")
     chain = Chain(path, devnet.validator_key())
     db_before = chain.store.db
