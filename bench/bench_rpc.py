@@ -606,18 +606,64 @@ class Bench:
             node.stop()
             shutil.rmtree(home, ignore_errors=True)
 
-    def eth_roundtrip(self, anvil, rpc: Rpc, key, label: str, sync: bool = False) -> dict:
+    def eth_roundtrip(self, anvil, rpc: Rpc, key, label: str, sync: bool = False,
+                      seconds: float | None = None) -> dict:
         a = self.args
         start = int(rpc.call("eth_getTransactionCount", "0x" + key.address.hex(), "latest"), 16)
         raws = ["0x" + key.sign_transfer(n, b"\x11" * 20, 1).hex() for n in range(start, start + a.roundtrip_max)]
         path = write_bodies(os.path.join(self.tmp, "eth-rt.msgpack"), raws)
         _, res = L.run_workers([dict(host="127.0.0.1", port=anvil.port, mode="eth_roundtrip", bodies_file=path,
-                                     max_seconds=a.roundtrip_seconds, sync=sync)])
+                                     max_seconds=seconds or a.roundtrip_seconds, sync=sync)])
         m = L.merge(res)
         m["ok_calls"] = m["done"]
         r = self._rt_result(m, label)
         r["polls"] = res[0].get("polls", 0)
         return r
+
+    def roundtrip_pairs(self) -> None:
+        """(c) interleaved: short windows of sequential round trips alternate between the
+        default devnet and a default Anvil, so that both see the same machine (on this shared
+        VM either rate drifts by 2x within minutes). Anvil is restarted for each window, as
+        in the other Anvil figures: it slows down as its blocks pile up."""
+        a = self.args
+        binary, version = P.ensure_anvil(CACHE)
+        ok, how = P.ensure_eth_signing(CACHE)
+        if binary is None or not ok:
+            self.notes.append(f"paired round trips skipped: {version if binary is None else how}")
+            return
+        home = os.path.join(self.tmp, "rt-pairs")
+        node = NodeProc(a.node_root, home)
+        pairs = []
+        try:
+            node.wait_ready()
+            rpc = Rpc(node.port)
+            k0, k1 = devnet.dev_keys()[0], devnet.dev_keys()[1]
+            for i in range(a.pair_rounds):
+                nonce = int(rpc.call("account_get", k0.address_text)["nonce"])
+                raws = [c.sign_tx(k0, chain=c.CHAIN_ID, nonce=n, fee=c.FEE, module="bank", call="transfer",
+                                  args={"to": k1.address, "denom": c.DENOM, "amount": 1})
+                        for n in range(nonce, nonce + a.roundtrip_max)]
+                path = write_bodies(os.path.join(self.tmp, "rt-pair.msgpack"), send_bodies(raws, "tx_sendAndWait"))
+                _, res = L.run_workers([dict(host="127.0.0.1", port=node.port, mode="list", bodies_file=path,
+                                             conns=1, max_seconds=a.pair_seconds, record_latency=True)])
+                ours = self._rt_result(L.merge(res), f"pair {i + 1}: tx_sendAndWait")
+                anvil = P.Anvil(binary)
+                try:
+                    erpc = Rpc(anvil.port)
+                    anvil.wait_ready(lambda m, r=erpc: r.call(m))
+                    ekey = P.EthKey(10**9 + 1)
+                    erpc.call("anvil_setBalance", "0x" + ekey.address.hex(), hex(P.ETH_BALANCE))
+                    theirs = self.eth_roundtrip(anvil, erpc, ekey, f"pair {i + 1}: Anvil send + receipt polling",
+                                                seconds=a.pair_seconds)
+                    erpc.close()
+                finally:
+                    anvil.stop()
+                pairs.append((ours, theirs))
+            rpc.close()
+        finally:
+            node.stop()
+            shutil.rmtree(home, ignore_errors=True)
+        self.pairs = pairs
 
     def anvil(self) -> None:
         a = self.args
@@ -787,7 +833,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wrk-conns", type=int, default=32)
     ap.add_argument("--no-wrk", action="store_true")
     ap.add_argument("--no-anvil", action="store_true")
-    ap.add_argument("--only", help="comma-separated subset of floors,startup,roundtrip,singles,batches,block,anvil")
+    ap.add_argument("--only", help="comma-separated subset of floors,startup,roundtrip,pairs,singles,batches,block,"
+                                   "anvil (pairs: round trips alternating with Anvil's)")
     ap.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure singles and batches at lower and higher concurrency (default: on, off with --quick)")
     ap.add_argument("--max-load", type=float, default=1.5, help="wait for a 1-minute load average below this")
@@ -812,7 +859,10 @@ def main(argv: list[str] | None = None) -> int:
     args.eth_nonces = 1 if q else 3
     args.anvil_drain = 3.0 if q else 15.0
     args.anvil_automine_seconds = 3.0 if q else 10.0  # Anvil's automine stalls under this load: keep it short
-    only = set(args.only.split(",")) if args.only else {"floors", "startup", "roundtrip", "singles", "batches", "block", "anvil"}
+    args.pair_rounds = 3 if q else 5
+    args.pair_seconds = 2.0
+    only = set(args.only.split(",")) if args.only else {"floors", "startup", "roundtrip", "pairs", "singles", "batches",
+                                                        "block", "anvil"}
 
     t_all = time.perf_counter()
     os.makedirs(args.workdir, exist_ok=True)
@@ -826,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
         genesis, _ = c.cached_genesis(args.workdir, args.senders, args.senders)
         nonces = max(args.single_nonces, args.batch_nonces)
         txs = signed_txs(args.workdir, args.senders, nonces) if only & {"singles", "batches", "block"} else []
-        if not args.no_anvil and "anvil" in only:
+        if not args.no_anvil and only & {"anvil", "pairs"}:
             P.ensure_anvil(CACHE)
             P.ensure_eth_signing(CACHE)
         load0, waited = wait_for_quiet(args.max_load, args.wait_load)
@@ -849,6 +899,8 @@ def main(argv: list[str] | None = None) -> int:
             b.sweep(genesis, txs)
         if "block" in only:
             b.big_block(genesis, txs)
+        if "pairs" in only and not args.no_anvil:
+            b.roundtrip_pairs()
         if "anvil" in only and not args.no_anvil:
             b.anvil()
         b.detail.append(f"1-minute load average at the end {os.getloadavg()[0]:.2f}; measuring took "
@@ -879,13 +931,22 @@ def render(b: Bench, args) -> str:
                      f"from dev key 0, durable (fsync) commits ({rt['n']:,} txs, p50 {rt['p50']:.2f} ms, p99 "
                      f"{rt['p99']:.2f} ms); Anvil: default start, eth_sendRawTransaction + receipt polling",
                      f"{rt['rate']:,.0f} /s", goal, (rt["rate"] >= prt["rate"]) if prt else None])
+    pairs = getattr(b, "pairs", None)
+    if pairs:
+        ratios = sorted(o["rate"] / t["rate"] for o, t in pairs if t["rate"])
+        med = statistics.median(ratios) if ratios else 0.0
+        rows.append(["c2", f"  the same alternating with a default Anvil in {len(pairs)} pairs of "
+                     f"{args.pair_seconds:.0f} s windows: median of the pairs' ratios (rwachain / Anvil: "
+                     + ", ".join(f"{o['rate']:,.0f}/{t['rate']:,.0f}" for o, t in pairs) + ")",
+                     f"{med:.2f}x", ">= 1.00x", med >= 1.0])
     rt20 = getattr(b, "roundtrip20k", None)
     if rt20:
         prt = peer.get("roundtrip20k")
         rows.append(["c'", f"  the same on the {args.senders:,}-account genesis (Anvil: --init with as many funded "
                      f"accounts; p50 {rt20['p50']:.2f} ms)", f"{rt20['rate']:,.0f} /s",
                      f"(>= {prt['rate']:,.0f}, Anvil)" if prt else "(reported)", None])
-    order = {"a": 0, "a'": 1, "b": 2, "b'": 3, "c": 4, "c'": 5, "d": 6, "d2": 7, "d3": 8, "e": 9, "e'": 10, "f": 11}
+    order = {"a": 0, "a'": 1, "b": 2, "b'": 3, "c": 4, "c2": 5, "c'": 6, "d": 7, "d2": 8, "d3": 9, "e": 10, "e'": 11,
+             "f": 12}
     allrows = sorted(b.rows + rows, key=lambda r: order.get(r[0], 99))
     out.append(c.table(["", "measurement", "measured", "goal", "verdict"],
                        [[r[0], r[1], r[2], r[3], verdict(r[4])] for r in allrows], "Goals"))
