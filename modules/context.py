@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from state.codec import decode, encode, pack_int, unpack_int
+from state.codec import decode_stored, encode, pack_int, unpack_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class Ctx:
 
     def get_obj(self, key: bytes, default: Any = None) -> Any:
         raw = self.state.get(key)
-        return default if raw is None else decode(raw)
+        return default if raw is None else decode_stored(raw)
 
     def set_obj(self, key: bytes, obj: Any) -> None:
         self.state.set(key, encode(obj))

@@ -15,7 +15,7 @@ indexes and the head pointer land in the same synced batch as the state they pro
 from __future__ import annotations
 
 from node.block import Block
-from state.codec import decode, encode, encode_array_of_encoded
+from state.codec import decode_stored, encode, encode_array_of_encoded
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -130,7 +130,7 @@ class BlockStore:
             raw = self.db.get(RECEIPTS + _h(height))
             if raw is None:
                 return None
-            rs = decode(raw)
+            rs = decode_stored(raw)
             self._keep(self._receipts, height, rs)
         return rs
 

@@ -80,7 +80,16 @@ def _canon(obj: Any) -> Any:
 
 
 def encode(obj: Any) -> bytes:
-    """Canonical msgpack bytes of obj (dict keys sorted, bin type for bytes)."""
+    """Canonical msgpack bytes of obj (dict keys sorted, bin type for bytes).
+
+    A value already in canonical shape (maps in key order, allowed types) is packed as it
+    is, without rebuilding every map; big integers and anything else take the general path.
+    """
+    if _problem(obj) is None:
+        try:
+            return _packb(obj, use_bin_type=True)
+        except OverflowError:
+            pass  # big integers: written as ext 1 by _canon
     return _packb(_canon(obj), use_bin_type=True)
 
 
@@ -145,6 +154,13 @@ def decode(data: bytes) -> Any:
     if again != data:
         raise NonCanonical("bytes are not the canonical encoding of their value")
     return obj
+
+
+def decode_stored(data: bytes) -> Any:
+    """Decode bytes this node encoded itself (state values, undo logs, blocks, receipts):
+    the same value as decode, without re-checking the canonical form. Never for bytes
+    that come from outside (transactions, files, the network): use decode."""
+    return _unpackb(data, raw=False, strict_map_key=False, use_list=True, ext_hook=_ext_hook)
 
 
 def encode_array_of_encoded(items: list[bytes]) -> bytes:

@@ -23,7 +23,7 @@ from itertools import chain, islice
 
 import plyvel
 
-from state.codec import decode, encode
+from state.codec import decode_stored, encode
 from state.tree import (
     NODE_PREFIX,
     Change,
@@ -401,7 +401,7 @@ class Store:
             raw = self.db.get(UNDO + v.to_bytes(8, "big"))
             if raw is None:
                 raise StoreError(f"no undo log for version {v}: revert needs keep_undo from the snapshot on")
-            logs.append(decode(raw))
+            logs.append(decode_stored(raw))
         restore: dict[bytes, bytes | None] = {}
         for log in logs:  # newest first, so the oldest change's old value wins
             for key, old in log:
@@ -551,7 +551,7 @@ class VersionView:
             raw = store.db.get(UNDO + v.to_bytes(8, "big"))
             if raw is None:
                 raise StoreError(f"listing at version {self.version} needs the undo log of {v}, which is pruned")
-            for key, old in decode(raw):
+            for key, old in decode_stored(raw):
                 if key.startswith(prefix):
                     restore[key] = old
         items = {k: v for k, v in store.iter_prefix(prefix) if k not in restore}
