@@ -212,3 +212,21 @@ def test_every_command_has_help(tmp_path, capsys):
         p = rwad(*cmd, "--help", keyring=tmp_path)
         assert p.returncode == 0 and p.stdout.startswith("usage: rwad"), p.stderr
     assert "bank transfer" in p.stdout and "amount" in p.stdout
+
+
+def test_the_entry_point_starts_node_commands_without_the_client_side(tmp_path):
+    """`rwad init|devnet|start` load only the node and the server (start-up time); other
+    commands and --help get the full command line."""
+    code = ("import sys; from rpc import entry; rc = entry.main(['init', '--home', sys.argv[1]]); "
+            "print(rc, 'rpc.client' in sys.modules, 'rpc.cli' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "home")], cwd=ROOT, text=True,
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[-3:] == ["0", "False", "False"]
+    assert os.path.exists(tmp_path / "home" / "genesis.json")
+    helped = subprocess.run([sys.executable, "-m", "rpc.entry", "--help"], cwd=ROOT, text=True,
+                            capture_output=True, timeout=60)
+    assert helped.returncode == 0 and "scenario" in helped.stdout and "devnet" in helped.stdout
+    wrong = subprocess.run([sys.executable, "-m", "rpc.entry", "devnet", "--no-such-flag"], cwd=ROOT, text=True,
+                           capture_output=True, timeout=60)
+    assert wrong.returncode == 2 and "--no-such-flag" in wrong.stderr
