@@ -46,6 +46,7 @@ from rpc.params import (
     UINT,
     Param,
     Result,
+    batch_handler,
     rpc_method,
 )
 from state.store import StoreError, VersionView
@@ -219,6 +220,22 @@ async def _send(api: Api, raw: bytes) -> bytes:
             errors=[MEMPOOL_REFUSED])
 async def tx_send(api: Api, tx: bytes):
     return enc.hx(await _send(api, tx))
+
+
+def _send_error(exc: Exception) -> RpcError:
+    if isinstance(exc, InvalidTransaction):
+        return tx_error(exc)
+    if isinstance(exc, MempoolError):
+        return RpcError(MEMPOOL_REFUSED, exc.message, {"reason": exc.reason})
+    raise exc
+
+
+@batch_handler("tx_send")
+async def tx_send_many(api: Api, calls: list[dict]) -> list:
+    """A JSON-RPC batch made only of tx_send: admitted as one batch (Node.submit_many);
+    each call's answer is what tx_send alone would give."""
+    outcomes = await api.node.submit_many([c["tx"] for c in calls])
+    return [enc.hx(o) if type(o) is bytes else _send_error(o) for o in outcomes]
 
 
 def _receipt_at(api: Api, height: int, index: int) -> dict:

@@ -167,6 +167,17 @@ class Method:
 
 
 METHODS: dict[str, Method] = {}
+# name -> async (api, [bound params of each call]) -> [result or RpcError of each call]:
+# how a JSON-RPC batch made only of calls to that method is answered in one go.
+BATCH_HANDLERS: dict[str, Any] = {}
+
+
+def batch_handler(name: str):
+    """Register the whole-batch form of a method (see BATCH_HANDLERS)."""
+    def deco(fn):
+        BATCH_HANDLERS[name] = fn
+        return fn
+    return deco
 
 
 def rpc_method(name: str, params: list[Param], result: Result, summary: str, *, dev_only: bool = False,

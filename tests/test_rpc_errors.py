@@ -504,6 +504,35 @@ def test_tx_refusal_maps_to_1000_plus_code(node, refusals, name):
     assert_alive(node)
 
 
+def test_a_batch_of_tx_send_answers_each_call_as_alone(node, refusals):
+    """A batch made only of tx_send is admitted as one batch (one check batch, one journal
+    write); each call gets what tx_send alone gives, in order: hashes, refusals with their
+    codes, the mempool's refusals, invalid params."""
+    key = Keypair.dev(30_050)
+    node.call("dev_setBalance", [key.address_text, "rwa", 10**9])
+    good = [transfer(key, n) for n in range(3)]
+    bad_chain, low_fee = refusals["wrong_chain_id"], refusals["fee_too_low"]
+    batch = [req("tx_send", [hx(good[0])], id_="a"), req("tx_send", [hx(bad_chain)], id_=2),
+             req("tx_send", {"tx": hx(good[1])}, id_=None), req("tx_send", ["zz"], id_=4),
+             req("tx_send", [hx(low_fee)], id_=5), req("tx_send", [hx(good[2])], id_=6),
+             req("tx_send", [hx(good[0])], id_=7)]  # the same bytes as "a": already known
+    resp = rpc(node, batch)
+    assert [r["id"] for r in resp] == ["a", 2, None, 4, 5, 6, 7]
+    for r, raw in ((resp[0], good[0]), (resp[2], good[1]), (resp[5], good[2])):
+        assert r["result"] == "0x" + hashlib.sha256(raw).hexdigest(), r
+    assert_error(resp[1], 1000 + ADMISSION["wrong_chain_id"], 2)
+    assert resp[1]["error"]["data"]["name"] == "wrong_chain_id"
+    assert_error(resp[3], -32602, 4)
+    assert_error(resp[4], 1000 + ADMISSION["fee_too_low"], 5)
+    err = assert_error(resp[6], -32003, 7)
+    assert err["data"]["reason"] == "known"
+    # the admitted ones are pending, in nonce order, and a block includes them
+    assert node.call("account_get", [key.address_text])["pendingNonce"] == 3
+    node.call("dev_mine")
+    assert node.call("account_get", [key.address_text])["nonce"] == 3
+    assert_alive(node)
+
+
 def test_mempool_refusals(node):
     key = Keypair.dev(30_005)
     node.call("dev_setBalance", [key.address_text, "rwa", 10**9])
