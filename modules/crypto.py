@@ -14,6 +14,7 @@ sha256(b"rwachain/devkey/" || i as 4 big-endian bytes); the Ed25519 signing key 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import nacl.bindings
 import nacl.exceptions
@@ -129,7 +130,19 @@ def _from5(data: list[int]) -> bytes:
 
 
 def encode_address(addr: bytes) -> str:
-    """Text form "rwa1..." of a 20-byte address."""
+    """Text form "rwa1..." of a 20-byte address (memoized for bytes: the same few accounts
+    recur in every receipt and listing)."""
+    if type(addr) is bytes:
+        return _encode_address_cached(addr)
+    return _encode_address(bytes(addr))
+
+
+@lru_cache(maxsize=1 << 16)
+def _encode_address_cached(addr: bytes) -> str:
+    return _encode_address(addr)
+
+
+def _encode_address(addr: bytes) -> str:
     if len(addr) != ADDRESS_LEN:
         raise ValueError("an address is 20 bytes")
     data = _to5(addr)
