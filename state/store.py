@@ -45,6 +45,9 @@ META_PINS = META + b"pins"
 META_PRUNED = META + b"pruned"
 
 _sha = hashlib.sha256
+# Bits per key of LevelDB's bloom filters: a point read skips the tables that cannot hold
+# its key instead of reading (through the file mapping) a data block of each.
+BLOOM_BITS = 10
 SCAN_CACHE_ITEMS = 16  # a prefix listing this short is kept in memory (Store.iter_prefix)
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
@@ -123,7 +126,7 @@ class Store:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
-        self.db = plyvel.DB(path, create_if_missing=True)
+        self.db = plyvel.DB(path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS)
         self.keep_versions = keep_versions
         self.keep_undo = keep_undo
         self._flat_cache = BoundedCache(cache_entries)
@@ -173,7 +176,7 @@ class Store:
         Closing finishes LevelDB's running compaction and frees its memtables and file
         mappings; the reopened database resumes any compaction backlog."""
         self.db.close()
-        self.db = plyvel.DB(self.path, create_if_missing=True)
+        self.db = plyvel.DB(self.path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS)
 
     def level0_files(self) -> int:
         """LevelDB's level-0 file count (4 or more: a compaction is due or running)."""
