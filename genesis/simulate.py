@@ -418,6 +418,15 @@ class Operations:
         return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
                 if tranches.parse_denom(d) is not None]
 
+    def _unit_holding(self, ctx: Ctx, actors: list[str]) -> tuple[str, str, int] | None:
+        """(actor, unit, quantity held): a random actor and one of its units; None if it has none."""
+        actor = self.rng.choice(actors)
+        units = self._units_of(ctx, actor)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        return actor, denom, have
+
     def _active_units(self, ctx: Ctx) -> list[str]:
         out = []
         for pid in tranches.ids(ctx, 0, 50):
@@ -511,11 +520,11 @@ class Operations:
         return Step(block, ORIGINATOR, "tranches", "createPool", {"assets": chosen, "tranches": spec, "unitSize": unit})
 
     def _tranches_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders + [ORIGINATOR])
-        units = self._units_of(ctx, actor)
-        if not units:
+        held = self._unit_holding(ctx, self.traders + [ORIGINATOR])
+        if held is None:
             return None
-        pid, k = tranches.parse_denom(self.rng.choice(units)[0])
+        actor, denom, _ = held
+        pid, k = tranches.parse_denom(denom)
         return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
 
     # market
@@ -551,11 +560,10 @@ class Operations:
 
     # stable
     def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        units = self._units_of(ctx, actor)
-        if not units:
+        held = self._unit_holding(ctx, self.traders)
+        if held is None:
             return None
-        denom, have = self.rng.choice(units)
+        actor, denom, have = held
         return Step(block, actor, "stable", "exit",
                     {"unit": denom, "quantity": self._amount(have), "minOut": 0})
 
@@ -634,11 +642,10 @@ class Operations:
 
     # reserve
     def _reserve_sell(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        units = self._units_of(ctx, actor)
-        if not units:
+        held = self._unit_holding(ctx, self.traders)
+        if held is None:
             return None
-        denom, have = self.rng.choice(units)
+        actor, denom, have = held
         return Step(block, actor, "reserve", "sell", {"unit": denom, "quantity": self._amount(have), "minOut": 0,
                                                       "payIn": self.rng.choice(("stable", "native"))})
 

@@ -119,16 +119,9 @@ class Node:
         Raises InvalidTransaction or MempoolError.
         """
         res = await self._check(raw)
-        tx = res.tx
-        state_nonce = accounts.nonce(self.chain.app.reader(), tx.sender)
-        if tx.nonce < state_nonce:  # a block landed while we checked
-            raise ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {state_nonce}")
-        self.mempool.add(tx.hash, raw, tx.sender, tx.nonce, tx.fee, state_nonce)
-        self._work.set()  # the producer may start the block while the journal's fsync runs
-        await self._journal_append(raw)  # the caller hears of admission only once it is durable
-        for fn in list(self._pending_listeners):
-            fn(tx.hash)
-        return tx.hash
+        h = self._to_mempool(raw, res, self.chain.app.reader())
+        await self._journaled([raw], [h])
+        return h
 
     async def submit_many(self, raws: list[bytes]) -> list[bytes | Exception]:
         """Admit several signed transactions as one batch (a JSON-RPC batch of tx_send):
@@ -143,29 +136,40 @@ class Node:
         admitted: list[bytes] = []
         reader = self.chain.app.reader()
         for raw, res, err, _ in slots:
-            if err is not None:
-                out.append(err)
-                continue
-            tx = res.tx
-            state_nonce = accounts.nonce(reader, tx.sender)
-            if tx.nonce < state_nonce:  # a block landed while we checked
-                out.append(ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {state_nonce}"))
-                continue
-            try:
-                self.mempool.add(tx.hash, raw, tx.sender, tx.nonce, tx.fee, state_nonce)
-            except MempoolError as exc:
-                out.append(exc)
-                continue
-            out.append(tx.hash)
-            admitted.append(raw)
+            if err is None:
+                try:
+                    out.append(self._to_mempool(raw, res, reader))
+                    admitted.append(raw)
+                    continue
+                except (InvalidTransaction, MempoolError) as exc:
+                    err = exc
+            out.append(err)
         if admitted:
-            self._work.set()
-            await self._journal_append_many(admitted)  # durable before anyone hears of it
-            for h in out:
-                if type(h) is bytes:
-                    for fn in list(self._pending_listeners):
-                        fn(h)
+            await self._journaled(admitted, [h for h in out if type(h) is bytes])
         return out
+
+    def _to_mempool(self, raw: bytes, res: CheckResult, reader) -> bytes:
+        """Put a checked transaction into the mempool; its hash. Raises ReplayedNonce when
+        a block used its nonce while it was being checked, or MempoolError."""
+        tx = res.tx
+        state_nonce = accounts.nonce(reader, tx.sender)
+        if tx.nonce < state_nonce:  # a block landed while we checked
+            raise ReplayedNonce(f"nonce {tx.nonce} is used; the account's next nonce is {state_nonce}")
+        self.mempool.add(tx.hash, raw, tx.sender, tx.nonce, tx.fee, state_nonce)
+        return tx.hash
+
+    async def _journaled(self, raws: list[bytes], hashes: list[bytes]) -> None:
+        """Wake the producer, journal raws (the caller hears of admission only once they
+        are durable; the block may start while the fsync runs), then tell subscribers."""
+        self._work.set()
+        done = trio.Event()
+        self._journal_queue.extend(raws)
+        self._journal_waiters.append(done)
+        self._journal_wake.set()
+        await done.wait()
+        for h in hashes:
+            for fn in list(self._pending_listeners):
+                fn(h)
 
     async def _check(self, raw: bytes) -> CheckResult:
         """check_tx, batched: transactions that arrive together are checked in one
@@ -259,16 +263,6 @@ class Node:
         for (call, job), ok in zip(jobs, verdicts, strict=False):
             if ok:
                 app.note_signature_job(call, job)
-
-    async def _journal_append(self, raw: bytes) -> None:
-        await self._journal_append_many([raw])
-
-    async def _journal_append_many(self, raws: list[bytes]) -> None:
-        done = trio.Event()
-        self._journal_queue.extend(raws)
-        self._journal_waiters.append(done)
-        self._journal_wake.set()
-        await done.wait()
 
     async def _journal_loop(self) -> None:
         """Group commit: one fsync for every transaction admitted since the last one."""

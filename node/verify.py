@@ -30,22 +30,22 @@ def precheck_parallel(app, raws: list[bytes], pool: ThreadPoolExecutor, workers:
     return sum(f.result() for f in futures)
 
 
-class PipelinedPrecheck:
-    """Signature checks in slices on a pool while the block executes in order.
+class _SlicedChecks:
+    """Checks of a block's transactions in slices, started at once, awaited in order.
 
-    wait(i) blocks until the slice holding transaction i has been checked, so execution
-    overlaps verification instead of following it.
+    Slices whose transactions were all verified at admission (through the mempool) start
+    nothing: handing them to a worker would cost more than executing them. wait(i) blocks
+    until the slice holding transaction i is done, so execution overlaps verification.
     """
 
-    def __init__(self, app, raws: list[bytes], pool: ThreadPoolExecutor, workers: int, slice_size: int = 256):
-        self.slice = max(16, min(slice_size, (len(raws) + workers - 1) // max(1, workers) or 1))
-        # Slices admitted through the mempool were verified then: they need no thread
-        # (handing a one-transaction block to a worker cost more than executing it).
+    def __init__(self, app, raws: list[bytes], slice_size: int, start):
+        self.app = app
+        self.raws = raws
+        self.slice = slice_size
         self.futures = []
-        for i in range(0, len(raws), self.slice):
-            part = raws[i : i + self.slice]
-            done = all(app.is_prechecked(r) for r in part)
-            self.futures.append(None if done else pool.submit(_precheck_slice, app, part))
+        for i in range(0, len(raws), slice_size):
+            part = raws[i : i + slice_size]
+            self.futures.append(None if all(app.is_prechecked(r) for r in part) else start(part))
         self._done = 0  # slices known finished
 
     def wait(self, i: int) -> None:
@@ -53,42 +53,31 @@ class PipelinedPrecheck:
         while self._done <= k:
             fut = self.futures[self._done]
             if fut is not None:
-                fut.result()
+                self._finished(self._done, fut.result())
             self._done += 1
 
+    def _finished(self, k: int, result) -> None:
+        """What slice k's result means for the app (nothing: the check recorded itself)."""
 
-class ProcessPipelinedPrecheck:
-    """Signatures of a large block checked in worker processes while it executes.
 
-    wait(i) blocks until the slice holding transaction i has its verdicts and records
-    the valid ones with the app, so execution skips their signature check; an invalid
-    one is checked again in process and refused with its precise error.
-    """
+class PipelinedPrecheck(_SlicedChecks):
+    """Signature checks (app.precheck, which caches its result) in slices on a thread pool."""
+
+    def __init__(self, app, raws: list[bytes], pool: ThreadPoolExecutor, workers: int, slice_size: int = 256):
+        size = max(16, min(slice_size, (len(raws) + workers - 1) // max(1, workers) or 1))
+        super().__init__(app, raws, size, lambda part: pool.submit(_precheck_slice, app, part))
+
+
+class ProcessPipelinedPrecheck(_SlicedChecks):
+    """Signatures of a large block checked in worker processes while it executes: each
+    slice's valid signatures are recorded with the app, so execution skips their check;
+    an invalid one is checked again in process and refused with its precise error."""
 
     def __init__(self, app, raws: list[bytes], verifier, slice_size: int = 1000):
-        self.app = app
-        self.raws = raws
-        self.slice = slice_size
-        # Transactions admitted through the mempool were verified then: only the others go.
-        self.futures = []
-        for i in range(0, len(raws), slice_size):
-            part = raws[i : i + slice_size]
-            if all(app.is_prechecked(r) for r in part):
-                self.futures.append(None)
-            else:
-                self.futures.append(verifier.submit(part))
-        self._done = 0
+        super().__init__(app, raws, slice_size, verifier.submit)
 
-    def wait(self, i: int) -> None:
-        k = i // self.slice
-        while self._done <= k:
-            fut = self.futures[self._done]
-            if fut is None:
-                self._done += 1
-                continue
-            verdicts = fut.result()
-            base = self._done * self.slice
-            for j, ok in enumerate(verdicts):
-                if ok:
-                    self.app.note_signature_verified(hashlib.sha256(self.raws[base + j]).digest())
-            self._done += 1
+    def _finished(self, k: int, verdicts) -> None:
+        base = k * self.slice
+        for j, ok in enumerate(verdicts):
+            if ok:
+                self.app.note_signature_verified(hashlib.sha256(self.raws[base + j]).digest())

@@ -209,10 +209,17 @@ TX_PARAM = Param("tx", HEX, "signed transaction bytes (docs/protocol.md)")
 async def _send(api: Api, raw: bytes) -> bytes:
     try:
         return await api.node.submit(raw)
-    except InvalidTransaction as exc:
-        raise tx_error(exc) from None
-    except MempoolError as exc:
-        raise RpcError(MEMPOOL_REFUSED, exc.message, {"reason": exc.reason}) from None
+    except (InvalidTransaction, MempoolError) as exc:
+        raise _send_error(exc) from None
+
+
+def _send_error(exc: Exception) -> RpcError:
+    """The JSON-RPC error of a refused admission (InvalidTransaction or MempoolError)."""
+    if isinstance(exc, InvalidTransaction):
+        return tx_error(exc)
+    if isinstance(exc, MempoolError):
+        return RpcError(MEMPOOL_REFUSED, exc.message, {"reason": exc.reason})
+    raise exc
 
 
 @rpc_method("tx_send", [TX_PARAM], Result("hash", {"type": "string"}),
@@ -220,14 +227,6 @@ async def _send(api: Api, raw: bytes) -> bytes:
             errors=[MEMPOOL_REFUSED])
 async def tx_send(api: Api, tx: bytes):
     return enc.hx(await _send(api, tx))
-
-
-def _send_error(exc: Exception) -> RpcError:
-    if isinstance(exc, InvalidTransaction):
-        return tx_error(exc)
-    if isinstance(exc, MempoolError):
-        return RpcError(MEMPOOL_REFUSED, exc.message, {"reason": exc.reason})
-    raise exc
 
 
 @batch_handler("tx_send")

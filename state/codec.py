@@ -157,7 +157,7 @@ def decode(data: bytes) -> Any:
 
 
 def decode_stored(data: bytes) -> Any:
-    """Decode bytes this node encoded itself (state values, undo logs, blocks, receipts):
+    """Decode bytes this node encoded itself (state values, undo logs, receipts):
     the same value as decode, without re-checking the canonical form. Never for bytes
     that come from outside (transactions, files, the network): use decode."""
     return _unpackb(data, raw=False, strict_map_key=False, use_list=True, ext_hook=_ext_hook)

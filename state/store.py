@@ -159,10 +159,7 @@ class Store:
         with self.db.write_batch(sync=True) as wb:
             for k in self.db.iterator(include_value=False):
                 wb.delete(k)
-        with self._cache_lock:
-            self._flat_cache.clear()
-            self._drop_scans(None)
-            self._cache_epoch += 1
+        self._clear_value_caches()
         self._node_cache.clear()
         self.version = None
         self.root = None
@@ -205,6 +202,13 @@ class Store:
     def _caches_changing(self) -> None:
         """A commit or rewind is about to change state: fills begun before it are void."""
         with self._cache_lock:
+            self._cache_epoch += 1
+
+    def _clear_value_caches(self) -> None:
+        """Forget every cached value and listing (after a rewind, a wipe or a load)."""
+        with self._cache_lock:
+            self._flat_cache.clear()
+            self._drop_scans(None)
             self._cache_epoch += 1
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -428,10 +432,7 @@ class Store:
         self.pins = {p for p in self.pins if p <= target}
         with self.db.write_batch(sync=True) as wb:
             self._write_pins(wb)
-        with self._cache_lock:
-            self._flat_cache.clear()
-            self._drop_scans(None)
-            self._cache_epoch += 1
+        self._clear_value_caches()
         self._node_cache.clear()
         self.version = target
         self.root = self._root_slot(target)
@@ -450,10 +451,7 @@ class Store:
                 batch.write()
                 batch = self.db.write_batch(sync=True)
         batch.write()
-        with self._cache_lock:  # what readers cached while the load ran is void
-            self._flat_cache.clear()
-            self._drop_scans(None)
-            self._cache_epoch += 1
+        self._clear_value_caches()  # what readers cached while the load ran is void
         raw = self.db.get(META_VERSION)
         self.version = None if raw is None else int.from_bytes(raw, "big")
         self.root = None if self.version is None else self._root_slot(self.version)

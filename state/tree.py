@@ -70,40 +70,6 @@ def decode_leaf(data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
     return data[1:33], data[33:65], data[69 : 69 + klen], data[69 + klen :]
 
 
-def encode_internal(children: list) -> bytes:
-    bitmap = leafbits = 0
-    parts = []
-    for i, c in enumerate(children):
-        if c is not None:
-            bitmap |= 1 << i
-            if c[2]:
-                leafbits |= 1 << i
-            parts.append(c[0] + c[1].to_bytes(8, "big"))
-    return b"\x01" + bitmap.to_bytes(2, "big") + leafbits.to_bytes(2, "big") + b"".join(parts)
-
-
-def decode_internal(data: bytes) -> list:
-    bitmap = int.from_bytes(data[1:3], "big")
-    leafbits = int.from_bytes(data[3:5], "big")
-    children: list = [None] * 16
-    pos = 5
-    for i in range(16):
-        if bitmap >> i & 1:
-            children[i] = (data[pos : pos + 32], int.from_bytes(data[pos + 32 : pos + 40], "big"), bool(leafbits >> i & 1))
-            pos += 40
-    return children
-
-
-def internal_hash_of(children: list) -> bytes:
-    bitmap = 0
-    hashes = []
-    for i, c in enumerate(children):
-        if c is not None:
-            bitmap |= 1 << i
-            hashes.append(c[0])
-    return _sha(b"\x01" + bitmap.to_bytes(2, "big") + b"".join(hashes)).digest()
-
-
 # ----- the update's working form of an internal node -------------------------------------
 # A node being rewritten is kept as 16 entries (None, or the child's hash(32) | version(8),
 # exactly its stored bytes) plus the leaf bits, so unchanged children are never converted:
@@ -135,6 +101,12 @@ def entry_slot(entries: list, leafbits: int, i: int) -> Slot | None:
     if e is None:
         return None
     return (e[:32], int.from_bytes(e[32:], "big"), bool(leafbits >> i & 1))
+
+
+def decode_internal(data: bytes) -> list:
+    """The 16 child slots of a stored internal node (None where absent)."""
+    entries, _, leafbits = decode_entries(data)
+    return [entry_slot(entries, leafbits, i) for i in range(16)]
 
 
 def encode_entries(entries: list, bitmap: int, leafbits: int) -> tuple[bytes, bytes]:

@@ -3,11 +3,15 @@ nonces, blocks at chosen times, and quorum-signed oracle reports from the devnet
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 from genesis import devnet
 from modules import bls
 from modules.oracle import keeper as oracle
 from modules.oracle.report import bitmap, message
 from modules.tx import sign_tx
+from node.chain import Chain
 
 KEYS = devnet.dev_keys()
 ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = (KEYS[i] for i in (1, 2, 3, 4, 5))
@@ -72,3 +76,19 @@ class Driver:
 def events(receipt_or_result, type_: str) -> list[dict]:
     evs = receipt_or_result.events
     return [e["attrs"] for e in evs if e["type"] == type_]
+
+
+class DevnetMachine:
+    """Mixed into hypothesis state machines that run on a fresh devnet chain on disk:
+    open_devnet() in the initialize rule, teardown() closes and removes it."""
+
+    def open_devnet(self, prefix: str) -> None:
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.chain = Chain(self.dir, devnet.validator_key())
+        self.chain.init_genesis(devnet.PATH)
+        self.d = Driver(self.chain)
+
+    def teardown(self):
+        if hasattr(self, "chain"):
+            self.chain.close()
+            shutil.rmtree(self.dir, ignore_errors=True)

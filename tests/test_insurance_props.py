@@ -5,9 +5,6 @@ than it put in; rewards paid never exceed the fee share moved to the fund."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -15,32 +12,23 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from genesis import devnet
 from modules.bank import keeper as bank
 from modules.insurance import module as insurance
-from node.chain import Chain
-from tests.mech import KEYS, Driver, events
+from tests.mech import KEYS, DevnetMachine, events
 
 STAKERS = [KEYS[0], KEYS[2], KEYS[3]]  # (none stakes in the devnet genesis)
 RWA = 10**6
 UNBONDING = insurance.DEFAULT_PARAMS["unbonding"]
 
 
-class FundMachine(RuleBasedStateMachine):
+class FundMachine(DevnetMachine, RuleBasedStateMachine):
     @initialize()
     def setup(self):
-        self.dir = tempfile.mkdtemp(prefix="rwa-fund-")
-        self.chain = Chain(self.dir, devnet.validator_key())
-        self.chain.init_genesis(devnet.PATH)
-        self.d = Driver(self.chain)
+        self.open_devnet("rwa-fund-")
         f = insurance.fund(self.d.ctx)
         self.native0 = f["native"]  # the devnet stakers' pool
         self.put = {k.address: 0 for k in STAKERS}
         self.took = {k.address: 0 for k in STAKERS}
         self.fees_in = 0  # native fee share moved to the fund
         self.claimed = 0
-
-    def teardown(self):
-        if hasattr(self, "chain"):
-            self.chain.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
 
     def _run(self, key, call, args, dt=60):
         result, receipts = self.d.block(self.d.tx(key, "insurance", call, args), dt=dt)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import shutil
-import tempfile
 
 import pytest
 from hypothesis import given, settings, target
@@ -30,8 +28,7 @@ from modules.bank import keeper as bank
 from modules.market import keeper as market
 from modules.reserve import module as reserve
 from modules.stable import vault
-from node.chain import Chain
-from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, Driver
+from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine, Driver
 
 CALLER, OTHER = KEYS[7], KEYS[8]
 SENIOR = "unit/p2/t0"  # an exposed senior: pool 2 (assets 1 and 3), 97 % of par, impaired below
@@ -59,15 +56,12 @@ def exposed_senior(d: Driver) -> None:
         d.block(d.report(FEED, v + STEP), at=d.time + WINDOW)
 
 
-class MovingPrices(RuleBasedStateMachine):
+class MovingPrices(DevnetMachine, RuleBasedStateMachine):
     """The caller trades while the spread moves one maximum step per window."""
 
     @initialize()
     def setup(self):
-        self.dir = tempfile.mkdtemp(prefix="rwa-moves-")
-        self.chain = Chain(self.dir, devnet.validator_key())
-        self.chain.init_genesis(devnet.PATH)
-        self.d = Driver(self.chain)
+        self.open_devnet("rwa-moves-")
         exposed_senior(self.d)
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)
         for o in market.orders_of(self.d.ctx, CALLER.address):
@@ -85,8 +79,7 @@ class MovingPrices(RuleBasedStateMachine):
     def teardown(self):
         if hasattr(self, "chain"):
             target(self.best, label="profit over the position's value")
-            self.chain.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
+        super().teardown()
 
     def price(self) -> int:
         return vault.unit_prices(self.d.ctx, SENIOR)["current"]

@@ -6,33 +6,25 @@ balances; CR as reported equals its definition; the reserve never spends beyond 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from genesis import devnet
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.market import keeper as market
 from modules.reserve import module as reserve
 from modules.stable import vault
-from node.chain import Chain
-from tests.mech import KEYS, SERVICER, Driver
+from tests.mech import KEYS, SERVICER, DevnetMachine
 
 CALLER, OTHER = KEYS[7], KEYS[8]
 SENIOR = "unit/p1/t0"
 
 
-class ExitMachine(RuleBasedStateMachine):
+class ExitMachine(DevnetMachine, RuleBasedStateMachine):
     @initialize()
     def setup(self):
-        self.dir = tempfile.mkdtemp(prefix="rwa-stable-")
-        self.chain = Chain(self.dir, devnet.validator_key())
-        self.chain.init_genesis(devnet.PATH)
-        self.d = Driver(self.chain)
+        self.open_devnet("rwa-stable-")
         s = assets.schedule_of(self.d.ctx, 4)
         self.d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
@@ -41,11 +33,6 @@ class ExitMachine(RuleBasedStateMachine):
         self.price = vault.unit_prices(self.d.ctx, SENIOR)["current"]  # fixed: the time does not move
         self.backing = reserve.backing(self.d.ctx)  # native counted at the backing value at the start
         self.start = self.value()
-
-    def teardown(self):
-        if hasattr(self, "chain"):
-            self.chain.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
 
     def value(self) -> int:
         ctx = self.d.ctx

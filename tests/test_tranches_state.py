@@ -4,34 +4,26 @@ ledger and the books' invariants checked after every block."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from genesis import devnet
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.errors import InvalidTransaction
 from modules.fixed import RAY
 from modules.market import keeper as market
 from modules.tranches import keeper
-from node.chain import Chain
-from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, Driver
+from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine
 
 HOLDERS = [ORIGINATOR, KEYS[7], KEYS[8]]
 UNIT = 10**9  # 1,000 RUSD
 
 
-class PoolMachine(RuleBasedStateMachine):
+class PoolMachine(DevnetMachine, RuleBasedStateMachine):
     @initialize(senior_pct=st.integers(50, 95), rate_pct=st.integers(0, 20))
     def setup(self, senior_pct, rate_pct):
-        self.dir = tempfile.mkdtemp(prefix="rwa-pool-")
-        self.chain = Chain(self.dir, devnet.validator_key())
-        self.chain.init_genesis(devnet.PATH)
-        self.d = Driver(self.chain)
+        self.open_devnet("rwa-pool-")
         par = sum(assets.outstanding_principal(assets.schedule_of(self.d.ctx, i)) for i in (1, 2, 3))
         senior = par * senior_pct // 100 // UNIT * UNIT
         r = self.d.run(ORIGINATOR, "tranches", "createPool",
@@ -40,11 +32,6 @@ class PoolMachine(RuleBasedStateMachine):
         assert r.code == 0, r.message
         self.pool_id = next(e["attrs"]["pool"] for e in r.events if e["type"] == "tranches.created")
         self.rusd = bank.supply(self.d.ctx, "rusd")
-
-    def teardown(self):
-        if hasattr(self, "chain"):
-            self.chain.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
 
     @property
     def pool(self):

@@ -244,8 +244,7 @@ def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
 
 
 def _redeem_native(ctx: Ctx, sender: bytes, args: dict) -> None:
-    held = timelock.entries(ctx, REDEEM, sender)
-    amount = sum(a for t, a in held if t <= ctx.block.time)
+    amount = timelock.take_matured(ctx, REDEEM, sender, ctx.block.time)  # a refusal below undoes it
     if not amount:
         raise InvalidState("no native redemption has finished its cool-down")
     st = native_epoch(ctx)
@@ -255,7 +254,6 @@ def _redeem_native(ctx: Ctx, sender: bytes, args: dict) -> None:
     paid = basket_slice(ctx, amount)
     st["used"] += amount
     ctx.set_obj(NATIVE_EPOCH, st)
-    timelock.take_matured(ctx, REDEEM, sender, ctx.block.time)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) - amount)
     for d, (p, _) in sorted(paid.items()):
         bank.transfer(ctx, RESERVE, sender, d, p)
