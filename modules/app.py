@@ -48,7 +48,7 @@ from modules.roles import module as roles_module
 from modules.stable import module as stable_module
 from modules.tranches import module as tranches_module
 from modules.tx import Tx, check_signature, decode_tx
-from state.codec import decode, encode, unpack_int
+from state.codec import decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
 from state.store import BoundedCache, PendingCommit, Store
 
@@ -88,6 +88,27 @@ class Receipt:
     def to_obj(self) -> dict:
         return {"code": self.code, "cost": self.cost, "error": self.error, "events": self.events,
                 "fee": self.fee, "message": self.message, "tx": self.tx_hash}
+
+
+def encode_receipt(obj: dict) -> bytes:
+    """Canonical bytes of a receipt object (Receipt.to_obj()): the same bytes as
+    codec.encode, packed directly when every event is {attrs, type} with str attribute
+    names in order and scalar values (what Context.emit builds); else the general path."""
+    for e in obj["events"]:
+        attrs = e.get("attrs")
+        if (len(e) != 2 or next(iter(e)) != "attrs" or type(attrs) is not dict
+                or type(e.get("type")) is not str
+                or not _EVENT_SCALARS.issuperset(map(type, attrs.values()))
+                or not _all_str_in_order(list(attrs))):
+            return encode(obj)
+    return encode_shaped(obj)
+
+
+_EVENT_SCALARS = frozenset((int, str, bytes, bool, type(None)))
+
+
+def _all_str_in_order(keys: list) -> bool:
+    return all(type(k) is str for k in keys) and keys == sorted(keys)
 
 
 @dataclass(slots=True)
@@ -316,7 +337,7 @@ class App:
         bank.transfer(bctx, tx.sender, self.reserve, self.native, tx.fee)
         accounts.bump(bctx, tx.sender, tx.nonce)
         receipt = Receipt(h, fee=tx.fee, cost=cost, sender=tx.sender, module=tx.module)
-        receipt.events.append({"type": "tx.fee", "attrs": {"amount": tx.fee, "payer": tx.sender}})
+        receipt.events.append({"attrs": {"amount": tx.fee, "payer": tx.sender}, "type": "tx.fee"})
         tctx = Ctx(Overlay(block), info)
         try:
             if governance_module.is_paused(tctx, tx.module, tx.call):
@@ -340,7 +361,7 @@ class App:
                 bank.mint(ctx, addr, denom, amount - have)
             elif amount < have:
                 bank.burn(ctx, addr, denom, have - amount)
-            ev = {"type": "dev.setBalance", "attrs": {"account": addr, "amount": amount, "denom": denom}}
+            ev = {"attrs": {"account": addr, "amount": amount, "denom": denom}, "type": "dev.setBalance"}
             return Receipt(h, events=[ev], module="dev")
         return Receipt(h, 2, "malformed", f"unknown dev operation {op[1]!r}")
 

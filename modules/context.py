@@ -62,5 +62,6 @@ class Ctx:
 
     # ----- events -------------------------------------------------------------------
     def emit(self, type_: str, **attrs: Any) -> None:
-        """Record an event {type, attrs}; attribute values are int, str, bytes or bool."""
-        self.events.append({"type": type_, "attrs": attrs})
+        """Record an event {attrs, type}; attribute values are int, str, bytes or bool.
+        Built in canonical key order, so that its receipt encodes without rebuilding maps."""
+        self.events.append({"attrs": dict(sorted(attrs.items())), "type": type_})

@@ -74,18 +74,42 @@ def _field(body: dict, name: str, typ: type, lo: int = 0, hi: int = U64_MAX):
     return v
 
 
+def _split_envelope(raw: bytes) -> tuple[bytes, bytes] | None:
+    """(body bytes, signature) when raw is exactly the canonical array of a body of at
+    most 65,535 bytes and a 64-byte signature: 0x92, bin8 or bin16 (the shortest that
+    fits), body, c4 40, signature. None for anything else, which the general decoder
+    then accepts or refuses with its reason."""
+    if raw[:1] != b"\x92":
+        return None
+    tag = raw[1:2]
+    if tag == b"\xc4" and len(raw) > 2:
+        n, start = raw[2], 3
+    elif tag == b"\xc5" and len(raw) > 3:
+        n, start = int.from_bytes(raw[2:4], "big"), 4
+        if n < 256:
+            return None
+    else:
+        return None
+    end = start + n
+    if len(raw) != end + 66 or raw[end : end + 2] != b"\xc4\x40":
+        return None
+    return raw[start:end], raw[end + 2 :]
+
+
 def decode_tx(raw: bytes, max_size: int) -> Tx:
     """Decode and structurally check signed bytes; raises a typed InvalidTransaction."""
     if type(raw) is not bytes:
         raise Malformed("a transaction is a byte string")
     if len(raw) > max_size:
         raise Oversize(f"transaction is {len(raw)} bytes; the limit is {max_size}")
-    try:
-        outer = decode(raw)
-    except NonCanonical as exc:
-        raise NonCanonicalEncoding(f"signed transaction: {exc}") from None
-    if type(outer) is not list or len(outer) != 2 or type(outer[0]) is not bytes or type(outer[1]) is not bytes:
-        raise Malformed("a signed transaction is [body bytes, signature bytes]")
+    outer = _split_envelope(raw)
+    if outer is None:
+        try:
+            outer = decode(raw)
+        except NonCanonical as exc:
+            raise NonCanonicalEncoding(f"signed transaction: {exc}") from None
+        if type(outer) is not list or len(outer) != 2 or type(outer[0]) is not bytes or type(outer[1]) is not bytes:
+            raise Malformed("a signed transaction is [body bytes, signature bytes]")
     body_bytes, sig = outer
     if len(sig) != 64:
         raise Malformed("the signature is 64 bytes")

@@ -14,8 +14,9 @@ indexes and the head pointer land in the same synced batch as the state they pro
 
 from __future__ import annotations
 
+from modules.app import encode_receipt
 from node.block import Block
-from state.codec import decode_stored, encode, encode_array_of_encoded
+from state.codec import decode_stored, encode_array_of_encoded
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -62,7 +63,7 @@ class BlockStore:
         """The records a block writes; encoded_receipts, when given, are reused as is."""
         h = block.header.height
         if encoded_receipts is None:
-            encoded_receipts = [encode(r) for r in receipts]
+            encoded_receipts = [encode_receipt(r) for r in receipts]
         out = {
             BLOCK + _h(h): block.encode(),
             RECEIPTS + _h(h): encode_array_of_encoded(encoded_receipts),

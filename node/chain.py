@@ -18,13 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from genesis.loader import import_genesis
-from modules.app import App, BlockResult
+from modules.app import App, BlockResult, encode_receipt
 from modules.crypto import Keypair
 from node.block import Block, Header
 from node.blockstore import HEAD, BlockStore
 from node.sigcheck import ProcessVerifier
 from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
-from state.codec import encode
 from state.merkle import merkle_root
 from state.store import Store
 
@@ -139,7 +138,7 @@ class Chain:
         t = last["time"] if time is None else time
         result = self.app.finalize_block(height, t, self.validator.address, txs, checks.wait)
         receipts = [r.to_obj() for r in result.receipts]
-        encoded = [encode(r) for r in receipts]
+        encoded = [encode_receipt(r) for r in receipts]
         header = Header(
             height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
             txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgpack
 
-__all__ = ["encode", "decode", "NonCanonical"]
+__all__ = ["encode", "encode_shaped", "decode", "decode_stored", "NonCanonical"]
 
 
 class NonCanonical(ValueError):
@@ -91,6 +91,17 @@ def encode(obj: Any) -> bytes:
         except OverflowError:
             pass  # big integers: written as ext 1 by _canon
     return _packb(_canon(obj), use_bin_type=True)
+
+
+def encode_shaped(obj: Any) -> bytes:
+    """Canonical bytes of a value its builder guarantees to be in canonical shape (maps
+    in key order with keys of one type; int, bytes, str, bool, None, list, dict only),
+    without walking it to check; big integers still become ext 1. Same bytes as encode
+    for such a value; for anything else, use encode."""
+    try:
+        return _packb(obj, use_bin_type=True)
+    except OverflowError:
+        return _packb(_canon(obj), use_bin_type=True)
 
 
 _SCALAR_OK = frozenset((int, bytes, str, bool, type(None)))

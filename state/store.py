@@ -120,9 +120,11 @@ class Store:
     """
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
-                 node_cache_entries: int = 40_000, keep_undo: bool = True):
+                 node_cache_entries: int = 40_000, keep_undo: bool = True,
+                 native_tree: bool | None = None):
         """cache_entries and node_cache_entries bound the two read caches (each holds up to
-        twice that many entries: values of state keys, and internal tree nodes)."""
+        twice that many entries: values of state keys, and internal tree nodes).
+        native_tree picks the tree's batch update (None: the compiled one where built)."""
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
@@ -136,7 +138,7 @@ class Store:
         self._scan_lens: set[int] = set()  # the lengths of the cached prefixes
         self._big_scans: set[bytes] = set()  # prefixes seen over SCAN_CACHE_ITEMS entries
         self._node_cache = BoundedCache(node_cache_entries)
-        self.tree = Tree(self._load_node, self._load_replaced_node)
+        self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         raw = self.db.get(META_VERSION)
         self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
         self.root: Slot | None = None

@@ -18,10 +18,19 @@ Record formats (all integers big-endian):
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from state.proof import EMPTY_ROOT
+
+try:  # the compiled batch update (state/_tree_native.c): same results, several times faster
+    from state import _tree_native
+except ImportError:  # no compiler where it was installed: the reference below serves
+    _tree_native = None
+
+# RWACHAIN_TREE=python selects the reference update even where the native one is built.
+NATIVE_UPDATE = _tree_native is not None and os.environ.get("RWACHAIN_TREE", "") != "python"
 
 _sha = hashlib.sha256
 NODE_PREFIX = b"n"
@@ -150,11 +159,19 @@ class Tree:
     """
 
     def __init__(self, load: Callable[[bytes], bytes | None],
-                 load_replaced: Callable[[bytes], bytes | None] | None = None):
+                 load_replaced: Callable[[bytes], bytes | None] | None = None,
+                 native: bool | None = None):
         """load_replaced reads the nodes an update is about to replace (optional: a
-        store can skip caching those, as nothing will read them at the new version)."""
+        store can skip caching those, as nothing will read them at the new version).
+        native chooses the compiled batch update (default: NATIVE_UPDATE) or this
+        module's reference one; both write the same nodes."""
         self._load = load
         self._load_replaced = load_replaced or load
+        if native is None:
+            native = NATIVE_UPDATE
+        if native and _tree_native is None:
+            raise RuntimeError("the native tree update is not built (state/_tree_native.c)")
+        self.native = native
 
     # ----- reads -------------------------------------------------------------------
     def _get_replaced(self, key: bytes) -> bytes:
@@ -212,6 +229,10 @@ class Tree:
     def update(self, root: Slot | None, version: int, changes: list[Change]) -> TreeUpdate:
         """Apply changes (any order, unique keys) at version; nothing is written here."""
         changes = sorted((c for c in changes if c.value is not None or c.existed), key=lambda c: c.kh)
+        if changes and self.native:
+            new_root, writes, stale, written = _tree_native.update(
+                root, version, changes, self._load, self._load_replaced, _sha)
+            return TreeUpdate(new_root, writes, stale, written)
         up = TreeUpdate(root=root)
         if changes:
             self._version = version
