@@ -438,7 +438,7 @@ static int update(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t n, S
         Slot child = entry_slot(&node, only);
         uint8_t path[32];
         memcpy(path, first, 32);
-        with_nibble(path, depth + 0, (unsigned)only);
+        with_nibble(path, depth, (unsigned)only);
         PyObject *ck = node_key(child.ver, depth + 1, path);
         if (!ck) return -1;
         PyObject *item = PyDict_GetItemWithError(c->moved, ck); /* borrowed */
