@@ -48,7 +48,7 @@ from modules.roles import module as roles_module
 from modules.stable import module as stable_module
 from modules.tranches import module as tranches_module
 from modules.tx import Tx, check_signature, decode_tx
-from state.codec import decode, encode, encode_shaped, unpack_int
+from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
 from state.store import BoundedCache, PendingCommit, Store
 
@@ -98,13 +98,10 @@ def encode_receipt(obj: dict) -> bytes:
         attrs = e.get("attrs")
         if (len(e) != 2 or next(iter(e)) != "attrs" or type(attrs) is not dict
                 or type(e.get("type")) is not str
-                or not _EVENT_SCALARS.issuperset(map(type, attrs.values()))
+                or not SCALAR_TYPES.issuperset(map(type, attrs.values()))
                 or not _all_str_in_order(list(attrs))):
             return encode(obj)
     return encode_shaped(obj)
-
-
-_EVENT_SCALARS = frozenset((int, str, bytes, bool, type(None)))
 
 
 def _all_str_in_order(keys: list) -> bool:
@@ -223,10 +220,14 @@ class App:
         """True if raw passed precheck already (its result is cached)."""
         return self._verified.get(hashlib.sha256(raw).digest()) is not None
 
-    def note_signature_verified(self, tx_hash: bytes) -> None:
-        """Record that the signed bytes with this hash carry a valid signature (checked by
-        the node elsewhere, e.g. in a worker process); precheck then skips the check."""
-        self._sig_ok.put(tx_hash, True)
+    def note_signatures_verified(self, raws: list[bytes], verdicts) -> None:
+        """Record the signed bytes whose verdict is true as carrying a valid signature
+        (checked by the node elsewhere, e.g. in a checker process); precheck then skips
+        their check. verdicts: one truth value per raw, in order."""
+        sig_ok = self._sig_ok
+        for raw, ok in zip(raws, verdicts, strict=False):
+            if ok:
+                sig_ok.put(hashlib.sha256(raw).digest(), True)
 
     def _check_stateful(self, ctx: Ctx, tx: Tx, call: Call, height: int, mode: str) -> tuple[int, int]:
         if tx.expiry and height > tx.expiry:

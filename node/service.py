@@ -12,7 +12,6 @@ mine() makes blocks, e.g. dev_mine).
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import math
 import sys
@@ -239,9 +238,7 @@ class Node:
             try:
                 parts = [(raws[i:i + size], verifier.submit(raws[i:i + size])) for i in range(0, len(raws), size)]
                 for part, fut in parts:
-                    for raw, ok in zip(part, fut.result(), strict=False):
-                        if ok:
-                            app.note_signature_verified(hashlib.sha256(raw).digest())
+                    app.note_signatures_verified(part, fut.result())
             except RuntimeError:
                 pass  # no checker process: precheck verifies in this thread below
         self._verify_aggregates(batch)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 from modules.errors import InvalidTransaction
@@ -78,6 +77,4 @@ class ProcessPipelinedPrecheck(_SlicedChecks):
 
     def _finished(self, k: int, verdicts) -> None:
         base = k * self.slice
-        for j, ok in enumerate(verdicts):
-            if ok:
-                self.app.note_signature_verified(hashlib.sha256(self.raws[base + j]).digest())
+        self.app.note_signatures_verified(self.raws[base : base + self.slice], verdicts)

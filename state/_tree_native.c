@@ -81,31 +81,29 @@ static PyObject *node_key(uint64_t ver, int depth, const uint8_t *kh) {
     return PyBytes_FromStringAndSize((const char *)buf, 9 + n);
 }
 
-static int sha(Ctx *c, const uint8_t *data, Py_ssize_t len, uint8_t out[32]) {
-    PyObject *b = PyBytes_FromStringAndSize((const char *)data, len);
-    if (!b) return -1;
-    PyObject *h = PyObject_CallOneArg(c->sha256, b);
-    Py_DECREF(b);
-    if (!h) return -1;
-    PyObject *d = PyObject_CallMethodNoArgs(h, s_digest);
-    Py_DECREF(h);
-    if (!d) return -1;
-    if (!PyBytes_Check(d) || PyBytes_GET_SIZE(d) != 32) {
-        Py_DECREF(d);
-        PyErr_SetString(PyExc_ValueError, "sha256 gave no 32-byte digest");
-        return -1;
-    }
-    memcpy(out, B(d), 32);
-    Py_DECREF(d);
-    return 0;
-}
-
+/* sha256(bytes).digest() through the given hashlib constructor (new reference) */
 static PyObject *sha_obj(Ctx *c, PyObject *bytes) {
     PyObject *h = PyObject_CallOneArg(c->sha256, bytes);
     if (!h) return NULL;
     PyObject *d = PyObject_CallMethodNoArgs(h, s_digest);
     Py_DECREF(h);
+    if (d && (!PyBytes_Check(d) || PyBytes_GET_SIZE(d) != 32)) {
+        Py_DECREF(d);
+        PyErr_SetString(PyExc_ValueError, "sha256 gave no 32-byte digest");
+        return NULL;
+    }
     return d;
+}
+
+static int sha(Ctx *c, const uint8_t *data, Py_ssize_t len, uint8_t out[32]) {
+    PyObject *b = PyBytes_FromStringAndSize((const char *)data, len);
+    if (!b) return -1;
+    PyObject *d = sha_obj(c, b);
+    Py_DECREF(b);
+    if (!d) return -1;
+    memcpy(out, B(d), 32);
+    Py_DECREF(d);
+    return 0;
 }
 
 static PyObject *missing(PyObject *key) {
@@ -318,6 +316,20 @@ static int build(Ctx *c, int depth, Item *items, Py_ssize_t n, Slot *out) {
     return write_internal(c, depth, B(items[0].kh), &node, out);
 }
 
+/* Copy the changes that set a value into items (their value hashes still to compute);
+   returns how many. */
+static Py_ssize_t with_values(const Item *ch, Py_ssize_t n, Item *items) {
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (ch[i].value != NULL) {
+            items[m] = ch[i];
+            items[m].vh = NULL;
+            m++;
+        }
+    }
+    return m;
+}
+
 static int cmp_items(const void *a, const void *b) {
     return memcmp(B(((const Item *)a)->kh), B(((const Item *)b)->kh), 32);
 }
@@ -347,15 +359,10 @@ static int update_leaf(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t
     }
     Item *items = PyMem_Malloc(sizeof(Item) * (size_t)(n + 1));
     if (!items) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t m = 0;
+    Py_ssize_t m = with_values(ch, n, items);
     int names_old = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n && !names_old; i++) {
         if (memcmp(B(ch[i].kh), old_kh, 32) == 0) names_old = 1;
-        if (ch[i].value != NULL) {
-            items[m] = ch[i];
-            items[m].vh = NULL;
-            m++;
-        }
     }
     if (old[0] != NULL && !names_old) {
         if (m == 0) {
@@ -385,15 +392,7 @@ static int update(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t n, S
     if (!slot->present) {
         Item *items = PyMem_Malloc(sizeof(Item) * (size_t)n);
         if (!items) { PyErr_NoMemory(); return -1; }
-        Py_ssize_t m = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (ch[i].value != NULL) {
-                items[m] = ch[i];
-                items[m].vh = NULL;
-                m++;
-            }
-        }
-        int rc = build(c, depth, items, m, out);
+        int rc = build(c, depth, items, with_values(ch, n, items), out);
         PyMem_Free(items);
         return rc;
     }

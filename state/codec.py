@@ -104,7 +104,7 @@ def encode_shaped(obj: Any) -> bytes:
         return _packb(_canon(obj), use_bin_type=True)
 
 
-_SCALAR_OK = frozenset((int, bytes, str, bool, type(None)))
+SCALAR_TYPES = frozenset((int, bytes, str, bool, type(None)))  # the allowed non-container types
 _KEY_TYPES = frozenset((str, bytes, int))
 
 
@@ -123,13 +123,13 @@ def _problem(obj: Any) -> str | None:
         values = obj.values()
     elif t is list:
         values = obj
-    elif t in _SCALAR_OK:
+    elif t in SCALAR_TYPES:
         return None
     else:
         return f"type {t.__name__} is not allowed in canonical encoding"
     for v in values:
         tv = type(v)
-        if tv is dict or tv is list or tv not in _SCALAR_OK:
+        if tv is dict or tv is list or tv not in SCALAR_TYPES:
             p = _problem(v)
             if p:
                 return p

@@ -37,7 +37,7 @@ class Overlay:
         self.writes: dict[bytes, bytes | None] = {}
         self.reads = 0
         self._keys: list[bytes] | None = None  # the written keys, sorted; None until a listing
-        self._new: list[bytes] = []  # keys first written since _keys was last sorted
+        self._new: list[bytes] | None = None  # keys first written since _keys was sorted
 
     def get(self, key: bytes) -> bytes | None:
         self.reads += 1
@@ -60,7 +60,7 @@ class Overlay:
         """Forget every write (a genesis import flushes chunk by chunk)."""
         self.writes = {}
         self._keys = None
-        self._new = []
+        self._new = None
 
     def _sorted_keys(self) -> list[bytes]:
         keys = self._keys
@@ -109,4 +109,4 @@ class Overlay:
         parent.writes.update(self.writes)  # type: ignore[attr-defined]
         self.writes = {}
         self._keys = None
-        self._new = []
+        self._new = None

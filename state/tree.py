@@ -175,13 +175,10 @@ class Tree:
 
     # ----- reads -------------------------------------------------------------------
     def _get_replaced(self, key: bytes) -> bytes:
-        data = self._load_replaced(key)
-        if data is None:
-            raise KeyError(f"missing tree node {key.hex()} (pruned version?)")
-        return data
+        return self._get_node(key, self._load_replaced)
 
-    def _get_node(self, key: bytes) -> bytes:
-        data = self._load(key)
+    def _get_node(self, key: bytes, load: Callable[[bytes], bytes | None] | None = None) -> bytes:
+        data = (load or self._load)(key)
         if data is None:
             raise KeyError(f"missing tree node {key.hex()} (pruned version?)")
         return data
