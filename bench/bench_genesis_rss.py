@@ -43,6 +43,11 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
+def _dir_mb(path: str) -> float:
+    """Bytes of the files under path, in MB."""
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs) / 2**20
+
+
 def child(genesis: str, txs_file: str, data_dir: str) -> None:
     """The measured node: everything here counts toward its peak RSS."""
     stages = []
@@ -112,6 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
             sys.stderr.write(proc.stderr)
             raise SystemExit(f"the measured node failed (exit {proc.returncode})")
         report = json.loads(proc.stdout.strip().splitlines()[-1])
+        db_mb = _dir_mb(os.path.join(tmp, "chain"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -130,8 +136,9 @@ def main(argv: list[str] | None = None) -> dict:
           " VmHWM counts this program image only. File-backed resident pages are mostly LevelDB's"
           " memory-mapped table files: clean page cache, counted in RSS while mapped.)")
     verdict = "under" if peak < GOAL_MB else "OVER"
-    print(f"\nresult: peak RSS {peak:,.0f} MB, {verdict} the {GOAL_MB} MB goal; node process wall time {wall:.0f} s")
-    return {"peak_mb": peak, "stages": report["stages"], "wall_s": wall}
+    print(f"\nresult: peak RSS {peak:,.0f} MB, {verdict} the {GOAL_MB} MB goal; node process wall time {wall:.0f} s;"
+          f" data directory {db_mb:,.0f} MB on disk")
+    return {"peak_mb": peak, "stages": report["stages"], "wall_s": wall, "db_mb": db_mb}
 
 
 if __name__ == "__main__":

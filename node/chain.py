@@ -25,7 +25,7 @@ from node.blockstore import HEAD, BlockStore
 from node.sigcheck import ProcessVerifier
 from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from state.merkle import merkle_root
-from state.store import Store
+from state.store import Store, StoreFormatError
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
@@ -122,7 +122,10 @@ class Chain:
         if not all(type(it) is list and len(it) == 2 and type(it[0]) is bytes and type(it[1]) is bytes
                    for it in items):
             raise ValueError("not a state dump: expected [key, value] byte pairs")
-        self.store.load(items)
+        try:
+            self.store.load(items)
+        except StoreFormatError as exc:
+            raise ValueError(str(exc)) from None
         self.blocks.forget()
         self._head_hash = None
         self.app.reload()

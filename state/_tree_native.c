@@ -16,7 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NODE_PREFIX 'n'
+#define NODE_PREFIX 'n' /* internal nodes */
+#define LEAF_PREFIX 'l' /* leaves */
 #define ENTRY 40 /* child hash(32) | version(8) */
 
 typedef struct {
@@ -73,9 +74,10 @@ static Py_ssize_t key_tail(uint8_t *out, int depth, const uint8_t *kh) {
     return 1 + n;
 }
 
-static PyObject *node_key(uint64_t ver, int depth, const uint8_t *kh) {
+/* prefix(1) | version(8) | key tail: NODE_PREFIX for internal nodes, LEAF_PREFIX for leaves */
+static PyObject *node_key(char prefix, uint64_t ver, int depth, const uint8_t *kh) {
     uint8_t buf[1 + 8 + 1 + 32];
-    buf[0] = NODE_PREFIX;
+    buf[0] = (uint8_t)prefix;
     put_u64(buf + 1, ver);
     Py_ssize_t n = key_tail(buf + 9, depth, kh);
     return PyBytes_FromStringAndSize((const char *)buf, 9 + n);
@@ -151,19 +153,20 @@ bad:
     return -1;
 }
 
-/* (kh, vh, key, value) of a stored leaf: new references in out[4] */
-static int decode_leaf(PyObject *data, PyObject *out[4]) {
+/* A stored leaf (0x00 | keylen(4) | key | value) as new references in out[4]: the key's
+ * hash, NULL for the value's hash (write_leaf computes it when needed), key, value. */
+static int decode_leaf(Ctx *c, PyObject *data, PyObject *out[4]) {
     const uint8_t *p = B(data);
     Py_ssize_t len = PyBytes_GET_SIZE(data);
-    if (len < 69 || p[0] != 0) goto bad;
-    Py_ssize_t klen = (Py_ssize_t)(((uint32_t)p[65] << 24) | ((uint32_t)p[66] << 16) |
-                                   ((uint32_t)p[67] << 8) | p[68]);
-    if (69 + klen > len) goto bad;
-    out[0] = PyBytes_FromStringAndSize((const char *)p + 1, 32);
-    out[1] = PyBytes_FromStringAndSize((const char *)p + 33, 32);
-    out[2] = PyBytes_FromStringAndSize((const char *)p + 69, klen);
-    out[3] = PyBytes_FromStringAndSize((const char *)p + 69 + klen, len - 69 - klen);
-    if (!out[0] || !out[1] || !out[2] || !out[3]) {
+    if (len < 5 || p[0] != 0) goto bad;
+    Py_ssize_t klen = (Py_ssize_t)(((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) |
+                                   ((uint32_t)p[3] << 8) | p[4]);
+    if (5 + klen > len) goto bad;
+    out[1] = NULL;
+    out[2] = PyBytes_FromStringAndSize((const char *)p + 5, klen);
+    out[3] = PyBytes_FromStringAndSize((const char *)p + 5 + klen, len - 5 - klen);
+    out[0] = out[2] ? sha_obj(c, out[2]) : NULL;
+    if (!out[0] || !out[2] || !out[3]) {
         for (int i = 0; i < 4; i++) Py_CLEAR(out[i]);
         return -1;
     }
@@ -206,8 +209,8 @@ static int retire_key(Ctx *c, uint64_t ver, PyObject *key) {
     return PyList_Append(c->stale, key);
 }
 
-static int retire(Ctx *c, uint64_t ver, int depth, const uint8_t *kh) {
-    PyObject *k = node_key(ver, depth, kh);
+static int retire_leaf(Ctx *c, uint64_t ver, int depth, const uint8_t *kh) {
+    PyObject *k = node_key(LEAF_PREFIX, ver, depth, kh);
     if (!k) return -1;
     int r = retire_key(c, ver, k);
     Py_DECREF(k);
@@ -225,23 +228,25 @@ static int write_leaf(Ctx *c, int depth, PyObject *kh, PyObject *vh, PyObject *k
         vh = own_vh;
     }
     Py_ssize_t klen = PyBytes_GET_SIZE(key), vlen = PyBytes_GET_SIZE(value);
-    nk = node_key(c->version, depth, B(kh));
+    nk = node_key(LEAF_PREFIX, c->version, depth, B(kh));
     if (!nk) goto done;
-    rec = PyBytes_FromStringAndSize(NULL, 69 + klen + vlen);
+    rec = PyBytes_FromStringAndSize(NULL, 5 + klen + vlen);
     if (!rec) goto done;
     uint8_t *r = (uint8_t *)PyBytes_AS_STRING(rec);
     r[0] = 0;
-    memcpy(r + 1, B(kh), 32);
-    memcpy(r + 33, B(vh), 32);
-    r[65] = (uint8_t)(klen >> 24); r[66] = (uint8_t)(klen >> 16);
-    r[67] = (uint8_t)(klen >> 8); r[68] = (uint8_t)klen;
-    memcpy(r + 69, B(key), klen);
-    memcpy(r + 69 + klen, B(value), vlen);
+    r[1] = (uint8_t)(klen >> 24); r[2] = (uint8_t)(klen >> 16);
+    r[3] = (uint8_t)(klen >> 8); r[4] = (uint8_t)klen;
+    memcpy(r + 5, B(key), klen);
+    memcpy(r + 5 + klen, B(value), vlen);
     if (PyDict_SetItem(c->writes, nk, rec) < 0) goto done;
     c->nodes_written++;
     moved = PyTuple_Pack(4, kh, vh, key, value);
     if (!moved || PyDict_SetItem(c->moved, nk, moved) < 0) goto done;
-    if (sha(c, r, 65, out->hash) < 0) goto done; /* 0x00 | kh | vh */
+    uint8_t pre[65]; /* leaf hash = sha256(0x00 | kh | vh) */
+    pre[0] = 0;
+    memcpy(pre + 1, B(kh), 32);
+    memcpy(pre + 33, B(vh), 32);
+    if (sha(c, pre, 65, out->hash) < 0) goto done;
     out->ver = c->version;
     out->leaf = 1;
     out->present = 1;
@@ -347,12 +352,12 @@ static int update_leaf(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t
     }
     if (old_kh == NULL) {
         /* No change names a key known to exist: read the leaf to learn whose it is. */
-        PyObject *k = node_key(ver, depth, first);
+        PyObject *k = node_key(LEAF_PREFIX, ver, depth, first);
         if (!k) return -1;
         PyObject *data = get_node(c->load, k);
         Py_DECREF(k);
         if (!data) return -1;
-        int r = decode_leaf(data, old);
+        int r = decode_leaf(c, data, old);
         Py_DECREF(data);
         if (r < 0) return -1;
         old_kh = B(old[0]);
@@ -375,7 +380,7 @@ static int update_leaf(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t
         m++;
         qsort(items, (size_t)m, sizeof(Item), cmp_items);
     }
-    if (retire(c, ver, depth, first) < 0) goto done;
+    if (retire_leaf(c, ver, depth, first) < 0) goto done;
     rc = build(c, depth, items, m, out);
 done:
     PyMem_Free(items);
@@ -403,7 +408,7 @@ static int update(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t n, S
     }
     uint64_t ver = slot->ver;
     const uint8_t *first = B(ch[0].kh);
-    PyObject *old_key = node_key(ver, depth, first);
+    PyObject *old_key = node_key(NODE_PREFIX, ver, depth, first);
     if (!old_key) return -1;
     PyObject *data = get_node(c->load_replaced, old_key);
     if (!data) { Py_DECREF(old_key); return -1; }
@@ -438,7 +443,7 @@ static int update(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t n, S
         uint8_t path[32];
         memcpy(path, first, 32);
         with_nibble(path, depth, (unsigned)only);
-        PyObject *ck = node_key(child.ver, depth + 1, path);
+        PyObject *ck = node_key(LEAF_PREFIX, child.ver, depth + 1, path);
         if (!ck) return -1;
         PyObject *item = PyDict_GetItemWithError(c->moved, ck); /* borrowed */
         PyObject *leaf[4] = {NULL, NULL, NULL, NULL};
@@ -451,7 +456,7 @@ static int update(Ctx *c, const Slot *slot, int depth, Item *ch, Py_ssize_t n, S
             if (PyErr_Occurred()) goto moved_done;
             PyObject *d = get_node(c->load, ck);
             if (!d) goto moved_done;
-            int e = decode_leaf(d, leaf);
+            int e = decode_leaf(c, d, leaf);
             Py_DECREF(d);
             if (e < 0) goto moved_done;
             if (retire_key(c, child.ver, ck) < 0) goto moved_done;

@@ -2,13 +2,14 @@
 
 Key spaces in the one LevelDB (each a one-byte prefix):
     f<key>                 latest value of a state key (what execution reads)
-    n<version><depth><path> tree nodes (state/tree.py)
+    n<version><depth><path> internal tree nodes (state/tree.py)
+    l<version><depth><path> tree leaves
     r<version>             root slot of the tree at version (height)
     s<version><node key>   stale index: node replaced at version, pruned later
     u<version>             undo log of block version: [[key, old value or nil], ...],
                            kept for the retained versions (and above pins): listings at
                            past heights and dev reverts replay them backwards
-    m<name>                store metadata (current version, pins)
+    m<name>                store metadata (current version, pins, storage format)
     b...                   reserved for the node's block store (written via `extra`)
 Version v is the state after block v; genesis is version initial_height - 1.
 """
@@ -25,6 +26,7 @@ import plyvel
 
 from state.codec import decode_stored, encode
 from state.tree import (
+    LEAF_PREFIX,
     NODE_PREFIX,
     Change,
     Slot,
@@ -43,11 +45,22 @@ META = b"m"
 META_VERSION = META + b"version"
 META_PINS = META + b"pins"
 META_PRUNED = META + b"pruned"
+META_FORMAT = META + b"format"
+# The storage format this build writes and reads (the layout of the key spaces above;
+# state roots do not depend on it). 2: leaves under their own prefix (1 kept them among
+# the internal nodes). A database in another format is refused with StoreFormatError.
+FORMAT = 2
 
 _sha = hashlib.sha256
 # Bits per key of LevelDB's bloom filters: a point read skips the tables that cannot hold
 # its key instead of reading (through the file mapping) a data block of each.
 BLOOM_BITS = 10
+# LevelDB keeps every table in its table cache memory-mapped, and the pages a read touches
+# stay mapped (on this kernel a whole 2 MiB table's folio per touch), counted in the
+# node's RSS. Its smallest table cache (74 files, 64 of them tables) bounds that at about
+# 128 MiB instead of the whole database; a 10,000-transfer block at 1M accounts took the
+# same time with it (docs/performance.md, section 3).
+MAX_OPEN_FILES = 74
 SCAN_CACHE_ITEMS = 16  # a prefix listing this short is kept in memory (Store.iter_prefix)
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
@@ -55,6 +68,20 @@ SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing inst
 
 class StoreError(Exception):
     """A request the store cannot serve (unknown or pruned version, corrupt data)."""
+
+
+class StoreFormatError(StoreError):
+    """The data was written in a storage format this build does not read."""
+
+
+def _check_format(raw: bytes | None, what: str) -> None:
+    """Refuse state written in another storage format (raw: its META_FORMAT value)."""
+    found = 1 if raw is None else int.from_bytes(raw, "big")
+    if found != FORMAT:
+        raise StoreFormatError(
+            f"{what} holds state in storage format {found}, and this build reads format {FORMAT} "
+            "only: start from a fresh data directory (to keep the state, export it to a genesis "
+            "file with the build that wrote it and import that)")
 
 
 class BoundedCache:
@@ -98,6 +125,11 @@ class BoundedCache:
 _MISS = object()
 
 
+def _open_db(path: str) -> plyvel.DB:
+    return plyvel.DB(path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS,
+                     max_open_files=MAX_OPEN_FILES)
+
+
 @dataclass(slots=True)
 class PendingCommit:
     """A computed but unwritten block of state changes (see Store.prepare)."""
@@ -128,7 +160,7 @@ class Store:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
-        self.db = plyvel.DB(path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS)
+        self.db = _open_db(path)
         self.keep_versions = keep_versions
         self.keep_undo = keep_undo
         self._flat_cache = BoundedCache(cache_entries)
@@ -141,6 +173,14 @@ class Store:
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         raw = self.db.get(META_VERSION)
         self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
+        raw = self.db.get(META_FORMAT)
+        if self.version is not None:
+            try:
+                _check_format(raw, f"the database at {path}")
+            except StoreFormatError:
+                self.db.close()
+                raise
+        self._format_written = raw is not None
         self.root: Slot | None = None
         if self.version is not None:
             self.root = self._root_slot(self.version)
@@ -165,6 +205,7 @@ class Store:
         self._node_cache.clear()
         self.version = None
         self.root = None
+        self._format_written = False
 
     def close(self) -> None:
         if not self.db.closed:
@@ -175,7 +216,7 @@ class Store:
         Closing finishes LevelDB's running compaction and frees its memtables and file
         mappings; the reopened database resumes any compaction backlog."""
         self.db.close()
-        self.db = plyvel.DB(self.path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS)
+        self.db = _open_db(self.path)
 
     def level0_files(self) -> int:
         """LevelDB's level-0 file count (4 or more: a compaction is due or running)."""
@@ -369,6 +410,8 @@ class Store:
                 wb.put(UNDO + vb, encode(pending.undo))
             pruned = self.pruned_below
             if final:
+                if not self._format_written:
+                    wb.put(META_FORMAT, FORMAT.to_bytes(2, "big"))
                 wb.put(META_VERSION, vb)
                 pruned = self._prune_into(wb, v)
             if extra:
@@ -395,6 +438,7 @@ class Store:
         self.version = v
         self.root = up.root
         self.pruned_below = pruned
+        self._format_written = self._format_written or final
 
     # ----- rewind, dump, load (devnets) -----------------------------------------------
     def revert(self, target: int, extra_deletes: list[bytes] = (), extra_puts: dict[bytes, bytes] | None = None) -> None:
@@ -423,7 +467,7 @@ class Store:
                     wb.delete(FLAT + key)
                 else:
                     wb.put(FLAT + key, old)
-            for prefix in (NODE_PREFIX, ROOT, UNDO, STALE):
+            for prefix in (NODE_PREFIX, LEAF_PREFIX, ROOT, UNDO, STALE):
                 for k in self.db.iterator(start=prefix + first_dead, stop=prefix + b"\xff" * 9, include_value=False):
                     wb.delete(k)
             for k in extra_deletes:
@@ -443,8 +487,12 @@ class Store:
         """Every key/value of the database (state, history, blocks): a devnet dump."""
         return self.db.iterator()
 
-    def load(self, items) -> None:
-        """Replace the whole database with items (from dump()), then reload."""
+    def load(self, items: list) -> None:
+        """Replace the whole database with items ([key, value] pairs from dump()), then
+        reload. A dump of state in another storage format is refused before anything changes."""
+        meta = {k: v for k, v in items if k[:1] == META}
+        if META_VERSION in meta:
+            _check_format(meta.get(META_FORMAT), "the dump")
         self.wipe()
         batch = self.db.write_batch(sync=True)
         for n, (k, v) in enumerate(items, 1):
@@ -453,6 +501,7 @@ class Store:
                 batch.write()
                 batch = self.db.write_batch(sync=True)
         batch.write()
+        self._format_written = META_FORMAT in meta
         self._clear_value_caches()  # what readers cached while the load ran is void
         raw = self.db.get(META_VERSION)
         self.version = None if raw is None else int.from_bytes(raw, "big")

@@ -8,10 +8,10 @@ never reads its old leaf. A replaced node is recorded in a stale index under the
 that replaced it, which is what pruning walks (state/store.py).
 
 Record formats (all integers big-endian):
-    leaf      0x00 | keyhash(32) | valuehash(32) | keylen(4) | key | value
+    leaf      0x00 | keylen(4) | key | value (its hashes are recomputed when read)
     internal  0x01 | bitmap(2) | leafbits(2) | per present child: hash(32) | version(8)
-    node key  b"n" | version(8) | depth(1) | keyhash[:(depth+1)//2] with the unused low
-              nibble zeroed
+    node key  b"n" (internal) or b"l" (leaf) | version(8) | depth(1) |
+              keyhash[:(depth+1)//2] with the unused low nibble zeroed
     root slot b"" (empty tree) or hash(32) | version(8) | is_leaf(1)
 """
 
@@ -33,15 +33,27 @@ except ImportError:  # no compiler where it was installed: the reference below s
 NATIVE_UPDATE = _tree_native is not None and os.environ.get("RWACHAIN_TREE", "") != "python"
 
 _sha = hashlib.sha256
-NODE_PREFIX = b"n"
+NODE_PREFIX = b"n"  # internal nodes
+LEAF_PREFIX = b"l"  # leaves: a key space of their own, so that the internal nodes a block
+# reads lie together in LevelDB's tables instead of interleaved with a million leaves
 
 # A child slot: (hash, version, is_leaf). None is an empty slot.
 Slot = tuple[bytes, int, bool]
 
 
 def node_key(version: int, depth: int, keyhash: bytes) -> bytes:
-    """Storage key of the node at depth on keyhash's path, written at version."""
+    """Storage key of the internal node at depth on keyhash's path, written at version."""
     return NODE_PREFIX + version.to_bytes(8, "big") + key_tail(depth, keyhash)
+
+
+def leaf_key(version: int, depth: int, keyhash: bytes) -> bytes:
+    """Storage key of the leaf at depth on keyhash's path, written at version."""
+    return LEAF_PREFIX + version.to_bytes(8, "big") + key_tail(depth, keyhash)
+
+
+def slot_key(slot: Slot, depth: int, keyhash: bytes) -> bytes:
+    """Storage key of the node a slot at depth on keyhash's path points to."""
+    return (leaf_key if slot[2] else node_key)(slot[1], depth, keyhash)
 
 
 def key_tail(depth: int, keyhash: bytes) -> bytes:
@@ -69,14 +81,16 @@ def slot_hash(slot: Slot | None) -> bytes:
     return EMPTY_ROOT if slot is None else slot[0]
 
 
-def encode_leaf(kh: bytes, vh: bytes, key: bytes, value: bytes) -> bytes:
-    return b"\x00" + kh + vh + len(key).to_bytes(4, "big") + key + value
+def encode_leaf(key: bytes, value: bytes) -> bytes:
+    return b"\x00" + len(key).to_bytes(4, "big") + key + value
 
 
-def decode_leaf(data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
-    """(keyhash, valuehash, key, value) of a stored leaf."""
-    klen = int.from_bytes(data[65:69], "big")
-    return data[1:33], data[33:65], data[69 : 69 + klen], data[69 + klen :]
+def decode_leaf(data: bytes) -> tuple[bytes, bytes]:
+    """(key, value) of a stored leaf."""
+    klen = int.from_bytes(data[1:5], "big")
+    if data[:1] != b"\x00" or 5 + klen > len(data):
+        raise ValueError("corrupt tree leaf")
+    return data[5 : 5 + klen], data[5 + klen :]
 
 
 # ----- the update's working form of an internal node -------------------------------------
@@ -200,8 +214,9 @@ class Tree:
             depth += 1
         if slot is None:
             return None, {"nodes": nodes, "leaf": None}
-        lkh, lvh, lkey, lval = decode_leaf(self._get_node(node_key(slot[1], depth, kh)))
-        proof = {"nodes": nodes, "leaf": [lkh, lvh]}
+        lkey, lval = decode_leaf(self._get_node(leaf_key(slot[1], depth, kh)))
+        lkh = _sha(lkey).digest()
+        proof = {"nodes": nodes, "leaf": [lkh, _sha(lval).digest()]}
         return (lval if lkh == kh else None), proof
 
     def iter_leaves(self, root: Slot | None):
@@ -211,10 +226,9 @@ class Tree:
         stack = [(root, 0, bytes(32))]
         while stack:
             slot, depth, path = stack.pop()
-            data = self._get_node(node_key(slot[1], depth, path))
+            data = self._get_node(slot_key(slot, depth, path))
             if slot[2]:
-                _, _, k, v = decode_leaf(data)
-                yield k, v
+                yield decode_leaf(data)
                 continue
             children = decode_internal(data)
             for i in range(15, -1, -1):
@@ -240,8 +254,8 @@ class Tree:
             del self._up, self._moved
         return up
 
-    def _retire(self, ver: int, depth: int, kh: bytes) -> None:
-        self._retire_key(ver, node_key(ver, depth, kh))
+    def _retire_leaf(self, ver: int, depth: int, kh: bytes) -> None:
+        self._retire_key(ver, leaf_key(ver, depth, kh))
 
     def _retire_key(self, ver: int, key: bytes) -> None:
         if ver == self._version:
@@ -252,8 +266,8 @@ class Tree:
     def _write_leaf(self, depth: int, kh: bytes, key: bytes, value: bytes, vh: bytes | None = None) -> Slot:
         if vh is None:
             vh = _sha(value).digest()
-        nk = node_key(self._version, depth, kh)
-        self._up.writes[nk] = encode_leaf(kh, vh, key, value)
+        nk = leaf_key(self._version, depth, kh)
+        self._up.writes[nk] = encode_leaf(key, value)
         self._up.nodes_written += 1
         self._moved[nk] = (kh, vh, key, value)
         return (_sha(b"\x00" + kh + vh).digest(), self._version, True)
@@ -327,14 +341,15 @@ class Tree:
             only = bitmap.bit_length() - 1
             child = entry_slot(entries, leafbits, only)
             child_path = _with_nibble(first, depth, only)
-            ck = node_key(child[1], depth + 1, child_path)
+            ck = leaf_key(child[1], depth + 1, child_path)
             if ck in self._moved:
                 kh, vh, key, value = self._moved.pop(ck)
                 del self._up.writes[ck]
                 self._up.nodes_written -= 1
             else:
-                kh, vh, key, value = decode_leaf(self._get_node(ck))
-                self._retire(child[1], depth + 1, child_path)
+                key, value = decode_leaf(self._get_node(ck))
+                kh, vh = _sha(key).digest(), None
+                self._retire_leaf(child[1], depth + 1, child_path)
             return self._write_leaf(depth, kh, key, value, vh)
         return self._write_internal(tail, entries, bitmap, leafbits)
 
@@ -347,15 +362,16 @@ class Tree:
             old_kh = known.kh
             old_item = None
         else:
-            old_kh, old_vh, old_key, old_val = decode_leaf(self._get_node(node_key(ver, depth, first)))
-            old_item = (old_kh, old_key, old_val, old_vh)
+            old_key, old_val = decode_leaf(self._get_node(leaf_key(ver, depth, first)))
+            old_kh = _sha(old_key).digest()
+            old_item = (old_kh, old_key, old_val, None)
         items = [(c.kh, c.key, c.value, None) for c in changes if c.value is not None]
         if old_item is not None and all(c.kh != old_kh for c in changes):
             if not items:
                 return slot
             items.append(old_item)
             items.sort(key=lambda it: it[0])
-        self._retire(ver, depth, first)
+        self._retire_leaf(ver, depth, first)
         return self._build(depth, items)
 
 

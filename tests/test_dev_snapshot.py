@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import zlib
+
+import msgpack
 import pytest
 
 from genesis import devnet
@@ -21,6 +25,14 @@ def transfer(nonce: int, amount: int, to: int = 1) -> str:
 def node(tmp_path_factory):
     with RpcNode(tmp_path_factory.mktemp("snap"), "--keep-versions", "3", mining="manual") as n:
         yield n
+
+
+def _without_format_marker(dump: str) -> str:
+    """A dev_dumpState result as a build of storage format 1 (no marker) wrote it."""
+    pairs = msgpack.Unpacker(io.BytesIO(zlib.decompress(bytes.fromhex(dump[2:]))), raw=True)
+    z = zlib.compressobj()
+    body = b"".join(z.compress(msgpack.packb([k, v])) for k, v in pairs if k != b"mformat") + z.flush()
+    return "0x" + body.hex()
 
 
 def bal(node, i=1):
@@ -78,3 +90,7 @@ def test_dump_and_load_state_with_history(node, tmp_path):
             other.call("dev_loadState", ["0x00ff"])
         assert e.value.code == -32602
         assert other.call("chain_status") == status  # a bad dump changes nothing
+        with pytest.raises(RpcError) as e:  # the same dump from a build of another storage format
+            other.call("dev_loadState", [_without_format_marker(dump)])
+        assert e.value.code == -32602 and "storage format 1" in e.value.message
+        assert other.call("chain_status") == status

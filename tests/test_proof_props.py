@@ -356,14 +356,14 @@ def test_historic_proofs_at_retained_versions(blocks, probes):
 # ----- retention: pruning keeps exactly what the retained versions reach -------------------
 def _reachable_nodes(store: Store, versions) -> set[bytes]:
     """Node keys reachable from the roots of the given versions."""
-    from state.tree import decode_internal, node_key
+    from state.tree import decode_internal, slot_key
 
     out: set[bytes] = set()
 
     def walk(slot, depth: int, path: bytes) -> None:
         if slot is None:
             return
-        key = node_key(slot[1], depth, path)
+        key = slot_key(slot, depth, path)
         if key in out:
             return
         out.add(key)
@@ -384,9 +384,9 @@ def _reachable_nodes(store: Store, versions) -> set[bytes]:
 
 
 def _stored_nodes(store: Store) -> set[bytes]:
-    from state.tree import NODE_PREFIX
+    from state.tree import LEAF_PREFIX, NODE_PREFIX
 
-    return set(store.db.iterator(prefix=NODE_PREFIX, include_value=False))
+    return {k for p in (NODE_PREFIX, LEAF_PREFIX) for k in store.db.iterator(prefix=p, include_value=False)}
 
 
 @settings(max_examples=25)

@@ -86,6 +86,16 @@ def test_a_corrupt_node_is_refused():
         t.update((b"\x11" * 32, 7, False), 8, [_change(b"a", b"1", True)])
 
 
+@pytest.mark.parametrize("native", [True, False])
+@pytest.mark.parametrize("record", [b"\x01", b"\x00\x00\x00\x00\x09abc", b"\x00\x00\x00"])
+def test_a_corrupt_leaf_is_refused(native, record):
+    """A new key landing on a stored leaf reads it (to move it down): a record with the
+    wrong tag, a key length past its end or no length at all is refused."""
+    t = Tree(lambda k: record, native=native)
+    with pytest.raises(ValueError, match="corrupt tree leaf"):
+        t.update((b"\x11" * 32, 7, True), 8, [_change(b"a", b"1", False)])
+
+
 def test_bad_input_to_the_compiled_update_is_refused():
     up = tree_mod._tree_native.update
     sha = hashlib.sha256
