@@ -36,6 +36,7 @@ CHECK_PARALLEL = 2  # admission batches in flight at once
 INLINE_BLOCK_TXS = 4  # blocks of at most this many transactions run on the event loop
 JOURNAL_COMPACT_MIN = 4096  # journal records before a compaction is worth its fsyncs
 BLOCK_SWITCH_INTERVAL = 0.0005  # s: the GIL hand-off the event loop waits for while a block runs
+JOURNAL_RIDE_MAX = 0.01  # s: the longest a small journal write waits for the block that may make it moot
 
 
 @dataclass
@@ -64,12 +65,15 @@ class Node:
         self._checks_in_flight = 0
         self._submitting = 0  # Node.submit calls between their start and their answer
         self._check_wake = trio.Event()
-        self._journal_queue: list[bytes] = []
+        self._journal_queue: list[tuple[bytes, bytes]] = []  # (raw, hash) admitted, not yet durable
         self._journal_waiters: list[trio.Event] = []
         self._journal_wake = trio.Event()
         self._journal_rewrite = False
         self._journal_records = 0  # records in the journal file since its last rewrite
         self._inclusion: dict[bytes, list[trio.Event]] = {}
+        self._in_round = False  # automine: the producer is making blocks of what is ready
+        self._round_end = trio.Event()  # set when that round ends (nothing ready is left)
+        self._block_in_thread = False  # a block too large to run inline is executing
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
         self._revert_listeners: list[Callable[[int], None]] = []
         self.snapshots: dict[str, int] = {}  # dev snapshot id -> height (pinned)
@@ -167,7 +171,7 @@ class Node:
         are durable; the block may start while the fsync runs), then tell subscribers."""
         self._work.set()
         done = trio.Event()
-        self._journal_queue.extend(raws)
+        self._journal_queue.extend(zip(raws, hashes, strict=True))
         self._journal_waiters.append(done)
         self._journal_wake.set()
         await done.wait()
@@ -269,7 +273,15 @@ class Node:
                 app.note_signature_job(call, job)
 
     async def _journal_loop(self) -> None:
-        """Group commit: one fsync for every transaction admitted since the last one."""
+        """Group commit: one fsync for every transaction admitted since the last one.
+
+        A transaction is durable once its journal record or the block that includes it is
+        on disk, whichever comes first; only what is still in the mempool is written. So
+        when automine is about to put a few transactions in a small block on the event
+        loop, the write waits for that round (at most JOURNAL_RIDE_MAX) and then has
+        nothing left to write: a sequential client pays one synced commit a transaction,
+        not two (the block's and the journal's).
+        """
         while True:
             await self._journal_wake.wait()
             self._journal_wake = trio.Event()
@@ -282,11 +294,29 @@ class Node:
                 self._journal_records = len(snapshot)
             batch, self._journal_queue = self._journal_queue, []
             waiters, self._journal_waiters = self._journal_waiters, []
+            batch = self._not_durable(batch)
+            if batch and self._block_will_cover(len(batch)):
+                ends = self._round_end
+                with trio.move_on_after(JOURNAL_RIDE_MAX):
+                    await ends.wait()
+                batch = self._not_durable(batch)
             if batch:
-                await trio.to_thread.run_sync(self.journal.append, batch)
+                await trio.to_thread.run_sync(self.journal.append, [raw for raw, _ in batch])
                 self._journal_records += len(batch)
             for w in waiters:
                 w.set()
+
+    def _not_durable(self, batch: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The admitted transactions still pending: the others were included by a committed
+        block (or replaced or evicted, so a restart would not restore them either)."""
+        pool = self.mempool
+        return [item for item in batch if item[1] in pool]
+
+    def _block_will_cover(self, n: int) -> bool:
+        """Whether n transactions just admitted are about to be included by a small block
+        that automine runs on the event loop (so their journal write can wait for it)."""
+        return (self.options.mining == "auto" and n <= INLINE_BLOCK_TXS and not self._block_in_thread
+                and (self._in_round or self._work.is_set()))
 
     async def replay_journal(self) -> tuple[int, int]:
         """Re-admit journaled transactions after a restart: (pending again, dropped)."""
@@ -417,9 +447,11 @@ class Node:
             # within 0.5 ms instead of the default 5 (RPC latency during a block).
             interval = sys.getswitchinterval()
             sys.setswitchinterval(BLOCK_SWITCH_INTERVAL)
+            self._block_in_thread = True
             try:
                 block, result, nonces = await trio.to_thread.run_sync(produce)
             finally:
+                self._block_in_thread = False
                 sys.setswitchinterval(interval)
             self._after_block(block, result, nonces)
             return block
@@ -442,8 +474,14 @@ class Node:
         while True:
             await self._work.wait()
             self._work = trio.Event()
-            while self.mempool.select(1):
-                await self._produce()
+            self._in_round = True
+            try:
+                while self.mempool.select(1):
+                    await self._produce()
+            finally:
+                self._in_round = False
+                self._round_end.set()
+                self._round_end = trio.Event()
 
     async def _interval_loop(self) -> None:
         period = self.options.block_time

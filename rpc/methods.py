@@ -223,7 +223,7 @@ def _send_error(exc: Exception) -> RpcError:
 
 
 @rpc_method("tx_send", [TX_PARAM], Result("hash", {"type": "string"}),
-            "Admit a signed transaction; returns its hash once it is in the mempool and journaled.",
+            "Admit a signed transaction; returns its hash once it is admitted and durable (journaled, or in a committed block).",
             errors=[MEMPOOL_REFUSED])
 async def tx_send(api: Api, tx: bytes):
     return enc.hx(await _send(api, tx))

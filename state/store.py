@@ -251,15 +251,17 @@ class Store:
         """Forget every cached value and listing (after a rewind, a wipe or a load)."""
         with self._cache_lock:
             self._flat_cache.clear()
-            self._drop_scans(None)
+            self._update_scans(None)
             self._cache_epoch += 1
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Latest committed (key, value) pairs whose key starts with prefix, in key order.
 
-        Small prefixes (at most SCAN_CACHE_ITEMS entries: due indexes, per-owner lists)
-        are kept listed in memory until a commit writes under them; every block scans
-        several of them, and opening a LevelDB iterator costs more than the whole scan.
+        Small prefixes (at most SCAN_CACHE_ITEMS entries: due indexes, per-owner lists,
+        an account's balances) are kept listed in memory, and a commit that writes under
+        one edits its listing; every block scans several of them (the fee collector's
+        balances, written by every block, among them), and opening a LevelDB iterator
+        costs more than the whole scan.
         """
         got = self._scans.get(prefix)
         if got is not None:
@@ -282,9 +284,11 @@ class Store:
                 self._scan_lens.add(len(prefix))
         return iter(head)
 
-    def _drop_scans(self, written) -> None:
-        """Forget the cached listings that keys written by a commit fall under (caller
-        holds the cache lock)."""
+    def _update_scans(self, written: dict[bytes, bytes | None] | None) -> None:
+        """Bring the cached listings up to date with the keys a commit wrote (None: forget
+        them all); a listing that outgrows SCAN_CACHE_ITEMS is dropped. A listing is
+        replaced, never changed in place: a reader may be iterating the old one. The caller
+        holds the cache lock."""
         scans = self._scans
         if not scans:
             return
@@ -293,10 +297,23 @@ class Store:
             self._scan_lens.clear()
             return
         lens = self._scan_lens
+        edits: dict[bytes, list[bytes]] = {}
         for k in written:
             for n in lens:
                 if k[:n] in scans:
-                    del scans[k[:n]]
+                    edits.setdefault(k[:n], []).append(k)
+        for prefix, keys in edits.items():
+            listing = dict(scans[prefix])
+            for k in keys:
+                v = written[k]
+                if v is None:
+                    listing.pop(k, None)
+                else:
+                    listing[k] = v
+            if len(listing) > SCAN_CACHE_ITEMS:
+                del scans[prefix]
+            else:
+                scans[prefix] = sorted(listing.items())
 
     def _load_node(self, key: bytes) -> bytes | None:
         v = self._node_cache.get(key)
@@ -426,7 +443,7 @@ class Store:
             else:
                 for k in pending.flat:
                     flat_cache.discard(k)
-            self._drop_scans(pending.flat)
+            self._update_scans(pending.flat)
             self._cache_epoch += 1
         for k, val in up.writes.items():
             if cache and val is not None and val[0] == 1:

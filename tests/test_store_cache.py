@@ -7,7 +7,11 @@ put that value back into the cache: the next block would execute on stale state.
 
 from __future__ import annotations
 
+import tempfile
 import threading
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from state.store import FLAT, Store
 
@@ -79,3 +83,56 @@ def test_fills_without_a_commit_still_cache(tmp_path):
     assert st.get(KEY) == b"5"
     assert st._flat_cache.get(KEY) == b"5"
     st.close()
+
+
+# ----- prefix listings kept across commits -------------------------------------------------
+_PREFIXES = [b"a/", b"a/x", b"b/", b""]
+_LISTED_KEYS = [b"a/%d" % i for i in range(12)] + [b"a/x%d" % i for i in range(10)] + [b"b/%d" % i for i in range(3)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(_LISTED_KEYS), st.one_of(st.none(), st.binary(max_size=3)),
+                                          max_size=10),
+                          st.lists(st.sampled_from(_PREFIXES), max_size=4)), min_size=1, max_size=12))
+def test_prefix_listings_follow_every_commit(blocks):
+    """Listings are cached (the small ones) and edited by the commits that write under
+    them; whatever the order of listings and commits, a listing equals the model's."""
+    model: dict[bytes, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(tmp)
+        try:
+            for version, (changes, listed) in enumerate(blocks):
+                store.commit(store.prepare(version, changes))
+                for k, v in changes.items():
+                    if v is None:
+                        model.pop(k, None)
+                    else:
+                        model[k] = v
+                for p in listed:
+                    assert list(store.iter_prefix(p)) == sorted((k, v) for k, v in model.items() if k.startswith(p))
+            for p in _PREFIXES:
+                assert list(store.iter_prefix(p)) == sorted((k, v) for k, v in model.items() if k.startswith(p))
+            cached = dict(store._scans)
+            assert b"b/" in cached, "a listing of at most 3 keys was not kept in memory"
+            for p, listing in cached.items():
+                assert listing == sorted((k, v) for k, v in model.items() if k.startswith(p))
+        finally:
+            store.close()
+
+
+def test_a_commit_edits_a_cached_listing_instead_of_dropping_it(tmp_path):
+    """The fee collector's balances are written by every block and listed by the next one:
+    the listing stays in memory, edited, until it outgrows SCAN_CACHE_ITEMS."""
+    from state.store import SCAN_CACHE_ITEMS
+
+    store = Store(str(tmp_path / "db"))
+    store.commit(store.prepare(0, {b"bal/r/rwa": b"1", b"bal/r/usd": b"2", b"bal/s/rwa": b"9"}))
+    assert list(store.iter_prefix(b"bal/r/")) == [(b"bal/r/rwa", b"1"), (b"bal/r/usd", b"2")]
+    store.commit(store.prepare(1, {b"bal/r/rwa": b"3", b"bal/r/usd": None, b"bal/r/eur": b"4", b"bal/s/rwa": b"8"}))
+    assert store._scans[b"bal/r/"] == [(b"bal/r/eur", b"4"), (b"bal/r/rwa", b"3")]
+    assert list(store.iter_prefix(b"bal/r/")) == [(b"bal/r/eur", b"4"), (b"bal/r/rwa", b"3")]
+    many = {b"bal/r/d%02d" % i: b"1" for i in range(SCAN_CACHE_ITEMS)}
+    store.commit(store.prepare(2, many))
+    assert b"bal/r/" not in store._scans  # outgrown: listed from LevelDB again
+    assert len(list(store.iter_prefix(b"bal/r/"))) == SCAN_CACHE_ITEMS + 2
+    store.close()
