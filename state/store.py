@@ -64,6 +64,7 @@ MAX_OPEN_FILES = 74
 SCAN_CACHE_ITEMS = 16  # a prefix listing this short is kept in memory (Store.iter_prefix)
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
+STALE_LOG_MAX = 256  # a block replacing at most this many nodes keeps their keys in memory for pruning
 
 
 class StoreError(Exception):
@@ -170,6 +171,9 @@ class Store:
         self._scan_lens: set[int] = set()  # the lengths of the cached prefixes
         self._big_scans: set[bytes] = set()  # prefixes seen over SCAN_CACHE_ITEMS entries
         self._node_cache = BoundedCache(node_cache_entries)
+        # version -> the node keys its commit put in the stale index (small blocks committed
+        # by this process): pruning reads them here instead of opening a LevelDB iterator.
+        self._stale_log: dict[int, list[bytes]] = {}
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         raw = self.db.get(META_VERSION)
         self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
@@ -203,6 +207,7 @@ class Store:
                 wb.delete(k)
         self._clear_value_caches()
         self._node_cache.clear()
+        self._stale_log.clear()
         self.version = None
         self.root = None
         self._format_written = False
@@ -397,6 +402,8 @@ class Store:
         v = pending.version
         vb = v.to_bytes(8, "big")
         up = pending.update
+        indexed: list[bytes] = []  # node keys put in the stale index
+        pruned_log = None
         self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
             for k, val in pending.flat.items():
@@ -416,12 +423,14 @@ class Store:
                     u = int.from_bytes(k[1:9], "big")
                     if any(u <= p < v for p in self.pins):
                         wb.put(STALE + vb + k, b"")
+                        indexed.append(k)
                     else:
                         wb.delete(k)
                         self._node_cache.discard(k)
             else:
                 for k in up.stale:
                     wb.put(STALE + vb + k, b"")
+                indexed = up.stale
             wb.put(ROOT + vb, encode_slot(up.root))
             if pending.undo is not None and final:
                 wb.put(UNDO + vb, encode(pending.undo))
@@ -430,7 +439,7 @@ class Store:
                 if not self._format_written:
                     wb.put(META_FORMAT, FORMAT.to_bytes(2, "big"))
                 wb.put(META_VERSION, vb)
-                pruned = self._prune_into(wb, v)
+                pruned, pruned_log = self._prune_into(wb, v)
             if extra:
                 for k, val in extra.items():
                     wb.put(k, val)
@@ -452,6 +461,12 @@ class Store:
                 node_cache.discard(k)
         for k in up.stale:  # replaced by this block: only a past-height query reads them now
             node_cache.discard(k)
+        if final and v != self.version and len(indexed) <= STALE_LOG_MAX:
+            self._stale_log[v] = list(indexed)
+        else:  # a genesis chunk, or a large block: pruning lists this version from LevelDB
+            self._stale_log.pop(v, None)
+        if pruned_log is not None:
+            self._note_pruned(*pruned_log)
         self.version = v
         self.root = up.root
         self.pruned_below = pruned
@@ -497,6 +512,8 @@ class Store:
             self._write_pins(wb)
         self._clear_value_caches()
         self._node_cache.clear()
+        for w in [w for w in self._stale_log if w > target]:
+            del self._stale_log[w]
         self.version = target
         self.root = self._root_slot(target)
 
@@ -518,6 +535,7 @@ class Store:
                 batch.write()
                 batch = self.db.write_batch(sync=True)
         batch.write()
+        self._stale_log.clear()  # wipe() cleared it; the loaded history is listed from LevelDB
         self._format_written = META_FORMAT in meta
         self._clear_value_caches()  # what readers cached while the load ran is void
         raw = self.db.get(META_VERSION)
@@ -529,39 +547,57 @@ class Store:
         self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
 
     # ----- retention ---------------------------------------------------------------
-    def _prune_into(self, wb, version: int) -> int:
-        """Add to wb the deletions that the retention window allows; return the new floor."""
+    def _prune_into(self, wb, version: int) -> tuple[int, tuple | None]:
+        """Add to wb the deletions that the retention window allows: (the new floor, what
+        to tell _note_pruned once wb is written, or None)."""
         floor = version - self.keep_versions + 1  # oldest version still served
         start = self.pruned_below
         if floor <= start:
-            return start
+            return start, None
         low_pin = min(self.pins, default=floor)
         for v in range(start, floor):
             if v not in self.pins:
                 wb.delete(ROOT + v.to_bytes(8, "big"))
             if v < low_pin:  # undo logs above a pin stay: revert to it needs them
                 wb.delete(UNDO + v.to_bytes(8, "big"))
-        self._prune_stale(wb, start, floor)
+        held = self._prune_stale(wb, start, floor)
         wb.put(META_PRUNED, floor.to_bytes(8, "big"))
-        return floor
+        return floor, (floor, held)
 
-    def _prune_stale(self, wb, lo: int, floor: int) -> None:
-        """Delete nodes replaced at versions in [lo, floor] that no pinned version needs.
+    def _prune_stale(self, wb, lo: int, floor: int) -> list[bytes]:
+        """Delete nodes replaced at versions in [lo, floor] that no pinned version needs;
+        return the node keys replaced at floor that a pin holds (they stay indexed).
 
         A node written at version u and replaced at version w serves versions u..w-1, so
         it may go once w <= floor, unless some pin p has u <= p < w.
         """
         pins = sorted(self.pins)
-        hi = STALE + floor.to_bytes(8, "big") + b"\xff"
-        for k, _ in self.db.iterator(start=STALE + lo.to_bytes(8, "big"), stop=hi):
-            w = int.from_bytes(k[1:9], "big")
-            node = k[9:]
+        log = self._stale_log
+        if all(w in log for w in range(lo, floor + 1)):
+            entries = [(w, node) for w in range(lo, floor + 1) for node in log[w]]
+        else:
+            hi = STALE + floor.to_bytes(8, "big") + b"\xff"
+            entries = [(int.from_bytes(k[1:9], "big"), k[9:])
+                       for k in self.db.iterator(start=STALE + lo.to_bytes(8, "big"), stop=hi, include_value=False)]
+        held = []
+        for w, node in entries:
             u = int.from_bytes(node[1:9], "big")
             if any(u <= p < w for p in pins):
+                if w == floor:
+                    held.append(node)
                 continue  # held by a pin; unpin() walks it again
             wb.delete(node)
-            wb.delete(k)
+            wb.delete(STALE + w.to_bytes(8, "big") + node)
             self._node_cache.discard(node)
+        return held
+
+    def _note_pruned(self, floor: int, held: list[bytes]) -> None:
+        """After a pruning batch is written: versions below floor have nothing indexed that
+        pruning will visit again; at floor only what pins hold remains."""
+        log = self._stale_log
+        for w in [w for w in log if w < floor]:
+            del log[w]
+        log[floor] = held
 
     def _write_pins(self, wb) -> None:
         wb.put(META_PINS, b"".join(p.to_bytes(8, "big") for p in sorted(self.pins)))
@@ -579,12 +615,15 @@ class Store:
         self.pins.discard(version)
         with self.db.write_batch(transaction=True, sync=True) as wb:
             self._write_pins(wb)
+            held = None
             if version < self.pruned_below:
                 wb.delete(ROOT + version.to_bytes(8, "big"))
-                self._prune_stale(wb, 0, self.pruned_below)
+                held = self._prune_stale(wb, 0, self.pruned_below)
             keep_from = min(min(self.pins, default=self.pruned_below), self.pruned_below)
             for k in self.db.iterator(start=UNDO, stop=UNDO + keep_from.to_bytes(8, "big"), include_value=False):
                 wb.delete(k)
+        if held is not None:
+            self._note_pruned(self.pruned_below, held)
 
 
 class VersionView:
