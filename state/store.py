@@ -61,7 +61,7 @@ BLOOM_BITS = 10
 # 128 MiB instead of the whole database; a 10,000-transfer block at 1M accounts took the
 # same time with it (docs/performance.md, section 3).
 MAX_OPEN_FILES = 74
-SCAN_CACHE_ITEMS = 16  # a prefix listing this short is kept in memory (Store.iter_prefix)
+SCAN_CACHE_ITEMS = 64  # a prefix listing this short is kept in memory (Store.iter_prefix)
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
 STALE_LOG_MAX = 256  # a block replacing at most this many nodes keeps their keys in memory for pruning

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from state import store as store_mod
 from state.store import FLAT, Store
 
 KEY = b"bank/bal/alice"
@@ -98,8 +100,8 @@ def test_prefix_listings_follow_every_commit(blocks):
     """Listings are cached (the small ones) and edited by the commits that write under
     them; whatever the order of listings and commits, a listing equals the model's."""
     model: dict[bytes, bytes] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(tmp)
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(store_mod, "SCAN_CACHE_ITEMS", 8):
+        store = Store(tmp)  # listings of "a/" (up to 22 keys) and "a/x" (10) outgrow 8
         try:
             for version, (changes, listed) in enumerate(blocks):
                 store.commit(store.prepare(version, changes))
