@@ -72,7 +72,7 @@ class Node:
         self._journal_records = 0  # records in the journal file since its last rewrite
         self._inclusion: dict[bytes, list[trio.Event]] = {}
         self._in_round = False  # automine: the producer is making blocks of what is ready
-        self._round_end = trio.Event()  # set when that round ends (nothing ready is left)
+        self._producer_step = trio.Event()  # set after each automine block, and when a round ends
         self._block_in_thread = False  # a block too large to run inline is executing
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
         self._revert_listeners: list[Callable[[int], None]] = []
@@ -278,7 +278,7 @@ class Node:
         A transaction is durable once its journal record or the block that includes it is
         on disk, whichever comes first; only what is still in the mempool is written. So
         when automine is about to put a few transactions in a small block on the event
-        loop, the write waits for that round (at most JOURNAL_RIDE_MAX) and then has
+        loop, the write waits for that block (at most JOURNAL_RIDE_MAX) and then has
         nothing left to write: a sequential client pays one synced commit a transaction,
         not two (the block's and the journal's).
         """
@@ -296,9 +296,9 @@ class Node:
             waiters, self._journal_waiters = self._journal_waiters, []
             batch = self._not_durable(batch)
             if batch and self._block_will_cover(len(batch)):
-                ends = self._round_end
+                step = self._producer_step
                 with trio.move_on_after(JOURNAL_RIDE_MAX):
-                    await ends.wait()
+                    await step.wait()
                 batch = self._not_durable(batch)
             if batch:
                 await trio.to_thread.run_sync(self.journal.append, [raw for raw, _ in batch])
@@ -313,10 +313,12 @@ class Node:
         return [item for item in batch if item[1] in pool]
 
     def _block_will_cover(self, n: int) -> bool:
-        """Whether n transactions just admitted are about to be included by a small block
-        that automine runs on the event loop (so their journal write can wait for it)."""
+        """Whether n transactions just admitted are about to be included by the next block,
+        a small one that automine runs on the event loop (so their journal write can wait
+        for it): no block is running in a thread and what is ready fits in one inline block."""
         return (self.options.mining == "auto" and n <= INLINE_BLOCK_TXS and not self._block_in_thread
-                and (self._in_round or self._work.is_set()))
+                and (self._in_round or self._work.is_set())
+                and len(self.mempool.select(INLINE_BLOCK_TXS + 1)) <= INLINE_BLOCK_TXS)
 
     async def replay_journal(self) -> tuple[int, int]:
         """Re-admit journaled transactions after a restart: (pending again, dropped)."""
@@ -478,10 +480,15 @@ class Node:
             try:
                 while self.mempool.select(1):
                     await self._produce()
+                    self._step()
             finally:
                 self._in_round = False
-                self._round_end.set()
-                self._round_end = trio.Event()
+                self._step()
+
+    def _step(self) -> None:
+        """Wake what waits for the producer's next step (a block, or the end of a round)."""
+        self._producer_step.set()
+        self._producer_step = trio.Event()
 
     async def _interval_loop(self) -> None:
         period = self.options.block_time
