@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The node imports about 90 of the project's modules at start. Compiled ahead, they load
+# from __pycache__ even where the environment turns bytecode writing off
+# (PYTHONDONTWRITEBYTECODE); otherwise every start compiles them again (about 0.12 s).
+PACKAGES := state modules node genesis rpc
+COMPILE  := $(BIN)/python -m compileall -q -j 0 $(PACKAGES)
 
 .PHONY: devnet test lint bench clean
 
@@ -10,9 +15,11 @@ $(STAMP): pyproject.toml setup.py state/_tree_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(COMPILE)
 	touch $(STAMP)
 
 devnet: $(STAMP)
+	@$(COMPILE)
 	$(BIN)/rwad devnet $(ARGS)
 
 test: $(STAMP)

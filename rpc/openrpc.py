@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from rpc.errors import SERVER_CODES
 from rpc.params import METHODS, Result, rpc_method
 
 
 def _version() -> str:
+    # Imported here: importlib.metadata costs about 30 ms, and the node's start does not need it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("rwachain")
     except PackageNotFoundError:
