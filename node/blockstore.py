@@ -59,15 +59,16 @@ class BlockStore:
 
     @staticmethod
     def records(block: Block, receipts: list[dict], senders: list, modules: list,
-                encoded_receipts: list[bytes] | None = None) -> dict[bytes, bytes]:
-        """The records a block writes; encoded_receipts, when given, are reused as is."""
+                encoded_receipts: list[bytes] | None = None, block_hash: bytes | None = None) -> dict[bytes, bytes]:
+        """The records a block writes; encoded_receipts and block_hash (the header's hash),
+        when given, are used as they are."""
         h = block.header.height
         if encoded_receipts is None:
             encoded_receipts = [encode_receipt(r) for r in receipts]
         out = {
             BLOCK + _h(h): block.encode(),
             RECEIPTS + _h(h): encode_array_of_encoded(encoded_receipts),
-            BY_HASH + block.header.hash: _h(h),
+            BY_HASH + (block.header.hash if block_hash is None else block_hash): _h(h),
             HEAD: _h(h),
         }
         for i, r in enumerate(receipts):

@@ -581,11 +581,12 @@ class Store:
                        for k in self.db.iterator(start=STALE + lo.to_bytes(8, "big"), stop=hi, include_value=False)]
         held = []
         for w, node in entries:
-            u = int.from_bytes(node[1:9], "big")
-            if any(u <= p < w for p in pins):
-                if w == floor:
-                    held.append(node)
-                continue  # held by a pin; unpin() walks it again
+            if pins:
+                u = int.from_bytes(node[1:9], "big")  # the version that wrote the node
+                if any(u <= p < w for p in pins):
+                    if w == floor:
+                        held.append(node)
+                    continue  # held by a pin; unpin() walks it again
             wb.delete(node)
             wb.delete(STALE + w.to_bytes(8, "big") + node)
             self._node_cache.discard(node)
