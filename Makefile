@@ -35,3 +35,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	find $(PACKAGES) tests bench -name __pycache__ -prune -exec rm -rf {} +
