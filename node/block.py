@@ -44,9 +44,14 @@ class Header:
     def sign_bytes(self) -> bytes:
         return HEADER_DOMAIN + encode(self.to_obj())
 
+    def sign_bytes_and_hash(self) -> tuple[bytes, bytes]:
+        """(sign bytes, block hash) from one encoding of the header."""
+        sb = self.sign_bytes()
+        return sb, hashlib.sha256(sb).digest()
+
     @property
     def hash(self) -> bytes:
-        return hashlib.sha256(self.sign_bytes()).digest()
+        return self.sign_bytes_and_hash()[1]
 
 
 @dataclass(frozen=True, slots=True)

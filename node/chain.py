@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import io
 import os
 import time as _time
@@ -148,9 +147,8 @@ class Chain:
             txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
             state_root=result.state_root, app_version=self.app.genesis["appVersion"],
         )
-        sign_bytes = header.sign_bytes()  # encoded once: signed, and hashed for the block hash
+        sign_bytes, block_hash = header.sign_bytes_and_hash()
         block = Block(header, self.validator.sign(sign_bytes), list(txs))
-        block_hash = hashlib.sha256(sign_bytes).digest()
         self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
                                            [r.module for r in result.receipts], encoded, block_hash))
         self._head_hash = block_hash

@@ -403,7 +403,7 @@ class Store:
         vb = v.to_bytes(8, "big")
         up = pending.update
         indexed: list[bytes] = []  # node keys put in the stale index
-        pruned_log = None
+        held = None  # what pruning left indexed at the new floor (None: nothing pruned)
         self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
             for k, val in pending.flat.items():
@@ -439,7 +439,7 @@ class Store:
                 if not self._format_written:
                     wb.put(META_FORMAT, FORMAT.to_bytes(2, "big"))
                 wb.put(META_VERSION, vb)
-                pruned, pruned_log = self._prune_into(wb, v)
+                pruned, held = self._prune_into(wb, v)
             if extra:
                 for k, val in extra.items():
                     wb.put(k, val)
@@ -465,8 +465,8 @@ class Store:
             self._stale_log[v] = list(indexed)
         else:  # a genesis chunk, or a large block: pruning lists this version from LevelDB
             self._stale_log.pop(v, None)
-        if pruned_log is not None:
-            self._note_pruned(*pruned_log)
+        if held is not None:
+            self._note_pruned(pruned, held)
         self.version = v
         self.root = up.root
         self.pruned_below = pruned
@@ -535,7 +535,6 @@ class Store:
                 batch.write()
                 batch = self.db.write_batch(sync=True)
         batch.write()
-        self._stale_log.clear()  # wipe() cleared it; the loaded history is listed from LevelDB
         self._format_written = META_FORMAT in meta
         self._clear_value_caches()  # what readers cached while the load ran is void
         raw = self.db.get(META_VERSION)
@@ -547,9 +546,10 @@ class Store:
         self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
 
     # ----- retention ---------------------------------------------------------------
-    def _prune_into(self, wb, version: int) -> tuple[int, tuple | None]:
-        """Add to wb the deletions that the retention window allows: (the new floor, what
-        to tell _note_pruned once wb is written, or None)."""
+    def _prune_into(self, wb, version: int) -> tuple[int, list[bytes] | None]:
+        """Add to wb the deletions that the retention window allows: (the new floor, the
+        node keys at it that pins hold, for _note_pruned once wb is written; None when
+        nothing was pruned)."""
         floor = version - self.keep_versions + 1  # oldest version still served
         start = self.pruned_below
         if floor <= start:
@@ -562,7 +562,7 @@ class Store:
                 wb.delete(UNDO + v.to_bytes(8, "big"))
         held = self._prune_stale(wb, start, floor)
         wb.put(META_PRUNED, floor.to_bytes(8, "big"))
-        return floor, (floor, held)
+        return floor, held
 
     def _prune_stale(self, wb, lo: int, floor: int) -> list[bytes]:
         """Delete nodes replaced at versions in [lo, floor] that no pinned version needs;

@@ -349,7 +349,7 @@ class Tree:
             else:
                 key, value = decode_leaf(self._get_node(ck))
                 kh, vh = _sha(key).digest(), None
-                self._retire_leaf(child[1], depth + 1, child_path)
+                self._retire_key(child[1], ck)
             return self._write_leaf(depth, kh, key, value, vh)
         return self._write_internal(tail, entries, bitmap, leafbits)
 

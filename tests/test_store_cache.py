@@ -92,6 +92,11 @@ _PREFIXES = [b"a/", b"a/x", b"b/", b""]
 _LISTED_KEYS = [b"a/%d" % i for i in range(12)] + [b"a/x%d" % i for i in range(10)] + [b"b/%d" % i for i in range(3)]
 
 
+def _listing(model: dict[bytes, bytes], prefix: bytes) -> list[tuple[bytes, bytes]]:
+    """What a listing of prefix must give: the model's pairs under it, in key order."""
+    return sorted((k, v) for k, v in model.items() if k.startswith(prefix))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.dictionaries(st.sampled_from(_LISTED_KEYS), st.one_of(st.none(), st.binary(max_size=3)),
                                           max_size=10),
@@ -105,19 +110,15 @@ def test_prefix_listings_follow_every_commit(blocks):
         try:
             for version, (changes, listed) in enumerate(blocks):
                 store.commit(store.prepare(version, changes))
-                for k, v in changes.items():
-                    if v is None:
-                        model.pop(k, None)
-                    else:
-                        model[k] = v
+                model = {k: v for k, v in {**model, **changes}.items() if v is not None}
                 for p in listed:
-                    assert list(store.iter_prefix(p)) == sorted((k, v) for k, v in model.items() if k.startswith(p))
+                    assert list(store.iter_prefix(p)) == _listing(model, p)
             for p in _PREFIXES:
-                assert list(store.iter_prefix(p)) == sorted((k, v) for k, v in model.items() if k.startswith(p))
+                assert list(store.iter_prefix(p)) == _listing(model, p)
             cached = dict(store._scans)
             assert b"b/" in cached, "a listing of at most 3 keys was not kept in memory"
             for p, listing in cached.items():
-                assert listing == sorted((k, v) for k, v in model.items() if k.startswith(p))
+                assert listing == _listing(model, p)
         finally:
             store.close()
 
