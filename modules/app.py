@@ -282,11 +282,13 @@ class App:
 
     # ----- execution ----------------------------------------------------------------
     def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes],
-                       before_tx: Callable[[int], None] | None = None) -> BlockResult:
+                       before_tx: Callable[[int], None] | None = None, *,
+                       pause: Callable[[], None] | None = None) -> BlockResult:
         """Execute a block on an overlay and compute its state root; commit() persists it.
 
         before_tx(i), if given, is called before transaction i runs (the node uses it to
-        wait for that transaction's signature check, done in parallel).
+        wait for that transaction's signature check, done in parallel). pause, if given,
+        goes to Store.prepare (the node's worker-thread blocks let the event loop run).
         """
         if self._pending is not None:
             raise RuntimeError("the previous finalized block is not committed yet")
@@ -321,7 +323,7 @@ class App:
         for m in self.modules:
             if m.end_block is not None:
                 m.end_block(hooks)
-        self._pending = self.store.prepare(height, block.writes)
+        self._pending = self.store.prepare(height, block.writes, pause=pause)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
     def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes) -> Receipt:
@@ -388,12 +390,13 @@ class App:
         cost = call.cost + self.params["feePerByte"] * tx.size
         return {"cost": cost, "minFee": cost * self.params["feePrice"], "size": tx.size}
 
-    def commit(self, extra: dict[bytes, bytes] | None = None) -> None:
-        """Persist the finalized block (and the node's block records) atomically."""
+    def commit(self, extra: dict[bytes, bytes] | None = None, *, pause: Callable[[], None] | None = None) -> None:
+        """Persist the finalized block (and the node's block records) atomically; pause as
+        in finalize_block."""
         if self._pending is None:
             raise RuntimeError("nothing to commit: call finalize_block first")
         pending, self._pending = self._pending, None
-        self.store.commit(pending, extra)
+        self.store.commit(pending, extra, pause=pause)
         if any(k.startswith(params.KEY) for k in pending.flat):
             self.params = params.load(Ctx(self.store, BlockInfo(0, 0, b"")))
 

@@ -14,9 +14,12 @@ indexes and the head pointer land in the same synced batch as the state they pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from modules.app import encode_receipt
 from node.block import Block
 from state.codec import decode_stored, encode_array_of_encoded
+from state.store import paced
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -59,9 +62,11 @@ class BlockStore:
 
     @staticmethod
     def records(block: Block, receipts: list[dict], senders: list, modules: list,
-                encoded_receipts: list[bytes] | None = None, block_hash: bytes | None = None) -> dict[bytes, bytes]:
+                encoded_receipts: list[bytes] | None = None, block_hash: bytes | None = None,
+                pause: Callable[[], None] | None = None) -> dict[bytes, bytes]:
         """The records a block writes; encoded_receipts and block_hash (the header's hash),
-        when given, are used as they are."""
+        when given, are used as they are; pause, if given, is called every few hundred
+        receipts (Chain.produce)."""
         h = block.header.height
         if encoded_receipts is None:
             encoded_receipts = [encode_receipt(r) for r in receipts]
@@ -71,7 +76,7 @@ class BlockStore:
             BY_HASH + (block.header.hash if block_hash is None else block_hash): _h(h),
             HEAD: _h(h),
         }
-        for i, r in enumerate(receipts):
+        for i, r in enumerate(paced(receipts, pause)):
             loc = _h(h) + i.to_bytes(4, "big")
             out[BY_TX + r["tx"]] = loc
             if senders[i] is not None:

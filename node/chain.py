@@ -13,6 +13,7 @@ import io
 import os
 import time as _time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
@@ -25,7 +26,7 @@ from node.blockstore import HEAD, BlockStore
 from node.sigcheck import ProcessVerifier
 from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from state.merkle import merkle_root
-from state.store import Store, StoreFormatError
+from state.store import PAUSE_EVERY_MASK, Store, StoreFormatError
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
@@ -130,18 +131,34 @@ class Chain:
         self._head_hash = None
         self.app.reload()
 
-    def produce(self, txs: list[bytes], time: int | None = None) -> tuple[Block, BlockResult]:
-        """Execute txs as the next block at time (default: the last block time) and commit."""
+    def produce(self, txs: list[bytes], time: int | None = None,
+                pause: Callable[[], None] | None = None) -> tuple[Block, BlockResult]:
+        """Execute txs as the next block at time (default: the last block time) and commit.
+
+        pause, if given, is called often along the way (between transactions, every few
+        hundred records, before LevelDB reads): a worker thread's block uses it to let the
+        event loop run (node/pacing.py). It must not touch state.
+        """
         if len(txs) >= PROCESS_VERIFY_MIN:
             checks = ProcessPipelinedPrecheck(self.app, txs, self.verifier)
         else:
             checks = PipelinedPrecheck(self.app, txs, self._pool, self.workers)
+        before_tx = checks.wait
+        if pause is not None:
+            def before_tx(i: int, wait=checks.wait) -> None:
+                wait(i)
+                pause()
         last = self.app.last_block()
         height = last["height"] + 1
         t = last["time"] if time is None else time
-        result = self.app.finalize_block(height, t, self.validator.address, txs, checks.wait)
-        receipts = [r.to_obj() for r in result.receipts]
-        encoded = [encode_receipt(r) for r in receipts]
+        result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, pause=pause)
+        receipts, encoded = [], []
+        for i, r in enumerate(result.receipts):
+            obj = r.to_obj()
+            receipts.append(obj)
+            encoded.append(encode_receipt(obj))
+            if pause is not None and not i & PAUSE_EVERY_MASK:
+                pause()
         header = Header(
             height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
             txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
@@ -150,7 +167,8 @@ class Chain:
         sign_bytes, block_hash = header.sign_bytes_and_hash()
         block = Block(header, self.validator.sign(sign_bytes), list(txs))
         self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
-                                           [r.module for r in result.receipts], encoded, block_hash))
+                                           [r.module for r in result.receipts], encoded, block_hash, pause),
+                        pause=pause)
         self._head_hash = block_hash
         return block, result
 

@@ -29,6 +29,7 @@ from node.block import Block
 from node.chain import Chain
 from node.journal import Journal
 from node.mempool import Mempool, MempoolError
+from node.pacing import LoopWatch, Pacer, fine_timer_slack
 
 MINING_MODES = ("auto", "interval", "manual")
 BATCH_VERIFY_MIN = 64  # admission batches at least this large verify in the checker processes
@@ -431,8 +432,8 @@ class Node:
             t = self.now() if time is None else max(time, self.chain.last_time())
             senders = {e.sender for e in entries}
 
-            def produce():
-                block, result = self.chain.produce(raws, t)
+            def produce(pause=None):
+                block, result = self.chain.produce(raws, t, pause)
                 ctx = self.chain.app.reader()  # the senders' new nonces, read off the event loop
                 return block, result, {s: accounts.nonce(ctx, s) for s in senders}
 
@@ -446,14 +447,24 @@ class Node:
                 self._after_block(block, result, nonces)
                 return block
             # While the block runs in its worker thread, the event loop gets the GIL back
-            # within 0.5 ms instead of the default 5 (RPC latency during a block).
+            # within 0.5 ms instead of the default 5 when the block runs Python code, and
+            # the block offers it every 2 ms (node/pacing.py: the interpreter's switching
+            # alone starves the loop while the block reads LevelDB).
             interval = sys.getswitchinterval()
             sys.setswitchinterval(BLOCK_SWITCH_INTERVAL)
+            watch = LoopWatch()
+            trio.lowlevel.add_instrument(watch)
             self._block_in_thread = True
+
+            def paced_produce():
+                with fine_timer_slack():
+                    return produce(Pacer(watch))
+
             try:
-                block, result, nonces = await trio.to_thread.run_sync(produce)
+                block, result, nonces = await trio.to_thread.run_sync(paced_produce)
             finally:
                 self._block_in_thread = False
+                trio.lowlevel.remove_instrument(watch)
                 sys.setswitchinterval(interval)
             self._after_block(block, result, nonces)
             return block

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 
@@ -65,6 +65,7 @@ SCAN_CACHE_ITEMS = 64  # a prefix listing this short is kept in memory (Store.it
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
 STALE_LOG_MAX = 256  # a block replacing at most this many nodes keeps their keys in memory for pruning
+PAUSE_EVERY_MASK = 255  # long loops call their pause hook once every 256 items
 
 
 class StoreError(Exception):
@@ -126,6 +127,21 @@ class BoundedCache:
 _MISS = object()
 
 
+def paced(items: Iterable, pause: Callable[[], None] | None) -> Iterable:
+    """items, calling pause once every PAUSE_EVERY_MASK + 1 of them (items as they are
+    when pause is None)."""
+    if pause is None:
+        return items
+    return _paced(items, pause)
+
+
+def _paced(items: Iterable, pause: Callable[[], None]) -> Iterator:
+    for n, item in enumerate(items):
+        if not n & PAUSE_EVERY_MASK:
+            pause()
+        yield item
+
+
 def _open_db(path: str) -> plyvel.DB:
     return plyvel.DB(path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS,
                      max_open_files=MAX_OPEN_FILES)
@@ -174,6 +190,7 @@ class Store:
         # version -> the node keys its commit put in the stale index (small blocks committed
         # by this process): pruning reads them here instead of opening a LevelDB iterator.
         self._stale_log: dict[int, list[bytes]] = {}
+        self._pause: Callable[[], None] | None = None  # a running prepare's pause hook (tree node reads)
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         raw = self.db.get(META_VERSION)
         self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
@@ -323,6 +340,8 @@ class Store:
     def _load_node(self, key: bytes) -> bytes | None:
         v = self._node_cache.get(key)
         if v is None:
+            if self._pause is not None:
+                self._pause()
             v = self.db.get(key)
             if v is not None and v[0] == 1:  # cache internal nodes; leaves are too many
                 self._node_cache.put(key, v)
@@ -332,7 +351,11 @@ class Store:
         """A node a tree update is about to replace: from the cache if there, but a miss
         does not fill it (at 1M keys a block replaces 35,000 nodes nobody reads again)."""
         v = self._node_cache.get(key)
-        return self.db.get(key) if v is None else v
+        if v is None:
+            if self._pause is not None:
+                self._pause()
+            return self.db.get(key)
+        return v
 
     def _root_slot(self, version: int) -> Slot | None:
         raw = self.db.get(ROOT + version.to_bytes(8, "big"))
@@ -367,10 +390,12 @@ class Store:
 
     # ----- writes ------------------------------------------------------------------
     def prepare(self, version: int, changes: dict[bytes, bytes | None], *,
-                same_version: bool = False) -> PendingCommit:
+                same_version: bool = False, pause: Callable[[], None] | None = None) -> PendingCommit:
         """Compute the tree update for a block's changes at version; write nothing yet.
 
-        same_version lets a streamed genesis write several chunks at one version.
+        same_version lets a streamed genesis write several chunks at one version. pause,
+        if given, is called every few hundred changes and before each tree node read from
+        LevelDB (a worker thread's block lets the event loop run; node/pacing.py).
         """
         expected = self.version if same_version else (None if self.version is None else self.version + 1)
         if expected is not None and version != expected:
@@ -379,7 +404,7 @@ class Store:
         flat: dict[bytes, bytes | None] = {}
         undo = [] if self.keep_undo and self.version is not None and not same_version else None
         get = self.get
-        for key, value in changes.items():
+        for key, value in paced(changes.items(), pause):
             old = get(key)
             if old == value:
                 continue
@@ -387,17 +412,22 @@ class Store:
             if undo is not None:
                 undo.append([key, old])
             tree_changes.append(Change(_sha(key).digest(), key, value, old is not None))
-        update = self.tree.update(self.root, version, tree_changes)
+        self._pause = pause
+        try:
+            update = self.tree.update(self.root, version, tree_changes)
+        finally:
+            self._pause = None
         return PendingCommit(version, slot_hash(update.root), update, flat, undo)
 
     def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,
-               final: bool = True, cache: bool = True) -> None:
+               final: bool = True, cache: bool = True, pause: Callable[[], None] | None = None) -> None:
         """Write the pending block and `extra` (block store records) in one synced batch.
 
         final=False (a genesis chunk) leaves the current-version pointer unwritten, so a
         crash part-way through a genesis import leaves a store that reopens as empty.
         cache=False keeps the written values out of the read caches (a bulk import would
-        only fill them with what no block is about to read).
+        only fill them with what no block is about to read). pause, if given, is called
+        every few hundred records (as in prepare).
         """
         v = pending.version
         vb = v.to_bytes(8, "big")
@@ -406,12 +436,12 @@ class Store:
         held = None  # what pruning left indexed at the new floor (None: nothing pruned)
         self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
-            for k, val in pending.flat.items():
+            for k, val in paced(pending.flat.items(), pause):
                 if val is None:
                     wb.delete(FLAT + k)
                 else:
                     wb.put(FLAT + k, val)
-            for k, val in up.writes.items():
+            for k, val in paced(up.writes.items(), pause):
                 if val is None:
                     wb.delete(k)
                 else:
@@ -419,7 +449,7 @@ class Store:
             if final and v <= v - self.keep_versions + 1:
                 # keep_versions == 1: nothing older is served, so what this block
                 # replaced goes now (unless a pin needs it), not one block later.
-                for k in up.stale:
+                for k in paced(up.stale, pause):
                     u = int.from_bytes(k[1:9], "big")
                     if any(u <= p < v for p in self.pins):
                         wb.put(STALE + vb + k, b"")
@@ -428,7 +458,7 @@ class Store:
                         wb.delete(k)
                         self._node_cache.discard(k)
             else:
-                for k in up.stale:
+                for k in paced(up.stale, pause):
                     wb.put(STALE + vb + k, b"")
                 indexed = up.stale
             wb.put(ROOT + vb, encode_slot(up.root))
@@ -441,7 +471,7 @@ class Store:
                 wb.put(META_VERSION, vb)
                 pruned, held = self._prune_into(wb, v)
             if extra:
-                for k, val in extra.items():
+                for k, val in paced(extra.items(), pause):
                     wb.put(k, val)
         # The batch is durable: now update the in-memory view.
         flat_cache, node_cache = self._flat_cache, self._node_cache
@@ -454,7 +484,7 @@ class Store:
                     flat_cache.discard(k)
             self._update_scans(pending.flat)
             self._cache_epoch += 1
-        for k, val in up.writes.items():
+        for k, val in paced(up.writes.items(), pause):
             if cache and val is not None and val[0] == 1:
                 node_cache.put(k, val)  # new internal nodes are the next block's hot path
             else:

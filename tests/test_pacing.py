@@ -1,0 +1,127 @@
+"""GIL hand-offs from a block in a worker thread (node/pacing.py): a paced block commits
+exactly what an unpaced one does, the pause hook is reached from every long phase, and the
+Pacer and LoopWatch behave as documented."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+import time
+
+import pytest
+import trio
+
+from genesis import devnet
+from modules.tx import sign_tx
+from node.chain import Chain
+from node.pacing import _FINE_SLACK, LoopWatch, Pacer, fine_timer_slack
+
+T0 = devnet.GENESIS_TIME
+
+
+def _transfers(keys, nonce0: int, per_key: int) -> list[bytes]:
+    return [sign_tx(k, chain=devnet.CHAIN_ID, nonce=nonce0 + n, fee=5000, module="bank", call="transfer",
+                    args={"to": keys[(i + 1) % len(keys)].address, "denom": "rwa", "amount": 1 + n})
+            for n in range(per_key) for i, k in enumerate(keys)]
+
+
+def _contents(chain: Chain) -> list[tuple[bytes, bytes]]:
+    return list(chain.store.db.iterator())
+
+
+def test_paced_blocks_commit_what_unpaced_blocks_do(tmp_path):
+    keys = devnet.dev_keys()
+    blocks = [_transfers(keys, 0, 40), _transfers(keys, 40, 3)]  # 400 transactions, then 30
+    chains = []
+    for name in ("plain", "paced"):
+        c = Chain(str(tmp_path / name), devnet.validator_key())
+        c.init_genesis(devnet.PATH)
+        c.close()
+        chains.append(Chain(str(tmp_path / name), devnet.validator_key()))  # reopened: cold caches
+    plain, paced = chains
+    where: list[str] = []
+
+    def pause() -> None:
+        where.append(sys._getframe(1).f_code.co_name)
+
+    try:
+        for i, txs in enumerate(blocks):
+            b1, r1 = plain.produce(txs, T0 + 1 + i)
+            n = len(where)
+            b2, r2 = paced.produce(txs, T0 + 1 + i, pause)
+            assert b1.header.hash == b2.header.hash
+            assert [x.code for x in r2.receipts] == [0] * len(txs)
+            assert len(where) - n >= len(txs)  # at least once per transaction
+        assert _contents(plain) == _contents(paced)
+    finally:
+        plain.close()
+        paced.close()
+    # Reached from execution, the store's change and record loops, the tree's node reads
+    # from LevelDB and the block-store records.
+    assert {"before_tx", "_paced", "_load_node", "_load_replaced_node"} <= set(where)
+
+
+class _Watch:
+    busy = False
+
+
+def test_pacer_returns_at_once_until_an_offer_is_due():
+    pacer = Pacer(_Watch(), period=60.0)
+    for _ in range(1000):
+        pacer()
+    assert pacer.offers == 0 and pacer.rested == 0.0
+
+
+def test_pacer_offers_once_when_the_loop_is_idle():
+    pacer = Pacer(_Watch(), period=0.0, rest=0.0001, max_wait=5.0)
+    pacer()
+    pacer()
+    assert pacer.offers == 2
+    assert 0.0002 <= pacer.rested < 5.0  # one short rest each, not the whole max_wait
+
+
+def test_pacer_waits_for_a_busy_loop_at_most_max_wait():
+    watch = _Watch()
+    watch.busy = True
+    pacer = Pacer(watch, period=0.0, rest=0.0001, max_wait=0.03)
+    pacer()
+    assert pacer.offers == 1 and pacer.rested >= 0.03
+
+
+def test_loop_watch_sees_the_loop_idle_while_a_thread_works():
+    seen: dict[str, bool] = {}
+
+    async def main():
+        watch = LoopWatch()
+        trio.lowlevel.add_instrument(watch)
+        try:
+            def in_thread():
+                time.sleep(0.1)  # the loop has nothing to do but wait for this thread
+                seen["thread"] = watch.busy
+
+            await trio.to_thread.run_sync(in_thread)
+            seen["loop"] = watch.busy  # code on the loop runs inside a round
+        finally:
+            trio.lowlevel.remove_instrument(watch)
+
+    trio.run(main)
+    assert seen == {"thread": False, "loop": True}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timer slack is a Linux setting")
+def test_fine_timer_slack_is_scoped_to_the_block():
+    prctl = ctypes.CDLL(None).prctl
+    out: dict[str, int] = {}
+
+    def body():
+        out["before"] = prctl(30, 0, 0, 0, 0)
+        with fine_timer_slack():
+            out["inside"] = prctl(30, 0, 0, 0, 0)
+        out["after"] = prctl(30, 0, 0, 0, 0)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert out["inside"] == _FINE_SLACK
+    assert out["after"] == out["before"] != _FINE_SLACK
