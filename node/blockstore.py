@@ -38,17 +38,29 @@ def _h(height: int) -> bytes:
 class BlockStore:
     """Read side of the block store and the records that a commit writes."""
 
-    CACHE = 8  # decoded blocks and receipt lists kept (the head is read on every status call)
+    CACHE = 8  # blocks and receipt lists kept per kind (the head is read on every status call)
 
     def __init__(self, db):
         self.db = db
         self._blocks: dict[int, Block] = {}
-        self._receipts: dict[int, list[dict]] = {}
+        self._receipts: dict[int, list[dict]] = {}  # decoded
+        self._encoded: dict[int, list[bytes]] = {}  # each receipt's stored encoding (blocks made here)
 
     def forget(self) -> None:
         """Drop decoded records (after a revert or a state load rewrote the store)."""
         self._blocks.clear()
         self._receipts.clear()
+        self._encoded.clear()
+
+    def note_committed(self, block: Block, encoded_receipts: list[bytes]) -> None:
+        """Remember a block this process just committed, and its receipts as encoded for
+        the store, so that the first reads after it decode nothing large: the head block
+        is read by every status call, and one receipt of a 10,000-transaction block is then
+        decoded alone (decoding the whole list held the event loop for about 30 ms)."""
+        h = block.header.height
+        self._receipts.pop(h, None)
+        self._keep(self._blocks, h, block)
+        self._keep(self._encoded, h, encoded_receipts)
 
     def _keep(self, cache: dict, height: int, value) -> None:
         """Remember a decoded record; the oldest goes first. Readers on the event loop and
@@ -132,14 +144,28 @@ class BlockStore:
         return None if raw is None else int.from_bytes(raw, "big")
 
     def receipts(self, height: int) -> list[dict] | None:
+        """Every receipt of block `height` (decoded once, then cached), or None."""
         rs = self._receipts.get(height)
         if rs is None:
-            raw = self.db.get(RECEIPTS + _h(height))
-            if raw is None:
-                return None
-            rs = decode_stored(raw)
+            encoded = self._encoded.get(height)
+            if encoded is not None:
+                rs = [decode_stored(e) for e in encoded]
+            else:
+                raw = self.db.get(RECEIPTS + _h(height))
+                if raw is None:
+                    return None
+                rs = decode_stored(raw)
             self._keep(self._receipts, height, rs)
         return rs
+
+    def receipt(self, height: int, index: int) -> dict | None:
+        """Receipt `index` of block `height`, or None (decodes that one receipt alone when
+        the block was committed by this process and is still remembered)."""
+        encoded = self._encoded.get(height)
+        if encoded is not None and height not in self._receipts:
+            return decode_stored(encoded[index]) if 0 <= index < len(encoded) else None
+        rs = self.receipts(height)
+        return rs[index] if rs is not None and 0 <= index < len(rs) else None
 
     def tx_location(self, tx_hash: bytes) -> tuple[int, int] | None:
         raw = self.db.get(BY_TX + tx_hash)

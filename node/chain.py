@@ -170,6 +170,7 @@ class Chain:
                                            [r.module for r in result.receipts], encoded, block_hash, pause),
                         pause=pause)
         self._head_hash = block_hash
+        self.blocks.note_committed(block, encoded)
         return block, result
 
 

@@ -238,7 +238,7 @@ async def tx_send_many(api: Api, calls: list[dict]) -> list:
 
 
 def _receipt_at(api: Api, height: int, index: int) -> dict:
-    return enc.receipt(api.chain.blocks.receipts(height)[index], height, index)
+    return enc.receipt(api.chain.blocks.receipt(height, index), height, index)
 
 
 @rpc_method("tx_sendAndWait", [TX_PARAM, Param("timeout", NUMBER, "seconds to wait (default 30)", required=False,
