@@ -420,7 +420,7 @@ class Node:
         """Produce a block of exactly these entries (devnet state edits)."""
         async with self._block_lock:
             t = self.now()
-            block, result = await trio.to_thread.run_sync(self.chain.produce, raws, t)
+            block, result = await self._in_block_thread(lambda pause: self.chain.produce(raws, t, pause))
             self._after_block(block, result, {})
             return block
 
@@ -446,28 +446,31 @@ class Node:
                 block, result, nonces = produce()
                 self._after_block(block, result, nonces)
                 return block
-            # While the block runs in its worker thread, the event loop gets the GIL back
-            # within 0.5 ms instead of the default 5 when the block runs Python code, and
-            # the block offers it every 2 ms (node/pacing.py: the interpreter's switching
-            # alone starves the loop while the block reads LevelDB).
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(BLOCK_SWITCH_INTERVAL)
-            watch = LoopWatch()
-            trio.lowlevel.add_instrument(watch)
-            self._block_in_thread = True
-
-            def paced_produce():
-                with fine_timer_slack():
-                    return produce(Pacer(watch))
-
-            try:
-                block, result, nonces = await trio.to_thread.run_sync(paced_produce)
-            finally:
-                self._block_in_thread = False
-                trio.lowlevel.remove_instrument(watch)
-                sys.setswitchinterval(interval)
+            block, result, nonces = await self._in_block_thread(produce)
             self._after_block(block, result, nonces)
             return block
+
+    async def _in_block_thread(self, produce: Callable[[Callable[[], None]], object]):
+        """Run produce(pause) in a worker thread and return its result. While it runs, the
+        event loop gets the GIL back within 0.5 ms instead of the default 5 when the block
+        runs Python code, and the block offers it every 2 ms (node/pacing.py: the
+        interpreter's own switching starves the loop while the block reads LevelDB)."""
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(BLOCK_SWITCH_INTERVAL)
+        watch = LoopWatch()
+        trio.lowlevel.add_instrument(watch)
+        self._block_in_thread = True
+
+        def paced():
+            with fine_timer_slack():
+                return produce(Pacer(watch))
+
+        try:
+            return await trio.to_thread.run_sync(paced)
+        finally:
+            self._block_in_thread = False
+            trio.lowlevel.remove_instrument(watch)
+            sys.setswitchinterval(interval)
 
     def _after_block(self, block: Block, result: BlockResult, nonces: dict[bytes, int]) -> None:
         self.mempool.on_block(result.tx_hashes, nonces)
