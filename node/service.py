@@ -75,6 +75,8 @@ class Node:
         self._in_round = False  # automine: the producer is making blocks of what is ready
         self._producer_step = trio.Event()  # set after each automine block, and when a round ends
         self._block_in_thread = False  # a block too large to run inline is executing
+        self.gil_offers = 0  # GIL offers made by blocks in worker threads (node/pacing.py)
+        self.gil_offer_seconds = 0.0  # s those blocks spent in them
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
         self._revert_listeners: list[Callable[[int], None]] = []
         self.snapshots: dict[str, int] = {}  # dev snapshot id -> height (pinned)
@@ -461,13 +463,17 @@ class Node:
         trio.lowlevel.add_instrument(watch)
         self._block_in_thread = True
 
+        pacer = Pacer(watch)
+
         def paced():
             with fine_timer_slack():
-                return produce(Pacer(watch))
+                return produce(pacer)
 
         try:
             return await trio.to_thread.run_sync(paced)
         finally:
+            self.gil_offers += pacer.offers
+            self.gil_offer_seconds += pacer.rested
             self._block_in_thread = False
             trio.lowlevel.remove_instrument(watch)
             sys.setswitchinterval(interval)

@@ -24,6 +24,11 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# TYPE rwachain_tx_per_second gauge", f"rwachain_tx_per_second {node.tx_rate():.3f}",
         "# HELP rwachain_rpc_connections Open RPC connections.", "# TYPE rwachain_rpc_connections gauge",
         f"rwachain_rpc_connections {server.connections}",
+        "# HELP rwachain_block_gil_offers_total Times a block in a worker thread offered the GIL to the event loop.",
+        "# TYPE rwachain_block_gil_offers_total counter", f"rwachain_block_gil_offers_total {node.gil_offers}",
+        "# HELP rwachain_block_gil_offer_seconds_total Seconds blocks in worker threads spent in those offers.",
+        "# TYPE rwachain_block_gil_offer_seconds_total counter",
+        f"rwachain_block_gil_offer_seconds_total {node.gil_offer_seconds:.6f}",
         "# HELP rwachain_rpc_latency_seconds JSON-RPC call latency.", "# TYPE rwachain_rpc_latency_seconds histogram",
     ]
     cum = 0

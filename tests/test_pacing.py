@@ -125,3 +125,38 @@ def test_fine_timer_slack_is_scoped_to_the_block():
     t.join()
     assert out["inside"] == _FINE_SLACK
     assert out["after"] == out["before"] != _FINE_SLACK
+
+
+def test_a_node_block_in_a_worker_thread_offers_the_gil_and_the_loop_runs(tmp_path):
+    from node.service import Node, NodeOptions
+
+    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
+    chain.init_genesis(devnet.PATH)
+    node = Node(chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))
+    txs = _transfers(devnet.dev_keys(), 0, 60)
+    seen: dict[str, int] = {}
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+            assert all(type(h) is bytes for h in await node.submit_many(txs))
+            ticks = 0
+            mining = True
+
+            async def tick() -> None:
+                nonlocal ticks
+                while mining:
+                    await trio.sleep(0)
+                    ticks += 1
+
+            nursery.start_soon(tick)
+            [block] = await node.mine()
+            mining = False
+            seen.update(txs=len(block.txs), ticks=ticks, offers=node.gil_offers)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    node.close()
+    assert seen["txs"] == len(txs)
+    assert seen["offers"] >= 1  # 600 transfers take well over one 2 ms period
+    assert seen["ticks"] >= 1  # the event loop kept running while the block executed

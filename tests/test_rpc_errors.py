@@ -360,6 +360,8 @@ def test_health_and_metrics(node):
     assert s["rwachain_height"] == health["height"]
     assert s["rwachain_mempool_size"] == health["mempool"]
     assert s["rwachain_tx_per_second"] >= 0
+    for name in ("rwachain_block_gil_offers_total", "rwachain_block_gil_offer_seconds_total"):
+        assert re.search(rf"^# TYPE {name} counter$", text, re.M) and s[name] >= 0, name
     buckets = [(k, v) for k, v in s.items() if k.startswith("rwachain_rpc_latency_seconds_bucket")]
     counts = [v for _, v in buckets]
     assert buckets[-1][0] == 'rwachain_rpc_latency_seconds_bucket{le="+Inf"}'
