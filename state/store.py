@@ -190,7 +190,9 @@ class Store:
         # version -> the node keys its commit put in the stale index (small blocks committed
         # by this process): pruning reads them here instead of opening a LevelDB iterator.
         self._stale_log: dict[int, list[bytes]] = {}
-        self._pause: Callable[[], None] | None = None  # a running prepare's pause hook (tree node reads)
+        # The pause hook of a prepare running in this thread, for its tree node reads (a
+        # proof read on another thread meanwhile must not call it): a `pause` attribute.
+        self._pacing = threading.local()
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         raw = self.db.get(META_VERSION)
         self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
@@ -340,8 +342,9 @@ class Store:
     def _load_node(self, key: bytes) -> bytes | None:
         v = self._node_cache.get(key)
         if v is None:
-            if self._pause is not None:
-                self._pause()
+            pause = getattr(self._pacing, "pause", None)
+            if pause is not None:
+                pause()
             v = self.db.get(key)
             if v is not None and v[0] == 1:  # cache internal nodes; leaves are too many
                 self._node_cache.put(key, v)
@@ -352,8 +355,9 @@ class Store:
         does not fill it (at 1M keys a block replaces 35,000 nodes nobody reads again)."""
         v = self._node_cache.get(key)
         if v is None:
-            if self._pause is not None:
-                self._pause()
+            pause = getattr(self._pacing, "pause", None)
+            if pause is not None:
+                pause()
             return self.db.get(key)
         return v
 
@@ -412,11 +416,11 @@ class Store:
             if undo is not None:
                 undo.append([key, old])
             tree_changes.append(Change(_sha(key).digest(), key, value, old is not None))
-        self._pause = pause
+        self._pacing.pause = pause
         try:
             update = self.tree.update(self.root, version, tree_changes)
         finally:
-            self._pause = None
+            self._pacing.pause = None
         return PendingCommit(version, slot_hash(update.root), update, flat, undo)
 
     def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,

@@ -160,3 +160,35 @@ def test_a_node_block_in_a_worker_thread_offers_the_gil_and_the_loop_runs(tmp_pa
     assert seen["txs"] == len(txs)
     assert seen["offers"] >= 1  # 600 transfers take well over one 2 ms period
     assert seen["ticks"] >= 1  # the event loop kept running while the block executed
+
+
+def test_a_proof_read_beside_a_paced_tree_update_never_calls_its_pause(tmp_path):
+    from state.store import Store
+
+    path = str(tmp_path / "s")
+    store = Store(path)
+    store.commit(store.prepare(0, {b"k%05d" % i: b"v%d" % i for i in range(3000)}))
+    store.close()
+    store = Store(path)  # cold caches: the update reads its nodes from LevelDB
+    callers: list[int] = []
+    proof: dict = {}
+
+    def pause() -> None:
+        callers.append(threading.get_ident())
+        if not proof and sys._getframe(1).f_code.co_name in ("_load_node", "_load_replaced_node"):
+            proof["started"] = True
+            store._node_cache.clear()  # the reader below reads its path from LevelDB too
+
+            def read() -> None:
+                proof["value"] = store.get_at(b"k00001")[0]
+
+            t = threading.Thread(target=read)
+            t.start()
+            t.join()
+
+    try:
+        store.prepare(1, {b"k%05d" % i: b"new" for i in range(0, 3000, 7)}, pause=pause)
+    finally:
+        store.close()
+    assert proof["value"] == b"v1"
+    assert set(callers) == {threading.get_ident()}
