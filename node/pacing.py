@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import time
 
 import trio
@@ -87,7 +88,9 @@ def fine_timer_slack():
             prctl(_PR_SET_TIMERSLACK, old, 0, 0, 0)
 
 
+@functools.cache
 def _prctl():
+    """libc's prctl, or None where there is none."""
     try:
         return ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
