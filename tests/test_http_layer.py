@@ -1,9 +1,13 @@
 """rpc/http.py on a real loopback socket: idle connections are closed, a slow answer is
-not cut off by the idle timeout, pipelined requests are answered in order."""
+not cut off by the idle timeout, pipelined requests are answered in order, a large reply
+is written whole to a slow reader, and a pipelining flood on one connection does not
+starve another (reads that find their bytes there already are followed by a yield)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 
 import trio
@@ -86,5 +90,66 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection():
         s.sendall(_post(b"99"))  # the connection is still usable
         assert _read_replies(s, 1) == [b'{"echo":99}']
         s.close()
+
+    _serve_and(check, idle_timeout=30)
+
+
+def test_a_large_reply_is_written_whole_to_a_slow_reader():
+    big = b'"' + b"x" * (3 << 20) + b'"'  # a 3 MiB JSON string, echoed back: many partial writes
+
+    def check(port):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(_post(big))
+        time.sleep(0.3)  # the server fills our small buffer and has to wait
+        assert _read_replies(s, 1, timeout=20) == [b'{"echo":' + big + b"}"]
+        s.sendall(_post(b"7"))
+        assert _read_replies(s, 1) == [b'{"echo":7}']
+        s.close()
+
+    _serve_and(check, idle_timeout=30)
+
+
+def test_a_pipelining_flood_does_not_starve_another_connection():
+    """One client keeps its connection full of pipelined requests (and reads the replies);
+    a request on a second connection is answered while the flood goes on."""
+    flood = b"".join(_post(b"%d" % i) for i in range(2000))
+
+    def check(port):
+        a = socket.create_connection(("127.0.0.1", port))
+        stop = threading.Event()
+        sent = [0]
+
+        def write():
+            with contextlib.suppress(OSError):  # closed under it at the end
+                while not stop.is_set():
+                    a.sendall(flood)
+                    sent[0] += 1
+
+        def drain():
+            a.settimeout(30)
+            with contextlib.suppress(OSError):
+                while not stop.is_set():
+                    if not a.recv(1 << 20):
+                        return
+
+        threads = [threading.Thread(target=write, daemon=True), threading.Thread(target=drain, daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.3)
+            b = socket.create_connection(("127.0.0.1", port))
+            t0 = time.monotonic()
+            b.sendall(_post(b"42"))
+            assert _read_replies(b, 1, timeout=10) == [b'{"echo":42}']
+            answered_in = time.monotonic() - t0
+            b.close()
+            assert not stop.is_set() and sent[0] >= 1  # the flood was still running
+            assert answered_in < 2.0, answered_in
+        finally:
+            stop.set()
+            a.shutdown(socket.SHUT_RDWR)
+            for t in threads:
+                t.join(10)
+            a.close()
 
     _serve_and(check, idle_timeout=30)
