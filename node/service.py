@@ -427,30 +427,38 @@ class Node:
             return block
 
     async def _produce(self, time: int | None = None) -> Block:
-        async with self._block_lock:
-            limit = self.chain.app.params["maxBlockTxs"]
-            entries = self.mempool.select(limit)
-            raws = [e.raw for e in entries]
-            t = self.now() if time is None else max(time, self.chain.last_time())
-            senders = {e.sender for e in entries}
+        lock = self._block_lock
+        try:
+            lock.acquire_nowait()  # free, as it usually is: no scheduling round for it
+        except trio.WouldBlock:
+            await lock.acquire()
+        try:
+            return await self._produce_locked(time)
+        finally:
+            lock.release()
 
-            def produce(pause=None):
-                block, result = self.chain.produce(raws, t, pause)
-                ctx = self.chain.app.reader()  # the senders' new nonces, read off the event loop
-                return block, result, {s: accounts.nonce(ctx, s) for s in senders}
+    async def _produce_locked(self, time: int | None) -> Block:
+        limit = self.chain.app.params["maxBlockTxs"]
+        entries = self.mempool.select(limit)
+        raws = [e.raw for e in entries]
+        t = self.now() if time is None else max(time, self.chain.last_time())
+        senders = {e.sender for e in entries}
 
-            if len(raws) <= INLINE_BLOCK_TXS:
-                # A block this small (about 1 ms) runs on the event loop: a worker hop
-                # would cost about as much again. One scheduling round first, so that the
-                # journal's fsync of these transactions starts in its thread and runs
-                # beside the block instead of after it.
-                await trio.lowlevel.checkpoint()
-                block, result, nonces = produce()
-                self._after_block(block, result, nonces)
-                return block
-            block, result, nonces = await self._in_block_thread(produce)
+        def produce(pause=None):
+            block, result = self.chain.produce(raws, t, pause)
+            ctx = self.chain.app.reader()  # the senders' new nonces, read off the event loop
+            return block, result, {s: accounts.nonce(ctx, s) for s in senders}
+
+        if len(raws) <= INLINE_BLOCK_TXS:
+            # A block this small (about 1 ms) runs on the event loop at once: a worker
+            # hop would cost about as much again. Under automine the journal does not
+            # write these transactions; their block makes them durable (_journal_loop).
+            block, result, nonces = produce()
             self._after_block(block, result, nonces)
             return block
+        block, result, nonces = await self._in_block_thread(produce)
+        self._after_block(block, result, nonces)
+        return block
 
     async def _in_block_thread(self, produce: Callable[[Callable[[], None]], object]):
         """Run produce(pause) in a worker thread and return its result. While it runs, the
