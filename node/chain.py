@@ -26,7 +26,7 @@ from node.blockstore import HEAD, BlockStore
 from node.sigcheck import ProcessVerifier
 from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from state.merkle import merkle_root
-from state.store import PAUSE_EVERY_MASK, Store, StoreFormatError
+from state.store import Store, StoreFormatError, paced
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
@@ -153,12 +153,10 @@ class Chain:
         t = last["time"] if time is None else time
         result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, pause=pause)
         receipts, encoded = [], []
-        for i, r in enumerate(result.receipts):
+        for r in paced(result.receipts, pause):
             obj = r.to_obj()
             receipts.append(obj)
             encoded.append(encode_receipt(obj))
-            if pause is not None and not i & PAUSE_EVERY_MASK:
-                pause()
         header = Header(
             height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
             txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),

@@ -28,7 +28,7 @@ REST = 0.00005  # s one offer sleeps (the loop wakes and takes the GIL meanwhile
 MAX_WAIT = 0.004  # s an offer waits at most for the loop to finish its round
 
 _PR_SET_TIMERSLACK, _PR_GET_TIMERSLACK = 29, 30
-_FINE_SLACK = 1_000  # ns: lets a 50 us sleep last about 50 us, not 100 (Linux's default slack: 50 us)
+_FINE_SLACK = 1_000  # ns: a 50 us sleep then lasts about 90 us here, not 170 (Linux's default slack: 50 us)
 
 
 class LoopWatch(trio.abc.Instrument):
