@@ -124,7 +124,7 @@ def test_fine_timer_slack_is_scoped_to_the_block():
     t.start()
     t.join()
     assert out["inside"] == _FINE_SLACK
-    assert out["after"] == out["before"] != _FINE_SLACK
+    assert out["after"] == out["before"]  # the thread's own setting comes back
 
 
 def test_a_node_block_in_a_worker_thread_offers_the_gil_and_the_loop_runs(tmp_path):
