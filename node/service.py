@@ -470,7 +470,6 @@ class Node:
         watch = LoopWatch()
         trio.lowlevel.add_instrument(watch)
         self._block_in_thread = True
-
         pacer = Pacer(watch)
 
         def paced():

@@ -45,16 +45,13 @@ async def _recv(fd: int, n: int) -> tuple[bytes, bool]:
     Unlike trio's SocketStream.receive_some this yields to the scheduler only when it must
     wait: a read that succeeds at once costs no extra round of the event loop (a request's
     read and write each cost one there, a few percent of a status call)."""
-    try:
-        return os.read(fd, n), False
-    except BlockingIOError:
-        pass
+    waited = False
     while True:
-        await trio.lowlevel.wait_readable(fd)
         try:
-            return os.read(fd, n), True
+            return os.read(fd, n), waited
         except BlockingIOError:
-            continue
+            await trio.lowlevel.wait_readable(fd)
+            waited = True
 
 
 async def _send_all(fd: int, data: bytes) -> None:
@@ -219,15 +216,15 @@ class HttpServer:
                 if self.ws is not None and req.url.split(b"?")[0] == b"/ws":
                     await self.ws(stream, req.headers, data[offset:])
                 else:
-                    await stream.send_all(response(404, b'{"error":"no upgrade here"}', keep_alive=False))
+                    await _send_all(fd, response(404, b'{"error":"no upgrade here"}', keep_alive=False))
                 return
             except httptools.HttpParserError as exc:
-                await stream.send_all(response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
+                await _send_all(fd, response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
                 return
             if parser.cur.too_large and not done:
                 # Declared or received more than max_body: answer now, read no further.
-                await stream.send_all(response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
-                                               keep_alive=False, cors=self.cors))
+                await _send_all(fd, response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
+                                        keep_alive=False, cors=self.cors))
                 await self._linger(stream)
                 return
             if not done:
