@@ -39,6 +39,7 @@ from modules.errors import (
     WrongChainId,
 )
 from modules.governance import module as governance_module
+from modules.hookmemo import HookMemo
 from modules.insurance import module as insurance_module
 from modules.market import module as market_module
 from modules.oracle import module as oracle_module
@@ -139,6 +140,7 @@ class App:
         self._verified = BoundedCache(sig_cache)
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
+        self.hooks = HookMemo()  # begin/end-block hooks, skipped when they would change nothing
         self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
         self.params: dict | None = None
@@ -301,9 +303,10 @@ class App:
         info = BlockInfo(height, time, proposer)
         hooks = Ctx(block, info)
         hooks.set_obj(LAST_KEY, {"height": height, "time": time})
+        run_hook = self.hooks.run
         for m in self.modules:
             if m.begin_block is not None:
-                m.begin_block(hooks)
+                run_hook(m.name + ".begin", m.begin_block, hooks)
         receipts = []
         hashes = []
         verified, sig_ok = self._verified, self._sig_ok
@@ -322,7 +325,7 @@ class App:
             fees.record(hooks, self.native, paid)
         for m in self.modules:
             if m.end_block is not None:
-                m.end_block(hooks)
+                run_hook(m.name + ".end", m.end_block, hooks)
         self._pending = self.store.prepare(height, block.writes, pause=pause)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 

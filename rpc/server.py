@@ -15,6 +15,7 @@ from rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
 
 def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
     lat = dispatcher.latency
+    hooks = node.chain.app.hooks
     lines = [
         "# HELP rwachain_height Height of the last committed block.", "# TYPE rwachain_height gauge",
         f"rwachain_height {node.chain.height}",
@@ -29,6 +30,11 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# HELP rwachain_block_gil_offer_seconds_total Seconds blocks in worker threads spent in those offers.",
         "# TYPE rwachain_block_gil_offer_seconds_total counter",
         f"rwachain_block_gil_offer_seconds_total {node.gil_offer_seconds:.6f}",
+        "# HELP rwachain_block_hooks_run_total Begin- and end-block hook turns that ran.",
+        "# TYPE rwachain_block_hooks_run_total counter", f"rwachain_block_hooks_run_total {hooks.ran}",
+        "# HELP rwachain_block_hooks_skipped_total Hook turns skipped: the last run changed nothing and"
+        " nothing it read had changed.",
+        "# TYPE rwachain_block_hooks_skipped_total counter", f"rwachain_block_hooks_skipped_total {hooks.skipped}",
         "# HELP rwachain_rpc_latency_seconds JSON-RPC call latency.", "# TYPE rwachain_rpc_latency_seconds histogram",
     ]
     cum = 0

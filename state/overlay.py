@@ -102,11 +102,14 @@ class Overlay:
 
     def merge_into_parent(self) -> None:
         """Apply these writes to the parent overlay (a successful transaction)."""
-        parent = self.parent
-        if parent._keys is not None:  # type: ignore[attr-defined]
-            pw = parent.writes  # type: ignore[attr-defined]
-            parent._new.extend([k for k in self.writes if k not in pw])  # type: ignore[attr-defined]
-        parent.writes.update(self.writes)  # type: ignore[attr-defined]
+        self.merge_into(self.parent)  # type: ignore[arg-type]
+
+    def merge_into(self, target: Overlay) -> None:
+        """Apply these writes to target (an overlay this one reads through) and forget them."""
+        if target._keys is not None:
+            tw = target.writes
+            target._new.extend([k for k in self.writes if k not in tw])  # type: ignore[union-attr]
+        target.writes.update(self.writes)
         self.writes = {}
         self._keys = None
         self._new = None

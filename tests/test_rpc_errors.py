@@ -360,8 +360,10 @@ def test_health_and_metrics(node):
     assert s["rwachain_height"] == health["height"]
     assert s["rwachain_mempool_size"] == health["mempool"]
     assert s["rwachain_tx_per_second"] >= 0
-    for name in ("rwachain_block_gil_offers_total", "rwachain_block_gil_offer_seconds_total"):
+    for name in ("rwachain_block_gil_offers_total", "rwachain_block_gil_offer_seconds_total",
+                 "rwachain_block_hooks_run_total", "rwachain_block_hooks_skipped_total"):
         assert re.search(rf"^# TYPE {name} counter$", text, re.M) and s[name] >= 0, name
+    turns = s["rwachain_block_hooks_run_total"] + s["rwachain_block_hooks_skipped_total"]
     buckets = [(k, v) for k, v in s.items() if k.startswith("rwachain_rpc_latency_seconds_bucket")]
     counts = [v for _, v in buckets]
     assert buckets[-1][0] == 'rwachain_rpc_latency_seconds_bucket{le="+Inf"}'
@@ -374,6 +376,7 @@ def test_health_and_metrics(node):
     assert s["rwachain_rpc_latency_seconds_count"] >= before + 2
     assert s["rwachain_height"] == node.call("chain_status")["height"] == health["height"] + 1
     assert s["rwachain_mempool_size"] < health["mempool"]
+    assert s["rwachain_block_hooks_run_total"] + s["rwachain_block_hooks_skipped_total"] > turns  # the new block's
 
 
 def test_keep_alive_many_requests_one_connection(node):

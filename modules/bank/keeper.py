@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from modules.context import Ctx
 from modules.errors import InsufficientFunds, UnknownDenom
+from state.codec import unpack_int
 
 BAL = b"bank/bal/"
 SUPPLY = b"bank/supply/"
@@ -127,3 +128,10 @@ def balances_of(ctx: Ctx, addr: bytes) -> dict[str, int]:
     """Every non-zero balance of addr, by denomination."""
     n = len(BAL) + 20
     return {k[n:].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(BAL + addr)}
+
+
+def balances_under(ctx: Ctx, addr: bytes, denom_prefix: str) -> dict[str, int]:
+    """addr's non-zero balances in the denominations that start with denom_prefix (a
+    listing of only those keys: reading none of addr's other balances)."""
+    n = len(BAL) + 20
+    return {k[n:].decode(): unpack_int(v) for k, v in ctx.iter_prefix(BAL + addr + denom_prefix.encode())}

@@ -133,7 +133,7 @@ def _targets(ctx: Ctx, prm: dict, st: dict, stable: str) -> list[tuple[str, str,
         qty = share * market.BPS // (bid * (market.BPS + fee)) if bid else 0
         if qty:
             out.append((u, market.BUY, bid, qty))
-    for u, q in bank.balances_of(ctx, RESERVE).items():
+    for u, q in bank.balances_under(ctx, RESERVE, tranches.UNIT_PREFIX).items():  # not its fee balances
         if tranches.parse_denom(u) is None or not q:
             continue
         try:
