@@ -334,3 +334,29 @@ def check_codes(codes: list[int], what: str) -> None:
     bad = [c for c in codes if c != 0]
     if bad:
         raise SystemExit(f"{what}: {len(bad)} of {len(codes)} transactions failed (codes {sorted(set(bad))})")
+
+
+def synced_write_ms(directory: str, writes: int = 40, records: int = 51, size: int = 110) -> float:
+    """Median ms of a synced LevelDB batch the size of a 1-transaction block's commit
+    (records x size bytes), in a fresh database under directory: what this disk charges
+    for the durable commit of every sequential round trip at the time of the run."""
+    import shutil
+    import tempfile
+
+    import plyvel
+
+    path = tempfile.mkdtemp(dir=directory, prefix="synced-write-")
+    db = plyvel.DB(path, create_if_missing=True)
+    try:
+        value = os.urandom(size)
+        times = []
+        for i in range(writes):
+            t = time.perf_counter()
+            with db.write_batch(sync=True) as wb:
+                for j in range(records):
+                    wb.put(b"k%d/%d" % (j, i), value)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1e3
+    finally:
+        db.close()
+        shutil.rmtree(path, ignore_errors=True)
