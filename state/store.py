@@ -25,6 +25,7 @@ from itertools import chain, islice
 import plyvel
 
 from state.codec import decode_stored, encode
+from state.logroom import LogRoom
 from state.tree import (
     LEAF_PREFIX,
     NODE_PREFIX,
@@ -170,14 +171,17 @@ class Store:
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
                  node_cache_entries: int = 40_000, keep_undo: bool = True,
-                 native_tree: bool | None = None):
+                 native_tree: bool | None = None, log_room: bool = True):
         """cache_entries and node_cache_entries bound the two read caches (each holds up to
         twice that many entries: values of state keys, and internal tree nodes).
-        native_tree picks the tree's batch update (None: the compiled one where built)."""
+        native_tree picks the tree's batch update (None: the compiled one where built).
+        log_room keeps zeros ahead of LevelDB's log, so that a small block's synced commit
+        overwrites in place instead of appending (state/logroom.py)."""
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
         self.db = _open_db(path)
+        self.log_room = LogRoom(path) if log_room else None
         self.keep_versions = keep_versions
         self.keep_undo = keep_undo
         self._flat_cache = BoundedCache(cache_entries)
@@ -477,6 +481,8 @@ class Store:
             if extra:
                 for k, val in paced(extra.items(), pause):
                     wb.put(k, val)
+        if self.log_room is not None:
+            self.log_room.after_write()
         # The batch is durable: now update the in-memory view.
         flat_cache, node_cache = self._flat_cache, self._node_cache
         with self._cache_lock:
