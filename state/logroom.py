@@ -29,8 +29,7 @@ import os
 ROOM = 6 << 20  # bytes of zeros ahead of the log: LevelDB switches logs at about 4 MiB (its write buffer)
 LARGE_START = 1 << 20  # a log already this large when first seen was begun by a large batch: no room
 RESCAN_EVERY = 64  # writes between directory scans when the directory's mtime did not move
-_CHUNK = 1 << 20
-_ZEROS = bytes(_CHUNK)
+_CHUNK = 1 << 20  # bytes of zeros per write (allocated for a fill only)
 
 
 class LogRoom:
@@ -79,9 +78,10 @@ class LogRoom:
         fd = os.open(path, os.O_WRONLY)
         try:
             end = size + self.room
+            zeros = bytes(min(_CHUNK, self.room))
             at = size
             while at < end:
-                at += os.pwrite(fd, _ZEROS[: min(_CHUNK, end - at)], at)
+                at += os.pwrite(fd, zeros[: end - at], at)
             os.fsync(fd)  # the new size and the blocks: later fdatasyncs write data only
         finally:
             os.close(fd)
