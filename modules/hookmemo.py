@@ -107,9 +107,6 @@ class HookMemo:
         self.skipped = 0
         self.ran = 0
 
-    def clear(self) -> None:
-        self._idle.clear()
-
     def run(self, name: str, hook: Callable[[Ctx], None], ctx: Ctx) -> None:
         """Run hook (name: unique per hook) on ctx's state and events, or skip it as above."""
         state, info = ctx.state, ctx.block
