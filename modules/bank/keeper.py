@@ -126,8 +126,7 @@ def burn(ctx: Ctx, holder: bytes, denom: str, amount: int) -> None:
 
 def balances_of(ctx: Ctx, addr: bytes) -> dict[str, int]:
     """Every non-zero balance of addr, by denomination."""
-    n = len(BAL) + 20
-    return {k[n:].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(BAL + addr)}
+    return balances_under(ctx, addr, "")
 
 
 def balances_under(ctx: Ctx, addr: bytes, denom_prefix: str) -> dict[str, int]:
