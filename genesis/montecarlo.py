@@ -115,7 +115,7 @@ class MarketModel:
         self.reporter = 0
 
     def steps(self, block: int, now: int, ctx: Ctx) -> list:
-        from genesis.simulate import Step
+        from genesis.steps import Step
 
         out: list[Step] = []
 
@@ -170,7 +170,7 @@ class MarketModel:
         return feed, value
 
     def _servicer(self, block: int, now: int, ctx: Ctx) -> list:
-        from genesis.simulate import CUSTODIAN, SERVICER, STABLE, Step, actor_address
+        from genesis.steps import CUSTODIAN, SERVICER, STABLE, Step, actor_address
 
         if now >= self.next_scan:
             self.next_scan = now + DAY

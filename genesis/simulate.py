@@ -28,20 +28,38 @@ from __future__ import annotations
 import time as _clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from random import Random
 
-from genesis import devnet
-from genesis.localchain import LocalChain, actor_key
+from genesis import adversary, devnet
+from genesis.adversary import ProbeEnv
+from genesis.localchain import LocalChain
 from genesis.montecarlo import MarketConfig, MarketModel
+from genesis.steps import (  # noqa: F401 (the step names are this module's too)
+    CUSTODIAN,
+    GUARDIAN,
+    NATIVE,
+    OPERATOR_ACTORS,
+    ORIGINATOR,
+    PROBE,
+    REPORT,
+    SERVICER,
+    STABLE,
+    VERIFIER,
+    Step,
+    actor_address,
+    actor_keypair,
+    call_specs,
+    steps_from_json,
+    steps_to_json,
+)
 from modules import accounts, bls
-from modules.app import App, BlockResult, default_modules
-from modules.args import args_from_json, args_to_json
+from modules.app import App, BlockResult
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
-from modules.crypto import Keypair, encode_address, module_address
+from modules.crypto import encode_address, module_address
 from modules.errors import InvalidTransaction
 from modules.governance import module as governance
 from modules.insurance import module as insurance
@@ -67,10 +85,6 @@ HOLDER_RWA = 100_000 * RUSD
 # stake nobody can propose, so a guardian's pause of the insurance module (where stake is
 # made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
 BOOTSTRAP_STAKE = 10_000 * RUSD
-STABLE, NATIVE = "rusd", "rwa"
-ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = "dev1", "dev2", "dev3", "dev4", "dev5"
-OPERATOR_ACTORS = [f"dev{devnet.OPERATOR_ACCOUNT0 + j}" for j in range(devnet.OPERATORS)]
-REPORT = ("oracle", "report")
 
 # Relative weights of the random operations ("module.call"); 0 switches one off. Besides
 # these draws, stakers answer a pause or a frozen feed with a proposal and vote on open
@@ -88,6 +102,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.redeemNative": 2,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
 }
+# Receipt errors that mean a handler raised something other than a typed error: the chain
+# turned it into a failed receipt, and the simulator reports it as a bug.
+FAULTS = frozenset({"handler_fault"})
 # governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
 # one value in ten is drawn beyond high (refused when proposed, or failing when executed).
 PARAM_CHANGES = [
@@ -98,82 +115,6 @@ PARAM_CHANGES = [
 # setPolicy fields proposed (never lo/hi: a value applied within the old bounds may lie
 # outside new ones, which the oracle-bounds check would report).
 POLICY_CHANGES = [("stepAbs", 0, WAD // 50), ("delay", 0, DAY), ("maxAge", DAY, 7 * DAY), ("window", 600, DAY)]
-
-
-# ----- steps ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One transaction of a run: block index (>= 1), actor name, module, call, arguments
-    (msgpack form: ints, bytes, str, lists; an oracle report: feed, value, signers, age)."""
-
-    block: int
-    actor: str
-    module: str
-    call: str
-    args: dict
-
-    def to_json(self) -> dict:
-        if (self.module, self.call) == REPORT:
-            args = {"feed": self.args["feed"], "value": str(self.args["value"]), "signers": list(self.args["signers"]),
-                    "age": self.args.get("age", 0)}
-        else:
-            args = args_to_json(call_specs().get((self.module, self.call), {}), self.args)
-        return {"block": self.block, "actor": self.actor, "module": self.module, "call": self.call, "args": args}
-
-    @staticmethod
-    def from_json(obj: dict) -> Step:
-        """A step from its JSON form; raises ValueError naming what is wrong."""
-        try:
-            block, actor, module, call, args = (obj[k] for k in ("block", "actor", "module", "call", "args"))
-        except (KeyError, TypeError):
-            raise ValueError("a step is {block, actor, module, call, args}") from None
-        if type(block) is not int or block < 1 or type(args) is not dict:
-            raise ValueError(f"step {obj!r}: block is an integer >= 1 and args an object")
-        actor_keypair(actor)  # checks the name
-        if (module, call) == REPORT:
-            try:
-                args = {"feed": str(args["feed"]), "value": int(args["value"]),
-                        "signers": [int(i) for i in args["signers"]], "age": int(args.get("age", 0))}
-            except (KeyError, TypeError, ValueError):
-                raise ValueError("an oracle report step has args {feed, value, signers, age}") from None
-        else:
-            specs = call_specs().get((module, call))
-            if specs is None:
-                raise ValueError(f"unknown call {module}.{call}")
-            try:
-                args = args_from_json(specs, args)
-            except InvalidTransaction as exc:
-                raise ValueError(f"{module}.{call}: {exc.message}") from None
-        return Step(block, actor, module, call, args)
-
-
-@cache
-def call_specs() -> dict[tuple[str, str], dict]:
-    """(module, call) -> argument specs, from the chain's module table."""
-    return {(m.name, c.name): c.args for m in default_modules() for c in m.calls.values()}
-
-
-@cache
-def actor_keypair(name: str) -> Keypair:
-    """The key of an actor: dev<i> (devnet dev key i) or holder<i> (actor "sim/holder/<i>")."""
-    for prefix, make in (("dev", Keypair.dev), ("holder", lambda i: actor_key(f"sim/holder/{i}"))):
-        if name.startswith(prefix) and name[len(prefix):].isdigit():
-            return make(int(name[len(prefix):]))
-    raise ValueError(f"unknown actor {name!r}: dev<i> or holder<i>")
-
-
-def actor_address(name: str) -> bytes:
-    return actor_keypair(name).address
-
-
-def steps_to_json(steps: list[Step]) -> list[dict]:
-    return [s.to_json() for s in steps]
-
-
-def steps_from_json(objs: list) -> list[Step]:
-    if type(objs) is not list:
-        raise ValueError("steps: expected a JSON list")
-    return [Step.from_json(o) for o in objs]
 
 
 # ----- genesis ---------------------------------------------------------------------------------------
@@ -265,8 +206,10 @@ def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, st
 # ----- running steps ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A broken run: the block index and time, kind "invariant" or "exception", a key that
-    names what broke (the invariant's source, or the exception's type) and the messages."""
+    """A broken run: the block index and time, its kind ("invariant", "exception" out of the
+    block, "fault" of a transaction's handler, "probe" of an adversary), a key that names
+    what broke (the invariant's source, the exception's type, the faulted calls, the probe)
+    and the messages."""
 
     block: int
     time: int
@@ -300,18 +243,31 @@ class Runner:
         return self.chain.reader()
 
     def execute(self, block: int, steps: list[Step]) -> tuple[BlockResult | None, Failure | None]:
-        """Run steps as the block with index `block`; (result, failure or None)."""
+        """Run steps as the block with index `block`: its probes first, on a throwaway copy
+        of the state (genesis/adversary.py), then its transactions; (result, failure or None).
+        A transaction whose handler faulted (raised something other than a typed error)
+        is a failure: the chain survives it, but it is a bug."""
         now = self.time_of(block)
+        txs_steps = [s for s in steps if s.module != PROBE]
+        for s in steps:
+            if s.module == PROBE:
+                broken = adversary.PROBES[s.call](ProbeEnv(self.chain.app, now, self.chain.chain_id), s.actor, s.args)
+                if broken:
+                    return None, Failure(block, now, "probe", f"probe:{s.call}", tuple(broken))
         ctx = self.chain.reader()
         nonces: dict[bytes, int] = {}
         rounds: dict[str, int] = {}
-        txs = [self._tx(ctx, s, now, nonces, rounds) for s in steps]
+        txs = [self._tx(ctx, s, now, nonces, rounds) for s in txs_steps]
         try:
             res = self.chain.produce(txs, now)
         except Exception as exc:  # a module raised something other than a typed refusal
             self.chain.app.abandon()
             return None, Failure(block, now, "exception", f"exception:{type(exc).__name__}",
                                  (f"{type(exc).__name__}: {exc}",))
+        faults = [(s, r) for s, r in zip(txs_steps, res.receipts, strict=True) if r.error in FAULTS]
+        if faults:
+            return res, Failure(block, now, "fault", "fault:" + ",".join(sorted({f"{s.module}.{s.call}" for s, _ in faults})),
+                                tuple(f"{s.module}.{s.call} by {s.actor}: {r.message}" for s, r in faults))
         if self.check:
             broken = check_invariants(self.chain.app, self.skip)
             if broken:
@@ -755,6 +711,8 @@ class SimConfig:
     montecarlo: MarketConfig | None = None
     module_params: dict[str, dict] | None = None
     skip_checks: tuple[str, ...] = ()
+    attacks: dict[str, float] | None = None  # attack weights (None: adversary.DEFAULT_ATTACKS)
+    attack_rate: float = 0.5  # the chance of an attack in a block; 0: no adversary
 
     def genesis(self) -> dict:
         return sim_genesis(self.holders, self.module_params)
@@ -793,6 +751,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time)
              if cfg.montecarlo is not None else None)
     count_rng = Random(rng.getrandbits(64))
+    adv = adversary.Adversary(Random(rng.getrandbits(64)), cfg.holders, cfg.attacks, cfg.attack_rate)
     steps: list[Step] = []
     stats: dict[str, dict[str, int]] = {}
     failure = None
@@ -804,12 +763,13 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
             ctx = Ctx(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
             group = model.steps(block, now, ctx) if model is not None else []
             group += ops.steps(block, now, ctx, count_rng.randint(0, cfg.ops_per_block))
+            group += adv.steps(block, now, ctx)
             if extra is not None:
                 group += extra(block, now, ctx)
             steps += group
             res, failure = r.execute(block, group)
             if res is not None:
-                for s, rc in zip(group, res.receipts, strict=True):
+                for s, rc in zip([s for s in group if s.module != PROBE], res.receipts, strict=True):
                     per = stats.setdefault(f"{s.module}.{s.call}", {})
                     outcome = "ok" if rc.code == 0 else rc.error
                     per[outcome] = per.get(outcome, 0) + 1

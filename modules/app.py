@@ -386,6 +386,21 @@ class App:
             bctx.set_int(accounts.PREFIX + tx.sender, tx.nonce)
         return self._deliver(block, info, raw)
 
+    def dry_run(self, raws: list[bytes], time: int) -> tuple[list[Receipt], Ctx]:
+        """Run transactions in order as the next block's at `time` (after its begin-block
+        hooks; no end-block hooks) on a throwaway overlay over the latest state: nothing is
+        kept. (their receipts, a reader of the state after them); nonces must be exact."""
+        last = self.last_block()
+        info = BlockInfo(last["height"] + 1, time, b"")
+        block = Overlay(self.store)
+        hooks = Ctx(block, info)
+        hooks.set_obj(LAST_KEY, {"height": info.height, "time": time})
+        for m in self.modules:
+            if m.begin_block is not None:
+                m.begin_block(hooks)
+        receipts = [self._deliver(block, info, raw) for raw in raws]
+        return receipts, Ctx(block, info)
+
     def estimate_fee(self, raw: bytes) -> dict:
         """{cost, minFee, size} of a transaction (signature not checked)."""
         tx = decode_tx(raw, self.params["maxTxBytes"])

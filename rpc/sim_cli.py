@@ -32,7 +32,7 @@ class SimCliError(Exception):
 def add_parsers(sub, run) -> None:
     """Add `simulate` and `sweep` to the rwad parser; run(args) carries them out (it calls
     args.sim_func(args) and turns SimCliError into rwad's one-line error)."""
-    from genesis import simulate
+    from genesis import adversary, simulate
 
     p = sub.add_parser("simulate", help="seeded random operations with invariants after every block; shrinks failures",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -46,6 +46,9 @@ def add_parsers(sub, run) -> None:
                        epilog="operations and their default weights:\n" + textwrap.fill(
                            ", ".join(f"{k}={v}" for k, v in simulate.DEFAULT_WEIGHTS.items()), 78,
                            initial_indent="  ", subsequent_indent="  ") +
+                       "\nattacks of the adversarial actors and their default weights:\n" + textwrap.fill(
+                           ", ".join(f"{k}={v}" for k, v in adversary.DEFAULT_ATTACKS.items()), 78,
+                           initial_indent="  ", subsequent_indent="  ") +
                        "\nchain-wide checks: " + ", ".join(simulate.CHAIN_CHECKS) + "\nsee docs/simulation.md")
     p.add_argument("--seed", type=_uint, default=0, help="random seed (default 0)")
     p.add_argument("--blocks", type=_positive, default=1000, help="blocks to run (default 1000)")
@@ -56,6 +59,8 @@ def add_parsers(sub, run) -> None:
     p.add_argument("--holders", type=_uint, default=simulate.HOLDERS,
                    help=f"funded holder accounts (default {simulate.HOLDERS})")
     p.add_argument("--weights", metavar="JSON", help='operation weights to change, e.g. \'{"governance.pause": 0}\'')
+    p.add_argument("--attack-rate", type=_fraction, default=0.5, metavar="P",
+                   help="the chance of an adversary's attack in a block, 0..1 (default 0.5; 0: no adversary)")
     p.add_argument("--no-montecarlo", action="store_true", help="no rate path, intensities or servicer driver")
     p.add_argument("--skip-check", action="append", default=[], metavar="NAME",
                    help="leave out a chain-wide check (repeatable): " + ", ".join(simulate.CHAIN_CHECKS))
@@ -92,6 +97,16 @@ def _uint(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return int(text)
+
+
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return v
 
 
 def _positive(text: str) -> int:
@@ -167,21 +182,24 @@ class Progress:
 
 
 # ----- simulate ----------------------------------------------------------------------------------
-def _weights(text: str | None) -> dict[str, int] | None:
-    from genesis import simulate
+def _weights(text: str | None) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """(operation weights, attack weights) from --weights' JSON: keys "attack.<name>" go to
+    the adversary (genesis/adversary.py), the others to the random operations."""
+    from genesis import adversary, simulate
 
     if text is None:
-        return None
+        return None, None
     try:
         w = json.loads(text)
     except ValueError as exc:
         raise SimCliError(f"--weights is not valid JSON: {exc}") from None
     if type(w) is not dict or any(type(v) not in (int, float) or not 0 <= v < float("inf") for v in w.values()):
         raise SimCliError('--weights: a JSON object of operation to non-negative number, e.g. {"bank.transfer": 5}')
-    unknown = sorted(set(w) - set(simulate.DEFAULT_WEIGHTS))
+    unknown = sorted(set(w) - set(simulate.DEFAULT_WEIGHTS) - set(adversary.DEFAULT_ATTACKS))
     if unknown:
         raise SimCliError(f"--weights: unknown operation {unknown[0]!r} (see rwad simulate --help)")
-    return w
+    attacks = {k: v for k, v in w.items() if k in adversary.DEFAULT_ATTACKS}
+    return {k: v for k, v in w.items() if k not in attacks} or None, attacks or None
 
 
 def _read_steps(path: str) -> tuple[list, dict]:
@@ -228,8 +246,9 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     unknown = [c for c in args.skip_check if c not in simulate.CHAIN_CHECKS]
     if unknown:
         raise SimCliError(f"--skip-check: no check named {unknown[0]!r} ({', '.join(simulate.CHAIN_CHECKS)})")
+    weights, attacks = _weights(args.weights)
     cfg = simulate.SimConfig(seed=args.seed, blocks=args.blocks, block_time=args.block_time, ops_per_block=args.ops,
-                             holders=args.holders, weights=_weights(args.weights),
+                             holders=args.holders, weights=weights, attacks=attacks, attack_rate=args.attack_rate,
                              montecarlo=None if args.no_montecarlo else montecarlo.MarketConfig(),
                              skip_checks=tuple(args.skip_check))
     prog = Progress(Progress.wanted(args.progress), "simulate")
