@@ -8,6 +8,7 @@
         c.call("rpc.discover")                        # any method by name (dotted names too)
         c.batch([("chain_status", None), ("bank_supply", ["rwa"])])
         c.send_call(key, "bank", "transfer", {"to": "rwa1...", "denom": "rwa", "amount": "5"})
+        for head in c.subscribe("newHeads"): ...      # WebSocket subscriptions (rpc/wsclient.py)
 
     async with AsyncClient("http://127.0.0.1:8545") as c:   # the same API, awaited
         await c.chain_status()
@@ -44,105 +45,27 @@ from modules.crypto import Keypair, encode_address
 from modules.errors import BadArguments
 from modules.tx import sign_tx
 from rpc import errors as codes
-from rpc.errors import RpcError as _BaseRpcError
+from rpc.client_errors import (  # noqa: F401 (the errors are this module's names too)
+    DevOnly,
+    HeightUnavailable,
+    InvalidParams,
+    InvalidState,
+    MempoolRefused,
+    MethodNotFound,
+    NotFound,
+    RpcError,
+    Timeout,
+    TransportError,
+    TxRefused,
+    error_from_obj,
+)
 from rpc.params import ADDRESS, METHODS, Method
+from rpc.wsclient import AsyncSubscription, Subscription
 from state.codec import encode
 
 DEFAULT_URL = "http://127.0.0.1:8545"
 DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP exchange (tx_sendAndWait gets its wait on top)
 PROVISIONAL_FEE = 0xFFFF  # fee used to size a transaction before its fee is estimated
-
-
-# ----- errors ------------------------------------------------------------------------------
-class TransportError(Exception):
-    """The node could not be reached, or answered with something that is not JSON-RPC."""
-
-
-class RpcError(_BaseRpcError):
-    """An error object returned by the node: .code, .message, .data (JSON-RPC 2.0)."""
-
-    def __str__(self) -> str:
-        return f"{self.message} (code {self.code})"
-
-
-class InvalidParams(RpcError):
-    """-32602: a parameter is missing, unknown or of the wrong type."""
-
-
-class MethodNotFound(RpcError):
-    """-32601: no such method."""
-
-
-class NotFound(RpcError):
-    """-32001: no such block, transaction or receipt (yet)."""
-
-
-class HeightUnavailable(RpcError):
-    """-32002: the height is pruned or not produced yet."""
-
-
-class MempoolRefused(RpcError):
-    """-32003: the mempool refused the transaction; .reason is full, known, underpriced or
-    account_full."""
-
-    @property
-    def reason(self) -> str | None:
-        return self.data.get("reason") if isinstance(self.data, dict) else None
-
-
-class Timeout(RpcError):
-    """-32004: tx_sendAndWait gave up waiting; the transaction (.hash) is still pending."""
-
-    @property
-    def hash(self) -> str | None:
-        return self.data.get("hash") if isinstance(self.data, dict) else None
-
-
-class DevOnly(RpcError):
-    """-32005: a dev_* method on a node that is not a devnet."""
-
-
-class InvalidState(RpcError):
-    """-32006: the request conflicts with the chain's state (e.g. setting time backwards)."""
-
-
-class TxRefused(RpcError):
-    """code >= 1000: the transaction was refused or failed; code = 1000 + .tx_code, .name is
-    the stable error name of docs/protocol.md ("replayed_nonce", "fee_too_low", ...)."""
-
-    @property
-    def tx_code(self) -> int:
-        return self.code - codes.TX_ERROR_BASE
-
-    @property
-    def name(self) -> str:
-        if isinstance(self.data, dict) and isinstance(self.data.get("name"), str):
-            return self.data["name"]
-        return f"tx_error_{self.tx_code}"
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.message} (code {self.code})"
-
-
-_ERROR_CLASSES: dict[int, type[RpcError]] = {
-    codes.INVALID_PARAMS: InvalidParams,
-    codes.METHOD_NOT_FOUND: MethodNotFound,
-    codes.NOT_FOUND: NotFound,
-    codes.HEIGHT_UNAVAILABLE: HeightUnavailable,
-    codes.MEMPOOL_REFUSED: MempoolRefused,
-    codes.TIMEOUT: Timeout,
-    codes.DEV_ONLY: DevOnly,
-    codes.INVALID_STATE: InvalidState,
-}
-
-
-def error_from_obj(err: Any) -> RpcError:
-    """The typed exception for a JSON-RPC error object."""
-    if not isinstance(err, dict) or type(err.get("code")) is not int:
-        return RpcError(codes.INTERNAL_ERROR, f"malformed error object: {err!r}"[:300])
-    code = err["code"]
-    cls = TxRefused if code >= codes.TX_ERROR_BASE else _ERROR_CLASSES.get(code, RpcError)
-    return cls(code, str(err.get("message", "")), err.get("data"))
 
 
 def bad_arguments(message: str) -> TxRefused:
@@ -488,6 +411,14 @@ class Client(_Base):
             trial = fee
         return fee
 
+    def subscribe(self, kind: str, event_type: str | None = None, attrs: dict | None = None, *,
+                  max_retries: int | None = 10) -> Subscription:
+        """A subscription over the node's WebSocket (rpc/wsclient.py): kind newHeads,
+        pendingTransactions or events (with event_type and attributes to match); iterate it
+        for each notification's result. It reconnects and resubscribes on its own."""
+        return Subscription(self._host, self._port, kind, event_type, attrs, timeout=self.timeout,
+                            max_retries=max_retries)
+
     def send_call(self, key: Keypair, module: str, call: str, args: dict, *, fee: int | None = None,
                   nonce: int | None = None, wait: bool = True, timeout: float = 30, expiry: int = 0,
                   chain: str | None = None) -> Any:
@@ -657,6 +588,13 @@ class AsyncClient(_Base):
                 return fee
             trial = fee
         return fee
+
+    async def subscribe(self, kind: str, event_type: str | None = None, attrs: dict | None = None, *,
+                        max_retries: int | None = 10) -> AsyncSubscription:
+        """A subscription over the node's WebSocket (rpc/wsclient.py), as Client.subscribe;
+        use it with `async with` and `async for`."""
+        return await AsyncSubscription.open(self._host, self._port, kind, event_type, attrs, timeout=self.timeout,
+                                            max_retries=max_retries)
 
     async def send_call(self, key: Keypair, module: str, call: str, args: dict, *, fee: int | None = None,
                         nonce: int | None = None, wait: bool = True, timeout: float = 30, expiry: int = 0,
