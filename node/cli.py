@@ -29,7 +29,7 @@ import trio
 
 from genesis import devnet as devnet_genesis
 from modules.crypto import Keypair
-from node.chain import Chain
+from node.chain import LOAD_MAX_BYTES, Chain
 from node.service import MINING_MODES, Node, NodeOptions
 
 Frontend = Callable[..., Awaitable[None]]
@@ -49,6 +49,8 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
     p.add_argument("--max-body", type=int, default=5 * 1024 * 1024,
                    help="largest request body in bytes (default 5 MiB); larger ones get HTTP 413")
     p.add_argument("--cors", default="*", help="Access-Control-Allow-Origin value (default *; 'none' to omit)")
+    p.add_argument("--max-load-size", type=int, default=LOAD_MAX_BYTES,
+                   help=f"most bytes a dev_loadState dump may decompress to (default {LOAD_MAX_BYTES >> 20} MiB)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,7 +261,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         chain = open_chain(home, genesis_path, validator, dev=dev, keep_versions=args.keep_versions)
     except Exception as exc:  # a bad genesis or data dir: say so plainly
         raise SystemExit(f"rwad: cannot open the chain: {exc}") from None
-    options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev)
+    options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev, max_load_bytes=args.max_load_size)
     if dev:
         print_dev_accounts(chain)
 

@@ -26,7 +26,7 @@ from modules import accounts
 from modules.app import MEMPOOL, BlockResult, CheckResult
 from modules.errors import InvalidTransaction, ReplayedNonce
 from node.block import Block
-from node.chain import Chain
+from node.chain import LOAD_MAX_BYTES, Chain
 from node.journal import Journal
 from node.mempool import Mempool, MempoolError
 from node.pacing import LoopWatch, Pacer, fine_timer_slack
@@ -47,6 +47,7 @@ class NodeOptions:
     dev: bool = False  # enables the dev_* methods
     mempool_max: int = 100_000
     mempool_per_account: int = 10_000
+    max_load_bytes: int = LOAD_MAX_BYTES  # dev_loadState: most bytes a dump may decompress to
 
 
 class Node:
@@ -81,6 +82,7 @@ class Node:
         self._revert_listeners: list[Callable[[int], None]] = []
         self.snapshots: dict[str, int] = {}  # dev snapshot id -> height (pinned)
         self._snapshot_ids = itertools.count(1)
+        self._release_pins()  # ids live in this process only: pins of an earlier run go
         self._pending_listeners: list[Callable[[bytes], None]] = []
         self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
         self.started_at = _time.monotonic()
@@ -398,12 +400,19 @@ class Node:
         async with self._block_lock:
             return await trio.to_thread.run_sync(self.chain.dump)
 
+    def _release_pins(self) -> None:
+        """Forget every snapshot and unpin what the store still pins (from an earlier run of
+        the node, or from a loaded dump): a pin without an id would keep undo logs forever."""
+        self.snapshots.clear()
+        for version in sorted(self.chain.store.pins):
+            self.chain.store.unpin(version)
+
     async def load_state(self, data: bytes) -> int:
-        """Replace the whole chain (history included) with a dump; returns the new height."""
+        """Replace the whole chain (history included) with a dump; returns the new height.
+        The switch is atomic (Chain.load); snapshots are released."""
         async with self._block_lock:
-            await trio.to_thread.run_sync(self.chain.load, data)
-            for sid in list(self.snapshots):
-                del self.snapshots[sid]
+            await trio.to_thread.run_sync(self.chain.load, data, self.options.max_load_bytes)
+            self._release_pins()
             await self._recheck_mempool()
             h = self.chain.height
             for fn in list(self._revert_listeners):
