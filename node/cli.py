@@ -48,7 +48,12 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
     p.add_argument("--batch-limit", type=int, default=1000, help="most calls in one JSON-RPC batch (default 1000)")
     p.add_argument("--max-body", type=int, default=5 * 1024 * 1024,
                    help="largest request body in bytes (default 5 MiB); larger ones get HTTP 413")
-    p.add_argument("--cors", default="*", help="Access-Control-Allow-Origin value (default *; 'none' to omit)")
+    p.add_argument("--cors", default="", metavar="ORIGINS",
+                   help="comma-separated origins whose web pages may call the node (CORS, and WebSocket "
+                        "upgrades that carry an Origin); '*' for any (default: none)")
+    p.add_argument("--http-vhosts", default="", metavar="HOSTS",
+                   help="comma-separated Host names served besides localhost, 127.0.0.1, ::1 and the --host "
+                        "address; '*' for any (default: none)")
     p.add_argument("--max-load-size", type=int, default=LOAD_MAX_BYTES,
                    help=f"most bytes a dev_loadState dump may decompress to (default {LOAD_MAX_BYTES >> 20} MiB)")
 
@@ -224,6 +229,11 @@ def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser
     return 2
 
 
+def _names(text: str) -> list[str]:
+    """A comma-separated flag value as a list ('none' or empty: no names)."""
+    return [] if text.strip().lower() == "none" else [n.strip() for n in text.split(",") if n.strip()]
+
+
 def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s: the RPC (and, on a devnet, dev_* methods) will be reachable from other "
@@ -272,7 +282,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
 
     try:
         frontend_options = {"batch_limit": args.batch_limit, "max_body": args.max_body,
-                            "cors": None if args.cors == "none" else args.cors}
+                            "cors": _names(args.cors), "vhosts": _names(args.http_vhosts)}
         trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready, frontend_options)
     except OSError as exc:
         raise SystemExit(f"rwad: cannot serve on {args.host}:{args.port}: {exc}") from None
