@@ -459,7 +459,8 @@ async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
 
 
 @rpc_method("dev_snapshot", [], Result("id", {"type": "string"}),
-            "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times.",
+            "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times, "
+            "until the node stops.",
             dev_only=True)
 async def dev_snapshot(api: Api):
     _dev(api)
@@ -485,7 +486,8 @@ async def dev_dump_state(api: Api):
 
 
 @rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", {"type": "integer"}),
-            "Replace the chain with a dump (history included); returns the height.", dev_only=True)
+            "Replace the chain with a dump (history included), atomically; returns the height. A dump that "
+            "decompresses past --max-load-size is refused.", dev_only=True)
 async def dev_load_state(api: Api, dump: bytes):
     _dev(api)
     try:
