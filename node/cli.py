@@ -333,7 +333,8 @@ def _names(text: str) -> list[str]:
 def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s: the RPC (and, on a devnet, dev_* methods) will be reachable from other "
-                    "machines", args.host)
+                    "machines (that reach it by another name or address than %s: list it in --http-vhosts)",
+                    args.host, args.host)
     temp = None
     fresh_devnet = False
     if args.command == "devnet":
