@@ -102,12 +102,14 @@ def _open(ctx: Ctx, sender: bytes, action: str, target: str, account: bytes, val
     pid = ctx.get_int(NEXT) or 1
     ctx.set_int(NEXT, pid + 1)
     end = ctx.block.time + params(ctx)["votingPeriod"]
-    ctx.set_obj(PROP + pid.to_bytes(8, "big"), {
+    p = {
         "id": pid, "proposer": sender, "action": action, "target": target, "account": account, "value": value,
         "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0,
-        "snapshot": insurance.snapshot(ctx)})
+        "snapshot": insurance.snapshot(ctx)}
+    ctx.set_obj(PROP + pid.to_bytes(8, "big"), p)
     due.schedule(ctx, DUE, end, pid.to_bytes(8, "big"))
-    ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end)
+    ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end,
+             snapshot=p["snapshot"])
 
 
 def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
