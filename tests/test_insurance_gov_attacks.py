@@ -160,7 +160,7 @@ def test_flaw14_any_slash_fraction_leaves_the_fund_usable(devnet_chain, fraction
     assert paid == worth * fraction // WAD
     assert bank.balance(ctx, insurance.FUND, "rwa") >= f["native"]
     if f["native"]:
-        assert f["native"] * 10**6 >= f["shares"]  # the share price stays sane (>= 10^-6 native)
+        assert f["native"] * 10**6 >= f0["native"]  # no remnant below a millionth: the share price stays sane
         value = insurance.stake_of(ctx, DEMO[0].address)
         assert value * 3 <= f["native"] <= value * 3 + 3
         before = f["shares"]
@@ -170,6 +170,26 @@ def test_flaw14_any_slash_fraction_leaves_the_fund_usable(devnet_chain, fraction
         assert insurance.fund(ctx)["shares"] - before <= 1_000 * RWA * 10**6
     else:
         _reopens(ctx)
+    assert [p for p in insurance.invariants(ctx)] == []
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.just(WAD), st.integers(WAD - WAD // 10**5, WAD), st.integers(0, WAD)), min_size=2,
+                max_size=4))
+def test_flaw14_a_slash_takes_its_cover_and_at_most_a_millionth_more(devnet_chain, fractions):
+    """Successive slashes, new stake between them: each takes ceil(paid / b), or all of a
+    fund it leaves under a millionth; an emptied fund takes stake at par again."""
+    d = Driver(devnet_chain)
+    ctx = _writer(d)
+    for fraction in fractions:
+        f0, b = insurance.fund(ctx), reserve.backing(ctx)
+        paid = insurance.cover(ctx, 1, f0["native"] * b // WAD * fraction // WAD)
+        taken = f0["native"] - insurance.fund(ctx)["native"]
+        exact = min(f0["native"], -(-paid * WAD // b)) if paid else 0
+        assert taken == exact or (taken == f0["native"] and (f0["native"] - exact) * 10**6 < f0["native"])
+        before = insurance.stake_of(ctx, ATTACKER.address)
+        insurance._stake(ctx, ATTACKER.address, {"amount": 1_000 * RWA})
+        assert 1_000 * RWA - RWA <= insurance.stake_of(ctx, ATTACKER.address) - before <= 1_000 * RWA
     assert [p for p in insurance.invariants(ctx)] == []
 
 

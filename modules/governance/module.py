@@ -129,8 +129,14 @@ def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def _weight(ctx: Ctx, p: dict, addr: bytes) -> int:
-    """addr's voting power on p: its stake bonded at p's snapshot (native base units)."""
-    return insurance.stake_at(ctx, addr, p["snapshot"])
+    """addr's voting power on p: its stake bonded at p's snapshot (native base units; a
+    proposal imported from before snapshots: its bonded stake now)."""
+    return insurance.stake_at(ctx, addr, p["snapshot"]) if "snapshot" in p else insurance.stake_of(ctx, addr)
+
+
+def _bonded(ctx: Ctx, p: dict) -> int:
+    """All stake bonded at p's snapshot, native base units (the quorum's base)."""
+    return insurance.total_at(ctx, p["snapshot"]) if "snapshot" in p else insurance.total(ctx)
 
 
 def _pause(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -161,7 +167,7 @@ def begin_block(ctx: Ctx) -> None:
             continue
         if p["status"] == "voting":
             cast = p["yes"] + p["no"]
-            quorum = insurance.total_at(ctx, p["snapshot"]) * params(ctx)["quorum"] // WAD
+            quorum = _bonded(ctx, p) * params(ctx)["quorum"] // WAD
             if cast >= quorum and cast > 0 and p["yes"] > p["no"]:
                 p["status"], p["executeAt"] = "passed", p["end"] + params(ctx)["executionDelay"]
                 due.schedule(ctx, DUE, p["executeAt"], item)

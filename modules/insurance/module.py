@@ -19,8 +19,9 @@ whoever stakes later. An account's shares at each slash are known without a scan
 stakers: its record says how many shares it holds and since which slash (gen); when they
 change, each slash since then becomes a claim of the account (insurance/claim/).
 
-A slash that leaves the fund with less than one native base unit per PRICE_FLOOR shares
-takes the rest as well: the fund is then empty and reopens in a new era, in which new
+A slash that would leave the fund less than 1/REMNANT of its native takes the rest as
+well (so no slash leaves a remnant that prices shares absurdly): the fund is then empty and
+reopens in a new era, in which new
 stake gets shares at par; records and unbondings of an earlier era hold nothing (they are
 cleared when their account next acts), their fees and recoveries up to the end of the
 era stay theirs.
@@ -76,7 +77,7 @@ VOTES = b"insurance/votes/"
 PARAMS = b"params/insurance"
 WAD = 10**18
 RAY = 10**27
-PRICE_FLOOR = 10**6  # at most this many shares per native base unit; below, a slash takes all
+REMNANT = 10**6  # a slash that would leave less than 1/REMNANT of the fund's native takes all
 DEFAULT_PARAMS = {"unbonding": 200 * 86_400,  # > 180 days of grace + a default window
                   "feeShare": WAD // 5}  # 20 % of fees to stakers, 80 % stay with the reserve
 EMPTY_FUND = {"native": 0, "shares": 0, "bonded": 0, "era": 0, "slashes": 0, "snapshots": 0}
@@ -360,9 +361,9 @@ def end_block(ctx: Ctx) -> None:
 
 # ----- cover and its repayment (the tranches module calls these) ------------------------------
 def _slash(ctx: Ctx, f: dict, pool_id: int, slashed: int, paid: int) -> int:
-    """Take slashed native (all of it if the rest would fall below the price floor) for a
-    cover that paid paid; record the slash; returns the native taken."""
-    if (f["native"] - slashed) * PRICE_FLOOR < f["shares"]:
+    """Take slashed native (all of it if less than 1/REMNANT would remain) for a cover that
+    paid paid; record the slash; returns the native taken."""
+    if (f["native"] - slashed) * REMNANT < f["native"]:
         slashed = f["native"]
     gen = f["slashes"]
     account = tranches.pool_account(pool_id)
