@@ -120,7 +120,7 @@ def _indexes(ctx: Ctx) -> dict[str, int]:
 
 
 def _settle(rec: dict, idx: dict[str, int]) -> None:
-    """Move rewards accrued since the last snapshot into owed."""
+    """Move fee rewards accrued since the record's index snapshot (snap) into owed."""
     for d, i in idx.items():
         earned = rec["shares"] * (i - rec["snap"].get(d, 0)) // RAY
         if earned:
@@ -183,7 +183,7 @@ def total(ctx: Ctx) -> int:
     return _value(f, f["bonded"])
 
 
-def _slash_gens(ctx: Ctx, addr: bytes) -> list[tuple[int, dict]]:
+def _claims_of(ctx: Ctx, addr: bytes) -> list[tuple[int, dict]]:
     n = len(CLAIM) + 20
     return [(int.from_bytes(k[n:], "big"), ctx.get_obj(k)) for k, _ in ctx.iter_prefix(CLAIM + addr)]
 
@@ -199,7 +199,7 @@ def pending(ctx: Ctx, addr: bytes) -> dict[str, int]:
     rec, claims, _ = _current(ctx, addr, fund(ctx))
     _settle(rec, _indexes(ctx))
     out = {d: a for d, a in rec["owed"].items() if a}
-    due = sum(_recovery_due(ctx, g, c)[1] for g, c in [*_slash_gens(ctx, addr), *claims.items()])
+    due = sum(_recovery_due(ctx, g, c)[1] for g, c in [*_claims_of(ctx, addr), *claims.items()])
     if due:
         stable = tranches.stable_denom(ctx)
         out[stable] = out.get(stable, 0) + due
@@ -304,7 +304,7 @@ def _collect_recoveries(ctx: Ctx, addr: bytes) -> int:
     """Pay addr's claims their recoveries' due (stable base units) in the records; claims on
     slashes repaid in full are removed once paid."""
     total_due = 0
-    for g, c in _slash_gens(ctx, addr):
+    for g, c in _claims_of(ctx, addr):
         s, due = _recovery_due(ctx, g, c)
         if due:
             c["paid"] += due
@@ -428,9 +428,16 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
 init_genesis, export_genesis = raw_genesis(NAME, (b"insurance/",), strict=False)  # the records as exported
 
 
-def _recovery_owed(ctx: Ctx) -> int:
-    """Recoveries received and not yet paid out, stable base units."""
-    return sum(s["recovered"] - s["paid"] for s in (ctx.get_obj(k) for k, _ in ctx.iter_prefix(SLASH)))
+def _slash_problems(ctx: Ctx) -> tuple[int, list[str]]:
+    """(recoveries received and not yet paid out, stable base units; broken slash records)."""
+    held, out = 0, []
+    for k, _ in ctx.iter_prefix(SLASH):
+        s = ctx.get_obj(k)
+        held += s["recovered"] - s["paid"]
+        if not s["paid"] <= s["recovered"] <= s["covered"]:
+            out.append(f"insurance: slash {int.from_bytes(k[len(SLASH):], 'big')} paid {s['paid']} of "
+                       f"{s['recovered']} recovered on a cover of {s['covered']}")
+    return held, out
 
 
 def invariants(ctx: Ctx) -> list[str]:
@@ -455,7 +462,8 @@ def invariants(ctx: Ctx) -> list[str]:
     g = ctx.get_obj(b"chain/genesis")
     if g is not None:
         owed[g["nativeDenom"]] = owed.get(g["nativeDenom"], 0) + f["native"]
-    recovering = _recovery_owed(ctx)
+    recovering, broken = _slash_problems(ctx)
+    out += broken
     if recovering:
         stable = tranches.stable_denom(ctx)
         owed[stable] = owed.get(stable, 0) + recovering
