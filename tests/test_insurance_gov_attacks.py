@@ -11,7 +11,7 @@ from genesis import devnet
 from modules import timelock
 from modules.bank import keeper as bank
 from modules.context import Ctx
-from modules.errors import Unauthorized
+from modules.errors import InvalidState, Unauthorized
 from modules.governance import module as gov
 from modules.insurance import module as insurance
 from modules.reserve import module as reserve
@@ -101,6 +101,72 @@ def test_flaw13_recoveries_of_two_slashes_go_to_each_slashs_stakers(d):
     expect_early = owed1 * early1 // shares1 + owed2 * early1 // shares2
     assert expect_early - 2 <= early <= expect_early
     no_broken_invariants(d)
+
+
+STAKERS = [EARLY, LEAVER, LATE, ATTACKER, *DEMO]
+OPS = st.one_of(
+    st.tuples(st.just("stake"), st.sampled_from(STAKERS[:4]), st.integers(1, 100_000 * RWA)),
+    st.tuples(st.just("unbond"), st.sampled_from(STAKERS), st.integers(1, 100)),
+    st.tuples(st.just("withdraw"), st.sampled_from(STAKERS), st.just(0)),
+    st.tuples(st.just("slash"), st.just(None), st.integers(1, 100)),  # per cent of the fund's worth
+    st.tuples(st.just("recover"), st.just(None), st.integers(1, 20_000 * RWA)))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(OPS, min_size=3, max_size=12))
+def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, ops):
+    """Stakes, unbondings, withdrawals, slashes and recoveries in any order: each account
+    collects floor(h_g x R_g / S_g) of every slash g (h_g its bonded and unbonding shares at
+    the slash), nothing of a slash before its stake; paid out <= received."""
+    d = Driver(devnet_chain)
+    ov, block = Overlay(d.chain.store), d.ctx.block
+    now = block.time
+    slashes: list[tuple[dict, int]] = []  # (shares of each account at the slash, all shares)
+    owed: list[int] = []  # what each slash's cover is owed
+    recovered: list[int] = []
+    pool = tranches.pool_account(1)
+    for op, who, x in ops:
+        now += 86_400
+        ctx = Ctx(ov, type(block)(block.height, now, b""))
+        if op == "stake":
+            insurance._stake(ctx, who.address, {"amount": x})
+        elif op == "unbond" and insurance.stake_of(ctx, who.address):
+            insurance._unbond(ctx, who.address, {"amount": max(1, insurance.stake_of(ctx, who.address) * x // 100)})
+        elif op == "withdraw":
+            later = Ctx(ov, type(block)(block.height, now + insurance.params(ctx)["unbonding"], b""))
+            if any(t <= later.block.time for t, _ in timelock.entries(ctx, insurance.UNBOND, who.address)):
+                try:
+                    insurance._withdraw(later, who.address, {})
+                except InvalidState:  # unbondings of an era that ended (an emptied fund) are worth nothing
+                    assert insurance._stored(ctx, who.address)["era"] < insurance.fund(ctx)["era"]
+                now = later.block.time
+        elif op == "slash":
+            at = {k.address: held_shares(ctx, k) for k in STAKERS}
+            f, b = insurance.fund(ctx), reserve.backing(ctx)
+            paid = insurance.cover(ctx, 1, f["native"] * b // WAD * x // 100)
+            if paid:
+                slashes.append((at, f["shares"]))
+                owed.append(paid)
+                recovered.append(0)
+        elif op == "recover" and sum(owed) - sum(recovered):
+            amount = min(x, sum(owed) - sum(recovered))
+            insurance.repaid(ctx, pool, amount)
+            for g in range(len(owed)):  # oldest cover first
+                take = min(amount, owed[g] - recovered[g])
+                recovered[g] += take
+                amount -= take
+    ctx = Ctx(ov, type(block)(block.height, now, b""))
+    for k in STAKERS:
+        expect = sum(at[k.address] * recovered[g] // shares for g, (at, shares) in enumerate(slashes))
+        got = insurance.pending(ctx, k.address).get("rusd", 0) - _fee_rusd(ctx, k)
+        assert got == expect, (k.address.hex(), got, expect)
+    assert insurance.invariants(ctx) == []
+
+
+def _fee_rusd(ctx, key) -> int:
+    """The stable fee share an account has earned (no market fee is paid here: 0)."""
+    rec = insurance.record(ctx, key.address)
+    return rec["owed"].get("rusd", 0)
 
 
 # ----- flaw 14: an emptied fund reopens ---------------------------------------------------------
