@@ -314,3 +314,34 @@ def test_flaw15_weight_and_quorum_are_taken_at_the_snapshot(d):
     tally = next(e for e in events(result, "gov.tallied") if e["id"] == pid)
     assert tally["quorum"] == total0 * gov.params(d.ctx)["quorum"] // WAD and tally["status"] == "rejected"
     no_broken_invariants(d)
+
+
+SNAP_OPS = st.one_of(
+    st.tuples(st.just("stake"), st.sampled_from(STAKERS[:4]), st.integers(1, 100_000 * RWA)),
+    st.tuples(st.just("unbond"), st.sampled_from(STAKERS), st.integers(1, 100)),
+    st.tuples(st.just("snapshot"), st.just(None), st.just(0)),
+    st.tuples(st.just("slash"), st.just(None), st.integers(1, 100)))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SNAP_OPS, min_size=2, max_size=14))
+def test_flaw15_a_snapshot_keeps_every_accounts_bonded_stake_of_its_moment(devnet_chain, ops):
+    """Whatever stakes, unbondings and slashes (an emptying one too) follow, stake_at and
+    total_at of a snapshot give the bonded stake of its moment."""
+    d = Driver(devnet_chain)
+    ctx = _writer(d)
+    seen: dict[int, tuple[dict, int]] = {}
+    for op, who, x in ops:
+        if op == "stake":
+            insurance._stake(ctx, who.address, {"amount": x})
+        elif op == "unbond" and insurance.stake_of(ctx, who.address):
+            insurance._unbond(ctx, who.address, {"amount": max(1, insurance.stake_of(ctx, who.address) * x // 100)})
+        elif op == "snapshot":
+            sid = insurance.snapshot(ctx)
+            seen[sid] = ({k.address: insurance.stake_of(ctx, k.address) for k in STAKERS}, insurance.total(ctx))
+        elif op == "slash":
+            f, b = insurance.fund(ctx), reserve.backing(ctx)
+            insurance.cover(ctx, 1, f["native"] * b // WAD * x // 100)
+    for sid, (stakes, total) in seen.items():
+        assert {a: insurance.stake_at(ctx, a, sid) for a in stakes} == stakes
+        assert insurance.total_at(ctx, sid) == total
