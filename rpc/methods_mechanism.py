@@ -460,15 +460,15 @@ async def stable_params(api: Api, height: int | None):
 
 # ----- insurance_, gov_ --------------------------------------------------------------------------
 @rpc_method("insurance_info", [Param("address", ADDRESS, "a staker (optional)", required=False), HEIGHT],
-            Result("info", OBJ), "The fund: its account and balance, bonded stake in all, and an account's bonded "
-                                 "and unbonding stake.")
+            Result("info", OBJ), "The fund: its account and balance, bonded stake in all, its era and slashes, and "
+                                 "an account's bonded and unbonding stake and its rewards (fees and recoveries).")
 async def insurance_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
     native = api.app.native
     f = insurance.fund(ctx)
     out = {"fund": encode_address(insurance.FUND), "balance": str(bank_keeper.balance(ctx, insurance.FUND, native)),
            "bonded": str(insurance.total(ctx)), "stake": str(f["native"]), "shares": str(f["shares"]),
-           "bondedShares": str(f["bonded"]),
+           "bondedShares": str(f["bonded"]), "era": f["era"], "slashes": f["slashes"],
            "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, insurance.FUND).items()}}
     if address is not None:
         rec = insurance.record(ctx, address)
