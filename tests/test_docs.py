@@ -31,3 +31,17 @@ def test_every_emitted_event_type_is_documented():
     assert emitted, "found no events in the code"
     for t in emitted:
         assert f"| {t} |" in text, t
+
+
+def test_readme_describes_the_built_modules_and_the_license_is_there():
+    readme = (DOCS.parent / "README.md").read_text()
+    assert "come next" not in readme
+    licence = (DOCS.parent / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert "END OF TERMS AND CONDITIONS" in licence
+
+
+def test_make_lint_runs_only_checks_the_code_passes():
+    makefile = (DOCS.parent / "Makefile").read_text()
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check" in lint and "format --check" not in lint
