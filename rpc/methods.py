@@ -266,7 +266,8 @@ async def tx_simulate(api: Api, tx: bytes):
 @rpc_method("tx_estimateFee", [Param("tx", HEX, "a transaction (the signature is not checked)")],
             Result("fee", {"type": "object", "properties": {"cost": {"type": "integer"}, "minFee": AMOUNT_SCHEMA,
                                                              "size": {"type": "integer"}}}),
-            "Cost units and minimum fee of a transaction of this call and size.")
+            "The least fee that pays for the transaction re-signed with it (the fee's encoding counts), with "
+            "that encoding's cost units and size.")
 async def tx_estimate_fee(api: Api, tx: bytes):
     try:
         est = api.app.estimate_fee(tx)
