@@ -52,7 +52,7 @@ def receipt(r: dict, height: int | None = None, index: int | None = None) -> dic
 
 
 def tx(t: Tx, call_args_specs: dict | None) -> dict:
-    return {"hash": hx(t.hash), "sender": encode_address(t.sender), "pubkey": hx(t.pubkey), "nonce": t.nonce,
-            "fee": str(t.fee), "expiry": t.expiry, "module": t.module, "call": t.call,
+    return {"hash": hx(t.hash), "sender": encode_address(t.sender), "pubkey": hx(t.pubkey), "nonce": str(t.nonce),
+            "fee": str(t.fee), "expiry": str(t.expiry), "module": t.module, "call": t.call,
             "args": args_to_json(call_args_specs, t.args) if call_args_specs else value(t.args),
             "size": t.size, "raw": hx(t.raw)}

@@ -38,9 +38,11 @@ from rpc.params import (
     HASH,
     HEIGHT,
     HEX,
+    MAX_TIME,
     NUMBER,
     OBJECT,
     STRING,
+    TIME,
     U64,
     U64_MAX,
     UINT,
@@ -415,7 +417,7 @@ def _dev(api: Api) -> None:
 
 
 @rpc_method("dev_mine", [Param("blocks", U64, "how many blocks (default 1)", required=False, default=1),
-                         Param("time", U64, "block time, unix seconds (default: the node's clock)", required=False)],
+                         Param("time", TIME, "block time, unix seconds (default: the node's clock)", required=False)],
             Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
 async def dev_mine(api: Api, blocks: int, time: int | None):
     _dev(api)
@@ -427,7 +429,7 @@ async def dev_mine(api: Api, blocks: int, time: int | None):
     return [b.header.height for b in mined]
 
 
-@rpc_method("dev_setTime", [Param("time", U64, "unix seconds")], Result("time", {"type": "integer"}),
+@rpc_method("dev_setTime", [Param("time", TIME, "unix seconds, below 2^53")], Result("time", {"type": "integer"}),
             "Set the node's clock (never before the last block).", dev_only=True, errors=[INVALID_STATE])
 async def dev_set_time(api: Api, time: int):
     _dev(api)
@@ -442,8 +444,8 @@ async def dev_set_time(api: Api, time: int):
 async def dev_advance_time(api: Api, seconds: int):
     _dev(api)
     target = api.node.now() + seconds
-    if target > U64_MAX:
-        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {U64_MAX}")
+    if target > MAX_TIME:
+        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {MAX_TIME}")
     return api.node.set_time(target)
 
 

@@ -41,12 +41,12 @@ def asset_json(ctx: Ctx, rec: dict) -> dict:
     return {
         "id": rec["id"], "kind": rec["kind"], "status": rec["status"],
         "originator": encode_address(rec["originator"]), "owner": encode_address(rec["owner"]),
-        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": rec["grace"],
+        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": str(rec["grace"]),
         "docHash": enc.hx(rec["docHash"]), "grade": None if rec["grade"] is None else feeds.GRADES[rec["grade"]],
         "verifier": None if rec["verifier"] is None else encode_address(rec["verifier"]),
         "registeredAt": rec["registeredAt"], "verifiedAt": rec["verifiedAt"], "pool": rec["pool"],
         "outstanding": str(assets.outstanding(sched)), "repaid": str(rec["repaid"]),
-        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": nxt,
+        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
         "payments": rec["payments"],
         "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
                                            "stale": mark["stale"]},
@@ -103,7 +103,7 @@ async def assets_schedule(api: Api, id: int, height: int | None):
     out = []
     for d, p, i, paid in assets.schedule_of(ctx, id):
         state = "paid" if paid == p + i else ("past_due" if now > d else "due")
-        out.append({"due": d, "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
+        out.append({"due": str(d), "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
                     "state": state})
     return out
 
@@ -141,11 +141,11 @@ def feed_json(ctx: Ctx, feed: str) -> dict:
     st = oracle.state_of(ctx, feed)
     fv = oracle.read(ctx, feed)
     pend = st["pending"]
-    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": st["round"],
-            "observedAt": st["observedAt"], "updatedAt": st["updatedAt"], "stale": fv.stale,
+    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": str(st["round"]),
+            "observedAt": str(st["observedAt"]), "updatedAt": st["updatedAt"], "stale": fv.stale,
             "frozen": st["frozen"], "windowValue": str(st["windowValue"]),
-            "pending": None if pend is None else {"value": str(pend["value"]), "round": pend["round"],
-                                                  "observedAt": pend["observedAt"],
+            "pending": None if pend is None else {"value": str(pend["value"]), "round": str(pend["round"]),
+                                                  "observedAt": str(pend["observedAt"]),
                                                   "activatesAt": pend["activatesAt"]}}
 
 
@@ -232,7 +232,7 @@ def _tranche_json(ctx: Ctx, pool: dict, k: int, value: int) -> dict:
     return {"pool": pool["id"], "tranche": k, "denom": t["denom"], "seniority": "junior" if k == len(pool["tranches"]) - 1
             else ("senior" if k == 0 else "mezzanine"), "face": str(t["face"]), "outstanding": str(t["outstanding"]),
             "writtenDown": str(t["writtenDown"]), "rate": str(t["rate"]), "interestDue": str(t["interest"]),
-            "units": t["units"], "retained": t["retained"], "allocated": str(t["allocated"]),
+            "units": str(t["units"]), "retained": str(t["retained"]), "allocated": str(t["allocated"]),
             "claimed": str(t["claimed"]), "index": str(t["index"]), "value": str(value),
             "price": str(value * WAD // t["units"])}
 
@@ -322,7 +322,8 @@ DENOM = Param("denom", STRING, "a tranche unit denomination, e.g. unit/p1/t0")
 
 def _order_json(o: dict) -> dict:
     return {"id": o["id"], "denom": o["denom"], "side": o["side"], "owner": encode_address(o["owner"]),
-            "price": str(o["price"]), "quantity": o["quantity"], "filled": o["filled"], "expiry": o["expiry"],
+            "price": str(o["price"]), "quantity": str(o["quantity"]), "filled": str(o["filled"]),
+            "expiry": str(o["expiry"]),
             "createdAt": o["createdAt"]}
 
 
@@ -339,8 +340,8 @@ async def market_book(api: Api, denom: str, levels: int, height: int | None):
     except InvalidTransaction:
         ref = None
     return {"denom": denom, "referencePrice": ref,
-            "bids": [[str(p), q] for p, q in market.depth(ctx, denom, market.BUY, levels)],
-            "asks": [[str(p), q] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
+            "bids": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.BUY, levels)],
+            "asks": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
 
 
 @rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
@@ -351,7 +352,7 @@ async def market_book(api: Api, denom: str, levels: int, height: int | None):
 async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
     ctx = api.reader(height)
     rows = market.trades(ctx, denom, -1 if after is None else after, max(1, min(limit, 1000)))
-    return [{"n": t["n"], "price": str(t["price"]), "quantity": t["quantity"], "buyer": encode_address(t["buyer"]),
+    return [{"n": t["n"], "price": str(t["price"]), "quantity": str(t["quantity"]), "buyer": encode_address(t["buyer"]),
              "seller": encode_address(t["seller"]), "taker": t["taker"], "time": t["time"], "height": t["height"]}
             for t in rows]
 
@@ -383,7 +384,7 @@ async def market_candles(api: Api, denom: str, interval: int, limit: int, height
         c["high"], c["low"], c["close"] = max(c["high"], t["price"]), min(c["low"], t["price"]), t["price"]
         c["volume"] += t["quantity"]
         c["trades"] += 1
-    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close")}} for c in out]
+    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close", "volume")}} for c in out]
 
 
 # ----- stable_ --------------------------------------------------------------------------------
@@ -399,7 +400,7 @@ async def stable_info(api: Api, height: int | None):
     n = len(stable_vault.USE)
     use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
            "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(stable_vault.USE)}
-    basket = {u: q for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
+    basket = {u: str(q) for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
     return {"denom": d, "supply": str(bank_keeper.supply(ctx, d)), "circulating": str(c["circulating"]),
             "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
                       "problems": problems},
@@ -444,7 +445,7 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
             return {"cr": None if q["cr"] is None else str(q["cr"]),
                     "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
                     "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
-                    "circulating": str(q["circulating"]), "basket": {u: n for u, n in q["paid"].items() if n}}
+                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n}}
     except InvalidTransaction as exc:
         raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
     raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")

@@ -95,6 +95,18 @@ UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "
 UINT = PType(UINT_SCHEMA, _uint)  # amounts: any size
 U64 = PType({"oneOf": [{"type": "integer", "minimum": 0, "maximum": U64_MAX},
                        {"type": "string", "pattern": "^[0-9]{1,20}$"}]}, _u64)  # heights, times, counts
+MAX_TIME = (1 << 53) - 1  # block times are JSON numbers: a devnet clock stays below 2^53
+
+
+def _time(name, v):
+    n = _uint(name, v)
+    if n > MAX_TIME:
+        raise bad(name, f"at most {MAX_TIME}")
+    return n
+
+
+TIME = PType({"oneOf": [{"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+                        {"type": "string", "pattern": "^[0-9]{1,16}$"}]}, _time)  # unix seconds
 ADDRESS = PType({"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}, _address)
 HEX = PType({"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}, _hex())
 HASH = PType({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, _hex(32))

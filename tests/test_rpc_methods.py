@@ -171,7 +171,7 @@ def test_chain_status_blocks_and_headers(node):
     (t,) = full["txs"]
     assert t["hash"] == tx_hash(raw) and t["raw"] == raw
     assert t["sender"] == sender.address_text and t["pubkey"] == "0x" + sender.pubkey.hex()
-    assert t["module"] == "bank" and t["call"] == "transfer" and t["nonce"] == 0 and t["expiry"] == 0
+    assert t["module"] == "bank" and t["call"] == "transfer" and t["nonce"] == "0" and t["expiry"] == "0"
     assert t["fee"] == "5000"
     assert t["args"] == {"to": to.address_text, "denom": "rwa", "amount": "77"}
     assert t["size"] == len(unhex(raw))
