@@ -14,7 +14,7 @@ from modules import accounts
 from modules.app import DEV_OP_MARK, LAST_KEY, dev_set_balance
 from modules.bank import keeper
 from modules.context import BlockInfo, Ctx
-from modules.crypto import encode_address
+from modules.crypto import address_of, encode_address
 from modules.errors import InvalidTransaction
 from modules.roles.module import ROLES, holders, roles_of
 from modules.tx import decode_tx
@@ -85,8 +85,19 @@ class Api:
     def block_at(self, height: int):
         b = self.chain.blocks.block(height)
         if b is None:
+            if self._is_genesis(height):
+                raise RpcError(NOT_FOUND, f"no block at height {height}: height {height} is the genesis state, "
+                                          "which has no block (the first block's parent is 32 zero bytes)")
             raise RpcError(NOT_FOUND, f"no block at height {height}")
         return b
+
+    def _is_genesis(self, height: int) -> bool:
+        """Whether height is the genesis state: the parent of the first block, or the head
+        while no block exists."""
+        if height == self.app.last_block()["height"]:
+            return self.chain.head_hash() == bytes(32)
+        after = self.chain.blocks.block(height + 1) if height < U64_MAX else None
+        return after is not None and after.header.parent == bytes(32)
 
 
 def _denoms(ctx: Ctx) -> list[str]:
@@ -106,12 +117,24 @@ async def chain_status(api: Api):
             "stateRoot": enc.hx(api.chain.store.root_hash), "time": last["time"]}
 
 
+@rpc_method("chain_validator", [], Result("validator", {
+    "type": "object", "required": ["address", "pubkey"], "additionalProperties": False, "properties": {
+        "address": {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"},
+        "pubkey": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}}}),
+    "The validator of the chain's genesis: its Ed25519 public key (it signs every header) and address (each "
+    "header's proposer).")
+async def chain_validator(api: Api):
+    pubkey = api.app.genesis["validator"]
+    return {"address": encode_address(address_of(pubkey)), "pubkey": enc.hx(pubkey)}
+
+
 FULL = Param("full", BOOL, "include decoded transactions instead of their hashes", required=False, default=False)
 
 
 def _block_json(api: Api, b, full: bool) -> dict:
+    receipts = api.chain.blocks.receipts(b.header.height) or []
     if not full:
-        return enc.block(b)
+        return enc.block(b, receipts)
     txs = []
     for raw in b.txs:
         try:
@@ -121,7 +144,7 @@ def _block_json(api: Api, b, full: bool) -> dict:
             txs.append(enc.tx(t, specs))
         except InvalidTransaction:
             txs.append({"hash": enc.hx(hashlib.sha256(raw).digest()), "raw": enc.hx(raw)})
-    return enc.block(b, txs)
+    return enc.block(b, receipts, txs)
 
 
 @rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", OBJ),

@@ -116,7 +116,7 @@ def calls(node, sender: Sender) -> list[tuple[str, object]]:
     past = max(head - 3, 1)
     hashes = sender.hashes
     out: list[tuple[str, object]] = [
-        ("chain_status", None), ("chain_params", None), ("chain_metrics", None), ("chain_metrics", [past]),
+        ("chain_status", None), ("chain_validator", None), ("chain_params", None), ("chain_metrics", None), ("chain_metrics", [past]),
         ("chain_getHeader", None), ("chain_getHeader", [1]),
         ("account_get", [a0]), ("account_get", [a7, past]),
         ("bank_balance", [a0, "rwa"]), ("bank_supply", ["rusd"]), ("bank_params", None),

@@ -44,6 +44,7 @@ EXERCISED = {
 # that this file does not cover (tests/test_dev_snapshot.py does).
 NOT_HERE = {"chain_subscribe", "chain_unsubscribe", "dev_snapshot", "dev_revert", "dev_dumpState", "dev_loadState"}
 NOT_HERE |= {"chain_metrics"}  # tests/test_export_report.py exercises it
+NOT_HERE |= {"chain_validator"}  # tests/test_wire_contract.py exercises it
 # The mechanism modules' methods: tests/test_mechanism_rpc.py exercises each of them.
 NOT_HERE |= {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
                                                   "gov", "reserve", "native")}

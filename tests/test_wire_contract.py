@@ -4,11 +4,15 @@ OpenRPC result schema; parameters are accepted or refused exactly as their schem
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 import rpc.server  # noqa: F401  (registers every method in the table)
 import rpc.ws  # noqa: F401  (chain_subscribe / chain_unsubscribe)
+from modules.crypto import address_of, decode_address, encode_address, verify
 from rpc.params import METHODS
+from state.codec import decode, encode
 from tests import livechain
 from tests.rpcnode import RpcNode
 
@@ -48,3 +52,68 @@ def test_flaw_no_result_holds_a_json_number_above_2_53(live):
     txs = [t for b in results["chain_getBlock"] for t in b["txs"] if type(t) is dict]
     assert str(livechain.U64_MAX) in {t["expiry"] for t in txs}
     assert all(type(t["nonce"]) is str and type(t["expiry"]) is str for t in txs + results["tx_get"])
+
+
+# ----- blocks (item 5) -------------------------------------------------------------------------
+def _unhex(s: str) -> bytes:
+    return bytes.fromhex(s[2:])
+
+
+def _merkle(items: list[bytes]) -> bytes:
+    """The binary Merkle root of docs/protocol.md, written from the text."""
+    if not items:
+        return hashlib.sha256(b"").digest()
+    level = [hashlib.sha256(b"\x00" + x).digest() for x in items]
+    while len(level) > 1:
+        nxt = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def test_flaw_the_validator_key_is_served_and_checks_every_header(live):
+    node, results = live
+    v = node.call("chain_validator")
+    pubkey = _unhex(v["pubkey"])
+    assert encode_address(address_of(pubkey)) == v["address"]
+    blocks = [b for b in results["chain_getBlock"]]
+    assert blocks
+    for b in blocks:
+        h = b["header"]
+        assert h["proposer"] == v["address"]
+        obj = {"appVersion": h["appVersion"], "height": h["height"], "parent": _unhex(h["parent"]),
+               "proposer": decode_address(h["proposer"]), "receiptsRoot": _unhex(h["receiptsRoot"]),
+               "stateRoot": _unhex(h["stateRoot"]), "time": h["time"], "txsRoot": _unhex(h["txsRoot"])}
+        sign_bytes = b"rwachain/header/v1\x00" + encode(obj)
+        assert "0x" + hashlib.sha256(sign_bytes).hexdigest() == b["hash"] == h["hash"]
+        assert verify(pubkey, sign_bytes, _unhex(b["signature"]))
+    # the key is also in state, provable: chain/genesis holds the validator's public key
+    entry = node.call("state_get", ["0x" + b"chain/genesis".hex()])
+    assert decode(_unhex(entry["value"]))["validator"] == pubkey
+
+
+def test_flaw_receipts_carry_their_canonical_bytes_and_rebuild_receipts_root(live):
+    node, results = live
+    by_hash = {r["txHash"]: r for r in results["tx_getReceipt"]}
+    checked = 0
+    for b in results["chain_getBlock"]:
+        raws = [_unhex(x) for x in b["receipts"]]
+        assert "0x" + _merkle(raws).hex() == b["header"]["receiptsRoot"]
+        assert len(raws) == len(b["txs"])
+        for raw in raws:
+            assert encode(decode(raw)) == raw  # canonical
+            r = decode(raw)
+            j = by_hash.get("0x" + r["tx"].hex())
+            if j is not None:
+                assert j["raw"] == "0x" + raw.hex() and j["code"] == r["code"] and j["fee"] == str(r["fee"])
+                checked += 1
+    assert checked >= len(by_hash) > 20
+
+
+def test_height_0_is_the_genesis_state_without_a_block(live):
+    node, results = live
+    first = node.call("chain_getBlock", [1])
+    assert first["header"]["parent"] == "0x" + "00" * 32
+    resp = node.raw_call("chain_getHeader", [0])
+    assert resp["error"]["code"] == -32001 and "genesis state" in resp["error"]["message"]
