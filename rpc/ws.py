@@ -36,10 +36,10 @@ KINDS = ("newHeads", "pendingTransactions", "events")
 
 
 @rpc_method("chain_subscribe", [Param("kind", STRING, "newHeads, pendingTransactions or events"),
-                                Param("eventType", STRING, "with kind events: the event type", required=False),
+                                Param("eventType", STRING, "the event type; required with kind events", required=False),
                                 Param("attrs", OBJECT, "with kind events: attributes to match", required=False)],
             Result("subscription", {"type": "string"}), "Subscribe (WebSocket only); notifications arrive as "
-            "chain_subscription messages.")
+            "chain_subscription messages. eventType is required with kind events.")
 async def chain_subscribe(api, kind, eventType, attrs):  # noqa: N803
     raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
 

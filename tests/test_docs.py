@@ -45,3 +45,34 @@ def test_make_lint_runs_only_checks_the_code_passes():
     makefile = (DOCS.parent / "Makefile").read_text()
     lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
     assert "ruff check" in lint and "format --check" not in lint
+
+
+def test_protocol_states_the_ranges_of_nonce_expiry_and_fee():
+    from modules.tx import FEE_MAX, U64_MAX
+
+    text = (DOCS / "protocol.md").read_text()
+    assert U64_MAX == 2**64 - 1 and FEE_MAX == 2**128 - 1
+    for field, hi in (("expiry", "2^64 − 1"), ("fee", "2^128 − 1"), ("nonce", "2^64 − 1")):
+        assert re.search(rf"0 ≤ {field} ≤ {re.escape(hi)}", text), field
+
+
+def test_protocol_states_the_insurance_share_of_fees_with_the_default():
+    from modules.insurance.module import DEFAULT_PARAMS
+
+    text = (DOCS / "protocol.md").read_text()
+    share = DEFAULT_PARAMS["feeShare"]
+    assert share == 2 * 10**17 and "floor(fees × feeShare / 10^18)" in text
+    assert "default 2 × 10^17, 20 %" in text
+    m = re.search(r"paid a fee of (\d+)\s+moves (\d+) to the fund; the reserve keeps (\d+)", text)
+    assert m and int(m[2]) == int(m[1]) * share // 10**18 and int(m[3]) == int(m[1]) - int(m[2])
+
+
+def test_execution_failures_are_said_to_come_back_as_receipt_codes():
+    for name in ("protocol.md", "rpc.md"):
+        text = (DOCS / name).read_text()
+        assert re.search(r"execution failures?\b[^.]*?(is|are)\s+(\*\*never\*\*|not)\s+(a\s+)?JSON-RPC error", text, re.I), name
+
+
+def test_event_subscriptions_say_event_type_is_required():
+    text = (DOCS / "rpc.md").read_text()
+    assert "`eventType` is required with `kind` `events`" in text
