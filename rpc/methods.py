@@ -35,6 +35,7 @@ from rpc.errors import (
 from rpc.params import (
     ADDRESS,
     BOOL,
+    CURSOR,
     HASH,
     HEIGHT,
     HEX,
@@ -49,6 +50,8 @@ from rpc.params import (
     Param,
     Result,
     batch_handler,
+    bounded,
+    choice,
     rpc_method,
 )
 from state.store import StoreError, VersionView
@@ -213,11 +216,9 @@ async def bank_params(api: Api, height: int | None):
     return {"nativeDenom": api.app.native, "denoms": denoms, "moduleAccounts": mods}
 
 
-@rpc_method("roles_holders", [Param("role", STRING, "role name"), HEIGHT], Result("addresses", {"type": "array"}),
+@rpc_method("roles_holders", [Param("role", choice(*ROLES), "role name"), HEIGHT], Result("addresses", {"type": "array"}),
             "Accounts holding a role.")
 async def roles_holders(api: Api, role: str, height: int | None):
-    if role not in ROLES:
-        raise RpcError(INVALID_PARAMS, f"invalid params: role: one of {', '.join(ROLES)}")
     return [encode_address(a) for a in holders(api.reader(height), role)]
 
 
@@ -339,7 +340,7 @@ async def tx_get_receipt(api: Api, hash: bytes):
     Param("attrs", OBJECT, "with eventType: attributes the event must have (JSON form)", required=False),
     Param("fromHeight", U64, "lowest height (default 0)", required=False, default=0),
     Param("toHeight", U64, "highest height (default head)", required=False),
-    Param("cursor", STRING, "from a previous page's nextCursor", required=False),
+    Param("cursor", CURSOR, "from a previous page's nextCursor (height:index)", required=False),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
 ], Result("page", {"type": "object", "properties": {"receipts": {"type": "array"}, "nextCursor": {}}}),
     "Receipts by sender, module, event type and attributes, in a height range; paginated.")
@@ -349,15 +350,7 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
     head = api.app.last_block()["height"]
     to_h = head if toHeight is None else min(toHeight, head)
     limit = max(1, min(limit, 1000))
-    after = (-1, -1)
-    if cursor is not None:
-        try:
-            ch, ci = cursor.split(":")
-            after = (int(ch), int(ci))
-            if not (0 <= after[0] <= U64_MAX and 0 <= after[1] < 1 << 32):
-                raise ValueError
-        except ValueError:
-            raise RpcError(INVALID_PARAMS, "invalid params: cursor: use nextCursor from a previous page") from None
+    after = (-1, -1) if cursor is None else cursor
     start = max(fromHeight, after[0], 0)
     if sender is not None:
         prefix = bs.BY_SENDER + sender
@@ -439,7 +432,8 @@ def _dev(api: Api) -> None:
         raise RpcError(DEV_ONLY, "dev_* methods exist only on a devnet (rwad devnet)")
 
 
-@rpc_method("dev_mine", [Param("blocks", U64, "how many blocks (default 1)", required=False, default=1),
+@rpc_method("dev_mine", [Param("blocks", bounded(0, 1000), "how many blocks (default 1, at most 1000)", required=False,
+                               default=1),
                          Param("time", TIME, "block time, unix seconds (default: the node's clock)", required=False)],
             Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
 async def dev_mine(api: Api, blocks: int, time: int | None):

@@ -21,9 +21,10 @@ from modules.tranches import waterfall
 from rpc import encode as enc
 from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
 from rpc.methods import HEIGHT, OBJ, Api
-from rpc.params import ADDRESS, STRING, U64, Param, Result, rpc_method
+from rpc.params import ADDRESS, STRING, U64, U64_MAX, Param, Result, bounded, choice, rpc_method
 
 ARRAY = {"type": "array"}
+PROPOSAL_STATUSES = ("voting", "passed", "rejected", "executed", "failed")  # modules/governance/module.py
 ID = Param("id", U64, "asset id")
 
 
@@ -69,7 +70,7 @@ async def assets_get(api: Api, id: int, height: int | None):
 
 @rpc_method("assets_list", [
     Param("originator", ADDRESS, "only this originator's assets", required=False),
-    Param("status", STRING, f"only assets in this status ({', '.join(assets.STATUSES)})", required=False),
+    Param("status", choice(*assets.STATUSES), "only assets in this status", required=False),
     Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
     HEIGHT,
@@ -80,8 +81,6 @@ async def assets_list(api: Api, originator, status, after, limit, height):
     limit = max(1, min(limit, 1000))
     if originator is not None and status is not None:
         raise RpcError(INVALID_PARAMS, "invalid params: give originator or status, not both")
-    if status is not None and status not in assets.STATUSES:
-        raise RpcError(INVALID_PARAMS, f"invalid params: status: one of {', '.join(assets.STATUSES)}")
     if originator is not None:
         ids = assets.ids_by(ctx, assets.BY_ORIG + originator, after, limit + 1)
     elif status is not None:
@@ -363,15 +362,14 @@ async def market_orders(api: Api, owner: bytes, height: int | None):
     return [_order_json(o) for o in market.orders_of(api.reader(height), owner)]
 
 
-@rpc_method("market_candles", [DENOM, Param("interval", U64, "seconds per candle (default 3600)", required=False,
+@rpc_method("market_candles", [DENOM, Param("interval", bounded(1, U64_MAX), "seconds per candle (default 3600)",
+                                            required=False,
                                             default=3600),
                                Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
                                      required=False, default=1000), HEIGHT],
             Result("candles", ARRAY), "Open, high, low, close and volume per interval, from the unit's trades.")
 async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
     ctx = api.reader(height)
-    if interval < 1:
-        raise RpcError(INVALID_PARAMS, "invalid params: interval: at least 1 second")
     n = ctx.get_int(market.TRADES + denom.encode())
     limit = max(1, min(limit, 10_000))
     out: list[dict] = []
@@ -411,7 +409,7 @@ async def stable_info(api: Api, height: int | None):
             "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
 
 
-@rpc_method("stable_quote", [Param("kind", STRING, "exit, buy or redeem"),
+@rpc_method("stable_quote", [Param("kind", choice("exit", "buy", "redeem"), "what to quote"),
                              Param("unit", STRING, "tranche unit (exit, buy)", required=False),
                              Param("quantity", U64, "units (exit, buy)", required=False),
                              Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
@@ -494,7 +492,8 @@ def _proposal_json(p: dict) -> dict:
             "account": encode_address(p["account"]) if len(p["account"]) == 20 else None}
 
 
-@rpc_method("gov_proposals", [Param("status", STRING, "only proposals in this status", required=False), HEIGHT],
+@rpc_method("gov_proposals", [Param("status", choice(*PROPOSAL_STATUSES), "only proposals in this status",
+                                     required=False), HEIGHT],
             Result("proposals", ARRAY), "Proposals, newest first, with their tallies and status.")
 async def gov_proposals(api: Api, status: str | None, height: int | None):
     ctx = api.reader(height)
@@ -537,14 +536,13 @@ async def reserve_info(api: Api, height: int | None):
 
 
 @rpc_method("reserve_quote", [Param("unit", STRING, "tranche unit"), Param("quantity", U64, "units to sell"),
-                              Param("payIn", STRING, "stable or native", required=False), HEIGHT],
+                              Param("payIn", choice("stable", "native"), "what to be paid in (default stable)",
+                                    required=False), HEIGHT],
             Result("quote", OBJ), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
             "out (stable, or native at the backing value), and the budget left.")
 async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, height: int | None):  # noqa: N803
     pay_in = payIn
     ctx = api.reader(height)
-    if pay_in not in (None, "stable", "native"):
-        raise RpcError(INVALID_PARAMS, "invalid params: payIn: stable or native")
     try:
         q = reserve_module.quote_sale(ctx, unit, quantity, pay_in or "stable")
     except InvalidTransaction as exc:

@@ -28,14 +28,14 @@ from wsproto.utilities import LocalProtocolError
 
 from rpc import encode as enc
 from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
-from rpc.params import OBJECT, STRING, Param, Result, rpc_method
+from rpc.params import OBJECT, STRING, Param, Result, choice, rpc_method
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _END = object()  # tells the writer that the reader is done
 KINDS = ("newHeads", "pendingTransactions", "events")
 
 
-@rpc_method("chain_subscribe", [Param("kind", STRING, "newHeads, pendingTransactions or events"),
+@rpc_method("chain_subscribe", [Param("kind", choice(*KINDS), "newHeads, pendingTransactions or events"),
                                 Param("eventType", STRING, "the event type; required with kind events", required=False),
                                 Param("attrs", OBJECT, "with kind events: attributes to match", required=False)],
             Result("subscription", {"type": "string"}), "Subscribe (WebSocket only); notifications arrive as "
