@@ -21,6 +21,7 @@ from modules.tx import decode_tx
 from node.mempool import MempoolError
 from node.service import Node
 from rpc import encode as enc
+from rpc import schemas as S
 from rpc.errors import (
     DEV_ONLY,
     HEIGHT_UNAVAILABLE,
@@ -55,9 +56,6 @@ from rpc.params import (
     rpc_method,
 )
 from state.store import StoreError, VersionView
-
-OBJ = {"type": "object"}
-AMOUNT_SCHEMA = {"type": "string", "pattern": "^[0-9]+$"}
 
 
 def tx_error(exc: InvalidTransaction) -> RpcError:
@@ -108,22 +106,14 @@ def _denoms(ctx: Ctx) -> list[str]:
 
 
 # ----- chain_ ---------------------------------------------------------------------------
-STATUS_SCHEMA = {"type": "object", "properties": {
-    "chainId": {"type": "string"}, "height": {"type": "integer"}, "hash": {"type": "string"},
-    "stateRoot": {"type": "string"}, "time": {"type": "integer"}}}
-
-
-@rpc_method("chain_status", [], Result("status", STATUS_SCHEMA), "The head: chain id, height, block hash, state root, time.")
+@rpc_method("chain_status", [], Result("status", S.STATUS), "The head: chain id, height, block hash, state root, time.")
 async def chain_status(api: Api):
     last = api.app.last_block()
     return {"chainId": api.app.params["chainId"], "height": last["height"], "hash": enc.hx(api.chain.head_hash()),
             "stateRoot": enc.hx(api.chain.store.root_hash), "time": last["time"]}
 
 
-@rpc_method("chain_validator", [], Result("validator", {
-    "type": "object", "required": ["address", "pubkey"], "additionalProperties": False, "properties": {
-        "address": {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"},
-        "pubkey": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}}}),
+@rpc_method("chain_validator", [], Result("validator", S.obj(address=S.ADDR, pubkey=S.HASH32)),
     "The validator of the chain's genesis: its Ed25519 public key (it signs every header) and address (each "
     "header's proposer).")
 async def chain_validator(api: Api):
@@ -150,13 +140,13 @@ def _block_json(api: Api, b, full: bool) -> dict:
     return enc.block(b, receipts, txs)
 
 
-@rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", OBJ),
+@rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", S.BLOCK),
             "A block by height.", errors=[NOT_FOUND])
 async def chain_get_block(api: Api, height: int, full: bool):
     return _block_json(api, api.block_at(height), full)
 
 
-@rpc_method("chain_getBlockByHash", [Param("hash", HASH, "block hash"), FULL], Result("block", OBJ),
+@rpc_method("chain_getBlockByHash", [Param("hash", HASH, "block hash"), FULL], Result("block", S.BLOCK),
             "A block by its hash.", errors=[NOT_FOUND])
 async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
     h = api.chain.blocks.height_of(hash)
@@ -166,14 +156,14 @@ async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
 
 
 @rpc_method("chain_getHeader", [Param("height", U64, "block height (default: head)", required=False)],
-            Result("header", OBJ), "A block header.", errors=[NOT_FOUND])
+            Result("header", S.HEADER), "A block header.", errors=[NOT_FOUND])
 async def chain_get_header(api: Api, height: int | None):
     if height is None:
         height = api.app.last_block()["height"]
     return enc.header(api.block_at(height).header)
 
 
-@rpc_method("chain_params", [HEIGHT], Result("params", OBJ), "Chain parameters (fees, limits).")
+@rpc_method("chain_params", [HEIGHT], Result("params", S.CHAIN_PARAMS), "Chain parameters (fees, limits).")
 async def chain_params(api: Api, height: int | None):
     from modules import params
 
@@ -182,9 +172,7 @@ async def chain_params(api: Api, height: int | None):
 
 # ----- account_ ---------------------------------------------------------------------------
 @rpc_method("account_get", [Param("address", ADDRESS, "account address"), HEIGHT],
-            Result("account", {"type": "object", "properties": {
-                "address": {"type": "string"}, "balances": {"type": "object"}, "nonce": {"type": "integer"},
-                "pendingNonce": {"type": "integer"}, "roles": {"type": "array"}}}),
+            Result("account", S.ACCOUNT),
             "Balances, nonce, pending nonce (past the mempool) and roles of an account.")
 async def account_get(api: Api, address: bytes, height: int | None):
     ctx = api.reader(height)
@@ -196,18 +184,18 @@ async def account_get(api: Api, address: bytes, height: int | None):
 
 # ----- bank_, roles_ ----------------------------------------------------------------------
 @rpc_method("bank_balance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"), HEIGHT],
-            Result("amount", AMOUNT_SCHEMA), "Balance in base units.")
+            Result("amount", S.AMOUNT), "Balance in base units.")
 async def bank_balance(api: Api, address: bytes, denom: str, height: int | None):
     return str(keeper.balance(api.reader(height), address, denom))
 
 
-@rpc_method("bank_supply", [Param("denom", STRING, "denomination"), HEIGHT], Result("amount", AMOUNT_SCHEMA),
+@rpc_method("bank_supply", [Param("denom", STRING, "denomination"), HEIGHT], Result("amount", S.AMOUNT),
             "Total supply in base units.")
 async def bank_supply(api: Api, denom: str, height: int | None):
     return str(keeper.supply(api.reader(height), denom))
 
 
-@rpc_method("bank_params", [HEIGHT], Result("params", OBJ), "Denominations: symbol, decimals, kind; module accounts.")
+@rpc_method("bank_params", [HEIGHT], Result("params", S.BANK_PARAMS), "Denominations: symbol, decimals, kind; module accounts.")
 async def bank_params(api: Api, height: int | None):
     ctx = api.reader(height)
     denoms = {d: keeper.denom_info(ctx, d) for d in _denoms(ctx)}
@@ -216,13 +204,13 @@ async def bank_params(api: Api, height: int | None):
     return {"nativeDenom": api.app.native, "denoms": denoms, "moduleAccounts": mods}
 
 
-@rpc_method("roles_holders", [Param("role", choice(*ROLES), "role name"), HEIGHT], Result("addresses", {"type": "array"}),
+@rpc_method("roles_holders", [Param("role", choice(*ROLES), "role name"), HEIGHT], Result("addresses", S.arr(S.ADDR)),
             "Accounts holding a role.")
 async def roles_holders(api: Api, role: str, height: int | None):
     return [encode_address(a) for a in holders(api.reader(height), role)]
 
 
-@rpc_method("roles_params", [HEIGHT], Result("params", OBJ), "The roles that exist.")
+@rpc_method("roles_params", [HEIGHT], Result("params", S.obj(roles=S.arr(S.enum(*ROLES)))), "The roles that exist.")
 async def roles_params(api: Api, height: int | None):
     api.reader(height)  # the same answer at every retained height; refuses others
     return {"roles": list(ROLES)}
@@ -248,7 +236,7 @@ def _send_error(exc: Exception) -> RpcError:
     raise exc
 
 
-@rpc_method("tx_send", [TX_PARAM], Result("hash", {"type": "string"}),
+@rpc_method("tx_send", [TX_PARAM], Result("hash", S.HASH32),
             "Admit a signed transaction; returns its hash once it is admitted and durable (journaled, or in a committed block).",
             errors=[MEMPOOL_REFUSED])
 async def tx_send(api: Api, tx: bytes):
@@ -269,7 +257,7 @@ def _receipt_at(api: Api, height: int, index: int) -> dict:
 
 @rpc_method("tx_sendAndWait", [TX_PARAM, Param("timeout", NUMBER, "seconds to wait (default 30)", required=False,
                                               default=30)],
-            Result("receipt", OBJ), "Send and wait for inclusion; returns the receipt.",
+            Result("receipt", S.RECEIPT), "Send and wait for inclusion; returns the receipt.",
             errors=[MEMPOOL_REFUSED, TIMEOUT])
 async def tx_send_and_wait(api: Api, tx: bytes, timeout: float):
     h = await _send(api, tx)
@@ -279,7 +267,7 @@ async def tx_send_and_wait(api: Api, tx: bytes, timeout: float):
     return _receipt_at(api, *loc)
 
 
-@rpc_method("tx_simulate", [TX_PARAM], Result("receipt", OBJ),
+@rpc_method("tx_simulate", [TX_PARAM], Result("receipt", S.RECEIPT),
             "Dry run against the latest state; nothing changes. Any unused nonce is accepted.")
 async def tx_simulate(api: Api, tx: bytes):
     try:
@@ -290,8 +278,7 @@ async def tx_simulate(api: Api, tx: bytes):
 
 
 @rpc_method("tx_estimateFee", [Param("tx", HEX, "a transaction (the signature is not checked)")],
-            Result("fee", {"type": "object", "properties": {"cost": {"type": "integer"}, "minFee": AMOUNT_SCHEMA,
-                                                             "size": {"type": "integer"}}}),
+            Result("fee", S.FEE_ESTIMATE),
             "The least fee that pays for the transaction re-signed with it (the fee's encoding counts), with "
             "that encoding's cost units and size.")
 async def tx_estimate_fee(api: Api, tx: bytes):
@@ -302,7 +289,7 @@ async def tx_estimate_fee(api: Api, tx: bytes):
     return {"cost": est["cost"], "minFee": str(est["minFee"]), "size": est["size"]}
 
 
-@rpc_method("tx_get", [Param("hash", HASH, "transaction hash")], Result("tx", OBJ),
+@rpc_method("tx_get", [Param("hash", HASH, "transaction hash")], Result("tx", S.TX_ENTRY),
             "A transaction, included (with height and index) or pending.", errors=[NOT_FOUND])
 async def tx_get(api: Api, hash: bytes):
     loc = api.chain.blocks.tx_location(hash)
@@ -324,7 +311,7 @@ async def tx_get(api: Api, hash: bytes):
     return {**enc.tx(t, specs), **status}
 
 
-@rpc_method("tx_getReceipt", [Param("hash", HASH, "transaction hash")], Result("receipt", OBJ),
+@rpc_method("tx_getReceipt", [Param("hash", HASH, "transaction hash")], Result("receipt", S.RECEIPT),
             "The receipt of an included transaction.", errors=[NOT_FOUND])
 async def tx_get_receipt(api: Api, hash: bytes):
     loc = api.chain.blocks.tx_location(hash)
@@ -342,7 +329,7 @@ async def tx_get_receipt(api: Api, hash: bytes):
     Param("toHeight", U64, "highest height (default head)", required=False),
     Param("cursor", CURSOR, "from a previous page's nextCursor (height:index)", required=False),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
-], Result("page", {"type": "object", "properties": {"receipts": {"type": "array"}, "nextCursor": {}}}),
+], Result("page", S.SEARCH_PAGE),
     "Receipts by sender, module, event type and attributes, in a height range; paginated.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
     from node import blockstore as bs
@@ -411,8 +398,7 @@ def _matches(api, r, h, i, sender, module, event_type, attrs) -> bool:
 
 # ----- state_ -----------------------------------------------------------------------------
 @rpc_method("state_get", [Param("key", HEX, "raw state key"), HEIGHT],
-            Result("entry", {"type": "object", "properties": {"value": {}, "proof": OBJ, "root": {"type": "string"},
-                                                              "height": {"type": "integer"}}}),
+            Result("entry", S.STATE_ENTRY),
             "A raw state value with its inclusion or exclusion proof (verify with state/proof.py).",
             errors=[HEIGHT_UNAVAILABLE])
 async def state_get(api: Api, key: bytes, height: int | None):
@@ -435,7 +421,7 @@ def _dev(api: Api) -> None:
 @rpc_method("dev_mine", [Param("blocks", bounded(0, 1000), "how many blocks (default 1, at most 1000)", required=False,
                                default=1),
                          Param("time", TIME, "block time, unix seconds (default: the node's clock)", required=False)],
-            Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
+            Result("heights", S.arr(S.INT)), "Produce blocks now with what is ready.", dev_only=True)
 async def dev_mine(api: Api, blocks: int, time: int | None):
     _dev(api)
     if blocks > 1000:
@@ -446,7 +432,7 @@ async def dev_mine(api: Api, blocks: int, time: int | None):
     return [b.header.height for b in mined]
 
 
-@rpc_method("dev_setTime", [Param("time", TIME, "unix seconds, below 2^53")], Result("time", {"type": "integer"}),
+@rpc_method("dev_setTime", [Param("time", TIME, "unix seconds, below 2^53")], Result("time", S.INT),
             "Set the node's clock (never before the last block).", dev_only=True, errors=[INVALID_STATE])
 async def dev_set_time(api: Api, time: int):
     _dev(api)
@@ -456,7 +442,7 @@ async def dev_set_time(api: Api, time: int):
         raise RpcError(INVALID_STATE, str(exc)) from None
 
 
-@rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", {"type": "integer"}),
+@rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", S.INT),
             "Move the node's clock forward.", dev_only=True)
 async def dev_advance_time(api: Api, seconds: int):
     _dev(api)
@@ -468,7 +454,7 @@ async def dev_advance_time(api: Api, seconds: int):
 
 @rpc_method("dev_setBalance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"),
                                Param("amount", UINT, "new balance, base units")],
-            Result("height", {"type": "integer"}),
+            Result("height", S.INT),
             "Set a balance (supply follows) in a block of its own, so replay reproduces it.", dev_only=True)
 async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
     _dev(api)
@@ -478,7 +464,7 @@ async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
     return block.header.height
 
 
-@rpc_method("dev_snapshot", [], Result("id", {"type": "string"}),
+@rpc_method("dev_snapshot", [], Result("id", S.STR),
             "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times.",
             dev_only=True)
 async def dev_snapshot(api: Api):
@@ -486,7 +472,7 @@ async def dev_snapshot(api: Api):
     return await api.node.snapshot()
 
 
-@rpc_method("dev_revert", [Param("id", STRING, "snapshot id from dev_snapshot")], Result("height", {"type": "integer"}),
+@rpc_method("dev_revert", [Param("id", STRING, "snapshot id from dev_snapshot")], Result("height", S.INT),
             "Rewind state, blocks, indexes and mempool to a snapshot; subscribers are told. Later snapshots are dropped.",
             dev_only=True, errors=[NOT_FOUND])
 async def dev_revert(api: Api, id: str):
@@ -497,14 +483,14 @@ async def dev_revert(api: Api, id: str):
         raise RpcError(NOT_FOUND, f"no snapshot {id!r}") from None
 
 
-@rpc_method("dev_dumpState", [], Result("dump", {"type": "string"}),
+@rpc_method("dev_dumpState", [], Result("dump", S.HEXS),
             "The whole chain, history included, as 0x-hex (zlib-compressed msgpack key/value pairs).", dev_only=True)
 async def dev_dump_state(api: Api):
     _dev(api)
     return enc.hx(await api.node.dump_state())
 
 
-@rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", {"type": "integer"}),
+@rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", S.INT),
             "Replace the chain with a dump (history included); returns the height.", dev_only=True)
 async def dev_load_state(api: Api, dump: bytes):
     _dev(api)

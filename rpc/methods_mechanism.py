@@ -19,11 +19,11 @@ from modules.stable import vault as stable_vault
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
 from rpc import encode as enc
+from rpc import schemas as S
 from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
-from rpc.methods import HEIGHT, OBJ, Api
+from rpc.methods import HEIGHT, Api
 from rpc.params import ADDRESS, STRING, U64, U64_MAX, Param, Result, bounded, choice, rpc_method
 
-ARRAY = {"type": "array"}
 PROPOSAL_STATUSES = ("voting", "passed", "rejected", "executed", "failed")  # modules/governance/module.py
 ID = Param("id", U64, "asset id")
 
@@ -54,13 +54,7 @@ def asset_json(ctx: Ctx, rec: dict) -> dict:
     }
 
 
-ASSET_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string"}, "status": {"type": "string", "enum": list(assets.STATUSES)},
-    "originator": {"type": "string"}, "principal": {"type": "string"}, "outstanding": {"type": "string"},
-    "grade": {"type": ["string", "null"]}, "mark": {"type": ["object", "null"]}}}
-
-
-@rpc_method("assets_get", [ID, HEIGHT], Result("asset", ASSET_SCHEMA),
+@rpc_method("assets_get", [ID, HEIGHT], Result("asset", S.ASSET),
             "An asset: record, status, grade, outstanding, next due time and its last revaluation mark.",
             errors=[NOT_FOUND])
 async def assets_get(api: Api, id: int, height: int | None):
@@ -74,7 +68,7 @@ async def assets_get(api: Api, id: int, height: int | None):
     Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
     HEIGHT,
-], Result("page", {"type": "object", "properties": {"assets": ARRAY, "next": {}}}),
+], Result("page", S.ASSET_PAGE),
     "Assets by originator or by status (or all), in id order; paginated with next.")
 async def assets_list(api: Api, originator, status, after, limit, height):
     ctx = api.reader(height)
@@ -92,7 +86,7 @@ async def assets_list(api: Api, originator, status, after, limit, height):
     return {"assets": [asset_json(ctx, assets.find(ctx, i)) for i in ids], "next": ids[-1] if more else None}
 
 
-@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", ARRAY),
+@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", S.SCHEDULE),
             "The installments: due time, principal and interest parts, paid so far, and state at the block time.",
             errors=[NOT_FOUND])
 async def assets_schedule(api: Api, id: int, height: int | None):
@@ -107,7 +101,7 @@ async def assets_schedule(api: Api, id: int, height: int | None):
     return out
 
 
-@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", ARRAY),
+@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", S.PAYMENTS),
             "The payment history: repayments and recoveries with amount, block time and height.",
             errors=[NOT_FOUND])
 async def assets_payments(api: Api, id: int, height: int | None):
@@ -118,8 +112,7 @@ async def assets_payments(api: Api, id: int, height: int | None):
 
 
 # ----- valuation_ ---------------------------------------------------------------------------
-@rpc_method("valuation_asset", [ID, HEIGHT], Result("valuation", {"type": "object", "properties": {
-    "value": {"type": "string"}, "installments": ARRAY, "feeds": OBJ, "problems": ARRAY}}),
+@rpc_method("valuation_asset", [ID, HEIGHT], Result("valuation", S.VALUATION),
     "An asset's value at the block time with its explanation: inputs, oracle rounds, each installment's "
     "expected cash and discount factor. problems lists stale, frozen or missing feeds (actions priced by "
     "this value refuse while it is not empty).", errors=[NOT_FOUND, INVALID_STATE])
@@ -149,7 +142,7 @@ def feed_json(ctx: Ctx, feed: str) -> dict:
 
 
 @rpc_method("oracle_latest", [Param("feed", STRING, "feed id, e.g. rate, spread/B, grade/3, price/rwa"), HEIGHT],
-            Result("feed", OBJ), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
+            Result("feed", S.FEED), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
             errors=[NOT_FOUND])
 async def oracle_latest(api: Api, feed: str, height: int | None):
     ctx = api.reader(height)
@@ -158,7 +151,7 @@ async def oracle_latest(api: Api, feed: str, height: int | None):
     return feed_json(ctx, feed)
 
 
-@rpc_method("oracle_pending", [HEIGHT], Result("pending", ARRAY),
+@rpc_method("oracle_pending", [HEIGHT], Result("pending", S.arr(S.FEED)),
             "Feeds with a queued move (a step beyond the policy), in activation order.")
 async def oracle_pending(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -171,7 +164,7 @@ async def oracle_pending(api: Api, height: int | None):
     Param("after", STRING, "feeds after this id (pagination)", required=False, default=""),
     Param("limit", U64, "page size, at most 1000 (default 200)", required=False, default=200),
     HEIGHT,
-], Result("page", {"type": "object", "properties": {"feeds": ARRAY, "policies": OBJ, "next": {}}}),
+], Result("page", S.FEED_PAGE),
     "Feeds with their values, and the policy of each feed class.")
 async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: int | None):
     ctx = api.reader(height)
@@ -190,8 +183,7 @@ async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: in
     return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
 
 
-@rpc_method("oracle_operators", [HEIGHT], Result("set", {"type": "object", "properties": {
-    "epoch": {"type": "integer"}, "operators": ARRAY}}),
+@rpc_method("oracle_operators", [HEIGHT], Result("set", S.OPERATORS),
     "The operator set: its epoch and, in bitmap order, each operator's account and BLS public key.")
 async def oracle_operators(api: Api, height: int | None):
     s = oracle.operator_set(api.reader(height))
@@ -247,7 +239,7 @@ def pool_json(ctx: Ctx, pool: dict) -> dict:
             "tranches": [_tranche_json(ctx, pool, k, v) for k, v in enumerate(values)]}
 
 
-@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", OBJ),
+@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", S.POOL),
             "A pool: assets, par, ledger (cash received, unallocated), value at the block time, and its tranches "
             "(outstanding face, write-downs, index, value, unit price).", errors=[NOT_FOUND])
 async def pool_get(api: Api, pool: int, height: int | None):
@@ -257,7 +249,7 @@ async def pool_get(api: Api, pool: int, height: int | None):
 
 @rpc_method("pool_list", [Param("after", U64, "pools after this id (default 0)", required=False, default=0),
                           Param("limit", U64, "page size, at most 100 (default 20)", required=False, default=20),
-                          HEIGHT], Result("page", {"type": "object", "properties": {"pools": ARRAY, "next": {}}}),
+                          HEIGHT], Result("page", S.POOL_PAGE),
             "Pools in id order; paginated with next.")
 async def pool_list(api: Api, after: int, limit: int, height: int | None):
     ctx = api.reader(height)
@@ -271,7 +263,7 @@ async def pool_list(api: Api, after: int, limit: int, height: int | None):
 TRANCHE = Param("tranche", U64, "tranche index, 0 = senior")
 
 
-@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", OBJ),
+@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", S.TRANCHE),
             "A tranche: value and unit price at the block time, outstanding face, write-downs, payout index.",
             errors=[NOT_FOUND])
 async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
@@ -284,7 +276,7 @@ async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
 
 
 @rpc_method("tranche_claimable", [POOL_ID, TRANCHE, Param("address", ADDRESS, "unit holder"), HEIGHT],
-            Result("amount", {"type": "string"}), "Stable base units the holder can claim from the tranche now.",
+            Result("amount", S.AMOUNT), "Stable base units the holder can claim from the tranche now.",
             errors=[NOT_FOUND])
 async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, height: int | None):
     ctx = api.reader(height)
@@ -294,7 +286,7 @@ async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, h
     return str(tranches.claimable(ctx, p, tranche, address))
 
 
-@rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", OBJ),
+@rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", S.POOL_VALUATION),
             "A pool's value at the block time: each asset's explanation, unallocated cash, and the walk of that "
             "value senior to junior over the tranches' claims.", errors=[NOT_FOUND])
 async def valuation_pool(api: Api, pool: int, height: int | None):
@@ -328,7 +320,7 @@ def _order_json(o: dict) -> dict:
 
 @rpc_method("market_book", [DENOM, Param("levels", U64, "price levels per side (default 20, at most 200)",
                                          required=False, default=20), HEIGHT],
-            Result("book", {"type": "object", "properties": {"bids": ARRAY, "asks": ARRAY, "referencePrice": {}}}),
+            Result("book", S.BOOK),
             "Depth of a unit's book: [price, open quantity] per level, best first, and the reference unit price "
             "from oracle data that bounds the band (null when it cannot be computed).")
 async def market_book(api: Api, denom: str, levels: int, height: int | None):
@@ -346,7 +338,7 @@ async def market_book(api: Api, denom: str, levels: int, height: int | None):
 @rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
                                            required=False),
                               Param("limit", U64, "at most 1000 (default 100)", required=False, default=100), HEIGHT],
-            Result("trades", ARRAY), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
+            Result("trades", S.TRADES), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
                                      "time, height.")
 async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
     ctx = api.reader(height)
@@ -356,7 +348,7 @@ async def market_trades(api: Api, denom: str, after: int | None, limit: int, hei
             for t in rows]
 
 
-@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", ARRAY),
+@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", S.arr(S.ORDER)),
             "An account's resting orders.")
 async def market_orders(api: Api, owner: bytes, height: int | None):
     return [_order_json(o) for o in market.orders_of(api.reader(height), owner)]
@@ -367,7 +359,7 @@ async def market_orders(api: Api, owner: bytes, height: int | None):
                                             default=3600),
                                Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
                                      required=False, default=1000), HEIGHT],
-            Result("candles", ARRAY), "Open, high, low, close and volume per interval, from the unit's trades.")
+            Result("candles", S.CANDLES), "Open, high, low, close and volume per interval, from the unit's trades.")
 async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
     ctx = api.reader(height)
     n = ctx.get_int(market.TRADES + denom.encode())
@@ -386,7 +378,7 @@ async def market_candles(api: Api, denom: str, interval: int, limit: int, height
 
 
 # ----- stable_ --------------------------------------------------------------------------------
-@rpc_method("stable_info", [HEIGHT], Result("info", OBJ),
+@rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
             "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
             "collateral ratio (now and as recorded at the last block), ceilings and their use.")
 async def stable_info(api: Api, height: int | None):
@@ -413,7 +405,7 @@ async def stable_info(api: Api, height: int | None):
                              Param("unit", STRING, "tranche unit (exit, buy)", required=False),
                              Param("quantity", U64, "units (exit, buy)", required=False),
                              Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
-            Result("quote", OBJ), "What an exit, a purchase from the vault or a floor redemption would give now, with "
+            Result("quote", S.STABLE_QUOTE), "What an exit, a purchase from the vault or a floor redemption would give now, with "
                                   "its terms (price, haircut, utilization, spread, slice).", errors=[INVALID_STATE])
 async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | None, amount: int | None,
                        height: int | None):
@@ -449,7 +441,7 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
     raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
 
 
-@rpc_method("stable_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("stable_params", [HEIGHT], Result("params", S.STABLE_PARAMS),
             "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units).")
 async def stable_params(api: Api, height: int | None):
     p = stable_vault.params(api.reader(height))
@@ -459,7 +451,7 @@ async def stable_params(api: Api, height: int | None):
 
 # ----- insurance_, gov_ --------------------------------------------------------------------------
 @rpc_method("insurance_info", [Param("address", ADDRESS, "a staker (optional)", required=False), HEIGHT],
-            Result("info", OBJ), "The fund: its account and balance, bonded stake in all, and an account's bonded "
+            Result("info", S.INSURANCE_INFO), "The fund: its account and balance, bonded stake in all, and an account's bonded "
                                  "and unbonding stake.")
 async def insurance_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
@@ -480,7 +472,7 @@ async def insurance_info(api: Api, address: bytes | None, height: int | None):
     return out
 
 
-@rpc_method("insurance_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("insurance_params", [HEIGHT], Result("params", S.INSURANCE_PARAMS),
             "Unbonding period (s) and the stakers' share of fees (wad).")
 async def insurance_params(api: Api, height: int | None):
     p = insurance.params(api.reader(height))
@@ -494,14 +486,14 @@ def _proposal_json(p: dict) -> dict:
 
 @rpc_method("gov_proposals", [Param("status", choice(*PROPOSAL_STATUSES), "only proposals in this status",
                                      required=False), HEIGHT],
-            Result("proposals", ARRAY), "Proposals, newest first, with their tallies and status.")
+            Result("proposals", S.arr(S.PROPOSAL)), "Proposals, newest first, with their tallies and status.")
 async def gov_proposals(api: Api, status: str | None, height: int | None):
     ctx = api.reader(height)
     props = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(governance.PROP)]
     return [_proposal_json(p) for p in reversed(props) if status is None or p["status"] == status]
 
 
-@rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", OBJ),
+@rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", S.PROPOSAL),
             "One proposal.", errors=[NOT_FOUND])
 async def gov_proposal(api: Api, id: int, height: int | None):
     ctx = api.reader(height)
@@ -511,7 +503,7 @@ async def gov_proposal(api: Api, id: int, height: int | None):
     return _proposal_json(p)
 
 
-@rpc_method("gov_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("gov_params", [HEIGHT], Result("params", S.GOV_PARAMS),
             "Voting period and execution delay (s), quorum (wad of bonded stake), paused modules.")
 async def gov_params(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -521,7 +513,7 @@ async def gov_params(api: Api, height: int | None):
 
 
 # ----- reserve_ -----------------------------------------------------------------------------------
-@rpc_method("reserve_info", [HEIGHT], Result("info", OBJ),
+@rpc_method("reserve_info", [HEIGHT], Result("info", S.RESERVE_INFO),
             "The buyback reserve: holdings and their value, the epoch's budget and its use, its standing orders.")
 async def reserve_info(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -538,7 +530,7 @@ async def reserve_info(api: Api, height: int | None):
 @rpc_method("reserve_quote", [Param("unit", STRING, "tranche unit"), Param("quantity", U64, "units to sell"),
                               Param("payIn", choice("stable", "native"), "what to be paid in (default stable)",
                                     required=False), HEIGHT],
-            Result("quote", OBJ), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
+            Result("quote", S.RESERVE_QUOTE), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
             "out (stable, or native at the backing value), and the budget left.")
 async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, height: int | None):  # noqa: N803
     pay_in = payIn
@@ -554,7 +546,7 @@ async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, h
 
 # ----- native_ --------------------------------------------------------------------------------------
 @rpc_method("native_info", [Param("address", ADDRESS, "a holder's pending redemptions (optional)", required=False),
-                            HEIGHT], Result("info", OBJ),
+                            HEIGHT], Result("info", S.NATIVE_INFO),
             "The native token: supply, circulation, backing value per base unit (wad of stable base units), the "
             "treasury, the redemption queue and this epoch's redemption limit and use.")
 async def native_info(api: Api, address: bytes | None, height: int | None):
@@ -573,14 +565,14 @@ async def native_info(api: Api, address: bytes | None, height: int | None):
     return out
 
 
-@rpc_method("native_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("native_params", [HEIGHT], Result("params", S.NATIVE_PARAMS),
             "Native redemption: fee and per-epoch limit (wad), cool-down (s).")
 async def native_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))
     return {"redeemFee": str(p["redeemFee"]), "redeemLimit": str(p["redeemLimit"]), "cooldown": p["cooldown"]}
 
 
-@rpc_method("reserve_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("reserve_params", [HEIGHT], Result("params", S.RESERVE_PARAMS),
             "Budget share, discount, premium, redemption fee and limit (wad), epoch and cool-down (s).")
 async def reserve_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))

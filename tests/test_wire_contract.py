@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from jsonschema import Draft7Validator
 
 import rpc.server  # noqa: F401  (registers every method in the table)
 import rpc.ws  # noqa: F401  (chain_subscribe / chain_unsubscribe)
@@ -117,3 +118,51 @@ def test_height_0_is_the_genesis_state_without_a_block(live):
     assert first["header"]["parent"] == "0x" + "00" * 32
     resp = node.raw_call("chain_getHeader", [0])
     assert resp["error"]["code"] == -32001 and "genesis state" in resp["error"]["message"]
+
+
+# ----- OpenRPC results (item 7) -----------------------------------------------------------------
+def _vague(schema, path="") -> list[str]:
+    """Places in a schema that say nothing: an object without properties, an array without items."""
+    out = []
+    if type(schema) is dict:
+        if schema.get("type") == "object" and "properties" not in schema and "additionalProperties" not in schema:
+            out.append(path or "/")
+        if schema.get("type") == "array" and "items" not in schema:
+            out.append(path or "/")
+        for k, v in schema.items():
+            if k in ("properties", "additionalProperties", "items", "anyOf", "oneOf"):
+                out += _vague(v, f"{path}/{k}")
+    elif type(schema) is list:
+        for i, v in enumerate(schema):
+            out += _vague(v, f"{path}/{i}")
+    elif schema is not None and type(schema) is not bool:
+        pass
+    return out
+
+
+def test_flaw_every_result_schema_says_what_it_holds():
+    vague = {m.name: _vague(m.result.schema) for m in METHODS.values() if m.name != "rpc.discover"}
+    assert {k: v for k, v in vague.items() if v} == {}
+    assert "properties" in METHODS["rpc.discover"].result.schema
+
+
+def test_flaw_every_result_validates_against_its_schema(live):
+    _, results = live
+    errors = []
+    for name, rs in results.items():
+        validator = Draft7Validator(METHODS[name].result.schema)
+        for r in rs:
+            errors += [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                       for e in validator.iter_errors(r)]
+    assert errors == []
+
+
+def test_the_result_schemas_are_not_vacuous(live):
+    _, results = live
+    block = results["chain_getBlock"][-1]
+    broken = [{**block, "receipts": [1]}, {**block, "header": {**block["header"], "height": "5"}},
+              {k: v for k, v in block.items() if k != "signature"}]
+    schema = Draft7Validator(METHODS["chain_getBlock"].result.schema)
+    assert all(not schema.is_valid(b) for b in broken)
+    tx = results["tx_get"][0]
+    assert not Draft7Validator(METHODS["tx_get"].result.schema).is_valid({**tx, "nonce": 3})
