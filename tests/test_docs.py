@@ -76,3 +76,16 @@ def test_execution_failures_are_said_to_come_back_as_receipt_codes():
 def test_event_subscriptions_say_event_type_is_required():
     text = (DOCS / "rpc.md").read_text()
     assert "`eventType` is required with `kind` `events`" in text
+
+
+def test_the_ext_rule_for_big_integers_is_stated_and_holds():
+    from state.codec import encode
+
+    text = " ".join((DOCS / "protocol.md").read_text().split())
+    assert "is **fixext16**, `d8 01` + 16 bytes" in text and "is **ext8**, `c7 <length> 01` + payload" in text
+    assert encode(2**64).hex() == "c70901010000000000000000"
+    for v in (2**119, 2**127 - 1, -(2**127), -(2**119) - 1):  # 16-byte payloads
+        assert encode(v)[:2] == b"\xd8\x01" and len(encode(v)) == 18
+    for v in (2**127, 2**128 - 1, -(2**119), 2**64, -(2**63) - 1):  # every other length
+        assert encode(v)[:1] == b"\xc7" and encode(v)[2:3] == b"\x01"
+    assert encode(2**127).hex().startswith("c711010080") and encode(2**119).hex().startswith("d8010080")
