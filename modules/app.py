@@ -48,7 +48,7 @@ from modules.reserve import module as reserve_module
 from modules.roles import module as roles_module
 from modules.stable import module as stable_module
 from modules.tranches import module as tranches_module
-from modules.tx import Tx, check_signature, decode_tx
+from modules.tx import Tx, check_signature, decode_tx, size_with_fee
 from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
 from state.store import BoundedCache, PendingCommit, Store
@@ -387,11 +387,23 @@ class App:
         return self._deliver(block, info, raw)
 
     def estimate_fee(self, raw: bytes) -> dict:
-        """{cost, minFee, size} of a transaction (signature not checked)."""
+        """{cost, minFee, size} of this transaction signed again with fee minFee: the least
+        fee that pays for its own encoding (the fee's msgpack length grows with its value),
+        with that encoding's size (bytes) and cost (units). The given fee and signature are
+        not checked; re-signed with minFee, the transaction meets the fee rule.
+
+        fee -> cost(size with fee) x feePrice never decreases, so iterating it from 0 climbs
+        to its least fixed point: at most one step per length of a msgpack integer."""
         tx = decode_tx(raw, self.params["maxTxBytes"])
         call = self._call(tx)
-        cost = call.cost + self.params["feePerByte"] * tx.size
-        return {"cost": cost, "minFee": cost * self.params["feePrice"], "size": tx.size}
+        fee = 0
+        while True:
+            size = size_with_fee(tx, fee)
+            cost = call.cost + self.params["feePerByte"] * size
+            need = cost * self.params["feePrice"]
+            if need <= fee:
+                return {"cost": cost, "minFee": fee, "size": size}
+            fee = need
 
     def commit(self, extra: dict[bytes, bytes] | None = None, *, pause: Callable[[], None] | None = None) -> None:
         """Persist the finalized block (and the node's block records) atomically; pause as
