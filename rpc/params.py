@@ -14,7 +14,6 @@ from modules.crypto import AddressError, decode_address
 from rpc.errors import INVALID_PARAMS, RpcError
 
 _UINT_RE = re.compile(r"[0-9]{1,78}")  # fullmatch: a trailing newline is refused too
-_HEX_RE = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 def bad(name: str, msg: str) -> RpcError:
@@ -48,9 +47,12 @@ def _hex(size=None):
     def conv(name, v):
         if type(v) is not str or not v.startswith("0x"):
             raise bad(name, "expected 0x-prefixed hex")
-        if not _HEX_RE.fullmatch(v):
+        try:
+            b = bytes.fromhex(v[2:])
+        except ValueError:
+            b = None
+        if b is None or 2 * len(b) + 2 != len(v):  # fromhex skips whitespace: the length tells
             raise bad(name, "not valid hex (pairs of 0-9a-fA-F, nothing else)")
-        b = bytes.fromhex(v[2:])
         if size is not None and len(b) != size:
             raise bad(name, f"expected {size} bytes")
         return b
