@@ -21,7 +21,7 @@ from modules.assets import keeper as assets
 from modules.assets import marks
 from modules.bank import keeper as bank
 from modules.context import Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded, NotFound, StaleFeed
 from modules.oracle import keeper as oracle
 from modules.tranches import keeper as tranches
@@ -37,7 +37,6 @@ ELIGIBLE = b"stable/eligible/"
 PARAMS = b"params/stable"
 VAULT = module_address("vault")
 RESERVE = module_address("reserve")
-PROTOCOL_ACCOUNTS = ("vault", "reserve", "treasury", "insurance")
 RUSD = 10**6
 DEFAULT_PARAMS = {
     "hBase": [2 * WAD // 100, 3 * WAD // 100, 5 * WAD // 100, 8 * WAD // 100, 12 * WAD // 100],  # by grade A..E
@@ -129,7 +128,7 @@ def pool_grade(ctx: Ctx, pool: dict) -> int:
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
 def protocol_accounts(ctx: Ctx) -> list[bytes]:
-    accts = [module_address(n) for n in PROTOCOL_ACCOUNTS]
+    accts = [module_address(n) for n in MODULE_ACCOUNTS]
     return accts + [tranches.pool_account(i) for i in tranches.ids(ctx, 0, 1 << 30)]
 
 
