@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "1159d10b49af67cc36a20e8e287912b11a35474c5b41dfc4c967430b61c73444"
-PINNED_ROOT = "1148350c49342d363929bde9ae6b1b20d1a5bffc14048d0514f49ba2d434e821"
+PINNED_GENESIS_ROOT = "39803db464670d207fc9fbbec324497941857fc73962dd3b61792bf662e34bab"
+PINNED_ROOT = "52ea637d1975176284efa58fef430c9a006c233be7d2c78ebe8abe04a6aeb44e"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [
