@@ -24,7 +24,7 @@ from modules.assets import module as assets_module
 from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import (
     CannotPayFee,
     ExecutionError,
@@ -56,7 +56,6 @@ from state.store import BoundedCache, PendingCommit, Store
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
 LAST_KEY = b"chain/last"
-MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only

@@ -31,6 +31,9 @@ def address_of(pubkey: bytes) -> bytes:
     return hashlib.sha256(b"rwachain/address" + pubkey).digest()[:ADDRESS_LEN]
 
 
+MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
+
+
 def module_address(name: str) -> bytes:
     """20-byte address of a module account (no private key exists for it)."""
     return hashlib.sha256(b"rwachain/module/" + name.encode()).digest()[:ADDRESS_LEN]

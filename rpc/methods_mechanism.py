@@ -380,7 +380,8 @@ async def market_candles(api: Api, denom: str, interval: int, limit: int, height
 # ----- stable_ --------------------------------------------------------------------------------
 @rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
             "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
-            "collateral ratio (now and as recorded at the last block), ceilings and their use.")
+            "collateral ratio (now and as recorded at the last block) with the freshness of every input (a stale "
+            "proof of reserve counts as zero), ceilings and their use.")
 async def stable_info(api: Api, height: int | None):
     ctx = api.reader(height)
     d = stable_vault.denom(ctx)
@@ -395,7 +396,8 @@ async def stable_info(api: Api, height: int | None):
             "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
                       "problems": problems},
             "attestedReserve": str(stable_vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]),
+            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
+            "inputs": [{k: (str(v) if type(v) is int else v) for k, v in i.items()} for i in c["inputs"]],
             "recorded": {k: (str(v) if type(v) is int else v) for k, v in rec.items()},
             "mintedAgainstUnits": str(ctx.get_int(stable_vault.UNITS)),
             "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
@@ -429,13 +431,16 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
                                    "current and queued unit prices; the stable tokens paid are burned"}
         if kind == "redeem":
             q = stable_vault.quote_redeem(ctx, amount or 0)
-            why = {"par": "CR >= 1: units worth the amount at the protocol's sell prices",
+            why = {"par": "CR >= 1: the vault's holdings worth the amount at the protocol's sell prices",
                    "proRata": "CR < 1: amount / circulating supply of every vault holding",
                    "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}[q["mode"]]
+            why += ("; units floor, the vault's stable tokens pay the fractions; burned: only the stable worth what "
+                    "is paid (a slice that rounds to nothing is refused)")
             return {"cr": None if q["cr"] is None else str(q["cr"]),
                     "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
                     "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
-                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n}}
+                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
+                    "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
     except InvalidTransaction as exc:
         raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
     raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")

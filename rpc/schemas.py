@@ -132,7 +132,9 @@ CANDLES = arr(obj(start=INT, open=AMOUNT, high=AMOUNT, low=AMOUNT, close=AMOUNT,
 CEILINGS = mapof(AMOUNT)
 STABLE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT,
                   vault=obj(account=ADDR, basket=mapof(AMOUNT), value=AMOUNT, problems=arr(STR)),
-                  attestedReserve=AMOUNT, backing=AMOUNT, cr=nullable(AMOUNT), recorded=mapof(JSON),
+                  attestedReserve=AMOUNT, backing=AMOUNT, cr=nullable(AMOUNT), fresh=BOOL,
+                  inputs=arr(obj(input=STR, value=AMOUNT, fresh=BOOL, quantity=Optional(AMOUNT),
+                                 counted=Optional(AMOUNT))), recorded=mapof(JSON),
                   mintedAgainstUnits=AMOUNT, ceilings=CEILINGS, use=mapof(AMOUNT))
 STABLE_PARAMS = obj(hBase=arr(AMOUNT), hSlope=AMOUNT, spread=AMOUNT, haircutShare=AMOUNT, ceilings=CEILINGS)
 STABLE_QUOTE = anyof(
@@ -140,7 +142,8 @@ STABLE_QUOTE = anyof(
     obj(value=AMOUNT, haircut=AMOUNT, out=AMOUNT, reserveShare=AMOUNT, u0=AMOUNT, u1=AMOUNT, grade=AMOUNT,
         price=AMOUNT, queued=nullable(JSON), explanation=STR),  # exit
     obj(cr=nullable(AMOUNT), vaultValue=nullable(AMOUNT), stale=BOOL, amount=AMOUNT, mode=enum("par", "proRata", "stale"),
-        explanation=STR, circulating=AMOUNT, basket=mapof(AMOUNT)))  # redeem
+        explanation=STR, circulating=AMOUNT, basket=mapof(AMOUNT), stable=AMOUNT, worth=AMOUNT,
+        burn=AMOUNT))  # redeem
 RESERVE_INFO = obj(account=ADDR, holdings=mapof(AMOUNT), value=AMOUNT, epoch=INT, budget=AMOUNT, used=AMOUNT,
                    orders=arr(ORDER), treasury=obj(account=ADDR, holdings=mapof(AMOUNT)))
 RESERVE_PARAMS = obj(budgetShare=AMOUNT, discount=AMOUNT, premium=AMOUNT, epoch=INT, redeemFee=AMOUNT, cooldown=INT,

@@ -196,9 +196,12 @@ def test_stable_over_rpc(node):
     assert int(q["cost"]) > 5 * int(q["price"]) and "spread" in q["explanation"]
     q = call(node, "stable_quote", {"kind": "redeem", "amount": 10})
     assert q["stale"] is False and q["basket"] == {} and q["mode"] == "par"  # too little for a unit
+    assert q["burn"] == q["worth"] == q["stable"] == "0"  # and the vault holds no stable tokens yet: refused
+    assert info["fresh"] is True and {i["input"] for i in info["inputs"]} >= {"unit/p1/t0", "reserve/" + KEYS[4].address_text}
     vault_units = info["vault"]["basket"]["unit/p1/t0"]
     q = call(node, "stable_quote", {"kind": "redeem", "amount": q["vaultValue"]})
     assert q["basket"] == {"unit/p1/t0": vault_units} and "CR >= 1" in q["explanation"]
+    assert q["burn"] == q["worth"] == q["vaultValue"]  # par: burns what it pays
     # the devnet's instant exit, end to end: a holder of eligible senior units swaps 10 of them
     holder = KEYS[7].address_text
     cash = int(call(node, "bank_balance", [holder, "rusd"]))

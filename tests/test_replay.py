@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "6193754cf30188c56ef252c32e7230f203f5ea0234e40dd2f58f47f719a5b6be"
-PINNED_ROOT = "0890b0c9bd373f1e25f274b42228cb4fe5271c8f54eb7516da91d930957cc0b2"
+PINNED_GENESIS_ROOT = "f3267ffd03b15c46fa32bed702d984222cb50cba26d6e23dd60822fbf4371fb8"
+PINNED_ROOT = "4954940575841326dba2a5e122e50f6c60efb578587483d8e9f58792fff308ae"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -18,7 +18,9 @@ its balance changes and on claim, so a repayment touches the pool record only, w
 number of holders. A claim pays floor(owed / RAY) and keeps the remainder, so exactly
 allocated x RAY = claimed x RAY + sum of holders' owed (settled or not) + carry. The retention (min(junior face, 5 % of par), in junior units) is held by the
 pool's account and counted as the originator's for payouts; it is released to the
-originator when the pool closes (every asset repaid or written off).
+originator when the pool closes (every asset repaid or written off). Units held by module
+accounts (vault, reserve, treasury, insurance fund) are paid what they earn in the block the
+cash is allocated (collect_for_modules), so nothing stays owed to them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.context import Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import InvalidState, NotFound
 from modules.fixed import RAY
 from modules.tranches import waterfall
@@ -38,6 +40,7 @@ OWED = b"tranches/owed/"
 LIVE = b"tranches/live/"
 UNIT_PREFIX = "unit/p"
 RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
+MODULE_HOLDERS = tuple(module_address(n) for n in MODULE_ACCOUNTS)  # collect their payouts at allocation
 
 
 def pid_b(pool_id: int) -> bytes:
@@ -180,20 +183,46 @@ def claimable(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
     return owed_ray(ctx, pool, k, holder) // RAY
 
 
-def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
-    """Pay the holder what tranche k owes it, in the stable token from the pool's account."""
-    pool = get(ctx, pool_id)
-    if not 0 <= k < len(pool["tranches"]):
-        raise NotFound(f"pool {pool_id} has no tranche {k}")
+def _pay_out(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    """Settle and pay the holder what tranche k owes it (floored; the remainder stays owed),
+    in the stable token from the pool's account. Updates the pool record; the caller saves it."""
     owed = settle(ctx, pool, k, holder)
     pay = owed // RAY
     if pay:
         t = pool["tranches"][k]
         ctx.set_int(OWED + t["denom"].encode() + b"\x00" + holder, owed - pay * RAY)
         t["claimed"] += pay
-        save(ctx, pool)
         bank.transfer(ctx, pool["account"], holder, _stable(ctx), pay)
     return pay
+
+
+def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
+    """Pay the holder what tranche k owes it, in the stable token from the pool's account."""
+    pool = get(ctx, pool_id)
+    if not 0 <= k < len(pool["tranches"]):
+        raise NotFound(f"pool {pool_id} has no tranche {k}")
+    pay = _pay_out(ctx, pool, k, holder)
+    if pay:
+        save(ctx, pool)
+    return pay
+
+
+def collect_for_modules(ctx: Ctx, pool: dict) -> None:
+    """Pay the module accounts (vault, reserve, treasury, insurance fund) what the pool's
+    units earn them, in the block the cash is allocated: at most 4 accounts per tranche,
+    whatever the number of holders. The caller saves the pool record."""
+    for k, t in enumerate(pool["tranches"]):
+        for holder in MODULE_HOLDERS:
+            key = t["denom"].encode() + b"\x00" + holder
+            if bank.balance(ctx, holder, t["denom"]) or ctx.get_int(OWED + key) >= RAY:
+                paid = _pay_out(ctx, pool, k, holder)
+                if paid:
+                    ctx.emit("tranches.collected", pool=pool["id"], tranche=k, holder=holder, amount=paid)
+
+
+def module_owed(ctx: Ctx, pool: dict) -> int:
+    """Stable base units the pool owes module accounts and has not paid (0 after every block)."""
+    return sum(claimable(ctx, pool, k, h) for k in range(len(pool["tranches"])) for h in MODULE_HOLDERS)
 
 
 def index_live(ctx: Ctx, pool: dict) -> None:
@@ -277,6 +306,7 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
                 pool["coverOwed"] = pool.get("coverOwed", 0) + paid
                 ctx.emit("tranches.covered", pool=pool["id"], asset=rec["id"], paid=paid,
                          allocated=",".join(str(x) for x in split))
+    collect_for_modules(ctx, pool)
     save(ctx, pool)
     _maybe_close(ctx, pool)
 
@@ -302,7 +332,8 @@ def _maybe_close(ctx: Ctx, pool: dict) -> None:
 # ----- invariants ---------------------------------------------------------------------------------
 def check_pool(ctx: Ctx, pool: dict) -> list[str]:
     """received = allocated + unallocated; per tranche, allocated covers claimed plus what
-    holders can claim (the index floors: at most one base unit per holder stays behind)."""
+    holders can claim (the index floors: at most one base unit per holder stays behind);
+    nothing claimable is left owed to a module account."""
     out = []
     alloc = sum(t["allocated"] for t in pool["tranches"])
     if pool["cashReceived"] != alloc + pool["unallocated"]:
@@ -311,4 +342,7 @@ def check_pool(ctx: Ctx, pool: dict) -> list[str]:
     for k, t in enumerate(pool["tranches"]):
         if t["index"] * t["units"] + t["carry"] != t["allocated"] * RAY:
             out.append(f"pool {pool['id']} tranche {k}: the index does not account for the allocated cash")
+    stranded = module_owed(ctx, pool)
+    if stranded:
+        out.append(f"pool {pool['id']}: {stranded} owed to module accounts and not collected")
     return out
