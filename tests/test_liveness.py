@@ -180,3 +180,79 @@ def test_decimal_at_most_matches_exactly_the_canonical_decimals_up_to_its_bound(
     assert (pattern.match(str(v)) is not None) == (v <= hi)
     assert pattern.match("0" + str(v)) is None  # never a leading zero
     assert pattern.match(f"-{v}") is None
+
+
+# ----- a handler or hook that raises: contained, counted, logged -------------------------------
+BOOM_KEY = b"bank/boom"
+
+
+def _boom(ctx, sender, args):
+    """A call whose handler writes, then fails with an exception that is no ExecutionError."""
+    ctx.set(BOOM_KEY, b"\x01")
+    ctx.emit("boom.wrote")
+    return 1 // args["n"]
+
+
+def _with_boom_call(chain):
+    from modules.args import Int
+    from modules.registry import Call
+
+    chain.app.by_name["bank"].add_call(Call("boom", _boom, {"n": Int(0, 9)}, cost=1_000))
+
+
+def test_a_raising_handler_fails_its_transaction_and_the_chain_goes_on(d, tmp_path, caplog):
+    from genesis import devnet
+    from modules import accounts
+    from modules.bank import keeper as bank
+    from modules.errors import HandlerFault
+    from node.chain import Chain
+    from node.service import Node, NodeOptions
+
+    Node(d.chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))  # wires the log
+    _with_boom_call(d.chain)
+    before = bank.balance(d.ctx, HOLDER.address, "rwa")
+    raws = [d.tx(HOLDER, "bank", "boom", {"n": 0}), d.tx(HOLDER, "bank", "boom", {"n": 1}),
+            d.tx(HOLDER, "bank", "transfer", {"to": KEYS[8].address, "denom": "rwa", "amount": 5})]
+    with caplog.at_level("WARNING", logger="rwachain.node"):
+        result, (fault, ok, transfer) = d.block(*raws)
+    assert (fault.code, fault.error) == (HandlerFault.code, "handler_fault") == (69, "handler_fault")
+    assert fault.message == "bank.boom raised ZeroDivisionError"  # no address, no traceback
+    assert fault.fee > 0 and [e["type"] for e in fault.events] == ["tx.fee"]  # its own events are dropped
+    assert ok.code == 0 and transfer.code == 0
+    assert d.chain.app.handler_faults == 1
+    assert bank.balance(d.ctx, HOLDER.address, "rwa") == before - fault.fee - ok.fee - transfer.fee - 5
+    assert accounts.nonce(d.ctx, HOLDER.address) == 3
+    assert d.ctx.get(BOOM_KEY) == b"\x01"  # written by the second, which succeeded
+    assert any("bank.boom raised ZeroDivisionError" in r.getMessage() and r.exc_info for r in caplog.records)
+    # the receipt and the state root are the same on a replica that replays the block
+    replica = Chain(str(tmp_path / "replica"), devnet.validator_key())
+    replica.init_genesis(devnet.PATH)
+    _with_boom_call(replica)
+    _, again = replica.produce(raws, time=d.time)
+    assert again.state_root == result.state_root
+    assert [r.to_obj() for r in again.receipts] == [r.to_obj() for r in result.receipts]
+    assert replica.app.handler_faults == 1
+    replica.close()
+
+
+def test_a_simulated_fault_is_not_counted(d):
+    _with_boom_call(d.chain)
+    r = d.chain.app.simulate(d.tx(HOLDER, "bank", "boom", {"n": 0}))
+    assert r.error == "handler_fault" and d.chain.app.handler_faults == 0
+
+
+def test_a_raising_hook_drops_its_writes_and_the_block_goes_on(d):
+    from modules.registry import Module
+
+    def end_block(ctx):
+        ctx.set(BOOM_KEY, b"\x02")
+        if ctx.block.time % 2:
+            raise KeyError(ctx.block.time)
+
+    d.chain.app.modules.append(Module("boom", end_block=end_block))
+    result, _ = d.block(at=d.time + (1 if d.time % 2 == 0 else 2))  # an odd time: it raises
+    assert [e["attrs"] for e in result.events if e["type"] == "hook.fault"] == [
+        {"error": "KeyError", "hook": "boom.end"}]
+    assert d.ctx.get(BOOM_KEY) is None and d.chain.app.hook_faults == 1
+    result, _ = d.block(dt=1)  # an even time: it runs and writes
+    assert not [e for e in result.events if e["type"] == "hook.fault"] and d.ctx.get(BOOM_KEY) == b"\x02"
