@@ -17,7 +17,7 @@ from modules.args import U64_MAX, decimal_at_most
 from modules.assets import keeper as assets
 from modules.assets.schedule import MAX_RATE
 from modules.errors import BadArguments
-from modules.fixed import RAY, YEAR, per_second_ray, rpow
+from modules.fixed import RAY, WAD, YEAR, per_second_ray, rpow
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, T0, VERIFIER, Driver, events
@@ -256,3 +256,164 @@ def test_a_raising_hook_drops_its_writes_and_the_block_goes_on(d):
     assert d.ctx.get(BOOM_KEY) is None and d.chain.app.hook_faults == 1
     result, _ = d.block(dt=1)  # an even time: it runs and writes
     assert not [e for e in result.events if e["type"] == "hook.fault"] and d.ctx.get(BOOM_KEY) == b"\x02"
+
+
+# ----- every call with boundary arguments, then blocks far in the future ----------------------
+B64, B128, B256 = 1 << 64, 1 << 128, 1 << 256
+BOUNDARY = (0, 1, 2, 3, 4, 5, 7, 8, 10**6, WAD // 20, WAD, 10 * WAD, B64 - 1, B64,
+            B128 - 1, B128, B256)
+ACTORS = tuple(f"dev{i}" for i in range(10)) + ("holder0", "holder1", "holder77")  # every role; one unfunded
+UNITS = ("unit/p1/t0", "unit/p1/t1", "unit/p2/t0", "unit/p2/t1", "unit/p0/t0", f"unit/p{B64 - 1}/t7",
+         f"unit/p{B64}/t0", "unit/p01/t0")
+FEEDS = ("rate", "spread/A", "spread/E", "intensity/B", "lgd/C", "grade/1", "grade/2", "grade/4", "grade/0",
+         f"grade/{B64 - 1}", f"grade/{B64}", "price/rusd", "price/unit/p1/t0", "reserve/rwa1qqq")
+MODULE_NAMES = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance", "governance", "reserve",
+                "nope")
+CHANGES = {
+    "setParams": ("stable", "reserve", "market", "insurance", "governance", "bank"),
+    "setPolicy": ("rate", "spread", "grade", "price", "reserve", "intensity"),
+    "setOperators": ("oracle",),
+}
+CHANGE_VALUES = ("hSlope=0", "spread=0", f"spread={B256}", "band=0", f"band={WAD // 2}", "minPrice=1",
+                 f"minPrice={(1 << 255) - 1}", "discount=0", f"discount={WAD // 2}", "epoch=3600",
+                 f"budgetShare={WAD // 2}", "votingPeriod=86400", "executionDelay=3600", "quorum=1",
+                 "unbonding=15638400", "feeShare=0", "maxAge=60", "window=1", "delay=0", "quorum=256",
+                 f"stepAbs={B128 - 1}", f"hi={B128 - 1}", "lo=0", "ceilings.tranche=1", "x=1", "=", "")
+
+
+ROLE_ACTOR = {"assets.register": "dev1", "tranches.createPool": "dev1", "assets.verify": "dev2",
+              "assets.repay": "dev3", "assets.markDefault": "dev3", "assets.writeOff": "dev3",
+              "assets.recover": "dev3", "stable.mint": "dev4", "stable.burn": "dev4", "oracle.reject": "dev5",
+              "governance.pause": "dev5", "oracle.report": "dev6", "stable.exit": "dev1", "market.place": "dev1",
+              "reserve.sell": "dev1", "market.cancel": "dev1"}
+
+
+def _ints(spec, draw, wild):
+    from hypothesis import strategies as st
+
+    inside = [v for v in BOUNDARY + (spec.lo, spec.lo + 1, spec.hi, spec.hi - 1) if spec.lo <= v <= spec.hi]
+    return draw(st.sampled_from(BOUNDARY if wild else sorted(set(inside))))
+
+
+def _arg(module, call, name, spec, draw, ctx, now, wild):
+    """A boundary value for one argument (inside its spec unless wild)."""
+    from hypothesis import strategies as st
+
+    from modules import args as a
+    from modules.crypto import encode_address, module_address
+
+    addresses = [actor_address(x) for x in ACTORS] + [module_address(n) for n in (
+        "reserve", "vault", "insurance", "treasury", "pool/1", "pool/2", f"pool/{B64 - 1}")] + [b"\0" * 20]
+    if isinstance(spec, a.Int):
+        if name in ("start", "observedAt", "expiry"):
+            return draw(st.sampled_from((0, 1, now, now + DAY, now + YEAR, B64 - 1)))
+        return _ints(spec, draw, wild)
+    if isinstance(spec, a.AddressArg):
+        return draw(st.sampled_from(addresses))
+    if isinstance(spec, a.DenomArg):
+        return draw(st.sampled_from(("rwa", "rusd", "zz") + UNITS))
+    if isinstance(spec, a.Choice):
+        return draw(st.sampled_from(spec.options))
+    if isinstance(spec, a.Bytes):
+        return draw(st.sampled_from((b"", b"\0" * (spec.size or 20), b"\xff" * (spec.size or 20),
+                                     actor_address("holder0"))))
+    if isinstance(spec, a.Ints):
+        newest = ctx.get_int(assets.NEXT) - 1  # the asset registered last
+        return draw(st.sampled_from(([], [1], [2], [3], [1, 2, 3], [1, 1], [B64 - 1], [newest], [1] * 1001)))
+    if isinstance(spec, a.Rows) and name == "tranches":
+        return draw(st.sampled_from(([], [[0, 0]], [[B128 - 1, MAX_RATE]], [[1, 0]] * 8, [[1, 0]] * 9)))
+    if isinstance(spec, a.Rows):  # installments: an interest-only tail, boundary times and amounts
+        return draw(st.sampled_from(([], [[now + DAY, 1000, 0], [now + 2 * DAY, 0, 7]], [[B64 - 1, 1, 0]],
+                                     [[now + DAY, B128 - 1, B128 - 1]], [[now - 1, 1000, 0]])))
+    if isinstance(spec, a.Text):
+        if name in ("unit", "denom"):
+            return draw(st.sampled_from(UNITS))
+        if name == "feed":
+            return draw(st.sampled_from(FEEDS))
+        if name == "value":
+            return draw(st.sampled_from(CHANGE_VALUES))
+        return draw(st.sampled_from(MODULE_NAMES + FEEDS + ("originator", "guardian", "operator", "oracle",
+                                                             encode_address(actor_address("holder0")))))
+    raise AssertionError(f"no boundary values for {module}.{call} {name}: {spec!r}")
+
+
+def _pool_call(draw, ctx):
+    """A createPool that fits an asset's par (so pools with boundary rates get made)."""
+    from hypothesis import strategies as st
+
+    aid = draw(st.sampled_from((1, 2, 3)))
+    rec = assets.find(ctx, aid)
+    par = assets.outstanding_principal(assets.schedule_of(ctx, aid)) if rec else 0
+    unit = draw(st.sampled_from((1, max(1, par // 4))))
+    senior = par // 2 // unit * unit
+    rows = [[senior, draw(st.sampled_from((0, 1, MAX_RATE)))], [par - senior, 0]]
+    return {"assets": [aid], "tranches": [r for r in rows if r[0]] or [[0, 0]], "unitSize": unit}
+
+
+def _steps(draw, runner, block, n):
+    from hypothesis import strategies as st
+
+    from genesis.simulate import Step, call_specs
+
+    ctx, now = runner.reader(), runner.time_of(block)
+    specs = call_specs()
+    out = []
+    for _ in range(n):
+        module, call = draw(st.sampled_from(sorted(specs)))
+        role = ROLE_ACTOR.get(f"{module}.{call}", "holder0")
+        actor = draw(st.sampled_from(ACTORS)) if draw(st.integers(0, 3)) == 0 else role
+        wild = draw(st.integers(0, 7)) == 0
+        if (module, call) == ("oracle", "report"):
+            args = {"feed": draw(st.sampled_from(FEEDS[:-1])),
+                    "value": draw(st.sampled_from((0, 1, 4, 5, WAD // 20, WAD, B64, B128 - 1))),
+                    "signers": draw(st.sampled_from(([0, 1, 2], [0, 1, 2, 3], [0], []))),
+                    "age": draw(st.sampled_from((0, 60, 10**6)))}
+        elif (module, call) == ("tranches", "createPool") and draw(st.booleans()):
+            actor, args = "dev1", _pool_call(draw, ctx)
+        else:
+            args = {name: _arg(module, call, name, spec, draw, ctx, now, wild)
+                    for name, spec in specs[(module, call)].items()}
+        out.append(Step(block, actor, module, call, args))
+    return out
+
+
+def _run_block(runner, block, steps):
+    res, failure = runner.execute(block, steps)
+    assert failure is None, failure.to_json()
+    faults = [r.message for r in res.receipts if r.error == "handler_fault"]
+    hooks = [e["attrs"] for e in res.events if e["type"] == "hook.fault"]
+    assert not faults and not hooks, (faults, hooks, [s.to_json() for s in steps])
+    return res
+
+
+def actor_address(name):
+    from genesis.simulate import actor_address as addr
+
+    return addr(name)
+
+
+@settings(max_examples=settings.default.max_examples)
+@given(st.data())
+def test_no_call_with_boundary_arguments_makes_a_hook_raise_now_or_far_in_the_future(data):
+    from genesis.simulate import Runner, Step, sim_genesis
+
+    draw = data.draw
+    with Runner(sim_genesis(holders=2)) as runner:
+        stake = [Step(1, h, "insurance", "stake", {"amount": 10_000 * 10**6}) for h in ("holder0", "holder1")]
+        _run_block(runner, 1, stake)  # bonded stake: proposals can be made and pass
+        block = 1
+        for _ in range(draw(st.integers(1, 4))):
+            block += draw(st.sampled_from((1, 24)))
+            _run_block(runner, block, _steps(draw, runner, block, draw(st.integers(1, 10))))
+        block += 1
+        votes = [Step(block, h, "governance", "vote", {"id": i, "support": "yes"})
+                 for h in ("holder0", "holder1") for i in (1, 2, 3)]
+        _run_block(runner, block, votes)
+        for gap in (1, 24, 24 * 4, 24 * 365, 24 * 365 * 10**3, 24 * 365 * 10**6):  # hours: a day .. 10^6 years
+            block += gap
+            start = time.perf_counter()
+            _run_block(runner, block, _steps(draw, runner, block, draw(st.integers(0, 3))))
+            _run_block(runner, block + 1, [])
+            block += 1
+            assert time.perf_counter() - start < 5.0, f"blocks after a gap of {gap} h took too long"
+        assert runner.chain.app.handler_faults == 0 and runner.chain.app.hook_faults == 0
