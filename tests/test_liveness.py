@@ -332,7 +332,9 @@ def _operator_set(n: int) -> str:
 
 @functools.cache
 def _changes() -> tuple[tuple[str, str, str], ...]:
-    """(action, target, value) of changes at and beyond their bounds (some refused when proposed)."""
+    """(action, target, value) of changes at and beyond their bounds (some refused when proposed).
+    Never lo/hi of a policy: a value applied within the old bounds may lie outside new ones,
+    which the oracle-bounds check reports (as genesis/simulate.py's POLICY_CHANGES notes)."""
     return (
         ("setParams", "reserve", "discount=0"), ("setParams", "reserve", f"discount={WAD // 2}"),
         ("setParams", "reserve", "epoch=3600"), ("setParams", "reserve", "cooldown=0"),
@@ -342,7 +344,7 @@ def _changes() -> tuple[tuple[str, str, str], ...]:
         ("setParams", "governance", "votingPeriod=86400,executionDelay=3600"),
         ("setParams", "governance", f"quorum={WAD}"), ("setParams", "insurance", f"feeShare={WAD // 2}"),
         ("setPolicy", "rate", "maxAge=60,window=1,delay=0"), ("setPolicy", "grade", "quorum=1"),
-        ("setPolicy", "price", f"stepAbs={B128 - 1},stepRel={10 * WAD}"), ("setPolicy", "spread", "hi=0"),
+        ("setPolicy", "price", f"stepAbs={B128 - 1},stepRel={10 * WAD}"), ("setPolicy", "spread", "delay=2592000"),
         ("setPolicy", "reserve", "quorum=4"), ("setOperators", "oracle", _operator_set(4)),
         ("setOperators", "oracle", _operator_set(3)), ("setOperators", "oracle", _operator_set(1)))
 
