@@ -157,6 +157,27 @@ def test_flaw03_a_quiet_pool_at_the_rate_cap_prices_fast_far_in_the_future(d):
         assert r.fee > 0 and r.error != "handler_fault", r.message
 
 
+def test_valuation_does_bounded_work_over_any_time_gap():
+    """The valuation's factors are at most RAY, so their powers shrink: any gap up to the
+    latest due time costs at most 64 squarings, and the value only falls with the gap."""
+    from modules.assets.schedule import MAX_TIME
+    from modules.valuation import dcf
+
+    top = dcf.Inputs(rate=dcf.MAX_RATE, spread=dcf.MAX_RATE, intensity=dcf.MAX_RATE, lgd=WAD // 2, grace=1)
+    low = dcf.Inputs(rate=1, spread=0, intensity=1, lgd=WAD // 2, grace=1)
+    now = T0
+    for inputs in (top, low):
+        values = []
+        for gap in (1, DAY, YEAR, 10**6 * YEAR, 10**9 * YEAR, MAX_TIME - now):
+            unpaid = [(now + gap, 10**30), (now + gap + 1, 10**30)]
+            start = time.perf_counter()
+            v = dcf.value(unpaid, now, dcf.PERFORMING, inputs)
+            assert v == dcf.explain(unpaid, now, dcf.PERFORMING, inputs)["value"]
+            assert time.perf_counter() - start < 0.01
+            values.append(v)
+        assert values == sorted(values, reverse=True) and 0 <= values[-1] <= values[0] <= 2 * 10**30
+
+
 def test_flaw03_rpow_capped_is_rpow_below_the_cap_and_the_cap_above(d):
     from modules.fixed import rpow_capped
 
