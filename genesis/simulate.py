@@ -13,7 +13,8 @@ Actors: "dev<i>" is devnet dev key i (roles in genesis/devnet.py ROLE_OF; operat
 dev6..dev9), "holder<i>" the key of actor name "sim/holder/<i>" (genesis/localchain.py),
 funded at genesis. Invalid operations are generated on purpose (wrong role, too large an
 amount, a price outside the band, a report without quorum...) and must be refused cleanly;
-what must never happen is a broken invariant or an exception out of the block.
+what must never happen is a broken invariant, an exception out of the block, or a fault the
+block contained (a handler_fault receipt or a hook.fault event).
 
 Invariants after every block: each module's `invariants(ctx)` (the bank's: supply = sum of
 balances for every token) and the chain-wide CHAIN_CHECKS (stable supply within what was
@@ -42,7 +43,7 @@ from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
 from modules.crypto import Keypair, encode_address, module_address
-from modules.errors import InvalidTransaction
+from modules.errors import HandlerFault, InvalidTransaction
 from modules.governance import module as governance
 from modules.insurance import module as insurance
 from modules.market import keeper as market
@@ -262,6 +263,14 @@ def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, st
     return out
 
 
+def contained_faults(res: BlockResult) -> list[tuple[str, str]]:
+    """(call or hook, exception class) of every fault the block contained: receipts failed
+    with handler_fault and hook.fault events. A sound chain has none."""
+    out = [(r.message.split(" raised ")[0], r.message.split(" raised ")[-1])
+           for r in res.receipts if r.error == HandlerFault.name]
+    return out + [(e["attrs"]["hook"], e["attrs"]["error"]) for e in res.events if e["type"] == "hook.fault"]
+
+
 # ----- running steps ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Failure:
@@ -312,6 +321,10 @@ class Runner:
             self.chain.app.abandon()
             return None, Failure(block, now, "exception", f"exception:{type(exc).__name__}",
                                  (f"{type(exc).__name__}: {exc}",))
+        faults = contained_faults(res)
+        if faults:
+            return res, Failure(block, now, "fault", "fault:" + ",".join(sorted({w for w, _ in faults})),
+                                tuple(f"{w} raised {e}" for w, e in faults))
         if self.check:
             broken = check_invariants(self.chain.app, self.skip)
             if broken:

@@ -30,6 +30,7 @@ from modules.errors import (
     ExecutionError,
     Expired,
     FeeTooLow,
+    HandlerFault,
     InvalidTransaction,
     NonceGap,
     Paused,
@@ -51,7 +52,7 @@ from modules.tranches import module as tranches_module
 from modules.tx import Tx, check_signature, decode_tx, size_with_fee
 from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
-from state.store import BoundedCache, PendingCommit, Store
+from state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
 
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
@@ -139,13 +140,24 @@ class App:
         self._verified = BoundedCache(sig_cache)
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
-        self.hooks = HookMemo()  # begin/end-block hooks, skipped when they would change nothing
+        self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
+        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks, skipped when they would change nothing
+        self.handler_faults = 0  # transactions of finalized blocks whose handler raised (HandlerFault)
         self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
         self.params: dict | None = None
         self.genesis: dict | None = None
         if store.version is not None:
             self._load_chain()
+
+    @property
+    def hook_faults(self) -> int:
+        """Begin- and end-block hook turns that raised (contained: hook.fault events)."""
+        return self.hooks.faults
+
+    def _note_fault(self, where: str, exc: Exception) -> None:
+        if self.on_fault is not None:
+            self.on_fault(where, exc)
 
     def reload(self) -> None:
         """Forget cached chain data after the store was rewound or replaced."""
@@ -312,7 +324,7 @@ class App:
         for i, raw in enumerate(txs):
             if before_tx is not None:
                 before_tx(i)
-            r = self._deliver(block, info, raw)
+            r = self._deliver(block, info, raw, in_block=True)
             receipts.append(r)
             hashes.append(r.tx_hash)
             # Included: its admission checks are of no further use (a resubmission is a
@@ -328,7 +340,11 @@ class App:
         self._pending = self.store.prepare(height, block.writes, pause=pause)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
-    def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes) -> Receipt:
+    def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes, in_block: bool = False) -> Receipt:
+        """Run one transaction on the block's overlay; its receipt. A handler's
+        ExecutionError fails it with its code; any other exception (but a node fault) fails
+        it with HandlerFault, counted and reported to on_fault when in_block (not a
+        simulation). Either way the fee and nonce stay and the handler's writes are dropped."""
         h = hashlib.sha256(raw).digest() if type(raw) is bytes else b""
         bctx = Ctx(block, info)
         if self.allow_dev_ops and raw[:1] == DEV_OP_MARK:
@@ -350,6 +366,16 @@ class App:
             call.handler(tctx, tx.sender, tx.args)
         except ExecutionError as exc:
             receipt.code, receipt.error, receipt.message = exc.code, exc.name, exc.message
+            return receipt
+        except NODE_FAULTS:
+            raise
+        except Exception as exc:
+            where = f"{tx.module}.{tx.call}"
+            fault = HandlerFault(f"{where} raised {type(exc).__name__}")
+            receipt.code, receipt.error, receipt.message = fault.code, fault.name, fault.message
+            if in_block:
+                self.handler_faults += 1
+                self._note_fault(where, exc)
             return receipt
         tctx.state.merge_into_parent()
         receipt.events.extend(tctx.events)

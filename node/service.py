@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import math
 import sys
 import time as _time
@@ -31,6 +32,7 @@ from node.journal import Journal
 from node.mempool import Mempool, MempoolError
 from node.pacing import LoopWatch, Pacer, fine_timer_slack
 
+log = logging.getLogger("rwachain.node")
 MINING_MODES = ("auto", "interval", "manual")
 BATCH_VERIFY_MIN = 64  # admission batches at least this large verify in the checker processes
 CHECK_PARALLEL = 2  # admission batches in flight at once
@@ -50,6 +52,13 @@ class NodeOptions:
     max_load_bytes: int = LOAD_MAX_BYTES  # dev_loadState: most bytes a dump may decompress to
 
 
+def log_fault(where: str, exc: Exception) -> None:
+    """Log a contained fault of the state machine: a transaction's handler (its receipt
+    failed with handler_fault) or a block hook (its writes dropped, a hook.fault event),
+    with the traceback, which no receipt or event carries."""
+    log.warning("%s raised %s (contained)", where, type(exc).__name__, exc_info=exc)
+
+
 class Node:
     """A chain being served. Call run() inside a trio nursery."""
 
@@ -57,6 +66,7 @@ class Node:
         if options.mining not in MINING_MODES:
             raise ValueError(f"mining must be one of {', '.join(MINING_MODES)}")
         self.chain = chain
+        chain.app.on_fault = log_fault
         self.options = options
         self.mempool = Mempool(max_total=options.mempool_max, max_per_account=options.mempool_per_account)
         self.journal = Journal(journal_path)

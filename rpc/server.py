@@ -35,6 +35,13 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# HELP rwachain_block_hooks_skipped_total Hook turns skipped: the last run changed nothing and"
         " nothing it read had changed.",
         "# TYPE rwachain_block_hooks_skipped_total counter", f"rwachain_block_hooks_skipped_total {hooks.skipped}",
+        "# HELP rwachain_tx_handler_faults_total Transactions whose handler raised an unexpected exception"
+        " (failed with handler_fault; the node logs each).",
+        "# TYPE rwachain_tx_handler_faults_total counter",
+        f"rwachain_tx_handler_faults_total {node.chain.app.handler_faults}",
+        "# HELP rwachain_block_hook_faults_total Begin- and end-block hook turns that raised (writes dropped,"
+        " hook.fault event; the node logs each).",
+        "# TYPE rwachain_block_hook_faults_total counter", f"rwachain_block_hook_faults_total {hooks.faults}",
         "# HELP rwachain_rpc_latency_seconds JSON-RPC call latency.", "# TYPE rwachain_rpc_latency_seconds histogram",
     ]
     cum = 0

@@ -77,6 +77,12 @@ class StoreFormatError(StoreError):
     """The data was written in a storage format this build does not read."""
 
 
+NODE_FAULTS: tuple[type[BaseException], ...] = (MemoryError, OSError, StoreError, plyvel.Error)
+"""Failures of this node's process or storage, not of the state machine: another node on
+the same state would not meet them, so they are never turned into a receipt or a hook
+fault (the block fails and the node stops)."""
+
+
 def _check_format(raw: bytes | None, what: str) -> None:
     """Refuse state written in another storage format (raw: its META_FORMAT value)."""
     found = 1 if raw is None else int.from_bytes(raw, "big")

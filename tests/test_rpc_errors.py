@@ -362,6 +362,8 @@ def test_health_and_metrics(node):
     for name in ("rwachain_block_gil_offers_total", "rwachain_block_gil_offer_seconds_total",
                  "rwachain_block_hooks_run_total", "rwachain_block_hooks_skipped_total"):
         assert re.search(rf"^# TYPE {name} counter$", text, re.M) and s[name] >= 0, name
+    for name in ("rwachain_tx_handler_faults_total", "rwachain_block_hook_faults_total"):
+        assert re.search(rf"^# TYPE {name} counter$", text, re.M) and s[name] == 0, name  # none on a sound chain
     turns = s["rwachain_block_hooks_run_total"] + s["rwachain_block_hooks_skipped_total"]
     buckets = [(k, v) for k, v in s.items() if k.startswith("rwachain_rpc_latency_seconds_bucket")]
     counts = [v for _, v in buckets]

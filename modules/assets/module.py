@@ -33,11 +33,11 @@ ID = Int(1, U64_MAX)
 REGISTER_ARGS = {
     "kind": Choice(keeper.KINDS),
     "principal": AMOUNT,
-    "rate": Int(0, 10 * WAD),
+    "rate": Int(0, schedule.MAX_RATE),
     "schedule": Choice(SCHEDULE_KINDS),
     "start": Int(0, U64_MAX),
     "period": Int(0, U64_MAX),
-    "count": Int(0, 100_000),
+    "count": Int(0, schedule.MAX_INSTALLMENTS),
     "installments": Rows(("due", "principal", "interest"), schedule.MAX_INSTALLMENTS),
     "grace": Int(1, U64_MAX),
     "docHash": Bytes(32),

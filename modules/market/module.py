@@ -11,7 +11,7 @@ stable amount, rounded up) go to the reserve. Expiry: begin-block, through the d
 
 from __future__ import annotations
 
-from modules.args import U64_MAX, Choice, Int, Text
+from modules.args import U64_MAX, Choice, Int
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.market import keeper
@@ -20,7 +20,6 @@ from modules.stable import module as stable
 
 NAME = "market"
 RESERVE = module_address("reserve")
-UNIT_DENOM = r"^unit/p[0-9]{1,20}/t[0-9]$"
 
 
 def _stable(ctx: Ctx) -> str:
@@ -82,7 +81,7 @@ def module() -> Module:
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
                export_genesis=export_genesis)
     m.add_call(Call("place", _place, {
-        "denom": Text(64, UNIT_DENOM), "side": Choice((keeper.BUY, keeper.SELL)),
+        "denom": stable.UNIT, "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),
     }, cost=4_000, doc="A limit order on a tranche unit's book: matched at once against the other side "
                        "(price-time priority), the rest resting until filled, cancelled or expired."))

@@ -20,10 +20,11 @@ from modules.context import Ctx
 from modules.registry import Call, Module
 from modules.roles import module as roles
 from modules.stable import vault
+from modules.tranches import keeper as tranches
 
 NAME = "stable"
 CUSTODIAN = vault.CUSTODIAN
-UNIT = Text(64, r"^unit/p[0-9]{1,20}/t[0-9]$")
+UNIT = Text(64, tranches.UNIT_PATTERN)
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:

@@ -25,6 +25,7 @@ cash is allocated (collect_for_modules), so nothing stays owed to them.
 
 from __future__ import annotations
 
+from modules.args import U64_MAX, U64_TEXT
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.context import Ctx
@@ -39,6 +40,10 @@ CKPT = b"tranches/ckpt/"
 OWED = b"tranches/owed/"
 LIVE = b"tranches/live/"
 UNIT_PREFIX = "unit/p"
+MAX_TRANCHES = 8
+UNIT_PATTERN = rf"^unit/p{U64_TEXT}/t[0-{MAX_TRANCHES - 1}]$"
+"""A unit denomination as a call argument: a pool id below 2^64 and a tranche index
+below MAX_TRANCHES, both canonical decimal."""
 RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
 MODULE_HOLDERS = tuple(module_address(n) for n in MODULE_ACCOUNTS)  # collect their payouts at allocation
 
@@ -52,14 +57,18 @@ def denom_of(pool_id: int, k: int) -> str:
 
 
 def parse_denom(denom: str) -> tuple[int, int] | None:
-    """(pool id, tranche index) of a unit denomination, or None."""
+    """(pool id, tranche index) of a unit denomination, or None (also for a pool id that
+    is not canonical or not below 2^64: no pool can have it)."""
     if not denom.startswith(UNIT_PREFIX):
         return None
     try:
         p, t = denom[len(UNIT_PREFIX):].split("/t")
-        return int(p), int(t)
+        pid, k = int(p), int(t)
     except ValueError:
         return None
+    if pid > U64_MAX or denom != denom_of(pid, k):
+        return None
+    return pid, k
 
 
 def pool_account(pool_id: int) -> bytes:
@@ -106,6 +115,8 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
         if rec["status"] != "verified":
             raise InvalidState(f"asset {aid} is {rec['status']}; only verified assets enter a pool")
         par += assets.outstanding_principal(assets.schedule_of(ctx, aid))
+    if par == 0:
+        raise InvalidState("the assets' outstanding principal (par) is 0: nothing to pool")
     faces = [f for f, _ in specs]
     if sum(faces) != par:
         raise InvalidState(f"tranche faces sum to {sum(faces)}; the assets' outstanding principal (par) is {par}")
