@@ -569,8 +569,8 @@ async def native_info(api: Api, address: bytes | None, height: int | None):
            "queued": str(ctx.get_int(reserve_module.QUEUED)),
            "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])}}
     if address is not None:
-        out["redemptions"] = [{"release": t, "amount": str(a)}
-                              for t, a in timelock.entries(ctx, reserve_module.REDEEM, address)]
+        out["redemptions"] = [{"id": e["id"], "release": e["release"], "amount": str(e["amount"]),
+                               "filled": str(e["filled"])} for e in reserve_module.redemptions(ctx, address)]
     return out
 
 
