@@ -322,32 +322,47 @@ def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
 
 def fill_queue(ctx: Ctx) -> None:
     """Begin-block: fill the queue's head, first in first out, entries past their cool-down,
-    within the epoch's limit; at most QUEUE_STEPS entries."""
+    within the epoch's limit; at most QUEUE_STEPS entries. A fill that cannot be made leaves
+    nothing behind and stops the queue for this block (its holder may cancel)."""
     head = []
     for k, _ in ctx.iter_prefix(QUEUE):
         head.append(k)
         if len(head) == QUEUE_STEPS:
             break
     for k in head:
-        e = ctx.get_obj(k)
-        st = native_epoch(ctx)
-        take = min(e["amount"] - e["filled"], st["limit"] - st["used"])
-        if e["release"] > ctx.block.time or take <= 0:
-            return  # the head waits, and everything behind it
-        paid = basket_slice(ctx, take)
-        st["used"] += take
-        ctx.set_obj(NATIVE_EPOCH, st)
-        ctx.set_int(QUEUED, ctx.get_int(QUEUED) - take)
-        e["filled"] += take
-        if e["filled"] == e["amount"]:
-            ctx.delete(k)
-            ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
-        else:
-            ctx.set_obj(k, e)
-        for d, (p, _) in sorted(paid.items()):
-            bank.transfer(ctx, RESERVE, e["holder"], d, p)
-        ctx.emit("reserve.redeemed", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=take,
-                 left=e["amount"] - e["filled"], paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
+        sub = Ctx(Overlay(ctx.state), ctx.block)
+        try:
+            if not _fill_entry(sub, k):
+                return  # the head waits, and everything behind it
+        except InvalidTransaction:
+            return
+        sub.state.merge_into_parent()
+        ctx.events.extend(sub.events)
+
+
+def _fill_entry(ctx: Ctx, k: bytes) -> bool:
+    """Fill the queue entry at key k as far as the epoch's limit allows; False if it cannot
+    fill now (cooling down, or the limit is used up)."""
+    e = ctx.get_obj(k)
+    st = native_epoch(ctx)
+    take = min(e["amount"] - e["filled"], st["limit"] - st["used"])
+    if e["release"] > ctx.block.time or take <= 0:
+        return False
+    paid = basket_slice(ctx, take)
+    st["used"] += take
+    ctx.set_obj(NATIVE_EPOCH, st)
+    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - take)
+    e["filled"] += take
+    if e["filled"] == e["amount"]:
+        ctx.delete(k)
+        ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
+    else:
+        ctx.set_obj(k, e)
+    for d, (p, _) in sorted(paid.items()):
+        bank.transfer(ctx, RESERVE, e["holder"], d, p)
+    ctx.emit("reserve.redeemed", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=take,
+             left=e["amount"] - e["filled"], paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
+    return True
 
 
 def _cancel_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
