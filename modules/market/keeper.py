@@ -146,8 +146,9 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
                             f"unit price {ref} computed from oracle data")
     if side == SELL and bank.balance(ctx, owner, denom) < quantity:
         raise InsufficientFunds(f"selling {quantity} units of {denom}, holding {bank.balance(ctx, owner, denom)}")
-    if side == BUY and buy_limit(ctx, owner) is not None:
-        quantity = min(quantity, buy_limit(ctx, owner) // price)
+    limit = buy_limit(ctx, owner) if side == BUY else None
+    if limit is not None:
+        quantity = min(quantity, limit // price)
         if not quantity:
             raise LimitExceeded(f"{price} per unit is more than the buyer may still spend")
     if side == BUY:
