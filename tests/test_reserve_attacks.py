@@ -309,3 +309,23 @@ def test_any_mix_of_sales_fills_and_redemptions_stays_within_the_budget_and_the_
             assert {n: bank.supply(d.ctx, n) for n in supply0} == supply0  # nothing minted or burnt
         finally:
             chain.close()
+
+
+def test_flaw11_a_bid_priced_before_a_default_in_the_same_block_does_not_fill(d, thin):
+    bid = reserve_order(d, thin, "buy")
+    units0 = bank.balance(d.ctx, reserve.RESERVE, thin)
+    rusd0 = holdings(d, EVERYONE, "rusd")
+    # the servicer marks asset 2 defaulted; a seller placed right behind it in the block
+    # tries to sell at the bid priced from the marks before the default
+    _, (r1, r2) = d.block(d.tx(SERVICER, "assets", "markDefault", {"id": 2}),
+                          d.tx(ORIGINATOR, "market", "place", {"denom": thin, "side": "sell", "price": bid["price"],
+                                                               "quantity": 50, "expiry": 0}))
+    assert r1.code == 0 and r2.code == 0, (r1.message, r2.message)
+    assert not [f for f in events(r2, "market.fill") if f["buyer"] == reserve.RESERVE]
+    assert [c for c in events(r2, "market.cancelled") if c["order"] == bid["id"] and c["reason"] == "repricing"]
+    assert bank.balance(d.ctx, reserve.RESERVE, thin) == units0 and holdings(d, EVERYONE, "rusd") == rusd0
+    worth = vault.unit_prices(d.ctx, thin)["buy"]
+    assert worth < bid["price"]  # the default took the units below the old bid
+    d.block()  # the next block bids again, from the revalued marks
+    assert reserve_order(d, thin, "buy")["price"] <= worth * (WAD - reserve.params(d.ctx)["discount"]) // WAD
+    assert_sound(d)

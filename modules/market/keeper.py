@@ -57,6 +57,7 @@ _NIL = b"\xc0"
 
 _FILL_LISTENERS: dict = {}  # name -> fn(ctx, fill): the reserve counts its outlays
 _BUY_LIMITS: dict = {}  # owner -> fn(ctx): stable base units it may still spend on fills (the reserve's budget)
+_GUARDS: dict = {}  # owner -> fn(ctx, denom): True when its resting orders on denom are priced from old data
 
 
 def on_fill(name: str, fn) -> None:
@@ -66,6 +67,12 @@ def on_fill(name: str, fn) -> None:
 def limit_buys(owner: bytes, fn) -> None:
     """Cut every fill in which owner buys to what fn(ctx) says it may still spend."""
     _BUY_LIMITS[owner] = fn
+
+
+def guard_orders(owner: bytes, fn) -> None:
+    """A resting order of owner on a denom for which fn(ctx, denom) is True is cancelled
+    (reason "repricing") instead of filled: its price is older than the data it depends on."""
+    _GUARDS[owner] = fn
 
 
 def buy_limit(ctx: Ctx, owner: bytes) -> int | None:
@@ -206,6 +213,11 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
     (and the maker cancelled) if the maker can no longer deliver or pay. The fee collector
     (the reserve) pays no fee: it would pay itself."""
     price = maker["price"]
+    guard = _GUARDS.get(maker["owner"])
+    if guard is not None and guard(ctx, maker["denom"]):
+        _remove(ctx, maker)
+        ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="repricing")
+        return False
     buyer, seller = (taker, maker) if taker["side"] == BUY else (maker, taker)
     limit = buy_limit(ctx, buyer["owner"])
     if limit is not None and limit // price < q:

@@ -34,7 +34,9 @@ epoch, cooldown (s)}.
 
 from __future__ import annotations
 
+from modules import dirty
 from modules.args import AMOUNT, U64_MAX, Choice, Int
+from modules.assets import keeper as assets
 from modules.assets import marks
 from modules.bank import keeper as bank
 from modules.context import Ctx
@@ -172,6 +174,23 @@ def _side_price(ctx: Ctx, unit: str, queued: bool) -> tuple[int, int]:
         return ref, ref
     p = vault.unit_prices(ctx, unit)
     return min(ref, p["buy"]), max(ref, p["sell"])
+
+
+def repriced_since(ctx: Ctx, unit: str) -> bool:
+    """Whether an input of the unit's pool changed in this block after the reserve priced its
+    orders (its begin-block took every dirty mark before): an asset of the pool, or a feed
+    that values one. Its resting orders on the unit then wait for the next block's prices."""
+    pk = tranches.parse_denom(unit)
+    pool = tranches.find(ctx, pk[0]) if pk else None
+    if pool is None:
+        return False
+    for aid in pool["assets"]:
+        if dirty.is_marked(ctx, b"asset/" + aid.to_bytes(8, "big")):
+            return True
+        grade = assets.get(ctx, aid)["grade"]
+        if grade is not None and any(dirty.is_marked(ctx, b"feed/" + f.encode()) for f in marks.feeds_for(aid, grade)):
+            return True
+    return False
 
 
 def _try_place(ctx: Ctx, unit: str, side: str, price: int, qty: int, stable: str) -> None:
@@ -404,6 +423,7 @@ init_genesis, export_genesis = raw_genesis(NAME, (b"reserve/",), strict=False)  
 def module() -> Module:
     market.on_fill(NAME, on_fill)
     market.limit_buys(RESERVE, budget_left)
+    market.guard_orders(RESERVE, repriced_since)
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
                export_genesis=export_genesis)
     m.queries["budget"] = epoch_state
