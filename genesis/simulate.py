@@ -86,7 +86,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "oracle.report": 16, "oracle.reject": 3,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
-    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.redeemNative": 2,
+    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
 }
 # governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
@@ -667,8 +667,8 @@ class Operations:
         have = bank.balance(ctx, actor_address(actor), NATIVE)
         return Step(block, actor, "reserve", "requestRedeem", {"amount": self._amount(have // 20)})
 
-    def _reserve_redeemNative(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        return Step(block, self.rng.choice(self.traders), "reserve", "redeemNative", {})
+    def _reserve_cancelRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders), "reserve", "cancelRedeem", {})
 
     # governance
     def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -554,20 +554,23 @@ async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, h
 @rpc_method("native_info", [Param("address", ADDRESS, "a holder's pending redemptions (optional)", required=False),
                             HEIGHT], Result("info", S.NATIVE_INFO),
             "The native token: supply, circulation, backing value per base unit (wad of stable base units), the "
-            "treasury, the redemption queue and this epoch's redemption limit and use.")
+            "treasury, the redemption queue, this epoch's redemption limit and use, the treasury's native payout "
+            "cap and use, and a holder's queued redemptions.")
 async def native_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
     n = api.app.native
     st = reserve_module.native_epoch(ctx)
+    tr = reserve_module.treasury_epoch(ctx)
     out = {"denom": n, "supply": str(bank_keeper.supply(ctx, n)),
            "circulating": str(reserve_module.native_circulating(ctx)), "backing": str(reserve_module.backing(ctx)),
            "basketValue": str(reserve_module.holdings_value(ctx)),
            "treasury": str(bank_keeper.balance(ctx, reserve_module.TREASURY, n)),
            "queued": str(ctx.get_int(reserve_module.QUEUED)),
-           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])}}
+           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])},
+           "payouts": {"cap": str(tr["cap"]), "used": str(tr["used"])}}
     if address is not None:
-        out["redemptions"] = [{"release": t, "amount": str(a)}
-                              for t, a in timelock.entries(ctx, reserve_module.REDEEM, address)]
+        out["redemptions"] = [{"id": e["id"], "release": e["release"], "amount": str(e["amount"]),
+                               "filled": str(e["filled"])} for e in reserve_module.redemptions(ctx, address)]
     return out
 
 
@@ -579,7 +582,8 @@ async def native_params(api: Api, height: int | None):
 
 
 @rpc_method("reserve_params", [HEIGHT], Result("params", S.RESERVE_PARAMS),
-            "Budget share, discount, premium, redemption fee and limit (wad), epoch and cool-down (s).")
+            "Budget share, discount, premium, redemption fee and limit, the treasury's native payout share (wad), "
+            "epoch and cool-down (s).")
 async def reserve_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))
     return {k: str(v) if k not in ("epoch", "cooldown") else v for k, v in p.items()}

@@ -147,12 +147,13 @@ STABLE_QUOTE = anyof(
 RESERVE_INFO = obj(account=ADDR, holdings=mapof(AMOUNT), value=AMOUNT, epoch=INT, budget=AMOUNT, used=AMOUNT,
                    orders=arr(ORDER), treasury=obj(account=ADDR, holdings=mapof(AMOUNT)))
 RESERVE_PARAMS = obj(budgetShare=AMOUNT, discount=AMOUNT, premium=AMOUNT, epoch=INT, redeemFee=AMOUNT, cooldown=INT,
-                     redeemLimit=AMOUNT)
+                     redeemLimit=AMOUNT, nativePayoutShare=AMOUNT)
 RESERVE_QUOTE = obj(price=AMOUNT, value=AMOUNT, out=AMOUNT, backing=AMOUNT, payIn=enum("stable", "native"),
                     budgetLeft=AMOUNT)
 NATIVE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT, backing=AMOUNT, basketValue=AMOUNT, treasury=AMOUNT,
                   queued=AMOUNT, epoch=obj(epoch=INT, limit=AMOUNT, used=AMOUNT),
-                  redemptions=Optional(arr(obj(release=INT, amount=AMOUNT))))
+                  payouts=obj(cap=AMOUNT, used=AMOUNT),
+                  redemptions=Optional(arr(obj(id=INT, release=INT, amount=AMOUNT, filled=AMOUNT))))
 NATIVE_PARAMS = obj(redeemFee=AMOUNT, redeemLimit=AMOUNT, cooldown=INT)
 INSURANCE_INFO = obj(fund=ADDR, balance=AMOUNT, bonded=AMOUNT, stake=AMOUNT, shares=AMOUNT, bondedShares=AMOUNT,
                      era=INT, slashes=INT, holdings=mapof(AMOUNT),

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "7c4dc7b27cd3c758f8e5c6fb9fdc96a4cb998e48c0b8098ad586276684848f62"
+MECHANISM_ROOT = "ebb0e5e33d26b7aa9c7dde859e1734c8ae163397adfc720f814281e6aa72088b"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

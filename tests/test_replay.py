@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "f3267ffd03b15c46fa32bed702d984222cb50cba26d6e23dd60822fbf4371fb8"
-PINNED_ROOT = "4954940575841326dba2a5e122e50f6c60efb578587483d8e9f58792fff308ae"
+PINNED_GENESIS_ROOT = "edbb64bbc90a46ad04a29d737c8cbb50a1990336839280474de606be8142da3e"
+PINNED_ROOT = "575136c45ecff131a390adc4adbad81ebdd66cb9ffd0744a7d1af212b3e78f33"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

@@ -37,7 +37,7 @@ def written() -> set[bytes]:
         keys.update(_undo_keys(ctx.state))
 
     weights = {**sim.DEFAULT_WEIGHTS, "governance.pause": 4}
-    res = sim.run(sim.SimConfig(seed=7, blocks=150, weights=weights), on_block=on_block)
+    res = sim.run(sim.SimConfig(seed=7, blocks=300, weights=weights), on_block=on_block)
     assert res.failure is None
     called = {c for c, outcomes in res.stats.items() if outcomes.get("ok")}
     assert len(called) >= 20, sorted(called)

@@ -6,7 +6,10 @@ Calls:
 Orders priced outside the band around the unit price computed from oracle data are
 refused (the manipulation guard), as are prices under the minimum and trades paying out
 zero. Fills: price-time priority at the maker's price; maker and taker fees (bps of the
-stable amount, rounded up) go to the reserve. Expiry: begin-block, through the due-time index.
+stable amount, rounded up) go to the reserve, which pays none itself; a fill in which the
+reserve buys is cut to what is left of its budget, and a resting reserve order priced
+before an input of its pool changed in the block is cancelled, not filled. Expiry: begin-block, through the
+due-time index.
 """
 
 from __future__ import annotations
