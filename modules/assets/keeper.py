@@ -32,7 +32,8 @@ BY_ORIG = b"assets/o/"
 BY_STATUS = b"assets/st/"
 BY_GRADE = b"assets/g/"
 MARK = b"assets/mark/"
-POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale}
+POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale,
+#                                  live?: ids of its overdue assets, valued at the block time on read}
 MARK_TTL = 86_400  # s: a mark older than this is recomputed at the end of a block (due index "marks")
 MARK_DUE = "marks"
 PARAMS = b"params/assets"
@@ -157,6 +158,8 @@ def save(ctx: Ctx, rec: dict, old_status: str | None = None, old_grade: int | No
         ctx.delete(grade_prefix(was) + b)
     if rec["status"] in VALUED and rec["grade"] is not None:
         ctx.set(grade_prefix(rec["grade"]) + b, _NIL)
+    if rec["status"] == "overdue" and rec["pool"] is not None:
+        set_live(ctx, rec["pool"], rec["id"], True)
     ctx.set_obj(REC + b, rec)
     dirty.mark(ctx, b"asset/" + b)
 
@@ -251,6 +254,8 @@ def write_mark(ctx: Ctx, rec: dict, value: int, stale: bool) -> None:
     if rec["pool"] is not None:
         _pool_mark_add(ctx, rec["pool"], old, -1)
         _pool_mark_add(ctx, rec["pool"], {"value": value, "stale": stale}, 1)
+        # a mark written after the asset left overdue ends its live pricing
+        set_live(ctx, rec["pool"], rec["id"], rec["status"] == "overdue")
 
 
 def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
@@ -263,8 +268,28 @@ def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
     ctx.set_obj(key, pm)
 
 
+def set_live(ctx: Ctx, pool: int, asset_id: int, on: bool) -> None:
+    """Add (on) or remove an asset from its pool mark's `live` list, kept sorted; the key is
+    absent when the list is empty. An asset joins when it turns overdue and leaves when its
+    mark is next written in another status (the end of that block), so no block prices it
+    from a mark older than its status."""
+    key = POOL_MARK + pool.to_bytes(8, "big")
+    pm = ctx.get_obj(key) or {"value": 0, "stale": 0}
+    live = pm.get("live", [])
+    if (asset_id in live) == on:
+        return
+    live = sorted([*live, asset_id]) if on else [a for a in live if a != asset_id]
+    if live:
+        pm["live"] = live
+    else:
+        pm.pop("live", None)
+    ctx.set_obj(key, pm)
+
+
 def pool_mark(ctx: Ctx, pool: int) -> dict:
-    """{value, stale}: the sum of the pool's assets' marks and how many of them are stale."""
+    """{value, stale[, live]}: the sum of the pool's assets' stored marks, how many of them are
+    stale, and the ids of its overdue assets (present only when there are some). Prices use
+    marks.pool_value, which values the live ones at the block time."""
     return ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big")) or {"value": 0, "stale": 0}
 
 

@@ -8,6 +8,12 @@ grade feed moved, when a per-grade feed of its grade moved, and every valued ass
 the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL, through
 the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
 next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
+
+Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a
+stored mark would lag them: a pool lists its overdue assets (pool mark `live`) and
+pool_value values those at the block time, in place of their stored marks. The work is one
+valuation per overdue asset of the pool (at most the pool's asset count, each at most
+maxInstallments installments), whatever the time since the last mark.
 """
 
 from __future__ import annotations
@@ -182,3 +188,22 @@ def remark(ctx: Ctx, rec: dict) -> None:
 
 def mark(ctx: Ctx, asset_id: int) -> dict | None:
     return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))
+
+
+def pool_value(ctx: Ctx, pool: int) -> dict:
+    """{value (stable base units), stale (how many assets are priced with stale, frozen or
+    missing feeds)}: the pool's mark with each overdue asset valued at the block time."""
+    pm = keeper.pool_mark(ctx, pool)
+    live = pm.get("live")
+    if not live:
+        return {"value": pm["value"], "stale": pm["stale"]}
+    value, stale = pm["value"], pm["stale"]
+    for aid in live:
+        old = mark(ctx, aid) or {"value": 0, "stale": False}
+        try:
+            v, problems = value_now(ctx, keeper.get(ctx, aid))
+        except InvalidState as exc:  # as remark: priced as 0 and stale, never an exception
+            v, problems = 0, [exc.message]
+        value += v - old["value"]
+        stale += int(bool(problems)) - int(bool(old["stale"]))
+    return {"value": value, "stale": stale}

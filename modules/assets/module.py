@@ -198,6 +198,9 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         ctx.set_int(keeper.NEXT, section.get("next") or max(a["id"] for a in section["assets"]) + 1)
     for pid, pm in section.get("poolMarks", []):
         ctx.set_obj(keeper.POOL_MARK + pid.to_bytes(8, "big"), pm)
+    for a in section.get("assets", []):  # a pool's live list: its overdue assets, derived
+        if a["status"] == "overdue" and a.get("pool") is not None:
+            keeper.set_live(ctx, a["pool"], a["id"], True)
 
 
 def export_genesis(ctx: Ctx) -> dict:

@@ -1,0 +1,96 @@
+"""Attacks on valuation, module accounts and genesis, each pinned by a regression test:
+
+17 the scheduled default at due + grace was a price cliff (front-runnable, public, certain);
+18 the account of a pool not created yet accepted plain transfers;
+19 genesis sections wrote raw state keys and the chain started with broken invariants.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from modules.assets import keeper as assets
+from modules.assets import marks
+from modules.fixed import WAD
+from modules.stable import vault
+from modules.tranches import keeper as tranches
+from modules.valuation import dcf
+from tests.mech import DAY, ORIGINATOR, Driver, events
+
+UNIT = 100 * 10**6
+
+
+@pytest.fixture
+def d(devnet_chain):
+    return Driver(devnet_chain)
+
+
+# ----- 17: the overdue ramp ----------------------------------------------------------------------
+DEMO = dcf.Inputs(rate=425 * WAD // 10_000, spread=4 * WAD // 100, intensity=5 * WAD // 100,
+                  lgd=55 * WAD // 100, grace=30 * DAY)
+T_O = 1_707_776_000
+MONTHLY = [(T_O + k * 2_592_000, 8_877_190_691) for k in range(10)]
+
+
+def test_flaw17_no_cliff_at_the_scheduled_default_in_the_formula():
+    """One second before due + grace the performing value is the defaulted value at due +
+    grace to within a tiny relative amount (it was 2.1 times the loss of one installment
+    more: every future installment jumped to LGD at once)."""
+    end = T_O + DEMO.grace
+    before = dcf.value(MONTHLY, end - 1, dcf.PERFORMING, DEMO)
+    at = dcf.value(MONTHLY, end, dcf.DEFAULTED, DEMO)
+    assert dcf.value(MONTHLY, end, dcf.PERFORMING, DEMO) == at  # the ramp ends on the defaulted value
+    assert 0 <= before - at <= before // 1_000_000, (before, at)
+
+
+def test_flaw17_the_value_declines_through_grace():
+    """From the oldest due time to due + grace, day by day, the value falls steadily to the
+    defaulted value: no step bigger than the ramp of a day on the whole outstanding."""
+    outstanding = sum(a for _, a in MONTHLY)
+    step = outstanding * DEMO.lgd // WAD * DAY // DEMO.grace + 1
+    values = [dcf.value(MONTHLY, T_O + k * DAY, dcf.PERFORMING, DEMO) for k in range(31)]
+    assert all(b < a for a, b in zip(values, values[1:], strict=False)), values
+    assert all(a - b <= step for a, b in zip(values, values[1:], strict=False))
+    assert values[-1] == dcf.value(MONTHLY, T_O + DEMO.grace, dcf.DEFAULTED, DEMO)
+
+
+def _one_asset_pool(d) -> dict:
+    par = assets.outstanding_principal(assets.schedule_of(d.ctx, 1))
+    senior = par * 75 // 100 // UNIT * UNIT
+    r = d.run(ORIGINATOR, "tranches", "createPool",
+              {"assets": [1], "tranches": [[senior, 6 * WAD // 100], [par - senior, 0]], "unitSize": UNIT})
+    assert r.code == 0, r.message
+    return tranches.get(d.ctx, events(r, "tranches.created")[0]["pool"])
+
+
+def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
+    """A pooled asset left unpaid: the pool's value (valued now, and as the marks price it:
+    CR, reserve, market band) declines through grace, the junior unit with it, and no unit
+    price jumps at due + grace (the senior fell 24 % in that second)."""
+    pool = _one_asset_pool(d)
+    senior, junior = (t["denom"] for t in pool["tranches"])
+    due1 = assets.schedule_of(d.ctx, 1)[0][0]
+    grace = assets.get(d.ctx, 1)["grace"]
+    seen = []
+    for t in (due1 + 1, due1 + grace // 3, due1 + 2 * grace // 3, due1 + grace - 1, due1 + grace):
+        d.block(at=t)
+        ctx = d.ctx
+        seen.append({"status": assets.get(ctx, 1)["status"], "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
+                     "pool": marks.pool_value(ctx, pool["id"])["value"],
+                     "senior": vault.unit_prices(ctx, senior, strict=False)["current"],
+                     "seniorMark": vault.mark_price(ctx, senior)[0],
+                     "junior": vault.unit_prices(ctx, junior, strict=False)["current"],
+                     "juniorMark": vault.mark_price(ctx, junior)[0]})
+    assert [s["status"] for s in seen] == ["overdue"] * 4 + ["defaulted"]
+    for name in ("now", "pool"):
+        xs = [s[name] for s in seen]
+        assert all(b < a for a, b in zip(xs, xs[1:], strict=False)), (name, xs)  # declines through grace
+    for name in ("junior", "juniorMark"):  # the first loss: falls to 0 within grace
+        xs = [s[name] for s in seen]
+        assert xs[0] > xs[1] > xs[2] == 0, (name, xs)
+    for name in ("now", "pool", "senior", "seniorMark", "junior", "juniorMark"):
+        last, end = seen[-2][name], seen[-1][name]
+        assert abs(last - end) <= last // 10_000 + 1, (name, last, end)  # the last second: no cliff
+    # through grace the marks price the overdue asset at the block time, not a day ago
+    assert [s["now"] for s in seen] == [s["pool"] for s in seen]
+    assert [s["senior"] for s in seen] == [s["seniorMark"] for s in seen]
