@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "183302f192e748c413d8a3273d3afd8e01f3bca3445934091fccfe2787e9351f"
+MECHANISM_ROOT = "487a6a21493b6cb4f8cd995ecdb88e7de1126f974fa3a5a3d1e505c9dcf87860"
 
 
 def _scenario(chain) -> tuple[list[str], str]:
