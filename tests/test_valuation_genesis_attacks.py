@@ -11,6 +11,7 @@ import pytest
 
 from modules.assets import keeper as assets
 from modules.assets import marks
+from modules.bank import keeper as bank
 from modules.fixed import WAD
 from modules.stable import vault
 from modules.tranches import keeper as tranches
@@ -94,3 +95,39 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
     # through grace the marks price the overdue asset at the block time, not a day ago
     assert [s["now"] for s in seen] == [s["pool"] for s in seen]
     assert [s["senior"] for s in seen] == [s["seniorMark"] for s in seen]
+
+
+# ----- 18: module-derived addresses refuse plain transfers, present or future ---------------------
+def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
+    """Funds sent ahead to a future pool's account would sit outside its ledger and count as
+    protocol-held stable (circulating falls, the CR rises): refused, like any module account."""
+    from modules.crypto import module_address
+    from tests.mech import CUSTODIAN, KEYS, SERVICER
+
+    nxt = d.ctx.get_int(tranches.NEXT) or 1
+    targets = [tranches.pool_account(nxt), tranches.pool_account(nxt + 1000), tranches.pool_account((1 << 64) - 1),
+               module_address("a module that does not exist yet")]
+    before = {t: bank.balance(d.ctx, t, "rusd") for t in targets}
+    for to in targets:
+        r = d.run(SERVICER, "bank", "transfer", {"to": to, "denom": "rusd", "amount": 5})
+        assert r.error == "module_account_refuses", (to.hex(), r.code, r.message)
+        r = d.run(CUSTODIAN, "stable", "mint", {"to": to, "amount": 5})
+        assert r.error == "module_account_refuses", (to.hex(), r.code, r.message)
+    assert {t: bank.balance(d.ctx, t, "rusd") for t in targets} == before
+    # the pool created next has exactly that account, with nothing in it but its ledger
+    pool = _one_asset_pool(d)
+    assert pool["account"] == targets[0] and bank.balance(d.ctx, pool["account"], "rusd") == 0
+    # a person's account is never taken for a module's: plain transfers still work
+    r = d.run(SERVICER, "bank", "transfer", {"to": KEYS[9].address, "denom": "rusd", "amount": 5})
+    assert r.code == 0, r.message
+
+
+def test_flaw18_a_module_address_is_recognized_without_a_registry():
+    """Every address derived from a module name carries the module tag; no key's address does
+    (finding one is a 96-bit search)."""
+    from modules.crypto import Keypair, dev_seed, is_module_address, module_address
+
+    names = ["reserve", "vault", "insurance", "treasury", "pool/1", f"pool/{(1 << 64) - 1}", "x" * 300, ""]
+    assert all(is_module_address(module_address(n)) for n in names)
+    assert len({module_address(n) for n in names}) == len(names)
+    assert not any(is_module_address(Keypair(dev_seed(i)).address) for i in range(200))

@@ -16,7 +16,9 @@ buy {unit, quantity, maxIn}; redeem {amount} (the floor: never paused).
 from __future__ import annotations
 
 from modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
+from modules.bank import keeper as bank
 from modules.context import Ctx
+from modules.errors import ModuleAccountRefuses
 from modules.registry import Call, Module
 from modules.roles import module as roles
 from modules.stable import vault
@@ -60,6 +62,8 @@ def info(ctx: Ctx) -> dict | None:
 
 def _mint(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "custodian", sender)
+    if bank.is_module_account(ctx, args["to"]):
+        raise ModuleAccountRefuses("module accounts receive funds only through their module's rules")
     vault.custodian_mint(ctx, sender, args["to"], args["amount"])
 
 
