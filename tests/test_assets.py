@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "487a6a21493b6cb4f8cd995ecdb88e7de1126f974fa3a5a3d1e505c9dcf87860"
+MECHANISM_ROOT = "8e9b86989ee86be545d80b43872a1a3f5e18c9c3a28ff41f56bbac857b510f93"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "1159d10b49af67cc36a20e8e287912b11a35474c5b41dfc4c967430b61c73444"
-PINNED_ROOT = "1148350c49342d363929bde9ae6b1b20d1a5bffc14048d0514f49ba2d434e821"
+PINNED_GENESIS_ROOT = "4e2a1a671364af933dde14fd07f2c974f594069c78a3412a4938d66b2c611b1c"
+PINNED_ROOT = "0a16d0258160c85c2bc7754e88586bd27d1a7a41c5502a53fd2d530596084714"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [
