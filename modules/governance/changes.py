@@ -169,3 +169,17 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
         oracle.set_policy(ctx, target, _policy(ctx, target, value))
     elif action == "setOperators":
         oracle.set_operators(ctx, _operators(ctx, value))
+
+
+def governed() -> dict[str, tuple[bytes, dict]]:
+    """{module: (the state key of its parameters, their defaults)}: what setParams changes,
+    and what a genesis may set (genesis "params.<module>")."""
+    from modules.governance import module as governance
+
+    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
+    return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
+
+
+def check_bounds(module: str, p: dict) -> None:
+    """Raise InvalidState if the parameters p of module cross a hard bound."""
+    _check_bounds(module, p)

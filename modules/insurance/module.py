@@ -32,7 +32,8 @@ from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.reserve import module as reserve
 from modules.tranches import keeper as tranches
 
@@ -220,7 +221,14 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
 
 
 # ----- genesis and invariants -------------------------------------------------------------------
-init_genesis, export_genesis = raw_genesis(NAME, (b"insurance/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("fund", FUND_KEY, value={"native": "int", "shares": "int", "bonded": "int"}),
+    Record("stakes", STAKE, (("address", "addr"),), {"shares": "int", "snap": ("map", "int"), "owed": ("map", "int")}),
+    Record("indexes", INDEX, (("denom", "str"),), "int", field="index"),
+    Record("unbonding", UNBOND, (("address", "addr"), ("release", "u64")), "int", field="shares"),
+)
+"""The typed genesis section (modules/records.py): every insurance/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
 
 
 def invariants(ctx: Ctx) -> list[str]:

@@ -32,7 +32,8 @@ from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, InvalidTransaction, LimitExceeded
 from modules.market import keeper as market
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.stable import vault
 from modules.stable.module import UNIT
 from modules.tranches import keeper as tranches
@@ -266,7 +267,14 @@ def invariants(ctx: Ctx) -> list[str]:
     return [f"reserve: spent {st['used']} of a budget of {st['budget']}"] if st["used"] > st["budget"] else []
 
 
-init_genesis, export_genesis = raw_genesis(NAME, (b"reserve/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("epoch", EPOCH, value={"epoch": "int", "budget": "int", "used": "int"}),
+    Record("native", NATIVE_EPOCH, value={"epoch": "int", "limit": "int", "used": "int"}),
+    Record("queued", QUEUED, value="int"),
+    Record("redemptions", REDEEM, (("address", "addr"), ("release", "u64")), "int", field="amount"),
+)
+"""The typed genesis section (modules/records.py): every reserve/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 
 def module() -> Module:
