@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from modules.app import LAST_KEY
-from modules.assets import marks
+from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.context import BlockInfo, Ctx
 from modules.errors import InvalidTransaction
@@ -136,7 +136,7 @@ def _reserve(ctx: Ctx) -> Row:
 
 
 def _pool(ctx: Ctx, pool: dict) -> Row:
-    nav = marks.pool_value(ctx, pool["id"])["value"] + pool["unallocated"]
+    nav = assets.pool_mark(ctx, pool["id"])["value"] + pool["unallocated"]
     values = waterfall.tranche_values(pool, nav, ctx.block.time)
     row: Row = {f"pool.nav:{pool['id']}": nav}
     for t, v in zip(pool["tranches"], values, strict=True):

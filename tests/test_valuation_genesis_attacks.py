@@ -77,7 +77,7 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
         d.block(at=t)
         ctx = d.ctx
         seen.append({"status": assets.get(ctx, 1)["status"], "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
-                     "pool": marks.pool_value(ctx, pool["id"])["value"],
+                     "pool": assets.pool_mark(ctx, pool["id"])["value"],
                      "senior": vault.unit_prices(ctx, senior, strict=False)["current"],
                      "seniorMark": vault.mark_price(ctx, senior)[0],
                      "junior": vault.unit_prices(ctx, junior, strict=False)["current"],

@@ -32,10 +32,11 @@ BY_ORIG = b"assets/o/"
 BY_STATUS = b"assets/st/"
 BY_GRADE = b"assets/g/"
 MARK = b"assets/mark/"
-POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale,
-#                                  live?: ids of its overdue assets, valued at the block time on read}
+POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale}
 MARK_TTL = 86_400  # s: a mark older than this is recomputed at the end of a block (due index "marks")
 MARK_DUE = "marks"
+OVERDUE_MARK_DUE = "marks-overdue"  # an overdue asset's mark: recomputed at the start of the next block
+MAX_OVERDUE_REMARKS = 1_000  # overdue marks recomputed per block at most (the oldest first)
 PARAMS = b"params/assets"
 DUE = "assets"
 _NIL = b"\xc0"
@@ -158,8 +159,6 @@ def save(ctx: Ctx, rec: dict, old_status: str | None = None, old_grade: int | No
         ctx.delete(grade_prefix(was) + b)
     if rec["status"] in VALUED and rec["grade"] is not None:
         ctx.set(grade_prefix(rec["grade"]) + b, _NIL)
-    if rec["status"] == "overdue" and rec["pool"] is not None:
-        set_live(ctx, rec["pool"], rec["id"], True)
     ctx.set_obj(REC + b, rec)
     dirty.mark(ctx, b"asset/" + b)
 
@@ -227,35 +226,49 @@ def track(ctx: Ctx, rec: dict, sched: list[list[int]]) -> None:
         ctx.set_obj(REC + idb(rec["id"]), rec)
 
 
-def on_time(ctx: Ctx) -> None:
-    """Begin-block: every asset whose next status time has come is refreshed and re-tracked."""
+def on_time(ctx: Ctx) -> list[int]:
+    """Begin-block: every asset whose next status time has come is refreshed and re-tracked;
+    the ids of those whose status changed."""
+    moved = []
     for _, item in due.take_due(ctx, DUE, ctx.block.time):
         rec = find(ctx, int.from_bytes(item, "big"))
         if rec is None:
             continue
         rec["check"] = 0
+        was = rec["status"]
         sched = schedule_of(ctx, rec["id"])
         refresh(ctx, rec, sched)
         track(ctx, rec, sched)
         ctx.set_obj(REC + item, rec)
+        if rec["status"] != was:
+            moved.append(rec["id"])
+    return moved
+
+
+def mark_due(status: str) -> str:
+    """The due index of an asset's next mark: overdue assets move every second (the overdue
+    ramp), so theirs is recomputed at the start of the next block; the others' after MARK_TTL."""
+    return OVERDUE_MARK_DUE if status == "overdue" else MARK_DUE
 
 
 def write_mark(ctx: Ctx, rec: dict, value: int, stale: bool) -> None:
     """Store an asset's mark at the block time, keep its pool's mark in step, and schedule the
-    next recomputation MARK_TTL later (one due-time entry per asset)."""
+    next recomputation (one due-time entry per asset): MARK_TTL later, or the next second for
+    an overdue asset."""
     b = idb(rec["id"])
     old = ctx.get_obj(MARK + b)
     if old is not None and old.get("next"):
         due.cancel(ctx, MARK_DUE, old["next"], b)
-    nxt = ctx.block.time + MARK_TTL if rec["status"] in VALUED else 0
+        due.cancel(ctx, OVERDUE_MARK_DUE, old["next"], b)
+    nxt = 0
+    if rec["status"] in VALUED:
+        nxt = ctx.block.time + (1 if rec["status"] == "overdue" else MARK_TTL)
     ctx.set_obj(MARK + b, {"value": value, "time": ctx.block.time, "stale": stale, "next": nxt})
     if nxt:
-        due.schedule(ctx, MARK_DUE, nxt, b)
+        due.schedule(ctx, mark_due(rec["status"]), nxt, b)
     if rec["pool"] is not None:
         _pool_mark_add(ctx, rec["pool"], old, -1)
         _pool_mark_add(ctx, rec["pool"], {"value": value, "stale": stale}, 1)
-        # a mark written after the asset left overdue ends its live pricing
-        set_live(ctx, rec["pool"], rec["id"], rec["status"] == "overdue")
 
 
 def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
@@ -268,28 +281,8 @@ def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
     ctx.set_obj(key, pm)
 
 
-def set_live(ctx: Ctx, pool: int, asset_id: int, on: bool) -> None:
-    """Add (on) or remove an asset from its pool mark's `live` list, kept sorted; the key is
-    absent when the list is empty. An asset joins when it turns overdue and leaves when its
-    mark is next written in another status (the end of that block), so no block prices it
-    from a mark older than its status."""
-    key = POOL_MARK + pool.to_bytes(8, "big")
-    pm = ctx.get_obj(key) or {"value": 0, "stale": 0}
-    live = pm.get("live", [])
-    if (asset_id in live) == on:
-        return
-    live = sorted([*live, asset_id]) if on else [a for a in live if a != asset_id]
-    if live:
-        pm["live"] = live
-    else:
-        pm.pop("live", None)
-    ctx.set_obj(key, pm)
-
-
 def pool_mark(ctx: Ctx, pool: int) -> dict:
-    """{value, stale[, live]}: the sum of the pool's assets' stored marks, how many of them are
-    stale, and the ids of its overdue assets (present only when there are some). Prices use
-    marks.pool_value, which values the live ones at the block time."""
+    """{value, stale}: the sum of the pool's assets' marks and how many of them are stale."""
     return ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big")) or {"value": 0, "stale": 0}
 
 

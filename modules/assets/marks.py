@@ -9,11 +9,12 @@ the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL,
 the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
 next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
 
-Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a
-stored mark would lag them: a pool lists its overdue assets (pool mark `live`) and
-pool_value values those at the block time, in place of their stored marks. The work is one
-valuation per overdue asset of the pool (at most the pool's asset count, each at most
-maxInstallments installments), whatever the time since the last mark.
+Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a day
+old mark would lag them: their marks are recomputed at the start of every block
+(revalue_overdue; due index keeper.OVERDUE_MARK_DUE), at the block time, before anything is
+priced. The work is one valuation per overdue asset per block, at most
+keeper.MAX_OVERDUE_REMARKS of them (the oldest marks first), whatever the time gap; an asset
+stays overdue for its grace at most.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from modules.errors import InvalidState, StaleFeed
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
 from modules.valuation import dcf
+from state.store import BoundedCache
+
+_value_memo = BoundedCache(4096)
+"""Valuations by (unpaid installments, time, status, inputs): dcf.value is a pure function of
+them, so an asset priced many times in a block (a pool's overdue assets, valued at the
+block time whenever the pool is priced) costs one valuation per block."""
 
 DCF_STATUS = {"verified": "performing", "pooled": "performing", "overdue": "performing",
               "defaulted": "defaulted", "written_off": "written_off", "repaid": "performing"}
@@ -81,7 +88,11 @@ def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None,
     inp, _, problems = inputs(ctx, rec, overrides)
     if sched is None:
         sched = keeper.schedule_of(ctx, rec["id"])
-    v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
+    key = (tuple(keeper.unpaid(sched)), ctx.block.time, DCF_STATUS[rec["status"]], inp)
+    v = _value_memo.get(key)
+    if v is None:
+        v = dcf.value(key[0], key[1], key[2], inp)
+        _value_memo.put(key, v)
     return v, problems
 
 
@@ -190,20 +201,18 @@ def mark(ctx: Ctx, asset_id: int) -> dict | None:
     return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))
 
 
-def pool_value(ctx: Ctx, pool: int) -> dict:
-    """{value (stable base units), stale (how many assets are priced with stale, frozen or
-    missing feeds)}: the pool's mark with each overdue asset valued at the block time."""
-    pm = keeper.pool_mark(ctx, pool)
-    live = pm.get("live")
-    if not live:
-        return {"value": pm["value"], "stale": pm["stale"]}
-    value, stale = pm["value"], pm["stale"]
-    for aid in live:
-        old = mark(ctx, aid) or {"value": 0, "stale": False}
-        try:
-            v, problems = value_now(ctx, keeper.get(ctx, aid))
-        except InvalidState as exc:  # as remark: priced as 0 and stale, never an exception
-            v, problems = 0, [exc.message]
-        value += v - old["value"]
-        stale += int(bool(problems)) - int(bool(old["stale"]))
-    return {"value": value, "stale": stale}
+def revalue_overdue(ctx: Ctx, moved: list[int]) -> int:
+    """Begin-block, after the status times (keeper.on_time, which returns `moved`): remark the
+    assets whose status just changed and the overdue assets whose mark is due (one block
+    old), at most keeper.MAX_OVERDUE_REMARKS of the latter, oldest first; how many. So a pool
+    priced in this block carries its overdue assets on the ramp at this block's time."""
+    ids = set(moved)
+    for _, item in due.take_due(ctx, keeper.OVERDUE_MARK_DUE, ctx.block.time, keeper.MAX_OVERDUE_REMARKS):
+        ids.add(int.from_bytes(item, "big"))
+    count = 0
+    for aid in sorted(ids):
+        rec = keeper.find(ctx, aid)
+        if rec is not None and rec["grade"] is not None:
+            remark(ctx, rec)
+            count += 1
+    return count

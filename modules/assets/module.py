@@ -160,7 +160,7 @@ def _write_off(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def begin_block(ctx: Ctx) -> None:
-    keeper.on_time(ctx)
+    marks.revalue_overdue(ctx, keeper.on_time(ctx))
 
 
 def end_block(ctx: Ctx) -> None:
@@ -189,7 +189,7 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         if a.get("mark") is not None:  # an export: as it was
             ctx.set_obj(keeper.MARK + b, a["mark"])
             if a["mark"].get("next"):
-                due.schedule(ctx, keeper.MARK_DUE, a["mark"]["next"], b)
+                due.schedule(ctx, keeper.mark_due(rec["status"]), a["mark"]["next"], b)
         elif rec["grade"] is not None:  # a new genesis: valued at the genesis time
             marks.remark(ctx, rec)
         if rec["check"]:
@@ -198,9 +198,6 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         ctx.set_int(keeper.NEXT, section.get("next") or max(a["id"] for a in section["assets"]) + 1)
     for pid, pm in section.get("poolMarks", []):
         ctx.set_obj(keeper.POOL_MARK + pid.to_bytes(8, "big"), pm)
-    for a in section.get("assets", []):  # a pool's live list: its overdue assets, derived
-        if a["status"] == "overdue" and a.get("pool") is not None:
-            keeper.set_live(ctx, a["pool"], a["id"], True)
 
 
 def export_genesis(ctx: Ctx) -> dict:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from modules import due, fees
 from modules.assets import keeper as assets
-from modules.assets import marks
 from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.errors import (
@@ -92,10 +91,9 @@ def get(ctx: Ctx, oid: int) -> dict:
 
 
 def reference_price(ctx: Ctx, denom: str) -> int:
-    """The unit price computed from oracle data: the pool's value (its assets' values at their
-    last revaluation, at most a day old, and its overdue assets valued at the block time:
-    marks.pool_value) plus unallocated cash, walked senior to junior; value / units, floor.
-    Fails closed when a value of the pool is stale."""
+    """The unit price computed from oracle data: the pool's mark (its assets' values at their
+    last revaluation, at most a day old) plus unallocated cash, walked senior to junior;
+    value / units, floor. Fails closed when a mark of the pool is stale."""
     pk = tranches.parse_denom(denom)
     raw_pool = ctx.get(tranches.POOL + tranches.pid_b(pk[0])) if pk else None
     raw_mark = ctx.get(assets.POOL_MARK + pk[0].to_bytes(8, "big")) if pk else None
@@ -106,13 +104,12 @@ def reference_price(ctx: Ctx, denom: str) -> int:
     pool = tranches.find(ctx, pk[0]) if pk else None
     if pool is None or pk[1] >= len(pool["tranches"]):
         raise NotFound(f"{denom} is not a tranche unit: there is no market for it")
-    pm = marks.pool_value(ctx, pool["id"])
+    pm = assets.pool_mark(ctx, pool["id"])
     if pm["stale"]:
         raise StaleFeed(f"{pm['stale']} asset(s) of pool {pool['id']} are valued with stale or frozen feeds")
     values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
     price = values[pk[1]] // pool["tranches"][pk[1]]["units"]
-    if "live" not in assets.pool_mark(ctx, pool["id"]):  # live values read more than these bytes
-        _ref_memo.put(memo_key, price)
+    _ref_memo.put(memo_key, price)
     return price
 
 

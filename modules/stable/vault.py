@@ -151,7 +151,7 @@ def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
     """(unit price from the pool's mark: its assets' last revaluations, at most a day old,
     plus unallocated cash, walked over the tranches; whether any of those marks is stale)."""
     pool, k = _pool_of(ctx, unit)
-    pm = marks.pool_value(ctx, pool["id"])
+    pm = assets.pool_mark(ctx, pool["id"])
     values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
     return values[k] // pool["tranches"][k]["units"], pm["stale"] > 0
 
