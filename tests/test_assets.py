@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "8e9b86989ee86be545d80b43872a1a3f5e18c9c3a28ff41f56bbac857b510f93"
+MECHANISM_ROOT = "a0b675bbc05f5a2d22f559c0c35666357880b75806cbde825108877be1743b53"
 
 
 def _scenario(chain) -> tuple[list[str], str]:
