@@ -97,6 +97,21 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
     assert [s["senior"] for s in seen] == [s["seniorMark"] for s in seen]
 
 
+def test_flaw17_overdue_remarks_are_bounded_per_block_and_fair(d, monkeypatch):
+    """Overdue marks are recomputed at the start of every block, at most MAX_OVERDUE_REMARKS
+    of them, the oldest marks first: the work per block is bounded whatever the number of
+    overdue assets, and none waits for long."""
+    ids = (1, 3, 5)  # devnet demo assets with the same first due time (5 is pooled)
+    first_due = max(assets.schedule_of(d.ctx, i)[0][0] for i in ids)
+    d.block(at=first_due + 1)
+    assert {assets.get(d.ctx, i)["status"] for i in ids} == {"overdue"}
+    monkeypatch.setattr(assets, "MAX_OVERDUE_REMARKS", 2)
+    for _ in range(3):
+        d.block()
+        times = sorted(marks.mark(d.ctx, i)["time"] for i in ids)
+        assert times[-2:] == [d.time, d.time] and times[0] == d.time - 1, times  # two now, one a block ago
+
+
 # ----- 18: module-derived addresses refuse plain transfers, present or future ---------------------
 def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
     """Funds sent ahead to a future pool's account would sit outside its ledger and count as

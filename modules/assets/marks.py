@@ -26,12 +26,6 @@ from modules.errors import InvalidState, StaleFeed
 from modules.oracle import feeds
 from modules.oracle import keeper as oracle
 from modules.valuation import dcf
-from state.store import BoundedCache
-
-_value_memo = BoundedCache(4096)
-"""Valuations by (unpaid installments, time, status, inputs): dcf.value is a pure function of
-them, so an asset priced many times in a block (a pool's overdue assets, valued at the
-block time whenever the pool is priced) costs one valuation per block."""
 
 DCF_STATUS = {"verified": "performing", "pooled": "performing", "overdue": "performing",
               "defaulted": "defaulted", "written_off": "written_off", "repaid": "performing"}
@@ -88,11 +82,7 @@ def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None,
     inp, _, problems = inputs(ctx, rec, overrides)
     if sched is None:
         sched = keeper.schedule_of(ctx, rec["id"])
-    key = (tuple(keeper.unpaid(sched)), ctx.block.time, DCF_STATUS[rec["status"]], inp)
-    v = _value_memo.get(key)
-    if v is None:
-        v = dcf.value(key[0], key[1], key[2], inp)
-        _value_memo.put(key, v)
+    v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
     return v, problems
 
 
