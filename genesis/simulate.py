@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from random import Random
 
-from genesis import devnet
+from genesis import devnet, mechanism
 from genesis.localchain import LocalChain, actor_key
 from genesis.montecarlo import MarketConfig, MarketModel
 from modules import accounts, bls
@@ -54,7 +54,7 @@ from modules.registry import Module
 from modules.stable import vault
 from modules.tranches import keeper as tranches
 from modules.tx import sign_tx
-from state.codec import decode, encode
+from state.codec import decode
 
 WAD = 10**18
 DAY = 86_400
@@ -181,8 +181,7 @@ def steps_from_json(objs: list) -> list[Step]:
 def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
     """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
     funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
-    the state keys params/<module>: written through the reserve section's raw records,
-    since the genesis file has no field for module parameters."""
+    the genesis's params.<module> (the state keys params/<module>), within their hard bounds."""
     doc = devnet.at(devnet.GENESIS_TIME)
     doc["params"]["chain"]["feePrice"] = 0
     # the custodian's genesis mint is recomputed from the balances, the holders' included
@@ -192,9 +191,7 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
                                 "balances": {NATIVE: str(HOLDER_RWA), STABLE: str(HOLDER_RUSD)}})
     doc["accounts"].sort(key=lambda a: a["address"])
     if module_params:
-        raw = [["0x" + f"params/{name}".encode().hex(), "0x" + encode(p).hex()]
-               for name, p in sorted(module_params.items())]
-        doc["reserve"] = {"raw": raw}
+        doc["params"].update(mechanism.module_params_to_json(module_params))
     return doc
 
 

@@ -39,6 +39,7 @@ from modules.errors import (
     UnknownModule,
     WrongChainId,
 )
+from modules.governance import changes
 from modules.governance import module as governance_module
 from modules.hookmemo import HookMemo
 from modules.insurance import module as insurance_module
@@ -53,6 +54,15 @@ from modules.tx import Tx, check_signature, decode_tx, size_with_fee
 from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
 from state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
+
+
+class GenesisInvariantError(ValueError):
+    """A genesis whose imported state breaks block invariants: problems [(source, message)]."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{src}: {msg}" for src, msg in problems))
+
 
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
@@ -449,13 +459,21 @@ class App:
         return self.store.get_at(key, height)
 
     # ----- genesis ------------------------------------------------------------------
-    def init_chain(self, meta: dict, sections: dict, account_chunks: Iterable[list[dict]]) -> bytes:
+    def invariant_problems(self, ctx: Ctx) -> list[tuple[str, str]]:
+        """(module, message) of every module invariant broken in ctx's state."""
+        return [(m.name, msg) for m in self.modules if m.invariants is not None for msg in m.invariants(ctx)]
+
+    def init_chain(self, meta: dict, sections: dict, account_chunks: Iterable[list[dict]],
+                   check: Callable[[Ctx], list[tuple[str, str]]] | None = None) -> bytes:
         """Import a validated genesis; returns the genesis state root.
 
         meta: chainId, genesisTime, initialHeight, appVersion, stateSchemaVersion,
-        validator, nativeDenom, params; sections: per module; account_chunks: lists of
-        {address: 20B, nonce: int, balances: {denom: int}}, written chunk by chunk so a
-        large genesis loads in bounded memory.
+        validator, nativeDenom, params; sections: per module, and "params" {module:
+        parameters} of the governed modules; account_chunks: lists of {address: 20B, nonce:
+        int, balances: {denom: int}}, written chunk by chunk so a large genesis loads in
+        bounded memory. After the import every module's invariants, and check(ctx) (more
+        block invariants, (source, message)), must hold: otherwise GenesisInvariantError,
+        and the chain is not created.
         """
         if self.store.version is not None:
             raise RuntimeError("this store already holds a chain")
@@ -467,6 +485,8 @@ class App:
         ctx.set_obj(LAST_KEY, {"height": version, "time": meta["genesisTime"]})
         for name in MODULE_ACCOUNTS:
             bank.register_module_account(ctx, module_address(name), name)
+        for name, p in sorted(sections.get("params", {}).items()):  # governed module parameters
+            ctx.set_obj(changes.governed()[name][0], p)
         for m in self.modules:
             if m.init_genesis is not None and m.name in sections:
                 m.init_genesis(ctx, sections[m.name])
@@ -487,6 +507,9 @@ class App:
             over.reset()
         for denom, total in supplies.items():
             ctx.set_int(bank.SUPPLY + denom.encode(), total)
+        broken = self.invariant_problems(ctx) + (check(ctx) if check is not None else [])
+        if broken:  # nothing final is written: the store reopens empty
+            raise GenesisInvariantError(broken)
         self.store.commit(self.store.prepare(version, over.writes, same_version=not first))
         self._load_chain()
         return self.store.root_hash
@@ -500,6 +523,8 @@ class App:
         meta["initialHeight"] = last["height"] + 1
         meta["genesisTime"] = last["time"]
         sections = {m.name: m.export_genesis(ctx) for m in self.modules if m.export_genesis is not None}
+        sections["params"] = {name: ctx.get_obj(key) for name, (key, _) in changes.governed().items()
+                              if ctx.get(key) is not None}
         return meta, sections, self._iter_accounts(ctx)
 
     def _iter_accounts(self, ctx: Ctx) -> Iterator[dict]:

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "ebb0e5e33d26b7aa9c7dde859e1734c8ae163397adfc720f814281e6aa72088b"
+MECHANISM_ROOT = "39ba85b42124ff02321be87d72bb93d63fb3b795d47412521ed7c51dc7c8b2bc"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

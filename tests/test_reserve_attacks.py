@@ -143,17 +143,20 @@ def refresh_feeds(d):
 
 
 def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin):
+    """Through grace an overdue asset's value ramps down second by second: the standing bid
+    of a block is priced from the mark at that block's time, never from an older mark."""
     rec = assets.get(d.ctx, 1)
-    due, *_ = assets.schedule_of(d.ctx, 1)[1]
-    default_at = due + rec["grace"]  # asset 1's second installment is unpaid: it defaults here
-    d.block(at=default_at - 10)
+    due, *_ = assets.schedule_of(d.ctx, 1)[1]  # asset 1's second installment stays unpaid
+    d.block(at=due + 10)
     refresh_feeds(d)
     d.block()
     before = reserve_order(d, thin, "buy")
-    d.block(at=default_at)
-    assert assets.get(d.ctx, 1)["status"] == "defaulted"
+    d.block(at=due + rec["grace"] * 3 // 4 - 10)
+    refresh_feeds(d)
+    d.block()
+    assert assets.get(d.ctx, 1)["status"] == "overdue"
     worth = vault.unit_prices(d.ctx, thin)["buy"]
-    assert worth < before["price"]  # the default took the units below the last bid
+    assert worth < before["price"]  # the ramp took the units below the earlier bid
     discount = reserve.params(d.ctx)["discount"]
     assert all(b["price"] <= worth * (WAD - discount) // WAD for b in orders(d, "buy") if b["denom"] == thin)
     assert_sound(d)

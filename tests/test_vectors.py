@@ -145,7 +145,8 @@ def test_dev_key_vectors_cover_devnet_and_validator():
 def test_module_account_addresses(vec):
     addr = module_address(vec["name"])
     assert addr.hex() == vec["address"]
-    assert hashlib.sha256(b"rwachain/module/" + vec["name"].encode()).digest()[:20] == addr
+    tag = hashlib.sha256(b"rwachain/module-account").digest()[:12]  # docs/protocol.md, Keys and addresses
+    assert tag + hashlib.sha256(b"rwachain/module/" + vec["name"].encode()).digest()[:8] == addr
     assert encode_address(addr) == vec["text"]
 
 

@@ -160,7 +160,7 @@ def _write_off(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def begin_block(ctx: Ctx) -> None:
-    keeper.on_time(ctx)
+    marks.revalue_overdue(ctx, keeper.on_time(ctx))
 
 
 def end_block(ctx: Ctx) -> None:
@@ -189,7 +189,7 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         if a.get("mark") is not None:  # an export: as it was
             ctx.set_obj(keeper.MARK + b, a["mark"])
             if a["mark"].get("next"):
-                due.schedule(ctx, keeper.MARK_DUE, a["mark"]["next"], b)
+                due.schedule(ctx, keeper.mark_due(rec["status"]), a["mark"]["next"], b)
         elif rec["grade"] is not None:  # a new genesis: valued at the genesis time
             marks.remark(ctx, rec)
         if rec["check"]:

@@ -104,24 +104,16 @@ def merged_params(current: dict, value: str) -> dict:
 
 
 def _check_bounds(ctx: Ctx, module: str, p: dict) -> None:
-    _check_band(ctx, module, p)
-    if module == "stable":
-        problems = vault.check_params(p)
-        if problems:
-            raise InvalidState(f"stable parameters: {problems[0]} (a hard bound)")
-        return
-    for k, (lo, hi) in BOUNDS[module].items():
-        if not lo <= p[k] <= hi:
-            raise InvalidState(f"{module}.{k} = {p[k]} is outside its hard bounds [{lo}, {hi}]")
+    check_bounds(module, p, {"market": market.params(ctx), "reserve": reserve.params(ctx)})
 
 
-def _check_band(ctx: Ctx, module: str, p: dict) -> None:
+def _check_band(module: str, p: dict, others: dict) -> None:
     """The reserve's discount and premium stay within the market band: a standing order
     priced outside it would be refused, and the bid would vanish."""
     if module not in ("reserve", "market"):
         return
-    band = p["band"] if module == "market" else market.params(ctx)["band"]
-    res = p if module == "reserve" else reserve.params(ctx)
+    band = (p if module == "market" else others["market"])["band"]
+    res = p if module == "reserve" else others["reserve"]
     for k in ("discount", "premium"):
         if res[k] > band:
             raise InvalidState(f"reserve.{k} {res[k]} would exceed the market band {band} (a hard bound: "
@@ -185,3 +177,27 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
         oracle.set_policy(ctx, target, _policy(ctx, target, value))
     elif action == "setOperators":
         oracle.set_operators(ctx, _operators(ctx, value))
+
+
+def governed() -> dict[str, tuple[bytes, dict]]:
+    """{module: (the state key of its parameters, their defaults)}: what setParams changes,
+    and what a genesis may set (genesis "params.<module>")."""
+    from modules.governance import module as governance
+
+    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
+    return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
+
+
+def check_bounds(module: str, p: dict, others: dict | None = None) -> None:
+    """Raise InvalidState if the parameters p of module cross a hard bound; others: the
+    market's and the reserve's parameters for the bounds across modules (default: their
+    defaults)."""
+    others = {"market": market.DEFAULT_PARAMS, "reserve": reserve.DEFAULT_PARAMS, **(others or {})}
+    if module == "stable":
+        problems = vault.check_params(p)
+        if problems:
+            raise InvalidState(f"stable parameters: {problems[0]} (a hard bound)")
+    for k, (lo, hi) in BOUNDS.get(module, {}).items():
+        if not lo <= p[k] <= hi:
+            raise InvalidState(f"{module}.{k} = {p[k]} is outside its hard bounds [{lo}, {hi}]")
+    _check_band(module, p, others)

@@ -35,7 +35,8 @@ from modules.errors import InvalidState, NotFound, Unauthorized
 from modules.governance import changes
 from modules.insurance import module as insurance
 from modules.oracle import keeper as oracle
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.roles import module as roles
 
 NAME = "governance"
@@ -186,11 +187,29 @@ def begin_block(ctx: Ctx) -> None:
         ctx.set_obj(PROP + item, p)
 
 
-RAW_PREFIXES = (b"gov/", PAUSE, due.PREFIX + DUE.encode() + b"\x00")
+STATUSES = ("voting", "passed", "rejected", "executed", "failed")
+GENESIS = (
+    Record("next", NEXT, value="int"),
+    Record("proposals", PROP, (("id", "u64"),), {
+        "id": "int", "proposer": "addr", "action": ("enum", ACTIONS + CHANGES), "target": "str", "account": "bytes",
+        "value": "str", "start": "int", "end": "int", "yes": "int", "no": "int", "status": ("enum", STATUSES),
+        "executeAt": "int", "snapshot": "int"}),
+    Record("votes", VOTE, (("id", "u64"), ("voter", "addr")), "int", field="weight"),
+    Record("paused", PAUSE, (("module", "str"),), "true", field="paused"),
+)
+"""The typed genesis section (modules/records.py): proposals, votes, pauses."""
 
 
-# proposals, votes, pauses and their due entries, as exported
-init_genesis, export_genesis = raw_genesis("governance", RAW_PREFIXES)
+def _derive_due(ctx: Ctx, section: dict) -> None:
+    """A proposal's due-time entry follows from its status: the end of its vote while voting,
+    its execution time once passed."""
+    for p in section.get("proposals", []):
+        when = {"voting": p["end"], "passed": p["executeAt"]}.get(p["status"])
+        if when:
+            due.schedule(ctx, DUE, when, p["id"].to_bytes(8, "big"))
+
+
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), derive=_derive_due)
 
 
 def module() -> Module:

@@ -58,7 +58,8 @@ from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.reserve import module as reserve
 from modules.tranches import keeper as tranches
 
@@ -425,7 +426,23 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
 
 
 # ----- genesis and invariants -------------------------------------------------------------------
-init_genesis, export_genesis = raw_genesis(NAME, (b"insurance/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("fund", FUND_KEY, value={"native": "int", "shares": "int", "bonded": "int", "era": "int", "slashes": "int",
+                                    "snapshots": "int"}),
+    Record("stakes", STAKE, (("address", "addr"),), {"shares": "int", "snap": ("map", "int"), "owed": ("map", "int"),
+                                                     "era": "int", "held": "int", "gen": "int", "since": "int"}),
+    Record("indexes", INDEX, (("denom", "str"),), "int", field="index"),
+    Record("unbonding", UNBOND, (("address", "addr"), ("release", "u64")), "int", field="shares"),
+    Record("slashes", SLASH, (("gen", "u64"),), {"pool": "addr", "shares": "int", "lost": "int", "covered": "int",
+                                                 "recovered": "int", "paid": "int"}),
+    Record("covers", COVER, (("pool", "addr"), ("gen", "u64")), "int", field="amount"),
+    Record("claims", CLAIM, (("address", "addr"), ("gen", "u64")), {"shares": "int", "paid": "int"}),
+    Record("eras", ERA, (("era", "u64"),), {"index": ("map", "int"), "slashes": "int"}),
+    Record("snapshots", SNAPSHOT, (("id", "u64"),), {"native": "int", "shares": "int", "bonded": "int", "era": "int"}),
+    Record("voteLog", VOTES, (("address", "addr"), ("id", "u64")), {"shares": "int", "era": "int"}),
+)
+"""The typed genesis section (modules/records.py): every insurance/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
 
 
 def _slash_problems(ctx: Ctx) -> tuple[int, list[str]]:

@@ -44,7 +44,8 @@ from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, InvalidTransaction, LimitExceeded
 from modules.market import keeper as market
 from modules.oracle import keeper as oracle
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.stable import vault
 from modules.stable.module import UNIT
 from modules.tranches import keeper as tranches
@@ -298,7 +299,7 @@ def _request_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     seq = ctx.get_int(NEXT)
     ctx.set_int(NEXT, seq + 1)
     ctx.set_obj(QUEUE + _seq_b(seq), {"holder": sender, "amount": args["amount"], "filled": 0, "release": release})
-    ctx.set(HOLDER + sender + _seq_b(seq), b"\xc0")
+    ctx.set_obj(HOLDER + sender + _seq_b(seq), True)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) + args["amount"])
     ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release, id=seq)
 
@@ -417,7 +418,18 @@ def invariants(ctx: Ctx) -> list[str]:
     return out
 
 
-init_genesis, export_genesis = raw_genesis(NAME, (b"reserve/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("epoch", EPOCH, value={"epoch": "int", "budget": "int", "used": "int"}),
+    Record("native", NATIVE_EPOCH, value={"epoch": "int", "limit": "int", "used": "int"}),
+    Record("treasury", TREASURY_EPOCH, value={"epoch": "int", "cap": "int", "used": "int"}),
+    Record("queued", QUEUED, value="int"),
+    Record("next", NEXT, value="int"),
+    Record("redemptions", QUEUE, (("id", "u64"),), {"holder": "addr", "amount": "int", "filled": "int",
+                                                   "release": "int"}),
+    Record("holderIndex", HOLDER, (("holder", "addr"), ("id", "u64")), "true", field="queued"),
+)
+"""The typed genesis section (modules/records.py): every reserve/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 
 def module() -> Module:
