@@ -26,9 +26,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# The code follows `ruff check` (pyproject.toml's rules); it is not run through a formatter.
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -24,7 +24,7 @@ if ROOT not in sys.path:  # run from anywhere: the project's packages live in RO
     sys.path.insert(0, ROOT)
 
 from genesis import devnet  # noqa: E402
-from modules.crypto import Keypair, encode_address  # noqa: E402
+from modules.crypto import Keypair, decode_address, encode_address  # noqa: E402
 from modules.tx import sign_tx  # noqa: E402
 
 CHAIN_ID = devnet.CHAIN_ID
@@ -86,34 +86,43 @@ def fast_encode_address(addr: bytes) -> str:
 
 
 # ----- genesis files -------------------------------------------------------------------
-def genesis_head() -> dict:
-    """The devnet genesis without its accounts (roles and params as on the devnet)."""
+def genesis_head() -> tuple[dict, dict[bytes, str]]:
+    """The devnet genesis without its accounts (roles and params as on the devnet), and the
+    devnet's accounts {address: their JSON}: they hold what its records account for (the
+    insurance fund's stake, the pool's and the vault's units, the stable supply), so a
+    genesis keeps them to meet the block invariants."""
     head = devnet.build()
-    del head["accounts"]
-    return head
+    accounts = {decode_address(a["address"]): json.dumps(a, separators=(",", ":")) for a in head.pop("accounts")}
+    return head, accounts
 
 
 def write_genesis(path: str, signers: int, total_accounts: int) -> dict:
-    """Stream-write a genesis with `signers` bench signer accounts plus filler accounts up
-    to `total_accounts`, in ascending raw-address order. Returns {"accounts", "seconds"}."""
+    """Stream-write a genesis with the devnet's accounts, `signers` bench signer accounts
+    and filler accounts up to `total_accounts`, in ascending raw-address order. Returns
+    {"accounts", "seconds"}."""
     t0 = time.perf_counter()
     for i in range(0, 50):  # the fast encoder must agree with the chain's encoder
         a = filler_address(i)
         assert fast_encode_address(a) == encode_address(a)
+    head, dev_accounts = genesis_head()
     addrs = {k.address: SIGNER_BALANCE for k in signer_keys(signers)}
     i = 0
     while len(addrs) < total_accounts:
         addrs.setdefault(filler_address(i), FILLER_BALANCE)
         i += 1
+    addrs.update(dict.fromkeys(dev_accounts, 0))
     order = sorted(addrs)
-    text = json.dumps(genesis_head(), indent=1)
+    text = json.dumps(head, indent=1)
     tmp = path + ".tmp"
     with open(tmp, "w", buffering=1 << 20) as f:
         f.write(text[:-2] + ',\n "accounts": [')
         sep = "\n  "
         buf = []
         for n, a in enumerate(order):
-            buf.append(f'{sep}{{"address":"{fast_encode_address(a)}","balances":{{"rwa":"{addrs[a]}"}}}}')
+            if a in dev_accounts:
+                buf.append(sep + dev_accounts[a])
+            else:
+                buf.append(f'{sep}{{"address":"{fast_encode_address(a)}","balances":{{"rwa":"{addrs[a]}"}}}}')
             sep = ",\n  "
             if n % 10_000 == 9_999:
                 f.write("".join(buf))
@@ -129,7 +138,7 @@ def cached_genesis(workdir: str, signers: int, total_accounts: int) -> tuple[str
 
     Returns (path, written_now)."""
     os.makedirs(workdir, exist_ok=True)
-    path = os.path.join(workdir, f"genesis-{signers}s-{total_accounts}a.json")
+    path = os.path.join(workdir, f"genesis-v2-{signers}s-{total_accounts}a.json")  # v2: with the devnet accounts
     if os.path.exists(path):
         return path, False
     write_genesis(path, signers, total_accounts)

@@ -591,7 +591,7 @@ def node_load(args) -> dict:
         feeds = []
         for f in rpc.call("oracle_feeds", "", "", 1000)["feeds"]:
             if not f["frozen"]:
-                r0 = max(f["round"], f["pending"]["round"] if f["pending"] else 0)
+                r0 = max(int(f["round"]), int(f["pending"]["round"]) if f["pending"] else 0)
                 feeds.append((f["feed"], int(f["value"]), r0))
         keys = devnet.dev_keys()
         nops = devnet.OPERATORS
@@ -650,7 +650,7 @@ def node_load(args) -> dict:
         applied = 0
         for f, _, r0 in feeds:
             x = rpc.call("oracle_latest", f)
-            applied += max(x["round"], x["pending"]["round"] if x["pending"] else 0) - r0
+            applied += max(int(x["round"]), int(x["pending"]["round"]) if x["pending"] else 0) - r0
         rpc.close()
     finally:
         for ch in (sub, probe):

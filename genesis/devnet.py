@@ -165,33 +165,24 @@ def at(genesis_time: int) -> dict:
         o["createdAt"], o["expiry"] = mv(o["createdAt"]), mv(o["expiry"])
     for _, _, t in doc.get("market", {}).get("trades", []):
         t["time"] = mv(t["time"])
-    _shift_raw(doc, shift)
+    _shift_records(doc, shift)
     return doc
 
 
-def _shift_raw(doc: dict, shift: int) -> None:
-    """Move the times inside the raw module records: the stable CR record, proposals and
-    their due-time entries."""
-    from state.codec import decode, encode
+def _shift_records(doc: dict, shift: int) -> None:
+    """Move the times inside the typed module records: the stable CR record, proposals
+    (their due-time entries follow from them), unbondings and redemptions."""
+    def mv(v):
+        return str(int(v) + shift) if v not in (None, 0, "0") else v
 
-    def fields(v: str, names: tuple[str, ...]) -> str:
-        rec = decode(bytes.fromhex(v[2:]))
-        for n in names:
-            if rec.get(n):
-                rec[n] += shift
-        return "0x" + encode(rec).hex()
-
-    for row in doc.get("stable", {}).get("raw", []):
-        if row[0] == "0x" + b"stable/cr".hex():
-            row[1] = fields(row[1], ("time",))
-    due = ("0x" + b"due/gov\x00".hex())
-    for row in doc.get("governance", {}).get("raw", []):
-        if row[0].startswith("0x" + b"gov/prop/".hex()):
-            row[1] = fields(row[1], ("start", "end", "executeAt"))
-        elif row[0].startswith(due):
-            k = bytes.fromhex(row[0][2:])
-            n = len(b"due/gov\x00")
-            row[0] = "0x" + (k[:n] + (int.from_bytes(k[n:n + 8], "big") + shift).to_bytes(8, "big") + k[n + 8:]).hex()
+    cr = doc.get("stable", {}).get("state", {}).get("cr")
+    if cr:
+        cr["time"] = mv(cr["time"])
+    for p in doc.get("governance", {}).get("proposals", []):
+        for k in ("start", "end", "executeAt"):
+            p[k] = mv(p[k])
+    for e in doc.get("insurance", {}).get("unbonding", []) + doc.get("reserve", {}).get("redemptions", []):
+        e["release"] = mv(e["release"])
 
 
 def demo_market(doc: dict) -> dict:

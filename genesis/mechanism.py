@@ -1,5 +1,5 @@
-"""Genesis sections of the mechanism modules (oracle, assets): validation with field paths,
-and their JSON form for export.
+"""Genesis sections of the mechanism modules (oracle, assets, tranches, market) and the
+governed modules' parameters: validation with field paths, and their JSON form for export.
 
 JSON conventions as everywhere: big integers as decimal strings (JSON integers accepted),
 bytes as 0x-hex, addresses as rwa1... text, grades as letters A..E. The assets section
@@ -17,6 +17,8 @@ from modules import bls
 from modules.args import AMOUNT_MAX
 from modules.assets import keeper as assets
 from modules.crypto import encode_address
+from modules.errors import InvalidState
+from modules.governance import changes
 from modules.oracle import feeds
 
 U64 = (1 << 64) - 1
@@ -356,12 +358,41 @@ def market_to_json(section: dict) -> dict:
 
 
 # ----- sections carried as raw records (insurance, governance) --------------------------------
-def check_raw(name: str, raw: Any) -> dict:
-    """{raw: [[0x key, 0x value]]}: a module's records exactly as an export wrote them."""
-    s = _map(name, raw, {"raw"})
-    return {"raw": [[_hex_any(f"{name}.raw[{i}][0]", k), _hex_any(f"{name}.raw[{i}][1]", v)]
-                    for i, (k, v) in enumerate(_list(f"{name}.raw", s["raw"]))]}
+def check_module_params(raw: dict) -> dict:
+    """params.<module> of the governed modules (modules/governance/changes.governed): the
+    shape of the module's defaults (the same keys; ints, lists of as many ints, maps with
+    the same keys), within governance's hard bounds."""
+    governed = changes.governed()
+    out = {}
+    for name in sorted(set(raw) - {"chain"}):
+        if name not in governed:
+            raise GenesisError(f"params.{name}: unknown field (chain, {', '.join(sorted(governed))})")
+        out[name] = _params_like(f"params.{name}", raw[name], governed[name][1])
+    for name, p in out.items():
+        try:
+            changes.check_bounds(name, p, out)
+        except InvalidState as exc:  # "reserve.discount = ... is outside its hard bounds [...]"
+            msg = exc.message
+            raise GenesisError(f"params.{msg}" if msg.startswith(f"{name}.") else f"params.{name}: {msg}") from None
+    return out
 
 
-def raw_to_json(section: dict) -> dict:
-    return {"raw": [["0x" + k.hex(), "0x" + v.hex()] for k, v in section["raw"]]}
+def _params_like(path: str, v: Any, default: Any) -> Any:
+    if isinstance(default, dict):
+        m = _map(path, v, set(default))
+        return {k: _params_like(f"{path}.{k}", m[k], default[k]) for k in sorted(default)}
+    if isinstance(default, list):
+        if type(v) is not list or len(v) != len(default):
+            raise GenesisError(f"{path}: expected a list of {len(default)} integers")
+        return [_int(f"{path}[{i}]", x, 0, 1 << 255) for i, x in enumerate(v)]
+    return _int(path, v, 0, 1 << 255)
+
+
+def module_params_to_json(section: dict) -> dict:
+    def conv(v):
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return str(v)
+    return {name: conv(p) for name, p in sorted(section.items())}

@@ -13,7 +13,8 @@ Actors: "dev<i>" is devnet dev key i (roles in genesis/devnet.py ROLE_OF; operat
 dev6..dev9), "holder<i>" the key of actor name "sim/holder/<i>" (genesis/localchain.py),
 funded at genesis. Invalid operations are generated on purpose (wrong role, too large an
 amount, a price outside the band, a report without quorum...) and must be refused cleanly;
-what must never happen is a broken invariant or an exception out of the block.
+what must never happen is a broken invariant, an exception out of the block, or a fault the
+block contained (a handler_fault receipt or a hook.fault event).
 
 Invariants after every block: each module's `invariants(ctx)` (the bank's: supply = sum of
 balances for every token) and the chain-wide CHAIN_CHECKS (stable supply within what was
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from random import Random
 
-from genesis import adversary, devnet
+from genesis import adversary, devnet, mechanism
 from genesis.adversary import ProbeEnv
 from genesis.localchain import LocalChain
 from genesis.montecarlo import MarketConfig, MarketModel
@@ -60,7 +61,7 @@ from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
 from modules.crypto import encode_address, module_address
-from modules.errors import InvalidTransaction
+from modules.errors import HandlerFault, InvalidTransaction
 from modules.governance import module as governance
 from modules.insurance import module as insurance
 from modules.market import keeper as market
@@ -71,7 +72,7 @@ from modules.registry import Module
 from modules.stable import vault
 from modules.tranches import keeper as tranches
 from modules.tx import sign_tx
-from state.codec import decode, encode
+from state.codec import decode
 
 WAD = 10**18
 DAY = 86_400
@@ -99,12 +100,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "oracle.report": 16, "oracle.reject": 3,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
-    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.redeemNative": 2,
+    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
 }
-# Receipt errors that mean a handler raised something other than a typed error: the chain
-# turned it into a failed receipt, and the simulator reports it as a bug.
-FAULTS = frozenset({"handler_fault"})
 # governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
 # one value in ten is drawn beyond high (refused when proposed, or failing when executed).
 PARAM_CHANGES = [
@@ -121,8 +119,7 @@ POLICY_CHANGES = [("stepAbs", 0, WAD // 50), ("delay", 0, DAY), ("maxAge", DAY, 
 def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
     """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
     funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
-    the state keys params/<module>: written through the reserve section's raw records,
-    since the genesis file has no field for module parameters."""
+    the genesis's params.<module> (the state keys params/<module>), within their hard bounds."""
     doc = devnet.at(devnet.GENESIS_TIME)
     doc["params"]["chain"]["feePrice"] = 0
     # the custodian's genesis mint is recomputed from the balances, the holders' included
@@ -132,9 +129,7 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
                                 "balances": {NATIVE: str(HOLDER_RWA), STABLE: str(HOLDER_RUSD)}})
     doc["accounts"].sort(key=lambda a: a["address"])
     if module_params:
-        raw = [["0x" + f"params/{name}".encode().hex(), "0x" + encode(p).hex()]
-               for name, p in sorted(module_params.items())]
-        doc["reserve"] = {"raw": raw}
+        doc["params"].update(mechanism.module_params_to_json(module_params))
     return doc
 
 
@@ -203,6 +198,14 @@ def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, st
     return out
 
 
+def contained_faults(res: BlockResult) -> list[tuple[str, str]]:
+    """(call or hook, exception class) of every fault the block contained: receipts failed
+    with handler_fault and hook.fault events. A sound chain has none."""
+    out = [(r.message.split(" raised ")[0], r.message.split(" raised ")[-1])
+           for r in res.receipts if r.error == HandlerFault.name]
+    return out + [(e["attrs"]["hook"], e["attrs"]["error"]) for e in res.events if e["type"] == "hook.fault"]
+
+
 # ----- running steps ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Failure:
@@ -264,10 +267,10 @@ class Runner:
             self.chain.app.abandon()
             return None, Failure(block, now, "exception", f"exception:{type(exc).__name__}",
                                  (f"{type(exc).__name__}: {exc}",))
-        faults = [(s, r) for s, r in zip(txs_steps, res.receipts, strict=True) if r.error in FAULTS]
+        faults = contained_faults(res)
         if faults:
-            return res, Failure(block, now, "fault", "fault:" + ",".join(sorted({f"{s.module}.{s.call}" for s, _ in faults})),
-                                tuple(f"{s.module}.{s.call} by {s.actor}: {r.message}" for s, r in faults))
+            return res, Failure(block, now, "fault", "fault:" + ",".join(sorted({w for w, _ in faults})),
+                                tuple(f"{w} raised {e}" for w, e in faults))
         if self.check:
             broken = check_invariants(self.chain.app, self.skip)
             if broken:
@@ -610,8 +613,8 @@ class Operations:
         have = bank.balance(ctx, actor_address(actor), NATIVE)
         return Step(block, actor, "reserve", "requestRedeem", {"amount": self._amount(have // 20)})
 
-    def _reserve_redeemNative(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        return Step(block, self.rng.choice(self.traders), "reserve", "redeemNative", {})
+    def _reserve_cancelRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders), "reserve", "cancelRedeem", {})
 
     # governance
     def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:

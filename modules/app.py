@@ -24,12 +24,13 @@ from modules.assets import module as assets_module
 from modules.bank import keeper as bank
 from modules.bank import module as bank_module
 from modules.context import BlockInfo, Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import (
     CannotPayFee,
     ExecutionError,
     Expired,
     FeeTooLow,
+    HandlerFault,
     InvalidTransaction,
     NonceGap,
     Paused,
@@ -38,6 +39,7 @@ from modules.errors import (
     UnknownModule,
     WrongChainId,
 )
+from modules.governance import changes
 from modules.governance import module as governance_module
 from modules.hookmemo import HookMemo
 from modules.insurance import module as insurance_module
@@ -48,15 +50,23 @@ from modules.reserve import module as reserve_module
 from modules.roles import module as roles_module
 from modules.stable import module as stable_module
 from modules.tranches import module as tranches_module
-from modules.tx import Tx, check_signature, decode_tx
+from modules.tx import Tx, check_signature, decode_tx, size_with_fee
 from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from state.overlay import Overlay
-from state.store import BoundedCache, PendingCommit, Store
+from state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
+
+
+class GenesisInvariantError(ValueError):
+    """A genesis whose imported state breaks block invariants: problems [(source, message)]."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{src}: {msg}" for src, msg in problems))
+
 
 GENESIS_KEY = b"chain/genesis"  # the chain's identity: IDENTITY_FIELDS of its genesis
 IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "nativeDenom")
 LAST_KEY = b"chain/last"
-MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only
@@ -140,13 +150,24 @@ class App:
         self._verified = BoundedCache(sig_cache)
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
-        self.hooks = HookMemo()  # begin/end-block hooks, skipped when they would change nothing
+        self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
+        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks, skipped when they would change nothing
+        self.handler_faults = 0  # transactions of finalized blocks whose handler raised (HandlerFault)
         self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
         self.params: dict | None = None
         self.genesis: dict | None = None
         if store.version is not None:
             self._load_chain()
+
+    @property
+    def hook_faults(self) -> int:
+        """Begin- and end-block hook turns that raised (contained: hook.fault events)."""
+        return self.hooks.faults
+
+    def _note_fault(self, where: str, exc: Exception) -> None:
+        if self.on_fault is not None:
+            self.on_fault(where, exc)
 
     def reload(self) -> None:
         """Forget cached chain data after the store was rewound or replaced."""
@@ -313,7 +334,7 @@ class App:
         for i, raw in enumerate(txs):
             if before_tx is not None:
                 before_tx(i)
-            r = self._deliver(block, info, raw)
+            r = self._deliver(block, info, raw, in_block=True)
             receipts.append(r)
             hashes.append(r.tx_hash)
             # Included: its admission checks are of no further use (a resubmission is a
@@ -329,7 +350,11 @@ class App:
         self._pending = self.store.prepare(height, block.writes, pause=pause)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
-    def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes) -> Receipt:
+    def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes, in_block: bool = False) -> Receipt:
+        """Run one transaction on the block's overlay; its receipt. A handler's
+        ExecutionError fails it with its code; any other exception (but a node fault) fails
+        it with HandlerFault, counted and reported to on_fault when in_block (not a
+        simulation). Either way the fee and nonce stay and the handler's writes are dropped."""
         h = hashlib.sha256(raw).digest() if type(raw) is bytes else b""
         bctx = Ctx(block, info)
         if self.allow_dev_ops and raw[:1] == DEV_OP_MARK:
@@ -351,6 +376,16 @@ class App:
             call.handler(tctx, tx.sender, tx.args)
         except ExecutionError as exc:
             receipt.code, receipt.error, receipt.message = exc.code, exc.name, exc.message
+            return receipt
+        except NODE_FAULTS:
+            raise
+        except Exception as exc:
+            where = f"{tx.module}.{tx.call}"
+            fault = HandlerFault(f"{where} raised {type(exc).__name__}")
+            receipt.code, receipt.error, receipt.message = fault.code, fault.name, fault.message
+            if in_block:
+                self.handler_faults += 1
+                self._note_fault(where, exc)
             return receipt
         tctx.state.merge_into_parent()
         receipt.events.extend(tctx.events)
@@ -402,11 +437,23 @@ class App:
         return receipts, Ctx(block, info)
 
     def estimate_fee(self, raw: bytes) -> dict:
-        """{cost, minFee, size} of a transaction (signature not checked)."""
+        """{cost, minFee, size} of this transaction signed again with fee minFee: the least
+        fee that pays for its own encoding (the fee's msgpack length grows with its value),
+        with that encoding's size (bytes) and cost (units). The given fee and signature are
+        not checked; re-signed with minFee, the transaction meets the fee rule.
+
+        fee -> cost(size with fee) x feePrice never decreases, so iterating it from 0 climbs
+        to its least fixed point: at most one step per length of a msgpack integer."""
         tx = decode_tx(raw, self.params["maxTxBytes"])
         call = self._call(tx)
-        cost = call.cost + self.params["feePerByte"] * tx.size
-        return {"cost": cost, "minFee": cost * self.params["feePrice"], "size": tx.size}
+        fee = 0
+        while True:
+            size = size_with_fee(tx, fee)
+            cost = call.cost + self.params["feePerByte"] * size
+            need = cost * self.params["feePrice"]
+            if need <= fee:
+                return {"cost": cost, "minFee": fee, "size": size}
+            fee = need
 
     def commit(self, extra: dict[bytes, bytes] | None = None, *, pause: Callable[[], None] | None = None) -> None:
         """Persist the finalized block (and the node's block records) atomically; pause as
@@ -427,13 +474,21 @@ class App:
         return self.store.get_at(key, height)
 
     # ----- genesis ------------------------------------------------------------------
-    def init_chain(self, meta: dict, sections: dict, account_chunks: Iterable[list[dict]]) -> bytes:
+    def invariant_problems(self, ctx: Ctx) -> list[tuple[str, str]]:
+        """(module, message) of every module invariant broken in ctx's state."""
+        return [(m.name, msg) for m in self.modules if m.invariants is not None for msg in m.invariants(ctx)]
+
+    def init_chain(self, meta: dict, sections: dict, account_chunks: Iterable[list[dict]],
+                   check: Callable[[Ctx], list[tuple[str, str]]] | None = None) -> bytes:
         """Import a validated genesis; returns the genesis state root.
 
         meta: chainId, genesisTime, initialHeight, appVersion, stateSchemaVersion,
-        validator, nativeDenom, params; sections: per module; account_chunks: lists of
-        {address: 20B, nonce: int, balances: {denom: int}}, written chunk by chunk so a
-        large genesis loads in bounded memory.
+        validator, nativeDenom, params; sections: per module, and "params" {module:
+        parameters} of the governed modules; account_chunks: lists of {address: 20B, nonce:
+        int, balances: {denom: int}}, written chunk by chunk so a large genesis loads in
+        bounded memory. After the import every module's invariants, and check(ctx) (more
+        block invariants, (source, message)), must hold: otherwise GenesisInvariantError,
+        and the chain is not created.
         """
         if self.store.version is not None:
             raise RuntimeError("this store already holds a chain")
@@ -445,6 +500,8 @@ class App:
         ctx.set_obj(LAST_KEY, {"height": version, "time": meta["genesisTime"]})
         for name in MODULE_ACCOUNTS:
             bank.register_module_account(ctx, module_address(name), name)
+        for name, p in sorted(sections.get("params", {}).items()):  # governed module parameters
+            ctx.set_obj(changes.governed()[name][0], p)
         for m in self.modules:
             if m.init_genesis is not None and m.name in sections:
                 m.init_genesis(ctx, sections[m.name])
@@ -465,6 +522,9 @@ class App:
             over.reset()
         for denom, total in supplies.items():
             ctx.set_int(bank.SUPPLY + denom.encode(), total)
+        broken = self.invariant_problems(ctx) + (check(ctx) if check is not None else [])
+        if broken:  # nothing final is written: the store reopens empty
+            raise GenesisInvariantError(broken)
         self.store.commit(self.store.prepare(version, over.writes, same_version=not first))
         self._load_chain()
         return self.store.root_hash
@@ -478,6 +538,8 @@ class App:
         meta["initialHeight"] = last["height"] + 1
         meta["genesisTime"] = last["time"]
         sections = {m.name: m.export_genesis(ctx) for m in self.modules if m.export_genesis is not None}
+        sections["params"] = {name: ctx.get_obj(key) for name, (key, _) in changes.governed().items()
+                              if ctx.get(key) is not None}
         return meta, sections, self._iter_accounts(ctx)
 
     def _iter_accounts(self, ctx: Ctx) -> Iterator[dict]:

@@ -20,6 +20,27 @@ AMOUNT_MAX = (1 << 128) - 1  # every amount of base units fits in 128 bits
 _DENOM_RE = re.compile(r"^[a-z][a-z0-9/\-]{1,63}$")
 
 
+def decimal_at_most(hi: int) -> str:
+    """A regular expression (no anchors, nothing captured; valid in JSON Schema too) that
+    matches the canonical decimal form (no sign, no leading zero) of every integer in
+    [0, hi] and nothing else: the id parts of text arguments, e.g. unit/p<pool>/t<k>."""
+    s = str(hi)
+    alts = ["0"]
+    if len(s) > 1:
+        alts.append(f"[1-9][0-9]{{0,{len(s) - 2}}}")
+    for i, c in enumerate(s):
+        lo = 1 if i == 0 else 0
+        if int(c) > lo:
+            alts.append(f"{s[:i]}[{lo}-{int(c) - 1}][0-9]{{{len(s) - i - 1}}}")
+    if hi:
+        alts.append(s)
+    return "(?:" + "|".join(alts) + ")"
+
+
+U64_TEXT = decimal_at_most(U64_MAX)
+"""An id in text: 0..2^64-1 in canonical decimal (ids are 8-byte keys in state)."""
+
+
 class Spec:
     """One argument's type and range, and its JSON form (docs/rpc.md, "JSON conventions")."""
 
@@ -207,28 +228,32 @@ class Ints(Spec):
 
 @dataclass(frozen=True, slots=True)
 class Rows(Spec):
-    """A list of at most max_rows rows; each row is a list of len(columns) integers in [0, hi]."""
+    """A list of min_rows..max_rows rows; each row is a list of len(columns) integers, each
+    in [0, hi], or in [0, col_hi[j]] for column j when col_hi is given."""
 
     columns: tuple[str, ...]
     max_rows: int
     hi: int = AMOUNT_MAX
+    min_rows: int = 0
+    col_hi: tuple[int, ...] | None = None
 
     def check(self, name, value):
         if type(value) is not list:
             raise BadArguments(f"{name}: expected a list of [{', '.join(self.columns)}] rows")
-        if len(value) > self.max_rows:
-            raise BadArguments(f"{name}: at most {self.max_rows} rows, got {len(value)}")
+        if not self.min_rows <= len(value) <= self.max_rows:
+            raise BadArguments(f"{name}: {self.min_rows}..{self.max_rows} rows, got {len(value)}")
+        his = self.col_hi or (self.hi,) * len(self.columns)
         for i, row in enumerate(value):
             if type(row) is not list or len(row) != len(self.columns):
                 raise BadArguments(f"{name}[{i}]: expected [{', '.join(self.columns)}]")
-            for col, v in zip(self.columns, row, strict=True):
-                if type(v) is not int or not 0 <= v <= self.hi:
-                    raise BadArguments(f"{name}[{i}].{col}: expected an integer in [0, {self.hi}]")
+            for col, hi, v in zip(self.columns, his, row, strict=True):
+                if type(v) is not int or not 0 <= v <= hi:
+                    raise BadArguments(f"{name}[{i}].{col}: expected an integer in [0, {hi}]")
         return value
 
     def json_schema(self):
         cell = {"type": "string", "pattern": "^[0-9]+$"}
-        return {"type": "array", "maxItems": self.max_rows,
+        return {"type": "array", "minItems": self.min_rows, "maxItems": self.max_rows,
                 "items": {"type": "array", "items": cell, "minItems": len(self.columns),
                           "maxItems": len(self.columns), "description": ", ".join(self.columns)}}
 

@@ -3,8 +3,10 @@
 An address is the first 20 bytes of sha256(b"rwachain/address" || ed25519 public key).
 Its text form is bech32 (BIP-173) with human-readable part "rwa": "rwa1..." with a
 6-character checksum that catches any single typo and most others. A module account's
-address is the first 20 bytes of sha256(b"rwachain/module/" || module name): no key
-exists for it, so nothing can sign for it.
+address is MODULE_TAG (12 bytes) || the first 8 bytes of sha256(b"rwachain/module/" ||
+module name): no key exists for it, so nothing can sign for it, and the tag makes every
+module-derived address recognizable without a registry, including a pool's not created
+yet (is_module_address). A key's address carries the tag with probability 2^-96.
 
 Dev keys (docs/protocol.md, "Deterministic dev keys"): the seed of dev key i is
 sha256(b"rwachain/devkey/" || i as 4 big-endian bytes); the Ed25519 signing key is that
@@ -31,9 +33,20 @@ def address_of(pubkey: bytes) -> bytes:
     return hashlib.sha256(b"rwachain/address" + pubkey).digest()[:ADDRESS_LEN]
 
 
+MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
+MODULE_TAG = hashlib.sha256(b"rwachain/module-account").digest()[:12]
+"""The first 12 bytes of every module account's address."""
+
+
 def module_address(name: str) -> bytes:
-    """20-byte address of a module account (no private key exists for it)."""
-    return hashlib.sha256(b"rwachain/module/" + name.encode()).digest()[:ADDRESS_LEN]
+    """20-byte address of a module account (no private key exists for it): MODULE_TAG ||
+    sha256(b"rwachain/module/" || name)[:8]."""
+    return MODULE_TAG + hashlib.sha256(b"rwachain/module/" + name.encode()).digest()[:ADDRESS_LEN - len(MODULE_TAG)]
+
+
+def is_module_address(addr: bytes) -> bool:
+    """Whether addr was derived from a module name (module_address): it carries MODULE_TAG."""
+    return len(addr) == ADDRESS_LEN and addr[:len(MODULE_TAG)] == MODULE_TAG
 
 
 def dev_seed(index: int) -> bytes:

@@ -18,6 +18,10 @@ def mark(ctx: Ctx, topic: bytes) -> None:
     ctx.set(PREFIX + topic, _MARK)
 
 
+def is_marked(ctx: Ctx, topic: bytes) -> bool:
+    return ctx.get(PREFIX + topic) is not None
+
+
 def take(ctx: Ctx) -> list[bytes]:
     """Every marked topic, in byte order; the marks are removed."""
     topics = [k[len(PREFIX):] for k, _ in ctx.iter_prefix(PREFIX)]

@@ -25,6 +25,11 @@ def cancel(ctx: Ctx, module: str, due_time: int, item: bytes) -> None:
     ctx.delete(_prefix(module) + due_time.to_bytes(8, "big") + item)
 
 
+def any_scheduled(ctx: Ctx, module: str) -> bool:
+    """Whether module has anything in the index (one seek)."""
+    return next(iter(ctx.iter_prefix(_prefix(module))), None) is not None
+
+
 def take_due(ctx: Ctx, module: str, now: int, limit: int = 10_000) -> list[tuple[int, bytes]]:
     """Remove and return up to limit (due time, item) of module with due time <= now."""
     p = _prefix(module)

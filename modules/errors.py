@@ -151,6 +151,14 @@ class Paused(ExecutionError):
     code, name = 68, "paused"
 
 
+class HandlerFault(ExecutionError):
+    """A handler raised an exception that is not an ExecutionError (a defect of the call,
+    not of the transaction): the transaction fails like any other, with this code and a
+    message naming the call and the exception class."""
+
+    code, name = 69, "handler_fault"
+
+
 def all_error_classes() -> list[type[InvalidTransaction]]:
     """Every error class, ordered by code (for docs and the RPC error table)."""
     seen: list[type[InvalidTransaction]] = []

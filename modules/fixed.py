@@ -82,6 +82,26 @@ def rpow(x: Ray, n: int) -> Ray:
     return z
 
 
+def rpow_capped(x: Ray, n: int, cap: Ray) -> Ray:
+    """min(rpow(x, n), cap) for x >= RAY and cap >= RAY, in at most 64 squarings of numbers
+    below cap**2 whatever n < 2**64 (a growth factor over any time gap).
+
+    The same steps as rpow; for x >= RAY every step only grows z and x, and a squared x is
+    always multiplied into z later, so the first value above cap proves the result is."""
+    if n < 0:
+        raise ValueError("rpow_capped: negative exponent")
+    z = x if n & 1 else RAY
+    n >>= 1
+    while n and z <= cap:
+        x = (x * x + HALF_RAY) // RAY
+        if x > cap:
+            return cap
+        if n & 1:
+            z = (z * x + HALF_RAY) // RAY
+        n >>= 1
+    return min(z, cap)
+
+
 def wad_to_ray(w: Wad) -> Ray:
     """The same value in ray (exact): w * 10**9."""
     return w * WAD_TO_RAY

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 
 from modules.context import BlockInfo, Ctx
 from state.overlay import Overlay
+from state.store import NODE_FAULTS
 
 _END = object()
 
@@ -99,13 +100,21 @@ class HookMemo:
     """Runs block hooks, skipping those whose last run was idle and whose reads still hold.
 
     In memory only (a restart starts with nothing to skip). skipped and ran count hook
-    turns since the process started.
+    turns since the process started; faults counts the turns that raised.
+
+    A hook that raises (anything but a node fault, state/store.py NODE_FAULTS) is contained:
+    its writes and events of this turn are dropped, the block gets the event
+    hook.fault {hook, error: the exception class name} and on_fault(hook, exception) is
+    called (the node logs it). Whether a hook raises depends on state and block fields only,
+    so every node drops and emits the same.
     """
 
-    def __init__(self):
+    def __init__(self, on_fault: Callable[[str, Exception], None] | None = None):
         self._idle: dict[str, tuple[ReadLog, BlockLog]] = {}
         self.skipped = 0
         self.ran = 0
+        self.faults = 0
+        self.on_fault = on_fault
 
     def run(self, name: str, hook: Callable[[Ctx], None], ctx: Ctx) -> None:
         """Run hook (name: unique per hook) on ctx's state and events, or skip it as above."""
@@ -117,7 +126,13 @@ class HookMemo:
         self.ran += 1
         reads, block = ReadLog(state), BlockLog(info)
         own = Ctx(Overlay(reads), block)
-        hook(own)
+        try:
+            hook(own)
+        except NODE_FAULTS:
+            raise
+        except Exception as exc:
+            self._fault(name, exc, ctx)
+            return
         writes = own.state.writes
         get = state.get
         if own.events or any(get(k) != v for k, v in writes.items()):
@@ -129,3 +144,10 @@ class HookMemo:
             # written keys still hold these values: they are checked like the reads.
             reads.keys.update(writes)
             self._idle[name] = (reads, block)
+
+    def _fault(self, name: str, exc: Exception, ctx: Ctx) -> None:
+        self.faults += 1
+        self._idle.pop(name, None)
+        ctx.emit("hook.fault", hook=name, error=type(exc).__name__)
+        if self.on_fault is not None:
+            self.on_fault(name, exc)

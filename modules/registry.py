@@ -50,22 +50,3 @@ class Module:
 
     def add_call(self, call: Call) -> None:
         self.calls[call.name] = call
-
-
-def raw_genesis(module: str, prefixes: tuple[bytes, ...], *, strict: bool = True
-                ) -> tuple[Callable[[Ctx, dict], None], Callable[[Ctx], dict]]:
-    """(init_genesis, export_genesis) of a module whose genesis section is its records as
-    they are in state: {raw: [[key, value]]}, exported from under prefixes; strict: an
-    imported key must be under them too (not strict: any key, e.g. parameter records)."""
-
-    def init_genesis(ctx: Ctx, section: dict) -> None:
-        for k, v in section.get("raw", []):
-            if strict and not k.startswith(prefixes):
-                raise ValueError(f"{module} genesis: {k!r} is not a {module} key")
-            ctx.set(k, v)
-
-    def export_genesis(ctx: Ctx) -> dict:
-        raw = [[k, v] for p in prefixes for k, v in ctx.iter_prefix(p)]
-        return {"raw": raw} if raw else {}
-
-    return init_genesis, export_genesis

@@ -65,6 +65,13 @@ def sign_tx(key: Keypair, *, chain: str, nonce: int, fee: int, module: str, call
     return encode([body, key.sign(SIGN_DOMAIN + body)])
 
 
+def size_with_fee(tx: Tx, fee: int) -> int:
+    """Bytes of tx signed again with another fee (a signature is always 64 bytes)."""
+    body = decode(tx.body_bytes)
+    body["fee"] = fee
+    return len(encode([encode(body), tx.signature]))
+
+
 def _field(body: dict, name: str, typ: type, lo: int = 0, hi: int = U64_MAX):
     v = body[name]
     if type(v) is not typ:

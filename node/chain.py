@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import io
 import os
+import shutil
 import time as _time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
+import plyvel
 
 from genesis.loader import import_genesis
 from modules.app import App, BlockResult, encode_receipt
@@ -26,11 +27,17 @@ from node.blockstore import HEAD, BlockStore
 from node.sigcheck import ProcessVerifier
 from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from state.merkle import merkle_root
-from state.store import Store, StoreFormatError, paced
+from state.store import Store, StoreError, paced
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
 PROCESS_VERIFY_MIN = 2000  # blocks at least this large verify signatures in worker processes
+STATE_POINTER = "STATE"  # file in the data directory naming the current state database
+DEFAULT_STATE_DIR = "state.ldb"
+LOAD_MAX_BYTES = 256 << 20  # default cap on a dev load's decompressed size (rwad --max-load-size)
+LOAD_ENTRY_MAX = 16 << 20  # the largest single key/value pair a dev load accepts, in bytes
+LOAD_CHUNK = 1 << 20  # bytes decompressed at a time
+LOAD_BATCH_BYTES = 4 << 20  # bytes staged per LevelDB write batch
 
 
 class Chain:
@@ -40,7 +47,9 @@ class Chain:
                  verify_workers: int | None = None, allow_dev_ops: bool = False):
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
-        self.store = Store(os.path.join(data_dir, "state.ldb"), keep_versions=keep_versions)
+        current = current_state_dir(data_dir)
+        _remove_other_state_dirs(data_dir, current)
+        self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)
@@ -113,20 +122,24 @@ class Chain:
         parts.append(z.flush())
         return b"".join(parts)
 
-    def load(self, data: bytes) -> None:
-        """Replace the database with a dump() (history included) and reload."""
+    def load(self, data: bytes, max_bytes: int = LOAD_MAX_BYTES) -> None:
+        """Replace the database with a dump() (history included) and reload. The dump is
+        decompressed as a stream (at most max_bytes in all, LOAD_ENTRY_MAX per pair) into a
+        new database beside the current one, which only the atomic rewrite of the STATE
+        pointer makes current: a crash at any moment leaves the old chain or the new one.
+        A refused dump (ValueError) changes nothing."""
+        name = f"state-{os.urandom(4).hex()}.ldb"
+        staged = os.path.join(self.data_dir, name)
         try:
-            raw = zlib.decompress(data)
-            items = list(msgpack.Unpacker(io.BytesIO(raw), raw=True, use_list=True))
-        except (zlib.error, ValueError, msgpack.UnpackException) as exc:
-            raise ValueError(f"not a state dump: {exc}") from None
-        if not all(type(it) is list and len(it) == 2 and type(it[0]) is bytes and type(it[1]) is bytes
-                   for it in items):
-            raise ValueError("not a state dump: expected [key, value] byte pairs")
-        try:
-            self.store.load(items)
-        except StoreFormatError as exc:
+            _stage(dump_pairs(data, max_bytes), staged)
+            old = self.store.path
+            self.store.adopt(staged)
+        except (ValueError, StoreError) as exc:
+            shutil.rmtree(staged, ignore_errors=True)
             raise ValueError(str(exc)) from None
+        _point_to(self.data_dir, name)
+        shutil.rmtree(old, ignore_errors=True)
+        self.blocks.db = self.store.db
         self.blocks.forget()
         self._head_hash = None
         self.app.reload()
@@ -176,3 +189,87 @@ def _release_free_memory() -> None:
     """Give freed heap back to the OS after a bulk import (glibc only; a no-op elsewhere)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def current_state_dir(data_dir: str) -> str:
+    """The name of the current state database in data_dir (the STATE pointer's)."""
+    try:
+        with open(os.path.join(data_dir, STATE_POINTER)) as f:
+            name = f.read().strip()
+    except FileNotFoundError:
+        return DEFAULT_STATE_DIR
+    if not name.startswith("state") or not name.endswith(".ldb") or os.sep in name:
+        raise ValueError(f"{data_dir}/{STATE_POINTER} names no state database: {name!r}")
+    return name
+
+
+def _remove_other_state_dirs(data_dir: str, current: str) -> None:
+    """Delete what an interrupted or finished dev load left beside the current database."""
+    for entry in os.listdir(data_dir):
+        if entry != current and entry.startswith("state") and entry.endswith(".ldb"):
+            shutil.rmtree(os.path.join(data_dir, entry), ignore_errors=True)
+
+
+def _point_to(data_dir: str, name: str) -> None:
+    """Make name the current state database, atomically and durably (rename over STATE)."""
+    path = os.path.join(data_dir, STATE_POINTER)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def dump_pairs(data: bytes, max_bytes: int) -> Iterator[tuple[bytes, bytes]]:
+    """The [key, value] pairs of a dump, decompressed LOAD_CHUNK bytes at a time: a dump
+    that inflates past max_bytes, or holds a pair over LOAD_ENTRY_MAX, is refused
+    (ValueError) after at most that much work, holding at most one pair in memory."""
+    z = zlib.decompressobj()
+    unpacker = msgpack.Unpacker(raw=True, use_list=True, max_buffer_size=LOAD_ENTRY_MAX)
+    total = 0
+    pending = data
+    try:
+        while True:
+            chunk = z.decompress(pending, LOAD_CHUNK)
+            pending = z.unconsumed_tail
+            total += len(chunk)
+            if total > max_bytes:
+                raise ValueError(f"the dump decompresses to more than {max_bytes} bytes (--max-load-size)")
+            try:
+                unpacker.feed(chunk)
+            except msgpack.BufferFull:
+                raise ValueError(f"a dump entry decompresses to more than {LOAD_ENTRY_MAX} bytes") from None
+            for item in unpacker:
+                if type(item) is not list or len(item) != 2 or type(item[0]) is not bytes or type(item[1]) is not bytes:
+                    raise ValueError("not a state dump: expected [key, value] byte pairs")
+                yield item[0], item[1]
+            if not chunk and not pending:
+                break
+    except (zlib.error, msgpack.UnpackException) as exc:
+        raise ValueError(f"not a state dump: {exc}") from None
+    if not z.eof or z.unused_data:
+        raise ValueError("not a state dump: the zlib stream is truncated or followed by other bytes")
+    if unpacker.tell() != total:
+        raise ValueError("not a state dump: it ends inside a pair")
+
+
+def _stage(pairs: Iterator[tuple[bytes, bytes]], path: str) -> None:
+    """Write pairs into a new LevelDB at path, in synced batches of about LOAD_BATCH_BYTES."""
+    db = plyvel.DB(path, create_if_missing=True, error_if_exists=True)
+    try:
+        batch, size = db.write_batch(sync=True), 0
+        for k, v in pairs:
+            batch.put(k, v)
+            size += len(k) + len(v)
+            if size >= LOAD_BATCH_BYTES:
+                batch.write()
+                batch, size = db.write_batch(sync=True), 0
+        batch.write()
+    finally:
+        db.close()

@@ -4,7 +4,9 @@
                 [--mining auto|interval|manual] [--block-time S]
         FILE is a genesis file or a scenario file (docs/scenarios.md: its genesis with
         the actors merged in, as `rwad scenario genesis` writes it)
-    rwad init --home DIR [--genesis FILE]
+    rwad init --home DIR [--dev] [--genesis FILE] [--validator-seed HEX] [--chain-id ID]
+        without --dev: a fresh validator key, a genesis of its own (time: now, no dev
+        accounts); with --dev: the public devnet setup (dev validator key, dev accounts)
     rwad start --home DIR [--port] [--host] [--mining] [--block-time]
 The front-end that serves the node (JSON-RPC) is passed in by the caller, so this module
 does not import rpc/ (the layering of DESIGN.md).
@@ -13,7 +15,9 @@ does not import rpc/ (the layering of DESIGN.md).
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -29,11 +33,13 @@ import trio
 
 from genesis import devnet as devnet_genesis
 from modules.crypto import Keypair
-from node.chain import Chain
+from node.chain import LOAD_MAX_BYTES, Chain
 from node.service import MINING_MODES, Node, NodeOptions
 
 Frontend = Callable[..., Awaitable[None]]
 CONFIG = "config.json"
+GENESIS = "genesis.json"
+LOCAL_CHAIN_ID = "rwa-local-1"  # chain id of a genesis made by a non-dev rwad init
 log = logging.getLogger("rwachain.node")
 
 
@@ -48,7 +54,14 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
     p.add_argument("--batch-limit", type=int, default=1000, help="most calls in one JSON-RPC batch (default 1000)")
     p.add_argument("--max-body", type=int, default=5 * 1024 * 1024,
                    help="largest request body in bytes (default 5 MiB); larger ones get HTTP 413")
-    p.add_argument("--cors", default="*", help="Access-Control-Allow-Origin value (default *; 'none' to omit)")
+    p.add_argument("--cors", default="", metavar="ORIGINS",
+                   help="comma-separated origins whose web pages may call the node (CORS, and WebSocket "
+                        "upgrades that carry an Origin); '*' for any (default: none)")
+    p.add_argument("--http-vhosts", default="", metavar="HOSTS",
+                   help="comma-separated Host names served besides localhost, 127.0.0.1, ::1 and the --host "
+                        "address; '*' for any (default: none)")
+    p.add_argument("--max-load-size", type=int, default=LOAD_MAX_BYTES,
+                   help=f"most bytes a dev_loadState dump may decompress to (default {LOAD_MAX_BYTES >> 20} MiB)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,10 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(default: the embedded devnet genesis)")
     add_serve_args(p, default_mining="auto")
     p = sub.add_parser("init", help="create a node home: config, validator key, genesis",
-                       description="Create DIR with config.json, the validator key and genesis.json.")
+                       description="Create DIR with config.json, the validator key and genesis.json. Without "
+                                   "--dev: a fresh random validator key and (without --genesis) a genesis of its "
+                                   "own, timed now, whose only account is the validator's; with --dev: the public "
+                                   "devnet key and genesis (never outside a devnet).")
     p.add_argument("--home", required=True, help="directory to create")
-    p.add_argument("--genesis", help="genesis file to copy in (default: the embedded devnet genesis)")
-    p.add_argument("--validator-seed", help="hex seed of the validator key (default: the devnet validator key)")
+    p.add_argument("--dev", action="store_true", help="the public devnet setup: dev validator key, dev accounts")
+    p.add_argument("--genesis", help="genesis file to copy in (default: a fresh one; with --dev the devnet one)")
+    p.add_argument("--validator-seed", help="hex seed of the validator key (default: a fresh random key; "
+                                            "with --dev the devnet validator key)")
+    p.add_argument("--chain-id", default=LOCAL_CHAIN_ID, help=f"chain id of a fresh genesis (default {LOCAL_CHAIN_ID})")
     p = sub.add_parser("start", help="start the node of an initialised home", description="Run the node in --home.")
     p.add_argument("--home", required=True, help="directory made by rwad init")
     add_serve_args(p, default_mining="interval")
@@ -76,19 +95,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def init_home(home: str, genesis_path: str | None, validator_seed: bytes | None = None) -> None:
-    """Create a node home (refuses to overwrite one)."""
+def init_home(home: str, genesis_path: str | None, validator_seed: bytes | None = None, *, dev: bool = False,
+              chain_id: str = LOCAL_CHAIN_ID, now: int | None = None) -> str:
+    """Create a node home (refuses to overwrite one); returns what it says about it.
+    Without dev: a fresh validator key unless validator_seed, and without genesis_path a
+    genesis of its own at time now whose only funded account is the validator's. With dev:
+    the public devnet validator key and (without genesis_path) the devnet genesis for now."""
     if os.path.exists(os.path.join(home, CONFIG)):
         raise SystemExit(f"rwad: {home} is already initialised")
+    t = int(_time.time()) if now is None else now
+    validator = Keypair(validator_seed or (devnet_genesis.validator_key().seed if dev else os.urandom(32)))
     os.makedirs(home, exist_ok=True)
-    shutil.copyfile(genesis_path or devnet_genesis.PATH, os.path.join(home, "genesis.json"))
-    seed = validator_seed or devnet_genesis.validator_key().seed
-    key_path = os.path.join(home, "validator.key")
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    target = os.path.join(home, GENESIS)
+    if genesis_path:
+        shutil.copyfile(genesis_path, target)
+        said = f"genesis copied from {genesis_path}"
+    elif dev:
+        devnet_genesis.write(target, t)
+        said = f"the public devnet genesis (dev accounts funded), genesis time {t} (now)"
+    else:
+        with open(target, "w") as f:
+            json.dump(fresh_genesis(validator, t, chain_id), f, indent=1)
+        said = (f"a fresh genesis for chain {chain_id}, genesis time {t} (now), no dev accounts; the validator's "
+                f"account {validator.address_text} holds {devnet_genesis.NATIVE_EACH // 10**6:,} RWA")
+    fd = os.open(os.path.join(home, "validator.key"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump({"ed25519Seed": seed.hex()}, f)
+        json.dump({"ed25519Seed": validator.seed.hex()}, f)
     with open(os.path.join(home, CONFIG), "w") as f:
-        json.dump({"genesis": "genesis.json", "validatorKey": "validator.key", "data": "data"}, f, indent=1)
+        json.dump({"genesis": GENESIS, "validatorKey": "validator.key", "data": "data"}, f, indent=1)
+    key = ("the public devnet validator key (devnets only)" if validator.seed == devnet_genesis.validator_key().seed
+           else "the given validator key" if validator_seed else "a fresh validator key")
+    return f"initialised {home}: {key} (pubkey 0x{validator.pubkey.hex()}); {said}"
+
+
+def fresh_genesis(validator: Keypair, genesis_time: int, chain_id: str) -> dict:
+    """A genesis of a chain of its own: the devnet's denominations and chain parameters,
+    validator as the block signer and the only funded account; no dev accounts, roles,
+    feeds or assets."""
+    base = devnet_genesis.base(genesis_time)
+    doc = {k: base[k] for k in ("genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "nativeDenom",
+                                "denoms", "params")}
+    doc["chainId"] = chain_id
+    doc["validator"] = {"pubkey": "0x" + validator.pubkey.hex()}
+    doc["accounts"] = [{"address": validator.address_text, "balances": {"rwa": str(devnet_genesis.NATIVE_EACH)}}]
+    return doc
+
+
+def genesis_identity(path: str) -> tuple[str, str]:
+    """(chain id, sha256 hex of the file) of a genesis file, read as a stream."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+        f.seek(0)
+        try:
+            chain_id = next(ijson.items(f, "chainId"), "?")
+        except ijson.JSONError:
+            chain_id = "?"
+    return str(chain_id), digest.hexdigest()
 
 
 def _file_kind(path: str) -> str | None:
@@ -139,11 +203,40 @@ def devnet_genesis_path(path: str, home: str) -> str:
     return out
 
 
-def open_chain(home: str, genesis_path: str, validator: Keypair, *, dev: bool, keep_versions: int) -> Chain:
+def open_chain(home: str, genesis_path: str | None, validator: Keypair, *, dev: bool, keep_versions: int,
+               fresh_devnet: bool = False) -> Chain:
+    """Open the chain of home. New data is built from genesis_path (a fresh devnet genesis
+    for now when fresh_devnet), which becomes home/genesis.json: that file is always the
+    genesis the data was built from. Existing data given another genesis_path is refused
+    in one line naming both chains."""
+    home_genesis = os.path.join(home, GENESIS)
     chain = Chain(os.path.join(home, "data"), validator, keep_versions=keep_versions, allow_dev_ops=dev)
-    if chain.height is None:
-        chain.init_genesis(genesis_path)
+    try:
+        if chain.height is None:
+            if fresh_devnet:
+                devnet_genesis.write(home_genesis, int(_time.time()))  # fresh feeds and current demo loans
+            elif os.path.abspath(genesis_path) != os.path.abspath(home_genesis):
+                shutil.copyfile(genesis_path, home_genesis)
+            chain.init_genesis(home_genesis)
+        elif genesis_path and os.path.abspath(genesis_path) != os.path.abspath(home_genesis):
+            _refuse_other_genesis(home, genesis_path, home_genesis)
+    except BaseException:
+        chain.close()
+        raise
     return chain
+
+
+def _refuse_other_genesis(home: str, given: str, home_genesis: str) -> None:
+    """SystemExit unless the genesis file given is the one home's data was built from."""
+    new_id, new_hash = genesis_identity(given)
+    try:
+        old_id, old_hash = genesis_identity(home_genesis)
+    except OSError:
+        old_id, old_hash = "?", "unknown (no genesis.json)"
+    if new_hash != old_hash:
+        raise SystemExit(f"rwad: --genesis {given} is chain {new_id} (genesis sha256 {new_hash}), but {home} holds "
+                         f"chain {old_id} (genesis sha256 {old_hash}); use another --home, or remove {home}/data "
+                         f"to start over")
 
 
 def print_dev_accounts(chain: Chain | None = None, out=sys.stdout) -> None:
@@ -209,8 +302,7 @@ def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "init":
         seed = bytes.fromhex(args.validator_seed) if args.validator_seed else None
-        init_home(args.home, args.genesis, seed)
-        print(f"initialised {args.home}")
+        print(init_home(args.home, args.genesis, seed, dev=args.dev, chain_id=args.chain_id))
         return 0
     if args.command in ("devnet", "start"):
         if frontend is None:
@@ -222,11 +314,29 @@ def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser
     return 2
 
 
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError in exc, or in the (nested) exception group exc, or None."""
+    if isinstance(exc, OSError):
+        return exc
+    for sub in getattr(exc, "exceptions", ()):
+        found = _os_error(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _names(text: str) -> list[str]:
+    """A comma-separated flag value as a list ('none' or empty: no names)."""
+    return [] if text.strip().lower() == "none" else [n.strip() for n in text.split(",") if n.strip()]
+
+
 def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("binding to %s: the RPC (and, on a devnet, dev_* methods) will be reachable from other "
-                    "machines", args.host)
+                    "machines (that reach it by another name or address than %s: list it in --http-vhosts)",
+                    args.host, args.host)
     temp = None
+    fresh_devnet = False
     if args.command == "devnet":
         dev = True
         if args.home:
@@ -235,14 +345,12 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         else:
             home = temp = tempfile.mkdtemp(prefix="rwa-devnet-")
         try:
-            genesis_path = devnet_genesis_path(args.genesis, home) if args.genesis else os.path.join(home, "genesis.json")
+            genesis_path = devnet_genesis_path(args.genesis, home) if args.genesis else None
         except SystemExit:
             if temp:
                 shutil.rmtree(temp, ignore_errors=True)
             raise
-        if not args.genesis and not os.path.exists(genesis_path):
-            # The embedded devnet genesis, built for now: fresh feeds and current demo loans.
-            devnet_genesis.write(genesis_path, int(_time.time()))
+        fresh_devnet = genesis_path is None and not os.path.exists(os.path.join(home, GENESIS))
         validator = devnet_genesis.validator_key()
     else:
         dev = False
@@ -256,10 +364,13 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
             raise SystemExit(f"rwad: {home} is not an initialised home ({exc}); run rwad init --home {home}") from None
         genesis_path = os.path.join(home, cfg["genesis"])
     try:
-        chain = open_chain(home, genesis_path, validator, dev=dev, keep_versions=args.keep_versions)
+        chain = open_chain(home, genesis_path, validator, dev=dev, keep_versions=args.keep_versions,
+                           fresh_devnet=fresh_devnet)
     except Exception as exc:  # a bad genesis or data dir: say so plainly
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
         raise SystemExit(f"rwad: cannot open the chain: {exc}") from None
-    options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev)
+    options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev, max_load_bytes=args.max_load_size)
     if dev:
         print_dev_accounts(chain)
 
@@ -270,10 +381,16 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
 
     try:
         frontend_options = {"batch_limit": args.batch_limit, "max_body": args.max_body,
-                            "cors": None if args.cors == "none" else args.cors}
+                            "cors": _names(args.cors), "vhosts": _names(args.http_vhosts)}
         trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready, frontend_options)
-    except OSError as exc:
-        raise SystemExit(f"rwad: cannot serve on {args.host}:{args.port}: {exc}") from None
+    except (OSError, ExceptionGroup) as exc:
+        err = _os_error(exc)
+        if err is None:
+            raise
+        if err.errno == errno.EADDRINUSE:
+            raise SystemExit(f"rwad: port {args.port} on {args.host} is already in use (--port): choose another "
+                             f"--port, or stop what listens there") from None
+        raise SystemExit(f"rwad: cannot serve on {args.host}:{args.port} (--host, --port): {err.strerror or err}") from None
     finally:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import math
 import sys
 import time as _time
@@ -26,11 +27,12 @@ from modules import accounts
 from modules.app import MEMPOOL, BlockResult, CheckResult
 from modules.errors import InvalidTransaction, ReplayedNonce
 from node.block import Block
-from node.chain import Chain
+from node.chain import LOAD_MAX_BYTES, Chain
 from node.journal import Journal
 from node.mempool import Mempool, MempoolError
 from node.pacing import LoopWatch, Pacer, fine_timer_slack
 
+log = logging.getLogger("rwachain.node")
 MINING_MODES = ("auto", "interval", "manual")
 BATCH_VERIFY_MIN = 64  # admission batches at least this large verify in the checker processes
 CHECK_PARALLEL = 2  # admission batches in flight at once
@@ -47,6 +49,14 @@ class NodeOptions:
     dev: bool = False  # enables the dev_* methods
     mempool_max: int = 100_000
     mempool_per_account: int = 10_000
+    max_load_bytes: int = LOAD_MAX_BYTES  # dev_loadState: most bytes a dump may decompress to
+
+
+def log_fault(where: str, exc: Exception) -> None:
+    """Log a contained fault of the state machine: a transaction's handler (its receipt
+    failed with handler_fault) or a block hook (its writes dropped, a hook.fault event),
+    with the traceback, which no receipt or event carries."""
+    log.warning("%s raised %s (contained)", where, type(exc).__name__, exc_info=exc)
 
 
 class Node:
@@ -56,6 +66,7 @@ class Node:
         if options.mining not in MINING_MODES:
             raise ValueError(f"mining must be one of {', '.join(MINING_MODES)}")
         self.chain = chain
+        chain.app.on_fault = log_fault
         self.options = options
         self.mempool = Mempool(max_total=options.mempool_max, max_per_account=options.mempool_per_account)
         self.journal = Journal(journal_path)
@@ -81,6 +92,7 @@ class Node:
         self._revert_listeners: list[Callable[[int], None]] = []
         self.snapshots: dict[str, int] = {}  # dev snapshot id -> height (pinned)
         self._snapshot_ids = itertools.count(1)
+        self._release_pins()  # ids live in this process only: pins of an earlier run go
         self._pending_listeners: list[Callable[[bytes], None]] = []
         self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
         self.started_at = _time.monotonic()
@@ -398,12 +410,19 @@ class Node:
         async with self._block_lock:
             return await trio.to_thread.run_sync(self.chain.dump)
 
+    def _release_pins(self) -> None:
+        """Forget every snapshot and unpin what the store still pins (from an earlier run of
+        the node, or from a loaded dump): a pin without an id would keep undo logs forever."""
+        self.snapshots.clear()
+        for version in sorted(self.chain.store.pins):
+            self.chain.store.unpin(version)
+
     async def load_state(self, data: bytes) -> int:
-        """Replace the whole chain (history included) with a dump; returns the new height."""
+        """Replace the whole chain (history included) with a dump; returns the new height.
+        The switch is atomic (Chain.load); snapshots are released."""
         async with self._block_lock:
-            await trio.to_thread.run_sync(self.chain.load, data)
-            for sid in list(self.snapshots):
-                del self.snapshots[sid]
+            await trio.to_thread.run_sync(self.chain.load, data, self.options.max_load_bytes)
+            self._release_pins()
             await self._recheck_mempool()
             h = self.chain.height
             for fn in list(self._revert_listeners):

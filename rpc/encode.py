@@ -10,6 +10,7 @@ from modules.args import args_to_json
 from modules.crypto import encode_address
 from modules.tx import Tx
 from node.block import Block, Header
+from state.codec import encode
 
 
 def hx(b: bytes) -> str:
@@ -36,15 +37,20 @@ def header(h: Header) -> dict:
             "appVersion": h.app_version, "hash": hx(h.hash)}
 
 
-def block(b: Block, txs: list[dict] | None = None) -> dict:
+def block(b: Block, receipts: list[dict], txs: list[dict] | None = None) -> dict:
+    """A block: its hash, header, signature, transactions (hashes, or decoded with full) and
+    the canonical bytes of each receipt (what receiptsRoot commits to)."""
     return {"hash": hx(b.header.hash), "header": header(b.header), "signature": hx(b.signature),
-            "txs": txs if txs is not None else [hx(hashlib.sha256(t).digest()) for t in b.txs]}
+            "txs": txs if txs is not None else [hx(hashlib.sha256(t).digest()) for t in b.txs],
+            "receipts": [hx(encode(r)) for r in receipts]}
 
 
 def receipt(r: dict, height: int | None = None, index: int | None = None) -> dict:
+    """A receipt in JSON form; raw is its canonical encoding (a leaf of receiptsRoot)."""
     out = {"txHash": hx(r["tx"]), "code": r["code"], "error": r["error"], "message": r["message"],
            "fee": str(r["fee"]), "cost": r["cost"],
-           "events": [{"type": e["type"], "attrs": value(e["attrs"])} for e in r["events"]]}
+           "events": [{"type": e["type"], "attrs": value(e["attrs"])} for e in r["events"]],
+           "raw": hx(encode(r))}
     if height is not None:
         out["height"] = height
         out["index"] = index
@@ -52,7 +58,7 @@ def receipt(r: dict, height: int | None = None, index: int | None = None) -> dic
 
 
 def tx(t: Tx, call_args_specs: dict | None) -> dict:
-    return {"hash": hx(t.hash), "sender": encode_address(t.sender), "pubkey": hx(t.pubkey), "nonce": t.nonce,
-            "fee": str(t.fee), "expiry": t.expiry, "module": t.module, "call": t.call,
+    return {"hash": hx(t.hash), "sender": encode_address(t.sender), "pubkey": hx(t.pubkey), "nonce": str(t.nonce),
+            "fee": str(t.fee), "expiry": str(t.expiry), "module": t.module, "call": t.call,
             "args": args_to_json(call_args_specs, t.args) if call_args_specs else value(t.args),
             "size": t.size, "raw": hx(t.raw)}

@@ -4,7 +4,11 @@
     GET  /health    200 {"status": "ok", "height": N}
     GET  /metrics   Prometheus text: height, mempool size, tx/s, RPC latency
     GET  /ws        WebSocket upgrade (rpc/ws.py)
-    OPTIONS *       CORS preflight
+    OPTIONS *       CORS preflight (only for the origins named by --cors)
+Browser-safe by default (docs/operations.md): a request whose Host is not in the allow-list
+(localhost names and the bound address, or --http-vhosts) gets 403, a POST whose
+Content-Type is not application/json gets 415, replies carry no CORS header unless --cors
+names the request's Origin, and a WebSocket upgrade from an Origin not so named gets 403.
 Keep-alive and pipelining (a connection whose next bytes are already there yields to the
 others before reading them); a request declaring or sending over max_body bytes gets 413
 as soon as that is known, then a bounded lingering close (the rest of the body is
@@ -25,11 +29,13 @@ import trio
 log = logging.getLogger("rwachain.http")
 
 _REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed",
-            413: b"Payload Too Large", 415: b"Unsupported Media Type"}
+            403: b"Forbidden", 413: b"Payload Too Large", 415: b"Unsupported Media Type"}
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # Host names every node accepts
+JSON_TYPE = b"application/json"
 
 
 def response(status: int, body: bytes, content_type: bytes = b"application/json", *, keep_alive: bool = True,
-             cors: bytes | None = b"*") -> bytes:
+             cors: bytes | None = None) -> bytes:
     head = [b"HTTP/1.1 %d %s" % (status, _REASONS.get(status, b"OK")),
             b"Content-Type: " + content_type, b"Content-Length: %d" % len(body)]
     if cors:
@@ -62,6 +68,19 @@ async def _send_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
         except BlockingIOError:
             await trio.lowlevel.wait_writable(fd)
+
+
+def host_name(value: bytes) -> str:
+    """The host of a Host header value, without port or IPv6 brackets, lower case."""
+    text = value.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1:text.find("]")] if "]" in text else text[1:]
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def is_json(req_headers: dict[bytes, bytes]) -> bool:
+    """Whether a request's Content-Type is application/json (parameters such as charset allowed)."""
+    return req_headers.get(b"content-type", b"").split(b";")[0].strip().lower() == JSON_TYPE
 
 
 def preflight(cors: bytes) -> bytes:
@@ -137,14 +156,20 @@ class HttpServer:
     """Serves a JSON-RPC dispatcher plus /health, /metrics and the /ws upgrade."""
 
     def __init__(self, rpc: Handler, *, health: Callable[[], dict], metrics: Callable[[], str],
-                 ws: Callable | None = None, max_body: int = 5 * 1024 * 1024, cors: str | None = "*",
-                 idle_timeout: float = 120.0):
+                 ws: Callable | None = None, max_body: int = 5 * 1024 * 1024, cors: list[str] | None = None,
+                 vhosts: list[str] | None = None, idle_timeout: float = 120.0):
+        """cors: the origins whose pages may call (`*`: any); none by default. vhosts: the
+        Host names served besides LOCAL_HOSTS and the bound address (`*`: any)."""
         self.rpc = rpc
         self.health = health
         self.metrics = metrics
         self.ws = ws
         self.max_body = max_body
-        self.cors = cors.encode() if cors else None
+        self.origins = {o.encode() for o in cors or ()}
+        self.any_origin = b"*" in self.origins
+        self.vhosts = set(LOCAL_HOSTS) | {h.lower() for h in vhosts or ()}
+        self.any_host = "*" in self.vhosts
+        self.cors = b"*" if self.any_origin else None  # the header every reply carries, if any
         self.idle_timeout = idle_timeout
         self.connections = 0
         self._live: set[_Live] = set()
@@ -153,8 +178,28 @@ class HttpServer:
                          + (b"Access-Control-Allow-Origin: " + self.cors + b"\r\n" if self.cors else b"")
                          + b"Content-Length: ")
 
+    def cors_for(self, req: _Request) -> bytes | None:
+        """The Access-Control-Allow-Origin value for req: `*`, its Origin if named, else None."""
+        if self.any_origin:
+            return b"*"
+        origin = req.headers.get(b"origin")
+        return origin if origin is not None and origin in self.origins else None
+
+    def refusal(self, req: _Request, path: bytes) -> bytes | None:
+        """The reply refusing req before it is served, or None: 403 for a Host not allowed,
+        415 for a JSON-RPC POST whose body is not declared application/json."""
+        host = req.headers.get(b"host")
+        if host is not None and not self.any_host and host_name(host) not in self.vhosts:
+            return response(403, orjson.dumps({"error": f"Host {host.decode('latin-1')!r} is not allowed "
+                                                        "(--http-vhosts)"}), keep_alive=False, cors=None)
+        if req.method == b"POST" and path in (b"/", b"") and not is_json(req.headers):
+            return response(415, b'{"error":"JSON-RPC requests need Content-Type: application/json"}',
+                            keep_alive=False, cors=self.cors_for(req))
+        return None
+
     async def serve(self, host: str, port: int, task_status=trio.TASK_STATUS_IGNORED) -> None:
         listeners = await trio.open_tcp_listeners(port, host=host)
+        self.vhosts.add(host_name(host.encode()))
         task_status.started(listeners[0].socket.getsockname()[1])
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._reap_idle)
@@ -213,7 +258,14 @@ class HttpServer:
                 offset = up.args[0] if up.args else len(data)
                 req = parser.cur
                 req.method = parser.p.get_method()
-                if self.ws is not None and req.url.split(b"?")[0] == b"/ws":
+                refused = self.refusal(req, b"/ws")
+                origin = req.headers.get(b"origin")
+                if refused is None and origin is not None and self.cors_for(req) is None:
+                    refused = response(403, b'{"error":"this Origin may not open a WebSocket (--cors)"}',
+                                       keep_alive=False, cors=None)
+                if refused is not None:
+                    await _send_all(fd, refused)
+                elif self.ws is not None and req.url.split(b"?")[0] == b"/ws":
                     await self.ws(stream, req.headers, data[offset:])
                 else:
                     await _send_all(fd, response(404, b'{"error":"no upgrade here"}', keep_alive=False))
@@ -224,7 +276,7 @@ class HttpServer:
             if parser.cur.too_large and not done:
                 # Declared or received more than max_body: answer now, read no further.
                 await _send_all(fd, response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
-                                        keep_alive=False, cors=self.cors))
+                                        keep_alive=False, cors=self.cors_for(parser.cur)))
                 await self._linger(stream)
                 return
             if not done:
@@ -234,15 +286,17 @@ class HttpServer:
             keep = True
             while done and keep:
                 req = done.pop(0)
-                if req.method == b"POST" and not req.too_large and req.url in (b"/", b""):
+                if (req.method == b"POST" and not req.too_large and req.url in (b"/", b"")
+                        and self.refusal(req, req.url) is None):
                     keep = req.keep_alive
                     body = await self.rpc(bytes(req.body))
+                    cors = self.cors_for(req)
                     if body is None:
-                        out.append(response(204, b"", keep_alive=keep, cors=self.cors))
-                    elif keep:
+                        out.append(response(204, b"", keep_alive=keep, cors=cors))
+                    elif keep and cors == self.cors:
                         out.append(self._ok_head + b"%d\r\n\r\n" % len(body) + body)
                     else:
-                        out.append(response(200, body, keep_alive=False, cors=self.cors))
+                        out.append(response(200, body, keep_alive=keep, cors=cors))
                 else:
                     reply, keep = await self._respond(req)
                     out.append(reply)
@@ -268,21 +322,28 @@ class HttpServer:
     async def _respond(self, req: _Request) -> tuple[bytes, bool]:
         keep = req.keep_alive
         path = req.url.split(b"?")[0]
+        cors = self.cors_for(req)
         if req.too_large:
             return response(413, orjson.dumps({"error": f"request body exceeds {self.max_body} bytes"}),
-                            keep_alive=False, cors=self.cors), False
+                            keep_alive=False, cors=cors), False
+        refused = self.refusal(req, path)
+        if refused is not None:
+            return refused, False
         if req.method == b"POST" and path in (b"/", b""):
             body = await self.rpc(bytes(req.body))
             if body is None:
-                return response(204, b"", keep_alive=keep, cors=self.cors), keep
-            return response(200, body, keep_alive=keep, cors=self.cors), keep
+                return response(204, b"", keep_alive=keep, cors=cors), keep
+            return response(200, body, keep_alive=keep, cors=cors), keep
         if req.method == b"OPTIONS":
-            return preflight(self.cors or b"*"), keep
+            if cors is None:
+                return response(403, b'{"error":"this Origin is not allowed (--cors)"}', keep_alive=keep,
+                                cors=None), keep
+            return preflight(cors), keep
         if req.method == b"GET" and path == b"/health":
-            return response(200, orjson.dumps(self.health()), keep_alive=keep, cors=self.cors), keep
+            return response(200, orjson.dumps(self.health()), keep_alive=keep, cors=cors), keep
         if req.method == b"GET" and path == b"/metrics":
             return response(200, self.metrics().encode(), b"text/plain; version=0.0.4", keep_alive=keep,
-                            cors=self.cors), keep
+                            cors=cors), keep
         if path in (b"/", b""):
-            return response(405, b'{"error":"use POST for JSON-RPC"}', keep_alive=keep, cors=self.cors), keep
-        return response(404, b'{"error":"not found"}', keep_alive=keep, cors=self.cors), keep
+            return response(405, b'{"error":"use POST for JSON-RPC"}', keep_alive=keep, cors=cors), keep
+        return response(404, b'{"error":"not found"}', keep_alive=keep, cors=cors), keep

@@ -12,21 +12,27 @@ A key file is JSON, written with mode 0600 in the keyring directory (created 070
 KDF cost: libsodium's "moderate" limits, opslimit 3 passes over memlimit 256 MiB (about 1 s
 and 256 MiB of memory per unlock on a laptop-class CPU): strong against guessing, still
 fine for a command-line tool. The limits are stored in each file, so files made with other
-limits (the Python API takes opslimit/memlimit) still open. The address and public key are
+limits (the Python API takes opslimit/memlimit) still open, within KDF_OPSLIMIT and
+KDF_MEMLIMIT (libsodium's minimum to its "sensitive" level, a few seconds and 1 GiB at most):
+a file asking for more is refused before any work, so a planted key file cannot make an
+unlock take hours or exhaust memory. The address and public key are
 stored in clear so `list` and `show` need no passphrase; after decryption the address is
 re-derived and must match. A wrong passphrase raises WrongPassphrase (the Poly1305 tag
 does not verify).
 
 The keyring directory is, in order: the `keyring` argument (`--keyring` on the command
-line), the RWAD_KEYRING environment variable, ~/.rwachain/keys.
+line), the RWAD_KEYRING environment variable, ~/.rwachain/keys. It is created 0700; one
+found open to group or others is tightened to 0700 (with a warning), or refused if that fails.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 import nacl.exceptions
@@ -41,7 +47,9 @@ ENV_KEYRING = "RWAD_KEYRING"
 DEFAULT_KEYRING = os.path.join("~", ".rwachain", "keys")
 OPSLIMIT = argon2id.OPSLIMIT_MODERATE  # 3 passes
 MEMLIMIT = argon2id.MEMLIMIT_MODERATE  # 256 MiB
-MAX_MEMLIMIT = 4 << 30  # refuse files that would ask for more than 4 GiB to unlock
+KDF_OPSLIMIT = (argon2id.OPSLIMIT_MIN, argon2id.OPSLIMIT_SENSITIVE)  # accepted passes: 1..4
+KDF_MEMLIMIT = (argon2id.MEMLIMIT_MIN, argon2id.MEMLIMIT_SENSITIVE)  # accepted bytes: 8 KiB..1 GiB
+log = logging.getLogger("rwachain.keystore")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -117,11 +125,21 @@ def _unhex(doc: dict, field: str, size: int | None = None) -> bytes:
     return b
 
 
+def check_kdf_cost(opslimit, memlimit, what: str = "a key file") -> None:
+    """Refuse argon2id limits outside KDF_OPSLIMIT and KDF_MEMLIMIT (KeystoreError)."""
+    (ops_lo, ops_hi), (mem_lo, mem_hi) = KDF_OPSLIMIT, KDF_MEMLIMIT
+    if type(opslimit) is not int or type(memlimit) is not int or not ops_lo <= opslimit <= ops_hi \
+            or not mem_lo <= memlimit <= mem_hi:
+        raise KeystoreError(f"{what} asks for argon2id opslimit {opslimit!r} and memlimit {memlimit!r}: accepted are "
+                            f"opslimit {ops_lo}..{ops_hi} and memlimit {mem_lo}..{mem_hi} bytes")
+
+
 def encrypt_seed(name: str, seed: bytes, passphrase: str | bytes, *, opslimit: int = OPSLIMIT,
                  memlimit: int = MEMLIMIT) -> dict:
     """The key file document of seed under passphrase."""
     if not _pw(passphrase):
         raise KeystoreError("an empty passphrase is not allowed")
+    check_kdf_cost(opslimit, memlimit, "the key")
     kp = Keypair(seed)
     salt = nacl.utils.random(argon2id.SALTBYTES)
     key = argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, _pw(passphrase), salt, opslimit=opslimit, memlimit=memlimit)
@@ -140,9 +158,7 @@ def decrypt_seed(doc: dict, passphrase: str | bytes) -> bytes:
     if not isinstance(kdf, dict) or kdf.get("name") != "argon2id" or doc.get("cipher") != "xsalsa20-poly1305":
         raise KeystoreError("unsupported key file: expected argon2id and xsalsa20-poly1305")
     ops, mem = kdf.get("opslimit"), kdf.get("memlimit")
-    if (type(ops) is not int or type(mem) is not int or not argon2id.OPSLIMIT_MIN <= ops <= argon2id.OPSLIMIT_MAX
-            or not argon2id.MEMLIMIT_MIN <= mem <= MAX_MEMLIMIT):
-        raise KeystoreError("key file has out-of-range argon2id limits")
+    check_kdf_cost(ops, mem, f"key file {doc.get('name')!r}")
     salt = _unhex(kdf, "salt", argon2id.SALTBYTES)
     nonce = _unhex(doc, "nonce", nacl.secret.SecretBox.NONCE_SIZE)
     ct = _unhex(doc, "ciphertext")
@@ -163,11 +179,28 @@ class Keyring:
     def __init__(self, keyring: str | None = None):
         self.dir = keyring_dir(keyring)
 
+    def _secure_dir(self) -> None:
+        """Tighten an existing keyring directory open to group or others to 0700 (warning),
+        or refuse it (KeystoreError) if that is not possible."""
+        try:
+            mode = stat.S_IMODE(os.stat(self.dir).st_mode)
+        except FileNotFoundError:
+            return
+        if not mode & 0o077:
+            return
+        try:
+            os.chmod(self.dir, 0o700)
+        except OSError as exc:
+            raise KeystoreError(f"keyring {self.dir} has permissions {mode:04o} (others may read its keys) and "
+                                f"cannot be tightened ({exc.strerror}): run chmod 700 {self.dir}") from None
+        log.warning("keyring %s had permissions %04o (others could read its keys); tightened to 0700", self.dir, mode)
+
     def path_of(self, name: str) -> str:
         return os.path.join(self.dir, check_name(name) + ".json")
 
     def _read(self, name: str) -> dict:
         path = self.path_of(name)
+        self._secure_dir()
         try:
             with open(path) as f:
                 doc = json.load(f)
@@ -182,6 +215,7 @@ class Keyring:
     def _write(self, name: str, doc: dict) -> str:
         path = self.path_of(name)
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self._secure_dir()
         if os.path.exists(path):
             raise KeyExists(f"key {name!r} already exists ({path}); pick another name")
         tmp = f"{path}.{os.getpid()}.tmp"
@@ -238,6 +272,7 @@ class Keyring:
 
     def list(self) -> list[KeyInfo]:
         """Every readable key file, by name."""
+        self._secure_dir()
         try:
             entries = sorted(os.listdir(self.dir))
         except FileNotFoundError:

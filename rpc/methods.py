@@ -14,13 +14,14 @@ from modules import accounts
 from modules.app import DEV_OP_MARK, LAST_KEY, dev_set_balance
 from modules.bank import keeper
 from modules.context import BlockInfo, Ctx
-from modules.crypto import encode_address
+from modules.crypto import address_of, encode_address
 from modules.errors import InvalidTransaction
 from modules.roles.module import ROLES, holders, roles_of
 from modules.tx import decode_tx
 from node.mempool import MempoolError
 from node.service import Node
 from rpc import encode as enc
+from rpc import schemas as S
 from rpc.errors import (
     DEV_ONLY,
     HEIGHT_UNAVAILABLE,
@@ -35,24 +36,26 @@ from rpc.errors import (
 from rpc.params import (
     ADDRESS,
     BOOL,
+    CURSOR,
     HASH,
     HEIGHT,
     HEX,
+    MAX_TIME,
     NUMBER,
     OBJECT,
     STRING,
+    TIME,
     U64,
     U64_MAX,
     UINT,
     Param,
     Result,
     batch_handler,
+    bounded,
+    choice,
     rpc_method,
 )
 from state.store import StoreError, VersionView
-
-OBJ = {"type": "object"}
-AMOUNT_SCHEMA = {"type": "string", "pattern": "^[0-9]+$"}
 
 
 def tx_error(exc: InvalidTransaction) -> RpcError:
@@ -83,8 +86,19 @@ class Api:
     def block_at(self, height: int):
         b = self.chain.blocks.block(height)
         if b is None:
+            if self._is_genesis(height):
+                raise RpcError(NOT_FOUND, f"no block at height {height}: height {height} is the genesis state, "
+                                          "which has no block (the first block's parent is 32 zero bytes)")
             raise RpcError(NOT_FOUND, f"no block at height {height}")
         return b
+
+    def _is_genesis(self, height: int) -> bool:
+        """Whether height is the genesis state: the parent of the first block, or the head
+        while no block exists."""
+        if height == self.app.last_block()["height"]:
+            return self.chain.head_hash() == bytes(32)
+        after = self.chain.blocks.block(height + 1) if height < U64_MAX else None
+        return after is not None and after.header.parent == bytes(32)
 
 
 def _denoms(ctx: Ctx) -> list[str]:
@@ -92,24 +106,28 @@ def _denoms(ctx: Ctx) -> list[str]:
 
 
 # ----- chain_ ---------------------------------------------------------------------------
-STATUS_SCHEMA = {"type": "object", "properties": {
-    "chainId": {"type": "string"}, "height": {"type": "integer"}, "hash": {"type": "string"},
-    "stateRoot": {"type": "string"}, "time": {"type": "integer"}}}
-
-
-@rpc_method("chain_status", [], Result("status", STATUS_SCHEMA), "The head: chain id, height, block hash, state root, time.")
+@rpc_method("chain_status", [], Result("status", S.STATUS), "The head: chain id, height, block hash, state root, time.")
 async def chain_status(api: Api):
     last = api.app.last_block()
     return {"chainId": api.app.params["chainId"], "height": last["height"], "hash": enc.hx(api.chain.head_hash()),
             "stateRoot": enc.hx(api.chain.store.root_hash), "time": last["time"]}
 
 
+@rpc_method("chain_validator", [], Result("validator", S.obj(address=S.ADDR, pubkey=S.HASH32)),
+    "The validator of the chain's genesis: its Ed25519 public key (it signs every header) and address (each "
+    "header's proposer).")
+async def chain_validator(api: Api):
+    pubkey = api.app.genesis["validator"]
+    return {"address": encode_address(address_of(pubkey)), "pubkey": enc.hx(pubkey)}
+
+
 FULL = Param("full", BOOL, "include decoded transactions instead of their hashes", required=False, default=False)
 
 
 def _block_json(api: Api, b, full: bool) -> dict:
+    receipts = api.chain.blocks.receipts(b.header.height) or []
     if not full:
-        return enc.block(b)
+        return enc.block(b, receipts)
     txs = []
     for raw in b.txs:
         try:
@@ -119,16 +137,16 @@ def _block_json(api: Api, b, full: bool) -> dict:
             txs.append(enc.tx(t, specs))
         except InvalidTransaction:
             txs.append({"hash": enc.hx(hashlib.sha256(raw).digest()), "raw": enc.hx(raw)})
-    return enc.block(b, txs)
+    return enc.block(b, receipts, txs)
 
 
-@rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", OBJ),
+@rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", S.BLOCK),
             "A block by height.", errors=[NOT_FOUND])
 async def chain_get_block(api: Api, height: int, full: bool):
     return _block_json(api, api.block_at(height), full)
 
 
-@rpc_method("chain_getBlockByHash", [Param("hash", HASH, "block hash"), FULL], Result("block", OBJ),
+@rpc_method("chain_getBlockByHash", [Param("hash", HASH, "block hash"), FULL], Result("block", S.BLOCK),
             "A block by its hash.", errors=[NOT_FOUND])
 async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
     h = api.chain.blocks.height_of(hash)
@@ -138,14 +156,14 @@ async def chain_get_block_by_hash(api: Api, hash: bytes, full: bool):
 
 
 @rpc_method("chain_getHeader", [Param("height", U64, "block height (default: head)", required=False)],
-            Result("header", OBJ), "A block header.", errors=[NOT_FOUND])
+            Result("header", S.HEADER), "A block header.", errors=[NOT_FOUND])
 async def chain_get_header(api: Api, height: int | None):
     if height is None:
         height = api.app.last_block()["height"]
     return enc.header(api.block_at(height).header)
 
 
-@rpc_method("chain_params", [HEIGHT], Result("params", OBJ), "Chain parameters (fees, limits).")
+@rpc_method("chain_params", [HEIGHT], Result("params", S.CHAIN_PARAMS), "Chain parameters (fees, limits).")
 async def chain_params(api: Api, height: int | None):
     from modules import params
 
@@ -154,9 +172,7 @@ async def chain_params(api: Api, height: int | None):
 
 # ----- account_ ---------------------------------------------------------------------------
 @rpc_method("account_get", [Param("address", ADDRESS, "account address"), HEIGHT],
-            Result("account", {"type": "object", "properties": {
-                "address": {"type": "string"}, "balances": {"type": "object"}, "nonce": {"type": "integer"},
-                "pendingNonce": {"type": "integer"}, "roles": {"type": "array"}}}),
+            Result("account", S.ACCOUNT),
             "Balances, nonce, pending nonce (past the mempool) and roles of an account.")
 async def account_get(api: Api, address: bytes, height: int | None):
     ctx = api.reader(height)
@@ -168,18 +184,18 @@ async def account_get(api: Api, address: bytes, height: int | None):
 
 # ----- bank_, roles_ ----------------------------------------------------------------------
 @rpc_method("bank_balance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"), HEIGHT],
-            Result("amount", AMOUNT_SCHEMA), "Balance in base units.")
+            Result("amount", S.AMOUNT), "Balance in base units.")
 async def bank_balance(api: Api, address: bytes, denom: str, height: int | None):
     return str(keeper.balance(api.reader(height), address, denom))
 
 
-@rpc_method("bank_supply", [Param("denom", STRING, "denomination"), HEIGHT], Result("amount", AMOUNT_SCHEMA),
+@rpc_method("bank_supply", [Param("denom", STRING, "denomination"), HEIGHT], Result("amount", S.AMOUNT),
             "Total supply in base units.")
 async def bank_supply(api: Api, denom: str, height: int | None):
     return str(keeper.supply(api.reader(height), denom))
 
 
-@rpc_method("bank_params", [HEIGHT], Result("params", OBJ), "Denominations: symbol, decimals, kind; module accounts.")
+@rpc_method("bank_params", [HEIGHT], Result("params", S.BANK_PARAMS), "Denominations: symbol, decimals, kind; module accounts.")
 async def bank_params(api: Api, height: int | None):
     ctx = api.reader(height)
     denoms = {d: keeper.denom_info(ctx, d) for d in _denoms(ctx)}
@@ -188,15 +204,13 @@ async def bank_params(api: Api, height: int | None):
     return {"nativeDenom": api.app.native, "denoms": denoms, "moduleAccounts": mods}
 
 
-@rpc_method("roles_holders", [Param("role", STRING, "role name"), HEIGHT], Result("addresses", {"type": "array"}),
+@rpc_method("roles_holders", [Param("role", choice(*ROLES), "role name"), HEIGHT], Result("addresses", S.arr(S.ADDR)),
             "Accounts holding a role.")
 async def roles_holders(api: Api, role: str, height: int | None):
-    if role not in ROLES:
-        raise RpcError(INVALID_PARAMS, f"invalid params: role: one of {', '.join(ROLES)}")
     return [encode_address(a) for a in holders(api.reader(height), role)]
 
 
-@rpc_method("roles_params", [HEIGHT], Result("params", OBJ), "The roles that exist.")
+@rpc_method("roles_params", [HEIGHT], Result("params", S.obj(roles=S.arr(S.enum(*ROLES)))), "The roles that exist.")
 async def roles_params(api: Api, height: int | None):
     api.reader(height)  # the same answer at every retained height; refuses others
     return {"roles": list(ROLES)}
@@ -222,7 +236,7 @@ def _send_error(exc: Exception) -> RpcError:
     raise exc
 
 
-@rpc_method("tx_send", [TX_PARAM], Result("hash", {"type": "string"}),
+@rpc_method("tx_send", [TX_PARAM], Result("hash", S.HASH32),
             "Admit a signed transaction; returns its hash once it is admitted and durable (journaled, or in a committed block).",
             errors=[MEMPOOL_REFUSED])
 async def tx_send(api: Api, tx: bytes):
@@ -243,7 +257,7 @@ def _receipt_at(api: Api, height: int, index: int) -> dict:
 
 @rpc_method("tx_sendAndWait", [TX_PARAM, Param("timeout", NUMBER, "seconds to wait (default 30)", required=False,
                                               default=30)],
-            Result("receipt", OBJ), "Send and wait for inclusion; returns the receipt.",
+            Result("receipt", S.RECEIPT), "Send and wait for inclusion; returns the receipt.",
             errors=[MEMPOOL_REFUSED, TIMEOUT])
 async def tx_send_and_wait(api: Api, tx: bytes, timeout: float):
     h = await _send(api, tx)
@@ -253,7 +267,7 @@ async def tx_send_and_wait(api: Api, tx: bytes, timeout: float):
     return _receipt_at(api, *loc)
 
 
-@rpc_method("tx_simulate", [TX_PARAM], Result("receipt", OBJ),
+@rpc_method("tx_simulate", [TX_PARAM], Result("receipt", S.RECEIPT),
             "Dry run against the latest state; nothing changes. Any unused nonce is accepted.")
 async def tx_simulate(api: Api, tx: bytes):
     try:
@@ -264,9 +278,9 @@ async def tx_simulate(api: Api, tx: bytes):
 
 
 @rpc_method("tx_estimateFee", [Param("tx", HEX, "a transaction (the signature is not checked)")],
-            Result("fee", {"type": "object", "properties": {"cost": {"type": "integer"}, "minFee": AMOUNT_SCHEMA,
-                                                             "size": {"type": "integer"}}}),
-            "Cost units and minimum fee of a transaction of this call and size.")
+            Result("fee", S.FEE_ESTIMATE),
+            "The least fee that pays for the transaction re-signed with it (the fee's encoding counts), with "
+            "that encoding's cost units and size.")
 async def tx_estimate_fee(api: Api, tx: bytes):
     try:
         est = api.app.estimate_fee(tx)
@@ -275,7 +289,7 @@ async def tx_estimate_fee(api: Api, tx: bytes):
     return {"cost": est["cost"], "minFee": str(est["minFee"]), "size": est["size"]}
 
 
-@rpc_method("tx_get", [Param("hash", HASH, "transaction hash")], Result("tx", OBJ),
+@rpc_method("tx_get", [Param("hash", HASH, "transaction hash")], Result("tx", S.TX_ENTRY),
             "A transaction, included (with height and index) or pending.", errors=[NOT_FOUND])
 async def tx_get(api: Api, hash: bytes):
     loc = api.chain.blocks.tx_location(hash)
@@ -297,7 +311,7 @@ async def tx_get(api: Api, hash: bytes):
     return {**enc.tx(t, specs), **status}
 
 
-@rpc_method("tx_getReceipt", [Param("hash", HASH, "transaction hash")], Result("receipt", OBJ),
+@rpc_method("tx_getReceipt", [Param("hash", HASH, "transaction hash")], Result("receipt", S.RECEIPT),
             "The receipt of an included transaction.", errors=[NOT_FOUND])
 async def tx_get_receipt(api: Api, hash: bytes):
     loc = api.chain.blocks.tx_location(hash)
@@ -313,9 +327,9 @@ async def tx_get_receipt(api: Api, hash: bytes):
     Param("attrs", OBJECT, "with eventType: attributes the event must have (JSON form)", required=False),
     Param("fromHeight", U64, "lowest height (default 0)", required=False, default=0),
     Param("toHeight", U64, "highest height (default head)", required=False),
-    Param("cursor", STRING, "from a previous page's nextCursor", required=False),
+    Param("cursor", CURSOR, "from a previous page's nextCursor (height:index)", required=False),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
-], Result("page", {"type": "object", "properties": {"receipts": {"type": "array"}, "nextCursor": {}}}),
+], Result("page", S.SEARCH_PAGE),
     "Receipts by sender, module, event type and attributes, in a height range; paginated.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
     from node import blockstore as bs
@@ -323,15 +337,7 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
     head = api.app.last_block()["height"]
     to_h = head if toHeight is None else min(toHeight, head)
     limit = max(1, min(limit, 1000))
-    after = (-1, -1)
-    if cursor is not None:
-        try:
-            ch, ci = cursor.split(":")
-            after = (int(ch), int(ci))
-            if not (0 <= after[0] <= U64_MAX and 0 <= after[1] < 1 << 32):
-                raise ValueError
-        except ValueError:
-            raise RpcError(INVALID_PARAMS, "invalid params: cursor: use nextCursor from a previous page") from None
+    after = (-1, -1) if cursor is None else cursor
     start = max(fromHeight, after[0], 0)
     if sender is not None:
         prefix = bs.BY_SENDER + sender
@@ -392,8 +398,7 @@ def _matches(api, r, h, i, sender, module, event_type, attrs) -> bool:
 
 # ----- state_ -----------------------------------------------------------------------------
 @rpc_method("state_get", [Param("key", HEX, "raw state key"), HEIGHT],
-            Result("entry", {"type": "object", "properties": {"value": {}, "proof": OBJ, "root": {"type": "string"},
-                                                              "height": {"type": "integer"}}}),
+            Result("entry", S.STATE_ENTRY),
             "A raw state value with its inclusion or exclusion proof (verify with state/proof.py).",
             errors=[HEIGHT_UNAVAILABLE])
 async def state_get(api: Api, key: bytes, height: int | None):
@@ -413,9 +418,10 @@ def _dev(api: Api) -> None:
         raise RpcError(DEV_ONLY, "dev_* methods exist only on a devnet (rwad devnet)")
 
 
-@rpc_method("dev_mine", [Param("blocks", U64, "how many blocks (default 1)", required=False, default=1),
-                         Param("time", U64, "block time, unix seconds (default: the node's clock)", required=False)],
-            Result("heights", {"type": "array"}), "Produce blocks now with what is ready.", dev_only=True)
+@rpc_method("dev_mine", [Param("blocks", bounded(0, 1000), "how many blocks (default 1, at most 1000)", required=False,
+                               default=1),
+                         Param("time", TIME, "block time, unix seconds (default: the node's clock)", required=False)],
+            Result("heights", S.arr(S.INT)), "Produce blocks now with what is ready.", dev_only=True)
 async def dev_mine(api: Api, blocks: int, time: int | None):
     _dev(api)
     if blocks > 1000:
@@ -426,7 +432,7 @@ async def dev_mine(api: Api, blocks: int, time: int | None):
     return [b.header.height for b in mined]
 
 
-@rpc_method("dev_setTime", [Param("time", U64, "unix seconds")], Result("time", {"type": "integer"}),
+@rpc_method("dev_setTime", [Param("time", TIME, "unix seconds, below 2^53")], Result("time", S.INT),
             "Set the node's clock (never before the last block).", dev_only=True, errors=[INVALID_STATE])
 async def dev_set_time(api: Api, time: int):
     _dev(api)
@@ -436,19 +442,19 @@ async def dev_set_time(api: Api, time: int):
         raise RpcError(INVALID_STATE, str(exc)) from None
 
 
-@rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", {"type": "integer"}),
+@rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", S.INT),
             "Move the node's clock forward.", dev_only=True)
 async def dev_advance_time(api: Api, seconds: int):
     _dev(api)
     target = api.node.now() + seconds
-    if target > U64_MAX:
-        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {U64_MAX}")
+    if target > MAX_TIME:
+        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {MAX_TIME}")
     return api.node.set_time(target)
 
 
 @rpc_method("dev_setBalance", [Param("address", ADDRESS, "account"), Param("denom", STRING, "denomination"),
                                Param("amount", UINT, "new balance, base units")],
-            Result("height", {"type": "integer"}),
+            Result("height", S.INT),
             "Set a balance (supply follows) in a block of its own, so replay reproduces it.", dev_only=True)
 async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
     _dev(api)
@@ -458,15 +464,16 @@ async def dev_set_balance_(api: Api, address: bytes, denom: str, amount: int):
     return block.header.height
 
 
-@rpc_method("dev_snapshot", [], Result("id", {"type": "string"}),
-            "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times.",
+@rpc_method("dev_snapshot", [], Result("id", S.STR),
+            "Snapshot the chain at its current height (pinned against pruning); revert to it any number of times, "
+            "until the node stops.",
             dev_only=True)
 async def dev_snapshot(api: Api):
     _dev(api)
     return await api.node.snapshot()
 
 
-@rpc_method("dev_revert", [Param("id", STRING, "snapshot id from dev_snapshot")], Result("height", {"type": "integer"}),
+@rpc_method("dev_revert", [Param("id", STRING, "snapshot id from dev_snapshot")], Result("height", S.INT),
             "Rewind state, blocks, indexes and mempool to a snapshot; subscribers are told. Later snapshots are dropped.",
             dev_only=True, errors=[NOT_FOUND])
 async def dev_revert(api: Api, id: str):
@@ -477,15 +484,16 @@ async def dev_revert(api: Api, id: str):
         raise RpcError(NOT_FOUND, f"no snapshot {id!r}") from None
 
 
-@rpc_method("dev_dumpState", [], Result("dump", {"type": "string"}),
+@rpc_method("dev_dumpState", [], Result("dump", S.HEXS),
             "The whole chain, history included, as 0x-hex (zlib-compressed msgpack key/value pairs).", dev_only=True)
 async def dev_dump_state(api: Api):
     _dev(api)
     return enc.hx(await api.node.dump_state())
 
 
-@rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", {"type": "integer"}),
-            "Replace the chain with a dump (history included); returns the height.", dev_only=True)
+@rpc_method("dev_loadState", [Param("dump", HEX, "from dev_dumpState")], Result("height", S.INT),
+            "Replace the chain with a dump (history included), atomically; returns the height. A dump that "
+            "decompresses past --max-load-size is refused.", dev_only=True)
 async def dev_load_state(api: Api, dump: bytes):
     _dev(api)
     try:

@@ -19,11 +19,12 @@ from modules.stable import vault as stable_vault
 from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
 from rpc import encode as enc
+from rpc import schemas as S
 from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
-from rpc.methods import HEIGHT, OBJ, Api
-from rpc.params import ADDRESS, STRING, U64, Param, Result, rpc_method
+from rpc.methods import HEIGHT, Api
+from rpc.params import ADDRESS, STRING, U64, U64_MAX, Param, Result, bounded, choice, rpc_method
 
-ARRAY = {"type": "array"}
+PROPOSAL_STATUSES = ("voting", "passed", "rejected", "executed", "failed")  # modules/governance/module.py
 ID = Param("id", U64, "asset id")
 
 
@@ -41,25 +42,19 @@ def asset_json(ctx: Ctx, rec: dict) -> dict:
     return {
         "id": rec["id"], "kind": rec["kind"], "status": rec["status"],
         "originator": encode_address(rec["originator"]), "owner": encode_address(rec["owner"]),
-        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": rec["grace"],
+        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": str(rec["grace"]),
         "docHash": enc.hx(rec["docHash"]), "grade": None if rec["grade"] is None else feeds.GRADES[rec["grade"]],
         "verifier": None if rec["verifier"] is None else encode_address(rec["verifier"]),
         "registeredAt": rec["registeredAt"], "verifiedAt": rec["verifiedAt"], "pool": rec["pool"],
         "outstanding": str(assets.outstanding(sched)), "repaid": str(rec["repaid"]),
-        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": nxt,
+        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
         "payments": rec["payments"],
         "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
                                            "stale": mark["stale"]},
     }
 
 
-ASSET_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string"}, "status": {"type": "string", "enum": list(assets.STATUSES)},
-    "originator": {"type": "string"}, "principal": {"type": "string"}, "outstanding": {"type": "string"},
-    "grade": {"type": ["string", "null"]}, "mark": {"type": ["object", "null"]}}}
-
-
-@rpc_method("assets_get", [ID, HEIGHT], Result("asset", ASSET_SCHEMA),
+@rpc_method("assets_get", [ID, HEIGHT], Result("asset", S.ASSET),
             "An asset: record, status, grade, outstanding, next due time and its last revaluation mark.",
             errors=[NOT_FOUND])
 async def assets_get(api: Api, id: int, height: int | None):
@@ -69,19 +64,17 @@ async def assets_get(api: Api, id: int, height: int | None):
 
 @rpc_method("assets_list", [
     Param("originator", ADDRESS, "only this originator's assets", required=False),
-    Param("status", STRING, f"only assets in this status ({', '.join(assets.STATUSES)})", required=False),
+    Param("status", choice(*assets.STATUSES), "only assets in this status", required=False),
     Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
     HEIGHT,
-], Result("page", {"type": "object", "properties": {"assets": ARRAY, "next": {}}}),
+], Result("page", S.ASSET_PAGE),
     "Assets by originator or by status (or all), in id order; paginated with next.")
 async def assets_list(api: Api, originator, status, after, limit, height):
     ctx = api.reader(height)
     limit = max(1, min(limit, 1000))
     if originator is not None and status is not None:
         raise RpcError(INVALID_PARAMS, "invalid params: give originator or status, not both")
-    if status is not None and status not in assets.STATUSES:
-        raise RpcError(INVALID_PARAMS, f"invalid params: status: one of {', '.join(assets.STATUSES)}")
     if originator is not None:
         ids = assets.ids_by(ctx, assets.BY_ORIG + originator, after, limit + 1)
     elif status is not None:
@@ -93,7 +86,7 @@ async def assets_list(api: Api, originator, status, after, limit, height):
     return {"assets": [asset_json(ctx, assets.find(ctx, i)) for i in ids], "next": ids[-1] if more else None}
 
 
-@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", ARRAY),
+@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", S.SCHEDULE),
             "The installments: due time, principal and interest parts, paid so far, and state at the block time.",
             errors=[NOT_FOUND])
 async def assets_schedule(api: Api, id: int, height: int | None):
@@ -103,12 +96,12 @@ async def assets_schedule(api: Api, id: int, height: int | None):
     out = []
     for d, p, i, paid in assets.schedule_of(ctx, id):
         state = "paid" if paid == p + i else ("past_due" if now > d else "due")
-        out.append({"due": d, "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
+        out.append({"due": str(d), "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
                     "state": state})
     return out
 
 
-@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", ARRAY),
+@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", S.PAYMENTS),
             "The payment history: repayments and recoveries with amount, block time and height.",
             errors=[NOT_FOUND])
 async def assets_payments(api: Api, id: int, height: int | None):
@@ -119,8 +112,7 @@ async def assets_payments(api: Api, id: int, height: int | None):
 
 
 # ----- valuation_ ---------------------------------------------------------------------------
-@rpc_method("valuation_asset", [ID, HEIGHT], Result("valuation", {"type": "object", "properties": {
-    "value": {"type": "string"}, "installments": ARRAY, "feeds": OBJ, "problems": ARRAY}}),
+@rpc_method("valuation_asset", [ID, HEIGHT], Result("valuation", S.VALUATION),
     "An asset's value at the block time with its explanation: inputs, oracle rounds, each installment's "
     "expected cash and discount factor. problems lists stale, frozen or missing feeds (actions priced by "
     "this value refuse while it is not empty).", errors=[NOT_FOUND, INVALID_STATE])
@@ -141,16 +133,16 @@ def feed_json(ctx: Ctx, feed: str) -> dict:
     st = oracle.state_of(ctx, feed)
     fv = oracle.read(ctx, feed)
     pend = st["pending"]
-    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": st["round"],
-            "observedAt": st["observedAt"], "updatedAt": st["updatedAt"], "stale": fv.stale,
+    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": str(st["round"]),
+            "observedAt": str(st["observedAt"]), "updatedAt": st["updatedAt"], "stale": fv.stale,
             "frozen": st["frozen"], "windowValue": str(st["windowValue"]),
-            "pending": None if pend is None else {"value": str(pend["value"]), "round": pend["round"],
-                                                  "observedAt": pend["observedAt"],
+            "pending": None if pend is None else {"value": str(pend["value"]), "round": str(pend["round"]),
+                                                  "observedAt": str(pend["observedAt"]),
                                                   "activatesAt": pend["activatesAt"]}}
 
 
 @rpc_method("oracle_latest", [Param("feed", STRING, "feed id, e.g. rate, spread/B, grade/3, price/rwa"), HEIGHT],
-            Result("feed", OBJ), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
+            Result("feed", S.FEED), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
             errors=[NOT_FOUND])
 async def oracle_latest(api: Api, feed: str, height: int | None):
     ctx = api.reader(height)
@@ -159,7 +151,7 @@ async def oracle_latest(api: Api, feed: str, height: int | None):
     return feed_json(ctx, feed)
 
 
-@rpc_method("oracle_pending", [HEIGHT], Result("pending", ARRAY),
+@rpc_method("oracle_pending", [HEIGHT], Result("pending", S.arr(S.FEED)),
             "Feeds with a queued move (a step beyond the policy), in activation order.")
 async def oracle_pending(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -172,7 +164,7 @@ async def oracle_pending(api: Api, height: int | None):
     Param("after", STRING, "feeds after this id (pagination)", required=False, default=""),
     Param("limit", U64, "page size, at most 1000 (default 200)", required=False, default=200),
     HEIGHT,
-], Result("page", {"type": "object", "properties": {"feeds": ARRAY, "policies": OBJ, "next": {}}}),
+], Result("page", S.FEED_PAGE),
     "Feeds with their values, and the policy of each feed class.")
 async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: int | None):
     ctx = api.reader(height)
@@ -191,8 +183,7 @@ async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: in
     return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
 
 
-@rpc_method("oracle_operators", [HEIGHT], Result("set", {"type": "object", "properties": {
-    "epoch": {"type": "integer"}, "operators": ARRAY}}),
+@rpc_method("oracle_operators", [HEIGHT], Result("set", S.OPERATORS),
     "The operator set: its epoch and, in bitmap order, each operator's account and BLS public key.")
 async def oracle_operators(api: Api, height: int | None):
     s = oracle.operator_set(api.reader(height))
@@ -232,7 +223,7 @@ def _tranche_json(ctx: Ctx, pool: dict, k: int, value: int) -> dict:
     return {"pool": pool["id"], "tranche": k, "denom": t["denom"], "seniority": "junior" if k == len(pool["tranches"]) - 1
             else ("senior" if k == 0 else "mezzanine"), "face": str(t["face"]), "outstanding": str(t["outstanding"]),
             "writtenDown": str(t["writtenDown"]), "rate": str(t["rate"]), "interestDue": str(t["interest"]),
-            "units": t["units"], "retained": t["retained"], "allocated": str(t["allocated"]),
+            "units": str(t["units"]), "retained": str(t["retained"]), "allocated": str(t["allocated"]),
             "claimed": str(t["claimed"]), "index": str(t["index"]), "value": str(value),
             "price": str(value * WAD // t["units"])}
 
@@ -248,7 +239,7 @@ def pool_json(ctx: Ctx, pool: dict) -> dict:
             "tranches": [_tranche_json(ctx, pool, k, v) for k, v in enumerate(values)]}
 
 
-@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", OBJ),
+@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", S.POOL),
             "A pool: assets, par, ledger (cash received, unallocated), value at the block time, and its tranches "
             "(outstanding face, write-downs, index, value, unit price).", errors=[NOT_FOUND])
 async def pool_get(api: Api, pool: int, height: int | None):
@@ -258,7 +249,7 @@ async def pool_get(api: Api, pool: int, height: int | None):
 
 @rpc_method("pool_list", [Param("after", U64, "pools after this id (default 0)", required=False, default=0),
                           Param("limit", U64, "page size, at most 100 (default 20)", required=False, default=20),
-                          HEIGHT], Result("page", {"type": "object", "properties": {"pools": ARRAY, "next": {}}}),
+                          HEIGHT], Result("page", S.POOL_PAGE),
             "Pools in id order; paginated with next.")
 async def pool_list(api: Api, after: int, limit: int, height: int | None):
     ctx = api.reader(height)
@@ -272,7 +263,7 @@ async def pool_list(api: Api, after: int, limit: int, height: int | None):
 TRANCHE = Param("tranche", U64, "tranche index, 0 = senior")
 
 
-@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", OBJ),
+@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", S.TRANCHE),
             "A tranche: value and unit price at the block time, outstanding face, write-downs, payout index.",
             errors=[NOT_FOUND])
 async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
@@ -285,7 +276,7 @@ async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
 
 
 @rpc_method("tranche_claimable", [POOL_ID, TRANCHE, Param("address", ADDRESS, "unit holder"), HEIGHT],
-            Result("amount", {"type": "string"}), "Stable base units the holder can claim from the tranche now.",
+            Result("amount", S.AMOUNT), "Stable base units the holder can claim from the tranche now.",
             errors=[NOT_FOUND])
 async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, height: int | None):
     ctx = api.reader(height)
@@ -295,7 +286,7 @@ async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, h
     return str(tranches.claimable(ctx, p, tranche, address))
 
 
-@rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", OBJ),
+@rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", S.POOL_VALUATION),
             "A pool's value at the block time: each asset's explanation, unallocated cash, and the walk of that "
             "value senior to junior over the tranches' claims.", errors=[NOT_FOUND])
 async def valuation_pool(api: Api, pool: int, height: int | None):
@@ -322,13 +313,14 @@ DENOM = Param("denom", STRING, "a tranche unit denomination, e.g. unit/p1/t0")
 
 def _order_json(o: dict) -> dict:
     return {"id": o["id"], "denom": o["denom"], "side": o["side"], "owner": encode_address(o["owner"]),
-            "price": str(o["price"]), "quantity": o["quantity"], "filled": o["filled"], "expiry": o["expiry"],
+            "price": str(o["price"]), "quantity": str(o["quantity"]), "filled": str(o["filled"]),
+            "expiry": str(o["expiry"]),
             "createdAt": o["createdAt"]}
 
 
 @rpc_method("market_book", [DENOM, Param("levels", U64, "price levels per side (default 20, at most 200)",
                                          required=False, default=20), HEIGHT],
-            Result("book", {"type": "object", "properties": {"bids": ARRAY, "asks": ARRAY, "referencePrice": {}}}),
+            Result("book", S.BOOK),
             "Depth of a unit's book: [price, open quantity] per level, best first, and the reference unit price "
             "from oracle data that bounds the band (null when it cannot be computed).")
 async def market_book(api: Api, denom: str, levels: int, height: int | None):
@@ -339,38 +331,37 @@ async def market_book(api: Api, denom: str, levels: int, height: int | None):
     except InvalidTransaction:
         ref = None
     return {"denom": denom, "referencePrice": ref,
-            "bids": [[str(p), q] for p, q in market.depth(ctx, denom, market.BUY, levels)],
-            "asks": [[str(p), q] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
+            "bids": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.BUY, levels)],
+            "asks": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
 
 
 @rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
                                            required=False),
                               Param("limit", U64, "at most 1000 (default 100)", required=False, default=100), HEIGHT],
-            Result("trades", ARRAY), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
+            Result("trades", S.TRADES), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
                                      "time, height.")
 async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
     ctx = api.reader(height)
     rows = market.trades(ctx, denom, -1 if after is None else after, max(1, min(limit, 1000)))
-    return [{"n": t["n"], "price": str(t["price"]), "quantity": t["quantity"], "buyer": encode_address(t["buyer"]),
+    return [{"n": t["n"], "price": str(t["price"]), "quantity": str(t["quantity"]), "buyer": encode_address(t["buyer"]),
              "seller": encode_address(t["seller"]), "taker": t["taker"], "time": t["time"], "height": t["height"]}
             for t in rows]
 
 
-@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", ARRAY),
+@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", S.arr(S.ORDER)),
             "An account's resting orders.")
 async def market_orders(api: Api, owner: bytes, height: int | None):
     return [_order_json(o) for o in market.orders_of(api.reader(height), owner)]
 
 
-@rpc_method("market_candles", [DENOM, Param("interval", U64, "seconds per candle (default 3600)", required=False,
+@rpc_method("market_candles", [DENOM, Param("interval", bounded(1, U64_MAX), "seconds per candle (default 3600)",
+                                            required=False,
                                             default=3600),
                                Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
                                      required=False, default=1000), HEIGHT],
-            Result("candles", ARRAY), "Open, high, low, close and volume per interval, from the unit's trades.")
+            Result("candles", S.CANDLES), "Open, high, low, close and volume per interval, from the unit's trades.")
 async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
     ctx = api.reader(height)
-    if interval < 1:
-        raise RpcError(INVALID_PARAMS, "invalid params: interval: at least 1 second")
     n = ctx.get_int(market.TRADES + denom.encode())
     limit = max(1, min(limit, 10_000))
     out: list[dict] = []
@@ -383,13 +374,14 @@ async def market_candles(api: Api, denom: str, interval: int, limit: int, height
         c["high"], c["low"], c["close"] = max(c["high"], t["price"]), min(c["low"], t["price"]), t["price"]
         c["volume"] += t["quantity"]
         c["trades"] += 1
-    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close")}} for c in out]
+    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close", "volume")}} for c in out]
 
 
 # ----- stable_ --------------------------------------------------------------------------------
-@rpc_method("stable_info", [HEIGHT], Result("info", OBJ),
+@rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
             "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
-            "collateral ratio (now and as recorded at the last block), ceilings and their use.")
+            "collateral ratio (now and as recorded at the last block) with the freshness of every input (a stale "
+            "proof of reserve counts as zero), ceilings and their use.")
 async def stable_info(api: Api, height: int | None):
     ctx = api.reader(height)
     d = stable_vault.denom(ctx)
@@ -399,22 +391,23 @@ async def stable_info(api: Api, height: int | None):
     n = len(stable_vault.USE)
     use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
            "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(stable_vault.USE)}
-    basket = {u: q for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
+    basket = {u: str(q) for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
     return {"denom": d, "supply": str(bank_keeper.supply(ctx, d)), "circulating": str(c["circulating"]),
             "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
                       "problems": problems},
             "attestedReserve": str(stable_vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]),
+            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
+            "inputs": [{k: (str(v) if type(v) is int else v) for k, v in i.items()} for i in c["inputs"]],
             "recorded": {k: (str(v) if type(v) is int else v) for k, v in rec.items()},
             "mintedAgainstUnits": str(ctx.get_int(stable_vault.UNITS)),
             "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
 
 
-@rpc_method("stable_quote", [Param("kind", STRING, "exit, buy or redeem"),
+@rpc_method("stable_quote", [Param("kind", choice("exit", "buy", "redeem"), "what to quote"),
                              Param("unit", STRING, "tranche unit (exit, buy)", required=False),
                              Param("quantity", U64, "units (exit, buy)", required=False),
                              Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
-            Result("quote", OBJ), "What an exit, a purchase from the vault or a floor redemption would give now, with "
+            Result("quote", S.STABLE_QUOTE), "What an exit, a purchase from the vault or a floor redemption would give now, with "
                                   "its terms (price, haircut, utilization, spread, slice).", errors=[INVALID_STATE])
 async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | None, amount: int | None,
                        height: int | None):
@@ -438,19 +431,22 @@ async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | No
                                    "current and queued unit prices; the stable tokens paid are burned"}
         if kind == "redeem":
             q = stable_vault.quote_redeem(ctx, amount or 0)
-            why = {"par": "CR >= 1: units worth the amount at the protocol's sell prices",
+            why = {"par": "CR >= 1: the vault's holdings worth the amount at the protocol's sell prices",
                    "proRata": "CR < 1: amount / circulating supply of every vault holding",
                    "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}[q["mode"]]
+            why += ("; units floor, the vault's stable tokens pay the fractions; burned: only the stable worth what "
+                    "is paid (a slice that rounds to nothing is refused)")
             return {"cr": None if q["cr"] is None else str(q["cr"]),
                     "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
                     "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
-                    "circulating": str(q["circulating"]), "basket": {u: n for u, n in q["paid"].items() if n}}
+                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
+                    "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
     except InvalidTransaction as exc:
         raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
     raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
 
 
-@rpc_method("stable_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("stable_params", [HEIGHT], Result("params", S.STABLE_PARAMS),
             "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units).")
 async def stable_params(api: Api, height: int | None):
     p = stable_vault.params(api.reader(height))
@@ -460,15 +456,16 @@ async def stable_params(api: Api, height: int | None):
 
 # ----- insurance_, gov_ --------------------------------------------------------------------------
 @rpc_method("insurance_info", [Param("address", ADDRESS, "a staker (optional)", required=False), HEIGHT],
-            Result("info", OBJ), "The fund: its account and balance, bonded stake in all, and an account's bonded "
-                                 "and unbonding stake.")
+            Result("info", S.INSURANCE_INFO), "The fund: its account and balance, bonded stake in all, its era and "
+                                              "slashes, and an account's bonded and unbonding stake and its rewards "
+                                              "(fees and recoveries).")
 async def insurance_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
     native = api.app.native
     f = insurance.fund(ctx)
     out = {"fund": encode_address(insurance.FUND), "balance": str(bank_keeper.balance(ctx, insurance.FUND, native)),
            "bonded": str(insurance.total(ctx)), "stake": str(f["native"]), "shares": str(f["shares"]),
-           "bondedShares": str(f["bonded"]),
+           "bondedShares": str(f["bonded"]), "era": f["era"], "slashes": f["slashes"],
            "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, insurance.FUND).items()}}
     if address is not None:
         rec = insurance.record(ctx, address)
@@ -481,7 +478,7 @@ async def insurance_info(api: Api, address: bytes | None, height: int | None):
     return out
 
 
-@rpc_method("insurance_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("insurance_params", [HEIGHT], Result("params", S.INSURANCE_PARAMS),
             "Unbonding period (s) and the stakers' share of fees (wad).")
 async def insurance_params(api: Api, height: int | None):
     p = insurance.params(api.reader(height))
@@ -493,15 +490,16 @@ def _proposal_json(p: dict) -> dict:
             "account": encode_address(p["account"]) if len(p["account"]) == 20 else None}
 
 
-@rpc_method("gov_proposals", [Param("status", STRING, "only proposals in this status", required=False), HEIGHT],
-            Result("proposals", ARRAY), "Proposals, newest first, with their tallies and status.")
+@rpc_method("gov_proposals", [Param("status", choice(*PROPOSAL_STATUSES), "only proposals in this status",
+                                     required=False), HEIGHT],
+            Result("proposals", S.arr(S.PROPOSAL)), "Proposals, newest first, with their tallies and status.")
 async def gov_proposals(api: Api, status: str | None, height: int | None):
     ctx = api.reader(height)
     props = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(governance.PROP)]
     return [_proposal_json(p) for p in reversed(props) if status is None or p["status"] == status]
 
 
-@rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", OBJ),
+@rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", S.PROPOSAL),
             "One proposal.", errors=[NOT_FOUND])
 async def gov_proposal(api: Api, id: int, height: int | None):
     ctx = api.reader(height)
@@ -511,7 +509,7 @@ async def gov_proposal(api: Api, id: int, height: int | None):
     return _proposal_json(p)
 
 
-@rpc_method("gov_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("gov_params", [HEIGHT], Result("params", S.GOV_PARAMS),
             "Voting period and execution delay (s), quorum (wad of bonded stake), paused modules.")
 async def gov_params(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -521,7 +519,7 @@ async def gov_params(api: Api, height: int | None):
 
 
 # ----- reserve_ -----------------------------------------------------------------------------------
-@rpc_method("reserve_info", [HEIGHT], Result("info", OBJ),
+@rpc_method("reserve_info", [HEIGHT], Result("info", S.RESERVE_INFO),
             "The buyback reserve: holdings and their value, the epoch's budget and its use, its standing orders.")
 async def reserve_info(api: Api, height: int | None):
     ctx = api.reader(height)
@@ -536,14 +534,13 @@ async def reserve_info(api: Api, height: int | None):
 
 
 @rpc_method("reserve_quote", [Param("unit", STRING, "tranche unit"), Param("quantity", U64, "units to sell"),
-                              Param("payIn", STRING, "stable or native", required=False), HEIGHT],
-            Result("quote", OBJ), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
+                              Param("payIn", choice("stable", "native"), "what to be paid in (default stable)",
+                                    required=False), HEIGHT],
+            Result("quote", S.RESERVE_QUOTE), "What a direct sale to the reserve pays now: price per unit, value, what is paid "
             "out (stable, or native at the backing value), and the budget left.")
 async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, height: int | None):  # noqa: N803
     pay_in = payIn
     ctx = api.reader(height)
-    if pay_in not in (None, "stable", "native"):
-        raise RpcError(INVALID_PARAMS, "invalid params: payIn: stable or native")
     try:
         q = reserve_module.quote_sale(ctx, unit, quantity, pay_in or "stable")
     except InvalidTransaction as exc:
@@ -555,34 +552,38 @@ async def reserve_quote(api: Api, unit: str, quantity: int, payIn: str | None, h
 
 # ----- native_ --------------------------------------------------------------------------------------
 @rpc_method("native_info", [Param("address", ADDRESS, "a holder's pending redemptions (optional)", required=False),
-                            HEIGHT], Result("info", OBJ),
+                            HEIGHT], Result("info", S.NATIVE_INFO),
             "The native token: supply, circulation, backing value per base unit (wad of stable base units), the "
-            "treasury, the redemption queue and this epoch's redemption limit and use.")
+            "treasury, the redemption queue, this epoch's redemption limit and use, the treasury's native payout "
+            "cap and use, and a holder's queued redemptions.")
 async def native_info(api: Api, address: bytes | None, height: int | None):
     ctx = api.reader(height)
     n = api.app.native
     st = reserve_module.native_epoch(ctx)
+    tr = reserve_module.treasury_epoch(ctx)
     out = {"denom": n, "supply": str(bank_keeper.supply(ctx, n)),
            "circulating": str(reserve_module.native_circulating(ctx)), "backing": str(reserve_module.backing(ctx)),
            "basketValue": str(reserve_module.holdings_value(ctx)),
            "treasury": str(bank_keeper.balance(ctx, reserve_module.TREASURY, n)),
            "queued": str(ctx.get_int(reserve_module.QUEUED)),
-           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])}}
+           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])},
+           "payouts": {"cap": str(tr["cap"]), "used": str(tr["used"])}}
     if address is not None:
-        out["redemptions"] = [{"release": t, "amount": str(a)}
-                              for t, a in timelock.entries(ctx, reserve_module.REDEEM, address)]
+        out["redemptions"] = [{"id": e["id"], "release": e["release"], "amount": str(e["amount"]),
+                               "filled": str(e["filled"])} for e in reserve_module.redemptions(ctx, address)]
     return out
 
 
-@rpc_method("native_params", [HEIGHT], Result("params", OBJ),
+@rpc_method("native_params", [HEIGHT], Result("params", S.NATIVE_PARAMS),
             "Native redemption: fee and per-epoch limit (wad), cool-down (s).")
 async def native_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))
     return {"redeemFee": str(p["redeemFee"]), "redeemLimit": str(p["redeemLimit"]), "cooldown": p["cooldown"]}
 
 
-@rpc_method("reserve_params", [HEIGHT], Result("params", OBJ),
-            "Budget share, discount, premium, redemption fee and limit (wad), epoch and cool-down (s).")
+@rpc_method("reserve_params", [HEIGHT], Result("params", S.RESERVE_PARAMS),
+            "Budget share, discount, premium, redemption fee and limit, the treasury's native payout share (wad), "
+            "epoch and cool-down (s).")
 async def reserve_params(api: Api, height: int | None):
     p = reserve_module.params(api.reader(height))
     return {k: str(v) if k not in ("epoch", "cooldown") else v for k, v in p.items()}

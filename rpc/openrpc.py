@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rpc import schemas as S
 from rpc.errors import SERVER_CODES
 from rpc.params import METHODS, Result, rpc_method
 
@@ -42,7 +43,7 @@ def document() -> dict:
     }
 
 
-@rpc_method("rpc.discover", [], Result("openrpcDocument", {"type": "object"}),
+@rpc_method("rpc.discover", [], Result("openrpcDocument", S.OPENRPC_DOCUMENT),
             "This API's OpenRPC document, generated from the dispatch table.")
 async def rpc_discover(api):
     return document()

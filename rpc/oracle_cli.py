@@ -110,7 +110,7 @@ def report_fields(client, feed: str, value: int, observed_at=None, round_=None, 
     if round_ is None:
         latest = client.call("oracle_latest", {"feed": feed})
         pend = latest["pending"]
-        round_ = max(latest["round"], pend["round"] if pend else 0) + 1
+        round_ = max(int(latest["round"]), int(pend["round"]) if pend else 0) + 1
     if epoch is None:
         epoch = client.call("oracle_operators")["epoch"]
     if chain_id is None or observed_at is None:

@@ -13,7 +13,7 @@ from typing import Any
 from modules.crypto import AddressError, decode_address
 from rpc.errors import INVALID_PARAMS, RpcError
 
-_UINT_RE = re.compile(r"^[0-9]{1,78}$")
+_UINT_RE = re.compile(r"[0-9]{1,78}")  # fullmatch: a trailing newline is refused too
 
 
 def bad(name: str, msg: str) -> RpcError:
@@ -31,7 +31,7 @@ class PType:
 def _uint(name, v):
     if type(v) is int and v >= 0:
         return v
-    if type(v) is str and _UINT_RE.match(v):
+    if type(v) is str and _UINT_RE.fullmatch(v):
         return int(v)
     raise bad(name, "expected a non-negative integer (number or decimal string)")
 
@@ -50,7 +50,9 @@ def _hex(size=None):
         try:
             b = bytes.fromhex(v[2:])
         except ValueError:
-            raise bad(name, "not valid hex") from None
+            b = None
+        if b is None or 2 * len(b) + 2 != len(v):  # fromhex skips whitespace: the length tells
+            raise bad(name, "not valid hex (pairs of 0-9a-fA-F, nothing else)")
         if size is not None and len(b) != size:
             raise bad(name, f"expected {size} bytes")
         return b
@@ -82,26 +84,82 @@ def _number(name, v):
 
 
 U64_MAX = (1 << 64) - 1
+MAX_TIME = (1 << 53) - 1  # block times are JSON numbers: a devnet clock stays below 2^53
 
 
-def _u64(name, v):
-    n = _uint(name, v)
-    if n > U64_MAX:
-        raise bad(name, f"at most {U64_MAX}")
-    return n
+def numerals_upto(n: int) -> str:
+    """Regex alternatives matching exactly the decimal numerals 1..n without leading zeros."""
+    s = str(n)
+    alts = [f"[1-9][0-9]{{0,{len(s) - 2}}}"] if len(s) > 1 else []
+    for i, c in enumerate(s):
+        low, d = (1 if i == 0 else 0), int(c)
+        if d > low:
+            digit = str(low) if d - 1 == low else f"[{low}-{d - 1}]"
+            rest = len(s) - i - 1
+            alts.append(s[:i] + digit + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join(alts + [s])
 
 
-UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
+def range_schema(lo: int, hi: int) -> dict:
+    """JSON schema of an integer in [lo, hi] (lo 0 or 1), as a JSON integer or a decimal
+    string of at most 78 digits (leading zeros allowed), exactly as _uint_in accepts."""
+    pattern = f"^0*(?:{'0|' if lo == 0 else ''}{numerals_upto(hi)})$"
+    return {"oneOf": [{"type": "integer", "minimum": lo, "maximum": hi},
+                      {"type": "string", "pattern": pattern, "maxLength": 78}]}
+
+
+def _uint_in(lo: int, hi: int):
+    def conv(name, v):
+        n = _uint(name, v)
+        if not lo <= n <= hi:
+            raise bad(name, f"expected {lo}..{hi}")
+        return n
+    return conv
+
+
+def bounded(lo: int, hi: int) -> PType:
+    return PType(range_schema(lo, hi), _uint_in(lo, hi))
+
+
+def choice(*values: str) -> PType:
+    """A string that must be one of values."""
+    def conv(name, v):
+        if v not in values or type(v) is not str:
+            raise bad(name, f"one of {', '.join(values)}")
+        return v
+    return PType({"type": "string", "enum": list(values)}, conv)
+
+
+UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0},
+                         {"type": "string", "pattern": "^[0-9]+$", "minLength": 1, "maxLength": 78}]}
 UINT = PType(UINT_SCHEMA, _uint)  # amounts: any size
-U64 = PType({"oneOf": [{"type": "integer", "minimum": 0, "maximum": U64_MAX},
-                       {"type": "string", "pattern": "^[0-9]{1,20}$"}]}, _u64)  # heights, times, counts
-ADDRESS = PType({"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}, _address)
+U64 = bounded(0, U64_MAX)  # heights, counts, ids
+TIME = bounded(0, MAX_TIME)  # unix seconds
+# bech32 text, all lowercase or all uppercase; the checksum, which no pattern can express,
+# is checked by the server too.
+ADDRESS_SCHEMA = {"type": "string", "pattern": "^(?:rwa1[02-9ac-hj-np-z]{38}|RWA1[02-9AC-HJ-NP-Z]{38})$",
+                  "description": "rwa1... bech32 address (BIP-173 checksum); one case throughout"}
+ADDRESS = PType(ADDRESS_SCHEMA, _address)
 HEX = PType({"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}, _hex())
 HASH = PType({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, _hex(32))
 STRING = PType({"type": "string"}, _str)
 BOOL = PType({"type": "boolean"}, _bool)
 OBJECT = PType({"type": "object"}, _obj)
 NUMBER = PType({"type": "number", "minimum": 0}, _number)
+
+
+_CURSOR_PATTERN = f"^(?:0|{numerals_upto(U64_MAX)}):(?:0|{numerals_upto((1 << 32) - 1)})$"
+_CURSOR_RE = re.compile(_CURSOR_PATTERN[1:-1])
+
+
+def _cursor(name, v):
+    if type(v) is not str or not _CURSOR_RE.fullmatch(v):
+        raise bad(name, "use nextCursor from a previous page (height:index)")
+    h, i = v.split(":")
+    return int(h), int(i)
+
+
+CURSOR = PType({"type": "string", "pattern": _CURSOR_PATTERN}, _cursor)  # "height:index"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class RpcBackend(Backend):
 
     def next_round(self, feed: str) -> int:
         f = self.c.call("oracle_latest", {"feed": feed})
-        return (f["pending"]["round"] if f["pending"] else f["round"]) + 1
+        return int(f["pending"]["round"] if f["pending"] else f["round"]) + 1
 
     def state_root(self) -> str:
         return self.c.call("chain_status")["stateRoot"]

@@ -35,6 +35,13 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# HELP rwachain_block_hooks_skipped_total Hook turns skipped: the last run changed nothing and"
         " nothing it read had changed.",
         "# TYPE rwachain_block_hooks_skipped_total counter", f"rwachain_block_hooks_skipped_total {hooks.skipped}",
+        "# HELP rwachain_tx_handler_faults_total Transactions whose handler raised an unexpected exception"
+        " (failed with handler_fault; the node logs each).",
+        "# TYPE rwachain_tx_handler_faults_total counter",
+        f"rwachain_tx_handler_faults_total {node.chain.app.handler_faults}",
+        "# HELP rwachain_block_hook_faults_total Begin- and end-block hook turns that raised (writes dropped,"
+        " hook.fault event; the node logs each).",
+        "# TYPE rwachain_block_hook_faults_total counter", f"rwachain_block_hook_faults_total {hooks.faults}",
         "# HELP rwachain_rpc_latency_seconds JSON-RPC call latency.", "# TYPE rwachain_rpc_latency_seconds histogram",
     ]
     cum = 0
@@ -48,13 +55,15 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
 
 
 async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
-                    cors: str | None = "*", task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Serve node on host:port until cancelled; task_status gets the bound port."""
+                    cors: list[str] | None = None, vhosts: list[str] | None = None,
+                    task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Serve node on host:port until cancelled; task_status gets the bound port. cors: the
+    origins browsers may call from; vhosts: Host names served besides the local ones."""
     api = Api(node)
     dispatcher = Dispatcher(api, batch_limit=batch_limit)
     hub = WsHub(node, dispatcher)
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
                         metrics=lambda: metrics_text(node, dispatcher, server),
-                        ws=hub.handle, max_body=max_body, cors=cors)
+                        ws=hub.handle, max_body=max_body, cors=cors, vhosts=vhosts)
     await server.serve(host, port, task_status=task_status)

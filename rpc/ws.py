@@ -27,25 +27,26 @@ from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessag
 from wsproto.utilities import LocalProtocolError
 
 from rpc import encode as enc
+from rpc import schemas as S
 from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
-from rpc.params import OBJECT, STRING, Param, Result, rpc_method
+from rpc.params import OBJECT, STRING, Param, Result, choice, rpc_method
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _END = object()  # tells the writer that the reader is done
 KINDS = ("newHeads", "pendingTransactions", "events")
 
 
-@rpc_method("chain_subscribe", [Param("kind", STRING, "newHeads, pendingTransactions or events"),
-                                Param("eventType", STRING, "with kind events: the event type", required=False),
+@rpc_method("chain_subscribe", [Param("kind", choice(*KINDS), "newHeads, pendingTransactions or events"),
+                                Param("eventType", STRING, "the event type; required with kind events", required=False),
                                 Param("attrs", OBJECT, "with kind events: attributes to match", required=False)],
-            Result("subscription", {"type": "string"}), "Subscribe (WebSocket only); notifications arrive as "
-            "chain_subscription messages.")
+            Result("subscription", S.STR), "Subscribe (WebSocket only); notifications arrive as "
+            "chain_subscription messages. eventType is required with kind events.")
 async def chain_subscribe(api, kind, eventType, attrs):  # noqa: N803
     raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
 
 
 @rpc_method("chain_unsubscribe", [Param("subscription", STRING, "id from chain_subscribe")],
-            Result("removed", {"type": "boolean"}), "Cancel a subscription (WebSocket only).")
+            Result("removed", S.BOOL), "Cancel a subscription (WebSocket only).")
 async def chain_unsubscribe(api, subscription):
     raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
 

@@ -77,6 +77,12 @@ class StoreFormatError(StoreError):
     """The data was written in a storage format this build does not read."""
 
 
+NODE_FAULTS: tuple[type[BaseException], ...] = (MemoryError, OSError, StoreError, plyvel.Error)
+"""Failures of this node's process or storage, not of the state machine: another node on
+the same state would not meet them, so they are never turned into a receipt or a hook
+fault (the block fails and the node stops)."""
+
+
 def _check_format(raw: bytes | None, what: str) -> None:
     """Refuse state written in another storage format (raw: its META_FORMAT value)."""
     found = 1 if raw is None else int.from_bytes(raw, "big")
@@ -198,22 +204,28 @@ class Store:
         # proof read on another thread meanwhile must not call it): a `pause` attribute.
         self._pacing = threading.local()
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
+        self.version: int | None = None
+        self.root: Slot | None = None
+        self.pins: set[int] = set()
+        self.pruned_below = 0
+        try:
+            self._read_meta()
+        except StoreFormatError:
+            self.db.close()
+            raise
+
+    def _read_meta(self) -> None:
+        """Version, root, pins and pruning floor as the database records them (refuses
+        another storage format)."""
         raw = self.db.get(META_VERSION)
-        self.version: int | None = None if raw is None else int.from_bytes(raw, "big")
+        self.version = None if raw is None else int.from_bytes(raw, "big")
         raw = self.db.get(META_FORMAT)
         if self.version is not None:
-            try:
-                _check_format(raw, f"the database at {path}")
-            except StoreFormatError:
-                self.db.close()
-                raise
+            _check_format(raw, f"the database at {self.path}")
         self._format_written = raw is not None
-        self.root: Slot | None = None
-        if self.version is not None:
-            self.root = self._root_slot(self.version)
+        self.root = None if self.version is None else self._root_slot(self.version)
         raw = self.db.get(META_PINS)
-        self.pins: set[int] = set() if raw is None else {
-            int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)}
+        self.pins = set() if raw is None else {int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)}
         raw = self.db.get(META_PRUNED)
         self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
 
@@ -561,29 +573,27 @@ class Store:
         """Every key/value of the database (state, history, blocks): a devnet dump."""
         return self.db.iterator()
 
-    def load(self, items: list) -> None:
-        """Replace the whole database with items ([key, value] pairs from dump()), then
-        reload. A dump of state in another storage format is refused before anything changes."""
-        meta = {k: v for k, v in items if k[:1] == META}
-        if META_VERSION in meta:
-            _check_format(meta.get(META_FORMAT), "the dump")
-        self.wipe()
-        batch = self.db.write_batch(sync=True)
-        for n, (k, v) in enumerate(items, 1):
-            batch.put(k, v)
-            if n % 50_000 == 0:
-                batch.write()
-                batch = self.db.write_batch(sync=True)
-        batch.write()
-        self._format_written = META_FORMAT in meta
-        self._clear_value_caches()  # what readers cached while the load ran is void
-        raw = self.db.get(META_VERSION)
-        self.version = None if raw is None else int.from_bytes(raw, "big")
-        self.root = None if self.version is None else self._root_slot(self.version)
-        raw = self.db.get(META_PINS)
-        self.pins = set() if raw is None else {int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)}
-        raw = self.db.get(META_PRUNED)
-        self.pruned_below = 0 if raw is None else int.from_bytes(raw, "big")
+    def adopt(self, path: str) -> None:
+        """Switch to the database at path (a complete, closed one, e.g. a staged dev load):
+        close the current one and reread everything from the new one. No other thread may
+        use the store meanwhile; the caller removes the old directory."""
+        check = _open_db(path)
+        try:
+            if check.get(META_VERSION) is None:
+                raise StoreError("not a state dump: it holds no state version")
+            _check_format(check.get(META_FORMAT), "the dump")
+        finally:
+            check.close()
+        self._caches_changing()
+        self.db.close()
+        self.path = path
+        self.db = _open_db(path)
+        if self.log_room is not None:
+            self.log_room = LogRoom(path)
+        self._clear_value_caches()
+        self._node_cache.clear()
+        self._stale_log.clear()
+        self._read_meta()
 
     # ----- retention ---------------------------------------------------------------
     def _prune_into(self, wb, version: int) -> tuple[int, list[bytes] | None]:

@@ -203,7 +203,7 @@ def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path)
 
 # A mechanism scenario replayed on two fresh stores: same receipts, same root, pinned. A
 # change to MECHANISM_ROOT is a consensus change (asset, oracle or valuation rules moved).
-MECHANISM_ROOT = "183302f192e748c413d8a3273d3afd8e01f3bca3445934091fccfe2787e9351f"
+MECHANISM_ROOT = "39ba85b42124ff02321be87d72bb93d63fb3b795d47412521ed7c51dc7c8b2bc"
 
 
 def _scenario(chain) -> tuple[list[str], str]:

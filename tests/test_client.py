@@ -76,7 +76,7 @@ def test_send_call_end_to_end_with_auto_nonce_and_fee(client):
     assert client.tx_getReceipt(receipt["txHash"]) == receipt
     assert int(client.bank_balance(to.address_text, "rwa")) == before + 25
     tx = client.tx_get(receipt["txHash"])
-    assert tx["nonce"] == nonce0 and tx["fee"] == receipt["fee"] and tx["status"] == "included"
+    assert tx["nonce"] == str(nonce0) and tx["fee"] == receipt["fee"] and tx["status"] == "included"
 
     # the estimated fee is exactly the minimum: one base unit less is refused
     fee = int(receipt["fee"])

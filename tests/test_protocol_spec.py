@@ -188,7 +188,8 @@ def test_dev_keys_and_addresses_match_the_published_vectors():
         assert address_of(pub).hex() == v["address"]
         assert address_text(address_of(pub)) == v["text"]
     for m in vectors["module_accounts"]:
-        addr = hashlib.sha256(b"rwachain/module/" + m["name"].encode()).digest()[:20]
+        addr = (hashlib.sha256(b"rwachain/module-account").digest()[:12]
+                + hashlib.sha256(b"rwachain/module/" + m["name"].encode()).digest()[:8])
         assert addr.hex() == m["address"] and address_text(addr) == m["text"]
     # the doc's example text is dev key 0's address
     pub0 = bytes(nacl.signing.SigningKey(dev_seed(0)).verify_key)

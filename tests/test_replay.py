@@ -164,8 +164,8 @@ def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):
 # The state root after PINNED_BLOCKS from the devnet genesis. A change to PINNED_ROOT (or
 # PINNED_GENESIS_ROOT) is a CONSENSUS CHANGE: every node must upgrade at once. Do not
 # update it to make this test pass unless the change of state/encoding is intended.
-PINNED_GENESIS_ROOT = "1159d10b49af67cc36a20e8e287912b11a35474c5b41dfc4c967430b61c73444"
-PINNED_ROOT = "1148350c49342d363929bde9ae6b1b20d1a5bffc14048d0514f49ba2d434e821"
+PINNED_GENESIS_ROOT = "343f60d6dd8a538925633746a1d46ceb25c517c6b270f96d1492c6ac16666672"
+PINNED_ROOT = "7388e5f5048663e85acf34fa038a84fd9f0e10f376c61651d08d282d5bf35354"
 
 # (time offset from genesis, [(kind, sender, recipient, amount, fee)])
 PINNED_BLOCKS = [

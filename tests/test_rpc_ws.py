@@ -525,7 +525,7 @@ def test_node_keeps_serving_after_websocket_clients_vanish(node):
         clients.append(ws)
     clients[1].sock.sendall(clients[1].ws.send(TextMessage(data="x" * 1000))[:20])  # half a frame
     half = socket.create_connection(("127.0.0.1", node.port), timeout=10)
-    half.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")  # half a handshake
+    half.sendall(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n")  # half a handshake
     for ws in clients:
         _abrupt(ws.sock, reset=False)
     _abrupt(half, reset=True)  # before the upgrade a reset is plain HTTP's business

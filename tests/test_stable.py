@@ -30,17 +30,23 @@ def exit_(d, key, qty, min_out=0, unit=SENIOR):
 
 
 def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
+    from modules.tranches import keeper as tranches
+
     q = vault.quote_exit(d.ctx, SENIOR, 100)
     grade = q["grade"]
-    assert q["haircut"] >= devnet_h_base(grade) and q["out"] == q["value"] * (WAD - q["haircut"]) // WAD
+    assert q["haircut"] >= devnet_h_base(grade) and q["out"] == q["value"] - q["value"] * q["haircut"] // WAD
     before = bank.balance(d.ctx, HOLDER.address, "rusd")
     reserve_before = bank.balance(d.ctx, vault.RESERVE, "rusd")
     use_before = d.ctx.get_int(vault.USE + b"global/-")
+    uses = [(d.ctx.get_int(k), cap) for k, cap in vault._ceilings(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
     r = exit_(d, HOLDER, 100, min_out=q["out"] * 99 // 100)  # (the block is a second later than the quote)
     assert r.code == 0, r.message
     e = events(r, "stable.exit")[0]
     value = e["price"] * 100
-    assert e["out"] == value * (WAD - e["haircut"]) // WAD and e["reserveShare"] == (value - e["out"]) // 2
+    cut = vault.exit_haircut(vault.params(d.ctx), grade, uses, value)  # h_base + the path average, rounded up
+    assert cut == -(-devnet_h_base(grade) * value // WAD) + -(-vault.DEFAULT_PARAMS["hSlope"] * (
+        (uses[-1][0] + value) ** 3 - uses[-1][0] ** 3) // (3 * uses[-1][1] ** 2 * WAD))  # the tranche ceiling binds
+    assert e["out"] == value - cut and e["reserveShare"] == cut // 2
     assert bank.balance(d.ctx, HOLDER.address, "rusd") == before + e["out"]
     assert bank.balance(d.ctx, vault.RESERVE, "rusd") - reserve_before == e["reserveShare"] + r.fee * 0
     assert bank.balance(d.ctx, vault.VAULT, SENIOR) == V0 + 100

@@ -172,6 +172,9 @@ def under_collateralized(tmp_path_factory):
     for f in doc["oracle"]["feeds"]:
         if f["id"] == f"reserve/{KEYS[4].address_text}":
             f["value"] = str(4_000_000 * 10**6)
+    # the recorded CR no longer matches its definition (a genesis must meet the block
+    # invariants): leave it out, the first block records it
+    doc["stable"]["state"].pop("cr")
     path = tmp_path_factory.mktemp("cr") / "genesis.json"
     path.write_text(json.dumps(doc))
     with LocalChain(str(path)) as c:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
+import plyvel
 import pytest
 
 from state.proof import verify_proof
@@ -75,9 +76,17 @@ def test_a_dump_in_another_format_is_refused_before_anything_changes(tmp_path):
     source.close()
     target = Store(str(tmp_path / "b"))
     target.commit(target.prepare(0, {b"k": b"kept"}))
+
+    def staged(name: str, pairs: list) -> str:  # a dev load stages the dump in a database of its own
+        db = plyvel.DB(str(tmp_path / name), create_if_missing=True)
+        for k, v in pairs:
+            db.put(k, v)
+        db.close()
+        return str(tmp_path / name)
+
     with pytest.raises(StoreFormatError, match="the dump holds state in storage format 1"):
-        target.load(dump)
+        target.adopt(staged("c", dump))
     assert target.get(b"k") == b"kept" and target.version == 0
-    target.load(dump + [[META_FORMAT, FORMAT.to_bytes(2, "big")]])  # the same dump, marked
+    target.adopt(staged("d", dump + [[META_FORMAT, FORMAT.to_bytes(2, "big")]]))  # the same dump, marked
     assert target.get(b"k") == b"dumped"
     target.close()

@@ -3,7 +3,8 @@
 (a) Differential: generated schedules, times and inputs against a reference written here
     in decimal.Decimal at 60 digits, straight from the formulas (no shared code).
 (b) Properties: monotone in every risk input, exact sum of cash flows at zero rates,
-    continuous in time across due dates and grace, paying an installment, written off,
+    continuous in time across due dates and grace (the overdue ramp ends on the defaulted
+    value at due + grace), paying an installment, written off,
     the defaulted formula, value() == explain()["value"].
 (c) Pinned vectors: tests/vectors/valuation.json (tests/vectors/generate_valuation.py).
 Hypothesis settings come from the profile (`make test` uses HYPOTHESIS_PROFILE=ci).
@@ -47,6 +48,9 @@ def reference(unpaid, now, status, rate, spread, intensity, lgd, grace) -> Decim
         lam = Decimal(intensity) / w
         big_l = Decimal(lgd) / w
         total = Decimal(0)
+        # the overdue ramp: the oldest unpaid installment's progress through grace
+        t_o = unpaid[0][0] if unpaid else now
+        ramp = big_l * min(Decimal(1), Decimal(max(0, now - t_o)) / Decimal(grace))
         for t, cf in unpaid:
             dt = max(0, t - now)
             df = (1 + rs / year) ** (-dt)
@@ -54,9 +58,9 @@ def reference(unpaid, now, status, rate, spread, intensity, lgd, grace) -> Decim
             if status == "defaulted":
                 loss = big_l
             elif t <= now:
-                loss = big_l * min(Decimal(1), Decimal(now - t) / Decimal(grace))
+                loss = ramp  # P_k = 0 past due
             else:
-                loss = big_l * (1 - surv)
+                loss = max(big_l * (1 - surv), ramp)
             total += Decimal(cf) * (1 - loss) * df
         return +total
 
@@ -131,12 +135,14 @@ def test_matches_the_decimal_reference(sc):
 
 def test_one_floor_per_installment_keeps_the_error_under_one_unit():
     """The case that two floors would get wrong: E = floor(3 * 0.6) = 1, then floor(1 * 0.99) = 0;
-    with one floor PV = floor(3 * 0.6 * 0.99...) = 1 (exact 1.78)."""
+    with one floor PV = floor(3 * 0.6 * 0.99...) = 1 (exact 1.78). The first installment is
+    past grace, so the overdue ramp gives the second one the loss LGD too."""
     inp = dcf.Inputs(rate=WAD // 100, spread=0, intensity=0, lgd=4 * WAD // 10, grace=1)
     unpaid = [(T0 - 10, 3), (T0 + YEAR, 3)]
     ex = dcf.explain(unpaid, T0, "performing", inp)
-    assert [r["expected"] for r in ex["installments"]] == [1, 3]
-    assert [r["pv"] for r in ex["installments"]] == [1, 2]
+    assert ex["overdueLoss"] == inp.lgd
+    assert [r["expected"] for r in ex["installments"]] == [1, 1]
+    assert [r["pv"] for r in ex["installments"]] == [1, 1]
     assert dcf.value([(T0 + YEAR, 3)], T0, "defaulted", inp) == 1
 
 
@@ -181,6 +187,22 @@ def test_value_is_continuous_in_time(sc):
         assert abs(b - a) <= bound, (now, a, b, bound)
 
 
+@given(scenarios(max_n=30, statuses=("performing",)), st.integers(0, 2 * YEAR))
+def test_the_overdue_ramp_ends_on_the_defaulted_value(sc, late):
+    """From the oldest due time + grace on, the performing value is the defaulted value to
+    the base unit, so the scheduled default moves nothing; the second before it differs by
+    at most a second of the ramp (LGD / grace of the outstanding), of time value and the rounding."""
+    unpaid, _, status, inp = sc
+    end = unpaid[0][0] + inp.grace
+    assert dcf.value(unpaid, end + late, status, inp) == dcf.value(unpaid, end + late, "defaulted", inp)
+    total = sum(a for _, a in unpaid)
+    bound = (total * (inp.rate + inp.spread + inp.intensity) // (YEAR * WAD)
+             + total * inp.lgd // (WAD * inp.grace) + 2 * len(unpaid) + 2)
+    assert abs(dcf.value(unpaid, end - 1, status, inp) - dcf.value(unpaid, end, "defaulted", inp)) <= bound
+    ex = dcf.explain(unpaid, end - 1, status, inp)
+    assert all(r["loss"] >= ex["overdueLoss"] for r in ex["installments"])
+
+
 @given(scenarios(max_n=40, statuses=("performing", "defaulted")), st.data())
 def test_paying_an_installment_removes_its_pv(sc, data):
     unpaid, now, status, inp = sc
@@ -191,7 +213,13 @@ def test_paying_an_installment_removes_its_pv(sc, data):
     others = before[:k] + before[k + 1 :]
     assert dcf.value(rest, now, status, inp) == sum(r["pv"] for r in after)
     future = [j for j, (t, _) in enumerate(unpaid) if t > now]
-    if unpaid[k][0] <= now or k == len(unpaid) - 1:
+    if k == 0 and unpaid[0][0] < now and status == "performing" and rest:
+        # the oldest unpaid, past due, sets the overdue ramp: paying it can only lower the
+        # others' losses (the next oldest is younger), never their discount
+        assert after[0]["loss"] <= others[0]["loss"] or status != "performing"
+        for x, y in zip(after, others, strict=True):
+            assert x["loss"] <= y["loss"] and x["discount"] == y["discount"] and x["pv"] >= y["pv"]
+    elif unpaid[k][0] <= now or k == len(unpaid) - 1:
         # past due, or the last: the chain of the others is untouched
         assert after == others
         assert dcf.value(rest, now, status, inp) == dcf.value(unpaid, now, status, inp) - before[k]["pv"]

@@ -34,6 +34,7 @@ from modules.tx import SIGN_DOMAIN, check_signature, decode_tx, sign_tx
 from state.codec import NonCanonical, decode, encode
 from state.proof import verify_proof
 from state.store import Store
+from tests.vectors import proof_rules
 
 VECTORS = os.path.join(os.path.dirname(__file__), "vectors")
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -144,7 +145,8 @@ def test_dev_key_vectors_cover_devnet_and_validator():
 def test_module_account_addresses(vec):
     addr = module_address(vec["name"])
     assert addr.hex() == vec["address"]
-    assert hashlib.sha256(b"rwachain/module/" + vec["name"].encode()).digest()[:20] == addr
+    tag = hashlib.sha256(b"rwachain/module-account").digest()[:12]  # docs/protocol.md, Keys and addresses
+    assert tag + hashlib.sha256(b"rwachain/module/" + vec["name"].encode()).digest()[:8] == addr
     assert encode_address(addr) == vec["text"]
 
 
@@ -248,3 +250,48 @@ def test_state_proof_vectors():
         finally:
             store.close()
     assert kinds == {"present", "empty slot", "other leaf"}
+
+
+# ----- the proof rules, told apart (docs/protocol.md, "Proofs") ------------------------------------
+PROOF_RULES = load("proof_rules")
+
+
+def _rule_case_state(case: dict) -> dict:
+    rows = PROOFS["state"] if case["state"] == "main" else case["state"]
+    return {bytes.fromhex(k): bytes.fromhex(v) for k, v in rows}
+
+
+@pytest.mark.parametrize("case", PROOF_RULES["proofs"], ids=lambda c: c["name"])
+def test_proof_rule_vectors_match_the_code(case, tmp_path):
+    key, root = bytes.fromhex(case["key"]), bytes.fromhex(case["root"])
+    value = None if case["value"] is None else bytes.fromhex(case["value"])
+    proof = unhex_proof(case["proof"])
+    store = Store(str(tmp_path / "state.ldb"))
+    try:
+        store.commit(store.prepare(1, _rule_case_state(case)))
+        assert store.get_at(key) == (value, proof, root)
+    finally:
+        store.close()
+    assert verify_proof(root, key, value, proof)
+    assert proof_rules.verify(root, key, value, proof)  # the verifier written from the document agrees
+
+
+@pytest.mark.parametrize("case", PROOF_RULES["proofs"], ids=lambda c: c["name"])
+def test_flaw_each_proof_vector_fails_under_every_wrong_choice_it_tells(case):
+    key, root = bytes.fromhex(case["key"]), bytes.fromhex(case["root"])
+    value = None if case["value"] is None else bytes.fromhex(case["value"])
+    proof = unhex_proof(case["proof"])
+    assert case["tells"]
+    for choice, alt, rules in proof_rules.wrong_rules():
+        if choice in case["tells"]:
+            assert not proof_rules.verify(root, key, value, proof, rules), (choice, alt)
+    assert not proof_rules.verify(root, key, b"tampered", proof)
+
+
+def test_the_proof_rule_vectors_tell_every_choice_apart_several_times():
+    told = [c for case in PROOF_RULES["proofs"] for c in case["tells"]]
+    assert {c: told.count(c) for c in proof_rules.WRONG} == {"nibbles": 3, "bitmap": 3, "path": 3, "leaf": 4,
+                                                           "empty": 1}
+    assert PROOF_RULES["rules"] == proof_rules.RULES and PROOF_RULES["wrong"] == proof_rules.WRONG
+    # every vector with a path of internal nodes tells bit and nibble order apart
+    assert all({"nibbles", "bitmap"} <= set(c["tells"]) for c in PROOF_RULES["proofs"] if c["proof"]["nodes"])

@@ -35,6 +35,8 @@ MARK = b"assets/mark/"
 POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale}
 MARK_TTL = 86_400  # s: a mark older than this is recomputed at the end of a block (due index "marks")
 MARK_DUE = "marks"
+OVERDUE_MARK_DUE = "marks-overdue"  # an overdue asset's mark: recomputed at the start of the next block
+MAX_OVERDUE_REMARKS = 1_000  # overdue marks recomputed per block at most (the oldest first)
 PARAMS = b"params/assets"
 DUE = "assets"
 _NIL = b"\xc0"
@@ -224,30 +226,46 @@ def track(ctx: Ctx, rec: dict, sched: list[list[int]]) -> None:
         ctx.set_obj(REC + idb(rec["id"]), rec)
 
 
-def on_time(ctx: Ctx) -> None:
-    """Begin-block: every asset whose next status time has come is refreshed and re-tracked."""
+def on_time(ctx: Ctx) -> list[int]:
+    """Begin-block: every asset whose next status time has come is refreshed and re-tracked;
+    the ids of those whose status changed."""
+    moved = []
     for _, item in due.take_due(ctx, DUE, ctx.block.time):
         rec = find(ctx, int.from_bytes(item, "big"))
         if rec is None:
             continue
         rec["check"] = 0
+        was = rec["status"]
         sched = schedule_of(ctx, rec["id"])
         refresh(ctx, rec, sched)
         track(ctx, rec, sched)
         ctx.set_obj(REC + item, rec)
+        if rec["status"] != was:
+            moved.append(rec["id"])
+    return moved
+
+
+def mark_due(status: str) -> str:
+    """The due index of an asset's next mark: overdue assets move every second (the overdue
+    ramp), so theirs is recomputed at the start of the next block; the others' after MARK_TTL."""
+    return OVERDUE_MARK_DUE if status == "overdue" else MARK_DUE
 
 
 def write_mark(ctx: Ctx, rec: dict, value: int, stale: bool) -> None:
     """Store an asset's mark at the block time, keep its pool's mark in step, and schedule the
-    next recomputation MARK_TTL later (one due-time entry per asset)."""
+    next recomputation (one due-time entry per asset): MARK_TTL later, or the next second for
+    an overdue asset."""
     b = idb(rec["id"])
     old = ctx.get_obj(MARK + b)
     if old is not None and old.get("next"):
         due.cancel(ctx, MARK_DUE, old["next"], b)
-    nxt = ctx.block.time + MARK_TTL if rec["status"] in VALUED else 0
+        due.cancel(ctx, OVERDUE_MARK_DUE, old["next"], b)
+    nxt = 0
+    if rec["status"] in VALUED:
+        nxt = ctx.block.time + (1 if rec["status"] == "overdue" else MARK_TTL)
     ctx.set_obj(MARK + b, {"value": value, "time": ctx.block.time, "stale": stale, "next": nxt})
     if nxt:
-        due.schedule(ctx, MARK_DUE, nxt, b)
+        due.schedule(ctx, mark_due(rec["status"]), nxt, b)
     if rec["pool"] is not None:
         _pool_mark_add(ctx, rec["pool"], old, -1)
         _pool_mark_add(ctx, rec["pool"], {"value": value, "stale": stale}, 1)

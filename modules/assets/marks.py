@@ -8,6 +8,13 @@ grade feed moved, when a per-grade feed of its grade moved, and every valued ass
 the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL, through
 the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
 next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
+
+Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a day
+old mark would lag them: their marks are recomputed at the start of every block
+(revalue_overdue; due index keeper.OVERDUE_MARK_DUE), at the block time, before anything is
+priced. The work is one valuation per overdue asset per block, at most
+keeper.MAX_OVERDUE_REMARKS of them (the oldest marks first), whatever the time gap; an asset
+stays overdue for its grace at most.
 """
 
 from __future__ import annotations
@@ -182,3 +189,20 @@ def remark(ctx: Ctx, rec: dict) -> None:
 
 def mark(ctx: Ctx, asset_id: int) -> dict | None:
     return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))
+
+
+def revalue_overdue(ctx: Ctx, moved: list[int]) -> int:
+    """Begin-block, after the status times (keeper.on_time, which returns `moved`): remark the
+    assets whose status just changed and the overdue assets whose mark is due (one block
+    old), at most keeper.MAX_OVERDUE_REMARKS of the latter, oldest first; how many. So a pool
+    priced in this block carries its overdue assets on the ramp at this block's time."""
+    ids = set(moved)
+    for _, item in due.take_due(ctx, keeper.OVERDUE_MARK_DUE, ctx.block.time, keeper.MAX_OVERDUE_REMARKS):
+        ids.add(int.from_bytes(item, "big"))
+    count = 0
+    for aid in sorted(ids):
+        rec = keeper.find(ctx, aid)
+        if rec is not None and rec["grade"] is not None:
+            remark(ctx, rec)
+            count += 1
+    return count

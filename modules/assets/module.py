@@ -33,11 +33,11 @@ ID = Int(1, U64_MAX)
 REGISTER_ARGS = {
     "kind": Choice(keeper.KINDS),
     "principal": AMOUNT,
-    "rate": Int(0, 10 * WAD),
+    "rate": Int(0, schedule.MAX_RATE),
     "schedule": Choice(SCHEDULE_KINDS),
     "start": Int(0, U64_MAX),
     "period": Int(0, U64_MAX),
-    "count": Int(0, 100_000),
+    "count": Int(0, schedule.MAX_INSTALLMENTS),
     "installments": Rows(("due", "principal", "interest"), schedule.MAX_INSTALLMENTS),
     "grace": Int(1, U64_MAX),
     "docHash": Bytes(32),
@@ -160,7 +160,7 @@ def _write_off(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def begin_block(ctx: Ctx) -> None:
-    keeper.on_time(ctx)
+    marks.revalue_overdue(ctx, keeper.on_time(ctx))
 
 
 def end_block(ctx: Ctx) -> None:
@@ -189,7 +189,7 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
         if a.get("mark") is not None:  # an export: as it was
             ctx.set_obj(keeper.MARK + b, a["mark"])
             if a["mark"].get("next"):
-                due.schedule(ctx, keeper.MARK_DUE, a["mark"]["next"], b)
+                due.schedule(ctx, keeper.mark_due(rec["status"]), a["mark"]["next"], b)
         elif rec["grade"] is not None:  # a new genesis: valued at the genesis time
             marks.remark(ctx, rec)
         if rec["check"]:

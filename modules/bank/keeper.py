@@ -6,8 +6,9 @@ State keys (values canonical msgpack):
     bank/denom/<denom>           map   {symbol, decimals, kind}; kind is native, stable or unit
     bank/modacct/<addr 20B>      str   name of the module owning that account
 Balances are keyed address first, so one account's balances are contiguous (export).
-Other modules call transfer/mint/burn; plain transfers into module accounts are refused
-by the bank's own call (modules/bank/module.py), never here.
+Other modules call transfer/mint/burn; plain transfers into module accounts (every
+module-derived address, is_module_account) are refused by the bank's own call
+(modules/bank/module.py) and the custodian's mint, never here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from modules.context import Ctx
+from modules.crypto import is_module_address
 from modules.errors import InsufficientFunds, UnknownDenom
 from state.codec import unpack_int
 
@@ -69,7 +71,10 @@ def require_denom(ctx: Ctx, denom: str) -> None:
 
 
 def is_module_account(ctx: Ctx, addr: bytes) -> bool:
-    return ctx.get(MODACCT + addr) is not None
+    """Whether addr belongs to a module, now or once created (a pool's account before its
+    pool exists): every module-derived address carries the module tag, so no registry is
+    needed (modules/crypto.is_module_address)."""
+    return is_module_address(addr) or ctx.get(MODACCT + addr) is not None
 
 
 def register_denom(ctx: Ctx, denom: str, symbol: str, decimals: int, kind: str) -> None:

@@ -9,8 +9,10 @@ Values are text, parsed strictly (no floats):
 Every change is checked when proposed and again when executed; a change that would cross
 a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unless noted):
     reserve     budgetShare, discount, premium <= 0.5; redeemFee <= 0.1; redeemLimit <= 1;
-                epoch 3,600..2,592,000 s; cooldown <= 7,776,000 s
+                nativePayoutShare <= 0.01; epoch 3,600..2,592,000 s; cooldown <= 7,776,000 s
     market      band 0.01..0.5; minPrice >= 1; makerFee, takerFee <= 500 bps
+    both        the reserve's discount and premium <= the market band (its standing orders
+                must lie within the band)
     insurance   unbonding 15,638,400 s (181 days: longer than any grace plus the default
                 window)..62,208,000 s; feeShare <= 0.5
     governance  votingPeriod 86,400..2,592,000 s; executionDelay 3,600..2,592,000 s;
@@ -39,7 +41,7 @@ MAX_INT = (1 << 255) - 1
 BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
     "reserve": {"budgetShare": (0, WAD // 2), "discount": (0, WAD // 2), "premium": (0, WAD // 2),
                 "redeemFee": (0, WAD // 10), "redeemLimit": (0, WAD), "epoch": (3600, 30 * DAY),
-                "cooldown": (0, 90 * DAY)},
+                "cooldown": (0, 90 * DAY), "nativePayoutShare": (0, WAD // 100)},
     "market": {"band": (WAD // 100, WAD // 2), "minPrice": (1, MAX_INT), "makerFee": (0, 500),
                "takerFee": (0, 500)},
     "insurance": {"unbonding": (181 * DAY, 720 * DAY), "feeShare": (0, WAD // 2)},
@@ -101,15 +103,21 @@ def merged_params(current: dict, value: str) -> dict:
     return new
 
 
-def _check_bounds(module: str, p: dict) -> None:
-    if module == "stable":
-        problems = vault.check_params(p)
-        if problems:
-            raise InvalidState(f"stable parameters: {problems[0]} (a hard bound)")
+def _check_bounds(ctx: Ctx, module: str, p: dict) -> None:
+    check_bounds(module, p, {"market": market.params(ctx), "reserve": reserve.params(ctx)})
+
+
+def _check_band(module: str, p: dict, others: dict) -> None:
+    """The reserve's discount and premium stay within the market band: a standing order
+    priced outside it would be refused, and the bid would vanish."""
+    if module not in ("reserve", "market"):
         return
-    for k, (lo, hi) in BOUNDS[module].items():
-        if not lo <= p[k] <= hi:
-            raise InvalidState(f"{module}.{k} = {p[k]} is outside its hard bounds [{lo}, {hi}]")
+    band = (p if module == "market" else others["market"])["band"]
+    res = p if module == "reserve" else others["reserve"]
+    for k in ("discount", "premium"):
+        if res[k] > band:
+            raise InvalidState(f"reserve.{k} {res[k]} would exceed the market band {band} (a hard bound: "
+                               f"the reserve's standing orders must lie within the band)")
 
 
 def _policy(ctx: Ctx, cls: str, value: str) -> dict:
@@ -149,7 +157,7 @@ def check(ctx: Ctx, action: str, target: str, value: str) -> None:
         mods = _modules()
         if target not in mods:
             raise InvalidState(f"setParams: {target!r} has no governed parameters ({', '.join(mods)})")
-        _check_bounds(target, merged_params(mods[target][1](ctx), value))
+        _check_bounds(ctx, target, merged_params(mods[target][1](ctx), value))
     elif action == "setPolicy":
         _policy(ctx, target, value)
     elif action == "setOperators":
@@ -163,9 +171,33 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
     if action == "setParams":
         key, get = _modules()[target]
         new = merged_params(get(ctx), value)
-        _check_bounds(target, new)
+        _check_bounds(ctx, target, new)
         ctx.set_obj(key, new)
     elif action == "setPolicy":
         oracle.set_policy(ctx, target, _policy(ctx, target, value))
     elif action == "setOperators":
         oracle.set_operators(ctx, _operators(ctx, value))
+
+
+def governed() -> dict[str, tuple[bytes, dict]]:
+    """{module: (the state key of its parameters, their defaults)}: what setParams changes,
+    and what a genesis may set (genesis "params.<module>")."""
+    from modules.governance import module as governance
+
+    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
+    return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
+
+
+def check_bounds(module: str, p: dict, others: dict | None = None) -> None:
+    """Raise InvalidState if the parameters p of module cross a hard bound; others: the
+    market's and the reserve's parameters for the bounds across modules (default: their
+    defaults)."""
+    others = {"market": market.DEFAULT_PARAMS, "reserve": reserve.DEFAULT_PARAMS, **(others or {})}
+    if module == "stable":
+        problems = vault.check_params(p)
+        if problems:
+            raise InvalidState(f"stable parameters: {problems[0]} (a hard bound)")
+    for k, (lo, hi) in BOUNDS.get(module, {}).items():
+        if not lo <= p[k] <= hi:
+            raise InvalidState(f"{module}.{k} = {p[k]} is outside its hard bounds [{lo}, {hi}]")
+    _check_band(module, p, others)

@@ -12,11 +12,15 @@ and changes (proposeChange: action, target, value; modules/governance/changes.py
 each checked against hard bounds when proposed and again when executed.
 State keys:
     gov/next, gov/prop/<id 8B>  {id, proposer, action, target, account, start, end, yes, no,
-                                 status (voting, passed, rejected, executed, failed), executeAt}
+                                 status (voting, passed, rejected, executed, failed), executeAt,
+                                 snapshot (the insurance fund's snapshot of bonded stake)}
     gov/vote/<id 8B><addr>      the weight the account voted with
     pause/<module>              set by the guardian's pause; only governance removes it
     params/governance           {votingPeriod, executionDelay (s), quorum (wad of bonded stake)}
-A proposal passes when the votes cast reach the quorum of all bonded stake and yes > no;
+Voting power is the stake bonded at the proposal's snapshot, taken when it is created
+(modules/insurance.snapshot): stake bonded later does not vote on it, stake unbonded later
+still does. A proposal passes when the votes cast reach the quorum of all stake bonded at
+its snapshot and yes > no;
 it executes executionDelay after the vote ends (both through the due-time index, module
 "gov"). A pause stops every call of a module except the floor redemption (stable.redeem)
 and staking (insurance.stake: governance's voters can always come in to lift a pause).
@@ -31,7 +35,8 @@ from modules.errors import InvalidState, NotFound, Unauthorized
 from modules.governance import changes
 from modules.insurance import module as insurance
 from modules.oracle import keeper as oracle
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.roles import module as roles
 
 NAME = "governance"
@@ -98,11 +103,14 @@ def _open(ctx: Ctx, sender: bytes, action: str, target: str, account: bytes, val
     pid = ctx.get_int(NEXT) or 1
     ctx.set_int(NEXT, pid + 1)
     end = ctx.block.time + params(ctx)["votingPeriod"]
-    ctx.set_obj(PROP + pid.to_bytes(8, "big"), {
+    p = {
         "id": pid, "proposer": sender, "action": action, "target": target, "account": account, "value": value,
-        "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0})
+        "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0,
+        "snapshot": insurance.snapshot(ctx)}
+    ctx.set_obj(PROP + pid.to_bytes(8, "big"), p)
     due.schedule(ctx, DUE, end, pid.to_bytes(8, "big"))
-    ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end)
+    ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end,
+             snapshot=p["snapshot"])
 
 
 def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -112,13 +120,24 @@ def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
     key = VOTE + args["id"].to_bytes(8, "big") + sender
     if ctx.get(key) is not None:
         raise InvalidState("this account has voted on this proposal")
-    weight = insurance.stake_of(ctx, sender)
+    weight = _weight(ctx, p, sender)
     if weight == 0:
-        raise Unauthorized("only bonded insurance stake votes")
+        raise Unauthorized("only insurance stake bonded when the proposal was made votes on it")
     ctx.set_int(key, weight)
     p["yes" if args["support"] == "yes" else "no"] += weight
     ctx.set_obj(PROP + args["id"].to_bytes(8, "big"), p)
     ctx.emit("gov.voted", id=p["id"], voter=sender, support=args["support"], weight=weight)
+
+
+def _weight(ctx: Ctx, p: dict, addr: bytes) -> int:
+    """addr's voting power on p: its stake bonded at p's snapshot (native base units; a
+    proposal imported from before snapshots: its bonded stake now)."""
+    return insurance.stake_at(ctx, addr, p["snapshot"]) if "snapshot" in p else insurance.stake_of(ctx, addr)
+
+
+def _bonded(ctx: Ctx, p: dict) -> int:
+    """All stake bonded at p's snapshot, native base units (the quorum's base)."""
+    return insurance.total_at(ctx, p["snapshot"]) if "snapshot" in p else insurance.total(ctx)
 
 
 def _pause(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -149,7 +168,7 @@ def begin_block(ctx: Ctx) -> None:
             continue
         if p["status"] == "voting":
             cast = p["yes"] + p["no"]
-            quorum = insurance.total(ctx) * params(ctx)["quorum"] // WAD
+            quorum = _bonded(ctx, p) * params(ctx)["quorum"] // WAD
             if cast >= quorum and cast > 0 and p["yes"] > p["no"]:
                 p["status"], p["executeAt"] = "passed", p["end"] + params(ctx)["executionDelay"]
                 due.schedule(ctx, DUE, p["executeAt"], item)
@@ -168,11 +187,29 @@ def begin_block(ctx: Ctx) -> None:
         ctx.set_obj(PROP + item, p)
 
 
-RAW_PREFIXES = (b"gov/", PAUSE, due.PREFIX + DUE.encode() + b"\x00")
+STATUSES = ("voting", "passed", "rejected", "executed", "failed")
+GENESIS = (
+    Record("next", NEXT, value="int"),
+    Record("proposals", PROP, (("id", "u64"),), {
+        "id": "int", "proposer": "addr", "action": ("enum", ACTIONS + CHANGES), "target": "str", "account": "bytes",
+        "value": "str", "start": "int", "end": "int", "yes": "int", "no": "int", "status": ("enum", STATUSES),
+        "executeAt": "int", "snapshot": "int"}),
+    Record("votes", VOTE, (("id", "u64"), ("voter", "addr")), "int", field="weight"),
+    Record("paused", PAUSE, (("module", "str"),), "true", field="paused"),
+)
+"""The typed genesis section (modules/records.py): proposals, votes, pauses."""
 
 
-# proposals, votes, pauses and their due entries, as exported
-init_genesis, export_genesis = raw_genesis("governance", RAW_PREFIXES)
+def _derive_due(ctx: Ctx, section: dict) -> None:
+    """A proposal's due-time entry follows from its status: the end of its vote while voting,
+    its execution time once passed."""
+    for p in section.get("proposals", []):
+        when = {"voting": p["end"], "passed": p["executeAt"]}.get(p["status"])
+        if when:
+            due.schedule(ctx, DUE, when, p["id"].to_bytes(8, "big"))
+
+
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), derive=_derive_due)
 
 
 def module() -> Module:

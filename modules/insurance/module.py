@@ -2,26 +2,52 @@
 
 Stake is held as shares of the fund's native pool, so a slash lowers every share alike,
 bonded or unbonding. Bonded shares earn the stakers' share of all fees (feeShare of each
-block's transaction and market fees, moved from the reserve at the end of the block) and
-the recoveries that repay a cover, through a per-denomination index per bonded share.
+block's transaction and market fees, moved from the reserve at the end of the block)
+through a per-denomination index per bonded share.
 
 Cover: when a write-off reaches a pool's senior tranches (the junior face is gone), the
 fund pays the senior loss into the pool: it sells slashed native tokens to the reserve at
 the native backing value b (modules/reserve.backing) and the reserve pays the stable
 tokens into the pool, for the senior tranches only. The slashed native goes to the
 treasury. Cover is limited by the fund's native at b and the reserve's stable balance.
-Recoveries of a covered pool repay the fund first (modules/tranches).
+
+Each cover is a slash with its own record: the fund's shares at that moment and what the
+cover paid. Recoveries of a covered pool repay the fund first (modules/tranches), oldest
+cover of that pool first, and a slash's recoveries belong to the shares it hit: a staker
+holding h of the S shares (bonded and unbonding) at the slash is owed h / S of them,
+whoever stakes later. An account's shares at each slash are known without a scan of the
+stakers: its record says how many shares it holds and since which slash (gen); when they
+change, each slash since then becomes a claim of the account (insurance/claim/).
+
+A slash that would leave the fund less than 1/REMNANT of its native takes the rest as
+well (so no slash leaves a remnant that prices shares absurdly): the fund is then empty and
+reopens in a new era, in which new
+stake gets shares at par; records and unbondings of an earlier era hold nothing (they are
+cleared when their account next acts), their fees and recoveries up to the end of the
+era stay theirs.
+
+Governance weighs votes by bonded stake at a snapshot (snapshot(), stake_at, total_at):
+the fund's native, shares, bonded shares and era when the snapshot is taken, and per
+account the bonded shares it held then, from its change log (insurance/votes/).
 
 State keys:
-    insurance/fund                  {native, shares, bonded}  native base units held for
-                                    stake; all shares; bonded shares
-    insurance/stake/<addr>          {shares, snap {denom: index}, owed {denom: amount}}
+    insurance/fund                  {native, shares, bonded, era, slashes, snapshots}
+    insurance/stake/<addr>          {shares (bonded), snap {denom: index}, owed {denom: amount},
+                                     era, held (all its shares), gen (slashes counted), since
+                                     (snapshots taken at the last change of shares)}
     insurance/index/<denom>         int  rewards per bonded share, ray (x 10^27)
     insurance/unbond/<addr><release 8B>  int  unbonding shares, released at that time
+    insurance/slash/<gen 8B>        {pool (account), shares, lost (native), covered,
+                                     recovered, paid (stable base units)}
+    insurance/cover/<pool account><gen 8B>  int  cover of that slash not yet recovered
+    insurance/claim/<addr><gen 8B>  {shares, paid}  the account's part of a slash
+    insurance/era/<era 8B>          {index {denom: index}, slashes}  at the end of an era
+    insurance/snapshot/<id 8B>      {native, shares, bonded, era}
+    insurance/votes/<addr><id 8B>   {shares, era}  bonded shares held up to snapshot id
     params/insurance                {unbonding (s), feeShare (wad)}
 Unbonding lasts longer than the longest grace period plus the default window, so stake
-cannot leave ahead of a loss it covers. Bonded stake (native value) is governance's voting
-weight. Calls: stake {amount}, unbond {amount}, withdraw {}, claim {}.
+cannot leave ahead of a loss it covers. Calls: stake {amount}, unbond {amount},
+withdraw {}, claim {}.
 """
 
 from __future__ import annotations
@@ -32,7 +58,8 @@ from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from modules.registry import Call, Module, raw_genesis
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.reserve import module as reserve
 from modules.tranches import keeper as tranches
 
@@ -42,11 +69,23 @@ FUND_KEY = b"insurance/fund"
 STAKE = b"insurance/stake/"
 INDEX = b"insurance/index/"
 UNBOND = b"insurance/unbond/"
+SLASH = b"insurance/slash/"
+COVER = b"insurance/cover/"
+CLAIM = b"insurance/claim/"
+ERA = b"insurance/era/"
+SNAPSHOT = b"insurance/snapshot/"
+VOTES = b"insurance/votes/"
 PARAMS = b"params/insurance"
 WAD = 10**18
 RAY = 10**27
+REMNANT = 10**6  # a slash that would leave less than 1/REMNANT of the fund's native takes all
 DEFAULT_PARAMS = {"unbonding": 200 * 86_400,  # > 180 days of grace + a default window
                   "feeShare": WAD // 5}  # 20 % of fees to stakers, 80 % stay with the reserve
+EMPTY_FUND = {"native": 0, "shares": 0, "bonded": 0, "era": 0, "slashes": 0, "snapshots": 0}
+
+
+def _u64(n: int) -> bytes:
+    return n.to_bytes(8, "big")
 
 
 def params(ctx: Ctx) -> dict:
@@ -54,7 +93,7 @@ def params(ctx: Ctx) -> dict:
 
 
 def fund(ctx: Ctx) -> dict:
-    return ctx.get_obj(FUND_KEY) or {"native": 0, "shares": 0, "bonded": 0}
+    return {**EMPTY_FUND, **(ctx.get_obj(FUND_KEY) or {})}
 
 
 def _value(f: dict, shares: int) -> int:
@@ -62,13 +101,81 @@ def _value(f: dict, shares: int) -> int:
     return shares * f["native"] // f["shares"] if f["shares"] else 0
 
 
+def _stored(ctx: Ctx, addr: bytes) -> dict:
+    rec = ctx.get_obj(STAKE + addr) or {"shares": 0, "snap": {}, "owed": {}}
+    rec.setdefault("era", 0)
+    rec.setdefault("held", None)  # (records from before slashes were tracked: all shares, below)
+    rec.setdefault("gen", 0)
+    rec.setdefault("since", 0)
+    return rec
+
+
 def record(ctx: Ctx, addr: bytes) -> dict:
-    return ctx.get_obj(STAKE + addr) or {"shares": 0, "snap": {}, "owed": {}}
+    """addr's record as of now: an earlier era's shares are gone (nothing is written)."""
+    rec, _, _ = _current(ctx, addr, fund(ctx))
+    return rec
+
+
+def _indexes(ctx: Ctx) -> dict[str, int]:
+    return {k[len(INDEX):].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(INDEX)}
+
+
+def _settle(rec: dict, idx: dict[str, int]) -> None:
+    """Move fee rewards accrued since the record's index snapshot (snap) into owed."""
+    for d, i in idx.items():
+        earned = rec["shares"] * (i - rec["snap"].get(d, 0)) // RAY
+        if earned:
+            rec["owed"][d] = rec["owed"].get(d, 0) + earned
+        rec["snap"][d] = i
+
+
+def _unbonding(ctx: Ctx, addr: bytes) -> list[tuple[int, int]]:
+    return timelock.entries(ctx, UNBOND, addr)
+
+
+def _claims_until(rec: dict, gen: int) -> dict[int, dict]:
+    """The claims of rec's shares on the slashes from rec["gen"] up to gen (excluded)."""
+    return {g: {"shares": rec["held"], "paid": 0} for g in range(rec["gen"], gen)} if rec["held"] else {}
+
+
+def _current(ctx: Ctx, addr: bytes, f: dict) -> tuple[dict, dict[int, dict], bool]:
+    """addr's record brought to the fund's era and slash count, without writing: (record,
+    new claims on slashes, whether an earlier era's unbondings are to be cleared)."""
+    rec = _stored(ctx, addr)
+    if rec["held"] is None:
+        rec["held"] = rec["shares"] + sum(sh for _, sh in _unbonding(ctx, addr))
+    if rec["era"] == f["era"]:
+        claims = _claims_until(rec, f["slashes"])
+        rec["gen"] = f["slashes"]
+        return rec, claims, False
+    end = ctx.get_obj(ERA + _u64(rec["era"]))  # the era ended with a full slash
+    _settle(rec, end["index"])
+    claims = _claims_until(rec, end["slashes"])
+    rec.update(shares=0, held=0, era=f["era"], gen=f["slashes"], snap=_indexes(ctx))
+    return rec, claims, True
+
+
+def _sync(ctx: Ctx, addr: bytes, f: dict) -> dict:
+    """addr's record brought up to date and written: claims on the slashes its shares bore
+    recorded, an earlier era's leftovers cleared, fee rewards settled."""
+    before = _stored(ctx, addr)
+    rec, claims, clear = _current(ctx, addr, f)
+    for g, c in claims.items():
+        ctx.set_obj(CLAIM + addr + _u64(g), c)
+    if clear:  # an earlier era's unbondings are worth nothing
+        for k, _ in list(ctx.iter_prefix(UNBOND + addr)):
+            ctx.delete(k)
+    if rec["shares"] != before["shares"]:
+        _log_bonded(ctx, addr, before, f)
+        rec["since"] = f["snapshots"]
+    _settle(rec, _indexes(ctx))
+    return rec
 
 
 def stake_of(ctx: Ctx, addr: bytes) -> int:
-    """Bonded stake of addr, native base units (its voting weight)."""
-    return _value(fund(ctx), record(ctx, addr)["shares"])
+    """Bonded stake of addr, native base units."""
+    f = fund(ctx)
+    return _value(f, record(ctx, addr)["shares"])
 
 
 def total(ctx: Ctx) -> int:
@@ -77,87 +184,153 @@ def total(ctx: Ctx) -> int:
     return _value(f, f["bonded"])
 
 
-def _indexes(ctx: Ctx) -> dict[str, int]:
-    return {k[len(INDEX):].decode(): ctx.get_int(k) for k, _ in ctx.iter_prefix(INDEX)}
+def _claims_of(ctx: Ctx, addr: bytes) -> list[tuple[int, dict]]:
+    n = len(CLAIM) + 20
+    return [(int.from_bytes(k[n:], "big"), ctx.get_obj(k)) for k, _ in ctx.iter_prefix(CLAIM + addr)]
 
 
-def _settle(rec: dict, idx: dict[str, int]) -> None:
-    """Move rewards accrued since the last snapshot into owed."""
-    for d, i in idx.items():
-        earned = rec["shares"] * (i - rec["snap"].get(d, 0)) // RAY
-        if earned:
-            rec["owed"][d] = rec["owed"].get(d, 0) + earned
-        rec["snap"][d] = i
+def _recovery_due(ctx: Ctx, gen: int, claim: dict) -> tuple[dict, int]:
+    """(the slash record, what claim is owed of its recoveries now)."""
+    s = ctx.get_obj(SLASH + _u64(gen))
+    return s, claim["shares"] * s["recovered"] // s["shares"] - claim["paid"]
 
 
 def pending(ctx: Ctx, addr: bytes) -> dict[str, int]:
-    """Rewards addr can claim now, by denomination."""
-    rec = record(ctx, addr)
+    """Rewards addr can claim now (fee share and cover recoveries), by denomination."""
+    rec, claims, _ = _current(ctx, addr, fund(ctx))
     _settle(rec, _indexes(ctx))
-    return {d: a for d, a in rec["owed"].items() if a}
+    out = {d: a for d, a in rec["owed"].items() if a}
+    due = sum(_recovery_due(ctx, g, c)[1] for g, c in [*_claims_of(ctx, addr), *claims.items()])
+    if due:
+        stable = tranches.stable_denom(ctx)
+        out[stable] = out.get(stable, 0) + due
+    return out
+
+
+# ----- governance's snapshots -------------------------------------------------------------------
+def _log_bonded(ctx: Ctx, addr: bytes, before: dict, f: dict) -> None:
+    """Keep addr's bonded shares as they were for the snapshots taken since its last change."""
+    if before["since"] < f["snapshots"]:
+        ctx.set_obj(VOTES + addr + _u64(f["snapshots"]), {"shares": before["shares"], "era": before["era"]})
+
+
+def snapshot(ctx: Ctx) -> int:
+    """Take a snapshot of bonded stake now; its id (1, 2, ...)."""
+    f = fund(ctx)
+    f["snapshots"] += 1
+    ctx.set_obj(SNAPSHOT + _u64(f["snapshots"]), {k: f[k] for k in ("native", "shares", "bonded", "era")})
+    ctx.set_obj(FUND_KEY, f)
+    return f["snapshots"]
+
+
+def stake_at(ctx: Ctx, addr: bytes, sid: int) -> int:
+    """addr's bonded stake (native base units) when snapshot sid was taken."""
+    snap = ctx.get_obj(SNAPSHOT + _u64(sid))
+    rec = _stored(ctx, addr)
+    held = {"shares": rec["shares"], "era": rec["era"]}
+    if sid <= rec["since"]:  # changed since: the first log entry at or after sid holds it
+        n = len(VOTES) + 20
+        held = next((ctx.get_obj(k) for k, _ in ctx.iter_prefix(VOTES + addr) if int.from_bytes(k[n:], "big") >= sid),
+                    {"shares": 0, "era": -1})
+    return _value(snap, held["shares"]) if held["era"] == snap["era"] else 0
+
+
+def total_at(ctx: Ctx, sid: int) -> int:
+    """All bonded stake (native base units) when snapshot sid was taken."""
+    snap = ctx.get_obj(SNAPSHOT + _u64(sid))
+    return _value(snap, snap["bonded"])
+
+
+# ----- calls --------------------------------------------------------------------------------------
+def _save(ctx: Ctx, addr: bytes, rec: dict, f: dict) -> None:
+    ctx.set_obj(STAKE + addr, rec)
+    ctx.set_obj(FUND_KEY, f)
 
 
 def _stake(ctx: Ctx, sender: bytes, args: dict) -> None:
     f = fund(ctx)
     amount = args["amount"]
-    if f["shares"] and not f["native"]:
-        raise InvalidState("the fund's stake was slashed to zero: it takes no new stake")
     shares = amount if not f["shares"] else amount * f["shares"] // f["native"]
     if not shares:
         raise LimitExceeded("the amount buys no share of the fund")
     bank.transfer(ctx, sender, FUND, bank.native_denom(ctx), amount)
-    rec = record(ctx, sender)
-    _settle(rec, _indexes(ctx))
+    rec = _sync(ctx, sender, f)
+    _log_bonded(ctx, sender, rec, f)
+    rec["since"] = f["snapshots"]
     rec["shares"] += shares
+    rec["held"] += shares
     f["native"] += amount
     f["shares"] += shares
     f["bonded"] += shares
-    ctx.set_obj(STAKE + sender, rec)
-    ctx.set_obj(FUND_KEY, f)
+    _save(ctx, sender, rec, f)
     ctx.emit("insurance.staked", staker=sender, amount=amount, shares=shares)
 
 
 def _unbond(ctx: Ctx, sender: bytes, args: dict) -> None:
     f = fund(ctx)
-    rec = record(ctx, sender)
+    rec = _sync(ctx, sender, f)
     have = _value(f, rec["shares"])
     if args["amount"] > have:
         raise InsufficientFunds(f"bonded stake is {have}, unbonding {args['amount']}")
     # the shares worth at least amount (rounded up), all of them for the whole stake
     shares = rec["shares"] if args["amount"] == have else -(-args["amount"] * f["shares"] // f["native"])
     shares = min(shares, rec["shares"])
-    _settle(rec, _indexes(ctx))
+    _log_bonded(ctx, sender, rec, f)
+    rec["since"] = f["snapshots"]
     rec["shares"] -= shares
     f["bonded"] -= shares
     release = ctx.block.time + params(ctx)["unbonding"]
     timelock.add(ctx, UNBOND, sender, release, shares)
-    ctx.set_obj(STAKE + sender, rec)
-    ctx.set_obj(FUND_KEY, f)
+    _save(ctx, sender, rec, f)
     ctx.emit("insurance.unbonding", staker=sender, amount=args["amount"], shares=shares, release=release)
 
 
 def _withdraw(ctx: Ctx, sender: bytes, args: dict) -> None:
+    f = fund(ctx)
+    rec = _sync(ctx, sender, f)
     shares = timelock.take_matured(ctx, UNBOND, sender, ctx.block.time)
     if shares is None:
         raise InvalidState("no unbonding stake has matured")
-    f = fund(ctx)
     amount = _value(f, shares)
     f["native"] -= amount
     f["shares"] -= shares
-    ctx.set_obj(FUND_KEY, f)
+    rec["held"] -= shares
+    _save(ctx, sender, rec, f)
     if amount:
         bank.transfer(ctx, FUND, sender, bank.native_denom(ctx), amount)
     ctx.emit("insurance.withdrawn", staker=sender, amount=amount, shares=shares)
 
 
+def _collect_recoveries(ctx: Ctx, addr: bytes) -> int:
+    """Pay addr's claims their recoveries' due (stable base units) in the records; claims on
+    slashes repaid in full are removed once paid."""
+    total_due = 0
+    for g, c in _claims_of(ctx, addr):
+        s, due = _recovery_due(ctx, g, c)
+        if due:
+            c["paid"] += due
+            s["paid"] += due
+            ctx.set_obj(SLASH + _u64(g), s)
+            total_due += due
+        if s["recovered"] >= s["covered"]:
+            ctx.delete(CLAIM + addr + _u64(g))
+        elif due:
+            ctx.set_obj(CLAIM + addr + _u64(g), c)
+    return total_due
+
+
 def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
-    rec = record(ctx, sender)
-    _settle(rec, _indexes(ctx))
+    f = fund(ctx)
+    rec = _sync(ctx, sender, f)
     paid = {d: a for d, a in rec["owed"].items() if a}
+    recovered = _collect_recoveries(ctx, sender)
+    if recovered:
+        stable = tranches.stable_denom(ctx)
+        paid[stable] = paid.get(stable, 0) + recovered
     if not paid:
         raise InvalidState("no rewards to claim")
     rec["owed"] = {}
-    ctx.set_obj(STAKE + sender, rec)
+    _save(ctx, sender, rec, f)
     for d, a in sorted(paid.items()):
         bank.transfer(ctx, FUND, sender, d, a)
         ctx.emit("insurance.claimed", staker=sender, denom=d, amount=a)
@@ -188,6 +361,26 @@ def end_block(ctx: Ctx) -> None:
 
 
 # ----- cover and its repayment (the tranches module calls these) ------------------------------
+def _slash(ctx: Ctx, f: dict, pool_id: int, slashed: int, paid: int) -> int:
+    """Take slashed native (all of it if less than 1/REMNANT would remain) for a cover that
+    paid paid; record the slash; returns the native taken."""
+    if (f["native"] - slashed) * REMNANT < f["native"]:
+        slashed = f["native"]
+    gen = f["slashes"]
+    account = tranches.pool_account(pool_id)
+    ctx.set_obj(SLASH + _u64(gen), {"pool": account, "shares": f["shares"], "lost": slashed, "covered": paid,
+                                    "recovered": 0, "paid": 0})
+    ctx.set_int(COVER + account + _u64(gen), paid)
+    f["slashes"] += 1
+    f["native"] -= slashed
+    if not f["native"]:  # emptied: an era ends, the fund reopens at par
+        ctx.set_obj(ERA + _u64(f["era"]), {"index": _indexes(ctx), "slashes": f["slashes"]})
+        f.update(shares=0, bonded=0, era=f["era"] + 1)
+        ctx.emit("insurance.emptied", era=f["era"])
+    ctx.set_obj(FUND_KEY, f)
+    return slashed
+
+
 def cover(ctx: Ctx, pool_id: int, need: int) -> int:
     """Pay up to need stable base units into pool_id's account for its senior losses:
     slashed native sold to the reserve at the backing value. Returns what was paid."""
@@ -198,50 +391,99 @@ def cover(ctx: Ctx, pool_id: int, need: int) -> int:
         ctx.emit("insurance.cover", pool=pool_id, need=need, paid=0, slashed=0, backing=b)
         return 0
     pay = min(need, f["native"] * b // WAD, bank.balance(ctx, reserve.RESERVE, stable))
-    slashed = min(f["native"], -(-pay * WAD // b))
+    slashed = 0
     if pay:
-        f["native"] -= slashed
-        ctx.set_obj(FUND_KEY, f)
+        slashed = _slash(ctx, f, pool_id, min(f["native"], -(-pay * WAD // b)), pay)
         bank.transfer(ctx, FUND, reserve.TREASURY, bank.native_denom(ctx), slashed)
         bank.transfer(ctx, reserve.RESERVE, tranches.pool_account(pool_id), stable, pay)
-    ctx.emit("insurance.cover", pool=pool_id, need=need, paid=pay, slashed=slashed if pay else 0, backing=b)
+    ctx.emit("insurance.cover", pool=pool_id, need=need, paid=pay, slashed=slashed, backing=b)
     return pay
 
 
 def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
-    """A recovery repays a cover: the stable tokens go to the fund, earned by bonded stake
-    (to the reserve when nothing is bonded)."""
+    """A recovery repays covers of the pool whose account is source, oldest first: the
+    stable tokens go to the fund, owed to the shares each slash hit (what no recorded cover
+    of the pool is owed goes to the reserve)."""
     stable = tranches.stable_denom(ctx)
-    to = FUND if fund(ctx)["bonded"] else reserve.RESERVE
-    bank.transfer(ctx, source, to, stable, amount)
-    if to == FUND:
-        _reward(ctx, stable, amount)
-    ctx.emit("insurance.repaid", amount=amount, to=to)
+    left = amount
+    n = len(COVER) + 20
+    for k, _ in list(ctx.iter_prefix(COVER + source)):
+        if not left:
+            break
+        gen = int.from_bytes(k[n:], "big")
+        take = min(left, ctx.get_int(k))
+        ctx.set_int(k, ctx.get_int(k) - take)
+        s = ctx.get_obj(SLASH + _u64(gen))
+        s["recovered"] += take
+        ctx.set_obj(SLASH + _u64(gen), s)
+        left -= take
+        ctx.emit("insurance.repaid", slash=gen, amount=take, to=FUND)
+    if amount - left:
+        bank.transfer(ctx, source, FUND, stable, amount - left)
+    if left:
+        bank.transfer(ctx, source, reserve.RESERVE, stable, left)
+        ctx.emit("insurance.repaid", amount=left, to=reserve.RESERVE)
 
 
 # ----- genesis and invariants -------------------------------------------------------------------
-init_genesis, export_genesis = raw_genesis(NAME, (b"insurance/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("fund", FUND_KEY, value={"native": "int", "shares": "int", "bonded": "int", "era": "int", "slashes": "int",
+                                    "snapshots": "int"}),
+    Record("stakes", STAKE, (("address", "addr"),), {"shares": "int", "snap": ("map", "int"), "owed": ("map", "int"),
+                                                     "era": "int", "held": "int", "gen": "int", "since": "int"}),
+    Record("indexes", INDEX, (("denom", "str"),), "int", field="index"),
+    Record("unbonding", UNBOND, (("address", "addr"), ("release", "u64")), "int", field="shares"),
+    Record("slashes", SLASH, (("gen", "u64"),), {"pool": "addr", "shares": "int", "lost": "int", "covered": "int",
+                                                 "recovered": "int", "paid": "int"}),
+    Record("covers", COVER, (("pool", "addr"), ("gen", "u64")), "int", field="amount"),
+    Record("claims", CLAIM, (("address", "addr"), ("gen", "u64")), {"shares": "int", "paid": "int"}),
+    Record("eras", ERA, (("era", "u64"),), {"index": ("map", "int"), "slashes": "int"}),
+    Record("snapshots", SNAPSHOT, (("id", "u64"),), {"native": "int", "shares": "int", "bonded": "int", "era": "int"}),
+    Record("voteLog", VOTES, (("address", "addr"), ("id", "u64")), {"shares": "int", "era": "int"}),
+)
+"""The typed genesis section (modules/records.py): every insurance/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
+
+
+def _slash_problems(ctx: Ctx) -> tuple[int, list[str]]:
+    """(recoveries received and not yet paid out, stable base units; broken slash records)."""
+    held, out = 0, []
+    for k, _ in ctx.iter_prefix(SLASH):
+        s = ctx.get_obj(k)
+        held += s["recovered"] - s["paid"]
+        if not s["paid"] <= s["recovered"] <= s["covered"]:
+            out.append(f"insurance: slash {int.from_bytes(k[len(SLASH):], 'big')} paid {s['paid']} of "
+                       f"{s['recovered']} recovered on a cover of {s['covered']}")
+    return held, out
 
 
 def invariants(ctx: Ctx) -> list[str]:
     f = fund(ctx)
     idx = _indexes(ctx)
-    bonded, owed = 0, {}
+    bonded, held, owed = 0, 0, {}
+    out = []
     for k, _ in ctx.iter_prefix(STAKE):
-        rec = ctx.get_obj(k)
+        addr = k[len(STAKE):]
+        rec, _, cleared = _current(ctx, addr, f)
         bonded += rec["shares"]
+        held += rec["held"]
+        if not cleared and rec["held"] != rec["shares"] + sum(sh for _, sh in _unbonding(ctx, addr)):
+            out.append(f"insurance: {addr.hex()} holds {rec['held']} shares, not its bonded and unbonding ones")
         _settle(rec, idx)
         for d, a in rec["owed"].items():
             owed[d] = owed.get(d, 0) + a
-    unbonding = timelock.total(ctx, UNBOND)
-    out = []
     if bonded != f["bonded"]:
         out.append(f"insurance: bonded shares sum to {bonded}, the fund says {f['bonded']}")
-    if bonded + unbonding != f["shares"]:
-        out.append(f"insurance: bonded {bonded} + unbonding {unbonding} shares != {f['shares']}")
+    if held != f["shares"]:
+        out.append(f"insurance: the stakers' shares (bonded and unbonding) sum to {held}, not {f['shares']}")
     g = ctx.get_obj(b"chain/genesis")
     if g is not None:
         owed[g["nativeDenom"]] = owed.get(g["nativeDenom"], 0) + f["native"]
+    recovering, broken = _slash_problems(ctx)
+    out += broken
+    if recovering:
+        stable = tranches.stable_denom(ctx)
+        owed[stable] = owed.get(stable, 0) + recovering
     for d, need in owed.items():
         if bank.balance(ctx, FUND, d) < need:
             out.append(f"insurance: the fund holds less {d} than its stake and rewards owed ({need})")

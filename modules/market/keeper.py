@@ -56,10 +56,29 @@ _NIL = b"\xc0"
 
 
 _FILL_LISTENERS: dict = {}  # name -> fn(ctx, fill): the reserve counts its outlays
+_BUY_LIMITS: dict = {}  # owner -> fn(ctx): stable base units it may still spend on fills (the reserve's budget)
+_GUARDS: dict = {}  # owner -> fn(ctx, denom): True when its resting orders on denom are priced from old data
 
 
 def on_fill(name: str, fn) -> None:
     _FILL_LISTENERS[name] = fn
+
+
+def limit_buys(owner: bytes, fn) -> None:
+    """Cut every fill in which owner buys to what fn(ctx) says it may still spend."""
+    _BUY_LIMITS[owner] = fn
+
+
+def guard_orders(owner: bytes, fn) -> None:
+    """A resting order of owner on a denom for which fn(ctx, denom) is True is cancelled
+    (reason "repricing") instead of filled: its price is older than the data it depends on."""
+    _GUARDS[owner] = fn
+
+
+def buy_limit(ctx: Ctx, owner: bytes) -> int | None:
+    """Stable base units owner may still spend on fills; None: no limit."""
+    fn = _BUY_LIMITS.get(owner)
+    return None if fn is None else fn(ctx)
 
 
 def params(ctx: Ctx) -> dict:
@@ -134,8 +153,13 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
                             f"unit price {ref} computed from oracle data")
     if side == SELL and bank.balance(ctx, owner, denom) < quantity:
         raise InsufficientFunds(f"selling {quantity} units of {denom}, holding {bank.balance(ctx, owner, denom)}")
+    limit = buy_limit(ctx, owner) if side == BUY else None
+    if limit is not None:
+        quantity = min(quantity, limit // price)
+        if not quantity:
+            raise LimitExceeded(f"{price} per unit is more than the buyer may still spend")
     if side == BUY:
-        need = price * quantity + fee(price * quantity, prm["takerFee"])
+        need = price * quantity + (fee(price * quantity, prm["takerFee"]) if owner != reserve else 0)
         if bank.balance(ctx, owner, stable) < need:
             raise InsufficientFunds(f"buying needs {need} {stable} with the fee; the balance is "
                                     f"{bank.balance(ctx, owner, stable)}")
@@ -185,15 +209,28 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
 
 
 def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes, stable: str) -> bool:
-    """Trade q units at the maker's price; False (and the maker cancelled) if the maker can no
-    longer deliver or pay."""
+    """Trade q units at the maker's price, cut to what a limited buyer may still spend; False
+    (and the maker cancelled) if the maker can no longer deliver or pay. The fee collector
+    (the reserve) pays no fee: it would pay itself."""
     price = maker["price"]
+    guard = _GUARDS.get(maker["owner"])
+    if guard is not None and guard(ctx, maker["denom"]):
+        _remove(ctx, maker)
+        ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="repricing")
+        return False
+    buyer, seller = (taker, maker) if taker["side"] == BUY else (maker, taker)
+    limit = buy_limit(ctx, buyer["owner"])
+    if limit is not None and limit // price < q:
+        q = limit // price
+        if not q and buyer is maker:
+            _remove(ctx, maker)
+            ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="budget")
+            return False
     cost = price * q
     if cost == 0:
         raise LimitExceeded("the trade would pay out zero")
-    buyer, seller = (taker, maker) if taker["side"] == BUY else (maker, taker)
-    buyer_fee = fee(cost, prm["takerFee"] if buyer is taker else prm["makerFee"])
-    seller_fee = fee(cost, prm["takerFee"] if seller is taker else prm["makerFee"])
+    buyer_fee = 0 if buyer["owner"] == reserve else fee(cost, prm["takerFee"] if buyer is taker else prm["makerFee"])
+    seller_fee = 0 if seller["owner"] == reserve else fee(cost, prm["takerFee"] if seller is taker else prm["makerFee"])
     if cost <= seller_fee:
         raise LimitExceeded("the trade would pay the seller nothing after the fee")
     maker_ok = (bank.balance(ctx, maker["owner"], maker["denom"]) >= q if maker is seller else

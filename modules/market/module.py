@@ -6,12 +6,15 @@ Calls:
 Orders priced outside the band around the unit price computed from oracle data are
 refused (the manipulation guard), as are prices under the minimum and trades paying out
 zero. Fills: price-time priority at the maker's price; maker and taker fees (bps of the
-stable amount, rounded up) go to the reserve. Expiry: begin-block, through the due-time index.
+stable amount, rounded up) go to the reserve, which pays none itself; a fill in which the
+reserve buys is cut to what is left of its budget, and a resting reserve order priced
+before an input of its pool changed in the block is cancelled, not filled. Expiry: begin-block, through the
+due-time index.
 """
 
 from __future__ import annotations
 
-from modules.args import U64_MAX, Choice, Int, Text
+from modules.args import U64_MAX, Choice, Int
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.market import keeper
@@ -20,7 +23,6 @@ from modules.stable import module as stable
 
 NAME = "market"
 RESERVE = module_address("reserve")
-UNIT_DENOM = r"^unit/p[0-9]{1,20}/t[0-9]$"
 
 
 def _stable(ctx: Ctx) -> str:
@@ -82,7 +84,7 @@ def module() -> Module:
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
                export_genesis=export_genesis)
     m.add_call(Call("place", _place, {
-        "denom": Text(64, UNIT_DENOM), "side": Choice((keeper.BUY, keeper.SELL)),
+        "denom": stable.UNIT, "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),
     }, cost=4_000, doc="A limit order on a tranche unit's book: matched at once against the other side "
                        "(price-time priority), the rest resting until filled, cancelled or expired."))

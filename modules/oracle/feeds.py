@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from modules.args import U64_TEXT
+
 GRADES = ("A", "B", "C", "D", "E")
 CLASSES = ("rate", "spread", "intensity", "lgd", "grade", "price", "reserve")
 PER_GRADE = ("spread", "intensity", "lgd")
@@ -30,7 +32,7 @@ U64_MAX = (1 << 64) - 1
 VALUE_MAX = (1 << 128) - 1
 WAD = 10**18
 
-_FEED_RE = re.compile(r"^(rate|(spread|intensity|lgd)/[A-E]|grade/[0-9]{1,20}|price/[a-z][a-z0-9/\-]{1,63}"
+_FEED_RE = re.compile(rf"^(rate|(spread|intensity|lgd)/[A-E]|grade/{U64_TEXT}|price/[a-z][a-z0-9/\-]{{1,63}}"
                       r"|reserve/rwa1[02-9ac-hj-np-z]{38})$")
 FEED_PATTERN = _FEED_RE.pattern
 

@@ -283,6 +283,11 @@ def _apply(ctx: Ctx, feed: str, st: dict, value: int, round_: int, observed_at: 
     ctx.emit("oracle.applied", feed=feed, value=value, round=round_, observedAt=observed_at, queued=queued)
 
 
+def any_pending(ctx: Ctx) -> bool:
+    """Whether some feed has a queued move (every one is in the due-time index)."""
+    return due.any_scheduled(ctx, DUE)
+
+
 def _drop_pending(ctx: Ctx, feed: str, st: dict) -> None:
     if st["pending"] is not None:
         due.cancel(ctx, DUE, st["pending"]["activatesAt"], feed.encode())

@@ -2,37 +2,50 @@
 
 At the first block of each epoch (block time // epoch) the budget is budgetShare of the
 reserve's non-native holdings (stable tokens plus units at their pool-mark prices). At the
-start of every block the reserve's orders are refreshed (an order already resting as wanted
-stays untouched; the others are cancelled and placed anew): a standing bid on every eligible
-tranche (modules/stable/vault.eligible) at its reference price x (1 - discount), sized so
-that filling every bid, fees included, stays within what is left of the budget; and an ask
-at the reference price x (1 + premium) for every unit it holds (resale). Every outlay
-counts against the budget: fills of its bids (a hook of the market module) and direct
-sales (`sell`), paid in the stable token or in native tokens from the treasury at the
-backing value; so the reserve never spends beyond it (the module's invariant).
+start of every block the assets whose inputs changed are revalued (so no order is priced
+from a lagging mark), then the reserve's orders are refreshed (an order already resting as
+wanted stays untouched; the others are cancelled and placed anew): a standing bid on every
+eligible tranche (modules/stable/vault.eligible) at min(current, queued) x (1 - discount),
+sized so that filling every bid stays within what is left of the budget; and an ask at
+max(current, queued) x (1 + premium) for every unit it holds (resale). Every outlay counts
+against one budget counter: fills of its bids (a hook of the market module, which cuts a
+fill to what is left) and direct sales (`sell`), paid in the stable token or in native
+tokens from the treasury at the backing value; so the reserve never spends beyond it (the
+module's invariant). The treasury's native payouts have a cap of their own per epoch:
+nativePayoutShare of the native in circulation, set at the epoch's first payout. The
+reserve pays no market fee (it would pay itself).
 
 Native backing b = the reserve's non-native holdings / native in circulation (supply less
-what the reserve and the treasury hold, plus the redemption queue). A holder hands native
-tokens in (`requestRedeem`: they go to the treasury), and after the cool-down claims
-(`redeemNative`) amount / circulation of every non-native reserve holding, less the fee
-(it stays in the reserve), within a per-epoch limit on the native redeemed.
+what the reserve and the treasury hold, plus the unfilled redemption queue). A holder hands
+native tokens in (`requestRedeem`: they go to the treasury and join the end of the queue).
+At the start of every block the queue fills first in first out, entries past their
+cool-down, within the per-epoch limit (redeemLimit of the circulation at the epoch's first
+fill), at most QUEUE_STEPS entries a block: a fill of n native pays n / circulation of every
+non-native reserve holding, less the fee (it stays in the reserve); an entry larger than
+what is left fills in part and stays at the head. `cancelRedeem` gives back what is unfilled.
 
 State keys: reserve/epoch {epoch, budget, used}; reserve/native {epoch, limit, used};
-reserve/queued int; reserve/redeem/<addr><release 8B> int native amount;
-params/reserve {budgetShare, discount, premium, redeemFee, redeemLimit (wad), epoch,
-cooldown (s)}.
+reserve/treasury {epoch, cap, used}; reserve/queued int (native unfilled in the queue);
+reserve/next int; reserve/rq/<seq 8B> {holder, amount, filled, release};
+reserve/rqh/<holder 20B><seq 8B> nil;
+params/reserve {budgetShare, discount, premium, redeemFee, redeemLimit, nativePayoutShare (wad),
+epoch, cooldown (s)}.
 """
 
 from __future__ import annotations
 
-from modules import timelock
+from modules import dirty
 from modules.args import AMOUNT, U64_MAX, Choice, Int
+from modules.assets import keeper as assets
+from modules.assets import marks
 from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.crypto import module_address
 from modules.errors import InsufficientFunds, InvalidState, InvalidTransaction, LimitExceeded
 from modules.market import keeper as market
-from modules.registry import Call, Module, raw_genesis
+from modules.oracle import keeper as oracle
+from modules.records import Record, typed_genesis
+from modules.registry import Call, Module
 from modules.stable import vault
 from modules.stable.module import UNIT
 from modules.tranches import keeper as tranches
@@ -46,13 +59,20 @@ EPOCH = b"reserve/epoch"
 PARAMS = b"params/reserve"
 WAD = 10**18
 DEFAULT_PARAMS = {"budgetShare": WAD // 10, "discount": 3 * WAD // 100, "premium": 2 * WAD // 100, "epoch": 86_400,
-                  "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100}
-REDEEM = b"reserve/redeem/"
+                  "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100,
+                  "nativePayoutShare": WAD // 1000}
 NATIVE_EPOCH = b"reserve/native"
+TREASURY_EPOCH = b"reserve/treasury"
+NEXT = b"reserve/next"
+QUEUE = b"reserve/rq/"
+HOLDER = b"reserve/rqh/"
+QUEUE_STEPS = 8  # queue entries one block fills at most (bounds a block's work)
+CANCEL_STEPS = 64  # entries one cancelRedeem gives back at most (bounds a transaction's work)
 
 
 def params(ctx: Ctx) -> dict:
-    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
+    """The stored parameters over the defaults (a parameter added later takes its default)."""
+    return {**DEFAULT_PARAMS, **(ctx.get_obj(PARAMS) or {})}
 
 
 def holdings_value(ctx: Ctx) -> int:
@@ -92,8 +112,11 @@ def _eligible_units(ctx: Ctx) -> list[str]:
 
 
 def begin_block(ctx: Ctx) -> None:
+    """Fill the redemption queue; revalue what changed; then the epoch's budget and the orders."""
+    fill_queue(ctx)
     if ctx.get(vault.CUSTODIAN) is None:
         return
+    marks.revalue_dirty(ctx)  # this block's changes so far (status moves, queued feeds applied)
     prm = params(ctx)
     st = epoch_state(ctx)
     e = ctx.block.time // prm["epoch"]
@@ -120,28 +143,55 @@ def _targets(ctx: Ctx, prm: dict, st: dict, stable: str) -> list[tuple[str, str,
     """The reserve's wanted orders (unit, side, price, quantity): a bid on every eligible unit
     within the budget left, an ask on every unit it holds."""
     out = []
-    fee = market.params(ctx)["takerFee"]
     units = _eligible_units(ctx)
     left = st["budget"] - st["used"]
+    queued = oracle.any_pending(ctx)
     for u in units:
         try:
-            ref = market.reference_price(ctx, u)
+            bid = _side_price(ctx, u, queued)[0] * (WAD - prm["discount"]) // WAD
         except InvalidTransaction:
             continue  # stale or missing: no standing bid (fail closed)
-        bid = ref * (WAD - prm["discount"]) // WAD
         share = min(left // len(units), bank.balance(ctx, RESERVE, stable))
-        qty = share * market.BPS // (bid * (market.BPS + fee)) if bid else 0
+        qty = share // bid if bid else 0  # (the reserve pays no fee)
         if qty:
             out.append((u, market.BUY, bid, qty))
     for u, q in bank.balances_under(ctx, RESERVE, tranches.UNIT_PREFIX).items():  # not its fee balances
         if tranches.parse_denom(u) is None or not q:
             continue
         try:
-            ask = -(-market.reference_price(ctx, u) * (WAD + prm["premium"]) // WAD)
+            ask = -(-_side_price(ctx, u, queued)[1] * (WAD + prm["premium"]) // WAD)
         except InvalidTransaction:
             continue
         out.append((u, market.SELL, ask, q))
     return out
+
+
+def _side_price(ctx: Ctx, unit: str, queued: bool) -> tuple[int, int]:
+    """(what the reserve bids from, what it asks from) per unit: the reference price from this
+    block's marks, and while an oracle move is queued the lower (bid) and the higher (ask) of
+    it and the valuation at the queued values. Raises on a stale or missing feed."""
+    ref = market.reference_price(ctx, unit)
+    if not queued:
+        return ref, ref
+    p = vault.unit_prices(ctx, unit)
+    return min(ref, p["buy"]), max(ref, p["sell"])
+
+
+def repriced_since(ctx: Ctx, unit: str) -> bool:
+    """Whether an input of the unit's pool changed in this block after the reserve priced its
+    orders (its begin-block took every dirty mark before): an asset of the pool, or a feed
+    that values one. Its resting orders on the unit then wait for the next block's prices."""
+    pk = tranches.parse_denom(unit)
+    pool = tranches.find(ctx, pk[0]) if pk else None
+    if pool is None:
+        return False
+    for aid in pool["assets"]:
+        if dirty.is_marked(ctx, b"asset/" + aid.to_bytes(8, "big")):
+            return True
+        grade = assets.get(ctx, aid)["grade"]
+        if grade is not None and any(dirty.is_marked(ctx, b"feed/" + f.encode()) for f in marks.feeds_for(aid, grade)):
+            return True
+    return False
 
 
 def _try_place(ctx: Ctx, unit: str, side: str, price: int, qty: int, stable: str) -> None:
@@ -161,6 +211,12 @@ def on_fill(ctx: Ctx, fill: dict) -> None:
         st = epoch_state(ctx)
         st["used"] += fill["cost"] + fill["buyerFee"]
         ctx.set_obj(EPOCH, st)
+
+
+def budget_left(ctx: Ctx) -> int:
+    """Stable base units the reserve may still spend this epoch (its market hook's limit)."""
+    st = epoch_state(ctx)
+    return max(0, st["budget"] - st["used"])
 
 
 def _spend(ctx: Ctx, value: int) -> None:
@@ -203,23 +259,64 @@ def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
         raise InsufficientFunds(f"the {'treasury' if payer == TREASURY else 'reserve'} holds less than "
                                 f"{quote['out']} {denom}")
     _spend(ctx, quote["value"])
+    if pay_in == "native":
+        _pay_native(ctx, quote["out"])
     bank.transfer(ctx, sender, RESERVE, unit, q)
     bank.transfer(ctx, payer, sender, denom, quote["out"])
     ctx.emit("reserve.bought", seller=sender, unit=unit, quantity=q, price=quote["price"], value=quote["value"],
              payIn=pay_in, out=quote["out"], backing=quote["backing"])
 
 
-# ----- native redemption ----------------------------------------------------------------------
+def treasury_epoch(ctx: Ctx) -> dict:
+    """This epoch's cap on the treasury's native payouts and their use (the cap is set at the
+    epoch's first payout: nativePayoutShare of the native in circulation)."""
+    prm = params(ctx)
+    e = ctx.block.time // prm["epoch"]
+    st = ctx.get_obj(TREASURY_EPOCH)
+    if st is None or st["epoch"] != e:
+        st = {"epoch": e, "cap": native_circulating(ctx) * prm["nativePayoutShare"] // WAD, "used": 0}
+    return st
+
+
+def _pay_native(ctx: Ctx, amount: int) -> None:
+    """Count a native payout from the treasury against its cap; refuses beyond it."""
+    st = treasury_epoch(ctx)
+    if st["used"] + amount > st["cap"]:
+        raise LimitExceeded(f"the treasury's native payouts this epoch: {st['used']} of a cap of {st['cap']}; "
+                            f"{amount} more does not fit")
+    st["used"] += amount
+    ctx.set_obj(TREASURY_EPOCH, st)
+
+
+# ----- native redemption: a first-in-first-out queue ----------------------------------------------
+def _seq_b(seq: int) -> bytes:
+    return seq.to_bytes(8, "big")
+
+
 def _request_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     release = ctx.block.time + params(ctx)["cooldown"]
     bank.transfer(ctx, sender, TREASURY, bank.native_denom(ctx), args["amount"])
-    timelock.add(ctx, REDEEM, sender, release, args["amount"])
+    seq = ctx.get_int(NEXT)
+    ctx.set_int(NEXT, seq + 1)
+    ctx.set_obj(QUEUE + _seq_b(seq), {"holder": sender, "amount": args["amount"], "filled": 0, "release": release})
+    ctx.set_obj(HOLDER + sender + _seq_b(seq), True)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) + args["amount"])
-    ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release)
+    ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release, id=seq)
+
+
+def redemptions(ctx: Ctx, holder: bytes) -> list[dict]:
+    """The holder's queued redemptions, oldest first: {id, amount, filled, release}."""
+    n = len(HOLDER) + 20
+    out = []
+    for k, _ in ctx.iter_prefix(HOLDER + holder):
+        e = ctx.get_obj(QUEUE + k[n:])
+        out.append({"id": int.from_bytes(k[n:], "big"), "amount": e["amount"], "filled": e["filled"],
+                    "release": e["release"]})
+    return out
 
 
 def native_epoch(ctx: Ctx) -> dict:
-    """This epoch's native redemption limit and use (the limit is set at its first claim)."""
+    """This epoch's native redemption limit and use (the limit is set at its first fill)."""
     e = ctx.block.time // params(ctx)["epoch"]
     st = ctx.get_obj(NATIVE_EPOCH)
     if st is None or st["epoch"] != e:
@@ -243,34 +340,102 @@ def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _redeem_native(ctx: Ctx, sender: bytes, args: dict) -> None:
-    amount = timelock.take_matured(ctx, REDEEM, sender, ctx.block.time)  # a refusal below undoes it
-    if not amount:
-        raise InvalidState("no native redemption has finished its cool-down")
+def fill_queue(ctx: Ctx) -> None:
+    """Begin-block: fill the queue's head, first in first out, entries past their cool-down,
+    within the epoch's limit; at most QUEUE_STEPS entries. A fill that cannot be made leaves
+    nothing behind and stops the queue for this block (its holder may cancel)."""
+    head = []
+    for k, _ in ctx.iter_prefix(QUEUE):
+        head.append(k)
+        if len(head) == QUEUE_STEPS:
+            break
+    for k in head:
+        sub = Ctx(Overlay(ctx.state), ctx.block)
+        try:
+            if not _fill_entry(sub, k):
+                return  # the head waits, and everything behind it
+        except InvalidTransaction:
+            return
+        sub.state.merge_into_parent()
+        ctx.events.extend(sub.events)
+
+
+def _fill_entry(ctx: Ctx, k: bytes) -> bool:
+    """Fill the queue entry at key k as far as the epoch's limit allows; False if it cannot
+    fill now (cooling down, or the limit is used up)."""
+    e = ctx.get_obj(k)
     st = native_epoch(ctx)
-    if st["used"] + amount > st["limit"]:
-        raise LimitExceeded(f"native redemptions this epoch: {st['used']} of {st['limit']}; "
-                            f"{amount} more does not fit (try the next epoch)")
-    paid = basket_slice(ctx, amount)
-    st["used"] += amount
+    take = min(e["amount"] - e["filled"], st["limit"] - st["used"])
+    if e["release"] > ctx.block.time or take <= 0:
+        return False
+    paid = basket_slice(ctx, take)
+    st["used"] += take
     ctx.set_obj(NATIVE_EPOCH, st)
-    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - amount)
+    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - take)
+    e["filled"] += take
+    if e["filled"] == e["amount"]:
+        ctx.delete(k)
+        ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
+    else:
+        ctx.set_obj(k, e)
     for d, (p, _) in sorted(paid.items()):
-        bank.transfer(ctx, RESERVE, sender, d, p)
-    ctx.emit("reserve.redeemed", holder=sender, amount=amount,
-             paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
+        bank.transfer(ctx, RESERVE, e["holder"], d, p)
+    ctx.emit("reserve.redeemed", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=take,
+             left=e["amount"] - e["filled"], paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
+    return True
+
+
+def _cancel_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
+    """Give back the unfilled part of the sender's queued redemptions (at most CANCEL_STEPS)."""
+    n = len(HOLDER) + 20
+    keys = []
+    for k, _ in ctx.iter_prefix(HOLDER + sender):
+        keys.append(k)
+        if len(keys) == CANCEL_STEPS:
+            break
+    if not keys:
+        raise InvalidState("no queued native redemption to cancel")
+    back = 0
+    for k in keys:
+        e = ctx.get_obj(QUEUE + k[n:])
+        back += e["amount"] - e["filled"]
+        ctx.delete(QUEUE + k[n:])
+        ctx.delete(k)
+    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - back)
+    bank.transfer(ctx, TREASURY, sender, bank.native_denom(ctx), back)
+    ctx.emit("reserve.redeemCancelled", holder=sender, amount=back, entries=len(keys))
 
 
 def invariants(ctx: Ctx) -> list[str]:
+    """Outlays in the epoch <= its budget; the treasury's native payouts <= their cap."""
+    out = []
     st = epoch_state(ctx)
-    return [f"reserve: spent {st['used']} of a budget of {st['budget']}"] if st["used"] > st["budget"] else []
+    if st["used"] > st["budget"]:
+        out.append(f"reserve: spent {st['used']} of a budget of {st['budget']}")
+    tr = ctx.get_obj(TREASURY_EPOCH)
+    if tr is not None and tr["used"] > tr["cap"]:
+        out.append(f"treasury: paid {tr['used']} native of a cap of {tr['cap']}")
+    return out
 
 
-init_genesis, export_genesis = raw_genesis(NAME, (b"reserve/",), strict=False)  # the records as exported
+GENESIS = (
+    Record("epoch", EPOCH, value={"epoch": "int", "budget": "int", "used": "int"}),
+    Record("native", NATIVE_EPOCH, value={"epoch": "int", "limit": "int", "used": "int"}),
+    Record("treasury", TREASURY_EPOCH, value={"epoch": "int", "cap": "int", "used": "int"}),
+    Record("queued", QUEUED, value="int"),
+    Record("next", NEXT, value="int"),
+    Record("redemptions", QUEUE, (("id", "u64"),), {"holder": "addr", "amount": "int", "filled": "int",
+                                                   "release": "int"}),
+    Record("holderIndex", HOLDER, (("holder", "addr"), ("id", "u64")), "true", field="queued"),
+)
+"""The typed genesis section (modules/records.py): every reserve/ record."""
+init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 
 def module() -> Module:
     market.on_fill(NAME, on_fill)
+    market.limit_buys(RESERVE, budget_left)
+    market.guard_orders(RESERVE, repriced_since)
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
                export_genesis=export_genesis)
     m.queries["budget"] = epoch_state
@@ -280,8 +445,9 @@ def module() -> Module:
                         "stable token or in native tokens from the treasury at the backing value; within the "
                         "epoch's budget."))
     m.add_call(Call("requestRedeem", _request_redeem, {"amount": AMOUNT}, cost=2_000,
-                    doc="Hand native tokens in for redemption; claimable after the cool-down."))
-    m.add_call(Call("redeemNative", _redeem_native, {}, cost=10_000,
-                    doc="Claim cooled-down redemptions: a share of every non-native reserve holding, less "
-                        "the fee, within the epoch's limit."))
+                    doc="Hand native tokens in for redemption: they join the queue, which fills first in first "
+                        "out after the cool-down, within the epoch's limit, paying a share of every non-native "
+                        "reserve holding less the fee."))
+    m.add_call(Call("cancelRedeem", _cancel_redeem, {}, cost=10_000,
+                    doc="Take back the unfilled part of the sender's queued native redemptions."))
     return m

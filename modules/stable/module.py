@@ -16,22 +16,40 @@ buy {unit, quantity, maxIn}; redeem {amount} (the floor: never paused).
 from __future__ import annotations
 
 from modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
+from modules.bank import keeper as bank
 from modules.context import Ctx
+from modules.errors import ModuleAccountRefuses
+from modules.records import Record, typed_genesis
 from modules.registry import Call, Module
 from modules.roles import module as roles
 from modules.stable import vault
+from modules.tranches import keeper as tranches
 
 NAME = "stable"
 CUSTODIAN = vault.CUSTODIAN
-UNIT = Text(64, r"^unit/p[0-9]{1,20}/t[0-9]$")
+UNIT = Text(64, tranches.UNIT_PATTERN)
+
+
+STATE = (
+    Record("minted", vault.MINTED, (("custodian", "addr"),), "int", field="amount"),
+    Record("units", vault.UNITS, value="int"),
+    Record("use", vault.USE, (("ceiling", "bytes"),), "int", field="amount"),
+    Record("useByGrade", vault.BY_GRADE, (("denom", "str"),), ("list", "int"), field="amounts"),
+    Record("cr", vault.CR, value={"cr": ("opt", "int"), "time": "int", "fresh": "bool", "lastFresh": ("opt", "int")}),
+    Record("eligible", vault.ELIGIBLE, (("denom", "str"),), "bool", field="eligible"),
+)
+"""The typed `state` of the stable section (modules/records.py): every stable/ record but
+the custodian record, which the section's own fields give."""
+
+
+_init_state, _export_state = typed_genesis(NAME, STATE, (b"stable/",), skip=(CUSTODIAN,))
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:
     ctx.set_obj(CUSTODIAN, {"attestedReserve": section["proofOfReserve"],
                             "custodianMinted": section["custodianMinted"], "denom": section["denom"]})
-    if "raw" in section:  # an export: every stable/ record as it was
-        for key, value in section["raw"]:
-            ctx.set(key, value)
+    if "state" in section:  # an export: every stable/ record as it was
+        _init_state(ctx, section["state"])
         return
     holders = roles.holders(ctx, "custodian")
     if holders and section["custodianMinted"]:
@@ -42,9 +60,9 @@ def export_genesis(ctx: Ctx) -> dict:
     c = ctx.get_obj(CUSTODIAN)
     if c is None:
         return {}
-    raw = [[k, v] for k, v in ctx.iter_prefix(b"stable/") if k != CUSTODIAN]
+    state = _export_state(ctx)
     return {"denom": c["denom"], "proofOfReserve": c["attestedReserve"], "custodianMinted": c["custodianMinted"],
-            "raw": raw}
+            "state": state}
 
 
 def invariants(ctx: Ctx) -> list[str]:
@@ -60,6 +78,8 @@ def info(ctx: Ctx) -> dict | None:
 
 def _mint(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "custodian", sender)
+    if bank.is_module_account(ctx, args["to"]):
+        raise ModuleAccountRefuses("module accounts receive funds only through their module's rules")
     vault.custodian_mint(ctx, sender, args["to"], args["amount"])
 
 

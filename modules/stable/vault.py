@@ -6,7 +6,9 @@ State keys (canonical msgpack values):
     stable/minted/<custodian> int   stable minted by that custodian, base units
     stable/units              int   stable minted against units (exits, haircut share included)
     stable/use/<kind>/<key>   int   exposure (gross value taken in) per ceiling:
-                                    global/-, originator/<addr>, grade/<0..4>, tranche/<denom>
+                                    global/-, originator/<addr>, grade/<0..4>, tranche/<denom>;
+                                    it falls by their share as units leave the vault
+    stable/usegrade/<denom>   [int x 5]  the tranche's exposure by the grade it was taken in at
     stable/cr                 {cr (wad), time, fresh}: the ratio at the end of the last block
     stable/eligible/<denom>   bool  governance's listing (absent: the default rule)
     params/stable             PARAMS below
@@ -21,7 +23,7 @@ from modules.assets import keeper as assets
 from modules.assets import marks
 from modules.bank import keeper as bank
 from modules.context import Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import InsufficientFunds, InvalidState, LimitExceeded, NotFound, StaleFeed
 from modules.oracle import keeper as oracle
 from modules.tranches import keeper as tranches
@@ -32,12 +34,12 @@ CUSTODIAN = b"stable/custodian"
 MINTED = b"stable/minted/"
 UNITS = b"stable/units"
 USE = b"stable/use/"
+BY_GRADE = b"stable/usegrade/"
 CR = b"stable/cr"
 ELIGIBLE = b"stable/eligible/"
 PARAMS = b"params/stable"
 VAULT = module_address("vault")
 RESERVE = module_address("reserve")
-PROTOCOL_ACCOUNTS = ("vault", "reserve", "treasury", "insurance")
 RUSD = 10**6
 DEFAULT_PARAMS = {
     "hBase": [2 * WAD // 100, 3 * WAD // 100, 5 * WAD // 100, 8 * WAD // 100, 12 * WAD // 100],  # by grade A..E
@@ -129,7 +131,7 @@ def pool_grade(ctx: Ctx, pool: dict) -> int:
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
 def protocol_accounts(ctx: Ctx) -> list[bytes]:
-    accts = [module_address(n) for n in PROTOCOL_ACCOUNTS]
+    accts = [module_address(n) for n in MODULE_ACCOUNTS]
     return accts + [tranches.pool_account(i) for i in tranches.ids(ctx, 0, 1 << 30)]
 
 
@@ -139,12 +141,20 @@ def circulating(ctx: Ctx) -> int:
     return bank.supply(ctx, d) - sum(bank.balance(ctx, a, d) for a in protocol_accounts(ctx))
 
 
-def attested(ctx: Ctx) -> int:
-    """Off-chain reserve: the sum of the custodians' proof-of-reserve feeds (last values)."""
-    total = 0
+def reserve_inputs(ctx: Ctx) -> list[dict]:
+    """Each custodian's proof-of-reserve feed: {input, value (last), fresh, counted}; a
+    stale or frozen attestation counts as zero (fail closed)."""
+    out = []
     for feed in oracle.list_feeds(ctx, "reserve/"):
-        total += oracle.state_of(ctx, feed)["value"]
-    return total
+        fv = oracle.read(ctx, feed)
+        ok = not fv.stale and not fv.frozen
+        out.append({"input": feed, "value": fv.value, "fresh": ok, "counted": fv.value if ok else 0})
+    return out
+
+
+def attested(ctx: Ctx) -> int:
+    """Off-chain reserve: the sum of the custodians' fresh proof-of-reserve feeds."""
+    return sum(i["counted"] for i in reserve_inputs(ctx))
 
 
 def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
@@ -156,27 +166,37 @@ def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
     return values[k] // pool["tranches"][k]["units"], pm["stale"] > 0
 
 
+def _vault_units(ctx: Ctx) -> dict[str, int]:
+    return {u: q for u, q in bank.balances_under(ctx, VAULT, tranches.UNIT_PREFIX).items()
+            if tranches.parse_denom(u) is not None}
+
+
+def unit_inputs(ctx: Ctx) -> list[dict]:
+    """Each unit the vault holds: {input, quantity, value (at its mark price), fresh}."""
+    out = []
+    for d, q in _vault_units(ctx).items():
+        p, stale = mark_price(ctx, d)
+        out.append({"input": d, "quantity": q, "value": p * q, "fresh": not stale})
+    return out
+
+
 def vault_value(ctx: Ctx) -> tuple[int, list[str]]:
     """(value of the vault's unit holdings at their mark prices, the units priced with stale
     feeds). Cheap: a pool mark per holding, whatever the size of the pool."""
-    total, problems = 0, []
-    for d, q in bank.balances_of(ctx, VAULT).items():
-        if tranches.parse_denom(d) is None:
-            continue
-        p, stale = mark_price(ctx, d)
-        total += p * q
-        if stale:
-            problems.append(f"{d}: priced with stale or frozen feeds")
-    return total, problems
+    inputs = unit_inputs(ctx)
+    problems = [f"{i['input']}: priced with stale or frozen feeds" for i in inputs if not i["fresh"]]
+    return sum(i["value"] for i in inputs), problems
 
 
 def collateral_ratio(ctx: Ctx) -> dict:
-    """{cr (wad; None when nothing circulates), backing, circulating, fresh}."""
-    v, problems = vault_value(ctx)
-    backing = v + attested(ctx)
+    """{cr (wad; None when nothing circulates), backing, circulating, fresh, inputs}: backing =
+    the vault's units at their marks + the fresh attested reserve; inputs, the freshness of
+    each (fresh: every one is)."""
+    inputs = unit_inputs(ctx) + reserve_inputs(ctx)
+    backing = sum(i.get("counted", i["value"]) for i in inputs)
     circ = circulating(ctx)
     return {"cr": None if circ <= 0 else backing * WAD // circ, "backing": backing, "circulating": circ,
-            "fresh": not problems}
+            "fresh": all(i["fresh"] for i in inputs), "inputs": inputs}
 
 
 def record_cr(ctx: Ctx) -> None:
@@ -229,11 +249,21 @@ def _ceilings(ctx: Ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, 
             (USE + b"grade/" + bytes([48 + grade]), c["grade"]), (USE + b"tranche/" + unit.encode(), c["tranche"])]
 
 
-def haircut(prm: dict, grade: int, u0: int, u1: int) -> int:
-    """h = h_base(grade) + h_slope x (u0^2 + u0 u1 + u1^2) / 3, wad, rounded up (the protocol
-    buys): the average of the convex curve over the trade's path, so splitting saves nothing."""
-    path = -(-(u0 * u0 + u0 * u1 + u1 * u1) // (3 * WAD))
-    return prm["hBase"][grade] + -(-prm["hSlope"] * path // WAD)
+def _slope_part(h_slope: int, used: int, value: int, cap: int) -> int:
+    """value x h_slope x (u0^2 + u0 u1 + u1^2) / 3 for one ceiling, u = exposure / cap, in
+    stable base units rounded up: h_slope x ((used + value)^3 - used^3) / (3 cap^2), the
+    integral of h_slope x u^2 over the exposure taken in (exactly additive along a path)."""
+    return -(-h_slope * ((used + value) ** 3 - used**3) // (3 * cap * cap * WAD))
+
+
+def exit_haircut(prm: dict, grade: int, uses: list[tuple[int, int]], value: int) -> int:
+    """The haircut of an exit taking in value (stable base units, rounded up: the protocol
+    buys) with each applicable ceiling at (used, cap): value x h_base(grade) plus the largest
+    over the ceilings of the convex curve's integral over the exit's path. Each ceiling's
+    integral adds up exactly over consecutive parts and a sum of maxima is at least the
+    maximum of sums, so splitting an exit never lowers its haircut."""
+    base = -(-prm["hBase"][grade] * value // WAD)
+    return base + max(_slope_part(prm["hSlope"], used, value, cap) for used, cap in uses)
 
 
 def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
@@ -246,18 +276,20 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     pr = unit_prices(ctx, unit)
     value = pr["buy"] * quantity
     grade = pool_grade(ctx, pool)
-    u0 = u1 = 0
+    uses = []
     for key, cap in _ceilings(ctx, pool, unit, grade):
         used = ctx.get_int(key)
         if used + value > cap:
             raise LimitExceeded(f"the exit would take {key[len(USE):].decode(errors='replace')} to {used + value}, "
                                 f"above its ceiling {cap}")
-        u0, u1 = max(u0, used * WAD // cap), max(u1, (used + value) * WAD // cap)
-    h = haircut(prm, grade, u0, u1)
-    out = value * (WAD - h) // WAD
-    share = (value - out) * prm["haircutShare"] // WAD
-    return {"price": pr["buy"], "value": value, "haircut": h, "out": out, "reserveShare": share, "u0": u0, "u1": u1,
-            "grade": grade, "queued": pr["queued"]}
+        uses.append((used, cap))
+    cut = exit_haircut(prm, grade, uses, value)
+    used, cap = max(uses, key=lambda uc: _slope_part(prm["hSlope"], uc[0], value, uc[1]))  # the binding one
+    out = max(0, value - cut)
+    share = min(cut, value) * prm["haircutShare"] // WAD
+    return {"price": pr["buy"], "value": value, "haircut": -(-cut * WAD // max(value, 1)), "out": out,
+            "reserveShare": share, "u0": used * WAD // cap, "u1": (used + value) * WAD // cap, "grade": grade,
+            "queued": pr["queued"]}
 
 
 def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> dict:
@@ -271,8 +303,7 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
     if bank.balance(ctx, holder, unit) < quantity:
         raise InsufficientFunds(f"holding {bank.balance(ctx, holder, unit)} units of {unit}, exiting {quantity}")
     pool, _ = _pool_of(ctx, unit)
-    for key, _ in _ceilings(ctx, pool, unit, q["grade"]):
-        ctx.set_int(key, ctx.get_int(key) + q["value"])
+    _take_exposure(ctx, pool, unit, q["grade"], q["value"])
     d = denom(ctx)
     bank.transfer(ctx, holder, VAULT, unit, quantity)
     bank.mint(ctx, holder, d, q["out"])
@@ -282,6 +313,53 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
     ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q["price"], haircut=q["haircut"],
              out=q["out"], reserveShare=q["reserveShare"])
     return q
+
+
+# ----- ceiling use: the exposure the vault holds ---------------------------------------------------
+def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
+    """The tranche's exposure by the grade it was taken in at (a record written from this
+    rule on; without one, all of it at the pool's grade now)."""
+    rec = ctx.get_obj(BY_GRADE + unit.encode())
+    if rec is not None:
+        return list(rec)
+    out = [0] * 5
+    out[pool_grade(ctx, pool)] = ctx.get_int(USE + b"tranche/" + unit.encode())
+    return out
+
+
+def _add_use(ctx: Ctx, key: bytes, delta: int) -> None:
+    ctx.set_int(key, max(0, ctx.get_int(key) + delta))
+
+
+def _take_exposure(ctx: Ctx, pool: dict, unit: str, grade: int, value: int) -> None:
+    """An exit's value counts against each of its ceilings, and in the tranche's by-grade record."""
+    buckets = _by_grade(ctx, pool, unit)
+    buckets[grade] += value
+    ctx.set_obj(BY_GRADE + unit.encode(), buckets)
+    for key, _ in _ceilings(ctx, pool, unit, grade):
+        _add_use(ctx, key, value)
+
+
+def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
+    """quantity of the held units of unit leave the vault: each ceiling's use falls by their
+    share, quantity / held of the tranche's exposure (all of it when none stay), taken from the
+    grades it was counted in."""
+    pool, _ = _pool_of(ctx, unit)
+    buckets = _by_grade(ctx, pool, unit)
+    gone = [b if quantity >= held else b * quantity // held for b in buckets]
+    total = sum(gone)
+    if not total:
+        return
+    for g, r in enumerate(gone):
+        if r:
+            _add_use(ctx, USE + b"grade/" + bytes([48 + g]), -r)
+    for key in (USE + b"global/-", USE + b"originator/" + pool["originator"], USE + b"tranche/" + unit.encode()):
+        _add_use(ctx, key, -total)
+    left = [b - r for b, r in zip(buckets, gone, strict=True)]
+    if any(left):
+        ctx.set_obj(BY_GRADE + unit.encode(), left)
+    else:
+        ctx.delete(BY_GRADE + unit.encode())
 
 
 def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> int:
@@ -298,59 +376,84 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
     bank.burn(ctx, buyer, d, cost)
     bank.transfer(ctx, VAULT, buyer, unit, quantity)
     ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - cost))
-    pool, _ = _pool_of(ctx, unit)
-    gone = pr["buy"] * quantity
-    for key, _ in _ceilings(ctx, pool, unit, pool_grade(ctx, pool)):
-        ctx.set_int(key, max(0, ctx.get_int(key) - gone))
+    release_exposure(ctx, unit, quantity, held)
     ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr["sell"])
     return cost
 
 
 # ----- the floor ----------------------------------------------------------------------------------
-def quote_redeem(ctx: Ctx, amount: int) -> dict:
-    """What redeeming amount of the stable token pays now: {paid {unit: quantity}, mode (par:
-    worth amount at the protocol's sell prices, CR >= 1; proRata: amount / circulating of
-    every holding, CR < 1; stale: pro rata scaled by min(1, 1 / the last fresh CR)),
-    value (the holdings at sell prices; None when stale), cr, circulating}."""
-    circ = circulating(ctx)
-    holdings = {u: q for u, q in bank.balances_of(ctx, VAULT).items() if tranches.parse_denom(u) is not None}
+def _floor_terms(ctx: Ctx) -> dict:
+    """The floor's pricing now: {held units, cash (the vault's stable), prices, worth (all of
+    it at those prices), rate (rn, rd): vault value per stable base unit redeemed, mode}.
+    par (CR >= 1): sell prices, rate 1; proRata (CR < 1): sell prices, rate worth /
+    circulating; stale (a stale feed): mark prices, rate worth / circulating x min(1, 1 / the
+    last fresh CR)."""
+    held = _vault_units(ctx)
+    cash = bank.balance(ctx, VAULT, denom(ctx))
+    circ = max(circulating(ctx), 1)
     _, problems = vault_value(ctx)
-    value = None
-    if not problems:  # par is counted at the prices the protocol sells at (fresh, the higher)
+    prices = None
+    if not problems:
         try:
-            value = sum(unit_prices(ctx, u)["sell"] * q for u, q in holdings.items())
+            prices = {u: unit_prices(ctx, u)["sell"] for u in held}
         except StaleFeed as exc:
             problems = [exc.message]
-    c = collateral_ratio(ctx)
-    if problems:  # stale: the pro-rata share, scaled by the last fresh ratio
+    if problems:
+        prices = {u: mark_price(ctx, u)[0] for u in held}
+    worth = sum(prices[u] * q for u, q in held.items()) + cash
+    cr = collateral_ratio(ctx)["cr"]
+    if problems:
         last = (ctx.get_obj(CR) or {}).get("lastFresh") or WAD
-        num, den, mode = amount * min(WAD, WAD * WAD // last), circ * WAD, "stale"
-    elif c["cr"] is not None and c["cr"] >= WAD and value > 0:
-        num, den, mode = min(amount, value), value, "par"  # par, in vault holdings
+        rate, mode = (worth * min(WAD, WAD * WAD // last), circ * WAD), "stale"
+    elif cr is not None and cr >= WAD:
+        rate, mode = (1, 1), "par"
     else:
-        num, den, mode = amount, max(circ, 1), "proRata"  # pro rata by quantity
-    paid = {u: q * num // den for u, q in sorted(holdings.items())}
-    return {"paid": paid, "mode": mode, "value": None if problems else value, "cr": c["cr"], "circulating": circ,
-            "problems": problems}
+        rate, mode = (worth, circ), "proRata"
+    return {"held": held, "cash": cash, "prices": prices, "worth": worth, "rate": rate, "mode": mode, "cr": cr,
+            "circulating": circ, "problems": problems}
 
 
-def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict[str, int]:
-    """Burn amount of the stable token for a slice of every vault holding (quote_redeem):
-    worth par at CR >= 1 (as far as the vault goes), the pro-rata share by quantity below 1;
-    with a stale feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Never paused."""
+def quote_redeem(ctx: Ctx, amount: int) -> dict:
+    """What redeeming amount of the stable token pays now (_floor_terms for the pricing): the
+    slice owed is worth owed = min(amount x rate, worth), the fraction owed / worth of every
+    holding; units floor, and the vault's cash pays the rest of owed as far as it goes.
+    {paid {unit: quantity}, stable, worth (value paid), burn = min(amount, floor(worth /
+    rate)): only the stable worth what is paid; mode, prices, rate, value, cr, circulating}."""
+    f = _floor_terms(ctx)
+    rn, rd = f["rate"]
+    den = f["worth"] * rd
+    num = min(amount * rn, den)  # the slice: num / den of every holding
+    paid = {u: q * num // den for u, q in sorted(f["held"].items())} if den else {}
+    in_units = sum(f["prices"][u] * q for u, q in paid.items())
+    stable = min(f["cash"], num // rd - in_units)
+    worth = in_units + stable
+    burn = min(amount, worth * rd // rn) if rn else 0
+    return {"paid": paid, "stable": stable, "worth": worth, "burn": burn, "mode": f["mode"], "prices": f["prices"],
+            "rate": f["rate"], "value": None if f["problems"] else f["worth"], "cr": f["cr"],
+            "circulating": f["circulating"], "held": f["held"], "problems": f["problems"]}
+
+
+def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
+    """Burn at most amount of the stable token for a slice of every vault holding (quote_redeem):
+    worth par at CR >= 1 (as far as the vault goes), the pro-rata share below 1; with a stale
+    feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Burns only the stable worth
+    what it pays; a slice that rounds to nothing is refused, nothing burned. Never paused."""
     d = denom(ctx)
     circ = circulating(ctx)
     if amount > circ or bank.balance(ctx, holder, d) < amount:
         raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
     q = quote_redeem(ctx, amount)
-    paid, problems = q["paid"], q["problems"]
-    if not any(paid.values()):
-        raise LimitExceeded("the redemption would pay out zero (the vault holds nothing for it)")
-    bank.burn(ctx, holder, d, amount)
-    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - amount))
-    for u, q in paid.items():
-        if q:
-            bank.transfer(ctx, VAULT, holder, u, q)
-    ctx.emit("stable.redeemed", holder=holder, amount=amount, units=",".join(f"{u}:{q}" for u, q in paid.items() if q),
-             stale=bool(problems))
-    return paid
+    if not q["worth"] or not q["burn"]:
+        raise LimitExceeded(f"the redemption of {amount} rounds to nothing in the vault's holdings: refused, "
+                            f"nothing burned")
+    bank.burn(ctx, holder, d, q["burn"])
+    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - q["burn"]))
+    for u, n in q["paid"].items():
+        if n:
+            release_exposure(ctx, u, n, q["held"][u])
+            bank.transfer(ctx, VAULT, holder, u, n)
+    if q["stable"]:
+        bank.transfer(ctx, VAULT, holder, d, q["stable"])
+    ctx.emit("stable.redeemed", holder=holder, amount=amount, burned=q["burn"], stable=q["stable"],
+             units=",".join(f"{u}:{n}" for u, n in q["paid"].items() if n), stale=q["mode"] == "stale")
+    return q

@@ -18,15 +18,18 @@ its balance changes and on claim, so a repayment touches the pool record only, w
 number of holders. A claim pays floor(owed / RAY) and keeps the remainder, so exactly
 allocated x RAY = claimed x RAY + sum of holders' owed (settled or not) + carry. The retention (min(junior face, 5 % of par), in junior units) is held by the
 pool's account and counted as the originator's for payouts; it is released to the
-originator when the pool closes (every asset repaid or written off).
+originator when the pool closes (every asset repaid or written off). Units held by module
+accounts (vault, reserve, treasury, insurance fund) are paid what they earn in the block the
+cash is allocated (collect_for_modules), so nothing stays owed to them.
 """
 
 from __future__ import annotations
 
+from modules.args import U64_MAX, U64_TEXT
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
 from modules.context import Ctx
-from modules.crypto import module_address
+from modules.crypto import MODULE_ACCOUNTS, module_address
 from modules.errors import InvalidState, NotFound
 from modules.fixed import RAY
 from modules.tranches import waterfall
@@ -37,7 +40,12 @@ CKPT = b"tranches/ckpt/"
 OWED = b"tranches/owed/"
 LIVE = b"tranches/live/"
 UNIT_PREFIX = "unit/p"
+MAX_TRANCHES = 8
+UNIT_PATTERN = rf"^unit/p{U64_TEXT}/t[0-{MAX_TRANCHES - 1}]$"
+"""A unit denomination as a call argument: a pool id below 2^64 and a tranche index
+below MAX_TRANCHES, both canonical decimal."""
 RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
+MODULE_HOLDERS = tuple(module_address(n) for n in MODULE_ACCOUNTS)  # collect their payouts at allocation
 
 
 def pid_b(pool_id: int) -> bytes:
@@ -49,14 +57,18 @@ def denom_of(pool_id: int, k: int) -> str:
 
 
 def parse_denom(denom: str) -> tuple[int, int] | None:
-    """(pool id, tranche index) of a unit denomination, or None."""
+    """(pool id, tranche index) of a unit denomination, or None (also for a pool id that
+    is not canonical or not below 2^64: no pool can have it)."""
     if not denom.startswith(UNIT_PREFIX):
         return None
     try:
         p, t = denom[len(UNIT_PREFIX):].split("/t")
-        return int(p), int(t)
+        pid, k = int(p), int(t)
     except ValueError:
         return None
+    if pid > U64_MAX or denom != denom_of(pid, k):
+        return None
+    return pid, k
 
 
 def pool_account(pool_id: int) -> bytes:
@@ -103,6 +115,8 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
         if rec["status"] != "verified":
             raise InvalidState(f"asset {aid} is {rec['status']}; only verified assets enter a pool")
         par += assets.outstanding_principal(assets.schedule_of(ctx, aid))
+    if par == 0:
+        raise InvalidState("the assets' outstanding principal (par) is 0: nothing to pool")
     faces = [f for f, _ in specs]
     if sum(faces) != par:
         raise InvalidState(f"tranche faces sum to {sum(faces)}; the assets' outstanding principal (par) is {par}")
@@ -180,20 +194,46 @@ def claimable(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
     return owed_ray(ctx, pool, k, holder) // RAY
 
 
-def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
-    """Pay the holder what tranche k owes it, in the stable token from the pool's account."""
-    pool = get(ctx, pool_id)
-    if not 0 <= k < len(pool["tranches"]):
-        raise NotFound(f"pool {pool_id} has no tranche {k}")
+def _pay_out(ctx: Ctx, pool: dict, k: int, holder: bytes) -> int:
+    """Settle and pay the holder what tranche k owes it (floored; the remainder stays owed),
+    in the stable token from the pool's account. Updates the pool record; the caller saves it."""
     owed = settle(ctx, pool, k, holder)
     pay = owed // RAY
     if pay:
         t = pool["tranches"][k]
         ctx.set_int(OWED + t["denom"].encode() + b"\x00" + holder, owed - pay * RAY)
         t["claimed"] += pay
-        save(ctx, pool)
         bank.transfer(ctx, pool["account"], holder, _stable(ctx), pay)
     return pay
+
+
+def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
+    """Pay the holder what tranche k owes it, in the stable token from the pool's account."""
+    pool = get(ctx, pool_id)
+    if not 0 <= k < len(pool["tranches"]):
+        raise NotFound(f"pool {pool_id} has no tranche {k}")
+    pay = _pay_out(ctx, pool, k, holder)
+    if pay:
+        save(ctx, pool)
+    return pay
+
+
+def collect_for_modules(ctx: Ctx, pool: dict) -> None:
+    """Pay the module accounts (vault, reserve, treasury, insurance fund) what the pool's
+    units earn them, in the block the cash is allocated: at most 4 accounts per tranche,
+    whatever the number of holders. The caller saves the pool record."""
+    for k, t in enumerate(pool["tranches"]):
+        for holder in MODULE_HOLDERS:
+            key = t["denom"].encode() + b"\x00" + holder
+            if bank.balance(ctx, holder, t["denom"]) or ctx.get_int(OWED + key) >= RAY:
+                paid = _pay_out(ctx, pool, k, holder)
+                if paid:
+                    ctx.emit("tranches.collected", pool=pool["id"], tranche=k, holder=holder, amount=paid)
+
+
+def module_owed(ctx: Ctx, pool: dict) -> int:
+    """Stable base units the pool owes module accounts and has not paid (0 after every block)."""
+    return sum(claimable(ctx, pool, k, h) for k in range(len(pool["tranches"])) for h in MODULE_HOLDERS)
 
 
 def index_live(ctx: Ctx, pool: dict) -> None:
@@ -277,6 +317,7 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
                 pool["coverOwed"] = pool.get("coverOwed", 0) + paid
                 ctx.emit("tranches.covered", pool=pool["id"], asset=rec["id"], paid=paid,
                          allocated=",".join(str(x) for x in split))
+    collect_for_modules(ctx, pool)
     save(ctx, pool)
     _maybe_close(ctx, pool)
 
@@ -302,7 +343,8 @@ def _maybe_close(ctx: Ctx, pool: dict) -> None:
 # ----- invariants ---------------------------------------------------------------------------------
 def check_pool(ctx: Ctx, pool: dict) -> list[str]:
     """received = allocated + unallocated; per tranche, allocated covers claimed plus what
-    holders can claim (the index floors: at most one base unit per holder stays behind)."""
+    holders can claim (the index floors: at most one base unit per holder stays behind);
+    nothing claimable is left owed to a module account."""
     out = []
     alloc = sum(t["allocated"] for t in pool["tranches"])
     if pool["cashReceived"] != alloc + pool["unallocated"]:
@@ -311,4 +353,7 @@ def check_pool(ctx: Ctx, pool: dict) -> list[str]:
     for k, t in enumerate(pool["tranches"]):
         if t["index"] * t["units"] + t["carry"] != t["allocated"] * RAY:
             out.append(f"pool {pool['id']} tranche {k}: the index does not account for the allocated cash")
+    stranded = module_owed(ctx, pool)
+    if stranded:
+        out.append(f"pool {pool['id']}: {stranded} owed to module accounts and not collected")
     return out

@@ -10,8 +10,9 @@ module (keeper.on_asset_event); unit transfers settle payouts through the bank's
 
 from __future__ import annotations
 
-from modules.args import AMOUNT, U64_MAX, Int, Ints, Rows
+from modules.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
 from modules.assets import keeper as assets
+from modules.assets.schedule import MAX_RATE
 from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.registry import Call, Module
@@ -20,7 +21,7 @@ from modules.tranches import keeper
 
 NAME = "tranches"
 WAD = 10**18
-MAX_TRANCHES = 8
+MAX_TRANCHES = keeper.MAX_TRANCHES
 MAX_POOL_ASSETS = 1000
 
 
@@ -76,10 +77,11 @@ def module() -> Module:
     m = Module(NAME, invariants=invariants, init_genesis=init_genesis, export_genesis=export_genesis)
     m.add_call(Call("createPool", _create, {
         "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
-        "tranches": Rows(("face", "rate"), MAX_TRANCHES),
+        "tranches": Rows(("face", "rate"), MAX_TRANCHES, min_rows=1, col_hi=(AMOUNT_MAX, MAX_RATE)),
         "unitSize": AMOUNT,
     }, cost=20_000, doc="Originator: pool verified assets into tranches [[face, rate (wad APR)]] senior first; "
-                       "faces sum to the assets' outstanding principal and are multiples of unitSize."))
+                       "1..8 tranches, rates at most the asset rate cap (10 WAD); faces sum to the assets' "
+                       "outstanding principal (par > 0) and are multiples of unitSize."))
     m.add_call(Call("claim", _claim, {"pool": Int(1, U64_MAX), "tranche": Int(0, MAX_TRANCHES - 1)}, cost=3_000,
                     doc="Collect the stable tokens a tranche owes the sender's units."))
     return m

@@ -18,20 +18,27 @@ remainder into the next allocation, so no cash is lost between allocated and the
 
 from __future__ import annotations
 
-from modules.fixed import RAY, per_second_ray, rpow
+from modules.args import AMOUNT_MAX
+from modules.fixed import RAY, per_second_ray, rpow_capped
+
+CLAIM_MAX = AMOUNT_MAX
+"""Most a tranche's claim (outstanding + interest) grows to by accrual, base units (2^128 - 1,
+the bound of every amount): per-second compounding at the rate cap (1,000 % APR) reaches it
+after about 9 years of unpaid interest, and stops there whatever the time gap."""
 
 
 def accrue(pool: dict, now: int) -> None:
     """Accrue every non-junior tranche's interest up to now, compounded per second on
-    outstanding face plus unpaid interest."""
+    outstanding face plus unpaid interest, the claim saturating at CLAIM_MAX:
+    claim' = min(claim * rpow(RAY + per_second_ray(rate), dt) // RAY, CLAIM_MAX)."""
     dt = now - pool["lastAccrual"]
     if dt <= 0:
         return
     for t in pool["tranches"][:-1]:
         base = t["outstanding"] + t["interest"]
         if base and t["rate"]:
-            grown = base * rpow(RAY + per_second_ray(t["rate"]), dt) // RAY
-            t["interest"] += grown - base
+            growth = rpow_capped(RAY + per_second_ray(t["rate"]), dt, (CLAIM_MAX + 1) * RAY)
+            t["interest"] += max(0, min(base * growth // RAY, CLAIM_MAX) - base)
     pool["lastAccrual"] = now
 
 

@@ -7,8 +7,8 @@ Inputs (oracle values for the asset's grade, and the asset's grace period):
     spread     s       the grade's spread over r, APR, wad
     intensity  lambda  the grade's annual default intensity, wad per YEAR
     lgd        LGD     the grade's loss given default, wad (0..WAD)
-    grace              seconds past due over which the loss of an unpaid installment ramps
-                       to LGD (>= 1)
+    grace              seconds past the oldest unpaid due time over which the loss of every
+                       unpaid installment ramps to LGD (>= 1)
 
 Per-second factors (ray), rounded half-up:
     d = RAY * RAY / (RAY + per_second_ray(r + s))      discount per second, 1/(1 + (r+s)/YEAR)
@@ -25,8 +25,10 @@ and the later ones are chained through the due times of the future installments 
 list. rpow is modules.fixed.rpow (half-up at every step); the per-gap factors
 rpow(d, gap), rpow(q, gap) are memoized (a regular schedule has few distinct gaps).
 Then, per installment, with L_k in wad rounded UP and the two products rounded DOWN:
-    performing, t_k <= now:  L_k = ceil(LGD * min(now - t_k, grace) / grace)
-    performing, t_k >  now:  L_k = ceil(LGD * (RAY - S_k) / RAY)
+    overdue ramp:            R = ceil(LGD * min(now - t_o, grace) / grace) if t_o < now, else 0,
+                             t_o the due time of the first listed installment (the oldest unpaid)
+    performing, t_k <= now:  L_k = R
+    performing, t_k >  now:  L_k = max(ceil(LGD * (RAY - S_k) / RAY), R)
     defaulted:               L_k = LGD              (reported with S_k = 0)
     E_k  = CF_k * (WAD - L_k) // WAD            (shown in explanations)
     PV_k = CF_k * (WAD - L_k) * DF_k // (WAD * RAY)   (one floor: less than 1 unit lost)
@@ -36,11 +38,14 @@ most the exact value plus the ray noise of d, q and rpow (relative ~1e-18), and 
 base units per installment below it.
 
 No cliff: while the status is unchanged the value is continuous in now. At t_k the future
-loss LGD*(1 - q**1) -> 0 meets the past-due ramp, which starts at 0 and reaches LGD at
-t_k + grace; DF_k -> RAY from below.
+loss LGD*(1 - q**1) -> 0 meets the ramp R; R starts at 0 when the oldest unpaid installment
+falls due and reaches LGD at t_o + grace, where every L_k = LGD: the performing value then
+equals the defaulted value, so the scheduled default (assets: defaulted at t_o + grace)
+moves nothing; DF_k -> RAY from below.
 
 Because the chain runs through the listed future installments, removing an installment
-that is past due, or the last one, leaves every other PV_k unchanged; removing another
+that is past due (but not the first listed while it is past due: that one sets R), or the
+last one, leaves every other PV_k unchanged; removing another
 future one re-anchors the chain after it (the other PV_k move by ray rounding noise, which
 can flip a final floor: a base unit or two at most, almost always 0). Paying part of an
 installment leaves the others unchanged.
@@ -55,7 +60,7 @@ from modules.fixed import HALF_RAY, RAY, WAD, Ray, Seconds, Wad, per_second_ray,
 
 WAD_RAY = WAD * RAY  # the one divisor of PV_k
 PERFORMING = "performing"
-"""Value with the hazard term and the past-due loss ramp."""
+"""Value with the hazard term and the overdue ramp."""
 DEFAULTED = "defaulted"
 """Value every unpaid installment at CF_k * (1 - LGD), discounted."""
 WRITTEN_OFF = "written_off"
@@ -164,6 +169,19 @@ def _bad_item(k: int, t: int, prev: int, cf: int) -> ValueError:
     return ValueError(f"installment {k}: due time {t} is before the previous one ({prev})")
 
 
+def overdue_loss(unpaid: Sequence[tuple[int, int]], now: Seconds, inputs: Inputs) -> Wad:
+    """R (wad, rounded up): LGD * min(1, (now - t_o) / grace), t_o the due time of the first
+    listed installment (the oldest unpaid); 0 when nothing is past due."""
+    if not unpaid:
+        return 0
+    over = now - unpaid[0][0]
+    if over <= 0:
+        return 0
+    if over >= inputs.grace:
+        return inputs.lgd
+    return -((-inputs.lgd * over) // inputs.grace)
+
+
 def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: Inputs) -> int:
     """The value in base units of `unpaid` [(due time s, unpaid amount base units)], in due
     order, at block time `now`, for status performing / defaulted / written_off. The fast
@@ -173,13 +191,13 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
         return 0
     n = len(unpaid)
     lgd = inputs.lgd
-    keep = WAD - lgd
     performing = status == PERFORMING
-    grace = inputs.grace
+    ramp = overdue_loss(unpaid, now, inputs) if performing else lgd
+    keep = WAD - ramp  # WAD - R (performing) or WAD - LGD (defaulted): the most an installment keeps
     total = 0
     i = 0
     prev = -(1 << 64)
-    # past due: DF = S = RAY, so PV = E exactly
+    # past due: DF = S = RAY, so PV = E exactly, with L = R (performing) or LGD
     while i < n:
         t, cf = unpaid[i]
         if t > now:
@@ -187,14 +205,7 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
         if t < prev or cf < 0:
             raise _bad_item(i, t, prev, cf)
         prev = t
-        if performing:
-            over = now - t
-            if over >= grace:
-                total += cf * keep // WAD
-            else:
-                total += cf * (WAD + (-lgd * over) // grace) // WAD  # WAD - ceil(lgd*over/grace)
-        else:
-            total += cf * keep // WAD
+        total += cf * keep // WAD
         i += 1
     if i == n:
         return total
@@ -205,9 +216,9 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
         raise _bad_item(i, t, prev, cf)
     g = t - now
     df = _rpow(d, g)
-    hazard = performing and lgd != 0 and inputs.intensity != 0
-    if not hazard:
-        total += (cf * keep * df // WAD_RAY if not performing else cf * df // RAY)
+    hazard = performing and lgd != 0 and inputs.intensity != 0 and ramp < lgd
+    if not hazard:  # L_k = R (P_k = 0, or R = LGD >= P_k) or LGD (defaulted)
+        total += cf * keep * df // WAD_RAY
         prev = t
         last = -1
         fd = RAY
@@ -221,12 +232,12 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
                 last = g
             prev = t
             df = (df * fd + HALF_RAY) // RAY
-            total += (cf * keep * df // WAD_RAY if not performing else cf * df // RAY)
+            total += cf * keep * df // WAD_RAY
         return total
     q = survival_per_second(inputs)
     s = _rpow(q, g)
-    # L = ceil(lgd * (RAY - s) / RAY) = -((s - RAY) * lgd // RAY); WAD - L = WAD + that
-    total += cf * (WAD + (s - RAY) * lgd // RAY) * df // WAD_RAY
+    # P = ceil(lgd * (RAY - s) / RAY) = -((s - RAY) * lgd // RAY); WAD - max(P, R) = min(WAD + that, keep)
+    total += cf * min(WAD + (s - RAY) * lgd // RAY, keep) * df // WAD_RAY
     prev = t
     last = -1
     fd = fq = RAY
@@ -242,7 +253,7 @@ def value(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs: 
         prev = t
         df = (df * fd + HALF_RAY) // RAY
         s = (s * fq + HALF_RAY) // RAY
-        total += cf * (WAD + (s - RAY) * lgd // RAY) * df // WAD_RAY
+        total += cf * min(WAD + (s - RAY) * lgd // RAY, keep) * df // WAD_RAY
     return total
 
 
@@ -251,6 +262,7 @@ def explain(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs
 
         {"value", "status", "now", "inputs": {rate, spread, intensity, lgd, grace},
          "perSecond": {"discount": d (ray), "survival": q (ray)},
+         "overdueLoss": R (wad; None unless performing),
          "installments": [{"due", "amount", "dt" (s), "discount" DF_k (ray),
                            "survival" S_k (ray), "loss" L_k (wad), "expected" E_k,
                            "pv" PV_k}, ...]}
@@ -259,7 +271,8 @@ def explain(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs
     _check_status(status)
     d = discount_per_second(inputs)
     q = survival_per_second(inputs)
-    lgd, grace = inputs.lgd, inputs.grace
+    lgd = inputs.lgd
+    ramp = overdue_loss(unpaid, now, inputs)
     rows = []
     total = 0
     prev = -(1 << 64)
@@ -281,13 +294,14 @@ def explain(unpaid: Sequence[tuple[int, int]], now: Seconds, status: str, inputs
         elif status == DEFAULTED:
             sk, loss = 0, lgd
         elif t <= now:
-            loss = -((-lgd * min(now - t, grace)) // grace)
+            loss = ramp
         else:
-            loss = -((-lgd * (RAY - sk)) // RAY)
+            loss = max(-((-lgd * (RAY - sk)) // RAY), ramp)
         e = cf * (WAD - loss) // WAD
         pv = cf * (WAD - loss) * dfk // WAD_RAY  # one floor per installment
         total += pv
         rows.append({"due": t, "amount": cf, "dt": max(0, t - now), "discount": dfk, "survival": sk,
                      "loss": loss, "expected": e, "pv": pv})
     return {"value": total, "status": status, "now": now, "inputs": inputs.as_dict(),
-            "perSecond": {"discount": d, "survival": q}, "installments": rows}
+            "perSecond": {"discount": d, "survival": q},
+            "overdueLoss": ramp if status == PERFORMING else None, "installments": rows}

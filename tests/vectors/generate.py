@@ -14,6 +14,8 @@ Files:
                     module accounts: name -> address
     txs.json        fixed transactions: body, sign bytes, signature, signed bytes, tx hash
     proofs.json     a small fixed state: its root and proofs for present and absent keys
+    proof_rules.json  proofs that tell each documented proof rule from its wrong
+                    alternatives (tests/vectors/proof_rules.py)
 
 Tagged JSON values (codec.json, txs.json "args"). Every value is a one-key object:
     {"int": "<decimal>"}     any-size integer, as a decimal string
@@ -43,6 +45,7 @@ from modules.crypto import Keypair, dev_seed, encode_address, module_address  # 
 from modules.tx import SIGN_DOMAIN, decode_tx, sign_tx  # noqa: E402
 from state.codec import encode  # noqa: E402
 from state.store import Store  # noqa: E402
+from tests.vectors import proof_rules  # noqa: E402
 
 
 # ----- tagged JSON values -------------------------------------------------------------------
@@ -266,6 +269,61 @@ def proof_vectors() -> dict:
             "root": root.hex(), "proofs": cases}
 
 
+def _store_proofs(state: dict, want) -> tuple[bytes, list]:
+    """(root, [(key, value, proof)]) of the keys want(store) picks, state written at version 1."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(os.path.join(tmp, "state.ldb"))
+        try:
+            store.commit(store.prepare(1, dict(state)))
+            root = store.root_hash
+            out = []
+            for key in want(store, root):
+                value, proof, r = store.get_at(key)
+                assert r == root
+                out.append((key, value, proof))
+        finally:
+            store.close()
+    return root, out
+
+
+def _telling(store, root, kind: str, needed: set) -> bytes:
+    """The first key of a kind (present / empty slot / other leaf) whose proof every wrong
+    choice of `needed` fails (tests/vectors/proof_rules.py)."""
+    keys = [k for k in PROOF_STATE] if kind == "present" else [b"absent-%d" % i for i in range(500)]
+    for k in keys:
+        value, proof, _ = store.get_at(k)
+        if kind != "present" and (proof["leaf"] is None) != (kind == "empty slot"):
+            continue
+        if len(proof["nodes"]) >= 2 and needed <= proof_rules.tells_apart(root, k, value, proof):
+            return k
+    raise AssertionError(f"no {kind} key tells {needed} apart")
+
+
+def proof_rule_vectors() -> dict:
+    """Vectors that tell each proof rule from its wrong alternatives (proof_rules.WRONG)."""
+    path_rules = {"nibbles", "bitmap", "path"}
+    cases = []
+
+    def add(name: str, state: dict, want, tells: set) -> None:
+        root, got = _store_proofs(state, want)
+        for key, value, proof in got:
+            assert proof_rules.verify(root, key, value, proof)
+            assert tells <= proof_rules.tells_apart(root, key, value, proof), (name, tells)
+            cases.append({"name": name, "tells": sorted(tells), "state": "main" if state is PROOF_STATE else
+                          [[k.hex(), v.hex()] for k, v in state.items()], "root": root.hex(), "key": key.hex(),
+                          "value": None if value is None else value.hex(), "proof": _hex_proof(proof)})
+
+    add("empty tree: the root is 32 zero bytes", {}, lambda s, r: [b"any key"], {"empty"})
+    add("one key: the root is its leaf", {b"only": b"one"}, lambda s, r: [b"only"], {"leaf"})
+    add("one key: another key ends at its leaf", {b"only": b"one"}, lambda s, r: [b"other"], {"leaf"})
+    for kind, tells in (("present", path_rules | {"leaf"}), ("empty slot", path_rules),
+                        ("other leaf", path_rules | {"leaf"})):
+        add(f"{kind}, two levels deep", PROOF_STATE, lambda s, r, k=kind, t=tells: [_telling(s, r, k, t)], tells)
+    return {"about": "state proofs that tell each rule of docs/protocol.md (Proofs) from its wrong "
+                     "alternatives (tests/vectors/proof_rules.py); 'main' is the state of proofs.json",
+            "rules": proof_rules.RULES, "wrong": proof_rules.WRONG, "proofs": cases}
+
+
 def dumps(doc: dict) -> str:
     """JSON with one line per top-level field and per element of a top-level list (diffable)."""
     def one(v) -> str:
@@ -283,7 +341,7 @@ def dumps(doc: dict) -> str:
 
 def main() -> None:
     for name, build in (("codec", codec_vectors), ("addresses", address_vectors),
-                        ("txs", tx_vectors), ("proofs", proof_vectors)):
+                        ("txs", tx_vectors), ("proofs", proof_vectors), ("proof_rules", proof_rule_vectors)):
         path = os.path.join(HERE, name + ".json")
         text = dumps(build())
         assert json.loads(text) is not None
