@@ -18,6 +18,7 @@ check the simulator makes on a throwaway copy of the state before the block (PRO
     buyGovernance sell units to the reserve for native tokens, stake them, propose a role
                   for oneself and vote for it, all in one block
     bigRedeem     ask a native redemption far above the per-epoch limit; cancel what is unfilled
+    budgetDrain   sell units to the reserve directly and into its standing bid in one block
 What must hold is what holds for every run: no exception out of a block, no handler fault,
 every invariant after every block, and every probe.
 Randomness comes only from the generator handed in.
@@ -45,6 +46,7 @@ from modules.bank import keeper as bank
 from modules.context import Ctx
 from modules.errors import InvalidTransaction
 from modules.governance import module as governance
+from modules.market import keeper as market
 from modules.oracle import keeper as oracle
 from modules.stable import vault
 from modules.tranches import keeper as tranches
@@ -58,7 +60,7 @@ BIG_AMOUNTS = (1, U64 - 1, (1 << 128) - 1, 1 << 128, 1 << 256)
 # Relative weights of the attacks ("attack.<name>"); 0 switches one off.
 DEFAULT_ATTACKS: dict[str, float] = {
     "attack.boundary": 6, "attack.exitLoop": 3, "attack.splitExit": 3, "attack.floor": 3, "attack.frontRun": 2,
-    "attack.lateStake": 1, "attack.buyGovernance": 1, "attack.bigRedeem": 1}
+    "attack.lateStake": 1, "attack.buyGovernance": 1, "attack.bigRedeem": 1, "attack.budgetDrain": 2}
 
 
 # ----- the attacks -----------------------------------------------------------------------------------
@@ -201,6 +203,19 @@ class Adversary:
         out += [Step(block, actor, "governance", "propose",
                      {"action": "grantRole", "target": "custodian", "account": actor_address(actor)}),
                 Step(block, actor, "governance", "vote", {"id": pid, "support": "yes"})]
+        return out
+
+    def _budgetDrain(self, block: int, now: int, ctx: Ctx) -> list[Step]:
+        held = self._holding(ctx)
+        if held is None:
+            return []
+        actor, unit, have = held
+        bids = [o for o in market.orders_of(ctx, vault.RESERVE) if o["denom"] == unit and o["side"] == market.BUY]
+        half = max(1, have // 2)
+        out = [Step(block, actor, "reserve", "sell", {"unit": unit, "quantity": half, "minOut": 0, "payIn": "stable"})]
+        if bids and have > half:
+            out.append(Step(block, actor, "market", "place", {"denom": unit, "side": market.SELL, "price": bids[0]["price"],
+                                                              "quantity": have - half, "expiry": 0}))
         return out
 
     def _bigRedeem(self, block: int, now: int, ctx: Ctx) -> list[Step]:

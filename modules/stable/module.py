@@ -66,10 +66,18 @@ def export_genesis(ctx: Ctx) -> dict:
 
 
 def invariants(ctx: Ctx) -> list[str]:
+    """Custodian mints within the genesis attestation; a tranche's ceiling use is exposure the
+    vault holds now (none once the vault holds none of its units)."""
+    out = []
     c = ctx.get_obj(CUSTODIAN)
     if c is not None and c["custodianMinted"] > c["attestedReserve"]:
-        return [f"stable: custodian minted {c['custodianMinted']} above attested reserve {c['attestedReserve']}"]
-    return []
+        out.append(f"stable: custodian minted {c['custodianMinted']} above attested reserve {c['attestedReserve']}")
+    tranche_use = vault.USE + b"tranche/"
+    for k, _ in ctx.iter_prefix(tranche_use):
+        unit = k[len(tranche_use):].decode()
+        if ctx.get_int(k) and not bank.balance(ctx, vault.VAULT, unit):
+            out.append(f"stable: ceiling use {ctx.get_int(k)} for {unit}, of which the vault holds nothing")
+    return out
 
 
 def info(ctx: Ctx) -> dict | None:

@@ -342,14 +342,20 @@ def _maybe_close(ctx: Ctx, pool: dict) -> None:
 
 # ----- invariants ---------------------------------------------------------------------------------
 def check_pool(ctx: Ctx, pool: dict) -> list[str]:
-    """received = allocated + unallocated; per tranche, allocated covers claimed plus what
-    holders can claim (the index floors: at most one base unit per holder stays behind);
-    nothing claimable is left owed to a module account."""
+    """received = allocated + unallocated; the pool's account holds exactly what is not yet
+    claimed (unallocated + allocated - claimed, stable base units: value in = value out +
+    value held); per tranche, allocated covers claimed plus what holders can claim (the index
+    floors: at most one base unit per holder stays behind); nothing claimable is left owed
+    to a module account."""
     out = []
     alloc = sum(t["allocated"] for t in pool["tranches"])
     if pool["cashReceived"] != alloc + pool["unallocated"]:
         out.append(f"pool {pool['id']}: received {pool['cashReceived']} != allocated {alloc} + unallocated "
                    f"{pool['unallocated']}")
+    held = bank.balance(ctx, pool["account"], _stable(ctx))
+    unclaimed = pool["unallocated"] + sum(t["allocated"] - t["claimed"] for t in pool["tranches"])
+    if held != unclaimed:
+        out.append(f"pool {pool['id']}: its account holds {held}, the ledger's unclaimed cash is {unclaimed}")
     for k, t in enumerate(pool["tranches"]):
         if t["index"] * t["units"] + t["carry"] != t["allocated"] * RAY:
             out.append(f"pool {pool['id']} tranche {k}: the index does not account for the allocated cash")
