@@ -744,7 +744,8 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     """Generate and run cfg.blocks blocks; stops at the first failure.
 
     modules builds the module list (a planted bug, in tests); progress(done, total) is
-    called every 50 blocks; on_block(block, time, steps, result, reader) after every block;
+    called every 50 blocks; on_block(block, time, steps, result, reader) after every block
+    (steps: the block's transactions, in the order of its receipts; probes left out);
     extra(block, time, reader) adds steps of the caller's own (genesis/sweep.py's exits);
     check=False skips the invariants (a sweep measures, it does not check).
     """
@@ -777,7 +778,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
                     outcome = "ok" if rc.code == 0 else rc.error
                     per[outcome] = per.get(outcome, 0) + 1
                 if on_block is not None:
-                    on_block(block, now, group, res, r.reader())
+                    on_block(block, now, [s for s in group if s.module != PROBE], res, r.reader())
             done = block
             if progress is not None and (block % 50 == 0 or block == cfg.blocks or failure is not None):
                 progress(block, cfg.blocks)

@@ -227,7 +227,8 @@ def run_point(point: Point, seed: int, blocks: int = SWEEP_BLOCKS, market_cfg: m
     outcome = Outcome()
     exits = Exits(Random(seed * 1_000_003 + 17), holders, outcome)
     cfg = simulate.SimConfig(seed=seed, blocks=blocks, holders=holders, weights=SWEEP_WEIGHTS,
-                             montecarlo=market_cfg or montecarlo.MarketConfig(), module_params=point.module_params())
+                             montecarlo=market_cfg or montecarlo.MarketConfig(), module_params=point.module_params(),
+                             attack_rate=0.0)  # a sweep measures the mechanism, not an adversary
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
         exits.observe(now, steps, res, ctx)
