@@ -138,7 +138,8 @@ class HttpServer:
 
     def __init__(self, rpc: Handler, *, health: Callable[[], dict], metrics: Callable[[], str],
                  ws: Callable | None = None, max_body: int = 5 * 1024 * 1024, cors: str | None = "*",
-                 idle_timeout: float = 120.0):
+                 idle_timeout: float = 120.0, max_connections: int = 1000, max_header: int = 1 << 20,
+                 max_url: int = 8192, header_timeout: float = 10.0):
         self.rpc = rpc
         self.health = health
         self.metrics = metrics
@@ -146,6 +147,10 @@ class HttpServer:
         self.max_body = max_body
         self.cors = cors.encode() if cors else None
         self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.max_header = max_header
+        self.max_url = max_url
+        self.header_timeout = header_timeout
         self.connections = 0
         self._live: set[_Live] = set()
         # The head of a keep-alive 200 reply; the length and body follow.

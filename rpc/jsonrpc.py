@@ -58,9 +58,11 @@ def _dump_one(r: dict) -> bytes:
 class Dispatcher:
     """Turns request bodies into response bodies for one Api."""
 
-    def __init__(self, api, *, batch_limit: int = 1000, extra_methods: dict | None = None):
+    def __init__(self, api, *, batch_limit: int = 1000, max_response: int = 25_000_000,
+                 extra_methods: dict | None = None):
         self.api = api
         self.batch_limit = batch_limit
+        self.max_response = max_response
         self.methods = dict(METHODS)
         if extra_methods:
             self.methods.update(extra_methods)

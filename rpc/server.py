@@ -48,13 +48,15 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
 
 
 async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
-                    cors: str | None = "*", task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Serve node on host:port until cancelled; task_status gets the bound port."""
+                    cors: str | None = "*", max_response: int = 25_000_000, ws_limits: dict | None = None,
+                    task_status=trio.TASK_STATUS_IGNORED, **http_limits) -> None:
+    """Serve node on host:port until cancelled; task_status gets the bound port. http_limits
+    go to HttpServer (max_connections, max_header, max_url, header_timeout), ws_limits to WsHub."""
     api = Api(node)
-    dispatcher = Dispatcher(api, batch_limit=batch_limit)
-    hub = WsHub(node, dispatcher)
+    dispatcher = Dispatcher(api, batch_limit=batch_limit, max_response=max_response)
+    hub = WsHub(node, dispatcher, **(ws_limits or {}))
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
                         metrics=lambda: metrics_text(node, dispatcher, server),
-                        ws=hub.handle, max_body=max_body, cors=cors)
+                        ws=hub.handle, max_body=max_body, cors=cors, **http_limits)
     await server.serve(host, port, task_status=task_status)

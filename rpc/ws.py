@@ -57,6 +57,7 @@ class _Client:
     def __init__(self, max_queue: int):
         self.send, self.recv = trio.open_memory_channel(math.inf)
         self.max_queue = max_queue
+        self.max_queue_bytes = max_queue_bytes
         self.queued = 0  # data messages waiting
         self.subs: dict[str, dict] = {}
         self.overflow = False
@@ -78,7 +79,8 @@ class _Client:
 
 class WsHub:
     def __init__(self, node, dispatcher, *, max_subscriptions: int = 64, max_queue: int = 4096,
-                 max_message: int = 1 << 20, ping_interval: float = 20.0, ping_timeout: float = 60.0):
+                 max_queue_bytes: int = 1 << 20, max_message: int = 1 << 20, ping_interval: float = 20.0,
+                 ping_timeout: float = 60.0):
         self.node = node
         self.dispatcher = dispatcher
         self.max_subscriptions = max_subscriptions
