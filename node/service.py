@@ -412,9 +412,12 @@ class Node:
 
     # ----- block production ----------------------------------------------------------
     async def mine(self, count: int = 1, time: int | None = None) -> list[Block]:
-        """Produce count blocks now with what is ready (dev_mine, interval ticks)."""
+        """Produce count blocks now with what is ready (dev_mine, interval ticks); between
+        blocks the event loop gets a turn (small blocks run on it)."""
         out = []
-        for _ in range(count):
+        for i in range(count):
+            if i:
+                await trio.lowlevel.checkpoint()
             out.append(await self._produce(time))
         return out
 

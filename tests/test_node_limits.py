@@ -87,7 +87,7 @@ def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
     """Subscribers that stop reading are closed once their queue passes its byte bound (or
     they miss a pong); the node's memory stays flat and a reading client stays fast."""
     n_slow = 20
-    with RpcNode(tmp_path / "home", "--ws-max-queue-bytes", "65536", "--ws-ping-interval", "0.5",
+    with RpcNode(tmp_path / "home", "--ws-max-queue-bytes", "262144", "--ws-ping-interval", "0.5",
                  "--ws-ping-timeout", "2", mining="manual") as node:
         slow = []
         for _ in range(n_slow):
@@ -114,12 +114,16 @@ def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
                 time.sleep(0.005)
             c.close()
 
+        ended: list[Exception] = []
+
         def read_heads():
-            with contextlib.suppress(Exception):
+            try:
                 while not stop.is_set():
                     msg = reader.recv_message()
                     if msg.get("method") == "chain_subscription":
                         heights.append(msg["params"]["result"]["height"])
+            except Exception as exc:
+                ended.append(exc)
 
         threads = [threading.Thread(target=poll), threading.Thread(target=read_heads, daemon=True)]
         for t in threads:
@@ -128,8 +132,9 @@ def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
         try:
             for _ in range(30):  # 3,000 blocks: about 2 MB of notifications per slow subscriber
                 miner.call("dev_mine", [100])
+            kept = base_conns - n_slow + 2  # this /metrics request, the reader, the poller, the miner
             deadline = time.monotonic() + 10
-            while open_connections(node.port) > base_conns - n_slow and time.monotonic() < deadline:
+            while open_connections(node.port) > kept and time.monotonic() < deadline:
                 time.sleep(0.2)
             conns = open_connections(node.port)
         finally:
@@ -138,16 +143,16 @@ def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
             miner.close()
             for ws in slow:
                 ws.sock.close()
-        assert conns <= base_conns - n_slow, f"{conns} connections open: the slow subscribers were kept"
+        assert conns <= kept, f"{conns} connections open: the slow subscribers were kept"
         assert peak[0] - rss0 < 60, f"RSS grew {peak[0] - rss0:.0f} MB"
         lat.sort()
         p99 = lat[int(len(lat) * 0.99)]
         assert p99 < 0.25, f"a reading client's p99 was {p99 * 1000:.0f} ms"
-        assert heights and heights[-1] >= 3000, "the reading subscriber was dropped or fell behind"
+        assert heights and heights[-1] >= 3000, f"the reading subscriber was dropped or fell behind: {ended}"
         reader.sock.close()
 
 
-def test_flaw_websocket_that_misses_pongs_is_closed(tmp_path):
+def test_websocket_that_never_answers_pings_is_closed_with_1001(tmp_path):
     """A client that reads but never answers pings is closed after the ping timeout (1001)."""
     with RpcNode(tmp_path / "home", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "1",
                  mining="manual") as node:
