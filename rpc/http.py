@@ -13,6 +13,7 @@ discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -25,7 +26,8 @@ import trio
 log = logging.getLogger("rwachain.http")
 
 _REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed",
-            413: b"Payload Too Large", 415: b"Unsupported Media Type"}
+            413: b"Payload Too Large", 414: b"URI Too Long", 415: b"Unsupported Media Type",
+            431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}
 
 
 def response(status: int, body: bytes, content_type: bytes = b"application/json", *, keep_alive: bool = True,
@@ -84,12 +86,15 @@ class _Request:
 
 
 class _Parser:
-    """httptools callbacks collecting complete requests."""
+    """httptools callbacks collecting complete requests. in_head: the next bytes belong to a
+    request line or header block (head_bytes of it fed so far, counted by the caller)."""
 
     def __init__(self, max_body: int):
         self.max_body = max_body
         self.done: list[_Request] = []
         self.cur = _Request()
+        self.in_head = True
+        self.head_bytes = 0
         self.p = httptools.HttpRequestParser(self)
 
     def on_message_begin(self):
@@ -102,6 +107,8 @@ class _Parser:
         self.cur.headers[name.lower()] = value
 
     def on_headers_complete(self):
+        self.in_head = False
+        self.head_bytes = 0
         cl = self.cur.headers.get(b"content-length")
         if cl is not None and cl.isdigit() and int(cl) > self.max_body:
             self.cur.too_large = True
@@ -113,23 +120,29 @@ class _Parser:
         self.cur.body += body
 
     def on_message_complete(self):
+        self.in_head = True
+        self.head_bytes = 0
         self.cur.method = self.p.get_method()
         self.cur.keep_alive = self.p.should_keep_alive()
         self.done.append(self.cur)
 
 
-class _Live:
-    """One open connection for the idle reaper: its cancel scope and when it last
-    waited for a request (monotonic seconds; _BUSY while a request is being answered)."""
+_BUSY = float("inf")
 
-    __slots__ = ("scope", "last")
+
+class _Live:
+    """One open connection for the reaper: its cancel scope, when it last waited for a
+    request (monotonic seconds; _BUSY while a request is being answered) and when the
+    header block now arriving began (_BUSY when none is)."""
+
+    __slots__ = ("scope", "last", "head_since")
 
     def __init__(self):
         self.scope = trio.CancelScope()
         self.last = time.monotonic()
+        self.head_since = _BUSY
 
 
-_BUSY = float("inf")
 Handler = Callable[[bytes], Awaitable[bytes | None]]
 
 
@@ -152,7 +165,10 @@ class HttpServer:
         self.max_url = max_url
         self.header_timeout = header_timeout
         self.connections = 0
+        self.refused = 0  # connections refused past max_connections
         self._live: set[_Live] = set()
+        self._busy = response(503, orjson.dumps({"error": f"too many connections (at most {max_connections})"}),
+                              keep_alive=False, cors=self.cors)
         # The head of a keep-alive 200 reply; the length and body follow.
         self._ok_head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          + (b"Access-Control-Allow-Origin: " + self.cors + b"\r\n" if self.cors else b"")
@@ -167,19 +183,28 @@ class HttpServer:
 
     async def _reap_idle(self) -> None:
         """Close connections idle (no request being read or answered) for idle_timeout
-        seconds. One sweep every few seconds instead of a timer around every read: a
-        per-read timeout scope cost about 16 us a request, a sixth of a status call."""
+        seconds, and those whose header block has been arriving for header_timeout seconds
+        (a client sending a byte now and then keeps the idle timer fresh). One sweep every
+        few seconds instead of a timer around every read: a per-read timeout scope cost
+        about 16 us a request, a sixth of a status call."""
         while True:
-            await trio.sleep(max(0.05, min(5.0, self.idle_timeout / 4)))
-            cutoff = time.monotonic() - self.idle_timeout
+            await trio.sleep(max(0.05, min(5.0, self.idle_timeout / 4, self.header_timeout / 4)))
+            now = time.monotonic()
+            idle_cutoff = now - self.idle_timeout
+            head_cutoff = now - self.header_timeout
             for conn in list(self._live):
-                if conn.last < cutoff:
+                if conn.last < idle_cutoff or conn.head_since < head_cutoff:
                     conn.scope.cancel()
 
     async def _conn(self, stream: trio.SocketStream) -> None:
         """One connection. Nothing a client does may stop the server: every error of a
         connection (resets, protocol violations, also inside exception groups) ends only
-        that connection; cancellation still propagates."""
+        that connection; cancellation still propagates. Past max_connections a new
+        connection gets 503 and a close at once (its descriptor is freed, the store keeps
+        the ones it needs)."""
+        if self.connections >= self.max_connections:
+            await self._refuse(stream)
+            return
         self.connections += 1
         conn = _Live()
         self._live.add(conn)
@@ -195,6 +220,22 @@ class HttpServer:
             self.connections -= 1
             with trio.CancelScope(shield=True):
                 await stream.aclose()
+
+    async def _refuse(self, stream: trio.SocketStream) -> None:
+        """503 and close, without waiting for the client: what it sent is read and
+        discarded first (so that the close is a FIN, not a reset), the reply written only
+        if the socket takes it now."""
+        self.refused += 1
+        fd = stream.socket.fileno()
+        try:
+            while os.read(fd, 65536):
+                pass
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            os.write(fd, self._busy)
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
 
     async def _serve_conn(self, stream: trio.SocketStream, conn: _Live) -> None:
         parser = _Parser(self.max_body)
@@ -212,6 +253,10 @@ class HttpServer:
             if not data:
                 return
             conn.last = _BUSY
+            if parser.in_head:
+                parser.head_bytes += len(data)
+                if conn.head_since == _BUSY:
+                    conn.head_since = time.monotonic()
             try:
                 feed(data)
             except httptools.HttpParserUpgrade as up:
@@ -225,6 +270,12 @@ class HttpServer:
                 return
             except httptools.HttpParserError as exc:
                 await _send_all(fd, response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
+                return
+            if not parser.in_head or not parser.head_bytes:
+                conn.head_since = _BUSY  # no header block under way (its deadline is met)
+            too_long = self._head_too_long(parser)
+            if too_long is not None:
+                await _send_all(fd, too_long)
                 return
             if parser.cur.too_large and not done:
                 # Declared or received more than max_body: answer now, read no further.
@@ -254,6 +305,16 @@ class HttpServer:
             await _send_all(fd, out[0] if len(out) == 1 else b"".join(out))
             if not keep:
                 return
+
+    def _head_too_long(self, parser: _Parser) -> bytes | None:
+        """The 414 or 431 reply (and a close) for a URL or header block over its limit."""
+        if parser.in_head and len(parser.cur.url) > self.max_url:
+            return response(414, orjson.dumps({"error": f"URL longer than {self.max_url} bytes"}), keep_alive=False,
+                            cors=self.cors)
+        if parser.in_head and parser.head_bytes > self.max_header:
+            return response(431, orjson.dumps({"error": f"request line and headers over {self.max_header} bytes"}),
+                            keep_alive=False, cors=self.cors)
+        return None
 
     async def _linger(self, stream: trio.SocketStream, max_bytes: int = 16 << 20, seconds: float = 2.0) -> None:
         """Half-close and discard what the client is still sending (bounded), so that it

@@ -30,6 +30,7 @@ from wsproto.utilities import LocalProtocolError
 
 from rpc import encode as enc
 from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
+from rpc.jsonrpc import ReplyBudget, join_replies
 from rpc.params import OBJECT, STRING, Param, Result, rpc_method
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -307,11 +308,15 @@ class WsHub:
         if type(req) is list:
             if not req or len(req) > self.dispatcher.batch_limit:
                 return await self.dispatcher.handle_body(data if isinstance(data, bytes) else data.encode())
-            replies = [await self._handle_one(client, r) for r in req]
-            replies = [r for r in replies if r is not None]
-            return orjson.dumps(replies) if replies else None
+            budget = ReplyBudget(self.dispatcher.max_response)
+            replies = []
+            for r in req:
+                reply = await self._handle_one(client, r)
+                if reply is not None:
+                    replies.append(budget.encode(reply))
+            return join_replies(replies) if replies else None
         reply = await self._handle_one(client, req)
-        return None if reply is None else orjson.dumps(reply)
+        return None if reply is None else ReplyBudget(self.dispatcher.max_response).encode(reply)
 
     async def _handle_one(self, client: _Client, req) -> dict | None:
         """One call: subscriptions here (they belong to this connection), the rest dispatched."""

@@ -211,11 +211,23 @@ def test_flaw_idle_connections_exhaust_file_descriptors(tmp_path):
         keep.close()
 
 
+def _nofile_512_of_1024() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (512, 1024))
+
+
+def test_flaw_soft_descriptor_limit_is_left_low(tmp_path):
+    """The node raises its soft RLIMIT_NOFILE to the hard limit at start."""
+    with RpcNode(tmp_path / "home", mining="manual", preexec_fn=_nofile_512_of_1024) as node:
+        with open(f"/proc/{node.proc.pid}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max open files"))
+        assert line.split()[3:5] == ["1024", "1024"], line
+
+
 # ----- 4. HTTP limits on every part of a request ------------------------------------------
 @pytest.fixture(scope="module")
 def http_node(tmp_path_factory):
     with RpcNode(tmp_path_factory.mktemp("limits") / "home", "--header-timeout", "1",
-                 "--max-response-bytes", "200000", mining="manual") as n:
+                 "--max-response-bytes", "20000", mining="manual") as n:
         yield n
 
 
@@ -258,14 +270,18 @@ def test_flaw_reply_size_has_no_limit(http_node):
     """A batch whose replies pass --max-response-bytes: the calls past it get -32007, as
     geth answers past its batch response limit; a single over-large reply too."""
     c = KeepAlive(http_node.port)
-    batch = [{"jsonrpc": "2.0", "id": i, "method": "chain_params", "params": []} for i in range(400)]
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "chain_params", "params": []} for i in range(1000)]
     status, replies = c.post(batch)
-    assert status == 200 and len(replies) == 400
+    assert status == 200 and len(replies) == 1000
     ok = [r for r in replies if "result" in r]
     refused = [r for r in replies if "error" in r]
     assert ok and refused and all(r["error"]["code"] == RESPONSE_TOO_LARGE for r in refused)
-    assert len(json.dumps(replies)) < 300_000
-    assert sorted(r["id"] for r in replies) == list(range(400))
+    assert len(json.dumps(ok, separators=(",", ":"))) <= 20_000
+    assert sorted(r["id"] for r in replies) == list(range(1000))
+    # One reply alone over the limit (a block with 1,000 transactions' worth of receipts
+    # would do; the OpenRPC document is quicker).
+    status, reply = c.post({"jsonrpc": "2.0", "id": 7, "method": "rpc.discover", "params": []})
+    assert status == 200 and reply["error"]["code"] == RESPONSE_TOO_LARGE and reply["id"] == 7
     c.close()
 
 
