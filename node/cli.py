@@ -65,8 +65,8 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
                         "get error -32008")
     p.add_argument("--ws-max-queue", type=int, default=4096,
                    help="WebSocket messages queued for one client before it is closed (1008) (default 4096)")
-    p.add_argument("--ws-max-queue-bytes", type=int, default=1 << 20,
-                   help="WebSocket bytes queued for one client before it is closed (1008) (default 1 MiB)")
+    p.add_argument("--ws-max-queue-bytes", type=int, default=256 * 1024,
+                   help="WebSocket bytes queued for one client before it is closed (1008) (default 256 KiB)")
     p.add_argument("--ws-ping-interval", type=float, default=20.0, help="seconds between WebSocket pings (default 20)")
     p.add_argument("--ws-ping-timeout", type=float, default=60.0,
                    help="seconds without a pong before a WebSocket is closed (1001) (default 60)")

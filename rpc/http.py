@@ -260,6 +260,7 @@ class HttpServer:
             try:
                 feed(data)
             except httptools.HttpParserUpgrade as up:
+                conn.head_since = _BUSY  # the header block is complete: what follows is not HTTP
                 offset = up.args[0] if up.args else len(data)
                 req = parser.cur
                 req.method = parser.p.get_method()

@@ -13,7 +13,7 @@ from rpc.methods import Api
 from rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
 
 
-def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
+def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer, hub: WsHub) -> str:
     lat = dispatcher.latency
     hooks = node.chain.app.hooks
     lines = [
@@ -25,6 +25,14 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# TYPE rwachain_tx_per_second gauge", f"rwachain_tx_per_second {node.tx_rate():.3f}",
         "# HELP rwachain_rpc_connections Open RPC connections.", "# TYPE rwachain_rpc_connections gauge",
         f"rwachain_rpc_connections {server.connections}",
+        "# HELP rwachain_rpc_connections_refused_total Connections refused past --max-connections.",
+        "# TYPE rwachain_rpc_connections_refused_total counter", f"rwachain_rpc_connections_refused_total {server.refused}",
+        "# HELP rwachain_ws_clients Open WebSocket connections.", "# TYPE rwachain_ws_clients gauge",
+        f"rwachain_ws_clients {len(hub.clients)}",
+        "# HELP rwachain_ws_queued_bytes Bytes of messages queued for WebSocket clients.",
+        "# TYPE rwachain_ws_queued_bytes gauge", f"rwachain_ws_queued_bytes {sum(c.queued_bytes for c in hub.clients)}",
+        "# HELP rwachain_ws_dropped_total WebSocket clients closed for a full queue or a missed pong.",
+        "# TYPE rwachain_ws_dropped_total counter", f"rwachain_ws_dropped_total {hub.dropped}",
         "# HELP rwachain_block_gil_offers_total Times a block in a worker thread offered the GIL to the event loop.",
         "# TYPE rwachain_block_gil_offers_total counter", f"rwachain_block_gil_offers_total {node.gil_offers}",
         "# HELP rwachain_block_gil_offer_seconds_total Seconds blocks in worker threads spent in those offers.",
@@ -57,6 +65,6 @@ async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000
     hub = WsHub(node, dispatcher, **(ws_limits or {}))
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
-                        metrics=lambda: metrics_text(node, dispatcher, server),
+                        metrics=lambda: metrics_text(node, dispatcher, server, hub),
                         ws=hub.handle, max_body=max_body, cors=cors, **http_limits)
     await server.serve(host, port, task_status=task_status)

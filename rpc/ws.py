@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import logging
 import math
 
 import orjson
@@ -33,10 +34,13 @@ from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
 from rpc.jsonrpc import ReplyBudget, join_replies
 from rpc.params import OBJECT, STRING, Param, Result, rpc_method
 
+log = logging.getLogger("rwachain.ws")
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _END = object()  # tells the writer that the reader is done
 WRITE_BATCH = 256 * 1024  # bytes of queued messages the writer sends in one write
 CLOSE_GRACE = 5.0  # s a dropped client's connection may take to get its close frame
+_NOTE_HEAD = b'{"jsonrpc":"2.0","method":"chain_subscription","params":{"subscription":"'
+_NOTE_MID = b'","result":'
 KINDS = ("newHeads", "pendingTransactions", "events")
 
 
@@ -108,7 +112,7 @@ class _Client:
 
 class WsHub:
     def __init__(self, node, dispatcher, *, max_subscriptions: int = 64, max_queue: int = 4096,
-                 max_queue_bytes: int = 1 << 20, max_message: int = 1 << 20, ping_interval: float = 20.0,
+                 max_queue_bytes: int = 256 * 1024, max_message: int = 1 << 20, ping_interval: float = 20.0,
                  ping_timeout: float = 60.0):
         self.node = node
         self.dispatcher = dispatcher
@@ -119,15 +123,18 @@ class WsHub:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.clients: set[_Client] = set()
+        self.dropped = 0  # clients closed for a full queue or a missed pong
         self._ids = itertools.count(1)
         node.on_new_head(self._on_head)
         node.on_pending_tx(self._on_pending)
         node.on_revert(self._on_revert)
 
     # ----- fan-out (called from the node on the event loop) -----------------------------
-    def _notify(self, client: _Client, sub: str, result) -> None:
-        client.push(orjson.dumps({"jsonrpc": "2.0", "method": "chain_subscription",
-                                  "params": {"subscription": sub, "result": result}}))
+    def _notify(self, client: _Client, sub: str, result: bytes) -> None:
+        """Queue a notification of result (JSON bytes, encoded once for every subscriber).
+        Built by concatenation, so the message takes its own size: a short orjson result
+        keeps orjson's 8 KiB initial buffer, which made a queued 700-byte head cost 8 KiB."""
+        client.push(_NOTE_HEAD + sub.encode() + _NOTE_MID + result + b"}}")
 
     def _on_head(self, block, result) -> None:
         head = None
@@ -136,7 +143,7 @@ class WsHub:
                 continue
             for sid, s in c.subs.items():
                 if s["kind"] == "newHeads":
-                    head = head or enc.header(block.header)
+                    head = head or orjson.dumps(enc.header(block.header))
                     self._notify(c, sid, head)
                 elif s["kind"] == "events":
                     for i, r in enumerate(result.receipts):
@@ -145,8 +152,9 @@ class WsHub:
                                 continue
                             attrs = enc.value(e["attrs"])
                             if all(attrs.get(k) == v for k, v in (s["attrs"] or {}).items()):
-                                self._notify(c, sid, {"height": block.header.height, "index": i,
-                                                      "txHash": enc.hx(r.tx_hash), "type": e["type"], "attrs": attrs})
+                                self._notify(c, sid, orjson.dumps({
+                                    "height": block.header.height, "index": i, "txHash": enc.hx(r.tx_hash),
+                                    "type": e["type"], "attrs": attrs}))
 
     def _on_revert(self, height: int) -> None:
         """A dev revert or state load: newHeads subscribers get {"reverted": true, "height"}."""
@@ -155,7 +163,7 @@ class WsHub:
                 continue
             for sid, s in c.subs.items():
                 if s["kind"] == "newHeads":
-                    self._notify(c, sid, {"reverted": True, "height": height})
+                    self._notify(c, sid, b'{"reverted":true,"height":%d}' % height)
 
     def _on_pending(self, tx_hash: bytes) -> None:
         h = None
@@ -164,7 +172,7 @@ class WsHub:
                 continue
             for sid, s in c.subs.items():
                 if s["kind"] == "pendingTransactions":
-                    h = h or enc.hx(tx_hash)
+                    h = h or b'"%s"' % enc.hx(tx_hash).encode()
                     self._notify(c, sid, h)
 
     # ----- one connection -----------------------------------------------------------------
@@ -193,6 +201,9 @@ class WsHub:
                                                     trio.current_time() + CLOSE_GRACE)  # nor a stuck writer
         finally:
             self.clients.discard(client)
+            if client.closing is not None:
+                self.dropped += 1
+                log.info("WebSocket client closed (%d): %s", *client.closing)
 
     async def _writer(self, stream, ws, client: _Client, scope) -> None:
         """The only task that sends on the stream. It sends what waits in one write (up to
@@ -291,7 +302,7 @@ class WsHub:
                         buf, size = [], 0
                         reply = await self._handle_message(client, data)
                         if reply is not None:
-                            client.push(reply)
+                            client.push(bytes(memoryview(reply)))  # its own size (see _notify)
             try:
                 data = await stream.receive_some(65536)
             except (trio.BrokenResourceError, trio.ClosedResourceError):

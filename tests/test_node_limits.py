@@ -266,6 +266,14 @@ def test_flaw_header_block_may_trickle_in_forever(http_node):
         assert closed and time.monotonic() - t0 < 8, "the trickling connection was kept"
 
 
+def test_websocket_outlives_the_header_deadline(http_node):
+    """The header deadline (1 s here) ends with the upgrade's header block."""
+    ws = WsClient(http_node.port)
+    time.sleep(2.5)
+    assert ws.call("chain_status")["chainId"] == devnet.CHAIN_ID
+    ws.close()
+
+
 def test_flaw_reply_size_has_no_limit(http_node):
     """A batch whose replies pass --max-response-bytes: the calls past it get -32007, as
     geth answers past its batch response limit; a single over-large reply too."""
