@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             ws.subscribe("newHeads")
             ws.subscribe("pendingTransactions")
             slow.append(ws)
-        reader = WsClient(node.port)
+        reader = WsClient(node.port, timeout=120)
         reader.subscribe("newHeads")
         conns0 = open_connections(node.port)
         rss0 = _rss_mb(node.proc.pid)
@@ -98,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
                 reader_end.append(repr(exc))
 
         def watch_closed():
+            conn = KeepAlive(node.port)
             while not stop.is_set():
-                n = open_connections(node.port)
-                if n <= conns0 - args.subscribers + 3 and not closed_at:
+                text = conn.get("/metrics")[1].decode()
+                if int(re.search(r"^rwachain_ws_dropped_total (\d+)$", text, re.M).group(1)) >= args.subscribers:
                     closed_at.append(time.monotonic() - t_start)
+                    break
                 time.sleep(0.25)
+            conn.close()
 
         threads = [threading.Thread(target=f, daemon=True) for f in (poll, read_heads, watch_closed)]
         for t in threads:
