@@ -227,11 +227,10 @@ class HttpServer:
         if the socket takes it now."""
         self.refused += 1
         fd = stream.socket.fileno()
-        try:
-            while os.read(fd, 65536):
-                pass
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            for _ in range(4):  # what is there now, not what a client keeps sending
+                if not os.read(fd, 65536):
+                    break
         with contextlib.suppress(OSError):
             os.write(fd, self._busy)
         with trio.CancelScope(shield=True):
@@ -309,7 +308,7 @@ class HttpServer:
 
     def _head_too_long(self, parser: _Parser) -> bytes | None:
         """The 414 or 431 reply (and a close) for a URL or header block over its limit."""
-        if parser.in_head and len(parser.cur.url) > self.max_url:
+        if len(parser.cur.url) > self.max_url:  # also when the whole request came in one read
             return response(414, orjson.dumps({"error": f"URL longer than {self.max_url} bytes"}), keep_alive=False,
                             cors=self.cors)
         if parser.in_head and parser.head_bytes > self.max_header:
