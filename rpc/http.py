@@ -8,7 +8,11 @@
 Keep-alive and pipelining (a connection whose next bytes are already there yields to the
 others before reading them); a request declaring or sending over max_body bytes gets 413
 as soon as that is known, then a bounded lingering close (the rest of the body is
-discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close.
+discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close. A request line
+and headers over max_header bytes get 431, a URL over max_url 414 (then a close); a
+header block not complete header_timeout seconds after its first byte, or a connection
+idle for idle_timeout, is closed; past max_connections a new connection gets 503 and a
+close at once.
 """
 
 from __future__ import annotations
