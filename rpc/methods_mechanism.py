@@ -179,9 +179,7 @@ async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: in
     limit = max(1, min(limit, 1000))
     ids = []
     more = False
-    for f in oracle.list_feeds(ctx, prefix):
-        if f <= after:
-            continue
+    for f in oracle.feeds_after(ctx, prefix, after):
         if len(ids) == limit:
             more = True
             break

@@ -285,14 +285,14 @@ def best(ctx: Ctx, denom: str, side: str) -> int | None:
 
 
 def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[dict]:
+    if after >= (1 << 64) - 1:
+        return []
     out = []
     p = TRADE + denom.encode() + b"\x00"
-    for k, _ in ctx.iter_prefix(p):
-        n = int.from_bytes(k[len(p):], "big")
-        if n > after:
-            out.append({"n": n, **ctx.get_obj(k)})
-            if len(out) >= limit:
-                break
+    for k, _ in ctx.iter_prefix_from(p, p + max(after + 1, 0).to_bytes(8, "big")):
+        out.append({"n": int.from_bytes(k[len(p):], "big"), **ctx.get_obj(k)})
+        if len(out) >= limit:
+            break
     return out
 
 
