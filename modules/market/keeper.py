@@ -21,6 +21,8 @@ Order expiry runs through the due-time index (module "market").
 
 from __future__ import annotations
 
+from itertools import islice
+
 from modules import due, fees
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
@@ -296,6 +298,11 @@ def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[dict
     return out
 
 
-def orders_of(ctx: Ctx, owner: bytes) -> list[dict]:
+def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[dict]:
+    """owner's resting orders with id > after, in id order; at most limit (None: all)."""
+    if after >= (1 << 64) - 1:
+        return []
     n = len(OWNER) + 20
-    return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in ctx.iter_prefix(OWNER + owner)]
+    p = OWNER + owner
+    keys = ctx.iter_prefix_from(p, p + _ob(after + 1))
+    return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in islice(keys, limit)]
