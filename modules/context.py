@@ -60,6 +60,16 @@ class Ctx:
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self.state.iter_prefix(prefix)
 
+    def iter_prefix_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) under prefix with key >= start, in key order. A state that can seek
+        (the committed store, a version view) skips the keys before start without reading
+        them; any other (a block's overlay, a hook's logged view) lists and filters, with
+        the same result."""
+        seek = getattr(self.state, "iter_prefix_from", None)
+        if seek is not None:
+            return seek(prefix, start)
+        return ((k, v) for k, v in self.state.iter_prefix(prefix) if k >= start)
+
     # ----- events -------------------------------------------------------------------
     def emit(self, type_: str, **attrs: Any) -> None:
         """Record an event {attrs, type}; attribute values are int, str, bytes or bool.

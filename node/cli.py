@@ -37,6 +37,8 @@ from node.chain import LOAD_MAX_BYTES, Chain
 from node.service import MINING_MODES, Node, NodeOptions
 
 Frontend = Callable[..., Awaitable[None]]
+MAX_CONNECTIONS = 1000  # default cap on open RPC connections
+FD_RESERVE = 200  # file descriptors kept for LevelDB (74 tables, logs, manifest), the journal, pipes
 CONFIG = "config.json"
 GENESIS = "genesis.json"
 LOCAL_CHAIN_ID = "rwa-local-1"  # chain id of a genesis made by a non-dev rwad init
@@ -62,6 +64,45 @@ def add_serve_args(p: argparse.ArgumentParser, *, default_mining: str) -> None:
                         "address; '*' for any (default: none)")
     p.add_argument("--max-load-size", type=int, default=LOAD_MAX_BYTES,
                    help=f"most bytes a dev_loadState dump may decompress to (default {LOAD_MAX_BYTES >> 20} MiB)")
+    p.add_argument("--max-connections", type=int, default=None,
+                   help="most open RPC connections; past it new ones get HTTP 503 and a close (default: "
+                        f"{MAX_CONNECTIONS}, or the file-descriptor limit less {FD_RESERVE} when that is lower)")
+    p.add_argument("--max-header-bytes", type=int, default=1 << 20,
+                   help="largest HTTP request line plus headers in bytes (default 1 MiB); larger ones get 431")
+    p.add_argument("--max-url-bytes", type=int, default=8192,
+                   help="longest request URL in bytes (default 8 KiB); longer ones get 414")
+    p.add_argument("--header-timeout", type=float, default=10.0,
+                   help="seconds a client has to send a request's whole header block (default 10)")
+    p.add_argument("--max-response-bytes", type=int, default=25_000_000,
+                   help="largest JSON-RPC reply, a batch's replies together (default 25,000,000); calls past it "
+                        "get error -32007")
+    p.add_argument("--ws-max-queue", type=int, default=4096,
+                   help="WebSocket messages queued for one client before it is closed (1008) (default 4096)")
+    p.add_argument("--ws-max-queue-bytes", type=int, default=256 * 1024,
+                   help="WebSocket bytes queued for one client before it is closed (1008) (default 256 KiB)")
+    p.add_argument("--ws-ping-interval", type=float, default=20.0, help="seconds between WebSocket pings (default 20)")
+    p.add_argument("--ws-ping-timeout", type=float, default=60.0,
+                   help="seconds without a pong before a WebSocket is closed (1001) (default 60)")
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; the soft limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def default_max_connections(fd_limit: int) -> int:
+    """MAX_CONNECTIONS, or fewer when the file-descriptor limit would not leave FD_RESERVE free."""
+    return max(1, min(MAX_CONNECTIONS, fd_limit - FD_RESERVE))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -335,6 +376,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         log.warning("binding to %s: the RPC (and, on a devnet, dev_* methods) will be reachable from other "
                     "machines (that reach it by another name or address than %s: list it in --http-vhosts)",
                     args.host, args.host)
+    fd_limit = raise_fd_limit()  # before LevelDB opens: it needs descriptors all along
     temp = None
     fresh_devnet = False
     if args.command == "devnet":
@@ -381,7 +423,13 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
 
     try:
         frontend_options = {"batch_limit": args.batch_limit, "max_body": args.max_body,
-                            "cors": _names(args.cors), "vhosts": _names(args.http_vhosts)}
+                            "cors": _names(args.cors), "vhosts": _names(args.http_vhosts),
+                            "max_connections": args.max_connections or default_max_connections(fd_limit),
+                            "max_header": args.max_header_bytes, "max_url": args.max_url_bytes,
+                            "header_timeout": args.header_timeout, "max_response": args.max_response_bytes,
+                            "ws_limits": {"max_queue": args.ws_max_queue, "max_queue_bytes": args.ws_max_queue_bytes,
+                                          "ping_interval": args.ws_ping_interval,
+                                          "ping_timeout": args.ws_ping_timeout}}
         trio.run(run_node, chain, home, options, frontend, args.host, args.port, ready, frontend_options)
     except (OSError, ExceptionGroup) as exc:
         err = _os_error(exc)

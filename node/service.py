@@ -26,6 +26,7 @@ import trio
 from modules import accounts
 from modules.app import MEMPOOL, BlockResult, CheckResult
 from modules.errors import InvalidTransaction, ReplayedNonce
+from modules.fixed import YEAR
 from node.block import Block
 from node.chain import LOAD_MAX_BYTES, Chain
 from node.journal import Journal
@@ -39,7 +40,12 @@ CHECK_PARALLEL = 2  # admission batches in flight at once
 INLINE_BLOCK_TXS = 4  # blocks of at most this many transactions run on the event loop
 JOURNAL_COMPACT_MIN = 4096  # journal records before a compaction is worth its fsyncs
 BLOCK_SWITCH_INTERVAL = 0.0005  # s: the GIL hand-off the event loop waits for while a block runs
+MAX_TIME_JUMP = 100 * YEAR  # s: the furthest the dev clock or a dev_mine time may be past the last block
 JOURNAL_RIDE_MAX = 0.01  # s: the longest a small journal write waits for the block that may make it moot
+
+
+class TimeTooFar(Exception):
+    """A time more than MAX_TIME_JUMP past the last block; args[0] is the latest allowed."""
 
 
 @dataclass
@@ -102,10 +108,17 @@ class Node:
         """The node's time in unix seconds, never before the last block's."""
         return max(int(_time.time()) + self.time_offset, self.chain.last_time())
 
+    def latest_allowed_time(self) -> int:
+        """The latest time the clock may be set to or a block made at: MAX_TIME_JUMP past the
+        last block. Time-dependent work (interest compounded per second) grows with the gap."""
+        return self.chain.last_time() + MAX_TIME_JUMP
+
     def set_time(self, t: int) -> int:
         last = self.chain.last_time()
         if t < last:
             raise ValueError(f"time {t} is before the last block time {last}: time never goes backwards")
+        if t > self.latest_allowed_time():
+            raise TimeTooFar(self.latest_allowed_time())
         self.time_offset = t - int(_time.time())
         return self.now()
 
@@ -431,9 +444,12 @@ class Node:
 
     # ----- block production ----------------------------------------------------------
     async def mine(self, count: int = 1, time: int | None = None) -> list[Block]:
-        """Produce count blocks now with what is ready (dev_mine, interval ticks)."""
+        """Produce count blocks now with what is ready (dev_mine, interval ticks); between
+        blocks the event loop gets a turn (small blocks run on it)."""
         out = []
-        for _ in range(count):
+        for i in range(count):
+            if i:
+                await trio.lowlevel.checkpoint()
             out.append(await self._produce(time))
         return out
 

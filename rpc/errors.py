@@ -18,6 +18,7 @@ MEMPOOL_REFUSED = -32003  # mempool full, known, underpriced replacement, accoun
 TIMEOUT = -32004  # tx_sendAndWait: not included in time (still pending)
 DEV_ONLY = -32005  # dev_* method on a node that is not a devnet
 INVALID_STATE = -32006  # e.g. dev_setTime backwards
+RESPONSE_TOO_LARGE = -32007  # a reply (or a batch's replies together) past --max-response-bytes
 TX_ERROR_BASE = 1000
 
 SERVER_CODES = {
@@ -27,6 +28,7 @@ SERVER_CODES = {
     TIMEOUT: "not included before the timeout; the transaction is still pending",
     DEV_ONLY: "dev_* methods exist only on a devnet",
     INVALID_STATE: "the request conflicts with the chain's state",
+    RESPONSE_TOO_LARGE: "response too large: the reply, or a batch's replies together, pass the node's limit",
 }
 
 

@@ -12,11 +12,16 @@ names the request's Origin, and a WebSocket upgrade from an Origin not so named 
 Keep-alive and pipelining (a connection whose next bytes are already there yields to the
 others before reading them); a request declaring or sending over max_body bytes gets 413
 as soon as that is known, then a bounded lingering close (the rest of the body is
-discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close.
+discarded, at most 16 MiB or 2 s); malformed HTTP gets 400 and a close. A request line
+and headers over max_header bytes get 431, a URL over max_url 414 (then a close); a
+header block not complete header_timeout seconds after its first byte, or a connection
+idle for idle_timeout, is closed; past max_connections a new connection gets 503 and a
+close at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -29,7 +34,8 @@ import trio
 log = logging.getLogger("rwachain.http")
 
 _REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed",
-            403: b"Forbidden", 413: b"Payload Too Large", 415: b"Unsupported Media Type"}
+            403: b"Forbidden", 413: b"Payload Too Large", 414: b"URI Too Long", 415: b"Unsupported Media Type",
+            431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # Host names every node accepts
 JSON_TYPE = b"application/json"
 
@@ -103,12 +109,15 @@ class _Request:
 
 
 class _Parser:
-    """httptools callbacks collecting complete requests."""
+    """httptools callbacks collecting complete requests. in_head: the next bytes belong to a
+    request line or header block (head_bytes of it fed so far, counted by the caller)."""
 
     def __init__(self, max_body: int):
         self.max_body = max_body
         self.done: list[_Request] = []
         self.cur = _Request()
+        self.in_head = True
+        self.head_bytes = 0
         self.p = httptools.HttpRequestParser(self)
 
     def on_message_begin(self):
@@ -121,6 +130,8 @@ class _Parser:
         self.cur.headers[name.lower()] = value
 
     def on_headers_complete(self):
+        self.in_head = False
+        self.head_bytes = 0
         cl = self.cur.headers.get(b"content-length")
         if cl is not None and cl.isdigit() and int(cl) > self.max_body:
             self.cur.too_large = True
@@ -132,23 +143,29 @@ class _Parser:
         self.cur.body += body
 
     def on_message_complete(self):
+        self.in_head = True
+        self.head_bytes = 0
         self.cur.method = self.p.get_method()
         self.cur.keep_alive = self.p.should_keep_alive()
         self.done.append(self.cur)
 
 
-class _Live:
-    """One open connection for the idle reaper: its cancel scope and when it last
-    waited for a request (monotonic seconds; _BUSY while a request is being answered)."""
+_BUSY = float("inf")
 
-    __slots__ = ("scope", "last")
+
+class _Live:
+    """One open connection for the reaper: its cancel scope, when it last waited for a
+    request (monotonic seconds; _BUSY while a request is being answered) and when the
+    header block now arriving began (_BUSY when none is)."""
+
+    __slots__ = ("scope", "last", "head_since")
 
     def __init__(self):
         self.scope = trio.CancelScope()
         self.last = time.monotonic()
+        self.head_since = _BUSY
 
 
-_BUSY = float("inf")
 Handler = Callable[[bytes], Awaitable[bytes | None]]
 
 
@@ -157,7 +174,8 @@ class HttpServer:
 
     def __init__(self, rpc: Handler, *, health: Callable[[], dict], metrics: Callable[[], str],
                  ws: Callable | None = None, max_body: int = 5 * 1024 * 1024, cors: list[str] | None = None,
-                 vhosts: list[str] | None = None, idle_timeout: float = 120.0):
+                 vhosts: list[str] | None = None, idle_timeout: float = 120.0, max_connections: int = 1000,
+                 max_header: int = 1 << 20, max_url: int = 8192, header_timeout: float = 10.0):
         """cors: the origins whose pages may call (`*`: any); none by default. vhosts: the
         Host names served besides LOCAL_HOSTS and the bound address (`*`: any)."""
         self.rpc = rpc
@@ -171,8 +189,15 @@ class HttpServer:
         self.any_host = "*" in self.vhosts
         self.cors = b"*" if self.any_origin else None  # the header every reply carries, if any
         self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.max_header = max_header
+        self.max_url = max_url
+        self.header_timeout = header_timeout
         self.connections = 0
+        self.refused = 0  # connections refused past max_connections
         self._live: set[_Live] = set()
+        self._busy = response(503, orjson.dumps({"error": f"too many connections (at most {max_connections})"}),
+                              keep_alive=False, cors=self.cors)
         # The head of a keep-alive 200 reply; the length and body follow.
         self._ok_head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          + (b"Access-Control-Allow-Origin: " + self.cors + b"\r\n" if self.cors else b"")
@@ -207,19 +232,28 @@ class HttpServer:
 
     async def _reap_idle(self) -> None:
         """Close connections idle (no request being read or answered) for idle_timeout
-        seconds. One sweep every few seconds instead of a timer around every read: a
-        per-read timeout scope cost about 16 us a request, a sixth of a status call."""
+        seconds, and those whose header block has been arriving for header_timeout seconds
+        (a client sending a byte now and then keeps the idle timer fresh). One sweep every
+        few seconds instead of a timer around every read: a per-read timeout scope cost
+        about 16 us a request, a sixth of a status call."""
         while True:
-            await trio.sleep(max(0.05, min(5.0, self.idle_timeout / 4)))
-            cutoff = time.monotonic() - self.idle_timeout
+            await trio.sleep(max(0.05, min(5.0, self.idle_timeout / 4, self.header_timeout / 4)))
+            now = time.monotonic()
+            idle_cutoff = now - self.idle_timeout
+            head_cutoff = now - self.header_timeout
             for conn in list(self._live):
-                if conn.last < cutoff:
+                if conn.last < idle_cutoff or conn.head_since < head_cutoff:
                     conn.scope.cancel()
 
     async def _conn(self, stream: trio.SocketStream) -> None:
         """One connection. Nothing a client does may stop the server: every error of a
         connection (resets, protocol violations, also inside exception groups) ends only
-        that connection; cancellation still propagates."""
+        that connection; cancellation still propagates. Past max_connections a new
+        connection gets 503 and a close at once (its descriptor is freed, the store keeps
+        the ones it needs)."""
+        if self.connections >= self.max_connections:
+            await self._refuse(stream)
+            return
         self.connections += 1
         conn = _Live()
         self._live.add(conn)
@@ -235,6 +269,21 @@ class HttpServer:
             self.connections -= 1
             with trio.CancelScope(shield=True):
                 await stream.aclose()
+
+    async def _refuse(self, stream: trio.SocketStream) -> None:
+        """503 and close, without waiting for the client: what it sent is read and
+        discarded first (so that the close is a FIN, not a reset), the reply written only
+        if the socket takes it now."""
+        self.refused += 1
+        fd = stream.socket.fileno()
+        with contextlib.suppress(OSError):
+            for _ in range(4):  # what is there now, not what a client keeps sending
+                if not os.read(fd, 65536):
+                    break
+        with contextlib.suppress(OSError):
+            os.write(fd, self._busy)
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
 
     async def _serve_conn(self, stream: trio.SocketStream, conn: _Live) -> None:
         parser = _Parser(self.max_body)
@@ -252,9 +301,14 @@ class HttpServer:
             if not data:
                 return
             conn.last = _BUSY
+            if parser.in_head:
+                parser.head_bytes += len(data)
+                if conn.head_since == _BUSY:
+                    conn.head_since = time.monotonic()
             try:
                 feed(data)
             except httptools.HttpParserUpgrade as up:
+                conn.head_since = _BUSY  # the header block is complete: what follows is not HTTP
                 offset = up.args[0] if up.args else len(data)
                 req = parser.cur
                 req.method = parser.p.get_method()
@@ -272,6 +326,12 @@ class HttpServer:
                 return
             except httptools.HttpParserError as exc:
                 await _send_all(fd, response(400, orjson.dumps({"error": f"bad HTTP: {exc}"}), keep_alive=False))
+                return
+            if not parser.in_head or not parser.head_bytes:
+                conn.head_since = _BUSY  # no header block under way (its deadline is met)
+            too_long = self._head_too_long(parser)
+            if too_long is not None:
+                await _send_all(fd, too_long)
                 return
             if parser.cur.too_large and not done:
                 # Declared or received more than max_body: answer now, read no further.
@@ -303,6 +363,16 @@ class HttpServer:
             await _send_all(fd, out[0] if len(out) == 1 else b"".join(out))
             if not keep:
                 return
+
+    def _head_too_long(self, parser: _Parser) -> bytes | None:
+        """The 414 or 431 reply (and a close) for a URL or header block over its limit."""
+        if len(parser.cur.url) > self.max_url:  # also when the whole request came in one read
+            return response(414, orjson.dumps({"error": f"URL longer than {self.max_url} bytes"}), keep_alive=False,
+                            cors=self.cors)
+        if parser.in_head and parser.head_bytes > self.max_header:
+            return response(431, orjson.dumps({"error": f"request line and headers over {self.max_header} bytes"}),
+                            keep_alive=False, cors=self.cors)
+        return None
 
     async def _linger(self, stream: trio.SocketStream, max_bytes: int = 16 << 20, seconds: float = 2.0) -> None:
         """Half-close and discard what the client is still sending (bounded), so that it

@@ -21,6 +21,7 @@ from rpc.errors import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    RESPONSE_TOO_LARGE,
     RpcError,
 )
 from rpc.params import BATCH_HANDLERS, METHODS
@@ -37,30 +38,46 @@ def _error(id_, code: int, message: str, data=None) -> dict:
     return {"jsonrpc": "2.0", "id": id_, "error": err}
 
 
-def _dumps(resp) -> bytes:
-    """JSON bytes of a reply or batch; an unencodable result becomes -32603, never silence."""
-    try:
-        return orjson.dumps(resp)
-    except TypeError:
-        log.exception("cannot encode a reply")
-        if type(resp) is list:
-            return b"[" + b",".join(_dump_one(r) for r in resp) + b"]"
-        return _dump_one(resp)
-
-
 def _dump_one(r: dict) -> bytes:
+    """JSON bytes of one reply; an unencodable result becomes -32603, never silence."""
     try:
         return orjson.dumps(r)
     except TypeError:
+        log.exception("cannot encode a reply")
         return orjson.dumps(_error(r.get("id"), INTERNAL_ERROR, "internal error: unencodable result"))
+
+
+class ReplyBudget:
+    """Encodes the replies of one request while their bytes together stay within max_bytes;
+    a reply that would pass it, and every one after it, becomes error -32007 (as geth
+    answers past its batch response limit). The replies let through are never truncated."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.left = max_bytes - 1  # the batch's brackets, less the comma the last reply does not need
+
+    def encode(self, resp: dict) -> bytes:
+        data = _dump_one(resp)
+        if len(data) + 1 > self.left:
+            self.left = -1
+            return orjson.dumps(_error(resp.get("id"), RESPONSE_TOO_LARGE,
+                                       f"response too large: the reply would pass {self.max_bytes} bytes"))
+        self.left -= len(data) + 1
+        return data
+
+
+def join_replies(parts: list[bytes]) -> bytes:
+    return b"[" + b",".join(parts) + b"]"
 
 
 class Dispatcher:
     """Turns request bodies into response bodies for one Api."""
 
-    def __init__(self, api, *, batch_limit: int = 1000, extra_methods: dict | None = None):
+    def __init__(self, api, *, batch_limit: int = 1000, max_response: int = 25_000_000,
+                 extra_methods: dict | None = None):
         self.api = api
         self.batch_limit = batch_limit
+        self.max_response = max_response
         self.methods = dict(METHODS)
         if extra_methods:
             self.methods.update(extra_methods)
@@ -78,21 +95,24 @@ class Dispatcher:
             if len(req) > self.batch_limit:
                 return orjson.dumps(_error(None, INVALID_REQUEST,
                                            f"invalid request: batch of {len(req)} exceeds the limit of {self.batch_limit}"))
+            budget = ReplyBudget(self.max_response)
             fast = await self._whole_batch(req)
             if fast is not None:
-                return _dumps(fast)
+                return join_replies([budget.encode(r) for r in fast])
             results: list = [None] * len(req)
 
             async def run(i, r):
-                results[i] = await self.handle_one(r)
+                resp = await self.handle_one(r)
+                if resp is not None:
+                    results[i] = budget.encode(resp)  # at once: a refused reply is not kept
 
             async with trio.open_nursery() as nursery:
                 for i, r in enumerate(req):
                     nursery.start_soon(run, i, r)
             out = [r for r in results if r is not None]
-            return _dumps(out) if out else None
+            return join_replies(out) if out else None
         resp = await self.handle_one(req)
-        return None if resp is None else _dumps(resp)
+        return None if resp is None else ReplyBudget(self.max_response).encode(resp)
 
     async def _whole_batch(self, req: list) -> list | None:
         """The replies to a batch whose calls all go to one method with a whole-batch form

@@ -19,7 +19,7 @@ from modules.errors import InvalidTransaction
 from modules.roles.module import ROLES, holders, roles_of
 from modules.tx import decode_tx
 from node.mempool import MempoolError
-from node.service import Node
+from node.service import MAX_TIME_JUMP, Node, TimeTooFar
 from rpc import encode as enc
 from rpc import schemas as S
 from rpc.errors import (
@@ -40,7 +40,6 @@ from rpc.params import (
     HASH,
     HEIGHT,
     HEX,
-    MAX_TIME,
     NUMBER,
     OBJECT,
     STRING,
@@ -320,6 +319,10 @@ async def tx_get_receipt(api: Api, hash: bytes):
     return _receipt_at(api, *loc)
 
 
+SEARCH_SCAN_BUDGET = 2000  # candidates (index entries, or heights and receipts) one tx_search call examines
+_WHOLE_HEIGHT = (1 << 32) - 1  # a cursor index meaning "all of that height"
+
+
 @rpc_method("tx_search", [
     Param("sender", ADDRESS, "only transactions from this account", required=False),
     Param("module", STRING, "only calls of this module", required=False),
@@ -330,7 +333,8 @@ async def tx_get_receipt(api: Api, hash: bytes):
     Param("cursor", CURSOR, "from a previous page's nextCursor (height:index)", required=False),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
 ], Result("page", S.SEARCH_PAGE),
-    "Receipts by sender, module, event type and attributes, in a height range; paginated.")
+    "Receipts by sender, module, event type and attributes, in a height range; paginated. One call examines at "
+    "most 2,000 candidates: a page may hold fewer than limit receipts (even none) and still have a nextCursor.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
     from node import blockstore as bs
 
@@ -351,18 +355,34 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
         raise RpcError(INVALID_PARAMS, "invalid params: attrs needs eventType")
 
     def locations():
+        """(height, index) of each candidate in order; (height, None) for a height without
+        receipts (scanned, as the range is, when no index applies)."""
         if prefix is not None:
             yield from api.chain.blocks.iter_index(prefix, start, to_h)
         else:
             for h in range(start, to_h + 1):
                 rs = api.chain.blocks.receipts(h) or []
+                if not rs:
+                    yield h, None
                 for i in range(len(rs)):
                     yield h, i
 
     out = []
     next_cursor = None
+    examined = 0
+    last = after
     for h, i in locations():
+        if i is None:
+            i = _WHOLE_HEIGHT
         if (h, i) <= after:
+            continue
+        if examined == SEARCH_SCAN_BUDGET:
+            # The budget is spent: the next page starts after the last candidate examined.
+            next_cursor = f"{last[0]}:{last[1]}"
+            break
+        examined += 1
+        last = (h, i)
+        if i == _WHOLE_HEIGHT:
             continue
         r = _receipt_at(api, h, i)
         if not _matches(api, r, h, i, sender, module, eventType, attrs):
@@ -428,6 +448,8 @@ async def dev_mine(api: Api, blocks: int, time: int | None):
         raise RpcError(INVALID_PARAMS, "invalid params: blocks: at most 1000 per call")
     if time is not None and time < api.chain.last_time():
         raise RpcError(INVALID_STATE, "time never goes backwards")
+    if time is not None and time > api.node.latest_allowed_time():
+        raise _too_far("time", api.node.latest_allowed_time())
     mined = await api.node.mine(blocks, time)
     return [b.header.height for b in mined]
 
@@ -438,8 +460,15 @@ async def dev_set_time(api: Api, time: int):
     _dev(api)
     try:
         return api.node.set_time(time)
+    except TimeTooFar as exc:
+        raise _too_far("time", exc.args[0]) from None
     except ValueError as exc:
         raise RpcError(INVALID_STATE, str(exc)) from None
+
+
+def _too_far(param: str, latest: int) -> RpcError:
+    return RpcError(INVALID_PARAMS, f"invalid params: {param}: at most {MAX_TIME_JUMP} s (100 years) past the "
+                                    f"last block, i.e. {latest}")
 
 
 @rpc_method("dev_advanceTime", [Param("seconds", U64, "seconds to move forward")], Result("time", S.INT),
@@ -447,8 +476,8 @@ async def dev_set_time(api: Api, time: int):
 async def dev_advance_time(api: Api, seconds: int):
     _dev(api)
     target = api.node.now() + seconds
-    if target > MAX_TIME:
-        raise RpcError(INVALID_PARAMS, f"invalid params: seconds: the time would pass {MAX_TIME}")
+    if target > api.node.latest_allowed_time():
+        raise _too_far("seconds", api.node.latest_allowed_time())
     return api.node.set_time(target)
 
 

@@ -171,9 +171,7 @@ async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: in
     limit = max(1, min(limit, 1000))
     ids = []
     more = False
-    for f in oracle.list_feeds(ctx, prefix):
-        if f <= after:
-            continue
+    for f in oracle.feeds_after(ctx, prefix, after):
         if len(ids) == limit:
             more = True
             break
@@ -348,10 +346,13 @@ async def market_trades(api: Api, denom: str, after: int | None, limit: int, hei
             for t in rows]
 
 
-@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"), HEIGHT], Result("orders", S.arr(S.ORDER)),
-            "An account's resting orders.")
-async def market_orders(api: Api, owner: bytes, height: int | None):
-    return [_order_json(o) for o in market.orders_of(api.reader(height), owner)]
+@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"),
+                              Param("after", U64, "orders with a larger id (default 0)", required=False, default=0),
+                              Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000), HEIGHT],
+            Result("orders", S.arr(S.ORDER)), "An account's resting orders in id order; a page of at most limit, the next "
+            "one after the last id.")
+async def market_orders(api: Api, owner: bytes, after: int, limit: int, height: int | None):
+    return [_order_json(o) for o in market.orders_of(api.reader(height), owner, after, max(1, min(limit, 1000)))]
 
 
 @rpc_method("market_candles", [DENOM, Param("interval", bounded(1, U64_MAX), "seconds per candle (default 3600)",

@@ -13,7 +13,7 @@ from rpc.methods import Api
 from rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
 
 
-def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
+def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer, hub: WsHub) -> str:
     lat = dispatcher.latency
     hooks = node.chain.app.hooks
     lines = [
@@ -25,6 +25,14 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
         "# TYPE rwachain_tx_per_second gauge", f"rwachain_tx_per_second {node.tx_rate():.3f}",
         "# HELP rwachain_rpc_connections Open RPC connections.", "# TYPE rwachain_rpc_connections gauge",
         f"rwachain_rpc_connections {server.connections}",
+        "# HELP rwachain_rpc_connections_refused_total Connections refused past --max-connections.",
+        "# TYPE rwachain_rpc_connections_refused_total counter", f"rwachain_rpc_connections_refused_total {server.refused}",
+        "# HELP rwachain_ws_clients Open WebSocket connections.", "# TYPE rwachain_ws_clients gauge",
+        f"rwachain_ws_clients {len(hub.clients)}",
+        "# HELP rwachain_ws_queued_bytes Bytes of messages queued for WebSocket clients.",
+        "# TYPE rwachain_ws_queued_bytes gauge", f"rwachain_ws_queued_bytes {sum(c.queued_bytes for c in hub.clients)}",
+        "# HELP rwachain_ws_dropped_total WebSocket clients closed for a full queue or a missed pong.",
+        "# TYPE rwachain_ws_dropped_total counter", f"rwachain_ws_dropped_total {hub.dropped}",
         "# HELP rwachain_block_gil_offers_total Times a block in a worker thread offered the GIL to the event loop.",
         "# TYPE rwachain_block_gil_offers_total counter", f"rwachain_block_gil_offers_total {node.gil_offers}",
         "# HELP rwachain_block_gil_offer_seconds_total Seconds blocks in worker threads spent in those offers.",
@@ -55,15 +63,17 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer) -> str:
 
 
 async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
-                    cors: list[str] | None = None, vhosts: list[str] | None = None,
-                    task_status=trio.TASK_STATUS_IGNORED) -> None:
+                   cors: list[str] | None = None, vhosts: list[str] | None = None, max_response: int = 25_000_000,
+                   ws_limits: dict | None = None, task_status=trio.TASK_STATUS_IGNORED, **http_limits) -> None:
     """Serve node on host:port until cancelled; task_status gets the bound port. cors: the
-    origins browsers may call from; vhosts: Host names served besides the local ones."""
+    origins browsers may call from; vhosts: Host names served besides the local ones;
+    http_limits go to HttpServer (max_connections, max_header, max_url, header_timeout),
+    ws_limits to WsHub."""
     api = Api(node)
-    dispatcher = Dispatcher(api, batch_limit=batch_limit)
-    hub = WsHub(node, dispatcher)
+    dispatcher = Dispatcher(api, batch_limit=batch_limit, max_response=max_response)
+    hub = WsHub(node, dispatcher, **(ws_limits or {}))
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
-                        metrics=lambda: metrics_text(node, dispatcher, server),
-                        ws=hub.handle, max_body=max_body, cors=cors, vhosts=vhosts)
+                        metrics=lambda: metrics_text(node, dispatcher, server, hub),
+                        ws=hub.handle, max_body=max_body, cors=cors, vhosts=vhosts, **http_limits)
     await server.serve(host, port, task_status=task_status)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -323,6 +324,17 @@ class Store:
                 self._scans[prefix] = head
                 self._scan_lens.add(len(prefix))
         return iter(head)
+
+    def iter_prefix_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Latest committed (key, value) pairs under prefix whose key is >= start, in key
+        order: a seek, so a page deep in a long listing does not read the keys before it."""
+        got = self._scans.get(prefix)
+        if got is not None:
+            return iter(got[bisect_left(got, (start,)):])
+        n = len(FLAT)
+        stop = prefix_end(FLAT + prefix)
+        it = self.db.iterator(start=FLAT + max(start, prefix), **({"stop": stop} if stop else {}))
+        return ((k[n:], v) for k, v in it)
 
     def _update_scans(self, written: dict[bytes, bytes | None] | None) -> None:
         """Bring the cached listings up to date with the keys a commit wrote (None: forget
@@ -677,6 +689,12 @@ class Store:
             self._note_pruned(self.pruned_below, held)
 
 
+def prefix_end(prefix: bytes) -> bytes | None:
+    """The least key greater than every key that starts with prefix (None: there is none)."""
+    p = prefix.rstrip(b"\xff")
+    return p[:-1] + bytes([p[-1] + 1]) if p else None
+
+
 class VersionView:
     """Read-only state at one retained version: point reads walk the tree; listings by
     prefix replay undo logs over the latest state (the tree is ordered by key hash)."""
@@ -698,6 +716,13 @@ class VersionView:
         if self._latest is not None:
             return self._latest.get(key)
         return self.store.tree.walk(self._slot, key)[0]
+
+    def iter_prefix_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) under prefix with key >= start at this version, in key order (a seek
+        at the latest version; at an older one the corrected listing, filtered)."""
+        if self._latest is not None:
+            return self._latest.iter_prefix_from(prefix, start)
+        return ((k, v) for k, v in self.iter_prefix(prefix) if k >= start)
 
     def iter_prefix(self, prefix: bytes):
         """(key, value) under prefix at this version, in key order: the latest listing

@@ -31,11 +31,12 @@ class RpcError(Exception):
 
 
 class RpcNode:
-    def __init__(self, home, *args: str, mining: str = "auto", genesis: str | None = None):
+    def __init__(self, home, *args: str, mining: str = "auto", genesis: str | None = None, preexec_fn=None):
         self.home = str(home)
         self.args = list(args)
         self.mining = mining
         self.genesis = genesis
+        self.preexec_fn = preexec_fn  # run in the child before exec (e.g. to set resource limits)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.output: list[str] = []
@@ -50,7 +51,7 @@ class RpcNode:
             cmd += ["--genesis", self.genesis]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                                     preexec_fn=self.preexec_fn, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()

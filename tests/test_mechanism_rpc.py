@@ -249,5 +249,24 @@ def test_reserve_over_rpc(node):
     assert call(node, "native_params")["cooldown"] == 7 * 86_400
 
 
+def test_flaw_market_orders_returns_every_order_in_one_call(node):
+    """An account's resting orders come in pages (after, limit): one call's work is a page,
+    however many orders the account keeps resting."""
+    ref = int(call(node, "market_book", ["unit/p2/t0"])["referencePrice"])
+    for i in range(3):
+        p = rwad(node, "tx", "market", "place", "--dev-key", "5", "--args", json.dumps(
+            {"denom": "unit/p2/t0", "side": "buy", "price": str(ref * 95 // 100 - i), "quantity": "1", "expiry": "0"}))
+        assert p.returncode == 0, p.stderr + p.stdout
+    everything = call(node, "market_orders", [KEYS[5].address_text])
+    assert len(everything) == 3
+    first = call(node, "market_orders", {"owner": KEYS[5].address_text, "limit": 2})
+    rest = call(node, "market_orders", {"owner": KEYS[5].address_text, "after": first[-1]["id"], "limit": 2})
+    assert first + rest == everything and len(first) == 2
+    for o in everything:  # leave the book as it was
+        p = rwad(node, "tx", "market", "cancel", "--dev-key", "5", "--args", json.dumps({"order": o["id"]}))
+        assert p.returncode == 0, p.stderr + p.stdout
+    assert call(node, "market_orders", [KEYS[5].address_text]) == []
+
+
 def test_every_mechanism_method_is_exercised():
     assert MINE and (not CALLED or CALLED & MINE == MINE), sorted(MINE - CALLED)

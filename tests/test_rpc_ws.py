@@ -455,9 +455,9 @@ def test_message_limit_counts_bytes_not_characters(node):
 
 
 def test_client_that_falls_behind_is_closed_with_1008(node):
-    ws = WsClient(node.port)
+    ws = WsClient(node.port, rcvbuf=4096)  # a small window: the kernel does not hold the replies instead
     try:
-        n = 6000  # more replies than the 4096-message outgoing queue holds
+        n = 6000  # more replies than the outgoing queue holds (4096 messages, 256 KiB)
         req = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "chain_status"})
         ws.sock.sendall(b"".join(ws.ws.send(TextMessage(data=req)) for _ in range(n)))
         replies = 0

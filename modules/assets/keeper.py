@@ -116,14 +116,14 @@ def history(ctx: Ctx, asset_id: int) -> list[dict]:
 
 def ids_by(ctx: Ctx, prefix: bytes, after: int = 0, limit: int = 100) -> list[int]:
     """Asset ids under an index prefix, ascending, after a given id."""
+    if after >= (1 << 64) - 1:
+        return []
     out = []
     start = len(prefix)
-    for k, _ in ctx.iter_prefix(prefix):
-        i = int.from_bytes(k[start:start + 8], "big")
-        if i > after:
-            out.append(i)
-            if len(out) >= limit:
-                break
+    for k, _ in ctx.iter_prefix_from(prefix, prefix + idb(after + 1)):
+        out.append(int.from_bytes(k[start:start + 8], "big"))
+        if len(out) >= limit:
+            break
     return out
 
 

@@ -21,6 +21,8 @@ Order expiry runs through the due-time index (module "market").
 
 from __future__ import annotations
 
+from itertools import islice
+
 from modules import due, fees
 from modules.assets import keeper as assets
 from modules.bank import keeper as bank
@@ -322,17 +324,22 @@ def best(ctx: Ctx, denom: str, side: str) -> int | None:
 
 
 def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[dict]:
+    if after >= (1 << 64) - 1:
+        return []
     out = []
     p = TRADE + denom.encode() + b"\x00"
-    for k, _ in ctx.iter_prefix(p):
-        n = int.from_bytes(k[len(p):], "big")
-        if n > after:
-            out.append({"n": n, **ctx.get_obj(k)})
-            if len(out) >= limit:
-                break
+    for k, _ in ctx.iter_prefix_from(p, p + max(after + 1, 0).to_bytes(8, "big")):
+        out.append({"n": int.from_bytes(k[len(p):], "big"), **ctx.get_obj(k)})
+        if len(out) >= limit:
+            break
     return out
 
 
-def orders_of(ctx: Ctx, owner: bytes) -> list[dict]:
+def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[dict]:
+    """owner's resting orders with id > after, in id order; at most limit (None: all)."""
+    if after >= (1 << 64) - 1:
+        return []
     n = len(OWNER) + 20
-    return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in ctx.iter_prefix(OWNER + owner)]
+    p = OWNER + owner
+    keys = ctx.iter_prefix_from(p, p + _ob(after + 1))
+    return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in islice(keys, limit)]

@@ -13,6 +13,7 @@ feed/<feed> dirty (modules/dirty.py) for the revaluation at the end of the block
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -336,5 +337,11 @@ def unfreeze(ctx: Ctx, feed: str) -> None:
 
 
 def list_feeds(ctx: Ctx, prefix: str = "") -> list[str]:
+    return list(feeds_after(ctx, prefix, ""))
+
+
+def feeds_after(ctx: Ctx, prefix: str, after: str) -> Iterator[str]:
+    """Feed ids starting with prefix and sorting after `after` ("": from the first), in order."""
     n = len(FEED)
-    return [k[n:].decode() for k, _ in ctx.iter_prefix(FEED + prefix.encode())]
+    start = FEED + after.encode() + b"\x00" if after else FEED
+    return (k[n:].decode() for k, _ in ctx.iter_prefix_from(FEED + prefix.encode(), start))

@@ -91,14 +91,14 @@ def save(ctx: Ctx, pool: dict) -> None:
 
 
 def ids(ctx: Ctx, after: int = 0, limit: int = 100) -> list[int]:
+    if after >= (1 << 64) - 1:
+        return []
     out = []
     n = len(POOL)
-    for k, _ in ctx.iter_prefix(POOL):
-        i = int.from_bytes(k[n:], "big")
-        if i > after:
-            out.append(i)
-            if len(out) >= limit:
-                break
+    for k, _ in ctx.iter_prefix_from(POOL, POOL + pid_b(after + 1)):
+        out.append(int.from_bytes(k[n:], "big"))
+        if len(out) >= limit:
+            break
     return out
 
 
