@@ -195,7 +195,7 @@ def test_flaw_idle_connections_exhaust_file_descriptors(tmp_path):
                     s.connect(("127.0.0.1", node.port))
                 socks.append(s)
             time.sleep(1.0)
-            reply = _raw(node.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+            reply = _raw(node.port, b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout=5)
             assert reply.startswith(b"HTTP/1.1 503"), reply[:80]
             for _ in range(20):  # blocks keep committing (LevelDB keeps opening its files)
                 keep.call("dev_mine", [100])
@@ -206,7 +206,7 @@ def test_flaw_idle_connections_exhaust_file_descriptors(tmp_path):
                 s.close()
             socks.clear()
         time.sleep(0.5)
-        reply = _raw(node.port, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=5)
+        reply = _raw(node.port, b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", timeout=5)
         assert reply.startswith(b"HTTP/1.1 200"), reply[:80]
         keep.close()
 
@@ -233,21 +233,21 @@ def http_node(tmp_path_factory):
 
 def test_flaw_header_block_of_any_size_is_accepted(http_node):
     big = b"X-Pad: " + b"a" * (2 << 20) + b"\r\n"  # 2 MiB of headers, over the 1 MiB default
-    reply = _raw(http_node.port, b"POST / HTTP/1.1\r\nHost: x\r\n" + big + b"Content-Length: 2\r\n\r\n{}")
+    reply = _raw(http_node.port, b"POST / HTTP/1.1\r\nHost: localhost\r\n" + big + b"Content-Length: 2\r\n\r\n{}")
     assert reply.startswith(b"HTTP/1.1 431"), reply[:80]
     assert KeepAlive(http_node.port).call("chain_status")["chainId"] == devnet.CHAIN_ID
 
 
 def test_flaw_url_of_any_length_is_accepted(http_node):
     for length in (100_000, 10_000):  # over several reads, and within one
-        reply = _raw(http_node.port, b"GET /" + b"a" * length + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = _raw(http_node.port, b"GET /" + b"a" * length + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 414"), reply[:80]
 
 
 def test_flaw_header_block_may_trickle_in_forever(http_node):
     """One byte every 0.2 s keeps the idle timer fresh; the header deadline (1 s here) still
     closes the connection."""
-    request = b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+    request = b"GET /health HTTP/1.1\r\nHost: localhost\r\n" + b"X-Slow: " + b"a" * 200
     with socket.create_connection(("127.0.0.1", http_node.port), timeout=10) as s:
         t0 = time.monotonic()
         closed = False
@@ -303,7 +303,8 @@ def test_flaw_set_time_far_ahead_freezes_the_node(tmp_path):
         for method, params in (("dev_setTime", [far]), ("dev_advanceTime", [far - last]),
                                ("dev_mine", [1, far])):
             status, reply = c.post({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-            assert reply["error"]["code"] == INVALID_PARAMS and "at most" in reply["error"]["message"], reply
+            msg = reply["error"]["message"]
+            assert reply["error"]["code"] == INVALID_PARAMS and ("at most" in msg or "expected 0.." in msg), reply
         # The largest jump allowed, twice: each block after it takes bounded time.
         for _ in range(2):
             t = c.call("dev_setTime", [c.call("chain_status")["time"] + 100 * 31_536_000])
