@@ -29,6 +29,7 @@ from node.abci.codec import (
     read_uvarint,
     uvarint,
 )
+from tests.cometbft import pinned_version
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors" / "abci"
@@ -146,12 +147,8 @@ def _vectors() -> list[dict]:
     return json.loads((VECTORS / "vectors.json").read_text())["vectors"]
 
 
-def _pinned_version() -> str:
-    return re.search(r"^COMETBFT_VERSION\s*:=\s*(\S+)", (ROOT / "Makefile").read_text(), re.M)[1]
-
-
 def test_vectors_come_from_the_pinned_release():
-    pinned = _pinned_version()
+    pinned = pinned_version()
     assert json.loads((VECTORS / "vectors.json").read_text())["cometbft"] == pinned.lstrip("v")
     assert re.search(rf"github\.com/cometbft/cometbft {re.escape(pinned)}\b",
                      (VECTORS / "go.mod").read_text())
