@@ -302,3 +302,13 @@ def test_cometbft_replays_its_blocks_to_an_app_that_lost_them(tmp_path):
 def binary_version() -> str:
     return subprocess.run([binary(), "version"], check=True, capture_output=True,
                           text=True).stdout.strip()
+
+
+def test_without_go_the_cometbft_tests_skip_with_a_one_line_reason(tmp_path, monkeypatch):
+    from tests import cometbft
+
+    monkeypatch.setattr(cometbft, "TOOLS", tmp_path)  # no binary built here
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no go on the PATH
+    with pytest.raises(pytest.skip.Exception, match="go not found") as skipped:
+        cometbft.binary()
+    assert "\n" not in str(skipped.value)
