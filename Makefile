@@ -46,6 +46,7 @@ $(COMETBFT_STAMP):
 
 # The ABCI codec's test vectors, made by CometBFT's own Go types (tests/vectors/abci).
 abci-vectors:
+	@$(if $(GO),,echo "go not found: the vectors are made with Go 1.22.11+"; exit 1)
 	cd tests/vectors/abci && GOFLAGS=-mod=mod $(GO) run . > vectors.json.new && mv vectors.json.new vectors.json
 
 # The code follows `ruff check` (pyproject.toml's rules); it is not run through a formatter.
