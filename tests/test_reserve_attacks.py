@@ -162,6 +162,22 @@ def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin
     assert_sound(d)
 
 
+def test_flaw11_a_queued_move_that_applies_at_the_block_start_prices_that_blocks_bid(d, thin):
+    """A rate rise queued, then applied by the oracle's begin-block: the standing bid of that
+    very block is priced from marks revalued after it, not from the marks of the block before."""
+    rate = oracle.state_of(d.ctx, "rate")["value"]
+    queue_rate(d, 5 * 10**16)
+    st = oracle.state_of(d.ctx, "rate")
+    assert st["pending"] is not None
+    d.block(at=st["pending"]["activatesAt"])
+    assert oracle.state_of(d.ctx, "rate")["value"] > rate and not oracle.state_of(d.ctx, "rate")["pending"]
+    worth = vault.unit_prices(d.ctx, thin)["buy"]
+    discount = reserve.params(d.ctx)["discount"]
+    bids = [b for b in orders(d, "buy") if b["denom"] == thin]
+    assert bids and all(b["price"] <= worth * (WAD - discount) // WAD for b in bids), (bids, worth)
+    assert_sound(d)
+
+
 # ----- flaw 12: the discount within the band; no fee paid to itself -----------------------------
 def stake_and_propose(d, value, target="reserve"):
     return d.run(KEYS[0], "governance", "proposeChange", {"action": "setParams", "target": target, "value": value})
