@@ -65,6 +65,11 @@ def test_keys(backend):
         assert len(pop) == bls.SIGNATURE_SIZE and pop.hex() == k["pop"], i
 
 
+def test_the_generator_is_the_public_key_of_one(backend):
+    assert bls.public_key(1) == bls.G1_GENERATOR
+    assert bls.public_key(bls.CURVE_ORDER - 1) == bytes([bls.G1_GENERATOR[0] | 0x20]) + bls.G1_GENERATOR[1:]
+
+
 def test_sign(backend):
     for c in VECTORS["sign"]:
         sig = bls.sign(secret(c["key"]), H(c["message"]))
