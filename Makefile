@@ -19,9 +19,38 @@ GO               := $(shell command -v go 2>/dev/null)
 
 .PHONY: devnet test lint bench clean cometbft abci-vectors
 
+# plyvel publishes wheels for CPython 3.8-3.12 only. Where pip finds none (3.13 and later,
+# or another platform), it is built from its source against the system LevelDB; if LevelDB's
+# headers, a C++ compiler or Python's own headers are missing, the install stops before pip
+# and says which package to install, rather than failing deep in a compiler error.
+PLYVEL     := plyvel>=1.5
+PY_VERSION  = $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+define install_plyvel
+	if $(BIN)/pip install --quiet --only-binary=plyvel '$(PLYVEL)' 2>/dev/null; then :; \
+	else \
+	  missing=""; \
+	  command -v $${CXX:-c++} >/dev/null || missing="$$missing g++"; \
+	  printf '#include <leveldb/db.h>\n' | $${CXX:-c++} -x c++ -fsyntax-only - 2>/dev/null \
+	    || missing="$$missing libleveldb-dev"; \
+	  $(BIN)/python -c 'import sysconfig, os, sys; \
+	    sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+	    || missing="$$missing python$(PY_VERSION)-dev"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "plyvel has no wheel for Python $(PY_VERSION) here, and building it needs:$$missing" >&2; \
+	    echo "  Debian/Ubuntu: apt-get install$$missing" >&2; \
+	    echo "  (Fedora: leveldb-devel gcc-c++ python3-devel; macOS: brew install leveldb)" >&2; \
+	    echo "  or use Python 3.11 or 3.12: make PYTHON=python3.12" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "plyvel has no wheel for Python $(PY_VERSION) here: building it against the system LevelDB"; \
+	  $(BIN)/pip install --quiet --no-binary=plyvel '$(PLYVEL)'; \
+	fi
+endef
+
 $(STAMP): pyproject.toml setup.py state/_tree_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@$(install_plyvel)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(COMPILE)
 	touch $(STAMP)

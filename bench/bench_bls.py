@@ -1,6 +1,6 @@
 """BLS12-381 (IETF PoP ciphersuite) speed through modules.bls, per backend.
 
-Measured per backend ("native" = blspy/blst, "pyecc" = py_ecc), on one thread, operations
+Measured per backend ("native" = pyblst/blst, "pyecc" = py_ecc), on one thread, operations
 of the oracle-report path:
   * sign                     one signature of a 57-byte report;
   * verify                   one signature, the public key already in the key cache
@@ -14,7 +14,7 @@ Figures are the median of --rounds rounds, each running an operation for at leas
 --seconds (py_ecc: at least --pyecc-ops calls, as one call takes ~0.5 s). Every result is
 checked (a verification that says False stops the run).
 Also, for native: verify on 2 threads at once (does the library release the GIL?), and
-with --libs the raw libraries side by side (blspy and, if installed,
+with --libs the raw libraries side by side (pyblst and, if installed, blspy and
 py-arkworks-bls12381), which is how the native backend was chosen.
 
     .venv/bin/python bench/bench_bls.py           # quick (~15 s)
@@ -117,7 +117,9 @@ def threaded_rate(fn: Callable[[], object], threads: int, seconds: float) -> flo
 
 
 def library_ops() -> dict[str, dict[str, Callable[[], object]]]:
-    """The same operations on the raw libraries, bytes in and bytes out."""
+    """The same operations on the raw libraries, bytes in and bytes out: pyblst always,
+    blspy and py-arkworks-bls12381 where installed. Each is first checked to give the
+    native backend's bytes."""
     sks = [bls.secret_from_seed(seed(i)) for i in range(4)]
     bls.use("native")
     pks = [bls.public_key(sk) for sk in sks]
@@ -125,64 +127,98 @@ def library_ops() -> dict[str, dict[str, Callable[[], object]]]:
     agg = bls.aggregate(sigs)
     pop = bls.prove_possession(sks[0])
     out: dict[str, dict[str, Callable[[], object]]] = {}
+    for make in (_pyblst_ops, _blspy_ops, _arkworks_ops):
+        try:
+            name, ops = make(sks[0], pks, sigs, agg, pop)
+        except ImportError:
+            continue
+        out[name] = ops
+    return out
 
+
+def _sum(points: list[bytes], decode: Callable, encode: Callable, zero: object) -> object:
+    """encode(zero + decode(p) for every p): an aggregate of encoded points."""
+    total = zero
+    for x in points:
+        total = total + decode(x)
+    return encode(total)
+
+
+def _pyblst_ops(sk, pks, sigs, agg, pop):
+    import pyblst as b
+
+    G1, G2 = b.BlstP1Element, b.BlstP2Element
+    gen = G1.uncompress(bls.G1_GENERATOR)
+
+    def verify(pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        return b.final_verify(b.miller_loop(G1.uncompress(pk), G2.hash_to_group(msg, dst)),
+                              b.miller_loop(gen, G2.uncompress(sig)))
+
+    def fav() -> bool:
+        total = _sum(pks, G1.uncompress, lambda p: p, G1())
+        return b.final_verify(b.miller_loop(total, G2.hash_to_group(MSG, SIG_DST)),
+                              b.miller_loop(gen, G2.uncompress(agg)))
+
+    sign = lambda: G2.hash_to_group(MSG, SIG_DST).scalar_mul(sk).compress()  # noqa: E731
+    if sign() != sigs[0] or not verify(pks[0], pks[0], pop, POP_DST) or not fav():
+        raise SystemExit("pyblst disagrees with modules.bls")
+    return "pyblst", {
+        "sign": sign,
+        "verify": lambda: verify(pks[0], MSG, sigs[0], SIG_DST),
+        "fast_aggregate_verify, 4 keys": fav,
+        "verify_possession": lambda: verify(pks[0], pks[0], pop, POP_DST),
+        "aggregate, 4 signatures": lambda: _sum(sigs, G2.uncompress, G2.compress, G2()),
+        "aggregate, 4 public keys": lambda: _sum(pks, G1.uncompress, G1.compress, G1()),
+    }
+
+
+def _blspy_ops(sk, pks, sigs, agg, pop):
     import blspy
 
     S, G1, G2 = blspy.PopSchemeMPL, blspy.G1Element, blspy.G2Element
-    bsk = blspy.PrivateKey.from_bytes(sks[0].to_bytes(32, "big"))
-
-    def b_agg_pks() -> bytes:
-        total = G1.from_bytes(pks[0])
-        for p in pks[1:]:
-            total = total + G1.from_bytes(p)
-        return bytes(total)
-
-    out["blspy 2.0.3"] = {
+    bsk = blspy.PrivateKey.from_bytes(sk.to_bytes(32, "big"))
+    if bytes(S.sign(bsk, MSG)) != sigs[0]:
+        raise SystemExit("blspy disagrees with modules.bls")
+    return "blspy", {
         "sign": lambda: bytes(S.sign(bsk, MSG)),
         "verify": lambda: S.verify(G1.from_bytes(pks[0]), MSG, G2.from_bytes(sigs[0])),
         "fast_aggregate_verify, 4 keys": lambda: S.fast_aggregate_verify(
             [G1.from_bytes(p) for p in pks], MSG, G2.from_bytes(agg)),
         "verify_possession": lambda: S.pop_verify(G1.from_bytes(pks[0]), G2.from_bytes(pop)),
         "aggregate, 4 signatures": lambda: bytes(S.aggregate([G2.from_bytes(s) for s in sigs])),
-        "aggregate, 4 public keys": b_agg_pks,
+        "aggregate, 4 public keys": lambda: _sum(pks[1:], G1.from_bytes, bytes,
+                                                 G1.from_bytes(pks[0])),
     }
-    try:
-        import py_arkworks_bls12381 as ark
-    except ImportError:
-        return out
-    gen = ark.G1Point()
-    ask = ark.Scalar(sks[0])
 
-    def a_verify(pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
-        p = ark.G1Point.from_compressed_bytes(pk)
-        s = ark.G2Point.from_compressed_bytes(sig)
-        return ark.GT.pairing_check([gen, -p], [s, ark.G2Point.hash_to_curve(msg, dst)])
 
-    def a_fav() -> bool:
-        total = ark.G1Point.identity()
-        for p in pks:
-            total = total + ark.G1Point.from_compressed_bytes(p)
-        s = ark.G2Point.from_compressed_bytes(agg)
-        return ark.GT.pairing_check([gen, -total], [s, ark.G2Point.hash_to_curve(MSG, SIG_DST)])
+def _arkworks_ops(sk, pks, sigs, agg, pop):
+    import py_arkworks_bls12381 as ark
 
-    def a_agg(points: list[bytes], cls) -> bytes:
-        total = cls.identity()
-        for x in points:
-            total = total + cls.from_compressed_bytes(x)
-        return total.to_compressed_bytes()
+    G1, G2 = ark.G1Point, ark.G2Point
+    gen, ask = G1(), ark.Scalar(sk)
 
-    sign_a = lambda: (ark.G2Point.hash_to_curve(MSG, SIG_DST) * ask).to_compressed_bytes()  # noqa: E731
-    if sign_a() != sigs[0] or a_agg(sigs, ark.G2Point) != agg or not a_verify(pks[0], pks[0], pop, POP_DST):
-        raise SystemExit("py-arkworks-bls12381 disagrees with blspy")
-    out["py-arkworks-bls12381"] = {
-        "sign": sign_a,
-        "verify": lambda: a_verify(pks[0], MSG, sigs[0], SIG_DST),
-        "fast_aggregate_verify, 4 keys": a_fav,
-        "verify_possession": lambda: a_verify(pks[0], pks[0], pop, POP_DST),
-        "aggregate, 4 signatures": lambda: a_agg(sigs, ark.G2Point),
-        "aggregate, 4 public keys": lambda: a_agg(pks, ark.G1Point),
+    def verify(pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        p, s = G1.from_compressed_bytes(pk), G2.from_compressed_bytes(sig)
+        return ark.GT.pairing_check([gen, -p], [s, G2.hash_to_curve(msg, dst)])
+
+    def fav() -> bool:
+        total = _sum(pks, G1.from_compressed_bytes, lambda p: p, G1.identity())
+        s = G2.from_compressed_bytes(agg)
+        return ark.GT.pairing_check([gen, -total], [s, G2.hash_to_curve(MSG, SIG_DST)])
+
+    sign = lambda: (G2.hash_to_curve(MSG, SIG_DST) * ask).to_compressed_bytes()  # noqa: E731
+    if sign() != sigs[0] or not verify(pks[0], pks[0], pop, POP_DST):
+        raise SystemExit("py-arkworks-bls12381 disagrees with modules.bls")
+    return "py-arkworks-bls12381", {
+        "sign": sign,
+        "verify": lambda: verify(pks[0], MSG, sigs[0], SIG_DST),
+        "fast_aggregate_verify, 4 keys": fav,
+        "verify_possession": lambda: verify(pks[0], pks[0], pop, POP_DST),
+        "aggregate, 4 signatures": lambda: _sum(sigs, G2.from_compressed_bytes,
+                                                G2.to_compressed_bytes, G2.identity()),
+        "aggregate, 4 public keys": lambda: _sum(pks, G1.from_compressed_bytes,
+                                                 G1.to_compressed_bytes, G1.identity()),
     }
-    return out
 
 
 def us(seconds: float) -> str:

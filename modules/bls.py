@@ -13,7 +13,9 @@ possession, minimal-pubkey-size variant, as used by Ethereum consensus:
   rogue-key attacks.
 
 Backends, switched with use(name), with byte-identical outputs and equal verdicts:
-  "native"  blspy (Chia's bindings of the blst library): the default, ~300x faster;
+  "native"  pyblst (bindings of the blst library; wheels for CPython 3.9 to 3.14): the
+            default, ~300x faster; the scheme is built from blst's hash-to-curve,
+            point arithmetic and pairing check, as the draft defines it;
   "pyecc"   py_ecc's G2ProofOfPossession, the pure-Python reference.
 Neither library is imported before its first use, so importing this module costs nothing.
 
@@ -47,6 +49,9 @@ SIG_DST = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 """Domain separation tag of message signatures (hash to G2)."""
 POP_DST = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 """Domain separation tag of proofs of possession."""
+G1_GENERATOR = bytes.fromhex(
+    "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb")
+"""The compressed generator of G1 (the public key of secret key 1)."""
 INFINITY_PUBKEY = b"\xc0" + bytes(PUBKEY_SIZE - 1)
 """The encoding of the G1 identity: never a valid public key (it would verify anything)."""
 KEY_CACHE_SIZE = 4096
@@ -66,8 +71,8 @@ class BlsError(ValueError):
 # ----- key derivation (pure Python, the same for every backend) -------------------------
 def secret_from_seed(ikm: bytes) -> int:
     """IETF KeyGen(IKM, key_info=""): the secret key derived from at least 32 bytes of
-    input keying material, by HKDF-SHA256 (identical to py_ecc's KeyGen; blspy's own
-    key_gen follows an older draft and gives other keys, so it is not used)."""
+    input keying material, by HKDF-SHA256 (identical to py_ecc's KeyGen; some native
+    libraries' key_gen follows an older draft and gives other keys)."""
     if not isinstance(ikm, bytes) or len(ikm) < MIN_SEED_SIZE:
         raise BlsError(f"a BLS seed is bytes, at least {MIN_SEED_SIZE} long")
     salt = _KEYGEN_SALT
@@ -89,19 +94,24 @@ def secret_from_seed(ikm: bytes) -> int:
 
 # ----- the backends ---------------------------------------------------------------------
 class _Native:
-    """blspy (blst inside). Its PopSchemeMPL uses exactly SIG_DST and POP_DST; its
-    from_bytes rejects non-canonical encodings and points outside the subgroup."""
+    """pyblst (bindings of the blst library), with the scheme assembled from blst's
+    primitives exactly as the IETF draft writes it: CoreSign is sk * hash_to_curve(msg, DST)
+    (hash_to_group, SSWU, random oracle), CoreVerify checks e(pk, H(msg)) = e(G1, sig) with
+    two Miller loops and one final exponentiation. Its uncompress rejects non-canonical
+    encodings (infinity with other bits set included) and points outside the subgroup."""
 
     name = "native"
 
     def __init__(self) -> None:
-        import blspy
+        import pyblst
 
-        self._g1 = blspy.G1Element
-        self._g2 = blspy.G2Element
-        self._secret = blspy.PrivateKey
-        self._scheme = blspy.PopSchemeMPL
-        self._identity = blspy.G1Element()
+        self._g1 = pyblst.BlstP1Element
+        self._g2 = pyblst.BlstP2Element
+        self._miller_loop = pyblst.miller_loop
+        self._final_verify = pyblst.final_verify
+        self._generator = self._g1.uncompress(G1_GENERATOR)
+        self._identity = self._g1()
+        self._sig_identity = self._g2()
         self.keys: dict[bytes, object] = {}
 
     def _key(self, pk: bytes):
@@ -112,8 +122,8 @@ class _Native:
         if pk == INFINITY_PUBKEY:
             return None
         try:
-            pt = self._g1.from_bytes(pk)
-        except Exception:  # blspy raises ValueError; nothing from bad bytes may escape
+            pt = self._g1.uncompress(pk)
+        except Exception:  # pyblst raises ValueError; nothing from bad bytes may escape
             return None
         if pt == self._identity:
             return None
@@ -125,40 +135,49 @@ class _Native:
 
     def _sig(self, sig: bytes):
         try:
-            return self._g2.from_bytes(sig)
+            return self._g2.uncompress(sig)
         except Exception:
             return None
 
-    def _sk(self, sk: int):
-        return self._secret.from_bytes(sk.to_bytes(SECRET_SIZE, "big"))
+    def _core_sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
+        return bytes(self._g2.hash_to_group(msg, dst).scalar_mul(sk).compress())
+
+    def _core_verify(self, key, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        """e(key, H(msg)) == e(G1, sig). The infinity signature is False without a pairing:
+        e(G1, O) = 1 and e(key, H(msg)) != 1 for a valid key (blst's Miller loop does not
+        take the point at infinity)."""
+        s = self._sig(sig)
+        if s is None or s == self._sig_identity:
+            return False
+        hashed = self._g2.hash_to_group(msg, dst)
+        lhs = self._miller_loop(key, hashed)
+        return self._final_verify(lhs, self._miller_loop(self._generator, s)) is True
 
     def public_key(self, sk: int) -> bytes:
-        return bytes(self._sk(sk).get_g1())
+        return bytes(self._generator.scalar_mul(sk).compress())
 
     def sign(self, sk: int, msg: bytes) -> bytes:
-        return bytes(self._scheme.sign(self._sk(sk), msg))
+        return self._core_sign(sk, msg, SIG_DST)
 
     def prove_possession(self, sk: int) -> bytes:
-        return bytes(self._scheme.pop_prove(self._sk(sk)))
+        return self._core_sign(sk, self.public_key(sk), POP_DST)
 
     def aggregate(self, sigs: list[bytes]) -> bytes:
-        pts = []
+        total = self._sig_identity
         for s in sigs:
             pt = self._sig(s)
             if pt is None:
                 raise BlsError("not a valid signature (encoding, curve or subgroup)")
-            pts.append(pt)
-        return bytes(self._scheme.aggregate(pts))
+            total = total + pt
+        return bytes(total.compress())
 
     def verify(self, pk: bytes, msg: bytes, sig: bytes) -> bool:
         key = self._key(pk)
-        s = self._sig(sig) if key is not None else None
-        return s is not None and self._scheme.verify(key, msg, s) is True
+        return key is not None and self._core_verify(key, msg, sig, SIG_DST)
 
     def verify_possession(self, pk: bytes, proof: bytes) -> bool:
         key = self._key(pk)
-        s = self._sig(proof) if key is not None else None
-        return s is not None and self._scheme.pop_verify(key, s) is True
+        return key is not None and self._core_verify(key, pk, proof, POP_DST)
 
     def fast_aggregate_verify(self, pks: list[bytes], msg: bytes, sig: bytes) -> bool:
         total = None
@@ -169,8 +188,7 @@ class _Native:
             total = key if total is None else total + key
         if total is None or total == self._identity:  # keys that cancel out verify nothing
             return False
-        s = self._sig(sig)
-        return s is not None and self._scheme.verify(total, msg, s) is True
+        return self._core_verify(total, msg, sig, SIG_DST)
 
 
 class _PyEcc:
