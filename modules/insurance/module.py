@@ -10,6 +10,8 @@ fund pays the senior loss into the pool: it sells slashed native tokens to the r
 the native backing value b (modules/reserve.backing) and the reserve pays the stable
 tokens into the pool, for the senior tranches only. The slashed native goes to the
 treasury. Cover is limited by the fund's native at b and the reserve's stable balance.
+Recoveries of a covered pool repay the fund first, and so does any cash the senior
+tranches leave before the junior gets it (modules/tranches).
 
 Each cover is a slash with its own record: the fund's shares at that moment and what the
 cover paid. Recoveries of a covered pool repay the fund first (modules/tranches), oldest
@@ -401,7 +403,7 @@ def cover(ctx: Ctx, pool_id: int, need: int) -> int:
 
 
 def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
-    """A recovery repays covers of the pool whose account is source, oldest first: the
+    """A recovery (or cash the seniors leave) repays covers of the pool whose account is source, oldest first: the
     stable tokens go to the fund, owed to the shares each slash hit (what no recorded cover
     of the pool is owed goes to the reserve)."""
     stable = tranches.stable_denom(ctx)

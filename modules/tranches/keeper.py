@@ -282,30 +282,28 @@ def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
 
 # ----- cash and losses from the pool's assets ----------------------------------------------
 def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
-    """Assets hook: a pooled asset's repayment or recovery runs the waterfall; a write-off
-    writes its lost principal down, junior first."""
+    """Assets hook: a pooled asset's repayment or recovery runs the waterfall (a recovery
+    repays the fund's cover first; what the seniors leave repays it before the junior); a
+    write-off writes down what the pool is short (at most the principal lost), junior first."""
     pool = get(ctx, rec["pool"])
     waterfall.accrue(pool, ctx.block.time)
     if event in ("repay", "recover"):
-        owed = pool.get("coverOwed", 0)
-        if event == "recover" and owed and _INSURER:
-            back = min(amount, owed)  # recoveries repay the insurance fund first
-            pool["coverOwed"] = owed - back
-            amount -= back
-            _INSURER["repaid"](ctx, pool["account"], back)
-            ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec["id"], amount=back)
-        pool["cashReceived"] += amount
+        if event == "recover":
+            amount -= _repay_cover(ctx, pool, rec, amount)  # recoveries repay the insurance fund first
         if event == "repay":
             pool["repayments"] += 1  # a scheduled repayment: the pool's non-junior units become eligible
             if pool["repayments"] == 1:
                 index_live(ctx, pool)
         cash = pool["unallocated"] + amount
         pool["unallocated"] = 0
-        split = waterfall.distribute(pool, cash)
+        split = waterfall.distribute(pool, cash, pool.get("coverOwed", 0))
         ctx.emit("tranches.waterfall", pool=pool["id"], asset=rec["id"], cash=cash,
                  allocated=",".join(str(x) for x in split))
+        back = cash - sum(split)  # what the seniors leave repays the fund's cover before the junior
+        pool["cashReceived"] += amount - back
+        _repay_cover(ctx, pool, rec, back)
     elif event == "writeOff":
-        downs = waterfall.write_down(pool, amount)
+        downs = waterfall.write_down(pool, waterfall.shortfall(pool, amount, collateral(ctx, pool)))
         ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec["id"], loss=amount,
                  writeDowns=",".join(str(x) for x in downs))
         senior = sum(downs[:-1])
@@ -320,6 +318,27 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
     collect_for_modules(ctx, pool)
     save(ctx, pool)
     _maybe_close(ctx, pool)
+
+
+def collateral(ctx: Ctx, pool: dict) -> int:
+    """What backs the faces, base units: the outstanding principal of the pool's assets that are
+    not written off, plus its cash not yet allocated."""
+    held = pool["unallocated"]
+    for aid in pool["assets"]:
+        if assets.get(ctx, aid)["status"] != "written_off":
+            held += assets.outstanding_principal(assets.schedule_of(ctx, aid))
+    return held
+
+
+def _repay_cover(ctx: Ctx, pool: dict, rec: dict, amount: int) -> int:
+    """Pay up to amount (stable base units in the pool's account) to the insurance fund
+    against the cover the pool owes it; returns what was paid."""
+    back = min(amount, pool.get("coverOwed", 0))
+    if back:
+        pool["coverOwed"] -= back
+        _INSURER["repaid"](ctx, pool["account"], back)
+        ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec["id"], amount=back)
+    return back
 
 
 def _maybe_close(ctx: Ctx, pool: dict) -> None:

@@ -10,8 +10,13 @@ A tranche (a map in the pool record, ordered senior first, junior last):
     allocated    cash allocated to the tranche so far, base units
     index        cumulative cash per unit, ray (x 10^27) base units per unit
     carry        what the index could not take yet: (cash x RAY) mod units
-    writtenDown  face written down by losses, base units
+    writtenDown  face written down by losses and not yet restored by later cash, base units
     covered      of that, paid back by the insurance fund, base units
+A write-off writes down only what the pool is short (shortfall): the faces outstanding above
+the principal its other assets still owe. The written-down face the fund did not cover
+(writtenDown - covered, no interest on it) stays a claim of its tranche: later cash restores
+it right after the tranche's principal, before any cash reaches the next tranche; what the
+tranches above the junior leave repays the insurance fund's cover (coverOwed) before the junior.
 Rounding: interest accrues down (the pool pays it), the index floors and carries the
 remainder into the next allocation, so no cash is lost between allocated and the index.
 """
@@ -51,10 +56,16 @@ def _credit(t: dict, cash: int) -> None:
     t["carry"] = total % t["units"]
 
 
-def distribute(pool: dict, cash: int) -> list[int]:
+def unpaid_loss(t: dict) -> int:
+    """A tranche's written-down face that neither the fund nor later cash has paid, base units."""
+    return t["writtenDown"] - t.get("covered", 0)
+
+
+def distribute(pool: dict, cash: int, hold: int = 0) -> list[int]:
     """Allocate cash (base units) senior to junior: each senior tranche's interest, then its
-    principal, then the next; the junior takes all that is left (principal, then residual).
-    Returns the amount allocated to each tranche."""
+    principal, then its unpaid loss (restoring written-down face), then the next; of what is
+    left, up to hold (the insurance fund's cover owed) is not allocated, and the junior takes
+    the rest (principal, then residual). Returns the amount allocated to each tranche."""
     out = []
     ts = pool["tranches"]
     for t in ts[:-1]:
@@ -62,14 +73,27 @@ def distribute(pool: dict, cash: int) -> list[int]:
         t["interest"] -= pay_i
         pay_p = min(cash - pay_i, t["outstanding"])
         t["outstanding"] -= pay_p
-        _credit(t, pay_i + pay_p)
-        cash -= pay_i + pay_p
-        out.append(pay_i + pay_p)
+        pay_r = min(cash - pay_i - pay_p, unpaid_loss(t))
+        t["writtenDown"] -= pay_r
+        paid = pay_i + pay_p + pay_r
+        _credit(t, paid)
+        cash -= paid
+        out.append(paid)
+    cash -= min(cash, hold)
     junior = ts[-1]
     junior["outstanding"] -= min(cash, junior["outstanding"])
     _credit(junior, cash)
     out.append(cash)
     return out
+
+
+def shortfall(pool: dict, lost: int, collateral: int) -> int:
+    """What a write-off of `lost` principal writes down, base units: the faces outstanding above
+    the collateral left (the principal the pool's other assets owe plus cash not yet allocated),
+    at most `lost`. Over-collateral that excess interest built by paying faces down absorbs
+    the loss first; a write-down never exceeds the principal lost."""
+    faces = sum(t["outstanding"] for t in pool["tranches"])
+    return min(lost, max(0, faces - collateral))
 
 
 def write_down(pool: dict, loss: int) -> list[int]:
@@ -100,15 +124,17 @@ def cover(pool: dict, downs: list[int], paid: int) -> list[int]:
 
 
 def claims(pool: dict, now: int) -> list[int]:
-    """Each tranche's claim at now: outstanding face plus interest accrued to now."""
+    """Each tranche's claim at now: outstanding face plus interest accrued to now, plus (above
+    the junior) its unpaid loss."""
     p = {**pool, "tranches": [dict(t) for t in pool["tranches"]]}
     accrue(p, now)
-    return [t["outstanding"] + t["interest"] for t in p["tranches"]]
+    ts = p["tranches"]
+    return [t["outstanding"] + t["interest"] + unpaid_loss(t) for t in ts[:-1]] + [ts[-1]["outstanding"]]
 
 
 def tranche_values(pool: dict, pool_value: int, now: int) -> list[int]:
-    """Walk senior to junior over pool_value: each takes min(what is left, its claim); the
-    junior takes the rest."""
+    """Walk senior to junior over pool_value: each takes min(what is left, its claim); then the
+    insurance fund's cover owed (not a tranche) takes its part, and the junior the rest."""
     left = pool_value
     out = []
     cl = claims(pool, now)
@@ -116,5 +142,5 @@ def tranche_values(pool: dict, pool_value: int, now: int) -> list[int]:
         v = min(left, c)
         out.append(v)
         left -= v
-    out.append(left)
+    out.append(left - min(left, pool.get("coverOwed", 0)))
     return out
