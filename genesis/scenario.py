@@ -190,6 +190,8 @@ def account(ref: str) -> str:
     return ref
 
 
+ACTOR_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""An actor's name (scenario.schema.json $defs/actorName)."""
 _REF_RE = re.compile(r"^(.*/)?(@[a-z0-9][a-z0-9._-]{0,63}|module:[a-z0-9/_-]{1,64})$")
 
 
@@ -204,6 +206,9 @@ def _substitute(v: Any) -> Any:
     if isinstance(v, list):
         return [_substitute(x) for x in v]
     return v
+
+
+substitute = _substitute
 
 
 def resolve_genesis(g: dict, actors: dict[str, dict]) -> dict:
