@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import ijson
 
-from genesis import mechanism, typed
+from genesis import mechanism, typed, units
 from genesis.fields import GenesisError, _addr, _hex, _int
 from modules import params as chain_params
 from modules.app import App, GenesisInvariantError
@@ -61,6 +61,17 @@ def _read_head(f: IO[bytes]) -> dict:
     return head
 
 
+def _stable_unit(head: dict, denoms: dict) -> units.Stable:
+    """The denomination parameter amounts are named in: the stable section's, else the only
+    denomination of kind stable (none: amounts take only the raw form)."""
+    st = head.get("stable")
+    name = st.get("denom") if type(st) is dict else None
+    if name not in denoms:
+        kinds = [d for d, v in denoms.items() if v["kind"] == "stable"]
+        name = kinds[0] if len(kinds) == 1 else None
+    return units.Stable(name, denoms[name]["decimals"]) if name else units.NO_STABLE
+
+
 def _check_head(head: dict) -> dict:
     unknown = set(head) - TOP_FIELDS
     if unknown:
@@ -104,7 +115,7 @@ def _check_head(head: dict) -> dict:
     p = head["params"]
     if type(p) is not dict or type(p.get("chain")) is not dict:
         raise GenesisError("params.chain: expected a map")
-    module_params = mechanism.check_module_params(p)
+    module_params = mechanism.check_module_params(p, _stable_unit(head, seen))
     cp = {"chainId": meta["chainId"], **chain_params.DEFAULTS, **p["chain"]}
     problems = chain_params.check(cp)
     if problems:
@@ -292,13 +303,15 @@ def _jsonable_account(a: dict) -> dict:
 def export_genesis(app: App, out: IO[str]) -> int:
     """Write the app's latest state as a genesis file to out (streamed); accounts written."""
     meta, sections, accounts = app.export()
+    denoms = {d["id"]: d for d in sections["bank"]["denoms"]}
+    stable_unit = _stable_unit({"stable": sections.get("stable") or {}}, denoms)
     head: dict = {
         "chainId": meta["chainId"], "genesisTime": meta["genesisTime"], "initialHeight": meta["initialHeight"],
         "appVersion": meta["appVersion"], "stateSchemaVersion": meta["stateSchemaVersion"],
         "validator": {"pubkey": "0x" + meta["validator"].hex()}, "nativeDenom": meta["nativeDenom"],
         "denoms": sections["bank"]["denoms"],
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
-                   **mechanism.module_params_to_json(sections.get("params", {}))},
+                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
         "roles": {r: [encode_address(a) for a in addrs] for r, addrs in sections.get("roles", {}).items()},
     }
     st = sections.get("stable")
