@@ -16,7 +16,7 @@ from typing import IO, Any
 import ijson
 
 from genesis import mechanism, typed, units
-from genesis.fields import GenesisError, _addr, _hex, _int
+from genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
 from modules import params as chain_params
 from modules.app import App, GenesisInvariantError
 from modules.args import AMOUNT_MAX
@@ -43,7 +43,7 @@ def _read_head(f: IO[bytes]) -> dict:
     builder = None
     key = None
     depth_skip = False
-    for prefix, event, value in ijson.parse(f, use_float=False):
+    for prefix, event, value in any_length_numbers(ijson.parse(f, use_float=False)):
         if prefix == "" and event == "map_key":
             key = value
             depth_skip = key == "accounts"
@@ -182,7 +182,7 @@ def _check_account(i: int, a: Any, denoms: dict) -> dict:
 
 def _iter_accounts(path: str, denoms: dict) -> Iterator[dict]:
     with open(path, "rb") as f:
-        for i, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+        for i, a in enumerate(any_length_numbers(ijson.items(f, "accounts.item", use_float=False))):
             yield _check_account(i, a, denoms)
 
 
@@ -222,7 +222,8 @@ class GenesisFile:
                     if seen is None:
                         seen = set()
                         with open(self.path, "rb") as f:
-                            for j, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+                            for j, a in enumerate(any_length_numbers(ijson.items(f, "accounts.item",
+                                                                                 use_float=False))):
                                 if j >= n - 1:
                                     break
                                 seen.add(decode_address(a["address"]))

@@ -73,13 +73,18 @@ def _scaled(path: str, whole: str, frac: str | None, scale_digits: int, what: st
     return int(whole) * 10**scale_digits + (int(frac.ljust(scale_digits, "0")) if frac else 0)
 
 
+TEXT_MAX = 100  # characters of a parameter's text: 2^255 has 77 digits
+
+
 def parse(path: str, unit: str, v: Any, stable: Stable) -> int:
     """The integer (base units) of parameter value v in unit; GenesisError names path."""
+    if type(v) is str and len(v) > TEXT_MAX:
+        raise GenesisError(f"{path}: longer than {TEXT_MAX} characters")
     n = _raw(v)
     if n is None:
         n = _human(path, unit, v, stable)
     if n > INT_MAX:
-        raise GenesisError(f"{path}: {n} is outside [0, {INT_MAX}]")
+        raise GenesisError(f"{path}: more than 2^255")
     return n
 
 

@@ -32,6 +32,7 @@ import ijson
 import trio
 
 from genesis import devnet as devnet_genesis
+from genesis.fields import any_length_numbers
 from modules.crypto import Keypair
 from node.chain import LOAD_MAX_BYTES, Chain
 from node.service import MINING_MODES, Node, NodeOptions
@@ -149,7 +150,7 @@ def genesis_identity(path: str) -> tuple[str, str]:
             digest.update(chunk)
         f.seek(0)
         try:
-            chain_id = next(ijson.items(f, "chainId"), "?")
+            chain_id = next(any_length_numbers(ijson.items(f, "chainId")), "?")
         except ijson.JSONError:
             chain_id = "?"
     return str(chain_id), digest.hexdigest()
@@ -164,7 +165,7 @@ def _file_kind(path: str) -> str | None:
     scenario_keys = set(scenario.schema()["properties"])
     try:
         with open(path, "rb") as f:
-            for prefix, event, value in ijson.parse(f, use_float=False):
+            for prefix, event, value in any_length_numbers(ijson.parse(f, use_float=False)):
                 if prefix != "":
                     continue
                 if event != "map_key":

@@ -179,3 +179,11 @@ def test_every_parameter_has_a_declared_unit():
 def test_every_unit_reads_back_what_it_writes(unit, n, raw_form):
     text = str(n) if raw_form else units.to_json(unit, n, STABLE)
     assert units.parse("p", unit, text, STABLE) == n
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "0." + "1" * 5000, "9" * 5000 + "d", "9" * 5000 + " rusd"])
+def test_flaw_a_parameter_of_thousands_of_digits_is_refused_naming_its_field(value):
+    """Digits past Python's int-conversion limit once escaped as a bare ValueError."""
+    for unit in ("ratio", "duration", "stable"):
+        with pytest.raises(GenesisError, match="^params.x: "):
+            units.parse("params.x", unit, value, STABLE)
