@@ -105,7 +105,7 @@ def load(path: str) -> Scenario:
             doc = json.load(f)
     except OSError as exc:
         raise ScenarioError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or a number past Python's int-conversion limit
         raise ScenarioError(f"{path}: not JSON: {exc}") from None
     return from_doc(doc, os.path.dirname(os.path.abspath(path)), path)
 
@@ -121,7 +121,7 @@ def from_doc(doc: Any, base_dir: str = ".", path: str | None = None) -> Scenario
         try:
             with open(gpath) as f:
                 g = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:
             raise ScenarioError(f"genesis.file: cannot read {gpath}: {exc}") from None
         if type(g) is not dict:
             raise ScenarioError(f"genesis.file: {gpath} is not a JSON object")

@@ -187,3 +187,10 @@ def test_flaw_a_parameter_of_thousands_of_digits_is_refused_naming_its_field(val
     for unit in ("ratio", "duration", "stable"):
         with pytest.raises(GenesisError, match="^params.x: "):
             units.parse("params.x", unit, value, STABLE)
+
+
+def test_flaw_a_scenario_with_a_number_of_thousands_of_digits_escaped_as_a_bare_value_error(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text('{"format": 1, "x": ' + "9" * 5000 + "}")
+    with pytest.raises(S.ScenarioError, match="not JSON"):
+        S.load(str(p))
