@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import ijson
 
-from genesis import mechanism, typed
-from genesis.fields import GenesisError, _addr, _hex, _int
+from genesis import mechanism, typed, units
+from genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
 from modules import params as chain_params
 from modules.app import App, GenesisInvariantError
 from modules.args import AMOUNT_MAX
@@ -43,7 +43,7 @@ def _read_head(f: IO[bytes]) -> dict:
     builder = None
     key = None
     depth_skip = False
-    for prefix, event, value in ijson.parse(f, use_float=False):
+    for prefix, event, value in any_length_numbers(ijson.parse(f, use_float=False)):
         if prefix == "" and event == "map_key":
             key = value
             depth_skip = key == "accounts"
@@ -59,6 +59,17 @@ def _read_head(f: IO[bytes]) -> dict:
             head[key] = builder.value
             builder = None
     return head
+
+
+def _stable_unit(head: dict, denoms: dict) -> units.Stable:
+    """The denomination parameter amounts are named in: the stable section's, else the only
+    denomination of kind stable (none: amounts take only the raw form)."""
+    st = head.get("stable")
+    name = st.get("denom") if type(st) is dict else None
+    if name not in denoms:
+        kinds = [d for d, v in denoms.items() if v["kind"] == "stable"]
+        name = kinds[0] if len(kinds) == 1 else None
+    return units.Stable(name, denoms[name]["decimals"]) if name else units.NO_STABLE
 
 
 def _check_head(head: dict) -> dict:
@@ -104,7 +115,7 @@ def _check_head(head: dict) -> dict:
     p = head["params"]
     if type(p) is not dict or type(p.get("chain")) is not dict:
         raise GenesisError("params.chain: expected a map")
-    module_params = mechanism.check_module_params(p)
+    module_params = mechanism.check_module_params(p, _stable_unit(head, seen))
     cp = {"chainId": meta["chainId"], **chain_params.DEFAULTS, **p["chain"]}
     problems = chain_params.check(cp)
     if problems:
@@ -171,7 +182,7 @@ def _check_account(i: int, a: Any, denoms: dict) -> dict:
 
 def _iter_accounts(path: str, denoms: dict) -> Iterator[dict]:
     with open(path, "rb") as f:
-        for i, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+        for i, a in enumerate(any_length_numbers(ijson.items(f, "accounts.item", use_float=False))):
             yield _check_account(i, a, denoms)
 
 
@@ -211,7 +222,8 @@ class GenesisFile:
                     if seen is None:
                         seen = set()
                         with open(self.path, "rb") as f:
-                            for j, a in enumerate(ijson.items(f, "accounts.item", use_float=False)):
+                            for j, a in enumerate(any_length_numbers(ijson.items(f, "accounts.item",
+                                                                                 use_float=False))):
                                 if j >= n - 1:
                                     break
                                 seen.add(decode_address(a["address"]))
@@ -292,13 +304,15 @@ def _jsonable_account(a: dict) -> dict:
 def export_genesis(app: App, out: IO[str]) -> int:
     """Write the app's latest state as a genesis file to out (streamed); accounts written."""
     meta, sections, accounts = app.export()
+    denoms = {d["id"]: d for d in sections["bank"]["denoms"]}
+    stable_unit = _stable_unit({"stable": sections.get("stable") or {}}, denoms)
     head: dict = {
         "chainId": meta["chainId"], "genesisTime": meta["genesisTime"], "initialHeight": meta["initialHeight"],
         "appVersion": meta["appVersion"], "stateSchemaVersion": meta["stateSchemaVersion"],
         "validator": {"pubkey": "0x" + meta["validator"].hex()}, "nativeDenom": meta["nativeDenom"],
         "denoms": sections["bank"]["denoms"],
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
-                   **mechanism.module_params_to_json(sections.get("params", {}))},
+                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
         "roles": {r: [encode_address(a) for a in addrs] for r, addrs in sections.get("roles", {}).items()},
     }
     st = sections.get("stable")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from genesis import units
 from genesis.fields import GenesisError, _addr, _hex, _int
 from modules import bls
 from modules.args import AMOUNT_MAX
@@ -67,7 +68,7 @@ def check_oracle(raw: Any, genesis_time: int) -> dict:
     for cls in feeds.CLASSES:
         p = f"oracle.policies.{cls}"
         c = _map(p, pol[cls], set(feeds.POLICY_FIELDS))
-        conv = {f: _int(f"{p}.{f}", c[f], 0, feeds.VALUE_MAX) for f in feeds.POLICY_FIELDS}
+        conv = units.parse_like(p, feeds.policy_units(cls), c, units.NO_STABLE)
         problems = feeds.check_policy(cls, conv)
         if problems:
             raise GenesisError(f"{p}.{problems[0]}")
@@ -108,7 +109,8 @@ def oracle_to_json(section: dict) -> dict:
     out = {"epoch": section["epoch"],
            "operators": [{"address": encode_address(o["address"]), "blsPubkey": "0x" + o["blsPubkey"].hex(),
                           "pop": "0x" + o["pop"].hex()} for o in section["operators"]],
-           "policies": {c: {f: str(v) for f, v in p.items()} for c, p in section["policies"].items()},
+           "policies": {c: units.like_to_json(feeds.policy_units(c), p, units.NO_STABLE)
+                        for c, p in section["policies"].items()},
            "feeds": []}
     for f in section["feeds"]:
         e = {k: (str(v) if type(v) is int else v) for k, v in f.items() if k != "pending"}
@@ -129,10 +131,10 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
     s = _map("assets", raw, {"assets"}, {"params", "next", "poolMarks"})
     out: dict = {}
     if "params" in s:
-        p = _map("assets.params", s["params"], {"graceMax", "maxInstallments"})
-        gm = _map("assets.params.graceMax", p["graceMax"], set(assets.KINDS))
-        out["params"] = {"graceMax": {k: _int(f"assets.params.graceMax.{k}", gm[k], 1) for k in assets.KINDS},
-                         "maxInstallments": _int("assets.params.maxInstallments", p["maxInstallments"], 1, 100_000)}
+        out["params"] = units.parse_like("assets.params", assets.PARAM_UNITS, s["params"], units.NO_STABLE)
+        for k, v in out["params"]["graceMax"].items():
+            _int(f"assets.params.graceMax.{k}", v, 1)
+        _int("assets.params.maxInstallments", out["params"]["maxInstallments"], 1, 100_000)
     items = []
     prev = 0
     for i, a in enumerate(_list("assets.assets", s["assets"])):
@@ -150,8 +152,8 @@ def check_assets(raw: Any, genesis_time: int, roles: dict) -> dict:
             raise GenesisError(f"{p}.originator: the account does not hold the originator role")
         rec["owner"] = _addr(f"{p}.owner", a["owner"]) if "owner" in a else rec["originator"]
         rec["principal"] = _int(f"{p}.principal", a["principal"], 1, AMOUNT_MAX)
-        rec["rate"] = _int(f"{p}.rate", a["rate"], 0, 10 * 10**18)
-        rec["grace"] = _int(f"{p}.grace", a["grace"], 1)
+        rec["rate"] = _int(f"{p}.rate", units.parse(f"{p}.rate", "ratio", a["rate"], units.NO_STABLE), 0, 10 * 10**18)
+        rec["grace"] = _int(f"{p}.grace", units.parse(f"{p}.grace", "duration", a["grace"], units.NO_STABLE), 1)
         rec["docHash"] = _hex(f"{p}.docHash", a["docHash"], 32)
         rec["status"] = a["status"]
         g = a.get("grade")
@@ -249,8 +251,7 @@ def assets_to_json(section: dict) -> dict:
         return str(v) if type(v) is int else v
     out: dict = {"assets": [{k: conv(k, v) for k, v in a.items()} for a in section.get("assets", [])]}
     if "params" in section:
-        out["params"] = {"graceMax": {k: str(v) for k, v in section["params"]["graceMax"].items()},
-                         "maxInstallments": section["params"]["maxInstallments"]}
+        out["params"] = units.like_to_json(assets.PARAM_UNITS, section["params"], units.NO_STABLE)
     if section.get("next"):
         out["next"] = section["next"]
     if section.get("poolMarks"):
@@ -357,17 +358,17 @@ def market_to_json(section: dict) -> dict:
             "trades": [[d, n, trade(t)] for d, n, t in section["trades"]], "counts": section["counts"]}
 
 
-# ----- sections carried as raw records (insurance, governance) --------------------------------
-def check_module_params(raw: dict) -> dict:
-    """params.<module> of the governed modules (modules/governance/changes.governed): the
-    shape of the module's defaults (the same keys; ints, lists of as many ints, maps with
-    the same keys), within governance's hard bounds."""
-    governed = changes.governed()
+# ----- the governed modules' parameters -----------------------------------------------------
+def check_module_params(raw: dict, stable: units.Stable = units.NO_STABLE) -> dict:
+    """params.<module> of the governed modules (modules/governance/changes.governed): every
+    key of the module's defaults, each in its declared unit (human or raw base units,
+    genesis/units.py), within governance's hard bounds."""
+    governed = changes.governed_units()
     out = {}
     for name in sorted(set(raw) - {"chain"}):
         if name not in governed:
             raise GenesisError(f"params.{name}: unknown field (chain, {', '.join(sorted(governed))})")
-        out[name] = _params_like(f"params.{name}", raw[name], governed[name][1])
+        out[name] = units.parse_like(f"params.{name}", governed[name], raw[name], stable)
     for name, p in out.items():
         try:
             changes.check_bounds(name, p, out)
@@ -377,22 +378,7 @@ def check_module_params(raw: dict) -> dict:
     return out
 
 
-def _params_like(path: str, v: Any, default: Any) -> Any:
-    if isinstance(default, dict):
-        m = _map(path, v, set(default))
-        return {k: _params_like(f"{path}.{k}", m[k], default[k]) for k in sorted(default)}
-    if isinstance(default, list):
-        if type(v) is not list or len(v) != len(default):
-            raise GenesisError(f"{path}: expected a list of {len(default)} integers")
-        return [_int(f"{path}[{i}]", x, 0, 1 << 255) for i, x in enumerate(v)]
-    return _int(path, v, 0, 1 << 255)
-
-
-def module_params_to_json(section: dict) -> dict:
-    def conv(v):
-        if isinstance(v, dict):
-            return {k: conv(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [conv(x) for x in v]
-        return str(v)
-    return {name: conv(p) for name, p in sorted(section.items())}
+def module_params_to_json(section: dict, stable: units.Stable = units.NO_STABLE) -> dict:
+    """params.<module> in human units (amounts raw when stable names no denomination)."""
+    governed = changes.governed_units()
+    return {name: units.like_to_json(governed[name], p, stable) for name, p in sorted(section.items())}

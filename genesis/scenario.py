@@ -105,7 +105,7 @@ def load(path: str) -> Scenario:
             doc = json.load(f)
     except OSError as exc:
         raise ScenarioError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or a number past Python's int-conversion limit
         raise ScenarioError(f"{path}: not JSON: {exc}") from None
     return from_doc(doc, os.path.dirname(os.path.abspath(path)), path)
 
@@ -121,7 +121,7 @@ def from_doc(doc: Any, base_dir: str = ".", path: str | None = None) -> Scenario
         try:
             with open(gpath) as f:
                 g = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:
             raise ScenarioError(f"genesis.file: cannot read {gpath}: {exc}") from None
         if type(g) is not dict:
             raise ScenarioError(f"genesis.file: {gpath} is not a JSON object")
@@ -190,6 +190,8 @@ def account(ref: str) -> str:
     return ref
 
 
+ACTOR_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""An actor's name (scenario.schema.json $defs/actorName)."""
 _REF_RE = re.compile(r"^(.*/)?(@[a-z0-9][a-z0-9._-]{0,63}|module:[a-z0-9/_-]{1,64})$")
 
 
@@ -204,6 +206,9 @@ def _substitute(v: Any) -> Any:
     if isinstance(v, list):
         return [_substitute(x) for x in v]
     return v
+
+
+substitute = _substitute
 
 
 def resolve_genesis(g: dict, actors: dict[str, dict]) -> dict:

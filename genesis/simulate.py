@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from random import Random
 
-from genesis import adversary, devnet, mechanism
+from genesis import adversary, devnet, mechanism, units
 from genesis.adversary import ProbeEnv
 from genesis.localchain import LocalChain
 from genesis.montecarlo import MarketConfig, MarketModel
@@ -129,7 +129,8 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
                                 "balances": {NATIVE: str(HOLDER_RWA), STABLE: str(HOLDER_RUSD)}})
     doc["accounts"].sort(key=lambda a: a["address"])
     if module_params:
-        doc["params"].update(mechanism.module_params_to_json(module_params))
+        decimals = next(d["decimals"] for d in doc["denoms"] if d["id"] == STABLE)
+        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals)))
     return doc
 
 

@@ -32,6 +32,7 @@ import ijson
 import trio
 
 from genesis import devnet as devnet_genesis
+from genesis.fields import any_length_numbers
 from modules.crypto import Keypair
 from node.chain import LOAD_MAX_BYTES, Chain
 from node.service import MINING_MODES, Node, NodeOptions
@@ -190,7 +191,7 @@ def genesis_identity(path: str) -> tuple[str, str]:
             digest.update(chunk)
         f.seek(0)
         try:
-            chain_id = next(ijson.items(f, "chainId"), "?")
+            chain_id = next(any_length_numbers(ijson.items(f, "chainId")), "?")
         except ijson.JSONError:
             chain_id = "?"
     return str(chain_id), digest.hexdigest()
@@ -205,7 +206,7 @@ def _file_kind(path: str) -> str | None:
     scenario_keys = set(scenario.schema()["properties"])
     try:
         with open(path, "rb") as f:
-            for prefix, event, value in ijson.parse(f, use_float=False):
+            for prefix, event, value in any_length_numbers(ijson.parse(f, use_float=False)):
                 if prefix != "":
                     continue
                 if event != "map_key":
@@ -225,12 +226,18 @@ def devnet_genesis_path(path: str, home: str) -> str:
     """The genesis file a devnet starts on, given --genesis PATH: PATH itself for a genesis
     file; for a scenario file, the genesis it describes (actors merged in, as `rwad scenario
     genesis` writes it), written to HOME/scenario-genesis.json. Other JSON is refused in one line."""
+    return devnet_start(path, home)[0]
+
+
+def devnet_start(path: str, home: str) -> tuple[str, dict[str, dict]]:
+    """(the genesis file a devnet starts on (devnet_genesis_path), the scenario's actors by
+    name: empty for a genesis file)."""
     kind = _file_kind(path)
     if kind == "neither":
         raise SystemExit(f"rwad: --genesis {path}: neither a genesis file (chainId, accounts, ...) nor a scenario "
                          f"file (format, blocks, ...)")
     if kind != "scenario":
-        return path  # a genesis, or unreadable: opening the chain says why, as before
+        return path, {}  # a genesis, or unreadable: opening the chain says why, as before
     from genesis import scenario
 
     try:
@@ -241,7 +248,7 @@ def devnet_genesis_path(path: str, home: str) -> str:
     with open(out, "w") as f:
         json.dump(sc.genesis, f, indent=1)
     log.info("scenario %s: starting on its genesis, written to %s", sc.name, out)
-    return out
+    return out, sc.actors
 
 
 def open_chain(home: str, genesis_path: str | None, validator: Keypair, *, dev: bool, keep_versions: int,
@@ -280,11 +287,37 @@ def _refuse_other_genesis(home: str, given: str, home_genesis: str) -> None:
                          f"to start over")
 
 
-def print_dev_accounts(chain: Chain | None = None, out=sys.stdout) -> None:
-    """The dev accounts' keys (public) and, given the chain, what each holds in it now."""
+def print_actors(chain: Chain, actors: dict[str, dict], out=sys.stdout) -> None:
+    """A scenario's actors: address, keys (derived from the name, public: genesis/localchain.py),
+    roles, oracle operator, and what each holds in the chain now."""
+    from genesis.localchain import actor_bls_secret, actor_key
+    from modules.bank import keeper as bank
+
+    ctx = chain.app.reader()
+    out.write("\nScenario actors (devnet only: each key derives from the actor's name and is public)\n")
+    out.write("=================================================================================\n")
+    for name, a in actors.items():
+        k = actor_key(name)
+        bal = bank.balances_of(ctx, k.address)
+        out.write(f"{name}  {k.address_text}  private key (ed25519 seed) 0x{k.seed.hex()}\n")
+        if a.get("operator"):
+            out.write(f"    oracle operator, BLS secret key 0x{actor_bls_secret(name):064x}\n")
+        roles = ", ".join(a.get("roles", [])) or "none"
+        held = ", ".join(_amount(ctx, d, v) for d, v in sorted(bal.items())) or "nothing"
+        out.write(f"    roles: {roles}; holds {held}\n")
+    out.write("\nSign as an actor: rwad tx MODULE CALL --actor NAME --args JSON\n")
+
+
+def print_dev_accounts(chain: Chain | None = None, out=sys.stdout, *, brief_if_empty: bool = False) -> None:
+    """The dev accounts' keys (public) and, given the chain, what each holds in it now;
+    brief_if_empty: one line instead of the list when none of them holds anything."""
     from modules.bank import keeper as bank
 
     ctx = chain.app.reader() if chain is not None else None
+    if brief_if_empty and ctx is not None and not any(bank.balances_of(ctx, k.address)
+                                                      for k in devnet_genesis.dev_keys()):
+        out.write("\nThe dev accounts hold nothing in this genesis (rwad keys dev N prints their keys).\n")
+        return
     out.write("\nAvailable dev accounts (devnet only: these keys are public)\n")
     out.write("==========================================================\n")
     funded = 0
@@ -387,7 +420,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         else:
             home = temp = tempfile.mkdtemp(prefix="rwa-devnet-")
         try:
-            genesis_path = devnet_genesis_path(args.genesis, home) if args.genesis else None
+            genesis_path, actors = devnet_start(args.genesis, home) if args.genesis else (None, {})
         except SystemExit:
             if temp:
                 shutil.rmtree(temp, ignore_errors=True)
@@ -396,6 +429,7 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         validator = devnet_genesis.validator_key()
     else:
         dev = False
+        actors = {}
         home = args.home
         try:
             with open(os.path.join(home, CONFIG)) as f:
@@ -414,7 +448,9 @@ def serve_command(args: argparse.Namespace, frontend: Frontend) -> int:
         raise SystemExit(f"rwad: cannot open the chain: {exc}") from None
     options = NodeOptions(mining=args.mining, block_time=args.block_time, dev=dev, max_load_bytes=args.max_load_size)
     if dev:
-        print_dev_accounts(chain)
+        print_dev_accounts(chain, brief_if_empty=bool(actors))
+    if actors:
+        print_actors(chain, actors)
 
     def ready(port: int) -> None:
         print(f"\nchain {chain.app.params['chainId']} at height {chain.height}; data in {home}")

@@ -1,7 +1,7 @@
 """The rwad console entry: node commands (node/cli.py) plus the client commands below.
 
     rwad keys new|list|show|import|export|dev   encrypted keys in a keyring (rpc/keystore.py)
-    rwad tx MODULE CALL (--from NAME | --dev-key N) --args JSON [--fee] [--nonce] [--rpc URL]
+    rwad tx MODULE CALL (--from NAME | --dev-key N | --actor NAME) --args JSON [--fee] [--nonce] [--rpc URL]
                                                 build, sign and send any module call
     rwad query METHOD [PARAMS_JSON] [--rpc URL]  call any JSON-RPC method, print the JSON result
     rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
@@ -86,7 +86,8 @@ def calls_epilog() -> str:
     lines += ["", "example:",
               "  rwad tx bank transfer --dev-key 0 --args '{\"to\": \"rwa1...\", \"denom\": \"rwa\", \"amount\": \"5\"}'",
               "", f"The node is --rpc URL, else ${ENV_RPC}, else {DEFAULT_URL}. Keys: --from NAME (keyring, "
-              f"passphrase from --passphrase-file, ${ENV_PASSPHRASE} or a prompt) or --dev-key N (public devnet keys)."]
+              f"passphrase from --passphrase-file, ${ENV_PASSPHRASE} or a prompt), --dev-key N (public devnet keys) "
+              f"or --actor NAME (a scenario actor's key, derived from its name: public)."]
     return "\n".join(lines)
 
 
@@ -195,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     # tx
     p = sub.add_parser("tx", parents=[kr, pw, rpc_, js], formatter_class=raw,
                        help="build, sign and send a module call",
-                       description=_wrap("Build a transaction MODULE.CALL with --args, sign it with --from NAME or "
-                                   "--dev-key N, and send it. The nonce defaults to the account's pending nonce "
+                       description=_wrap("Build a transaction MODULE.CALL with --args, sign it with --from NAME, "
+                                   "--dev-key N or --actor NAME, and send it. The nonce defaults to the account's pending nonce "
                                    "and the fee to the node's minimum (tx_estimateFee). Without --no-wait, "
                                    "waits for inclusion and prints the receipt; exits 1 if the call failed."),
                        epilog=calls_epilog())
@@ -205,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--from", dest="from_key", metavar="NAME", help="sign with this keyring key")
     who.add_argument("--dev-key", metavar="N", type=_uint, help="sign with public dev key N (devnet)")
+    who.add_argument("--actor", metavar="NAME", help="sign as scenario actor NAME (public key derived from the "
+                                                     "name; devnets on a scenario)")
     p.add_argument("--args", required=True, metavar="JSON", help="the call's arguments as a JSON object")
     p.add_argument("--fee", type=_uint, metavar="N", help="fee in native base units (default: the minimum)")
     p.add_argument("--nonce", type=_uint, metavar="N", help="sender nonce (default: the account's pending nonce)")
@@ -218,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         who = q.add_mutually_exclusive_group(required=True)
         who.add_argument("--from", dest="from_key", metavar="NAME", help="send from this keyring key (an operator)")
         who.add_argument("--dev-key", metavar="N", type=_uint, help="send from public dev key N (devnet)")
+        who.add_argument("--actor", metavar="NAME", help="send as scenario actor NAME (devnets on a scenario)")
 
     oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
     export_cli.add_parsers(sub, rpc_, cmd_outputs)
@@ -380,6 +384,14 @@ def cmd_keys_dev(args) -> int:
 
 
 def _signer(args) -> Keypair:
+    if getattr(args, "actor", None) is not None:
+        from genesis.localchain import actor_key
+        from genesis.scenario import ACTOR_NAME
+
+        if not ACTOR_NAME.fullmatch(args.actor):
+            raise CliError(f"--actor {args.actor!r}: an actor name is 1..64 of a-z 0-9 . _ - (starting with a "
+                           f"letter or digit)", 2)
+        return actor_key(args.actor)
     if args.dev_key is not None:
         if args.dev_key > DEV_KEY_MAX:
             raise CliError(f"a dev key index is at most {DEV_KEY_MAX}", 2)
@@ -407,6 +419,10 @@ def cmd_tx(args) -> int:
         known = [f"{m} {c}" for m, c in _known_calls()]
         raise CliError(f"unknown call {args.module} {args.call} (known: {', '.join(known)})", 2)
     key = _signer(args)
+    if args.actor is not None:
+        from genesis.scenario import substitute
+
+        call_args = substitute(call_args)  # "@NAME" and "module:NAME" as in scenario files
     with _client(args) as c:
         res = c.send_call(key, args.module, args.call, call_args, fee=args.fee, nonce=args.nonce,
                           wait=not args.no_wait, timeout=args.timeout, expiry=args.expiry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import pytest
 
@@ -174,3 +175,42 @@ def test_a_large_genesis_settles_the_database_and_the_chain_goes_on(tmp_path, mo
     assert again.height == 1 and again.store.root_hash == root
     assert again.blocks.block(1).header.hash == block.header.hash
     again.close()
+
+
+def test_flaw_an_integer_of_thousands_of_digits_is_refused_naming_its_field(tmp_path):
+    """A balance past Python's int-conversion limit once escaped as a bare ValueError that
+    named no field."""
+    doc = json.loads(json.dumps(devnet.build()))
+    doc["accounts"][4]["balances"]["rwa"] = "9" * 5000
+    store = Store(str(tmp_path / "s"))
+    try:
+        with pytest.raises(GenesisError, match=r"^accounts\[4\]\.balances\.rwa: "):
+            import_genesis(App(store), write(tmp_path, doc))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ('"rusd": "1000000000000"', '"rusd": ' + "9" * 5000, ".balances.rusd: "),
+    ('"params": {', '"params": {"insurance": {"unbonding": ' + "9" * 5000 + ', "feeShare": "0.2"}, ',
+     "params.insurance.unbonding: "),
+    (f'"genesisTime": {devnet.GENESIS_TIME}', '"genesisTime": ' + "9" * 5000, "genesisTime: ")])
+def test_flaw_a_json_number_of_thousands_of_digits_crashed_the_process(tmp_path, old, new, field):
+    """The streaming JSON parser turned a number past Python's int-conversion limit into a
+    segmentation fault of the whole process; it is refused naming the field."""
+    import subprocess
+    import sys
+
+    text = json.dumps(devnet.build())
+    assert old in text
+    text = text.replace(old, new, 1)
+    path = tmp_path / "g.json"
+    path.write_text(text)
+    code = ("import sys\nfrom genesis.loader import GenesisError, import_genesis\nfrom modules.app import App\n"
+            "from state.store import Store\ns = Store(sys.argv[2])\n"
+            "try:\n    import_genesis(App(s), sys.argv[1])\nexcept GenesisError as e:\n    print(e)\n"
+            "finally:\n    s.close()\n")
+    r = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "s")], capture_output=True,
+                       text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert r.returncode == 0, r.stderr
+    assert field in r.stdout and len(r.stdout) < 200, r.stdout

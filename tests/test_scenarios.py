@@ -130,8 +130,9 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
     the scenario describes; `rwad scenario run --rpc` against it meets every expectation and
     the pinned root, the root the replay in process reaches."""
     with RpcNode(tmp_path / "node", mining="manual", genesis=CASCADE) as node:
-        banner = "".join(node.output)  # the dev keys are listed with what they hold here: nothing
-        assert "(0) rwa1" in banner and "None of them holds anything in this genesis" in banner
+        banner = "".join(node.output)  # the scenario's actors, not 10 dev accounts that hold nothing
+        assert "(0) rwa1" not in banner and "The dev accounts hold nothing in this genesis" in banner
+        assert "Scenario actors" in banner
         st = node.call("chain_status")
         assert st["chainId"] == "rwa-scenario-default-cascade" and st["height"] == 0
         r = _rwad("scenario", "run", CASCADE, "--rpc", node.url, "--json")
@@ -141,6 +142,35 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
         assert out["steps"] == S.count_steps(S.load(CASCADE).doc) and out["metrics"]["blocks"] == 11
     with open(tmp_path / "node" / "scenario-genesis.json") as f:
         assert json.load(f) == S.load(CASCADE).genesis  # what `rwad scenario genesis` prints
+
+
+def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
+    """`rwad devnet --genesis SCENARIO` (a real process) lists every actor with its address,
+    its public key material and what it holds; `rwad tx ... --actor NAME` signs as that actor."""
+    sc = S.load(EXIT)
+    with RpcNode(tmp_path / "node", genesis=EXIT) as node:
+        banner = "".join(node.output)
+        assert "each key derives from the actor's name and is public" in banner
+        for name, a in sc.actors.items():
+            k = actor_key(name)
+            line = next(ln for ln in banner.splitlines() if ln.startswith(name + "  "))
+            assert k.address_text in line and "0x" + k.seed.hex() in line
+            if a.get("operator"):
+                assert f"BLS secret key 0x{S.bls_secret(name):064x}" in banner
+        assert "roles: originator; holds 1,000 RWA" in banner  # the sme
+        assert "--actor NAME" in banner
+        buyer, sme = actor_key("buyer").address_text, actor_key("sme").address_text
+        before = int(node.call("bank_balance", {"address": sme, "denom": "rusd"}))
+        r = _rwad("tx", "bank", "transfer", "--actor", "buyer", "--rpc", node.url, "--json",
+                  "--args", json.dumps({"to": "@sme", "denom": "rusd", "amount": "7"}))
+        assert r.returncode == 0, r.stderr
+        receipt = json.loads(r.stdout)
+        assert receipt["code"] == 0
+        assert int(node.call("bank_balance", {"address": sme, "denom": "rusd"})) == before + 7
+        assert node.call("account_get", {"address": buyer})["nonce"] == 1
+        bad = _rwad("tx", "bank", "transfer", "--actor", "Not An Actor", "--rpc", node.url,
+                    "--args", json.dumps({"to": sme, "denom": "rusd", "amount": "7"}))
+        assert bad.returncode == 2 and "--actor 'Not An Actor'" in bad.stderr
 
 
 def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(tmp_path):

@@ -48,6 +48,8 @@ VALUED = ("verified", "pooled", "overdue", "defaulted")  # carry a grade index e
 DAY = 86_400
 DEFAULT_PARAMS = {"graceMax": {k: (90 if k == "receivable" else 180) * DAY for k in KINDS},
                   "maxInstallments": 360}
+PARAM_UNITS = {"graceMax": {k: "duration" for k in KINDS}, "maxInstallments": "count"}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 
 
 # Listeners for pooled assets: fn(ctx, record, event, amount), event "repay" or "recover"

@@ -188,6 +188,15 @@ def governed() -> dict[str, tuple[bytes, dict]]:
     return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
 
 
+def governed_units() -> dict[str, dict]:
+    """{module: the unit of each of its parameters} (PARAM_UNITS beside each module's
+    defaults; genesis/units.py reads and writes them in human units)."""
+    from modules.governance import module as governance
+
+    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
+    return {name: m.PARAM_UNITS for name, m in mods.items()}
+
+
 def check_bounds(module: str, p: dict, others: dict | None = None) -> None:
     """Raise InvalidState if the parameters p of module cross a hard bound; others: the
     market's and the reserve's parameters for the bounds across modules (default: their

@@ -48,6 +48,8 @@ PARAMS = b"params/governance"
 DUE = "gov"
 WAD = 10**18
 DEFAULT_PARAMS = {"votingPeriod": 3 * 86_400, "executionDelay": 86_400, "quorum": WAD // 10}
+PARAM_UNITS = {"votingPeriod": "duration", "executionDelay": "duration", "quorum": "ratio"}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
 CHANGES = ("setParams", "setPolicy", "setOperators")
 PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")

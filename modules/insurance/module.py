@@ -83,6 +83,8 @@ RAY = 10**27
 REMNANT = 10**6  # a slash that would leave less than 1/REMNANT of the fund's native takes all
 DEFAULT_PARAMS = {"unbonding": 200 * 86_400,  # > 180 days of grace + a default window
                   "feeShare": WAD // 5}  # 20 % of fees to stakers, 80 % stay with the reserve
+PARAM_UNITS = {"unbonding": "duration", "feeShare": "ratio"}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 EMPTY_FUND = {"native": 0, "shares": 0, "bonded": 0, "era": 0, "slashes": 0, "snapshots": 0}
 
 

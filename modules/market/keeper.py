@@ -52,6 +52,8 @@ WAD = 10**18
 PRICE_MAX = (1 << 128) - 1
 BPS = 10_000
 DEFAULT_PARAMS = {"band": WAD // 10, "minPrice": 1, "makerFee": 10, "takerFee": 20}
+PARAM_UNITS = {"band": "ratio", "minPrice": "stable", "makerFee": "bps", "takerFee": "bps"}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 MAX_FILLS = 100  # resting orders one incoming order may fill (bounds a transaction's work)
 _ref_memo = BoundedCache(4096)  # reference prices by (denom, time, pool bytes, pool mark bytes)
 _NIL = b"\xc0"

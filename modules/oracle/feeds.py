@@ -47,6 +47,17 @@ POLICY_BOUNDS = {
     "lo": (0, VALUE_MAX),
     "hi": (0, VALUE_MAX),
 }
+VALUE_UNIT = {"rate": "ratio", "spread": "ratio", "intensity": "ratio", "lgd": "ratio", "grade": "int",
+              "price": "int", "reserve": "int"}
+"""The unit of a class's values (genesis/units.py): rates, spreads, intensities and LGDs
+are wad ratios; grades (0..4), prices and reserves are integers in their own scale."""
+
+
+def policy_units(cls: str) -> dict[str, str]:
+    """The unit of each policy field of class cls (genesis/units.py)."""
+    v = VALUE_UNIT[cls]
+    return {"quorum": "count", "maxAge": "duration", "window": "duration", "stepAbs": v, "stepRel": "ratio",
+            "delay": "duration", "lo": v, "hi": v}
 
 
 def is_feed(feed: str) -> bool:

@@ -61,6 +61,9 @@ WAD = 10**18
 DEFAULT_PARAMS = {"budgetShare": WAD // 10, "discount": 3 * WAD // 100, "premium": 2 * WAD // 100, "epoch": 86_400,
                   "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100,
                   "nativePayoutShare": WAD // 1000}
+PARAM_UNITS = {"budgetShare": "ratio", "discount": "ratio", "premium": "ratio", "epoch": "duration",
+               "redeemFee": "ratio", "cooldown": "duration", "redeemLimit": "ratio", "nativePayoutShare": "ratio"}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 NATIVE_EPOCH = b"reserve/native"
 TREASURY_EPOCH = b"reserve/treasury"
 NEXT = b"reserve/next"

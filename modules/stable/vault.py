@@ -49,6 +49,10 @@ DEFAULT_PARAMS = {
     "ceilings": {"global": 10_000_000 * RUSD, "originator": 5_000_000 * RUSD, "grade": 5_000_000 * RUSD,
                  "tranche": 2_000_000 * RUSD},
 }
+PARAM_UNITS = {"hBase": ("list", 5, "ratio"), "hSlope": "ratio", "spread": "ratio", "haircutShare": "ratio",
+               "ceilings": {k: "stable" for k in DEFAULT_PARAMS["ceilings"]}}
+"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in);
+the ceilings are amounts of the stable token."""
 
 
 def params(ctx: Ctx) -> dict:
