@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from modules.app import encode_receipt
 from node.block import Block
-from state.codec import decode_stored, encode_array_of_encoded
+from state.codec import decode_stored, encode, encode_array_of_encoded
 from state.store import paced
 
 BLOCK = b"bB"
@@ -29,6 +29,8 @@ HEAD = b"bhead"
 BY_SENDER = b"bs"
 BY_MODULE = b"bm"
 BY_EVENT = b"be"
+EVENTS = b"bE"  # <height 8B> -> the block's own events (begin- and end-block hooks), in order
+BLOCK_EVENTS_INDEX = (1 << 32) - 2  # the index of a block's own events in the event index
 
 
 def _h(height: int) -> bytes:
@@ -75,10 +77,11 @@ class BlockStore:
     @staticmethod
     def records(block: Block, receipts: list[dict], senders: list, modules: list,
                 encoded_receipts: list[bytes] | None = None, block_hash: bytes | None = None,
-                pause: Callable[[], None] | None = None) -> dict[bytes, bytes]:
+                pause: Callable[[], None] | None = None, events: list[dict] | None = None) -> dict[bytes, bytes]:
         """The records a block writes; encoded_receipts and block_hash (the header's hash),
         when given, are used as they are; pause, if given, is called every few hundred
-        receipts (Chain.produce)."""
+        receipts (Chain.produce); events: the block's own events (begin- and end-block
+        hooks), stored beside the receipts and indexed by type at BLOCK_EVENTS_INDEX."""
         h = block.header.height
         if encoded_receipts is None:
             encoded_receipts = [encode_receipt(r) for r in receipts]
@@ -97,7 +100,17 @@ class BlockStore:
                 out[BY_MODULE + modules[i].encode() + b"\x00" + loc] = b""
             for t in {e["type"] for e in r["events"]}:
                 out[BY_EVENT + t.encode() + b"\x00" + loc] = b""
+        if events:
+            out[EVENTS + _h(h)] = encode(events)
+            loc = _h(h) + BLOCK_EVENTS_INDEX.to_bytes(4, "big")
+            for t in {e["type"] for e in events}:
+                out[BY_EVENT + t.encode() + b"\x00" + loc] = b""
         return out
+
+    def events(self, height: int) -> list[dict]:
+        """The block's own events (begin- and end-block hooks), in order; [] if none."""
+        raw = self.db.get(EVENTS + _h(height))
+        return [] if raw is None else decode_stored(raw)
 
     def iter_index(self, prefix: bytes, from_height: int, to_height: int):
         """(height, index) entries of one index between two heights, ascending."""
@@ -123,7 +136,7 @@ class BlockStore:
             except InvalidTransaction:
                 senders.append(None)
                 modules.append("dev" if raw[:1] == b"\x95" else None)
-        return [k for k in self.records(block, receipts, senders, modules) if k != HEAD]
+        return [k for k in self.records(block, receipts, senders, modules, events=self.events(height)) if k != HEAD]
 
     def head(self) -> int | None:
         raw = self.db.get(HEAD)

@@ -178,7 +178,8 @@ class Chain:
         sign_bytes, block_hash = header.sign_bytes_and_hash()
         block = Block(header, self.validator.sign(sign_bytes), list(txs))
         self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
-                                           [r.module for r in result.receipts], encoded, block_hash, pause),
+                                           [r.module for r in result.receipts], encoded, block_hash, pause,
+                                           result.events),
                         pause=pause)
         self._head_hash = block_hash
         self.blocks.note_committed(block, encoded)

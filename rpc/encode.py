@@ -37,19 +37,25 @@ def header(h: Header) -> dict:
             "appVersion": h.app_version, "hash": hx(h.hash)}
 
 
-def block(b: Block, receipts: list[dict], txs: list[dict] | None = None) -> dict:
-    """A block: its hash, header, signature, transactions (hashes, or decoded with full) and
-    the canonical bytes of each receipt (what receiptsRoot commits to)."""
+def block(b: Block, receipts: list[dict], txs: list[dict] | None = None, events: list[dict] = ()) -> dict:
+    """A block: its hash, header, signature, transactions (hashes, or decoded with full), the
+    canonical bytes of each receipt (what receiptsRoot commits to) and the block's own events
+    (begin- and end-block hooks; not committed to by the header: a replay recomputes them)."""
     return {"hash": hx(b.header.hash), "header": header(b.header), "signature": hx(b.signature),
             "txs": txs if txs is not None else [hx(hashlib.sha256(t).digest()) for t in b.txs],
-            "receipts": [hx(encode(r)) for r in receipts]}
+            "receipts": [hx(encode(r)) for r in receipts], "events": [event(e) for e in events]}
+
+
+def event(e: dict) -> dict:
+    """An event in JSON form: {type, attrs} (attribute values as everywhere in JSON)."""
+    return {"type": e["type"], "attrs": value(e["attrs"])}
 
 
 def receipt(r: dict, height: int | None = None, index: int | None = None) -> dict:
     """A receipt in JSON form; raw is its canonical encoding (a leaf of receiptsRoot)."""
     out = {"txHash": hx(r["tx"]), "code": r["code"], "error": r["error"], "message": r["message"],
            "fee": str(r["fee"]), "cost": r["cost"],
-           "events": [{"type": e["type"], "attrs": value(e["attrs"])} for e in r["events"]],
+           "events": [event(e) for e in r["events"]],
            "raw": hx(encode(r))}
     if height is not None:
         out["height"] = height

@@ -125,8 +125,9 @@ FULL = Param("full", BOOL, "include decoded transactions instead of their hashes
 
 def _block_json(api: Api, b, full: bool) -> dict:
     receipts = api.chain.blocks.receipts(b.header.height) or []
+    events = api.chain.blocks.events(b.header.height)
     if not full:
-        return enc.block(b, receipts)
+        return enc.block(b, receipts, events=events)
     txs = []
     for raw in b.txs:
         try:
@@ -136,7 +137,7 @@ def _block_json(api: Api, b, full: bool) -> dict:
             txs.append(enc.tx(t, specs))
         except InvalidTransaction:
             txs.append({"hash": enc.hx(hashlib.sha256(raw).digest()), "raw": enc.hx(raw)})
-    return enc.block(b, receipts, txs)
+    return enc.block(b, receipts, txs, events)
 
 
 @rpc_method("chain_getBlock", [Param("height", U64, "block height"), FULL], Result("block", S.BLOCK),
@@ -333,8 +334,9 @@ _WHOLE_HEIGHT = (1 << 32) - 1  # a cursor index meaning "all of that height"
     Param("cursor", CURSOR, "from a previous page's nextCursor (height:index)", required=False),
     Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
 ], Result("page", S.SEARCH_PAGE),
-    "Receipts by sender, module, event type and attributes, in a height range; paginated. One call examines at "
-    "most 2,000 candidates: a page may hold fewer than limit receipts (even none) and still have a nextCursor.")
+    "Receipts by sender, module, event type and attributes, in a height range, and the blocks' own events "
+    "(begin- and end-block hooks) by event type and attributes; paginated. One call examines at most 2,000 "
+    "candidates: a page may hold fewer than limit entries (even none) and still have a nextCursor.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
     from node import blockstore as bs
 
@@ -355,22 +357,27 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
         raise RpcError(INVALID_PARAMS, "invalid params: attrs needs eventType")
 
     def locations():
-        """(height, index) of each candidate in order; (height, None) for a height without
-        receipts (scanned, as the range is, when no index applies)."""
+        """(height, index) of each candidate in order (BLOCK_EVENTS_INDEX: the block's own
+        events); (height, None) for a height with neither (scanned, as the range is, when
+        no index applies)."""
         if prefix is not None:
             yield from api.chain.blocks.iter_index(prefix, start, to_h)
         else:
             for h in range(start, to_h + 1):
                 rs = api.chain.blocks.receipts(h) or []
-                if not rs:
+                has_events = bool(api.chain.blocks.events(h))
+                if not rs and not has_events:
                     yield h, None
                 for i in range(len(rs)):
                     yield h, i
+                if has_events:
+                    yield h, bs.BLOCK_EVENTS_INDEX
 
-    out = []
+    out, block_events = [], []  # receipts; the block's own events (a block's count as one entry)
+    entries = 0
     next_cursor = None
     examined = 0
-    last = after
+    last = prev = after
     for h, i in locations():
         if i is None:
             i = _WHOLE_HEIGHT
@@ -384,14 +391,34 @@ async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHe
         last = (h, i)
         if i == _WHOLE_HEIGHT:
             continue
-        r = _receipt_at(api, h, i)
-        if not _matches(api, r, h, i, sender, module, eventType, attrs):
-            continue
-        if len(out) == limit:
-            next_cursor = f"{out[-1]['height']}:{out[-1]['index']}"
-            break
-        out.append(r)
-    return {"receipts": out, "nextCursor": next_cursor}
+        if i == bs.BLOCK_EVENTS_INDEX:
+            if sender is not None or module is not None:
+                continue  # a block's own events have no sender and no module call
+            found = [{"height": h, "index": n, **enc.event(e)} for n, e in enumerate(api.chain.blocks.events(h))
+                     if _event_matches(e, eventType, attrs)]
+            if not found:
+                continue
+            if entries == limit:
+                next_cursor = f"{prev[0]}:{prev[1]}"
+                break
+            block_events += found
+        else:
+            r = _receipt_at(api, h, i)
+            if not _matches(api, r, h, i, sender, module, eventType, attrs):
+                continue
+            if entries == limit:
+                next_cursor = f"{prev[0]}:{prev[1]}"
+                break
+            out.append(r)
+        entries += 1
+        prev = (h, i)
+    return {"receipts": out, "blockEvents": block_events, "nextCursor": next_cursor}
+
+
+def _event_matches(e: dict, event_type: str | None, attrs: dict | None) -> bool:
+    if event_type is not None and e["type"] != event_type:
+        return False
+    return attrs is None or all(enc.value(e["attrs"]).get(k) == v for k, v in attrs.items())
 
 
 def _matches(api, r, h, i, sender, module, event_type, attrs) -> bool:

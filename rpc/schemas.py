@@ -71,17 +71,18 @@ HEADER = obj(height=INT, parent=HASH32, time=INT, proposer=ADDR, txsRoot=HASH32,
 TX = obj(hash=HASH32, sender=ADDR, pubkey=HASH32, nonce=AMOUNT, fee=AMOUNT, expiry=AMOUNT, module=STR, call=STR,
          args=mapof(JSON), size=INT, raw=HEXS)
 UNDECODED_TX = closed(obj(hash=HASH32, raw=HEXS))  # bytes that are no transaction (devnet operations)
+EVENT = obj(type=STR, attrs=mapof(JSON))
 BLOCK = obj(hash=HASH32, header=HEADER, signature=HEXS, txs=arr(anyof(HASH32, TX, UNDECODED_TX)),
-            receipts=arr(HEXS))
+            receipts=arr(HEXS), events=arr(EVENT))
 STATUS = obj(chainId=STR, height=INT, hash=HASH32, stateRoot=HASH32, time=INT)
 CHAIN_PARAMS = obj(chainId=STR, feePerByte=AMOUNT, feePrice=AMOUNT, maxBlockTxs=AMOUNT, maxTxBytes=AMOUNT,
                    nonceWindow=AMOUNT)
-EVENT = obj(type=STR, attrs=mapof(JSON))
 RECEIPT = obj(txHash=HASH32, code=INT, error=STR, message=STR, fee=AMOUNT, cost=INT, events=arr(EVENT), raw=HEXS,
               height=Optional(INT), index=Optional(INT))
 TX_STATUS = {"status": enum("included", "pending"), "height": Optional(INT), "index": Optional(INT)}
 TX_ENTRY = anyof(obj(**TX["properties"], **TX_STATUS), closed(obj(hash=HASH32, raw=HEXS, **TX_STATUS)))
-SEARCH_PAGE = obj(receipts=arr(RECEIPT), nextCursor=nullable({"type": "string", "pattern": "^[0-9]+:[0-9]+$"}))
+BLOCK_EVENT = obj(height=INT, index=INT, type=STR, attrs=mapof(JSON))
+SEARCH_PAGE = obj(receipts=arr(RECEIPT), blockEvents=arr(BLOCK_EVENT), nextCursor=nullable({"type": "string", "pattern": "^[0-9]+:[0-9]+$"}))
 FEE_ESTIMATE = obj(cost=INT, minFee=AMOUNT, size=INT)
 PROOF = obj(nodes=arr(pair(INT, arr(HASH32))), leaf=nullable(pair(HASH32, HASH32)))
 STATE_ENTRY = obj(height=INT, root=HASH32, value=nullable(HEXS), proof=PROOF)

@@ -147,6 +147,14 @@ class WsHub:
                     head = head or orjson.dumps(enc.header(block.header))
                     self._notify(c, sid, head)
                 elif s["kind"] == "events":
+                    for i, e in enumerate(result.events):  # the block's own events (hooks)
+                        if e["type"] != s["eventType"]:
+                            continue
+                        attrs = enc.value(e["attrs"])
+                        if all(attrs.get(k) == v for k, v in (s["attrs"] or {}).items()):
+                            self._notify(c, sid, orjson.dumps({
+                                "height": block.header.height, "index": i, "txHash": None, "block": True,
+                                "type": e["type"], "attrs": attrs}))
                     for i, r in enumerate(result.receipts):
                         for e in r.events:
                             if e["type"] != s["eventType"]:
