@@ -21,7 +21,7 @@ import _common as c  # noqa: F401  (puts the project on sys.path)
 from genesis import montecarlo, simulate, sweep
 
 
-def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...]) -> dict:
+def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...], attack_rate: float) -> dict:
     marks: list[float] = []
     started = time.monotonic()
 
@@ -30,7 +30,8 @@ def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...]) -> dict:
             marks.append(time.monotonic() - started)
 
     res = simulate.run(simulate.SimConfig(seed=seed, blocks=blocks, ops_per_block=ops,
-                                          montecarlo=montecarlo.MarketConfig(), skip_checks=skip),
+                                          montecarlo=montecarlo.MarketConfig(), skip_checks=skip,
+                                          attack_rate=attack_rate),
                        progress=progress)
     ok = sum(per.get("ok", 0) for per in res.stats.values())
     made = {k: res.stats.get(k, {}).get("ok", 0) for k in ("assets.register", "tranches.createPool")}
@@ -46,10 +47,12 @@ def main() -> None:
     ap.add_argument("--seeds", default="1", help="comma-separated seeds (default 1)")
     ap.add_argument("--ops", type=int, default=simulate.OPS_PER_BLOCK)
     ap.add_argument("--skip-check", action="append", default=[], metavar="NAME")
+    ap.add_argument("--attack-rate", type=float, default=0.5,
+                    help="the chance of an adversary's attack in a block (default 0.5; 0: none, as before the adversary)")
     args = ap.parse_args()
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        r = run_one(seed, args.blocks, args.ops, tuple(args.skip_check))
+        r = run_one(seed, args.blocks, args.ops, tuple(args.skip_check), args.attack_rate)
         rows.append(r)
         status = "every invariant held" if r["failure"] is None else f"FAILED at block {r['failure'].block}: " \
                                                                         f"{r['failure'].key}"
