@@ -1,7 +1,6 @@
 """Render an HTML report of each kind in headless Chromium and keep the screenshots.
 
     .venv/bin/python bench/render_reports.py [--out DIR] [--docs] [--sweep FILE] [--blocks N]
-    .venv/bin/python bench/render_reports.py --make-sweep FILE      only write a small sweep
 
 Three reports, each written by `rwad report` (rpc/report.py) and shot with
 `chromium --headless --screenshot` (Debian's chromium package):
@@ -9,8 +8,8 @@ Three reports, each written by `rwad report` (rpc/report.py) and shot with
                 (its blocks cluster in time: 4 at the start, 2 at day 90, 2 at day 180)
     simulation  the series of a seeded Monte-Carlo simulation (genesis/simulate.py), one row
                 sampled after every 1-hour block, by time
-    sweep       a small sweep: reserve discount x haircut slope over 3 seeds, one row per
-                run with its seed (genesis/sweep.py), or the sweep document --sweep FILE
+    sweep       `rwad sweep --discount 0.01,0.03,0.1 --h-slope 0.05,0.1,0.2 --seeds 3`, or
+                the sweep document --sweep FILE
 Each page goes to DIR/report-KIND.html and its full screenshot to DIR/report-KIND.png; with
 --docs the top of each (title, note and the first figures, palette-reduced, < 300 KB) goes
 to docs/img/report-KIND.png, which docs/outputs.md shows. Look at the screenshots: this is
@@ -62,26 +61,9 @@ def simulation_series(path: str, blocks: int, seed: int = 7) -> None:
 
 
 def small_sweep(path: str, blocks: int) -> None:
-    """Reserve discount x haircut slope over seeds 1..3, one row per run (a "seed" column
-    after the parameters): each seed swept alone and its rows joined."""
-    from genesis import sweep
-    from modules.reserve import module as reserve
-    from modules.stable import vault
-
-    wad = 10**18
-    points = sweep.grid([wad // 20, wad // 10, wad // 5], [vault.DEFAULT_PARAMS["ceilings"]["tranche"]],
-                        [reserve.DEFAULT_PARAMS["budgetShare"]], [wad // 100, 3 * wad // 100, wad // 10])
-    rows: list[list] = []
-    for seed in (1, 2, 3):
-        doc = sweep.sweep(points, [seed], blocks)
-        at = len(doc["parameters"])
-        rows += doc["rows"] if "seed" in doc["columns"] else [[*r[:at], seed, *r[at:]] for r in doc["rows"]]
-    if "seed" not in doc["columns"]:
-        doc["columns"] = [*doc["columns"][:at], "seed", *doc["columns"][at:]]
-    doc["rows"] = rows
-    doc["decimals"] = 6
-    with open(path, "w") as f:
-        json.dump(doc, f)
+    """Reserve discount x haircut slope over seeds 1..3, as `rwad sweep` writes it."""
+    rwad("sweep", "--discount", "0.01,0.03,0.1", "--h-slope", "0.05,0.1,0.2", "--seeds", "3", "--blocks", str(blocks),
+         "--out", path)
 
 
 def shoot(html_path: str, png_path: str, height: int) -> None:
@@ -116,12 +98,9 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="directory for the pages and screenshots (default: a temporary one)")
     ap.add_argument("--docs", action="store_true", help="also keep the top of each screenshot in docs/img/")
     ap.add_argument("--sweep", metavar="FILE", help="report this sweep document instead of running a small sweep")
-    ap.add_argument("--blocks", type=int, default=240, help="blocks of the simulation and of each sweep run")
-    ap.add_argument("--make-sweep", metavar="FILE", help="only run the small sweep and write it to FILE")
+    ap.add_argument("--blocks", type=int, default=240, help="blocks of the simulation (default 240)")
+    ap.add_argument("--sweep-blocks", type=int, default=120, help="blocks of each sweep run (default 120)")
     args = ap.parse_args()
-    if args.make_sweep:
-        small_sweep(args.make_sweep, args.blocks)
-        return 0
     out = args.out or tempfile.mkdtemp(prefix="reports-")
     os.makedirs(out, exist_ok=True)
     inputs = {"scenario": os.path.join(out, "scenario.json"), "simulation": os.path.join(out, "simulation.json"),
@@ -129,7 +108,7 @@ def main() -> int:
     scenario_series(inputs["scenario"])
     simulation_series(inputs["simulation"], args.blocks)
     if not args.sweep:
-        small_sweep(inputs["sweep"], args.blocks)
+        small_sweep(inputs["sweep"], args.sweep_blocks)
     x = {"scenario": ["--x", "height"], "simulation": ["--x", "time"], "sweep": []}
     for kind, path in inputs.items():
         page = os.path.join(out, f"report-{kind}.html")

@@ -153,6 +153,7 @@ class XAxis(NamedTuple):
     values: list[float]
     label: str
     end: float
+    marks: tuple[tuple[float, str], ...] = ()  # on a height axis: (height, time since the start) at time jumps
 
 
 def x_axis(rows: list[series.Row], mode: str = "auto") -> XAxis:
@@ -164,18 +165,33 @@ def x_axis(rows: list[series.Row], mode: str = "auto") -> XAxis:
     t0 = rows[0]["time"]
     span = rows[-1]["time"] - t0
     if mode == "height" or (mode == "auto" and span < 3600):
-        return XAxis([float(r["height"]) for r in rows], "block height", rows[-1]["height"] + 1.0)
+        return XAxis([float(r["height"]) for r in rows], "block height", rows[-1]["height"] + 1.0, time_marks(rows))
     size, name = time_unit([span])
     return XAxis([(r["time"] - t0) / size for r in rows], f"{name} since the first block", span / size)
 
 
+def time_marks(rows: list[series.Row], most: int = 10) -> tuple[tuple[float, str], ...]:
+    """(height, time since the first block) at the first block and at every block that comes
+    at least 2 % of the run's span after the block before (at most `most`, evenly chosen):
+    a height axis marks with them when things happened."""
+    t0, span = rows[0]["time"], rows[-1]["time"] - rows[0]["time"]
+    if span < 3600:
+        return ()
+    size, name = time_unit([span])
+    jumps = [r for i, r in enumerate(rows) if i == 0 or r["time"] - rows[i - 1]["time"] >= span / 50]
+    if len(jumps) > most:
+        jumps = [jumps[round(i * (len(jumps) - 1) / (most - 1))] for i in range(most)]
+    return tuple((float(r["height"]), f"{(r['time'] - t0) / size:.3g} {name[0]}") for r in jumps)
+
+
 def clustered(rows: list[series.Row]) -> bool:
-    """Whether most blocks fall within 1 % of the run's time span of the block before: a
+    """Whether most blocks follow the block before within a tenth of the average gap: a
     time axis then draws them as one vertical stroke, a height axis keeps them apart."""
     span = rows[-1]["time"] - rows[0]["time"]
     if len(rows) < 4 or span <= 0:
         return False
-    close = sum(1 for a, b in zip(rows, rows[1:], strict=False) if b["time"] - a["time"] <= span / 100)
+    mean_gap = span / (len(rows) - 1)
+    close = sum(1 for a, b in zip(rows, rows[1:], strict=False) if b["time"] - a["time"] <= mean_gap / 10)
     return close * 2 > len(rows) - 1
 
 
@@ -246,6 +262,10 @@ def _finish(axes, x: XAxis) -> None:
         if lo < 0 and min(ys, default=0) >= 0:
             ax.set_ylim(0, hi if max(ys, default=0) > 0 else 1)
     axes[-1].set_xlabel(x.label)
+    if x.marks:
+        top = axes[0].secondary_xaxis("top")
+        top.set_xticks([h for h, _ in x.marks], [t for _, t in x.marks], fontsize=7, color="#555")
+        top.set_xlabel("time since the first block, at the blocks where it jumps", fontsize=7, color="#555")
 
 
 def _steps(ax, x: XAxis, ys: Sequence[float], **kw) -> None:

@@ -64,6 +64,15 @@ def test_clustered_blocks_are_noticed():
     rows = [{"height": h, "time": T0 + (h // 4) * 90 * DAY + h} for h in range(8)]
     assert report.clustered(rows)
     assert not report.clustered([{"height": h, "time": T0 + h * DAY} for h in range(8)])
+    assert not report.clustered([{"height": h, "time": T0 + h * 3600} for h in range(240)])  # evenly hourly
+
+
+def test_a_height_axis_marks_when_time_jumps():
+    days = [0, 0, 0, 0, 90, 90, 180, 180]
+    rows = [{"height": h + 1, "time": T0 + d * DAY + 60 * h} for h, d in enumerate(days)]
+    assert report.time_marks(rows) == ((1.0, "0 d"), (5.0, "90 d"), (7.0, "180 d"))
+    assert report.x_axis(rows, "height").marks == report.time_marks(rows)
+    assert report.x_axis(rows, "time").marks == ()
 
 
 # ----- units ------------------------------------------------------------------------------------------
