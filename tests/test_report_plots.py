@@ -4,6 +4,7 @@ parameters with the mean and a min-max band over seeds, a caption under every fi
 
 from __future__ import annotations
 
+import json
 import math
 from html.parser import HTMLParser
 
@@ -158,6 +159,16 @@ def test_a_sweep_table_names_units_in_headers_and_keeps_exact_values():
     assert '<div class="scroll">' in page and "1e17" not in page and "held constant" in page
 
 
+def test_a_sweep_of_one_row_per_point_draws_no_band():
+    """The older layout: one row per grid point and a count of seeds, no "seed" column."""
+    doc = {"kind": "sweep", "columns": ["discount", "seeds", "lowestCR"], "parameters": ["discount"],
+           "metrics": ["lowestCR"], "rows": [[str(d * WAD // 100), 4, str(2 * WAD - d)] for d in (1, 3, 10)]}
+    sw = report.Sweep(doc)
+    (ax,) = report.sweep_figure(sw, "lowestCR").axes
+    assert len(ax.collections) == 0 and [round(y) for _, y in _xy(ax.get_lines()[0])] == [200, 200, 200]
+    assert "no spread over seeds" in report.sweep_caption(sw, "lowestCR")
+
+
 # ----- captions ---------------------------------------------------------------------------------------
 class _Figures(HTMLParser):
     """Per <figure>: the ids of its images and the text of its captions; images outside figures."""
@@ -210,3 +221,19 @@ def test_every_figure_has_a_one_line_caption():
     figures = _captions_ok(report.render(_sweep()))
     assert [f["imgs"][0] for f in figures] == ["plot-exitPrice"]
     assert "mean over 3 seeds" in figures[0]["captions"][0]
+
+
+def test_rwad_report_takes_the_x_axis_as_a_flag(tmp_path, capsys):
+    from rpc import cli
+
+    doc = _series([(1, T0, {"pool.nav:1": 100 * RUSD}), (2, T0 + 90 * DAY, {"pool.nav:1": 40 * RUSD}),
+                   (3, T0 + 90 * DAY + 60, {"pool.nav:1": 40 * RUSD}), (4, T0 + 90 * DAY + 120, {})])
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    for x, words in (("height", "x is the block height"), ("time", "x is the days since the first block")):
+        assert cli.main(["report", str(tmp_path / "s.json"), "--x", x, "--out", str(tmp_path / "r.html")]) == 0
+        page = (tmp_path / "r.html").read_text()
+        assert words in page
+        assert ("--x height` spreads them out" in page) == (x == "time")  # the blocks cluster at day 90
+    with pytest.raises(SystemExit):
+        cli.main(["report", str(tmp_path / "s.json"), "--x", "blocks", "--out", str(tmp_path / "r.html")])
+    capsys.readouterr()
