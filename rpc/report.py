@@ -283,9 +283,10 @@ def _legend(ax, left_out: int = 0, extra: Sequence = (), below: bool = False) ->
         handle, label = _note(f"(+{left_out} more not drawn)")
         handles.append(handle)
         labels.append(label)
-    if handles and below:
-        ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
-                  frameon=False)
+    if handles and (below or len(handles) > 4):  # many entries would cover the lines: put them under the panel
+        under_label = below or ax.get_subplotspec().is_last_row()  # below the x label of the bottom panel
+        ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2 if under_label else -0.1),
+                  ncols=2 if below else min(len(handles), 4), frameon=False)
     elif handles:
         ax.legend(handles, labels, fontsize=7, loc="best")
 
@@ -523,7 +524,7 @@ def series_page(doc: dict, title: str | None = None, source: str = "", x_mode: s
             f'{html.escape(str(doc.get("chainId", "")))}; {len(rows)} blocks, heights {first["height"]}..'
             f'{last["height"]}, block time {html.escape(readable("unix", first["time"], 0))} to '
             f'{html.escape(readable("unix", last["time"], 0))}. Every value is the state after a block, drawn as '
-            f'steps that hold it until the next change; x is the {html.escape(xlabel)}. Amounts in whole '
+            f'steps that hold it until the next change; x: {html.escape(xlabel)}. Amounts in whole '
             f'{html.escape(symbol)} (10^{decimals} base units), ratios and rates in %. Time to exit: instant exits '
             f'take no time, a market sale waits from the placement of its sell order to its fill '
             f'(docs/outputs.md).{html.escape(hint)}</p>']

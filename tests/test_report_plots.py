@@ -229,7 +229,7 @@ def test_rwad_report_takes_the_x_axis_as_a_flag(tmp_path, capsys):
     doc = _series([(1, T0, {"pool.nav:1": 100 * RUSD}), (2, T0 + 90 * DAY, {"pool.nav:1": 40 * RUSD}),
                    (3, T0 + 90 * DAY + 60, {"pool.nav:1": 40 * RUSD}), (4, T0 + 90 * DAY + 120, {})])
     (tmp_path / "s.json").write_text(json.dumps(doc))
-    for x, words in (("height", "x is the block height"), ("time", "x is the days since the first block")):
+    for x, words in (("height", "x: block height"), ("time", "x: days since the first block")):
         assert cli.main(["report", str(tmp_path / "s.json"), "--x", x, "--out", str(tmp_path / "r.html")]) == 0
         page = (tmp_path / "r.html").read_text()
         assert words in page
