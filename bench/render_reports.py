@@ -35,8 +35,9 @@ DOC_HEIGHT = {"scenario": 1480, "simulation": 1480, "sweep": 1300}  # px of the 
 MAX_DOC_BYTES = 300_000
 
 
-def rwad(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "rpc.entry", *args], cwd=ROOT, check=True)
+def rwad(*args: str, cwd: str = ROOT) -> None:
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    subprocess.run([sys.executable, "-m", "rpc.entry", *args], cwd=cwd, env=env, check=True)
 
 
 def scenario_series(path: str) -> None:
@@ -104,15 +105,17 @@ def main() -> int:
     out = args.out or tempfile.mkdtemp(prefix="reports-")
     os.makedirs(out, exist_ok=True)
     inputs = {"scenario": os.path.join(out, "scenario.json"), "simulation": os.path.join(out, "simulation.json"),
-              "sweep": args.sweep or os.path.join(out, "sweep.json")}
+              "sweep": os.path.join(out, "sweep.json")}
     scenario_series(inputs["scenario"])
     simulation_series(inputs["simulation"], args.blocks)
-    if not args.sweep:
+    if args.sweep:
+        shutil.copyfile(args.sweep, inputs["sweep"])
+    else:
         small_sweep(inputs["sweep"], args.sweep_blocks)
     x = {"scenario": ["--x", "height"], "simulation": ["--x", "time"], "sweep": []}
     for kind, path in inputs.items():
         page = os.path.join(out, f"report-{kind}.html")
-        rwad("report", path, "--out", page, *x[kind])
+        rwad("report", os.path.basename(path), "--out", page, *x[kind], cwd=out)  # the page names the file alone
         png = os.path.join(out, f"report-{kind}.png")
         shoot(page, png, page_height(page))
         line = f"{kind}: {page} -> {png}"
