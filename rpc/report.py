@@ -668,6 +668,8 @@ class Sweep:
         """What the band and the line of a sweep plot are, in words."""
         if self.seeds > 1:
             return f"the line is the mean over {self.seeds} seeds, the band the lowest to the highest seed"
+        if "seeds" in self.cols:
+            return "one value per point, as the sweep aggregated it over its seeds (no spread over seeds to show)"
         return "one run per point (no spread over seeds to show)"
 
 
@@ -682,31 +684,21 @@ def sweep_figure(sw: Sweep, metric: str):
     for ax, p in zip(axes, sw.varied, strict=True):
         xs, xunit, cats = _param_axis(sw, p)
         others = [q for q in sw.varied if q != p]
-        groups: dict[tuple, list[int]] = {}
-        for i, r in enumerate(sw.rows):
-            groups.setdefault(tuple(repr(r[sw.cols.index(q)]) for q in others), []).append(i)
-        pooled = len(groups) > MAX_SWEEP_LINES
-        if pooled:
-            groups = {(): list(range(len(sw.rows)))}
+        lines = _lines(sw, others)
+        pooled = len(lines) > MAX_SWEEP_LINES
         banded = False
-        order = sorted(groups.values(), key=lambda idx: [_order(_raw(sw, idx[0], q)) for q in others])
-        for n, idx in enumerate(order):
-            at: dict[float, list[float]] = {}
-            for i in idx:
-                if not math.isnan(xs[i]) and not math.isnan(ys[i]):
-                    at.setdefault(xs[i], []).append(ys[i])
-            gx = sorted(at)
+        for n, idx in enumerate([list(range(len(sw.rows)))] if pooled else lines):
+            gx, mean, lo, hi = spread_at(xs, ys, idx)
             if not gx:
                 continue
             color = f"C{n % 10}"
-            lo, hi = [min(at[g]) for g in gx], [max(at[g]) for g in gx]
-            if any(h > lo_ for lo_, h in zip(lo, hi, strict=True)):
+            if any(h > low for low, h in zip(lo, hi, strict=True)):
                 banded = True
                 ax.fill_between(gx, lo, hi, color=color, alpha=0.13, linewidth=0.6, edgecolor=color)
             label = ("mean" if not others else "mean over every setting of " + ", ".join(others) if pooled
                      else ", ".join(f"{q} = {sw.cell(q, _raw(sw, idx[0], q))}" for q in others))
-            ax.plot(gx, [sum(at[g]) / len(at[g]) for g in gx], marker="o", markersize=4, color=color, label=label)
-        if not any(line.get_xydata().size for line in ax.get_lines()):
+            ax.plot(gx, mean, marker="o", markersize=4, color=color, label=label)
+        if not ax.get_lines():
             _empty(ax, "no numeric values")
         if cats:
             ax.set_xticks(range(len(cats)), cats)
@@ -716,6 +708,27 @@ def sweep_figure(sw: Sweep, metric: str):
         _legend(ax, extra=[(Patch(color="#999", alpha=0.35), band)] if banded else (), below=True)
     axes[0].set_ylabel(_label(metric, yunit))
     return fig
+
+
+def _lines(sw: Sweep, others: list[str]) -> list[list[int]]:
+    """The runs grouped by their values of the other varied parameters (row indexes), in the
+    order of those values."""
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(sw.rows):
+        groups.setdefault(tuple(repr(r[sw.cols.index(q)]) for q in others), []).append(i)
+    return sorted(groups.values(), key=lambda idx: [_order(_raw(sw, idx[0], q)) for q in others])
+
+
+def spread_at(xs: Sequence[float], ys: Sequence[float], idx: Iterable[int]
+              ) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Over the runs idx: the distinct x values in order, and at each the mean, minimum and
+    maximum of y (runs without a number are left out)."""
+    at: dict[float, list[float]] = {}
+    for i in idx:
+        if not math.isnan(xs[i]) and not math.isnan(ys[i]):
+            at.setdefault(xs[i], []).append(ys[i])
+    gx = sorted(at)
+    return gx, [sum(at[g]) / len(at[g]) for g in gx], [min(at[g]) for g in gx], [max(at[g]) for g in gx]
 
 
 def _order(v: Any) -> tuple[int, float, str]:
