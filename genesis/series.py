@@ -64,6 +64,7 @@ FIXED_COLUMNS = ("height", "time", *STABLE_COLUMNS, *RESERVE_COLUMNS, *EXIT_COLU
 INT_COLUMNS = ("height", "time")  # JSON numbers in documents; every other value is a decimal string
 KIND = "series"
 DEFAULT_DECIMALS = 6  # of the stable token, when a document does not say
+DEFAULT_SYMBOL = "RUSD"  # the stable token's symbol, when a document does not say
 
 _UNITS = {"height": "height", "time": "unix", "stable.cr": "wad", "exits.instant": "count",
           "exits.marketFills": "count", "exits.instantQuantity": "units", "exits.marketQuantity": "units",
@@ -216,12 +217,12 @@ def json_value(column: str, v: Any) -> Any:
     return v if column in INT_COLUMNS else str(v)
 
 
-def document(rows: list[Row], chain_id: str, decimals: int = DEFAULT_DECIMALS) -> dict:
-    """{"kind": "series", "chainId", "decimals", "columns", "units", "rows"}: height and time
-    as JSON numbers, every other value a decimal string or null (a column a row lacks is
-    null); decimals: of the stable token (base units per whole token = 10^decimals)."""
+def document(rows: list[Row], chain_id: str, decimals: int = DEFAULT_DECIMALS, symbol: str = DEFAULT_SYMBOL) -> dict:
+    """{"kind": "series", "chainId", "decimals", "symbol", "columns", "units", "rows"}: height
+    and time as JSON numbers, every other value a decimal string or null (a column a row lacks
+    is null); decimals and symbol: of the stable token (base units per whole token = 10^decimals)."""
     cols = columns_of(rows)
-    return {"kind": KIND, "chainId": chain_id, "decimals": decimals, "columns": cols,
+    return {"kind": KIND, "chainId": chain_id, "decimals": decimals, "symbol": symbol, "columns": cols,
             "units": {c: unit_of(c) for c in cols}, "rows": [[json_value(c, r.get(c)) for c in cols] for r in rows]}
 
 

@@ -2,7 +2,8 @@
 
     rwad export [--rpc URL] [--from H] [--to H] [--format csv|json] [--out FILE] [--progress]
                 chain_metrics at every height of a live node, as a series document
-    rwad report INPUT --out FILE.html            a series (JSON or CSV) or a sweep (JSON) file
+    rwad report INPUT --out FILE.html [--x time|height]
+                                                 a series (JSON or CSV) or a sweep (JSON) file
     rwad report [--rpc URL] [--from H] [--to H] --out FILE.html
                                                  a live node's series, read as export does
 The document formats are in docs/outputs.md. A node keeps the state of its last
@@ -55,6 +56,10 @@ def add_parsers(sub, rpc_opts: argparse.ArgumentParser, run) -> None:
     p.add_argument("input", nargs="?", metavar="INPUT", help="a series or sweep file")
     range_opts(p)
     p.add_argument("--title", help="page title (default: from the input)")
+    p.add_argument("--x", choices=("auto", "time", "height"), default="auto",
+                   help="x axis of a series: days (or hours) since the first block, or the block height "
+                        "(keeps blocks apart when they cluster in time); auto: time when the run spans an hour "
+                        "or more")
     p.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     p.set_defaults(func=run, outputs_command="report")
 
@@ -203,7 +208,7 @@ def cmd_report(args, client_factory: Callable[[], Client]) -> int:
             doc = fetch(c, args.start, args.end, _show_progress(args))
             source = "the node at " + c.url.split("://", 1)[-1]  # the page names no web address
     try:
-        html = report.render(doc, title=args.title, source=source)
+        html = report.render(doc, title=args.title, source=source, x=args.x)
     except series.SeriesError as exc:
         raise OutputError(f"{source}: {exc}") from None
     _write(args.out, lambda f: f.write(html))
