@@ -16,7 +16,9 @@ Stresses (at the stress block):
     run         the custodian's attested reserve is reported at 90 % of the circulating
                 stable supply (CR below 1); every stable holder redeems 5 % of its RUSD at
                 the floor in each of the next 12 blocks
-    oracle      no oracle report for OUTAGE seconds (feeds go stale: priced actions stop)
+    oracle      no oracle report for `outage` seconds, from a day (the benchmark rate's maximum
+                age) before the stress block: at the exit wave the rate is stale, so every
+                priced action fails closed until reports resume
     depletion   the reserve starts with a tenth of its funds (100,000 RUSD) and native
                 holders queue 30 % of their RWA for redemption against its basket
 Variants (genesis parameters, docs/study.md):
@@ -62,6 +64,7 @@ SENIOR, JUNIOR = "unit/p1/t0", "unit/p1/t1"
 SMALL_UNITS = 5  # the small holder's senior units (about 500 RUSD)
 WAVE_MAX = 150  # units per tranche a holder tries to sell in the exit wave
 SHOCK_RATE = 0.105
+OUTAGE_LEAD = DAY  # the oracle outage starts this long before the stress block
 DEFAULTED_ASSET = 4
 CREDIT_SHOCK = 2.5  # standard deviations of the credit factor
 RUN_ATTESTED = 90  # per cent of the circulating stable supply
@@ -72,12 +75,13 @@ REDEEM_SHARE = 30  # per cent of their RWA native holders queue for redemption
 # in every run) and without new stake (insurance is a variant).
 WEIGHTS = sweep.SWEEP_WEIGHTS | {"assets.register": 0, "assets.verify": 0, "tranches.createPool": 0,
                                  "insurance.stake": 0}
-METRICS = ("exits", "exitPriceMean", "exitPriceWorst", "smallExitHours", "smallExitDone", "reserveUse",
+METRICS = ("exits", "exitPriceMean", "exitPriceWorst", "unsoldShare", "smallExitHours", "smallExitDone", "reserveUse",
            "reserveDepletion", "crMin", "crEnd", "seniorLoss", "juniorLoss", "holdersLoss", "reserveLoss",
            "stakersLoss", "stableHoldersLoss")
 COLUMNS = ("stress", "variant", "seed", *METRICS)
 # units of the metrics (CSV header and report): RUSD amounts, fractions (1 = 100 %), hours
 UNITS = {"exits": "count", "exitPriceMean": "fraction of fair value", "exitPriceWorst": "fraction of fair value",
+         "unsoldShare": "fraction",
          "smallExitHours": "hours", "smallExitDone": "0/1", "reserveUse": "RUSD", "reserveDepletion": "fraction",
          "crMin": "ratio", "crEnd": "ratio", "seniorLoss": "RUSD", "juniorLoss": "RUSD", "holdersLoss": "RUSD",
          "reserveLoss": "RUSD", "stakersLoss": "RUSD", "stableHoldersLoss": "RUSD"}
@@ -101,7 +105,7 @@ class StudyConfig:
 
 
 STANDARD = StudyConfig()
-QUICK = StudyConfig(blocks=48, stress_at=12, outage=DAY, recovery_delay=DAY, holders=4)
+QUICK = StudyConfig(blocks=60, stress_at=30, outage=DAY + 12 * HOUR, recovery_delay=DAY, holders=4)
 
 
 # ----- variants and stresses as genesis ---------------------------------------------------------
@@ -184,7 +188,8 @@ class Driver:
     def _model(self, block: int, now: int, ctx: Ctx) -> list[Step]:
         steps = self.model.steps(block, now, ctx)
         s0 = self.cfg.stress_at
-        if self.stress == "oracle" and s0 <= block and now < self.t0 + s0 * simulate.BLOCK_TIME + self.cfg.outage:
+        quiet = self.t0 + s0 * simulate.BLOCK_TIME - OUTAGE_LEAD
+        if self.stress == "oracle" and quiet <= now < quiet + self.cfg.outage:
             return [s for s in steps if s.module != "oracle"]
         if self.attested is not None:
             steps = [Step(s.block, s.actor, s.module, s.call, {**s.args, "value": self.attested})
@@ -257,6 +262,7 @@ class Ledger:
     covered: int = 0  # cover paid by the insurance fund (stable base units)
     cover_back: int = 0  # recoveries repaid to the fund
     small_done: int | None = None
+    tried: dict | None = None  # the batches holders decided to sell from the stress on, by id
     prices: dict | None = None
 
 
@@ -307,12 +313,14 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
     doc = study_genesis(stress, variant, cfg.holders)
     drv.t0 = doc["genesisTime"]
     last: dict[str, int] = {}
-    led = Ledger([], [], {}, {})
+    led = Ledger([], [], {}, {}, tried={})
     sim = simulate.SimConfig(seed=cfg.seed, blocks=cfg.blocks, holders=cfg.holders, weights=WEIGHTS,
                              montecarlo=None, attack_rate=0)
     sim.genesis = lambda: doc  # the study's genesis, not the plain simulation genesis
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
+        if drv.small_batch is not None:  # before observe() drops the batches sold in this block
+            led.tried.update((id(b), b) for b in drv.exits.open if b.start >= drv.small_batch.start)
         drv.exits.observe(now, steps, res, ctx)
         _party_events(led, drv.exits, res)
         b = drv.small_batch
@@ -348,6 +356,8 @@ def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
         # the fall of the tranche's value (units at the computed price) net of the cash paid to it
         loss[d] = s["units"] * s["price"] - e["units"] * e["price"] - (e["allocated"] - s["allocated"])
         holders += max(0, loss[d]) * e["outside"] // max(1, e["units"])
+    tried = list(led.tried.values())
+    asked = sum(b.quantity for b in tried)
     crs = [c for c in led.cr if c > 0]
     cr = led.prices["cr"]
     unbacked = max(0, cr["circulating"] - cr["backing"]) if cr.get("circulating") else 0
@@ -357,6 +367,7 @@ def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
         "exits": len(prices),
         "exitPriceMean": sum(prices) / len(prices) / WAD if prices else 0.0,
         "exitPriceWorst": min(prices) / WAD if prices else 0.0,
+        "unsoldShare": sum(b.quantity - min(b.quantity, b.sold) for b in tried) / asked if asked else 0.0,
         "smallExitHours": small / HOUR,
         "smallExitDone": int(led.small_done is not None),
         "reserveUse": sum(led.epochs.values()) / RUSD,

@@ -77,7 +77,7 @@ def cmd_study(args) -> int:
 
 
 # ----- text ----------------------------------------------------------------------------------
-HEAD = ("stress", "variant", "exits", "exit mean", "exit worst", "small exit", "reserve use", "depletion", "min CR",
+HEAD = ("stress", "variant", "exits", "exit mean", "exit worst", "unsold", "small exit", "reserve use", "depletion", "min CR",
         "senior loss", "junior loss", "holders", "reserve", "stakers", "stable holders")
 
 
@@ -88,7 +88,7 @@ def table_rows(doc: dict) -> list[list[str]]:
     for r in doc["rows"]:
         small = f"{r['smallExitHours']:.0f} h" if r["smallExitDone"] else f">{r['smallExitHours']:.0f} h"
         out.append([STRESS_LABEL[r["stress"]], LABEL[r["variant"]], str(r["exits"]), f"{r['exitPriceMean']:.2%}",
-                    f"{r['exitPriceWorst']:.2%}", small, f"{r['reserveUse']:,.0f}", f"{r['reserveDepletion']:.1%}",
+                    f"{r['exitPriceWorst']:.2%}", f"{r['unsoldShare']:.0%}", small, f"{r['reserveUse']:,.0f}", f"{r['reserveDepletion']:.1%}",
                     f"{r['crMin']:.3f}", *(f"{r[k]:,.0f}" for k in ("seniorLoss", "juniorLoss", "holdersLoss",
                                                                      "reserveLoss", "stakersLoss",
                                                                      "stableHoldersLoss"))])
@@ -144,6 +144,8 @@ FIGURES = [
      "Mean exit price from the stress on, as % of the unit's computed fair value: higher is a cheaper way out."),
     ("exit-worst", lambda d: _bars(d, "exitPriceWorst", 100, "% of fair value", "worst exit price"),
      "Worst single exit price from the stress on, as % of fair value."),
+    ("unsold", lambda d: _bars(d, "unsoldShare", 100, "% of units offered", "left unsold"),
+     "Share of the units holders tried to sell from the stress on that were still unsold at the end."),
     ("small", lambda d: _bars(d, "smallExitHours", 1, "hours", "small holder's time to exit"),
      "Hours the small holder (5 senior units) needed to sell, from the stress; a full bar to the run's end "
      "means it never sold."),
