@@ -39,7 +39,7 @@ import concurrent.futures as futures
 import contextlib
 import multiprocessing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from random import Random
 
 from genesis import montecarlo, simulate, sweep
@@ -78,21 +78,23 @@ WEIGHTS = sweep.SWEEP_WEIGHTS | {"assets.register": 0, "assets.verify": 0, "tran
 METRICS = ("exits", "exitPriceMean", "exitPriceWorst", "unsoldShare", "smallExitHours", "smallExitDone", "reserveUse",
            "reserveDepletion", "crMin", "crEnd", "seniorLoss", "juniorLoss", "holdersLoss", "reserveLoss",
            "stakersLoss", "stableHoldersLoss")
-COLUMNS = ("stress", "variant", "seed", *METRICS)
+COLUMNS = ("stress", "variant", "seed", "seeds", *METRICS)
 # units of the metrics (CSV header and report): RUSD amounts, fractions (1 = 100 %), hours
 UNITS = {"exits": "count", "exitPriceMean": "fraction of fair value", "exitPriceWorst": "fraction of fair value",
          "unsoldShare": "fraction",
-         "smallExitHours": "hours", "smallExitDone": "0/1", "reserveUse": "RUSD", "reserveDepletion": "fraction",
+         "smallExitHours": "hours", "smallExitDone": "fraction of seeds", "reserveUse": "RUSD", "reserveDepletion": "fraction",
          "crMin": "ratio", "crEnd": "ratio", "seniorLoss": "RUSD", "juniorLoss": "RUSD", "holdersLoss": "RUSD",
          "reserveLoss": "RUSD", "stakersLoss": "RUSD", "stableHoldersLoss": "RUSD"}
 
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """The study's size: seed, blocks per run (1 h each), the stress block, the oracle
-    outage's length and the recovery delay after a default (s), funded holders."""
+    """The study's size: the first seed and the number of seeds (seed, seed + 1, ...), blocks
+    per run (1 h each), the stress block, the oracle outage's length and the recovery delay
+    after a default (s), funded holders."""
 
     seed: int = 1
+    seeds: int = 3
     blocks: int = 336  # 14 days
     stress_at: int = 48  # day 2
     outage: int = 3 * DAY
@@ -100,12 +102,12 @@ class StudyConfig:
     holders: int = simulate.HOLDERS
 
     def to_json(self) -> dict:
-        return {"seed": self.seed, "blocks": self.blocks, "stressAt": self.stress_at, "outage": self.outage,
+        return {"seed": self.seed, "seeds": self.seeds, "blocks": self.blocks, "stressAt": self.stress_at, "outage": self.outage,
                 "recoveryDelay": self.recovery_delay, "holders": self.holders, "blockTime": simulate.BLOCK_TIME}
 
 
 STANDARD = StudyConfig()
-QUICK = StudyConfig(blocks=60, stress_at=30, outage=DAY + 12 * HOUR, recovery_delay=DAY, holders=4)
+QUICK = StudyConfig(seeds=2, blocks=60, stress_at=30, outage=DAY + 12 * HOUR, recovery_delay=DAY, holders=4)
 
 
 # ----- variants and stresses as genesis ---------------------------------------------------------
@@ -268,7 +270,7 @@ class Ledger:
 
 def _tranche_state(ctx: Ctx, last: dict[str, int]) -> dict:
     """Per tranche of the demo pool: units, price (the last fresh one if stale), allocated
-    cash, written down net of cover; and who outside the protocol holds its units."""
+    cash, and the units held outside the protocol's accounts."""
     pool = tranches.get(ctx, POOL)
     out = {}
     protocol = set(vault.protocol_accounts(ctx))
@@ -278,7 +280,7 @@ def _tranche_state(ctx: Ctx, last: dict[str, int]) -> dict:
             last[d] = market.reference_price(ctx, d)
         inside = sum(bank.balance(ctx, a, d) for a in protocol)
         out[d] = {"units": t["units"], "price": last.get(d, 0), "allocated": t["allocated"],
-                  "lost": max(0, t["writtenDown"] - t["covered"]), "outside": t["units"] - inside}
+                  "outside": t["units"] - inside}
     return out
 
 
@@ -394,14 +396,17 @@ def _run_cell(args: tuple[StudyConfig, str, str]) -> dict:
 
 def study(cfg: StudyConfig = STANDARD, workers: int = 2,
           progress: Callable[[int, int], None] | None = None) -> dict:
-    """Every (stress, variant) run, in `workers` processes (forkserver; 1: in this process):
-    {"kind": "study", "config", "columns", "units", "rows" (one dict per run, in cells()
-    order, each with its per-block crPath and reservePath)}."""
-    todo = [(cfg, s, v) for s, v in cells()]
-    rows: list[dict | None] = [None] * len(todo)
+    """Every (stress, variant) over cfg.seeds seeds, the runs in `workers` processes
+    (forkserver; 1: in this process): {"kind": "study", "config", "stresses", "variants",
+    "columns", "units", "rows" (one dict per stress and variant, in cells() order: the
+    metrics over its seeds (combine), with the first seed's per-block crPath and
+    reservePath)}. A row depends on the configuration only, not on the workers."""
+    seeds = [cfg.seed + k for k in range(cfg.seeds)]
+    todo = [(replace(cfg, seed=seed), s, v) for s, v in cells() for seed in seeds]
+    runs: list[dict | None] = [None] * len(todo)
     if workers <= 1:
         for i, job in enumerate(todo):
-            rows[i] = _run_cell(job)
+            runs[i] = _run_cell(job)
             if progress is not None:
                 progress(i + 1, len(todo))
     else:
@@ -409,11 +414,31 @@ def study(cfg: StudyConfig = STANDARD, workers: int = 2,
         with futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             running = {pool.submit(_run_cell, job): i for i, job in enumerate(todo)}
             for n, fut in enumerate(futures.as_completed(running), 1):
-                rows[running[fut]] = fut.result()
+                runs[running[fut]] = fut.result()
                 if progress is not None:
                     progress(n, len(todo))
+    n = len(seeds)
+    rows = [combine(runs[i * n:(i + 1) * n]) for i in range(len(cells()))]
     return {"kind": "study", "config": cfg.to_json(), "stresses": list(STRESSES), "variants": list(VARIANTS),
             "columns": list(COLUMNS), "units": UNITS, "rows": rows}
+
+
+def combine(runs: list[dict]) -> dict:
+    """One row from the runs of a stress and variant over its seeds: exits summed; the mean
+    exit price over all exits; the worst exit price, the lowest CR and the deepest depletion
+    over the seeds; everything else the mean over the seeds; the paths of the first seed."""
+    first, n = runs[0], len(runs)
+    out = {"stress": first["stress"], "variant": first["variant"], "seed": first["seed"], "seeds": n}
+    exits = sum(r["exits"] for r in runs)
+    sold = [r for r in runs if r["exits"]]
+    for m in METRICS:
+        out[m] = sum(r[m] for r in runs) / n
+    out["exits"] = exits
+    out["exitPriceMean"] = sum(r["exitPriceMean"] * r["exits"] for r in runs) / exits if exits else 0.0
+    out["exitPriceWorst"] = min(r["exitPriceWorst"] for r in sold) if sold else 0.0
+    out["crMin"] = min(r["crMin"] for r in runs)
+    out["reserveDepletion"] = max(r["reserveDepletion"] for r in runs)
+    return {**out, "crPath": first["crPath"], "reservePath": first["reservePath"]}
 
 
 def csv_text(doc: dict) -> str:

@@ -37,6 +37,8 @@ def add_parser(sub, run) -> None:
                                    "report exit prices, time to exit, reserve use, the CR and losses by party. "
                                    "docs/study.md")
     p.add_argument("--seed", type=int, default=1, help="the seed of every run (default 1)")
+    p.add_argument("--seeds", type=int, default=0, help="seeds per stress and variant: SEED.. (default 3; "
+                                                          "--quick: 2)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2; 1: in this process)")
     p.add_argument("--quick", action="store_true", help="a small study: 48 blocks, 4 holders (for tests)")
     p.add_argument("--out", default="study", metavar="DIR", help="write study.csv, study.json, study.html here "
@@ -49,8 +51,10 @@ def add_parser(sub, run) -> None:
 def cmd_study(args) -> int:
     if args.workers < 1:
         raise StudyCliError("--workers must be at least 1")
+    if args.seeds < 0:
+        raise StudyCliError("--seeds must be at least 1")
     cfg = study.QUICK if args.quick else study.STANDARD
-    cfg = study.StudyConfig(**{**cfg.__dict__, "seed": args.seed})
+    cfg = study.StudyConfig(**{**cfg.__dict__, "seed": args.seed, **({"seeds": args.seeds} if args.seeds else {})})
     show = args.progress or sys.stderr.isatty()
     started = time.monotonic()
 
@@ -71,7 +75,7 @@ def cmd_study(args) -> int:
         print(json.dumps([{k: r[k] for k in doc["columns"]} for r in doc["rows"]]))
     else:
         print(table(doc))
-        print(f"{len(doc['rows'])} runs of {cfg.blocks} blocks in {elapsed:.1f} s; "
+        print(f"{len(doc['rows']) * cfg.seeds} runs of {cfg.blocks} blocks ({cfg.seeds} seeds) in {elapsed:.1f} s; "
               f"wrote {args.out}/study.csv, study.json, study.html")
     return 0
 
@@ -82,11 +86,12 @@ HEAD = ("stress", "variant", "exits", "exit mean", "exit worst", "unsold", "smal
 
 
 def table_rows(doc: dict) -> list[list[str]]:
-    """The study's table in human units: prices and depletion in %, time in hours (">" when
-    the small holder never sold), amounts in whole RUSD."""
+    """The study's table in human units: prices and depletion in %, time in hours (with, in
+    brackets, the share of seeds in which the small holder sold when not all), amounts in
+    whole RUSD."""
     out = []
     for r in doc["rows"]:
-        small = f"{r['smallExitHours']:.0f} h" if r["smallExitDone"] else f">{r['smallExitHours']:.0f} h"
+        small = f"{r['smallExitHours']:.0f} h" + ("" if r["smallExitDone"] == 1 else f" ({r['smallExitDone']:.0%})")
         out.append([STRESS_LABEL[r["stress"]], LABEL[r["variant"]], str(r["exits"]), f"{r['exitPriceMean']:.2%}",
                     f"{r['exitPriceWorst']:.2%}", f"{r['unsoldShare']:.0%}", small, f"{r['reserveUse']:,.0f}", f"{r['reserveDepletion']:.1%}",
                     f"{r['crMin']:.3f}", *(f"{r[k]:,.0f}" for k in ("seniorLoss", "juniorLoss", "holdersLoss",
@@ -147,24 +152,24 @@ FIGURES = [
     ("unsold", lambda d: _bars(d, "unsoldShare", 100, "% of units offered", "left unsold"),
      "Share of the units holders tried to sell from the stress on that were still unsold at the end."),
     ("small", lambda d: _bars(d, "smallExitHours", 1, "hours", "small holder's time to exit"),
-     "Hours the small holder (5 senior units) needed to sell, from the stress; a full bar to the run's end "
-     "means it never sold."),
+     "Hours the small holder (5 senior units) needed to sell, from the stress (mean over the seeds); a "
+     "full bar to the run's end means it never sold."),
     ("reserve-use", lambda d: _bars(d, "reserveUse", 1 / 1000, "thousand RUSD", "reserve spending"),
      "RUSD the reserve spent buying units over the run (thousands): what the buyer of last resort paid."),
     ("losses", lambda d: _bars(d, "holdersLoss", 1 / 1000, "thousand RUSD", "unit holders' loss"),
      "Unit holders' loss (thousands of RUSD): their share of the tranches' value lost, plus what they gave up "
      "selling to the protocol below fair value."),
     ("cr-path", lambda d: _paths(d, "crPath", "CR"),
-     "The collateral ratio at every block, per stress: below 1 the instant exit stops and the floor pays pro rata."),
+     "The collateral ratio at every block, per stress (first seed): below 1 the instant exit stops and the floor pays pro rata."),
     ("reserve-path", lambda d: _paths(d, "reservePath", "RUSD held"),
-     "The reserve's stable holdings at every block, per stress: its buying power as it is spent."),
+     "The reserve's stable holdings at every block, per stress (first seed): its buying power as it is spent."),
 ]
 
 
 def page(doc: dict) -> str:
     """The study's HTML report: its configuration, the table, one figure a metric."""
     cfg = doc["config"]
-    body = [f"<p>Seed {cfg['seed']}; {cfg['blocks']} blocks of {cfg['blockTime'] // 3600} h each, the stress at "
+    body = [f"<p>Seeds {cfg['seed']}..{cfg['seed'] + cfg['seeds'] - 1}; {cfg['blocks']} blocks of {cfg['blockTime'] // 3600} h each, the stress at "
             f"block {cfg['stressAt']}; {cfg['holders']} holders. Definitions: docs/study.md.</p>"]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEAD)
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in table_rows(doc))

@@ -33,6 +33,7 @@ def test_rwad_study_quick_ends_with_every_metric_present_and_finite(quick):
     out, text = quick
     rows = list(csv.DictReader(io.StringIO((out / "study.csv").read_text())))
     assert [(r["stress"], r["variant"]) for r in rows] == study.cells()
+    assert {r["seeds"] for r in rows} == {"2"}
     for r in rows:
         for m in study.METRICS:
             assert r[m] != "" and math.isfinite(float(r[m])), (r["stress"], r["variant"], m)
@@ -40,7 +41,7 @@ def test_rwad_study_quick_ends_with_every_metric_present_and_finite(quick):
     assert all(len(r["crPath"]) == study.QUICK.blocks for r in doc["rows"])
     page = (out / "study.html").read_text()
     assert page.count("data:image/png;base64,") == 8 and "<table" in page
-    assert "reserve depletion" in text and "20 runs of 60 blocks" in text
+    assert "reserve depletion" in text and "40 runs of 60 blocks (2 seeds)" in text
 
 
 def test_a_variant_without_the_reserve_shows_zero_reserve_use(quick):
