@@ -38,6 +38,7 @@ from __future__ import annotations
 import concurrent.futures as futures
 import contextlib
 import multiprocessing
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from random import Random
@@ -172,7 +173,6 @@ class Driver:
         self.small = f"holder{cfg.holders}"  # funded by nobody but the originator's transfer
         self.small_batch: sweep.Batch | None = None
         self.attested: int | None = None  # the run stress's reported reserve
-        self.first_price = 0  # index into outcome.prices where the stress starts
         self.t0 = 0  # the genesis time
 
     def steps(self, block: int, now: int, ctx: Ctx) -> list[Step]:
@@ -182,6 +182,7 @@ class Driver:
                             {"to": actor_address(self.small), "denom": SENIOR, "amount": SMALL_UNITS}))
         if block == self.cfg.stress_at:
             out += self._stress(block, now, ctx)
+        if block == self.cfg.stress_at + 1:  # the holders react an hour later, on the stressed prices
             self._wave(now, ctx)
         if self.stress == "run" and self.cfg.stress_at < block <= self.cfg.stress_at + RUN_BLOCKS:
             out += self._redeem(block, ctx)
@@ -243,7 +244,6 @@ class Driver:
                     self.exits.open.append(sweep.Batch(seller, unit, min(have, WAVE_MAX), now))
         self.small_batch = sweep.Batch(self.small, SENIOR, SMALL_UNITS, now)
         self.exits.open.append(self.small_batch)
-        self.first_price = len(self.outcome.prices)
 
 
 def _feed_of(actor: str) -> str:
@@ -264,8 +264,18 @@ class Ledger:
     covered: int = 0  # cover paid by the insurance fund (stable base units)
     cover_back: int = 0  # recoveries repaid to the fund
     small_done: int | None = None
+    sold: list[float] | None = None  # exit prices from the stress on, fractions of fair value
     tried: dict | None = None  # the batches holders decided to sell from the stress on, by id
     prices: dict | None = None
+
+
+def _prices(ctx: Ctx, last: dict[str, int]) -> dict[str, int]:
+    """The reference price of every unit of the demo pool now, or its last fresh one (last
+    is updated)."""
+    for t in tranches.get(ctx, POOL)["tranches"]:
+        with contextlib.suppress(InvalidTransaction):
+            last[t["denom"]] = market.reference_price(ctx, t["denom"])
+    return last
 
 
 def _tranche_state(ctx: Ctx, last: dict[str, int]) -> dict:
@@ -274,32 +284,48 @@ def _tranche_state(ctx: Ctx, last: dict[str, int]) -> dict:
     pool = tranches.get(ctx, POOL)
     out = {}
     protocol = set(vault.protocol_accounts(ctx))
+    _prices(ctx, last)
     for t in pool["tranches"]:
         d = t["denom"]
-        with contextlib.suppress(InvalidTransaction):
-            last[d] = market.reference_price(ctx, d)
         inside = sum(bank.balance(ctx, a, d) for a in protocol)
         out[d] = {"units": t["units"], "price": last.get(d, 0), "allocated": t["allocated"],
                   "outside": t["units"] - inside}
     return out
 
 
-def _party_events(led: Ledger, exits: sweep.Exits, res: BlockResult) -> None:
-    """Add the block's sales to the protocol, covers, cover repayments and floor
-    shortfalls to the ledger."""
+def _sale(e: dict) -> tuple[bytes, str, int, int] | None:
+    """(seller, unit, quantity, stable received) of a sale event: an instant exit, a direct
+    sale to the reserve, a fill on the book (net of the seller's fee); else None."""
+    a, kind = e["attrs"], e["type"]
+    if kind == "stable.exit":
+        return a["holder"], a["unit"], a["quantity"], a["out"]
+    if kind == "reserve.bought":
+        return a["seller"], a["unit"], a["quantity"], a["out"]
+    if kind == "market.fill":
+        return a["seller"], a["denom"], a["quantity"], a["price"] * a["quantity"] - a["sellerFee"]
+    return None
+
+
+def _book_block(led: Ledger, selling: set[tuple[bytes, str]], res: BlockResult, fair: dict[str, int]) -> None:
+    """Add a block's events to the ledger. Exit prices: the sales of the holders trying to
+    sell (`selling`, (address, unit)), each against the unit's fair value `fair` (its
+    reference price at the end of the block: a default, a write-off or a payout earlier in
+    the block is in it). Shortfall: what any holder gave up selling to the protocol (the
+    vault, the reserve, the reserve's bids) below that value. Covers and their repayments."""
     rsv = reserve.RESERVE
     for r in res.receipts:
         if r.code:
             continue
         for e in r.events:
-            a, kind = e["attrs"], e["type"]
-            if kind == "stable.exit":
-                led.shortfall += a["price"] * a["quantity"] - a["out"]
-            elif kind == "reserve.bought":
-                led.shortfall += max(0, exits.refs.get(a["unit"], a["price"]) * a["quantity"] - a["out"])
-            elif kind == "market.fill" and a["buyer"] == rsv:
-                ref = exits.refs.get(a["denom"], a["price"])
-                led.shortfall += max(0, ref * a["quantity"] - a["price"] * a["quantity"] + a["sellerFee"])
+            sale = _sale(e)
+            if sale is None or not fair.get(sale[1]):
+                continue
+            seller, unit, q, got = sale
+            value = fair[unit] * q
+            if (seller, unit) in selling and led.sold is not None:
+                led.sold.append(got / value)
+            if e["type"] != "market.fill" or e["attrs"]["buyer"] == rsv:
+                led.shortfall += max(0, value - got)
     for e in res.events + [e for r in res.receipts if not r.code for e in r.events]:
         a, kind = e["attrs"], e["type"]
         if kind == "insurance.cover":
@@ -321,10 +347,13 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
     sim.genesis = lambda: doc  # the study's genesis, not the plain simulation genesis
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
+        if drv.small_batch is not None and led.sold is None:
+            led.sold = []  # exit prices count from the exit wave on
         if drv.small_batch is not None:  # before observe() drops the batches sold in this block
             led.tried.update((id(b), b) for b in drv.exits.open if b.start >= drv.small_batch.start)
+        selling = {(actor_address(b.holder), b.unit) for b in drv.exits.open}
         drv.exits.observe(now, steps, res, ctx)
-        _party_events(led, drv.exits, res)
+        _book_block(led, selling, res, _prices(ctx, last))
         b = drv.small_batch
         if b is not None and led.small_done is None and b not in drv.exits.open and b.sold >= b.quantity:
             led.small_done = now - b.start
@@ -349,7 +378,7 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
 
 
 def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
-    prices = drv.outcome.prices[drv.first_price:]
+    prices = led.sold or []
     start, end = led.start["tranches"], led.prices["tranches"]
     loss = {}
     holders = led.shortfall
@@ -367,8 +396,8 @@ def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
         drv.small_batch.start - drv.t0 if drv.small_batch else 0)
     return {
         "exits": len(prices),
-        "exitPriceMean": sum(prices) / len(prices) / WAD if prices else 0.0,
-        "exitPriceWorst": min(prices) / WAD if prices else 0.0,
+        "exitPriceMean": sum(prices) / len(prices) if prices else 0.0,
+        "exitPriceWorst": min(prices) if prices else 0.0,
         "unsoldShare": sum(b.quantity - min(b.quantity, b.sold) for b in tried) / asked if asked else 0.0,
         "smallExitHours": small / HOUR,
         "smallExitDone": int(led.small_done is not None),
@@ -391,7 +420,10 @@ def cells() -> list[tuple[str, str]]:
 
 
 def _run_cell(args: tuple[StudyConfig, str, str]) -> dict:
-    return run_cell(*args)
+    """run_cell in a worker, with the CPU seconds it took ("cpu": not part of the results)."""
+    started = time.process_time()
+    out = run_cell(*args)
+    return {**out, "cpu": time.process_time() - started}
 
 
 def study(cfg: StudyConfig = STANDARD, workers: int = 2,
@@ -400,7 +432,8 @@ def study(cfg: StudyConfig = STANDARD, workers: int = 2,
     (forkserver; 1: in this process): {"kind": "study", "config", "stresses", "variants",
     "columns", "units", "rows" (one dict per stress and variant, in cells() order: the
     metrics over its seeds (combine), with the first seed's per-block crPath and
-    reservePath)}. A row depends on the configuration only, not on the workers."""
+    reservePath)}, and the runs' CPU seconds ("cpuSeconds"). A row depends on the
+    configuration only, not on the workers."""
     seeds = [cfg.seed + k for k in range(cfg.seeds)]
     todo = [(replace(cfg, seed=seed), s, v) for s, v in cells() for seed in seeds]
     runs: list[dict | None] = [None] * len(todo)
@@ -420,7 +453,7 @@ def study(cfg: StudyConfig = STANDARD, workers: int = 2,
     n = len(seeds)
     rows = [combine(runs[i * n:(i + 1) * n]) for i in range(len(cells()))]
     return {"kind": "study", "config": cfg.to_json(), "stresses": list(STRESSES), "variants": list(VARIANTS),
-            "columns": list(COLUMNS), "units": UNITS, "rows": rows}
+            "columns": list(COLUMNS), "units": UNITS, "rows": rows, "cpuSeconds": sum(r["cpu"] for r in runs)}
 
 
 def combine(runs: list[dict]) -> dict:

@@ -75,7 +75,8 @@ def cmd_study(args) -> int:
         print(json.dumps([{k: r[k] for k in doc["columns"]} for r in doc["rows"]]))
     else:
         print(table(doc))
-        print(f"{len(doc['rows']) * cfg.seeds} runs of {cfg.blocks} blocks ({cfg.seeds} seeds) in {elapsed:.1f} s; "
+        print(f"{len(doc['rows']) * cfg.seeds} runs of {cfg.blocks} blocks ({cfg.seeds} seeds) in {elapsed:.1f} s "
+              f"({doc['cpuSeconds']:.0f} CPU s); "
               f"wrote {args.out}/study.csv, study.json, study.html")
     return 0
 
@@ -108,10 +109,14 @@ def table(doc: dict) -> str:
 
 
 # ----- HTML ----------------------------------------------------------------------------------
-def _bars(doc: dict, key: str, scale: float, ylabel: str, title: str) -> str:
-    """Grouped bars: one group per stress, one bar per variant."""
+def _bars(doc: dict, key: str, scale: float, ylabel: str, title: str, zoom: bool = False) -> str:
+    """Grouped bars: one group per stress, one bar per variant; zoom: the y axis starts a
+    little below the lowest non-zero bar (prices near 100 %), not at 0."""
     fig, (ax,) = report._figure(height=3.2)
     n = len(doc["variants"])
+    if zoom:
+        low = min((r[key] * scale for r in doc["rows"] if r[key]), default=0)
+        ax.set_ylim(max(0, int(low) - 2), 100.5)
     for j, v in enumerate(doc["variants"]):
         ys = [next(r[key] for r in doc["rows"] if r["stress"] == s and r["variant"] == v) * scale
               for s in doc["stresses"]]
@@ -145,9 +150,10 @@ def _paths(doc: dict, key: str, ylabel: str) -> str:
 
 
 FIGURES = [
-    ("exit-mean", lambda d: _bars(d, "exitPriceMean", 100, "% of fair value", "mean exit price"),
-     "Mean exit price from the stress on, as % of the unit's computed fair value: higher is a cheaper way out."),
-    ("exit-worst", lambda d: _bars(d, "exitPriceWorst", 100, "% of fair value", "worst exit price"),
+    ("exit-mean", lambda d: _bars(d, "exitPriceMean", 100, "% of fair value", "mean exit price", True),
+     "Mean exit price from the stress on, as % of the unit's computed fair value: higher is a cheaper way out "
+     "(the axis starts near the lowest bar)."),
+    ("exit-worst", lambda d: _bars(d, "exitPriceWorst", 100, "% of fair value", "worst exit price", True),
      "Worst single exit price from the stress on, as % of fair value."),
     ("unsold", lambda d: _bars(d, "unsoldShare", 100, "% of units offered", "left unsold"),
      "Share of the units holders tried to sell from the stress on that were still unsold at the end."),
@@ -160,7 +166,8 @@ FIGURES = [
      "Unit holders' loss (thousands of RUSD): their share of the tranches' value lost, plus what they gave up "
      "selling to the protocol below fair value."),
     ("cr-path", lambda d: _paths(d, "crPath", "CR"),
-     "The collateral ratio at every block, per stress (first seed): below 1 the instant exit stops and the floor pays pro rata."),
+     "The collateral ratio at every block, per stress (first seed): below 1 the instant exit stops and the floor pays "
+     "pro rata. Lines that coincide are hidden under the last variant drawn (insurance)."),
     ("reserve-path", lambda d: _paths(d, "reservePath", "RUSD held"),
      "The reserve's stable holdings at every block, per stress (first seed): its buying power as it is spent."),
 ]
