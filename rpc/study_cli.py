@@ -130,19 +130,20 @@ def _bars(doc: dict, key: str, scale: float, ylabel: str, title: str, zoom: bool
     return report.png_uri(fig)
 
 
-def _paths(doc: dict, key: str, ylabel: str) -> str:
-    """One panel per stress: the per-block path of each variant against days."""
+def _paths(doc: dict, key: str, ylabel: str, scale: float = 1.0) -> str:
+    """One panel per stress: the per-block path of each variant (times scale) against days."""
     stresses = doc["stresses"]
     fig, axes = report._figure(len(stresses), 1, height=2.2)
     hours = doc["config"]["blockTime"] / 3600
     for ax, s in zip(axes, stresses, strict=True):
         for v in doc["variants"]:
-            ys = next(r[key] for r in doc["rows"] if r["stress"] == s and r["variant"] == v)
+            ys = [y * scale for y in next(r[key] for r in doc["rows"] if r["stress"] == s and r["variant"] == v)]
             ax.step([(i + 1) * hours / 24 for i in range(len(ys))], ys, where="post", color=COLORS[v],
                     label=LABEL[v])
         ax.axvline(doc["config"]["stressAt"] * hours / 24, color="#444", linestyle=":", linewidth=1)
         ax.set_title(STRESS_LABEL[s], fontsize=9)
         ax.set_ylabel(ylabel)
+        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("days since genesis (dotted: the stress)")
     axes[0].legend(fontsize=7, loc="best")
@@ -168,8 +169,9 @@ FIGURES = [
     ("cr-path", lambda d: _paths(d, "crPath", "CR"),
      "The collateral ratio at every block, per stress (first seed): below 1 the instant exit stops and the floor pays "
      "pro rata. Lines that coincide are hidden under the last variant drawn (insurance)."),
-    ("reserve-path", lambda d: _paths(d, "reservePath", "RUSD held"),
-     "The reserve's stable holdings at every block, per stress (first seed): its buying power as it is spent."),
+    ("reserve-path", lambda d: _paths(d, "reservePath", "thousand RUSD", 1 / 1000),
+     "The reserve's stable holdings (thousands of RUSD) at every block, per stress (first seed): its buying "
+     "power as it is spent."),
 ]
 
 
