@@ -5,8 +5,8 @@ token's holders (docs/study.md).
 
 A run is a Monte-Carlo simulation (genesis/simulate.py's runner, genesis/montecarlo.py's
 rate path, credit factor and servicer, genesis/sweep.py's holders' exits) of the devnet
-demo pool with random trading; at the stress block every unit holder tries to sell a
-batch (an exit wave) and a small holder tries to sell SMALL_UNITS senior units.
+demo pool with random trading; an hour after the stress every unit holder tries to sell a
+batch (the exit wave) and a small holder tries to sell its SMALL_UNITS senior units.
 
 Stresses (at the stress block):
     rate        the benchmark rate jumps from 4.5 % to 10.5 % and its path reverts to 10.5 %
@@ -28,9 +28,9 @@ Variants (genesis parameters, docs/study.md):
     exit        + the instant exit into the stable token (the default ceilings)
     insured     + insurance: the devnet's 300,000 RWA of stake in the fund
 
-Every run of a study has the same seed, so the variants of a stress see the same random
-draws as long as their states allow (common random numbers). Runs are independent
-processes; a result depends on its (seed, stress, variant) only, whatever the workers.
+The variants of a stress run on the same seeds, so they see the same random draws as long
+as their states allow (common random numbers). Runs are independent processes; a result
+depends on its (seed, stress, variant) only, whatever the workers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`rwad study`: the mechanism study (genesis/study.py) as a command, its CSV and its HTML
 report (docs/study.md).
 
-    rwad study [--seed N] [--workers W] [--quick] [--out DIR] [--json]
+    rwad study [--seed N] [--seeds K] [--workers W] [--quick] [--out DIR] [--json] [--progress]
 
 writes DIR/study.csv (one row per stress and variant), DIR/study.json (the rows with their
 per-block paths) and DIR/study.html (the plots), and prints the table.
@@ -36,9 +36,9 @@ def add_parser(sub, run) -> None:
                                    "+ buyback reserve, + instant exit, + insurance) on the same genesis, and "
                                    "report exit prices, time to exit, reserve use, the CR and losses by party. "
                                    "docs/study.md")
-    p.add_argument("--seed", type=int, default=1, help="the seed of every run (default 1)")
-    p.add_argument("--seeds", type=int, default=0, help="seeds per stress and variant: SEED.. (default 3; "
-                                                          "--quick: 2)")
+    p.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per stress and variant: SEED, SEED + 1, ... "
+                                                             "(default 3; --quick: 2)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2; 1: in this process)")
     p.add_argument("--quick", action="store_true", help="a small study: 48 blocks, 4 holders (for tests)")
     p.add_argument("--out", default="study", metavar="DIR", help="write study.csv, study.json, study.html here "
@@ -51,7 +51,7 @@ def add_parser(sub, run) -> None:
 def cmd_study(args) -> int:
     if args.workers < 1:
         raise StudyCliError("--workers must be at least 1")
-    if args.seeds < 0:
+    if args.seeds is not None and args.seeds < 1:
         raise StudyCliError("--seeds must be at least 1")
     cfg = study.QUICK if args.quick else study.STANDARD
     cfg = study.StudyConfig(**{**cfg.__dict__, "seed": args.seed, **({"seeds": args.seeds} if args.seeds else {})})

@@ -82,3 +82,11 @@ def test_unknown_stress_or_variant_is_refused():
         study.study_genesis("meteor", "book", 2)
     with pytest.raises(ValueError, match="unknown variant"):
         study.variant_params("magic")
+
+
+@pytest.mark.parametrize("argv, message", [(["--workers", "0"], "--workers must be at least 1"),
+                                           (["--seeds", "0"], "--seeds must be at least 1")])
+def test_bad_study_options_are_one_line_and_exit_1(argv, message, tmp_path, capsys):
+    assert cli.main(["study", "--quick", "--out", str(tmp_path), *argv]) == 1
+    assert capsys.readouterr().err.strip() == f"rwad: {message}"
+    assert not any(tmp_path.iterdir())  # nothing written
