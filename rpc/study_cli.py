@@ -183,5 +183,9 @@ def page(doc: dict) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEAD)
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in table_rows(doc))
     body.append(f'<div style="overflow-x:auto"><table style="font-size:11px"><tr>{head}</tr>{rows}</table></div>')
+    body.append("<p>Exit prices: % of the unit's fair value (its computed price at the sale); unsold: share of the "
+                "units offered from the exit wave on; small exit: hours until the small holder sold (in brackets, "
+                "the share of seeds in which it sold); reserve use and the losses: RUSD (a negative loss is a "
+                "gain); min CR: the lowest collateral ratio.</p>")
     body += [report._img(pid, caption, draw(doc)) for pid, draw, caption in FIGURES]
     return report._page("Mechanism study", body)
