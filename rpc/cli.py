@@ -7,6 +7,7 @@
     rwad oracle sign|submit|feed                 oracle operator tooling (rpc/oracle_cli.py)
     rwad export | rwad report                    per-block series and HTML reports (rpc/export_cli.py)
     rwad simulate | rwad sweep                   random simulation, Monte-Carlo sweeps (rpc/sim_cli.py)
+    rwad study                                   the mechanism study: stresses x variants (rpc/study_cli.py)
     rwad scenario run|genesis                    replay scenario files (rpc/scenario_cli.py)
 Errors are one line on stderr ("rwad: ...") with exit code 1 (2 for command-line usage).
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from modules.crypto import Keypair
 from node import cli as node_cli
-from rpc import export_cli, keystore, oracle_cli, scenario_cli, sim_cli
+from rpc import export_cli, keystore, oracle_cli, scenario_cli, sim_cli, study_cli
 from rpc.client import (
     DEFAULT_URL,
     Client,
@@ -226,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
     export_cli.add_parsers(sub, rpc_, cmd_outputs)
     sim_cli.add_parsers(sub, cmd_sim)
+    study_cli.add_parser(sub, cmd_study)
     scenario_cli.add_parser(sub, cmd_scenario)
 
     # query
@@ -477,6 +479,13 @@ def cmd_sim(args) -> int:
     try:
         return args.sim_func(args)
     except sim_cli.SimCliError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_study(args) -> int:
+    try:
+        return study_cli.cmd_study(args)
+    except study_cli.StudyCliError as exc:
         raise CliError(str(exc)) from None
 
 
