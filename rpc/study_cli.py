@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import sys
 import time
 
@@ -187,5 +188,6 @@ def page(doc: dict) -> str:
                 "units offered from the exit wave on; small exit: hours until the small holder sold (in brackets, "
                 "the share of seeds in which it sold); reserve use and the losses: RUSD (a negative loss is a "
                 "gain); min CR: the lowest collateral ratio.</p>")
-    body += [report._img(pid, caption, draw(doc)) for pid, draw, caption in FIGURES]
+    body += [report.figure_html(pid, re.split(r"[,:(]", caption, maxsplit=1)[0].strip(), caption, draw(doc))
+             for pid, draw, caption in FIGURES]
     return report._page("Mechanism study", body)
