@@ -101,14 +101,24 @@ async def assets_schedule(api: Api, id: int, height: int | None):
     return out
 
 
-@rpc_method("assets_payments", [ID, HEIGHT], Result("payments", S.PAYMENTS),
-            "The payment history: repayments and recoveries with amount, block time and height.",
-            errors=[NOT_FOUND])
-async def assets_payments(api: Api, id: int, height: int | None):
+@rpc_method("assets_payments", [ID, Param("skip", U64, "payments to skip, oldest first (default 0)", required=False,
+                                           default=0),
+                                 Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000),
+                                 HEIGHT], Result("payments", S.PAYMENTS),
+            "The payment history, oldest first: repayments and recoveries with amount, block time and height; a "
+            "page of at most limit after the first skip.", errors=[NOT_FOUND])
+async def assets_payments(api: Api, id: int, skip: int, limit: int, height: int | None):
     ctx = api.reader(height)
     _asset(ctx, id)
-    return [{"kind": h["kind"], "amount": str(h["amount"]), "time": h["time"], "height": h["height"]}
-            for h in assets.history(ctx, id)]
+    prefix = assets.HIST + assets.idb(id)
+    start = prefix + min(skip, (1 << 32) - 1).to_bytes(4, "big")  # records are numbered from 0, 4 bytes
+    out = []
+    for k, _ in ctx.iter_prefix_from(prefix, start):
+        if len(out) == max(1, min(limit, 1000)):
+            break
+        h = ctx.get_obj(k)
+        out.append({"kind": h["kind"], "amount": str(h["amount"]), "time": h["time"], "height": h["height"]})
+    return out
 
 
 # ----- valuation_ ---------------------------------------------------------------------------
@@ -492,12 +502,22 @@ def _proposal_json(p: dict) -> dict:
 
 
 @rpc_method("gov_proposals", [Param("status", choice(*PROPOSAL_STATUSES), "only proposals in this status",
-                                     required=False), HEIGHT],
-            Result("proposals", S.arr(S.PROPOSAL)), "Proposals, newest first, with their tallies and status.")
-async def gov_proposals(api: Api, status: str | None, height: int | None):
+                                     required=False),
+                              Param("before", U64, "only ids below this (default: every id)", required=False),
+                              Param("limit", U64, "proposals examined, at most 1000 (default 1000)", required=False,
+                                    default=1000), HEIGHT],
+            Result("proposals", S.arr(S.PROPOSAL)), "Proposals, newest first, with their tallies and status: the "
+            "limit newest ids below before are examined (ids run 1, 2, ...), those in status returned; the next "
+            "page has before = the lowest id examined.")
+async def gov_proposals(api: Api, status: str | None, before: int | None, limit: int, height: int | None):
     ctx = api.reader(height)
-    props = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(governance.PROP)]
-    return [_proposal_json(p) for p in reversed(props) if status is None or p["status"] == status]
+    top = (ctx.get_int(governance.NEXT) or 1) if before is None else min(before, ctx.get_int(governance.NEXT) or 1)
+    out = []
+    for pid in range(top - 1, max(0, top - 1 - max(1, min(limit, 1000))), -1):
+        p = ctx.get_obj(governance.PROP + pid.to_bytes(8, "big"))
+        if p is not None and (status is None or p["status"] == status):
+            out.append(_proposal_json(p))
+    return out
 
 
 @rpc_method("gov_proposal", [Param("id", U64, "proposal id"), HEIGHT], Result("proposal", S.PROPOSAL),

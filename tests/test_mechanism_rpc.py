@@ -270,3 +270,20 @@ def test_flaw_market_orders_returns_every_order_in_one_call(node):
 
 def test_every_mechanism_method_is_exercised():
     assert MINE and (not CALLED or CALLED & MINE == MINE), sorted(MINE - CALLED)
+
+
+def test_flaw_gov_proposals_and_assets_payments_read_pages_not_everything(node):
+    """gov_proposals examines at most limit ids below before; assets_payments reads a page
+    from skip on: neither reads a growing history whole."""
+    every = call(node, "gov_proposals")
+    assert every and [p["id"] for p in every] == sorted((p["id"] for p in every), reverse=True)
+    newest = every[0]["id"]
+    assert [p["id"] for p in call(node, "gov_proposals", {"limit": 1})] == [newest]
+    assert [p["id"] for p in call(node, "gov_proposals", {"before": newest, "limit": 1000})] == \
+        [p["id"] for p in every[1:]]
+    assert call(node, "gov_proposals", {"before": 1}) == []
+    pays = call(node, "assets_payments", [1])
+    assert call(node, "assets_payments", {"id": 1, "skip": len(pays)}) == []
+    if pays:
+        assert call(node, "assets_payments", {"id": 1, "limit": 1}) == pays[:1]
+        assert call(node, "assets_payments", {"id": 1, "skip": 1}) == pays[1:]
