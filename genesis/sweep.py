@@ -191,7 +191,7 @@ class Exits:
 
     def observe(self, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
         who = {(actor_address(b.holder), b.unit): b for b in self.open}
-        for s, r in zip(steps, res.receipts, strict=True):
+        for s, r in zip([s for s in steps if s.module != simulate.PROBE], res.receipts, strict=True):
             if r.code or (s.module, s.call) not in (("stable", "exit"), ("reserve", "sell"), ("market", "place")):
                 continue
             for e in r.events:
@@ -226,7 +226,7 @@ def run_point(point: Point, seed: int, blocks: int = SWEEP_BLOCKS, market_cfg: m
     """One seeded run at a grid point; its measurements."""
     outcome = Outcome()
     exits = Exits(Random(seed * 1_000_003 + 17), holders, outcome)
-    cfg = simulate.SimConfig(seed=seed, blocks=blocks, holders=holders, weights=SWEEP_WEIGHTS,
+    cfg = simulate.SimConfig(seed=seed, blocks=blocks, holders=holders, weights=SWEEP_WEIGHTS, attack_rate=0.0,
                              montecarlo=market_cfg or montecarlo.MarketConfig(), module_params=point.module_params())
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
