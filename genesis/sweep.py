@@ -302,6 +302,7 @@ def execute(directory: str, plan: dict, workers: int = 1,
             progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Run the plan's runs not yet in the directory, `workers` processes at once (1: in this
     process), each written to runs/<index>.json as it ends; every run's result, in plan order."""
+    os.makedirs(os.path.join(directory, RUNS_DIR), exist_ok=True)
     done = finished(directory, plan)
     todo = [e for e in plan["runs"] if e["run"] not in done]
     total = len(plan["runs"])

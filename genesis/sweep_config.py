@@ -214,8 +214,8 @@ def check(cfg: dict[str, Any]) -> None:
         try:
             changes.check_bounds(module, p, params)
         except InvalidState as exc:
-            raise SweepError(f"params.{exc.message}" if exc.message.startswith(f"{module}.")
-                             else f"params.{module}: {exc.message}") from None
+            named = exc.message.split(".")[0] in params
+            raise SweepError(f"params.{exc.message}" if named else f"params.{module}: {exc.message}") from None
     bad = market_config(cfg).problems()
     if bad:
         raise SweepError(bad[0])
