@@ -5,9 +5,13 @@ over Monte-Carlo runs (genesis/simulate.py, genesis/shrink.py, genesis/sweep.py)
                                             block; on a failure: the seed and a shrunk,
                                             replayable list of steps (exit code 1)
     rwad simulate --replay FILE             replay a list of steps (exit code 1 if it fails)
-    rwad sweep --h-slope ... --seeds N      a grid of parameters over N seeds: exit prices,
-                                            time to exit, reserve depletion, lowest CR
-Both run in process on a temporary chain (no node needed); --json prints JSON documents.
+    rwad simulate ... --series FILE         also write the per-block series (rwad report)
+    rwad sweep --vary PATH=SPEC ... --seeds N
+                                            runs over any parameter paths and seeds, in
+                                            parallel processes: exit prices, time to exit,
+                                            reserve depletion, lowest CR; --resume DIR,
+                                            --replay-run FILE RUN
+Both run in process on temporary chains (no node needed); --json prints JSON documents.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ def add_parsers(sub, run) -> None:
                            "as it ends; --resume DIR continues an interrupted sweep. Results: DIR/sweep.json "
                            "(rwad report renders it) and DIR/sweep.csv, with units and every run's exact "
                            "configuration.", 78),
-                       epilog="values: wad as 0.03 or 3%%, base amounts in whole tokens, durations as 3600, 90m, "
+                       epilog="values: wad as 0.03 or 3%, base amounts in whole tokens, durations as 3600, 90m, "
                               "6h or 30d;\nspecifications: a list a,b,c, a grid lo:hi:step, random draws "
                               "uniform(lo,hi)xN\nexamples:\n"
                               "  rwad sweep --vary params.reserve.discount=0.02:0.06:0.01 --seeds 4\n"
