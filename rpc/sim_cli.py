@@ -415,7 +415,13 @@ def cmd_sweep(args, out: TextIO | None = None) -> int:
         directory, plan = _sweep_plan(args)
         prog = Progress(Progress.wanted(args.progress), "sweep")
         prog.note(f"{len(plan['runs'])} runs in {directory}, {min(args.workers, len(plan['runs']))} worker(s)")
-        results = sweep.execute(directory, plan, args.workers, progress=lambda d, n: prog(d, n, "runs "))
+        try:
+            results = sweep.execute(directory, plan, args.workers, progress=lambda d, n: prog(d, n, "runs "))
+        except KeyboardInterrupt:
+            prog.end()
+            sys.stderr.write(f"rwad: interrupted; the finished runs are kept: continue with "
+                             f"rwad sweep --resume {directory}\n")
+            return 130
         prog.end()
         doc = sweep.document(plan, results)
         paths = sweep.write_results(directory, doc)
