@@ -32,6 +32,17 @@ def timed(plan: dict, workers: int) -> tuple[float, dict]:
     return elapsed, sweep.document(plan, results)
 
 
+def autogroup() -> str:
+    """Whether the kernel groups CPU time by session (then, on a busy machine, a session's
+    processes share one session's slice: more workers do not get more CPU)."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            on = f.read().strip() == "1"
+    except OSError:
+        return "autogroup unknown"
+    return "sched_autogroup on" if on else "sched_autogroup off"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=8, help="runs in the plan: seeds 1..N at one point (default 8)")
@@ -45,7 +56,7 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=c.ROOT, capture_output=True,
                             text=True).stdout.strip()
     print(f"commit {commit}; {runs} runs of {blocks} blocks; nproc {os.cpu_count()}; "
-          f"load average at start {os.getloadavg()[0]:.2f}", flush=True)
+          f"load average at start {os.getloadavg()[0]:.2f}; {autogroup()}", flush=True)
     counts = [int(x) for x in args.workers.split(",")]
     best: dict[int, float] = {}
     docs: dict[int, dict] = {}
