@@ -2,7 +2,8 @@
 process and with N worker processes (forkserver), on real LevelDB chains.
 
 Measured: wall time of sweep.execute for the whole plan (each run: genesis, the blocks,
-the exits, the run file written atomically), from a fresh directory each time; the
+the exits, the run file written atomically), from a fresh directory each time; the CPU
+seconds of the runs (in the processes that ran them), and cores used = CPU / wall; the
 results of every worker count are checked to be identical (the same document).
 
     .venv/bin/python bench/bench_sweep.py                      # 8 runs of 120 blocks, 1 and 2 workers
@@ -24,12 +25,20 @@ from genesis import sweep
 from genesis import sweep_config as sc
 
 
-def timed(plan: dict, workers: int) -> tuple[float, dict]:
+def cpu_timed_entry(entry: dict) -> dict:
+    """sweep.run_entry, with the CPU seconds of the process that ran it (key "cpu")."""
+    started = time.process_time()
+    res = sweep.run_entry(entry)
+    return {**res, "cpu": time.process_time() - started}
+
+
+def timed(plan: dict, workers: int) -> tuple[float, float, dict]:
+    """(wall s, CPU s summed over the runs, the sweep document)."""
     with tempfile.TemporaryDirectory(prefix="rwa-bench-sweep-") as d:
         started = time.monotonic()
-        results = sweep.execute(d, plan, workers)
+        results = sweep.execute(d, plan, workers, runner=cpu_timed_entry)
         elapsed = time.monotonic() - started
-    return elapsed, sweep.document(plan, results)
+    return elapsed, sum(r["cpu"] for r in results), sweep.document(plan, results)
 
 
 def autogroup() -> str:
@@ -58,20 +67,22 @@ def main() -> None:
     print(f"commit {commit}; {runs} runs of {blocks} blocks; nproc {os.cpu_count()}; "
           f"load average at start {os.getloadavg()[0]:.2f}; {autogroup()}", flush=True)
     counts = [int(x) for x in args.workers.split(",")]
-    best: dict[int, float] = {}
+    best: dict[int, tuple[float, float]] = {}
     docs: dict[int, dict] = {}
     for _ in range(args.repeat):  # interleaved, so a spell of load hits every count alike
         for w in counts:
-            t, docs[w] = timed(plan, w)
-            best[w] = min(best.get(w, t), t)
-            print(f"workers {w}: {t:.2f} s", flush=True)
-    base, first = best[counts[0]], docs[counts[0]]
-    rows = [(w, best[w], docs[w] == first) for w in counts]
+            t, cpu, docs[w] = timed(plan, w)
+            best[w] = min(best.get(w, (t, cpu)), (t, cpu))
+            print(f"workers {w}: {t:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+    base, first = best[counts[0]][0], docs[counts[0]]
     print()
-    print("| workers | runs | blocks per run | wall time | runs per s | speed-up | results identical |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
-    for w, t, same in rows:
-        print(f"| {w} | {runs} | {blocks} | {t:.2f} s | {runs / t:.2f} | {base / t:.2f}x | {'yes' if same else 'NO'} |")
+    print("| workers | runs | blocks per run | wall time | runs per s | speed-up | CPU s per run | cores used "
+          "| results identical |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for w in counts:
+        t, cpu = best[w]
+        print(f"| {w} | {runs} | {blocks} | {t:.2f} s | {runs / t:.2f} | {base / t:.2f}x | {cpu / runs:.2f} "
+              f"| {cpu / t:.2f} | {'yes' if docs[w] == first else 'NO'} |")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 
