@@ -138,16 +138,9 @@ def human(path: str, value: int | float) -> str:
     unit = unit_of(path)
     if isinstance(value, float):
         return repr(value)
-    if unit == "wad":
-        return _plain(Decimal(value) / WAD)
-    if unit == "base":
-        return _plain(Decimal(value) / RUSD)
+    if unit in ("wad", "base"):
+        return format((Decimal(value) / (WAD if unit == "wad" else RUSD)).normalize(), "f")
     return str(value)
-
-
-def _plain(d: Decimal) -> str:
-    text = format(d.normalize(), "f")
-    return text
 
 
 def parse_spec(path: str, text: str, draw_seed: int = 0) -> list[int | float]:

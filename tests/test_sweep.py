@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from genesis import montecarlo, series, simulate, sweep
+from genesis import localchain, montecarlo, series, simulate, sweep
 from genesis import sweep_config as sc
 from modules.governance import changes
 from rpc import cli
@@ -148,9 +148,11 @@ def test_a_killed_sweep_resumes_to_the_same_results(tmp_path):
     results of the same sweep run without interruption."""
     argv = ["sweep", "--vary", "params.reserve.budgetShare=0.05,0.1,0.2", "--seeds", "3", "--blocks", "40",
             "--workers", "2"]
-    killed = tmp_path / "killed"
+    killed, scratch = tmp_path / "killed", tmp_path / "scratch"
+    scratch.mkdir()  # the killed runs' chains are left there, not on the shared tmpfs
     proc = subprocess.Popen([sys.executable, "-m", "rpc.cli", *argv, "--dir", str(killed)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, localchain.SCRATCH_ENV: str(scratch)})
     runs_dir = killed / sweep.RUNS_DIR
     deadline = time.monotonic() + 120
     try:
