@@ -18,6 +18,19 @@ with one common M per block: a one-factor Gaussian copula, so defaults cluster i
 blocks while each asset's marginal probability stays p_i. Otherwise the servicer pays the
 installments due. A defaulted asset recovers (1 - LGD_g) of its outstanding after
 recoveryDelay seconds and is then written off.
+
+Stresses (times in s after the first block; each is off at its default):
+    rate shock        rateShock is added to the rate path's value at rateShockAt (and
+                      reported at once); the path then reverts towards theta
+    default shock     from defaultShockAt for defaultShockFor seconds the intensities are
+                      multiplied by defaultShock: reported at the shock's start and end, and
+                      the copula's default probabilities use at least the shocked intensity
+                      (whatever the oracle has accepted so far)
+    redemption wave   from redeemWaveAt for redeemWaveFor seconds, every holder (and dev7,
+                      dev8) redeems stable.redeem a redeemWave share of the stable balance it
+                      had when the wave began, in equal slices per block
+    oracle outage     from outageAt for outageFor seconds the driver reports nothing, so
+                      feeds go stale (stale prices stop exits and valuations)
 """
 
 from __future__ import annotations
@@ -50,7 +63,8 @@ class MarketConfig:
     (0.045 = 4.5 %); kappa: mean reversion per year; rateEvery: s between rate reports;
     rho: the copula's factor loading (asset correlation); phi, beta: the credit factor's
     daily persistence and its effect on log intensity; recoveryDelay: s from default to
-    recovery."""
+    recovery; the stresses' fields as in the module's docstring (FIELDS gives every
+    field's unit)."""
 
     theta: float = 0.045
     kappa: float = 0.5
@@ -60,6 +74,73 @@ class MarketConfig:
     phi: float = 0.98
     beta: float = 0.5
     recovery_delay: int = 60 * DAY
+    rate_shock: float = 0.0
+    rate_shock_at: int = 0
+    default_shock: float = 1.0
+    default_shock_at: int = 0
+    default_shock_for: int = 30 * DAY
+    redeem_wave: float = 0.0
+    redeem_wave_at: int = 0
+    redeem_wave_for: int = DAY
+    outage_at: int = 0
+    outage_for: int = 0
+
+    def problems(self) -> list[str]:
+        """What is out of range, each naming the field (camelCase, as in FIELDS)."""
+        checks = [("kappa", self.kappa >= 0), ("sigma", self.sigma >= 0), ("rateEvery", self.rate_every > 0),
+                  ("rho", 0 <= self.rho < 1), ("phi", -1 < self.phi < 1), ("beta", self.beta >= 0),
+                  ("defaultShock", self.default_shock >= 0), ("redeemWave", 0 <= self.redeem_wave <= 1),
+                  ("redeemWaveFor", self.redeem_wave_for > 0)]
+        checks += [(camel(f), getattr(self, f) >= 0) for f in FIELDS if FIELDS[f][1] == "s"]
+        checks += [(camel(f), math.isfinite(getattr(self, f))) for f in FIELDS if FIELDS[f][0] is float]
+        return [f"mc.{name}: {getattr(self, snake(name))!r} is out of range ({FIELDS[snake(name)][2]})"
+                for name, ok in checks if not ok]
+
+    def shock_multiplier(self, elapsed: int) -> float:
+        """The default shock's multiplier of the intensities at `elapsed` s (1 outside it)."""
+        inside = self.default_shock_at <= elapsed < self.default_shock_at + self.default_shock_for
+        return self.default_shock if inside else 1.0
+
+    def in_outage(self, elapsed: int) -> bool:
+        return self.outage_at <= elapsed < self.outage_at + self.outage_for
+
+    def in_redeem_wave(self, elapsed: int) -> bool:
+        return self.redeem_wave > 0 and self.redeem_wave_at <= elapsed < self.redeem_wave_at + self.redeem_wave_for
+
+
+# Every MarketConfig field: (type, unit, what). Units: "per year" (annual fractions),
+# "s" (seconds), "ratio" (a plain number), "x" (a multiplier).
+FIELDS: dict[str, tuple[type, str, str]] = {
+    "theta": (float, "per year", "long-run rate, 0.045 = 4.5 %"),
+    "kappa": (float, "per year", "mean reversion speed, >= 0"),
+    "sigma": (float, "per year", "rate volatility (per sqrt year), >= 0"),
+    "rate_every": (int, "s", "seconds between rate reports, > 0"),
+    "rho": (float, "ratio", "asset correlation of the copula, in [0, 1)"),
+    "phi": (float, "ratio", "daily persistence of the credit factor, in (-1, 1)"),
+    "beta": (float, "ratio", "the credit factor's effect on log intensity, >= 0"),
+    "recovery_delay": (int, "s", "seconds from a default to its recovery, >= 0"),
+    "rate_shock": (float, "per year", "added to the rate at rateShockAt, 0.03 = +3 points"),
+    "rate_shock_at": (int, "s", "when the rate shock hits, s after the start, >= 0"),
+    "default_shock": (float, "x", "intensity multiplier during the default shock, >= 0 (1: none)"),
+    "default_shock_at": (int, "s", "start of the default shock, s after the start, >= 0"),
+    "default_shock_for": (int, "s", "length of the default shock, >= 0"),
+    "redeem_wave": (float, "ratio", "share of their stable that holders redeem in the wave, in [0, 1]"),
+    "redeem_wave_at": (int, "s", "start of the redemption wave, >= 0"),
+    "redeem_wave_for": (int, "s", "length of the redemption wave, > 0"),
+    "outage_at": (int, "s", "start of the oracle outage, >= 0"),
+    "outage_for": (int, "s", "length of the oracle outage, >= 0 (0: none)"),
+}
+
+
+def camel(field_name: str) -> str:
+    """rate_every -> rateEvery."""
+    head, *rest = field_name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def snake(name: str) -> str:
+    """rateEvery -> rate_every."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 class RatePath:
@@ -102,8 +183,13 @@ class MarketModel:
     """The steps the paths call for at each block: oracle reports (rate path, intensities,
     keeping every feed fresh) and the servicer's payments and defaults."""
 
-    def __init__(self, rng: Random, cfg: MarketConfig, block_time: int):
+    def __init__(self, rng: Random, cfg: MarketConfig, block_time: int, holders: int = 0):
         self.rng, self.cfg, self.block_time = rng, cfg, block_time
+        self.redeemers = ["dev7", "dev8"] + [f"holder{i}" for i in range(holders)]
+        self.t0: int | None = None  # time of the first block
+        self.rate_shocked = False
+        self.shock = 1.0  # the default shock's multiplier at the last block
+        self.wave_start: dict[str, int] = {}  # redeemer -> stable balance when the wave began
         self.rate: RatePath | None = None
         self.base: dict[str, int] = {}  # genesis intensity per grade (wad)
         self.factor = 0.0
@@ -118,8 +204,14 @@ class MarketModel:
         from genesis.steps import Step
 
         out: list[Step] = []
+        if self.t0 is None:
+            self.t0 = now
+        elapsed = now - self.t0
+        silent = self.cfg.in_outage(elapsed)
 
         def report(feed: str, value: int) -> None:
+            if silent:
+                return
             self.reporter = (self.reporter + 1) % 4
             out.append(Step(block, f"dev{6 + self.reporter}", "oracle", "report",
                             {"feed": feed, "value": value, "signers": [0, 1, 2], "age": 0}))
@@ -131,20 +223,48 @@ class MarketModel:
             self.base = {g: oracle.state_of(ctx, f"intensity/{g}")["value"] for g in feeds.GRADES}
             self.next_rate = now + self.cfg.rate_every
             self.next_credit = now + DAY
+        if self.cfg.rate_shock and not self.rate_shocked and elapsed >= self.cfg.rate_shock_at:
+            self.rate_shocked = True
+            self.rate.r = max(0.0, self.rate.r + self.cfg.rate_shock)
+            self.next_rate = now
         if now >= self.next_rate:
             self.next_rate = now + self.cfg.rate_every
             report("rate", self.rate.next())
+        shock = self.cfg.shock_multiplier(elapsed)
+        if shock != self.shock:  # the default shock begins or ends: report at once
+            self.shock, self.next_credit = shock, now
         if now >= self.next_credit:
             self.next_credit = now + DAY
             z = self.rng.gauss(0.0, 1.0)
             self.factor = self.cfg.phi * self.factor + math.sqrt(1 - self.cfg.phi**2) * z
-            mult = math.exp(self.cfg.beta * self.factor - self.cfg.beta**2 / 2)
             for g in feeds.GRADES:
-                report(f"intensity/{g}", min(WAD, int(self.base[g] * mult)))
+                report(f"intensity/{g}", self._intensity(g))
         stale = self._stalest(ctx, now) if block % 4 == 0 else None
         if stale is not None:
             report(*stale)
         out += self._servicer(block, now, ctx)
+        out += self._redemptions(block, elapsed, ctx)
+        return out
+
+    def _intensity(self, grade: str) -> int:
+        """The model's intensity of a grade now (wad): genesis x credit factor x default shock."""
+        mult = math.exp(self.cfg.beta * self.factor - self.cfg.beta**2 / 2) * self.shock
+        return min(WAD, int(self.base[grade] * mult))
+
+    def _redemptions(self, block: int, elapsed: int, ctx: Ctx) -> list:
+        """The redemption wave's slices this block: stable.redeem by every redeemer."""
+        from genesis.steps import STABLE, Step, actor_address
+
+        if not self.cfg.in_redeem_wave(elapsed):
+            return []
+        if not self.wave_start:
+            self.wave_start = {a: bank.balance(ctx, actor_address(a), STABLE) for a in self.redeemers}
+        slices = max(1, self.cfg.redeem_wave_for // self.block_time)
+        out = []
+        for a in self.redeemers:
+            amount = int(self.wave_start[a] * self.cfg.redeem_wave) // slices
+            if amount > 0:
+                out.append(Step(block, a, "stable", "redeem", {"amount": amount}))
         return out
 
     def _stalest(self, ctx: Ctx, now: int) -> tuple[str, int] | None:
@@ -192,6 +312,8 @@ class MarketModel:
         probs = []
         for _aid, g, _ in due:
             lam = oracle.state_of(ctx, f"intensity/{feeds.GRADES[g]}")["value"]
+            if self.shock != 1.0:
+                lam = max(lam, self._intensity(feeds.GRADES[g]))
             probs.append(period_default_probability(lam, 30 * DAY))
         defaults = copula_defaults(self.rng, probs, self.cfg.rho) if due else []
         pay = sum(a for (_, _, a), d in zip(due, defaults, strict=True) if not d)

@@ -6,10 +6,10 @@ block, and the expectation probes read straight from state."""
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from typing import Any
 
+from genesis import localchain
 from genesis.fields import GenesisError
 from genesis.localchain import LocalChain
 from genesis.scenario import (
@@ -34,13 +34,11 @@ from modules.tranches import keeper as tranches
 from modules.tranches import waterfall
 
 WAD = 10**18
-FAST_TMP = "/dev/shm"  # tmpfs: a synced LevelDB write costs nothing there (about 4 ms a block on disk)
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory:
     """A throwaway directory for a replay's chain: on tmpfs where there is one."""
-    base = FAST_TMP if os.path.isdir(FAST_TMP) and os.access(FAST_TMP, os.W_OK) else None
-    return tempfile.TemporaryDirectory(prefix="rwa-scenario-", dir=base)
+    return localchain.scratch_dir("rwa-scenario-")
 
 
 class LocalBackend(Backend):

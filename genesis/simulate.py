@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from random import Random
 
-from genesis import adversary, devnet, mechanism, units
+from genesis import adversary, devnet, mechanism, series, units
 from genesis.adversary import ProbeEnv
 from genesis.localchain import LocalChain
 from genesis.montecarlo import MarketConfig, MarketModel
@@ -303,6 +303,11 @@ class Runner:
         n = len(oracle.operator_set(ctx)["operators"])
         return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
                 "signers": bitmap(signers, n), "signature": sig}
+
+    def sample(self, res: BlockResult) -> dict:
+        """The per-block metrics row after the block of res (genesis/series.py)."""
+        events = list(res.events) + [e for r in res.receipts for e in r.events]
+        return series.sample(self.chain.reader(), events, series.reader_at(self.chain.store, res.height - 1))
 
     def close(self) -> None:
         self.chain.close()
@@ -725,7 +730,8 @@ class SimConfig:
 @dataclass
 class SimResult:
     """A run's outcome: blocks run, the steps made, the failure if any, per-call counts of
-    outcomes ({"module.call": {"ok": n, "<error>": n}}), the final state root, seconds."""
+    outcomes ({"module.call": {"ok": n, "<error>": n}}), the final state root, seconds, the
+    series document of per-block metrics when it was recorded."""
 
     seed: int
     blocks: int
@@ -734,6 +740,7 @@ class SimResult:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     state_root: bytes = b""
     elapsed: float = 0.0
+    series: dict | None = None  # the series document, when recorded
 
 
 BlockHook = Callable[[int, int, list[Step], BlockResult, Ctx], None]
@@ -741,19 +748,22 @@ BlockHook = Callable[[int, int, list[Step], BlockResult, Ctx], None]
 
 def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
         progress: Callable[[int, int], None] | None = None, on_block: BlockHook | None = None,
-        extra: Callable[[int, int, Ctx], list[Step]] | None = None, check: bool = True) -> SimResult:
+        extra: Callable[[int, int, Ctx], list[Step]] | None = None, check: bool = True,
+        record_series: bool = False) -> SimResult:
     """Generate and run cfg.blocks blocks; stops at the first failure.
 
     modules builds the module list (a planted bug, in tests); progress(done, total) is
     called every 50 blocks; on_block(block, time, steps, result, reader) after every block
     (steps: the block's transactions, in the order of its receipts; probes left out);
     extra(block, time, reader) adds steps of the caller's own (genesis/sweep.py's exits);
-    check=False skips the invariants (a sweep measures, it does not check).
+    check=False skips the invariants (a sweep measures, it does not check); record_series:
+    the result carries the series document of per-block metrics (genesis/series.py).
     """
     started = _clock.monotonic()
     rng = Random(cfg.seed)
     ops = Operations(Random(rng.getrandbits(64)), cfg.holders, cfg.weights)
-    model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time)
+    model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time,
+                         cfg.holders)
              if cfg.montecarlo is not None else None)
     count_rng = Random(rng.getrandbits(64))
     adv = adversary.Adversary(Random(rng.getrandbits(64)), cfg.holders, cfg.attacks, cfg.attack_rate)
@@ -761,6 +771,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     stats: dict[str, dict[str, int]] = {}
     failure = None
     done = 0
+    rows: list | None = [] if record_series else None
     with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
                 skip=cfg.skip_checks) as r:
         for block in range(1, cfg.blocks + 1):
@@ -780,10 +791,14 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
                     per[outcome] = per.get(outcome, 0) + 1
                 if on_block is not None:
                     on_block(block, now, [s for s in group if s.module != PROBE], res, r.reader())
+                if rows is not None:
+                    rows.append(r.sample(res))
             done = block
             if progress is not None and (block % 50 == 0 or block == cfg.blocks or failure is not None):
                 progress(block, cfg.blocks)
             if failure is not None:
                 break
         root = r.chain.app.store.root_hash
-    return SimResult(cfg.seed, done, steps, failure, stats, root, _clock.monotonic() - started)
+        doc = (series.document(rows, r.chain.chain_id, series.stable_decimals(r.reader()))
+               if rows is not None else None)
+    return SimResult(cfg.seed, done, steps, failure, stats, root, _clock.monotonic() - started, doc)

@@ -5,23 +5,27 @@ over Monte-Carlo runs (genesis/simulate.py, genesis/shrink.py, genesis/sweep.py)
                                             block; on a failure: the seed and a shrunk,
                                             replayable list of steps (exit code 1)
     rwad simulate --replay FILE             replay a list of steps (exit code 1 if it fails)
-    rwad sweep --h-slope ... --seeds N      a grid of parameters over N seeds: exit prices,
-                                            time to exit, reserve depletion, lowest CR
-Both run in process on a temporary chain (no node needed); --json prints JSON documents.
+    rwad simulate ... --series FILE         also write the per-block series (rwad report)
+    rwad sweep --vary PATH=SPEC ... --seeds N
+                                            runs over any parameter paths and seeds, in
+                                            parallel processes: exit prices, time to exit,
+                                            reserve depletion, lowest CR; --resume DIR,
+                                            --replay-run FILE RUN
+Both run in process on temporary chains (no node needed); --json prints JSON documents.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TextIO
 
 WAD = 10**18
-RUSD = 10**6
 
 
 class SimCliError(Exception):
@@ -72,24 +76,58 @@ def add_parsers(sub, run) -> None:
     p.add_argument("--out", metavar="FILE", help="also write the (shrunk) failing steps to FILE as JSON")
     p.add_argument("--progress", action="store_true", help="show progress on stderr (default: only on a terminal)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="a module parameter or Monte-Carlo input for this run (repeatable), as for rwad sweep: "
+                        "e.g. params.reserve.discount=0.05, mc.outageFor=2d (rwad sweep --paths lists them)")
+    p.add_argument("--series", metavar="FILE", help="write the per-block metrics as a series document to FILE "
+                                                    "(rwad report renders it; docs/outputs.md)")
     p.set_defaults(func=run, sim_func=cmd_simulate)
 
-    p = sub.add_parser("sweep", help="a grid of parameters over many seeds: exit prices, time to exit, reserve, CR",
-                       description="For every combination of the listed parameter values, run SEEDS Monte-Carlo "
-                                   "simulations in which holders exit tranche units (instant exit or the best "
-                                   "bid), and tabulate the mean and worst exit price relative to the computed "
-                                   "unit price, the mean time to exit, the reserve's depletion and the lowest "
-                                   "collateral ratio. Fractions are decimals (0.03 = 3 %). docs/simulation.md")
-    p.add_argument("--h-slope", default="0.1", metavar="LIST", help="haircut slopes hSlope (default 0.1)")
-    p.add_argument("--tranche-ceiling", default="2000000", metavar="LIST",
-                   help="per-tranche exit ceilings, RUSD (default 2000000)")
-    p.add_argument("--budget", default="0.1", metavar="LIST", help="reserve budget shares per epoch (default 0.1)")
-    p.add_argument("--discount", default="0.03", metavar="LIST", help="reserve discounts, bids and direct purchases (default 0.03)")
-    p.add_argument("--seeds", type=_positive, default=4, help="seeds per grid point: 1..N (default 4)")
-    p.add_argument("--blocks", type=_positive, default=240, help="blocks per run, 1 h each (default 240)")
+    p = sub.add_parser("sweep", help="many seeded Monte-Carlo runs over any parameters, in parallel: exit prices, "
+                                     "time to exit, reserve, CR",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=textwrap.fill(
+                           "Run seeded Monte-Carlo simulations in which holders exit tranche units (instant exit, "
+                           "the reserve or the best bid), one per combination of the varied values and seed, in "
+                           "parallel processes, and tabulate per run the mean and worst exit price relative to "
+                           "the computed unit price, the mean time to exit, the reserve's depletion, the lowest "
+                           "collateral ratio and counts. Every finished run is written to the sweep's directory "
+                           "as it ends; --resume DIR continues an interrupted sweep. Results: DIR/sweep.json "
+                           "(rwad report renders it) and DIR/sweep.csv, with units and every run's exact "
+                           "configuration.", 78),
+                       epilog="values: wad as 0.03 or 3%, base amounts in whole tokens, durations as 3600, 90m, "
+                              "6h or 30d;\nspecifications: a list a,b,c, a grid lo:hi:step, random draws "
+                              "uniform(lo,hi)xN\nexamples:\n"
+                              "  rwad sweep --vary params.reserve.discount=0.02:0.06:0.01 --seeds 4\n"
+                              "  rwad sweep --vary mc.rho='uniform(0.1,0.5)x8' --set mc.outageFor=2d --workers 2\n"
+                              "see docs/simulation.md")
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=SPEC",
+                   help="a path and its values (repeatable): params.<module>.<key>[.<entry>], mc.<input>, sim.<field>")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="a fixed value (repeatable)")
+    p.add_argument("--h-slope", metavar="LIST", help="shorthand for --vary params.stable.hSlope=LIST")
+    p.add_argument("--tranche-ceiling", metavar="LIST", help="shorthand for --vary params.stable.ceilings.tranche=LIST "
+                                                             "(RUSD)")
+    p.add_argument("--budget", metavar="LIST", help="shorthand for --vary params.reserve.budgetShare=LIST")
+    p.add_argument("--discount", metavar="LIST", help="shorthand for --vary params.reserve.discount=LIST")
+    p.add_argument("--seeds", type=_positive, default=4, help="seeds 1..N per point (default 4)")
+    p.add_argument("--seed-list", metavar="LIST", help="the seeds, e.g. 3,7,11 (instead of --seeds)")
+    p.add_argument("--blocks", type=_positive, help="blocks per run, 1 h each (default 240; sim.blocks)")
+    p.add_argument("--draw-seed", type=_uint, default=0, help="seed of the uniform(...)xN draws (default 0)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="parallel processes (default: the CPU count); results do not depend on it")
+    p.add_argument("--dir", metavar="DIR", help="the sweep's directory: plan, one file per finished run, results "
+                                                "(default: sweep-<UTC time> here)")
+    p.add_argument("--resume", metavar="DIR", help="continue the sweep in DIR: runs already finished are kept, the "
+                                                   "others run; the same results as an uninterrupted sweep")
+    p.add_argument("--replay-run", nargs=2, metavar=("FILE", "RUN"),
+                   help="run one run of a sweep's results again (its JSON, CSV or directory; RUN: the run column) "
+                        "and compare it with what was recorded")
+    p.add_argument("--series", metavar="FILE", help="with --replay-run: write the run's per-block series to FILE")
+    p.add_argument("--paths", action="store_true", help="list every path with its unit and default, and exit")
     p.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE")
     p.add_argument("--progress", action="store_true", help="show progress on stderr (default: only on a terminal)")
-    p.add_argument("--json", action="store_true", help='print {"kind": "sweep", "columns", "rows"} as JSON')
+    p.add_argument("--json", action="store_true", help="print the sweep document as JSON instead of a table")
     p.set_defaults(func=run, sim_func=cmd_sweep)
 
 
@@ -114,23 +152,6 @@ def _positive(text: str) -> int:
     if v == 0:
         raise argparse.ArgumentTypeError("expected a positive integer")
     return v
-
-
-def parse_list(text: str, what: str, scale: int, lo: Decimal, hi: Decimal) -> list[int]:
-    """A comma-separated list of decimals in [lo, hi], each times scale (exact ints)."""
-    out = []
-    for part in text.split(","):
-        try:
-            d = Decimal(part.strip())
-        except InvalidOperation:
-            raise SimCliError(f"--{what}: {part.strip()!r} is not a number") from None
-        if not d.is_finite() or not lo <= d <= hi:
-            raise SimCliError(f"--{what}: {part.strip()} is outside [{lo}, {hi}]")
-        v = d * scale
-        if v != v.to_integral_value():
-            raise SimCliError(f"--{what}: {part.strip()} has too many decimals")
-        out.append(int(v))
-    return sorted(set(out))
 
 
 # ----- progress ---------------------------------------------------------------------------------
@@ -202,6 +223,26 @@ def _weights(text: str | None) -> tuple[dict[str, float] | None, dict[str, float
     return {k: v for k, v in w.items() if k not in attacks} or None, attacks or None
 
 
+def _settings(items: list[str]):
+    """(module parameters or None, MarketConfig) from simulate's --set PATH=VALUE: params.*
+    and mc.* paths of rwad sweep (the module parameters only when one of them is set)."""
+    from genesis import sweep_config as sc
+
+    cfg = sc.defaults()
+    sets = _assignments(items, "--set")
+    try:
+        for path, value in sets:
+            if path.startswith("sim."):
+                raise SimCliError(f"--set: {path}: give the run's own settings as options (--blocks, --holders, ...)")
+            sc.check_path(path, cfg)
+            cfg[path] = sc.parse_value(path, value)
+        sc.check(cfg)
+    except sc.SweepError as exc:
+        raise SimCliError(f"--set: {exc}") from None
+    params = sc.module_params(cfg) if any(p.startswith("params.") for p, _ in sets) else None
+    return params, sc.market_config(cfg)
+
+
 def _read_steps(path: str) -> tuple[list, dict]:
     """(steps, settings) from a steps document, a --json output, or a bare list of steps."""
     from genesis import simulate
@@ -239,7 +280,7 @@ def steps_document(steps: list, cfg) -> dict:
 def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     """Run (or replay) a simulation and report it; 1 if an invariant broke. modules builds
     the module list instead of the chain's own (a test's planted bug)."""
-    from genesis import montecarlo, simulate
+    from genesis import simulate
     from genesis.shrink import shrink
 
     out = out or sys.stdout
@@ -247,15 +288,19 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     if unknown:
         raise SimCliError(f"--skip-check: no check named {unknown[0]!r} ({', '.join(simulate.CHAIN_CHECKS)})")
     weights, attacks = _weights(args.weights)
+    params, market = _settings(args.set)
     cfg = simulate.SimConfig(seed=args.seed, blocks=args.blocks, block_time=args.block_time, ops_per_block=args.ops,
                              holders=args.holders, weights=weights, attacks=attacks, attack_rate=args.attack_rate,
-                             montecarlo=None if args.no_montecarlo else montecarlo.MarketConfig(),
+                             montecarlo=None if args.no_montecarlo else market, module_params=params,
                              skip_checks=tuple(args.skip_check))
     prog = Progress(Progress.wanted(args.progress), "simulate")
     if args.replay:
         return _replay(args, cfg, out, modules)
-    result = simulate.run(cfg, modules=modules, progress=lambda d, n: prog(d, n, "blocks "))
+    result = simulate.run(cfg, modules=modules, progress=lambda d, n: prog(d, n, "blocks "),
+                          record_series=bool(args.series))
     prog.end()
+    if args.series:
+        _write(args.series, result.series)
     refused = sum(n for per in result.stats.values() for k, n in per.items() if k != "ok")
     doc = {"kind": "simulate", "seed": cfg.seed, "blocks": cfg.blocks, "blocksRun": result.blocks,
            "blockTime": cfg.block_time, "holders": cfg.holders, "skipChecks": list(cfg.skip_checks),
@@ -333,53 +378,148 @@ def _simulate_text(doc: dict, out: TextIO) -> None:
 
 
 # ----- sweep ---------------------------------------------------------------------------------------
+SHORTHANDS = {"h_slope": "params.stable.hSlope", "tranche_ceiling": "params.stable.ceilings.tranche",
+              "budget": "params.reserve.budgetShare", "discount": "params.reserve.discount"}
+
+
+def _assignments(items: list[str], flag: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        path, eq, value = item.partition("=")
+        if not eq or not path.strip() or not value.strip():
+            raise SimCliError(f"{flag}: expected PATH=VALUE, got {item!r}")
+        out.append((path.strip(), value.strip()))
+    return out
+
+
+def _seeds(args) -> list[int]:
+    if args.seed_list is None:
+        return list(range(1, args.seeds + 1))
+    parts = [p.strip() for p in args.seed_list.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise SimCliError(f"--seed-list: expected non-negative integers separated by commas, got {args.seed_list!r}")
+    return list(dict.fromkeys(int(p) for p in parts))
+
+
 def cmd_sweep(args, out: TextIO | None = None) -> int:
     from genesis import sweep
+    from genesis.sweep_config import SweepError
 
     out = out or sys.stdout
-    one = Decimal(1)
-    slopes = parse_list(args.h_slope, "h-slope", WAD, Decimal(0), one)
-    ceilings = parse_list(args.tranche_ceiling, "tranche-ceiling", RUSD, Decimal("0.000001"), Decimal(10**18))
-    budgets = parse_list(args.budget, "budget", WAD, Decimal(0), one)
-    discounts = parse_list(args.discount, "discount", WAD, Decimal(0), Decimal("0.5"))
-    points = sweep.grid(slopes, ceilings, budgets, discounts)
-    for pt in points:
+    try:
+        if args.paths:
+            out.write(paths_table())
+            return 0
+        if args.replay_run:
+            return _replay_run(args, out)
+        directory, plan = _sweep_plan(args)
+        prog = Progress(Progress.wanted(args.progress), "sweep")
+        prog.note(f"{len(plan['runs'])} runs in {directory}, {min(args.workers, len(plan['runs']))} worker(s)")
         try:
-            pt.module_params()
-        except ValueError as exc:
-            raise SimCliError(f"--h-slope: {exc}") from None
-    prog = Progress(Progress.wanted(args.progress), "sweep")
-    doc = sweep.sweep(points, list(range(1, args.seeds + 1)), args.blocks, progress=lambda d, n: prog(d, n, "runs "))
-    prog.end()
+            results = sweep.execute(directory, plan, args.workers, progress=lambda d, n: prog(d, n, "runs "))
+        except KeyboardInterrupt:
+            prog.end()
+            sys.stderr.write(f"rwad: interrupted; the finished runs are kept: continue with "
+                             f"rwad sweep --resume {directory}\n")
+            return 130
+        prog.end()
+        doc = sweep.document(plan, results)
+        paths = sweep.write_results(directory, doc)
+    except SweepError as exc:
+        raise SimCliError(str(exc)) from None
+    except OSError as exc:
+        raise SimCliError(f"{exc.filename or 'the sweep directory'}: {exc.strerror}") from None
     if args.out:
         _write(args.out, doc)
     if args.json:
         out.write(json.dumps(doc, indent=1) + "\n")
     else:
         out.write(sweep_table(doc))
+        out.write(f"results: {paths[0]} and {paths[1]} (rwad report {paths[0]} --out report.html)\n")
     return 0
 
 
-def _pct(v: int | None) -> str:
-    return "-" if v is None else f"{Decimal(v) * 100 / WAD:.2f} %"
+def _sweep_plan(args) -> tuple[str, dict]:
+    """(directory, plan): a new sweep's, or the one --resume continues."""
+    from genesis import sweep
+    from genesis import sweep_config as sc
+
+    vary = _assignments(args.vary, "--vary")
+    vary += [(path, getattr(args, name)) for name, path in SHORTHANDS.items() if getattr(args, name) is not None]
+    fixed = _assignments(args.set, "--set")
+    if args.blocks is not None:
+        fixed.append(("sim.blocks", str(args.blocks)))
+    if args.resume:
+        if vary or fixed or args.seed_list or args.dir:
+            raise SimCliError("--resume continues the plan in its directory: leave out --vary, --set, --blocks, "
+                              "--seed-list and --dir")
+        return args.resume, sweep.load_plan(args.resume)
+    plan = sc.plan(vary, fixed, _seeds(args), args.draw_seed)
+    directory = args.dir or time.strftime("sweep-%Y%m%d-%H%M%S", time.gmtime())
+    sweep.start(directory, plan)
+    return directory, plan
+
+
+def _replay_run(args, out: TextIO) -> int:
+    """Run one recorded run again; 0 when its metrics, genesis hash and state root match."""
+    from genesis import sweep
+
+    path, index = args.replay_run
+    if not index.isdigit():
+        raise SimCliError(f"--replay-run: RUN must be a run number, got {index!r}")
+    rec = sweep.recorded_run(path, int(index))
+    res = sweep.run(rec["seed"], rec["config"], record_series=bool(args.series))
+    if args.series:
+        _write(args.series, res["series"])
+    differ = [k for k in ("genesisHash", "stateRoot") if res[k] != rec[k]]
+    differ += [m for m in sweep.METRICS if res["metrics"][m] != rec["metrics"][m]]
+    if args.json:
+        out.write(json.dumps({"kind": "sweep-replay", "run": rec["run"], "seed": rec["seed"], "identical": not differ,
+                              "differ": differ, "recorded": {k: rec[k] for k in ("metrics", "genesisHash", "stateRoot")},
+                              "replayed": {k: res[k] for k in ("metrics", "genesisHash", "stateRoot")}}, indent=1)
+                  + "\n")
+    elif differ:
+        out.write(f"run {rec['run']} (seed {rec['seed']}): replayed; DIFFERS from the record in {', '.join(differ)}\n")
+    else:
+        out.write(f"run {rec['run']} (seed {rec['seed']}): replayed; metrics, genesis hash and state root identical "
+                  f"to the record\nstate root {res['stateRoot']}\n")
+    return 1 if differ else 0
+
+
+def paths_table() -> str:
+    """Every sweepable path with its unit and default (in the form --vary and --set read)."""
+    from genesis import sweep_config as sc
+
+    rows = [(p, sc.unit_of(p), sc.human(p, v)) for p, v in sc.defaults().items()]
+    w = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "".join(f"{p.ljust(w[0])}  {u.ljust(w[1])}  {d}\n" for p, u, d in rows)
+
+
+def _pct(v: int | str | None) -> str:
+    return "-" if v is None else f"{Decimal(int(v)) * 100 / WAD:.2f} %"
 
 
 def sweep_table(doc: dict) -> str:
-    """The sweep as a text table (wad as percent, ceilings in RUSD, time in hours)."""
-    heads = ["hSlope", "ceiling RUSD", "budget", "discount", "seeds", "exit mean", "exit worst", "time to exit",
-             "reserve used", "lowest CR", "exits"]
+    """The sweep as a text table: one line per run, varied values as given (wad as fractions,
+    amounts in whole tokens), prices and shares as percentages, times in hours."""
+    from genesis import sweep_config as sc
+
+    varied = doc["columns"][2:len(doc["columns"]) - len(doc["metrics"])]
+    heads = ["run", "seed", *varied, "exit mean", "exit worst", "time to exit", "reserve used", "lowest CR", "exits",
+             "unsold"]
     rows = []
     for r in doc["rows"]:
         v = dict(zip(doc["columns"], r, strict=True))
         t = v["timeToExitMean"]
-        rows.append([_pct(v["hSlope"]), f"{v['trancheCeiling'] // RUSD:,}", _pct(v["budgetShare"]), _pct(v["discount"]),
-                     str(v["seeds"]), _pct(v["exitPriceMean"]), _pct(v["exitPriceWorst"]),
-                     "-" if t is None else f"{t / 3600:.1f} h", _pct(v["reserveDepletion"]), _pct(v["lowestCR"]),
-                     str(v["exits"])])
+        rows.append([str(v["run"]), str(v["seed"]), *(sc.human(p, int(v[p]) if isinstance(v[p], str) else v[p])
+                                                      for p in varied),
+                     _pct(v["exitPriceMean"]), _pct(v["exitPriceWorst"]), "-" if t is None else f"{t / 3600:.1f} h",
+                     _pct(v["reserveDepletion"]), _pct(v["lowestCR"]), str(v["exits"]), str(v["unsold"])])
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.append(f"({doc['blocks']} blocks per run; exit prices relative to the computed unit price)")
+    lines.append("(exit prices relative to the computed unit price; reserve used: the largest fall of its stable "
+                 "holdings)")
     return "\n".join(lines) + "\n"
 
 

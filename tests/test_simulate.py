@@ -194,24 +194,26 @@ def test_the_montecarlo_driver_keeps_feeds_fresh_and_services_assets():
 
 
 # ----- sweeps -------------------------------------------------------------------------------------------
-def test_a_sweep_tabulates_the_named_metrics():
-    pts = sweep.grid([WAD // 10], [2_000_000 * 10**6], [WAD // 10], [3 * WAD // 100, 8 * WAD // 100])
-    doc = sweep.sweep(pts, [1], blocks=48)
+def test_a_sweep_tabulates_the_named_metrics(tmp_path):
+    from genesis import sweep_config
+
+    plan = sweep_config.plan([("params.reserve.discount", "0.03,0.08")], [("sim.blocks", "48")], [1])
+    doc = sweep.document(plan, sweep.execute(str(tmp_path), plan))
     assert doc["kind"] == "sweep" and doc["columns"] == [
-        "hSlope", "trancheCeiling", "budgetShare", "discount", "seeds", "exitPriceMean", "exitPriceWorst",
-        "timeToExitMean", "reserveDepletion", "lowestCR", "exits"]
+        "run", "seed", "params.reserve.discount", "exitPriceMean", "exitPriceWorst", "timeToExitMean",
+        "reserveDepletion", "lowestCR", "exits", "unsold", "defaults", "redemptions"]
     assert len(doc["rows"]) == 2
     for row in doc["rows"]:
-        v = dict(zip(doc["columns"], row, strict=True))
-        assert v["exits"] > 0 and 0 < v["exitPriceWorst"] <= v["exitPriceMean"] <= WAD
+        v = {c: None if x is None else int(x) for c, x in zip(doc["columns"], row, strict=True)}
+        assert v["exits"] > 0 and 0 < v["exitPriceWorst"] <= v["exitPriceMean"]
         assert v["lowestCR"] >= WAD and 0 <= v["reserveDepletion"] <= WAD
-    with pytest.raises(ValueError, match="hSlope"):
-        sweep.Point(WAD, 10**12, WAD // 10, 0).module_params()  # hBase + hSlope >= 1
-    # the document renders as a report: each metric plotted against each swept parameter
+    with pytest.raises(sweep_config.SweepError, match="hSlope"):
+        sweep_config.plan([("params.stable.hSlope", "1")], [], [1])  # hBase + hSlope >= 1
+    # the document renders as a report: each metric plotted against the varied parameter
     from rpc import report
 
     params, metrics, _ = report.sweep_layout(doc)
-    assert params == list(sweep.PARAMS) and metrics == list(sweep.METRICS)
+    assert params == ["params.reserve.discount"] and metrics == list(sweep.METRICS)
 
 
 # ----- the commands -----------------------------------------------------------------------------------------
@@ -238,8 +240,8 @@ def test_rwad_simulate_replays_a_steps_file(tmp_path, capsys):
     (["simulate", "--skip-check", "nope"], "--skip-check: no check named 'nope'"),
     (["simulate", "--weights", "{\"bank.steal\": 1}"], "--weights: unknown operation"),
     (["simulate", "--replay", "/nonexistent/steps.json"], "--replay: cannot read"),
-    (["sweep", "--h-slope", "abc"], "--h-slope: 'abc' is not a number"),
-    (["sweep", "--discount", "0.9"], "--discount: 0.9 is outside"),
+    (["sweep", "--h-slope", "abc"], "params.stable.hSlope: 'abc' is not a number"),
+    (["sweep", "--discount", "0.9"], "params.reserve.discount 900000000000000000 would exceed the market band"),
 ])
 def test_bad_input_is_one_line_and_exit_1(argv, msg, capsys):
     assert cli.main(argv) == 1
@@ -247,15 +249,15 @@ def test_bad_input_is_one_line_and_exit_1(argv, msg, capsys):
     assert err.startswith("rwad: ") and msg in err and err.count("\n") == 1
 
 
-def test_rwad_sweep_json_and_table(capsys):
-    argv = ["sweep", "--seeds", "1", "--blocks", "24", "--discount", "0.03,0.05"]
-    assert cli.main([*argv, "--json"]) == 0
+def test_rwad_sweep_json_and_table(tmp_path, capsys):
+    argv = ["sweep", "--seeds", "1", "--blocks", "24", "--discount", "0.03,0.05", "--workers", "1"]
+    assert cli.main([*argv, "--json", "--dir", str(tmp_path / "a")]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["kind"] == "sweep" and len(doc["rows"]) == 2 and doc["columns"][:5] == [
-        "hSlope", "trancheCeiling", "budgetShare", "discount", "seeds"]
-    assert cli.main(argv) == 0
+    assert doc["kind"] == "sweep" and len(doc["rows"]) == 2 and doc["columns"][:3] == [
+        "run", "seed", "params.reserve.discount"]
+    assert cli.main([*argv, "--dir", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
-    assert "exit mean" in out and "5.00 %" in out and "3.00 %" in out
+    assert "exit mean" in out and " 0.05 " in out and " 0.03 " in out and "sweep.csv" in out
 
 
 def test_rwad_simulate_reports_a_failure_with_a_replayable_shrunk_reproduction(tmp_path):

@@ -1,0 +1,90 @@
+"""Parallel speed-up of `rwad sweep` (genesis/sweep.py): the same plan of seeded runs with 1
+process and with N worker processes (forkserver), on real LevelDB chains.
+
+Measured: wall time of sweep.execute for the whole plan (each run: genesis, the blocks,
+the exits, the run file written atomically), from a fresh directory each time; the CPU
+seconds of the runs (in the processes that ran them), and cores used = CPU / wall; the
+results of every worker count are checked to be identical (the same document).
+
+    .venv/bin/python bench/bench_sweep.py                      # 8 runs of 120 blocks, 1 and 2 workers
+    .venv/bin/python bench/bench_sweep.py --runs 16 --blocks 240 --workers 1,2
+    .venv/bin/python bench/bench_sweep.py --quick              # 4 runs of 24 blocks
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+
+import _common as c  # noqa: F401  (puts the project on sys.path)
+
+from genesis import sweep
+from genesis import sweep_config as sc
+
+
+def cpu_timed_entry(entry: dict) -> dict:
+    """sweep.run_entry, with the CPU seconds of the process that ran it (key "cpu")."""
+    started = time.process_time()
+    res = sweep.run_entry(entry)
+    return {**res, "cpu": time.process_time() - started}
+
+
+def timed(plan: dict, workers: int) -> tuple[float, float, dict]:
+    """(wall s, CPU s summed over the runs, the sweep document)."""
+    with tempfile.TemporaryDirectory(prefix="rwa-bench-sweep-") as d:
+        started = time.monotonic()
+        results = sweep.execute(d, plan, workers, runner=cpu_timed_entry)
+        elapsed = time.monotonic() - started
+    return elapsed, sum(r["cpu"] for r in results), sweep.document(plan, results)
+
+
+def autogroup() -> str:
+    """Whether the kernel groups CPU time by session (then, on a busy machine, a session's
+    processes share one session's slice: more workers do not get more CPU)."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            on = f.read().strip() == "1"
+    except OSError:
+        return "autogroup unknown"
+    return "sched_autogroup on" if on else "sched_autogroup off"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=8, help="runs in the plan: seeds 1..N at one point (default 8)")
+    ap.add_argument("--blocks", type=int, default=120, help="blocks per run (default 120)")
+    ap.add_argument("--workers", default="1,2", help="worker counts to compare, the first the baseline (default 1,2)")
+    ap.add_argument("--repeat", type=int, default=1, help="measure each worker count this many times, interleaved (the best kept)")
+    ap.add_argument("--quick", action="store_true", help="4 runs of 24 blocks")
+    args = ap.parse_args()
+    runs, blocks = (4, 24) if args.quick else (args.runs, args.blocks)
+    plan = sc.plan([("params.reserve.discount", "0.03")], [("sim.blocks", str(blocks))], list(range(1, runs + 1)))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=c.ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    print(f"commit {commit}; {runs} runs of {blocks} blocks; nproc {os.cpu_count()}; "
+          f"load average at start {os.getloadavg()[0]:.2f}; {autogroup()}", flush=True)
+    counts = [int(x) for x in args.workers.split(",")]
+    best: dict[int, tuple[float, float]] = {}
+    docs: dict[int, dict] = {}
+    for _ in range(args.repeat):  # interleaved, so a spell of load hits every count alike
+        for w in counts:
+            t, cpu, docs[w] = timed(plan, w)
+            best[w] = min(best.get(w, (t, cpu)), (t, cpu))
+            print(f"workers {w}: {t:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+    base, first = best[counts[0]][0], docs[counts[0]]
+    print()
+    print("| workers | runs | blocks per run | wall time | runs per s | speed-up | CPU s per run | cores used "
+          "| results identical |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for w in counts:
+        t, cpu = best[w]
+        print(f"| {w} | {runs} | {blocks} | {t:.2f} s | {runs / t:.2f} | {base / t:.2f}x | {cpu / runs:.2f} "
+              f"| {cpu / t:.2f} | {'yes' if docs[w] == first else 'NO'} |")
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
