@@ -125,8 +125,12 @@ def test_a_sweep_varies_what_the_old_sweep_could_not(tmp_path):
     assert runs[(0, 0)]["genesisHash"] == runs[(0, 345_600)]["genesisHash"] != runs[(400, 0)]["genesisHash"]
     assert len({r["stateRoot"] for r in doc["runs"]}) == 4
     genesis = sweep.sim_config(3, sc.config_from_json(runs[(400, 0)]["config"], "run")).genesis()
-    assert genesis["params"]["market"]["takerFee"] == "400" and genesis["params"]["stable"]["hBase"][1] == str(
-        4 * WAD // 100)
+    from genesis.mechanism import check_module_params
+    from genesis.units import Stable
+
+    stable = Stable(genesis["stable"]["denom"], 6)  # the simulation's stable token has 6 decimals
+    imported = check_module_params({k: genesis["params"][k] for k in ("market", "stable")}, stable)  # -> base units
+    assert imported["market"]["takerFee"] == 400 and imported["stable"]["hBase"][1] == 4 * WAD // 100
     m = {k: dict(zip(doc["columns"], row, strict=True)) for k, row in zip(runs, doc["rows"], strict=True)}
     calm, dark = m[(0, 0)], m[(0, 345_600)]
     assert dark["exits"] < calm["exits"]  # stale prices stop exits during the outage
