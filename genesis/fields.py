@@ -55,15 +55,15 @@ def _int(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:
     return v
 
 
-def _hex(path: str, v: Any, size: int) -> bytes:
-    """Exactly size bytes given as 0x-hex."""
+def _hex(path: str, v: Any, size: int | None = None) -> bytes:
+    """Bytes given as 0x-hex: exactly size of them (None: any number)."""
     if type(v) is not str or not v.startswith("0x"):
         raise GenesisError(f"{path}: expected 0x-prefixed hex")
     try:
         raw = bytes.fromhex(v[2:])
     except ValueError:
         raise GenesisError(f"{path}: not valid hex") from None
-    if len(raw) != size:
+    if size is not None and len(raw) != size:
         raise GenesisError(f"{path}: expected {size} bytes, got {len(raw)}")
     return raw
 

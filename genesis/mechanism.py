@@ -290,18 +290,9 @@ def check_tranches(raw: Any) -> dict:
     for i, e in enumerate(_list("tranches.payouts", s.get("payouts", []))):
         if type(e) is not list or len(e) != 3:
             raise GenesisError(f"tranches.payouts[{i}]: expected [key, checkpoint, owed]")
-        payouts.append([_hex_any(f"tranches.payouts[{i}][0]", e[0]), _int(f"tranches.payouts[{i}][1]", e[1], 0, 1 << 255),
+        payouts.append([_hex(f"tranches.payouts[{i}][0]", e[0]), _int(f"tranches.payouts[{i}][1]", e[1], 0, 1 << 255),
                         _int(f"tranches.payouts[{i}][2]", e[2], 0, 1 << 255)])
     return {"next": _int("tranches.next", s.get("next", len(pools) + 1), 1), "pools": pools, "payouts": payouts}
-
-
-def _hex_any(path: str, v: Any) -> bytes:
-    if type(v) is not str or not v.startswith("0x"):
-        raise GenesisError(f"{path}: expected 0x-prefixed hex")
-    try:
-        return bytes.fromhex(v[2:])
-    except ValueError:
-        raise GenesisError(f"{path}: not valid hex") from None
 
 
 def tranches_to_json(section: dict) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genesis.fields import GenesisError, _addr, _int
+from genesis.fields import GenesisError, _addr, _hex, _int
 from modules.crypto import encode_address
 from modules.records import Record
 
@@ -30,15 +30,6 @@ def _obj(path: str, v: Any, fields: set[str]) -> dict:
     return v
 
 
-def _bytes(path: str, v: Any) -> bytes:
-    if type(v) is not str or not v.startswith("0x"):
-        raise GenesisError(f"{path}: expected 0x-prefixed hex")
-    try:
-        return bytes.fromhex(v[2:])
-    except ValueError:
-        raise GenesisError(f"{path}: not valid hex") from None
-
-
 def _text(path: str, v: Any) -> str:
     if type(v) is not str or len(v) > TEXT_MAX:
         raise GenesisError(f"{path}: expected a string of at most {TEXT_MAX} characters")
@@ -52,7 +43,7 @@ def value(path: str, shape: Any, v: Any) -> Any:
     if shape == "addr":
         return _addr(path, v)
     if shape == "bytes":
-        return _bytes(path, v)
+        return _hex(path, v)
     if shape == "str":
         return _text(path, v)
     if shape in ("bool", "true"):
@@ -86,7 +77,7 @@ def _key_field(path: str, kind: str, v: Any) -> Any:
     if kind == "addr":
         return _addr(path, v)
     if kind == "bytes":
-        return _bytes(path, v)
+        return _hex(path, v)
     t = _text(path, v)
     if not t:
         raise GenesisError(f"{path}: expected a non-empty string")
