@@ -36,17 +36,24 @@ from modules.governance import changes
 WAD = 10**18
 RUSD = 10**6
 DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-# The unit of every governed parameter (module.key; a list's or map's entries share it).
-PARAM_UNITS = {
-    "stable.hBase": "wad", "stable.hSlope": "wad", "stable.spread": "wad", "stable.haircutShare": "wad",
-    "stable.ceilings": "base",
-    "reserve.budgetShare": "wad", "reserve.discount": "wad", "reserve.premium": "wad", "reserve.epoch": "s",
-    "reserve.redeemFee": "wad", "reserve.cooldown": "s", "reserve.redeemLimit": "wad",
-    "reserve.nativePayoutShare": "wad",
-    "market.band": "wad", "market.minPrice": "base", "market.makerFee": "bps", "market.takerFee": "bps",
-    "insurance.unbonding": "s", "insurance.feeShare": "wad",
-    "governance.votingPeriod": "s", "governance.executionDelay": "s", "governance.quorum": "wad",
-}
+# The sweep's unit of each kind of governed parameter (the modules declare the kinds:
+# PARAM_UNITS beside their defaults, read through changes.governed_units()).
+_SWEEP_UNIT = {"ratio": "wad", "duration": "s", "stable": "base", "bps": "bps", "count": "count"}
+
+
+def _leaf_unit(declared: Any) -> str:
+    """The sweep unit of a declaration: a kind name, a ("list", n, kind) or a map of kinds
+    (its entries share one kind)."""
+    if isinstance(declared, dict):
+        return _leaf_unit(next(iter(declared.values())))
+    if isinstance(declared, tuple):
+        return _leaf_unit(declared[-1])
+    return _SWEEP_UNIT[declared]
+
+
+PARAM_UNITS = {f"{module}.{key}": _leaf_unit(u) for module, units in changes.governed_units().items()
+               for key, u in units.items()}
+"""The unit of every governed parameter (module.key; a list's or map's entries share it)."""
 # The run itself: (type, unit, default, what).
 SIM_FIELDS: dict[str, tuple[type, str, Any, str]] = {
     "blocks": (int, "count", 240, "blocks per run, > 0"),
