@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/render_reports.py [--out DIR] [--docs] [--sweep FILE] [--blocks N]
 
-Three reports, each written by `rwad report` (rpc/report.py) and shot with
-`chromium --headless --screenshot` (Debian's chromium package):
+Four reports, three written by `rwad report` (rpc/report.py) and the mechanism study's by
+`rwad study`, each shot with `chromium --headless --screenshot` (Debian's chromium package):
     scenario    the series of genesis/scenarios/sme-receivables-pool.json, by block height
                 (its blocks cluster in time: 4 at the start, 2 at day 90, 2 at day 180)
     simulation  the series of a seeded Monte-Carlo simulation (genesis/simulate.py), one row
                 sampled after every 1-hour block, by time
     sweep       `rwad sweep --discount 0.01,0.03,0.1 --h-slope 0.05,0.1,0.2 --seeds 3`, or
                 the sweep document --sweep FILE
+    study       `rwad study --quick` (--study-full: the standard study, a few minutes)
 Each page goes to DIR/report-KIND.html and its full screenshot to DIR/report-KIND.png; with
 --docs the top of each (title, note and the first figures, palette-reduced, < 300 KB) goes
 to docs/img/report-KIND.png, which docs/outputs.md shows. Look at the screenshots: this is
@@ -31,7 +32,7 @@ sys.path.insert(0, ROOT)
 
 SCENARIO = os.path.join(ROOT, "genesis", "scenarios", "sme-receivables-pool.json")
 WIDTH = 1200
-DOC_HEIGHT = {"scenario": 1480, "simulation": 1480, "sweep": 1300}  # px of the page kept in docs/img
+DOC_HEIGHT = {"scenario": 1480, "simulation": 1480, "sweep": 1300, "study": 1500}  # px of the page kept in docs/img
 MAX_DOC_BYTES = 300_000
 
 
@@ -101,6 +102,7 @@ def main() -> int:
     ap.add_argument("--sweep", metavar="FILE", help="report this sweep document instead of running a small sweep")
     ap.add_argument("--blocks", type=int, default=240, help="blocks of the simulation (default 240)")
     ap.add_argument("--sweep-blocks", type=int, default=120, help="blocks of each sweep run (default 120)")
+    ap.add_argument("--study-full", action="store_true", help="the standard study instead of rwad study --quick")
     args = ap.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="reports-")
     os.makedirs(out, exist_ok=True)
@@ -113,9 +115,12 @@ def main() -> int:
     else:
         small_sweep(inputs["sweep"], args.sweep_blocks)
     x = {"scenario": ["--x", "height"], "simulation": ["--x", "time"], "sweep": []}
-    for kind, path in inputs.items():
-        page = os.path.join(out, f"report-{kind}.html")
-        rwad("report", os.path.basename(path), "--out", page, *x[kind], cwd=out)  # the page names the file alone
+    rwad("study", *([] if args.study_full else ["--quick"]), "--out", os.path.join(out, "study"), cwd=out)
+    pages = {kind: os.path.join(out, f"report-{kind}.html") for kind in inputs}
+    pages["study"] = os.path.join(out, "study", "study.html")
+    for kind, page in pages.items():
+        if kind in inputs:
+            rwad("report", os.path.basename(inputs[kind]), "--out", page, *x[kind], cwd=out)  # names the file alone
         png = os.path.join(out, f"report-{kind}.png")
         shoot(page, png, page_height(page))
         line = f"{kind}: {page} -> {png}"
