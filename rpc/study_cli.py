@@ -115,9 +115,9 @@ def _bars(doc: dict, key: str, scale: float, ylabel: str, title: str, zoom: bool
     little below the lowest non-zero bar (prices near 100 %), not at 0."""
     fig, (ax,) = report._figure(height=3.2)
     n = len(doc["variants"])
-    if zoom:
-        low = min((r[key] * scale for r in doc["rows"] if r[key]), default=0)
-        ax.set_ylim(max(0, int(low) - 2), 100.5)
+    if zoom:  # from a little below the lowest bar to a little above the highest (exits may pay over 100 %)
+        values = [r[key] * scale for r in doc["rows"] if r[key]]
+        ax.set_ylim(max(0, int(min(values, default=0)) - 2), max(100.5, max(values, default=0) + 0.5))
     for j, v in enumerate(doc["variants"]):
         ys = [next(r[key] for r in doc["rows"] if r["stress"] == s and r["variant"] == v) * scale
               for s in doc["stresses"]]
