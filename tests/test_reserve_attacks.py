@@ -348,3 +348,21 @@ def test_flaw11_a_bid_priced_before_a_default_in_the_same_block_does_not_fill(d,
     d.block()  # the next block bids again, from the revalued marks
     assert reserve_order(d, thin, "buy")["price"] <= worth * (WAD - reserve.params(d.ctx)["discount"]) // WAD
     assert_sound(d)
+
+
+def test_a_native_redemption_whose_slice_pays_nothing_gives_the_native_back(d):
+    """A redemption so small that its share of every basket holding rounds to nothing is not
+    filled for nothing: when its turn comes the native goes back to its holder (value in =
+    value out + value held), and the queue goes on."""
+    holder = KEYS[3]
+    tiny = 1  # one base unit of native: its share of any holding floors to 0
+    assert reserve.basket_slice(d.ctx, tiny) == {}
+    nat0, supply0 = bank.balance(d.ctx, holder.address, "rwa"), bank.supply(d.ctx, "rwa")
+    r = d.run(holder, "reserve", "requestRedeem", {"amount": tiny})
+    assert r.code == 0, r.message
+    d.block(at=d.time + reserve.params(d.ctx)["cooldown"])
+    d.block()
+    assert reserve.redemptions(d.ctx, holder.address) == [] and d.ctx.get_int(reserve.QUEUED) == 0
+    assert bank.balance(d.ctx, holder.address, "rwa") == nat0 - r.fee  # the native came back
+    assert bank.supply(d.ctx, "rwa") == supply0
+    assert_sound(d)

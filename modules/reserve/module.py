@@ -365,13 +365,22 @@ def fill_queue(ctx: Ctx) -> None:
 
 def _fill_entry(ctx: Ctx, k: bytes) -> bool:
     """Fill the queue entry at key k as far as the epoch's limit allows; False if it cannot
-    fill now (cooling down, or the limit is used up)."""
+    fill now (cooling down, or the limit is used up). A fill whose share of every holding
+    rounds to nothing is not made: the entry's unfilled native goes back to its holder."""
     e = ctx.get_obj(k)
     st = native_epoch(ctx)
     take = min(e["amount"] - e["filled"], st["limit"] - st["used"])
     if e["release"] > ctx.block.time or take <= 0:
         return False
     paid = basket_slice(ctx, take)
+    if not paid:  # its share of every holding rounds to nothing: the native goes back, unfilled
+        left = e["amount"] - e["filled"]
+        ctx.delete(k)
+        ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
+        ctx.set_int(QUEUED, ctx.get_int(QUEUED) - left)
+        bank.transfer(ctx, TREASURY, e["holder"], bank.native_denom(ctx), left)
+        ctx.emit("reserve.redeemReturned", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=left)
+        return True
     st["used"] += take
     ctx.set_obj(NATIVE_EPOCH, st)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) - take)
