@@ -38,6 +38,7 @@ from genesis.steps import (
     Step,
     actor_address,
     actor_keypair,
+    weights_of,
 )
 from modules import accounts
 from modules.app import App, Receipt
@@ -70,12 +71,7 @@ class Adversary:
     def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None, rate: float = 0.5):
         self.rng = rng
         self.actors = [f"holder{i}" for i in range(holders)] + ["dev7", "dev8"]
-        w = {**DEFAULT_ATTACKS, **(weights or {})}
-        unknown = set(w) - set(DEFAULT_ATTACKS)
-        if unknown:
-            raise ValueError(f"unknown attack {sorted(unknown)[0]!r} (known: {', '.join(DEFAULT_ATTACKS)})")
-        self.names = [k for k in DEFAULT_ATTACKS if w[k] > 0]
-        self.weights = [w[k] for k in self.names]
+        self.names, self.weights = weights_of(DEFAULT_ATTACKS, weights, "attack")
         self.rate = rate
 
     def steps(self, block: int, now: int, ctx: Ctx) -> list[Step]:

@@ -53,6 +53,7 @@ from genesis.steps import (  # noqa: F401 (the step names are this module's too)
     call_specs,
     steps_from_json,
     steps_to_json,
+    weights_of,
 )
 from modules import accounts, bls
 from modules.app import App, BlockResult
@@ -347,12 +348,7 @@ class Operations:
     def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        w = {**DEFAULT_WEIGHTS, **(weights or {})}
-        unknown = set(w) - set(DEFAULT_WEIGHTS)
-        if unknown:
-            raise ValueError(f"unknown operation {sorted(unknown)[0]!r} (known: {', '.join(DEFAULT_WEIGHTS)})")
-        self.names = [k for k in DEFAULT_WEIGHTS if w[k] > 0]
-        self.weights = [w[k] for k in self.names]
+        self.names, self.weights = weights_of(DEFAULT_WEIGHTS, weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:

@@ -81,6 +81,18 @@ class Step:
         return Step(block, actor, module, call, args)
 
 
+def weights_of(defaults: dict[str, float], changes: dict[str, float] | None, what: str
+               ) -> tuple[list[str], list[float]]:
+    """(names, weights) of the draws whose weight is above 0: defaults with changes applied;
+    ValueError naming an unknown one (what: "operation", "attack")."""
+    w = {**defaults, **(changes or {})}
+    unknown = set(w) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(unknown)[0]!r} (known: {', '.join(defaults)})")
+    names = [k for k in defaults if w[k] > 0]
+    return names, [w[k] for k in names]
+
+
 @cache
 def call_specs() -> dict[tuple[str, str], dict]:
     """(module, call) -> argument specs, from the chain's module table."""
