@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The node imports about 90 of the project's modules at start. Compiled ahead, they load
 # from __pycache__ even where the environment turns bytecode writing off
 # (PYTHONDONTWRITEBYTECODE); otherwise every start compiles them again (about 0.12 s).
-PACKAGES := state modules node genesis rpc
+PACKAGES := rwachain state modules node genesis rpc
 COMPILE  := $(BIN)/python -m compileall -q -j 0 $(PACKAGES)
 
 # CometBFT, the consensus engine rwachain runs under as an ABCI app, is pinned and built

@@ -23,9 +23,9 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:  # run from anywhere: the project's packages live in ROOT
     sys.path.insert(0, ROOT)
 
-from genesis import devnet  # noqa: E402
-from modules.crypto import Keypair, decode_address, encode_address  # noqa: E402
-from modules.tx import sign_tx  # noqa: E402
+from rwachain.genesis import devnet  # noqa: E402
+from rwachain.modules.crypto import Keypair, decode_address, encode_address  # noqa: E402
+from rwachain.modules.tx import sign_tx  # noqa: E402
 
 CHAIN_ID = devnet.CHAIN_ID
 GENESIS_TIME = devnet.GENESIS_TIME
@@ -286,8 +286,8 @@ def produce_phased(chain, txs: list[bytes], time_: int | None = None) -> dict:
     Wrapping rather than copying produce keeps the figures true to the current node code.
     Returns seconds per phase, produce (step 2), total (verify + produce) and the codes.
     """
-    import node.chain as chain_mod
-    from node.verify import precheck_parallel
+    import rwachain.node.chain as chain_mod
+    from rwachain.node.verify import precheck_parallel
 
     app, store = chain.app, chain.store
     procs = verify_in_processes(chain, txs)
@@ -357,7 +357,7 @@ def synced_write_ms(directory: str, room: bool = False, writes: int = 40, record
 
     import plyvel
 
-    from state.logroom import LogRoom
+    from rwachain.state.logroom import LogRoom
 
     path = tempfile.mkdtemp(dir=directory, prefix="synced-write-")
     db = plyvel.DB(path, create_if_missing=True)

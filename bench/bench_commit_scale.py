@@ -23,8 +23,8 @@ import tempfile
 
 import _common as c
 
-from genesis import devnet
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.node.chain import Chain
 
 
 def dir_size_mb(path: str) -> float:

@@ -60,8 +60,8 @@ def child(genesis: str, txs_file: str, data_dir: str) -> None:
     mark("interpreter")
     import msgpack
 
-    from genesis import devnet
-    from node.chain import Chain
+    from rwachain.genesis import devnet
+    from rwachain.node.chain import Chain
 
     mark("imports")
     chain = Chain(data_dir, devnet.validator_key(), verify_workers=2)

@@ -65,21 +65,21 @@ import time
 
 import _common as c
 
-from genesis import devnet
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.assets import schedule as schedules
-from modules.context import BlockInfo, Ctx
-from modules.crypto import Keypair
-from modules.errors import ExecutionError
-from modules.market import keeper as market
-from modules.market.module import RESERVE
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
-from modules.tx import sign_tx
-from modules.valuation import dcf
-from node.chain import Chain
-from state.overlay import Overlay
+from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.assets import schedule as schedules
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.errors import ExecutionError
+from rwachain.modules.market import keeper as market
+from rwachain.modules.market.module import RESERVE
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
+from rwachain.modules.tx import sign_tx
+from rwachain.modules.valuation import dcf
+from rwachain.node.chain import Chain
+from rwachain.state.overlay import Overlay
 
 GOAL_ORDERS = 5_000  # orders/s placed and matched, in process
 GOAL_POOL_MS = 250.0  # value of a 1,000-asset pool with its tranches
@@ -448,7 +448,7 @@ def best(fn, repeat: int) -> tuple[float, object, list[float]]:
 
 
 def valuation_part(args, tmp: str) -> dict:
-    from rpc.methods_mechanism import _pool_value, valuation_pool
+    from rwachain.rpc.methods_mechanism import _pool_value, valuation_pool
 
     t0 = time.perf_counter()
     path = os.path.join(tmp, "pool-genesis.json")

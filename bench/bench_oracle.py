@@ -122,8 +122,8 @@ def proc_cpu(pid: int) -> float:
 def quorums() -> list[tuple[list[int], int]]:
     """The 3-of-4 operator subsets with the sum of their secret keys (mod r), each checked:
     one signature by the sum equals the aggregate of the three signatures."""
-    from genesis import devnet
-    from modules import bls
+    from rwachain.genesis import devnet
+    from rwachain.modules import bls
 
     secrets = [devnet.operator_secret(j) for j in range(devnet.OPERATORS)]
     out = []
@@ -141,10 +141,10 @@ def sign_reports(op: int, start_nonce: int, items: list[tuple[str, int, int, int
                  fee: int = FEE) -> list[bytes]:
     """Report transactions from operator `op`, nonces start_nonce.., one per item
     (feed, value, observedAt, round)."""
-    from genesis import devnet
-    from modules import bls
-    from modules.oracle.report import bitmap, message
-    from modules.tx import sign_tx
+    from rwachain.genesis import devnet
+    from rwachain.modules import bls
+    from rwachain.modules.oracle.report import bitmap, message
+    from rwachain.modules.tx import sign_tx
 
     key = devnet.dev_keys()[devnet.OPERATOR_ACCOUNT0 + op]
     qs = quorums()
@@ -166,8 +166,8 @@ def _sign_job(a: tuple) -> list[bytes]:
 # ----- part 1: check_tx in process ---------------------------------------------------------
 def clear_caches(app) -> None:
     """Everything admission remembers: decoded txs, checked signatures, checked reports, keys."""
-    from modules import bls
-    from modules.oracle import keeper
+    from rwachain.modules import bls
+    from rwachain.modules.oracle import keeper
 
     app._verified.clear()
     app._sig_ok.clear()
@@ -176,13 +176,13 @@ def clear_caches(app) -> None:
 
 
 def admission(args) -> dict:
-    from genesis import devnet
-    from modules import bls
-    from modules.args import check_args
-    from modules.oracle import keeper
-    from modules.oracle.report import message, signers
-    from modules.tx import check_signature, decode_tx
-    from node.chain import Chain
+    from rwachain.genesis import devnet
+    from rwachain.modules import bls
+    from rwachain.modules.args import check_args
+    from rwachain.modules.oracle import keeper
+    from rwachain.modules.oracle.report import message, signers
+    from rwachain.modules.tx import check_signature, decode_tx
+    from rwachain.node.chain import Chain
 
     bls.use("native")
     tmp = tempfile.mkdtemp(prefix="rwachain-bench-oracle-")
@@ -389,7 +389,7 @@ class Node:
 
     def __init__(self, home: str, mining: str = "auto"):
         rwad = os.path.join(c.ROOT, ".venv", "bin", "rwad")
-        cmd = [rwad] if os.path.exists(rwad) else [sys.executable, "-m", "rpc.cli"]
+        cmd = [rwad] if os.path.exists(rwad) else [sys.executable, "-m", "rwachain.rpc.cli"]
         self.cmd = cmd + ["devnet", "--home", home, "--port", "0", "--mining", mining]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=c.ROOT, start_new_session=True)
@@ -576,7 +576,7 @@ class Child:
 
 
 def node_load(args) -> dict:
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     tmp = tempfile.mkdtemp(prefix="rwachain-bench-oracle-node-")
     node = Node(os.path.join(tmp, "home"))

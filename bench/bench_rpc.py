@@ -59,7 +59,7 @@ import msgpack
 import rpc_load as L
 import rpc_peers as P
 
-from genesis import devnet
+from rwachain.genesis import devnet
 
 GOAL_SINGLES = 8_000
 GOAL_BATCH = 15_000
@@ -140,7 +140,7 @@ def node_cmd(node_root: str) -> tuple[list[str], dict, str]:
     if os.path.abspath(node_root) == c.ROOT and os.path.exists(os.path.join(c.ROOT, ".venv", "bin", "rwad")):
         return [os.path.join(c.ROOT, ".venv", "bin", "rwad")], env, c.ROOT
     env["PYTHONPATH"] = os.path.abspath(node_root)
-    return [sys.executable, "-m", "rpc.cli"], env, os.path.abspath(node_root)
+    return [sys.executable, "-m", "rwachain.rpc.cli"], env, os.path.abspath(node_root)
 
 
 class NodeProc:

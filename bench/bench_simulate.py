@@ -18,7 +18,7 @@ import time
 
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
-from genesis import montecarlo, simulate, sweep
+from rwachain.genesis import montecarlo, simulate, sweep
 
 
 def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...], attack_rate: float) -> dict:

@@ -21,8 +21,8 @@ import time
 
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
-from genesis import sweep
-from genesis import sweep_config as sc
+from rwachain.genesis import sweep
+from rwachain.genesis import sweep_config as sc
 
 
 def cpu_timed_entry(entry: dict) -> dict:

@@ -39,9 +39,9 @@ from concurrent.futures import ThreadPoolExecutor
 import _common as c
 import nacl.bindings
 
-from genesis import devnet
-from modules.tx import SIGN_DOMAIN, decode_tx
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.modules.tx import SIGN_DOMAIN, decode_tx
+from rwachain.node.chain import Chain
 
 GOAL_TPS = 20_000
 

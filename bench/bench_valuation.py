@@ -34,9 +34,9 @@ import time
 
 import _common as c
 
-from modules.assets import schedule
-from modules.fixed import RAY, WAD, YEAR, rpow
-from modules.valuation import dcf
+from rwachain.modules.assets import schedule
+from rwachain.modules.fixed import RAY, WAD, YEAR, rpow
+from rwachain.modules.valuation import dcf
 
 GOAL_MS = 250.0
 PERIOD = 2_592_000

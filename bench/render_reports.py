@@ -38,7 +38,7 @@ MAX_DOC_BYTES = 300_000
 
 def rwad(*args: str, cwd: str = ROOT) -> None:
     env = {**os.environ, "PYTHONPATH": ROOT}
-    subprocess.run([sys.executable, "-m", "rpc.entry", *args], cwd=cwd, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "rwachain.rpc.entry", *args], cwd=cwd, env=env, check=True)
 
 
 def scenario_series(path: str) -> None:
@@ -48,7 +48,7 @@ def scenario_series(path: str) -> None:
 
 def simulation_series(path: str, blocks: int, seed: int = 7) -> None:
     """A seeded Monte-Carlo simulation sampled after every block (genesis/series.py)."""
-    from genesis import montecarlo, series, simulate
+    from rwachain.genesis import montecarlo, series, simulate
 
     rows: list[series.Row] = []
 

@@ -100,11 +100,11 @@ async def _serve_plain(handler, port: int) -> None:
 
 # ----- the node's HTTP layer, optionally with its JSON-RPC dispatcher -------------------------------
 async def _serve_node_layers(port: int, dispatch: bool) -> None:
-    from rpc.http import HttpServer
+    from rwachain.rpc.http import HttpServer
 
     if dispatch:
-        from rpc.jsonrpc import Dispatcher
-        from rpc.params import Method, Result
+        from rwachain.rpc.jsonrpc import Dispatcher
+        from rwachain.rpc.params import Method, Result
 
         async def const(api):
             return "0x1"

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from random import Random
 
-from genesis.steps import (
+from rwachain.genesis.steps import (
     NATIVE,
     ORIGINATOR,
     PROBE,
@@ -40,18 +40,18 @@ from genesis.steps import (
     actor_keypair,
     weights_of,
 )
-from modules import accounts
-from modules.app import App, Receipt
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import InvalidTransaction
-from modules.governance import module as governance
-from modules.market import keeper as market
-from modules.oracle import keeper as oracle
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from modules.tx import sign_tx
+from rwachain.modules import accounts
+from rwachain.modules.app import App, Receipt
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.governance import module as governance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tx import sign_tx
 
 WAD = 10**18
 U64 = 1 << 64

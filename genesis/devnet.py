@@ -19,10 +19,10 @@ import hashlib
 import json
 import os
 
-from modules import bls
-from modules.assets import schedule as schedules
-from modules.crypto import Keypair, encode_address, module_address
-from modules.oracle import feeds
+from rwachain.modules import bls
+from rwachain.modules.assets import schedule as schedules
+from rwachain.modules.crypto import Keypair, encode_address, module_address
+from rwachain.modules.oracle import feeds
 
 DEV_ACCOUNTS = 10
 VALIDATOR_INDEX = 0xFFFFFFFF
@@ -191,11 +191,11 @@ def demo_market(doc: dict) -> dict:
     the transactions run (fee-free) on a temporary chain whose state is exported back."""
     import io
 
-    from genesis.loader import export_genesis
-    from genesis.localchain import LocalChain
-    from modules.assets import keeper as assets
-    from modules.market import keeper as market
-    from modules.tranches import keeper as tranches
+    from rwachain.genesis.loader import export_genesis
+    from rwachain.genesis.localchain import LocalChain
+    from rwachain.modules.assets import keeper as assets
+    from rwachain.modules.market import keeper as market
+    from rwachain.modules.tranches import keeper as tranches
 
     keys = dev_keys()
     t = doc["genesisTime"]

@@ -16,15 +16,15 @@ import json
 import os
 import tempfile
 
-from genesis.loader import import_genesis
-from modules import accounts, bls
-from modules.app import App, BlockResult
-from modules.crypto import Keypair
-from modules.oracle import keeper as oracle
-from modules.oracle.report import bitmap, message
-from modules.registry import Module
-from modules.tx import sign_tx
-from state.store import Store
+from rwachain.genesis.loader import import_genesis
+from rwachain.modules import accounts, bls
+from rwachain.modules.app import App, BlockResult
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.registry import Module
+from rwachain.modules.tx import sign_tx
+from rwachain.state.store import Store
 
 FAST_TMP = "/dev/shm"  # tmpfs: a synced LevelDB write costs nothing there (about 4 ms a block on disk)
 SCRATCH_ENV = "RWA_SCRATCH"  # names another directory for throwaway chains

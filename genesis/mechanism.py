@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from genesis import units
-from genesis.fields import GenesisError, _addr, _hex, _int
-from modules import bls
-from modules.args import AMOUNT_MAX
-from modules.assets import keeper as assets
-from modules.crypto import encode_address
-from modules.errors import InvalidState
-from modules.governance import changes
-from modules.oracle import feeds
+from rwachain.genesis import units
+from rwachain.genesis.fields import GenesisError, _addr, _hex, _int
+from rwachain.modules import bls
+from rwachain.modules.args import AMOUNT_MAX
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.crypto import encode_address
+from rwachain.modules.errors import InvalidState
+from rwachain.modules.governance import changes
+from rwachain.modules.oracle import feeds
 
 U64 = (1 << 64) - 1
 

@@ -42,14 +42,14 @@ from functools import lru_cache
 from random import Random
 from statistics import NormalDist
 
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import decode_address
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.stable import vault
-from state.codec import decode
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import decode_address
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import vault
+from rwachain.state.codec import decode
 
 WAD = 10**18
 YEAR = 31_536_000
@@ -201,7 +201,7 @@ class MarketModel:
         self.reporter = 0
 
     def steps(self, block: int, now: int, ctx: Ctx) -> list:
-        from genesis.steps import Step
+        from rwachain.genesis.steps import Step
 
         out: list[Step] = []
         if self.t0 is None:
@@ -253,7 +253,7 @@ class MarketModel:
 
     def _redemptions(self, block: int, elapsed: int, ctx: Ctx) -> list:
         """The redemption wave's slices this block: stable.redeem by every redeemer."""
-        from genesis.steps import STABLE, Step, actor_address
+        from rwachain.genesis.steps import STABLE, Step, actor_address
 
         if not self.cfg.in_redeem_wave(elapsed):
             return []
@@ -290,7 +290,7 @@ class MarketModel:
         return feed, value
 
     def _servicer(self, block: int, now: int, ctx: Ctx) -> list:
-        from genesis.steps import CUSTODIAN, SERVICER, STABLE, Step, actor_address
+        from rwachain.genesis.steps import CUSTODIAN, SERVICER, STABLE, Step, actor_address
 
         if now >= self.next_scan:
             self.next_scan = now + DAY

@@ -29,14 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from genesis.localchain import actor_bls_secret, actor_key
-from modules import bls
-from modules.args import args_from_json
-from modules.crypto import Keypair, encode_address, module_address
-from modules.errors import InvalidTransaction
-from modules.oracle.report import bitmap, message
-from modules.tx import make_body, sign_tx
-from state.codec import encode
+from rwachain.genesis.localchain import actor_bls_secret, actor_key
+from rwachain.modules import bls
+from rwachain.modules.args import args_from_json
+from rwachain.modules.crypto import Keypair, encode_address, module_address
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.tx import make_body, sign_tx
+from rwachain.state.codec import encode
 
 FORMAT = 1
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.schema.json")
@@ -215,7 +215,7 @@ def resolve_genesis(g: dict, actors: dict[str, dict]) -> dict:
     """The genesis document a chain imports: references replaced by addresses, the actors'
     balances, roles and operator keys (BLS public key and proof of possession from the
     actor's name) merged in, the devnet validator if none is named."""
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     out = _substitute(copy.deepcopy(g))
     if "validator" not in out:
@@ -243,7 +243,7 @@ def resolve_genesis(g: dict, actors: dict[str, dict]) -> dict:
 # ----- transactions -----------------------------------------------------------------------------
 @functools.cache
 def _calls() -> dict:
-    from modules.app import default_modules
+    from rwachain.modules.app import default_modules
 
     return {(m.name, c.name): c for m in default_modules() for c in m.calls.values()}
 
@@ -263,7 +263,7 @@ class Signer:
     the genesis cost schedule (0 when feePrice is 0)."""
 
     def __init__(self, genesis: dict):
-        from modules import params as chain_params
+        from rwachain.modules import params as chain_params
 
         self.chain_id = genesis["chainId"]
         self.params = {**chain_params.DEFAULTS, **genesis["params"]["chain"]}

@@ -9,10 +9,10 @@ import contextlib
 import tempfile
 from typing import Any
 
-from genesis import localchain
-from genesis.fields import GenesisError
-from genesis.localchain import LocalChain
-from genesis.scenario import (
+from rwachain.genesis import localchain
+from rwachain.genesis.fields import GenesisError
+from rwachain.genesis.localchain import LocalChain
+from rwachain.genesis.scenario import (
     Backend,
     Outcome,
     Result,
@@ -22,16 +22,16 @@ from genesis.scenario import (
     load,
     replay,
 )
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.bank import keeper as bank
-from modules.crypto import decode_address
-from modules.errors import InvalidTransaction
-from modules.market import keeper as market
-from modules.oracle import keeper as oracle
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.crypto import decode_address
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
 
 WAD = 10**18
 
@@ -48,7 +48,7 @@ class LocalBackend(Backend):
     checks_invariants = True
 
     def __init__(self, sc: Scenario, directory: str | None = None, *, record_series: bool = False):
-        from genesis import devnet
+        from rwachain.genesis import devnet
 
         self.series: list[dict] | None = [] if record_series else None  # per-block metrics (genesis/series.py)
         self._tmp = scratch_dir() if directory is None else None
@@ -85,7 +85,7 @@ class LocalBackend(Backend):
         txs, self._pending = self._pending, []
         res = self.chain.produce(txs, time)
         if self.series is not None:
-            from genesis import series
+            from rwachain.genesis import series
 
             events = list(res.events) + [e for r in res.receipts for e in r.events]
             prev = series.reader_at(self.chain.store, res.height - 1)
@@ -94,7 +94,7 @@ class LocalBackend(Backend):
 
     def series_document(self) -> dict:
         """The recorded rows as a series document (`rwad report` renders it)."""
-        from genesis import series
+        from rwachain.genesis import series
 
         ctx = self.chain.reader()
         return series.document(self.series or [], self.chain.chain_id, series.stable_decimals(ctx))
@@ -106,7 +106,7 @@ class LocalBackend(Backend):
         return "0x" + self.chain.store.root_hash.hex()
 
     def operators(self) -> tuple[int, list[str]]:
-        from modules.crypto import encode_address
+        from rwachain.modules.crypto import encode_address
 
         s = oracle.operator_set(self.chain.reader())
         return s["epoch"], [encode_address(a) for a, _, _ in s["operators"]]

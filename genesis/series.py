@@ -39,19 +39,19 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from modules.app import LAST_KEY
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import BlockInfo, Ctx
-from modules.errors import InvalidTransaction
-from modules.market import keeper as market
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.reserve import module as reserve
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
-from state.store import Store, StoreError, VersionView
+from rwachain.modules.app import LAST_KEY
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
+from rwachain.state.store import Store, StoreError, VersionView
 
 Row = dict[str, int | None]
 

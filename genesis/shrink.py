@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from genesis.simulate import Failure, Step, group_by_block
+from rwachain.genesis.simulate import Failure, Step, group_by_block
 
 T = TypeVar("T")
 SIMPLIFY_ARGS = ("amount", "quantity", "price", "value", "principal", "maxIn", "minOut", "count", "age")

@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from random import Random
 
-from genesis import adversary, devnet, mechanism, series, units
-from genesis.adversary import ProbeEnv
-from genesis.localchain import LocalChain
-from genesis.montecarlo import MarketConfig, MarketModel
-from genesis.steps import (  # noqa: F401 (the step names are this module's too)
+from rwachain.genesis import adversary, devnet, mechanism, series, units
+from rwachain.genesis.adversary import ProbeEnv
+from rwachain.genesis.localchain import LocalChain
+from rwachain.genesis.montecarlo import MarketConfig, MarketModel
+from rwachain.genesis.steps import (  # noqa: F401 (the step names are this module's too)
     CUSTODIAN,
     GUARDIAN,
     NATIVE,
@@ -55,25 +55,25 @@ from genesis.steps import (  # noqa: F401 (the step names are this module's too)
     steps_to_json,
     weights_of,
 )
-from modules import accounts, bls
-from modules.app import App, BlockResult
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.bank import module as bank_module
-from modules.context import BlockInfo, Ctx
-from modules.crypto import encode_address, module_address
-from modules.errors import HandlerFault, InvalidTransaction
-from modules.governance import module as governance
-from modules.insurance import module as insurance
-from modules.market import keeper as market
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.oracle.report import bitmap, message
-from modules.registry import Module
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from modules.tx import sign_tx
-from state.codec import decode
+from rwachain.modules import accounts, bls
+from rwachain.modules.app import App, BlockResult
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.bank import module as bank_module
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.crypto import encode_address, module_address
+from rwachain.modules.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.governance import module as governance
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.registry import Module
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tx import sign_tx
+from rwachain.state.codec import decode
 
 WAD = 10**18
 DAY = 86_400

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from genesis import devnet
-from genesis.localchain import actor_key
-from modules.app import default_modules
-from modules.args import args_to_json
-from modules.crypto import Keypair
-from modules.errors import InvalidTransaction
+from rwachain.genesis import devnet
+from rwachain.genesis.localchain import actor_key
+from rwachain.modules.app import default_modules
+from rwachain.modules.args import args_to_json
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.errors import InvalidTransaction
 
 STABLE, NATIVE = "rusd", "rwa"
 ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = "dev1", "dev2", "dev3", "dev4", "dev5"

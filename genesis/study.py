@@ -43,17 +43,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from random import Random
 
-from genesis import montecarlo, simulate, sweep
-from genesis.simulate import CUSTODIAN, NATIVE, ORIGINATOR, SERVICER, STABLE, Step, actor_address
-from modules.app import BlockResult
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import encode_address, module_address
-from modules.errors import InvalidTransaction
-from modules.market import keeper as market
-from modules.reserve import module as reserve
-from modules.stable import vault
-from modules.tranches import keeper as tranches
+from rwachain.genesis import montecarlo, simulate, sweep
+from rwachain.genesis.simulate import (
+    CUSTODIAN,
+    NATIVE,
+    ORIGINATOR,
+    SERVICER,
+    STABLE,
+    Step,
+    actor_address,
+)
+from rwachain.modules.app import BlockResult
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import encode_address, module_address
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.market import keeper as market
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
 
 WAD = 10**18
 RUSD = 10**6

@@ -44,18 +44,18 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from genesis import simulate
-from genesis import sweep_config as sc
-from genesis.simulate import SERVICER, STABLE, Step, actor_address
-from modules.app import BlockResult
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import InvalidTransaction
-from modules.market import keeper as market
-from modules.reserve import module as reserve
-from modules.stable import vault
-from modules.tranches import keeper as tranches
+from rwachain.genesis import simulate
+from rwachain.genesis import sweep_config as sc
+from rwachain.genesis.simulate import SERVICER, STABLE, Step, actor_address
+from rwachain.modules.app import BlockResult
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.market import keeper as market
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
 
 WAD = 10**18
 RUSD = 10**6

@@ -29,9 +29,9 @@ from decimal import Decimal, InvalidOperation
 from random import Random
 from typing import Any
 
-from genesis import montecarlo
-from modules.errors import InvalidState
-from modules.governance import changes
+from rwachain.genesis import montecarlo
+from rwachain.modules.errors import InvalidState
+from rwachain.modules.governance import changes
 
 WAD = 10**18
 RUSD = 10**6

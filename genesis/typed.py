@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from genesis.fields import GenesisError, _addr, _hex, _int
-from modules.crypto import encode_address
-from modules.records import Record
+from rwachain.genesis.fields import GenesisError, _addr, _hex, _int
+from rwachain.modules.crypto import encode_address
+from rwachain.modules.records import Record
 
 INT_MAX = (1 << 256) - 1
 TEXT_MAX = 4096  # characters of a text field

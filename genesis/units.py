@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from genesis.fields import GenesisError
+from rwachain.genesis.fields import GenesisError
 
 WAD = 10**18
 BPS = 10_000

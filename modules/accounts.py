@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 PREFIX = b"acct/"
 

@@ -18,14 +18,14 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from modules import accounts, dirty, fees, params
-from modules.args import check_args
-from modules.assets import module as assets_module
-from modules.bank import keeper as bank
-from modules.bank import module as bank_module
-from modules.context import BlockInfo, Ctx
-from modules.crypto import MODULE_ACCOUNTS, module_address
-from modules.errors import (
+from rwachain.modules import accounts, dirty, fees, params
+from rwachain.modules.args import check_args
+from rwachain.modules.assets import module as assets_module
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.bank import module as bank_module
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.errors import (
     CannotPayFee,
     ExecutionError,
     Expired,
@@ -39,21 +39,21 @@ from modules.errors import (
     UnknownModule,
     WrongChainId,
 )
-from modules.governance import changes
-from modules.governance import module as governance_module
-from modules.hookmemo import HookMemo
-from modules.insurance import module as insurance_module
-from modules.market import module as market_module
-from modules.oracle import module as oracle_module
-from modules.registry import Call, Module
-from modules.reserve import module as reserve_module
-from modules.roles import module as roles_module
-from modules.stable import module as stable_module
-from modules.tranches import module as tranches_module
-from modules.tx import Tx, check_signature, decode_tx, size_with_fee
-from state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
-from state.overlay import Overlay
-from state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
+from rwachain.modules.governance import changes
+from rwachain.modules.governance import module as governance_module
+from rwachain.modules.hookmemo import HookMemo
+from rwachain.modules.insurance import module as insurance_module
+from rwachain.modules.market import module as market_module
+from rwachain.modules.oracle import module as oracle_module
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.reserve import module as reserve_module
+from rwachain.modules.roles import module as roles_module
+from rwachain.modules.stable import module as stable_module
+from rwachain.modules.tranches import module as tranches_module
+from rwachain.modules.tx import Tx, check_signature, decode_tx, size_with_fee
+from rwachain.state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
 
 
 class GenesisInvariantError(ValueError):

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from modules.crypto import AddressError, decode_address, encode_address
-from modules.errors import BadArguments
+from rwachain.modules.crypto import AddressError, decode_address, encode_address
+from rwachain.modules.errors import BadArguments
 
 U64_MAX = (1 << 64) - 1
 AMOUNT_MAX = (1 << 128) - 1  # every amount of base units fits in 128 bits

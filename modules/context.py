@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from state.codec import decode_stored, encode, pack_int, unpack_int
+from rwachain.state.codec import decode_stored, encode, pack_int, unpack_int
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ other writes, and they are deleted in the same block: they never reach committed
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 PREFIX = b"dirty/"
 _MARK = b"\xc0"

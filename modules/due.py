@@ -6,7 +6,7 @@ Ordered by time, so taking what is due reads only due entries: never a scan of s
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 PREFIX = b"due/"
 _MARK = b"\xc0"  # msgpack nil: presence is what matters

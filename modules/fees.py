@@ -10,7 +10,7 @@ State keys: fees/block/<denom>  int  fees collected in this block, base units
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 BLOCK = b"fees/block/"
 

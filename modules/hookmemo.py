@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from modules.context import BlockInfo, Ctx
-from state.overlay import Overlay
-from state.store import NODE_FAULTS
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import NODE_FAULTS
 
 _END = object()
 

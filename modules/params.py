@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 KEY = b"params/chain"
 DEFAULTS = {"nonceWindow": 64, "maxTxBytes": 16_384, "maxBlockTxs": 20_000, "feePerByte": 10, "feePrice": 1}

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 KEY_WIDTH = {"addr": 20, "u64": 8}
 

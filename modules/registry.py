@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from modules.args import Spec
-from modules.context import Ctx
+from rwachain.modules.args import Spec
+from rwachain.modules.context import Ctx
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ value: int. One account's entries are one key range, in release order.
 
 from __future__ import annotations
 
-from modules.context import Ctx
+from rwachain.modules.context import Ctx
 
 
 def _key(prefix: bytes, account: bytes, release: int) -> bytes:

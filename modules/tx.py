@@ -15,9 +15,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from modules.crypto import Keypair, address_of, verify
-from modules.errors import BadSignature, Malformed, NonCanonicalEncoding, Oversize
-from state.codec import NonCanonical, decode, encode
+from rwachain.modules.crypto import Keypair, address_of, verify
+from rwachain.modules.errors import BadSignature, Malformed, NonCanonicalEncoding, Oversize
+from rwachain.state.codec import NonCanonical, decode, encode
 
 SIGN_DOMAIN = b"rwachain/tx/v1\x00"
 BODY_FIELDS = ("args", "call", "chain", "expiry", "fee", "module", "nonce", "pubkey")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from modules.crypto import verify
-from state.codec import decode, encode
+from rwachain.modules.crypto import verify
+from rwachain.state.codec import decode, encode
 
 HEADER_DOMAIN = b"rwachain/header/v1\x00"
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from modules.app import encode_receipt
-from node.block import Block
-from state.codec import decode_stored, encode, encode_array_of_encoded
-from state.store import paced
+from rwachain.modules.app import encode_receipt
+from rwachain.node.block import Block
+from rwachain.state.codec import decode_stored, encode, encode_array_of_encoded
+from rwachain.state.store import paced
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -122,8 +122,8 @@ class BlockStore:
 
     def keys_of(self, height: int) -> list[bytes]:
         """Every block-store key that block `height` wrote (to rewind it)."""
-        from modules.errors import InvalidTransaction
-        from modules.tx import decode_tx
+        from rwachain.modules.errors import InvalidTransaction
+        from rwachain.modules.tx import decode_tx
 
         block = self.block(height)
         receipts = self.receipts(height) or []

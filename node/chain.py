@@ -19,15 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 import plyvel
 
-from genesis.loader import import_genesis
-from modules.app import App, BlockResult, encode_receipt
-from modules.crypto import Keypair
-from node.block import Block, Header
-from node.blockstore import HEAD, BlockStore
-from node.sigcheck import ProcessVerifier
-from node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
-from state.merkle import merkle_root
-from state.store import Store, StoreError, paced
+from rwachain.genesis.loader import import_genesis
+from rwachain.modules.app import App, BlockResult, encode_receipt
+from rwachain.modules.crypto import Keypair
+from rwachain.node.block import Block, Header
+from rwachain.node.blockstore import HEAD, BlockStore
+from rwachain.node.sigcheck import ProcessVerifier
+from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
+from rwachain.state.merkle import merkle_root
+from rwachain.state.store import Store, StoreError, paced
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database

@@ -31,11 +31,11 @@ from collections.abc import Awaitable, Callable
 import ijson
 import trio
 
-from genesis import devnet as devnet_genesis
-from genesis.fields import any_length_numbers
-from modules.crypto import Keypair
-from node.chain import LOAD_MAX_BYTES, Chain
-from node.service import MINING_MODES, Node, NodeOptions
+from rwachain.genesis import devnet as devnet_genesis
+from rwachain.genesis.fields import any_length_numbers
+from rwachain.modules.crypto import Keypair
+from rwachain.node.chain import LOAD_MAX_BYTES, Chain
+from rwachain.node.service import MINING_MODES, Node, NodeOptions
 
 Frontend = Callable[..., Awaitable[None]]
 MAX_CONNECTIONS = 1000  # default cap on open RPC connections
@@ -200,8 +200,8 @@ def genesis_identity(path: str) -> tuple[str, str]:
 def _file_kind(path: str) -> str | None:
     """"genesis" or "scenario" by the first top-level key that only one of them has (read as a
     stream, so a large genesis is not loaded), "neither" for other JSON, None if unreadable."""
-    from genesis import scenario
-    from genesis.loader import TOP_FIELDS
+    from rwachain.genesis import scenario
+    from rwachain.genesis.loader import TOP_FIELDS
 
     scenario_keys = set(scenario.schema()["properties"])
     try:
@@ -238,7 +238,7 @@ def devnet_start(path: str, home: str) -> tuple[str, dict[str, dict]]:
                          f"file (format, blocks, ...)")
     if kind != "scenario":
         return path, {}  # a genesis, or unreadable: opening the chain says why, as before
-    from genesis import scenario
+    from rwachain.genesis import scenario
 
     try:
         sc = scenario.load(path)
@@ -290,8 +290,8 @@ def _refuse_other_genesis(home: str, given: str, home_genesis: str) -> None:
 def print_actors(chain: Chain, actors: dict[str, dict], out=sys.stdout) -> None:
     """A scenario's actors: address, keys (derived from the name, public: genesis/localchain.py),
     roles, oracle operator, and what each holds in the chain now."""
-    from genesis.localchain import actor_bls_secret, actor_key
-    from modules.bank import keeper as bank
+    from rwachain.genesis.localchain import actor_bls_secret, actor_key
+    from rwachain.modules.bank import keeper as bank
 
     ctx = chain.app.reader()
     out.write("\nScenario actors (devnet only: each key derives from the actor's name and is public)\n")
@@ -311,7 +311,7 @@ def print_actors(chain: Chain, actors: dict[str, dict], out=sys.stdout) -> None:
 def print_dev_accounts(chain: Chain | None = None, out=sys.stdout, *, brief_if_empty: bool = False) -> None:
     """The dev accounts' keys (public) and, given the chain, what each holds in it now;
     brief_if_empty: one line instead of the list when none of them holds anything."""
-    from modules.bank import keeper as bank
+    from rwachain.modules.bank import keeper as bank
 
     ctx = chain.app.reader() if chain is not None else None
     if brief_if_empty and ctx is not None and not any(bank.balances_of(ctx, k.address)
@@ -337,7 +337,7 @@ def print_dev_accounts(chain: Chain | None = None, out=sys.stdout, *, brief_if_e
 
 def _amount(ctx, denom: str, v: int) -> str:
     """v base units of denom in whole tokens with its symbol (e.g. 1,000,000 RWA)."""
-    from modules.bank import keeper as bank
+    from rwachain.modules.bank import keeper as bank
 
     info = bank.denom_info(ctx, denom) or {}
     dec, sym = info.get("decimals", 0), info.get("symbol", denom)

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 
 import trio
 
-from modules import accounts
-from modules.app import MEMPOOL, BlockResult, CheckResult
-from modules.errors import InvalidTransaction, ReplayedNonce
-from modules.fixed import YEAR
-from node.block import Block
-from node.chain import LOAD_MAX_BYTES, Chain
-from node.journal import Journal
-from node.mempool import Mempool, MempoolError
-from node.pacing import LoopWatch, Pacer, fine_timer_slack
+from rwachain.modules import accounts
+from rwachain.modules.app import MEMPOOL, BlockResult, CheckResult
+from rwachain.modules.errors import InvalidTransaction, ReplayedNonce
+from rwachain.modules.fixed import YEAR
+from rwachain.node.block import Block
+from rwachain.node.chain import LOAD_MAX_BYTES, Chain
+from rwachain.node.journal import Journal
+from rwachain.node.mempool import Mempool, MempoolError
+from rwachain.node.pacing import LoopWatch, Pacer, fine_timer_slack
 
 log = logging.getLogger("rwachain.node")
 MINING_MODES = ("auto", "interval", "manual")

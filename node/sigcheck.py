@@ -8,7 +8,7 @@ and executes. A child's answer is only "this signature verifies over these body 
 the executing process still decodes every transaction canonically, so a verdict is used
 only for bytes that decode to the same pubkey, body and signature.
 
-The children are plain `python -m node.sigcheck` processes (no multiprocessing: nothing
+The children are plain `python -m rwachain.node.sigcheck` processes (no multiprocessing: nothing
 of the caller's __main__ is re-imported). Protocol on their stdin/stdout: frames of
 [length (4 bytes, big-endian)][payload]; a request payload is a msgpack array of signed
 transactions, a reply one byte per transaction (1 valid, 0 not), in request order. A
@@ -51,7 +51,7 @@ def verify_slice(raws: list[bytes]) -> bytes:
 
 def verify_bls_slice(jobs: list) -> bytes:
     """One byte per (keys, message, signature) job: 1 if FastAggregateVerify holds, else 0."""
-    from modules import bls  # loaded in the child only when reports arrive
+    from rwachain.modules import bls  # loaded in the child only when reports arrive
 
     out = bytearray(len(jobs))
     for i, job in enumerate(jobs):
@@ -76,7 +76,7 @@ def _read_exact(f, n: int) -> bytes | None:
 class _Child:
     def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        self.proc = subprocess.Popen([sys.executable, "-m", "node.sigcheck"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "rwachain.node.sigcheck"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
         self.lock = threading.Lock()
         self.pending: collections.deque[Future] = collections.deque()

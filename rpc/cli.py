@@ -22,10 +22,10 @@ import sys
 import textwrap
 from typing import Any
 
-from modules.crypto import Keypair
-from node import cli as node_cli
-from rpc import export_cli, keystore, oracle_cli, scenario_cli, sim_cli, study_cli
-from rpc.client import (
+from rwachain.modules.crypto import Keypair
+from rwachain.node import cli as node_cli
+from rwachain.rpc import export_cli, keystore, oracle_cli, scenario_cli, sim_cli, study_cli
+from rwachain.rpc.client import (
     DEFAULT_URL,
     Client,
     RpcError,
@@ -34,8 +34,8 @@ from rpc.client import (
     TxRefused,
     call_specs,
 )
-from rpc.params import METHODS
-from rpc.server import serve_rpc
+from rwachain.rpc.params import METHODS
+from rwachain.rpc.server import serve_rpc
 
 ENV_PASSPHRASE = "RWAD_PASSPHRASE"
 ENV_RPC = "RWAD_RPC"
@@ -52,7 +52,7 @@ class CliError(Exception):
 
 # ----- describing calls and methods (for --help) -------------------------------------------
 def _spec_text(spec) -> str:
-    from modules import args as a
+    from rwachain.modules import args as a
 
     if isinstance(spec, a.AddressArg):
         return "address (rwa1...)"
@@ -76,7 +76,7 @@ def _spec_text(spec) -> str:
 
 
 def calls_epilog() -> str:
-    from modules.app import default_modules
+    from rwachain.modules.app import default_modules
 
     lines = ["module calls and their --args (JSON form):"]
     for m in default_modules():
@@ -387,8 +387,8 @@ def cmd_keys_dev(args) -> int:
 
 def _signer(args) -> Keypair:
     if getattr(args, "actor", None) is not None:
-        from genesis.localchain import actor_key
-        from genesis.scenario import ACTOR_NAME
+        from rwachain.genesis.localchain import actor_key
+        from rwachain.genesis.scenario import ACTOR_NAME
 
         if not ACTOR_NAME.fullmatch(args.actor):
             raise CliError(f"--actor {args.actor!r}: an actor name is 1..64 of a-z 0-9 . _ - (starting with a "
@@ -422,7 +422,7 @@ def cmd_tx(args) -> int:
         raise CliError(f"unknown call {args.module} {args.call} (known: {', '.join(known)})", 2)
     key = _signer(args)
     if args.actor is not None:
-        from genesis.scenario import substitute
+        from rwachain.genesis.scenario import substitute
 
         call_args = substitute(call_args)  # "@NAME" and "module:NAME" as in scenario files
     with _client(args) as c:
@@ -490,7 +490,7 @@ def cmd_study(args) -> int:
 
 
 def _known_calls() -> list[tuple[str, str]]:
-    from rpc.client import _calls
+    from rwachain.rpc.client import _calls
 
     return sorted(_calls())
 

@@ -1,6 +1,6 @@
 """Python clients of an rwachain node's JSON-RPC: `Client` (blocking) and `AsyncClient` (trio).
 
-    from rpc.client import Client
+    from rwachain.rpc.client import Client
     with Client("http://127.0.0.1:8545") as c:
         c.chain_status()                              # any method of the table, by attribute
         c.bank_balance("rwa1...", "rwa")              # params by position ...
@@ -39,13 +39,13 @@ from urllib.parse import urlsplit
 import h11
 import trio
 
-import rpc.server  # noqa: F401  (registers every method in the table)
-from modules.args import check_args
-from modules.crypto import Keypair, encode_address
-from modules.errors import BadArguments
-from modules.tx import sign_tx
-from rpc import errors as codes
-from rpc.client_errors import (  # noqa: F401 (the errors are this module's names too)
+import rwachain.rpc.server  # noqa: F401  (registers every method in the table)
+from rwachain.modules.args import check_args
+from rwachain.modules.crypto import Keypair, encode_address
+from rwachain.modules.errors import BadArguments
+from rwachain.modules.tx import sign_tx
+from rwachain.rpc import errors as codes
+from rwachain.rpc.client_errors import (  # noqa: F401 (the errors are this module's names too)
     DevOnly,
     HeightUnavailable,
     InvalidParams,
@@ -59,9 +59,9 @@ from rpc.client_errors import (  # noqa: F401 (the errors are this module's name
     TxRefused,
     error_from_obj,
 )
-from rpc.params import ADDRESS, METHODS, Method
-from rpc.wsclient import AsyncSubscription, Subscription
-from state.codec import encode
+from rwachain.rpc.params import ADDRESS, METHODS, Method
+from rwachain.rpc.wsclient import AsyncSubscription, Subscription
+from rwachain.state.codec import encode
 
 DEFAULT_URL = "http://127.0.0.1:8545"
 DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP exchange (tx_sendAndWait gets its wait on top)
@@ -77,7 +77,7 @@ def bad_arguments(message: str) -> TxRefused:
 # ----- transactions ----------------------------------------------------------------------
 @functools.cache
 def _calls() -> dict:
-    from modules.app import default_modules
+    from rwachain.modules.app import default_modules
 
     return {(m.name, c.name): c for m in default_modules() for c in m.calls.values()}
 

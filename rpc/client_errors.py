@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rpc import errors as codes
-from rpc.errors import RpcError as _BaseRpcError
+from rwachain.rpc import errors as codes
+from rwachain.rpc.errors import RpcError as _BaseRpcError
 
 
 class TransportError(Exception):

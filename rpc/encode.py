@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from modules.args import args_to_json
-from modules.crypto import encode_address
-from modules.tx import Tx
-from node.block import Block, Header
-from state.codec import encode
+from rwachain.modules.args import args_to_json
+from rwachain.modules.crypto import encode_address
+from rwachain.modules.tx import Tx
+from rwachain.node.block import Block, Header
+from rwachain.state.codec import encode
 
 
 def hx(b: bytes) -> str:

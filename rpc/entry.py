@@ -17,11 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command = next((a for a in args if not a.startswith("-")), None)
     if command in NODE_COMMANDS and not any(a in ("-h", "--help") for a in args):
-        from node import cli as node_cli
-        from rpc.server import serve_rpc
+        from rwachain.node import cli as node_cli
+        from rwachain.rpc.server import serve_rpc
 
         return node_cli.main(args, frontend=serve_rpc)
-    from rpc.cli import main as full_main
+    from rwachain.rpc.cli import main as full_main
 
     return full_main(args)
 

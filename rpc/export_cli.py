@@ -18,8 +18,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from genesis import series
-from rpc.client import Client, HeightUnavailable
+from rwachain.genesis import series
+from rwachain.rpc.client import Client, HeightUnavailable
 
 BATCH = 50  # chain_metrics calls per JSON-RPC batch
 
@@ -194,7 +194,7 @@ def load_input(path: str) -> dict:
 
 
 def cmd_report(args, client_factory: Callable[[], Client]) -> int:
-    from rpc import report
+    from rwachain.rpc import report
 
     if args.input is not None:
         if args.rpc is not None:

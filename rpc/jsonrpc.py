@@ -15,7 +15,7 @@ from bisect import bisect_left
 import orjson
 import trio
 
-from rpc.errors import (
+from rwachain.rpc.errors import (
     HEIGHT_UNAVAILABLE,
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -24,8 +24,8 @@ from rpc.errors import (
     RESPONSE_TOO_LARGE,
     RpcError,
 )
-from rpc.params import BATCH_HANDLERS, METHODS
-from state.store import StoreError
+from rwachain.rpc.params import BATCH_HANDLERS, METHODS
+from rwachain.state.store import StoreError
 
 log = logging.getLogger("rwachain.rpc")
 _MISSING = object()

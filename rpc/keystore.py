@@ -40,7 +40,7 @@ import nacl.pwhash.argon2id as argon2id
 import nacl.secret
 import nacl.utils
 
-from modules.crypto import Keypair
+from rwachain.modules.crypto import Keypair
 
 VERSION = 1
 ENV_KEYRING = "RWAD_KEYRING"

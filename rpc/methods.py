@@ -10,19 +10,19 @@ import hashlib
 
 import trio
 
-from modules import accounts
-from modules.app import DEV_OP_MARK, LAST_KEY, dev_set_balance
-from modules.bank import keeper
-from modules.context import BlockInfo, Ctx
-from modules.crypto import address_of, encode_address
-from modules.errors import InvalidTransaction
-from modules.roles.module import ROLES, holders, roles_of
-from modules.tx import decode_tx
-from node.mempool import MempoolError
-from node.service import MAX_TIME_JUMP, Node, TimeTooFar
-from rpc import encode as enc
-from rpc import schemas as S
-from rpc.errors import (
+from rwachain.modules import accounts
+from rwachain.modules.app import DEV_OP_MARK, LAST_KEY, dev_set_balance
+from rwachain.modules.bank import keeper
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.crypto import address_of, encode_address
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.roles.module import ROLES, holders, roles_of
+from rwachain.modules.tx import decode_tx
+from rwachain.node.mempool import MempoolError
+from rwachain.node.service import MAX_TIME_JUMP, Node, TimeTooFar
+from rwachain.rpc import encode as enc
+from rwachain.rpc import schemas as S
+from rwachain.rpc.errors import (
     DEV_ONLY,
     HEIGHT_UNAVAILABLE,
     INVALID_PARAMS,
@@ -33,7 +33,7 @@ from rpc.errors import (
     TX_ERROR_BASE,
     RpcError,
 )
-from rpc.params import (
+from rwachain.rpc.params import (
     ADDRESS,
     BOOL,
     CURSOR,
@@ -54,7 +54,7 @@ from rpc.params import (
     choice,
     rpc_method,
 )
-from state.store import StoreError, VersionView
+from rwachain.state.store import StoreError, VersionView
 
 
 def tx_error(exc: InvalidTransaction) -> RpcError:
@@ -165,7 +165,7 @@ async def chain_get_header(api: Api, height: int | None):
 
 @rpc_method("chain_params", [HEIGHT], Result("params", S.CHAIN_PARAMS), "Chain parameters (fees, limits).")
 async def chain_params(api: Api, height: int | None):
-    from modules import params
+    from rwachain.modules import params
 
     return enc.value(params.load(api.reader(height)))
 
@@ -338,7 +338,7 @@ _WHOLE_HEIGHT = (1 << 32) - 1  # a cursor index meaning "all of that height"
     "(begin- and end-block hooks) by event type and attributes; paginated. One call examines at most 2,000 "
     "candidates: a page may hold fewer than limit entries (even none) and still have a nextCursor.")
 async def tx_search(api: Api, sender, module, eventType, attrs, fromHeight, toHeight, cursor, limit):  # noqa: N803
-    from node import blockstore as bs
+    from rwachain.node import blockstore as bs
 
     head = api.app.last_block()["height"]
     to_h = head if toHeight is None else min(toHeight, head)
@@ -559,4 +559,4 @@ async def dev_load_state(api: Api, dump: bytes):
 
 
 # The mechanism modules' methods (assets_, valuation_, oracle_) and chain_metrics register in the same table.
-from rpc import methods_mechanism, methods_metrics  # noqa: E402, F401
+from rwachain.rpc import methods_mechanism, methods_metrics  # noqa: E402, F401

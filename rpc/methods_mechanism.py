@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from modules import due, timelock
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.bank import keeper as bank_keeper
-from modules.context import Ctx
-from modules.crypto import encode_address
-from modules.errors import InvalidTransaction
-from modules.governance import module as governance
-from modules.insurance import module as insurance
-from modules.market import keeper as market
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.reserve import module as reserve_module
-from modules.stable import vault as stable_vault
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
-from rpc import encode as enc
-from rpc import schemas as S
-from rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
-from rpc.methods import HEIGHT, Api
-from rpc.params import ADDRESS, STRING, U64, U64_MAX, Param, Result, bounded, choice, rpc_method
+from rwachain.modules import due, timelock
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.bank import keeper as bank_keeper
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import encode_address
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.governance import module as governance
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import module as reserve_module
+from rwachain.modules.stable import vault as stable_vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
+from rwachain.rpc import encode as enc
+from rwachain.rpc import schemas as S
+from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
+from rwachain.rpc.methods import HEIGHT, Api
+from rwachain.rpc.params import (
+    ADDRESS,
+    STRING,
+    U64,
+    U64_MAX,
+    Param,
+    Result,
+    bounded,
+    choice,
+    rpc_method,
+)
 
 PROPOSAL_STATUSES = ("voting", "passed", "rejected", "executed", "failed")  # modules/governance/module.py
 ID = Param("id", U64, "asset id")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from genesis import series
-from rpc.errors import HEIGHT_UNAVAILABLE, RpcError
-from rpc.methods import Api
-from rpc.params import HEIGHT, Result, rpc_method
+from rwachain.genesis import series
+from rwachain.rpc.errors import HEIGHT_UNAVAILABLE, RpcError
+from rwachain.rpc.methods import Api
+from rwachain.rpc.params import HEIGHT, Result, rpc_method
 
 ROW_SCHEMA = {"type": "object", "required": ["height", "time"], "properties": {
     "height": {"type": "integer"}, "time": {"type": "integer"}},

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rpc import schemas as S
-from rpc.errors import SERVER_CODES
-from rpc.params import METHODS, Result, rpc_method
+from rwachain.rpc import schemas as S
+from rwachain.rpc.errors import SERVER_CODES
+from rwachain.rpc.params import METHODS, Result, rpc_method
 
 
 def _version() -> str:

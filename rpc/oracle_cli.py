@@ -15,10 +15,10 @@ import os
 import sys
 import time
 
-import genesis
-from modules import bls
-from modules.oracle import feeds
-from modules.oracle.report import bitmap, message
+from rwachain import genesis
+from rwachain.modules import bls
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle.report import bitmap, message
 
 DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(genesis.__file__)), "data", "devnet_feed.csv")
 
@@ -90,7 +90,7 @@ def load_csv(path: str) -> list[list[tuple[str, int]]]:
 
 def _secret(args) -> int:
     if args.dev_operator is not None:
-        from genesis import devnet
+        from rwachain.genesis import devnet
 
         if not 0 <= args.dev_operator < devnet.OPERATORS:
             raise OracleCliError(f"--dev-operator: 0..{devnet.OPERATORS - 1}")
@@ -185,7 +185,7 @@ def cmd_submit(args, client, key) -> dict:
 
 def cmd_feed(args, client, out=print) -> int:
     """Replay the CSV; returns how many reports were accepted."""
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     steps = load_csv(args.csv)
     key = devnet.dev_keys()[devnet.OPERATOR_ACCOUNT0]

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from modules.crypto import AddressError, decode_address
-from rpc.errors import INVALID_PARAMS, RpcError
+from rwachain.modules.crypto import AddressError, decode_address
+from rwachain.rpc.errors import INVALID_PARAMS, RpcError
 
 _UINT_RE = re.compile(r"[0-9]{1,78}")  # fullmatch: a trailing newline is refused too
 

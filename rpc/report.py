@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from genesis import series
-from genesis.series import SeriesError
-from modules.oracle import feeds as oracle_feeds
+from rwachain.genesis import series
+from rwachain.genesis.series import SeriesError
+from rwachain.modules.oracle import feeds as oracle_feeds
 
 PLOTS = {  # id: (heading, the one line that says what to read from the figure)
     "prices": ("Unit prices",

@@ -20,9 +20,9 @@ import json
 import sys
 from typing import Any
 
-from genesis import scenario as sc_mod
-from genesis.scenario import Backend, Outcome, Scenario, ScenarioError, ScenarioFailed
-from rpc.client import Client, MempoolRefused, NotFound, RpcError, TxRefused
+from rwachain.genesis import scenario as sc_mod
+from rwachain.genesis.scenario import Backend, Outcome, Scenario, ScenarioError, ScenarioFailed
+from rwachain.rpc.client import Client, MempoolRefused, NotFound, RpcError, TxRefused
 
 
 class RpcBackend(Backend):
@@ -211,7 +211,7 @@ def _run(sc: Scenario, args) -> int:
             except RpcError as exc:
                 raise ScenarioFailed(f"RPC error {exc.code}: {exc.message}") from None
     else:
-        from genesis.scenario_local import LocalBackend
+        from rwachain.genesis.scenario_local import LocalBackend
 
         with LocalBackend(sc, args.home, record_series=bool(args.series)) as b:
             result = sc_mod.replay(sc, b, check_root=check, progress=progress)

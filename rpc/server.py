@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import trio
 
-import rpc.methods  # noqa: F401  (registers the methods)
-import rpc.openrpc  # noqa: F401  (registers rpc.discover)
-from node.service import Node
-from rpc.http import HttpServer
-from rpc.jsonrpc import Dispatcher
-from rpc.methods import Api
-from rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
+import rwachain.rpc.methods  # noqa: F401  (registers the methods)
+import rwachain.rpc.openrpc  # noqa: F401  (registers rpc.discover)
+from rwachain.node.service import Node
+from rwachain.rpc.http import HttpServer
+from rwachain.rpc.jsonrpc import Dispatcher
+from rwachain.rpc.methods import Api
+from rwachain.rpc.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
 
 
 def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer, hub: WsHub) -> str:

@@ -36,7 +36,7 @@ class SimCliError(Exception):
 def add_parsers(sub, run) -> None:
     """Add `simulate` and `sweep` to the rwad parser; run(args) carries them out (it calls
     args.sim_func(args) and turns SimCliError into rwad's one-line error)."""
-    from genesis import adversary, simulate
+    from rwachain.genesis import adversary, simulate
 
     p = sub.add_parser("simulate", help="seeded random operations with invariants after every block; shrinks failures",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -206,7 +206,7 @@ class Progress:
 def _weights(text: str | None) -> tuple[dict[str, float] | None, dict[str, float] | None]:
     """(operation weights, attack weights) from --weights' JSON: keys "attack.<name>" go to
     the adversary (genesis/adversary.py), the others to the random operations."""
-    from genesis import adversary, simulate
+    from rwachain.genesis import adversary, simulate
 
     if text is None:
         return None, None
@@ -226,7 +226,7 @@ def _weights(text: str | None) -> tuple[dict[str, float] | None, dict[str, float
 def _settings(items: list[str]):
     """(module parameters or None, MarketConfig) from simulate's --set PATH=VALUE: params.*
     and mc.* paths of rwad sweep (the module parameters only when one of them is set)."""
-    from genesis import sweep_config as sc
+    from rwachain.genesis import sweep_config as sc
 
     cfg = sc.defaults()
     sets = _assignments(items, "--set")
@@ -245,7 +245,7 @@ def _settings(items: list[str]):
 
 def _read_steps(path: str) -> tuple[list, dict]:
     """(steps, settings) from a steps document, a --json output, or a bare list of steps."""
-    from genesis import simulate
+    from rwachain.genesis import simulate
 
     try:
         if path == "-":
@@ -271,7 +271,7 @@ def _read_steps(path: str) -> tuple[list, dict]:
 def steps_document(steps: list, cfg) -> dict:
     """Replayable steps with the settings they need: {"kind": "steps", holders, blockTime,
     skipChecks, steps}."""
-    from genesis import simulate
+    from rwachain.genesis import simulate
 
     return {"kind": "steps", "holders": cfg.holders, "blockTime": cfg.block_time,
             "skipChecks": list(cfg.skip_checks), "steps": simulate.steps_to_json(steps)}
@@ -280,8 +280,8 @@ def steps_document(steps: list, cfg) -> dict:
 def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     """Run (or replay) a simulation and report it; 1 if an invariant broke. modules builds
     the module list instead of the chain's own (a test's planted bug)."""
-    from genesis import simulate
-    from genesis.shrink import shrink
+    from rwachain.genesis import simulate
+    from rwachain.genesis.shrink import shrink
 
     out = out or sys.stdout
     unknown = [c for c in args.skip_check if c not in simulate.CHAIN_CHECKS]
@@ -335,7 +335,7 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
 
 
 def _replay(args, cfg, out: TextIO, modules=None) -> int:
-    from genesis import simulate
+    from rwachain.genesis import simulate
 
     steps, settings = _read_steps(args.replay)
     cfg.holders = settings.get("holders", cfg.holders)
@@ -402,8 +402,8 @@ def _seeds(args) -> list[int]:
 
 
 def cmd_sweep(args, out: TextIO | None = None) -> int:
-    from genesis import sweep
-    from genesis.sweep_config import SweepError
+    from rwachain.genesis import sweep
+    from rwachain.genesis.sweep_config import SweepError
 
     out = out or sys.stdout
     try:
@@ -441,8 +441,8 @@ def cmd_sweep(args, out: TextIO | None = None) -> int:
 
 def _sweep_plan(args) -> tuple[str, dict]:
     """(directory, plan): a new sweep's, or the one --resume continues."""
-    from genesis import sweep
-    from genesis import sweep_config as sc
+    from rwachain.genesis import sweep
+    from rwachain.genesis import sweep_config as sc
 
     vary = _assignments(args.vary, "--vary")
     vary += [(path, getattr(args, name)) for name, path in SHORTHANDS.items() if getattr(args, name) is not None]
@@ -462,7 +462,7 @@ def _sweep_plan(args) -> tuple[str, dict]:
 
 def _replay_run(args, out: TextIO) -> int:
     """Run one recorded run again; 0 when its metrics, genesis hash and state root match."""
-    from genesis import sweep
+    from rwachain.genesis import sweep
 
     path, index = args.replay_run
     if not index.isdigit():
@@ -488,7 +488,7 @@ def _replay_run(args, out: TextIO) -> int:
 
 def paths_table() -> str:
     """Every sweepable path with its unit and default (in the form --vary and --set read)."""
-    from genesis import sweep_config as sc
+    from rwachain.genesis import sweep_config as sc
 
     rows = [(p, sc.unit_of(p), sc.human(p, v)) for p, v in sc.defaults().items()]
     w = [max(len(r[i]) for r in rows) for i in range(2)]
@@ -502,7 +502,7 @@ def _pct(v: int | str | None) -> str:
 def sweep_table(doc: dict) -> str:
     """The sweep as a text table: one line per run, varied values as given (wad as fractions,
     amounts in whole tokens), prices and shares as percentages, times in hours."""
-    from genesis import sweep_config as sc
+    from rwachain.genesis import sweep_config as sc
 
     varied = doc["columns"][2:len(doc["columns"]) - len(doc["metrics"])]
     heads = ["run", "seed", *varied, "exit mean", "exit worst", "time to exit", "reserve used", "lowest CR", "exits",

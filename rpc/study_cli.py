@@ -16,8 +16,8 @@ import re
 import sys
 import time
 
-from genesis import study
-from rpc import report
+from rwachain.genesis import study
+from rwachain.rpc import report
 
 LABEL = {"book": "order book only", "reserve": "+ buyback reserve", "exit": "+ instant exit",
          "insured": "+ insurance"}

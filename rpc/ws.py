@@ -29,11 +29,11 @@ from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from rpc import encode as enc
-from rpc import schemas as S
-from rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
-from rpc.jsonrpc import ReplyBudget, join_replies
-from rpc.params import OBJECT, STRING, Param, Result, choice, rpc_method
+from rwachain.rpc import encode as enc
+from rwachain.rpc import schemas as S
+from rwachain.rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
+from rwachain.rpc.jsonrpc import ReplyBudget, join_replies
+from rwachain.rpc.params import OBJECT, STRING, Param, Result, choice, rpc_method
 
 log = logging.getLogger("rwachain.ws")
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

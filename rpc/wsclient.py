@@ -45,7 +45,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from rpc.client_errors import RpcError, TransportError, error_from_obj
+from rwachain.rpc.client_errors import RpcError, TransportError, error_from_obj
 
 KINDS = ("newHeads", "pendingTransactions", "events")
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0  # s between reconnection attempts: doubling, capped

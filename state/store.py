@@ -25,9 +25,9 @@ from itertools import chain, islice
 
 import plyvel
 
-from state.codec import decode_stored, encode
-from state.logroom import LogRoom
-from state.tree import (
+from rwachain.state.codec import decode_stored, encode
+from rwachain.state.logroom import LogRoom
+from rwachain.state.tree import (
     LEAF_PREFIX,
     NODE_PREFIX,
     Change,

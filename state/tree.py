@@ -22,10 +22,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from state.proof import EMPTY_ROOT
+from rwachain.state.proof import EMPTY_ROOT
 
 try:  # the compiled batch update (state/_tree_native.c): same results, several times faster
-    from state import _tree_native
+    from rwachain.state import _tree_native
 except ImportError:  # no compiler where it was installed: the reference below serves
     _tree_native = None
 

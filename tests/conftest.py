@@ -17,8 +17,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 @pytest.fixture
 def devnet_chain(tmp_path):
     """A fresh chain on the embedded devnet genesis, in a real LevelDB directory."""
-    from genesis import devnet
-    from node.chain import Chain
+    from rwachain.genesis import devnet
+    from rwachain.node.chain import Chain
 
     chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
     chain.init_genesis(devnet.PATH)
@@ -28,7 +28,7 @@ def devnet_chain(tmp_path):
 
 @pytest.fixture
 def dev_keys():
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     return devnet.dev_keys()
 
@@ -38,6 +38,6 @@ def scenario():
     """Replay a scenario file as a test: scenario(path) replays it in process over a real
     LevelDB chain in a throwaway directory and returns its Result; an unmet expectation, a
     broken invariant or a state root other than the file's raises (genesis/scenario.py)."""
-    from genesis.scenario_local import run_file
+    from rwachain.genesis.scenario_local import run_file
 
     return lambda path, **kw: run_file(str(path), **kw)

@@ -25,11 +25,11 @@ import sys
 # Run as a script from anywhere: make the repository importable.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from genesis import devnet  # noqa: E402
-from modules import accounts  # noqa: E402
-from modules.tx import sign_tx  # noqa: E402
-from node.chain import Chain  # noqa: E402
-from state.store import Store  # noqa: E402
+from rwachain.genesis import devnet  # noqa: E402
+from rwachain.modules import accounts  # noqa: E402
+from rwachain.modules.tx import sign_tx  # noqa: E402
+from rwachain.node.chain import Chain  # noqa: E402
+from rwachain.state.store import Store  # noqa: E402
 
 FEE = 5000
 

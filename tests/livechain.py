@@ -10,10 +10,10 @@ parameters that reach its records, at the head and at a past height.
 
 from __future__ import annotations
 
-from genesis import devnet
-from modules import bls
-from modules.oracle.report import bitmap, message
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules import bls
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcError
 
 KEYS = devnet.dev_keys()

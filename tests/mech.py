@@ -6,12 +6,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 
-from genesis import devnet
-from modules import bls
-from modules.oracle import keeper as oracle
-from modules.oracle.report import bitmap, message
-from modules.tx import sign_tx
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.modules import bls
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
 
 KEYS = devnet.dev_keys()
 ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = (KEYS[i] for i in (1, 2, 3, 4, 5))

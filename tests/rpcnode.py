@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 
-RWAD = [sys.executable, "-m", "rpc.cli"]
+RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 _READY = re.compile(r"JSON-RPC listening on http://[^:]+:(\d+)")
 
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.abci import types as t
-from node.abci.codec import (
+from rwachain.node.abci import types as t
+from rwachain.node.abci.codec import (
     VARINT_RANGES,
     FrameReader,
     WireError,

@@ -17,9 +17,9 @@ import urllib.request
 import pytest
 import trio
 
-from node.abci import types as t
-from node.abci.codec import FrameReader, frame
-from node.abci.server import AbciServer, Address, EmptyApp
+from rwachain.node.abci import types as t
+from rwachain.node.abci.codec import FrameReader, frame
+from rwachain.node.abci.server import AbciServer, Address, EmptyApp
 from tests.cometbft import binary, free_port
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules import errors
-from modules.app import BLOCK, MEMPOOL
-from modules.crypto import Keypair
-from modules.tx import SIGN_DOMAIN, make_body, sign_tx
-from state.codec import encode
+from rwachain.genesis import devnet
+from rwachain.modules import errors
+from rwachain.modules.app import BLOCK, MEMPOOL
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.tx import SIGN_DOMAIN, make_body, sign_tx
+from rwachain.state.codec import encode
 
 CHAIN = devnet.CHAIN_ID
 
@@ -162,7 +162,7 @@ def test_refused_tx_in_block_changes_nothing_but_the_block_record(devnet_chain, 
     """A block carrying only refused transactions changes no account state."""
     key = dev_keys[0]
     ctx = devnet_chain.app.reader()
-    from modules.bank import keeper
+    from rwachain.modules.bank import keeper
 
     before = keeper.balance(ctx, key.address, "rwa")
     _, res = devnet_chain.produce([tx(key, nonce=3), tx(key, fee=1), tx(key, chain="x")],

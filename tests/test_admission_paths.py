@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import trio
 
-from genesis import devnet
-from modules import accounts
-from modules.tx import sign_tx
-from node.chain import Chain
-from node.service import Node, NodeOptions
+from rwachain.genesis import devnet
+from rwachain.modules import accounts
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
+from rwachain.node.service import Node, NodeOptions
 
 
 def _transfer(key, nonce: int, to) -> bytes:

@@ -10,14 +10,14 @@ import json
 
 import pytest
 
-from genesis import adversary, montecarlo, simulate
-from genesis.shrink import shrink
-from modules.app import default_modules
-from modules.args import Text
-from modules.bank import keeper as bank
-from modules.reserve import module as reserve
-from modules.stable import vault
-from modules.tranches import keeper as tranches
+from rwachain.genesis import adversary, montecarlo, simulate
+from rwachain.genesis.shrink import shrink
+from rwachain.modules.app import default_modules
+from rwachain.modules.args import Text
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
 
 BLOCKS = 2000
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.assets import keeper, marks
-from modules.bank import keeper as bank
+from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper, marks
+from rwachain.modules.bank import keeper as bank
 from tests.mech import DAY, ORIGINATOR, SERVICER, T0, VERIFIER, WAD, Driver, events
 
 MONTH = 30 * DAY
@@ -88,7 +88,7 @@ def test_every_call_checks_role_and_state(d, call, key, args, error):
 def test_the_originator_cannot_verify_its_own_asset(devnet_chain, tmp_path):
     import json
 
-    from node.chain import Chain
+    from rwachain.node.chain import Chain
 
     g = devnet.build()
     g["roles"]["verifier"].append(ORIGINATOR.address_text)
@@ -179,8 +179,8 @@ def test_indexes_by_originator_and_status(d):
 
 
 def test_export_after_mechanism_activity_reimports_to_the_same_root(d, tmp_path):
-    from genesis.loader import export_genesis
-    from node.chain import Chain
+    from rwachain.genesis.loader import export_genesis
+    from rwachain.node.chain import Chain
 
     i = register(d)
     d.block(d.tx(VERIFIER, "assets", "verify", {"id": i, "grade": "D"}),
@@ -231,7 +231,7 @@ def _scenario(chain) -> tuple[list[str], str]:
 
 
 def test_mechanism_scenario_replays_to_a_pinned_root(tmp_path):
-    from node.chain import Chain
+    from rwachain.node.chain import Chain
 
     runs = []
     for name in ("a", "b"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
+from rwachain.genesis import devnet
 from tests.mech import KEYS, T0, WAD, Driver
 
 ROLE_KEYS = {"originator": 1, "verifier": 2, "servicer": 3, "custodian": 4, "guardian": 5, "operator": 6, "none": 0}
@@ -66,7 +66,7 @@ def test_the_matrix_covers_every_role_checked_call():
     import inspect
     import re
 
-    from modules.app import default_modules
+    from rwachain.modules.app import default_modules
 
     found = set()
     for m in default_modules():

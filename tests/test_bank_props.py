@@ -24,12 +24,12 @@ from hypothesis.stateful import (
     rule,
 )
 
-from modules.bank import keeper
-from modules.bank.module import invariants
-from modules.context import BlockInfo, Ctx
-from modules.errors import InsufficientFunds
-from state.overlay import Overlay
-from state.store import Store
+from rwachain.modules.bank import keeper
+from rwachain.modules.bank.module import invariants
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.errors import InsufficientFunds
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import Store
 
 ADDRS = [bytes([i]) * 20 for i in range(1, 5)] + [bytes(20), b"\xff" * 20]
 DENOMS = ["rwa", "rusd", "unit/p1/senior"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from modules.crypto import Keypair
-from rpc.client import Client
+from rwachain.modules.crypto import Keypair
+from rwachain.rpc.client import Client
 from tests.rpcnode import RpcNode
 
 

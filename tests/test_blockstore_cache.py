@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
-from genesis import devnet
-from modules.tx import sign_tx
-from node.block import Block
-from node.blockstore import BLOCK, RECEIPTS, _h
-from state.codec import decode_stored
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
+from rwachain.node.block import Block
+from rwachain.node.blockstore import BLOCK, RECEIPTS, _h
+from rwachain.state.codec import decode_stored
 
 T0 = devnet.GENESIS_TIME
 

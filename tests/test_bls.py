@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules import bls
+from rwachain.modules import bls
 
 with open(os.path.join(os.path.dirname(__file__), "vectors", "bls.json"), encoding="utf-8") as _f:
     VECTORS = json.load(_f)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from genesis import devnet
-from genesis.loader import export_genesis
-from modules.bank import keeper
-from modules.insurance import module as insurance
-from modules.tx import sign_tx
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.genesis.loader import export_genesis
+from rwachain.modules.bank import keeper
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
 
 CHAIN = devnet.CHAIN_ID
 T0 = devnet.GENESIS_TIME

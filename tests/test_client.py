@@ -7,10 +7,10 @@ import time
 import pytest
 import trio
 
-from genesis import devnet
-from modules.crypto import Keypair
-from rpc import client as rc
-from rpc.client import (
+from rwachain.genesis import devnet
+from rwachain.modules.crypto import Keypair
+from rwachain.rpc import client as rc
+from rwachain.rpc.client import (
     AsyncClient,
     Client,
     InvalidParams,

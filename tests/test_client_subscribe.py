@@ -9,8 +9,8 @@ import socket
 import pytest
 import trio
 
-from modules.crypto import Keypair
-from rpc.client import AsyncClient, Client, InvalidParams
+from rwachain.modules.crypto import Keypair
+from rwachain.rpc.client import AsyncClient, Client, InvalidParams
 from tests.rpcnode import RpcNode
 
 
@@ -78,7 +78,7 @@ def test_a_subscription_gives_up_after_max_retries(tmp_path):
         with Client(n.url) as c:
             sub = c.subscribe("newHeads", max_retries=2)
             n.kill()
-            from rpc.client import TransportError
+            from rwachain.rpc.client import TransportError
 
             with pytest.raises(TransportError, match="failed 3 time"):
                 sub.next(timeout=30)

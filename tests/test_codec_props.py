@@ -18,7 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from state.codec import NonCanonical, decode, encode, pack_int, unpack_int
+from rwachain.state.codec import NonCanonical, decode, encode, pack_int, unpack_int
 
 INT_LO = -(1 << 63)
 INT_HI = 1 << 64
@@ -87,7 +87,7 @@ def test_round_trip_preserves_value_and_types(v):
 def test_the_packed_as_is_path_equals_the_rebuilding_path(v):
     """encode packs a value already in canonical shape without rebuilding its maps; the
     bytes must be those of the general path (every map rebuilt in key order)."""
-    from state.codec import _canon, _packb
+    from rwachain.state.codec import _canon, _packb
 
     assert encode(v) == _packb(_canon(v), use_bin_type=True)
     sorted_first = normalize(decode(encode(v)))  # the same value with every map in key order
@@ -96,7 +96,7 @@ def test_the_packed_as_is_path_equals_the_rebuilding_path(v):
 
 @given(values)
 def test_stored_bytes_decode_to_the_same_value_without_the_check(v):
-    from state.codec import decode_stored
+    from rwachain.state.codec import decode_stored
 
     data = encode(v)
     assert same(decode_stored(data), decode(data))
@@ -106,7 +106,7 @@ def test_stored_bytes_decode_to_the_same_value_without_the_check(v):
 def test_shaped_values_encode_as_encode_does(v):
     """encode_shaped skips the shape walk: on a value in canonical shape (maps in key
     order, as decode returns them; big integers included) its bytes are encode's."""
-    from state.codec import encode_shaped
+    from rwachain.state.codec import encode_shaped
 
     shaped = decode(encode(v))
     assert encode_shaped(shaped) == encode(v)

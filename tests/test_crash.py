@@ -28,13 +28,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from genesis import devnet
-from modules import accounts
-from modules.bank import keeper
-from modules.insurance import module as insurance
-from node.chain import GENESIS_PARENT, Chain
-from state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
-from state.store import Store
+from rwachain.genesis import devnet
+from rwachain.modules import accounts
+from rwachain.modules.bank import keeper
+from rwachain.modules.insurance import module as insurance
+from rwachain.node.chain import GENESIS_PARENT, Chain
+from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
+from rwachain.state.store import Store
 
 CHILD = Path(__file__).with_name("crash_child.py")
 REPO = CHILD.parent.parent

@@ -8,8 +8,8 @@ import zlib
 import msgpack
 import pytest
 
-from genesis import devnet
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

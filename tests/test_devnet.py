@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from genesis import devnet
+from rwachain.genesis import devnet
 
 
 def test_the_pinned_file_is_the_builders_output():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pathlib
 import re
 
-from modules.app import default_modules
-from modules.errors import all_error_classes
+from rwachain.modules.app import default_modules
+from rwachain.modules.errors import all_error_classes
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
@@ -48,7 +48,7 @@ def test_make_lint_runs_only_checks_the_code_passes():
 
 
 def test_protocol_states_the_ranges_of_nonce_expiry_and_fee():
-    from modules.tx import FEE_MAX, U64_MAX
+    from rwachain.modules.tx import FEE_MAX, U64_MAX
 
     text = (DOCS / "protocol.md").read_text()
     assert U64_MAX == 2**64 - 1 and FEE_MAX == 2**128 - 1
@@ -57,7 +57,7 @@ def test_protocol_states_the_ranges_of_nonce_expiry_and_fee():
 
 
 def test_protocol_states_the_insurance_share_of_fees_with_the_default():
-    from modules.insurance.module import DEFAULT_PARAMS
+    from rwachain.modules.insurance.module import DEFAULT_PARAMS
 
     text = (DOCS / "protocol.md").read_text()
     share = DEFAULT_PARAMS["feeShare"]
@@ -79,7 +79,7 @@ def test_event_subscriptions_say_event_type_is_required():
 
 
 def test_the_ext_rule_for_big_integers_is_stated_and_holds():
-    from state.codec import encode
+    from rwachain.state.codec import encode
 
     text = " ".join((DOCS / "protocol.md").read_text().split())
     assert "is **fixext16**, `d8 01` + 16 bytes" in text and "is **ext8**, `c7 <length> 01` + payload" in text

@@ -16,19 +16,19 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet, series
-from modules import bls
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.market import keeper as market
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.reserve import module as reserve
-from modules.stable import vault
-from node.chain import Chain
-from rpc import cli, oracle_cli
-from rpc.client import Client
-from rpc.report import PLOTS
+from rwachain.genesis import devnet, series
+from rwachain.modules import bls
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.node.chain import Chain
+from rwachain.rpc import cli, oracle_cli
+from rwachain.rpc.client import Client
+from rwachain.rpc.report import PLOTS
 from tests.mech import KEYS, SERVICER, Driver
 from tests.rpcnode import RpcError, RpcNode
 
@@ -357,7 +357,7 @@ def test_pruned_heights_are_explained(tmp_path, capsys):
 
 
 def test_the_node_never_loads_matplotlib():
-    code = "import sys, rpc.cli, rpc.server; print('matplotlib' in sys.modules)"
+    code = "import sys, rwachain.rpc.cli, rwachain.rpc.server; print('matplotlib' in sys.modules)"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "False", p.stderr
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modules.app import Receipt, encode_receipt
-from modules.context import BlockInfo, Ctx
-from modules.tx import _split_envelope
-from state.codec import NonCanonical, decode, encode
+from rwachain.modules.app import Receipt, encode_receipt
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.tx import _split_envelope
+from rwachain.state.codec import NonCanonical, decode, encode
 
 bodies = st.one_of(st.binary(max_size=300), st.integers(250, 70_000).map(lambda n: b"\x07" * n))
 signatures = st.one_of(st.binary(min_size=64, max_size=64), st.binary(max_size=70))

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet
-from modules.errors import CannotPayFee, FeeTooLow
-from modules.tx import sign_tx
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.modules.errors import CannotPayFee, FeeTooLow
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
 
 KEYS = devnet.dev_keys()
 

@@ -8,15 +8,15 @@ import os
 
 import pytest
 
-from genesis import devnet
-from genesis.loader import GenesisError, GenesisFile, import_genesis
-from modules.app import App
-from modules.bank import keeper
-from modules.crypto import Keypair
-from modules.stable import module as stable
-from modules.stable import vault
-from node.chain import Chain
-from state.store import Store
+from rwachain.genesis import devnet
+from rwachain.genesis.loader import GenesisError, GenesisFile, import_genesis
+from rwachain.modules.app import App
+from rwachain.modules.bank import keeper
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.stable import module as stable
+from rwachain.modules.stable import vault
+from rwachain.node.chain import Chain
+from rwachain.state.store import Store
 
 
 def write(tmp_path, doc, name="g.json"):
@@ -47,7 +47,7 @@ def test_genesis_seeds_balances_roles_and_custodian_mint(devnet_chain, dev_keys)
     assert info["custodianMinted"] == devnet.DEV_ACCOUNTS * devnet.STABLE_EACH + devnet.RESERVE_FUND
     assert info["custodianMinted"] <= info["attestedReserve"]
     assert keeper.supply(ctx, "rusd") == info["custodianMinted"] + ctx.get_int(vault.UNITS) > info["custodianMinted"]
-    from modules.roles import module as roles
+    from rwachain.modules.roles import module as roles
 
     assert roles.has_role(ctx, "verifier", dev_keys[2].address)
     assert not roles.has_role(ctx, "verifier", dev_keys[3].address)
@@ -151,8 +151,8 @@ def test_interrupted_import_is_wiped_on_reopen(tmp_path):
 def test_a_large_genesis_settles_the_database_and_the_chain_goes_on(tmp_path, monkeypatch):
     """After a genesis over the settle threshold (lowered here to every genesis) the chain
     has the same root as without it, produces blocks, and reopens from disk."""
-    import node.chain as chain_mod
-    from modules.tx import sign_tx
+    import rwachain.node.chain as chain_mod
+    from rwachain.modules.tx import sign_tx
 
     plain = Chain(str(tmp_path / "plain"), devnet.validator_key())
     root_plain = plain.init_genesis(devnet.PATH)
@@ -206,8 +206,8 @@ def test_flaw_a_json_number_of_thousands_of_digits_crashed_the_process(tmp_path,
     text = text.replace(old, new, 1)
     path = tmp_path / "g.json"
     path.write_text(text)
-    code = ("import sys\nfrom genesis.loader import GenesisError, import_genesis\nfrom modules.app import App\n"
-            "from state.store import Store\ns = Store(sys.argv[2])\n"
+    code = ("import sys\nfrom rwachain.genesis.loader import GenesisError, import_genesis\nfrom rwachain.modules.app import App\n"
+            "from rwachain.state.store import Store\ns = Store(sys.argv[2])\n"
             "try:\n    import_genesis(App(s), sys.argv[1])\nexcept GenesisError as e:\n    print(e)\n"
             "finally:\n    s.close()\n")
     r = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "s")], capture_output=True,

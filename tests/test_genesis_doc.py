@@ -8,13 +8,13 @@ import json
 import os
 import re
 
-from genesis import devnet, loader, mechanism
-from modules import params as chain_params
-from modules.assets import keeper as assets
-from modules.governance import changes
-from modules.oracle import feeds
-from modules.roles.module import ROLES
-from modules.stable import module as stable_module
+from rwachain.genesis import devnet, loader, mechanism
+from rwachain.modules import params as chain_params
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.governance import changes
+from rwachain.modules.oracle import feeds
+from rwachain.modules.roles.module import ROLES
+from rwachain.modules.stable import module as stable_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "genesis.md")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.bank import keeper as bank
-from modules.crypto import encode_address as encode
-from modules.governance import module as gov
-from modules.insurance import module as insurance
-from modules.oracle import keeper as oracle
+from rwachain.genesis import devnet
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.crypto import encode_address as encode
+from rwachain.modules.governance import module as gov
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.oracle import keeper as oracle
 from tests.mech import GUARDIAN, KEYS, ORIGINATOR, Driver, events
 
 A, B, C = KEYS[0], KEYS[2], KEYS[8]  # (none of them stakes in the devnet genesis)
@@ -112,15 +112,15 @@ def test_governance_unfreezes_a_feed_and_grants_roles(d):
     assert r.code == 0, r.message
     pid = propose(d, "grantRole", "verifier", C.address)
     pass_(d, pid)
-    from modules.roles import module as roles
+    from rwachain.modules.roles import module as roles
 
     assert roles.has_role(d.ctx, "verifier", C.address)
     assert ORIGINATOR  # (the originator keeps its role)
 
 
 def test_export_with_stakes_proposals_and_a_pause_reimports_to_the_same_root(d, tmp_path):
-    from genesis.loader import export_genesis
-    from node.chain import Chain
+    from rwachain.genesis.loader import export_genesis
+    from rwachain.node.chain import Chain
 
     d.run(GUARDIAN, "governance", "pause", {"module": "market"})
     pid = propose(d, "unpause", "market")
@@ -143,7 +143,7 @@ def propose_change(d, action, target, value):
 
 
 def test_governance_changes_parameters_within_hard_bounds(d):
-    from modules.reserve import module as reserve
+    from rwachain.modules.reserve import module as reserve
 
     r = propose_change(d, "setParams", "reserve", "discount=25000000000000000,premium=15000000000000000")
     assert r.code == 0, r.message
@@ -173,8 +173,8 @@ def test_changes_beyond_the_hard_bounds_are_refused(d, action, target, value, er
 
 
 def test_governance_changes_an_oracle_policy_and_the_operator_set(d):
-    from modules import bls
-    from modules.oracle import keeper as oracle
+    from rwachain.modules import bls
+    from rwachain.modules.oracle import keeper as oracle
 
     r = propose_change(d, "setPolicy", "rate", "maxAge=43200,delay=7200")
     assert r.code == 0, r.message
@@ -201,7 +201,7 @@ def test_a_change_that_became_invalid_fails_at_execution(d):
         assert d.run(v, "governance", "vote", {"id": pid, "support": "yes"}).code == 0
     # a later change shrinks the operator set to three: valid when proposed, out of reach once
     # the first change (a quorum of 4) has executed
-    from modules.oracle import keeper as oracle
+    from rwachain.modules.oracle import keeper as oracle
 
     ops = oracle.operator_set(d.ctx)["operators"][:3]
     value = ";".join(f"{encode(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genesis import simulate
-from modules.context import BlockInfo, Ctx
-from modules.hookmemo import HookMemo
-from state.overlay import Overlay
+from rwachain.genesis import simulate
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.hookmemo import HookMemo
+from rwachain.state.overlay import Overlay
 
 
 class DictBase:

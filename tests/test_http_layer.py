@@ -12,7 +12,7 @@ import time
 
 import trio
 
-from rpc.http import HttpServer
+from rwachain.rpc.http import HttpServer
 
 
 def _post(body: bytes) -> bytes:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.bank import keeper as bank
-from modules.insurance import module as insurance
-from modules.reserve import module as reserve
-from modules.tranches import keeper as tranches
+from rwachain.genesis import devnet
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.tranches import keeper as tranches
 from tests.mech import KEYS, SERVICER, WAD, Driver, events
 from tests.test_tranches import make_pool
 

@@ -7,17 +7,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet
-from modules import timelock
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import InvalidState, Unauthorized
-from modules.governance import module as gov
-from modules.insurance import module as insurance
-from modules.reserve import module as reserve
-from modules.roles import module as roles
-from modules.tranches import keeper as tranches
-from state.overlay import Overlay
+from rwachain.genesis import devnet
+from rwachain.modules import timelock
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import InvalidState, Unauthorized
+from rwachain.modules.governance import module as gov
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.roles import module as roles
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.state.overlay import Overlay
 from tests.mech import KEYS, SERVICER, WAD, Driver, events
 from tests.test_tranches import make_pool
 

@@ -9,9 +9,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from genesis import devnet
-from modules.bank import keeper as bank
-from modules.insurance import module as insurance
+from rwachain.genesis import devnet
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.insurance import module as insurance
 from tests.mech import KEYS, DevnetMachine, events
 
 STAKERS = [KEYS[0], KEYS[2], KEYS[3]]  # (none stakes in the devnet genesis)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import trio
 
-from genesis import devnet
-from modules.tx import sign_tx
-from node.chain import Chain
-from node.journal import Journal
-from node.service import Node, NodeOptions
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
+from rwachain.node.journal import Journal
+from rwachain.node.service import Node, NodeOptions
 
 KEYS = devnet.dev_keys()
 

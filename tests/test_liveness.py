@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.args import U64_MAX, decimal_at_most
-from modules.assets import keeper as assets
-from modules.assets.schedule import MAX_RATE
-from modules.errors import BadArguments
-from modules.fixed import RAY, WAD, YEAR, per_second_ray, rpow
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
+from rwachain.modules.args import U64_MAX, decimal_at_most
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets.schedule import MAX_RATE
+from rwachain.modules.errors import BadArguments
+from rwachain.modules.fixed import RAY, WAD, YEAR, per_second_ray, rpow
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, T0, VERIFIER, Driver, events
 
 HOLDER = KEYS[7]
@@ -160,8 +160,8 @@ def test_flaw03_a_quiet_pool_at_the_rate_cap_prices_fast_far_in_the_future(d):
 def test_valuation_does_bounded_work_over_any_time_gap():
     """The valuation's factors are at most RAY, so their powers shrink: any gap up to the
     latest due time costs at most 64 squarings, and the value only falls with the gap."""
-    from modules.assets.schedule import MAX_TIME
-    from modules.valuation import dcf
+    from rwachain.modules.assets.schedule import MAX_TIME
+    from rwachain.modules.valuation import dcf
 
     top = dcf.Inputs(rate=dcf.MAX_RATE, spread=dcf.MAX_RATE, intensity=dcf.MAX_RATE, lgd=WAD // 2, grace=1)
     low = dcf.Inputs(rate=1, spread=0, intensity=1, lgd=WAD // 2, grace=1)
@@ -179,7 +179,7 @@ def test_valuation_does_bounded_work_over_any_time_gap():
 
 
 def test_flaw03_rpow_capped_is_rpow_below_the_cap_and_the_cap_above(d):
-    from modules.fixed import rpow_capped
+    from rwachain.modules.fixed import rpow_capped
 
     x = RAY + per_second_ray(MAX_RATE)
     cap = 10**40 * RAY
@@ -216,19 +216,19 @@ def _boom(ctx, sender, args):
 
 
 def _with_boom_call(chain):
-    from modules.args import Int
-    from modules.registry import Call
+    from rwachain.modules.args import Int
+    from rwachain.modules.registry import Call
 
     chain.app.by_name["bank"].add_call(Call("boom", _boom, {"n": Int(0, 9)}, cost=1_000))
 
 
 def test_a_raising_handler_fails_its_transaction_and_the_chain_goes_on(d, tmp_path, caplog):
-    from genesis import devnet
-    from modules import accounts
-    from modules.bank import keeper as bank
-    from modules.errors import HandlerFault
-    from node.chain import Chain
-    from node.service import Node, NodeOptions
+    from rwachain.genesis import devnet
+    from rwachain.modules import accounts
+    from rwachain.modules.bank import keeper as bank
+    from rwachain.modules.errors import HandlerFault
+    from rwachain.node.chain import Chain
+    from rwachain.node.service import Node, NodeOptions
 
     Node(d.chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))  # wires the log
     _with_boom_call(d.chain)
@@ -266,8 +266,8 @@ def test_a_simulated_fault_is_not_counted(d):
 def test_the_simulator_reports_a_contained_fault_as_a_failure():
     import dataclasses
 
-    from genesis.simulate import Runner, Step, sim_genesis
-    from modules.app import default_modules
+    from rwachain.genesis.simulate import Runner, Step, sim_genesis
+    from rwachain.modules.app import default_modules
 
     def planted():
         mods = default_modules()
@@ -291,7 +291,7 @@ def test_the_simulator_reports_a_contained_fault_as_a_failure():
 
 
 def test_a_raising_hook_drops_its_writes_and_the_block_goes_on(d):
-    from modules.registry import Module
+    from rwachain.modules.registry import Module
 
     def end_block(ctx):
         ctx.set(BOOM_KEY, b"\x02")
@@ -339,9 +339,9 @@ ROLE_ACTOR = {"assets.register": "dev1", "tranches.createPool": "dev1", "assets.
 
 def _operator_set(n: int) -> str:
     """A setOperators value: the first n devnet operators, with their proofs of possession."""
-    from genesis import devnet
-    from modules import bls
-    from modules.crypto import encode_address
+    from rwachain.genesis import devnet
+    from rwachain.modules import bls
+    from rwachain.modules.crypto import encode_address
 
     parts = []
     for j in range(n):
@@ -396,8 +396,8 @@ def _arg(module, call, name, spec, draw, ctx, now, wild):
     """A boundary value for one argument (inside its spec unless wild)."""
     from hypothesis import strategies as st
 
-    from modules import args as a
-    from modules.crypto import encode_address, module_address
+    from rwachain.modules import args as a
+    from rwachain.modules.crypto import encode_address, module_address
 
     addresses = [actor_address(x) for x in ACTORS] + [module_address(n) for n in (
         "reserve", "vault", "insurance", "treasury", "pool/1", "pool/2", f"pool/{B64 - 1}")] + [b"\0" * 20]
@@ -450,7 +450,7 @@ def _pool_call(draw, ctx):
 def _steps(draw, runner, block, n):
     from hypothesis import strategies as st
 
-    from genesis.simulate import Step, call_specs
+    from rwachain.genesis.simulate import Step, call_specs
 
     ctx, now = runner.reader(), runner.time_of(block)
     specs = call_specs()
@@ -484,7 +484,7 @@ def _run_block(runner, block, steps):
 
 
 def actor_address(name):
-    from genesis.simulate import actor_address as addr
+    from rwachain.genesis.simulate import actor_address as addr
 
     return addr(name)
 
@@ -492,7 +492,7 @@ def actor_address(name):
 @settings(max_examples=settings.default.max_examples)
 @given(st.data())
 def test_no_call_with_boundary_arguments_makes_a_hook_raise_now_or_far_in_the_future(data):
-    from genesis.simulate import Runner, Step, sim_genesis
+    from rwachain.genesis.simulate import Runner, Step, sim_genesis
 
     draw = data.draw
     with Runner(sim_genesis(holders=2)) as runner:

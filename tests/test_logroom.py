@@ -13,8 +13,8 @@ import sys
 
 import plyvel
 
-from state.logroom import LogRoom
-from state.store import Store
+from rwachain.state.logroom import LogRoom
+from rwachain.state.store import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,7 +81,7 @@ CHILD = r"""
 import os, sys
 sys.path.insert(0, sys.argv[2])
 import plyvel
-from state.logroom import LogRoom
+from rwachain.state.logroom import LogRoom
 path = sys.argv[1]
 db = plyvel.DB(path, create_if_missing=True)
 room = LogRoom(path, room=int(sys.argv[3]))

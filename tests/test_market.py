@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from modules.bank import keeper as bank
-from modules.crypto import module_address
-from modules.errors import NotFound
-from modules.insurance import module as insurance
-from modules.market import keeper as market
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.crypto import module_address
+from rwachain.modules.errors import NotFound
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
 from tests.mech import DAY, KEYS, ORIGINATOR, Driver, events
 from tests.test_tranches import make_pool
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import rpc.server  # noqa: F401  (registers every method in the table)
-from genesis import devnet
-from rpc.params import METHODS
+import rwachain.rpc.server  # noqa: F401  (registers every method in the table)
+from rwachain.genesis import devnet
+from rwachain.rpc.params import METHODS
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()
@@ -36,7 +36,7 @@ def call(node, method, params=None):
 
 
 def rwad(node, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "rpc.cli", *args, "--rpc", node.url], cwd=ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "rwachain.rpc.cli", *args, "--rpc", node.url], cwd=ROOT, text=True,
                           capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
 
 

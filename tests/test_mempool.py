@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.mempool import Mempool, MempoolError
+from rwachain.node.mempool import Mempool, MempoolError
 
 
 def h(*parts) -> bytes:

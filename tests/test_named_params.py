@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genesis import devnet, units
-from genesis import scenario as S
-from genesis.loader import GenesisError, export_genesis, import_genesis
-from modules.app import App
-from modules.assets import keeper as assets
-from modules.governance import changes
-from modules.oracle import feeds
-from state.store import Store
+from rwachain.genesis import devnet, units
+from rwachain.genesis import scenario as S
+from rwachain.genesis.loader import GenesisError, export_genesis, import_genesis
+from rwachain.modules.app import App
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.governance import changes
+from rwachain.modules.oracle import feeds
+from rwachain.state.store import Store
 
 WAD = 10**18
 DAY = 86_400

@@ -23,9 +23,9 @@ import nacl.pwhash.argon2id as argon2id
 import plyvel
 import pytest
 
-from genesis import devnet
-from modules.tx import sign_tx
-from rpc import keystore
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
+from rwachain.rpc import keystore
 from tests.rpcnode import RWAD, RpcError, RpcNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

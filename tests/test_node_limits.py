@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-from genesis import devnet
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcNode
 from tests.test_rpc_ws import WsClient
 

@@ -17,10 +17,10 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-import rpc.openrpc
-import rpc.server  # noqa: F401  (registers the methods, as the node does)
-import rpc.ws  # noqa: F401  (registers chain_subscribe / chain_unsubscribe, as serve_rpc does)
-from rpc.params import METHODS
+import rwachain.rpc.server  # noqa: F401  (registers the methods, as the node does)
+import rwachain.rpc.ws  # noqa: F401  (registers chain_subscribe / chain_unsubscribe, as serve_rpc does)
+from rwachain.rpc import openrpc
+from rwachain.rpc.params import METHODS
 from tests.rpcnode import RpcNode
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
@@ -46,7 +46,7 @@ def validator() -> Draft7Validator:
 @pytest.fixture(scope="module")
 def local_doc() -> dict:
     # through JSON, as it goes over the wire (tuples become lists and so on)
-    return json.loads(json.dumps(rpc.openrpc.document()))
+    return json.loads(json.dumps(openrpc.document()))
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from genesis.loader import GenesisError, GenesisFile
-from modules import bls
-from modules.assets import marks
-from modules.errors import (
+from rwachain.genesis import devnet
+from rwachain.genesis.loader import GenesisError, GenesisFile
+from rwachain.modules import bls
+from rwachain.modules.assets import marks
+from rwachain.modules.errors import (
     BadReportSignature,
     FeedFrozen,
     GradeJump,
@@ -23,8 +23,8 @@ from modules.errors import (
     Unauthorized,
     WrongEpoch,
 )
-from modules.oracle import keeper as oracle
-from modules.oracle.report import bitmap
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.report import bitmap
 from tests.mech import DAY, GUARDIAN, OPERATORS, ORIGINATOR, SECRETS, WAD, Driver, events
 
 RATE = devnet.RATE
@@ -225,8 +225,8 @@ def test_proof_of_possession_refuses_a_rogue_key(d):
     rogue = bls.public_key(rogue_sk)
     forged = bls.prove_possession(SECRETS[0])  # a proof for another key
     ctx = d.chain.app.reader()
-    from modules.context import Ctx
-    from state.overlay import Overlay
+    from rwachain.modules.context import Ctx
+    from rwachain.state.overlay import Overlay
 
     w = Ctx(Overlay(d.chain.store), ctx.block)
     with pytest.raises(InvalidState, match="proof of possession"):
@@ -259,9 +259,9 @@ def test_devnet_operator_keys_follow_the_documented_derivation():
 def test_a_feed_going_stale_revalues_its_dependents_at_once(d):
     """No report: the first block after a feed's maximum age marks the assets priced with it
     stale, so the market's reference price fails closed then, not at the next daily mark."""
-    from modules.assets import keeper as assets_keeper
-    from modules.errors import StaleFeed as Stale
-    from modules.market import keeper as market
+    from rwachain.modules.assets import keeper as assets_keeper
+    from rwachain.modules.errors import StaleFeed as Stale
+    from rwachain.modules.market import keeper as market
 
     t0 = d.time
     rate = oracle.state_of(d.ctx, "rate")["value"]

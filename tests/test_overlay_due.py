@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modules import due
-from modules.context import BlockInfo, Ctx
-from state.overlay import Overlay
-from state.store import Store
+from rwachain.modules import due
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import Store
 
 
 class DictBase:

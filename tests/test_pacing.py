@@ -12,10 +12,10 @@ import time
 import pytest
 import trio
 
-from genesis import devnet
-from modules.tx import sign_tx
-from node.chain import Chain
-from node.pacing import _FINE_SLACK, LoopWatch, Pacer, fine_timer_slack
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
+from rwachain.node.pacing import _FINE_SLACK, LoopWatch, Pacer, fine_timer_slack
 
 T0 = devnet.GENESIS_TIME
 
@@ -128,7 +128,7 @@ def test_fine_timer_slack_is_scoped_to_the_block():
 
 
 def test_a_node_block_in_a_worker_thread_offers_the_gil_and_the_loop_runs(tmp_path):
-    from node.service import Node, NodeOptions
+    from rwachain.node.service import Node, NodeOptions
 
     chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
     chain.init_genesis(devnet.PATH)
@@ -163,7 +163,7 @@ def test_a_node_block_in_a_worker_thread_offers_the_gil_and_the_loop_runs(tmp_pa
 
 
 def test_a_proof_read_beside_a_paced_tree_update_never_calls_its_pause(tmp_path):
-    from state.store import Store
+    from rwachain.state.store import Store
 
     path = str(tmp_path / "s")
     store = Store(path)

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
-from state.store import Store, StoreError
+from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
+from rwachain.state.store import Store, StoreError
 
 
 def sha(b: bytes) -> bytes:
@@ -356,7 +356,7 @@ def test_historic_proofs_at_retained_versions(blocks, probes):
 # ----- retention: pruning keeps exactly what the retained versions reach -------------------
 def _reachable_nodes(store: Store, versions) -> set[bytes]:
     """Node keys reachable from the roots of the given versions."""
-    from state.tree import decode_internal, slot_key
+    from rwachain.state.tree import decode_internal, slot_key
 
     out: set[bytes] = set()
 
@@ -384,7 +384,7 @@ def _reachable_nodes(store: Store, versions) -> set[bytes]:
 
 
 def _stored_nodes(store: Store) -> set[bytes]:
-    from state.tree import LEAF_PREFIX, NODE_PREFIX
+    from rwachain.state.tree import LEAF_PREFIX, NODE_PREFIX
 
     return {k for p in (NODE_PREFIX, LEAF_PREFIX) for k in store.db.iterator(prefix=p, include_value=False)}
 

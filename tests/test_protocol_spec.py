@@ -26,7 +26,7 @@ from tests.rpcnode import RpcNode
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ALLOWED_THIRD_PARTY = {"nacl", "msgpack", "pytest"}
-PROJECT_PACKAGES = {"modules", "state", "node", "rpc", "genesis"}
+PROJECT_PACKAGES = {"rwachain", "modules", "state", "node", "rpc", "genesis"}
 
 
 # ----- from "Keys and addresses" ---------------------------------------------------------

@@ -20,12 +20,12 @@ import tempfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet
-from modules import accounts
-from modules.crypto import module_address
-from modules.tx import sign_tx
-from node.chain import Chain
-from state.codec import decode, encode
+from rwachain.genesis import devnet
+from rwachain.modules import accounts
+from rwachain.modules.crypto import module_address
+from rwachain.modules.tx import sign_tx
+from rwachain.node.chain import Chain
+from rwachain.state.codec import decode, encode
 
 CHAIN = devnet.CHAIN_ID
 T0 = devnet.GENESIS_TIME

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.insurance import module as insurance
-from modules.market import keeper as market
-from modules.reserve import module as reserve
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.reserve import module as reserve
 from tests.mech import KEYS, SERVICER, WAD, Driver, events
 
 SENIOR = "unit/p1/t0"
@@ -62,7 +62,7 @@ def test_fills_count_against_the_budget_and_never_exceed_it(d):
 
 
 def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):
-    from modules.stable import vault
+    from rwachain.modules.stable import vault
 
     q = reserve.quote_sale(d.ctx, SENIOR, 10, "stable")
     assert q["price"] == vault.unit_prices(d.ctx, SENIOR)["buy"] * (WAD - reserve.params(d.ctx)["discount"]) // WAD

@@ -13,18 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet
-from genesis.simulate import check_invariants
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.crypto import module_address
-from modules.governance import module as gov
-from modules.insurance import module as insurance
-from modules.market import keeper as market
-from modules.oracle import keeper as oracle
-from modules.reserve import module as reserve
-from modules.stable import vault
-from node.chain import Chain
+from rwachain.genesis import devnet
+from rwachain.genesis.simulate import check_invariants
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.crypto import module_address
+from rwachain.modules.governance import module as gov
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
+from rwachain.node.chain import Chain
 from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, Driver, events
 from tests.test_tranches import make_pool
 

@@ -16,9 +16,9 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from genesis import devnet
-from modules.crypto import Keypair
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcNode
 
 KEYS = devnet.dev_keys()

@@ -19,11 +19,11 @@ import time
 
 import pytest
 
-from genesis import devnet
-from modules.crypto import Keypair
-from modules.errors import all_error_classes
-from modules.tx import sign_tx
-from state.codec import encode
+from rwachain.genesis import devnet
+from rwachain.modules.crypto import Keypair
+from rwachain.modules.errors import all_error_classes
+from rwachain.modules.tx import sign_tx
+from rwachain.state.codec import encode
 from tests.rpcnode import RpcNode
 
 KEYS = devnet.dev_keys()

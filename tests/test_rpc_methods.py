@@ -16,17 +16,17 @@ import time
 
 import pytest
 
-import rpc.server  # noqa: F401  (registers the HTTP methods in the table)
-import rpc.ws  # noqa: F401  (registers chain_subscribe/chain_unsubscribe, which serve_rpc imports lazily)
-from genesis import devnet
-from modules.crypto import Keypair, decode_address, encode_address, module_address, verify
-from modules.roles.module import ROLES
-from modules.tx import sign_tx
-from node.block import Header
-from rpc.params import METHODS
-from state.codec import decode, pack_int
-from state.merkle import merkle_root
-from state.proof import verify_proof
+import rwachain.rpc.server  # noqa: F401  (registers the HTTP methods in the table)
+import rwachain.rpc.ws  # noqa: F401  (registers chain_subscribe/chain_unsubscribe, which serve_rpc imports lazily)
+from rwachain.genesis import devnet
+from rwachain.modules.crypto import Keypair, decode_address, encode_address, module_address, verify
+from rwachain.modules.roles.module import ROLES
+from rwachain.modules.tx import sign_tx
+from rwachain.node.block import Header
+from rwachain.rpc.params import METHODS
+from rwachain.state.codec import decode, pack_int
+from rwachain.state.merkle import merkle_root
+from rwachain.state.proof import verify_proof
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 

@@ -34,8 +34,8 @@ from wsproto.events import (
     TextMessage,
 )
 
-from genesis import devnet
-from modules.tx import sign_tx
+from rwachain.genesis import devnet
+from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

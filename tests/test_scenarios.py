@@ -16,17 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import scenario as S
-from genesis.localchain import actor_key
-from genesis.scenario_local import LocalBackend, run_file
-from modules.tx import decode_tx
+from rwachain.genesis import scenario as S
+from rwachain.genesis.localchain import actor_key
+from rwachain.genesis.scenario_local import LocalBackend, run_file
+from rwachain.modules.tx import decode_tx
 from tests.rpcnode import RpcNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "scenarios.md")
 SHIPPED = S.shipped()
 EXIT = os.path.join(S.SCENARIOS_DIR, "sme-instant-exit.json")
-RWAD = [sys.executable, "-m", "rpc.cli"]
+RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 STORIES = {"sme-receivables-pool", "sme-instant-exit", "default-cascade", "oracle-shock", "stable-run",
            "orderbook-manipulation"}
 CASCADE = os.path.join(S.SCENARIOS_DIR, "default-cascade.json")
@@ -174,7 +174,7 @@ def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
 
 
 def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(tmp_path):
-    from node.cli import devnet_genesis_path
+    from rwachain.node.cli import devnet_genesis_path
 
     gen = tmp_path / "g.json"
     assert _rwad("scenario", "genesis", EXIT, "--out", str(gen)).returncode == 0

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modules.assets import schedule
-from modules.fixed import WAD, YEAR
+from rwachain.modules.assets import schedule
+from rwachain.modules.fixed import WAD, YEAR
 
 START = 1_700_000_000
 PERIOD = 2_592_000

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import montecarlo, simulate, sweep
-from genesis.shrink import Budget, ddmin, shrink
-from modules.app import default_modules
-from modules.bank import keeper as bank
-from rpc import cli, sim_cli
+from rwachain.genesis import montecarlo, simulate, sweep
+from rwachain.genesis.shrink import Budget, ddmin, shrink
+from rwachain.modules.app import default_modules
+from rwachain.modules.bank import keeper as bank
+from rwachain.rpc import cli, sim_cli
 
 WAD = 10**18
 
@@ -63,7 +63,7 @@ def test_the_simulator_finds_a_planted_bug_and_shrinks_it():
 
 
 def test_the_cr_check_compares_the_recorded_ratio_with_its_definition():
-    from modules.stable import vault
+    from rwachain.modules.stable import vault
 
     def lying_cr():  # the stable module records a CR one unit off
         mods = default_modules()
@@ -195,7 +195,7 @@ def test_the_montecarlo_driver_keeps_feeds_fresh_and_services_assets():
 
 # ----- sweeps -------------------------------------------------------------------------------------------
 def test_a_sweep_tabulates_the_named_metrics(tmp_path):
-    from genesis import sweep_config
+    from rwachain.genesis import sweep_config
 
     plan = sweep_config.plan([("params.reserve.discount", "0.03,0.08")], [("sim.blocks", "48")], [1])
     doc = sweep.document(plan, sweep.execute(str(tmp_path), plan))
@@ -210,7 +210,7 @@ def test_a_sweep_tabulates_the_named_metrics(tmp_path):
     with pytest.raises(sweep_config.SweepError, match="hSlope"):
         sweep_config.plan([("params.stable.hSlope", "1")], [], [1])  # hBase + hSlope >= 1
     # the document renders as a report: each metric plotted against the varied parameter
-    from rpc import report
+    from rwachain.rpc import report
 
     params, metrics, _ = report.sweep_layout(doc)
     assert params == ["params.reserve.discount"] and metrics == list(sweep.METRICS)

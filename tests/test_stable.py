@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.stable import vault
+from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.stable import vault
 from tests.mech import CUSTODIAN, KEYS, SERVICER, WAD, Driver, events
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
@@ -30,7 +30,7 @@ def exit_(d, key, qty, min_out=0, unit=SENIOR):
 
 
 def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
-    from modules.tranches import keeper as tranches
+    from rwachain.modules.tranches import keeper as tranches
 
     q = vault.quote_exit(d.ctx, SENIOR, 100)
     grade = q["grade"]
@@ -66,7 +66,7 @@ def test_exit_refusals(d):
 
 
 def test_splitting_an_exit_saves_nothing(tmp_path):
-    from node.chain import Chain
+    from rwachain.node.chain import Chain
 
     outs = []
     for name, parts in (("one", [200]), ("two", [100, 100]), ("four", [50, 50, 50, 50])):
@@ -163,10 +163,10 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
     """With one ceiling set to 50 units' worth above its use (the others as they are), exits
     fill it exactly and one unit more is refused naming it; the haircut's utilization is that
     ceiling's. Run on an overlay of the real store (the parameter is governance's to set)."""
-    from modules.context import Ctx
-    from modules.errors import LimitExceeded
-    from modules.tranches import keeper as tranches
-    from state.overlay import Overlay
+    from rwachain.modules.context import Ctx
+    from rwachain.modules.errors import LimitExceeded
+    from rwachain.modules.tranches import keeper as tranches
+    from rwachain.state.overlay import Overlay
 
     ctx = Ctx(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)

@@ -20,14 +20,14 @@ from hypothesis import given, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from genesis import devnet
-from genesis.loader import export_genesis
-from genesis.localchain import LocalChain
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.market import keeper as market
-from modules.reserve import module as reserve
-from modules.stable import vault
+from rwachain.genesis import devnet
+from rwachain.genesis.loader import export_genesis
+from rwachain.genesis.localchain import LocalChain
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.market import keeper as market
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
 from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine, Driver
 
 CALLER, OTHER = KEYS[7], KEYS[8]

@@ -10,11 +10,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.market import keeper as market
-from modules.reserve import module as reserve
-from modules.stable import vault
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.market import keeper as market
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
 from tests.mech import KEYS, SERVICER, DevnetMachine
 
 CALLER, OTHER = KEYS[7], KEYS[8]

@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from genesis import devnet
-from genesis import simulate as sim
-from state.codec import decode_stored
-from state.proof import verify_proof
-from state.store import UNDO
+from rwachain.genesis import devnet
+from rwachain.genesis import simulate as sim
+from rwachain.state.codec import decode_stored
+from rwachain.state.proof import verify_proof
+from rwachain.state.store import UNDO
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEXT = (ROOT / "docs" / "state.md").read_text()
@@ -47,8 +47,8 @@ def written() -> set[bytes]:
 @pytest.fixture(scope="module")
 def cascade_keys(tmp_path_factory) -> set[bytes]:
     """Every key of the default-cascade scenario's chain (slashes, covers, recoveries)."""
-    from genesis.scenario_local import run_file
-    from state.store import Store
+    from rwachain.genesis.scenario_local import run_file
+    from rwachain.state.store import Store
 
     d = tmp_path_factory.mktemp("cascade")
     run_file(str(ROOT / "genesis" / "scenarios" / "default-cascade.json"), str(d), check_root=False)
@@ -60,7 +60,7 @@ def cascade_keys(tmp_path_factory) -> set[bytes]:
 
 @pytest.fixture(scope="module")
 def devnet_chain_keys(tmp_path_factory):
-    from node.chain import Chain
+    from rwachain.node.chain import Chain
 
     chain = Chain(str(tmp_path_factory.mktemp("state-doc") / "chain"), devnet.validator_key())
     chain.init_genesis(devnet.PATH)

@@ -14,8 +14,8 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from state import store as store_mod
-from state.store import FLAT, Store
+from rwachain.state import store as store_mod
+from rwachain.state.store import FLAT, Store
 
 KEY = b"bank/bal/alice"
 
@@ -126,7 +126,7 @@ def test_prefix_listings_follow_every_commit(blocks):
 def test_a_commit_edits_a_cached_listing_instead_of_dropping_it(tmp_path):
     """The fee collector's balances are written by every block and listed by the next one:
     the listing stays in memory, edited, until it outgrows SCAN_CACHE_ITEMS."""
-    from state.store import SCAN_CACHE_ITEMS
+    from rwachain.state.store import SCAN_CACHE_ITEMS
 
     store = Store(str(tmp_path / "db"))
     store.commit(store.prepare(0, {b"bal/r/rwa": b"1", b"bal/r/usd": b"2", b"bal/s/rwa": b"9"}))
@@ -148,7 +148,7 @@ def test_a_commit_edits_a_cached_listing_instead_of_dropping_it(tmp_path):
 def test_a_listing_from_a_key_is_the_listing_filtered(blocks, starts):
     """iter_prefix_from (the seek behind paged RPC listings) gives exactly the listing's
     pairs at or after start: from cached listings, from LevelDB, and at an older version."""
-    from state.store import VersionView
+    from rwachain.state.store import VersionView
 
     with tempfile.TemporaryDirectory() as tmp, mock.patch.object(store_mod, "SCAN_CACHE_ITEMS", 8):
         store = Store(tmp)
@@ -171,8 +171,8 @@ def test_flaw_a_page_deep_in_a_listing_reads_every_key_before_it(tmp_path):
     start of their index and skipped what came before the page)."""
     import time
 
-    from modules.assets.keeper import BY_STATUS, ids_by
-    from modules.context import BlockInfo, Ctx
+    from rwachain.modules.assets.keeper import BY_STATUS, ids_by
+    from rwachain.modules.context import BlockInfo, Ctx
 
     prefix = BY_STATUS + b"active\x00"
     store = Store(str(tmp_path / "db"))

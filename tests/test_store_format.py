@@ -9,9 +9,9 @@ import hashlib
 import plyvel
 import pytest
 
-from state.proof import verify_proof
-from state.store import FORMAT, META_FORMAT, Store, StoreFormatError
-from state.tree import LEAF_PREFIX, NODE_PREFIX
+from rwachain.state.proof import verify_proof
+from rwachain.state.store import FORMAT, META_FORMAT, Store, StoreFormatError
+from rwachain.state.tree import LEAF_PREFIX, NODE_PREFIX
 
 
 def _keys(n: int) -> dict[bytes, bytes]:

@@ -11,12 +11,12 @@ import math
 
 import pytest
 
-from genesis import study
-from genesis.localchain import LocalChain
-from modules.errors import InvalidTransaction
-from modules.insurance import module as insurance
-from modules.stable import vault
-from rpc import cli
+from rwachain.genesis import study
+from rwachain.genesis.localchain import LocalChain
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.stable import vault
+from rwachain.rpc import cli
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from genesis import localchain, montecarlo, series, simulate, sweep
-from genesis import sweep_config as sc
-from modules.governance import changes
-from rpc import cli
+from rwachain.genesis import localchain, montecarlo, series, simulate, sweep
+from rwachain.genesis import sweep_config as sc
+from rwachain.modules.governance import changes
+from rwachain.rpc import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAD = 10**18
@@ -125,8 +125,8 @@ def test_a_sweep_varies_what_the_old_sweep_could_not(tmp_path):
     assert runs[(0, 0)]["genesisHash"] == runs[(0, 345_600)]["genesisHash"] != runs[(400, 0)]["genesisHash"]
     assert len({r["stateRoot"] for r in doc["runs"]}) == 4
     genesis = sweep.sim_config(3, sc.config_from_json(runs[(400, 0)]["config"], "run")).genesis()
-    from genesis.mechanism import check_module_params
-    from genesis.units import Stable
+    from rwachain.genesis.mechanism import check_module_params
+    from rwachain.genesis.units import Stable
 
     stable = Stable(genesis["stable"]["denom"], 6)  # the simulation's stable token has 6 decimals
     imported = check_module_params({k: genesis["params"][k] for k in ("market", "stable")}, stable)  # -> base units
@@ -154,7 +154,7 @@ def test_a_killed_sweep_resumes_to_the_same_results(tmp_path):
             "--workers", "2"]
     killed, scratch = tmp_path / "killed", tmp_path / "scratch"
     scratch.mkdir()  # the killed runs' chains are left there, not on the shared tmpfs
-    proc = subprocess.Popen([sys.executable, "-m", "rpc.cli", *argv, "--dir", str(killed)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "rwachain.rpc.cli", *argv, "--dir", str(killed)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, localchain.SCRATCH_ENV: str(scratch)})
     runs_dir = killed / sweep.RUNS_DIR

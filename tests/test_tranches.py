@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from genesis import devnet
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.fixed import RAY
-from modules.tranches import keeper
-from state.overlay import Overlay
+from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.fixed import RAY
+from rwachain.modules.tranches import keeper
+from rwachain.state.overlay import Overlay
 from tests.mech import KEYS, ORIGINATOR, SERVICER, VERIFIER, WAD, Driver, events
 
 UNIT = 100 * 10**6  # 100 RUSD of face per unit
@@ -166,7 +166,7 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
     ctx = Ctx(base, chain.app.reader().block)
     for i in range(holders):
         bank.transfer(ctx, ORIGINATOR.address, i.to_bytes(20, "big"), sden, 1)
-    from modules.assets import module as am
+    from rwachain.modules.assets import module as am
 
     top = Overlay(base)
     tctx = Ctx(top, ctx.block)
@@ -176,7 +176,7 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
 
 
 def test_a_repayment_costs_the_same_with_10_or_100000_holders(devnet_chain, tmp_path):
-    from node.chain import Chain
+    from rwachain.node.chain import Chain
 
     small = _count_repayment(devnet_chain, 10)
     other = Chain(str(tmp_path / "big"), devnet.validator_key())
@@ -187,8 +187,8 @@ def test_a_repayment_costs_the_same_with_10_or_100000_holders(devnet_chain, tmp_
 
 
 def test_export_with_pools_reimports_to_the_same_root(d, tmp_path):
-    from genesis.loader import export_genesis
-    from node.chain import Chain
+    from rwachain.genesis.loader import export_genesis
+    from rwachain.node.chain import Chain
 
     pool = make_pool(d)
     d.run(ORIGINATOR, "bank", "transfer", {"to": HOLDER.address, "denom": pool["tranches"][0]["denom"], "amount": 5})
@@ -203,7 +203,7 @@ def test_export_with_pools_reimports_to_the_same_root(d, tmp_path):
 
 
 def test_pool_mark_is_the_sum_of_its_assets_marks_and_marks_renew_daily(d):
-    from modules.assets import marks
+    from rwachain.modules.assets import marks
 
     pool = make_pool(d)
     total = lambda: sum(marks.mark(d.ctx, i)["value"] for i in (1, 2, 3))  # noqa: E731
@@ -220,7 +220,7 @@ def test_pool_mark_is_the_sum_of_its_assets_marks_and_marks_renew_daily(d):
 def test_waterfall_order_with_three_tranches():
     """Senior interest, senior principal, mezzanine interest and principal, junior residual;
     write-downs from the junior up."""
-    from modules.tranches import waterfall
+    from rwachain.modules.tranches import waterfall
 
     def tr(face, rate):
         return {"face": face, "outstanding": face, "rate": rate, "interest": 0, "units": 10, "allocated": 0,

@@ -8,12 +8,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.errors import InvalidTransaction
-from modules.fixed import RAY
-from modules.market import keeper as market
-from modules.tranches import keeper
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.fixed import RAY
+from rwachain.modules.market import keeper as market
+from rwachain.modules.tranches import keeper
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine
 
 HOLDERS = [ORIGINATOR, KEYS[7], KEYS[8]]

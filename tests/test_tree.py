@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from state.proof import EMPTY_ROOT, verify_proof
-from state.store import Store, StoreError
+from rwachain.state.proof import EMPTY_ROOT, verify_proof
+from rwachain.state.store import Store, StoreError
 
 
 def _key(i: int) -> bytes:
@@ -96,7 +96,7 @@ def test_listing_by_prefix_at_past_heights_replays_undo_logs(tmp_path):
     """VersionView.iter_prefix at every retained height equals the history, byte for byte."""
     import random
 
-    from state.store import VersionView
+    from rwachain.state.store import VersionView
 
     rng = random.Random(7)
     store = Store(str(tmp_path / "s"), keep_versions=6)

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from state import tree as tree_mod
-from state.store import Store
-from state.tree import Change, Tree
+from rwachain.state import tree as tree_mod
+from rwachain.state.store import Store
+from rwachain.state.tree import Change, Tree
 
 KEYS = [b"k%d" % i for i in range(40)]  # few keys: collisions of the first nibbles are common
 

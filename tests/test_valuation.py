@@ -27,9 +27,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modules import fixed
-from modules.fixed import HALF_RAY, RAY, WAD, YEAR
-from modules.valuation import dcf
+from rwachain.modules import fixed
+from rwachain.modules.fixed import HALF_RAY, RAY, WAD, YEAR
+from rwachain.modules.valuation import dcf
 
 DAY = 86_400
 T0 = 1_700_000_000

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.bank import keeper as bank
-from modules.fixed import WAD
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from modules.valuation import dcf
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.fixed import WAD
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.valuation import dcf
 from tests.mech import DAY, ORIGINATOR, Driver, events
 
 UNIT = 100 * 10**6
@@ -116,7 +116,7 @@ def test_flaw17_overdue_remarks_are_bounded_per_block_and_fair(d, monkeypatch):
 def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
     """Funds sent ahead to a future pool's account would sit outside its ledger and count as
     protocol-held stable (circulating falls, the CR rises): refused, like any module account."""
-    from modules.crypto import module_address
+    from rwachain.modules.crypto import module_address
     from tests.mech import CUSTODIAN, KEYS, SERVICER
 
     nxt = d.ctx.get_int(tranches.NEXT) or 1
@@ -140,7 +140,7 @@ def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
 def test_flaw18_a_module_address_is_recognized_without_a_registry():
     """Every address derived from a module name carries the module tag; no key's address does
     (finding one is a 96-bit search)."""
-    from modules.crypto import Keypair, dev_seed, is_module_address, module_address
+    from rwachain.modules.crypto import Keypair, dev_seed, is_module_address, module_address
 
     names = ["reserve", "vault", "insurance", "treasury", "pool/1", f"pool/{(1 << 64) - 1}", "x" * 300, ""]
     assert all(is_module_address(module_address(n)) for n in names)
@@ -152,7 +152,7 @@ def test_flaw18_a_module_address_is_recognized_without_a_registry():
 def _devnet_doc() -> dict:
     import json
 
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     with open(devnet.PATH) as f:
         return json.load(f)
@@ -161,8 +161,8 @@ def _devnet_doc() -> dict:
 def _import(tmp_path, doc: dict, name: str = "g"):
     import json
 
-    from genesis import devnet
-    from node.chain import Chain
+    from rwachain.genesis import devnet
+    from rwachain.node.chain import Chain
 
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(doc))
@@ -176,9 +176,9 @@ def _import(tmp_path, doc: dict, name: str = "g"):
 def test_flaw19_a_module_section_cannot_write_a_bank_balance(tmp_path):
     """The insurance and reserve sections took raw key/value pairs: a balance written through
     them imported, with no supply behind it. Every section is typed: refused, named."""
-    from genesis.fields import GenesisError
-    from modules.crypto import decode_address
-    from state.codec import pack_int
+    from rwachain.genesis.fields import GenesisError
+    from rwachain.modules.crypto import decode_address
+    from rwachain.state.codec import pack_int
 
     addr = decode_address(_devnet_doc()["accounts"][0]["address"])
     forged = [["0x" + (bank.BAL + addr + b"rusd").hex(), "0x" + pack_int(10**15).hex()]]
@@ -194,7 +194,7 @@ def test_flaw19_a_module_section_cannot_write_a_bank_balance(tmp_path):
 
 
 def test_flaw19_typed_sections_name_the_bad_field(tmp_path):
-    from genesis.fields import GenesisError
+    from rwachain.genesis.fields import GenesisError
 
     cases = [
         (("insurance", "fund", "native"), "-5", r"^insurance\.fund\.native: "),
@@ -219,7 +219,7 @@ def test_flaw19_a_genesis_that_breaks_a_block_invariant_is_refused(tmp_path):
     """Well-formed fields can still describe an impossible state: a pool whose cash does not
     add up, an insurance fund that claims native it does not hold. The block invariants run
     after the import, and the genesis is refused with their messages."""
-    from genesis.fields import GenesisError
+    from rwachain.genesis.fields import GenesisError
 
     doc = _devnet_doc()
     doc["tranches"]["pools"][0]["cashReceived"] = str(int(doc["tranches"]["pools"][0]["cashReceived"]) + 1)
@@ -236,11 +236,11 @@ def test_flaw19_governed_parameters_and_typed_records_survive_export_and_import(
     """A parameter set by governance, a passed proposal waiting for execution, a vote, an
     unbonding and a queued native redemption: the export writes them as typed records (and
     params.<module>), and the import reaches the same root and goes on the same way."""
-    from genesis import devnet
-    from genesis.loader import export_genesis
-    from modules.governance import module as gov
-    from modules.reserve import module as reserve
-    from node.chain import Chain
+    from rwachain.genesis import devnet
+    from rwachain.genesis.loader import export_genesis
+    from rwachain.modules.governance import module as gov
+    from rwachain.modules.reserve import module as reserve
+    from rwachain.node.chain import Chain
     from tests.mech import KEYS
 
     a, b = KEYS[0], KEYS[2]

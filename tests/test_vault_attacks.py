@@ -9,18 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesis import devnet
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import BlockInfo, Ctx
-from modules.crypto import MODULE_ACCOUNTS, module_address
-from modules.errors import LimitExceeded
-from modules.fixed import RAY
-from modules.oracle import keeper as oracle
-from modules.stable import vault
-from modules.tranches import keeper as tranches
-from node.chain import Chain
-from state.overlay import Overlay
+from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.errors import LimitExceeded
+from rwachain.modules.fixed import RAY
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.node.chain import Chain
+from rwachain.state.overlay import Overlay
 from tests.mech import CUSTODIAN, KEYS, SERVICER, WAD, Driver, events
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
@@ -327,7 +327,7 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
 def test_flaw04_the_simulation_catches_stranded_module_payouts(monkeypatch):
     """With the collection at allocation planted out again, a seeded simulation fails on the
     tranches invariant (payouts left owed to a module account) well within 2,000 blocks."""
-    from genesis import simulate
+    from rwachain.genesis import simulate
 
     cfg = simulate.SimConfig(seed=1, blocks=2000)
     clean = simulate.run(cfg).failure

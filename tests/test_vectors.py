@@ -21,7 +21,7 @@ import tempfile
 
 import pytest
 
-from modules.crypto import (
+from rwachain.modules.crypto import (
     AddressError,
     Keypair,
     decode_address,
@@ -30,10 +30,10 @@ from modules.crypto import (
     module_address,
     verify,
 )
-from modules.tx import SIGN_DOMAIN, check_signature, decode_tx, sign_tx
-from state.codec import NonCanonical, decode, encode
-from state.proof import verify_proof
-from state.store import Store
+from rwachain.modules.tx import SIGN_DOMAIN, check_signature, decode_tx, sign_tx
+from rwachain.state.codec import NonCanonical, decode, encode
+from rwachain.state.proof import verify_proof
+from rwachain.state.store import Store
 from tests.vectors import proof_rules
 
 VECTORS = os.path.join(os.path.dirname(__file__), "vectors")
@@ -128,13 +128,13 @@ def test_dev_key_derivation(vec):
 
 def test_dev_key_vectors_cover_devnet_and_validator():
     assert [v["index"] for v in ADDR["dev_keys"]] == list(range(10)) + [4294967295]
-    from genesis import devnet
+    from rwachain.genesis import devnet
 
     assert devnet.validator_key().pubkey.hex() == ADDR["dev_keys"][-1]["pubkey"]
     with open(devnet.PATH) as f:
         genesis = json.load(f)
     assert genesis["validator"]["pubkey"] == "0x" + ADDR["dev_keys"][-1]["pubkey"]
-    from modules.crypto import encode_address, module_address
+    from rwachain.modules.crypto import encode_address, module_address
 
     protocol = {encode_address(module_address(n)) for n in ("treasury", "insurance", "reserve")}
     funded = {a["address"] for a in genesis["accounts"] if "rwa" in a["balances"]} - protocol

@@ -10,10 +10,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.insurance import module as insurance
-from modules.tranches import keeper, waterfall
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.tranches import keeper, waterfall
 from tests.mech import DAY, ORIGINATOR, SERVICER, WAD, DevnetMachine, Driver, events
 
 RUSD = 10**6

@@ -19,13 +19,13 @@ stays overdue for its grace at most.
 
 from __future__ import annotations
 
-from modules import dirty, due
-from modules.assets import keeper
-from modules.context import Ctx
-from modules.errors import InvalidState, StaleFeed
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.valuation import dcf
+from rwachain.modules import dirty, due
+from rwachain.modules.assets import keeper
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import InvalidState, StaleFeed
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.valuation import dcf
 
 DCF_STATUS = {"verified": "performing", "pooled": "performing", "overdue": "performing",
               "defaulted": "defaulted", "written_off": "written_off", "repaid": "performing"}

@@ -13,17 +13,17 @@ revalues the assets whose inputs changed (modules/assets/marks.py).
 
 from __future__ import annotations
 
-from modules import due
-from modules.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
-from modules.assets import keeper, marks, schedule
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import BadSchedule, InvalidState, LimitExceeded, Unauthorized
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.registry import Call, Module
-from modules.roles import module as roles
-from modules.stable import module as stable
+from rwachain.modules import due
+from rwachain.modules.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
+from rwachain.modules.assets import keeper, marks, schedule
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import BadSchedule, InvalidState, LimitExceeded, Unauthorized
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.roles import module as roles
+from rwachain.modules.stable import module as stable
 
 NAME = "assets"
 WAD = 10**18

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from modules.context import Ctx
-from modules.crypto import is_module_address
-from modules.errors import InsufficientFunds, UnknownDenom
-from state.codec import unpack_int
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import is_module_address
+from rwachain.modules.errors import InsufficientFunds, UnknownDenom
+from rwachain.state.codec import unpack_int
 
 BAL = b"bank/bal/"
 SUPPLY = b"bank/supply/"

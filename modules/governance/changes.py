@@ -25,15 +25,15 @@ a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unles
 
 from __future__ import annotations
 
-from modules.context import Ctx
-from modules.crypto import decode_address
-from modules.errors import InvalidState
-from modules.insurance import module as insurance
-from modules.market import keeper as market
-from modules.oracle import feeds
-from modules.oracle import keeper as oracle
-from modules.reserve import module as reserve
-from modules.stable import vault
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import decode_address
+from rwachain.modules.errors import InvalidState
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import vault
 
 WAD = 10**18
 DAY = 86_400
@@ -50,7 +50,7 @@ BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
 
 
 def _modules() -> dict:
-    from modules.governance import module as governance  # (it imports this module)
+    from rwachain.modules.governance import module as governance  # (it imports this module)
 
     return {"stable": (vault.PARAMS, vault.params), "reserve": (reserve.PARAMS, reserve.params),
             "market": (market.PARAMS, market.params), "insurance": (insurance.PARAMS, insurance.params),
@@ -182,7 +182,7 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
 def governed() -> dict[str, tuple[bytes, dict]]:
     """{module: (the state key of its parameters, their defaults)}: what setParams changes,
     and what a genesis may set (genesis "params.<module>")."""
-    from modules.governance import module as governance
+    from rwachain.modules.governance import module as governance
 
     mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
     return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
@@ -191,7 +191,7 @@ def governed() -> dict[str, tuple[bytes, dict]]:
 def governed_units() -> dict[str, dict]:
     """{module: the unit of each of its parameters} (PARAM_UNITS beside each module's
     defaults; genesis/units.py reads and writes them in human units)."""
-    from modules.governance import module as governance
+    from rwachain.modules.governance import module as governance
 
     mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
     return {name: m.PARAM_UNITS for name, m in mods.items()}

@@ -28,16 +28,16 @@ and staking (insurance.stake: governance's voters can always come in to lift a p
 
 from __future__ import annotations
 
-from modules import due
-from modules.args import Bytes, Choice, Int, Text
-from modules.context import Ctx
-from modules.errors import InvalidState, NotFound, Unauthorized
-from modules.governance import changes
-from modules.insurance import module as insurance
-from modules.oracle import keeper as oracle
-from modules.records import Record, typed_genesis
-from modules.registry import Call, Module
-from modules.roles import module as roles
+from rwachain.modules import due
+from rwachain.modules.args import Bytes, Choice, Int, Text
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import InvalidState, NotFound, Unauthorized
+from rwachain.modules.governance import changes
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.records import Record, typed_genesis
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.roles import module as roles
 
 NAME = "governance"
 NEXT = b"gov/next"

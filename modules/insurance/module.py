@@ -54,16 +54,16 @@ withdraw {}, claim {}.
 
 from __future__ import annotations
 
-from modules import fees, timelock
-from modules.args import AMOUNT
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import module_address
-from modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from modules.records import Record, typed_genesis
-from modules.registry import Call, Module
-from modules.reserve import module as reserve
-from modules.tranches import keeper as tranches
+from rwachain.modules import fees, timelock
+from rwachain.modules.args import AMOUNT
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import module_address
+from rwachain.modules.errors import InsufficientFunds, InvalidState, LimitExceeded
+from rwachain.modules.records import Record, typed_genesis
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.reserve import module as reserve
+from rwachain.modules.tranches import keeper as tranches
 
 NAME = "insurance"
 FUND = module_address("insurance")

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from itertools import islice
 
-from modules import due, fees
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import (
+from rwachain.modules import due, fees
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import (
     InsufficientFunds,
     InvalidState,
     LimitExceeded,
@@ -35,9 +35,9 @@ from modules.errors import (
     StaleFeed,
     Unauthorized,
 )
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
-from state.store import BoundedCache
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
+from rwachain.state.store import BoundedCache
 
 NEXT = b"market/next"
 ORDER = b"market/order/"

@@ -14,12 +14,12 @@ due-time index.
 
 from __future__ import annotations
 
-from modules.args import U64_MAX, Choice, Int
-from modules.context import Ctx
-from modules.crypto import module_address
-from modules.market import keeper
-from modules.registry import Call, Module
-from modules.stable import module as stable
+from rwachain.modules.args import U64_MAX, Choice, Int
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import module_address
+from rwachain.modules.market import keeper
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.stable import module as stable
 
 NAME = "market"
 RESERVE = module_address("reserve")

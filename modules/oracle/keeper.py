@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
-from modules import bls, dirty, due
-from modules.context import Ctx
-from modules.errors import (
+from rwachain.modules import bls, dirty, due
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import (
     BadReportSignature,
     FeedFrozen,
     FutureObservation,
@@ -33,9 +33,9 @@ from modules.errors import (
     StaleFeed,
     WrongEpoch,
 )
-from modules.oracle import feeds
-from modules.oracle.report import message, signers
-from state.store import BoundedCache
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle.report import message, signers
+from rwachain.state.store import BoundedCache
 
 SET = b"oracle/set"
 POLICY = b"oracle/policy/"

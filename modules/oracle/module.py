@@ -10,12 +10,12 @@ Hooks: begin-block applies queued moves whose delay has passed.
 
 from __future__ import annotations
 
-from modules import due, params
-from modules.args import U64_MAX, Bytes, Int, Text
-from modules.context import Ctx
-from modules.oracle import feeds, keeper
-from modules.registry import Call, Module
-from modules.roles import module as roles
+from rwachain.modules import due, params
+from rwachain.modules.args import U64_MAX, Bytes, Int, Text
+from rwachain.modules.context import Ctx
+from rwachain.modules.oracle import feeds, keeper
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.roles import module as roles
 
 NAME = "oracle"
 REPORT_COST = 20_000  # cost units: an aggregate BLS verification is ~100x a transfer's checks

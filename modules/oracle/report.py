@@ -9,7 +9,7 @@ significant bit first; exactly ceil(n / 8) bytes, no bit at or past n set.
 
 from __future__ import annotations
 
-from state.codec import encode
+from rwachain.state.codec import encode
 
 DOMAIN = b"rwachain/oracle/report/v1\x00"
 

@@ -34,22 +34,27 @@ epoch, cooldown (s)}.
 
 from __future__ import annotations
 
-from modules import dirty
-from modules.args import AMOUNT, U64_MAX, Choice, Int
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import module_address
-from modules.errors import InsufficientFunds, InvalidState, InvalidTransaction, LimitExceeded
-from modules.market import keeper as market
-from modules.oracle import keeper as oracle
-from modules.records import Record, typed_genesis
-from modules.registry import Call, Module
-from modules.stable import vault
-from modules.stable.module import UNIT
-from modules.tranches import keeper as tranches
-from state.overlay import Overlay
+from rwachain.modules import dirty
+from rwachain.modules.args import AMOUNT, U64_MAX, Choice, Int
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import module_address
+from rwachain.modules.errors import (
+    InsufficientFunds,
+    InvalidState,
+    InvalidTransaction,
+    LimitExceeded,
+)
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.records import Record, typed_genesis
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.stable import vault
+from rwachain.modules.stable.module import UNIT
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.state.overlay import Overlay
 
 NAME = "reserve"
 RESERVE = module_address("reserve")

@@ -6,9 +6,9 @@ module) changes it, through grant/revoke below. Every privileged call uses requi
 
 from __future__ import annotations
 
-from modules.context import Ctx
-from modules.errors import Unauthorized
-from modules.registry import Module
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import Unauthorized
+from rwachain.modules.registry import Module
 
 NAME = "roles"
 ROLES = ("originator", "verifier", "servicer", "custodian", "operator", "guardian")

@@ -15,15 +15,15 @@ buy {unit, quantity, maxIn}; redeem {amount} (the floor: never paused).
 
 from __future__ import annotations
 
-from modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.errors import ModuleAccountRefuses
-from modules.records import Record, typed_genesis
-from modules.registry import Call, Module
-from modules.roles import module as roles
-from modules.stable import vault
-from modules.tranches import keeper as tranches
+from rwachain.modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.errors import ModuleAccountRefuses
+from rwachain.modules.records import Record, typed_genesis
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.roles import module as roles
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
 
 NAME = "stable"
 CUSTODIAN = vault.CUSTODIAN

@@ -19,15 +19,21 @@ protocol buys at the lower and sells at the higher of the current and queued val
 
 from __future__ import annotations
 
-from modules.assets import keeper as assets
-from modules.assets import marks
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import MODULE_ACCOUNTS, module_address
-from modules.errors import InsufficientFunds, InvalidState, LimitExceeded, NotFound, StaleFeed
-from modules.oracle import keeper as oracle
-from modules.tranches import keeper as tranches
-from modules.tranches import waterfall
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets import marks
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.errors import (
+    InsufficientFunds,
+    InvalidState,
+    LimitExceeded,
+    NotFound,
+    StaleFeed,
+)
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import waterfall
 
 WAD = 10**18
 CUSTODIAN = b"stable/custodian"
@@ -219,7 +225,7 @@ def _require_cr_at_least_one(ctx: Ctx) -> None:
 
 # ----- custodian mint and burn ------------------------------------------------------------------
 def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
-    from modules.crypto import encode_address
+    from rwachain.modules.crypto import encode_address
 
     fv = oracle.fresh(ctx, f"reserve/{encode_address(custodian)}")
     minted = ctx.get_int(MINTED + custodian)

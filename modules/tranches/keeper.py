@@ -25,14 +25,14 @@ cash is allocated (collect_for_modules), so nothing stays owed to them.
 
 from __future__ import annotations
 
-from modules.args import U64_MAX, U64_TEXT
-from modules.assets import keeper as assets
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.crypto import MODULE_ACCOUNTS, module_address
-from modules.errors import InvalidState, NotFound
-from modules.fixed import RAY
-from modules.tranches import waterfall
+from rwachain.modules.args import U64_MAX, U64_TEXT
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.errors import InvalidState, NotFound
+from rwachain.modules.fixed import RAY
+from rwachain.modules.tranches import waterfall
 
 NEXT = b"tranches/next"
 POOL = b"tranches/pool/"
@@ -252,7 +252,7 @@ def live_units(ctx: Ctx) -> list[str]:
 
 
 def _stable(ctx: Ctx) -> str:
-    from modules.stable import module as stable
+    from rwachain.modules.stable import module as stable
 
     return stable.info(ctx)["denom"]
 

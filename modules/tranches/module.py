@@ -10,14 +10,14 @@ module (keeper.on_asset_event); unit transfers settle payouts through the bank's
 
 from __future__ import annotations
 
-from modules.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
-from modules.assets import keeper as assets
-from modules.assets.schedule import MAX_RATE
-from modules.bank import keeper as bank
-from modules.context import Ctx
-from modules.registry import Call, Module
-from modules.roles import module as roles
-from modules.tranches import keeper
+from rwachain.modules.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets.schedule import MAX_RATE
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.context import Ctx
+from rwachain.modules.registry import Call, Module
+from rwachain.modules.roles import module as roles
+from rwachain.modules.tranches import keeper
 
 NAME = "tranches"
 WAD = 10**18

@@ -5,7 +5,7 @@ dcf: the discounted cash flow of an asset's unpaid installments with a default h
 docs/mechanism.md).
 """
 
-from modules.valuation.dcf import (
+from rwachain.modules.valuation.dcf import (
     DEFAULTED,
     PERFORMING,
     STATUSES,

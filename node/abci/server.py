@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import trio
 
-from node.abci import types as t
-from node.abci.codec import MAX_FRAME_BYTES, FrameReader, WireError, frame
+from rwachain.node.abci import types as t
+from rwachain.node.abci.codec import MAX_FRAME_BYTES, FrameReader, WireError, frame
 
 RECEIVE_BYTES = 1 << 16  # bytes read from a connection per receive
 APP_METHODS: dict[type, str] = {

@@ -16,7 +16,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from node.abci.codec import WIRE_LEN, WireError, decode, encode, pb, put_uvarint, read_uvarint
+from rwachain.node.abci.codec import (
+    WIRE_LEN,
+    WireError,
+    decode,
+    encode,
+    pb,
+    put_uvarint,
+    read_uvarint,
+)
 
 _dc = dataclass(frozen=True, slots=True)
 

@@ -27,9 +27,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from modules.assets import schedule  # noqa: E402
-from modules.fixed import RAY, WAD, per_second_ray, rpow  # noqa: E402
-from modules.valuation import dcf  # noqa: E402
+from rwachain.modules.assets import schedule  # noqa: E402
+from rwachain.modules.fixed import RAY, WAD, per_second_ray, rpow  # noqa: E402
+from rwachain.modules.valuation import dcf  # noqa: E402
 
 SECONDS_KEYS = {"due", "now", "dt", "grace", "n"}
 PCT = WAD // 100
