@@ -32,7 +32,8 @@ PACKAGE_DIR = _package_map()
 setup(
     packages=sorted(PACKAGE_DIR),
     package_dir=PACKAGE_DIR,
-    package_data={"rwachain.genesis": ["*.json", "data/*.json", "data/*.csv", "scenarios/*.json"]},
+    package_data={"rwachain.genesis": ["*.json", "data/*.json", "data/*.csv", "scenarios/*.json"],
+                  "rwachain.genesis.scenario": ["*.json"]},
     ext_modules=[Extension("rwachain.state._tree_native", ["state/_tree_native.c"], optional=True,
                            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"])],
 )

@@ -24,8 +24,8 @@ if ROOT not in sys.path:  # run from anywhere: the project's packages live in RO
     sys.path.insert(0, ROOT)
 
 from rwachain.genesis import devnet  # noqa: E402
-from rwachain.modules.crypto import Keypair, decode_address, encode_address  # noqa: E402
-from rwachain.modules.tx import sign_tx  # noqa: E402
+from rwachain.modules.core.crypto import Keypair, decode_address, encode_address  # noqa: E402
+from rwachain.modules.core.tx import sign_tx  # noqa: E402
 
 CHAIN_ID = devnet.CHAIN_ID
 GENESIS_TIME = devnet.GENESIS_TIME

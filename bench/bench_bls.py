@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import _common as c
 
-from rwachain.modules import bls
+from rwachain.modules.core import bls
 
 MSG = b"rwachain/oracle-report/feed=usd-eur/round=1/value=1084500"
 SIG_DST = bls.SIG_DST

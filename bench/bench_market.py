@@ -69,14 +69,14 @@ from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.assets import schedule as schedules
-from rwachain.modules.context import BlockInfo, Ctx
-from rwachain.modules.crypto import Keypair
-from rwachain.modules.errors import ExecutionError
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.crypto import Keypair
+from rwachain.modules.core.errors import ExecutionError
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market.module import RESERVE
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
-from rwachain.modules.tx import sign_tx
 from rwachain.modules.valuation import dcf
 from rwachain.node.chain import Chain
 from rwachain.state.overlay import Overlay
@@ -448,7 +448,7 @@ def best(fn, repeat: int) -> tuple[float, object, list[float]]:
 
 
 def valuation_part(args, tmp: str) -> dict:
-    from rwachain.rpc.methods_mechanism import _pool_value, valuation_pool
+    from rwachain.rpc.methods.mechanism import _pool_value, valuation_pool
 
     t0 = time.perf_counter()
     path = os.path.join(tmp, "pool-genesis.json")

@@ -123,7 +123,7 @@ def quorums() -> list[tuple[list[int], int]]:
     """The 3-of-4 operator subsets with the sum of their secret keys (mod r), each checked:
     one signature by the sum equals the aggregate of the three signatures."""
     from rwachain.genesis import devnet
-    from rwachain.modules import bls
+    from rwachain.modules.core import bls
 
     secrets = [devnet.operator_secret(j) for j in range(devnet.OPERATORS)]
     out = []
@@ -142,9 +142,9 @@ def sign_reports(op: int, start_nonce: int, items: list[tuple[str, int, int, int
     """Report transactions from operator `op`, nonces start_nonce.., one per item
     (feed, value, observedAt, round)."""
     from rwachain.genesis import devnet
-    from rwachain.modules import bls
+    from rwachain.modules.core import bls
+    from rwachain.modules.core.tx import sign_tx
     from rwachain.modules.oracle.report import bitmap, message
-    from rwachain.modules.tx import sign_tx
 
     key = devnet.dev_keys()[devnet.OPERATOR_ACCOUNT0 + op]
     qs = quorums()
@@ -166,7 +166,7 @@ def _sign_job(a: tuple) -> list[bytes]:
 # ----- part 1: check_tx in process ---------------------------------------------------------
 def clear_caches(app) -> None:
     """Everything admission remembers: decoded txs, checked signatures, checked reports, keys."""
-    from rwachain.modules import bls
+    from rwachain.modules.core import bls
     from rwachain.modules.oracle import keeper
 
     app._verified.clear()
@@ -177,11 +177,11 @@ def clear_caches(app) -> None:
 
 def admission(args) -> dict:
     from rwachain.genesis import devnet
-    from rwachain.modules import bls
-    from rwachain.modules.args import check_args
+    from rwachain.modules.core import bls
+    from rwachain.modules.core.args import check_args
+    from rwachain.modules.core.tx import check_signature, decode_tx
     from rwachain.modules.oracle import keeper
     from rwachain.modules.oracle.report import message, signers
-    from rwachain.modules.tx import check_signature, decode_tx
     from rwachain.node.chain import Chain
 
     bls.use("native")

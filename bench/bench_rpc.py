@@ -394,8 +394,8 @@ class Bench:
                 proc.wait(10)
             what = {"httptools": "bare trio + httptools server, constant reply",
                     "h11": "bare trio + h11 server, constant reply",
-                    "rpc-http": "node HTTP layer (rpc/http.py), constant handler",
-                    "rpc-dispatch": "rpc/http.py + rpc/jsonrpc.py Dispatcher, constant method"}[kind]
+                    "rpc-http": "node HTTP layer (rpc/server/http.py), constant handler",
+                    "rpc-dispatch": "rpc/server/http.py + rpc/server/jsonrpc.py Dispatcher, constant method"}[kind]
             self.floor_rows.append([what, f"{r['py']:,.0f}", f"{r['wrk']:,.0f}" if r["wrk"] else "n/a"])
             self.fig[f"floor_{kind}"] = r["py"]
             self.fig[f"floor_{kind}_wrk"] = r["wrk"] or 0

@@ -27,8 +27,8 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from rwachain.genesis import scenario as S  # noqa: E402
-from rwachain.genesis.scenario_local import LocalBackend  # noqa: E402
+from rwachain.genesis.scenario import files as S  # noqa: E402
+from rwachain.genesis.scenario.local import LocalBackend  # noqa: E402
 
 GOAL = 2_000  # steps/s over all shipped scenarios
 

@@ -1,4 +1,4 @@
-"""Random simulation speed: genesis/simulate.py with the Monte-Carlo driver, every module's
+"""Random simulation speed: genesis/sim/simulate.py with the Monte-Carlo driver, every module's
 invariants and the chain-wide checks after every block, on a real LevelDB chain.
 
 Measured: wall time of whole runs (generation of the steps, signing, the blocks, the
@@ -18,7 +18,7 @@ import time
 
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
-from rwachain.genesis import montecarlo, simulate, sweep
+from rwachain.genesis.sim import montecarlo, simulate, sweep
 
 
 def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...], attack_rate: float) -> dict:

@@ -1,4 +1,4 @@
-"""Parallel speed-up of `rwad sweep` (genesis/sweep.py): the same plan of seeded runs with 1
+"""Parallel speed-up of `rwad sweep` (genesis/sim/sweep.py): the same plan of seeded runs with 1
 process and with N worker processes (forkserver), on real LevelDB chains.
 
 Measured: wall time of sweep.execute for the whole plan (each run: genesis, the blocks,
@@ -21,8 +21,8 @@ import time
 
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
-from rwachain.genesis import sweep
-from rwachain.genesis import sweep_config as sc
+from rwachain.genesis.sim import sweep
+from rwachain.genesis.sim import sweep_config as sc
 
 
 def cpu_timed_entry(entry: dict) -> dict:

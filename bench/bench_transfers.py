@@ -40,7 +40,7 @@ import _common as c
 import nacl.bindings
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import SIGN_DOMAIN, decode_tx
+from rwachain.modules.core.tx import SIGN_DOMAIN, decode_tx
 from rwachain.node.chain import Chain
 
 GOAL_TPS = 20_000

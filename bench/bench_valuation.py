@@ -35,7 +35,7 @@ import time
 import _common as c
 
 from rwachain.modules.assets import schedule
-from rwachain.modules.fixed import RAY, WAD, YEAR, rpow
+from rwachain.modules.core.fixed import RAY, WAD, YEAR, rpow
 from rwachain.modules.valuation import dcf
 
 GOAL_MS = 250.0

@@ -27,7 +27,7 @@ import time
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcNode
 from tests.test_node_limits import KeepAlive, _rss_mb, open_connections
 from tests.test_rpc_ws import WsClient

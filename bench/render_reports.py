@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/render_reports.py [--out DIR] [--docs] [--sweep FILE] [--blocks N]
 
-Four reports, three written by `rwad report` (rpc/report.py) and the mechanism study's by
+Four reports, three written by `rwad report` (rpc/cli/report.py) and the mechanism study's by
 `rwad study`, each shot with `chromium --headless --screenshot` (Debian's chromium package):
     scenario    the series of genesis/scenarios/sme-receivables-pool.json, by block height
                 (its blocks cluster in time: 4 at the start, 2 at day 90, 2 at day 180)
-    simulation  the series of a seeded Monte-Carlo simulation (genesis/simulate.py), one row
+    simulation  the series of a seeded Monte-Carlo simulation (genesis/sim/simulate.py), one row
                 sampled after every 1-hour block, by time
     sweep       `rwad sweep --discount 0.01,0.03,0.1 --h-slope 0.05,0.1,0.2 --seeds 3`, or
                 the sweep document --sweep FILE
@@ -38,7 +38,7 @@ MAX_DOC_BYTES = 300_000
 
 def rwad(*args: str, cwd: str = ROOT) -> None:
     env = {**os.environ, "PYTHONPATH": ROOT}
-    subprocess.run([sys.executable, "-m", "rwachain.rpc.entry", *args], cwd=cwd, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "rwachain.rpc.cli.entry", *args], cwd=cwd, env=env, check=True)
 
 
 def scenario_series(path: str) -> None:
@@ -47,8 +47,8 @@ def scenario_series(path: str) -> None:
 
 
 def simulation_series(path: str, blocks: int, seed: int = 7) -> None:
-    """A seeded Monte-Carlo simulation sampled after every block (genesis/series.py)."""
-    from rwachain.genesis import montecarlo, series, simulate
+    """A seeded Monte-Carlo simulation sampled after every block (genesis/sim/series.py)."""
+    from rwachain.genesis.sim import montecarlo, series, simulate
 
     rows: list[series.Row] = []
 

@@ -100,11 +100,11 @@ async def _serve_plain(handler, port: int) -> None:
 
 # ----- the node's HTTP layer, optionally with its JSON-RPC dispatcher -------------------------------
 async def _serve_node_layers(port: int, dispatch: bool) -> None:
-    from rwachain.rpc.http import HttpServer
+    from rwachain.rpc.server.http import HttpServer
 
     if dispatch:
-        from rwachain.rpc.jsonrpc import Dispatcher
-        from rwachain.rpc.params import Method, Result
+        from rwachain.rpc.methods.params import Method, Result
+        from rwachain.rpc.server.jsonrpc import Dispatcher
 
         async def const(api):
             return "0x1"

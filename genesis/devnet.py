@@ -2,9 +2,9 @@
 oracle operators, the feeds with their policies, and three verified demo assets.
 
 Dev account i (0..9) has the Ed25519 seed sha256(b"rwachain/devkey/" || i as 4 bytes,
-big-endian) (modules/crypto.py); the devnet validator signs with dev key 4294967295.
+big-endian) (modules/core/crypto.py); the devnet validator signs with dev key 4294967295.
 Oracle operator j (0..3) is dev account 6 + j; its BLS secret key is the IETF KeyGen of
-sha256(b"rwachain/oracle-devkey/" || j as 4 bytes, big-endian) (modules/bls.py).
+sha256(b"rwachain/oracle-devkey/" || j as 4 bytes, big-endian) (modules/core/bls.py).
 These keys are public: never use them outside a devnet.
 
 build(t) makes the genesis for genesis time t: demo schedules start at t and feed values
@@ -19,9 +19,9 @@ import hashlib
 import json
 import os
 
-from rwachain.modules import bls
 from rwachain.modules.assets import schedule as schedules
-from rwachain.modules.crypto import Keypair, encode_address, module_address
+from rwachain.modules.core import bls
+from rwachain.modules.core.crypto import Keypair, encode_address, module_address
 from rwachain.modules.oracle import feeds
 
 DEV_ACCOUNTS = 10

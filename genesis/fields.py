@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rwachain.modules.crypto import AddressError, decode_address
+from rwachain.modules.core.crypto import AddressError, decode_address
 
 DIGITS_MAX = 80  # digits of an integer field: 2^256 has 78
 

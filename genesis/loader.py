@@ -17,10 +17,10 @@ import ijson
 
 from rwachain.genesis import mechanism, typed, units
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
-from rwachain.modules import params as chain_params
-from rwachain.modules.app import App, GenesisInvariantError
-from rwachain.modules.args import AMOUNT_MAX
-from rwachain.modules.crypto import decode_address, encode_address
+from rwachain.modules.core import params as chain_params
+from rwachain.modules.core.app import App, GenesisInvariantError
+from rwachain.modules.core.args import AMOUNT_MAX
+from rwachain.modules.core.crypto import decode_address, encode_address
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.reserve import module as reserve
@@ -30,7 +30,7 @@ from rwachain.modules.stable import module as stable_module
 TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
               "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance", "reserve", "accounts"}
 TYPED_SECTIONS = {"insurance": insurance.GENESIS, "governance": governance.GENESIS, "reserve": reserve.GENESIS}
-"""Sections typed by their modules' record declarations (modules/records.py, genesis/typed.py)."""
+"""Sections typed by their modules' record declarations (modules/core/records.py, genesis/typed.py)."""
 REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market", *TYPED_SECTIONS}
 DENOM_KINDS = ("native", "stable", "unit")
 STATE_SCHEMA_VERSION = 1
@@ -276,7 +276,7 @@ reserve instead (GenesisFile._validate_accounts)."""
 def block_invariants(ctx) -> list[tuple[str, str]]:
     """The chain-wide block invariants (genesis/simulate.CHAIN_CHECKS, but GENESIS_SKIPS) of
     ctx's state; App.init_chain checks every module's own invariants itself."""
-    from rwachain.genesis.simulate import CHAIN_CHECKS  # (it imports this module)
+    from rwachain.genesis.sim.simulate import CHAIN_CHECKS  # (it imports this module)
 
     return [(f"chain/{name}", msg) for name, fn in CHAIN_CHECKS.items() if name not in GENESIS_SKIPS
             for msg in fn(ctx)]

@@ -17,13 +17,13 @@ import os
 import tempfile
 
 from rwachain.genesis.loader import import_genesis
-from rwachain.modules import accounts, bls
-from rwachain.modules.app import App, BlockResult
-from rwachain.modules.crypto import Keypair
+from rwachain.modules.core import accounts, bls
+from rwachain.modules.core.app import App, BlockResult
+from rwachain.modules.core.crypto import Keypair
+from rwachain.modules.core.registry import Module
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.registry import Module
-from rwachain.modules.tx import sign_tx
 from rwachain.state.store import Store
 
 FAST_TMP = "/dev/shm"  # tmpfs: a synced LevelDB write costs nothing there (about 4 ms a block on disk)

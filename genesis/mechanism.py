@@ -14,11 +14,11 @@ from typing import Any
 
 from rwachain.genesis import units
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int
-from rwachain.modules import bls
-from rwachain.modules.args import AMOUNT_MAX
 from rwachain.modules.assets import keeper as assets
-from rwachain.modules.crypto import encode_address
-from rwachain.modules.errors import InvalidState
+from rwachain.modules.core import bls
+from rwachain.modules.core.args import AMOUNT_MAX
+from rwachain.modules.core.crypto import encode_address
+from rwachain.modules.core.errors import InvalidState
 from rwachain.modules.governance import changes
 from rwachain.modules.oracle import feeds
 

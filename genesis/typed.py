@@ -1,4 +1,4 @@
-"""The JSON form of typed genesis sections (modules/records.py): validation with
+"""The JSON form of typed genesis sections (modules/core/records.py): validation with
 field-named errors, and export.
 
 JSON conventions as everywhere in a genesis: integers as decimal strings (JSON integers
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int
-from rwachain.modules.crypto import encode_address
-from rwachain.modules.records import Record
+from rwachain.modules.core.crypto import encode_address
+from rwachain.modules.core.records import Record
 
 INT_MAX = (1 << 256) - 1
 TEXT_MAX = 4096  # characters of a text field

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from rwachain.modules.crypto import verify
+from rwachain.modules.core.crypto import verify
 from rwachain.state.codec import decode, encode
 
 HEADER_DOMAIN = b"rwachain/header/v1\x00"

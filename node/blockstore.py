@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rwachain.modules.app import encode_receipt
+from rwachain.modules.core.app import encode_receipt
 from rwachain.node.block import Block
 from rwachain.state.codec import decode_stored, encode, encode_array_of_encoded
 from rwachain.state.store import paced
@@ -122,8 +122,8 @@ class BlockStore:
 
     def keys_of(self, height: int) -> list[bytes]:
         """Every block-store key that block `height` wrote (to rewind it)."""
-        from rwachain.modules.errors import InvalidTransaction
-        from rwachain.modules.tx import decode_tx
+        from rwachain.modules.core.errors import InvalidTransaction
+        from rwachain.modules.core.tx import decode_tx
 
         block = self.block(height)
         receipts = self.receipts(height) or []

@@ -20,8 +20,8 @@ import msgpack
 import plyvel
 
 from rwachain.genesis.loader import import_genesis
-from rwachain.modules.app import App, BlockResult, encode_receipt
-from rwachain.modules.crypto import Keypair
+from rwachain.modules.core.app import App, BlockResult, encode_receipt
+from rwachain.modules.core.crypto import Keypair
 from rwachain.node.block import Block, Header
 from rwachain.node.blockstore import HEAD, BlockStore
 from rwachain.node.sigcheck import ProcessVerifier

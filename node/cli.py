@@ -1,4 +1,4 @@
-"""rwad: the node's command line (node-side commands; rpc/cli.py adds the client ones).
+"""rwad: the node's command line (node-side commands; rpc/cli/main.py adds the client ones).
 
     rwad devnet [--home DIR] [--genesis FILE] [--port 8545] [--host 127.0.0.1]
                 [--mining auto|interval|manual] [--block-time S]
@@ -33,7 +33,7 @@ import trio
 
 from rwachain.genesis import devnet as devnet_genesis
 from rwachain.genesis.fields import any_length_numbers
-from rwachain.modules.crypto import Keypair
+from rwachain.modules.core.crypto import Keypair
 from rwachain.node.chain import LOAD_MAX_BYTES, Chain
 from rwachain.node.service import MINING_MODES, Node, NodeOptions
 
@@ -200,8 +200,8 @@ def genesis_identity(path: str) -> tuple[str, str]:
 def _file_kind(path: str) -> str | None:
     """"genesis" or "scenario" by the first top-level key that only one of them has (read as a
     stream, so a large genesis is not loaded), "neither" for other JSON, None if unreadable."""
-    from rwachain.genesis import scenario
     from rwachain.genesis.loader import TOP_FIELDS
+    from rwachain.genesis.scenario import files as scenario
 
     scenario_keys = set(scenario.schema()["properties"])
     try:
@@ -238,7 +238,7 @@ def devnet_start(path: str, home: str) -> tuple[str, dict[str, dict]]:
                          f"file (format, blocks, ...)")
     if kind != "scenario":
         return path, {}  # a genesis, or unreadable: opening the chain says why, as before
-    from rwachain.genesis import scenario
+    from rwachain.genesis.scenario import files as scenario
 
     try:
         sc = scenario.load(path)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import trio
 
-from rwachain.modules import accounts
-from rwachain.modules.app import MEMPOOL, BlockResult, CheckResult
-from rwachain.modules.errors import InvalidTransaction, ReplayedNonce
-from rwachain.modules.fixed import YEAR
+from rwachain.modules.core import accounts
+from rwachain.modules.core.app import MEMPOOL, BlockResult, CheckResult
+from rwachain.modules.core.errors import InvalidTransaction, ReplayedNonce
+from rwachain.modules.core.fixed import YEAR
 from rwachain.node.block import Block
 from rwachain.node.chain import LOAD_MAX_BYTES, Chain
 from rwachain.node.journal import Journal

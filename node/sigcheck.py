@@ -32,7 +32,7 @@ import msgpack
 import nacl.bindings
 import nacl.exceptions
 
-SIGN_DOMAIN = b"rwachain/tx/v1\x00"  # the same as modules/tx.py (a test checks)
+SIGN_DOMAIN = b"rwachain/tx/v1\x00"  # the same as modules/core/tx.py (a test checks)
 
 
 def verify_slice(raws: list[bytes]) -> bytes:
@@ -51,7 +51,7 @@ def verify_slice(raws: list[bytes]) -> bytes:
 
 def verify_bls_slice(jobs: list) -> bytes:
     """One byte per (keys, message, signature) job: 1 if FastAggregateVerify holds, else 0."""
-    from rwachain.modules import bls  # loaded in the child only when reports arrive
+    from rwachain.modules.core import bls  # loaded in the child only when reports arrive
 
     out = bytearray(len(jobs))
     for i, job in enumerate(jobs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from rwachain.modules.errors import InvalidTransaction
+from rwachain.modules.core.errors import InvalidTransaction
 
 
 def _precheck_slice(app, raws: list[bytes]) -> int:

@@ -1,7 +1,7 @@
 """JSON-RPC error codes: the standard ones and rwachain's server codes (docs/rpc.md).
 
 A refused or failed transaction maps to 1000 + its stable transaction error code
-(modules/errors.py), with data {"name": ...}: e.g. bad_signature (6) is 1006.
+(modules/core/errors.py), with data {"name": ...}: e.g. bad_signature (6) is 1006.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def dev_keys():
 def scenario():
     """Replay a scenario file as a test: scenario(path) replays it in process over a real
     LevelDB chain in a throwaway directory and returns its Result; an unmet expectation, a
-    broken invariant or a state root other than the file's raises (genesis/scenario.py)."""
-    from rwachain.genesis.scenario_local import run_file
+    broken invariant or a state root other than the file's raises (genesis/scenario/files.py)."""
+    from rwachain.genesis.scenario.local import run_file
 
     return lambda path, **kw: run_file(str(path), **kw)

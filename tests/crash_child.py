@@ -26,8 +26,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rwachain.genesis import devnet  # noqa: E402
-from rwachain.modules import accounts  # noqa: E402
-from rwachain.modules.tx import sign_tx  # noqa: E402
+from rwachain.modules.core import accounts  # noqa: E402
+from rwachain.modules.core.tx import sign_tx  # noqa: E402
 from rwachain.node.chain import Chain  # noqa: E402
 from rwachain.state.store import Store  # noqa: E402
 

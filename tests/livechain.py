@@ -11,9 +11,9 @@ parameters that reach its records, at the head and at a past height.
 from __future__ import annotations
 
 from rwachain.genesis import devnet
-from rwachain.modules import bls
+from rwachain.modules.core import bls
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.tx import sign_tx
 from tests.rpcnode import RpcError
 
 KEYS = devnet.dev_keys()

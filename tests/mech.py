@@ -7,10 +7,10 @@ import shutil
 import tempfile
 
 from rwachain.genesis import devnet
-from rwachain.modules import bls
+from rwachain.modules.core import bls
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.tx import sign_tx
 from rwachain.node.chain import Chain
 
 KEYS = devnet.dev_keys()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules import errors
-from rwachain.modules.app import BLOCK, MEMPOOL
-from rwachain.modules.crypto import Keypair
-from rwachain.modules.tx import SIGN_DOMAIN, make_body, sign_tx
+from rwachain.modules.core import errors
+from rwachain.modules.core.app import BLOCK, MEMPOOL
+from rwachain.modules.core.crypto import Keypair
+from rwachain.modules.core.tx import SIGN_DOMAIN, make_body, sign_tx
 from rwachain.state.codec import encode
 
 CHAIN = devnet.CHAIN_ID

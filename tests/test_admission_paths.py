@@ -12,8 +12,8 @@ from __future__ import annotations
 import trio
 
 from rwachain.genesis import devnet
-from rwachain.modules import accounts
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core import accounts
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 from rwachain.node.service import Node, NodeOptions
 

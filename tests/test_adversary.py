@@ -1,4 +1,4 @@
-"""The simulator's adversarial actors (genesis/adversary.py): a seeded run of 2,000 blocks with
+"""The simulator's adversarial actors (genesis/sim/adversary.py): a seeded run of 2,000 blocks with
 every attack passes on the chain as it is, and flaws of the attack list, each planted back by
 hand, are caught by the simulation within 2,000 blocks (a probe, a contained fault or an
 invariant); probes are no transactions, shrink and replay."""
@@ -10,11 +10,11 @@ import json
 
 import pytest
 
-from rwachain.genesis import adversary, montecarlo, simulate
-from rwachain.genesis.shrink import shrink
-from rwachain.modules.app import default_modules
-from rwachain.modules.args import Text
+from rwachain.genesis.sim import adversary, montecarlo, simulate
+from rwachain.genesis.sim.shrink import shrink
 from rwachain.modules.bank import keeper as bank
+from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.args import Text
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches

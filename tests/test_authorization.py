@@ -66,7 +66,7 @@ def test_the_matrix_covers_every_role_checked_call():
     import inspect
     import re
 
-    from rwachain.modules.app import default_modules
+    from rwachain.modules.core.app import default_modules
 
     found = set()
     for m in default_modules():

@@ -26,8 +26,8 @@ from hypothesis.stateful import (
 
 from rwachain.modules.bank import keeper
 from rwachain.modules.bank.module import invariants
-from rwachain.modules.context import BlockInfo, Ctx
-from rwachain.modules.errors import InsufficientFunds
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.errors import InsufficientFunds
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import Store
 

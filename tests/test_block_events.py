@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from rwachain.modules.crypto import Keypair
-from rwachain.rpc.client import Client
+from rwachain.modules.core.crypto import Keypair
+from rwachain.rpc.client.clients import Client
 from tests.rpcnode import RpcNode
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.block import Block
 from rwachain.node.blockstore import BLOCK, RECEIPTS, _h
 from rwachain.state.codec import decode_stored

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rwachain.modules import bls
+from rwachain.modules.core import bls
 
 with open(os.path.join(os.path.dirname(__file__), "vectors", "bls.json"), encoding="utf-8") as _f:
     VECTORS = json.load(_f)
@@ -247,7 +247,7 @@ def test_sign_then_verify_round_trip_native():
 
 
 def test_importing_the_module_loads_no_library():
-    code = ("import sys, modules.bls as b; "
+    code = ("import sys, rwachain.modules.core.bls as b; "
             "assert b.backend_name() == 'native'; "
             "bad = [m for m in ('pyblst', 'blspy', 'py_ecc', 'py_arkworks_bls12381') if m in sys.modules]; "
             "assert not bad, bad")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import export_genesis
 from rwachain.modules.bank import keeper
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.insurance import module as insurance
-from rwachain.modules.tx import sign_tx
 from rwachain.node.chain import Chain
 
 CHAIN = devnet.CHAIN_ID

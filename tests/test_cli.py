@@ -1,4 +1,4 @@
-"""The keystore (rpc/keystore.py) and the rwad client commands (keys, tx, query) as subprocesses."""
+"""The keystore (rpc/cli/keystore.py) and the rwad client commands (keys, tx, query) as subprocesses."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import nacl.pwhash.argon2id as argon2id
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.crypto import Keypair
-from rwachain.rpc import keystore
+from rwachain.modules.core.crypto import Keypair
+from rwachain.rpc.cli import keystore
 from tests.rpcnode import RpcNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -200,7 +200,7 @@ HELP = [[], ["devnet"], ["init"], ["start"], ["keys"], ["keys", "new"], ["keys",
 
 
 def test_every_command_has_help(tmp_path, capsys):
-    from rwachain.rpc import cli
+    from rwachain.rpc.cli import main as cli
 
     for cmd in HELP:  # in-process: argparse prints the help and exits 0
         with pytest.raises(SystemExit) as info:
@@ -217,16 +217,16 @@ def test_every_command_has_help(tmp_path, capsys):
 def test_the_entry_point_starts_node_commands_without_the_client_side(tmp_path):
     """`rwad init|devnet|start` load only the node and the server (start-up time); other
     commands and --help get the full command line."""
-    code = ("import sys; from rwachain.rpc import entry; rc = entry.main(['init', '--home', sys.argv[1]]); "
-            "print(rc, 'rwachain.rpc.client' in sys.modules, 'rwachain.rpc.cli' in sys.modules)")
+    code = ("import sys; from rwachain.rpc.cli import entry; rc = entry.main(['init', '--home', sys.argv[1]]); "
+            "print(rc, 'rwachain.rpc.client.clients' in sys.modules, 'rwachain.rpc.cli.main' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "home")], cwd=ROOT, text=True,
                        capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split()[-3:] == ["0", "False", "False"]
     assert os.path.exists(tmp_path / "home" / "genesis.json")
-    helped = subprocess.run([sys.executable, "-m", "rwachain.rpc.entry", "--help"], cwd=ROOT, text=True,
+    helped = subprocess.run([sys.executable, "-m", "rwachain.rpc.cli.entry", "--help"], cwd=ROOT, text=True,
                             capture_output=True, timeout=60)
     assert helped.returncode == 0 and "scenario" in helped.stdout and "devnet" in helped.stdout
-    wrong = subprocess.run([sys.executable, "-m", "rwachain.rpc.entry", "devnet", "--no-such-flag"], cwd=ROOT, text=True,
+    wrong = subprocess.run([sys.executable, "-m", "rwachain.rpc.cli.entry", "devnet", "--no-such-flag"], cwd=ROOT, text=True,
                            capture_output=True, timeout=60)
     assert wrong.returncode == 2 and "--no-such-flag" in wrong.stderr

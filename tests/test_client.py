@@ -1,4 +1,4 @@
-"""rpc/client.py against a real node: sync and async clients, batches, send_call, typed errors."""
+"""rpc/client/clients.py against a real node: sync and async clients, batches, send_call, typed errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import trio
 
 from rwachain.genesis import devnet
-from rwachain.modules.crypto import Keypair
-from rwachain.rpc import client as rc
-from rwachain.rpc.client import (
+from rwachain.modules.core.crypto import Keypair
+from rwachain.rpc.client import clients as rc
+from rwachain.rpc.client.clients import (
     AsyncClient,
     Client,
     InvalidParams,

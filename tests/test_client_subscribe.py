@@ -1,4 +1,4 @@
-"""Client.subscribe and AsyncClient.subscribe (rpc/wsclient.py) against a real node over its
+"""Client.subscribe and AsyncClient.subscribe (rpc/client/ws.py) against a real node over its
 WebSocket: new heads, pending transactions, events; a refused subscription; reconnecting
 and resubscribing after the node is killed and started again on the same port."""
 
@@ -9,8 +9,8 @@ import socket
 import pytest
 import trio
 
-from rwachain.modules.crypto import Keypair
-from rwachain.rpc.client import AsyncClient, Client, InvalidParams
+from rwachain.modules.core.crypto import Keypair
+from rwachain.rpc.client.clients import AsyncClient, Client, InvalidParams
 from tests.rpcnode import RpcNode
 
 
@@ -78,7 +78,7 @@ def test_a_subscription_gives_up_after_max_retries(tmp_path):
         with Client(n.url) as c:
             sub = c.subscribe("newHeads", max_retries=2)
             n.kill()
-            from rwachain.rpc.client import TransportError
+            from rwachain.rpc.client.clients import TransportError
 
             with pytest.raises(TransportError, match="failed 3 time"):
                 sub.next(timeout=30)

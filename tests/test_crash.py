@@ -29,8 +29,8 @@ from collections import Counter
 from pathlib import Path
 
 from rwachain.genesis import devnet
-from rwachain.modules import accounts
 from rwachain.modules.bank import keeper
+from rwachain.modules.core import accounts
 from rwachain.modules.insurance import module as insurance
 from rwachain.node.chain import GENESIS_PARENT, Chain
 from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof

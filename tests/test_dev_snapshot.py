@@ -9,7 +9,7 @@ import msgpack
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

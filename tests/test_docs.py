@@ -5,8 +5,8 @@ from __future__ import annotations
 import pathlib
 import re
 
-from rwachain.modules.app import default_modules
-from rwachain.modules.errors import all_error_classes
+from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.errors import all_error_classes
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
@@ -48,7 +48,7 @@ def test_make_lint_runs_only_checks_the_code_passes():
 
 
 def test_protocol_states_the_ranges_of_nonce_expiry_and_fee():
-    from rwachain.modules.tx import FEE_MAX, U64_MAX
+    from rwachain.modules.core.tx import FEE_MAX, U64_MAX
 
     text = (DOCS / "protocol.md").read_text()
     assert U64_MAX == 2**64 - 1 and FEE_MAX == 2**128 - 1

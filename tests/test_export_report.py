@@ -1,4 +1,4 @@
-"""Per-block metrics (genesis/series.py, chain_metrics), `rwad export` and `rwad report`:
+"""Per-block metrics (genesis/sim/series.py, chain_metrics), `rwad export` and `rwad report`:
 rows sampled from a real chain, a real devnet node over HTTP, and the HTML they make."""
 
 from __future__ import annotations
@@ -16,19 +16,21 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rwachain.genesis import devnet, series
-from rwachain.modules import bls
+from rwachain.genesis import devnet
+from rwachain.genesis.sim import series
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
+from rwachain.modules.core import bls
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 from rwachain.node.chain import Chain
-from rwachain.rpc import cli, oracle_cli
-from rwachain.rpc.client import Client
-from rwachain.rpc.report import PLOTS
+from rwachain.rpc.cli import main as cli
+from rwachain.rpc.cli import oracle as oracle_cli
+from rwachain.rpc.cli.report import PLOTS
+from rwachain.rpc.client.clients import Client
 from tests.mech import KEYS, SERVICER, Driver
 from tests.rpcnode import RpcError, RpcNode
 
@@ -357,7 +359,7 @@ def test_pruned_heights_are_explained(tmp_path, capsys):
 
 
 def test_the_node_never_loads_matplotlib():
-    code = "import sys, rwachain.rpc.cli, rwachain.rpc.server; print('matplotlib' in sys.modules)"
+    code = "import sys, rwachain.rpc.cli.main, rwachain.rpc.server.serve; print('matplotlib' in sys.modules)"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "False", p.stderr
 

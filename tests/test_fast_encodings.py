@@ -13,9 +13,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rwachain.modules.app import Receipt, encode_receipt
-from rwachain.modules.context import BlockInfo, Ctx
-from rwachain.modules.tx import _split_envelope
+from rwachain.modules.core.app import Receipt, encode_receipt
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.tx import _split_envelope
 from rwachain.state.codec import NonCanonical, decode, encode
 
 bodies = st.one_of(st.binary(max_size=300), st.integers(250, 70_000).map(lambda n: b"\x07" * n))

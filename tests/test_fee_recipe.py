@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
-from rwachain.modules.errors import CannotPayFee, FeeTooLow
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.errors import CannotPayFee, FeeTooLow
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 
 KEYS = devnet.dev_keys()

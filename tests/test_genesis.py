@@ -10,9 +10,9 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import GenesisError, GenesisFile, import_genesis
-from rwachain.modules.app import App
 from rwachain.modules.bank import keeper
-from rwachain.modules.crypto import Keypair
+from rwachain.modules.core.app import App
+from rwachain.modules.core.crypto import Keypair
 from rwachain.modules.stable import module as stable
 from rwachain.modules.stable import vault
 from rwachain.node.chain import Chain
@@ -152,7 +152,7 @@ def test_a_large_genesis_settles_the_database_and_the_chain_goes_on(tmp_path, mo
     """After a genesis over the settle threshold (lowered here to every genesis) the chain
     has the same root as without it, produces blocks, and reopens from disk."""
     import rwachain.node.chain as chain_mod
-    from rwachain.modules.tx import sign_tx
+    from rwachain.modules.core.tx import sign_tx
 
     plain = Chain(str(tmp_path / "plain"), devnet.validator_key())
     root_plain = plain.init_genesis(devnet.PATH)
@@ -206,7 +206,7 @@ def test_flaw_a_json_number_of_thousands_of_digits_crashed_the_process(tmp_path,
     text = text.replace(old, new, 1)
     path = tmp_path / "g.json"
     path.write_text(text)
-    code = ("import sys\nfrom rwachain.genesis.loader import GenesisError, import_genesis\nfrom rwachain.modules.app import App\n"
+    code = ("import sys\nfrom rwachain.genesis.loader import GenesisError, import_genesis\nfrom rwachain.modules.core.app import App\n"
             "from rwachain.state.store import Store\ns = Store(sys.argv[2])\n"
             "try:\n    import_genesis(App(s), sys.argv[1])\nexcept GenesisError as e:\n    print(e)\n"
             "finally:\n    s.close()\n")

@@ -9,8 +9,8 @@ import os
 import re
 
 from rwachain.genesis import devnet, loader, mechanism
-from rwachain.modules import params as chain_params
 from rwachain.modules.assets import keeper as assets
+from rwachain.modules.core import params as chain_params
 from rwachain.modules.governance import changes
 from rwachain.modules.oracle import feeds
 from rwachain.modules.roles.module import ROLES
@@ -21,7 +21,7 @@ DOC = os.path.join(ROOT, "docs", "genesis.md")
 
 
 def _records(section: str, records) -> set[str]:
-    """Paths of a typed section's records (modules/records.py): an entry's key and value fields."""
+    """Paths of a typed section's records (modules/core/records.py): an entry's key and value fields."""
     out = set()
     for r in records:
         base = f"{section}.{r.name}"

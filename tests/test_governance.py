@@ -8,7 +8,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.crypto import encode_address as encode
+from rwachain.modules.core.crypto import encode_address as encode
 from rwachain.modules.governance import module as gov
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
@@ -173,7 +173,7 @@ def test_changes_beyond_the_hard_bounds_are_refused(d, action, target, value, er
 
 
 def test_governance_changes_an_oracle_policy_and_the_operator_set(d):
-    from rwachain.modules import bls
+    from rwachain.modules.core import bls
     from rwachain.modules.oracle import keeper as oracle
 
     r = propose_change(d, "setPolicy", "rate", "maxAge=43200,delay=7200")

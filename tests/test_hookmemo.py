@@ -1,4 +1,4 @@
-"""Skipped block hooks (modules/hookmemo.py): a hook is skipped only when running it would
+"""Skipped block hooks (modules/core/hookmemo.py): a hook is skipped only when running it would
 change nothing, so a chain with skipping commits exactly what a chain without it commits."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rwachain.genesis import simulate
-from rwachain.modules.context import BlockInfo, Ctx
-from rwachain.modules.hookmemo import HookMemo
+from rwachain.genesis.sim import simulate
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.hookmemo import HookMemo
 from rwachain.state.overlay import Overlay
 
 

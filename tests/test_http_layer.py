@@ -1,4 +1,4 @@
-"""rpc/http.py on a real loopback socket: idle connections are closed, a slow answer is
+"""rpc/server/http.py on a real loopback socket: idle connections are closed, a slow answer is
 not cut off by the idle timeout, pipelined requests are answered in order, a large reply
 is written whole to a slow reader, and a pipelining flood on one connection does not
 starve another (reads that find their bytes there already are followed by a yield)."""
@@ -12,7 +12,7 @@ import time
 
 import trio
 
-from rwachain.rpc.http import HttpServer
+from rwachain.rpc.server.http import HttpServer
 
 
 def _post(body: bytes) -> bytes:

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
-from rwachain.modules import timelock
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import InvalidState, Unauthorized
+from rwachain.modules.core import timelock
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import InvalidState, Unauthorized
 from rwachain.modules.governance import module as gov
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.reserve import module as reserve

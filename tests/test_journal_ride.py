@@ -13,7 +13,7 @@ from __future__ import annotations
 import trio
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 from rwachain.node.journal import Journal
 from rwachain.node.service import Node, NodeOptions

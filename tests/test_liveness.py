@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rwachain.modules.args import U64_MAX, decimal_at_most
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets.schedule import MAX_RATE
-from rwachain.modules.errors import BadArguments
-from rwachain.modules.fixed import RAY, WAD, YEAR, per_second_ray, rpow
+from rwachain.modules.core.args import U64_MAX, decimal_at_most
+from rwachain.modules.core.errors import BadArguments
+from rwachain.modules.core.fixed import RAY, WAD, YEAR, per_second_ray, rpow
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, T0, VERIFIER, Driver, events
@@ -179,7 +179,7 @@ def test_valuation_does_bounded_work_over_any_time_gap():
 
 
 def test_flaw03_rpow_capped_is_rpow_below_the_cap_and_the_cap_above(d):
-    from rwachain.modules.fixed import rpow_capped
+    from rwachain.modules.core.fixed import rpow_capped
 
     x = RAY + per_second_ray(MAX_RATE)
     cap = 10**40 * RAY
@@ -216,17 +216,17 @@ def _boom(ctx, sender, args):
 
 
 def _with_boom_call(chain):
-    from rwachain.modules.args import Int
-    from rwachain.modules.registry import Call
+    from rwachain.modules.core.args import Int
+    from rwachain.modules.core.registry import Call
 
     chain.app.by_name["bank"].add_call(Call("boom", _boom, {"n": Int(0, 9)}, cost=1_000))
 
 
 def test_a_raising_handler_fails_its_transaction_and_the_chain_goes_on(d, tmp_path, caplog):
     from rwachain.genesis import devnet
-    from rwachain.modules import accounts
     from rwachain.modules.bank import keeper as bank
-    from rwachain.modules.errors import HandlerFault
+    from rwachain.modules.core import accounts
+    from rwachain.modules.core.errors import HandlerFault
     from rwachain.node.chain import Chain
     from rwachain.node.service import Node, NodeOptions
 
@@ -266,8 +266,8 @@ def test_a_simulated_fault_is_not_counted(d):
 def test_the_simulator_reports_a_contained_fault_as_a_failure():
     import dataclasses
 
-    from rwachain.genesis.simulate import Runner, Step, sim_genesis
-    from rwachain.modules.app import default_modules
+    from rwachain.genesis.sim.simulate import Runner, Step, sim_genesis
+    from rwachain.modules.core.app import default_modules
 
     def planted():
         mods = default_modules()
@@ -291,7 +291,7 @@ def test_the_simulator_reports_a_contained_fault_as_a_failure():
 
 
 def test_a_raising_hook_drops_its_writes_and_the_block_goes_on(d):
-    from rwachain.modules.registry import Module
+    from rwachain.modules.core.registry import Module
 
     def end_block(ctx):
         ctx.set(BOOM_KEY, b"\x02")
@@ -340,8 +340,8 @@ ROLE_ACTOR = {"assets.register": "dev1", "tranches.createPool": "dev1", "assets.
 def _operator_set(n: int) -> str:
     """A setOperators value: the first n devnet operators, with their proofs of possession."""
     from rwachain.genesis import devnet
-    from rwachain.modules import bls
-    from rwachain.modules.crypto import encode_address
+    from rwachain.modules.core import bls
+    from rwachain.modules.core.crypto import encode_address
 
     parts = []
     for j in range(n):
@@ -355,7 +355,7 @@ def _operator_set(n: int) -> str:
 def _changes() -> tuple[tuple[str, str, str], ...]:
     """(action, target, value) of changes at and beyond their bounds (some refused when proposed).
     Never lo/hi of a policy: a value applied within the old bounds may lie outside new ones,
-    which the oracle-bounds check reports (as genesis/simulate.py's POLICY_CHANGES notes)."""
+    which the oracle-bounds check reports (as genesis/sim/simulate.py's POLICY_CHANGES notes)."""
     return (
         ("setParams", "reserve", "discount=0"), ("setParams", "reserve", f"discount={WAD // 2}"),
         ("setParams", "reserve", "epoch=3600"), ("setParams", "reserve", "cooldown=0"),
@@ -396,8 +396,8 @@ def _arg(module, call, name, spec, draw, ctx, now, wild):
     """A boundary value for one argument (inside its spec unless wild)."""
     from hypothesis import strategies as st
 
-    from rwachain.modules import args as a
-    from rwachain.modules.crypto import encode_address, module_address
+    from rwachain.modules.core import args as a
+    from rwachain.modules.core.crypto import encode_address, module_address
 
     addresses = [actor_address(x) for x in ACTORS] + [module_address(n) for n in (
         "reserve", "vault", "insurance", "treasury", "pool/1", "pool/2", f"pool/{B64 - 1}")] + [b"\0" * 20]
@@ -450,7 +450,7 @@ def _pool_call(draw, ctx):
 def _steps(draw, runner, block, n):
     from hypothesis import strategies as st
 
-    from rwachain.genesis.simulate import Step, call_specs
+    from rwachain.genesis.sim.simulate import Step, call_specs
 
     ctx, now = runner.reader(), runner.time_of(block)
     specs = call_specs()
@@ -484,7 +484,7 @@ def _run_block(runner, block, steps):
 
 
 def actor_address(name):
-    from rwachain.genesis.simulate import actor_address as addr
+    from rwachain.genesis.sim.simulate import actor_address as addr
 
     return addr(name)
 
@@ -492,7 +492,7 @@ def actor_address(name):
 @settings(max_examples=settings.default.max_examples)
 @given(st.data())
 def test_no_call_with_boundary_arguments_makes_a_hook_raise_now_or_far_in_the_future(data):
-    from rwachain.genesis.simulate import Runner, Step, sim_genesis
+    from rwachain.genesis.sim.simulate import Runner, Step, sim_genesis
 
     draw = data.draw
     with Runner(sim_genesis(holders=2)) as runner:

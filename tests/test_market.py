@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.crypto import module_address
-from rwachain.modules.errors import NotFound
+from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.errors import NotFound
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from tests.mech import DAY, KEYS, ORIGINATOR, Driver, events

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import rwachain.rpc.server  # noqa: F401  (registers every method in the table)
+import rwachain.rpc.server.serve  # noqa: F401  (registers every method in the table)
 from rwachain.genesis import devnet
-from rwachain.rpc.params import METHODS
+from rwachain.rpc.methods.params import METHODS
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rwachain.genesis import devnet, units
-from rwachain.genesis import scenario as S
 from rwachain.genesis.loader import GenesisError, export_genesis, import_genesis
-from rwachain.modules.app import App
+from rwachain.genesis.scenario import files as S
 from rwachain.modules.assets import keeper as assets
+from rwachain.modules.core.app import App
 from rwachain.modules.governance import changes
 from rwachain.modules.oracle import feeds
 from rwachain.state.store import Store

@@ -24,8 +24,8 @@ import plyvel
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
-from rwachain.rpc import keystore
+from rwachain.modules.core.tx import sign_tx
+from rwachain.rpc.cli import keystore
 from tests.rpcnode import RWAD, RpcError, RpcNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcNode
 from tests.test_rpc_ws import WsClient
 

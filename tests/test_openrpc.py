@@ -17,10 +17,10 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-import rwachain.rpc.server  # noqa: F401  (registers the methods, as the node does)
-import rwachain.rpc.ws  # noqa: F401  (registers chain_subscribe / chain_unsubscribe, as serve_rpc does)
-from rwachain.rpc import openrpc
-from rwachain.rpc.params import METHODS
+import rwachain.rpc.server.serve  # noqa: F401  (registers the methods, as the node does)
+import rwachain.rpc.server.ws  # noqa: F401  (registers chain_subscribe / chain_unsubscribe, as serve_rpc does)
+from rwachain.rpc.methods import openrpc
+from rwachain.rpc.methods.params import METHODS
 from tests.rpcnode import RpcNode
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"

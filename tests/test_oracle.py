@@ -10,9 +10,9 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import GenesisError, GenesisFile
-from rwachain.modules import bls
 from rwachain.modules.assets import marks
-from rwachain.modules.errors import (
+from rwachain.modules.core import bls
+from rwachain.modules.core.errors import (
     BadReportSignature,
     FeedFrozen,
     GradeJump,
@@ -225,7 +225,7 @@ def test_proof_of_possession_refuses_a_rogue_key(d):
     rogue = bls.public_key(rogue_sk)
     forged = bls.prove_possession(SECRETS[0])  # a proof for another key
     ctx = d.chain.app.reader()
-    from rwachain.modules.context import Ctx
+    from rwachain.modules.core.context import Ctx
     from rwachain.state.overlay import Overlay
 
     w = Ctx(Overlay(d.chain.store), ctx.block)
@@ -260,7 +260,7 @@ def test_a_feed_going_stale_revalues_its_dependents_at_once(d):
     """No report: the first block after a feed's maximum age marks the assets priced with it
     stale, so the market's reference price fails closed then, not at the next daily mark."""
     from rwachain.modules.assets import keeper as assets_keeper
-    from rwachain.modules.errors import StaleFeed as Stale
+    from rwachain.modules.core.errors import StaleFeed as Stale
     from rwachain.modules.market import keeper as market
 
     t0 = d.time

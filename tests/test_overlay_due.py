@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rwachain.modules import due
-from rwachain.modules.context import BlockInfo, Ctx
+from rwachain.modules.core import due
+from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import Store
 

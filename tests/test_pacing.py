@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 from rwachain.node.pacing import _FINE_SLACK, LoopWatch, Pacer, fine_timer_slack
 

@@ -78,7 +78,7 @@ def test_installed_in_a_fresh_environment_it_adds_one_name_and_runs(wheel, tmp_p
     neutral = tmp_path / "elsewhere"
     neutral.mkdir()
     (neutral / "state.py").write_text("raise SystemExit('a user file named state.py was imported')\n")
-    probe = ("import importlib.util, rwachain, rwachain.rpc.client, rwachain.state.tree as t\n"
+    probe = ("import importlib.util, rwachain, rwachain.rpc.client.clients, rwachain.state.tree as t\n"
              "from rwachain.genesis import devnet\n"
              "assert t.__file__.startswith(sys.argv[1]), t.__file__\n"
              "assert importlib.util.find_spec('rwachain.state._tree_native') is not None\n"

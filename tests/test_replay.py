@@ -1,4 +1,4 @@
-"""Replay determinism of whole blocks (node/chain.py over modules/app.py).
+"""Replay determinism of whole blocks (node/chain.py over modules/core/app.py).
 
 Asserts:
 - random blocks of signed transfers between the devnet dev keys, mixing successes with
@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
-from rwachain.modules import accounts
-from rwachain.modules.crypto import module_address
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core import accounts
+from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 from rwachain.state.codec import decode, encode
 

@@ -1,4 +1,4 @@
-"""The plots of `rwad report` (rpc/report.py): series drawn as steps at every change, x by
+"""The plots of `rwad report` (rpc/cli/report.py): series drawn as steps at every change, x by
 time or height, axes in human units with plain numbers, sweep panels only for varied
 parameters with the mean and a min-max band over seeds, a caption under every figure."""
 
@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rwachain.genesis import series
-from rwachain.rpc import report
+from rwachain.genesis.sim import series
+from rwachain.rpc.cli import report
 
 DAY = 86_400
 T0 = 1_767_225_600
@@ -224,7 +224,7 @@ def test_every_figure_has_a_one_line_caption():
 
 
 def test_rwad_report_takes_the_x_axis_as_a_flag(tmp_path, capsys):
-    from rwachain.rpc import cli
+    from rwachain.rpc.cli import main as cli
 
     doc = _series([(1, T0, {"pool.nav:1": 100 * RUSD}), (2, T0 + 90 * DAY, {"pool.nav:1": 40 * RUSD}),
                    (3, T0 + 90 * DAY + 60, {"pool.nav:1": 40 * RUSD}), (4, T0 + 90 * DAY + 120, {})])

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
-from rwachain.genesis.simulate import check_invariants
+from rwachain.genesis.sim.simulate import check_invariants
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.crypto import module_address
+from rwachain.modules.core.crypto import module_address
 from rwachain.modules.governance import module as gov
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pathlib
 import re
 
-import rwachain.rpc.server  # noqa: F401  (registers every method)
+import rwachain.rpc.server.serve  # noqa: F401  (registers every method)
 from rwachain.rpc.errors import SERVER_CODES
-from rwachain.rpc.params import METHODS
+from rwachain.rpc.methods.params import METHODS
 
 DOC = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "rpc.md").read_text()
 

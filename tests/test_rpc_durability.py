@@ -17,8 +17,8 @@ import urllib.request
 from contextlib import contextmanager
 
 from rwachain.genesis import devnet
-from rwachain.modules.crypto import Keypair
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.crypto import Keypair
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcNode
 
 KEYS = devnet.dev_keys()

@@ -20,9 +20,9 @@ import time
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.crypto import Keypair
-from rwachain.modules.errors import all_error_classes
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.crypto import Keypair
+from rwachain.modules.core.errors import all_error_classes
+from rwachain.modules.core.tx import sign_tx
 from rwachain.state.codec import encode
 from tests.rpcnode import RpcNode
 

@@ -16,14 +16,20 @@ import time
 
 import pytest
 
-import rwachain.rpc.server  # noqa: F401  (registers the HTTP methods in the table)
-import rwachain.rpc.ws  # noqa: F401  (registers chain_subscribe/chain_unsubscribe, which serve_rpc imports lazily)
+import rwachain.rpc.server.serve  # noqa: F401  (registers the HTTP methods in the table)
+import rwachain.rpc.server.ws  # noqa: F401  (registers chain_subscribe/chain_unsubscribe, which serve_rpc imports lazily)
 from rwachain.genesis import devnet
-from rwachain.modules.crypto import Keypair, decode_address, encode_address, module_address, verify
+from rwachain.modules.core.crypto import (
+    Keypair,
+    decode_address,
+    encode_address,
+    module_address,
+    verify,
+)
+from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.roles.module import ROLES
-from rwachain.modules.tx import sign_tx
 from rwachain.node.block import Header
-from rwachain.rpc.params import METHODS
+from rwachain.rpc.methods.params import METHODS
 from rwachain.state.codec import decode, pack_int
 from rwachain.state.merkle import merkle_root
 from rwachain.state.proof import verify_proof

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 

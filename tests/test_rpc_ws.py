@@ -35,7 +35,7 @@ from wsproto.events import (
 )
 
 from rwachain.genesis import devnet
-from rwachain.modules.tx import sign_tx
+from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 KEYS = devnet.dev_keys()

@@ -1,4 +1,4 @@
-"""Scenario files (genesis/scenario.py): every shipped scenario replays to its pinned state
+"""Scenario files (genesis/scenario/files.py): every shipped scenario replays to its pinned state
 root; one replays against a real node over JSON-RPC to the same root; the hand-worked
 numbers of docs/scenarios.md are the files' expectations and the runs meet them; the
 format's refusals and a replay's failures say where they are."""
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rwachain.genesis import scenario as S
 from rwachain.genesis.localchain import actor_key
-from rwachain.genesis.scenario_local import LocalBackend, run_file
-from rwachain.modules.tx import decode_tx
+from rwachain.genesis.scenario import files as S
+from rwachain.genesis.scenario.local import LocalBackend, run_file
+from rwachain.modules.core.tx import decode_tx
 from tests.rpcnode import RpcNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

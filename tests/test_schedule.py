@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rwachain.modules.assets import schedule
-from rwachain.modules.fixed import WAD, YEAR
+from rwachain.modules.core.fixed import WAD, YEAR
 
 START = 1_700_000_000
 PERIOD = 2_592_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import rwachain.node.chain as chain_mod
 from rwachain.genesis import devnet
-from rwachain.modules.tx import SIGN_DOMAIN, sign_tx
+from rwachain.modules.core.tx import SIGN_DOMAIN, sign_tx
 from rwachain.node.chain import Chain
 from rwachain.node.sigcheck import SIGN_DOMAIN as CHILD_DOMAIN
 from rwachain.node.sigcheck import ProcessVerifier, verify_slice
@@ -82,7 +82,7 @@ def test_a_batch_of_admissions_checks_signatures_in_child_processes(tmp_path):
 def test_aggregate_bls_jobs_are_verified_in_child_processes(devnet_chain):
     """An oracle report's aggregate signature, checked in a checker process; the verdict,
     noted in the app, spares check_tx its own verification."""
-    from rwachain.modules import bls
+    from rwachain.modules.core import bls
     from tests.mech import Driver
 
     d = Driver(devnet_chain)

@@ -1,5 +1,5 @@
-"""Random simulation (genesis/simulate.py), shrinking (genesis/shrink.py), Monte-Carlo paths
-(genesis/montecarlo.py), sweeps (genesis/sweep.py) and their commands (rpc/sim_cli.py), on
+"""Random simulation (genesis/sim/simulate.py), shrinking (genesis/sim/shrink.py), Monte-Carlo paths
+(genesis/sim/montecarlo.py), sweeps (genesis/sim/sweep.py) and their commands (rpc/cli/sim.py), on
 real LevelDB chains with real signatures."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rwachain.genesis import montecarlo, simulate, sweep
-from rwachain.genesis.shrink import Budget, ddmin, shrink
-from rwachain.modules.app import default_modules
+from rwachain.genesis.sim import montecarlo, simulate, sweep
+from rwachain.genesis.sim.shrink import Budget, ddmin, shrink
 from rwachain.modules.bank import keeper as bank
-from rwachain.rpc import cli, sim_cli
+from rwachain.modules.core.app import default_modules
+from rwachain.rpc.cli import main as cli
+from rwachain.rpc.cli import sim as sim_cli
 
 WAD = 10**18
 
@@ -195,7 +196,7 @@ def test_the_montecarlo_driver_keeps_feeds_fresh_and_services_assets():
 
 # ----- sweeps -------------------------------------------------------------------------------------------
 def test_a_sweep_tabulates_the_named_metrics(tmp_path):
-    from rwachain.genesis import sweep_config
+    from rwachain.genesis.sim import sweep_config
 
     plan = sweep_config.plan([("params.reserve.discount", "0.03,0.08")], [("sim.blocks", "48")], [1])
     doc = sweep.document(plan, sweep.execute(str(tmp_path), plan))
@@ -210,7 +211,7 @@ def test_a_sweep_tabulates_the_named_metrics(tmp_path):
     with pytest.raises(sweep_config.SweepError, match="hSlope"):
         sweep_config.plan([("params.stable.hSlope", "1")], [], [1])  # hBase + hSlope >= 1
     # the document renders as a report: each metric plotted against the varied parameter
-    from rwachain.rpc import report
+    from rwachain.rpc.cli import report
 
     params, metrics, _ = report.sweep_layout(doc)
     assert params == ["params.reserve.discount"] and metrics == list(sweep.METRICS)

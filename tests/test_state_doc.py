@@ -11,7 +11,7 @@ import re
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.genesis import simulate as sim
+from rwachain.genesis.sim import simulate as sim
 from rwachain.state.codec import decode_stored
 from rwachain.state.proof import verify_proof
 from rwachain.state.store import UNDO
@@ -47,7 +47,7 @@ def written() -> set[bytes]:
 @pytest.fixture(scope="module")
 def cascade_keys(tmp_path_factory) -> set[bytes]:
     """Every key of the default-cascade scenario's chain (slashes, covers, recoveries)."""
-    from rwachain.genesis.scenario_local import run_file
+    from rwachain.genesis.scenario.local import run_file
     from rwachain.state.store import Store
 
     d = tmp_path_factory.mktemp("cascade")

@@ -172,7 +172,7 @@ def test_flaw_a_page_deep_in_a_listing_reads_every_key_before_it(tmp_path):
     import time
 
     from rwachain.modules.assets.keeper import BY_STATUS, ids_by
-    from rwachain.modules.context import BlockInfo, Ctx
+    from rwachain.modules.core.context import BlockInfo, Ctx
 
     prefix = BY_STATUS + b"active\x00"
     store = Store(str(tmp_path / "db"))

@@ -1,4 +1,4 @@
-"""The mechanism study (genesis/study.py) and `rwad study` (rpc/study_cli.py), on real
+"""The mechanism study (genesis/sim/study.py) and `rwad study` (rpc/cli/study.py), on real
 LevelDB chains with real signatures."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import math
 
 import pytest
 
-from rwachain.genesis import study
 from rwachain.genesis.localchain import LocalChain
-from rwachain.modules.errors import InvalidTransaction
+from rwachain.genesis.sim import study
+from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.stable import vault
-from rwachain.rpc import cli
+from rwachain.rpc.cli import main as cli
 
 
 @pytest.fixture(scope="module")

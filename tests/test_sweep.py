@@ -1,4 +1,4 @@
-"""Sweeps over any parameter (genesis/sweep_config.py, genesis/sweep.py, `rwad sweep`): paths
+"""Sweeps over any parameter (genesis/sim/sweep_config.py, genesis/sim/sweep.py, `rwad sweep`): paths
 and units, the Monte-Carlo stresses, parallel runs that do not change the results, a killed
 sweep that resumes to the same results, replay of one run, and the documents `rwad report`
 reads. Real LevelDB chains, real signatures, real processes; few blocks per run."""
@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-from rwachain.genesis import localchain, montecarlo, series, simulate, sweep
-from rwachain.genesis import sweep_config as sc
+from rwachain.genesis import localchain
+from rwachain.genesis.sim import montecarlo, series, simulate, sweep
+from rwachain.genesis.sim import sweep_config as sc
 from rwachain.modules.governance import changes
-from rwachain.rpc import cli
+from rwachain.rpc.cli import main as cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAD = 10**18

@@ -8,8 +8,8 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.fixed import RAY
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.fixed import RAY
 from rwachain.modules.tranches import keeper
 from rwachain.state.overlay import Overlay
 from tests.mech import KEYS, ORIGINATOR, SERVICER, VERIFIER, WAD, Driver, events

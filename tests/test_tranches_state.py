@@ -10,8 +10,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.errors import InvalidTransaction
-from rwachain.modules.fixed import RAY
+from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.fixed import RAY
 from rwachain.modules.market import keeper as market
 from rwachain.modules.tranches import keeper
 from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine

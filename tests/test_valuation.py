@@ -1,4 +1,4 @@
-"""The DCF valuation (modules/valuation/dcf.py) and its fixed-point arithmetic (modules/fixed.py).
+"""The DCF valuation (modules/valuation/dcf.py) and its fixed-point arithmetic (modules/core/fixed.py).
 
 (a) Differential: generated schedules, times and inputs against a reference written here
     in decimal.Decimal at 60 digits, straight from the formulas (no shared code).
@@ -27,8 +27,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rwachain.modules import fixed
-from rwachain.modules.fixed import HALF_RAY, RAY, WAD, YEAR
+from rwachain.modules.core import fixed
+from rwachain.modules.core.fixed import HALF_RAY, RAY, WAD, YEAR
 from rwachain.modules.valuation import dcf
 
 DAY = 86_400

@@ -12,7 +12,7 @@ import pytest
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.fixed import WAD
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.valuation import dcf
@@ -116,7 +116,7 @@ def test_flaw17_overdue_remarks_are_bounded_per_block_and_fair(d, monkeypatch):
 def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
     """Funds sent ahead to a future pool's account would sit outside its ledger and count as
     protocol-held stable (circulating falls, the CR rises): refused, like any module account."""
-    from rwachain.modules.crypto import module_address
+    from rwachain.modules.core.crypto import module_address
     from tests.mech import CUSTODIAN, KEYS, SERVICER
 
     nxt = d.ctx.get_int(tranches.NEXT) or 1
@@ -140,7 +140,7 @@ def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
 def test_flaw18_a_module_address_is_recognized_without_a_registry():
     """Every address derived from a module name carries the module tag; no key's address does
     (finding one is a 96-bit search)."""
-    from rwachain.modules.crypto import Keypair, dev_seed, is_module_address, module_address
+    from rwachain.modules.core.crypto import Keypair, dev_seed, is_module_address, module_address
 
     names = ["reserve", "vault", "insurance", "treasury", "pool/1", f"pool/{(1 << 64) - 1}", "x" * 300, ""]
     assert all(is_module_address(module_address(n)) for n in names)
@@ -177,7 +177,7 @@ def test_flaw19_a_module_section_cannot_write_a_bank_balance(tmp_path):
     """The insurance and reserve sections took raw key/value pairs: a balance written through
     them imported, with no supply behind it. Every section is typed: refused, named."""
     from rwachain.genesis.fields import GenesisError
-    from rwachain.modules.crypto import decode_address
+    from rwachain.modules.core.crypto import decode_address
     from rwachain.state.codec import pack_int
 
     addr = decode_address(_devnet_doc()["accounts"][0]["address"])

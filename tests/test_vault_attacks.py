@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import BlockInfo, Ctx
-from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
-from rwachain.modules.errors import LimitExceeded
-from rwachain.modules.fixed import RAY
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.errors import LimitExceeded
+from rwachain.modules.core.fixed import RAY
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
@@ -327,7 +327,7 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
 def test_flaw04_the_simulation_catches_stranded_module_payouts(monkeypatch):
     """With the collection at allocation planted out again, a seeded simulation fails on the
     tranches invariant (payouts left owed to a module account) well within 2,000 blocks."""
-    from rwachain.genesis import simulate
+    from rwachain.genesis.sim import simulate
 
     cfg = simulate.SimConfig(seed=1, blocks=2000)
     clean = simulate.run(cfg).failure

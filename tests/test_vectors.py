@@ -21,7 +21,7 @@ import tempfile
 
 import pytest
 
-from rwachain.modules.crypto import (
+from rwachain.modules.core.crypto import (
     AddressError,
     Keypair,
     decode_address,
@@ -30,7 +30,7 @@ from rwachain.modules.crypto import (
     module_address,
     verify,
 )
-from rwachain.modules.tx import SIGN_DOMAIN, check_signature, decode_tx, sign_tx
+from rwachain.modules.core.tx import SIGN_DOMAIN, check_signature, decode_tx, sign_tx
 from rwachain.state.codec import NonCanonical, decode, encode
 from rwachain.state.proof import verify_proof
 from rwachain.state.store import Store
@@ -134,7 +134,7 @@ def test_dev_key_vectors_cover_devnet_and_validator():
     with open(devnet.PATH) as f:
         genesis = json.load(f)
     assert genesis["validator"]["pubkey"] == "0x" + ADDR["dev_keys"][-1]["pubkey"]
-    from rwachain.modules.crypto import encode_address, module_address
+    from rwachain.modules.core.crypto import encode_address, module_address
 
     protocol = {encode_address(module_address(n)) for n in ("treasury", "insurance", "reserve")}
     funded = {a["address"] for a in genesis["accounts"] if "rwa" in a["balances"]} - protocol

@@ -13,10 +13,16 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft7Validator, ValidationError, validators
 
-import rwachain.rpc.server  # noqa: F401  (registers every method in the table)
-import rwachain.rpc.ws  # noqa: F401  (chain_subscribe / chain_unsubscribe)
-from rwachain.modules.crypto import AddressError, address_of, decode_address, encode_address, verify
-from rwachain.rpc.params import METHODS
+import rwachain.rpc.server.serve  # noqa: F401  (registers every method in the table)
+import rwachain.rpc.server.ws  # noqa: F401  (chain_subscribe / chain_unsubscribe)
+from rwachain.modules.core.crypto import (
+    AddressError,
+    address_of,
+    decode_address,
+    encode_address,
+    verify,
+)
+from rwachain.rpc.methods.params import METHODS
 from rwachain.state.codec import decode, encode
 from tests import livechain
 from tests.rpcnode import RpcNode

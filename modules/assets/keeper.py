@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rwachain.modules import dirty, due
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import InvalidState, NotFound
+from rwachain.modules.core import dirty, due
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import InvalidState, NotFound
 
 NEXT = b"assets/next"
 REC = b"assets/a/"

@@ -19,10 +19,10 @@ stays overdue for its grace at most.
 
 from __future__ import annotations
 
-from rwachain.modules import dirty, due
 from rwachain.modules.assets import keeper
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import InvalidState, StaleFeed
+from rwachain.modules.core import dirty, due
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import InvalidState, StaleFeed
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.valuation import dcf

@@ -13,15 +13,15 @@ revalues the assets whose inputs changed (modules/assets/marks.py).
 
 from __future__ import annotations
 
-from rwachain.modules import due
-from rwachain.modules.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
 from rwachain.modules.assets import keeper, marks, schedule
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import BadSchedule, InvalidState, LimitExceeded, Unauthorized
+from rwachain.modules.core import due
+from rwachain.modules.core.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import BadSchedule, InvalidState, LimitExceeded, Unauthorized
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.registry import Call, Module
 from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import module as stable
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rwachain.modules.fixed import RAY, WAD, WAD_TO_RAY, YEAR, Amount, Seconds, Wad, rpow
+from rwachain.modules.core.fixed import RAY, WAD, WAD_TO_RAY, YEAR, Amount, Seconds, Wad, rpow
 
 KINDS = ("bullet", "interest_only", "equal")
 """The generated schedule kinds (a given schedule is checked with check_given)."""

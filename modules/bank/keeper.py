@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import is_module_address
-from rwachain.modules.errors import InsufficientFunds, UnknownDenom
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import is_module_address
+from rwachain.modules.core.errors import InsufficientFunds, UnknownDenom
 from rwachain.state.codec import unpack_int
 
 BAL = b"bank/bal/"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rwachain.modules.args import ADDRESS, AMOUNT, DENOM
 from rwachain.modules.bank import keeper
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import ModuleAccountRefuses
-from rwachain.modules.registry import Call, Module
+from rwachain.modules.core.args import ADDRESS, AMOUNT, DENOM
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import ModuleAccountRefuses
+from rwachain.modules.core.registry import Call, Module
 
 NAME = "bank"
 

@@ -25,9 +25,9 @@ a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unles
 
 from __future__ import annotations
 
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import decode_address
-from rwachain.modules.errors import InvalidState
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import decode_address
+from rwachain.modules.core.errors import InvalidState
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds

@@ -28,15 +28,15 @@ and staking (insurance.stake: governance's voters can always come in to lift a p
 
 from __future__ import annotations
 
-from rwachain.modules import due
-from rwachain.modules.args import Bytes, Choice, Int, Text
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import InvalidState, NotFound, Unauthorized
+from rwachain.modules.core import due
+from rwachain.modules.core.args import Bytes, Choice, Int, Text
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import InvalidState, NotFound, Unauthorized
+from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.governance import changes
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.records import Record, typed_genesis
-from rwachain.modules.registry import Call, Module
 from rwachain.modules.roles import module as roles
 
 NAME = "governance"
@@ -199,7 +199,7 @@ GENESIS = (
     Record("votes", VOTE, (("id", "u64"), ("voter", "addr")), "int", field="weight"),
     Record("paused", PAUSE, (("module", "str"),), "true", field="paused"),
 )
-"""The typed genesis section (modules/records.py): proposals, votes, pauses."""
+"""The typed genesis section (modules/core/records.py): proposals, votes, pauses."""
 
 
 def _derive_due(ctx: Ctx, section: dict) -> None:

@@ -54,14 +54,14 @@ withdraw {}, claim {}.
 
 from __future__ import annotations
 
-from rwachain.modules import fees, timelock
-from rwachain.modules.args import AMOUNT
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import module_address
-from rwachain.modules.errors import InsufficientFunds, InvalidState, LimitExceeded
-from rwachain.modules.records import Record, typed_genesis
-from rwachain.modules.registry import Call, Module
+from rwachain.modules.core import fees, timelock
+from rwachain.modules.core.args import AMOUNT
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.errors import InsufficientFunds, InvalidState, LimitExceeded
+from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.tranches import keeper as tranches
 
@@ -445,7 +445,7 @@ GENESIS = (
     Record("snapshots", SNAPSHOT, (("id", "u64"),), {"native": "int", "shares": "int", "bonded": "int", "era": "int"}),
     Record("voteLog", VOTES, (("address", "addr"), ("id", "u64")), {"shares": "int", "era": "int"}),
 )
-"""The typed genesis section (modules/records.py): every insurance/ record."""
+"""The typed genesis section (modules/core/records.py): every insurance/ record."""
 init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from itertools import islice
 
-from rwachain.modules import due, fees
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import (
+from rwachain.modules.core import due, fees
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import (
     InsufficientFunds,
     InvalidState,
     LimitExceeded,

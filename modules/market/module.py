@@ -14,11 +14,11 @@ due-time index.
 
 from __future__ import annotations
 
-from rwachain.modules.args import U64_MAX, Choice, Int
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import module_address
+from rwachain.modules.core.args import U64_MAX, Choice, Int
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.market import keeper
-from rwachain.modules.registry import Call, Module
 from rwachain.modules.stable import module as stable
 
 NAME = "market"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from rwachain.modules.args import U64_TEXT
+from rwachain.modules.core.args import U64_TEXT
 
 GRADES = ("A", "B", "C", "D", "E")
 CLASSES = ("rate", "spread", "intensity", "lgd", "grade", "price", "reserve")

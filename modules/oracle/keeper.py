@@ -8,7 +8,7 @@ State keys (canonical msgpack values):
                              {value, round, observedAt, activatesAt}
 Queued moves are indexed in the due-time index (module "oracle", item = feed id) and
 applied by the begin-block hook when they come due. Every applied value marks the topic
-feed/<feed> dirty (modules/dirty.py) for the revaluation at the end of the block.
+feed/<feed> dirty (modules/core/dirty.py) for the revaluation at the end of the block.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
-from rwachain.modules import bls, dirty, due
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import (
+from rwachain.modules.core import bls, dirty, due
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import (
     BadReportSignature,
     FeedFrozen,
     FutureObservation,

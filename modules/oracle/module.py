@@ -10,11 +10,11 @@ Hooks: begin-block applies queued moves whose delay has passed.
 
 from __future__ import annotations
 
-from rwachain.modules import due, params
-from rwachain.modules.args import U64_MAX, Bytes, Int, Text
-from rwachain.modules.context import Ctx
+from rwachain.modules.core import due, params
+from rwachain.modules.core.args import U64_MAX, Bytes, Int, Text
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.oracle import feeds, keeper
-from rwachain.modules.registry import Call, Module
 from rwachain.modules.roles import module as roles
 
 NAME = "oracle"

@@ -1,7 +1,7 @@
 """The signed bytes of an oracle report and the signer bitmap.
 
     message = DOMAIN || msgpack([chain id, set epoch, feed, value, observed_at, round])
-Every operator of the quorum signs the same message (BLS, modules/bls.py); one
+Every operator of the quorum signs the same message (BLS, modules/core/bls.py); one
 transaction carries the report with a bitmap of the signers and the aggregate
 signature. Bitmap: operator i of the set is bit (i mod 8) of byte i // 8, least
 significant bit first; exactly ceil(n / 8) bytes, no bit at or past n set.

@@ -34,23 +34,23 @@ epoch, cooldown (s)}.
 
 from __future__ import annotations
 
-from rwachain.modules import dirty
-from rwachain.modules.args import AMOUNT, U64_MAX, Choice, Int
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import module_address
-from rwachain.modules.errors import (
+from rwachain.modules.core import dirty
+from rwachain.modules.core.args import AMOUNT, U64_MAX, Choice, Int
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.errors import (
     InsufficientFunds,
     InvalidState,
     InvalidTransaction,
     LimitExceeded,
 )
+from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.records import Record, typed_genesis
-from rwachain.modules.registry import Call, Module
 from rwachain.modules.stable import vault
 from rwachain.modules.stable.module import UNIT
 from rwachain.modules.tranches import keeper as tranches
@@ -445,7 +445,7 @@ GENESIS = (
                                                    "release": "int"}),
     Record("holderIndex", HOLDER, (("holder", "addr"), ("id", "u64")), "true", field="queued"),
 )
-"""The typed genesis section (modules/records.py): every reserve/ record."""
+"""The typed genesis section (modules/core/records.py): every reserve/ record."""
 init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 

@@ -6,9 +6,9 @@ module) changes it, through grant/revoke below. Every privileged call uses requi
 
 from __future__ import annotations
 
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import Unauthorized
-from rwachain.modules.registry import Module
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import Unauthorized
+from rwachain.modules.core.registry import Module
 
 NAME = "roles"
 ROLES = ("originator", "verifier", "servicer", "custodian", "operator", "guardian")

@@ -15,12 +15,12 @@ buy {unit, quantity, maxIn}; redeem {amount} (the floor: never paused).
 
 from __future__ import annotations
 
-from rwachain.modules.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.errors import ModuleAccountRefuses
-from rwachain.modules.records import Record, typed_genesis
-from rwachain.modules.registry import Call, Module
+from rwachain.modules.core.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.errors import ModuleAccountRefuses
+from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
@@ -38,7 +38,7 @@ STATE = (
     Record("cr", vault.CR, value={"cr": ("opt", "int"), "time": "int", "fresh": "bool", "lastFresh": ("opt", "int")}),
     Record("eligible", vault.ELIGIBLE, (("denom", "str"),), "bool", field="eligible"),
 )
-"""The typed `state` of the stable section (modules/records.py): every stable/ record but
+"""The typed `state` of the stable section (modules/core/records.py): every stable/ record but
 the custodian record, which the section's own fields give."""
 
 

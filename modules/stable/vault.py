@@ -22,9 +22,9 @@ from __future__ import annotations
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
-from rwachain.modules.errors import (
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.errors import (
     InsufficientFunds,
     InvalidState,
     LimitExceeded,
@@ -225,7 +225,7 @@ def _require_cr_at_least_one(ctx: Ctx) -> None:
 
 # ----- custodian mint and burn ------------------------------------------------------------------
 def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
-    from rwachain.modules.crypto import encode_address
+    from rwachain.modules.core.crypto import encode_address
 
     fv = oracle.fresh(ctx, f"reserve/{encode_address(custodian)}")
     minted = ctx.get_int(MINTED + custodian)

@@ -25,13 +25,13 @@ cash is allocated (collect_for_modules), so nothing stays owed to them.
 
 from __future__ import annotations
 
-from rwachain.modules.args import U64_MAX, U64_TEXT
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.crypto import MODULE_ACCOUNTS, module_address
-from rwachain.modules.errors import InvalidState, NotFound
-from rwachain.modules.fixed import RAY
+from rwachain.modules.core.args import U64_MAX, U64_TEXT
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.errors import InvalidState, NotFound
+from rwachain.modules.core.fixed import RAY
 from rwachain.modules.tranches import waterfall
 
 NEXT = b"tranches/next"

@@ -10,12 +10,12 @@ module (keeper.on_asset_event); unit transfers settle payouts through the bank's
 
 from __future__ import annotations
 
-from rwachain.modules.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets.schedule import MAX_RATE
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.context import Ctx
-from rwachain.modules.registry import Call, Module
+from rwachain.modules.core.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import keeper
 

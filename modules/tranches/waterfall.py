@@ -23,8 +23,8 @@ remainder into the next allocation, so no cash is lost between allocated and the
 
 from __future__ import annotations
 
-from rwachain.modules.args import AMOUNT_MAX
-from rwachain.modules.fixed import RAY, per_second_ray, rpow_capped
+from rwachain.modules.core.args import AMOUNT_MAX
+from rwachain.modules.core.fixed import RAY, per_second_ray, rpow_capped
 
 CLAIM_MAX = AMOUNT_MAX
 """Most a tranche's claim (outstanding + interest) grows to by accrual, base units (2^128 - 1,

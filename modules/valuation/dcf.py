@@ -56,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rwachain.modules.fixed import HALF_RAY, RAY, WAD, Ray, Seconds, Wad, per_second_ray, rpow
+from rwachain.modules.core.fixed import HALF_RAY, RAY, WAD, Ray, Seconds, Wad, per_second_ray, rpow
 
 WAD_RAY = WAD * RAY  # the one divisor of PV_k
 PERFORMING = "performing"

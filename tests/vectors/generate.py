@@ -41,8 +41,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from rwachain.modules.crypto import Keypair, dev_seed, encode_address, module_address  # noqa: E402
-from rwachain.modules.tx import SIGN_DOMAIN, decode_tx, sign_tx  # noqa: E402
+from rwachain.modules.core.crypto import Keypair, dev_seed, encode_address, module_address  # noqa: E402
+from rwachain.modules.core.tx import SIGN_DOMAIN, decode_tx, sign_tx  # noqa: E402
 from rwachain.state.codec import encode  # noqa: E402
 from rwachain.state.store import Store  # noqa: E402
 from tests.vectors import proof_rules  # noqa: E402

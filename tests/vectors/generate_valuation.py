@@ -4,7 +4,7 @@
 
 The test suite never runs this script: tests/test_valuation.py loads the JSON file and
 recomputes every entry with the project code. The values pin the fixed-point arithmetic
-(modules/fixed.py) and the valuation (modules/valuation/dcf.py) exactly: if a vector
+(modules/core/fixed.py) and the valuation (modules/valuation/dcf.py) exactly: if a vector
 changes, a valuation changed, which is a CONSENSUS CHANGE (docs/mechanism.md).
 
 Layout. Integers that can exceed 2^53 (amounts, wad and ray values) are decimal strings;
@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from rwachain.modules.assets import schedule  # noqa: E402
-from rwachain.modules.fixed import RAY, WAD, per_second_ray, rpow  # noqa: E402
+from rwachain.modules.core.fixed import RAY, WAD, per_second_ray, rpow  # noqa: E402
 from rwachain.modules.valuation import dcf  # noqa: E402
 
 SECONDS_KEYS = {"due", "now", "dt", "grace", "n"}
@@ -124,7 +124,7 @@ def fixed() -> dict:
 
 
 def main() -> None:
-    doc = {"about": "modules/valuation/dcf.py and modules/fixed.py; written by "
+    doc = {"about": "modules/valuation/dcf.py and modules/core/fixed.py; written by "
                     "tests/vectors/generate_valuation.py; a change here is a consensus change",
            "fixed": fixed(), "cases": cases()}
     path = os.path.join(HERE, "valuation.json")

@@ -1,0 +1,801 @@
+"""Seeded random simulation: weighted random operations of every module on an in-process
+chain (genesis/localchain.py, a real LevelDB store), with every invariant checked after
+every block.
+
+A run is a list of steps. A step is data: the block index it goes into (block i runs at
+genesis time + i x block time), the actor that signs it, the module, the call and its
+arguments; so a run can be printed as JSON, shrunk (genesis/sim/shrink.py) and replayed. An
+oracle report step carries only the feed, the value, the signing operators and the age
+of the observation: round, epoch, observation time and the aggregate BLS signature are
+made when the step runs, so a shrunk list of reports still signs correctly.
+
+Actors: "dev<i>" is devnet dev key i (roles in genesis/devnet.py ROLE_OF; operators are
+dev6..dev9), "holder<i>" the key of actor name "sim/holder/<i>" (genesis/localchain.py),
+funded at genesis. Invalid operations are generated on purpose (wrong role, too large an
+amount, a price outside the band, a report without quorum...) and must be refused cleanly;
+what must never happen is a broken invariant, an exception out of the block, or a fault the
+block contained (a handler_fault receipt or a hook.fault event).
+
+Invariants after every block: each module's `invariants(ctx)` (the bank's: supply = sum of
+balances for every token) and the chain-wide CHAIN_CHECKS (stable supply within what was
+minted, the recorded collateral ratio equals its definition, oracle values within their
+bounds).
+Randomness comes only from random.Random(seed); everything sent to the chain is ints,
+bytes and strings, so a seed gives the same run, byte for byte.
+"""
+
+from __future__ import annotations
+
+import time as _clock
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from random import Random
+
+from rwachain.genesis import devnet, mechanism, units
+from rwachain.genesis.localchain import LocalChain
+from rwachain.genesis.sim import adversary, series
+from rwachain.genesis.sim.adversary import ProbeEnv
+from rwachain.genesis.sim.montecarlo import MarketConfig, MarketModel
+from rwachain.genesis.sim.steps import (  # noqa: F401 (the step names are this module's too)
+    CUSTODIAN,
+    GUARDIAN,
+    NATIVE,
+    OPERATOR_ACTORS,
+    ORIGINATOR,
+    PROBE,
+    REPORT,
+    SERVICER,
+    STABLE,
+    VERIFIER,
+    Step,
+    actor_address,
+    actor_keypair,
+    call_specs,
+    steps_from_json,
+    steps_to_json,
+    weights_of,
+)
+from rwachain.modules.assets import keeper as assets
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.bank import module as bank_module
+from rwachain.modules.core import accounts, bls
+from rwachain.modules.core.app import App, BlockResult
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.crypto import encode_address, module_address
+from rwachain.modules.core.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.core.registry import Module
+from rwachain.modules.core.tx import sign_tx
+from rwachain.modules.governance import module as governance
+from rwachain.modules.insurance import module as insurance
+from rwachain.modules.market import keeper as market
+from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.report import bitmap, message
+from rwachain.modules.stable import vault
+from rwachain.modules.tranches import keeper as tranches
+from rwachain.state.codec import decode
+
+WAD = 10**18
+DAY = 86_400
+RUSD = 10**6  # base units per RUSD (and per RWA): 6 decimals
+BLOCK_TIME = 3_600  # s between simulated blocks
+OPS_PER_BLOCK = 3  # random operations per block: 0..OPS_PER_BLOCK, uniformly
+HOLDERS = 12
+HOLDER_RUSD = 50_000 * RUSD
+HOLDER_RWA = 100_000 * RUSD
+# Every holder stakes this much in block 1 when governance votes are on: with no bonded
+# stake nobody can propose, so a guardian's pause of the insurance module (where stake is
+# made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
+BOOTSTRAP_STAKE = 10_000 * RUSD
+
+# Relative weights of the random operations ("module.call"); 0 switches one off. Besides
+# these draws, stakers answer a pause or a frozen feed with a proposal and vote on open
+# proposals (Operations.governance), so governance lifts a pause in about its voting period
+# plus its execution delay.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "bank.transfer": 48, "bank.distribute": 24,
+    "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
+    "assets.writeOff": 4, "assets.recover": 4,
+    "tranches.createPool": 1, "tranches.claim": 16,
+    "market.place": 48, "market.cancel": 16,
+    "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
+    "oracle.report": 16, "oracle.reject": 3,
+    "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
+    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
+    "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
+}
+# governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
+# one value in ten is drawn beyond high (refused when proposed, or failing when executed).
+PARAM_CHANGES = [
+    ("stable", "hSlope", 0, WAD // 2), ("stable", "spread", 0, WAD // 20),
+    ("stable", "ceilings.tranche", 1_000 * RUSD, 5_000_000 * RUSD), ("reserve", "budgetShare", 0, WAD // 2),
+    ("reserve", "discount", 0, WAD // 10), ("market", "band", WAD // 100, WAD // 4), ("market", "takerFee", 0, 100),
+    ("governance", "votingPeriod", DAY, 5 * DAY)]
+# setPolicy fields proposed (never lo/hi: a value applied within the old bounds may lie
+# outside new ones, which the oracle-bounds check would report).
+POLICY_CHANGES = [("stepAbs", 0, WAD // 50), ("delay", 0, DAY), ("maxAge", DAY, 7 * DAY), ("window", 600, DAY)]
+
+
+# ----- genesis ---------------------------------------------------------------------------------------
+def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
+    """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
+    funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
+    the genesis's params.<module> (the state keys params/<module>), within their hard bounds."""
+    doc = devnet.at(devnet.GENESIS_TIME)
+    doc["params"]["chain"]["feePrice"] = 0
+    # the custodian's genesis mint is recomputed from the balances, the holders' included
+    doc["stable"] = {k: doc["stable"][k] for k in ("denom", "proofOfReserve")}
+    for i in range(holders):
+        doc["accounts"].append({"address": actor_keypair(f"holder{i}").address_text,
+                                "balances": {NATIVE: str(HOLDER_RWA), STABLE: str(HOLDER_RUSD)}})
+    doc["accounts"].sort(key=lambda a: a["address"])
+    if module_params:
+        decimals = next(d["decimals"] for d in doc["denoms"] if d["id"] == STABLE)
+        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals)))
+    return doc
+
+
+# ----- invariants -------------------------------------------------------------------------------------
+def stable_supply_check(ctx: Ctx) -> list[str]:
+    """The stable supply never exceeds what custodians minted plus what exits minted."""
+    info = ctx.get_obj(vault.CUSTODIAN)
+    if info is None:
+        return []
+    minted = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(vault.MINTED)) + ctx.get_int(vault.UNITS)
+    supply = bank.supply(ctx, info["denom"])
+    return [f"stable supply {supply} above custodian mints plus exit mints {minted}"] if supply > minted else []
+
+
+def cr_check(ctx: Ctx) -> list[str]:
+    """The collateral ratio recorded in the last block equals its definition after it."""
+    rec = ctx.get_obj(vault.CR)
+    if rec is None or rec["time"] != ctx.block.time:
+        return []
+    cr = vault.collateral_ratio(ctx)["cr"]
+    if rec["cr"] == cr:
+        return []
+    return [f"recorded CR {rec['cr']} differs from its definition {cr} at the end of the block"]
+
+
+def oracle_bounds_check(ctx: Ctx) -> list[str]:
+    """Every oracle value (and queued value) lies within its policy's hard bounds."""
+    out = []
+    policies = {c: ctx.get(oracle.POLICY + c.encode()) for c in feeds.CLASSES}
+    n = len(oracle.FEED)
+    for key, raw in ctx.iter_prefix(oracle.FEED):
+        feed = key[n:].decode()
+        out += [f"{feed} {m}" for m in _feed_bounds(raw, policies[feeds.class_of(feed)])]
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _feed_bounds(state: bytes, policy: bytes) -> tuple[str, ...]:
+    """Bounds problems of one feed's encoded state under its encoded policy (memoized: a
+    feed's state bytes rarely change from one block to the next)."""
+    st, p = decode(state), decode(policy)
+    out = []
+    for what, v in (("value", st["value"]), ("queued value", (st["pending"] or {}).get("value"))):
+        if v is not None and not p["lo"] <= v <= p["hi"]:
+            out.append(f"{what} {v} outside [{p['lo']}, {p['hi']}]")
+    return tuple(out)
+
+
+# Chain-wide checks by name (rwad simulate --skip-check NAME leaves one out).
+CHAIN_CHECKS: dict[str, Callable[[Ctx], list[str]]] = {
+    "stable-supply": stable_supply_check, "cr": cr_check, "oracle-bounds": oracle_bounds_check}
+
+
+def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(source, message) of every broken invariant in the latest committed state: each
+    module's own (source: the module's name), then the chain-wide CHAIN_CHECKS not in skip
+    (source: chain/<name>). Supply = sum of balances for every token is the bank module's
+    invariant; it is checked as chain/supply when no bank module has it."""
+    ctx = app.reader()
+    out = [(m.name, msg) for m in app.modules if m.invariants is not None for msg in m.invariants(ctx)]
+    if not any(m.name == bank_module.NAME and m.invariants is not None for m in app.modules):
+        out += [("chain/supply", msg) for msg in bank_module.invariants(ctx)]
+    for name, fn in CHAIN_CHECKS.items():
+        if name not in skip:
+            out += [(f"chain/{name}", msg) for msg in fn(ctx)]
+    return out
+
+
+def contained_faults(res: BlockResult) -> list[tuple[str, str]]:
+    """(call or hook, exception class) of every fault the block contained: receipts failed
+    with handler_fault and hook.fault events. A sound chain has none."""
+    out = [(r.message.split(" raised ")[0], r.message.split(" raised ")[-1])
+           for r in res.receipts if r.error == HandlerFault.name]
+    return out + [(e["attrs"]["hook"], e["attrs"]["error"]) for e in res.events if e["type"] == "hook.fault"]
+
+
+# ----- running steps ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A broken run: the block index and time, its kind ("invariant", "exception" out of the
+    block, "fault" of a transaction's handler, "probe" of an adversary), a key that names
+    what broke (the invariant's source, the exception's type, the faulted calls, the probe)
+    and the messages."""
+
+    block: int
+    time: int
+    kind: str
+    key: str
+    messages: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"block": self.block, "time": self.time, "kind": self.kind, "key": self.key,
+                "messages": list(self.messages)}
+
+
+class Runner:
+    """Executes steps block by block on a fresh LocalChain and checks the invariants."""
+
+    def __init__(self, genesis: dict, *, block_time: int = BLOCK_TIME,
+                 modules: Callable[[], list[Module]] | None = None, check: bool = True,
+                 skip: tuple[str, ...] = ()):
+        self.chain = LocalChain(genesis, proposer=devnet.validator_key().address,
+                                modules=modules() if modules is not None else None)
+        self.t0 = self.chain.time
+        self.block_time = block_time
+        self.check = check
+        self.skip = skip
+        self.secrets = [devnet.operator_secret(j) for j in range(devnet.OPERATORS)]
+
+    def time_of(self, block: int) -> int:
+        return self.t0 + block * self.block_time
+
+    def reader(self) -> Ctx:
+        return self.chain.reader()
+
+    def execute(self, block: int, steps: list[Step]) -> tuple[BlockResult | None, Failure | None]:
+        """Run steps as the block with index `block`: its probes first, on a throwaway copy
+        of the state (genesis/sim/adversary.py), then its transactions; (result, failure or None).
+        A transaction whose handler faulted (raised something other than a typed error)
+        is a failure: the chain survives it, but it is a bug."""
+        now = self.time_of(block)
+        txs_steps = [s for s in steps if s.module != PROBE]
+        for s in steps:
+            if s.module == PROBE:
+                broken = adversary.PROBES[s.call](ProbeEnv(self.chain.app, now, self.chain.chain_id), s.actor, s.args)
+                if broken:
+                    return None, Failure(block, now, "probe", f"probe:{s.call}", tuple(broken))
+        ctx = self.chain.reader()
+        nonces: dict[bytes, int] = {}
+        rounds: dict[str, int] = {}
+        txs = [self._tx(ctx, s, now, nonces, rounds) for s in txs_steps]
+        try:
+            res = self.chain.produce(txs, now)
+        except Exception as exc:  # a module raised something other than a typed refusal
+            self.chain.app.abandon()
+            return None, Failure(block, now, "exception", f"exception:{type(exc).__name__}",
+                                 (f"{type(exc).__name__}: {exc}",))
+        faults = contained_faults(res)
+        if faults:
+            return res, Failure(block, now, "fault", "fault:" + ",".join(sorted({w for w, _ in faults})),
+                                tuple(f"{w} raised {e}" for w, e in faults))
+        if self.check:
+            broken = check_invariants(self.chain.app, self.skip)
+            if broken:
+                src = sorted({s for s, _ in broken})
+                return res, Failure(block, now, "invariant", "invariant:" + ",".join(src),
+                                    tuple(f"{s}: {m}" for s, m in broken))
+        return res, None
+
+    def _tx(self, ctx: Ctx, s: Step, now: int, nonces: dict[bytes, int], rounds: dict[str, int]) -> bytes:
+        key = actor_keypair(s.actor)
+        n = nonces.get(key.address)
+        if n is None:
+            n = accounts.nonce(ctx, key.address)
+        nonces[key.address] = n + 1
+        args = self._report_args(ctx, s.args, now, rounds) if (s.module, s.call) == REPORT else s.args
+        return sign_tx(key, chain=self.chain.chain_id, nonce=n, fee=0, module=s.module, call=s.call, args=args)
+
+    def _report_args(self, ctx: Ctx, a: dict, now: int, rounds: dict[str, int]) -> dict:
+        feed = a["feed"]
+        st = oracle.state_of(ctx, feed)
+        last = 0 if st is None else max(st["round"], st["pending"]["round"] if st["pending"] else 0)
+        rnd = max(last, rounds.get(feed, 0)) + 1
+        rounds[feed] = rnd
+        epoch = oracle.operator_set(ctx)["epoch"]
+        obs = max(0, now - a.get("age", 0))
+        signers = sorted({i for i in a["signers"] if 0 <= i < len(self.secrets)})
+        msg = message(self.chain.chain_id, epoch, feed, a["value"], obs, rnd)
+        sig = bls.aggregate([bls.sign(self.secrets[i], msg) for i in signers]) if signers else b"\0" * 96
+        n = len(oracle.operator_set(ctx)["operators"])
+        return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
+                "signers": bitmap(signers, n), "signature": sig}
+
+    def sample(self, res: BlockResult) -> dict:
+        """The per-block metrics row after the block of res (genesis/sim/series.py)."""
+        events = list(res.events) + [e for r in res.receipts for e in r.events]
+        return series.sample(self.chain.reader(), events, series.reader_at(self.chain.store, res.height - 1))
+
+    def close(self) -> None:
+        self.chain.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def group_by_block(steps: list[Step]) -> list[tuple[int, list[Step]]]:
+    """Steps grouped into blocks, in block order (a step list is kept in its given order)."""
+    out: dict[int, list[Step]] = {}
+    for s in steps:
+        out.setdefault(s.block, []).append(s)
+    return sorted(out.items())
+
+
+def replay(steps: list[Step], genesis: dict | None = None, *, block_time: int = BLOCK_TIME,
+           modules: Callable[[], list[Module]] | None = None, skip: tuple[str, ...] = ()) -> Failure | None:
+    """Run a step list on a fresh chain (only the blocks that hold steps); the first failure."""
+    with Runner(genesis if genesis is not None else sim_genesis(), block_time=block_time, modules=modules,
+                skip=skip) as r:
+        for block, group in group_by_block(steps):
+            _, failure = r.execute(block, group)
+            if failure is not None:
+                return failure
+    return None
+
+
+# ----- the random operations -------------------------------------------------------------------------
+class Operations:
+    """Builds weighted random steps from the current state. Each builder returns a Step, or
+    None when the state offers nothing for it (the draw is then simply skipped)."""
+
+    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None):
+        self.rng = rng
+        self.holders = [f"holder{i}" for i in range(holders)]
+        self.names, self.weights = weights_of(DEFAULT_WEIGHTS, weights, "operation")
+        self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
+
+    def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
+        out = []
+        if not self.names:
+            return out
+        if block == 1 and "governance.vote" in self.names:  # voters from the start (see BOOTSTRAP_STAKE)
+            out += [Step(block, h, "insurance", "stake", {"amount": BOOTSTRAP_STAKE}) for h in self.holders]
+        if self.rng.random() < 0.25:
+            step = self.governance(block, now, ctx)
+            if step is not None:
+                out.append(step)
+        for name in self.rng.choices(self.names, self.weights, k=count):
+            step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
+            if step is not None:
+                out.append(step)
+        return out
+
+    # helpers
+    def _amount(self, have: int) -> int:
+        """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
+        r = self.rng.random()
+        if r < 0.05 or have <= 0:
+            return max(1, have) + self.rng.randint(1, 10**6)
+        return max(1, int(have * self.rng.random() * (0.5 if r < 0.8 else 1.0)))
+
+    def _units_of(self, ctx: Ctx, actor: str) -> list[tuple[str, int]]:
+        return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
+                if tranches.parse_denom(d) is not None]
+
+    def _unit_holding(self, ctx: Ctx, actors: list[str]) -> tuple[str, str, int] | None:
+        """(actor, unit, quantity held): a random actor and one of its units; None if it has none."""
+        actor = self.rng.choice(actors)
+        units = self._units_of(ctx, actor)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        return actor, denom, have
+
+    def _active_units(self, ctx: Ctx) -> list[str]:
+        out = []
+        for pid in tranches.ids(ctx, 0, 50):
+            pool = tranches.get(ctx, pid)
+            if pool["status"] == "active":
+                out += [t["denom"] for t in pool["tranches"]]
+        return out
+
+    def _asset(self, ctx: Ctx, *statuses: str) -> dict | None:
+        ids = [i for s in statuses for i in assets.ids_by(ctx, assets.status_prefix(s), 0, 40)]
+        return assets.get(ctx, self.rng.choice(ids)) if ids else None
+
+    def _stakers(self, ctx: Ctx) -> list[str]:
+        return [a for a in self.traders + ["dev0"] if insurance.stake_of(ctx, actor_address(a)) > 0]
+
+    # bank
+    def _bank_transfer(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        src = self.rng.choice(self.traders)
+        held = sorted(bank.balances_of(ctx, actor_address(src)).items())
+        if not held:
+            return None
+        denom, have = self.rng.choice(held)
+        to = actor_address(self.rng.choice(self.traders))
+        if self.rng.random() < 0.03:
+            to = module_address("vault")  # a module account: refused
+        return Step(block, src, "bank", "transfer", {"to": to, "denom": denom, "amount": self._amount(have)})
+
+    def _bank_distribute(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """The originator hands units of its pools to holders (who then trade and exit)."""
+        units = self._units_of(ctx, ORIGINATOR)
+        if not units:
+            return None
+        denom, have = self.rng.choice(units)
+        q = min(have, self.rng.randint(1, 100))
+        return Step(block, ORIGINATOR, "bank", "transfer",
+                    {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
+
+    # assets
+    def _assets_register(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = ORIGINATOR if self.rng.random() < 0.95 else self.rng.choice(self.holders)
+        kind = self.rng.choice(("receivable", "loan", "revenue_right", "electricity", "other"))
+        sched = self.rng.choice(("equal", "bullet", "interest_only"))
+        count = self.rng.randint(1, 12) if sched != "bullet" else self.rng.randint(1, 6)
+        return Step(block, actor, "assets", "register", {
+            "kind": kind, "principal": self.rng.randint(1, 50) * 1_000 * RUSD,
+            "rate": self.rng.randint(40, 160) * WAD // 1000, "schedule": sched, "start": now,
+            "period": 30 * DAY, "count": count, "installments": [], "grace": self.rng.choice((15, 30, 60)) * DAY,
+            "docHash": self.rng.randbytes(32)})
+
+    def _assets_verify(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "registered")
+        if rec is None:
+            return None
+        actor = VERIFIER if self.rng.random() < 0.95 else ORIGINATOR
+        return Step(block, actor, "assets", "verify", {"id": rec["id"], "grade": self.rng.choice(feeds.GRADES)})
+
+    def _assets_repay(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "verified", "pooled", "overdue")
+        if rec is None:
+            return None
+        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
+        return Step(block, SERVICER, "assets", "repay", {"id": rec["id"], "amount": self._amount(owed)})
+
+    def _assets_markDefault(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "verified", "pooled", "overdue")
+        return None if rec is None else Step(block, SERVICER, "assets", "markDefault", {"id": rec["id"]})
+
+    def _assets_writeOff(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "defaulted")
+        return None if rec is None else Step(block, SERVICER, "assets", "writeOff", {"id": rec["id"]})
+
+    def _assets_recover(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        rec = self._asset(ctx, "defaulted", "written_off")
+        if rec is None:
+            return None
+        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
+        return Step(block, SERVICER, "assets", "recover", {"id": rec["id"], "amount": self._amount(owed // 3)})
+
+    # tranches
+    def _tranches_createPool(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        orig = actor_address(ORIGINATOR)
+        ids = [i for i in assets.ids_by(ctx, assets.status_prefix("verified"), 0, 40)
+               if assets.get(ctx, i)["originator"] == orig]
+        if not ids:
+            return None
+        chosen = sorted(self.rng.sample(ids, self.rng.randint(1, min(3, len(ids)))))
+        par = sum(assets.outstanding_principal(assets.schedule_of(ctx, i)) for i in chosen)
+        unit = next(u for u in (100 * RUSD, 10 * RUSD, RUSD, 10_000, 100, 1) if par % u == 0)
+        senior = par * self.rng.randint(50, 90) // 100 // unit * unit
+        spec = [[senior, self.rng.randint(2, 8) * WAD // 100], [par - senior, 0]] if senior else [[par, 0]]
+        return Step(block, ORIGINATOR, "tranches", "createPool", {"assets": chosen, "tranches": spec, "unitSize": unit})
+
+    def _tranches_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        held = self._unit_holding(ctx, self.traders + [ORIGINATOR])
+        if held is None:
+            return None
+        actor, denom, _ = held
+        pid, k = tranches.parse_denom(denom)
+        return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
+
+    # market
+    def _market_place(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        units = self._active_units(ctx)
+        if not units:
+            return None
+        denom = self.rng.choice(units)
+        actor = self.rng.choice(self.traders)
+        try:
+            ref = market.reference_price(ctx, denom)
+        except InvalidTransaction:
+            ref = 100 * RUSD  # stale: the order will be refused (fail closed)
+        side = self.rng.choice((market.BUY, market.SELL))
+        off = self.rng.uniform(-0.12, 0.12)  # the band is 10 %: some orders fall outside
+        price = max(1, int(ref * (1 + off)))
+        if side == market.SELL:
+            have = bank.balance(ctx, actor_address(actor), denom)
+            qty = max(1, min(have, self.rng.randint(1, 30)) if self.rng.random() < 0.9 else have + 1)
+        else:
+            qty = self.rng.randint(1, 30)
+        expiry = 0 if self.rng.random() < 0.6 else now + self.rng.randint(1, 72) * BLOCK_TIME
+        return Step(block, actor, "market", "place",
+                    {"denom": denom, "side": side, "price": price, "quantity": qty, "expiry": expiry})
+
+    def _market_cancel(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        orders = market.orders_of(ctx, actor_address(actor))
+        if orders:
+            return Step(block, actor, "market", "cancel", {"order": self.rng.choice(orders)["id"]})
+        nxt = ctx.get_int(market.NEXT)
+        return Step(block, actor, "market", "cancel", {"order": self.rng.randint(1, max(1, nxt))}) if nxt else None
+
+    # stable
+    def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        held = self._unit_holding(ctx, self.traders)
+        if held is None:
+            return None
+        actor, denom, have = held
+        return Step(block, actor, "stable", "exit",
+                    {"unit": denom, "quantity": self._amount(have), "minOut": 0})
+
+    def _stable_buy(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        held = [(d, q) for d, q in sorted(bank.balances_of(ctx, vault.VAULT).items()) if tranches.parse_denom(d)]
+        if not held:
+            return None
+        denom, have = self.rng.choice(held)
+        actor = self.rng.choice(self.traders)
+        return Step(block, actor, "stable", "buy", {"unit": denom, "quantity": self._amount(have),
+                                                    "maxIn": bank.balance(ctx, actor_address(actor), STABLE) or 1})
+
+    def _stable_redeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        have = min(bank.balance(ctx, actor_address(actor), STABLE), 5_000 * RUSD)
+        return Step(block, actor, "stable", "redeem", {"amount": self._amount(have)})
+
+    def _stable_mint(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = CUSTODIAN if self.rng.random() < 0.95 else self.rng.choice(self.holders)
+        to = self.rng.choice([SERVICER, *self.holders])
+        return Step(block, actor, "stable", "mint",
+                    {"to": actor_address(to), "amount": self.rng.randint(1, 200) * 1_000 * RUSD})
+
+    def _stable_burn(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        have = bank.balance(ctx, actor_address(CUSTODIAN), STABLE)
+        return Step(block, CUSTODIAN, "stable", "burn", {"amount": self._amount(have // 10)})
+
+    # oracle
+    def _oracle_report(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        fl = oracle.list_feeds(ctx)
+        feed = self.rng.choice(fl)
+        st = oracle.state_of(ctx, feed)
+        p = oracle.policy(ctx, feeds.class_of(feed))
+        v = st["value"]
+        step = p["stepAbs"] + p["stepRel"] * abs(st["windowValue"]) // WAD
+        r = self.rng.random()
+        if feeds.class_of(feed) == "grade":
+            value = max(0, min(4, v + self.rng.choice((-1, 0, 1, 2 if r < 0.1 else 1))))
+        elif r < 0.02:
+            value = p["hi"] + 1  # outside the hard bounds: the feed freezes
+        elif r < 0.2:
+            value = max(p["lo"], min(p["hi"], v + self.rng.choice((-3, 3)) * max(1, step)))  # queued
+        else:
+            value = max(p["lo"], min(p["hi"], v + self.rng.randint(-step, step)))
+        signers = self.rng.sample(range(devnet.OPERATORS), devnet.QUORUM if self.rng.random() < 0.93 else 2)
+        age = 0 if self.rng.random() < 0.95 else p["maxAge"] + 1
+        return Step(block, self.rng.choice(OPERATOR_ACTORS), "oracle", "report",
+                    {"feed": feed, "value": value, "signers": signers, "age": age})
+
+    def _oracle_reject(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        pending = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["pending"]]
+        feed = self.rng.choice(pending) if pending else "rate"
+        return Step(block, GUARDIAN, "oracle", "reject", {"feed": feed})
+
+    # insurance
+    def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders + ["dev0"])
+        have = bank.balance(ctx, actor_address(actor), NATIVE)
+        return Step(block, actor, "insurance", "stake", {"amount": self._amount(have // 4)})
+
+    def _insurance_unbond(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        if not stakers:
+            return None
+        actor = self.rng.choice(stakers)
+        return Step(block, actor, "insurance", "unbond",
+                    {"amount": self._amount(insurance.stake_of(ctx, actor_address(actor)) // 4)})
+
+    def _insurance_withdraw(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders + ["dev0"]), "insurance", "withdraw", {})
+
+    def _insurance_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers and self.rng.random() < 0.9 else self.rng.choice(self.traders)
+        return Step(block, actor, "insurance", "claim", {})
+
+    # reserve
+    def _reserve_sell(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        held = self._unit_holding(ctx, self.traders)
+        if held is None:
+            return None
+        actor, denom, have = held
+        return Step(block, actor, "reserve", "sell", {"unit": denom, "quantity": self._amount(have), "minOut": 0,
+                                                      "payIn": self.rng.choice(("stable", "native"))})
+
+    def _reserve_requestRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = self.rng.choice(self.traders)
+        have = bank.balance(ctx, actor_address(actor), NATIVE)
+        return Step(block, actor, "reserve", "requestRedeem", {"amount": self._amount(have // 20)})
+
+    def _reserve_cancelRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        return Step(block, self.rng.choice(self.traders), "reserve", "cancelRedeem", {})
+
+    # governance
+    def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """Stakers' answer to a pause or a frozen feed: a proposal to lift it when none is
+        open, else a yes vote on an open one by a staker that has not voted."""
+        stakers = self._stakers(ctx)
+        if not stakers:
+            return None
+        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]] if not paused else []
+        if not paused and not frozen:
+            return None
+        last = ctx.get_int(governance.NEXT) - 1
+        for p in range(last, max(0, last - 5), -1):
+            prop = governance.get(ctx, p)
+            if prop["status"] in ("voting", "passed") and prop["action"] in ("unpause", "unfreeze"):
+                free = [a for a in stakers
+                        if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
+                if prop["status"] != "voting" or prop["end"] <= now or not free:
+                    return None
+                return Step(block, self.rng.choice(free), "governance", "vote", {"id": p, "support": "yes"})
+        action, target = ("unpause", paused[0]) if paused else ("unfreeze", frozen[0])
+        return Step(block, self.rng.choice(stakers), "governance", "propose",
+                    {"action": action, "target": target, "account": b""})
+
+    def _governance_pause(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        actor = GUARDIAN if self.rng.random() < 0.9 else self.rng.choice(self.holders)
+        return Step(block, actor, "governance", "pause", {"module": self.rng.choice(governance.PAUSABLE)})
+
+    def _governance_propose(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
+        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
+        if paused:
+            args = {"action": "unpause", "target": self.rng.choice(paused), "account": b""}
+        elif frozen:
+            args = {"action": "unfreeze", "target": self.rng.choice(frozen), "account": b""}
+        else:
+            role = self.rng.choice(("originator", "verifier", "servicer"))
+            args = {"action": self.rng.choice(("grantRole", "revokeRole")), "target": role,
+                    "account": actor_address(self.rng.choice(self.holders))}
+        return Step(block, actor, "governance", "propose", args)
+
+    def _governance_proposeChange(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """A parameter change, an oracle policy change, or the same operator set again (its
+        epoch moves on; reports made after that carry the new epoch)."""
+        stakers = self._stakers(ctx)
+        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
+        r = self.rng.random()
+        if r < 0.6:
+            module, key, lo, hi = self.rng.choice(PARAM_CHANGES)
+            value = self.rng.randint(lo, hi if self.rng.random() < 0.9 else 3 * hi + 1)
+            args = {"action": "setParams", "target": module, "value": f"{key}={value}"}
+        elif r < 0.9:
+            field_, lo, hi = self.rng.choice(POLICY_CHANGES)
+            cls = self.rng.choice(("rate", "spread", "intensity", "lgd", "price"))
+            args = {"action": "setPolicy", "target": cls, "value": f"{field_}={self.rng.randint(lo, hi)}"}
+        else:
+            ops = oracle.operator_set(ctx)["operators"]
+            value = ";".join(f"{encode_address(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+            args = {"action": "setOperators", "target": "oracle", "value": value}
+        return Step(block, actor, "governance", "proposeChange", args)
+
+    def _governance_vote(self, block: int, now: int, ctx: Ctx) -> Step | None:
+        """A staker votes on one of the latest proposals, mostly an open one it has not voted on."""
+        last = ctx.get_int(governance.NEXT) - 1
+        stakers = self._stakers(ctx)
+        if last < 1 or not stakers:
+            return None
+        pid = self.rng.randint(max(1, last - 4), last)
+        for p in range(last, max(0, last - 5), -1):
+            prop = governance.get(ctx, p)
+            if prop["status"] == "voting" and prop["end"] > now:
+                free = [a for a in stakers if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
+                if free and self.rng.random() < 0.9:
+                    return Step(block, self.rng.choice(free), "governance", "vote",
+                                {"id": p, "support": "yes" if self.rng.random() < 0.85 else "no"})
+        return Step(block, self.rng.choice(stakers), "governance", "vote",
+                    {"id": pid, "support": "yes" if self.rng.random() < 0.8 else "no"})
+
+
+# ----- a whole run ------------------------------------------------------------------------------------
+@dataclass
+class SimConfig:
+    """What a run does: seed, blocks, seconds per block, random operations per block (at most),
+    holders, operation weights (None: DEFAULT_WEIGHTS), the Monte-Carlo driver of the
+    oracle and the servicer (genesis/sim/montecarlo.py; None: off), module parameters, and
+    chain-wide checks to leave out (names of CHAIN_CHECKS)."""
+
+    seed: int
+    blocks: int
+    block_time: int = BLOCK_TIME
+    ops_per_block: int = OPS_PER_BLOCK
+    holders: int = HOLDERS
+    weights: dict[str, int] | None = None
+    montecarlo: MarketConfig | None = None
+    module_params: dict[str, dict] | None = None
+    skip_checks: tuple[str, ...] = ()
+    attacks: dict[str, float] | None = None  # attack weights (None: adversary.DEFAULT_ATTACKS)
+    attack_rate: float = 0.5  # the chance of an attack in a block; 0: no adversary
+
+    def genesis(self) -> dict:
+        return sim_genesis(self.holders, self.module_params)
+
+
+@dataclass
+class SimResult:
+    """A run's outcome: blocks run, the steps made, the failure if any, per-call counts of
+    outcomes ({"module.call": {"ok": n, "<error>": n}}), the final state root, seconds, the
+    series document of per-block metrics when it was recorded."""
+
+    seed: int
+    blocks: int
+    steps: list[Step]
+    failure: Failure | None
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    state_root: bytes = b""
+    elapsed: float = 0.0
+    series: dict | None = None  # the series document, when recorded
+
+
+BlockHook = Callable[[int, int, list[Step], BlockResult, Ctx], None]
+
+
+def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
+        progress: Callable[[int, int], None] | None = None, on_block: BlockHook | None = None,
+        extra: Callable[[int, int, Ctx], list[Step]] | None = None, check: bool = True,
+        record_series: bool = False) -> SimResult:
+    """Generate and run cfg.blocks blocks; stops at the first failure.
+
+    modules builds the module list (a planted bug, in tests); progress(done, total) is
+    called every 50 blocks; on_block(block, time, steps, result, reader) after every block
+    (steps: the block's transactions, in the order of its receipts; probes left out);
+    extra(block, time, reader) adds steps of the caller's own (genesis/sim/sweep.py's exits);
+    check=False skips the invariants (a sweep measures, it does not check); record_series:
+    the result carries the series document of per-block metrics (genesis/sim/series.py).
+    """
+    started = _clock.monotonic()
+    rng = Random(cfg.seed)
+    ops = Operations(Random(rng.getrandbits(64)), cfg.holders, cfg.weights)
+    model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time,
+                         cfg.holders)
+             if cfg.montecarlo is not None else None)
+    count_rng = Random(rng.getrandbits(64))
+    adv = adversary.Adversary(Random(rng.getrandbits(64)), cfg.holders, cfg.attacks, cfg.attack_rate)
+    steps: list[Step] = []
+    stats: dict[str, dict[str, int]] = {}
+    failure = None
+    done = 0
+    rows: list | None = [] if record_series else None
+    with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
+                skip=cfg.skip_checks) as r:
+        for block in range(1, cfg.blocks + 1):
+            now = r.time_of(block)
+            ctx = Ctx(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
+            group = model.steps(block, now, ctx) if model is not None else []
+            group += ops.steps(block, now, ctx, count_rng.randint(0, cfg.ops_per_block))
+            group += adv.steps(block, now, ctx)
+            if extra is not None:
+                group += extra(block, now, ctx)
+            steps += group
+            res, failure = r.execute(block, group)
+            if res is not None:
+                for s, rc in zip([s for s in group if s.module != PROBE], res.receipts, strict=True):
+                    per = stats.setdefault(f"{s.module}.{s.call}", {})
+                    outcome = "ok" if rc.code == 0 else rc.error
+                    per[outcome] = per.get(outcome, 0) + 1
+                if on_block is not None:
+                    on_block(block, now, [s for s in group if s.module != PROBE], res, r.reader())
+                if rows is not None:
+                    rows.append(r.sample(res))
+            done = block
+            if progress is not None and (block % 50 == 0 or block == cfg.blocks or failure is not None):
+                progress(block, cfg.blocks)
+            if failure is not None:
+                break
+        root = r.chain.app.store.root_hash
+        doc = (series.document(rows, r.chain.chain_id, series.stable_decimals(r.reader()))
+               if rows is not None else None)
+    return SimResult(cfg.seed, done, steps, failure, stats, root, _clock.monotonic() - started, doc)
