@@ -109,7 +109,7 @@ async def _serve_node_layers(port: int, dispatch: bool) -> None:
         async def const(api):
             return "0x1"
 
-        d = Dispatcher(None, extra_methods={"bench_const": Method("bench_const", const, [], Result("x", {}), "")})
+        d = Dispatcher(None, {"bench_const": Method("bench_const", const, [], Result("x", {}), "")})
         handler = d.handle_body
     else:
         async def handler(body: bytes) -> bytes:

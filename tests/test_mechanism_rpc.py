@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import rwachain.rpc.server.serve  # noqa: F401  (registers every method in the table)
 from rwachain.genesis import devnet
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
 from tests.rpcnode import RpcError, RpcNode
+
+METHODS = method_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -17,11 +17,11 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-import rwachain.rpc.server.serve  # noqa: F401  (registers the methods, as the node does)
-import rwachain.rpc.server.ws  # noqa: F401  (registers chain_subscribe / chain_unsubscribe, as serve_rpc does)
 from rwachain.rpc.methods import openrpc
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
 from tests.rpcnode import RpcNode
+
+METHODS = method_table()  # the table the node serves
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
 TOOLS_URI = "https://meta.json-schema.tools"
@@ -46,7 +46,7 @@ def validator() -> Draft7Validator:
 @pytest.fixture(scope="module")
 def local_doc() -> dict:
     # through JSON, as it goes over the wire (tuples become lists and so on)
-    return json.loads(json.dumps(openrpc.document()))
+    return json.loads(json.dumps(openrpc.document(METHODS)))
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pathlib
 import re
 
-import rwachain.rpc.server.serve  # noqa: F401  (registers every method)
 from rwachain.rpc.errors import SERVER_CODES
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
+
+METHODS = method_table()  # the table the node serves
 
 DOC = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "rpc.md").read_text()
 

@@ -16,8 +16,6 @@ import time
 
 import pytest
 
-import rwachain.rpc.server.serve  # noqa: F401  (registers the HTTP methods in the table)
-import rwachain.rpc.server.ws  # noqa: F401  (registers chain_subscribe/chain_unsubscribe, which serve_rpc imports lazily)
 from rwachain.genesis import devnet
 from rwachain.modules.core.crypto import (
     Keypair,
@@ -29,11 +27,13 @@ from rwachain.modules.core.crypto import (
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.roles.module import ROLES
 from rwachain.node.block import Header
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
 from rwachain.state.codec import decode, pack_int
 from rwachain.state.merkle import merkle_root
 from rwachain.state.proof import verify_proof
 from tests.rpcnode import RpcError, RpcNode
+
+METHODS = method_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
 CHAIN = devnet.CHAIN_ID

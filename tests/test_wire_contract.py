@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft7Validator, ValidationError, validators
 
-import rwachain.rpc.server.serve  # noqa: F401  (registers every method in the table)
-import rwachain.rpc.server.ws  # noqa: F401  (chain_subscribe / chain_unsubscribe)
 from rwachain.modules.core.crypto import (
     AddressError,
     address_of,
@@ -22,10 +20,12 @@ from rwachain.modules.core.crypto import (
     encode_address,
     verify,
 )
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
 from rwachain.state.codec import decode, encode
 from tests import livechain
 from tests.rpcnode import RpcNode
+
+METHODS = method_table()  # the table the node serves
 
 SAFE = (1 << 53) - 1
 

@@ -39,7 +39,7 @@ from rwachain.rpc.client.clients import (
     TxRefused,
     call_specs,
 )
-from rwachain.rpc.methods.params import METHODS
+from rwachain.rpc.methods.table import method_table
 from rwachain.rpc.server.serve import serve_rpc
 
 ENV_PASSPHRASE = "RWAD_PASSPHRASE"
@@ -99,8 +99,9 @@ def calls_epilog() -> str:
 
 def methods_epilog() -> str:
     lines = ["methods:"]
-    for name in sorted(METHODS):
-        m = METHODS[name]
+    methods = method_table()
+    for name in sorted(methods):
+        m = methods[name]
         ps = " ".join(p.name if p.required else f"[{p.name}]" for p in m.params)
         lines.append(f"  {name} {ps}".rstrip())
         lines.append(f"      {m.summary}")

@@ -46,8 +46,8 @@ from wsproto.events import (
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from rwachain.rpc.client.errors import RpcError, TransportError, error_from_obj
+from rwachain.rpc.methods.chain import SUBSCRIPTION_KINDS
 
-KINDS = ("newHeads", "pendingTransactions", "events")
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0  # s between reconnection attempts: doubling, capped
 _SUBSCRIBE_ID = 1
 
@@ -109,8 +109,8 @@ class _Protocol:
 
 
 def _request(kind: str, event_type: str | None, attrs: dict | None) -> dict:
-    if kind not in KINDS:
-        raise ValueError(f"kind: one of {', '.join(KINDS)}")
+    if kind not in SUBSCRIPTION_KINDS:
+        raise ValueError(f"kind: one of {', '.join(SUBSCRIPTION_KINDS)}")
     params: dict = {"kind": kind}
     if event_type is not None:
         params["eventType"] = event_type

@@ -21,9 +21,10 @@ from rwachain.modules.tranches import waterfall
 from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import encode as enc
 from rwachain.rpc.methods import schemas as S
-from rwachain.rpc.methods.chain import HEIGHT, Api
+from rwachain.rpc.methods.api import Api
 from rwachain.rpc.methods.params import (
     ADDRESS,
+    HEIGHT,
     STRING,
     U64,
     U64_MAX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rwachain.genesis.sim import series
 from rwachain.rpc.errors import HEIGHT_UNAVAILABLE, RpcError
-from rwachain.rpc.methods.chain import Api
+from rwachain.rpc.methods.api import Api
 from rwachain.rpc.methods.params import HEIGHT, Result, rpc_method
 
 ROW_SCHEMA = {"type": "object", "required": ["height", "time"], "properties": {

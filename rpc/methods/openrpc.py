@@ -1,10 +1,11 @@
-"""rpc.discover: the OpenRPC 1.3.2 document, generated from the method table that dispatches."""
+"""rpc.discover: the OpenRPC 1.3.2 document, generated from the method table that dispatches
+(Api.methods, built by rpc/methods/table.py)."""
 
 from __future__ import annotations
 
 from rwachain.rpc.errors import SERVER_CODES
 from rwachain.rpc.methods import schemas as S
-from rwachain.rpc.methods.params import METHODS, Result, rpc_method
+from rwachain.rpc.methods.params import Method, Result, rpc_method
 
 
 def _version() -> str:
@@ -17,9 +18,10 @@ def _version() -> str:
         return "0.0.0"
 
 
-def document() -> dict:
+def document(table: dict[str, Method]) -> dict:
+    """The OpenRPC document of a method table (name -> Method), methods sorted by name."""
     methods = []
-    for m in sorted(METHODS.values(), key=lambda m: m.name):
+    for m in sorted(table.values(), key=lambda m: m.name):
         entry = {
             "name": m.name,
             "summary": m.summary,
@@ -46,4 +48,4 @@ def document() -> dict:
 @rpc_method("rpc.discover", [], Result("openrpcDocument", S.OPENRPC_DOCUMENT),
             "This API's OpenRPC document, generated from the dispatch table.")
 async def rpc_discover(api):
-    return document()
+    return document(api.methods)

@@ -189,6 +189,7 @@ class Method:
     summary: str
     dev_only: bool = False
     errors: list[int] = field(default_factory=list)
+    batch: Any = None  # the whole-batch form (batch_handler), if the method has one
     _defaults: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def bind(self, params: Any) -> dict:
@@ -224,27 +225,22 @@ class Method:
         return out
 
 
-METHODS: dict[str, Method] = {}
-# name -> async (api, [bound params of each call]) -> [result or RpcError of each call]:
-# how a JSON-RPC batch made only of calls to that method is answered in one go.
-BATCH_HANDLERS: dict[str, Any] = {}
-
-
 def batch_handler(name: str):
-    """Register the whole-batch form of a method (see BATCH_HANDLERS)."""
+    """Mark fn as the whole-batch form of method name: async (api, [bound params of each
+    call]) -> [result or RpcError of each call], how a JSON-RPC batch made only of calls to
+    that method is answered in one go (table.method_table puts it in Method.batch)."""
     def deco(fn):
-        BATCH_HANDLERS[name] = fn
+        fn.batch_of = name
         return fn
     return deco
 
 
 def rpc_method(name: str, params: list[Param], result: Result, summary: str, *, dev_only: bool = False,
                errors: list[int] | None = None):
-    """Register an async handler in the one method table."""
+    """Mark an async handler as the RPC method name (its Method in fn.rpc); table.method_table
+    collects the marked handlers of the method modules it is given."""
     def deco(fn):
-        if name in METHODS:
-            raise ValueError(f"method {name} registered twice")
-        METHODS[name] = Method(name, fn, params, result, summary, dev_only, errors or [])
+        fn.rpc = Method(name, fn, params, result, summary, dev_only, errors or [])
         return fn
     return deco
 

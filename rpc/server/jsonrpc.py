@@ -24,7 +24,7 @@ from rwachain.rpc.errors import (
     RESPONSE_TOO_LARGE,
     RpcError,
 )
-from rwachain.rpc.methods.params import BATCH_HANDLERS, METHODS
+from rwachain.rpc.methods.params import Method
 from rwachain.state.store import StoreError
 
 log = logging.getLogger("rwachain.rpc")
@@ -71,16 +71,15 @@ def join_replies(parts: list[bytes]) -> bytes:
 
 
 class Dispatcher:
-    """Turns request bodies into response bodies for one Api."""
+    """Turns request bodies into response bodies: the calls of methods (name -> Method,
+    rpc/methods/table.py) on one Api."""
 
-    def __init__(self, api, *, batch_limit: int = 1000, max_response: int = 25_000_000,
-                 extra_methods: dict | None = None):
+    def __init__(self, api, methods: dict[str, Method], *, batch_limit: int = 1000,
+                 max_response: int = 25_000_000):
         self.api = api
         self.batch_limit = batch_limit
         self.max_response = max_response
-        self.methods = dict(METHODS)
-        if extra_methods:
-            self.methods.update(extra_methods)
+        self.methods = methods
         self.latency = LatencyStats()
 
     async def handle_body(self, body: bytes) -> bytes | None:
@@ -116,18 +115,17 @@ class Dispatcher:
 
     async def _whole_batch(self, req: list) -> list | None:
         """The replies to a batch whose calls all go to one method with a whole-batch form
-        (BATCH_HANDLERS: tx_send), each answered as that call alone would be; None when the
+        (Method.batch: tx_send), each answered as that call alone would be; None when the
         batch is anything else (it then runs call by call)."""
         first = req[0]
         name = first.get("method") if type(first) is dict else None
-        handler = BATCH_HANDLERS.get(name) if type(name) is str else None
-        if handler is None or name not in self.methods:
+        method = self.methods.get(name) if type(name) is str else None
+        if method is None or method.batch is None:
             return None
         for r in req:
             if (type(r) is not dict or r.get("method") != name or r.get("jsonrpc") != "2.0"
                     or "id" not in r or not (r["id"] is None or type(r["id"]) in (int, str))):
                 return None  # notifications, other methods, malformed calls: the general path
-        method = self.methods[name]
         t0 = time.perf_counter()
         out: list = [None] * len(req)
         bound, where = [], []
@@ -139,7 +137,7 @@ class Dispatcher:
                 out[i] = {"jsonrpc": "2.0", "id": r["id"], "error": exc.to_obj()}
         if bound:
             try:
-                answers = await handler(self.api, bound)
+                answers = await method.batch(self.api, bound)
             except Exception:
                 log.exception("internal error in the batch form of %s", name)
                 answers = [RpcError(INTERNAL_ERROR, "internal error")] * len(bound)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import trio
 
-import rwachain.rpc.methods.chain  # noqa: F401  (registers the methods)
-import rwachain.rpc.methods.openrpc  # noqa: F401  (registers rpc.discover)
 from rwachain.node.service import Node
-from rwachain.rpc.methods.chain import Api
+from rwachain.rpc.methods.api import Api
+from rwachain.rpc.methods.table import method_table
 from rwachain.rpc.server.http import HttpServer
 from rwachain.rpc.server.jsonrpc import Dispatcher
-from rwachain.rpc.server.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
+from rwachain.rpc.server.ws import WsHub
 
 
 def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer, hub: WsHub) -> str:
@@ -69,8 +68,9 @@ async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000
     origins browsers may call from; vhosts: Host names served besides the local ones;
     http_limits go to HttpServer (max_connections, max_header, max_url, header_timeout),
     ws_limits to WsHub."""
-    api = Api(node)
-    dispatcher = Dispatcher(api, batch_limit=batch_limit, max_response=max_response)
+    methods = method_table()
+    api = Api(node, methods)
+    dispatcher = Dispatcher(api, methods, batch_limit=batch_limit, max_response=max_response)
     hub = WsHub(node, dispatcher, **(ws_limits or {}))
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},

@@ -31,8 +31,7 @@ from wsproto.utilities import LocalProtocolError
 
 from rwachain.rpc.errors import INVALID_PARAMS, INVALID_REQUEST, RpcError
 from rwachain.rpc.methods import encode as enc
-from rwachain.rpc.methods import schemas as S
-from rwachain.rpc.methods.params import OBJECT, STRING, Param, Result, choice, rpc_method
+from rwachain.rpc.methods.chain import SUBSCRIPTION_KINDS
 from rwachain.rpc.server.jsonrpc import ReplyBudget, join_replies
 
 log = logging.getLogger("rwachain.ws")
@@ -42,22 +41,6 @@ WRITE_BATCH = 256 * 1024  # bytes of queued messages the writer sends in one wri
 CLOSE_GRACE = 5.0  # s a dropped client's connection may take to get its close frame
 _NOTE_HEAD = b'{"jsonrpc":"2.0","method":"chain_subscription","params":{"subscription":"'
 _NOTE_MID = b'","result":'
-KINDS = ("newHeads", "pendingTransactions", "events")
-
-
-@rpc_method("chain_subscribe", [Param("kind", choice(*KINDS), "newHeads, pendingTransactions or events"),
-                                Param("eventType", STRING, "the event type; required with kind events", required=False),
-                                Param("attrs", OBJECT, "with kind events: attributes to match", required=False)],
-            Result("subscription", S.STR), "Subscribe (WebSocket only); notifications arrive as "
-            "chain_subscription messages. eventType is required with kind events.")
-async def chain_subscribe(api, kind, eventType, attrs):  # noqa: N803
-    raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
-
-
-@rpc_method("chain_unsubscribe", [Param("subscription", STRING, "id from chain_subscribe")],
-            Result("removed", S.BOOL), "Cancel a subscription (WebSocket only).")
-async def chain_unsubscribe(api, subscription):
-    raise RpcError(INVALID_REQUEST, "subscriptions exist only over the WebSocket at /ws")
 
 
 class _Client:
@@ -356,8 +339,8 @@ class WsHub:
         kw = method.bind(req.get("params"))
         if req["method"] == "chain_unsubscribe":
             return client.subs.pop(kw["subscription"], None) is not None
-        if kw["kind"] not in KINDS:
-            raise RpcError(INVALID_PARAMS, f"invalid params: kind: one of {', '.join(KINDS)}")
+        if kw["kind"] not in SUBSCRIPTION_KINDS:
+            raise RpcError(INVALID_PARAMS, f"invalid params: kind: one of {', '.join(SUBSCRIPTION_KINDS)}")
         if kw["kind"] == "events" and not kw["eventType"]:
             raise RpcError(INVALID_PARAMS, "invalid params: eventType is required for kind events")
         if len(client.subs) >= self.max_subscriptions:
