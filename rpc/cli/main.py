@@ -24,12 +24,7 @@ from typing import Any
 
 from rwachain.modules.core.crypto import Keypair
 from rwachain.node import cli as node_cli
-from rwachain.rpc.cli import export as export_cli
-from rwachain.rpc.cli import keystore
-from rwachain.rpc.cli import oracle as oracle_cli
-from rwachain.rpc.cli import scenario as scenario_cli
-from rwachain.rpc.cli import sim as sim_cli
-from rwachain.rpc.cli import study as study_cli
+from rwachain.rpc.cli import export, keystore, oracle, scenario, sim, study
 from rwachain.rpc.client.clients import (
     DEFAULT_URL,
     Client,
@@ -230,11 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         who.add_argument("--dev-key", metavar="N", type=_uint, help="send from public dev key N (devnet)")
         who.add_argument("--actor", metavar="NAME", help="send as scenario actor NAME (devnets on a scenario)")
 
-    oracle_cli.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
-    export_cli.add_parsers(sub, rpc_, cmd_outputs)
-    sim_cli.add_parsers(sub, cmd_sim)
-    study_cli.add_parser(sub, cmd_study)
-    scenario_cli.add_parser(sub, cmd_scenario)
+    oracle.add_parser(sub, [kr, pw, rpc_, js], rpc_, signer_opts, cmd_oracle)
+    export.add_parsers(sub, rpc_, cmd_outputs)
+    sim.add_parsers(sub, cmd_sim)
+    study.add_parser(sub, cmd_study)
+    scenario.add_parser(sub, cmd_scenario)
 
     # query
     p = sub.add_parser("query", parents=[rpc_], formatter_class=raw, help="call any JSON-RPC method; print JSON",
@@ -455,18 +450,18 @@ def cmd_oracle(args) -> int:
     try:
         with _client(args) as c:
             if args.oracle_command == "sign":
-                oracle_cli.cmd_sign(args, c)
+                oracle.cmd_sign(args, c)
             elif args.oracle_command == "submit":
-                res = oracle_cli.cmd_submit(args, c, _signer(args))
+                res = oracle.cmd_submit(args, c, _signer(args))
                 if getattr(args, "json", False):
                     _print_json(res)
                 else:
                     _receipt_text(res)
                 return 0 if res.get("code") == 0 else 1
             else:
-                n = oracle_cli.cmd_feed(args, c, out=_out)
+                n = oracle.cmd_feed(args, c, out=_out)
                 _out(f"{n} report(s) accepted")
-    except oracle_cli.OracleCliError as exc:
+    except oracle.OracleCliError as exc:
         raise CliError(str(exc)) from None
     return 0
 
@@ -475,23 +470,23 @@ def cmd_outputs(args) -> int:
     try:
         if args.outputs_command == "export":
             with _client(args) as c:
-                return export_cli.cmd_export(args, c)
-        return export_cli.cmd_report(args, lambda: _client(args))
-    except export_cli.OutputError as exc:
+                return export.cmd_export(args, c)
+        return export.cmd_report(args, lambda: _client(args))
+    except export.OutputError as exc:
         raise CliError(str(exc)) from None
 
 
 def cmd_sim(args) -> int:
     try:
         return args.sim_func(args)
-    except sim_cli.SimCliError as exc:
+    except sim.SimCliError as exc:
         raise CliError(str(exc)) from None
 
 
 def cmd_study(args) -> int:
     try:
-        return study_cli.cmd_study(args)
-    except study_cli.StudyCliError as exc:
+        return study.cmd_study(args)
+    except study.StudyCliError as exc:
         raise CliError(str(exc)) from None
 
 
@@ -502,7 +497,7 @@ def _known_calls() -> list[tuple[str, str]]:
 
 
 def cmd_scenario(args) -> int:
-    return scenario_cli.run(args, CliError)
+    return scenario.run(args, CliError)
 
 
 def cmd_query(args) -> int:
