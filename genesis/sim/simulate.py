@@ -773,7 +773,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
                 skip=cfg.skip_checks) as r:
         for block in range(1, cfg.blocks + 1):
             now = r.time_of(block)
-            ctx = Ctx(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
+            ctx = r.chain.app.context(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
             group = model.steps(block, now, ctx) if model is not None else []
             group += ops.steps(block, now, ctx, count_rng.randint(0, cfg.ops_per_block))
             group += adv.steps(block, now, ctx)

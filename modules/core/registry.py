@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rwachain.modules.core.args import Spec
 from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.wiring import Offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Module:
 
     init_genesis(ctx, section) imports the module's genesis section; export_genesis(reader)
     returns it from state; invariants(reader) returns a list of broken-invariant messages.
+    offers: the callbacks it offers other modules' slots; needs: the slots it cannot work
+    without (modules/core/wiring.py; the App collects both, per App).
     """
 
     name: str
@@ -47,6 +50,8 @@ class Module:
     export_genesis: Callable[[Ctx], dict] | None = None
     invariants: Callable[[Ctx], list[str]] | None = None
     queries: dict[str, Callable] = field(default_factory=dict)
+    offers: tuple[Offer, ...] = ()
+    needs: tuple[str, ...] = ()
 
     def add_call(self, call: Call) -> None:
         self.calls[call.name] = call

@@ -49,12 +49,12 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
+from rwachain.modules.core.wiring import Offer
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.stable.module import UNIT
 from rwachain.modules.tranches import keeper as tranches
-from rwachain.state.overlay import Overlay
 
 NAME = "reserve"
 RESERVE = module_address("reserve")
@@ -204,7 +204,7 @@ def repriced_since(ctx: Ctx, unit: str) -> bool:
 
 def _try_place(ctx: Ctx, unit: str, side: str, price: int, qty: int, stable: str) -> None:
     """Place a reserve order on an overlay of its own: a refusal leaves nothing behind."""
-    sub = Ctx(Overlay(ctx.state), ctx.block)
+    sub = ctx.nested()
     try:
         market.place(sub, RESERVE, unit, side, price, qty, 0, RESERVE, stable)
     except InvalidTransaction:
@@ -358,7 +358,7 @@ def fill_queue(ctx: Ctx) -> None:
         if len(head) == QUEUE_STEPS:
             break
     for k in head:
-        sub = Ctx(Overlay(ctx.state), ctx.block)
+        sub = ctx.nested()
         try:
             if not _fill_entry(sub, k):
                 return  # the head waits, and everything behind it
@@ -450,11 +450,10 @@ init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 
 def module() -> Module:
-    market.on_fill(NAME, on_fill)
-    market.limit_buys(RESERVE, budget_left)
-    market.guard_orders(RESERVE, repriced_since)
+    offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
+              Offer(market.GUARD, repriced_since, key=RESERVE))
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis)
+               export_genesis=export_genesis, offers=offers)
     m.queries["budget"] = epoch_state
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
