@@ -16,6 +16,7 @@ from typing import IO, Any
 import ijson
 
 from rwachain.genesis import mechanism, typed, units
+from rwachain.genesis.checks import CHAIN_CHECKS
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
 from rwachain.modules.core import params as chain_params
 from rwachain.modules.core.app import App, GenesisInvariantError
@@ -274,10 +275,8 @@ reserve instead (GenesisFile._validate_accounts)."""
 
 
 def block_invariants(ctx) -> list[tuple[str, str]]:
-    """The chain-wide block invariants (genesis/simulate.CHAIN_CHECKS, but GENESIS_SKIPS) of
+    """The chain-wide block invariants (genesis/checks.CHAIN_CHECKS, but GENESIS_SKIPS) of
     ctx's state; App.init_chain checks every module's own invariants itself."""
-    from rwachain.genesis.sim.simulate import CHAIN_CHECKS  # (it imports this module)
-
     return [(f"chain/{name}", msg) for name, fn in CHAIN_CHECKS.items() if name not in GENESIS_SKIPS
             for msg in fn(ctx)]
 

@@ -32,6 +32,7 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
 from rwachain.modules.core.errors import InvalidState, NotFound
 from rwachain.modules.core.fixed import RAY
+from rwachain.modules.stable import keeper as stable
 from rwachain.modules.tranches import waterfall
 
 NEXT = b"tranches/next"
@@ -252,8 +253,6 @@ def live_units(ctx: Ctx) -> list[str]:
 
 
 def _stable(ctx: Ctx) -> str:
-    from rwachain.modules.stable import module as stable
-
     return stable.info(ctx)["denom"]
 
 

@@ -557,7 +557,3 @@ async def dev_load_state(api: Api, dump: bytes):
     except ValueError as exc:
         raise RpcError(INVALID_PARAMS, f"invalid params: dump: {exc}") from None
 
-
-# The mechanism modules' methods (assets_, valuation_, oracle_) and chain_metrics register in the same table.
-from rwachain.rpc.methods import mechanism as methods_mechanism  # noqa: E402, F401
-from rwachain.rpc.methods import metrics as methods_metrics  # noqa: E402, F401

@@ -5,6 +5,8 @@ from __future__ import annotations
 import trio
 
 import rwachain.rpc.methods.chain  # noqa: F401  (registers the methods)
+import rwachain.rpc.methods.mechanism  # noqa: F401  (the modules' methods: assets_, valuation_, oracle_, ...)
+import rwachain.rpc.methods.metrics  # noqa: F401  (chain_metrics)
 import rwachain.rpc.methods.openrpc  # noqa: F401  (registers rpc.discover)
 from rwachain.node.service import Node
 from rwachain.rpc.methods.chain import Api
