@@ -69,7 +69,9 @@ from rwachain.modules.core.app import App, BlockResult
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import encode_address, module_address
 from rwachain.modules.core.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.registry import Module
+from rwachain.modules.core.simops import SimOp
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
@@ -80,7 +82,6 @@ from rwachain.modules.oracle.report import bitmap, message
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
-WAD = 10**18
 DAY = 86_400
 RUSD = 10**6  # base units per RUSD (and per RWA): 6 decimals
 BLOCK_TIME = 3_600  # s between simulated blocks
@@ -297,14 +298,34 @@ def replay(steps: list[Step], genesis: dict | None = None, *, block_time: int = 
 
 
 # ----- the random operations -------------------------------------------------------------------------
+def module_ops(modules: list[Module]) -> dict[str, tuple[str, SimOp]]:
+    """{"module.call": (module, operation)} of the operations the modules declare
+    (Module.sim_ops, modules/core/simops.py)."""
+    return {f"{m.name}.{op.call}": (m.name, op) for m in modules for op in m.sim_ops}
+
+
+def operation_weights(modules: list[Module] | None = None) -> dict[str, float]:
+    """The default weight of every random operation of an App of these modules (None: the
+    chain's modules): DEFAULT_WEIGHTS of the modules present, then each module's declared
+    operations in module order."""
+    if modules is None:
+        return dict(DEFAULT_WEIGHTS)
+    present = {m.name for m in modules}
+    out = {k: w for k, w in DEFAULT_WEIGHTS.items() if k.split(".")[0] in present}
+    out.update({name: op.weight for name, (_, op) in module_ops(modules).items()})
+    return out
+
+
 class Operations:
     """Builds weighted random steps from the current state. Each builder returns a Step, or
     None when the state offers nothing for it (the draw is then simply skipped)."""
 
-    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None):
+    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None,
+                 modules: list[Module] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        self.names, self.weights = weights_of(DEFAULT_WEIGHTS, weights, "operation")
+        self.module_ops = module_ops(modules) if modules is not None else {}
+        self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
@@ -318,10 +339,20 @@ class Operations:
             if step is not None:
                 out.append(step)
         for name in self.rng.choices(self.names, self.weights, k=count):
-            step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
+            declared = self.module_ops.get(name)
+            if declared is not None:
+                step = self._declared(block, ctx, *declared)
+            else:
+                step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
             if step is not None:
                 out.append(step)
         return out
+
+    def _declared(self, block: int, ctx: Ctx, module: str, op: SimOp) -> Step | None:
+        """A step of an operation its module declares (Module.sim_ops): drawn by the module
+        with this run's generator, signed by one of the holders or traders it picks."""
+        drawn = op.draw(self.rng, ctx, self.traders)
+        return None if drawn is None else Step(block, drawn[0], module, op.call, drawn[1])
 
     # helpers
     def _amount(self, have: int) -> int:
@@ -713,7 +744,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     """
     started = _clock.monotonic()
     rng = Random(cfg.seed)
-    ops = Operations(Random(rng.getrandbits(64)), cfg.holders, cfg.weights)
+    ops_rng = Random(rng.getrandbits(64))  # the operations are built once the App's modules are known
     model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time,
                          cfg.holders)
              if cfg.montecarlo is not None else None)
@@ -726,6 +757,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     rows: list | None = [] if record_series else None
     with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
                 skip=cfg.skip_checks) as r:
+        ops = Operations(ops_rng, cfg.holders, cfg.weights, r.chain.app.modules)
         for block in range(1, cfg.blocks + 1):
             now = r.time_of(block)
             ctx = r.chain.app.context(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time

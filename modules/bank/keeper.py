@@ -13,6 +13,7 @@ module-derived address, is_module_account) are refused by the bank's own call
 
 from __future__ import annotations
 
+from rwachain.modules.bank.records import Denom
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import is_module_address
 from rwachain.modules.core.errors import InsufficientFunds, UnknownDenom
@@ -72,7 +73,13 @@ def is_module_account(ctx: Ctx, addr: bytes) -> bool:
 
 
 def register_denom(ctx: Ctx, denom: str, symbol: str, decimals: int, kind: str) -> None:
-    ctx.set_obj(DENOM + denom.encode(), {"decimals": decimals, "kind": kind, "symbol": symbol})
+    ctx.set_obj(DENOM + denom.encode(), Denom(denom, symbol, decimals, kind).stored())
+
+
+def denoms(ctx: Ctx) -> list[Denom]:
+    """Every registered denomination, in id (key) order."""
+    n = len(DENOM)
+    return [Denom.from_stored(k[n:].decode(), ctx.get_obj(k)) for k, _ in ctx.iter_prefix(DENOM)]
 
 
 def register_module_account(ctx: Ctx, addr: bytes, module: str) -> None:

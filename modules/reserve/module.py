@@ -47,6 +47,7 @@ from rwachain.modules.core.errors import (
     InvalidTransaction,
     LimitExceeded,
 )
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
@@ -62,7 +63,6 @@ TREASURY = module_address("treasury")
 QUEUED = b"reserve/queued"
 EPOCH = b"reserve/epoch"
 PARAMS = b"params/reserve"
-WAD = 10**18
 DEFAULT_PARAMS = {"budgetShare": WAD // 10, "discount": 3 * WAD // 100, "premium": 2 * WAD // 100, "epoch": 86_400,
                   "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100,
                   "nativePayoutShare": WAD // 1000}
@@ -453,8 +453,7 @@ def module() -> Module:
     offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
               Offer(market.GUARD, repriced_since, key=RESERVE))
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis, offers=offers)
-    m.queries["budget"] = epoch_state
+               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers)
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
                     doc="Sell eligible units to the reserve at the computed price x (1 - discount), paid in the "

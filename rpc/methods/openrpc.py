@@ -17,9 +17,10 @@ def _version() -> str:
         return "0.0.0"
 
 
-def document() -> dict:
+def document(table: dict | None = None) -> dict:
+    """The OpenRPC document of a method table (default: the chain's, METHODS)."""
     methods = []
-    for m in sorted(METHODS.values(), key=lambda m: m.name):
+    for m in sorted((METHODS if table is None else table).values(), key=lambda m: m.name):
         entry = {
             "name": m.name,
             "summary": m.summary,

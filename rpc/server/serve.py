@@ -10,6 +10,7 @@ import rwachain.rpc.methods.metrics  # noqa: F401  (chain_metrics)
 import rwachain.rpc.methods.openrpc  # noqa: F401  (registers rpc.discover)
 from rwachain.node.service import Node
 from rwachain.rpc.methods.chain import Api
+from rwachain.rpc.methods.modules import method_table
 from rwachain.rpc.server.http import HttpServer
 from rwachain.rpc.server.jsonrpc import Dispatcher
 from rwachain.rpc.server.ws import WsHub  # also registers chain_subscribe / chain_unsubscribe
@@ -72,7 +73,8 @@ async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000
     http_limits go to HttpServer (max_connections, max_header, max_url, header_timeout),
     ws_limits to WsHub."""
     api = Api(node)
-    dispatcher = Dispatcher(api, batch_limit=batch_limit, max_response=max_response)
+    dispatcher = Dispatcher(api, batch_limit=batch_limit, max_response=max_response,
+                            extra_methods=method_table(node.chain.app.modules))
     hub = WsHub(node, dispatcher, **(ws_limits or {}))
     server = HttpServer(dispatcher.handle_body,
                         health=lambda: {"status": "ok", "height": node.chain.height, "mempool": len(node.mempool)},
