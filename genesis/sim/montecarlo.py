@@ -47,12 +47,12 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import decode_address
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.state.codec import decode
 
-WAD = 10**18
 YEAR = 31_536_000
 DAY = 86_400
 _N = NormalDist()

@@ -28,6 +28,7 @@ from __future__ import annotations
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.errors import InvalidState
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import keeper as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
@@ -36,7 +37,6 @@ from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 
-WAD = 10**18
 DAY = 86_400
 MAX_INT = (1 << 255) - 1
 BOUNDS: dict[str, dict[str, tuple[int, int]]] = {

@@ -35,6 +35,7 @@ from rwachain.modules.core.errors import (
     StaleFeed,
     Unauthorized,
 )
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 from rwachain.state.store import BoundedCache
@@ -48,7 +49,6 @@ TRADES = b"market/trades/"
 PARAMS = b"params/market"
 DUE = "market"
 BUY, SELL = "buy", "sell"
-WAD = 10**18
 PRICE_MAX = (1 << 128) - 1
 BPS = 10_000
 DEFAULT_PARAMS = {"band": WAD // 10, "minPrice": 1, "makerFee": 10, "takerFee": 20}

@@ -21,7 +21,6 @@ from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import keeper
 
 NAME = "tranches"
-WAD = 10**18
 MAX_TRANCHES = keeper.MAX_TRANCHES
 MAX_POOL_ASSETS = 1000
 
