@@ -68,10 +68,11 @@ def wire(modules: Iterable) -> Wiring:
     owner: dict[tuple[str, Any], str] = {}
     for m in modules:
         for offer in m.offers:
-            first = owner.setdefault((offer.slot, offer.key), m.name)
-            if first != m.name or any(k == offer.key for k, _ in by_slot.get(offer.slot, ())):
+            first = owner.get((offer.slot, offer.key))
+            if first is not None:
                 raise WiringError(f"{first} and {m.name} both offer {offer.slot}"
                                   + ("" if offer.key is None else f" for {offer.key!r}"))
+            owner[(offer.slot, offer.key)] = m.name
             by_slot.setdefault(offer.slot, []).append((offer.key, offer.fn))
     for m in modules:
         for slot in m.needs:
