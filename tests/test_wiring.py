@@ -115,3 +115,44 @@ def test_an_offer_to_the_same_slot_and_key_twice_is_refused():
     two = Module("two", offers=(Offer(bank.SETTLE, lambda *a: None, key="x/"),))
     with pytest.raises(WiringError, match=r"one and two both offer bank\.settle"):
         wire([one, two])
+
+
+PURE_CACHES = {"modules/valuation/dcf.py": {"_gap_memo", "_squares"}, "modules/core/bls.py": {"_loaded"}}
+"""Module-level containers of modules/ that are allowed: memos of pure functions and the
+loaded BLS backend, whose content never changes a result."""
+
+
+def _empty_container(value) -> bool:
+    """{}, [], set(), dict(), list(), defaultdict(...): a container made to be filled later."""
+    import ast
+
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, (ast.List, ast.Set)):
+        return not value.elts
+    return isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("dict", "list", "set", "defaultdict")
+
+
+def test_no_module_level_mutable_registry_in_modules():
+    """No file of modules/ keeps a module-level dict, list or set that code fills at run time
+    (a registry of callbacks, as the wiring dicts were): such state is per process, not per
+    App. Memos of pure functions are listed in PURE_CACHES. Failed before: the bank's
+    _SETTLE, the assets' _POOL_LISTENERS, the market's _FILL_LISTENERS, _BUY_LIMITS and
+    _GUARDS, the tranches' _INSURER."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    found = []
+    for f in sorted((root / "modules").rglob("*.py")):
+        rel = str(f.relative_to(root))
+        for node in ast.parse(f.read_text()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and _empty_container(value) and target.id not in PURE_CACHES.get(rel, ()):
+                found.append(f"{rel}: {target.id}")
+    assert found == [], "module-level mutable containers in modules/:\n" + "\n".join(found)
