@@ -69,10 +69,12 @@ from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.assets import schedule as schedules
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import Keypair
 from rwachain.modules.core.errors import ExecutionError
 from rwachain.modules.core.tx import sign_tx
+from rwachain.modules.core.wiring import wire
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market.module import RESERVE
 from rwachain.modules.tranches import keeper as tranches
@@ -81,6 +83,7 @@ from rwachain.modules.valuation import dcf
 from rwachain.node.chain import Chain
 from rwachain.state.overlay import Overlay
 
+WIRED = wire(default_modules())  # the chain's callbacks, for keepers called directly
 GOAL_ORDERS = 5_000  # orders/s placed and matched, in process
 GOAL_POOL_MS = 250.0  # value of a 1,000-asset pool with its tranches
 WAD = 10**18
@@ -174,7 +177,7 @@ def generate_block(m: dict, rnd: random.Random, n: int, t: int, p_cross: float) 
     tick = max(1, ref // 1000)
     info = BlockInfo(chain.height + 1, t, chain.validator.address)
     shadow = Overlay(chain.store)
-    look = Ctx(shadow, info)
+    look = Ctx(shadow, info, WIRED)
     nt = len(m["traders"])
     addrs = [k.address for k in m["traders"]]
     orders, fills, crossing, retries = [], 0, 0, 0
@@ -207,7 +210,7 @@ def generate_block(m: dict, rnd: random.Random, n: int, t: int, p_cross: float) 
                 j = rnd.randrange(nt)
             sub = Overlay(shadow)
             try:
-                o = market.place(Ctx(sub, info), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
+                o = market.place(Ctx(sub, info, WIRED), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
             except ExecutionError:
                 retries += 1
                 continue
@@ -284,10 +287,10 @@ def handler_run(m: dict, blk: dict, mode: str = "bare") -> tuple[float, Overlay]
         t0 = time.perf_counter()
         for j, side, price, qty, expiry in blk["orders"]:
             sub = Overlay(ov)
-            place(Ctx(sub, info), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
+            place(Ctx(sub, info, WIRED), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
             sub.merge_into_parent()
         return time.perf_counter() - t0, ov
-    ctx = Ctx(ov, info)
+    ctx = Ctx(ov, info, WIRED)
     t0 = time.perf_counter()
     for j, side, price, qty, expiry in blk["orders"]:
         place(ctx, addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
@@ -518,8 +521,8 @@ def valuation_part(args, tmp: str) -> dict:
     # the same pool with every installment unpaid (schedules rewritten in an overlay)
     ov = Overlay(chain.store)
     for a, sc in zip(ids, scheds, strict=True):
-        Ctx(ov, ctx.block).set_obj(assets.SCHED + assets.idb(a), [[d, p, i, 0] for d, p, i, _ in sc])
-    ctx_all = Ctx(ov, ctx.block)
+        Ctx(ov, ctx.block, WIRED).set_obj(assets.SCHED + assets.idb(a), [[d, p, i, 0] for d, p, i, _ in sc])
+    ctx_all = Ctx(ov, ctx.block, WIRED)
     t_all, out_all, _ = best(lambda: with_tranches(ctx_all), part)
     prof_rows: list[list] = []
     if args.profile:

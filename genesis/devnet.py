@@ -22,6 +22,7 @@ import os
 from rwachain.modules.assets import schedule as schedules
 from rwachain.modules.core import bls
 from rwachain.modules.core.crypto import Keypair, encode_address, module_address
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds
 
 DEV_ACCOUNTS = 10
@@ -34,7 +35,6 @@ ROLE_OF = {1: "originator", 2: "verifier", 3: "servicer", 4: "custodian", 5: "gu
 OPERATORS = 4
 OPERATOR_ACCOUNT0 = 6  # operator j is dev account 6 + j
 QUORUM = 3
-WAD = 10**18
 DAY = 86_400
 MONTH = 30 * DAY
 

@@ -11,28 +11,53 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import IO, Any
 
 import ijson
 
 from rwachain.genesis import mechanism, typed, units
+from rwachain.genesis.checks import CHAIN_CHECKS
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
+from rwachain.modules.bank.records import DENOM_KINDS
 from rwachain.modules.core import params as chain_params
-from rwachain.modules.core.app import App, GenesisInvariantError
+from rwachain.modules.core.app import App, GenesisInvariantError, default_modules
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import decode_address, encode_address
-from rwachain.modules.governance import module as governance
-from rwachain.modules.insurance import module as insurance
-from rwachain.modules.reserve import module as reserve
+from rwachain.modules.core.records import Record
+from rwachain.modules.core.registry import Module
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
 
-TOP_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-              "nativeDenom", "denoms", "params", "roles", "stable", "oracle", "assets", "tranches", "market", "insurance", "governance", "reserve", "accounts"}
-TYPED_SECTIONS = {"insurance": insurance.GENESIS, "governance": governance.GENESIS, "reserve": reserve.GENESIS}
+CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
+                "nativeDenom", "denoms", "params", "accounts"}
+"""The fields every genesis has (the bank's section is "denoms" and the accounts)."""
+HAND_CHECKED = ("roles", "stable", "oracle", "assets", "tranches", "market")
+"""Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
+module section is typed by its Module's genesis_records (genesis/typed.py)."""
+
+
+def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
+    """{module name: its records} of the modules whose genesis section is typed by records."""
+    return {m.name: m.genesis_records for m in modules if m.genesis_records}
+
+
+def top_fields(modules: list[Module]) -> set[str]:
+    """The top-level fields a genesis for these modules may hold: the chain's, and one
+    section per module that has one."""
+    return CHAIN_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records}
+
+
+@cache
+def _default_modules() -> tuple[Module, ...]:
+    return tuple(default_modules())
+
+
+TOP_FIELDS = top_fields(list(_default_modules()))
+"""The top-level fields of a genesis of the chain's default modules."""
+TYPED_SECTIONS = typed_sections(list(_default_modules()))
 """Sections typed by their modules' record declarations (modules/core/records.py, genesis/typed.py)."""
-REQUIRED = TOP_FIELDS - {"roles", "stable", "oracle", "assets", "tranches", "market", *TYPED_SECTIONS}
-DENOM_KINDS = ("native", "stable", "unit")
+REQUIRED = CHAIN_FIELDS
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
 
@@ -72,8 +97,8 @@ def _stable_unit(head: dict, denoms: dict) -> units.Stable:
     return units.Stable(name, denoms[name]["decimals"]) if name else units.NO_STABLE
 
 
-def _check_head(head: dict) -> dict:
-    unknown = set(head) - TOP_FIELDS
+def _check_head(head: dict, modules: list[Module]) -> dict:
+    unknown = set(head) - top_fields(modules)
     if unknown:
         raise GenesisError(f"{sorted(unknown)[0]}: unknown field")
     missing = (REQUIRED - {"accounts"}) - set(head)
@@ -156,7 +181,7 @@ def _check_head(head: dict) -> dict:
         out["tranches"] = mechanism.check_tranches(head["tranches"])
     if "market" in head:
         out["market"] = mechanism.check_market(head["market"])
-    for name, records in TYPED_SECTIONS.items():
+    for name, records in typed_sections(modules).items():
         if name in head:
             out[name] = typed.check(name, head[name], records)
     return out
@@ -187,10 +212,13 @@ def _iter_accounts(path: str, denoms: dict) -> Iterator[dict]:
 
 
 class GenesisFile:
-    """A validated genesis file: the small head in memory, accounts re-streamed on demand."""
+    """A validated genesis file: the small head in memory, accounts re-streamed on demand.
+    modules: the application's module list, whose sections it may hold (default: the
+    chain's modules)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, modules: list[Module] | None = None):
         self.path = path
+        modules = list(_default_modules()) if modules is None else modules
         try:
             with open(path, "rb") as f:
                 head = _read_head(f)
@@ -198,13 +226,13 @@ class GenesisFile:
             raise GenesisError(f"not valid JSON: {exc}") from None
         except OSError as exc:
             raise GenesisError(f"cannot read {path}: {exc}") from None
-        checked = _check_head(head)
+        checked = _check_head(head, modules)
         self.meta = checked["meta"]
         self.denoms = checked["denoms"]
         self.roles = checked["roles"]
         self.stable = checked["stable"]
         self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market", "params",
-                                                  *TYPED_SECTIONS) if k in checked}
+                                                  *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
 
     def _validate_accounts(self) -> tuple[dict[str, int], int]:
@@ -274,10 +302,8 @@ reserve instead (GenesisFile._validate_accounts)."""
 
 
 def block_invariants(ctx) -> list[tuple[str, str]]:
-    """The chain-wide block invariants (genesis/simulate.CHAIN_CHECKS, but GENESIS_SKIPS) of
+    """The chain-wide block invariants (genesis/checks.CHAIN_CHECKS, but GENESIS_SKIPS) of
     ctx's state; App.init_chain checks every module's own invariants itself."""
-    from rwachain.genesis.sim.simulate import CHAIN_CHECKS  # (it imports this module)
-
     return [(f"chain/{name}", msg) for name, fn in CHAIN_CHECKS.items() if name not in GENESIS_SKIPS
             for msg in fn(ctx)]
 
@@ -285,7 +311,7 @@ def block_invariants(ctx) -> list[tuple[str, str]]:
 def import_genesis(app: App, path: str) -> bytes:
     """Validate the genesis at path, import it into app's empty store; the state root. A
     genesis whose state breaks a block invariant is refused (GenesisError naming them)."""
-    g = GenesisFile(path)
+    g = GenesisFile(path, app.modules)
     try:
         return app.init_chain(g.meta, g.sections(), g.account_chunks(), check=block_invariants)
     except GenesisInvariantError as exc:
@@ -329,7 +355,7 @@ def export_genesis(app: App, out: IO[str]) -> int:
         head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
     if sections.get("market"):
         head["market"] = mechanism.market_to_json(sections["market"])
-    for name, records in TYPED_SECTIONS.items():
+    for name, records in typed_sections(app.modules).items():
         if sections.get(name):
             head[name] = typed.to_json(sections[name], records)
     text = json.dumps(head, indent=1)

@@ -26,7 +26,6 @@ from typing import Any
 
 from rwachain.genesis.fields import GenesisError
 
-WAD = 10**18
 BPS = 10_000
 INT_MAX = 1 << 255
 SECONDS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60, "s": 1}

@@ -127,13 +127,13 @@ def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, op
     pool = tranches.pool_account(1)
     for op, who, x in ops:
         now += 86_400
-        ctx = Ctx(ov, type(block)(block.height, now, b""))
+        ctx = d.chain.app.context(ov, type(block)(block.height, now, b""))
         if op == "stake":
             insurance._stake(ctx, who.address, {"amount": x})
         elif op == "unbond" and insurance.stake_of(ctx, who.address):
             insurance._unbond(ctx, who.address, {"amount": max(1, insurance.stake_of(ctx, who.address) * x // 100)})
         elif op == "withdraw":
-            later = Ctx(ov, type(block)(block.height, now + insurance.params(ctx)["unbonding"], b""))
+            later = d.chain.app.context(ov, type(block)(block.height, now + insurance.params(ctx)["unbonding"], b""))
             if any(t <= later.block.time for t, _ in timelock.entries(ctx, insurance.UNBOND, who.address)):
                 try:
                     insurance._withdraw(later, who.address, {})
@@ -155,7 +155,7 @@ def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, op
                 take = min(amount, owed[g] - recovered[g])
                 recovered[g] += take
                 amount -= take
-    ctx = Ctx(ov, type(block)(block.height, now, b""))
+    ctx = d.chain.app.context(ov, type(block)(block.height, now, b""))
     for k in STAKERS:
         expect = sum(at[k.address] * recovered[g] // shares for g, (at, shares) in enumerate(slashes))
         got = insurance.pending(ctx, k.address).get("rusd", 0) - _fee_rusd(ctx, k)
@@ -171,7 +171,7 @@ def _fee_rusd(ctx, key) -> int:
 
 # ----- flaw 14: an emptied fund reopens ---------------------------------------------------------
 def _writer(d) -> Ctx:
-    return Ctx(Overlay(d.chain.store), d.ctx.block)
+    return d.chain.app.context(Overlay(d.chain.store), d.ctx.block)
 
 
 def _exact_native(d) -> tuple[Ctx, int]:

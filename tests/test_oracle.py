@@ -225,10 +225,9 @@ def test_proof_of_possession_refuses_a_rogue_key(d):
     rogue = bls.public_key(rogue_sk)
     forged = bls.prove_possession(SECRETS[0])  # a proof for another key
     ctx = d.chain.app.reader()
-    from rwachain.modules.core.context import Ctx
     from rwachain.state.overlay import Overlay
 
-    w = Ctx(Overlay(d.chain.store), ctx.block)
+    w = d.chain.app.context(Overlay(d.chain.store), ctx.block)
     with pytest.raises(InvalidState, match="proof of possession"):
         oracle.set_operators(w, [(OPERATORS[0].address, honest, bls.prove_possession(SECRETS[0])),
                                  (OPERATORS[1].address, rogue, forged)])

@@ -163,12 +163,11 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
     """With one ceiling set to 50 units' worth above its use (the others as they are), exits
     fill it exactly and one unit more is refused naming it; the haircut's utilization is that
     ceiling's. Run on an overlay of the real store (the parameter is governance's to set)."""
-    from rwachain.modules.core.context import Ctx
     from rwachain.modules.core.errors import LimitExceeded
     from rwachain.modules.tranches import keeper as tranches
     from rwachain.state.overlay import Overlay
 
-    ctx = Ctx(Overlay(d.chain.store), d.ctx.block)
+    ctx = d.chain.app.context(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)
     price = vault.unit_prices(ctx, SENIOR)["buy"]
     key, _ = vault._ceilings(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]

@@ -8,7 +8,6 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.fixed import RAY
 from rwachain.modules.tranches import keeper
 from rwachain.state.overlay import Overlay
@@ -163,13 +162,13 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
     sden = pool["tranches"][0]["denom"]
     # spread senior units over many holders directly in an overlay (no blocks needed)
     base = Overlay(chain.store)
-    ctx = Ctx(base, chain.app.reader().block)
+    ctx = chain.app.context(base, chain.app.reader().block)
     for i in range(holders):
         bank.transfer(ctx, ORIGINATOR.address, i.to_bytes(20, "big"), sden, 1)
     from rwachain.modules.assets import module as am
 
     top = Overlay(base)
-    tctx = Ctx(top, ctx.block)
+    tctx = chain.app.context(top, ctx.block)
     s = assets.schedule_of(tctx, 1)
     am._repay(tctx, SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
     return top.reads, len(top.writes)

@@ -40,7 +40,7 @@ def repay_next(d: Driver, asset_id: int = 4):
 def overlay(d: Driver, dt: int = 0) -> Ctx:
     """A writable context over the chain's committed state (nothing is persisted)."""
     info = d.ctx.block
-    return Ctx(Overlay(d.chain.store), BlockInfo(info.height + 1, info.time + dt, b""))
+    return d.chain.app.context(Overlay(d.chain.store), BlockInfo(info.height + 1, info.time + dt, b""))
 
 
 def broken(d: Driver, ctx: Ctx | None = None) -> list[str]:

@@ -27,13 +27,12 @@ from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
-
-WAD = 10**18
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory:

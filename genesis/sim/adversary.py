@@ -46,6 +46,7 @@ from rwachain.modules.core import accounts
 from rwachain.modules.core.app import App, Receipt
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.market import keeper as market
@@ -53,7 +54,6 @@ from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
-WAD = 10**18
 U64 = 1 << 64
 BIG_IDS = (0, 1, U64 - 1, U64, 10**20 - 1)
 BIG_AMOUNTS = (1, U64 - 1, (1 << 128) - 1, 1 << 128, 1 << 256)

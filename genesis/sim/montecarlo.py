@@ -42,16 +42,17 @@ from functools import lru_cache
 from random import Random
 from statistics import NormalDist
 
+from rwachain.genesis.sim.steps import CUSTODIAN, SERVICER, STABLE, Step, actor_address
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import decode_address
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.state.codec import decode
 
-WAD = 10**18
 YEAR = 31_536_000
 DAY = 86_400
 _N = NormalDist()
@@ -201,8 +202,6 @@ class MarketModel:
         self.reporter = 0
 
     def steps(self, block: int, now: int, ctx: Ctx) -> list:
-        from rwachain.genesis.sim.steps import Step
-
         out: list[Step] = []
         if self.t0 is None:
             self.t0 = now
@@ -253,8 +252,6 @@ class MarketModel:
 
     def _redemptions(self, block: int, elapsed: int, ctx: Ctx) -> list:
         """The redemption wave's slices this block: stable.redeem by every redeemer."""
-        from rwachain.genesis.sim.steps import STABLE, Step, actor_address
-
         if not self.cfg.in_redeem_wave(elapsed):
             return []
         if not self.wave_start:
@@ -290,8 +287,6 @@ class MarketModel:
         return feed, value
 
     def _servicer(self, block: int, now: int, ctx: Ctx) -> list:
-        from rwachain.genesis.sim.steps import CUSTODIAN, SERVICER, STABLE, Step, actor_address
-
         if now >= self.next_scan:
             self.next_scan = now + DAY
             self._rescan(ctx, now)

@@ -29,10 +29,15 @@ from __future__ import annotations
 import time as _clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from random import Random
 
 from rwachain.genesis import devnet, mechanism, units
+from rwachain.genesis.checks import (  # noqa: F401 (the checks are this module's names too)
+    CHAIN_CHECKS,
+    cr_check,
+    oracle_bounds_check,
+    stable_supply_check,
+)
 from rwachain.genesis.localchain import LocalChain
 from rwachain.genesis.sim import adversary, series
 from rwachain.genesis.sim.adversary import ProbeEnv
@@ -64,7 +69,9 @@ from rwachain.modules.core.app import App, BlockResult
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import encode_address, module_address
 from rwachain.modules.core.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.registry import Module
+from rwachain.modules.core.simops import SimOp
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
@@ -74,9 +81,7 @@ from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
-from rwachain.state.codec import decode
 
-WAD = 10**18
 DAY = 86_400
 RUSD = 10**6  # base units per RUSD (and per RWA): 6 decimals
 BLOCK_TIME = 3_600  # s between simulated blocks
@@ -137,55 +142,6 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
 
 
 # ----- invariants -------------------------------------------------------------------------------------
-def stable_supply_check(ctx: Ctx) -> list[str]:
-    """The stable supply never exceeds what custodians minted plus what exits minted."""
-    info = ctx.get_obj(vault.CUSTODIAN)
-    if info is None:
-        return []
-    minted = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(vault.MINTED)) + ctx.get_int(vault.UNITS)
-    supply = bank.supply(ctx, info["denom"])
-    return [f"stable supply {supply} above custodian mints plus exit mints {minted}"] if supply > minted else []
-
-
-def cr_check(ctx: Ctx) -> list[str]:
-    """The collateral ratio recorded in the last block equals its definition after it."""
-    rec = ctx.get_obj(vault.CR)
-    if rec is None or rec["time"] != ctx.block.time:
-        return []
-    cr = vault.collateral_ratio(ctx)["cr"]
-    if rec["cr"] == cr:
-        return []
-    return [f"recorded CR {rec['cr']} differs from its definition {cr} at the end of the block"]
-
-
-def oracle_bounds_check(ctx: Ctx) -> list[str]:
-    """Every oracle value (and queued value) lies within its policy's hard bounds."""
-    out = []
-    policies = {c: ctx.get(oracle.POLICY + c.encode()) for c in feeds.CLASSES}
-    n = len(oracle.FEED)
-    for key, raw in ctx.iter_prefix(oracle.FEED):
-        feed = key[n:].decode()
-        out += [f"{feed} {m}" for m in _feed_bounds(raw, policies[feeds.class_of(feed)])]
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _feed_bounds(state: bytes, policy: bytes) -> tuple[str, ...]:
-    """Bounds problems of one feed's encoded state under its encoded policy (memoized: a
-    feed's state bytes rarely change from one block to the next)."""
-    st, p = decode(state), decode(policy)
-    out = []
-    for what, v in (("value", st["value"]), ("queued value", (st["pending"] or {}).get("value"))):
-        if v is not None and not p["lo"] <= v <= p["hi"]:
-            out.append(f"{what} {v} outside [{p['lo']}, {p['hi']}]")
-    return tuple(out)
-
-
-# Chain-wide checks by name (rwad simulate --skip-check NAME leaves one out).
-CHAIN_CHECKS: dict[str, Callable[[Ctx], list[str]]] = {
-    "stable-supply": stable_supply_check, "cr": cr_check, "oracle-bounds": oracle_bounds_check}
-
-
 def check_invariants(app: App, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(source, message) of every broken invariant in the latest committed state: each
     module's own (source: the module's name), then the chain-wide CHAIN_CHECKS not in skip
@@ -342,14 +298,34 @@ def replay(steps: list[Step], genesis: dict | None = None, *, block_time: int = 
 
 
 # ----- the random operations -------------------------------------------------------------------------
+def module_ops(modules: list[Module]) -> dict[str, tuple[str, SimOp]]:
+    """{"module.call": (module, operation)} of the operations the modules declare
+    (Module.sim_ops, modules/core/simops.py)."""
+    return {f"{m.name}.{op.call}": (m.name, op) for m in modules for op in m.sim_ops}
+
+
+def operation_weights(modules: list[Module] | None = None) -> dict[str, float]:
+    """The default weight of every random operation of an App of these modules (None: the
+    chain's modules): DEFAULT_WEIGHTS of the modules present, then each module's declared
+    operations in module order."""
+    if modules is None:
+        return dict(DEFAULT_WEIGHTS)
+    present = {m.name for m in modules}
+    out = {k: w for k, w in DEFAULT_WEIGHTS.items() if k.split(".")[0] in present}
+    out.update({name: op.weight for name, (_, op) in module_ops(modules).items()})
+    return out
+
+
 class Operations:
     """Builds weighted random steps from the current state. Each builder returns a Step, or
     None when the state offers nothing for it (the draw is then simply skipped)."""
 
-    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None):
+    def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None,
+                 modules: list[Module] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        self.names, self.weights = weights_of(DEFAULT_WEIGHTS, weights, "operation")
+        self.module_ops = module_ops(modules) if modules is not None else {}
+        self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
@@ -363,10 +339,20 @@ class Operations:
             if step is not None:
                 out.append(step)
         for name in self.rng.choices(self.names, self.weights, k=count):
-            step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
+            declared = self.module_ops.get(name)
+            if declared is not None:
+                step = self._declared(block, ctx, *declared)
+            else:
+                step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
             if step is not None:
                 out.append(step)
         return out
+
+    def _declared(self, block: int, ctx: Ctx, module: str, op: SimOp) -> Step | None:
+        """A step of an operation its module declares (Module.sim_ops): drawn by the module
+        with this run's generator, signed by one of the holders or traders it picks."""
+        drawn = op.draw(self.rng, ctx, self.traders)
+        return None if drawn is None else Step(block, drawn[0], module, op.call, drawn[1])
 
     # helpers
     def _amount(self, have: int) -> int:
@@ -758,7 +744,7 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     """
     started = _clock.monotonic()
     rng = Random(cfg.seed)
-    ops = Operations(Random(rng.getrandbits(64)), cfg.holders, cfg.weights)
+    ops_rng = Random(rng.getrandbits(64))  # the operations are built once the App's modules are known
     model = (MarketModel(Random(rng.getrandbits(64)), cfg.montecarlo, cfg.block_time,
                          cfg.holders)
              if cfg.montecarlo is not None else None)
@@ -771,9 +757,10 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     rows: list | None = [] if record_series else None
     with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
                 skip=cfg.skip_checks) as r:
+        ops = Operations(ops_rng, cfg.holders, cfg.weights, r.chain.app.modules)
         for block in range(1, cfg.blocks + 1):
             now = r.time_of(block)
-            ctx = Ctx(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
+            ctx = r.chain.app.context(r.chain.app.store, BlockInfo(block, now, b""))  # reads at the new block's time
             group = model.steps(block, now, ctx) if model is not None else []
             group += ops.steps(block, now, ctx, count_rng.randint(0, cfg.ops_per_block))
             group += adv.steps(block, now, ctx)

@@ -52,12 +52,12 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.app import BlockResult
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
-WAD = 10**18
 RUSD = 10**6
 BATCH = (10, 150)  # units per batch
 METRICS = {"exitPriceMean": "wad", "exitPriceWorst": "wad", "timeToExitMean": "s", "reserveDepletion": "wad",

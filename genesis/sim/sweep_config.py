@@ -31,9 +31,9 @@ from typing import Any
 
 from rwachain.genesis.sim import montecarlo
 from rwachain.modules.core.errors import InvalidState
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import changes
 
-WAD = 10**18
 RUSD = 10**6
 DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 # The sweep's unit of each kind of governed parameter (the modules declare the kinds:

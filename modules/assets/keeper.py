@@ -18,8 +18,6 @@ one entry, at the moment its status would next change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rwachain.modules.core import dirty, due
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, NotFound
@@ -52,18 +50,15 @@ PARAM_UNITS = {"graceMax": {k: "duration" for k in KINDS}, "maxInstallments": "c
 """The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 
 
-# Listeners for pooled assets: fn(ctx, record, event, amount), event "repay" or "recover"
-# (amount: stable tokens now in the pool's account) or "writeOff" (amount: principal lost).
-_POOL_LISTENERS: dict[str, Callable[[Ctx, dict, str, int], None]] = {}
-
-
-def on_pool_event(name: str, fn: Callable[[Ctx, dict, str, int], None]) -> None:
-    _POOL_LISTENERS[name] = fn
+POOL_EVENT = "assets.poolEvent"
+"""Wiring slot (modules/core/wiring.py) for pooled assets: fn(ctx, record, event, amount),
+event "repay" or "recover" (amount: stable tokens now in the pool's account) or
+"writeOff" (amount: principal lost); offered under the listening module's name."""
 
 
 def notify_pool(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
     if rec["pool"] is not None:
-        for fn in _POOL_LISTENERS.values():
+        for _, fn in ctx.wiring.each(POOL_EVENT):
             fn(ctx, rec, event, amount)
 
 

@@ -26,7 +26,6 @@ from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import module as stable
 
 NAME = "assets"
-WAD = 10**18
 SCHEDULE_KINDS = ("bullet", "equal", "interest_only", "given")
 ID = Int(1, U64_MAX)
 

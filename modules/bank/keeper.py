@@ -13,8 +13,7 @@ module-derived address, is_module_account) are refused by the bank's own call
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from rwachain.modules.bank.records import Denom
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import is_module_address
 from rwachain.modules.core.errors import InsufficientFunds, UnknownDenom
@@ -26,18 +25,14 @@ DENOM = b"bank/denom/"
 MODACCT = b"bank/modacct/"
 
 
-# Denomination prefix -> settle(ctx, denom, holders), called before holders' balances of a
-# denomination with that prefix change (tranche units settle their payouts: modules/tranches).
-_SETTLE: dict[str, Callable[[Ctx, str, list[bytes]], None]] = {}
-
-
-def on_balance_change(prefix: str, settle: Callable[[Ctx, str, list[bytes]], None]) -> None:
-    """Register settle to run before any balance of a denomination starting with prefix moves."""
-    _SETTLE[prefix] = settle
+SETTLE = "bank.settle"
+"""Wiring slot (modules/core/wiring.py): settle(ctx, denom, holders) offered under a
+denomination prefix runs before holders' balances of a denomination with that prefix
+change (tranche units settle their payouts: modules/tranches)."""
 
 
 def _settle(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
-    for prefix, fn in _SETTLE.items():
+    for prefix, fn in ctx.wiring.each(SETTLE):
         if denom.startswith(prefix):
             fn(ctx, denom, holders)
 
@@ -78,7 +73,13 @@ def is_module_account(ctx: Ctx, addr: bytes) -> bool:
 
 
 def register_denom(ctx: Ctx, denom: str, symbol: str, decimals: int, kind: str) -> None:
-    ctx.set_obj(DENOM + denom.encode(), {"decimals": decimals, "kind": kind, "symbol": symbol})
+    ctx.set_obj(DENOM + denom.encode(), Denom(denom, symbol, decimals, kind).stored())
+
+
+def denoms(ctx: Ctx) -> list[Denom]:
+    """Every registered denomination, in id (key) order."""
+    n = len(DENOM)
+    return [Denom.from_stored(k[n:].decode(), ctx.get_obj(k)) for k, _ in ctx.iter_prefix(DENOM)]
 
 
 def register_module_account(ctx: Ctx, addr: bytes, module: str) -> None:
@@ -99,8 +100,7 @@ def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int)
         raise InsufficientFunds(f"balance of {denom} is {have}, needs {amount}")
     if sender == recipient:
         return
-    if _SETTLE:
-        _settle(ctx, denom, [sender, recipient])
+    _settle(ctx, denom, [sender, recipient])
     rkey = BAL + recipient + denom.encode()
     ctx.set_int(skey, have - amount)
     ctx.set_int(rkey, ctx.get_int(rkey) + amount)
@@ -109,8 +109,7 @@ def transfer(ctx: Ctx, sender: bytes, recipient: bytes, denom: str, amount: int)
 def mint(ctx: Ctx, recipient: bytes, denom: str, amount: int) -> None:
     """Create amount (>= 0) of denom in recipient's balance; supply follows."""
     _check_amount(amount)
-    if _SETTLE:
-        _settle(ctx, denom, [recipient])
+    _settle(ctx, denom, [recipient])
     d = denom.encode()
     ctx.set_int(BAL + recipient + d, ctx.get_int(BAL + recipient + d) + amount)
     ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) + amount)
@@ -123,8 +122,7 @@ def burn(ctx: Ctx, holder: bytes, denom: str, amount: int) -> None:
     have = ctx.get_int(BAL + holder + d)
     if have < amount:
         raise InsufficientFunds(f"balance of {denom} is {have}, cannot burn {amount}")
-    if _SETTLE:
-        _settle(ctx, denom, [holder])
+    _settle(ctx, denom, [holder])
     ctx.set_int(BAL + holder + d, have - amount)
     ctx.set_int(SUPPLY + d, ctx.get_int(SUPPLY + d) - amount)
 

@@ -42,6 +42,7 @@ from rwachain.modules.core.errors import (
 from rwachain.modules.core.hookmemo import HookMemo
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.tx import Tx, check_signature, decode_tx, size_with_fee
+from rwachain.modules.core.wiring import Wiring, wire
 from rwachain.modules.governance import changes
 from rwachain.modules.governance import module as governance_module
 from rwachain.modules.insurance import module as insurance_module
@@ -147,6 +148,7 @@ class App:
         self.allow_dev_ops = allow_dev_ops
         self.modules = modules if modules is not None else default_modules()
         self.by_name = {m.name: m for m in self.modules}
+        self.wiring: Wiring = wire(self.modules)  # the callbacks these modules offer each other
         self._verified = BoundedCache(sig_cache)
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
@@ -179,10 +181,25 @@ class App:
             self._load_chain()
 
     def _load_chain(self) -> None:
-        ctx = Ctx(self.store, BlockInfo(0, 0, b""))
+        ctx = self.context(self.store, BlockInfo(0, 0, b""))
         self.genesis = ctx.get_obj(GENESIS_KEY)
         self.params = params.load(ctx)
         self.native = self.genesis["nativeDenom"]
+
+    def context(self, state, block: BlockInfo) -> Ctx:
+        """A context over state at block that carries this App's wiring."""
+        return Ctx(state, block, self.wiring)
+
+    def _wired(self, hook: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+        """hook, run on a context that carries this App's wiring (the hook runner gives each
+        hook a context of its own)."""
+        wiring = self.wiring
+
+        def run(ctx: Ctx) -> None:
+            ctx.wiring = wiring
+            hook(ctx)
+
+        return run
 
     # ----- queries of chain status ----------------------------------------------------
     @property
@@ -199,14 +216,14 @@ class App:
         cached = self._last
         if cached is not None and cached[0] == version:
             return cached[1]
-        last = Ctx(self.store, BlockInfo(0, 0, b"")).get_obj(LAST_KEY)
+        last = self.context(self.store, BlockInfo(0, 0, b"")).get_obj(LAST_KEY)
         self._last = (version, last)
         return last
 
     def reader(self) -> Ctx:
         """A read-only context over the latest committed state."""
         last = self.last_block()
-        return Ctx(self.store, BlockInfo(last["height"], last["time"], b""))
+        return self.context(self.store, BlockInfo(last["height"], last["time"], b""))
 
     # ----- admission ----------------------------------------------------------------
     def _call(self, tx: Tx) -> Call:
@@ -285,7 +302,7 @@ class App:
         if call.signature_job is None:
             return None
         last = self.last_block()
-        job = call.signature_job(Ctx(self.store, BlockInfo(last["height"] + 1, last["time"], b"")),
+        job = call.signature_job(self.context(self.store, BlockInfo(last["height"] + 1, last["time"], b"")),
                                  tx.sender, tx.args)
         return None if job is None else (call, job)
 
@@ -297,7 +314,7 @@ class App:
         """Admission against the latest committed state; raises a typed InvalidTransaction."""
         tx, call = self.precheck(raw)
         last = self.last_block()
-        ctx = Ctx(self.store, BlockInfo(last["height"] + 1, last["time"], b""))
+        ctx = self.context(self.store, BlockInfo(last["height"] + 1, last["time"], b""))
         cost, need = self._check_stateful(ctx, tx, call, last["height"] + 1, mode)
         if call.admit is not None:
             call.admit(ctx, tx.sender, tx.args)
@@ -322,12 +339,12 @@ class App:
             raise ValueError(f"block time {time} is before the last block time {last['time']}")
         block = Overlay(self.store)
         info = BlockInfo(height, time, proposer)
-        hooks = Ctx(block, info)
+        hooks = self.context(block, info)
         hooks.set_obj(LAST_KEY, {"height": height, "time": time})
         run_hook = self.hooks.run
         for m in self.modules:
             if m.begin_block is not None:
-                run_hook(m.name + ".begin", m.begin_block, hooks)
+                run_hook(m.name + ".begin", self._wired(m.begin_block), hooks)
         receipts = []
         hashes = []
         verified, sig_ok = self._verified, self._sig_ok
@@ -346,7 +363,7 @@ class App:
             fees.record(hooks, self.native, paid)
         for m in self.modules:
             if m.end_block is not None:
-                run_hook(m.name + ".end", m.end_block, hooks)
+                run_hook(m.name + ".end", self._wired(m.end_block), hooks)
         self._pending = self.store.prepare(height, block.writes, pause=pause)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
@@ -356,7 +373,7 @@ class App:
         it with HandlerFault, counted and reported to on_fault when in_block (not a
         simulation). Either way the fee and nonce stay and the handler's writes are dropped."""
         h = hashlib.sha256(raw).digest() if type(raw) is bytes else b""
-        bctx = Ctx(block, info)
+        bctx = Ctx(block, info, self.wiring)
         if self.allow_dev_ops and raw[:1] == DEV_OP_MARK:
             return self._dev_op(bctx, h, raw)
         try:
@@ -369,7 +386,7 @@ class App:
         accounts.bump(bctx, tx.sender, tx.nonce)
         receipt = Receipt(h, fee=tx.fee, cost=cost, sender=tx.sender, module=tx.module)
         receipt.events.append({"attrs": {"amount": tx.fee, "payer": tx.sender}, "type": "tx.fee"})
-        tctx = Ctx(Overlay(block), info)
+        tctx = Ctx(Overlay(block), info, self.wiring)
         try:
             if governance_module.is_paused(tctx, tx.module, tx.call):
                 raise Paused(f"the guardian paused the {tx.module} module; only governance unpauses it")
@@ -415,7 +432,7 @@ class App:
         last = self.last_block()
         info = BlockInfo(last["height"] + 1, last["time"], b"")
         block = Overlay(self.store)
-        bctx = Ctx(block, info)
+        bctx = self.context(block, info)
         cost, _ = self._check_stateful(bctx, tx, call, info.height, MEMPOOL)
         if accounts.nonce(bctx, tx.sender) != tx.nonce:
             bctx.set_int(accounts.PREFIX + tx.sender, tx.nonce)
@@ -428,13 +445,13 @@ class App:
         last = self.last_block()
         info = BlockInfo(last["height"] + 1, time, b"")
         block = Overlay(self.store)
-        hooks = Ctx(block, info)
+        hooks = self.context(block, info)
         hooks.set_obj(LAST_KEY, {"height": info.height, "time": time})
         for m in self.modules:
             if m.begin_block is not None:
                 m.begin_block(hooks)
         receipts = [self._deliver(block, info, raw) for raw in raws]
-        return receipts, Ctx(block, info)
+        return receipts, self.context(block, info)
 
     def estimate_fee(self, raw: bytes) -> dict:
         """{cost, minFee, size} of this transaction signed again with fee minFee: the least
@@ -463,7 +480,7 @@ class App:
         pending, self._pending = self._pending, None
         self.store.commit(pending, extra, pause=pause)
         if any(k.startswith(params.KEY) for k in pending.flat):
-            self.params = params.load(Ctx(self.store, BlockInfo(0, 0, b"")))
+            self.params = params.load(self.context(self.store, BlockInfo(0, 0, b"")))
 
     def abandon(self) -> None:
         """Drop a finalized block that will not be committed."""
@@ -494,7 +511,7 @@ class App:
             raise RuntimeError("this store already holds a chain")
         version = meta["initialHeight"] - 1
         over = Overlay(self.store)
-        ctx = Ctx(over, BlockInfo(version, meta["genesisTime"], b""))
+        ctx = self.context(over, BlockInfo(version, meta["genesisTime"], b""))
         ctx.set_obj(GENESIS_KEY, {k: v for k, v in meta.items() if k in IDENTITY_FIELDS})
         ctx.set_obj(params.KEY, meta["params"])
         ctx.set_obj(LAST_KEY, {"height": version, "time": meta["genesisTime"]})

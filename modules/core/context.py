@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rwachain.modules.core.wiring import NONE, Wiring
 from rwachain.state.codec import decode_stored, encode, pack_int, unpack_int
+from rwachain.state.overlay import Overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,14 +21,21 @@ class BlockInfo:
 
 
 class Ctx:
-    """State reads and writes through an overlay, plus the events this scope emitted."""
+    """State reads and writes through an overlay, plus the events this scope emitted, and
+    the callbacks of the App's modules (wiring; modules/core/wiring.py)."""
 
-    __slots__ = ("state", "block", "events")
+    __slots__ = ("state", "block", "events", "wiring")
 
-    def __init__(self, state, block: BlockInfo):
+    def __init__(self, state, block: BlockInfo, wiring: Wiring = NONE):
         self.state = state
         self.block = block
         self.events: list[dict] = []
+        self.wiring = wiring
+
+    def nested(self) -> Ctx:
+        """A context over an overlay of this one's state, with the same block and wiring:
+        what it writes reaches this state only when its overlay is merged."""
+        return Ctx(Overlay(self.state), self.block, self.wiring)
 
     # ----- raw and typed state access ---------------------------------------------
     def get(self, key: bytes) -> bytes | None:

@@ -1,4 +1,7 @@
-"""The shape every module has: calls with typed args and a cost, hooks, genesis, queries."""
+"""The shape every module has: calls with typed args and a cost, hooks, genesis, invariants,
+queries, simulation operations and the callbacks it offers and needs. Everything that
+lists modules (genesis sections, RPC methods, OpenRPC, the simulator, invariants) reads
+the App's Module objects (docs/adding-a-module.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from dataclasses import dataclass, field
 
 from rwachain.modules.core.args import Spec
 from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.queries import Query
+from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.simops import SimOp
+from rwachain.modules.core.wiring import Offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,13 @@ class Module:
     """A module: its name, calls, begin/end-block hooks, genesis import/export, queries.
 
     init_genesis(ctx, section) imports the module's genesis section; export_genesis(reader)
-    returns it from state; invariants(reader) returns a list of broken-invariant messages.
+    returns it from state; genesis_records, when given, types that section (modules/core/
+    records.py): the genesis file's "<name>" field is validated, imported and exported
+    through them. invariants(reader) returns a list of broken-invariant messages.
+    queries: its RPC read methods with their schemas (modules/core/queries.py); sim_ops:
+    its random operations (modules/core/simops.py). offers: the callbacks it offers other
+    modules' slots; needs: the slots it cannot work without (modules/core/wiring.py; the
+    App collects both, per App).
     """
 
     name: str
@@ -46,7 +59,18 @@ class Module:
     init_genesis: Callable[[Ctx, dict], None] | None = None
     export_genesis: Callable[[Ctx], dict] | None = None
     invariants: Callable[[Ctx], list[str]] | None = None
-    queries: dict[str, Callable] = field(default_factory=dict)
+    genesis_records: tuple[Record, ...] = ()
+    queries: tuple[Query, ...] = ()
+    sim_ops: tuple[SimOp, ...] = ()
+    offers: tuple[Offer, ...] = ()
+    needs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """A typed section without its own import and export gets both from its records
+        (over the records' own prefixes)."""
+        if self.genesis_records and self.init_genesis is None and self.export_genesis is None:
+            owned = tuple(dict.fromkeys(r.prefix for r in self.genesis_records))
+            self.init_genesis, self.export_genesis = typed_genesis(self.name, self.genesis_records, owned)
 
     def add_call(self, call: Call) -> None:
         self.calls[call.name] = call

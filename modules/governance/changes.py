@@ -28,6 +28,8 @@ from __future__ import annotations
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.errors import InvalidState
+from rwachain.modules.core.fixed import WAD
+from rwachain.modules.governance import keeper as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
@@ -35,7 +37,6 @@ from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 
-WAD = 10**18
 DAY = 86_400
 MAX_INT = (1 << 255) - 1
 BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
@@ -50,8 +51,6 @@ BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
 
 
 def _modules() -> dict:
-    from rwachain.modules.governance import module as governance  # (it imports this module)
-
     return {"stable": (vault.PARAMS, vault.params), "reserve": (reserve.PARAMS, reserve.params),
             "market": (market.PARAMS, market.params), "insurance": (insurance.PARAMS, insurance.params),
             "governance": (governance.PARAMS, governance.params)}
@@ -182,8 +181,6 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
 def governed() -> dict[str, tuple[bytes, dict]]:
     """{module: (the state key of its parameters, their defaults)}: what setParams changes,
     and what a genesis may set (genesis "params.<module>")."""
-    from rwachain.modules.governance import module as governance
-
     mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
     return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
 
@@ -191,8 +188,6 @@ def governed() -> dict[str, tuple[bytes, dict]]:
 def governed_units() -> dict[str, dict]:
     """{module: the unit of each of its parameters} (PARAM_UNITS beside each module's
     defaults; genesis/units.py reads and writes them in human units)."""
-    from rwachain.modules.governance import module as governance
-
     mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
     return {name: m.PARAM_UNITS for name, m in mods.items()}
 

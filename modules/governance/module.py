@@ -35,6 +35,7 @@ from rwachain.modules.core.errors import InvalidState, NotFound, Unauthorized
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.governance import changes
+from rwachain.modules.governance.keeper import DEFAULT_PARAMS, PARAM_UNITS, PARAMS, WAD, params  # noqa: F401
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.roles import module as roles
@@ -44,12 +45,7 @@ NEXT = b"gov/next"
 PROP = b"gov/prop/"
 VOTE = b"gov/vote/"
 PAUSE = b"pause/"
-PARAMS = b"params/governance"
 DUE = "gov"
-WAD = 10**18
-DEFAULT_PARAMS = {"votingPeriod": 3 * 86_400, "executionDelay": 86_400, "quorum": WAD // 10}
-PARAM_UNITS = {"votingPeriod": "duration", "executionDelay": "duration", "quorum": "ratio"}
-"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
 CHANGES = ("setParams", "setPolicy", "setOperators")
 PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
@@ -57,10 +53,6 @@ PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insuran
 # bonded stake, can always gather the votes to lift a pause (a paused insurance module with
 # nothing bonded would otherwise be paused for good).
 UNPAUSABLE_CALLS = {("stable", "redeem"), ("insurance", "stake")}
-
-
-def params(ctx: Ctx) -> dict:
-    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
 
 
 def is_paused(ctx: Ctx, module: str, call: str) -> bool:
@@ -215,7 +207,8 @@ init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), de
 
 
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis)
+    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis,
+               genesis_records=GENESIS)
     m.add_call(Call("propose", _propose, {"action": Choice(ACTIONS), "target": Text(96),
                                           "account": Bytes(None, 20)}, cost=10_000,
                     doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))

@@ -60,8 +60,10 @@ from rwachain.modules.core.args import AMOUNT
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import InsufficientFunds, InvalidState, LimitExceeded
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
+from rwachain.modules.core.wiring import Offer
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.tranches import keeper as tranches
 
@@ -78,7 +80,6 @@ ERA = b"insurance/era/"
 SNAPSHOT = b"insurance/snapshot/"
 VOTES = b"insurance/votes/"
 PARAMS = b"params/insurance"
-WAD = 10**18
 RAY = 10**27
 REMNANT = 10**6  # a slash that would leave less than 1/REMNANT of the fund's native takes all
 DEFAULT_PARAMS = {"unbonding": 200 * 86_400,  # > 180 days of grace + a default window
@@ -495,9 +496,8 @@ def invariants(ctx: Ctx) -> list[str]:
 
 
 def module() -> Module:
-    tranches.set_insurer(cover, repaid)
     m = Module(NAME, end_block=end_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               invariants=invariants)
+               genesis_records=GENESIS, invariants=invariants, offers=(Offer(tranches.COVER, cover), Offer(tranches.COVER_REPAID, repaid)))
     m.add_call(Call("stake", _stake, {"amount": AMOUNT}, cost=2_000,
                     doc="Stake native tokens into the insurance fund (voting weight in governance)."))
     m.add_call(Call("unbond", _unbond, {"amount": AMOUNT}, cost=2_000,

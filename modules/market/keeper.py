@@ -35,6 +35,7 @@ from rwachain.modules.core.errors import (
     StaleFeed,
     Unauthorized,
 )
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 from rwachain.state.store import BoundedCache
@@ -48,7 +49,6 @@ TRADES = b"market/trades/"
 PARAMS = b"params/market"
 DUE = "market"
 BUY, SELL = "buy", "sell"
-WAD = 10**18
 PRICE_MAX = (1 << 128) - 1
 BPS = 10_000
 DEFAULT_PARAMS = {"band": WAD // 10, "minPrice": 1, "makerFee": 10, "takerFee": 20}
@@ -59,29 +59,21 @@ _ref_memo = BoundedCache(4096)  # reference prices by (denom, time, pool bytes, 
 _NIL = b"\xc0"
 
 
-_FILL_LISTENERS: dict = {}  # name -> fn(ctx, fill): the reserve counts its outlays
-_BUY_LIMITS: dict = {}  # owner -> fn(ctx): stable base units it may still spend on fills (the reserve's budget)
-_GUARDS: dict = {}  # owner -> fn(ctx, denom): True when its resting orders on denom are priced from old data
-
-
-def on_fill(name: str, fn) -> None:
-    _FILL_LISTENERS[name] = fn
-
-
-def limit_buys(owner: bytes, fn) -> None:
-    """Cut every fill in which owner buys to what fn(ctx) says it may still spend."""
-    _BUY_LIMITS[owner] = fn
-
-
-def guard_orders(owner: bytes, fn) -> None:
-    """A resting order of owner on a denom for which fn(ctx, denom) is True is cancelled
-    (reason "repricing") instead of filled: its price is older than the data it depends on."""
-    _GUARDS[owner] = fn
+# Wiring slots (modules/core/wiring.py) the market calls; the reserve offers all three.
+FILL = "market.fill"
+"""fn(ctx, fill) after every fill, offered under the listener's name (the reserve counts its outlays)."""
+BUY_LIMIT = "market.buyLimit"
+"""fn(ctx) -> stable base units owner may still spend on fills, offered under the owner's
+address: every fill in which that owner buys is cut to it (the reserve's budget)."""
+GUARD = "market.guard"
+"""fn(ctx, denom) offered under an owner's address: a resting order of that owner on a denom
+for which it is True is cancelled (reason "repricing") instead of filled, its price being
+older than the data it depends on."""
 
 
 def buy_limit(ctx: Ctx, owner: bytes) -> int | None:
     """Stable base units owner may still spend on fills; None: no limit."""
-    fn = _BUY_LIMITS.get(owner)
+    fn = ctx.wiring.get(BUY_LIMIT, owner)
     return None if fn is None else fn(ctx)
 
 
@@ -217,7 +209,7 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
     (and the maker cancelled) if the maker can no longer deliver or pay. The fee collector
     (the reserve) pays no fee: it would pay itself."""
     price = maker["price"]
-    guard = _GUARDS.get(maker["owner"])
+    guard = ctx.wiring.get(GUARD, maker["owner"])
     if guard is not None and guard(ctx, maker["denom"]):
         _remove(ctx, maker)
         ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="repricing")
@@ -261,7 +253,7 @@ def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes,
                  "taker": taker["side"], "time": ctx.block.time, "height": ctx.block.height})
     ctx.emit("market.fill", denom=taker["denom"], maker=maker["id"], taker=taker["id"], price=price, quantity=q,
              buyer=buyer["owner"], seller=seller["owner"], buyerFee=buyer_fee, sellerFee=seller_fee)
-    for fn in _FILL_LISTENERS.values():
+    for _, fn in ctx.wiring.each(FILL):
         fn(ctx, {"buyer": buyer["owner"], "seller": seller["owner"], "cost": cost, "buyerFee": buyer_fee,
                  "sellerFee": seller_fee, "denom": taker["denom"], "quantity": q})
     return True

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from rwachain.modules.core.args import U64_TEXT
+from rwachain.modules.core.fixed import WAD
 
 GRADES = ("A", "B", "C", "D", "E")
 CLASSES = ("rate", "spread", "intensity", "lgd", "grade", "price", "reserve")
@@ -30,7 +31,6 @@ PER_GRADE = ("spread", "intensity", "lgd")
 POLICY_FIELDS = ("quorum", "maxAge", "window", "stepAbs", "stepRel", "delay", "lo", "hi")
 U64_MAX = (1 << 64) - 1
 VALUE_MAX = (1 << 128) - 1
-WAD = 10**18
 
 _FEED_RE = re.compile(rf"^(rate|(spread|intensity|lgd)/[A-E]|grade/{U64_TEXT}|price/[a-z][a-z0-9/\-]{{1,63}}"
                       r"|reserve/rwa1[02-9ac-hj-np-z]{38})$")

@@ -109,6 +109,4 @@ def module() -> Module:
                         "aggregate BLS signature over docs/mechanism.md's report bytes."))
     m.add_call(Call("reject", _reject, {"feed": Text(96, feeds.FEED_PATTERN)}, cost=2_000,
                     doc="Guardian: reject the feed's queued value before it applies."))
-    m.queries["operators"] = keeper.operator_set
-    m.queries["feed"] = keeper.read
     return m

@@ -47,14 +47,15 @@ from rwachain.modules.core.errors import (
     InvalidTransaction,
     LimitExceeded,
 )
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
+from rwachain.modules.core.wiring import Offer
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.stable.module import UNIT
 from rwachain.modules.tranches import keeper as tranches
-from rwachain.state.overlay import Overlay
 
 NAME = "reserve"
 RESERVE = module_address("reserve")
@@ -62,7 +63,6 @@ TREASURY = module_address("treasury")
 QUEUED = b"reserve/queued"
 EPOCH = b"reserve/epoch"
 PARAMS = b"params/reserve"
-WAD = 10**18
 DEFAULT_PARAMS = {"budgetShare": WAD // 10, "discount": 3 * WAD // 100, "premium": 2 * WAD // 100, "epoch": 86_400,
                   "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100,
                   "nativePayoutShare": WAD // 1000}
@@ -204,7 +204,7 @@ def repriced_since(ctx: Ctx, unit: str) -> bool:
 
 def _try_place(ctx: Ctx, unit: str, side: str, price: int, qty: int, stable: str) -> None:
     """Place a reserve order on an overlay of its own: a refusal leaves nothing behind."""
-    sub = Ctx(Overlay(ctx.state), ctx.block)
+    sub = ctx.nested()
     try:
         market.place(sub, RESERVE, unit, side, price, qty, 0, RESERVE, stable)
     except InvalidTransaction:
@@ -358,7 +358,7 @@ def fill_queue(ctx: Ctx) -> None:
         if len(head) == QUEUE_STEPS:
             break
     for k in head:
-        sub = Ctx(Overlay(ctx.state), ctx.block)
+        sub = ctx.nested()
         try:
             if not _fill_entry(sub, k):
                 return  # the head waits, and everything behind it
@@ -450,12 +450,10 @@ init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
 
 
 def module() -> Module:
-    market.on_fill(NAME, on_fill)
-    market.limit_buys(RESERVE, budget_left)
-    market.guard_orders(RESERVE, repriced_since)
+    offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
+              Offer(market.GUARD, repriced_since, key=RESERVE))
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis)
-    m.queries["budget"] = epoch_state
+               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers)
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
                     doc="Sell eligible units to the reserve at the computed price x (1 - discount), paid in the "

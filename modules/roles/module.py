@@ -63,6 +63,4 @@ def export_genesis(ctx: Ctx) -> dict:
 
 def module() -> Module:
     m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis)
-    m.queries["holders"] = holders
-    m.queries["of"] = roles_of
     return m

@@ -23,6 +23,7 @@ from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import vault
+from rwachain.modules.stable.keeper import info  # noqa: F401 (the module's name for it too)
 from rwachain.modules.tranches import keeper as tranches
 
 NAME = "stable"
@@ -78,10 +79,6 @@ def invariants(ctx: Ctx) -> list[str]:
         if ctx.get_int(k) and not bank.balance(ctx, vault.VAULT, unit):
             out.append(f"stable: ceiling use {ctx.get_int(k)} for {unit}, of which the vault holds nothing")
     return out
-
-
-def info(ctx: Ctx) -> dict | None:
-    return ctx.get_obj(CUSTODIAN)
 
 
 def _mint(ctx: Ctx, sender: bytes, args: dict) -> None:

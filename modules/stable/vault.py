@@ -31,12 +31,13 @@ from rwachain.modules.core.errors import (
     NotFound,
     StaleFeed,
 )
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
-WAD = 10**18
-CUSTODIAN = b"stable/custodian"
+CUSTODIAN = stable_keeper.CUSTODIAN
 MINTED = b"stable/minted/"
 UNITS = b"stable/units"
 USE = b"stable/use/"

@@ -32,6 +32,7 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
 from rwachain.modules.core.errors import InvalidState, NotFound
 from rwachain.modules.core.fixed import RAY
+from rwachain.modules.stable import keeper as stable
 from rwachain.modules.tranches import waterfall
 
 NEXT = b"tranches/next"
@@ -252,20 +253,16 @@ def live_units(ctx: Ctx) -> list[str]:
 
 
 def _stable(ctx: Ctx) -> str:
-    from rwachain.modules.stable import module as stable
-
     return stable.info(ctx)["denom"]
 
 
 stable_denom = _stable
 
-# The insurance fund registers itself here (modules/insurance): cover(ctx, pool_id, need) -> paid
-# pays a senior loss into the pool's account; repaid(ctx, source, amount) takes a recovery back.
-_INSURER: dict = {}
-
-
-def set_insurer(cover, repaid) -> None:
-    _INSURER["cover"], _INSURER["repaid"] = cover, repaid
+# Wiring slots (modules/core/wiring.py) the tranches module needs; the insurance fund offers them.
+COVER = "tranches.cover"
+"""cover(ctx, pool_id, need) -> paid: pays up to need of a senior loss into the pool's account."""
+COVER_REPAID = "tranches.coverRepaid"
+"""repaid(ctx, source, amount): a recovery in the pool's account (source) repays the covers."""
 
 
 def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
@@ -307,8 +304,9 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
         ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec["id"], loss=amount,
                  writeDowns=",".join(str(x) for x in downs))
         senior = sum(downs[:-1])
-        if senior and _INSURER:  # the junior face is gone: the insurance fund covers the seniors
-            paid = _INSURER["cover"](ctx, pool["id"], senior)
+        cover = ctx.wiring.get(COVER)
+        if senior and cover is not None:  # the junior face is gone: the insurance fund covers the seniors
+            paid = cover(ctx, pool["id"], senior)
             if paid:
                 split = waterfall.cover(pool, downs, paid)
                 pool["cashReceived"] += paid
@@ -336,7 +334,7 @@ def _repay_cover(ctx: Ctx, pool: dict, rec: dict, amount: int) -> int:
     back = min(amount, pool.get("coverOwed", 0))
     if back:
         pool["coverOwed"] -= back
-        _INSURER["repaid"](ctx, pool["account"], back)
+        ctx.wiring.get(COVER_REPAID)(ctx, pool["account"], back)
         ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec["id"], amount=back)
     return back
 

@@ -16,11 +16,11 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import AMOUNT, AMOUNT_MAX, U64_MAX, Int, Ints, Rows
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.registry import Call, Module
+from rwachain.modules.core.wiring import Offer
 from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import keeper
 
 NAME = "tranches"
-WAD = 10**18
 MAX_TRANCHES = keeper.MAX_TRANCHES
 MAX_POOL_ASSETS = 1000
 
@@ -72,9 +72,10 @@ def export_genesis(ctx: Ctx) -> dict:
 
 
 def module() -> Module:
-    bank.on_balance_change(keeper.UNIT_PREFIX, keeper.on_units_move)
-    assets.on_pool_event(NAME, keeper.on_asset_event)
-    m = Module(NAME, invariants=invariants, init_genesis=init_genesis, export_genesis=export_genesis)
+    offers = (Offer(bank.SETTLE, keeper.on_units_move, key=keeper.UNIT_PREFIX),
+              Offer(assets.POOL_EVENT, keeper.on_asset_event, key=NAME))
+    m = Module(NAME, invariants=invariants, init_genesis=init_genesis, export_genesis=export_genesis,
+               offers=offers, needs=(keeper.COVER, keeper.COVER_REPAID))
     m.add_call(Call("createPool", _create, {
         "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
         "tranches": Rows(("face", "rate"), MAX_TRANCHES, min_rows=1, col_hi=(AMOUNT_MAX, MAX_RATE)),

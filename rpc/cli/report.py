@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from rwachain.genesis.sim import series
 from rwachain.genesis.sim.series import SeriesError
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds as oracle_feeds
 
 PLOTS = {  # id: (heading, the one line that says what to read from the figure)
@@ -54,7 +55,6 @@ PLOTS = {  # id: (heading, the one line that says what to read from the figure)
 X_MODES = ("auto", "time", "height")
 MAX_LINES = 12  # lines drawn per panel; more are left out (and said so in the legend)
 MAX_SWEEP_LINES = 6  # lines per sweep panel (one per setting of the other varied parameters); more are pooled
-WAD = 10**18
 DEFAULT_SYMBOL = series.DEFAULT_SYMBOL
 MAGNITUDES = ((10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
 # Units of the columns `rwad sweep` writes, for sweep documents without "units" (matched on

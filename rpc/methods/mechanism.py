@@ -9,6 +9,7 @@ from rwachain.modules.core import due, timelock
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
@@ -212,7 +213,6 @@ async def oracle_operators(api: Api, height: int | None):
 
 # ----- pool_, tranche_, valuation_pool ----------------------------------------------------------
 POOL_ID = Param("pool", U64, "pool id")
-WAD = 10**18
 
 
 def _pool(ctx: Ctx, pool_id: int) -> dict:

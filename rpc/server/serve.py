@@ -6,7 +6,7 @@ import trio
 
 from rwachain.node.service import Node
 from rwachain.rpc.methods.api import Api
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import node_methods
 from rwachain.rpc.server.http import HttpServer
 from rwachain.rpc.server.jsonrpc import Dispatcher
 from rwachain.rpc.server.ws import WsHub
@@ -68,7 +68,7 @@ async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000
     origins browsers may call from; vhosts: Host names served besides the local ones;
     http_limits go to HttpServer (max_connections, max_header, max_url, header_timeout),
     ws_limits to WsHub."""
-    methods = method_table()
+    methods = node_methods(node.chain.app.modules)
     api = Api(node, methods)
     dispatcher = Dispatcher(api, methods, batch_limit=batch_limit, max_response=max_response)
     hub = WsHub(node, dispatcher, **(ws_limits or {}))
