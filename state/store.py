@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 
@@ -38,6 +38,7 @@ from rwachain.state.tree import (
     encode_slot,
     slot_hash,
 )
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 FLAT = b"f"
 ROOT = b"r"
@@ -67,7 +68,6 @@ SCAN_CACHE_ITEMS = 64  # a prefix listing this short is kept in memory (Store.it
 SCAN_CACHE_PREFIXES = 1024  # at most this many such listings
 SCAN_DROP_ALL_OVER = 2048  # a commit writing more keys drops every listing instead of checking
 STALE_LOG_MAX = 256  # a block replacing at most this many nodes keeps their keys in memory for pruning
-PAUSE_EVERY_MASK = 255  # long loops call their pause hook once every 256 items
 
 
 class StoreError(Exception):
@@ -135,21 +135,6 @@ class BoundedCache:
 _MISS = object()
 
 
-def paced(items: Iterable, pause: Callable[[], None] | None) -> Iterable:
-    """items, calling pause once every PAUSE_EVERY_MASK + 1 of them (items as they are
-    when pause is None)."""
-    if pause is None:
-        return items
-    return _paced(items, pause)
-
-
-def _paced(items: Iterable, pause: Callable[[], None]) -> Iterator:
-    for n, item in enumerate(items):
-        if not n & PAUSE_EVERY_MASK:
-            pause()
-        yield item
-
-
 def _open_db(path: str) -> plyvel.DB:
     return plyvel.DB(path, create_if_missing=True, bloom_filter_bits=BLOOM_BITS,
                      max_open_files=MAX_OPEN_FILES)
@@ -201,8 +186,8 @@ class Store:
         # version -> the node keys its commit put in the stale index (small blocks committed
         # by this process): pruning reads them here instead of opening a LevelDB iterator.
         self._stale_log: dict[int, list[bytes]] = {}
-        # The pause hook of a prepare running in this thread, for its tree node reads (a
-        # proof read on another thread meanwhile must not call it): a `pause` attribute.
+        # The yield point of a prepare running in this thread, for its tree node reads (a
+        # proof read on another thread meanwhile must not call it): a `point` attribute.
         self._pacing = threading.local()
         self.tree = Tree(self._load_node, self._load_replaced_node, native=native_tree)
         self.version: int | None = None
@@ -370,9 +355,7 @@ class Store:
     def _load_node(self, key: bytes) -> bytes | None:
         v = self._node_cache.get(key)
         if v is None:
-            pause = getattr(self._pacing, "pause", None)
-            if pause is not None:
-                pause()
+            getattr(self._pacing, "point", NEVER).pause()
             v = self.db.get(key)
             if v is not None and v[0] == 1:  # cache internal nodes; leaves are too many
                 self._node_cache.put(key, v)
@@ -383,9 +366,7 @@ class Store:
         does not fill it (at 1M keys a block replaces 35,000 nodes nobody reads again)."""
         v = self._node_cache.get(key)
         if v is None:
-            pause = getattr(self._pacing, "pause", None)
-            if pause is not None:
-                pause()
+            getattr(self._pacing, "point", NEVER).pause()
             return self.db.get(key)
         return v
 
@@ -422,11 +403,11 @@ class Store:
 
     # ----- writes ------------------------------------------------------------------
     def prepare(self, version: int, changes: dict[bytes, bytes | None], *,
-                same_version: bool = False, pause: Callable[[], None] | None = None) -> PendingCommit:
+                same_version: bool = False, yield_point: YieldPoint = NEVER) -> PendingCommit:
         """Compute the tree update for a block's changes at version; write nothing yet.
 
-        same_version lets a streamed genesis write several chunks at one version. pause,
-        if given, is called every few hundred changes and before each tree node read from
+        same_version lets a streamed genesis write several chunks at one version.
+        yield_point pauses every few hundred changes and before each tree node read from
         LevelDB (a worker thread's block lets the event loop run; node/pacing.py).
         """
         expected = self.version if same_version else (None if self.version is None else self.version + 1)
@@ -436,7 +417,7 @@ class Store:
         flat: dict[bytes, bytes | None] = {}
         undo = [] if self.keep_undo and self.version is not None and not same_version else None
         get = self.get
-        for key, value in paced(changes.items(), pause):
+        for key, value in yield_point.paced(changes.items()):
             old = get(key)
             if old == value:
                 continue
@@ -444,22 +425,22 @@ class Store:
             if undo is not None:
                 undo.append([key, old])
             tree_changes.append(Change(_sha(key).digest(), key, value, old is not None))
-        self._pacing.pause = pause
+        self._pacing.point = yield_point
         try:
             update = self.tree.update(self.root, version, tree_changes)
         finally:
-            self._pacing.pause = None
+            self._pacing.point = NEVER
         return PendingCommit(version, slot_hash(update.root), update, flat, undo)
 
     def commit(self, pending: PendingCommit, extra: dict[bytes, bytes] | None = None, *,
-               final: bool = True, cache: bool = True, pause: Callable[[], None] | None = None) -> None:
+               final: bool = True, cache: bool = True, yield_point: YieldPoint = NEVER) -> None:
         """Write the pending block and `extra` (block store records) in one synced batch.
 
         final=False (a genesis chunk) leaves the current-version pointer unwritten, so a
         crash part-way through a genesis import leaves a store that reopens as empty.
         cache=False keeps the written values out of the read caches (a bulk import would
-        only fill them with what no block is about to read). pause, if given, is called
-        every few hundred records (as in prepare).
+        only fill them with what no block is about to read). yield_point pauses every few
+        hundred records (as in prepare).
         """
         v = pending.version
         vb = v.to_bytes(8, "big")
@@ -468,12 +449,12 @@ class Store:
         held = None  # what pruning left indexed at the new floor (None: nothing pruned)
         self._caches_changing()
         with self.db.write_batch(transaction=True, sync=True) as wb:
-            for k, val in paced(pending.flat.items(), pause):
+            for k, val in yield_point.paced(pending.flat.items()):
                 if val is None:
                     wb.delete(FLAT + k)
                 else:
                     wb.put(FLAT + k, val)
-            for k, val in paced(up.writes.items(), pause):
+            for k, val in yield_point.paced(up.writes.items()):
                 if val is None:
                     wb.delete(k)
                 else:
@@ -481,7 +462,7 @@ class Store:
             if final and v <= v - self.keep_versions + 1:
                 # keep_versions == 1: nothing older is served, so what this block
                 # replaced goes now (unless a pin needs it), not one block later.
-                for k in paced(up.stale, pause):
+                for k in yield_point.paced(up.stale):
                     u = int.from_bytes(k[1:9], "big")
                     if any(u <= p < v for p in self.pins):
                         wb.put(STALE + vb + k, b"")
@@ -490,7 +471,7 @@ class Store:
                         wb.delete(k)
                         self._node_cache.discard(k)
             else:
-                for k in paced(up.stale, pause):
+                for k in yield_point.paced(up.stale):
                     wb.put(STALE + vb + k, b"")
                 indexed = up.stale
             wb.put(ROOT + vb, encode_slot(up.root))
@@ -503,7 +484,7 @@ class Store:
                 wb.put(META_VERSION, vb)
                 pruned, held = self._prune_into(wb, v)
             if extra:
-                for k, val in paced(extra.items(), pause):
+                for k, val in yield_point.paced(extra.items()):
                     wb.put(k, val)
         if self.log_room is not None:
             self.log_room.after_write()
@@ -518,7 +499,7 @@ class Store:
                     flat_cache.discard(k)
             self._update_scans(pending.flat)
             self._cache_epoch += 1
-        for k, val in paced(up.writes.items(), pause):
+        for k, val in yield_point.paced(up.writes.items()):
             if cache and val is not None and val[0] == 1:
                 node_cache.put(k, val)  # new internal nodes are the next block's hot path
             else:

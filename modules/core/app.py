@@ -54,6 +54,7 @@ from rwachain.modules.tranches import module as tranches_module
 from rwachain.state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 
 class GenesisInvariantError(ValueError):
@@ -306,12 +307,12 @@ class App:
     # ----- execution ----------------------------------------------------------------
     def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes],
                        before_tx: Callable[[int], None] | None = None, *,
-                       pause: Callable[[], None] | None = None) -> BlockResult:
+                       yield_point: YieldPoint = NEVER) -> BlockResult:
         """Execute a block on an overlay and compute its state root; commit() persists it.
 
         before_tx(i), if given, is called before transaction i runs (the node uses it to
-        wait for that transaction's signature check, done in parallel). pause, if given,
-        goes to Store.prepare (the node's worker-thread blocks let the event loop run).
+        wait for that transaction's signature check, done in parallel). yield_point goes to
+        Store.prepare (the node's worker-thread blocks let the event loop run).
         """
         if self._pending is not None:
             raise RuntimeError("the previous finalized block is not committed yet")
@@ -347,7 +348,7 @@ class App:
         for m in self.modules:
             if m.end_block is not None:
                 run_hook(m.name + ".end", m.end_block, hooks)
-        self._pending = self.store.prepare(height, block.writes, pause=pause)
+        self._pending = self.store.prepare(height, block.writes, yield_point=yield_point)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
     def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes, in_block: bool = False) -> Receipt:
@@ -455,13 +456,13 @@ class App:
                 return {"cost": cost, "minFee": fee, "size": size}
             fee = need
 
-    def commit(self, extra: dict[bytes, bytes] | None = None, *, pause: Callable[[], None] | None = None) -> None:
-        """Persist the finalized block (and the node's block records) atomically; pause as
-        in finalize_block."""
+    def commit(self, extra: dict[bytes, bytes] | None = None, *, yield_point: YieldPoint = NEVER) -> None:
+        """Persist the finalized block (and the node's block records) atomically;
+        yield_point as in finalize_block."""
         if self._pending is None:
             raise RuntimeError("nothing to commit: call finalize_block first")
         pending, self._pending = self._pending, None
-        self.store.commit(pending, extra, pause=pause)
+        self.store.commit(pending, extra, yield_point=yield_point)
         if any(k.startswith(params.KEY) for k in pending.flat):
             self.params = params.load(Ctx(self.store, BlockInfo(0, 0, b"")))
 
