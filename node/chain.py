@@ -45,12 +45,13 @@ class Chain:
     """Open (or create) a chain's data directory and produce blocks on it."""
 
     def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
-                 verify_workers: int | None = None, allow_dev_ops: bool = False):
+                 verify_workers: int | None = None, allow_dev_ops: bool = False, log_preallocate: bool = False):
+        """log_preallocate: keep zeros ahead of LevelDB's log (state/logroom.py; opt-in)."""
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
         current = current_state_dir(data_dir)
         _remove_other_state_dirs(data_dir, current)
-        self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions)
+        self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions, log_room=log_preallocate)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)

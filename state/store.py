@@ -163,12 +163,13 @@ class Store:
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
                  node_cache_entries: int = 40_000, keep_undo: bool = True,
-                 native_tree: bool | None = None, log_room: bool = True):
+                 native_tree: bool | None = None, log_room: bool = False):
         """cache_entries and node_cache_entries bound the two read caches (each holds up to
         twice that many entries: values of state keys, and internal tree nodes).
         native_tree picks the tree's batch update (None: the compiled one where built).
-        log_room keeps zeros ahead of LevelDB's log, so that a small block's synced commit
-        overwrites in place instead of appending (state/logroom.py)."""
+        log_room (opt-in, rwad --log-preallocate) keeps zeros ahead of LevelDB's log, so
+        that a small block's synced commit overwrites in place instead of appending; it
+        relies on two undocumented LevelDB internals (state/logroom.py)."""
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
