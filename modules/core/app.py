@@ -152,7 +152,7 @@ class App:
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
         self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
-        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks, skipped when they would change nothing
+        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks; pure ones skipped when they would change nothing
         self.handler_faults = 0  # transactions of finalized blocks whose handler raised (HandlerFault)
         self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
@@ -328,7 +328,7 @@ class App:
         run_hook = self.hooks.run
         for m in self.modules:
             if m.begin_block is not None:
-                run_hook(m.name + ".begin", m.begin_block, hooks)
+                run_hook(m.name + ".begin", m.begin_block, hooks, m.pure_hooks)
         receipts = []
         hashes = []
         verified, sig_ok = self._verified, self._sig_ok
@@ -347,7 +347,7 @@ class App:
             fees.record(hooks, self.native, paid)
         for m in self.modules:
             if m.end_block is not None:
-                run_hook(m.name + ".end", m.end_block, hooks)
+                run_hook(m.name + ".end", m.end_block, hooks, m.pure_hooks)
         self._pending = self.store.prepare(height, block.writes, yield_point=yield_point)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 

@@ -37,6 +37,10 @@ class Module:
 
     init_genesis(ctx, section) imports the module's genesis section; export_genesis(reader)
     returns it from state; invariants(reader) returns a list of broken-invariant messages.
+    pure_hooks: its begin/end-block hooks are pure functions of the state and block fields
+    they read through their context, so a hook whose last turn changed nothing may be
+    skipped while those reads hold (modules/core/hookmemo.py; tests/test_hookmemo.py
+    holds every module that declares it to that).
     """
 
     name: str
@@ -47,6 +51,7 @@ class Module:
     export_genesis: Callable[[Ctx], dict] | None = None
     invariants: Callable[[Ctx], list[str]] | None = None
     queries: dict[str, Callable] = field(default_factory=dict)
+    pure_hooks: bool = False
 
     def add_call(self, call: Call) -> None:
         self.calls[call.name] = call

@@ -454,7 +454,7 @@ def module() -> Module:
     market.limit_buys(RESERVE, budget_left)
     market.guard_orders(RESERVE, repriced_since)
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis)
+               export_genesis=export_genesis, pure_hooks=True)
     m.queries["budget"] = epoch_state
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
