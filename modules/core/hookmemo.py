@@ -109,7 +109,7 @@ class HookMemo:
     In memory only (a restart starts with nothing to skip). skipped and ran count hook
     turns since the process started; faults counts the turns that raised.
 
-    A hook that raises (anything but a node fault, state/store.py NODE_FAULTS) is contained:
+    A hook that raises (anything but a node fault, state/store/keys.py NODE_FAULTS) is contained:
     its writes and events of this turn are dropped, the block gets the event
     hook.fault {hook, error: the exception class name} and on_fault(hook, exception) is
     called (the node logs it). Whether a hook raises depends on state and block fields only,
