@@ -8,15 +8,15 @@ tests/test_hookmemo.py holds every module that declares it to that (each declare
 run twice on the same state, and once on a state holding only what it read, writes and
 emits the same; a chain commits the same roots with and without skipping).
 
-A pure hook runs on an overlay of its own
-over a view that logs those reads: each key with the value seen, each prefix listing with
-the pairs it yielded (and whether the hook read it to its end), each block field with its
-value. When a run writes nothing that differs from the state it started from and emits no
-event, its log is kept, with the keys it wrote and their values. At the hook's next turn,
-if every logged key still holds the same value, every logged listing still yields the same
-pairs, and every logged block field is equal, the hook would read what it read before and
-write what is already there, so it would again change nothing: it is skipped. Any
-difference (a value, a listing, the time) runs the hook as usual.
+A pure hook runs on an overlay of its own over a view that logs those reads: each key
+with the value seen, each prefix listing with the pairs it yielded (and whether the hook
+read it to its end), each block field with its value. When a run writes nothing that
+differs from the state it started from and emits no event, its log is kept, with the keys
+it wrote and their values. At the hook's next turn, if every logged key still holds the
+same value, every logged listing still yields the same pairs, and every logged block field
+is equal, the hook would read what it read before and write what is already there, so it
+would again change nothing: it is skipped. Any difference (a value, a listing, the time)
+runs the hook as usual.
 
 The check compares values, so it holds whatever changed the state in between (blocks,
 reverts, loads, an abandoned block): nothing has to report its writes here. Under automine
