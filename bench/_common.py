@@ -350,7 +350,7 @@ def synced_write_ms(directory: str, room: bool = False, writes: int = 40, record
     """Median ms of a synced LevelDB batch the size of a 1-transaction block's commit
     (records x size bytes), in a fresh database under directory: what this disk charges
     for the durable commit of every sequential round trip at the time of the run. room:
-    with zeros ahead of the log, as the node's store keeps them (state/logroom.py), so the
+    with zeros ahead of the log, as `rwad --log-preallocate` keeps them (state/logroom.py), so the
     batch overwrites in place; else LevelDB's plain append."""
     import shutil
     import tempfile

@@ -14,12 +14,10 @@ indexes and the head pointer land in the same synced batch as the state they pro
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rwachain.modules.core.app import encode_receipt
 from rwachain.node.block import Block
 from rwachain.state.codec import decode_stored, encode, encode_array_of_encoded
-from rwachain.state.store import paced
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 BLOCK = b"bB"
 RECEIPTS = b"bR"
@@ -77,10 +75,10 @@ class BlockStore:
     @staticmethod
     def records(block: Block, receipts: list[dict], senders: list, modules: list,
                 encoded_receipts: list[bytes] | None = None, block_hash: bytes | None = None,
-                pause: Callable[[], None] | None = None, events: list[dict] | None = None) -> dict[bytes, bytes]:
+                yield_point: YieldPoint = NEVER, events: list[dict] | None = None) -> dict[bytes, bytes]:
         """The records a block writes; encoded_receipts and block_hash (the header's hash),
-        when given, are used as they are; pause, if given, is called every few hundred
-        receipts (Chain.produce); events: the block's own events (begin- and end-block
+        when given, are used as they are; yield_point pauses every few hundred receipts
+        (Chain.produce); events: the block's own events (begin- and end-block
         hooks), stored beside the receipts and indexed by type at BLOCK_EVENTS_INDEX."""
         h = block.header.height
         if encoded_receipts is None:
@@ -91,7 +89,7 @@ class BlockStore:
             BY_HASH + (block.header.hash if block_hash is None else block_hash): _h(h),
             HEAD: _h(h),
         }
-        for i, r in enumerate(paced(receipts, pause)):
+        for i, r in enumerate(yield_point.paced(receipts)):
             loc = _h(h) + i.to_bytes(4, "big")
             out[BY_TX + r["tx"]] = loc
             if senders[i] is not None:

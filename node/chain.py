@@ -13,7 +13,7 @@ import os
 import shutil
 import time as _time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
@@ -27,7 +27,8 @@ from rwachain.node.blockstore import HEAD, BlockStore
 from rwachain.node.sigcheck import ProcessVerifier
 from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from rwachain.state.merkle import merkle_root
-from rwachain.state.store import Store, StoreError, paced
+from rwachain.state.store import Store, StoreError
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
@@ -44,12 +45,13 @@ class Chain:
     """Open (or create) a chain's data directory and produce blocks on it."""
 
     def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
-                 verify_workers: int | None = None, allow_dev_ops: bool = False):
+                 verify_workers: int | None = None, allow_dev_ops: bool = False, log_preallocate: bool = False):
+        """log_preallocate: keep zeros ahead of LevelDB's log (state/logroom.py; opt-in)."""
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
         current = current_state_dir(data_dir)
         _remove_other_state_dirs(data_dir, current)
-        self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions)
+        self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions, log_room=log_preallocate)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
         self.app = App(self.store, allow_dev_ops=allow_dev_ops)
@@ -145,28 +147,28 @@ class Chain:
         self.app.reload()
 
     def produce(self, txs: list[bytes], time: int | None = None,
-                pause: Callable[[], None] | None = None) -> tuple[Block, BlockResult]:
+                yield_point: YieldPoint = NEVER) -> tuple[Block, BlockResult]:
         """Execute txs as the next block at time (default: the last block time) and commit.
 
-        pause, if given, is called often along the way (between transactions, every few
-        hundred records, before LevelDB reads): a worker thread's block uses it to let the
-        event loop run (node/pacing.py). It must not touch state.
+        yield_point pauses often along the way (between transactions, every few hundred
+        records, before LevelDB reads): a worker thread's block uses it to let the event
+        loop run (node/pacing.py). It must not touch state.
         """
         if len(txs) >= PROCESS_VERIFY_MIN:
             checks = ProcessPipelinedPrecheck(self.app, txs, self.verifier)
         else:
             checks = PipelinedPrecheck(self.app, txs, self._pool, self.workers)
-        before_tx = checks.wait
-        if pause is not None:
-            def before_tx(i: int, wait=checks.wait) -> None:
-                wait(i)
-                pause()
+
+        def before_tx(i: int, wait=checks.wait, pause=yield_point.pause) -> None:
+            wait(i)
+            pause()
+
         last = self.app.last_block()
         height = last["height"] + 1
         t = last["time"] if time is None else time
-        result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, pause=pause)
+        result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, yield_point=yield_point)
         receipts, encoded = [], []
-        for r in paced(result.receipts, pause):
+        for r in yield_point.paced(result.receipts):
             obj = r.to_obj()
             receipts.append(obj)
             encoded.append(encode_receipt(obj))
@@ -178,9 +180,9 @@ class Chain:
         sign_bytes, block_hash = header.sign_bytes_and_hash()
         block = Block(header, self.validator.sign(sign_bytes), list(txs))
         self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
-                                           [r.module for r in result.receipts], encoded, block_hash, pause,
-                                           result.events),
-                        pause=pause)
+                                           [r.module for r in result.receipts], encoded, block_hash,
+                                           yield_point, result.events),
+                        yield_point=yield_point)
         self._head_hash = block_hash
         self.blocks.note_committed(block, encoded)
         return block, result

@@ -6,7 +6,8 @@ release restarts that wait. A block thread releases the GIL for each LevelDB rea
 microseconds) and takes it straight back, before the woken waiter gets to run, so the event
 loop could wait 10-100 ms for a turn while a large block ran.
 
-So the block thread offers the GIL itself. It calls a Pacer at points it passes often;
+So the block thread offers the GIL itself. It pauses at a Pacer (its yield point,
+state/yieldpoint.py) at points it passes often;
 every `period` seconds the Pacer sleeps `rest` seconds, which lets an event loop that has
 woken with work take the GIL, and then keeps resting (up to `max_wait` seconds) while the
 loop is in the middle of a round, so a request is answered in one turn rather than losing
@@ -22,6 +23,8 @@ import functools
 import time
 
 import trio
+
+from rwachain.state.yieldpoint import YieldPoint
 
 PERIOD = 0.002  # s of block work between two offers of the GIL
 REST = 0.00005  # s one offer sleeps (the loop wakes and takes the GIL meanwhile)
@@ -44,9 +47,9 @@ class LoopWatch(trio.abc.Instrument):
         self.busy = True
 
 
-class Pacer:
-    """Call it often from long work off the event loop; it returns at once unless an offer
-    of the GIL is due. It never touches state; it only sleeps."""
+class Pacer(YieldPoint):
+    """The yield point of a block in a worker thread: its pause() returns at once unless
+    an offer of the GIL is due. It never touches state; it only sleeps."""
 
     def __init__(self, watch: LoopWatch, period: float = PERIOD, rest: float = REST, max_wait: float = MAX_WAIT):
         self.watch = watch
@@ -57,7 +60,7 @@ class Pacer:
         self.offers = 0  # GIL offers made
         self.rested = 0.0  # s slept in them
 
-    def __call__(self) -> None:
+    def pause(self) -> None:
         if time.perf_counter() >= self._due:
             self._offer()
 

@@ -32,6 +32,7 @@ from rwachain.node.chain import LOAD_MAX_BYTES, Chain
 from rwachain.node.journal import Journal
 from rwachain.node.mempool import Mempool, MempoolError
 from rwachain.node.pacing import LoopWatch, Pacer, fine_timer_slack
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 log = logging.getLogger("rwachain.node")
 MINING_MODES = ("auto", "interval", "manual")
@@ -457,7 +458,7 @@ class Node:
         """Produce a block of exactly these entries (devnet state edits)."""
         async with self._block_lock:
             t = self.now()
-            block, result = await self._in_block_thread(lambda pause: self.chain.produce(raws, t, pause))
+            block, result = await self._in_block_thread(lambda point: self.chain.produce(raws, t, point))
             self._after_block(block, result, {})
             return block
 
@@ -479,8 +480,8 @@ class Node:
         t = self.now() if time is None else max(time, self.chain.last_time())
         senders = {e.sender for e in entries}
 
-        def produce(pause=None):
-            block, result = self.chain.produce(raws, t, pause)
+        def produce(yield_point: YieldPoint = NEVER):
+            block, result = self.chain.produce(raws, t, yield_point)
             ctx = self.chain.app.reader()  # the senders' new nonces, read off the event loop
             return block, result, {s: accounts.nonce(ctx, s) for s in senders}
 
@@ -495,8 +496,8 @@ class Node:
         self._after_block(block, result, nonces)
         return block
 
-    async def _in_block_thread(self, produce: Callable[[Callable[[], None]], object]):
-        """Run produce(pause) in a worker thread and return its result. While it runs, the
+    async def _in_block_thread(self, produce: Callable[[YieldPoint], object]):
+        """Run produce(yield_point) in a worker thread and return its result. While it runs, the
         event loop gets the GIL back within 0.5 ms instead of the default 5 when the block
         runs Python code, and the block offers it every 2 ms (node/pacing.py: the
         interpreter's own switching starves the loop while the block reads LevelDB)."""

@@ -1,5 +1,9 @@
 """Room ahead of LevelDB's log, so that a small synced commit overwrites blocks in place.
 
+Opt-in (rwad --log-preallocate; Store(log_room=True)), off by default: it relies on two
+LevelDB behaviours LevelDB does not document (below). If a release changes either, the
+failure is silent loss of synced writes at recovery (docs/operations.md, "Durability").
+
 LevelDB appends every write batch to its log (`NNNNNN.log`) and, for a synced batch, then
 calls `fdatasync`. After an append, `fdatasync` must also commit the file's new size to
 the file system's journal; on this machine's ext4 that made the synced write of a

@@ -5,7 +5,7 @@ every node is written once under a node key (version, depth, path prefix) and ne
 changed; a parent records each child's hash, version and whether it is a leaf, so a walk
 reads exactly one LevelDB key per level, and an update of a key that is known to exist
 never reads its old leaf. A replaced node is recorded in a stale index under the version
-that replaced it, which is what pruning walks (state/store.py).
+that replaced it, which is what pruning walks (state/store/retention.py).
 
 Record formats (all integers big-endian):
     leaf      0x00 | keylen(4) | key | value (its hashes are recomputed when read)

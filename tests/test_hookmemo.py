@@ -1,17 +1,22 @@
-"""Skipped block hooks (modules/core/hookmemo.py): a hook is skipped only when running it would
-change nothing, so a chain with skipping commits exactly what a chain without it commits."""
+"""Skipped block hooks (modules/core/hookmemo.py): only the hooks of a module that declares
+them pure are ever skipped, and only when running them would change nothing, so a chain with
+skipping commits exactly what a chain without it commits. Every module that declares its
+hooks pure is held to it here."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rwachain.genesis.sim import simulate
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.hookmemo import HookMemo
+from rwachain.modules.core.hookmemo import BlockLog, HookMemo, ReadLog
 from rwachain.state.overlay import Overlay
 
 
@@ -79,7 +84,7 @@ def run_all(memo: HookMemo | None, base: DictBase, info: BlockInfo) -> tuple[dic
         if memo is None:
             hook(ctx)
         else:
-            memo.run(name, hook, ctx)
+            memo.run(name, hook, ctx, pure=True)
     return ctx.state, ctx.events
 
 
@@ -139,7 +144,7 @@ def test_what_makes_a_skipped_hook_run_again(change, runs):
         def tracked(ctx, hook=hook, name=name):
             ran.append(name)
             hook(ctx)
-        memo.run(name, tracked, Ctx(Overlay(base), BlockInfo(3, 10, b"")))
+        memo.run(name, tracked, Ctx(Overlay(base), BlockInfo(3, 10, b"")), pure=True)
     assert set(ran) - {"event", "height"} == runs
 
 
@@ -164,13 +169,13 @@ def test_a_hook_that_writes_or_emits_is_not_remembered():
 
     for h in (1, 2, 3):
         ctx = Ctx(Overlay(base), BlockInfo(h, 10, b""))
-        memo.run("counting", counting, ctx)
+        memo.run("counting", counting, ctx, pure=True)
         base.commit(ctx.state)
     assert len(counter) == 3 and base.d[b"n"] == (3).to_bytes(2, "big")
 
 
 # ----- a whole chain --------------------------------------------------------------------------------
-def _always_run(self, name, hook, ctx):
+def _always_run(self, name, hook, ctx, pure=False):
     hook(ctx)
 
 
@@ -182,9 +187,9 @@ def test_a_simulated_chain_commits_the_same_with_and_without_skipping(monkeypatc
     skipped = [0]
     remembering = HookMemo.run
 
-    def counted(self, name, hook, ctx):
+    def counted(self, name, hook, ctx, pure=False):
         before = self.skipped
-        remembering(self, name, hook, ctx)
+        remembering(self, name, hook, ctx, pure)
         skipped[0] += self.skipped - before
 
     monkeypatch.setattr(HookMemo, "run", counted)
@@ -196,3 +201,121 @@ def test_a_simulated_chain_commits_the_same_with_and_without_skipping(monkeypatc
     assert skipped[0] > (3 * cfg.blocks if block_time == 0 else 0)
     assert with_skips.state_root == without.state_root
     assert with_skips.stats == without.stats  # every call's outcomes, counted by error
+
+
+# ----- only hooks declared pure are skipped ---------------------------------------------------------
+def test_flaw_a_hook_not_declared_pure_is_skipped():
+    """A hook that reads something besides state and block fields (here a count kept in
+    memory) would be skipped once idle, and its later writes lost: only hooks whose module
+    declares them pure (Module.pure_hooks) may be skipped."""
+    memo, base = HookMemo(), DictBase()
+    outside = {"n": 0}
+
+    def impure(ctx):
+        if outside["n"] >= 3:
+            ctx.state.set(b"late", b"x")
+
+    for h in range(1, 6):
+        ctx = Ctx(Overlay(base), BlockInfo(h, 10, b""))
+        memo.run("impure", impure, ctx)
+        base.commit(ctx.state)
+        outside["n"] += 1
+    assert base.d.get(b"late") == b"x"
+    assert memo.skipped == 0
+
+
+# ----- the modules that declare their hooks pure ----------------------------------------------------
+PURE_HOOKS = {f"{m.name}.{end}": hook for m in default_modules() if m.pure_hooks
+              for end, hook in (("begin", m.begin_block), ("end", m.end_block)) if hook is not None}
+
+
+class Recorded:
+    """A state holding only what a read log saw: its keys, and its listings as far as read."""
+
+    def __init__(self, reads: ReadLog):
+        self.keys = reads.keys
+        self.listings: dict[bytes, list] = {}
+        for prefix, pairs, _ in reads.listings:
+            if len(pairs) >= len(self.listings.get(prefix, ())):
+                self.listings[prefix] = list(pairs)
+
+    def get(self, key):
+        return self.keys.get(key)
+
+    def iter_prefix(self, prefix):
+        return iter(self.listings.get(prefix, ()))
+
+
+def _logged_turn(hook, state, info: BlockInfo):
+    """Run hook on an overlay of its own through logging views: (reads, block fields used,
+    outcome: writes, events and the class of what it raised)."""
+    reads, block = ReadLog(state), BlockLog(info)
+    own = Ctx(Overlay(reads), block)
+    try:
+        hook(own)
+        raised = None
+    except Exception as exc:  # a fault is an outcome too: it must repeat as well
+        raised = type(exc).__name__
+    return reads, block, (dict(own.state.writes), list(own.events), raised)
+
+
+def _only_used(block: BlockLog, info: BlockInfo) -> BlockInfo:
+    """info with the fields the hook did not read changed."""
+    return BlockInfo(info.height if "height" in block.used else info.height + 1_000,
+                     info.time if "time" in block.used else info.time + 86_400,
+                     info.proposer if "proposer" in block.used else b"\x01" * 20)
+
+
+def test_the_modules_that_declare_pure_hooks_are_the_expected_ones():
+    assert set(PURE_HOOKS) == {"oracle.begin", "assets.begin", "assets.end", "stable.end", "market.begin",
+                               "insurance.end", "governance.begin", "reserve.begin"}
+
+
+@pytest.mark.parametrize("block_time", [0, simulate.BLOCK_TIME])
+def test_every_hook_declared_pure_writes_what_its_reads_determine(block_time):
+    """At every turn of a simulated chain, each hook declared pure runs twice more on the
+    block's state through logging views, and once on a state holding only what it read
+    (with the block fields it did not read changed): equal reads give equal writes, events
+    and faults. A hook that kept something in memory between turns, or read around its
+    context, fails here."""
+    checked, busy = Counter(), Counter()
+    real_run = HookMemo.run
+
+    def checking(self, name, hook, ctx, pure=False):
+        if pure:
+            reads, block, outcome = _logged_turn(hook, ctx.state, ctx.block)
+            again = _logged_turn(hook, ctx.state, ctx.block)
+            assert again[0].keys == reads.keys and again[0].listings == reads.listings, name
+            assert again[1].used == block.used and again[2] == outcome, name
+            alone = _logged_turn(hook, Recorded(reads), _only_used(block, ctx.block))
+            assert alone[2] == outcome, name
+            checked[name] += 1
+            busy[name] += bool(outcome[0] or outcome[1])
+        real_run(self, name, hook, ctx, pure)
+
+    cfg = simulate.SimConfig(seed=5, blocks=120, block_time=block_time)
+    with mock.patch.object(HookMemo, "run", checking):
+        res = simulate.run(cfg)
+    assert res.failure is None
+    assert set(checked) == set(PURE_HOOKS) and min(checked.values()) == cfg.blocks
+    assert sum(busy.values()) > cfg.blocks  # not only idle turns: hooks that wrote were checked too
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0, 1, simulate.BLOCK_TIME]))
+def test_a_chain_reaches_the_same_roots_with_the_memo_on_and_off(seed, block_time):
+    """Random blocks of every module's operations (and the adversary's): with skipping and
+    with every hook run at every turn, each block commits the same state root."""
+    cfg = simulate.SimConfig(seed=seed, blocks=30, block_time=block_time)
+
+    def roots_of_run() -> tuple[list[bytes], object]:
+        roots: list[bytes] = []
+        res = simulate.run(cfg, on_block=lambda block, t, steps, result, reader: roots.append(result.state_root))
+        return roots, res
+
+    on, res_on = roots_of_run()
+    with mock.patch.object(HookMemo, "run", _always_run):
+        off, res_off = roots_of_run()
+    assert res_on.failure is None and res_off.failure is None
+    assert len(on) == cfg.blocks and on == off
+    assert res_on.stats == res_off.stats

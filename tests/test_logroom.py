@@ -1,7 +1,8 @@
-"""Room ahead of LevelDB's log (state/logroom.py), on the installed LevelDB: its writer
-overwrites the zeros in place, its reader skips them on recovery (after a clean close and
-after SIGKILL), the zeros are topped up when records pass them, a log begun by a large
-batch gets none, and a Store's small commits keep their log's size."""
+"""Room ahead of LevelDB's log (state/logroom.py, opt-in: rwad --log-preallocate), on the
+installed LevelDB: its writer overwrites the zeros in place, its reader skips them on
+recovery (after a clean close and after SIGKILL), the zeros are topped up when records pass
+them, a log begun by a large batch gets none, a Store's small commits keep their log's
+size, and without the option nothing keeps room."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def test_sigkill_never_loses_a_synced_write(tmp_path):
 
 
 def test_a_stores_small_commits_keep_their_logs_size(tmp_path):
-    store = Store(str(tmp_path / "db"))
+    store = Store(str(tmp_path / "db"), log_room=True)
     for v in range(5):
         store.commit(store.prepare(v, {b"a/%d" % v: b"x" * 100, b"b": b"%d" % v}))
     size = os.path.getsize(_log(store.path))
@@ -132,10 +133,34 @@ def test_a_stores_small_commits_keep_their_logs_size(tmp_path):
     assert os.path.getsize(_log(store.path)) == size
     root = store.root_hash
     store.close()
-    again = Store(str(tmp_path / "db"))
+    again = Store(str(tmp_path / "db"), log_room=True)
     assert again.version == 39 and again.root_hash == root and again.get(b"b") == b"39"
     again.close()
     off = Store(str(tmp_path / "plain"), log_room=False)
     off.commit(off.prepare(0, {b"a": b"1"}))
     assert off.log_room is None
     off.close()
+
+
+def test_flaw_log_room_relies_on_leveldb_internals_by_default(tmp_path):
+    """The zeros ahead of the log lean on two undocumented LevelDB behaviours (its writer's
+    own file position, its reader skipping zeroed regions): should either change, recovery
+    would lose synced writes silently. So a store, a chain and a node keep no room unless
+    asked (rwad --log-preallocate)."""
+    from rwachain.genesis import devnet
+    from rwachain.node.chain import Chain
+    from rwachain.node.cli import build_parser
+
+    plain = Store(str(tmp_path / "plain"))
+    plain.commit(plain.prepare(0, {b"a": b"1"}))
+    assert plain.log_room is None
+    plain.close()
+    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
+    assert chain.store.log_room is None
+    chain.close()
+    chain = Chain(str(tmp_path / "roomy"), devnet.validator_key(), log_preallocate=True)
+    assert chain.store.log_room is not None
+    chain.close()
+    for command in (["start", "--home", "h"], ["devnet"]):
+        assert build_parser().parse_args(command).log_preallocate is False
+        assert build_parser().parse_args([*command, "--log-preallocate"]).log_preallocate is True

@@ -16,6 +16,7 @@ from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
 from rwachain.node.chain import Chain
 from rwachain.node.pacing import _FINE_SLACK, LoopWatch, Pacer, fine_timer_slack
+from rwachain.state.yieldpoint import YieldPoint
 
 T0 = devnet.GENESIS_TIME
 
@@ -24,6 +25,13 @@ def _transfers(keys, nonce0: int, per_key: int) -> list[bytes]:
     return [sign_tx(k, chain=devnet.CHAIN_ID, nonce=nonce0 + n, fee=5000, module="bank", call="transfer",
                     args={"to": keys[(i + 1) % len(keys)].address, "denom": "rwa", "amount": 1 + n})
             for n in range(per_key) for i, k in enumerate(keys)]
+
+
+class _Calls(YieldPoint):
+    """A yield point that calls fn at each pause."""
+
+    def __init__(self, fn):
+        self.pause = fn
 
 
 def _contents(chain: Chain) -> list[tuple[bytes, bytes]]:
@@ -49,7 +57,7 @@ def test_paced_blocks_commit_what_unpaced_blocks_do(tmp_path):
         for i, txs in enumerate(blocks):
             b1, r1 = plain.produce(txs, T0 + 1 + i)
             n = len(where)
-            b2, r2 = paced.produce(txs, T0 + 1 + i, pause)
+            b2, r2 = paced.produce(txs, T0 + 1 + i, _Calls(pause))
             assert b1.header.hash == b2.header.hash
             assert [x.code for x in r2.receipts] == [0] * len(txs)
             assert len(where) - n >= len(txs)  # at least once per transaction
@@ -59,7 +67,7 @@ def test_paced_blocks_commit_what_unpaced_blocks_do(tmp_path):
         paced.close()
     # Reached from execution, the store's change and record loops, the tree's node reads
     # from LevelDB and the block-store records.
-    assert {"before_tx", "_paced", "_load_node", "_load_replaced_node"} <= set(where)
+    assert {"before_tx", "paced", "_load_node", "_load_replaced_node"} <= set(where)
 
 
 class _Watch:
@@ -69,14 +77,14 @@ class _Watch:
 def test_pacer_returns_at_once_until_an_offer_is_due():
     pacer = Pacer(_Watch(), period=60.0)
     for _ in range(1000):
-        pacer()
+        pacer.pause()
     assert pacer.offers == 0 and pacer.rested == 0.0
 
 
 def test_pacer_offers_once_when_the_loop_is_idle():
     pacer = Pacer(_Watch(), period=0.0, rest=0.0001, max_wait=5.0)
-    pacer()
-    pacer()
+    pacer.pause()
+    pacer.pause()
     assert pacer.offers == 2
     assert 0.0002 <= pacer.rested < 5.0  # one short rest each, not the whole max_wait
 
@@ -85,7 +93,7 @@ def test_pacer_waits_for_a_busy_loop_at_most_max_wait():
     watch = _Watch()
     watch.busy = True
     pacer = Pacer(watch, period=0.0, rest=0.0001, max_wait=0.03)
-    pacer()
+    pacer.pause()
     assert pacer.offers == 1 and pacer.rested >= 0.03
 
 
@@ -187,7 +195,7 @@ def test_a_proof_read_beside_a_paced_tree_update_never_calls_its_pause(tmp_path)
             t.join()
 
     try:
-        store.prepare(1, {b"k%05d" % i: b"new" for i in range(0, 3000, 7)}, pause=pause)
+        store.prepare(1, {b"k%05d" % i: b"new" for i in range(0, 3000, 7)}, yield_point=_Calls(pause))
     finally:
         store.close()
     assert proof["value"] == b"v1"

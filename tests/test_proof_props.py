@@ -1,4 +1,4 @@
-"""Property tests of the state tree and its proofs (state/store.py, state/tree.py, state/proof.py).
+"""Property tests of the state tree and its proofs (state/store/, state/tree.py, state/proof.py).
 
 Keys are written to a real LevelDB Store in a temporary directory. Asserts:
 - the Store's root equals an independent from-scratch computation of the spec'd root

@@ -216,7 +216,7 @@ def export_genesis(ctx: Ctx) -> dict:
 
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, end_block=end_block, init_genesis=init_genesis,
-               export_genesis=export_genesis)
+               export_genesis=export_genesis, pure_hooks=True)
     m.add_call(Call("register", _register, REGISTER_ARGS, cost=5_000,
                     doc="Originator: register an asset with its schedule (generated or given)."))
     m.add_call(Call("verify", _verify, {"id": ID, "grade": Choice(feeds.GRADES)}, cost=3_000,

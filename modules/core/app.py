@@ -55,6 +55,7 @@ from rwachain.modules.tranches import module as tranches_module
 from rwachain.state.codec import SCALAR_TYPES, decode, encode, encode_shaped, unpack_int
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import NODE_FAULTS, BoundedCache, PendingCommit, Store
+from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 
 class GenesisInvariantError(ValueError):
@@ -153,7 +154,7 @@ class App:
         self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
         self._pending: PendingCommit | None = None
         self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
-        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks, skipped when they would change nothing
+        self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks; pure ones skipped when they would change nothing
         self.handler_faults = 0  # transactions of finalized blocks whose handler raised (HandlerFault)
         self._last: tuple[int | None, dict] | None = None  # (store version, LAST_KEY decoded)
         self.reserve = module_address(FEE_COLLECTOR)
@@ -323,12 +324,12 @@ class App:
     # ----- execution ----------------------------------------------------------------
     def finalize_block(self, height: int, time: int, proposer: bytes, txs: Iterable[bytes],
                        before_tx: Callable[[int], None] | None = None, *,
-                       pause: Callable[[], None] | None = None) -> BlockResult:
+                       yield_point: YieldPoint = NEVER) -> BlockResult:
         """Execute a block on an overlay and compute its state root; commit() persists it.
 
         before_tx(i), if given, is called before transaction i runs (the node uses it to
-        wait for that transaction's signature check, done in parallel). pause, if given,
-        goes to Store.prepare (the node's worker-thread blocks let the event loop run).
+        wait for that transaction's signature check, done in parallel). yield_point goes to
+        Store.prepare (the node's worker-thread blocks let the event loop run).
         """
         if self._pending is not None:
             raise RuntimeError("the previous finalized block is not committed yet")
@@ -344,7 +345,7 @@ class App:
         run_hook = self.hooks.run
         for m in self.modules:
             if m.begin_block is not None:
-                run_hook(m.name + ".begin", self._wired(m.begin_block), hooks)
+                run_hook(m.name + ".begin", self._wired(m.begin_block), hooks, m.pure_hooks)
         receipts = []
         hashes = []
         verified, sig_ok = self._verified, self._sig_ok
@@ -363,8 +364,8 @@ class App:
             fees.record(hooks, self.native, paid)
         for m in self.modules:
             if m.end_block is not None:
-                run_hook(m.name + ".end", self._wired(m.end_block), hooks)
-        self._pending = self.store.prepare(height, block.writes, pause=pause)
+                run_hook(m.name + ".end", self._wired(m.end_block), hooks, m.pure_hooks)
+        self._pending = self.store.prepare(height, block.writes, yield_point=yield_point)
         return BlockResult(height, time, self._pending.root_hash, hashes, receipts, hooks.events)
 
     def _deliver(self, block: Overlay, info: BlockInfo, raw: bytes, in_block: bool = False) -> Receipt:
@@ -472,13 +473,13 @@ class App:
                 return {"cost": cost, "minFee": fee, "size": size}
             fee = need
 
-    def commit(self, extra: dict[bytes, bytes] | None = None, *, pause: Callable[[], None] | None = None) -> None:
-        """Persist the finalized block (and the node's block records) atomically; pause as
-        in finalize_block."""
+    def commit(self, extra: dict[bytes, bytes] | None = None, *, yield_point: YieldPoint = NEVER) -> None:
+        """Persist the finalized block (and the node's block records) atomically;
+        yield_point as in finalize_block."""
         if self._pending is None:
             raise RuntimeError("nothing to commit: call finalize_block first")
         pending, self._pending = self._pending, None
-        self.store.commit(pending, extra, pause=pause)
+        self.store.commit(pending, extra, yield_point=yield_point)
         if any(k.startswith(params.KEY) for k in pending.flat):
             self.params = params.load(self.context(self.store, BlockInfo(0, 0, b"")))
 

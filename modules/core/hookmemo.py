@@ -1,15 +1,22 @@
 """Skip a block hook whose last run changed nothing while nothing it read has changed.
 
-A begin- or end-block hook is a deterministic function of the state values it reads and of
-the block fields it reads (height, time, proposer). Each hook runs on an overlay of its own
-over a view that logs those reads: each key with the value seen, each prefix listing with
-the pairs it yielded (and whether the hook read it to its end), each block field with its
-value. When a run writes nothing that differs from the state it started from and emits no
-event, its log is kept, with the keys it wrote and their values. At the hook's next turn,
-if every logged key still holds the same value, every logged listing still yields the same
-pairs, and every logged block field is equal, the hook would read what it read before and
-write what is already there, so it would again change nothing: it is skipped. Any
-difference (a value, a listing, the time) runs the hook as usual.
+Off by default: only the hooks of a module that declares them pure (Module.pure_hooks) are
+ever skipped; every other hook runs at every turn. Pure means a deterministic function of
+the state values it reads through its context and of the block fields it reads (height,
+time, proposer): nothing kept in memory between turns, nothing read around the context.
+tests/test_hookmemo.py holds every module that declares it to that (each declared hook
+run twice on the same state, and once on a state holding only what it read, writes and
+emits the same; a chain commits the same roots with and without skipping).
+
+A pure hook runs on an overlay of its own over a view that logs those reads: each key
+with the value seen, each prefix listing with the pairs it yielded (and whether the hook
+read it to its end), each block field with its value. When a run writes nothing that
+differs from the state it started from and emits no event, its log is kept, with the keys
+it wrote and their values. At the hook's next turn, if every logged key still holds the
+same value, every logged listing still yields the same pairs, and every logged block field
+is equal, the hook would read what it read before and write what is already there, so it
+would again change nothing: it is skipped. Any difference (a value, a listing, the time)
+runs the hook as usual.
 
 The check compares values, so it holds whatever changed the state in between (blocks,
 reverts, loads, an abandoned block): nothing has to report its writes here. Under automine
@@ -97,12 +104,12 @@ class BlockLog:
 
 
 class HookMemo:
-    """Runs block hooks, skipping those whose last run was idle and whose reads still hold.
+    """Runs block hooks, skipping pure ones whose last run was idle and whose reads still hold.
 
     In memory only (a restart starts with nothing to skip). skipped and ran count hook
     turns since the process started; faults counts the turns that raised.
 
-    A hook that raises (anything but a node fault, state/store.py NODE_FAULTS) is contained:
+    A hook that raises (anything but a node fault, state/store/keys.py NODE_FAULTS) is contained:
     its writes and events of this turn are dropped, the block gets the event
     hook.fault {hook, error: the exception class name} and on_fault(hook, exception) is
     called (the node logs it). Whether a hook raises depends on state and block fields only,
@@ -116,16 +123,20 @@ class HookMemo:
         self.faults = 0
         self.on_fault = on_fault
 
-    def run(self, name: str, hook: Callable[[Ctx], None], ctx: Ctx) -> None:
-        """Run hook (name: unique per hook) on ctx's state and events, or skip it as above."""
+    def run(self, name: str, hook: Callable[[Ctx], None], ctx: Ctx, pure: bool = False) -> None:
+        """Run hook (name: unique per hook) on ctx's state and events; a pure hook (its
+        module says so) is skipped as above, and logs its reads when it runs."""
         state, info = ctx.state, ctx.block
-        idle = self._idle.get(name)
-        if idle is not None and idle[1].holds_for(info) and idle[0].holds_in(state):
-            self.skipped += 1
-            return
+        if pure:
+            idle = self._idle.get(name)
+            if idle is not None and idle[1].holds_for(info) and idle[0].holds_in(state):
+                self.skipped += 1
+                return
+            reads, block = ReadLog(state), BlockLog(info)
+        else:
+            reads, block = None, info
         self.ran += 1
-        reads, block = ReadLog(state), BlockLog(info)
-        own = Ctx(Overlay(reads), block)
+        own = Ctx(Overlay(state if reads is None else reads), block)
         try:
             hook(own)
         except NODE_FAULTS:
@@ -135,7 +146,7 @@ class HookMemo:
             return
         writes = own.state.writes
         get = state.get
-        if own.events or any(get(k) != v for k, v in writes.items()):
+        if reads is None or own.events or any(get(k) != v for k, v in writes.items()):
             self._idle.pop(name, None)
             own.state.merge_into(state)
             ctx.events.extend(own.events)

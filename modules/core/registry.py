@@ -50,6 +50,10 @@ class Module:
     its random operations (modules/core/simops.py). offers: the callbacks it offers other
     modules' slots; needs: the slots it cannot work without (modules/core/wiring.py; the
     App collects both, per App).
+    pure_hooks: its begin/end-block hooks are pure functions of the state and block fields
+    they read through their context, so a hook whose last turn changed nothing may be
+    skipped while those reads hold (modules/core/hookmemo.py; tests/test_hookmemo.py
+    holds every module that declares it to that).
     """
 
     name: str
@@ -64,6 +68,7 @@ class Module:
     sim_ops: tuple[SimOp, ...] = ()
     offers: tuple[Offer, ...] = ()
     needs: tuple[str, ...] = ()
+    pure_hooks: bool = False
 
     def __post_init__(self) -> None:
         """A typed section without its own import and export gets both from its records

@@ -208,7 +208,7 @@ init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), de
 
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               genesis_records=GENESIS)
+               genesis_records=GENESIS, pure_hooks=True)
     m.add_call(Call("propose", _propose, {"action": Choice(ACTIONS), "target": Text(96),
                                           "account": Bytes(None, 20)}, cost=10_000,
                     doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))

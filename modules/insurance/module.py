@@ -497,7 +497,7 @@ def invariants(ctx: Ctx) -> list[str]:
 
 def module() -> Module:
     m = Module(NAME, end_block=end_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               genesis_records=GENESIS, invariants=invariants, offers=(Offer(tranches.COVER, cover), Offer(tranches.COVER_REPAID, repaid)))
+               genesis_records=GENESIS, invariants=invariants, pure_hooks=True, offers=(Offer(tranches.COVER, cover), Offer(tranches.COVER_REPAID, repaid)))
     m.add_call(Call("stake", _stake, {"amount": AMOUNT}, cost=2_000,
                     doc="Stake native tokens into the insurance fund (voting weight in governance)."))
     m.add_call(Call("unbond", _unbond, {"amount": AMOUNT}, cost=2_000,

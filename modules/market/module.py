@@ -82,7 +82,7 @@ def export_genesis(ctx: Ctx) -> dict:
 
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis)
+               export_genesis=export_genesis, pure_hooks=True)
     m.add_call(Call("place", _place, {
         "denom": stable.UNIT, "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),

@@ -102,7 +102,8 @@ def export_genesis(ctx: Ctx) -> dict:
 
 
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis)
+    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis,
+               pure_hooks=True)
     m.add_call(Call("report", _report, REPORT_ARGS, cost=REPORT_COST, admit=_admit_report,
                     signature_job=_signature_job, note_verified=keeper.note_verified,
                     doc="Carry a quorum-signed report: feed value, observation time, round, signer bitmap, "

@@ -453,7 +453,8 @@ def module() -> Module:
     offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
               Offer(market.GUARD, repriced_since, key=RESERVE))
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers)
+               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers,
+               pure_hooks=True)
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
                     doc="Sell eligible units to the reserve at the computed price x (1 - discount), paid in the "

@@ -112,7 +112,7 @@ def end_block(ctx: Ctx) -> None:
 
 def module() -> Module:
     m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants,
-               end_block=end_block)
+               end_block=end_block, pure_hooks=True)
     m.add_call(Call("mint", _mint, {"to": ADDRESS, "amount": AMOUNT}, cost=3_000,
                     doc="Custodian: mint against off-chain deposits, within its proof-of-reserve feed; not below CR 1."))
     m.add_call(Call("burn", _burn, {"amount": AMOUNT}, cost=3_000,
