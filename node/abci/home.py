@@ -4,7 +4,7 @@
     HOME/data/                   the chain's LevelDB (state, blocks, receipts, indexes)
     HOME/cometbft/config/        CometBFT's config.toml, genesis.json and keys
     HOME/cometbft/data/          CometBFT's block store, state and write-ahead log
-    HOME/abci.sock               the app's socket (CometBFT's proxy_app names it)
+The app listens on tcp://127.0.0.1:PORT, the address CometBFT's proxy_app names.
 The functions below write CometBFT's side: `cometbft init` makes the keys, then the shared
 genesis (chain id, time and initial height from the rwachain genesis, every validator with
 its power) and the config (ports, peers, timeouts) are written over its defaults.
@@ -24,17 +24,16 @@ from dataclasses import dataclass
 
 COMET_DIR = "cometbft"
 GENESIS = "genesis.json"
-SOCKET = "abci.sock"
 DEFAULT_POWER = 10  # voting power of each genesis validator
 PUBKEY_TYPE = "tendermint/PubKeyEd25519"
 
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """A node's loopback ports: CometBFT's RPC and P2P, and rwachain's JSON-RPC."""
+    """A node's loopback ports: CometBFT's RPC and P2P, and the app's ABCI socket."""
     rpc: int
     p2p: int
-    jsonrpc: int
+    app: int
 
 
 def comet_home(home: str) -> str:
@@ -119,14 +118,14 @@ FAST_CONSENSUS = {  # short timeouts for a loopback localnet (CometBFT's default
 
 
 def configure(home: str, moniker: str, ports: Ports, peers: list[str], consensus: dict | None = None) -> None:
-    """Write home's CometBFT config: the app on HOME/abci.sock, RPC and P2P on loopback
+    """Write home's CometBFT config: the app, RPC and P2P on loopback
     ports, persistent peers ("id@127.0.0.1:port"), several nodes on one address, the
     consensus timeouts given (default FAST_CONSENSUS)."""
     path = comet_config(home)
     with open(path) as f:
         text = f.read()
     settings = [
-        ("", "proxy_app", "unix://" + os.path.join(os.path.abspath(home), SOCKET)),
+        ("", "proxy_app", f"tcp://127.0.0.1:{ports.app}"),
         ("", "moniker", moniker),
         ("rpc", "laddr", f"tcp://127.0.0.1:{ports.rpc}"),
         ("p2p", "laddr", f"tcp://127.0.0.1:{ports.p2p}"),
