@@ -7,8 +7,9 @@ CometBFT orders the blocks; this app executes them:
                       validator); CometBFT's genesis names the validator set
     CheckTx           admission in mempool mode; CometBFT's re-check after each block
                       evicts what became invalid (a used nonce, a fee no longer covered)
-    PrepareProposal   the mempool's transactions that pass the stateless checks, within
-                      the block's byte budget and maxBlockTxs; a sender's nonces in order
+    PrepareProposal   the mempool's transactions that pass the stateless checks and can
+                      run (each sender's nonces in order from its account's, no gap),
+                      within the block's byte budget and maxBlockTxs
     ProcessProposal   refuses a block over maxBlockTxs or the byte budget, or holding a
                       transaction that fails the stateless checks (malformed, wrong
                       chain, unknown call, bad arguments, bad signature)
@@ -32,9 +33,11 @@ from dataclasses import dataclass
 
 import ijson
 
+from rwachain.modules.core import accounts
 from rwachain.modules.core.app import MEMPOOL, BlockResult, encode_receipt
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.node.abci import types as t
+from rwachain.node.abci.codec import uvarint
 from rwachain.node.block import Block, Header
 from rwachain.node.blockstore import BlockStore
 from rwachain.node.chain import GENESIS_PARENT, Chain
@@ -151,20 +154,20 @@ class ChainApp:
             return None
 
     def prepare_proposal(self, request: t.RequestPrepareProposal) -> t.ResponsePrepareProposal:
-        """The mempool's transactions that pass the stateless checks, at most maxBlockTxs
-        within max_tx_bytes, each sender's in nonce order (CometBFT's mempool keeps arrival
-        order, which may differ between nodes)."""
-        limit = self.chain.app.params["maxBlockTxs"]
+        """The mempool's transactions that pass the stateless checks and can run in this
+        block: each sender's in nonce order from its account nonce, without gaps or
+        repeats (the others stay in the mempool: CometBFT drops what a block includes,
+        even refused). At most maxBlockTxs, within max_tx_bytes counted as CometBFT counts
+        them (each with its protobuf framing)."""
+        app = self.chain.app
+        ready = _runnable(app, [(tx, raw) for raw in request.txs if (tx := self._stateless_ok(raw)) is not None])
         picked, budget = [], request.max_tx_bytes
-        for raw in request.txs:
-            tx = self._stateless_ok(raw)
-            if tx is None or len(raw) > budget:
-                continue
-            picked.append((tx, raw))
-            budget -= len(raw)
-            if len(picked) == limit:
-                break
-        return t.ResponsePrepareProposal(txs=tuple(_nonces_in_order(picked)))
+        for raw in ready[:app.params["maxBlockTxs"]]:
+            budget -= len(raw) + len(uvarint(len(raw))) + 1
+            if budget < 0:
+                break  # not skipped: a later transaction of the same sender would find a gap
+            picked.append(raw)
+        return t.ResponsePrepareProposal(txs=tuple(picked))
 
     def process_proposal(self, request: t.RequestProcessProposal) -> t.ResponseProcessProposal:
         """Accept a proposal only if this app would have made it: at most maxBlockTxs
@@ -201,6 +204,8 @@ class ChainApp:
     # ----- queries -----------------------------------------------------------------------
     def query(self, request: t.RequestQuery) -> t.ResponseQuery:
         height = request.height or None
+        if request.height < 0:
+            return t.ResponseQuery(code=QUERY_FAILED, log=f"height {request.height} is negative", codespace=CODESPACE)
         try:
             if request.path in ("", "/state"):
                 return self._query_state(request.data, height, request.prove)
@@ -208,7 +213,7 @@ class ChainApp:
                 return self._query_receipt(request.data)
             if request.path == "/root":
                 return self._query_root(height)
-        except (StoreError, ValueError) as exc:
+        except (StoreError, ValueError, OverflowError) as exc:
             return t.ResponseQuery(code=QUERY_FAILED, log=str(exc), codespace=CODESPACE)
         return t.ResponseQuery(code=QUERY_FAILED, log=f"unknown query path {request.path!r}: "
                                "/state, /receipt or /root", codespace=CODESPACE)
@@ -254,18 +259,23 @@ class ChainApp:
         return t.ResponseApplySnapshotChunk(t.ApplySnapshotChunkResult.ABORT)
 
 
-def _nonces_in_order(picked: list) -> list[bytes]:
-    """The raws of (tx, raw) pairs with each sender's transactions sorted by nonce, in the
-    slots that sender's transactions held (other senders' keep their places)."""
+def _runnable(app, checked: list) -> list[bytes]:
+    """The raws of (tx, raw) pairs that run in a block in this order: each sender's
+    transactions sorted by nonce, the run that starts at its account nonce with no gap
+    and no repeat, in the places that sender's transactions held (arrival order)."""
+    reader = app.reader()
     slots: dict[bytes, list[int]] = {}
-    for i, (tx, _) in enumerate(picked):
+    for i, (tx, _) in enumerate(checked):
         slots.setdefault(tx.sender, []).append(i)
-    out = [raw for _, raw in picked]
-    for places in slots.values():
-        ordered = sorted((picked[i] for i in places), key=lambda p: p[0].nonce)
-        for i, (_, raw) in zip(places, ordered, strict=True):
-            out[i] = raw
-    return out
+    out: list[bytes | None] = [None] * len(checked)
+    for sender, places in slots.items():
+        start = expected = accounts.nonce(reader, sender)
+        for tx, raw in sorted((checked[i] for i in places), key=lambda p: p[0].nonce):
+            if tx.nonce != expected:
+                continue  # a repeat, or a gap: nothing after it runs either
+            out[places[expected - start]] = raw
+            expected += 1
+    return [raw for raw in out if raw is not None]
 
 
 def abci_event(event: dict) -> t.Event:
