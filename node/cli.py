@@ -372,7 +372,8 @@ async def run_node(chain: Chain, home: str, options: NodeOptions, frontend: Fron
 
 
 def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser: argparse.ArgumentParser | None = None,
-         client_commands: Callable[[argparse.Namespace], int] | None = None) -> int:
+         client_commands: Callable[[argparse.Namespace], int] | None = None,
+         abci_frontend: Frontend | None = None) -> int:
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -386,7 +387,7 @@ def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser
             raise SystemExit("rwad: no front-end to serve with")
         return serve_command(args, frontend)
     if args.command in abci_cli.COMMANDS:
-        return abci_cli.run(args)
+        return abci_cli.run(args, abci_frontend)
     if client_commands is not None:
         return client_commands(args)
     parser.error(f"unknown command {args.command}")

@@ -105,6 +105,15 @@ class Net:
             return None
         return decode_receipt_query(base64.b64decode(res["value"]))
 
+    def jsonrpc(self, i: int, method: str, params=None):
+        """rwachain's JSON-RPC on node i: the result, or {"error": ...} when refused."""
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.nodes[i].ports.jsonrpc}", body,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            reply = json.load(r)
+        return {"error": reply["error"]} if "error" in reply else reply["result"]
+
     def send(self, i: int, raw: bytes) -> dict:
         return self.rpc(i, f"broadcast_tx_sync?tx=0x{raw.hex()}")
 

@@ -254,7 +254,7 @@ def single_validator_home(tmp_path) -> tuple[str, abci_home.Ports]:
     with open(os.path.join(home, abci_home.GENESIS)) as f:
         rwa = json.load(f)
     abci_home.write_comet_genesis(home, rwa, [abci_home.genesis_validator(abci_home.validator_pubkey(home))])
-    ports = abci_home.Ports(free_port(), free_port(), free_port())
+    ports = abci_home.Ports(free_port(), free_port(), free_port(), free_port())
     abci_home.configure(home, "node0", ports, [])
     return home, ports
 

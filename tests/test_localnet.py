@@ -47,7 +47,8 @@ def test_rwad_abci_killed_between_blocks_is_replayed_to_the_same_state(tmp_path,
     a, b = dev_keys[0], dev_keys[1]
     try:
         with open(os.path.join(node.home, "app.log"), "ab") as log:  # the app as `rwad abci` serves it
-            net.apps[0] = subprocess.Popen([RWAD, "abci", "--home", node.home], stdout=log, stderr=subprocess.STDOUT)
+            net.apps[0] = subprocess.Popen([RWAD, "abci", "--home", node.home, "--no-rpc"], stdout=log,
+                                           stderr=subprocess.STDOUT)
         net.wait(lambda: localnet._listening(node.ports.app), 60, "rwad abci listening\n" + net.log(0))
         net.comets[0] = localnet.start_cometbft(net.binary, node)
         net.wait_height(0, 2)
@@ -117,6 +118,26 @@ def test_four_validators_agree_and_a_transaction_sent_anywhere_is_read_everywher
     _agree(four, range(4), top + 1)
     headers = [four.rpc(i, f"block?height={top + 1}")["block"]["header"]["app_hash"] for i in range(4)]
     assert headers == [four.root(0, top).hex().upper()] * 4  # CometBFT's app hash is the state root
+
+
+def test_json_rpc_beside_each_app_forwards_to_cometbft_and_reads_the_apps_index(four, dev_keys):
+    a, b = dev_keys[4], dev_keys[5]
+    raw = transfer(a, 0, b.address, amount=11)
+    receipt = four.jsonrpc(1, "tx_sendAndWait", ["0x" + raw.hex(), 30])
+    assert receipt["code"] == 0 and receipt["txHash"] == "0x" + hashlib.sha256(raw).hexdigest(), receipt
+    for i in range(4):
+        four.wait(lambda i=i: four.jsonrpc(i, "tx_getReceipt", [receipt["txHash"]]).get("height"), 30,
+                  f"node{i}'s JSON-RPC reads the receipt")
+        assert four.jsonrpc(i, "tx_getReceipt", [receipt["txHash"]]) == four.jsonrpc(1, "tx_getReceipt",
+                                                                                     [receipt["txHash"]])
+    status = four.jsonrpc(2, "chain_status")
+    assert status["consensus"]["engine"] == "cometbft" and status["consensus"]["height"] == status["height"]
+    block = four.rpc(2, f"block?height={status['height']}")["block_id"]["hash"]
+    assert status["consensus"]["hash"] == "0x" + block.lower()
+    assert status["stateRoot"] == "0x" + four.root(2, status["height"]).hex()
+    again = four.jsonrpc(3, "tx_send", ["0x" + raw.hex()])  # a used nonce: the devnet's typed error
+    assert again["error"]["data"]["name"] == "replayed_nonce", again
+    assert four.jsonrpc(0, "dev_mine", [])["error"]["code"] == -32601  # no dev_* methods here
 
 
 def test_an_app_killed_mid_blocks_replays_to_the_others_state(four):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ijson
@@ -107,6 +108,7 @@ class ChainApp:
         self.chain = chain
         self.genesis_path = genesis_path
         self._executed: Executed | None = None
+        self.on_commit: list[Callable[[Executed], None]] = []  # called after each committed block
 
     # ----- handshake -------------------------------------------------------------------
     def last_height(self) -> int:
@@ -199,6 +201,8 @@ class ChainApp:
             raise RuntimeError("Commit without a finalized block")
         done, self._executed = self._executed, None
         commit_block(self.chain, done)
+        for fn in list(self.on_commit):
+            fn(done)
         return t.ResponseCommit()
 
     # ----- queries -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The ABCI commands of rwad (node/cli.py adds them to its parser):
 
-    rwad abci --home DIR                    serve DIR's chain to CometBFT (its proxy_app)
+    rwad abci --home DIR [--port 8545] [--host] [--no-rpc]
+                                            serve DIR's chain to CometBFT (its proxy_app), and
+                                            the JSON-RPC server beside it
     rwad localnet [--validators 4] --home DIR [--genesis FILE] [--base-port 26600]
                                             write a localnet if DIR has none, then start it
     rwad localnet start|stop|status --home DIR
@@ -26,6 +28,9 @@ def add_commands(sub) -> None:
                                    "DIR/cometbft/config/config.toml's proxy_app names (docs/abci.md).")
     p.add_argument("--home", required=True, help="an ABCI node home (rwad localnet writes them)")
     p.add_argument("--keep-versions", type=int, default=100, help="recent heights kept queryable (default 100)")
+    p.add_argument("--port", type=int, default=8545, help="JSON-RPC port (default 8545; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="JSON-RPC address (default 127.0.0.1, loopback only)")
+    p.add_argument("--no-rpc", action="store_true", help="serve the app alone, without the JSON-RPC server")
     p = sub.add_parser("localnet", help="a CometBFT localnet of rwachain validators on loopback",
                        description="up (the default): write a localnet into DIR if it holds none, then start "
                                    "every node (an ABCI app and a CometBFT process each); start: resume a "
@@ -39,9 +44,11 @@ def add_commands(sub) -> None:
                         f"(default {localnet.DEFAULT_BASE_PORT}; 0: any free ports)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, frontend=None) -> int:
+    """Run an ABCI command; frontend: the JSON-RPC server `rwad abci` serves beside the app."""
     if args.command == "abci":
-        return serve_home(args.home, keep_versions=args.keep_versions)
+        return serve_home(args.home, keep_versions=args.keep_versions, frontend=None if args.no_rpc else frontend,
+                          host=args.host, port=args.port)
     try:
         return _localnet(args)
     except localnet.LocalnetError as exc:

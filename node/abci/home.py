@@ -30,10 +30,11 @@ PUBKEY_TYPE = "tendermint/PubKeyEd25519"
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """A node's loopback ports: CometBFT's RPC and P2P, and the app's ABCI socket."""
+    """A node's loopback ports: CometBFT's RPC and P2P, the app's ABCI socket and its JSON-RPC."""
     rpc: int
     p2p: int
     app: int
+    jsonrpc: int
 
 
 def comet_home(home: str) -> str:

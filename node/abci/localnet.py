@@ -4,12 +4,14 @@
     NET/node<i>/             one ABCI home each (node/abci/home.py): the same rwachain
                              genesis, CometBFT's keys and config, app.log and cometbft.log
 Every CometBFT genesis names all N validators (power 10 each) and every node has the
-others as persistent peers. Ports are base + 10 i + (0: CometBFT RPC, 1: P2P, 2: the app).
+others as persistent peers. Ports are base + 10 i + (0: CometBFT RPC, 1: P2P, 2: the app,
+3: rwachain's JSON-RPC). Each app is `rwad abci --home NET/node<i> --port <JSON-RPC port>`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
@@ -43,8 +45,7 @@ class NodeSpec:
     ports: h.Ports
 
     def to_obj(self) -> dict:
-        return {"name": self.name, "home": self.home,
-                "ports": {"rpc": self.ports.rpc, "p2p": self.ports.p2p, "app": self.ports.app}}
+        return {"name": self.name, "home": self.home, "ports": dataclasses.asdict(self.ports)}
 
     @classmethod
     def from_obj(cls, o: dict) -> NodeSpec:
@@ -72,8 +73,8 @@ def _free_port() -> int:
 
 def _ports(i: int, base_port: int) -> h.Ports:
     if base_port == 0:
-        return h.Ports(_free_port(), _free_port(), _free_port())
-    return h.Ports(base_port + 10 * i, base_port + 10 * i + 1, base_port + 10 * i + 2)
+        return h.Ports(_free_port(), _free_port(), _free_port(), _free_port())
+    return h.Ports(*(base_port + 10 * i + k for k in range(4)))
 
 
 def create(net: str, validators: int, binary: str, *, genesis_path: str | None = None,
@@ -136,11 +137,11 @@ def _spawn(command: list[str], log_path: str) -> subprocess.Popen:
 
 
 def start_app(node: NodeSpec) -> subprocess.Popen:
-    """Start node's ABCI app (python -m rwachain.node.abci) and wait until it listens."""
-    proc = _spawn([sys.executable, "-m", "rwachain.node.abci", "--home", node.home],
-                  os.path.join(node.home, "app.log"))
+    """Start node's app (`rwad abci`, with its JSON-RPC) and wait until it listens."""
+    proc = _spawn([sys.executable, "-m", "rwachain.rpc.cli", "abci", "--home", node.home,
+                   "--port", str(node.ports.jsonrpc)], os.path.join(node.home, "app.log"))
     deadline = _time.monotonic() + START_TIMEOUT
-    while not _listening(node.ports.app):
+    while not (_listening(node.ports.app) and _listening(node.ports.jsonrpc)):
         if proc.poll() is not None or _time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
@@ -235,6 +236,7 @@ def terminate(pid: int, home: str) -> None:
 
 
 def addresses(nodes: list[NodeSpec]) -> str:
-    """One line per node: its CometBFT RPC, P2P and ABCI addresses and its home."""
-    return "\n".join(f"{n.name}: CometBFT RPC http://127.0.0.1:{n.ports.rpc}  P2P tcp://127.0.0.1:{n.ports.p2p}  "
-                     f"app tcp://127.0.0.1:{n.ports.app}  home {n.home}" for n in nodes)
+    """One line per node: its JSON-RPC, CometBFT RPC, P2P and ABCI addresses and its home."""
+    return "\n".join(f"{n.name}: JSON-RPC http://127.0.0.1:{n.ports.jsonrpc}  CometBFT RPC http://127.0.0.1:"
+                     f"{n.ports.rpc}  P2P tcp://127.0.0.1:{n.ports.p2p}  app tcp://127.0.0.1:{n.ports.app}  "
+                     f"home {n.home}" for n in nodes)
