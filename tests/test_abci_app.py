@@ -310,3 +310,26 @@ def test_cometbft_runs_blocks_of_transactions_through_the_chain(tmp_path, dev_ke
         assert comet_hash_at(app.chain, height).hex().upper() == seen["block"]["block"]["header"]["last_block_id"]["hash"]
     finally:
         app.chain.close()
+
+
+def test_the_same_blocks_give_the_same_state_roots_as_on_a_devnet(app, devnet_chain, dev_keys):
+    """CometBFT's path (FinalizeBlock, Commit) and the devnet's (Chain.produce) run the same
+    transition: equal heights, times and transactions give equal roots at every height;
+    only the proposer differs, and it is not state."""
+    assert _init(app).app_hash == devnet_chain.store.root_hash
+    k = dev_keys
+    blocks = [
+        (T0 + 5, [transfer(k[0], 0, k[1].address), transfer(k[2], 0, k[3].address, amount=10**6)]),
+        (T0 + 5, []),
+        (T0 + 86_400, [transfer(k[0], 1, k[4].address), transfer(k[0], 9, k[4].address),  # a nonce gap
+                       transfer(k[1], 0, k[0].address, amount=10**30)]),  # more than it holds: fails, pays
+        (T0 + 400 * 86_400, [transfer(k[3], 0, k[2].address, amount=3)]),
+    ]
+    for height, (time, txs) in enumerate(blocks, start=1):
+        _, produced = devnet_chain.produce(txs, time=time)
+        finalized = _block(app, height, txs, time)
+        assert finalized.app_hash == produced.state_root, f"height {height}"
+        assert [r.code for r in finalized.tx_results] == [r.code for r in produced.receipts]
+    codes = [r["code"] for r in app.chain.blocks.receipts(3)]
+    assert codes[:2] == [0, 11] and codes[2] >= 50  # refused, and failed paying its fee: both alike
+    assert app.chain.blocks.receipts(3) == devnet_chain.blocks.receipts(3)
