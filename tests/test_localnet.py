@@ -121,8 +121,12 @@ def test_four_validators_agree_and_a_transaction_sent_anywhere_is_read_everywher
 
 
 def test_json_rpc_beside_each_app_forwards_to_cometbft_and_reads_the_apps_index(four, dev_keys):
+    from tests.test_rpc_ws import WsClient
+
     a, b = dev_keys[4], dev_keys[5]
     raw = transfer(a, 0, b.address, amount=11)
+    ws = WsClient(four.nodes[1].ports.jsonrpc)
+    sid = ws.subscribe("newHeads")
     receipt = four.jsonrpc(1, "tx_sendAndWait", ["0x" + raw.hex(), 30])
     assert receipt["code"] == 0 and receipt["txHash"] == "0x" + hashlib.sha256(raw).hexdigest(), receipt
     for i in range(4):
@@ -130,6 +134,9 @@ def test_json_rpc_beside_each_app_forwards_to_cometbft_and_reads_the_apps_index(
                   f"node{i}'s JSON-RPC reads the receipt")
         assert four.jsonrpc(i, "tx_getReceipt", [receipt["txHash"]]) == four.jsonrpc(1, "tx_getReceipt",
                                                                                      [receipt["txHash"]])
+    note = ws.recv_message()["params"]  # each block the app commits is a new head
+    assert note["subscription"] == sid and note["result"] == four.jsonrpc(1, "chain_getHeader", [note["result"]["height"]])
+    ws.sock.close()
     status = four.jsonrpc(2, "chain_status")
     assert status["consensus"]["engine"] == "cometbft" and status["consensus"]["height"] == status["height"]
     block = four.rpc(2, f"block?height={status['height']}")["block_id"]["hash"]
