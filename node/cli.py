@@ -8,6 +8,7 @@
         without --dev: a fresh validator key, a genesis of its own (time: now, no dev
         accounts); with --dev: the public devnet setup (dev validator key, dev accounts)
     rwad start --home DIR [--port] [--host] [--mining] [--block-time]
+    rwad abci --home DIR | rwad localnet [start|stop|status] --home DIR   (node/abci/cli.py)
 The front-end that serves the node (JSON-RPC) is passed in by the caller, so this module
 does not import rpc/ (the layering of DESIGN.md).
 """
@@ -34,6 +35,7 @@ import trio
 from rwachain.genesis import devnet as devnet_genesis
 from rwachain.genesis.fields import any_length_numbers
 from rwachain.modules.core.crypto import Keypair
+from rwachain.node.abci import cli as abci_cli
 from rwachain.node.chain import LOAD_MAX_BYTES, Chain
 from rwachain.node.service import MINING_MODES, Node, NodeOptions
 
@@ -138,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("start", help="start the node of an initialised home", description="Run the node in --home.")
     p.add_argument("--home", required=True, help="directory made by rwad init")
     add_serve_args(p, default_mining="interval")
+    abci_cli.add_commands(sub)
     parser.subcommands = sub  # front-ends add their own commands here
     return parser
 
@@ -375,7 +378,8 @@ async def run_node(chain: Chain, home: str, options: NodeOptions, frontend: Fron
 
 
 def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser: argparse.ArgumentParser | None = None,
-         client_commands: Callable[[argparse.Namespace], int] | None = None) -> int:
+         client_commands: Callable[[argparse.Namespace], int] | None = None,
+         abci_frontend: Frontend | None = None) -> int:
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -388,6 +392,8 @@ def main(argv: list[str] | None = None, frontend: Frontend | None = None, parser
         if frontend is None:
             raise SystemExit("rwad: no front-end to serve with")
         return serve_command(args, frontend)
+    if args.command in abci_cli.COMMANDS:
+        return abci_cli.run(args, abci_frontend)
     if client_commands is not None:
         return client_commands(args)
     parser.error(f"unknown command {args.command}")

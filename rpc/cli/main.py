@@ -552,7 +552,10 @@ def client_commands(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return node_cli.main(argv, frontend=serve_rpc, parser=build_parser(), client_commands=client_commands)
+    from rwachain.rpc.methods.abci import serve_abci_rpc
+
+    return node_cli.main(argv, frontend=serve_rpc, parser=build_parser(), client_commands=client_commands,
+                         abci_frontend=serve_abci_rpc)
 
 
 if __name__ == "__main__":

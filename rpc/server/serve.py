@@ -63,12 +63,16 @@ def metrics_text(node: Node, dispatcher: Dispatcher, server: HttpServer, hub: Ws
 
 async def serve_rpc(node: Node, host: str, port: int, *, batch_limit: int = 1000, max_body: int = 5 * 1024 * 1024,
                    cors: list[str] | None = None, vhosts: list[str] | None = None, max_response: int = 25_000_000,
-                   ws_limits: dict | None = None, task_status=trio.TASK_STATUS_IGNORED, **http_limits) -> None:
+                   ws_limits: dict | None = None, method_table=None, task_status=trio.TASK_STATUS_IGNORED,
+                   **http_limits) -> None:
     """Serve node on host:port until cancelled; task_status gets the bound port. cors: the
     origins browsers may call from; vhosts: Host names served besides the local ones;
     http_limits go to HttpServer (max_connections, max_header, max_url, header_timeout),
-    ws_limits to WsHub."""
+    ws_limits to WsHub; method_table, if given, maps the method table to the one served
+    (rpc/methods/abci.py: ABCI mode)."""
     methods = node_methods(node.chain.app.modules)
+    if method_table is not None:
+        methods = method_table(methods)
     api = Api(node, methods)
     dispatcher = Dispatcher(api, methods, batch_limit=batch_limit, max_response=max_response)
     hub = WsHub(node, dispatcher, **(ws_limits or {}))

@@ -1,0 +1,221 @@
+"""`rwad abci` and `rwad localnet` with the real CometBFT on loopback (slow: real consensus).
+
+One validator: the app is killed with SIGKILL between blocks and restarted, and CometBFT's
+handshake replays to it the blocks it lacks. Four validators: they agree on the state
+root at every height, a transaction sent to any node is readable from every node, one
+validator down does not stop the chain and catches up, two down halt it until one returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rwachain.genesis import devnet
+from rwachain.modules.core.tx import sign_tx
+from rwachain.node.abci import localnet
+from tests.localnet import Net
+
+pytestmark = pytest.mark.slow
+RWAD = os.path.join(os.path.dirname(sys.executable), "rwad")
+
+
+def transfer(key, nonce, to, amount=7, fee=5000):
+    return sign_tx(key, chain=devnet.CHAIN_ID, nonce=nonce, fee=fee, module="bank", call="transfer",
+                   args={"to": to, "denom": "rwa", "amount": amount})
+
+
+def _included(net: Net, i: int, raw: bytes) -> dict | None:
+    return net.receipt(i, hashlib.sha256(raw).digest())
+
+
+def _roots(net: Net, i: int, heights) -> list[bytes | None]:
+    return [net.root(i, h) for h in heights]
+
+
+def test_rwad_abci_killed_between_blocks_is_replayed_to_the_same_state(tmp_path, dev_keys):
+    net = Net.create(str(tmp_path / "net"), 1)
+    node = net.nodes[0]
+    backup = str(tmp_path / "backup")
+    a, b = dev_keys[0], dev_keys[1]
+    try:
+        with open(os.path.join(node.home, "app.log"), "ab") as log:  # the app as `rwad abci` serves it
+            net.apps[0] = subprocess.Popen([RWAD, "abci", "--home", node.home, "--no-rpc"], stdout=log,
+                                           stderr=subprocess.STDOUT)
+        net.wait(lambda: localnet._listening(node.ports.app), 60, "rwad abci listening\n" + net.log(0))
+        net.comets[0] = localnet.start_cometbft(net.binary, node)
+        net.wait_height(0, 2)
+        first = [transfer(a, n, b.address) for n in range(3)]
+        assert [net.send(0, raw)["code"] for raw in first] == [0, 0, 0]
+        net.wait(lambda: _included(net, 0, first[-1]), 30, "first transfers included\n" + net.log(0))
+        net.stop_cleanly(0)
+        net.backup_data(0, backup)  # the app's data at some height h1
+
+        net.start(0)
+        later = [transfer(a, n, b.address) for n in range(3, 6)]
+        assert [net.send(0, raw)["code"] for raw in later] == [0, 0, 0]
+        included = net.wait(lambda: _included(net, 0, later[-1]), 30, "later transfers\n" + net.log(0))
+        h2 = included["height"]
+        net.wait_height(0, h2 + 1)
+        before = _roots(net, 0, range(1, h2 + 1))
+        assert None not in before
+        net.kill(0, "app")  # SIGKILL between blocks; CometBFT stops without its app
+        net.start(0)
+        net.wait_height(0, h2 + 2)
+        assert _roots(net, 0, range(1, h2 + 1)) == before, net.log(0)
+
+        net.kill(0, "app")
+        net.restore_data(0, backup)  # the app lost every block after h1: CometBFT replays them
+        net.start(0)
+        net.wait_height(0, h2 + 2)
+        assert _roots(net, 0, range(1, h2 + 1)) == before, net.log(0)
+        assert _included(net, 0, later[-1])["height"] == h2
+        starts = re.findall(r"ABCI app at height (\d+) serving", pathlib.Path(node.home, "app.log").read_text())
+        assert int(starts[-1]) < h2  # the restarted app lacked blocks up to h2: they were replayed
+    finally:
+        net.close()
+
+
+# ----- four validators ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def four(tmp_path_factory):
+    net = Net.create(str(tmp_path_factory.mktemp("localnet") / "net"), 4)
+    net.start()
+    try:
+        for i in range(4):
+            net.wait_height(i, 2)
+        yield net
+    finally:
+        net.close()
+
+
+def _agree(net: Net, nodes, upto: int) -> list[bytes]:
+    """The state roots at heights 1..upto, the same on every node of nodes."""
+    roots = [_roots(net, i, range(1, upto + 1)) for i in nodes]
+    assert None not in roots[0] and all(r == roots[0] for r in roots), [r[-1] for r in roots]
+    return roots[0]
+
+
+def test_four_validators_agree_and_a_transaction_sent_anywhere_is_read_everywhere(four, dev_keys):
+    a, b = dev_keys[2], dev_keys[3]
+    txs = [transfer(a, n, b.address) for n in range(4)]
+    for i, raw in enumerate(txs):  # one to each node
+        assert four.send(i, raw)["code"] == 0
+    receipts = [four.wait(lambda i=i: _included(four, i, txs[-1]) and [_included(four, i, r) for r in txs], 30,
+                          f"node{i} reads every receipt") for i in range(4)]
+    assert all(r == receipts[0] for r in receipts)
+    assert [r["receipt"]["code"] for r in receipts[0]] == [0, 0, 0, 0]
+    top = max(r["height"] for r in receipts[0])
+    for i in range(4):
+        four.wait_height(i, top + 1)
+    _agree(four, range(4), top + 1)
+    headers = [four.rpc(i, f"block?height={top + 1}")["block"]["header"]["app_hash"] for i in range(4)]
+    assert headers == [four.root(0, top).hex().upper()] * 4  # CometBFT's app hash is the state root
+
+
+def test_json_rpc_beside_each_app_forwards_to_cometbft_and_reads_the_apps_index(four, dev_keys):
+    from tests.test_rpc_ws import WsClient
+
+    a, b = dev_keys[4], dev_keys[5]
+    raw = transfer(a, 0, b.address, amount=11)
+    ws = WsClient(four.nodes[1].ports.jsonrpc)
+    sid = ws.subscribe("newHeads")
+    receipt = four.jsonrpc(1, "tx_sendAndWait", ["0x" + raw.hex(), 30])
+    assert receipt["code"] == 0 and receipt["txHash"] == "0x" + hashlib.sha256(raw).hexdigest(), receipt
+    for i in range(4):
+        four.wait(lambda i=i: four.jsonrpc(i, "tx_getReceipt", [receipt["txHash"]]).get("height"), 30,
+                  f"node{i}'s JSON-RPC reads the receipt")
+        assert four.jsonrpc(i, "tx_getReceipt", [receipt["txHash"]]) == four.jsonrpc(1, "tx_getReceipt",
+                                                                                     [receipt["txHash"]])
+    note = ws.recv_message()["params"]  # each block the app commits is a new head
+    assert note["subscription"] == sid and note["result"] == four.jsonrpc(1, "chain_getHeader", [note["result"]["height"]])
+    ws.sock.close()
+    status = four.jsonrpc(2, "chain_status")
+    assert status["consensus"]["engine"] == "cometbft" and status["consensus"]["height"] == status["height"]
+    block = four.rpc(2, f"block?height={status['height']}")["block_id"]["hash"]
+    assert status["consensus"]["hash"] == "0x" + block.lower()
+    assert status["stateRoot"] == "0x" + four.root(2, status["height"]).hex()
+    again = four.jsonrpc(3, "tx_send", ["0x" + raw.hex()])  # a used nonce: the devnet's typed error
+    assert again["error"]["data"]["name"] == "replayed_nonce", again
+    assert four.jsonrpc(0, "dev_mine", [])["error"]["code"] == -32601  # no dev_* methods here
+
+
+def test_an_app_killed_mid_blocks_replays_to_the_others_state(four):
+    four.kill(1, "app")
+    h = four.height(0)
+    four.wait_height(0, h + 3)  # three of four go on
+    four.start(1)
+    top = four.wait_height(0, h + 5)
+    four.wait_height(1, top)
+    _agree(four, range(4), top)
+
+
+def test_one_validator_down_the_chain_goes_on_and_two_down_it_halts(four):
+    four.kill(3)
+    h = four.height(0)
+    four.wait_height(0, h + 3)  # 30 of 40 voting power: above 2/3
+    four.start(3)
+    top = four.wait_height(0, h + 5)
+    four.wait_height(3, top)  # caught up by block sync
+    _agree(four, range(4), top)
+
+    four.kill(2)
+    four.kill(3)
+    stalled = four.height(0)
+    time.sleep(4)  # 20 of 40: no block can be committed
+    assert four.height(0) <= stalled + 1
+    four.start(3)
+    four.wait_height(0, stalled + 3, timeout=90)
+    four.wait_height(3, stalled + 3, timeout=90)
+    _agree(four, (0, 1, 3), stalled + 2)
+
+
+# ----- the commands --------------------------------------------------------------------------
+def _rwad(*args, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([RWAD, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_rwad_localnet_writes_starts_stops_and_resumes_with_its_data(tmp_path):
+    home = str(tmp_path / "net")
+    up = _rwad("localnet", "--validators", "2", "--home", home, "--base-port", "0")
+    try:
+        assert up.returncode == 0, up.stderr
+        lines = [ln for ln in up.stdout.splitlines() if ln.startswith("node")]
+        assert len(lines) == 2 and all("CometBFT RPC http://127.0.0.1:" in ln and "P2P tcp://127.0.0.1:" in ln
+                                       for ln in lines)
+        nodes = localnet.nodes_of(home)
+        with open(os.path.join(nodes[0].home, "genesis.json"), "rb") as f0, \
+                open(os.path.join(nodes[1].home, "genesis.json"), "rb") as f1:
+            assert f0.read() == f1.read()  # one rwachain genesis shared by all
+        net = Net(nodes)  # reads the nodes that rwad started
+        reached = net.wait_height(0, 3)
+        again = _rwad("localnet", "--home", home)  # already running: nothing new starts
+        assert again.returncode == 0 and len(localnet.running(home)) == 2
+        assert _rwad("localnet", "stop", "--home", home).stdout.startswith("stopped 4 processes")
+        assert all(not procs for procs in localnet.running(home).values())
+        assert "height - (stopped)" in _rwad("localnet", "status", "--home", home).stdout
+        assert _rwad("localnet", "start", "--home", home).returncode == 0
+        net.wait_height(0, reached + 2)  # resumed from its data, not from genesis
+        assert "(app, cometbft)" in _rwad("localnet", "status", "--home", home).stdout
+    finally:
+        _rwad("localnet", "stop", "--home", home)
+
+
+def test_the_commands_say_in_one_line_what_is_missing(tmp_path, monkeypatch):
+    bare = _rwad("abci", "--home", str(tmp_path))
+    assert bare.returncode == 1 and bare.stderr.count("\n") == 1 and "rwad localnet writes one" in bare.stderr
+    nothing = _rwad("localnet", "start", "--home", str(tmp_path))
+    assert nothing.returncode == 1 and "holds no localnet" in nothing.stderr and nothing.stderr.count("\n") == 1
+    monkeypatch.setattr(localnet, "TOOLS_BIN", tmp_path)  # no cometbft built, none on PATH, no go
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("RWACHAIN_COMETBFT", raising=False)
+    with pytest.raises(localnet.LocalnetError, match="go not found") as missing:
+        localnet.find_cometbft()
+    assert "\n" not in str(missing.value)
