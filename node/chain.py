@@ -1,8 +1,10 @@
 """A chain in one process: store, app, block store and the validator key that signs headers.
 
-Chain.produce() is the whole block transition as the single validator sees it:
-pre-verify signatures in worker threads, finalize on the app, build and sign the header,
-then commit state and block records in one synced LevelDB batch.
+The block transition, as a follower (or a replay) sees it, is Chain.apply_block: check the
+header against the head, execute the block on the app, compare the roots its header
+commits to with what execution produced, and only then commit state and block records in
+one synced LevelDB batch. Chain.produce, the single validator's side, runs the same steps
+(execute once, then build and sign the header from the result, then commit_block).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import time as _time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import msgpack
 import plyvel
 
 from rwachain.genesis.loader import import_genesis
 from rwachain.modules.core.app import App, BlockResult, encode_receipt
-from rwachain.modules.core.crypto import Keypair
-from rwachain.node.block import Block, Header
+from rwachain.modules.core.crypto import Keypair, address_of
+from rwachain.node.block import Block, BlockRejected, Header
 from rwachain.node.blockstore import HEAD, BlockStore
 from rwachain.node.sigcheck import ProcessVerifier
 from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
@@ -144,14 +147,77 @@ class Chain:
         self._head_hash = None
         self.app.reload()
 
+    # ----- the block transition ------------------------------------------------------
+    def apply_block(self, block: Block, *, check_signature: bool = True,
+                    pause: Callable[[], None] | None = None) -> BlockResult:
+        """Validate a block made elsewhere, execute it, compare its roots, commit it.
+
+        The steps, in order: the header must follow the head (check_header); the block
+        runs on the app (execute); the receipts root and state root it commits to must be
+        what execution produced (compare_roots); then state and block records are written
+        in one synced batch (commit_block). Any mismatch raises BlockRejected naming the
+        field, the finalized block is abandoned and nothing changes. check_signature=False
+        skips the validator's header signature (a consensus engine vouched for the block).
+        pause: as in produce.
+        """
+        self.check_header(block, check_signature=check_signature)
+        header = block.header
+        executed = self.execute(header.height, header.time, header.proposer, block.txs, pause)
+        try:
+            compare_roots(header, executed)
+        except BlockRejected:
+            self.app.abandon()
+            raise
+        self.commit_block(block, executed, header.hash, pause)
+        return executed.result
+
     def produce(self, txs: list[bytes], time: int | None = None,
                 pause: Callable[[], None] | None = None) -> tuple[Block, BlockResult]:
-        """Execute txs as the next block at time (default: the last block time) and commit.
+        """Make the next block of txs at time (default: the last block time) and commit it:
+        execute once, build and sign the header from the result, commit_block.
 
         pause, if given, is called often along the way (between transactions, every few
         hundred records, before LevelDB reads): a worker thread's block uses it to let the
         event loop run (node/pacing.py). It must not touch state.
         """
+        last = self.app.last_block()
+        height = last["height"] + 1
+        t = last["time"] if time is None else time
+        executed = self.execute(height, t, self.validator.address, txs, pause)
+        header = Header(
+            height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
+            txs_root=executed.txs_root, receipts_root=executed.receipts_root,
+            state_root=executed.result.state_root, app_version=self.app.genesis["appVersion"],
+        )
+        sign_bytes, block_hash = header.sign_bytes_and_hash()
+        block = Block(header, self.validator.sign(sign_bytes), list(txs))
+        self.commit_block(block, executed, block_hash, pause)
+        return block, executed.result
+
+    def check_header(self, block: Block, *, check_signature: bool = True) -> None:
+        """Refuse (BlockRejected) a block that does not follow the head, checking in order:
+        height (head + 1), parent (the head's hash), time (not before the last block's),
+        appVersion, proposer (the genesis validator), the header signature by that validator
+        (unless check_signature is off), and txsRoot over the block's transactions."""
+        header, last = block.header, self.app.last_block()
+        validator = self.app.genesis["validator"]
+        _expect("height", last["height"] + 1, header.height)
+        _expect("parent", self.head_hash(), header.parent)
+        if type(header.time) is not int or header.time < last["time"]:
+            raise BlockRejected("time", f"at least {last['time']}", header.time)
+        _expect("appVersion", self.app.genesis["appVersion"], header.app_version)
+        _expect("proposer", address_of(validator), header.proposer)
+        if check_signature and not block.verify_signature(validator):
+            raise BlockRejected("signature", f"a signature by validator 0x{validator.hex()}", block.signature)
+        if not all(type(tx) is bytes for tx in block.txs):
+            raise BlockRejected("txs", "a list of signed transaction bytes", [type(tx).__name__ for tx in block.txs])
+        _expect("txsRoot", merkle_root(block.txs), header.txs_root)
+
+    def execute(self, height: int, time: int, proposer: bytes, txs: list[bytes],
+                pause: Callable[[], None] | None = None) -> Executed:
+        """Finalize txs as block `height` on the app (signatures checked in parallel with
+        execution) and encode its receipts; nothing is written until commit_block, and
+        App.abandon drops it. A consensus engine calls this with its own header fields."""
         if len(txs) >= PROCESS_VERIFY_MIN:
             checks = ProcessPipelinedPrecheck(self.app, txs, self.verifier)
         else:
@@ -161,29 +227,48 @@ class Chain:
             def before_tx(i: int, wait=checks.wait) -> None:
                 wait(i)
                 pause()
-        last = self.app.last_block()
-        height = last["height"] + 1
-        t = last["time"] if time is None else time
-        result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, pause=pause)
+        result = self.app.finalize_block(height, time, proposer, txs, before_tx, pause=pause)
         receipts, encoded = [], []
         for r in paced(result.receipts, pause):
             obj = r.to_obj()
             receipts.append(obj)
             encoded.append(encode_receipt(obj))
-        header = Header(
-            height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
-            txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
-            state_root=result.state_root, app_version=self.app.genesis["appVersion"],
-        )
-        sign_bytes, block_hash = header.sign_bytes_and_hash()
-        block = Block(header, self.validator.sign(sign_bytes), list(txs))
-        self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
-                                           [r.module for r in result.receipts], encoded, block_hash, pause,
-                                           result.events),
-                        pause=pause)
+        return Executed(result, receipts, encoded, merkle_root(txs), merkle_root(encoded))
+
+    def commit_block(self, block: Block, executed: Executed, block_hash: bytes,
+                     pause: Callable[[], None] | None = None) -> None:
+        """Write the executed block's state changes and its block records (block, receipts,
+        indexes, head pointer) in one synced batch; block_hash is block.header.hash."""
+        result = executed.result
+        records = BlockStore.records(block, executed.receipts, [r.sender for r in result.receipts],
+                                     [r.module for r in result.receipts], executed.encoded, block_hash,
+                                     pause, result.events)
+        self.app.commit(records, pause=pause)
         self._head_hash = block_hash
-        self.blocks.note_committed(block, encoded)
-        return block, result
+        self.blocks.note_committed(block, executed.encoded)
+
+
+@dataclass(slots=True)
+class Executed:
+    """A block finalized on the app but not committed: its result and what its header
+    commits to (the roots) and its commit writes (the encoded receipts)."""
+
+    result: BlockResult
+    receipts: list[dict]  # receipt maps, in transaction order
+    encoded: list[bytes]  # each receipt's canonical encoding
+    txs_root: bytes
+    receipts_root: bytes
+
+
+def compare_roots(header: Header, executed: Executed) -> None:
+    """Refuse (BlockRejected) a header whose roots are not what execution produced."""
+    _expect("receiptsRoot", executed.receipts_root, header.receipts_root)
+    _expect("stateRoot", executed.result.state_root, header.state_root)
+
+
+def _expect(field: str, expected, got) -> None:
+    if got != expected or type(got) is not type(expected):
+        raise BlockRejected(field, expected, got)
 
 
 def _release_free_memory() -> None:
