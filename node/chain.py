@@ -23,14 +23,14 @@ import msgpack
 import plyvel
 
 from rwachain.genesis.loader import import_genesis
-from rwachain.modules.core.app import App, BlockResult, encode_receipt
+from rwachain.modules.core.app import SIGNATURE_CACHE, App, BlockResult, encode_receipt
 from rwachain.modules.core.crypto import Keypair, address_of
 from rwachain.node.block import Block, BlockRejected, Header
 from rwachain.node.blockstore import HEAD, BlockStore
 from rwachain.node.sigcheck import ProcessVerifier
 from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from rwachain.state.merkle import merkle_root
-from rwachain.state.store import Store, StoreError, paced
+from rwachain.state.store import BoundedCache, Store, StoreError, paced
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
@@ -55,7 +55,10 @@ class Chain:
         self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
-        self.app = App(self.store, allow_dev_ops=allow_dev_ops)
+        # Signature verdicts by tx hash, owned here and shared with the app: admission
+        # (check_tx, the checker processes) fills it, block execution uses and empties it.
+        self.signatures = BoundedCache(SIGNATURE_CACHE)
+        self.app = App(self.store, signatures=self.signatures, allow_dev_ops=allow_dev_ops)
         self.blocks = BlockStore(self.store.db)
         self._head_hash: bytes | None = None
         self.validator = validator
