@@ -14,37 +14,30 @@ import ctypes
 import os
 import shutil
 import time as _time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-import msgpack
-import plyvel
 
 from rwachain.genesis.loader import import_genesis
 from rwachain.modules.core.app import SIGNATURE_CACHE, App, BlockResult, encode_receipt
 from rwachain.modules.core.crypto import Keypair, address_of
 from rwachain.node.block import Block, BlockRejected, Header
-from rwachain.node.blockstore import HEAD, BlockStore
+from rwachain.node.blockstore import BlockStore
 from rwachain.node.sigcheck import ProcessVerifier
 from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from rwachain.state.merkle import merkle_root
-from rwachain.state.store import BoundedCache, Store, StoreError, paced
+from rwachain.state.store import BoundedCache, Store, paced
 
 GENESIS_PARENT = bytes(32)
 SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and reopens the database
 PROCESS_VERIFY_MIN = 2000  # blocks at least this large verify signatures in worker processes
 STATE_POINTER = "STATE"  # file in the data directory naming the current state database
 DEFAULT_STATE_DIR = "state.ldb"
-LOAD_MAX_BYTES = 256 << 20  # default cap on a dev load's decompressed size (rwad --max-load-size)
-LOAD_ENTRY_MAX = 16 << 20  # the largest single key/value pair a dev load accepts, in bytes
-LOAD_CHUNK = 1 << 20  # bytes decompressed at a time
-LOAD_BATCH_BYTES = 4 << 20  # bytes staged per LevelDB write batch
 
 
 class Chain:
-    """Open (or create) a chain's data directory and produce blocks on it."""
+    """Open (or create) a chain's data directory; make blocks on it (produce) or apply blocks
+    made elsewhere (apply_block)."""
 
     def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
                  verify_workers: int | None = None, allow_dev_ops: bool = False):
@@ -104,47 +97,8 @@ class Chain:
     def last_time(self) -> int:
         return self.app.last_block()["time"]
 
-    def revert_to(self, height: int) -> None:
-        """Rewind state, blocks, receipts and indexes to height (devnets keep undo logs)."""
-        head = self.blocks.head()
-        dead = []
-        for h in range(head, height, -1):
-            dead.extend(self.blocks.keys_of(h))
-        if self.blocks.block(height) is not None:
-            puts = {HEAD: height.to_bytes(8, "big")}
-        else:  # back to the genesis state: no block yet
-            puts = {}
-            dead.append(HEAD)
-        self.store.revert(height, dead, puts)
-        self.blocks.forget()
-        self._head_hash = None
-        self.app.reload()
-
-    def dump(self) -> bytes:
-        """The whole database (state, history, blocks) as zlib-compressed msgpack pairs."""
-        packer = msgpack.Packer(use_bin_type=True)
-        z = zlib.compressobj(6)
-        parts = [z.compress(packer.pack([k, v])) for k, v in self.store.dump()]
-        parts.append(z.flush())
-        return b"".join(parts)
-
-    def load(self, data: bytes, max_bytes: int = LOAD_MAX_BYTES) -> None:
-        """Replace the database with a dump() (history included) and reload. The dump is
-        decompressed as a stream (at most max_bytes in all, LOAD_ENTRY_MAX per pair) into a
-        new database beside the current one, which only the atomic rewrite of the STATE
-        pointer makes current: a crash at any moment leaves the old chain or the new one.
-        A refused dump (ValueError) changes nothing."""
-        name = f"state-{os.urandom(4).hex()}.ldb"
-        staged = os.path.join(self.data_dir, name)
-        try:
-            _stage(dump_pairs(data, max_bytes), staged)
-            old = self.store.path
-            self.store.adopt(staged)
-        except (ValueError, StoreError) as exc:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise ValueError(str(exc)) from None
-        _point_to(self.data_dir, name)
-        shutil.rmtree(old, ignore_errors=True)
+    def forget_cached(self) -> None:
+        """Drop what is cached of the chain after its store was rewound or replaced."""
         self.blocks.db = self.store.db
         self.blocks.forget()
         self._head_hash = None
@@ -297,68 +251,3 @@ def _remove_other_state_dirs(data_dir: str, current: str) -> None:
     for entry in os.listdir(data_dir):
         if entry != current and entry.startswith("state") and entry.endswith(".ldb"):
             shutil.rmtree(os.path.join(data_dir, entry), ignore_errors=True)
-
-
-def _point_to(data_dir: str, name: str) -> None:
-    """Make name the current state database, atomically and durably (rename over STATE)."""
-    path = os.path.join(data_dir, STATE_POINTER)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(data_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def dump_pairs(data: bytes, max_bytes: int) -> Iterator[tuple[bytes, bytes]]:
-    """The [key, value] pairs of a dump, decompressed LOAD_CHUNK bytes at a time: a dump
-    that inflates past max_bytes, or holds a pair over LOAD_ENTRY_MAX, is refused
-    (ValueError) after at most that much work, holding at most one pair in memory."""
-    z = zlib.decompressobj()
-    unpacker = msgpack.Unpacker(raw=True, use_list=True, max_buffer_size=LOAD_ENTRY_MAX)
-    total = 0
-    pending = data
-    try:
-        while True:
-            chunk = z.decompress(pending, LOAD_CHUNK)
-            pending = z.unconsumed_tail
-            total += len(chunk)
-            if total > max_bytes:
-                raise ValueError(f"the dump decompresses to more than {max_bytes} bytes (--max-load-size)")
-            try:
-                unpacker.feed(chunk)
-            except msgpack.BufferFull:
-                raise ValueError(f"a dump entry decompresses to more than {LOAD_ENTRY_MAX} bytes") from None
-            for item in unpacker:
-                if type(item) is not list or len(item) != 2 or type(item[0]) is not bytes or type(item[1]) is not bytes:
-                    raise ValueError("not a state dump: expected [key, value] byte pairs")
-                yield item[0], item[1]
-            if not chunk and not pending:
-                break
-    except (zlib.error, msgpack.UnpackException) as exc:
-        raise ValueError(f"not a state dump: {exc}") from None
-    if not z.eof or z.unused_data:
-        raise ValueError("not a state dump: the zlib stream is truncated or followed by other bytes")
-    if unpacker.tell() != total:
-        raise ValueError("not a state dump: it ends inside a pair")
-
-
-def _stage(pairs: Iterator[tuple[bytes, bytes]], path: str) -> None:
-    """Write pairs into a new LevelDB at path, in synced batches of about LOAD_BATCH_BYTES."""
-    db = plyvel.DB(path, create_if_missing=True, error_if_exists=True)
-    try:
-        batch, size = db.write_batch(sync=True), 0
-        for k, v in pairs:
-            batch.put(k, v)
-            size += len(k) + len(v)
-            if size >= LOAD_BATCH_BYTES:
-                batch.write()
-                batch, size = db.write_batch(sync=True), 0
-        batch.write()
-    finally:
-        db.close()
