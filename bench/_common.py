@@ -336,7 +336,7 @@ def produce_cold(chain, txs: list[bytes], time_: int | None = None) -> tuple[flo
 
 def clear_sig_cache(app) -> None:
     """Empty the app's verified-signature cache (the measured block starts cold)."""
-    app._verified.clear()
+    app.signatures.clear()
 
 
 def check_codes(codes: list[int], what: str) -> None:

@@ -169,8 +169,7 @@ def clear_caches(app) -> None:
     from rwachain.modules.core import bls
     from rwachain.modules.oracle import keeper
 
-    app._verified.clear()
-    app._sig_ok.clear()
+    app.signatures.clear()
     keeper._verified.clear()
     bls.clear_key_cache()
 

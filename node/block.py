@@ -20,6 +20,26 @@ from rwachain.state.codec import decode, encode
 HEADER_DOMAIN = b"rwachain/header/v1\x00"
 
 
+class BlockRejected(ValueError):
+    """A block that does not follow this chain; nothing of it was kept.
+
+    field names what disagrees: a header field by its wire name ("height", "parent",
+    "time", "appVersion", "proposer", "txsRoot", "receiptsRoot", "stateRoot"), or
+    "signature" or "txs"; expected is what this chain holds or computed, got what the
+    block carries.
+    """
+
+    def __init__(self, field: str, expected, got):
+        super().__init__(f"block rejected: {field} is {_shown(got)}, expected {_shown(expected)}")
+        self.field = field
+        self.expected = expected
+        self.got = got
+
+
+def _shown(value) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     height: int

@@ -1,8 +1,10 @@
 """A chain in one process: store, app, block store and the validator key that signs headers.
 
-Chain.produce() is the whole block transition as the single validator sees it:
-pre-verify signatures in worker threads, finalize on the app, build and sign the header,
-then commit state and block records in one synced LevelDB batch.
+The block transition, as a follower (or a replay) sees it, is Chain.apply_block: check the
+header against the head, execute the block on the app, compare the roots its header
+commits to with what execution produced, and only then commit state and block records in
+one synced LevelDB batch. Chain.produce, the single validator's side, runs the same steps
+(execute once, then build and sign the header from the result, then commit_block).
 """
 
 from __future__ import annotations
@@ -12,22 +14,18 @@ import ctypes
 import os
 import shutil
 import time as _time
-import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-
-import msgpack
-import plyvel
+from dataclasses import dataclass
 
 from rwachain.genesis.loader import import_genesis
-from rwachain.modules.core.app import App, BlockResult, encode_receipt
-from rwachain.modules.core.crypto import Keypair
-from rwachain.node.block import Block, Header
-from rwachain.node.blockstore import HEAD, BlockStore
+from rwachain.modules.core.app import SIGNATURE_CACHE, App, BlockResult, encode_receipt
+from rwachain.modules.core.crypto import Keypair, address_of
+from rwachain.node.block import Block, BlockRejected, Header
+from rwachain.node.blockstore import BlockStore
 from rwachain.node.sigcheck import ProcessVerifier
 from rwachain.node.verify import PipelinedPrecheck, ProcessPipelinedPrecheck
 from rwachain.state.merkle import merkle_root
-from rwachain.state.store import Store, StoreError
+from rwachain.state.store import BoundedCache, Store
 from rwachain.state.yieldpoint import NEVER, YieldPoint
 
 GENESIS_PARENT = bytes(32)
@@ -35,14 +33,11 @@ SETTLE_AFTER_GENESIS_BYTES = 8 << 20  # a genesis file this large compacts and r
 PROCESS_VERIFY_MIN = 2000  # blocks at least this large verify signatures in worker processes
 STATE_POINTER = "STATE"  # file in the data directory naming the current state database
 DEFAULT_STATE_DIR = "state.ldb"
-LOAD_MAX_BYTES = 256 << 20  # default cap on a dev load's decompressed size (rwad --max-load-size)
-LOAD_ENTRY_MAX = 16 << 20  # the largest single key/value pair a dev load accepts, in bytes
-LOAD_CHUNK = 1 << 20  # bytes decompressed at a time
-LOAD_BATCH_BYTES = 4 << 20  # bytes staged per LevelDB write batch
 
 
 class Chain:
-    """Open (or create) a chain's data directory and produce blocks on it."""
+    """Open (or create) a chain's data directory; make blocks on it (produce) or apply blocks
+    made elsewhere (apply_block)."""
 
     def __init__(self, data_dir: str, validator: Keypair, *, keep_versions: int = 100,
                  verify_workers: int | None = None, allow_dev_ops: bool = False, log_preallocate: bool = False):
@@ -54,7 +49,10 @@ class Chain:
         self.store = Store(os.path.join(data_dir, current), keep_versions=keep_versions, log_room=log_preallocate)
         if self.store.version is None and not self.store.is_blank():
             self.store.wipe()  # remains of an interrupted genesis import
-        self.app = App(self.store, allow_dev_ops=allow_dev_ops)
+        # Signature verdicts by tx hash, owned here and shared with the app: admission
+        # (check_tx, the checker processes) fills it, block execution uses and empties it.
+        self.signatures = BoundedCache(SIGNATURE_CACHE)
+        self.app = App(self.store, signatures=self.signatures, allow_dev_ops=allow_dev_ops)
         self.blocks = BlockStore(self.store.db)
         self._head_hash: bytes | None = None
         self.validator = validator
@@ -100,60 +98,84 @@ class Chain:
     def last_time(self) -> int:
         return self.app.last_block()["time"]
 
-    def revert_to(self, height: int) -> None:
-        """Rewind state, blocks, receipts and indexes to height (devnets keep undo logs)."""
-        head = self.blocks.head()
-        dead = []
-        for h in range(head, height, -1):
-            dead.extend(self.blocks.keys_of(h))
-        if self.blocks.block(height) is not None:
-            puts = {HEAD: height.to_bytes(8, "big")}
-        else:  # back to the genesis state: no block yet
-            puts = {}
-            dead.append(HEAD)
-        self.store.revert(height, dead, puts)
-        self.blocks.forget()
-        self._head_hash = None
-        self.app.reload()
-
-    def dump(self) -> bytes:
-        """The whole database (state, history, blocks) as zlib-compressed msgpack pairs."""
-        packer = msgpack.Packer(use_bin_type=True)
-        z = zlib.compressobj(6)
-        parts = [z.compress(packer.pack([k, v])) for k, v in self.store.dump()]
-        parts.append(z.flush())
-        return b"".join(parts)
-
-    def load(self, data: bytes, max_bytes: int = LOAD_MAX_BYTES) -> None:
-        """Replace the database with a dump() (history included) and reload. The dump is
-        decompressed as a stream (at most max_bytes in all, LOAD_ENTRY_MAX per pair) into a
-        new database beside the current one, which only the atomic rewrite of the STATE
-        pointer makes current: a crash at any moment leaves the old chain or the new one.
-        A refused dump (ValueError) changes nothing."""
-        name = f"state-{os.urandom(4).hex()}.ldb"
-        staged = os.path.join(self.data_dir, name)
-        try:
-            _stage(dump_pairs(data, max_bytes), staged)
-            old = self.store.path
-            self.store.adopt(staged)
-        except (ValueError, StoreError) as exc:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise ValueError(str(exc)) from None
-        _point_to(self.data_dir, name)
-        shutil.rmtree(old, ignore_errors=True)
+    def forget_cached(self) -> None:
+        """Drop what is cached of the chain after its store was rewound or replaced."""
         self.blocks.db = self.store.db
         self.blocks.forget()
         self._head_hash = None
         self.app.reload()
 
+    # ----- the block transition ------------------------------------------------------
+    def apply_block(self, block: Block, *, check_signature: bool = True,
+                    yield_point: YieldPoint = NEVER) -> BlockResult:
+        """Validate a block made elsewhere, execute it, compare its roots, commit it.
+
+        The steps, in order: the header must follow the head (check_header); the block
+        runs on the app (execute); the receipts root and state root it commits to must be
+        what execution produced (compare_roots); then state and block records are written
+        in one synced batch (commit_block). Any mismatch raises BlockRejected naming the
+        field, the finalized block is abandoned and nothing changes. check_signature=False
+        skips the validator's header signature (a consensus engine vouched for the block).
+        yield_point: as in produce.
+        """
+        self.check_header(block, check_signature=check_signature)
+        header = block.header
+        executed = self.execute(header.height, header.time, header.proposer, block.txs, yield_point)
+        try:
+            compare_roots(header, executed)
+        except BlockRejected:
+            self.app.abandon()
+            raise
+        self.commit_block(block, executed, header.hash, yield_point)
+        return executed.result
+
     def produce(self, txs: list[bytes], time: int | None = None,
                 yield_point: YieldPoint = NEVER) -> tuple[Block, BlockResult]:
-        """Execute txs as the next block at time (default: the last block time) and commit.
+        """Make the next block of txs at time (default: the last block time) and commit it:
+        execute once, build and sign the header from the result, commit_block.
 
         yield_point pauses often along the way (between transactions, every few hundred
         records, before LevelDB reads): a worker thread's block uses it to let the event
         loop run (node/pacing.py). It must not touch state.
         """
+        last = self.app.last_block()
+        height = last["height"] + 1
+        t = last["time"] if time is None else time
+        executed = self.execute(height, t, self.validator.address, txs, yield_point)
+        header = Header(
+            height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
+            txs_root=executed.txs_root, receipts_root=executed.receipts_root,
+            state_root=executed.result.state_root, app_version=self.app.genesis["appVersion"],
+        )
+        sign_bytes, block_hash = header.sign_bytes_and_hash()
+        block = Block(header, self.validator.sign(sign_bytes), list(txs))
+        self.commit_block(block, executed, block_hash, yield_point)
+        return block, executed.result
+
+    def check_header(self, block: Block, *, check_signature: bool = True) -> None:
+        """Refuse (BlockRejected) a block that does not follow the head, checking in order:
+        height (head + 1), parent (the head's hash), time (not before the last block's),
+        appVersion, proposer (the genesis validator), the header signature by that validator
+        (unless check_signature is off), and txsRoot over the block's transactions."""
+        header, last = block.header, self.app.last_block()
+        validator = self.app.genesis["validator"]
+        _expect("height", last["height"] + 1, header.height)
+        _expect("parent", self.head_hash(), header.parent)
+        if type(header.time) is not int or header.time < last["time"]:
+            raise BlockRejected("time", f"at least {last['time']}", header.time)
+        _expect("appVersion", self.app.genesis["appVersion"], header.app_version)
+        _expect("proposer", address_of(validator), header.proposer)
+        if check_signature and not block.verify_signature(validator):
+            raise BlockRejected("signature", f"a signature by validator 0x{validator.hex()}", block.signature)
+        if not all(type(tx) is bytes for tx in block.txs):
+            raise BlockRejected("txs", "a list of signed transaction bytes", [type(tx).__name__ for tx in block.txs])
+        _expect("txsRoot", merkle_root(block.txs), header.txs_root)
+
+    def execute(self, height: int, time: int, proposer: bytes, txs: list[bytes],
+                yield_point: YieldPoint = NEVER) -> Executed:
+        """Finalize txs as block `height` on the app (signatures checked in parallel with
+        execution) and encode its receipts; nothing is written until commit_block, and
+        App.abandon drops it. A consensus engine calls this with its own header fields."""
         if len(txs) >= PROCESS_VERIFY_MIN:
             checks = ProcessPipelinedPrecheck(self.app, txs, self.verifier)
         else:
@@ -163,29 +185,48 @@ class Chain:
             wait(i)
             pause()
 
-        last = self.app.last_block()
-        height = last["height"] + 1
-        t = last["time"] if time is None else time
-        result = self.app.finalize_block(height, t, self.validator.address, txs, before_tx, yield_point=yield_point)
+        result = self.app.finalize_block(height, time, proposer, txs, before_tx, yield_point=yield_point)
         receipts, encoded = [], []
         for r in yield_point.paced(result.receipts):
             obj = r.to_obj()
             receipts.append(obj)
             encoded.append(encode_receipt(obj))
-        header = Header(
-            height=height, parent=self.head_hash(), time=t, proposer=self.validator.address,
-            txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
-            state_root=result.state_root, app_version=self.app.genesis["appVersion"],
-        )
-        sign_bytes, block_hash = header.sign_bytes_and_hash()
-        block = Block(header, self.validator.sign(sign_bytes), list(txs))
-        self.app.commit(BlockStore.records(block, receipts, [r.sender for r in result.receipts],
-                                           [r.module for r in result.receipts], encoded, block_hash,
-                                           yield_point, result.events),
-                        yield_point=yield_point)
+        return Executed(result, receipts, encoded, merkle_root(txs), merkle_root(encoded))
+
+    def commit_block(self, block: Block, executed: Executed, block_hash: bytes,
+                     yield_point: YieldPoint = NEVER) -> None:
+        """Write the executed block's state changes and its block records (block, receipts,
+        indexes, head pointer) in one synced batch; block_hash is block.header.hash."""
+        result = executed.result
+        records = BlockStore.records(block, executed.receipts, [r.sender for r in result.receipts],
+                                     [r.module for r in result.receipts], executed.encoded, block_hash,
+                                     yield_point, result.events)
+        self.app.commit(records, yield_point=yield_point)
         self._head_hash = block_hash
-        self.blocks.note_committed(block, encoded)
-        return block, result
+        self.blocks.note_committed(block, executed.encoded)
+
+
+@dataclass(slots=True)
+class Executed:
+    """A block finalized on the app but not committed: its result and what its header
+    commits to (the roots) and its commit writes (the encoded receipts)."""
+
+    result: BlockResult
+    receipts: list[dict]  # receipt maps, in transaction order
+    encoded: list[bytes]  # each receipt's canonical encoding
+    txs_root: bytes
+    receipts_root: bytes
+
+
+def compare_roots(header: Header, executed: Executed) -> None:
+    """Refuse (BlockRejected) a header whose roots are not what execution produced."""
+    _expect("receiptsRoot", executed.receipts_root, header.receipts_root)
+    _expect("stateRoot", executed.result.state_root, header.state_root)
+
+
+def _expect(field: str, expected, got) -> None:
+    if got != expected or type(got) is not type(expected):
+        raise BlockRejected(field, expected, got)
 
 
 def _release_free_memory() -> None:
@@ -211,68 +252,3 @@ def _remove_other_state_dirs(data_dir: str, current: str) -> None:
     for entry in os.listdir(data_dir):
         if entry != current and entry.startswith("state") and entry.endswith(".ldb"):
             shutil.rmtree(os.path.join(data_dir, entry), ignore_errors=True)
-
-
-def _point_to(data_dir: str, name: str) -> None:
-    """Make name the current state database, atomically and durably (rename over STATE)."""
-    path = os.path.join(data_dir, STATE_POINTER)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(data_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def dump_pairs(data: bytes, max_bytes: int) -> Iterator[tuple[bytes, bytes]]:
-    """The [key, value] pairs of a dump, decompressed LOAD_CHUNK bytes at a time: a dump
-    that inflates past max_bytes, or holds a pair over LOAD_ENTRY_MAX, is refused
-    (ValueError) after at most that much work, holding at most one pair in memory."""
-    z = zlib.decompressobj()
-    unpacker = msgpack.Unpacker(raw=True, use_list=True, max_buffer_size=LOAD_ENTRY_MAX)
-    total = 0
-    pending = data
-    try:
-        while True:
-            chunk = z.decompress(pending, LOAD_CHUNK)
-            pending = z.unconsumed_tail
-            total += len(chunk)
-            if total > max_bytes:
-                raise ValueError(f"the dump decompresses to more than {max_bytes} bytes (--max-load-size)")
-            try:
-                unpacker.feed(chunk)
-            except msgpack.BufferFull:
-                raise ValueError(f"a dump entry decompresses to more than {LOAD_ENTRY_MAX} bytes") from None
-            for item in unpacker:
-                if type(item) is not list or len(item) != 2 or type(item[0]) is not bytes or type(item[1]) is not bytes:
-                    raise ValueError("not a state dump: expected [key, value] byte pairs")
-                yield item[0], item[1]
-            if not chunk and not pending:
-                break
-    except (zlib.error, msgpack.UnpackException) as exc:
-        raise ValueError(f"not a state dump: {exc}") from None
-    if not z.eof or z.unused_data:
-        raise ValueError("not a state dump: the zlib stream is truncated or followed by other bytes")
-    if unpacker.tell() != total:
-        raise ValueError("not a state dump: it ends inside a pair")
-
-
-def _stage(pairs: Iterator[tuple[bytes, bytes]], path: str) -> None:
-    """Write pairs into a new LevelDB at path, in synced batches of about LOAD_BATCH_BYTES."""
-    db = plyvel.DB(path, create_if_missing=True, error_if_exists=True)
-    try:
-        batch, size = db.write_batch(sync=True), 0
-        for k, v in pairs:
-            batch.put(k, v)
-            size += len(k) + len(v)
-            if size >= LOAD_BATCH_BYTES:
-                batch.write()
-                batch, size = db.write_batch(sync=True), 0
-        batch.write()
-    finally:
-        db.close()

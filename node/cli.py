@@ -36,7 +36,8 @@ from rwachain.genesis import devnet as devnet_genesis
 from rwachain.genesis.fields import any_length_numbers
 from rwachain.modules.core.crypto import Keypair
 from rwachain.node.abci import cli as abci_cli
-from rwachain.node.chain import LOAD_MAX_BYTES, Chain
+from rwachain.node.chain import Chain
+from rwachain.node.devtools import LOAD_MAX_BYTES
 from rwachain.node.service import MINING_MODES, Node, NodeOptions
 
 Frontend = Callable[..., Awaitable[None]]

@@ -20,7 +20,8 @@ def _precheck_slice(app, raws: list[bytes]) -> int:
 def precheck_parallel(app, raws: list[bytes], pool: ThreadPoolExecutor, workers: int) -> int:
     """Run app.precheck over raws in `workers` slices on pool; returns how many failed.
 
-    Results land in the app's verified cache, which finalize_block then reuses.
+    Results land in the node's signature cache (Chain.signatures, the app's), which
+    finalize_block then reuses.
     """
     if not raws:
         return 0

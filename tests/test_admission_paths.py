@@ -1,4 +1,4 @@
-"""Where the node checks a submitted transaction (node/service.py, Node._check).
+"""Where the node checks a submitted transaction (node/admission.py, Admission._check).
 
 A transaction submitted while no other submission is in progress is checked on the event
 loop (no worker-thread hop: the sequential round trip). Submissions that overlap go to the
@@ -29,13 +29,13 @@ def test_lone_submissions_check_inline_and_overlapping_ones_in_batches(tmp_path)
     node = Node(chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))
     keys = devnet.dev_keys()
     batched: list[int] = []
-    check_batch = node._check_batch
+    check_batch = node.admission.check_batch
 
     def counting(batch: list) -> None:
         batched.append(len(batch))
         check_batch(batch)
 
-    node._check_batch = counting
+    node.admission.check_batch = counting
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

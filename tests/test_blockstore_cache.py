@@ -9,6 +9,7 @@ from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
 from rwachain.node.block import Block
 from rwachain.node.blockstore import BLOCK, RECEIPTS, _h
+from rwachain.node.devtools import revert_chain
 from rwachain.state.codec import decode_stored
 
 T0 = devnet.GENESIS_TIME
@@ -45,7 +46,7 @@ def test_a_rewound_height_is_not_answered_from_memory(devnet_chain, dev_keys):
     txs = _txs(dev_keys)
     devnet_chain.produce(txs[:3], T0 + 1)
     first, _ = devnet_chain.produce(txs[3:6], T0 + 2)
-    devnet_chain.revert_to(1)
+    revert_chain(devnet_chain, 1)
     assert devnet_chain.blocks.block(2) is None and devnet_chain.blocks.receipt(2, 0) is None
     again, _ = devnet_chain.produce(txs[3:4], T0 + 3)
     assert again.header.hash != first.header.hash

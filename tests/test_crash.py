@@ -6,7 +6,9 @@ Store.commit starts. The parent kills it with SIGKILL at seeded random moments, 
 on the same directory (state accumulates across kills), and after every kill reopens the
 chain and checks that it is consistent: at the last reported block or the one whose
 commit was in flight, with the block store, the versioned tree, the flat state and the
-state root all agreeing, never a mix of two blocks.
+state root all agreeing, never a mix of two blocks. A follower chain in the test process
+applies every block that survived (Chain.apply_block, which re-executes it and compares
+its header's roots), so each committed block is one that another node accepts.
 
 Half of the kills come at a uniformly random moment of the production loop, half at a
 random moment shortly after a block's commit starts (timed from the child's marker), so
@@ -15,6 +17,7 @@ that some kills land inside Store.commit, before and after its batch is durable.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -226,9 +229,12 @@ class History:
 
 
 def check_reopen(
-    path: str, last: int, last_root: bytes, hist: History, rng: random.Random, scratch: Path
+    path: str, last: int, last_root: bytes, hist: History, rng: random.Random, scratch: Path,
+    follower: Chain | None = None,
 ) -> int:
-    """Reopen the chain at path and check it whole; returns its height."""
+    """Reopen the chain at path and check it whole; returns its height. A follower, if
+    given, applies every block committed since the last reopen (Chain.apply_block checks
+    each one's header and roots against its own execution)."""
     validator = devnet.validator_key()
     chain = Chain(path, validator, keep_versions=KEEP_VERSIONS)
     try:
@@ -268,6 +274,8 @@ def check_reopen(
             b = blocks.block(h)
             parent = hist.hashes[h - 1] if h > 1 else GENESIS_PARENT
             assert b.header.parent == parent, f"block {h} does not link to block {h - 1}"
+            if follower is not None:
+                follower.apply_block(b)
             hist.hashes[h] = b.header.hash
             hist.txs[h] = len(b.txs)
         hist.top = height
@@ -332,7 +340,9 @@ def test_sigkill_during_commits_reopens_consistent(tmp_path):
     hist = History()
     outcomes: Counter[str] = Counter()
     windows: list[float] = []
-    with open(tmp_path / "child.err", "w+b") as errlog:
+    follower = Chain(str(tmp_path / "follower"), devnet.dev_keys()[0])
+    follower.init_genesis(devnet.PATH)
+    with open(tmp_path / "child.err", "w+b") as errlog, contextlib.closing(follower):
         for i in range(KILLS):
             with Child(path, errlog) as child:
                 t_ready = child.wait_for(_ready_at)
@@ -352,7 +362,7 @@ def test_sigkill_during_commits_reopens_consistent(tmp_path):
                 child.kill()
                 windows.extend(commit_windows(child.lines))
             last, last_root, in_flight = reported(child.lines)
-            height = check_reopen(path, last, last_root, hist, check_rng, scratch)
+            height = check_reopen(path, last, last_root, hist, check_rng, scratch, follower)
             if height == last + 1:
                 assert in_flight == height, "a block landed whose commit never started"
                 outcomes["landed: killed after the batch was written, before the report"] += 1
@@ -373,7 +383,8 @@ def test_sigkill_during_commits_reopens_consistent(tmp_path):
         ]
         assert bytes.fromhex(fields[0][2]) == stored_root(path, height)
         last, last_root, _ = reported(child.lines)
-        assert check_reopen(path, last, last_root, hist, check_rng, scratch) == last == height + 2
+        assert check_reopen(path, last, last_root, hist, check_rng, scratch, follower) == last == height + 2
+        assert (follower.height, follower.store.root_hash) == (last, last_root)
 
     print(
         f"\ncrash test: {KILLS} kills, head height {hist.top} (schedule minimum {min_blocks}), "

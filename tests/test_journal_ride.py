@@ -1,4 +1,4 @@
-"""When an admitted transaction is durable (node/service.py, Node._journal_loop).
+"""When an admitted transaction is durable (node/durability.py, Durability.run).
 
 An answered submission must survive a crash: its journal record or the block that
 includes it is on disk when `submit` returns, whichever came first. Under automine a lone

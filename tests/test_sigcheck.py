@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import rwachain.node.chain as chain_mod
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import SIGN_DOMAIN, sign_tx
@@ -107,3 +109,39 @@ def test_aggregate_bls_jobs_are_verified_in_child_processes(devnet_chain):
     finally:
         bls.fast_aggregate_verify = real
     assert calls == []
+
+
+def test_the_node_owns_the_one_signature_cache(devnet_chain, tmp_path):
+    """One cache, created by the chain and handed to its app: admission fills it, a
+    verdict from a checker process lands in it, an included transaction leaves it, a
+    rewind empties it; an App used alone has its own."""
+    import hashlib
+
+    from rwachain.modules.core.app import App
+    from rwachain.modules.core.errors import InvalidTransaction
+    from rwachain.state.store import Store
+
+    chain = devnet_chain
+    assert chain.app.signatures is chain.signatures
+    keys = devnet.dev_keys()
+    good, forged = _block(keys, 2)
+    forged = forged[:-1] + bytes([forged[-1] ^ 1])
+    h_good, h_forged = (hashlib.sha256(raw).digest() for raw in (good, forged))
+    chain.app.check_tx(good)
+    assert chain.app.is_prechecked(good) and chain.signatures.get(h_good) is not None
+    with pytest.raises(InvalidTransaction) as refused:
+        chain.app.check_tx(forged)
+    assert refused.value.name == "bad_signature"
+    # A checker process's verdict is trusted as it is: proof that it is the same cache.
+    chain.app.note_signatures_verified([forged], b"\x01")
+    assert chain.signatures.get(h_forged) is True
+    chain.app.check_tx(forged)
+    chain.produce([good], time=devnet.GENESIS_TIME + 1)
+    assert chain.signatures.get(h_good) is None  # included: its verdict is of no more use
+    chain.app.reload()
+    assert chain.signatures.get(h_forged) is None
+    store = Store(str(tmp_path / "alone"))
+    try:
+        assert App(store).signatures is not chain.signatures
+    finally:
+        store.close()

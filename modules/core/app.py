@@ -71,6 +71,7 @@ IDENTITY_FIELDS = ("chainId", "appVersion", "stateSchemaVersion", "validator", "
 LAST_KEY = b"chain/last"
 FEE_COLLECTOR = "reserve"  # fees go to the reserve's module account (MECHANISM.md)
 
+SIGNATURE_CACHE = 65_536  # transactions whose checks an App remembers (up to about twice as many)
 DEV_OP_MARK = b"\x95"  # a 5-element msgpack array: ["dev", op, ...]; devnets only
 MEMPOOL = "mempool"
 BLOCK = "block"
@@ -143,15 +144,17 @@ class CheckResult:
 class App:
     """The chain's application over one Store."""
 
-    def __init__(self, store: Store, modules: list[Module] | None = None, sig_cache: int = 65_536,
-                 allow_dev_ops: bool = False):
+    def __init__(self, store: Store, modules: list[Module] | None = None,
+                 signatures: BoundedCache | None = None, allow_dev_ops: bool = False):
         self.store = store
         self.allow_dev_ops = allow_dev_ops
         self.modules = modules if modules is not None else default_modules()
         self.by_name = {m.name: m for m in self.modules}
         self.wiring: Wiring = wire(self.modules)  # the callbacks these modules offer each other
-        self._verified = BoundedCache(sig_cache)
-        self._sig_ok = BoundedCache(sig_cache)  # tx hashes whose signature a verifier checked
+        # The one signature cache, by tx hash: (tx, call) once precheck passed, True when
+        # only the signature was checked (elsewhere, e.g. a checker process). The node
+        # creates it and hands it in; an App used alone makes its own.
+        self.signatures = signatures if signatures is not None else BoundedCache(SIGNATURE_CACHE)
         self._pending: PendingCommit | None = None
         self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
         self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks; pure ones skipped when they would change nothing
@@ -176,8 +179,7 @@ class App:
         """Forget cached chain data after the store was rewound or replaced."""
         self._pending = None
         self._last = None
-        self._verified.clear()
-        self._sig_ok.clear()
+        self.signatures.clear()
         if self.store.version is not None:
             self._load_chain()
 
@@ -244,31 +246,32 @@ class App:
         """
         if h is None and type(raw) is bytes:
             h = hashlib.sha256(raw).digest()
-        hit = self._verified.get(h) if h is not None else None
-        if hit is not None:
+        hit = self.signatures.get(h) if h is not None else None
+        if type(hit) is tuple:
             return hit
         tx = decode_tx(raw, self.params["maxTxBytes"])
         if tx.chain != self.params["chainId"]:
             raise WrongChainId(f"transaction is for chain {tx.chain!r}, this is {self.params['chainId']!r}")
         call = self._call(tx)
         check_args(call.args, tx.args)
-        if self._sig_ok.get(tx.hash) is None:
+        if hit is None:
             check_signature(tx)
-        self._verified.put(tx.hash, (tx, call))
+        self.signatures.put(tx.hash, (tx, call))
         return tx, call
 
     def is_prechecked(self, raw: bytes) -> bool:
         """True if raw passed precheck already (its result is cached)."""
-        return self._verified.get(hashlib.sha256(raw).digest()) is not None
+        return type(self.signatures.get(hashlib.sha256(raw).digest())) is tuple
 
     def note_signatures_verified(self, raws: list[bytes], verdicts) -> None:
         """Record the signed bytes whose verdict is true as carrying a valid signature
         (checked by the node elsewhere, e.g. in a checker process); precheck then skips
         their check. verdicts: one truth value per raw, in order."""
-        sig_ok = self._sig_ok
+        signatures = self.signatures
         for raw, ok in zip(raws, verdicts, strict=False):
-            if ok:
-                sig_ok.put(hashlib.sha256(raw).digest(), True)
+            h = hashlib.sha256(raw).digest()
+            if ok and type(signatures.get(h)) is not tuple:
+                signatures.put(h, True)
 
     def _check_stateful(self, ctx: Ctx, tx: Tx, call: Call, height: int, mode: str) -> tuple[int, int]:
         if tx.expiry and height > tx.expiry:
@@ -348,7 +351,7 @@ class App:
                 run_hook(m.name + ".begin", self._wired(m.begin_block), hooks, m.pure_hooks)
         receipts = []
         hashes = []
-        verified, sig_ok = self._verified, self._sig_ok
+        signatures = self.signatures
         for i, raw in enumerate(txs):
             if before_tx is not None:
                 before_tx(i)
@@ -357,8 +360,7 @@ class App:
             hashes.append(r.tx_hash)
             # Included: its admission checks are of no further use (a resubmission is a
             # replayed nonce). Dropping them here keeps a large block's memory peak down.
-            verified.discard(r.tx_hash)
-            sig_ok.discard(r.tx_hash)
+            signatures.discard(r.tx_hash)
         paid = sum(r.fee for r in receipts)
         if paid:
             fees.record(hooks, self.native, paid)
