@@ -1,5 +1,7 @@
-"""A small driver for the mechanism modules in process: signed transactions with tracked
-nonces, blocks at chosen times, and quorum-signed oracle reports from the devnet operators."""
+"""The tests' shared helpers: a devnet chain in a directory, signed transfers, the broken
+invariants of a chain, and a small driver for the mechanism modules in process (signed
+transactions with tracked nonces, blocks at chosen times, and quorum-signed oracle reports
+from the devnet operators)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import shutil
 import tempfile
 
 from rwachain.genesis import devnet
+from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import bls
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle import keeper as oracle
@@ -21,6 +24,31 @@ T0 = devnet.GENESIS_TIME
 DAY = 86_400
 WAD = 10**18
 FEE = 200_000
+CHAIN = devnet.CHAIN_ID
+
+
+def devnet_chain_at(path, genesis: str = devnet.PATH, **kw) -> Chain:
+    """A new chain in directory `path` (real LevelDB) with `genesis` imported; kw go to Chain."""
+    chain = Chain(str(path), devnet.validator_key(), **kw)
+    chain.init_genesis(str(genesis))
+    return chain
+
+
+def transfer(key, nonce: int, to, amount: int = 1, *, fee: int = 5000, denom: str = "rwa", chain: str = CHAIN,
+             expiry: int = 0) -> bytes:
+    """A signed bank transfer of `amount` base units; `to` is a key or a 20-byte address."""
+    return sign_tx(key, chain=chain, nonce=nonce, fee=fee, module="bank", call="transfer",
+                   args={"to": getattr(to, "address", to), "denom": denom, "amount": amount}, expiry=expiry)
+
+
+def hx(raw: bytes) -> str:
+    """Bytes as the RPC writes them: 0x-prefixed hex."""
+    return "0x" + raw.hex()
+
+
+def broken_invariants(chain, ctx=None) -> list[tuple[str, str]]:
+    """(module, message) of every module invariant that the state at the head (or ctx) breaks."""
+    return chain.app.invariant_problems(ctx if ctx is not None else chain.app.reader())
 
 
 class Driver:
@@ -46,6 +74,12 @@ class Driver:
         """One call in its own block; returns its receipt."""
         _, receipts = self.block(self.tx(key, module, call, args), **kw)
         return receipts[0]
+
+    def repay_installment(self, asset: int, k: int = 0):
+        """The servicer repays asset `asset`'s k-th scheduled installment (principal plus
+        interest) in a block of its own; returns the receipt."""
+        _, principal, interest = assets.schedule_of(self.ctx, asset)[k][:3]
+        return self.run(SERVICER, "assets", "repay", {"id": asset, "amount": principal + interest})
 
     @property
     def ctx(self):
@@ -84,8 +118,7 @@ class DevnetMachine:
 
     def open_devnet(self, prefix: str) -> None:
         self.dir = tempfile.mkdtemp(prefix=prefix)
-        self.chain = Chain(self.dir, devnet.validator_key())
-        self.chain.init_genesis(devnet.PATH)
+        self.chain = devnet_chain_at(self.dir)
         self.d = Driver(self.chain)
 
     def teardown(self):

@@ -4,6 +4,8 @@
         node.call("chain_status")          # JSON-RPC over HTTP; returns result or raises
         node.raw_call(...)                 # the whole response object
         node.kill(); node.start()          # SIGKILL and restart on the same --home
+    node = node_fixture("name", *args)     # one node for a whole test file (a fixture)
+    rwad("keys", "list", env={...})        # any rwad command as a subprocess
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 _READY = re.compile(r"JSON-RPC listening on http://[^:]+:(\d+)")
 
@@ -51,7 +56,7 @@ class RpcNode:
             cmd += ["--genesis", self.genesis]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                     preexec_fn=self.preexec_fn, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                                     preexec_fn=self.preexec_fn, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -121,3 +126,23 @@ class RpcNode:
         finally:
             if self.proc and self.proc.stdout:
                 self.proc.stdout.close()
+
+
+def node_fixture(name: str, *args: str, mining: str = "auto"):
+    """A module-scoped fixture: one RpcNode (`rwad devnet` with args) for every test of a file,
+    in a fresh home under pytest's temporary directory. Use as `node = node_fixture("x")`."""
+
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory):
+        with RpcNode(tmp_path_factory.mktemp(name) / "home", *args, mining=mining) as n:
+            yield n
+
+    return fixture
+
+
+def rwad(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`rwad args` as a subprocess from the repository root: output captured as text, no
+    stdin; env adds to (or, with None values, removes from) this process's environment."""
+    full = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
+    return subprocess.run(RWAD + list(args), cwd=ROOT, env=full, text=True, capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)

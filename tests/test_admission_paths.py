@@ -13,19 +13,12 @@ import trio
 
 from rwachain.genesis import devnet
 from rwachain.modules.core import accounts
-from rwachain.modules.core.tx import sign_tx
-from rwachain.node.chain import Chain
 from rwachain.node.service import Node, NodeOptions
-
-
-def _transfer(key, nonce: int, to) -> bytes:
-    return sign_tx(key, chain=devnet.CHAIN_ID, nonce=nonce, fee=10_000, module="bank", call="transfer",
-                   args={"to": to.address, "denom": "rwa", "amount": 1})
+from tests.mech import devnet_chain_at, transfer
 
 
 def test_lone_submissions_check_inline_and_overlapping_ones_in_batches(tmp_path):
-    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
-    chain.init_genesis(devnet.PATH)
+    chain = devnet_chain_at(tmp_path / "chain")
     node = Node(chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))
     keys = devnet.dev_keys()
     batched: list[int] = []
@@ -40,12 +33,12 @@ def test_lone_submissions_check_inline_and_overlapping_ones_in_batches(tmp_path)
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)
-            lone = [await node.submit(_transfer(keys[0], n, keys[1])) for n in range(3)]
+            lone = [await node.submit(transfer(keys[0], n, keys[1])) for n in range(3)]
             assert batched == []  # one at a time: all three checked on the event loop
             hashes: list[bytes] = []
 
             async def send(i: int) -> None:
-                hashes.append(await node.submit(_transfer(keys[i], 0, keys[0])))
+                hashes.append(await node.submit(transfer(keys[i], 0, keys[0])))
 
             async with trio.open_nursery() as senders:
                 for i in range(1, 9):

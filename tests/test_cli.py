@@ -14,22 +14,16 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.core.crypto import Keypair
 from rwachain.rpc.cli import keystore
-from tests.rpcnode import RpcNode
+from tests.rpcnode import ROOT, node_fixture
+from tests.rpcnode import rwad as run_rwad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 LIGHT = {"opslimit": argon2id.OPSLIMIT_MIN, "memlimit": argon2id.MEMLIMIT_MIN}  # fast KDF for API tests
 
 
-def _env(keyring) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RWAD_")}
-    env["RWAD_KEYRING"] = str(keyring)  # never touch ~/.rwachain
-    return env
-
-
 def rwad(*args: str, keyring, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(RWAD + list(args), cwd=ROOT, env={**_env(keyring), **(env or {})}, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    """The command with only this test's RWAD_ settings: the keyring given (never ~/.rwachain)."""
+    own = {k: None for k in os.environ if k.startswith("RWAD_")} | {"RWAD_KEYRING": str(keyring)}
+    return run_rwad(*args, env=own | (env or {}), timeout=timeout)
 
 
 def _assert_one_line_error(p: subprocess.CompletedProcess, *words: str) -> None:
@@ -41,10 +35,7 @@ def _assert_one_line_error(p: subprocess.CompletedProcess, *words: str) -> None:
         assert w in lines[0], lines[0]
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("cli") / "home") as n:
-        yield n
+node = node_fixture("cli")
 
 
 # ----- the keystore API ------------------------------------------------------------------------

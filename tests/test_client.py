@@ -20,13 +20,9 @@ from rwachain.rpc.client.clients import (
     TransportError,
     TxRefused,
 )
-from tests.rpcnode import RpcNode
+from tests.rpcnode import RpcNode, node_fixture
 
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("client") / "home") as n:
-        yield n
+node = node_fixture("client")
 
 
 @pytest.fixture

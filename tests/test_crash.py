@@ -35,6 +35,7 @@ from rwachain.modules.insurance import module as insurance
 from rwachain.node.chain import GENESIS_PARENT, Chain
 from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
 from rwachain.state.store import Store
+from tests.mech import broken_invariants
 
 CHILD = Path(__file__).with_name("crash_child.py")
 REPO = CHILD.parent.parent
@@ -294,7 +295,7 @@ def check_reopen(
 
         # Module invariants, and the state agrees with every block's transactions.
         ctx = chain.app.reader()
-        problems = [p for m in chain.app.modules if m.invariants for p in m.invariants(ctx)]
+        problems = broken_invariants(chain, ctx)
         assert problems == []
         total = sum(hist.txs.values())
         nonces = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(accounts.PREFIX))

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
 from rwachain.genesis.sim import series
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core import bls
 from rwachain.modules.market import keeper as market
@@ -133,8 +132,7 @@ def test_every_fill_of_a_resting_ask_waits_since_its_placement(tmp_path_factory,
 
 def test_instant_exits_are_counted_with_their_payout(devnet_chain):
     d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    assert d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]}).code == 0
+    assert d.repay_installment(4).code == 0
     before = bank.balance(d.ctx, vault.VAULT, SENIOR)
     res, rec = d.block(d.tx(SELLER, "stable", "exit", {"unit": SENIOR, "quantity": 10, "minOut": 0}),
                        d.tx(BIDDER, "stable", "exit", {"unit": SENIOR, "quantity": 5, "minOut": 0}))

@@ -18,7 +18,7 @@ from rwachain.modules.reserve import module as reserve
 from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.state.overlay import Overlay
-from tests.mech import KEYS, SERVICER, WAD, Driver, events
+from tests.mech import KEYS, SERVICER, WAD, Driver, broken_invariants, events
 from tests.test_tranches import make_pool
 
 RWA = 10**6
@@ -26,13 +26,8 @@ EARLY, LEAVER, LATE, ATTACKER = KEYS[0], KEYS[2], KEYS[8], KEYS[3]  # none stake
 DEMO = [KEYS[i] for i in devnet.DEMO_STAKERS]
 
 
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
-
-
 def no_broken_invariants(d) -> None:
-    assert [p for m in d.chain.app.modules if m.invariants for p in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def held_shares(ctx, key) -> int:

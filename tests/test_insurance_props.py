@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.insurance import module as insurance
-from tests.mech import KEYS, DevnetMachine, events
+from tests.mech import KEYS, DevnetMachine, broken_invariants, events
 
 STAKERS = [KEYS[0], KEYS[2], KEYS[3]]  # (none stakes in the devnet genesis)
 RWA = 10**6
@@ -75,7 +75,7 @@ class FundMachine(DevnetMachine, RuleBasedStateMachine):
             unbonding = sum(ctx.get_int(key) for key, _ in ctx.iter_prefix(insurance.UNBOND + a))
             value = (insurance.record(ctx, a)["shares"] + unbonding) * f["native"] // f["shares"] if f["shares"] else 0
             assert self.took[a] + value <= self.put[a], a.hex()  # rounding never favours the staker
-        assert [p for m in self.chain.app.modules if m.invariants for p in m.invariants(ctx)] == []
+        assert broken_invariants(self.chain, ctx) == []
 
 
 TestFundMachine = FundMachine.TestCase

@@ -21,15 +21,10 @@ from rwachain.modules.core.errors import BadArguments
 from rwachain.modules.core.fixed import RAY, WAD, YEAR, per_second_ray, rpow
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
-from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, T0, VERIFIER, Driver, events
+from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, T0, VERIFIER, devnet_chain_at, events
 
 HOLDER = KEYS[7]
 BIG_POOL = 1 << 64  # the first pool id past 8 bytes
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def refused_at_the_door(d, key, module, call, args):
@@ -223,11 +218,9 @@ def _with_boom_call(chain):
 
 
 def test_a_raising_handler_fails_its_transaction_and_the_chain_goes_on(d, tmp_path, caplog):
-    from rwachain.genesis import devnet
     from rwachain.modules.bank import keeper as bank
     from rwachain.modules.core import accounts
     from rwachain.modules.core.errors import HandlerFault
-    from rwachain.node.chain import Chain
     from rwachain.node.service import Node, NodeOptions
 
     Node(d.chain, str(tmp_path / "journal"), NodeOptions(mining="manual", dev=True))  # wires the log
@@ -247,8 +240,7 @@ def test_a_raising_handler_fails_its_transaction_and_the_chain_goes_on(d, tmp_pa
     assert d.ctx.get(BOOM_KEY) == b"\x01"  # written by the second, which succeeded
     assert any("bank.boom raised ZeroDivisionError" in r.getMessage() and r.exc_info for r in caplog.records)
     # the receipt and the state root are the same on a replica that replays the block
-    replica = Chain(str(tmp_path / "replica"), devnet.validator_key())
-    replica.init_genesis(devnet.PATH)
+    replica = devnet_chain_at(tmp_path / "replica")
     _with_boom_call(replica)
     _, again = replica.produce(raws, time=d.time)
     assert again.state_root == result.state_root

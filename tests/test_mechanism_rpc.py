@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,19 +12,16 @@ import pytest
 import rwachain.rpc.server.serve  # noqa: F401  (registers every method in the table)
 from rwachain.genesis import devnet
 from rwachain.rpc.methods.params import METHODS
-from tests.rpcnode import RpcError, RpcNode
+from tests.rpcnode import RpcError, node_fixture
+from tests.rpcnode import rwad as run_rwad
 
 KEYS = devnet.dev_keys()
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
                                                   "gov", "reserve", "native")}
 CALLED: set[str] = set()
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("mech") / "home") as n:
-        yield n
+node = node_fixture("mech")
 
 
 def call(node, method, params=None):
@@ -36,8 +30,7 @@ def call(node, method, params=None):
 
 
 def rwad(node, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "rwachain.rpc.cli", *args, "--rpc", node.url], cwd=ROOT, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    return run_rwad(*args, "--rpc", node.url, timeout=timeout)
 
 
 def test_demo_assets_and_their_queries(node):

@@ -22,7 +22,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcNode
+from tests.rpcnode import RpcNode, node_fixture
 from tests.test_rpc_ws import WsClient
 
 KEYS = devnet.dev_keys()
@@ -224,11 +224,7 @@ def test_flaw_soft_descriptor_limit_is_left_low(tmp_path):
 
 
 # ----- 4. HTTP limits on every part of a request ------------------------------------------
-@pytest.fixture(scope="module")
-def http_node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("limits") / "home", "--header-timeout", "1",
-                 "--max-response-bytes", "20000", mining="manual") as n:
-        yield n
+http_node = node_fixture("limits", "--header-timeout", "1", "--max-response-bytes", "20000", mining="manual")
 
 
 def test_flaw_header_block_of_any_size_is_accepted(http_node):

@@ -36,7 +36,7 @@ from wsproto.events import (
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcError, RpcNode
+from tests.rpcnode import RpcError, RpcNode, node_fixture
 
 KEYS = devnet.dev_keys()
 INVALID_PARAMS = -32602
@@ -166,10 +166,7 @@ class WsClient:
 
 
 # ----- fixtures and helpers -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("ws") / "home", mining="manual") as n:
-        yield n
+node = node_fixture("ws", mining="manual")
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.stable import vault
-from tests.mech import CUSTODIAN, KEYS, SERVICER, WAD, Driver, events
+from tests.mech import CUSTODIAN, KEYS, WAD, Driver, devnet_chain_at, events
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
 SENIOR, JUNIOR = "unit/p1/t0", "unit/p1/t1"  # the devnet's demo pool
@@ -17,10 +16,8 @@ V0 = devnet.DEMO_EXIT_UNITS  # senior units the vault holds at genesis (the demo
 
 
 @pytest.fixture
-def d(devnet_chain):
-    d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    r = d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+def d(d):
+    r = d.repay_installment(4)
     assert r.code == 0, r.message  # a scheduled repayment: the senior units become eligible
     return d
 
@@ -66,15 +63,12 @@ def test_exit_refusals(d):
 
 
 def test_splitting_an_exit_saves_nothing(tmp_path):
-    from rwachain.node.chain import Chain
 
     outs = []
     for name, parts in (("one", [200]), ("two", [100, 100]), ("four", [50, 50, 50, 50])):
-        chain = Chain(str(tmp_path / name), devnet.validator_key())
-        chain.init_genesis(devnet.PATH)
+        chain = devnet_chain_at(tmp_path / name)
         dd = Driver(chain)
-        s = assets.schedule_of(dd.ctx, 4)
-        dd.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+        dd.repay_installment(4)
         got = 0
         for p in parts:
             r = dd.block(dd.tx(HOLDER, "stable", "exit", {"unit": SENIOR, "quantity": p, "minOut": 0}), dt=0)[1][0]
