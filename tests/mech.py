@@ -6,7 +6,9 @@ from the devnet operators)."""
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager
 
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
@@ -44,6 +46,34 @@ def transfer(key, nonce: int, to, amount: int = 1, *, fee: int = 5000, denom: st
 def hx(raw: bytes) -> str:
     """Bytes as the RPC writes them: 0x-prefixed hex."""
     return "0x" + raw.hex()
+
+
+class WorkExceeded(AssertionError):
+    """The code under a work budget ran more Python lines than the budget allows."""
+
+
+@contextmanager
+def work_budget(lines: int):
+    """Fail as soon as the block has run more than `lines` lines of Python (in this thread):
+    a measure of work that, unlike a stopwatch, does not depend on the machine or its load,
+    and that stops a runaway loop at once instead of waiting for it."""
+    ran = 0
+
+    def count(frame, event, arg):
+        nonlocal ran
+        if event == "line":
+            ran += 1
+            if ran > lines:
+                sys.settrace(None)
+                raise WorkExceeded(f"more than {lines} lines of Python ran")
+        return count
+
+    old = sys.gettrace()
+    sys.settrace(count)
+    try:
+        yield
+    finally:
+        sys.settrace(old)
 
 
 def broken_invariants(chain, ctx=None) -> list[tuple[str, str]]:

@@ -85,6 +85,7 @@ def test_keyring_directory_from_env(tmp_path, monkeypatch):
 
 
 # ----- the commands ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_keys_round_trip_and_wrong_passphrase(tmp_path):
     ring = tmp_path / "ring"
     pw = tmp_path / "pw.txt"
@@ -134,6 +135,7 @@ def test_keys_round_trip_and_wrong_passphrase(tmp_path):
                                     "seed": "0x" + Keypair.dev(0).seed.hex()}
 
 
+@pytest.mark.slow
 def test_tx_and_query_against_a_node(node, tmp_path):
     ring = tmp_path / "ring"
     to = Keypair.dev(9).address_text
@@ -205,6 +207,7 @@ def test_every_command_has_help(tmp_path, capsys):
     assert "bank transfer" in p.stdout and "amount" in p.stdout
 
 
+@pytest.mark.slow
 def test_the_entry_point_starts_node_commands_without_the_client_side(tmp_path):
     """`rwad init|devnet|start` load only the node and the server (start-up time); other
     commands and --help get the full command line."""

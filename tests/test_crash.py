@@ -28,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper
 from rwachain.modules.core import accounts
@@ -36,6 +38,8 @@ from rwachain.node.chain import GENESIS_PARENT, Chain
 from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
 from rwachain.state.store import Store
 from tests.mech import broken_invariants
+
+pytestmark = pytest.mark.slow  # crash loops: children killed mid-commit, again and again
 
 CHILD = Path(__file__).with_name("crash_child.py")
 REPO = CHILD.parent.parent

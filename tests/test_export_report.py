@@ -317,6 +317,7 @@ def test_export_refuses_a_bad_range_in_one_line(node, capsys):
         assert code == 1 and out == "" and err.startswith("rwad: ") and words in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_the_report_of_a_live_node_embeds_every_plot_and_the_head_values(node, tmp_path, capsys):
     out = tmp_path / "run.html"
     code, _, err = rwad(capsys, "report", "--rpc", node.url, "--out", str(out))
@@ -363,6 +364,7 @@ def test_the_node_never_loads_matplotlib():
 
 
 # ----- reports from files -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_reports_from_a_series_file_json_or_csv(devnet_chain, tmp_path, capsys):
     d = Driver(devnet_chain)
     rows = [series.sample(d.ctx)]

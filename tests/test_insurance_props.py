@@ -5,6 +5,7 @@ than it put in; rewards paid never exceed the fee share moved to the fund."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -78,5 +79,5 @@ class FundMachine(DevnetMachine, RuleBasedStateMachine):
         assert broken_invariants(self.chain, ctx) == []
 
 
-TestFundMachine = FundMachine.TestCase
+TestFundMachine = pytest.mark.slow(FundMachine.TestCase)
 TestFundMachine.settings = settings(max_examples=20, stateful_step_count=14, deadline=None)

@@ -82,6 +82,7 @@ def test_oracle_queries(node):
         call(node, "oracle_latest", ["nosuch"])
 
 
+@pytest.mark.slow
 def test_operators_sign_shares_and_submit_a_report(node, tmp_path):
     new = devnet.RATE + devnet.POLICIES["rate"]["stepAbs"]
     shares = []
@@ -104,6 +105,7 @@ def test_operators_sign_shares_and_submit_a_report(node, tmp_path):
     assert p.returncode == 1 and "another report" in p.stderr
 
 
+@pytest.mark.slow
 def test_a_queued_move_is_listed_as_pending(node, tmp_path):
     big = devnet.RATE + 10 * devnet.POLICIES["rate"]["stepAbs"]
     files = []
@@ -242,6 +244,7 @@ def test_reserve_over_rpc(node):
     assert call(node, "native_params")["cooldown"] == 7 * 86_400
 
 
+@pytest.mark.slow
 def test_flaw_market_orders_returns_every_order_in_one_call(node):
     """An account's resting orders come in pages (after, limit): one call's work is a page,
     however many orders the account keeps resting."""

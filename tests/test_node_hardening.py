@@ -49,6 +49,7 @@ def _head(node: RpcNode) -> tuple:
 
 
 # ----- 1. dev_loadState: atomic under SIGKILL, bombs refused ------------------------------------
+@pytest.mark.slow
 def test_flaw_load_state_killed_midway_leaves_old_or_new(tmp_path):
     """SIGKILL at random moments while dumps are being loaded back to back: after each
     restart the chain is one of the dumps (or the state before the first load), whole,
@@ -115,6 +116,7 @@ def _pairs_bomb(total: int) -> str:
     return "0x" + (b"".join(z.compress(block) for _ in range(total // len(block))) + z.flush()).hex()
 
 
+@pytest.mark.slow
 def test_flaw_load_state_bomb_refused_without_memory(tmp_path):
     """A 200 KB dump that inflates to 200 MB is refused with a JSON-RPC error naming the
     limit; the node's peak RSS grows by less than 50 MB and its chain is untouched. So is
@@ -278,6 +280,7 @@ def test_flaw_init_without_dev_makes_a_fresh_validator_and_no_dev_accounts(tmp_p
         assert json.load(f)["ed25519Seed"] == devnet.validator_key().seed.hex()
 
 
+@pytest.mark.slow
 def test_flaw_restart_with_another_genesis_is_refused(tmp_path):
     home = tmp_path / "home"
     with RpcNode(home, mining="manual") as n:
@@ -338,6 +341,7 @@ def test_flaw_snapshot_pins_released_on_restart(tmp_path):
 
 
 # ----- 9. keystore -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_flaw_key_file_with_extreme_kdf_cost_is_refused(tmp_path):
     ring = keystore.Keyring(str(tmp_path / "ring"))
     info = ring.create("k", "pw", opslimit=argon2id.OPSLIMIT_MIN, memlimit=argon2id.MEMLIMIT_MIN)

@@ -104,6 +104,7 @@ def commit(store: Store, changes: dict[bytes, bytes | None]) -> bytes:
 
 
 # ----- inclusion and exclusion ---------------------------------------------------------
+@pytest.mark.slow
 @given(states, st.lists(keys, max_size=8))
 def test_inclusion_and_exclusion_proofs_verify(state, probes):
     with TmpStore() as store:
@@ -172,6 +173,7 @@ def _structural(proof: dict, other_leaf):
     yield {"nodes": [[1, [b"short"]]] + nodes[1:], "leaf": leaf}
 
 
+@pytest.mark.slow
 @settings(max_examples=30)
 @given(states.filter(lambda s: len(s) >= 1), keys, st.data())
 def test_tampered_proofs_are_refused(state, absent, data):
@@ -203,6 +205,7 @@ def test_tampered_proofs_are_refused(state, absent, data):
                 assert not verify_proof(root, present, v, po)
 
 
+@pytest.mark.slow
 @settings(max_examples=30)
 @given(states.filter(lambda s: len(s) >= 1), st.data())
 def test_proofs_do_not_verify_against_another_root(state, data):
@@ -271,6 +274,7 @@ def _apply_in_blocks(store: Store, operations, cuts, model: dict, check_each=Tru
             assert dict(store.iter_state()) == model
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(ops, st.lists(st.integers(0, 60), max_size=6), st.randoms(use_true_random=False))
 def test_root_is_history_independent(operations, cuts, rnd):
@@ -299,6 +303,7 @@ def test_root_is_history_independent(operations, cuts, rnd):
         assert store.root_hash == root_a
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(states, st.lists(st.integers(0, 60), max_size=5), st.randoms(use_true_random=False))
 def test_deleting_every_key_gives_the_empty_root(state, cuts, rnd):
@@ -321,6 +326,7 @@ def test_deleting_every_key_gives_the_empty_root(state, cuts, rnd):
             assert again == reference_root(state)
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(st.lists(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=10),
                 min_size=1, max_size=8), st.lists(keys, max_size=5))
@@ -389,6 +395,7 @@ def _stored_nodes(store: Store) -> set[bytes]:
     return {k for p in (NODE_PREFIX, LEAF_PREFIX) for k in store.db.iterator(prefix=p, include_value=False)}
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(st.integers(2, 4), st.lists(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=8),
                                    min_size=1, max_size=8))
@@ -401,6 +408,7 @@ def test_pruning_keeps_exactly_the_nodes_of_retained_versions(keep, blocks):
             assert _stored_nodes(store) == _reachable_nodes(store, retained)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 4), st.lists(st.tuples(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=8),
                                              st.sampled_from(["", "pin", "unpin"])), min_size=1, max_size=10))

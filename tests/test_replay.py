@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,6 +108,7 @@ blocks = st.lists(st.tuples(st.lists(intent, max_size=6), st.integers(0, 30)),
                   min_size=1, max_size=5)
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(blocks, st.integers(0, 5))
 def test_replay_on_fresh_chains_is_byte_identical(block_plan, reopen_at):

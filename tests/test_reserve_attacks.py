@@ -287,6 +287,7 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(["stable", "native", "fill", "redee
                              st.integers(1, 1200), st.booleans()), min_size=1, max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(actions=ACTIONS)
 def test_any_mix_of_sales_fills_and_redemptions_stays_within_the_budget_and_the_cap(actions):

@@ -16,6 +16,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
+import pytest
+
 from rwachain.genesis import devnet
 from rwachain.modules.core.crypto import Keypair
 from tests.mech import hx, transfer
@@ -67,6 +69,7 @@ def batch(node: RpcNode, method: str, params_list: list) -> list[dict]:
     return out
 
 
+@pytest.mark.slow
 def test_graceful_stop_and_restart_keep_the_chain(tmp_path):
     home = tmp_path / "home"
     alice, bob, carol = KEYS[0], KEYS[1], Keypair.dev(40_000)
@@ -99,6 +102,7 @@ def test_graceful_stop_and_restart_keep_the_chain(tmp_path):
         assert node.stop() == 0
 
 
+@pytest.mark.slow
 def test_sigkill_under_load_loses_no_acknowledged_transaction(tmp_path):
     home = tmp_path / "home"
     senders = KEYS[:6]
@@ -175,6 +179,7 @@ def test_sigkill_under_load_loses_no_acknowledged_transaction(tmp_path):
         assert node.stop() == 0
 
 
+@pytest.mark.slow
 def test_manual_mode_restart_keeps_journaled_transactions_pending(tmp_path):
     home = tmp_path / "home"
     alice, bob, to = KEYS[0], KEYS[1], Keypair.dev(40_002)

@@ -597,6 +597,7 @@ def test_heights_beyond_u64_get_a_client_error(node, method, params):
         assert_alive(node)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,params", [
     ("dev_setTime", [BIG]), ("dev_advanceTime", [BIG]), ("dev_mine", {"time": BIG}),
 ], ids=["setTime", "advanceTime", "mine"])

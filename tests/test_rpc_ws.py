@@ -509,6 +509,7 @@ def _still_serving(node: RpcNode) -> None:
         assert [(n["subscription"], n["result"]["height"]) for n in ws.sync()] == [(sid, height)]
 
 
+@pytest.mark.slow
 def test_node_keeps_serving_after_websocket_clients_vanish(node):
     """Clients that close the TCP connection (FIN) without a close frame, mid-frame, or
     mid-handshake: the server releases them and keeps serving."""
@@ -533,6 +534,7 @@ def test_node_keeps_serving_after_websocket_clients_vanish(node):
 CRASH = "trio nurseries raise ExceptionGroup (strict exception groups, trio 0.35) and "
 
 
+@pytest.mark.slow
 def test_node_survives_a_websocket_client_reset(fresh_node):
     ws = WsClient(fresh_node.port)
     ws.subscribe("newHeads")
@@ -540,6 +542,7 @@ def test_node_survives_a_websocket_client_reset(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_a_request_followed_by_close(fresh_node):
     ws = WsClient(fresh_node.port)
     req = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "chain_status"})
@@ -552,6 +555,7 @@ def test_node_survives_a_request_followed_by_close(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_close_right_after_a_reply(fresh_node):
     for _ in range(200):  # the race is lost within a few rounds; 200 clean rounds mean it is gone
         if fresh_node.proc.poll() is not None:
@@ -569,6 +573,7 @@ def test_node_survives_close_right_after_a_reply(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_a_ping_while_replies_are_backed_up(fresh_node):
     ws = WsClient(fresh_node.port, rcvbuf=16384)
     try:

@@ -97,6 +97,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 
 # ----- over JSON-RPC: the same root -------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["oracle-shock", "sme-receivables-pool", "orderbook-manipulation"])
 def test_a_scenario_against_a_real_node_gives_the_same_root(tmp_path, name):
     """Between them these three read every kind of expectation over JSON-RPC."""
@@ -117,6 +118,7 @@ def test_a_scenario_against_a_real_node_gives_the_same_root(tmp_path, name):
             assert r.returncode == 1 and "not at the scenario's genesis" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_path):
     """`rwad devnet --genesis SCENARIO --mining manual` (a real process) starts on the genesis
     the scenario describes; `rwad scenario run --rpc` against it meets every expectation and
@@ -136,6 +138,7 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
         assert json.load(f) == S.load(CASCADE).genesis  # what `rwad scenario genesis` prints
 
 
+@pytest.mark.slow
 def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
     """`rwad devnet --genesis SCENARIO` (a real process) lists every actor with its address,
     its public key material and what it holds; `rwad tx ... --actor NAME` signs as that actor."""
@@ -165,6 +168,7 @@ def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
         assert bad.returncode == 2 and "--actor 'Not An Actor'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(tmp_path):
     from rwachain.node.cli import devnet_genesis_path
 
@@ -322,6 +326,7 @@ def test_the_format_expresses_a_default_cascade_with_insurance_cover():
 
 
 # ----- the command line ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_update_root_rewrites_only_the_root(tmp_path):
     path = tmp_path / "exit.json"
     with open(EXIT) as f:
@@ -343,6 +348,7 @@ def test_update_root_rewrites_only_the_root(tmp_path):
     assert f"[##############################] {n}/{n} steps" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_command_refuses_bad_files_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
@@ -422,6 +428,7 @@ def test_random_transfer_scenarios_meet_their_model_and_replay_to_one_root(block
     assert first.metrics["transactions"] == sum(len(b) for b in blocks)
 
 
+@pytest.mark.slow
 def test_a_scenario_run_records_a_series_that_rwad_report_renders(tmp_path):
     path = os.path.join(ROOT, "genesis", "scenarios", "stable-run.json")
     out, page = tmp_path / "series.json", tmp_path / "report.html"

@@ -134,7 +134,7 @@ class MovingPrices(DevnetMachine, RuleBasedStateMachine):
         assert bad == []
 
 
-TestMovingPrices = MovingPrices.TestCase
+TestMovingPrices = pytest.mark.slow(MovingPrices.TestCase)
 TestMovingPrices.settings = settings(max_examples=15, stateful_step_count=12, deadline=None)
 
 
@@ -195,6 +195,7 @@ def _redeem_in_order(path: str, order: list[tuple[int, int]]) -> dict[int, int]:
     return got
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(amounts=st.lists(st.integers(10**11, 9 * 10**11), min_size=3, max_size=3),
        perm=st.permutations([0, 1, 2]))

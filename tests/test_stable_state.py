@@ -6,6 +6,7 @@ balances; CR as reported equals its definition; the reserve never spends beyond 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -81,5 +82,5 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         assert bad == []
 
 
-TestExitMachine = ExitMachine.TestCase
+TestExitMachine = pytest.mark.slow(ExitMachine.TestCase)
 TestExitMachine.settings = settings(max_examples=25, stateful_step_count=15, deadline=None)

@@ -170,6 +170,7 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
     return top.reads, len(top.writes)
 
 
+@pytest.mark.slow
 def test_a_repayment_costs_the_same_with_10_or_100000_holders(devnet_chain, tmp_path):
     small = _count_repayment(devnet_chain, 10)
     other = devnet_chain_at(tmp_path / "big")

@@ -4,6 +4,7 @@ ledger and the books' invariants checked after every block."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -144,5 +145,5 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
         assert bad == []
 
 
-TestPoolMachine = PoolMachine.TestCase
+TestPoolMachine = pytest.mark.slow(PoolMachine.TestCase)
 TestPoolMachine.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)

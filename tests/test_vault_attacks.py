@@ -331,6 +331,7 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     assert ctx.get_obj(vault.CR)["fresh"] is False
 
 
+@pytest.mark.slow
 def test_flaw04_the_simulation_catches_stranded_module_payouts(monkeypatch):
     """With the collection at allocation planted out again, a seeded simulation fails on the
     tranches invariant (payouts left owed to a module account) well within 2,000 blocks."""

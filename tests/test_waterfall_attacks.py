@@ -5,6 +5,7 @@ the junior residual while the senior's written-down face is still unpaid. On a r
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -196,5 +197,5 @@ class WaterfallMachine(DevnetMachine, RuleBasedStateMachine):
         assert broken_invariants(self.chain) == []
 
 
-TestWaterfallMachine = WaterfallMachine.TestCase
+TestWaterfallMachine = pytest.mark.slow(WaterfallMachine.TestCase)
 TestWaterfallMachine.settings = settings(max_examples=20, stateful_step_count=15, deadline=None)
