@@ -6,6 +6,7 @@
         node.kill(); node.start()          # SIGKILL and restart on the same --home
     node = node_fixture("name", *args)     # one node for a whole test file (a fixture)
     rwad("keys", "list", env={...})        # any rwad command as a subprocess
+    client_ports(node.port)                # local ports of this machine's TCP connections to it
 """
 
 from __future__ import annotations
@@ -146,3 +147,16 @@ def rwad(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess
     full = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
     return subprocess.run(RWAD + list(args), cwd=ROOT, env=full, text=True, capture_output=True,
                           stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def client_ports(port: int, established_only: bool = False) -> set[int]:
+    """Local ports of this machine's IPv4 TCP connections to 127.0.0.1:port, as the kernel
+    lists them (/proc/net/tcp, Linux): open ones, and unless established_only also those a
+    client closed lately (TIME_WAIT, for a minute), so that a new connection always shows."""
+    ports = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, remote, state = line.split()[1:4]
+            if int(remote.split(":")[1], 16) == port and (state == "01" or not established_only):
+                ports.add(int(local.split(":")[1], 16))
+    return ports
