@@ -105,6 +105,11 @@ class Driver:
         _, receipts = self.block(self.tx(key, module, call, args), **kw)
         return receipts[0]
 
+    def handle(self, ctx, module: str, call: str, sender: bytes, args: dict) -> None:
+        """Run a call's handler, as the chain's App declares it, on ctx (an overlay of the
+        state) as a block runs it after admission: no signature, no fee, no rollback."""
+        self.chain.app.by_name[module].calls[call].handler(ctx, sender, args)
+
     def repay_installment(self, asset: int, k: int = 0):
         """The servicer repays asset `asset`'s k-th scheduled installment (principal plus
         interest) in a block of its own; returns the receipt."""

@@ -161,12 +161,10 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
     ctx = Ctx(base, chain.app.reader().block)
     for i in range(holders):
         bank.transfer(ctx, ORIGINATOR.address, i.to_bytes(20, "big"), sden, 1)
-    from rwachain.modules.assets import module as am
-
     top = Overlay(base)
     tctx = Ctx(top, ctx.block)
     s = assets.schedule_of(tctx, 1)
-    am._repay(tctx, SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
+    d.handle(tctx, "assets", "repay", SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
     return top.reads, len(top.writes)
 
 
