@@ -22,6 +22,15 @@ def d(d):
     return d
 
 
+def ceilings_of(ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+    """(use key, cap) of the four ceilings an exit of `unit` counts against, global to
+    tranche, with the keys docs/state.md lays out under stable/use/."""
+    caps = vault.params(ctx)["ceilings"]
+    keys = {"global": b"global/-", "originator": b"originator/" + pool["originator"], "grade": b"grade/%d" % grade,
+            "tranche": b"tranche/" + unit.encode()}
+    return [(vault.USE + keys[name], caps[name]) for name in ("global", "originator", "grade", "tranche")]
+
+
 def exit_(d, key, qty, min_out=0, unit=SENIOR):
     return d.run(key, "stable", "exit", {"unit": unit, "quantity": qty, "minOut": min_out})
 
@@ -35,7 +44,7 @@ def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
     before = bank.balance(d.ctx, HOLDER.address, "rusd")
     reserve_before = bank.balance(d.ctx, vault.RESERVE, "rusd")
     use_before = d.ctx.get_int(vault.USE + b"global/-")
-    uses = [(d.ctx.get_int(k), cap) for k, cap in vault._ceilings(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
+    uses = [(d.ctx.get_int(k), cap) for k, cap in ceilings_of(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
     r = exit_(d, HOLDER, 100, min_out=q["out"] * 99 // 100)  # (the block is a second later than the quote)
     assert r.code == 0, r.message
     e = events(r, "stable.exit")[0]
@@ -165,7 +174,7 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
     ctx = Ctx(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)
     price = vault.unit_prices(ctx, SENIOR)["buy"]
-    key, _ = vault._ceilings(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
+    key, _ = ceilings_of(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
     used = ctx.get_int(key)
     cap = used + 50 * price
     prm = vault.params(ctx)
