@@ -54,19 +54,20 @@ class WorkExceeded(AssertionError):
 
 @contextmanager
 def work_budget(lines: int):
-    """Fail as soon as the block has run more than `lines` lines of Python (in this thread):
-    a measure of work that, unlike a stopwatch, does not depend on the machine or its load,
-    and that stops a runaway loop at once instead of waiting for it."""
-    ran = 0
+    """Fail if the block runs more than `lines` lines of Python (in this thread): a measure
+    of work that, unlike a stopwatch, does not depend on the machine or its load. The first
+    line past the budget raises WorkExceeded at once (a runaway loop stops there), and the
+    block fails on leaving even where the code under test caught that exception."""
+    ran, exceeded = 0, False
 
     def count(frame, event, arg):
-        nonlocal ran
-        if event == "line":
+        nonlocal ran, exceeded
+        if event == "line" and not exceeded:
             ran += 1
             if ran > lines:
-                sys.settrace(None)
-                raise WorkExceeded(f"more than {lines} lines of Python ran")
-        return count
+                exceeded = True
+                raise WorkExceeded(f"more than {lines} lines of Python ran")  # (this also ends the tracing)
+        return None if exceeded else count
 
     old = sys.gettrace()
     sys.settrace(count)
@@ -74,6 +75,8 @@ def work_budget(lines: int):
         yield
     finally:
         sys.settrace(old)
+    if exceeded:
+        raise WorkExceeded(f"more than {lines} lines of Python ran")
 
 
 def broken_invariants(chain, ctx=None) -> list[tuple[str, str]]:

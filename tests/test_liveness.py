@@ -8,7 +8,6 @@ bounded work whatever the time gap; a handler that raises anything yields a fail
 from __future__ import annotations
 
 import functools
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -507,9 +506,8 @@ def test_no_call_with_boundary_arguments_makes_a_hook_raise_now_or_far_in_the_fu
         _run_block(runner, block, votes)
         for gap in (1, 24, 24 * 4, 24 * 365, 24 * 365 * 10**3, 24 * 365 * 10**6):  # hours: a day .. 10^6 years
             block += gap
-            start = time.perf_counter()
-            _run_block(runner, block, _steps(draw, runner, block, draw(st.integers(0, 3))))
-            _run_block(runner, block + 1, [])
+            with work_budget(200_000):  # at most about 41,000 lines, a day's gap or a million years'
+                _run_block(runner, block, _steps(draw, runner, block, draw(st.integers(0, 3))))
+                _run_block(runner, block + 1, [])
             block += 1
-            assert time.perf_counter() - start < 5.0, f"blocks after a gap of {gap} h took too long"
         assert runner.chain.app.handler_faults == 0 and runner.chain.app.hook_faults == 0
