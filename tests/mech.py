@@ -5,6 +5,7 @@ from the devnet operators)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
 from rwachain.node.chain import Chain
+from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash
 
 KEYS = devnet.dev_keys()
 ORIGINATOR, VERIFIER, SERVICER, CUSTODIAN, GUARDIAN = (KEYS[i] for i in (1, 2, 3, 4, 5))
@@ -46,6 +48,24 @@ def transfer(key, nonce: int, to, amount: int = 1, *, fee: int = 5000, denom: st
 def hx(raw: bytes) -> str:
     """Bytes as the RPC writes them: 0x-prefixed hex."""
     return "0x" + raw.hex()
+
+
+def spec_root(items: dict[bytes, bytes]) -> bytes:
+    """The state root of a key/value set straight from the spec in state/proof.py (no tree
+    code, no history): 16-ary nodes over the nibbles of sha256(key), leaves of the hashes."""
+
+    def node(entries: list[tuple[bytes, bytes]], depth: int) -> bytes:
+        if len(entries) == 1:
+            return leaf_hash(*entries[0])
+        groups: dict[int, list] = {}
+        for kh, vh in entries:
+            groups.setdefault(kh[depth >> 1] >> 4 if depth % 2 == 0 else kh[depth >> 1] & 0x0F, []).append((kh, vh))
+        bitmap = sum(1 << n for n in groups)
+        return internal_hash(bitmap, [node(groups[n], depth + 1) for n in sorted(groups)])
+
+    if not items:
+        return EMPTY_ROOT
+    return node([(hashlib.sha256(k).digest(), hashlib.sha256(v).digest()) for k, v in items.items()], 0)
 
 
 class WorkExceeded(AssertionError):

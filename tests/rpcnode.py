@@ -7,6 +7,7 @@
     node = node_fixture("name", *args)     # one node for a whole test file (a fixture)
     rwad("keys", "list", env={...})        # any rwad command as a subprocess
     client_ports(node.port)                # local ports of this machine's TCP connections to it
+    open_connections(node.port)            # the node's own count (/metrics)
 """
 
 from __future__ import annotations
@@ -160,3 +161,10 @@ def client_ports(port: int, established_only: bool = False) -> set[int]:
             if int(remote.split(":")[1], 16) == port and (state == "01" or not established_only):
                 ports.add(int(local.split(":")[1], 16))
     return ports
+
+
+def open_connections(port: int) -> int:
+    """The RPC connections the node on port counts as open (/metrics), this request's own included."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    return int(re.search(r"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))

@@ -22,7 +22,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcNode, node_fixture
+from tests.rpcnode import RpcNode, node_fixture, open_connections
 from tests.test_rpc_ws import WsClient
 
 KEYS = devnet.dev_keys()
@@ -59,15 +59,6 @@ class KeepAlive:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def open_connections(port: int) -> int:
-    c = KeepAlive(port, timeout=10)
-    try:
-        _, text = c.get("/metrics")
-    finally:
-        c.close()
-    return int(re.search(rb"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))
 
 
 def _raw(port: int, data: bytes, *, timeout: float = 10.0) -> bytes:

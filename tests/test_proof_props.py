@@ -22,8 +22,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
+from rwachain.state.proof import EMPTY_ROOT, leaf_hash, verify_proof
 from rwachain.state.store import Store, StoreError
+from tests.mech import spec_root
 
 
 def sha(b: bytes) -> bytes:
@@ -32,24 +33,6 @@ def sha(b: bytes) -> bytes:
 
 def nibble(h: bytes, depth: int) -> int:
     return h[depth // 2] >> 4 if depth % 2 == 0 else h[depth // 2] & 0x0F
-
-
-def reference_root(state: dict[bytes, bytes]) -> bytes:
-    """The spec'd root computed from scratch from the key/value set (no history)."""
-    items = sorted((sha(k), sha(v)) for k, v in state.items())
-
-    def build(group: list, depth: int) -> bytes:
-        if len(group) == 1:
-            return leaf_hash(*group[0])
-        bitmap, hashes = 0, []
-        for nib in range(16):
-            sub = [it for it in group if nibble(it[0], depth) == nib]
-            if sub:
-                bitmap |= 1 << nib
-                hashes.append(build(sub, depth + 1))
-        return internal_hash(bitmap, hashes)
-
-    return build(items, 0) if items else EMPTY_ROOT
 
 
 def _clustered_keys(n_candidates: int = 20_000, n_keep: int = 48) -> list[bytes]:
@@ -109,7 +92,7 @@ def commit(store: Store, changes: dict[bytes, bytes | None]) -> bytes:
 def test_inclusion_and_exclusion_proofs_verify(state, probes):
     with TmpStore() as store:
         root = commit(store, dict(state))
-        assert root == reference_root(state) == store.root_at(store.version)
+        assert root == spec_root(state) == store.root_at(store.version)
         for k, v in state.items():
             value, proof, r = store.get_at(k)
             assert (value, r) == (v, root)
@@ -270,7 +253,7 @@ def _apply_in_blocks(store: Store, operations, cuts, model: dict, check_each=Tru
                 model[k] = v
         root = commit(store, changes)
         if check_each:
-            assert root == reference_root(model)
+            assert root == spec_root(model)
             assert dict(store.iter_state()) == model
 
 
@@ -283,7 +266,7 @@ def test_root_is_history_independent(operations, cuts, rnd):
         _apply_in_blocks(store, operations, cuts, model)
         root_a = store.root_hash
     final = dict(model)
-    assert root_a == reference_root(final)
+    assert root_a == spec_root(final)
     # B: the final set written in one block, in a shuffled order
     with TmpStore() as store:
         items = list(final.items())
@@ -323,7 +306,7 @@ def test_deleting_every_key_gives_the_empty_root(state, cuts, rnd):
         # and the tree grows back to the same root as a fresh store
         if state:
             again = commit(store, dict(state))
-            assert again == reference_root(state)
+            assert again == spec_root(state)
 
 
 @pytest.mark.slow
@@ -351,7 +334,7 @@ def test_historic_proofs_at_retained_versions(blocks, probes):
                     store.get_at(b"x", version)
                 continue
             root = store.root_at(version)
-            assert root == reference_root(snap)
+            assert root == spec_root(snap)
             assert dict(store.iter_state(version)) == snap
             for k in list(snap)[:6] + probes:
                 value, proof, r = store.get_at(k, version)

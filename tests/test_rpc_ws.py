@@ -36,7 +36,7 @@ from wsproto.events import (
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcError, RpcNode, node_fixture
+from tests.rpcnode import RpcError, RpcNode, node_fixture, open_connections
 
 KEYS = devnet.dev_keys()
 INVALID_PARAMS = -32602
@@ -186,11 +186,6 @@ def transfer(node: RpcNode, sender, recipient, amount: int, denom: str = "rwa") 
 def http_get(node: RpcNode, path: str) -> bytes:
     with urllib.request.urlopen(node.url + path, timeout=10) as resp:
         return resp.read()
-
-
-def open_connections(node: RpcNode) -> int:
-    text = http_get(node, "/metrics").decode()
-    return int(re.search(r"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))
 
 
 def raw_exchange(port: int, request: bytes) -> bytes:
@@ -485,9 +480,9 @@ def _abrupt(sock: socket.socket, reset: bool) -> None:
 
 def _wait_released(node: RpcNode, count: int) -> None:
     deadline = time.monotonic() + 5
-    while open_connections(node) > count and time.monotonic() < deadline:
+    while open_connections(node.port) > count and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert open_connections(node) <= count, "connections of disconnected clients were not released"
+    assert open_connections(node.port) <= count, "connections of disconnected clients were not released"
 
 
 def _still_serving(node: RpcNode) -> None:
@@ -513,7 +508,7 @@ def _still_serving(node: RpcNode) -> None:
 def test_node_keeps_serving_after_websocket_clients_vanish(node):
     """Clients that close the TCP connection (FIN) without a close frame, mid-frame, or
     mid-handshake: the server releases them and keeps serving."""
-    before = open_connections(node)
+    before = open_connections(node.port)
     clients = []
     for _ in range(4):
         ws = WsClient(node.port)
