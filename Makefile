@@ -17,7 +17,7 @@ TOOLS            := $(CURDIR)/.tools/bin
 COMETBFT_STAMP   := $(TOOLS)/.cometbft-$(COMETBFT_VERSION)
 GO               := $(shell command -v go 2>/dev/null)
 
-.PHONY: devnet test lint bench clean cometbft abci-vectors
+.PHONY: devnet test test-fast lint bench clean cometbft abci-vectors
 
 # plyvel publishes wheels for CPython 3.8-3.12 only. Where pip finds none (3.13 and later,
 # or another platform), it is built from its source against the system LevelDB; if LevelDB's
@@ -63,6 +63,11 @@ test: $(STAMP) $(if $(GO),$(COMETBFT_STAMP))
 	@$(if $(GO),,echo "go not found: the CometBFT tests will be skipped (they need Go 1.22.11+)")
 	$(BIN)/ruff check .
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The inner loop: everything but the tests marked slow (pyproject.toml's markers).
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 cometbft: $(COMETBFT_STAMP)
 

@@ -17,13 +17,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 @pytest.fixture
 def devnet_chain(tmp_path):
     """A fresh chain on the embedded devnet genesis, in a real LevelDB directory."""
-    from rwachain.genesis import devnet
-    from rwachain.node.chain import Chain
+    from tests.mech import devnet_chain_at
 
-    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
-    chain.init_genesis(devnet.PATH)
+    chain = devnet_chain_at(tmp_path / "chain")
     yield chain
     chain.close()
+
+
+@pytest.fixture
+def d(devnet_chain):
+    """A Driver (tests/mech.py) on the fresh devnet chain: signed calls, blocks at chosen times."""
+    from tests.mech import Driver
+
+    return Driver(devnet_chain)
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@
         node.call("chain_status")          # JSON-RPC over HTTP; returns result or raises
         node.raw_call(...)                 # the whole response object
         node.kill(); node.start()          # SIGKILL and restart on the same --home
+    node = node_fixture("name", *args)     # one node for a whole test file (a fixture)
+    rwad("keys", "list", env={...})        # any rwad command as a subprocess
+    client_ports(node.port)                # local ports of this machine's TCP connections to it
+    open_connections(node.port)            # the node's own count (/metrics)
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 _READY = re.compile(r"JSON-RPC listening on http://[^:]+:(\d+)")
 
@@ -51,7 +58,7 @@ class RpcNode:
             cmd += ["--genesis", self.genesis]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                     preexec_fn=self.preexec_fn, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                                     preexec_fn=self.preexec_fn, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -121,3 +128,43 @@ class RpcNode:
         finally:
             if self.proc and self.proc.stdout:
                 self.proc.stdout.close()
+
+
+def node_fixture(name: str, *args: str, mining: str = "auto"):
+    """A module-scoped fixture: one RpcNode (`rwad devnet` with args) for every test of a file,
+    in a fresh home under pytest's temporary directory. Use as `node = node_fixture("x")`."""
+
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory):
+        with RpcNode(tmp_path_factory.mktemp(name) / "home", *args, mining=mining) as n:
+            yield n
+
+    return fixture
+
+
+def rwad(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`rwad args` as a subprocess from the repository root: output captured as text, no
+    stdin; env adds to (or, with None values, removes from) this process's environment."""
+    full = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
+    return subprocess.run(RWAD + list(args), cwd=ROOT, env=full, text=True, capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def client_ports(port: int, established_only: bool = False) -> set[int]:
+    """Local ports of this machine's IPv4 TCP connections to 127.0.0.1:port, as the kernel
+    lists them (/proc/net/tcp, Linux): open ones, and unless established_only also those a
+    client closed lately (TIME_WAIT, for a minute), so that a new connection always shows."""
+    ports = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, remote, state = line.split()[1:4]
+            if int(remote.split(":")[1], 16) == port and (state == "01" or not established_only):
+                ports.add(int(local.split(":")[1], 16))
+    return ports
+
+
+def open_connections(port: int) -> int:
+    """The RPC connections the node on port counts as open (/metrics), this request's own included."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    return int(re.search(r"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))

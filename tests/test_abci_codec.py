@@ -279,6 +279,7 @@ def messages(cls: type):
 ALL_TYPES = sorted(set(t.REQUEST_FIELDS) | set(t.RESPONSE_FIELDS), key=lambda c: c.__name__)
 
 
+@pytest.mark.slow
 @given(st.sampled_from(ALL_TYPES).flatmap(messages))
 def test_any_message_round_trips(msg):
     data = encode(msg)

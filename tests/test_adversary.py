@@ -22,6 +22,7 @@ from rwachain.modules.tranches import keeper as tranches
 BLOCKS = 2000
 
 
+@pytest.mark.slow
 def test_a_seeded_run_of_2000_blocks_with_every_attack_passes():
     res = simulate.run(simulate.SimConfig(seed=11, blocks=BLOCKS, montecarlo=montecarlo.MarketConfig()))
     assert res.failure is None, res.failure
@@ -42,6 +43,7 @@ def _caught(cfg: simulate.SimConfig, monkeypatch, modules=None) -> simulate.Fail
 
 
 # ----- flaws planted back by hand ---------------------------------------------------------------------
+@pytest.mark.slow
 def test_flaw01_planted_a_pool_id_past_64_bits_is_caught_as_a_fault(monkeypatch):
     """The argument check and parse_denom's bound, as they were: a unit of pool 2^64 reaches
     the handler, which raises; the chain contains it, the simulator reports the fault."""
@@ -112,6 +114,7 @@ def test_flaw18_planted_a_transfer_to_a_future_pool_breaks_its_cash_ledger(monke
 
 
 # ----- probes -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_probe_failure_shrinks_to_a_replayable_reproduction(monkeypatch):
     quote = vault.quote_redeem
     monkeypatch.setattr(vault, "quote_redeem", lambda ctx, amount: {**quote(ctx, amount), "burn": amount}

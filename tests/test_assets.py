@@ -11,15 +11,10 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper, marks
 from rwachain.modules.bank import keeper as bank
-from tests.mech import DAY, ORIGINATOR, SERVICER, T0, VERIFIER, WAD, Driver, events
+from tests.mech import DAY, ORIGINATOR, SERVICER, T0, VERIFIER, WAD, Driver, devnet_chain_at, events
 
 MONTH = 30 * DAY
 RUSD = "rusd"
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def reg_args(**kw):
@@ -231,12 +226,10 @@ def _scenario(chain) -> tuple[list[str], str]:
 
 
 def test_mechanism_scenario_replays_to_a_pinned_root(tmp_path):
-    from rwachain.node.chain import Chain
 
     runs = []
     for name in ("a", "b"):
-        chain = Chain(str(tmp_path / name), devnet.validator_key())
-        chain.init_genesis(devnet.PATH)
+        chain = devnet_chain_at(tmp_path / name)
         runs.append(_scenario(chain))
         chain.close()
     assert runs[0] == runs[1]

@@ -202,7 +202,7 @@ class BankMachine(RuleBasedStateMachine):
 
 
 BankMachine.TestCase.settings = settings(BankMachine.TestCase.settings, stateful_step_count=30)
-TestBankConservation = BankMachine.TestCase
+TestBankConservation = pytest.mark.slow(BankMachine.TestCase)
 
 
 def test_failed_transfer_and_burn_change_nothing(tmp_path):

@@ -4,17 +4,11 @@ JSON, in tx_search by event type, and to WebSocket event subscribers; on a real 
 
 from __future__ import annotations
 
-import pytest
-
 from rwachain.modules.core.crypto import Keypair
 from rwachain.rpc.client.clients import Client
-from tests.rpcnode import RpcNode
+from tests.rpcnode import node_fixture
 
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("blockev") / "home", mining="manual") as n:
-        yield n
+node = node_fixture("blockev", mining="manual")
 
 
 def _transfer(c: Client, amount: int) -> str:

@@ -37,8 +37,9 @@ def ids(cases):
     return [c["name"] for c in cases]
 
 
-@pytest.fixture(params=bls.BACKENDS)
+@pytest.fixture(params=[pytest.param(b, marks=pytest.mark.slow) if b == "pyecc" else b for b in bls.BACKENDS])
 def backend(request):
+    """Each backend in turn; the pure-Python reference (pyecc) is slow."""
     bls.use(request.param)
     assert bls.backend_name() == request.param
     yield request.param
@@ -185,6 +186,7 @@ def test_infinity_signature_verifies_nothing(backend):
     assert bls.fast_aggregate_verify([PK0], MSG, infinity) is False
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None)
 @given(seed=st.binary(min_size=32, max_size=40), msg=st.binary(max_size=300))
 def test_native_signs_and_proves_exactly_as_the_reference(seed, msg):

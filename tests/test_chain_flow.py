@@ -5,22 +5,12 @@ from __future__ import annotations
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import export_genesis
 from rwachain.modules.bank import keeper
-from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.insurance import module as insurance
 from rwachain.node.chain import Chain
+from tests.mech import broken_invariants, devnet_chain_at, transfer
 
 CHAIN = devnet.CHAIN_ID
 T0 = devnet.GENESIS_TIME
-
-
-def transfer(key, nonce, to, amount, fee=5000, denom="rwa", chain=CHAIN):
-    return sign_tx(key, chain=chain, nonce=nonce, fee=fee, module="bank", call="transfer",
-                   args={"to": to, "denom": denom, "amount": amount})
-
-
-def invariants(chain):
-    ctx = chain.app.reader()
-    return [p for m in chain.app.modules if m.invariants for p in m.invariants(ctx)]
 
 
 def test_transfers_move_funds_and_pay_fees(devnet_chain, dev_keys):
@@ -36,7 +26,7 @@ def test_transfers_move_funds_and_pay_fees(devnet_chain, dev_keys):
     assert keeper.balance(ctx, devnet_chain.app.reserve, "rwa") == fees - share and share > 0
     assert block.header.state_root == devnet_chain.store.root_hash
     assert block.verify_signature(devnet.validator_key().pubkey)
-    assert invariants(devnet_chain) == []
+    assert broken_invariants(devnet_chain) == []
 
 
 def test_failed_execution_pays_fee_and_rolls_back(devnet_chain, dev_keys):
@@ -48,7 +38,7 @@ def test_failed_execution_pays_fee_and_rolls_back(devnet_chain, dev_keys):
     assert (r.code, r.error) == (51, "insufficient_funds")
     ctx = devnet_chain.app.reader()
     assert keeper.balance(ctx, a.address, "rwa") == start - r.fee
-    assert invariants(devnet_chain) == []
+    assert broken_invariants(devnet_chain) == []
 
 
 def test_module_account_refuses_plain_transfer(devnet_chain, dev_keys):
@@ -58,8 +48,7 @@ def test_module_account_refuses_plain_transfer(devnet_chain, dev_keys):
 
 def test_restart_resumes_at_same_height_and_root(tmp_path, dev_keys):
     path = str(tmp_path / "c")
-    chain = Chain(path, devnet.validator_key())
-    chain.init_genesis(devnet.PATH)
+    chain = devnet_chain_at(path)
     for n in range(3):
         chain.produce([transfer(dev_keys[0], n, dev_keys[1].address, 1)], time=T0 + n)
     height, root = chain.height, chain.store.root_hash

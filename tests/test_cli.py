@@ -14,22 +14,16 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.core.crypto import Keypair
 from rwachain.rpc.cli import keystore
-from tests.rpcnode import RpcNode
+from tests.rpcnode import ROOT, node_fixture
+from tests.rpcnode import rwad as run_rwad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 LIGHT = {"opslimit": argon2id.OPSLIMIT_MIN, "memlimit": argon2id.MEMLIMIT_MIN}  # fast KDF for API tests
 
 
-def _env(keyring) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RWAD_")}
-    env["RWAD_KEYRING"] = str(keyring)  # never touch ~/.rwachain
-    return env
-
-
 def rwad(*args: str, keyring, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(RWAD + list(args), cwd=ROOT, env={**_env(keyring), **(env or {})}, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    """The command with only this test's RWAD_ settings: the keyring given (never ~/.rwachain)."""
+    own = {k: None for k in os.environ if k.startswith("RWAD_")} | {"RWAD_KEYRING": str(keyring)}
+    return run_rwad(*args, env=own | (env or {}), timeout=timeout)
 
 
 def _assert_one_line_error(p: subprocess.CompletedProcess, *words: str) -> None:
@@ -41,10 +35,7 @@ def _assert_one_line_error(p: subprocess.CompletedProcess, *words: str) -> None:
         assert w in lines[0], lines[0]
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("cli") / "home") as n:
-        yield n
+node = node_fixture("cli")
 
 
 # ----- the keystore API ------------------------------------------------------------------------
@@ -94,6 +85,7 @@ def test_keyring_directory_from_env(tmp_path, monkeypatch):
 
 
 # ----- the commands ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_keys_round_trip_and_wrong_passphrase(tmp_path):
     ring = tmp_path / "ring"
     pw = tmp_path / "pw.txt"
@@ -143,6 +135,7 @@ def test_keys_round_trip_and_wrong_passphrase(tmp_path):
                                     "seed": "0x" + Keypair.dev(0).seed.hex()}
 
 
+@pytest.mark.slow
 def test_tx_and_query_against_a_node(node, tmp_path):
     ring = tmp_path / "ring"
     to = Keypair.dev(9).address_text
@@ -214,6 +207,7 @@ def test_every_command_has_help(tmp_path, capsys):
     assert "bank transfer" in p.stdout and "amount" in p.stdout
 
 
+@pytest.mark.slow
 def test_the_entry_point_starts_node_commands_without_the_client_side(tmp_path):
     """`rwad init|devnet|start` load only the node and the server (start-up time); other
     commands and --help get the full command line."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -20,13 +21,10 @@ from rwachain.rpc.client.clients import (
     TransportError,
     TxRefused,
 )
-from tests.rpcnode import RpcNode
+from tests.rpcnode import RpcNode, client_ports, node_fixture
 
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("client") / "home") as n:
-        yield n
+node = node_fixture("client")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the kernel's /proc/net/tcp")
 
 
 @pytest.fixture
@@ -35,10 +33,11 @@ def client(node):
         yield c
 
 
+@linux_only
 def test_sync_methods_by_attribute_and_by_name(node, client):
     status = client.chain_status()
     assert status["chainId"] == devnet.CHAIN_ID and status == client.call("chain_status")
-    sock = client._conn.sock
+    ports = client_ports(node.port)  # the client's connection (and any closed lately)
     k1 = Keypair.dev(1)
     assert client.bank_balance(k1.address_text, "rwa") == str(devnet.NATIVE_EACH)  # by position
     acct = client.account_get(address=k1.address)  # by name; bytes become rwa1 text
@@ -47,7 +46,7 @@ def test_sync_methods_by_attribute_and_by_name(node, client):
     assert client.chain_params()["chainId"] == devnet.CHAIN_ID
     doc = client.call("rpc.discover")  # dotted names only through call()
     assert {m["name"] for m in doc["methods"]} >= {"chain_status", "tx_sendAndWait"}
-    assert client._conn.sock is sock, "keep-alive: one connection for every call"
+    assert client_ports(node.port) <= ports, "keep-alive: one connection for every call, no new one"
     assert "Balance in base units." in Client.bank_balance.__doc__
     with pytest.raises(TypeError):
         client.bank_supply("rwa", None, "extra")
@@ -143,6 +142,7 @@ def test_error_mapping_without_a_node():
         c.chain_status()
 
 
+@linux_only
 def test_async_client(node):
     async def main():
         async with AsyncClient(node.url, timeout=30) as c:
@@ -156,6 +156,7 @@ def test_async_client(node):
             assert isinstance(out[0], MethodNotFound) and out[1]["chainId"] == devnet.CHAIN_ID
 
             # concurrent calls share a small pool of keep-alive connections
+            before = client_ports(node.port)
             results = []
 
             async def one():
@@ -164,7 +165,13 @@ def test_async_client(node):
             async with trio.open_nursery() as nursery:
                 for _ in range(8):
                     nursery.start_soon(one)
-            assert len(set(results)) == 1 and 1 <= len(c._idle) <= c.max_idle
+            assert len(set(results)) == 1
+            kept = client_ports(node.port, established_only=True) - before
+            assert 1 <= len(kept) <= c.max_idle  # some were opened for the overlap; at most max_idle stay
+            seen = client_ports(node.port)
+            for _ in range(3):
+                await c.bank_supply("rwa")
+            assert client_ports(node.port) <= seen, "calls one after another reuse a kept connection"
 
             to = Keypair.dev(8)
             receipt = await c.send_call(k, "bank", "transfer", {"to": to.address_text, "denom": "rwa", "amount": "3"})

@@ -18,7 +18,6 @@ that some kills land inside Store.commit, before and after its batch is durable.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import random
 import select
@@ -31,13 +30,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper
 from rwachain.modules.core import accounts
 from rwachain.modules.insurance import module as insurance
 from rwachain.node.chain import GENESIS_PARENT, Chain
-from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
+from rwachain.state.proof import verify_proof
 from rwachain.state.store import Store
+from tests.mech import broken_invariants, spec_root
+
+pytestmark = pytest.mark.slow  # crash loops: children killed mid-commit, again and again
 
 CHILD = Path(__file__).with_name("crash_child.py")
 REPO = CHILD.parent.parent
@@ -196,29 +200,6 @@ def recomputed_root(flat: dict[bytes, bytes], scratch: Path) -> bytes:
             fresh.close()
 
 
-def spec_root(items: dict[bytes, bytes]) -> bytes:
-    """The state root of items straight from the spec in state/proof.py (no tree code)."""
-
-    def sha(b: bytes) -> bytes:
-        return hashlib.sha256(b).digest()
-
-    def nibble(kh: bytes, depth: int) -> int:
-        return kh[depth >> 1] >> 4 if depth % 2 == 0 else kh[depth >> 1] & 0x0F
-
-    def node(entries: list[tuple[bytes, bytes]], depth: int) -> bytes:
-        if len(entries) == 1:
-            return leaf_hash(*entries[0])
-        groups: dict[int, list] = {}
-        for e in entries:
-            groups.setdefault(nibble(e[0], depth), []).append(e)
-        bitmap = sum(1 << n for n in groups)
-        return internal_hash(bitmap, [node(groups[n], depth + 1) for n in sorted(groups)])
-
-    if not items:
-        return EMPTY_ROOT
-    return node([(sha(k), sha(v)) for k, v in items.items()], 0)
-
-
 class History:
     """What earlier reopens established: block hashes and transaction counts per height."""
 
@@ -302,7 +283,7 @@ def check_reopen(
 
         # Module invariants, and the state agrees with every block's transactions.
         ctx = chain.app.reader()
-        problems = [p for m in chain.app.modules if m.invariants for p in m.invariants(ctx)]
+        problems = broken_invariants(chain, ctx)
         assert problems == []
         total = sum(hist.txs.values())
         nonces = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(accounts.PREFIX))

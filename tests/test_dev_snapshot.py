@@ -9,22 +9,13 @@ import msgpack
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcError, RpcNode
+from tests.mech import hx, transfer
+from tests.rpcnode import RpcError, RpcNode, node_fixture
 
 KEYS = devnet.dev_keys()
 
 
-def transfer(nonce: int, amount: int, to: int = 1) -> str:
-    raw = sign_tx(KEYS[0], chain=devnet.CHAIN_ID, nonce=nonce, fee=5000, module="bank", call="transfer",
-                  args={"to": KEYS[to].address, "denom": "rwa", "amount": amount})
-    return "0x" + raw.hex()
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("snap"), "--keep-versions", "3", mining="manual") as n:
-        yield n
+node = node_fixture("snap", "--keep-versions", "3", mining="manual")
 
 
 def _without_format_marker(dump: str) -> str:
@@ -43,11 +34,11 @@ def test_revert_many_times_rewinds_state_blocks_indexes_and_mempool(node):
     base = node.call("chain_status")
     start = bal(node)
     snap = node.call("dev_snapshot")
-    node.call("tx_send", [transfer(0, 10)])
+    node.call("tx_send", [hx(transfer(KEYS[0], 0, KEYS[1], 10))])
     node.call("dev_mine")
-    h1 = node.call("tx_send", [transfer(1, 20)])
+    h1 = node.call("tx_send", [hx(transfer(KEYS[0], 1, KEYS[1], 20))])
     node.call("dev_mine", {"blocks": 5})  # past keep_versions: the pin must hold the snapshot
-    node.call("tx_send", [transfer(2, 5)])  # left pending
+    node.call("tx_send", [hx(transfer(KEYS[0], 2, KEYS[1], 5))])  # left pending
     assert bal(node) == start + 30
     for _ in range(2):
         assert node.call("dev_revert", [snap]) == base["height"]
@@ -62,7 +53,7 @@ def test_revert_many_times_rewinds_state_blocks_indexes_and_mempool(node):
         # state at the snapshot height answers with a proof
         assert node.call("account_get", [KEYS[0].address_text])["nonce"] == 0
         # replay the same history again: same roots as the first time
-        node.call("tx_send", [transfer(0, 10)])
+        node.call("tx_send", [hx(transfer(KEYS[0], 0, KEYS[1], 10))])
         node.call("dev_mine")
         assert bal(node) == start + 10
     assert node.call("dev_revert", [snap]) == base["height"]
@@ -75,7 +66,7 @@ def test_unknown_snapshot(node):
 
 
 def test_dump_and_load_state_with_history(node, tmp_path):
-    node.call("tx_send", [transfer(node.call("account_get", [KEYS[0].address_text])["pendingNonce"], 3, to=2)])
+    node.call("tx_send", [hx(transfer(KEYS[0], node.call("account_get", [KEYS[0].address_text])["pendingNonce"], KEYS[2], 3))])
     node.call("dev_mine")
     status = node.call("chain_status")
     block = node.call("chain_getBlock", [status["height"]])

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from rwachain.genesis import devnet
 from rwachain.genesis.sim import series
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core import bls
 from rwachain.modules.market import keeper as market
@@ -133,8 +132,7 @@ def test_every_fill_of_a_resting_ask_waits_since_its_placement(tmp_path_factory,
 
 def test_instant_exits_are_counted_with_their_payout(devnet_chain):
     d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    assert d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]}).code == 0
+    assert d.repay_installment(4).code == 0
     before = bank.balance(d.ctx, vault.VAULT, SENIOR)
     res, rec = d.block(d.tx(SELLER, "stable", "exit", {"unit": SENIOR, "quantity": 10, "minOut": 0}),
                        d.tx(BIDDER, "stable", "exit", {"unit": SENIOR, "quantity": 5, "minOut": 0}))
@@ -319,6 +317,7 @@ def test_export_refuses_a_bad_range_in_one_line(node, capsys):
         assert code == 1 and out == "" and err.startswith("rwad: ") and words in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_the_report_of_a_live_node_embeds_every_plot_and_the_head_values(node, tmp_path, capsys):
     out = tmp_path / "run.html"
     code, _, err = rwad(capsys, "report", "--rpc", node.url, "--out", str(out))
@@ -365,6 +364,7 @@ def test_the_node_never_loads_matplotlib():
 
 
 # ----- reports from files -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_reports_from_a_series_file_json_or_csv(devnet_chain, tmp_path, capsys):
     d = Driver(devnet_chain)
     rows = [series.sample(d.ctx)]

@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 from rwachain.genesis import devnet
 from rwachain.modules.core.errors import CannotPayFee, FeeTooLow
 from rwachain.modules.core.tx import sign_tx
-from rwachain.node.chain import Chain
+from tests.mech import devnet_chain_at
 
 KEYS = devnet.dev_keys()
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    c = Chain(str(tmp_path_factory.mktemp("fees") / "chain"), devnet.validator_key())
-    c.init_genesis(devnet.PATH)
+    c = devnet_chain_at(tmp_path_factory.mktemp("fees") / "chain")
     yield c
     c.close()
 

@@ -86,6 +86,7 @@ BAD = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutate, field", BAD, ids=[f for _, f in BAD])
 def test_invalid_genesis_names_the_field(tmp_path, mutate, field):
     doc = copy.deepcopy(devnet.build())

@@ -12,7 +12,7 @@ from rwachain.modules.core.crypto import encode_address as encode
 from rwachain.modules.governance import module as gov
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
-from tests.mech import GUARDIAN, KEYS, ORIGINATOR, Driver, events
+from tests.mech import GUARDIAN, KEYS, ORIGINATOR, events
 
 A, B, C = KEYS[0], KEYS[2], KEYS[8]  # (none of them stakes in the devnet genesis)
 RWA = 1000 * 10**6  # a thousand RWA: enough to outvote the devnet's stakers
@@ -22,8 +22,7 @@ DELAY = gov.DEFAULT_PARAMS["executionDelay"]
 
 
 @pytest.fixture
-def d(devnet_chain):
-    d = Driver(devnet_chain)
+def d(d):
     d.block(d.tx(A, "insurance", "stake", {"amount": 600 * RWA}), d.tx(B, "insurance", "stake", {"amount": 400 * RWA}))
     return d
 

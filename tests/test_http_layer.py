@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 
+import pytest
 import trio
 
 from rwachain.rpc.server.http import HttpServer
@@ -72,6 +73,7 @@ def test_an_idle_connection_is_closed_after_the_timeout():
     _serve_and(check, idle_timeout=0.4)
 
 
+@pytest.mark.slow
 def test_a_slow_answer_outlives_the_idle_timeout():
     def check(port):
         s = socket.create_connection(("127.0.0.1", port))

@@ -4,23 +4,16 @@ reserve at the backing value), recoveries that repay the fund first; on a real c
 
 from __future__ import annotations
 
-import pytest
-
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.tranches import keeper as tranches
-from tests.mech import KEYS, SERVICER, WAD, Driver, events
+from tests.mech import KEYS, SERVICER, WAD, broken_invariants, events
 from tests.test_tranches import make_pool
 
 RWA = 10**6
 STAKER, LEAVER = KEYS[0], KEYS[2]  # (neither stakes in the devnet genesis)
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def bonded_shares(d, key) -> int:
@@ -46,7 +39,7 @@ def test_the_stakers_share_of_fees_is_claimable_pro_rata(d):
     assert r.code == 0, r.message
     got = events(r, "insurance.claimed")[0]["amount"]
     assert bank.balance(d.ctx, staker.address, "rwa") == held + got - r.fee
-    assert [p for m in d.chain.app.modules if m.invariants for p in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
@@ -77,7 +70,7 @@ def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
     r = d.run(LEAVER, "insurance", "withdraw", {})
     got = events(r, "insurance.withdrawn")[0]["amount"]
     assert got < 100_000 * RWA and got == events(r, "insurance.withdrawn")[0]["shares"] * f1["native"] // f1["shares"]
-    assert [x for m in d.chain.app.modules if m.invariants for x in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_recoveries_repay_the_fund_first(d):
@@ -95,7 +88,7 @@ def test_recoveries_repay_the_fund_first(d):
     assert events(r, "tranches.waterfall")[0]["cash"] == 1000  # only the rest reaches the tranches
     earned = insurance.pending(d.ctx, STAKER.address)["rusd"]
     assert owed * bonded_shares(d, STAKER) // insurance.fund(d.ctx)["bonded"] - 1 <= earned
-    assert [x for m in d.chain.app.modules if m.invariants for x in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_cover_is_limited_by_the_fund(d):

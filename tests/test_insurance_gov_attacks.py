@@ -18,7 +18,7 @@ from rwachain.modules.reserve import module as reserve
 from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.state.overlay import Overlay
-from tests.mech import KEYS, SERVICER, WAD, Driver, events
+from tests.mech import KEYS, SERVICER, WAD, Driver, broken_invariants, events
 from tests.test_tranches import make_pool
 
 RWA = 10**6
@@ -26,13 +26,8 @@ EARLY, LEAVER, LATE, ATTACKER = KEYS[0], KEYS[2], KEYS[8], KEYS[3]  # none stake
 DEMO = [KEYS[i] for i in devnet.DEMO_STAKERS]
 
 
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
-
-
 def no_broken_invariants(d) -> None:
-    assert [p for m in d.chain.app.modules if m.invariants for p in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def held_shares(ctx, key) -> int:
@@ -180,7 +175,7 @@ def _exact_native(d) -> tuple[Ctx, int]:
     rounding could keep), and that cover's need."""
     for extra in range(1, 200):
         ctx = _writer(d)
-        insurance._stake(ctx, LATE.address, {"amount": 1_000 * RWA + extra})
+        d.handle(ctx, "insurance", "stake", LATE.address, {"amount": 1_000 * RWA + extra})
         f, b = insurance.fund(ctx), reserve.backing(ctx)
         need = f["native"] * b // WAD
         if -(-need * WAD // b) == f["native"]:
@@ -188,22 +183,22 @@ def _exact_native(d) -> tuple[Ctx, int]:
     raise AssertionError("no exact slash found")
 
 
-def _reopens(ctx: Ctx) -> None:
+def _reopens(d, ctx: Ctx) -> None:
     """After a full slash: new stake gets shares at par, it proposes and votes, and the
     stake it bonded is what it can take back."""
     f = insurance.fund(ctx)
     assert f["native"] == 0 and f["shares"] == 0 and f["bonded"] == 0
     for k in DEMO:
         assert insurance.stake_of(ctx, k.address) == 0
-    insurance._stake(ctx, ATTACKER.address, {"amount": 5_000 * RWA})
+    d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 5_000 * RWA})
     assert insurance.record(ctx, ATTACKER.address)["shares"] == 5_000 * RWA  # fresh shares at par
     assert insurance.stake_of(ctx, ATTACKER.address) == 5_000 * RWA == insurance.total(ctx)
-    gov._propose(ctx, ATTACKER.address, {"action": "unpause", "target": "market", "account": b""})
+    d.handle(ctx, "governance", "propose", ATTACKER.address, {"action": "unpause", "target": "market", "account": b""})
     pid = ctx.get_int(gov.NEXT) - 1
-    gov._vote(ctx, ATTACKER.address, {"id": pid, "support": "yes"})
+    d.handle(ctx, "governance", "vote", ATTACKER.address, {"id": pid, "support": "yes"})
     assert gov.get(ctx, pid)["yes"] == 5_000 * RWA
     with pytest.raises(Unauthorized):  # the old stakers hold nothing and cannot vote
-        gov._vote(ctx, DEMO[0].address, {"id": pid, "support": "yes"})
+        d.handle(ctx, "governance", "vote", DEMO[0].address, {"id": pid, "support": "yes"})
 
 
 def test_flaw14_an_exact_full_slash_leaves_a_fund_that_reopens(d):
@@ -211,7 +206,7 @@ def test_flaw14_an_exact_full_slash_leaves_a_fund_that_reopens(d):
     ctx, need = _exact_native(d)
     paid = insurance.cover(ctx, pool["id"], need)
     assert paid == need
-    _reopens(ctx)
+    _reopens(d, ctx)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -230,12 +225,12 @@ def test_flaw14_any_slash_fraction_leaves_the_fund_usable(devnet_chain, fraction
         value = insurance.stake_of(ctx, DEMO[0].address)
         assert value * 3 <= f["native"] <= value * 3 + 3
         before = f["shares"]
-        insurance._stake(ctx, ATTACKER.address, {"amount": 1_000 * RWA})
+        d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 1_000 * RWA})
         got = insurance.stake_of(ctx, ATTACKER.address)
         assert 1_000 * RWA - 10**6 <= got <= 1_000 * RWA
         assert insurance.fund(ctx)["shares"] - before <= 1_000 * RWA * 10**6
     else:
-        _reopens(ctx)
+        _reopens(d, ctx)
     assert [p for p in insurance.invariants(ctx)] == []
 
 
@@ -254,7 +249,7 @@ def test_flaw14_a_slash_takes_its_cover_and_at_most_a_millionth_more(devnet_chai
         exact = min(f0["native"], -(-paid * WAD // b)) if paid else 0
         assert taken == exact or (taken == f0["native"] and (f0["native"] - exact) * 10**6 < f0["native"])
         before = insurance.stake_of(ctx, ATTACKER.address)
-        insurance._stake(ctx, ATTACKER.address, {"amount": 1_000 * RWA})
+        d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 1_000 * RWA})
         assert 1_000 * RWA - RWA <= insurance.stake_of(ctx, ATTACKER.address) - before <= 1_000 * RWA
     assert [p for p in insurance.invariants(ctx)] == []
 
@@ -333,9 +328,9 @@ def test_flaw15_a_snapshot_keeps_every_accounts_bonded_stake_of_its_moment(devne
     seen: dict[int, tuple[dict, int]] = {}
     for op, who, x in ops:
         if op == "stake":
-            insurance._stake(ctx, who.address, {"amount": x})
+            d.handle(ctx, "insurance", "stake", who.address, {"amount": x})
         elif op == "unbond" and insurance.stake_of(ctx, who.address):
-            insurance._unbond(ctx, who.address, {"amount": max(1, insurance.stake_of(ctx, who.address) * x // 100)})
+            d.handle(ctx, "insurance", "unbond", who.address, {"amount": max(1, insurance.stake_of(ctx, who.address) * x // 100)})
         elif op == "snapshot":
             sid = insurance.snapshot(ctx)
             seen[sid] = ({k.address: insurance.stake_of(ctx, k.address) for k in STAKERS}, insurance.total(ctx))

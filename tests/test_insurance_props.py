@@ -5,6 +5,7 @@ than it put in; rewards paid never exceed the fee share moved to the fund."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -12,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.insurance import module as insurance
-from tests.mech import KEYS, DevnetMachine, events
+from tests.mech import KEYS, DevnetMachine, broken_invariants, events
 
 STAKERS = [KEYS[0], KEYS[2], KEYS[3]]  # (none stakes in the devnet genesis)
 RWA = 10**6
@@ -75,8 +76,8 @@ class FundMachine(DevnetMachine, RuleBasedStateMachine):
             unbonding = sum(ctx.get_int(key) for key, _ in ctx.iter_prefix(insurance.UNBOND + a))
             value = (insurance.record(ctx, a)["shares"] + unbonding) * f["native"] // f["shares"] if f["shares"] else 0
             assert self.took[a] + value <= self.put[a], a.hex()  # rounding never favours the staker
-        assert [p for m in self.chain.app.modules if m.invariants for p in m.invariants(ctx)] == []
+        assert broken_invariants(self.chain, ctx) == []
 
 
-TestFundMachine = FundMachine.TestCase
+TestFundMachine = pytest.mark.slow(FundMachine.TestCase)
 TestFundMachine.settings = settings(max_examples=20, stateful_step_count=14, deadline=None)

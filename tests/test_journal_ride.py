@@ -13,22 +13,15 @@ from __future__ import annotations
 import trio
 
 from rwachain.genesis import devnet
-from rwachain.modules.core.tx import sign_tx
-from rwachain.node.chain import Chain
 from rwachain.node.journal import Journal
 from rwachain.node.service import Node, NodeOptions
+from tests.mech import devnet_chain_at, transfer
 
 KEYS = devnet.dev_keys()
 
 
-def _transfer(key, nonce: int) -> bytes:
-    return sign_tx(key, chain=devnet.CHAIN_ID, nonce=nonce, fee=10_000, module="bank", call="transfer",
-                   args={"to": KEYS[9].address, "denom": "rwa", "amount": 1})
-
-
 def _node(tmp_path, mining: str) -> tuple[Node, str]:
-    chain = Chain(str(tmp_path / "chain"), devnet.validator_key())
-    chain.init_genesis(devnet.PATH)
+    chain = devnet_chain_at(tmp_path / "chain")
     path = str(tmp_path / "journal")
     return Node(chain, path, NodeOptions(mining=mining, dev=True)), path
 
@@ -45,12 +38,12 @@ def test_sequential_automine_submissions_are_durable_through_their_blocks(tmp_pa
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)
             for n in range(5):
-                raw = _transfer(KEYS[0], n)
+                raw = transfer(KEYS[0], n, KEYS[9])
                 h = await node.submit(raw)
                 assert _durable(node, path, raw, h)
                 assert await node.wait_included(h, 5.0) is not None
             assert Journal(path).read() == []  # every one was covered by its block
-            gap = _transfer(KEYS[0], 7)  # nonces 5 and 6 missing: no block can take it
+            gap = transfer(KEYS[0], 7, KEYS[9])  # nonces 5 and 6 missing: no block can take it
             h = await node.submit(gap)
             assert Journal(path).read() == [gap] and node.chain.blocks.tx_location(h) is None
             nursery.cancel_scope.cancel()
@@ -65,7 +58,7 @@ def test_concurrent_submissions_are_durable_when_answered(tmp_path):
 
     async def send(i: int) -> None:
         for n in range(3):
-            raw = _transfer(KEYS[i], n)
+            raw = transfer(KEYS[i], n, KEYS[9])
             h = await node.submit(raw)
             answered.append(_durable(node, path, raw, h))
 
@@ -84,7 +77,7 @@ def test_concurrent_submissions_are_durable_when_answered(tmp_path):
 
 def test_manual_mining_journals_every_submission(tmp_path):
     node, path = _node(tmp_path, "manual")
-    raws = [_transfer(KEYS[0], n) for n in range(3)]
+    raws = [transfer(KEYS[0], n, KEYS[9]) for n in range(3)]
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,21 +11,18 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.rpc.methods.table import method_table
-from tests.rpcnode import RpcError, RpcNode
+from tests.rpcnode import RpcError, node_fixture
+from tests.rpcnode import rwad as run_rwad
 
 METHODS = method_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",
                                                   "gov", "reserve", "native")}
 CALLED: set[str] = set()
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("mech") / "home") as n:
-        yield n
+node = node_fixture("mech")
 
 
 def call(node, method, params=None):
@@ -37,8 +31,7 @@ def call(node, method, params=None):
 
 
 def rwad(node, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "rwachain.rpc.cli", *args, "--rpc", node.url], cwd=ROOT, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    return run_rwad(*args, "--rpc", node.url, timeout=timeout)
 
 
 def test_demo_assets_and_their_queries(node):
@@ -90,6 +83,7 @@ def test_oracle_queries(node):
         call(node, "oracle_latest", ["nosuch"])
 
 
+@pytest.mark.slow
 def test_operators_sign_shares_and_submit_a_report(node, tmp_path):
     new = devnet.RATE + devnet.POLICIES["rate"]["stepAbs"]
     shares = []
@@ -112,6 +106,7 @@ def test_operators_sign_shares_and_submit_a_report(node, tmp_path):
     assert p.returncode == 1 and "another report" in p.stderr
 
 
+@pytest.mark.slow
 def test_a_queued_move_is_listed_as_pending(node, tmp_path):
     big = devnet.RATE + 10 * devnet.POLICIES["rate"]["stepAbs"]
     files = []
@@ -250,6 +245,7 @@ def test_reserve_over_rpc(node):
     assert call(node, "native_params")["cooldown"] == 7 * 86_400
 
 
+@pytest.mark.slow
 def test_flaw_market_orders_returns_every_order_in_one_call(node):
     """An account's resting orders come in pages (after, limit): one call's work is a page,
     however many orders the account keeps resting."""

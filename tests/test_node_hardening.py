@@ -24,19 +24,13 @@ import plyvel
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.core.tx import sign_tx
 from rwachain.rpc.cli import keystore
-from tests.rpcnode import RWAD, RpcError, RpcNode
+from tests.mech import hx, transfer
+from tests.rpcnode import ROOT, RWAD, RpcError, RpcNode, node_fixture, rwad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEYS = devnet.dev_keys()
 with open(devnet.PATH, "rb") as _f:
     DEVNET_BYTES = _f.read()
-
-
-def _rwad(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(RWAD + list(args), cwd=ROOT, text=True, capture_output=True, stdin=subprocess.DEVNULL,
-                          timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def _one_line_error(p: subprocess.CompletedProcess, *words: str) -> str:
@@ -49,18 +43,13 @@ def _one_line_error(p: subprocess.CompletedProcess, *words: str) -> str:
     return lines[0]
 
 
-def _transfer(nonce: int, amount: int) -> str:
-    raw = sign_tx(KEYS[0], chain=devnet.CHAIN_ID, nonce=nonce, fee=5000, module="bank", call="transfer",
-                  args={"to": KEYS[1].address, "denom": "rwa", "amount": amount})
-    return "0x" + raw.hex()
-
-
 def _head(node: RpcNode) -> tuple:
     s = node.call("chain_status")
     return s["height"], s["hash"], s["stateRoot"]
 
 
 # ----- 1. dev_loadState: atomic under SIGKILL, bombs refused ------------------------------------
+@pytest.mark.slow
 def test_flaw_load_state_killed_midway_leaves_old_or_new(tmp_path):
     """SIGKILL at random moments while dumps are being loaded back to back: after each
     restart the chain is one of the dumps (or the state before the first load), whole,
@@ -70,7 +59,7 @@ def test_flaw_load_state_killed_midway_leaves_old_or_new(tmp_path):
         node.call("dev_mine", [30])
         dump_a, head_a = node.call("dev_dumpState"), _head(node)
         for n in range(20):
-            node.call("tx_send", [_transfer(n, 1000 + n)])
+            node.call("tx_send", [hx(transfer(KEYS[0], n, KEYS[1], 1000 + n))])
             node.call("dev_mine", [1])
         node.call("dev_mine", [40])
         dump_b, head_b = node.call("dev_dumpState"), _head(node)
@@ -127,6 +116,7 @@ def _pairs_bomb(total: int) -> str:
     return "0x" + (b"".join(z.compress(block) for _ in range(total // len(block))) + z.flush()).hex()
 
 
+@pytest.mark.slow
 def test_flaw_load_state_bomb_refused_without_memory(tmp_path):
     """A 200 KB dump that inflates to 200 MB is refused with a JSON-RPC error naming the
     limit; the node's peak RSS grows by less than 50 MB and its chain is untouched. So is
@@ -167,10 +157,7 @@ def _exchange(port: int, head: str, body: bytes = b"") -> tuple[int, dict, bytes
 SNAPSHOT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "dev_snapshot"}).encode()
 
 
-@pytest.fixture(scope="module")
-def web_node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("web") / "home", mining="manual") as n:
-        yield n
+web_node = node_fixture("web", mining="manual")
 
 
 def test_flaw_text_plain_post_is_refused_415(web_node):
@@ -264,7 +251,7 @@ def _start_home(home, timeout: float = 30) -> tuple[subprocess.Popen, int]:
 
 def test_flaw_init_without_dev_makes_a_fresh_validator_and_no_dev_accounts(tmp_path):
     before = int(time.time())
-    p = _rwad("init", "--home", str(tmp_path / "n"))
+    p = rwad("init", "--home", str(tmp_path / "n"))
     assert p.returncode == 0, p.stderr
     assert "fresh validator key" in p.stdout and "genesis time" in p.stdout, p.stdout
     with open(tmp_path / "n" / "validator.key") as f:
@@ -287,18 +274,19 @@ def test_flaw_init_without_dev_makes_a_fresh_validator_and_no_dev_accounts(tmp_p
         proc.terminate()
         proc.wait(15)
         proc.stdout.close()
-    p = _rwad("init", "--dev", "--home", str(tmp_path / "d"))
+    p = rwad("init", "--dev", "--home", str(tmp_path / "d"))
     assert p.returncode == 0, p.stderr
     with open(tmp_path / "d" / "validator.key") as f:
         assert json.load(f)["ed25519Seed"] == devnet.validator_key().seed.hex()
 
 
+@pytest.mark.slow
 def test_flaw_restart_with_another_genesis_is_refused(tmp_path):
     home = tmp_path / "home"
     with RpcNode(home, mining="manual") as n:
         first = _head(n)
     built_from = (home / "genesis.json").read_bytes()
-    p = _rwad("devnet", "--home", str(home), "--port", "0", "--genesis", devnet.PATH, timeout=60)
+    p = rwad("devnet", "--home", str(home), "--port", "0", "--genesis", devnet.PATH, timeout=60)
     line = _one_line_error(p, devnet.CHAIN_ID, hashlib.sha256(built_from).hexdigest()[:16],
                            hashlib.sha256(DEVNET_BYTES).hexdigest()[:16])
     assert "genesis" in line
@@ -319,7 +307,7 @@ def test_flaw_port_in_use_is_one_line(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        p = _rwad("devnet", "--port", str(port), timeout=60)
+        p = rwad("devnet", "--port", str(port), timeout=60)
     _one_line_error(p, str(port), "--port")
 
 
@@ -353,20 +341,21 @@ def test_flaw_snapshot_pins_released_on_restart(tmp_path):
 
 
 # ----- 9. keystore -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_flaw_key_file_with_extreme_kdf_cost_is_refused(tmp_path):
     ring = keystore.Keyring(str(tmp_path / "ring"))
     info = ring.create("k", "pw", opslimit=argon2id.OPSLIMIT_MIN, memlimit=argon2id.MEMLIMIT_MIN)
     with open(info.path) as f:
         doc = json.load(f)
     env = {"RWAD_KEYRING": ring.dir, "RWAD_PASSPHRASE": "pw"}
-    ok = _rwad("keys", "export", "k", "--unsafe", env=env)
+    ok = rwad("keys", "export", "k", "--unsafe", env=env)
     assert ok.returncode == 0, ok.stderr
     for ops, mem in ((1000, argon2id.MEMLIMIT_MIN), (argon2id.OPSLIMIT_MIN, 2 << 30)):
         doc["kdf"]["opslimit"], doc["kdf"]["memlimit"] = ops, mem
         os.chmod(info.path, 0o600)
         with open(info.path, "w") as f:
             json.dump(doc, f)
-        _one_line_error(_rwad("keys", "export", "k", "--unsafe", env=env), "opslimit", "memlimit")
+        _one_line_error(rwad("keys", "export", "k", "--unsafe", env=env), "opslimit", "memlimit")
     with pytest.raises(keystore.KeystoreError, match="opslimit"):
         ring.create("k2", "pw", opslimit=1000, memlimit=argon2id.MEMLIMIT_MIN)
 
@@ -375,7 +364,7 @@ def test_flaw_keyring_with_wide_permissions_is_tightened(tmp_path):
     ring = tmp_path / "ring"
     ring.mkdir(mode=0o755)
     os.chmod(ring, 0o777)
-    p = _rwad("keys", "list", env={"RWAD_KEYRING": str(ring)})
+    p = rwad("keys", "list", env={"RWAD_KEYRING": str(ring)})
     assert p.returncode == 0, p.stderr
     assert stat.S_IMODE(os.stat(ring).st_mode) == 0o700
     assert "permissions" in p.stderr, p.stderr

@@ -22,7 +22,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcNode
+from tests.rpcnode import RpcNode, node_fixture, open_connections
 from tests.test_rpc_ws import WsClient
 
 KEYS = devnet.dev_keys()
@@ -61,15 +61,6 @@ class KeepAlive:
         self.conn.close()
 
 
-def open_connections(port: int) -> int:
-    c = KeepAlive(port, timeout=10)
-    try:
-        _, text = c.get("/metrics")
-    finally:
-        c.close()
-    return int(re.search(rb"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))
-
-
 def _raw(port: int, data: bytes, *, timeout: float = 10.0) -> bytes:
     """Send data on a new connection; everything the server sends until it closes (or timeout)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
@@ -83,6 +74,7 @@ def _raw(port: int, data: bytes, *, timeout: float = 10.0) -> bytes:
 
 
 # ----- 2. slow WebSocket consumers --------------------------------------------------------
+@pytest.mark.slow
 def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
     """Subscribers that stop reading are closed once their queue passes its byte bound (or
     they miss a pong); the node's memory stays flat and a reading client stays fast."""
@@ -152,6 +144,7 @@ def test_flaw_slow_websocket_subscribers_are_never_dropped(tmp_path):
         reader.sock.close()
 
 
+@pytest.mark.slow
 def test_websocket_that_never_answers_pings_is_closed_with_1001(tmp_path):
     """A client that reads but never answers pings is closed after the ping timeout (1001)."""
     with RpcNode(tmp_path / "home", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "1",
@@ -174,6 +167,7 @@ def _nofile_1024() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
 
 
+@pytest.mark.slow
 def test_flaw_idle_connections_exhaust_file_descriptors(tmp_path):
     """Under a 1,024-descriptor limit, 2,000 idle connections: past --max-connections new
     ones get 503 at once, and the node keeps serving and committing blocks."""
@@ -224,11 +218,7 @@ def test_flaw_soft_descriptor_limit_is_left_low(tmp_path):
 
 
 # ----- 4. HTTP limits on every part of a request ------------------------------------------
-@pytest.fixture(scope="module")
-def http_node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("limits") / "home", "--header-timeout", "1",
-                 "--max-response-bytes", "20000", mining="manual") as n:
-        yield n
+http_node = node_fixture("limits", "--header-timeout", "1", "--max-response-bytes", "20000", mining="manual")
 
 
 def test_flaw_header_block_of_any_size_is_accepted(http_node):
@@ -244,6 +234,7 @@ def test_flaw_url_of_any_length_is_accepted(http_node):
         assert reply.startswith(b"HTTP/1.1 414"), reply[:80]
 
 
+@pytest.mark.slow
 def test_flaw_header_block_may_trickle_in_forever(http_node):
     """One byte every 0.2 s keeps the idle timer fresh; the header deadline (1 s here) still
     closes the connection."""
@@ -267,6 +258,7 @@ def test_flaw_header_block_may_trickle_in_forever(http_node):
         assert closed and time.monotonic() - t0 < 8, "the trickling connection was kept"
 
 
+@pytest.mark.slow
 def test_websocket_outlives_the_header_deadline(http_node):
     """The header deadline (1 s here) ends with the upgrade's header block."""
     ws = WsClient(http_node.port)
@@ -307,11 +299,13 @@ def test_flaw_set_time_far_ahead_freezes_the_node(tmp_path):
             assert reply["error"]["code"] == INVALID_PARAMS and ("at most" in msg or "expected 0.." in msg), reply
         # The largest jump allowed, twice: each block after it takes bounded time.
         for _ in range(2):
+            w0 = time.monotonic()
             t = c.call("dev_setTime", [c.call("chain_status")["time"] + 100 * 31_536_000])
             t0 = time.monotonic()
             c.call("dev_mine", [1])
             assert time.monotonic() - t0 < 10
-            assert c.call("chain_status")["time"] == t
+            # the node's clock runs on from t: the block is at t, or a few seconds later on a busy machine
+            assert t <= c.call("chain_status")["time"] <= t + int(time.monotonic() - w0) + 1
         c.close()
 
 
@@ -326,6 +320,7 @@ def _send_transfers(node: RpcNode, sender, n: int) -> None:
         assert "result" in r, r
 
 
+@pytest.mark.slow
 def test_flaw_tx_search_that_matches_nothing_scans_everything(tmp_path):
     """A search is a bounded scan: a filter that matches nothing returns an empty page with
     a cursor; following the cursors covers the range and finds what is there."""

@@ -118,6 +118,7 @@ def _broken_copies(doc: dict):
     yield "unknown top-level field", d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["openrpc version", "no info", "method without a name",
                                    "params not an array", "result without a name",
                                    "param schema with an invalid type", "unknown top-level field"])

@@ -25,15 +25,10 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap
-from tests.mech import DAY, GUARDIAN, OPERATORS, ORIGINATOR, SECRETS, WAD, Driver, events
+from tests.mech import DAY, GUARDIAN, OPERATORS, ORIGINATOR, SECRETS, WAD, events
 
 RATE = devnet.RATE
 STEP = devnet.POLICIES["rate"]["stepAbs"]
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def value(d, feed):

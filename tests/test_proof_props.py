@@ -22,8 +22,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rwachain.state.proof import EMPTY_ROOT, internal_hash, leaf_hash, verify_proof
+from rwachain.state.proof import EMPTY_ROOT, leaf_hash, verify_proof
 from rwachain.state.store import Store, StoreError
+from tests.mech import spec_root
 
 
 def sha(b: bytes) -> bytes:
@@ -32,24 +33,6 @@ def sha(b: bytes) -> bytes:
 
 def nibble(h: bytes, depth: int) -> int:
     return h[depth // 2] >> 4 if depth % 2 == 0 else h[depth // 2] & 0x0F
-
-
-def reference_root(state: dict[bytes, bytes]) -> bytes:
-    """The spec'd root computed from scratch from the key/value set (no history)."""
-    items = sorted((sha(k), sha(v)) for k, v in state.items())
-
-    def build(group: list, depth: int) -> bytes:
-        if len(group) == 1:
-            return leaf_hash(*group[0])
-        bitmap, hashes = 0, []
-        for nib in range(16):
-            sub = [it for it in group if nibble(it[0], depth) == nib]
-            if sub:
-                bitmap |= 1 << nib
-                hashes.append(build(sub, depth + 1))
-        return internal_hash(bitmap, hashes)
-
-    return build(items, 0) if items else EMPTY_ROOT
 
 
 def _clustered_keys(n_candidates: int = 20_000, n_keep: int = 48) -> list[bytes]:
@@ -104,11 +87,12 @@ def commit(store: Store, changes: dict[bytes, bytes | None]) -> bytes:
 
 
 # ----- inclusion and exclusion ---------------------------------------------------------
+@pytest.mark.slow
 @given(states, st.lists(keys, max_size=8))
 def test_inclusion_and_exclusion_proofs_verify(state, probes):
     with TmpStore() as store:
         root = commit(store, dict(state))
-        assert root == reference_root(state) == store.root_at(store.version)
+        assert root == spec_root(state) == store.root_at(store.version)
         for k, v in state.items():
             value, proof, r = store.get_at(k)
             assert (value, r) == (v, root)
@@ -172,6 +156,7 @@ def _structural(proof: dict, other_leaf):
     yield {"nodes": [[1, [b"short"]]] + nodes[1:], "leaf": leaf}
 
 
+@pytest.mark.slow
 @settings(max_examples=30)
 @given(states.filter(lambda s: len(s) >= 1), keys, st.data())
 def test_tampered_proofs_are_refused(state, absent, data):
@@ -203,6 +188,7 @@ def test_tampered_proofs_are_refused(state, absent, data):
                 assert not verify_proof(root, present, v, po)
 
 
+@pytest.mark.slow
 @settings(max_examples=30)
 @given(states.filter(lambda s: len(s) >= 1), st.data())
 def test_proofs_do_not_verify_against_another_root(state, data):
@@ -267,10 +253,11 @@ def _apply_in_blocks(store: Store, operations, cuts, model: dict, check_each=Tru
                 model[k] = v
         root = commit(store, changes)
         if check_each:
-            assert root == reference_root(model)
+            assert root == spec_root(model)
             assert dict(store.iter_state()) == model
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(ops, st.lists(st.integers(0, 60), max_size=6), st.randoms(use_true_random=False))
 def test_root_is_history_independent(operations, cuts, rnd):
@@ -279,7 +266,7 @@ def test_root_is_history_independent(operations, cuts, rnd):
         _apply_in_blocks(store, operations, cuts, model)
         root_a = store.root_hash
     final = dict(model)
-    assert root_a == reference_root(final)
+    assert root_a == spec_root(final)
     # B: the final set written in one block, in a shuffled order
     with TmpStore() as store:
         items = list(final.items())
@@ -299,6 +286,7 @@ def test_root_is_history_independent(operations, cuts, rnd):
         assert store.root_hash == root_a
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(states, st.lists(st.integers(0, 60), max_size=5), st.randoms(use_true_random=False))
 def test_deleting_every_key_gives_the_empty_root(state, cuts, rnd):
@@ -318,9 +306,10 @@ def test_deleting_every_key_gives_the_empty_root(state, cuts, rnd):
         # and the tree grows back to the same root as a fresh store
         if state:
             again = commit(store, dict(state))
-            assert again == reference_root(state)
+            assert again == spec_root(state)
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(st.lists(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=10),
                 min_size=1, max_size=8), st.lists(keys, max_size=5))
@@ -345,7 +334,7 @@ def test_historic_proofs_at_retained_versions(blocks, probes):
                     store.get_at(b"x", version)
                 continue
             root = store.root_at(version)
-            assert root == reference_root(snap)
+            assert root == spec_root(snap)
             assert dict(store.iter_state(version)) == snap
             for k in list(snap)[:6] + probes:
                 value, proof, r = store.get_at(k, version)
@@ -389,6 +378,7 @@ def _stored_nodes(store: Store) -> set[bytes]:
     return {k for p in (NODE_PREFIX, LEAF_PREFIX) for k in store.db.iterator(prefix=p, include_value=False)}
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(st.integers(2, 4), st.lists(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=8),
                                    min_size=1, max_size=8))
@@ -401,6 +391,7 @@ def test_pruning_keeps_exactly_the_nodes_of_retained_versions(keep, blocks):
             assert _stored_nodes(store) == _reachable_nodes(store, retained)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 4), st.lists(st.tuples(st.dictionaries(keys, st.one_of(st.none(), vals), max_size=8),
                                              st.sampled_from(["", "pin", "unpin"])), min_size=1, max_size=10))

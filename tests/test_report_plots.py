@@ -214,6 +214,7 @@ def _captions_ok(page: str) -> list[dict]:
     return p.figures
 
 
+@pytest.mark.slow
 def test_every_figure_has_a_one_line_caption():
     doc = _series([(1, T0, {"pool.nav:1": 100 * RUSD}), (2, T0 + DAY, {"pool.nav:1": 90 * RUSD})])
     figures = _captions_ok(report.render(doc))
@@ -223,6 +224,7 @@ def test_every_figure_has_a_one_line_caption():
     assert "mean over 3 seeds" in figures[0]["captions"][0]
 
 
+@pytest.mark.slow
 def test_rwad_report_takes_the_x_axis_as_a_flag(tmp_path, capsys):
     from rwachain.rpc.cli import main as cli
 

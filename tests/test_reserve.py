@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
-from tests.mech import KEYS, SERVICER, WAD, Driver, events
+from tests.mech import KEYS, WAD, events
 
 SENIOR = "unit/p1/t0"
 SELLER = KEYS[7]
 
 
 @pytest.fixture
-def d(devnet_chain):
-    d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})  # senior units become eligible
+def d(d):
+    d.repay_installment(4)  # senior units become eligible
     d.block()  # the next block refreshes the reserve's orders
     return d
 

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rwachain.genesis import devnet
 from rwachain.genesis.sim.simulate import check_invariants
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
@@ -24,8 +23,7 @@ from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
-from rwachain.node.chain import Chain
-from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, Driver, events
+from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, Driver, devnet_chain_at, events
 from tests.test_tranches import make_pool
 
 SENIOR = "unit/p1/t0"
@@ -35,10 +33,8 @@ EVERYONE = [k.address for k in KEYS] + [reserve.RESERVE, FUND]  # where the stab
 
 
 @pytest.fixture
-def d(devnet_chain):
-    d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})  # senior units become eligible
+def d(d):
+    d.repay_installment(4)  # senior units become eligible
     d.block()  # the next block places the reserve's orders
     return d
 
@@ -94,8 +90,7 @@ def thin(d):
     """A pool of the demo assets 1..3 with a junior of 1 %: its senior units move with the
     pool's value. One scheduled repayment makes them eligible; returns the senior unit."""
     pool = make_pool(d, senior_share=99, rate=0)
-    s = assets.schedule_of(d.ctx, 1)
-    assert d.run(SERVICER, "assets", "repay", {"id": 1, "amount": s[0][1] + s[0][2]}).code == 0
+    assert d.repay_installment(1).code == 0
     d.block()
     return pool["tranches"][0]["denom"]
 
@@ -292,16 +287,15 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(["stable", "native", "fill", "redee
                              st.integers(1, 1200), st.booleans()), min_size=1, max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(actions=ACTIONS)
 def test_any_mix_of_sales_fills_and_redemptions_stays_within_the_budget_and_the_cap(actions):
     with tempfile.TemporaryDirectory() as tmp:
-        chain = Chain(os.path.join(tmp, "chain"), devnet.validator_key())
-        chain.init_genesis(devnet.PATH)
+        chain = devnet_chain_at(os.path.join(tmp, "chain"))
         try:
             d = Driver(chain)
-            s = assets.schedule_of(d.ctx, 4)
-            d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+            d.repay_installment(4)
             d.block()
             supply0 = {n: bank.supply(d.ctx, n) for n in ("rusd", "rwa", SENIOR)}
             txs = []

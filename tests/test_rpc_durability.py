@@ -16,9 +16,11 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
+import pytest
+
 from rwachain.genesis import devnet
 from rwachain.modules.core.crypto import Keypair
-from rwachain.modules.core.tx import sign_tx
+from tests.mech import hx, transfer
 from tests.rpcnode import RpcNode
 
 KEYS = devnet.dev_keys()
@@ -46,12 +48,6 @@ def restart(node: RpcNode) -> RpcNode:
     return _boot(node)
 
 
-def transfer(key: Keypair, nonce: int, to: Keypair, amount: int = 1, fee: int = 5000) -> str:
-    raw = sign_tx(key, chain=CHAIN, nonce=nonce, fee=fee, module="bank", call="transfer",
-                  args={"to": to.address, "denom": "rwa", "amount": amount})
-    return "0x" + raw.hex()
-
-
 def health(node: RpcNode) -> dict:
     with urllib.request.urlopen(node.url + "/health", timeout=10) as r:
         return json.loads(r.read())
@@ -73,11 +69,12 @@ def batch(node: RpcNode, method: str, params_list: list) -> list[dict]:
     return out
 
 
+@pytest.mark.slow
 def test_graceful_stop_and_restart_keep_the_chain(tmp_path):
     home = tmp_path / "home"
     alice, bob, carol = KEYS[0], KEYS[1], Keypair.dev(40_000)
     with running(home, "auto") as node:
-        receipts = [node.call("tx_sendAndWait", [transfer(alice, n, bob, 100 + n)]) for n in range(3)]
+        receipts = [node.call("tx_sendAndWait", [hx(transfer(alice, n, bob, 100 + n))]) for n in range(3)]
         assert [r["code"] for r in receipts] == [0, 0, 0]
         node.call("dev_setBalance", [carol.address_text, "rusd", 4242])
         status = node.call("chain_status")
@@ -99,12 +96,13 @@ def test_graceful_stop_and_restart_keep_the_chain(tmp_path):
         for r in receipts:
             assert node.call("tx_getReceipt", [r["txHash"]]) == r
         # the restarted node goes on from where it was
-        r = node.call("tx_sendAndWait", [transfer(alice, 3, bob, 1)])
+        r = node.call("tx_sendAndWait", [hx(transfer(alice, 3, bob, 1))])
         assert r["code"] == 0 and r["height"] == status["height"] + 1
         assert node.call("chain_getHeader", [r["height"]])["parent"] == status["hash"]
         assert node.stop() == 0
 
 
+@pytest.mark.slow
 def test_sigkill_under_load_loses_no_acknowledged_transaction(tmp_path):
     home = tmp_path / "home"
     senders = KEYS[:6]
@@ -121,7 +119,7 @@ def test_sigkill_under_load_loses_no_acknowledged_transaction(tmp_path):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             nonce = 0
             while not stop.is_set():
-                raw = transfer(key, nonce, sink, amount=1 + i)
+                raw = hx(transfer(key, nonce, sink, amount=1 + i))
                 body = json.dumps({"jsonrpc": "2.0", "id": nonce, "method": "tx_send", "params": [raw]})
                 try:
                     c.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
@@ -176,18 +174,19 @@ def test_sigkill_under_load_loses_no_acknowledged_transaction(tmp_path):
             mine = [n for _, j, n in acked if j == i]
             acct = account(node, key)
             assert acct["nonce"] >= (max(mine) + 1 if mine else 0)
-            r = node.call("tx_sendAndWait", [transfer(key, acct["pendingNonce"], sink, 1)])
+            r = node.call("tx_sendAndWait", [hx(transfer(key, acct["pendingNonce"], sink, 1))])
             assert r["code"] == 0
         assert node.stop() == 0
 
 
+@pytest.mark.slow
 def test_manual_mode_restart_keeps_journaled_transactions_pending(tmp_path):
     home = tmp_path / "home"
     alice, bob, to = KEYS[0], KEYS[1], Keypair.dev(40_002)
     with running(home, "manual") as node:
         h0 = node.call("chain_status")["height"]
-        sent = {n: node.call("tx_send", [transfer(alice, n, to, 10 + n)]) for n in (0, 1, 2, 4)}  # 4 is queued
-        sent_bob = node.call("tx_send", [transfer(bob, 0, to, 7)])
+        sent = {n: node.call("tx_send", [hx(transfer(alice, n, to, 10 + n))]) for n in (0, 1, 2, 4)}  # 4 is queued
+        sent_bob = node.call("tx_send", [hx(transfer(bob, 0, to, 7))])
         everything = [*sent.values(), sent_bob]
         assert health(node)["mempool"] == 5
 
@@ -212,7 +211,7 @@ def test_manual_mode_restart_keeps_journaled_transactions_pending(tmp_path):
             assert node.call("tx_get", [sent[n]])["status"] == "included"
         assert node.call("tx_getReceipt", [sent_bob])["height"] == h1
         assert node.call("tx_get", [sent[4]])["status"] == "pending"  # still waiting for nonce 3
-        three = node.call("tx_send", [transfer(alice, 3, to, 13)])
+        three = node.call("tx_send", [hx(transfer(alice, 3, to, 13))])
 
         node.kill()
         restart(node)

@@ -24,6 +24,7 @@ from rwachain.modules.core.crypto import Keypair
 from rwachain.modules.core.errors import all_error_classes
 from rwachain.modules.core.tx import sign_tx
 from rwachain.state.codec import encode
+from tests.mech import hx
 from tests.rpcnode import RpcNode
 
 KEYS = devnet.dev_keys()
@@ -94,10 +95,6 @@ def transfer(key: Keypair, nonce: int, *, to: Keypair | None = None, amount: int
     if args is None:
         args = {"to": (to or KEYS[9]).address, "denom": "rwa", "amount": amount}
     return sign_tx(key, chain=chain, nonce=nonce, fee=fee, module=module, call=call, args=args, expiry=expiry)
-
-
-def hx(raw: bytes) -> str:
-    return "0x" + raw.hex()
 
 
 # ----- JSON-RPC framing ------------------------------------------------------------------
@@ -600,6 +597,7 @@ def test_heights_beyond_u64_get_a_client_error(node, method, params):
         assert_alive(node)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,params", [
     ("dev_setTime", [BIG]), ("dev_advanceTime", [BIG]), ("dev_mine", {"time": BIG}),
 ], ids=["setTime", "advanceTime", "mine"])

@@ -24,13 +24,13 @@ from rwachain.modules.core.crypto import (
     module_address,
     verify,
 )
-from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.roles.module import ROLES
 from rwachain.node.block import Header
 from rwachain.rpc.methods.table import method_table
 from rwachain.state.codec import decode, pack_int
 from rwachain.state.merkle import merkle_root
 from rwachain.state.proof import verify_proof
+from tests.mech import hx, transfer
 from tests.rpcnode import RpcError, RpcNode
 
 METHODS = method_table()  # the table the node serves
@@ -111,13 +111,6 @@ def fresh(node: RpcNode, amount: int = FUND) -> Keypair:
     return key
 
 
-def transfer(key: Keypair, nonce: int, to: Keypair, amount: int, *, fee: int = 5000, denom: str = "rwa",
-             expiry: int = 0) -> str:
-    raw = sign_tx(key, chain=CHAIN, nonce=nonce, fee=fee, module="bank", call="transfer",
-                  args={"to": to.address, "denom": denom, "amount": amount}, expiry=expiry)
-    return "0x" + raw.hex()
-
-
 def tx_hash(raw_hex: str) -> str:
     return "0x" + hashlib.sha256(unhex(raw_hex)).hexdigest()
 
@@ -148,7 +141,7 @@ def test_chain_status_blocks_and_headers(node):
 
     # one block with a transaction, so full/hashes differ
     sender, to = fresh(node), Keypair.dev(20_001)
-    raw = transfer(sender, 0, to, 77)
+    raw = hx(transfer(sender, 0, to, 77))
     assert call(node, "tx_send", [raw]) == tx_hash(raw)
     (h,) = call(node, "dev_mine")
     status = call(node, "chain_status")
@@ -223,7 +216,7 @@ def test_account_get_pending_nonce_with_queued_future_nonces(node):
     key, to = fresh(node), Keypair.dev(20_003)
     funded_at = head(node)
     for n in (0, 1, 3):  # 3 is queued behind the gap at 2
-        call(node, "tx_send", [transfer(key, n, to, 10)])
+        call(node, "tx_send", [hx(transfer(key, n, to, 10))])
     acct = call(node, "account_get", [key.address_text])
     assert (acct["nonce"], acct["pendingNonce"]) == (0, 2)
     assert acct["balances"] == {"rwa": str(FUND)}  # nothing executed yet
@@ -233,7 +226,7 @@ def test_account_get_pending_nonce_with_queued_future_nonces(node):
     assert (acct["nonce"], acct["pendingNonce"]) == (2, 2)
     assert acct["balances"] == {"rwa": str(FUND - 2 * 5010)}
 
-    call(node, "tx_send", [transfer(key, 2, to, 10)])  # fills the gap: 2 and 3 are ready
+    call(node, "tx_send", [hx(transfer(key, 2, to, 10))])  # fills the gap: 2 and 3 are ready
     assert call(node, "account_get", [key.address_text])["pendingNonce"] == 4
     (h2,) = call(node, "dev_mine")
     acct = call(node, "account_get", [key.address_text])
@@ -309,7 +302,7 @@ def test_roles(node):
 # ----- tx_ ----------------------------------------------------------------------------------
 def test_tx_estimate_simulate_send_get_receipt(node):
     key, to = fresh(node), Keypair.dev(20_005)
-    raw = transfer(key, 0, to, 1000)
+    raw = hx(transfer(key, 0, to, 1000))
     size = len(unhex(raw))
 
     est = call(node, "tx_estimateFee", [raw])
@@ -329,12 +322,12 @@ def test_tx_estimate_simulate_send_get_receipt(node):
     assert call(node, "account_get", [key.address_text])["pendingNonce"] == 0
     assert error(node, "tx_get", [tx_hash(raw)])["code"] == -32001
     # any unused nonce may be simulated
-    assert call(node, "tx_simulate", [transfer(key, 7, to, 1)])["code"] == 0
+    assert call(node, "tx_simulate", [hx(transfer(key, 7, to, 1))])["code"] == 0
     # a failing execution shows its code in the receipt ...
-    sim = call(node, "tx_simulate", [transfer(key, 0, to, 10 * FUND)])
+    sim = call(node, "tx_simulate", [hx(transfer(key, 0, to, 10 * FUND))])
     assert (sim["code"], sim["error"], sim["fee"]) == (51, "insufficient_funds", "5000")
     # ... and a refused one as the error 1000 + code
-    err = error(node, "tx_simulate", [transfer(key, 0, to, 1, fee=10)])
+    err = error(node, "tx_simulate", [hx(transfer(key, 0, to, 1, fee=10))])
     assert err["code"] == 1012 and err["data"]["name"] == "fee_too_low"
     assert call(node, "chain_status") == before
 
@@ -355,7 +348,7 @@ def test_tx_estimate_simulate_send_get_receipt(node):
     assert receipt["txHash"] == h and receipt["height"] == height and receipt["index"] == 0
     assert (receipt["code"], receipt["error"], receipt["message"]) == (0, "", "")
     assert receipt["fee"] == "5000" and receipt["cost"] == est["cost"]
-    sim_ok = call(node, "tx_simulate", [transfer(key, 1, to, 1000)])
+    sim_ok = call(node, "tx_simulate", [hx(transfer(key, 1, to, 1000))])
     assert [e["type"] for e in receipt["events"]] == ["tx.fee", "bank.transfer"] == \
         [e["type"] for e in sim_ok["events"]]
     assert receipt["events"][0]["attrs"] == {"amount": "5000", "payer": key.address_text}
@@ -366,7 +359,7 @@ def test_tx_estimate_simulate_send_get_receipt(node):
 def test_tx_send_and_wait(node):
     key, to = fresh(node), Keypair.dev(20_006)
     # manual mining: nothing includes it, so the wait times out and the tx stays pending
-    raw0 = transfer(key, 0, to, 5)
+    raw0 = hx(transfer(key, 0, to, 5))
     t0 = time.monotonic()
     err = error(node, "tx_sendAndWait", [raw0, 0.3])
     assert time.monotonic() - t0 < 5
@@ -374,7 +367,7 @@ def test_tx_send_and_wait(node):
     assert call(node, "tx_get", [tx_hash(raw0)])["status"] == "pending"
 
     # a waiter in another thread is answered by the block that includes its transaction
-    raw1 = transfer(key, 1, to, 6)
+    raw1 = hx(transfer(key, 1, to, 6))
     out: dict = {}
 
     def wait():
@@ -411,7 +404,7 @@ def test_tx_search(node):
     for count in (10, 10, 5):
         for _ in range(count):
             to = r1 if nonce % 2 == 0 else r2
-            hashes.append(call(node, "tx_send", [transfer(sender, nonce, to, 100 + nonce)]))
+            hashes.append(call(node, "tx_send", [hx(transfer(sender, nonce, to, 100 + nonce))]))
             nonce += 1
         heights += call(node, "dev_mine")
     a, b, c = heights
@@ -508,7 +501,7 @@ def _check_conventions(v, path="") -> int:
 
 def test_json_conventions(node):
     key, to = fresh(node), Keypair.dev(20_013)
-    raw = transfer(key, 0, to, 2**70)  # an amount beyond 2^53 stays exact as a decimal string
+    raw = hx(transfer(key, 0, to, 2**70))  # an amount beyond 2^53 stays exact as a decimal string
     call(node, "dev_setBalance", [key.address_text, "rwa", str(2**72)])  # big integers go in as strings too
     h = call(node, "tx_send", [raw])
     pending = call(node, "tx_get", [h])
@@ -516,7 +509,7 @@ def test_json_conventions(node):
     results = [pending, call(node, "tx_get", [h]), call(node, "tx_getReceipt", [h]),
                call(node, "chain_getBlock", [height, True]), call(node, "chain_getBlock", [height]),
                call(node, "account_get", [to.address_text]), call(node, "tx_estimateFee", [raw]),
-               call(node, "tx_simulate", [transfer(key, 1, to, 5)]),
+               call(node, "tx_simulate", [hx(transfer(key, 1, to, 5))]),
                call(node, "tx_search", {"sender": key.address_text}), call(node, "chain_status"),
                call(node, "state_get", ["0x" + (b"acct/" + key.address).hex()])]
     assert sum(_check_conventions(r) for r in results) > 50
@@ -534,9 +527,9 @@ def _proof(p: dict) -> dict:
 
 def test_state_get_with_verified_proofs(node):
     key, to = fresh(node), Keypair.dev(20_010)
-    call(node, "tx_send", [transfer(key, 0, to, 9)])
+    call(node, "tx_send", [hx(transfer(key, 0, to, 9))])
     (h_old,) = call(node, "dev_mine")
-    call(node, "tx_send", [transfer(key, 1, to, 9)])
+    call(node, "tx_send", [hx(transfer(key, 1, to, 9))])
     (h,) = call(node, "dev_mine")
     status = call(node, "chain_status")
 

@@ -9,6 +9,7 @@ from rwachain.modules.core.tx import sign_tx
 from tests.rpcnode import RpcError, RpcNode
 
 
+@pytest.mark.slow
 def test_devnet_serves_transfers_and_survives_restart(tmp_path):
     keys = devnet.dev_keys()
     node = RpcNode(tmp_path / "home")
@@ -31,6 +32,7 @@ def test_devnet_serves_transfers_and_survives_restart(tmp_path):
         assert again.call("bank_balance", [keys[1].address_text, "rwa"]) == str(devnet.NATIVE_EACH + 77)
 
 
+@pytest.mark.slow
 def test_sigint_stops_gracefully_and_keeps_state(tmp_path):
     import signal
 
@@ -49,6 +51,7 @@ def test_sigint_stops_gracefully_and_keeps_state(tmp_path):
         assert again.call("chain_status") == status
 
 
+@pytest.mark.slow
 def test_interval_mining_makes_blocks_on_its_own(tmp_path):
     import time
 

@@ -36,7 +36,7 @@ from wsproto.events import (
 
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
-from tests.rpcnode import RpcError, RpcNode
+from tests.rpcnode import RpcError, RpcNode, node_fixture, open_connections
 
 KEYS = devnet.dev_keys()
 INVALID_PARAMS = -32602
@@ -166,10 +166,7 @@ class WsClient:
 
 
 # ----- fixtures and helpers -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    with RpcNode(tmp_path_factory.mktemp("ws") / "home", mining="manual") as n:
-        yield n
+node = node_fixture("ws", mining="manual")
 
 
 @pytest.fixture
@@ -189,11 +186,6 @@ def transfer(node: RpcNode, sender, recipient, amount: int, denom: str = "rwa") 
 def http_get(node: RpcNode, path: str) -> bytes:
     with urllib.request.urlopen(node.url + path, timeout=10) as resp:
         return resp.read()
-
-
-def open_connections(node: RpcNode) -> int:
-    text = http_get(node, "/metrics").decode()
-    return int(re.search(r"^rwachain_rpc_connections (\d+)$", text, re.M).group(1))
 
 
 def raw_exchange(port: int, request: bytes) -> bytes:
@@ -488,9 +480,9 @@ def _abrupt(sock: socket.socket, reset: bool) -> None:
 
 def _wait_released(node: RpcNode, count: int) -> None:
     deadline = time.monotonic() + 5
-    while open_connections(node) > count and time.monotonic() < deadline:
+    while open_connections(node.port) > count and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert open_connections(node) <= count, "connections of disconnected clients were not released"
+    assert open_connections(node.port) <= count, "connections of disconnected clients were not released"
 
 
 def _still_serving(node: RpcNode) -> None:
@@ -512,10 +504,11 @@ def _still_serving(node: RpcNode) -> None:
         assert [(n["subscription"], n["result"]["height"]) for n in ws.sync()] == [(sid, height)]
 
 
+@pytest.mark.slow
 def test_node_keeps_serving_after_websocket_clients_vanish(node):
     """Clients that close the TCP connection (FIN) without a close frame, mid-frame, or
     mid-handshake: the server releases them and keeps serving."""
-    before = open_connections(node)
+    before = open_connections(node.port)
     clients = []
     for _ in range(4):
         ws = WsClient(node.port)
@@ -536,6 +529,7 @@ def test_node_keeps_serving_after_websocket_clients_vanish(node):
 CRASH = "trio nurseries raise ExceptionGroup (strict exception groups, trio 0.35) and "
 
 
+@pytest.mark.slow
 def test_node_survives_a_websocket_client_reset(fresh_node):
     ws = WsClient(fresh_node.port)
     ws.subscribe("newHeads")
@@ -543,6 +537,7 @@ def test_node_survives_a_websocket_client_reset(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_a_request_followed_by_close(fresh_node):
     ws = WsClient(fresh_node.port)
     req = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "chain_status"})
@@ -555,6 +550,7 @@ def test_node_survives_a_request_followed_by_close(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_close_right_after_a_reply(fresh_node):
     for _ in range(200):  # the race is lost within a few rounds; 200 clean rounds mean it is gone
         if fresh_node.proc.poll() is not None:
@@ -572,6 +568,7 @@ def test_node_survives_close_right_after_a_reply(fresh_node):
     _still_serving(fresh_node)
 
 
+@pytest.mark.slow
 def test_node_survives_a_ping_while_replies_are_backed_up(fresh_node):
     ws = WsClient(fresh_node.port, rcvbuf=16384)
     try:

@@ -9,8 +9,6 @@ import copy
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
@@ -20,13 +18,11 @@ from rwachain.genesis.localchain import actor_key
 from rwachain.genesis.scenario import files as S
 from rwachain.genesis.scenario.local import LocalBackend, run_file
 from rwachain.modules.core.tx import decode_tx
-from tests.rpcnode import RpcNode
+from tests.rpcnode import ROOT, RpcNode, rwad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "scenarios.md")
 SHIPPED = S.shipped()
 EXIT = os.path.join(S.SCENARIOS_DIR, "sme-instant-exit.json")
-RWAD = [sys.executable, "-m", "rwachain.rpc.cli"]
 STORIES = {"sme-receivables-pool", "sme-instant-exit", "default-cascade", "oracle-shock", "stable-run",
            "orderbook-manipulation"}
 CASCADE = os.path.join(S.SCENARIOS_DIR, "default-cascade.json")
@@ -35,10 +31,6 @@ CASCADE = os.path.join(S.SCENARIOS_DIR, "default-cascade.json")
 def _doc(path: str = EXIT) -> dict:
     with open(path) as f:
         return json.load(f)
-
-
-def _rwad(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(RWAD + list(args), capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 # ----- the shipped scenarios -------------------------------------------------------------------
@@ -105,15 +97,16 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 
 # ----- over JSON-RPC: the same root -------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["oracle-shock", "sme-receivables-pool", "orderbook-manipulation"])
 def test_a_scenario_against_a_real_node_gives_the_same_root(tmp_path, name):
     """Between them these three read every kind of expectation over JSON-RPC."""
     path = os.path.join(S.SCENARIOS_DIR, name + ".json")
     gen = tmp_path / "genesis.json"
-    r = _rwad("scenario", "genesis", path, "--out", str(gen))
+    r = rwad("scenario", "genesis", path, "--out", str(gen), timeout=120)
     assert r.returncode == 0, r.stderr
     with RpcNode(tmp_path / "node", mining="manual", genesis=str(gen)) as node:
-        r = _rwad("scenario", "run", path, "--rpc", node.url, "--json")
+        r = rwad("scenario", "run", path, "--rpc", node.url, "--json", timeout=120)
         assert r.returncode == 0, r.stderr
         out = json.loads(r.stdout)
         assert out["stateRoot"] == S.load(path).expected_root == node.call("chain_status")["stateRoot"]
@@ -121,10 +114,11 @@ def test_a_scenario_against_a_real_node_gives_the_same_root(tmp_path, name):
         if name == "oracle-shock":
             assert out["metrics"]["reports"] == 4 and out["metrics"]["refused"] == 1  # refused at tx_send
             # a second run finds the node past the scenario's genesis and says so
-            r = _rwad("scenario", "run", path, "--rpc", node.url)
+            r = rwad("scenario", "run", path, "--rpc", node.url, timeout=120)
             assert r.returncode == 1 and "not at the scenario's genesis" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_path):
     """`rwad devnet --genesis SCENARIO --mining manual` (a real process) starts on the genesis
     the scenario describes; `rwad scenario run --rpc` against it meets every expectation and
@@ -135,7 +129,7 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
         assert "Scenario actors" in banner
         st = node.call("chain_status")
         assert st["chainId"] == "rwa-scenario-default-cascade" and st["height"] == 0
-        r = _rwad("scenario", "run", CASCADE, "--rpc", node.url, "--json")
+        r = rwad("scenario", "run", CASCADE, "--rpc", node.url, "--json", timeout=120)
         assert r.returncode == 0, r.stderr
         out = json.loads(r.stdout)
         assert out["stateRoot"] == S.load(CASCADE).expected_root == node.call("chain_status")["stateRoot"]
@@ -144,6 +138,7 @@ def test_a_devnet_starts_on_a_scenario_file_and_the_replay_reaches_its_root(tmp_
         assert json.load(f) == S.load(CASCADE).genesis  # what `rwad scenario genesis` prints
 
 
+@pytest.mark.slow
 def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
     """`rwad devnet --genesis SCENARIO` (a real process) lists every actor with its address,
     its public key material and what it holds; `rwad tx ... --actor NAME` signs as that actor."""
@@ -161,23 +156,24 @@ def test_a_devnet_on_a_scenario_prints_its_actors_and_tx_signs_as_one(tmp_path):
         assert "--actor NAME" in banner
         buyer, sme = actor_key("buyer").address_text, actor_key("sme").address_text
         before = int(node.call("bank_balance", {"address": sme, "denom": "rusd"}))
-        r = _rwad("tx", "bank", "transfer", "--actor", "buyer", "--rpc", node.url, "--json",
-                  "--args", json.dumps({"to": "@sme", "denom": "rusd", "amount": "7"}))
+        r = rwad("tx", "bank", "transfer", "--actor", "buyer", "--rpc", node.url, "--json",
+                 "--args", json.dumps({"to": "@sme", "denom": "rusd", "amount": "7"}), timeout=120)
         assert r.returncode == 0, r.stderr
         receipt = json.loads(r.stdout)
         assert receipt["code"] == 0
         assert int(node.call("bank_balance", {"address": sme, "denom": "rusd"})) == before + 7
         assert node.call("account_get", {"address": buyer})["nonce"] == 1
-        bad = _rwad("tx", "bank", "transfer", "--actor", "Not An Actor", "--rpc", node.url,
-                    "--args", json.dumps({"to": sme, "denom": "rusd", "amount": "7"}))
+        bad = rwad("tx", "bank", "transfer", "--actor", "Not An Actor", "--rpc", node.url,
+                   "--args", json.dumps({"to": sme, "denom": "rusd", "amount": "7"}), timeout=120)
         assert bad.returncode == 2 and "--actor 'Not An Actor'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(tmp_path):
     from rwachain.node.cli import devnet_genesis_path
 
     gen = tmp_path / "g.json"
-    assert _rwad("scenario", "genesis", EXIT, "--out", str(gen)).returncode == 0
+    assert rwad("scenario", "genesis", EXIT, "--out", str(gen), timeout=120).returncode == 0
     assert devnet_genesis_path(str(gen), str(tmp_path)) == str(gen)  # a genesis file: as it is
     out = devnet_genesis_path(EXIT, str(tmp_path))
     assert out == str(tmp_path / "scenario-genesis.json")
@@ -193,7 +189,7 @@ def test_devnet_genesis_tells_a_scenario_from_a_genesis_and_refuses_other_json(t
         p.write_text(text)
         with pytest.raises(SystemExit, match=message):
             devnet_genesis_path(str(p), str(tmp_path))
-        r = _rwad("devnet", "--genesis", str(p), "--port", "0")
+        r = rwad("devnet", "--genesis", str(p), "--port", "0", timeout=120)
         assert r.returncode == 1 and r.stderr.startswith("rwad: ") and r.stderr.count("\n") == 1, r.stderr
 
 
@@ -330,19 +326,20 @@ def test_the_format_expresses_a_default_cascade_with_insurance_cover():
 
 
 # ----- the command line ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_update_root_rewrites_only_the_root(tmp_path):
     path = tmp_path / "exit.json"
     with open(EXIT) as f:
         text = f.read()
     pinned = _doc()["stateRoot"]
     path.write_text(text.replace(pinned, "0x" + "ab" * 32))
-    r = _rwad("scenario", "run", str(path))
+    r = rwad("scenario", "run", str(path), timeout=120)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and r.stderr.startswith("rwad: scenario ")
     assert "differs from the file's 0xabab" in r.stderr
-    r = _rwad("scenario", "run", str(path), "--update-root")
+    r = rwad("scenario", "run", str(path), "--update-root", timeout=120)
     assert r.returncode == 0, r.stderr
     assert path.read_text() == text  # byte for byte: only the root moved back
-    r = _rwad("scenario", "run", str(path), "--json", "--progress")
+    r = rwad("scenario", "run", str(path), "--json", "--progress", timeout=120)
     out = json.loads(r.stdout)
     assert set(out) == {"stateRoot", "steps", "metrics"} and out["stateRoot"] == pinned
     doc = _doc()
@@ -351,11 +348,12 @@ def test_update_root_rewrites_only_the_root(tmp_path):
     assert f"[##############################] {n}/{n} steps" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_command_refuses_bad_files_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     for args in (["run", str(bad)], ["run", str(tmp_path / "missing.json")], ["genesis", str(bad)]):
-        r = _rwad("scenario", *args)
+        r = rwad("scenario", *args, timeout=120)
         assert r.returncode == 1 and r.stderr.startswith("rwad: scenario ") and r.stderr.count("\n") == 1
 
 
@@ -430,20 +428,21 @@ def test_random_transfer_scenarios_meet_their_model_and_replay_to_one_root(block
     assert first.metrics["transactions"] == sum(len(b) for b in blocks)
 
 
+@pytest.mark.slow
 def test_a_scenario_run_records_a_series_that_rwad_report_renders(tmp_path):
     path = os.path.join(ROOT, "genesis", "scenarios", "stable-run.json")
     out, page = tmp_path / "series.json", tmp_path / "report.html"
-    p = _rwad("scenario", "run", path, "--series", str(out))
+    p = rwad("scenario", "run", path, "--series", str(out), timeout=120)
     assert p.returncode == 0, p.stderr
     doc = json.loads(out.read_text())
     with open(path) as f:
         blocks = len(json.load(f)["blocks"])
     assert doc["kind"] == "series" and len(doc["rows"]) == blocks  # a row per block
     cr = doc["columns"].index("stable.cr")
-    p = _rwad("report", str(out), "--out", str(page))
+    p = rwad("report", str(out), "--out", str(page), timeout=120)
     assert p.returncode == 0, p.stderr
     html = page.read_text()
     assert html.count("data:image/png;base64,") >= 5 and "http://" not in html and "https://" not in html
     assert f'id="final-stable.cr">{doc["rows"][-1][cr]}<' in html  # the run's last CR (below 1 here)
-    p = _rwad("scenario", "run", path, "--series", str(out), "--rpc", "http://127.0.0.1:1")
+    p = rwad("scenario", "run", path, "--series", str(out), "--rpc", "http://127.0.0.1:1", timeout=120)
     assert p.returncode == 1 and "export" in p.stderr

@@ -113,6 +113,7 @@ def test_generated_schedules_are_valid(kind, principal, rate, start, period, cou
         assert abs(amounts[-1] - amounts[0]) <= (2 + err) * count * (1 + Fraction(i, WAD)) ** count + 2
 
 
+@pytest.mark.slow
 @given(st.integers(1, 60), st.integers(1, 10**12), st.data())
 def test_check_given_accepts_valid_and_names_the_bad_index(n, principal, data):
     dues = sorted(data.draw(st.sets(st.integers(0, 4 * 10**9), min_size=n, max_size=n)))

@@ -40,6 +40,7 @@ def test_verify_slice_verdicts():
         v.close()
 
 
+@pytest.mark.slow
 def test_large_block_in_child_processes_equals_in_process(tmp_path, monkeypatch):
     keys = devnet.dev_keys()
     txs = _block(keys, 2100)
@@ -57,6 +58,7 @@ def test_large_block_in_child_processes_equals_in_process(tmp_path, monkeypatch)
     assert bad == [350, 1050, 1750]
 
 
+@pytest.mark.slow
 def test_a_batch_of_admissions_checks_signatures_in_child_processes(tmp_path):
     """100 tx_send in one JSON-RPC batch: valid ones admitted, bad signatures refused (1006)."""
     import json

@@ -42,6 +42,7 @@ def planted_modules():
     return mods
 
 
+@pytest.mark.slow
 def test_the_simulator_finds_a_planted_bug_and_shrinks_it():
     cfg = simulate.SimConfig(seed=3, blocks=200, montecarlo=None)
     res = simulate.run(cfg, modules=planted_modules)
@@ -88,6 +89,7 @@ def test_the_cr_check_compares_the_recorded_ratio_with_its_definition():
 
 
 # ----- determinism and coverage ---------------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=3, deadline=None)
 @given(st.integers(0, 2**32))
 def test_the_same_seed_gives_the_same_run(seed):
@@ -97,6 +99,7 @@ def test_the_same_seed_gives_the_same_run(seed):
     assert a.failure is None, a.failure
 
 
+@pytest.mark.slow
 def test_random_operations_reach_every_module_and_bad_ones_are_refused_cleanly():
     res = simulate.run(simulate.SimConfig(seed=11, blocks=300, ops_per_block=4,
                                           montecarlo=montecarlo.MarketConfig(), skip_checks=("cr",)))
@@ -185,6 +188,7 @@ def test_copula_defaults_keep_the_marginal_and_cluster_with_correlation():
             assert var > 4 * independent  # defaults cluster in bad draws of the common factor
 
 
+@pytest.mark.slow
 def test_the_montecarlo_driver_keeps_feeds_fresh_and_services_assets():
     res = simulate.run(simulate.SimConfig(seed=4, blocks=24 * 40, ops_per_block=0,
                                           montecarlo=montecarlo.MarketConfig(rho=0.3), skip_checks=("cr",)))
@@ -250,6 +254,7 @@ def test_bad_input_is_one_line_and_exit_1(argv, msg, capsys):
     assert err.startswith("rwad: ") and msg in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_rwad_sweep_json_and_table(tmp_path, capsys):
     argv = ["sweep", "--seeds", "1", "--blocks", "24", "--discount", "0.03,0.05", "--workers", "1"]
     assert cli.main([*argv, "--json", "--dir", str(tmp_path / "a")]) == 0
@@ -261,6 +266,7 @@ def test_rwad_sweep_json_and_table(tmp_path, capsys):
     assert "exit mean" in out and " 0.05 " in out and " 0.03 " in out and "sweep.csv" in out
 
 
+@pytest.mark.slow
 def test_rwad_simulate_reports_a_failure_with_a_replayable_shrunk_reproduction(tmp_path):
     """The command's failure report, on the planted bug (its module list handed in)."""
     out = tmp_path / "failing.json"

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.stable import vault
-from tests.mech import CUSTODIAN, KEYS, SERVICER, WAD, Driver, events
+from tests.mech import CUSTODIAN, KEYS, WAD, Driver, devnet_chain_at, events
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
 SENIOR, JUNIOR = "unit/p1/t0", "unit/p1/t1"  # the devnet's demo pool
@@ -17,12 +16,19 @@ V0 = devnet.DEMO_EXIT_UNITS  # senior units the vault holds at genesis (the demo
 
 
 @pytest.fixture
-def d(devnet_chain):
-    d = Driver(devnet_chain)
-    s = assets.schedule_of(d.ctx, 4)
-    r = d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+def d(d):
+    r = d.repay_installment(4)
     assert r.code == 0, r.message  # a scheduled repayment: the senior units become eligible
     return d
+
+
+def ceilings_of(ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+    """(use key, cap) of the four ceilings an exit of `unit` counts against, global to
+    tranche, with the keys docs/state.md lays out under stable/use/."""
+    caps = vault.params(ctx)["ceilings"]
+    keys = {"global": b"global/-", "originator": b"originator/" + pool["originator"], "grade": b"grade/%d" % grade,
+            "tranche": b"tranche/" + unit.encode()}
+    return [(vault.USE + keys[name], caps[name]) for name in ("global", "originator", "grade", "tranche")]
 
 
 def exit_(d, key, qty, min_out=0, unit=SENIOR):
@@ -38,7 +44,7 @@ def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
     before = bank.balance(d.ctx, HOLDER.address, "rusd")
     reserve_before = bank.balance(d.ctx, vault.RESERVE, "rusd")
     use_before = d.ctx.get_int(vault.USE + b"global/-")
-    uses = [(d.ctx.get_int(k), cap) for k, cap in vault._ceilings(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
+    uses = [(d.ctx.get_int(k), cap) for k, cap in ceilings_of(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
     r = exit_(d, HOLDER, 100, min_out=q["out"] * 99 // 100)  # (the block is a second later than the quote)
     assert r.code == 0, r.message
     e = events(r, "stable.exit")[0]
@@ -66,15 +72,12 @@ def test_exit_refusals(d):
 
 
 def test_splitting_an_exit_saves_nothing(tmp_path):
-    from rwachain.node.chain import Chain
 
     outs = []
     for name, parts in (("one", [200]), ("two", [100, 100]), ("four", [50, 50, 50, 50])):
-        chain = Chain(str(tmp_path / name), devnet.validator_key())
-        chain.init_genesis(devnet.PATH)
+        chain = devnet_chain_at(tmp_path / name)
         dd = Driver(chain)
-        s = assets.schedule_of(dd.ctx, 4)
-        dd.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+        dd.repay_installment(4)
         got = 0
         for p in parts:
             r = dd.block(dd.tx(HOLDER, "stable", "exit", {"unit": SENIOR, "quantity": p, "minOut": 0}), dt=0)[1][0]
@@ -170,7 +173,7 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
     ctx = d.chain.app.context(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)
     price = vault.unit_prices(ctx, SENIOR)["buy"]
-    key, _ = vault._ceilings(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
+    key, _ = ceilings_of(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
     used = ctx.get_int(key)
     cap = used + 50 * price
     prm = vault.params(ctx)

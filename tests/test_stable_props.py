@@ -28,7 +28,7 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
-from tests.mech import KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine, Driver
+from tests.mech import KEYS, ORIGINATOR, WAD, DevnetMachine, Driver, broken_invariants
 
 CALLER, OTHER = KEYS[7], KEYS[8]
 SENIOR = "unit/p2/t0"  # an exposed senior: pool 2 (assets 1 and 3), 97 % of par, impaired below
@@ -47,8 +47,7 @@ def exposed_senior(d: Driver) -> None:
     r = d.run(ORIGINATOR, "tranches", "createPool",
               {"assets": ids, "tranches": [[senior, 5 * WAD // 100], [par - senior, 0]], "unitSize": UNIT})
     assert r.code == 0, r.message
-    s = assets.schedule_of(d.ctx, 1)
-    assert d.run(SERVICER, "assets", "repay", {"id": 1, "amount": s[0][1] + s[0][2]}).code == 0
+    assert d.repay_installment(1).code == 0
     d.block(d.tx(ORIGINATOR, "bank", "transfer", {"to": CALLER.address, "denom": SENIOR, "amount": 1500}),
             d.tx(ORIGINATOR, "bank", "transfer", {"to": OTHER.address, "denom": SENIOR, "amount": 500}))
     for _ in range(3):
@@ -131,11 +130,11 @@ class MovingPrices(DevnetMachine, RuleBasedStateMachine):
         profit = self.profit()
         self.best = max(self.best, profit / max(1, self.wealth_units * self.p))
         assert profit <= self.bound, (profit, self.bound)
-        bad = [p for m in self.chain.app.modules if m.invariants for p in m.invariants(self.d.ctx)]
+        bad = broken_invariants(self.chain)
         assert bad == []
 
 
-TestMovingPrices = MovingPrices.TestCase
+TestMovingPrices = pytest.mark.slow(MovingPrices.TestCase)
 TestMovingPrices.settings = settings(max_examples=15, stateful_step_count=12, deadline=None)
 
 
@@ -196,6 +195,7 @@ def _redeem_in_order(path: str, order: list[tuple[int, int]]) -> dict[int, int]:
     return got
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(amounts=st.lists(st.integers(10**11, 9 * 10**11), min_size=3, max_size=3),
        perm=st.permutations([0, 1, 2]))

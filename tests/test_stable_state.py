@@ -6,16 +6,16 @@ balances; CR as reported equals its definition; the reserve never spends beyond 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
-from tests.mech import KEYS, SERVICER, DevnetMachine
+from tests.mech import KEYS, DevnetMachine, broken_invariants
 
 CALLER, OTHER = KEYS[7], KEYS[8]
 SENIOR = "unit/p1/t0"
@@ -25,8 +25,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
     @initialize()
     def setup(self):
         self.open_devnet("rwa-stable-")
-        s = assets.schedule_of(self.d.ctx, 4)
-        self.d.run(SERVICER, "assets", "repay", {"id": 4, "amount": s[0][1] + s[0][2]})
+        self.d.repay_installment(4)
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
         for o in market.orders_of(self.d.ctx, CALLER.address):  # its demo orders would block its resale purchases
             self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
@@ -79,9 +78,9 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
             assert sum(bank.balance(ctx, a, denom) for a in holders) == bank.supply(ctx, denom), denom
         st_ = reserve.epoch_state(ctx)
         assert st_["used"] <= st_["budget"]
-        bad = [p for m in self.chain.app.modules if m.invariants for p in m.invariants(ctx)]
+        bad = broken_invariants(self.chain, ctx)
         assert bad == []
 
 
-TestExitMachine = ExitMachine.TestCase
+TestExitMachine = pytest.mark.slow(ExitMachine.TestCase)
 TestExitMachine.settings = settings(max_examples=25, stateful_step_count=15, deadline=None)

@@ -15,6 +15,7 @@ from rwachain.genesis.sim import simulate as sim
 from rwachain.state.codec import decode_stored
 from rwachain.state.proof import verify_proof
 from rwachain.state.store import UNDO
+from tests.mech import devnet_chain_at
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEXT = (ROOT / "docs" / "state.md").read_text()
@@ -60,10 +61,8 @@ def cascade_keys(tmp_path_factory) -> set[bytes]:
 
 @pytest.fixture(scope="module")
 def devnet_chain_keys(tmp_path_factory):
-    from rwachain.node.chain import Chain
 
-    chain = Chain(str(tmp_path_factory.mktemp("state-doc") / "chain"), devnet.validator_key())
-    chain.init_genesis(devnet.PATH)
+    chain = devnet_chain_at(tmp_path_factory.mktemp("state-doc") / "chain")
     yield chain
     chain.close()
 

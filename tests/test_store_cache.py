@@ -11,6 +11,7 @@ import tempfile
 import threading
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,6 +98,7 @@ def _listing(model: dict[bytes, bytes], prefix: bytes) -> list[tuple[bytes, byte
     return sorted((k, v) for k, v in model.items() if k.startswith(prefix))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.dictionaries(st.sampled_from(_LISTED_KEYS), st.one_of(st.none(), st.binary(max_size=3)),
                                           max_size=10),
@@ -141,6 +143,7 @@ def test_a_commit_edits_a_cached_listing_instead_of_dropping_it(tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.dictionaries(st.sampled_from(_LISTED_KEYS), st.one_of(st.none(), st.binary(max_size=3)),
                                 max_size=10), min_size=2, max_size=8),
@@ -165,6 +168,7 @@ def test_a_listing_from_a_key_is_the_listing_filtered(blocks, starts):
             store.close()
 
 
+@pytest.mark.slow
 def test_flaw_a_page_deep_in_a_listing_reads_every_key_before_it(tmp_path):
     """A page after the 40,000th of 40,000 keys seeks to it: far cheaper than the listing
     (the paged RPC listings - assets, pools, trades, candles, feeds - scanned from the

@@ -18,6 +18,8 @@ from rwachain.modules.insurance import module as insurance
 from rwachain.modules.stable import vault
 from rwachain.rpc.cli import main as cli
 
+pytestmark = pytest.mark.slow  # rwad study runs many simulated chains
+
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):

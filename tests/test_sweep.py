@@ -21,6 +21,8 @@ from rwachain.genesis.sim import sweep_config as sc
 from rwachain.modules.governance import changes
 from rwachain.rpc.cli import main as cli
 
+pytestmark = pytest.mark.slow  # sweeps run simulated chains in worker processes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAD = 10**18
 

@@ -11,15 +11,10 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.fixed import RAY
 from rwachain.modules.tranches import keeper
 from rwachain.state.overlay import Overlay
-from tests.mech import KEYS, ORIGINATOR, SERVICER, VERIFIER, WAD, Driver, events
+from tests.mech import KEYS, ORIGINATOR, SERVICER, VERIFIER, WAD, Driver, devnet_chain_at, events
 
 UNIT = 100 * 10**6  # 100 RUSD of face per unit
 HOLDER = KEYS[7]
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def par_of(d, ids):
@@ -165,21 +160,17 @@ def _count_repayment(chain, holders: int) -> tuple[int, int]:
     ctx = chain.app.context(base, chain.app.reader().block)
     for i in range(holders):
         bank.transfer(ctx, ORIGINATOR.address, i.to_bytes(20, "big"), sden, 1)
-    from rwachain.modules.assets import module as am
-
     top = Overlay(base)
     tctx = chain.app.context(top, ctx.block)
     s = assets.schedule_of(tctx, 1)
-    am._repay(tctx, SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
+    d.handle(tctx, "assets", "repay", SERVICER.address, {"id": 1, "amount": s[0][1] + s[0][2]})
     return top.reads, len(top.writes)
 
 
+@pytest.mark.slow
 def test_a_repayment_costs_the_same_with_10_or_100000_holders(devnet_chain, tmp_path):
-    from rwachain.node.chain import Chain
-
     small = _count_repayment(devnet_chain, 10)
-    other = Chain(str(tmp_path / "big"), devnet.validator_key())
-    other.init_genesis(devnet.PATH)
+    other = devnet_chain_at(tmp_path / "big")
     big = _count_repayment(other, 100_000)
     other.close()
     assert small == big and small[1] > 0

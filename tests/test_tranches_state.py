@@ -4,6 +4,7 @@ ledger and the books' invariants checked after every block."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -14,7 +15,7 @@ from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import RAY
 from rwachain.modules.market import keeper as market
 from rwachain.modules.tranches import keeper
-from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine
+from tests.mech import DAY, KEYS, ORIGINATOR, SERVICER, WAD, DevnetMachine, broken_invariants
 
 HOLDERS = [ORIGINATOR, KEYS[7], KEYS[8]]
 UNIT = 10**9  # 1,000 RUSD
@@ -140,9 +141,9 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
         senior, junior = pool["tranches"]
         if senior["writtenDown"]:
             assert junior["outstanding"] == 0  # junior first
-        bad = [p for m in self.chain.app.modules if m.invariants for p in m.invariants(ctx)]
+        bad = broken_invariants(self.chain, ctx)
         assert bad == []
 
 
-TestPoolMachine = PoolMachine.TestCase
+TestPoolMachine = pytest.mark.slow(PoolMachine.TestCase)
 TestPoolMachine.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)

@@ -15,6 +15,7 @@ def _key(i: int) -> bytes:
     return b"acct/" + hashlib.sha256(i.to_bytes(8, "big")).digest()[:20]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 2, 16, 300, 5_000, 40_000])
 def test_nodes_written_per_changed_key_is_logarithmic(tmp_path, k):
     """Updating one key writes at most ceil(log2 K) + 2 nodes, K keys in state."""

@@ -44,6 +44,7 @@ def test_the_node_uses_the_compiled_update_by_default(tmp_path):
         s.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(changes_of_a_block, min_size=1, max_size=8))
 def test_compiled_and_reference_updates_write_the_same_nodes(blocks):

@@ -16,14 +16,9 @@ from rwachain.modules.core.fixed import WAD
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.valuation import dcf
-from tests.mech import DAY, ORIGINATOR, Driver, events
+from tests.mech import DAY, ORIGINATOR, events
 
 UNIT = 100 * 10**6
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 # ----- 17: the overdue ramp ----------------------------------------------------------------------

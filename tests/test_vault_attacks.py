@@ -19,9 +19,17 @@ from rwachain.modules.core.fixed import RAY
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
-from rwachain.node.chain import Chain
 from rwachain.state.overlay import Overlay
-from tests.mech import CUSTODIAN, KEYS, SERVICER, WAD, Driver, events
+from tests.mech import (
+    CUSTODIAN,
+    KEYS,
+    SERVICER,
+    WAD,
+    Driver,
+    broken_invariants,
+    devnet_chain_at,
+    events,
+)
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
 SENIOR = "unit/p1/t0"  # the devnet's demo pool; the vault holds DEMO_EXIT_UNITS of it at genesis
@@ -45,7 +53,7 @@ def overlay(d: Driver, dt: int = 0) -> Ctx:
 
 def broken(d: Driver, ctx: Ctx | None = None) -> list[str]:
     ctx = ctx or d.ctx
-    return [p for m in d.chain.app.modules if m.invariants for p in m.invariants(ctx)]
+    return [msg for _, msg in broken_invariants(d.chain, ctx)]
 
 
 def use(ctx: Ctx, kind: bytes) -> int:
@@ -246,8 +254,7 @@ def floor_chains(tmp_path_factory):
     and the stable tokens they earned); on the second, three quiet days: its marks are stale."""
     out = {}
     for name in ("fresh", "stale"):
-        chain = Chain(str(tmp_path_factory.mktemp("floor") / name), devnet.validator_key())
-        chain.init_genesis(devnet.PATH)
+        chain = devnet_chain_at(tmp_path_factory.mktemp("floor") / name)
         d = Driver(chain)
         assert d.run(HOLDER, "stable", "exit", {"unit": SENIOR, "quantity": 300, "minOut": 0}).code == 0
         repay_next(d)
@@ -324,6 +331,7 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     assert ctx.get_obj(vault.CR)["fresh"] is False
 
 
+@pytest.mark.slow
 def test_flaw04_the_simulation_catches_stranded_module_payouts(monkeypatch):
     """With the collection at allocation planted out again, a seeded simulation fails on the
     tranches invariant (payouts left owed to a module account) well within 2,000 blocks."""

@@ -14,17 +14,12 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.tranches import keeper, waterfall
-from tests.mech import DAY, ORIGINATOR, SERVICER, WAD, DevnetMachine, Driver, events
+from tests.mech import DAY, ORIGINATOR, SERVICER, WAD, DevnetMachine, broken_invariants, events
 
 RUSD = 10**6
 UNIT = 100 * RUSD
 SENIOR_FACE = 300_000 * RUSD  # over assets 1 (loan, 100,000) and 3 (revenue right, 250,000): par 350,000
 SENIOR_RATE = 5 * WAD // 100
-
-
-@pytest.fixture
-def d(devnet_chain):
-    return Driver(devnet_chain)
 
 
 def collateral(d, pool) -> int:
@@ -72,7 +67,7 @@ def test_waterfall_a_write_off_writes_down_only_what_the_pool_is_short(d):
     assert sum(downs) == faces - collateral(d, p) == lost - spread
     assert downs == [lost - spread - 50_000 * RUSD, 50_000 * RUSD]
     assert sum(t["outstanding"] for t in p["tranches"]) == collateral(d, p) == 250_000 * RUSD
-    assert [x for m in d.chain.app.modules if m.invariants for x in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_waterfall_later_cash_restores_the_seniors_written_down_face_before_the_junior_residual(d):
@@ -97,7 +92,7 @@ def test_waterfall_later_cash_restores_the_seniors_written_down_face_before_the_
     assert p["status"] == "closed"
     assert bank.balance(d.ctx, p["account"], "rusd") == p["unallocated"] + sum(
         t["allocated"] - t["claimed"] for t in p["tranches"])
-    assert [x for m in d.chain.app.modules if m.invariants for x in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_waterfall_cash_past_the_seniors_repays_the_funds_cover_before_the_junior_residual(d):
@@ -121,7 +116,7 @@ def test_waterfall_cash_past_the_seniors_repays_the_funds_cover_before_the_junio
     assert bank.balance(d.ctx, insurance.FUND, "rusd") == fund_before + back
     assert junior["allocated"] == junior_before  # nothing for the junior while the fund is owed
     assert p["cashReceived"] == sum(t["allocated"] for t in p["tranches"]) + p["unallocated"]
-    assert [x for m in d.chain.app.modules if m.invariants for x in m.invariants(d.ctx)] == []
+    assert broken_invariants(d.chain) == []
 
 
 def test_waterfall_the_seniors_unpaid_loss_comes_before_the_junior_in_its_value(d):
@@ -199,8 +194,8 @@ class WaterfallMachine(DevnetMachine, RuleBasedStateMachine):
         assert keeper.check_pool(self.d.ctx, p) == []  # the account holds the ledger's unclaimed cash
         for t in p["tranches"][:-1]:
             assert 0 <= t["covered"] <= t["writtenDown"]
-        assert [x for m in self.chain.app.modules if m.invariants for x in m.invariants(self.d.ctx)] == []
+        assert broken_invariants(self.chain) == []
 
 
-TestWaterfallMachine = WaterfallMachine.TestCase
+TestWaterfallMachine = pytest.mark.slow(WaterfallMachine.TestCase)
 TestWaterfallMachine.settings = settings(max_examples=20, stateful_step_count=15, deadline=None)

@@ -249,6 +249,7 @@ def test_every_read_method_is_probed():
     assert set(METHODS) - set(READ_ONLY_BASE) - NOT_PROBED == {m for m in METHODS if m.startswith("dev_")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, param", PARAMS, ids=[f"{m}.{p.name}" for m, p in PARAMS])
 def test_flaw_parameters_outside_their_schema_are_refused_and_inside_accepted(live, method, param):
     node, _ = live
@@ -261,6 +262,7 @@ def _addresses():
         lambda a: st.sampled_from([a, a.upper()]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, param", PARAMS, ids=[f"{m}.{p.name}" for m, p in PARAMS])
 def test_values_generated_from_a_parameter_schema_are_accepted_exactly_when_valid(live, method, param):
     node, _ = live
