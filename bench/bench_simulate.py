@@ -4,7 +4,8 @@ invariants and the chain-wide checks after every block, on a real LevelDB chain.
 Measured: wall time of whole runs (generation of the steps, signing, the blocks, the
 invariant checks) for --blocks blocks of --ops random operations at most per block (plus
 the driver's oracle reports and servicer steps), per seed; the time of each tenth of the
-run, which shows how the cost per block grows with the state; and one sweep grid point.
+run, which shows how the cost per block grows with the state; and one sweep run (the
+default configuration of `rwad sweep`).
 
     .venv/bin/python bench/bench_simulate.py                       # 10,000 blocks, seed 1
     .venv/bin/python bench/bench_simulate.py --blocks 2000 --seeds 1,2,3
@@ -19,6 +20,7 @@ import time
 import _common as c  # noqa: F401  (puts the project on sys.path)
 
 from rwachain.genesis.sim import montecarlo, simulate, sweep
+from rwachain.genesis.sim import sweep_config as sc
 
 
 def run_one(seed: int, blocks: int, ops: int, skip: tuple[str, ...], attack_rate: float) -> dict:
@@ -68,10 +70,10 @@ def main() -> None:
         trend = f"{per[0]:.1f} -> {per[-1]:.1f}" if per else "-"
         print(f"| {r['seed']} | {r['blocks']:,} | {r['steps']:,} ({r['ok']:,}) | {r['paused']:,} | "
               f"{r['assets']}, {r['pools']} | {r['elapsed']:.1f} s | {r['blocks'] / r['elapsed']:.0f} | {trend} |")
+    cfg = sc.defaults()
     started = time.monotonic()
-    pt = sweep.grid([10**17], [2_000_000 * 10**6], [10**17], [3 * 10**16])[0]
-    sweep.run_point(pt, 1)
-    print(f"\none sweep run ({sweep.SWEEP_BLOCKS} blocks, invariants not checked): "
+    sweep.run(1, cfg)
+    print(f"\none sweep run (the default configuration: {cfg['sim.blocks']} blocks, invariants not checked): "
           f"{time.monotonic() - started:.1f} s")
 
 
