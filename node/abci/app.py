@@ -35,15 +35,14 @@ from dataclasses import dataclass
 import ijson
 
 from rwachain.modules.core import accounts
-from rwachain.modules.core.app import MEMPOOL, BlockResult, encode_receipt
+from rwachain.modules.core.app import MEMPOOL, BlockResult
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.node.abci import types as t
 from rwachain.node.abci.codec import uvarint
 from rwachain.node.block import Block, Header
-from rwachain.node.blockstore import BlockStore
-from rwachain.node.chain import GENESIS_PARENT, Chain
+from rwachain.node.chain import Chain
+from rwachain.node.chain import Executed as ChainExecuted
 from rwachain.state.codec import decode_stored, encode
-from rwachain.state.merkle import merkle_root
 from rwachain.state.store import StoreError
 
 COMET_HASH = b"bc"  # <height 8B> -> CometBFT's hash of the block at that height
@@ -54,46 +53,41 @@ PROOF_OP = "rwachain/state"  # ProofOp type: data is the msgpack proof of state/
 
 @dataclass(slots=True)
 class Executed:
-    """A block executed on an overlay, waiting for Commit: the records Commit writes."""
+    """A block executed on an overlay, waiting for Commit: rwachain's block over CometBFT's
+    header fields, what Chain.execute produced, and CometBFT's hash of the block."""
 
     block: Block
     block_hash: bytes
-    result: BlockResult
-    receipts: list[dict]
-    encoded: list[bytes]
+    executed: ChainExecuted
     comet_hash: bytes
+
+    @property
+    def result(self) -> BlockResult:
+        return self.executed.result
+
+    @property
+    def receipts(self) -> list[dict]:
+        return self.executed.receipts
 
 
 def execute_block(chain: Chain, height: int, time: int, proposer: bytes, txs: list[bytes],
                   comet_hash: bytes) -> Executed:
     """Run txs as block `height` at `time` (unix s) by `proposer` (CometBFT's 20-byte
-    address) on the chain's App; nothing is persisted until commit_block. The header is
-    rwachain's own (as a devnet's, unsigned: CometBFT's commit carries the signatures)."""
-    app = chain.app
-    result = app.finalize_block(height, time, proposer, txs)
-    receipts = [r.to_obj() for r in result.receipts]
-    encoded = [encode_receipt(r) for r in receipts]
-    header = Header(height=height, parent=_head_hash(chain), time=time, proposer=proposer,
-                    txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
-                    state_root=result.state_root, app_version=app.genesis["appVersion"])
-    block = Block(header, b"", list(txs))
-    return Executed(block, header.hash, result, receipts, encoded, comet_hash)
+    address) through Chain.execute, the devnet's own step; nothing is persisted until
+    commit_block. The header is rwachain's own (as a devnet's, unsigned: CometBFT's commit
+    carries the signatures)."""
+    executed = chain.execute(height, time, proposer, txs)
+    header = Header(height=height, parent=chain.head_hash(), time=time, proposer=proposer,
+                    txs_root=executed.txs_root, receipts_root=executed.receipts_root,
+                    state_root=executed.result.state_root, app_version=chain.app.genesis["appVersion"])
+    return Executed(Block(header, b"", list(txs)), header.hash, executed, comet_hash)
 
 
 def commit_block(chain: Chain, done: Executed) -> None:
-    """Persist an executed block: state, block, receipts and indexes in one synced batch."""
-    rs = done.result.receipts
-    records = BlockStore.records(done.block, done.receipts, [r.sender for r in rs], [r.module for r in rs],
-                                 done.encoded, done.block_hash, events=done.result.events)
-    records[COMET_HASH + done.block.header.height.to_bytes(8, "big")] = done.comet_hash
-    chain.app.commit(records)
-    chain.blocks.note_committed(done.block, done.encoded)
-    chain._head_hash = done.block_hash  # Chain caches its head; this block is the new one
-
-
-def _head_hash(chain: Chain) -> bytes:
-    head = chain.blocks.head()
-    return GENESIS_PARENT if head is None else chain.blocks.block(head).header.hash
+    """Persist an executed block through Chain.commit_block: state, block, receipts and
+    indexes, and CometBFT's hash of the block, in one synced batch."""
+    comet = {COMET_HASH + done.block.header.height.to_bytes(8, "big"): done.comet_hash}
+    chain.commit_block(done.block, done.executed, done.block_hash, extra=comet)
 
 
 def comet_hash_at(chain: Chain, height: int) -> bytes | None:
