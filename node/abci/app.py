@@ -4,7 +4,8 @@ CometBFT orders the blocks; this app executes them:
     Info              the last committed height and its state root (the app hash), so the
                       handshake replays to the app the blocks it lacks after a crash
     InitChain         imports the home's rwachain genesis (the same file on every
-                      validator); CometBFT's genesis names the validator set
+                      validator) and answers with the validator set it names (none named:
+                      CometBFT's genesis's set stands)
     CheckTx           admission in mempool mode; CometBFT's re-check after each block
                       evicts what became invalid (a used nonce, a fee no longer covered)
     PrepareProposal   the mempool's transactions that pass the stateless checks and can
@@ -37,6 +38,7 @@ import ijson
 from rwachain.modules.core import accounts
 from rwachain.modules.core.app import MEMPOOL, BlockResult
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.governance import validators
 from rwachain.node.abci import types as t
 from rwachain.node.abci.codec import uvarint
 from rwachain.node.block import Block, Header
@@ -90,6 +92,11 @@ def commit_block(chain: Chain, done: Executed) -> None:
     chain.commit_block(done.block, done.executed, done.block_hash, extra=comet)
 
 
+def validator_update(pubkey: bytes, power: int) -> t.ValidatorUpdate:
+    """CometBFT's update of an ed25519 validator's power (0 removes it)."""
+    return t.ValidatorUpdate(t.PublicKey(ed25519=pubkey), power)
+
+
 def comet_hash_at(chain: Chain, height: int) -> bytes | None:
     """CometBFT's hash of the committed block at height, or None."""
     return chain.store.db.get(COMET_HASH + height.to_bytes(8, "big"))
@@ -131,7 +138,9 @@ class ChainApp:
             self.chain.init_genesis(self.genesis_path)
         elif self.chain.blocks.head() is not None:
             raise ValueError("InitChain on a chain that already has blocks")
-        return t.ResponseInitChain(app_hash=self.chain.store.root_hash)
+        named = validators.named_set(self.chain.app.reader())
+        return t.ResponseInitChain(app_hash=self.chain.store.root_hash,
+                                   validators=tuple(validator_update(k, p) for k, p in named.items()))
 
     # ----- the mempool -----------------------------------------------------------------
     def check_tx(self, request: t.RequestCheckTx) -> t.ResponseCheckTx:
