@@ -8,7 +8,7 @@ validator update of the block that executed it (the event gov.validatorSet).
 
 A change sets one validator's power (0 removes it). It is refused, when proposed and
 again when executed, if it would leave no validator, more than MAX_VALIDATORS, or if the
-old validators' retained power (sum over them of min(old, new power)) would fall below
+old validators' retained power (sum over them of min(old, new power)) would not stay above
 2/3 of the old total or of the new total: one change never moves a third of the power,
 so the validators of the block before always hold more than 2/3 of the next set.
 """
@@ -23,6 +23,7 @@ KEY_SIZE = 32  # an ed25519 public key, bytes
 DEFAULT_POWER = 10  # voting power of a genesis's single validator when it names no set
 MAX_POWER = 10**12  # one validator's power at most (CometBFT's total limit is 2^63 / 8)
 MAX_VALIDATORS = 100  # validators at most
+SET_EVENT = "gov.validatorSet"  # {pubkey, power}: a change executed in this block
 
 
 def validator_set(ctx: Ctx) -> dict[bytes, int]:
@@ -63,9 +64,9 @@ def changed_set(old: dict[bytes, int], pubkey: bytes, power: int) -> dict[bytes,
         raise InvalidState(f"the set holds at most {MAX_VALIDATORS} validators")
     kept = sum(min(p, new.get(k, 0)) for k, p in old.items())
     old_total, new_total = sum(old.values()), sum(new.values())
-    if 3 * kept < 2 * old_total or 3 * kept < 2 * new_total:
+    if 3 * kept <= 2 * old_total or 3 * kept <= 2 * new_total:
         raise InvalidState(f"the validators of the old set would keep {kept} of the power (old total "
-                           f"{old_total}, new total {new_total}): a change keeps at least 2/3 of both")
+                           f"{old_total}, new total {new_total}): a change keeps more than 2/3 of both")
     return new
 
 
@@ -84,4 +85,4 @@ def apply_change(ctx: Ctx, value: str) -> None:
             ctx.delete(VAL + k)
     for k, p in new.items():
         ctx.set_int(VAL + k, p)
-    ctx.emit("gov.validatorSet", pubkey=pubkey, power=power)
+    ctx.emit("gov.validatorSet", pubkey=pubkey, power=power)  # SET_EVENT

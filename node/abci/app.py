@@ -15,7 +15,9 @@ CometBFT orders the blocks; this app executes them:
                       transaction that fails the stateless checks (malformed, wrong
                       chain, unknown call, bad arguments, bad signature)
     FinalizeBlock     runs the block at CometBFT's height, time (whole seconds) and
-                      proposer; the receipts become the tx results; AppHash = state root
+                      proposer; the receipts become the tx results; the validator
+                      updates are the set changes governance executed in it; AppHash =
+                      state root
     Commit            persists state and block records (blocks, receipts, indexes, as a
                       devnet stores them) in the one synced batch
     Query             "/state" (or ""): a raw state key with its proof; "/receipt": a
@@ -90,6 +92,17 @@ def commit_block(chain: Chain, done: Executed) -> None:
     indexes, and CometBFT's hash of the block, in one synced batch."""
     comet = {COMET_HASH + done.block.header.height.to_bytes(8, "big"): done.comet_hash}
     chain.commit_block(done.block, done.executed, done.block_hash, extra=comet)
+
+
+def validator_updates(events: list[dict]) -> tuple[t.ValidatorUpdate, ...]:
+    """The validator updates of a block: its gov.validatorSet events (governance's executed
+    setValidator changes), one per key, the last power of each, in order of first change.
+    They come from the block's own execution, so every validator computes the same."""
+    powers: dict[bytes, int] = {}
+    for e in events:
+        if e["type"] == validators.SET_EVENT:
+            powers[e["attrs"]["pubkey"]] = e["attrs"]["power"]
+    return tuple(validator_update(k, p) for k, p in powers.items())
 
 
 def validator_update(pubkey: bytes, power: int) -> t.ValidatorUpdate:
@@ -197,7 +210,8 @@ class ChainApp:
                                        codespace=CODESPACE if r["code"] else "")
                         for r in done.receipts)
         return t.ResponseFinalizeBlock(events=tuple(abci_event(e) for e in done.result.events),
-                                       tx_results=results, app_hash=done.result.state_root)
+                                       tx_results=results, validator_updates=validator_updates(done.result.events),
+                                       app_hash=done.result.state_root)
 
     def commit(self, request: t.RequestCommit) -> t.ResponseCommit:
         if self._executed is None:
