@@ -9,6 +9,7 @@ validator down does not stop the chain and catches up, two down halt it until on
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -219,3 +220,52 @@ def test_the_commands_say_in_one_line_what_is_missing(tmp_path, monkeypatch):
     with pytest.raises(localnet.LocalnetError, match="go not found") as missing:
         localnet.find_cometbft()
     assert "\n" not in str(missing.value)
+
+
+def _with_passed_proposal(net: Net, value: str, execute_in: int) -> None:
+    """Every home's rwachain genesis (the same file) gets a passed setValidator proposal
+    that executes execute_in seconds after the genesis time: real block times cannot wait
+    out a voting period, so the vote is taken as done (tests/test_validators.py drives the
+    propose, vote and tally steps on a devnet)."""
+    from rwachain.modules.core.crypto import encode_address
+    for node in net.nodes:
+        path = os.path.join(node.home, "genesis.json")
+        with open(path) as f:
+            doc = json.load(f)
+        gov = doc.setdefault("governance", {})
+        pid = int(gov.get("next", 1))
+        t0 = doc["genesisTime"]
+        gov.setdefault("proposals", []).append({
+            "id": pid, "proposer": encode_address(bytes(20)), "action": "setValidator", "target": "validators",
+            "account": "0x", "value": value, "start": t0, "end": t0, "yes": 1, "no": 0, "status": "passed",
+            "executeAt": t0 + execute_in, "snapshot": 0})
+        gov["next"] = pid + 1
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1)
+
+
+def test_a_passed_proposal_adds_a_fifth_validator_which_then_signs_blocks(tmp_path):
+    from rwachain.node.abci import home as abci_home
+    net = Net.create(str(tmp_path / "net"), 4, full_nodes=1)
+    fifth = abci_home.validator_pubkey(net.nodes[4].home)
+    address = abci_home.validator_address(fifth).hex().upper()
+    _with_passed_proposal(net, f"0x{fifth.hex()}:10", execute_in=4)
+    try:
+        net.start()
+        first = net.wait(lambda: net.rpc(0, "validators?height=1"), 60, "block 1\n" + net.log(0))
+        assert len(first["validators"]) == 4 and address not in [v["address"] for v in first["validators"]]
+        vals = net.wait(lambda: (v := net.rpc(0, "validators")) and len(v["validators"]) == 5 and v, 60,
+                        "a fifth validator\n" + net.log(0))
+        assert address in [v["address"] for v in vals["validators"]]
+        h = int(vals["block_height"])
+        net.wait_height(4, h + 2)
+        signed = net.wait(lambda: any(address in [s["validator_address"] for s in
+                                                  (net.rpc(0, f"commit?height={k}") or {}).get("signed_header", {})
+                                                  .get("commit", {}).get("signatures", [])]
+                                      for k in range(h, net.height(0))), 30, "the fifth signs\n" + net.log(4))
+        assert signed
+        top = net.height(0) - 1
+        _agree(net, range(5), top)  # the fifth node's app holds the same state
+    finally:
+        net.close()
+
