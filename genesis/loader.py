@@ -26,12 +26,16 @@ from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import decode_address, encode_address
 from rwachain.modules.core.records import Record
 from rwachain.modules.core.registry import Module
+from rwachain.modules.governance import validators as validator_set
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
 
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
 """The fields every genesis has (the bank's section is "denoms" and the accounts)."""
+OPTIONAL_FIELDS = {"validators"}
+"""Chain fields a genesis may leave out: "validators", the set CometBFT runs with (none: the
+one "validator" at power 10, a devnet's)."""
 HAND_CHECKED = ("roles", "stable", "oracle", "assets", "tranches", "market")
 """Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
 module section is typed by its Module's genesis_records (genesis/typed.py)."""
@@ -45,7 +49,7 @@ def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
 def top_fields(modules: list[Module]) -> set[str]:
     """The top-level fields a genesis for these modules may hold: the chain's, and one
     section per module that has one."""
-    return CHAIN_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records}
+    return CHAIN_FIELDS | OPTIONAL_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records}
 
 
 @cache
@@ -171,6 +175,8 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
                                                      AMOUNT_MAX)
             stable_section["state"] = typed.check("stable.state", stable["state"], stable_module.STATE)
     out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section, "params": module_params}
+    if "validators" in head:
+        out["validators"] = check_validators(head["validators"])
     if "oracle" in head:
         out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
     if "assets" in head:
@@ -184,6 +190,29 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     for name, records in typed_sections(modules).items():
         if name in head:
             out[name] = typed.check(name, head[name], records)
+    return out
+
+
+def check_validators(raw: Any) -> list[dict]:
+    """The genesis "validators": [{pubkey: 0x-hex ed25519 key, power, name?}], 1 to
+    MAX_VALIDATORS of them, each key once, each power in [1, MAX_POWER]; the checked list
+    ({pubkey: bytes, power: int, name: str})."""
+    if type(raw) is not list or not 1 <= len(raw) <= validator_set.MAX_VALIDATORS:
+        raise GenesisError(f"validators: expected a list of 1 to {validator_set.MAX_VALIDATORS} validators")
+    out, seen = [], set()
+    for i, v in enumerate(raw):
+        p = f"validators[{i}]"
+        if type(v) is not dict or not {"pubkey", "power"} <= set(v) <= {"pubkey", "power", "name"}:
+            raise GenesisError(f"{p}: expected {{pubkey, power, name?}}")
+        key = _hex(f"{p}.pubkey", v["pubkey"], validator_set.KEY_SIZE)
+        if key in seen:
+            raise GenesisError(f"{p}.pubkey: duplicate validator")
+        seen.add(key)
+        name = v.get("name", "")
+        if type(name) is not str or len(name) > 64:
+            raise GenesisError(f"{p}.name: a string of at most 64 characters")
+        out.append({"pubkey": key, "power": _int(f"{p}.power", v["power"], 1, validator_set.MAX_POWER),
+                    "name": name})
     return out
 
 
@@ -231,6 +260,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.roles = checked["roles"]
         self.stable = checked["stable"]
+        self.validators = checked.get("validators")
         self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market", "params",
                                                   *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
@@ -292,6 +322,11 @@ class GenesisFile:
         if self.stable is not None:
             s["stable"] = {"custodianMinted": self.totals.get(self.stable["denom"], 0), **self.stable}
         s.update(self.mechanism)
+        if self.validators is not None:
+            if s.get("governance", {}).get("validators"):
+                raise GenesisError("validators: named twice (top level and governance.validators)")
+            s["governance"] = {**s.get("governance", {}),
+                               "validators": [{"pubkey": v["pubkey"], "power": v["power"]} for v in self.validators]}
         return s
 
 
@@ -355,6 +390,9 @@ def export_genesis(app: App, out: IO[str]) -> int:
         head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
     if sections.get("market"):
         head["market"] = mechanism.market_to_json(sections["market"])
+    named = sections.get("governance", {}).pop("validators", None)
+    if named:
+        head["validators"] = [{"pubkey": "0x" + v["pubkey"].hex(), "power": v["power"]} for v in named]
     for name, records in typed_sections(app.modules).items():
         if sections.get(name):
             head[name] = typed.to_json(sections[name], records)

@@ -194,13 +194,16 @@ class Chain:
         return Executed(result, receipts, encoded, merkle_root(txs), merkle_root(encoded))
 
     def commit_block(self, block: Block, executed: Executed, block_hash: bytes,
-                     yield_point: YieldPoint = NEVER) -> None:
+                     yield_point: YieldPoint = NEVER, extra: dict[bytes, bytes] | None = None) -> None:
         """Write the executed block's state changes and its block records (block, receipts,
-        indexes, head pointer) in one synced batch; block_hash is block.header.hash."""
+        indexes, head pointer) in one synced batch; block_hash is block.header.hash.
+        extra: more raw records for the same batch (a consensus engine's own, e.g.
+        CometBFT's block hash)."""
         result = executed.result
         records = BlockStore.records(block, executed.receipts, [r.sender for r in result.receipts],
                                      [r.module for r in result.receipts], executed.encoded, block_hash,
                                      yield_point, result.events)
+        records.update(extra or {})
         self.app.commit(records, yield_point=yield_point)
         self._head_hash = block_hash
         self.blocks.note_committed(block, executed.encoded)

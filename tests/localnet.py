@@ -28,9 +28,10 @@ class Net:
         self.comets: dict[int, subprocess.Popen] = {}
 
     @classmethod
-    def create(cls, net: str, n: int) -> Net:
-        """A new localnet of n validators in net, with short consensus timeouts."""
-        return cls(localnet.create(net, n, binary(), base_port=0, consensus=FAST))
+    def create(cls, net: str, n: int, full_nodes: int = 0) -> Net:
+        """A new localnet of n validators (and full_nodes more nodes) in net, with short
+        consensus timeouts."""
+        return cls(localnet.create(net, n, binary(), base_port=0, consensus=FAST, full_nodes=full_nodes))
 
     def start(self, *which: int) -> None:
         """Start the apps, then the CometBFT processes, of the given nodes (default all)."""

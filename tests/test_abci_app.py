@@ -248,12 +248,17 @@ def comet_rpc(port: int, path: str) -> dict | None:
 
 
 def single_validator_home(tmp_path) -> tuple[str, abci_home.Ports]:
-    """A home with the devnet genesis and a one-validator CometBFT config on loopback."""
+    """A home with the devnet genesis naming its CometBFT key as the one validator, and
+    a one-validator CometBFT config on loopback."""
     home = _home(tmp_path)
     abci_home.comet_init(binary(), home)
-    with open(os.path.join(home, abci_home.GENESIS)) as f:
+    path = os.path.join(home, abci_home.GENESIS)
+    with open(path) as f:
         rwa = json.load(f)
-    abci_home.write_comet_genesis(home, rwa, [abci_home.genesis_validator(abci_home.validator_pubkey(home))])
+    rwa["validators"] = abci_home.rwa_validators([abci_home.validator_pubkey(home)], ["node0"])
+    with open(path, "w") as f:
+        json.dump(rwa, f)
+    abci_home.write_comet_genesis(home, rwa)
     ports = abci_home.Ports(free_port(), free_port(), free_port(), free_port())
     abci_home.configure(home, "node0", ports, [])
     return home, ports

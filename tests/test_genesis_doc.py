@@ -44,6 +44,7 @@ def declared() -> set[str]:
     out = set(loader.TOP_FIELDS) | {"validator.pubkey", "params.chain", "stable.denom", "stable.proofOfReserve",
                                    "stable.custodianMinted", "stable.state"}
     out |= {f"denoms[].{f}" for f in ("id", "symbol", "decimals", "kind")}
+    out |= {f"validators[].{f}" for f in ("pubkey", "power", "name")}
     out |= {f"params.chain.{k}" for k in chain_params.DEFAULTS}
     for name, units in changes.governed_units().items():
         out.add(f"params.{name}")

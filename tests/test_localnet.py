@@ -8,7 +8,9 @@ validator down does not stop the chain and catches up, two down halt it until on
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -21,7 +23,7 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
 from rwachain.node.abci import localnet
-from tests.localnet import Net
+from tests.localnet import FAST, Net
 
 pytestmark = pytest.mark.slow
 RWAD = os.path.join(os.path.dirname(sys.executable), "rwad")
@@ -219,3 +221,124 @@ def test_the_commands_say_in_one_line_what_is_missing(tmp_path, monkeypatch):
     with pytest.raises(localnet.LocalnetError, match="go not found") as missing:
         localnet.find_cometbft()
     assert "\n" not in str(missing.value)
+
+
+def _with_passed_proposal(net: Net, value: str, execute_in: int) -> None:
+    """Every home's rwachain genesis (the same file) gets a passed setValidator proposal
+    that executes execute_in seconds after the genesis time: real block times cannot wait
+    out a voting period, so the vote is taken as done (tests/test_validators.py drives the
+    propose, vote and tally steps on a devnet)."""
+    from rwachain.modules.core.crypto import encode_address
+    for node in net.nodes:
+        path = os.path.join(node.home, "genesis.json")
+        with open(path) as f:
+            doc = json.load(f)
+        gov = doc.setdefault("governance", {})
+        pid = int(gov.get("next", 1))
+        t0 = doc["genesisTime"]
+        gov.setdefault("proposals", []).append({
+            "id": pid, "proposer": encode_address(bytes(20)), "action": "setValidator", "target": "validators",
+            "account": "0x", "value": value, "start": t0, "end": t0, "yes": 1, "no": 0, "status": "passed",
+            "executeAt": t0 + execute_in, "snapshot": 0})
+        gov["next"] = pid + 1
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1)
+
+
+def test_a_passed_proposal_adds_a_fifth_validator_which_then_signs_blocks(tmp_path):
+    from rwachain.node.abci import home as abci_home
+    net = Net.create(str(tmp_path / "net"), 4, full_nodes=1)
+    fifth = abci_home.validator_pubkey(net.nodes[4].home)
+    address = abci_home.validator_address(fifth).hex().upper()
+    _with_passed_proposal(net, f"0x{fifth.hex()}:10", execute_in=4)
+    try:
+        net.start()
+        first = net.wait(lambda: net.rpc(0, "validators?height=1"), 60, "block 1\n" + net.log(0))
+        assert len(first["validators"]) == 4 and address not in [v["address"] for v in first["validators"]]
+        vals = net.wait(lambda: (v := net.rpc(0, "validators")) and len(v["validators"]) == 5 and v, 60,
+                        "a fifth validator\n" + net.log(0))
+        assert address in [v["address"] for v in vals["validators"]]
+        h = int(vals["block_height"])
+        net.wait_height(4, h + 2)
+        signed = net.wait(lambda: any(address in [s["validator_address"] for s in
+                                                  (net.rpc(0, f"commit?height={k}") or {}).get("signed_header", {})
+                                                  .get("commit", {}).get("signatures", [])]
+                                      for k in range(h, net.height(0))), 30, "the fifth signs\n" + net.log(4))
+        assert signed
+        top = net.height(0) - 1
+        _agree(net, range(5), top)  # the fifth node's app holds the same state
+    finally:
+        net.close()
+
+
+class _Recording:
+    """A scenario's local replay that also keeps each block's signed transactions."""
+
+    def __init__(self, path: str):
+        from rwachain.genesis.scenario.files import load, replay
+        from rwachain.genesis.scenario.local import LocalBackend
+        self.scenario = load(path)
+        self.blocks: list[list[bytes]] = []
+        backend = LocalBackend(self.scenario)
+        make_block = backend.make_block
+
+        def recorded(time: int):
+            self.blocks.append(list(backend._pending))
+            return make_block(time)
+
+        backend.make_block = recorded
+        with backend:
+            self.result = replay(self.scenario, backend)
+
+
+def test_a_scenarios_signed_transactions_give_the_same_roots_on_a_devnet_and_the_localnet(tmp_path):
+    """orderbook-manipulation's signed transactions, sent block by block to a 4-validator
+    localnet, then the localnet's blocks (their transactions at their times) produced on a
+    single-validator devnet chain: the same state root at every height. Block times are
+    CometBFT's (its BFT time, from the validators' clocks), so the devnet pins its block
+    times to the localnet's: the scenario's own times (days apart) cannot be pinned on
+    CometBFT, and its pinned root is not the root here (a transaction that depends on the
+    time, such as an order's expiry, may be refused there and is then in neither chain)."""
+    from rwachain.genesis import devnet as dev
+    from rwachain.node.chain import Chain
+    rec = _Recording(str(pathlib.Path(__file__).parents[1] / "genesis" / "scenarios" / "orderbook-manipulation.json"))
+    gpath = str(tmp_path / "scenario-genesis.json")
+    with open(gpath, "w") as f:
+        json.dump(rec.scenario.genesis, f)
+    net = Net(localnet.create(str(tmp_path / "net"), 4, localnet.find_cometbft(), genesis_path=gpath, base_port=0,
+                              consensus=FAST))
+    try:
+        net.start()
+        accepted = 0
+        for txs in rec.blocks:
+            sent = [raw for raw in txs if (net.send(0, raw) or {}).get("code") == 0]
+            accepted += len(sent)
+            for raw in sent:
+                net.wait(lambda raw=raw: _included(net, 0, raw), 20, "included\n" + net.log(0))
+        top = net.height(0)
+        for i in range(4):
+            net.wait_height(i, top + 1)
+        roots = _agree(net, range(4), top)
+        chain = Chain(str(tmp_path / "devnet"), dev.validator_key())
+        try:
+            chain.init_genesis(os.path.join(net.nodes[0].home, "genesis.json"))
+            app0 = localnet_blocks(net, top)
+            for h, (txs, t) in enumerate(app0, 1):
+                chain.produce(txs, time=t)
+                assert chain.store.root_hash == roots[h - 1], f"height {h}"
+        finally:
+            chain.close()
+        assert sum(len(txs) for txs, _ in app0) == accepted >= len(rec.blocks)  # (some are refused at other times)
+    finally:
+        net.close()
+
+
+def localnet_blocks(net: Net, top: int) -> list[tuple[list[bytes], int]]:
+    """(transactions, rwachain block time) of heights 1..top, read from CometBFT's blocks and
+    node 0's JSON-RPC (its header holds the time the app ran the block at)."""
+    out = []
+    for h in range(1, top + 1):
+        block = net.rpc(0, f"block?height={h}")["block"]
+        txs = [base64.b64decode(x) for x in block["data"]["txs"] or []]
+        out.append((txs, net.jsonrpc(0, "chain_getHeader", [h])["time"]))
+    return out

@@ -6,6 +6,8 @@ Values are text, parsed strictly (no floats):
                  module's current parameters with the same shape (int, list, map of ints)
     setPolicy    target: a feed class; value: "field=int,...", merged into its policy
     setOperators target: "oracle"; value: "rwa1...:<bls pubkey hex>:<pop hex>;..." the new set
+    setValidator target: "validators"; value: "0x<ed25519 public key hex>:<power>" (0 removes
+                 it; modules/governance/validators.py)
 Every change is checked when proposed and again when executed; a change that would cross
 a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unless noted):
     reserve     budgetShare, discount, premium <= 0.5; redeemFee <= 0.1; redeemLimit <= 1;
@@ -21,6 +23,7 @@ a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unles
     policies    modules/oracle/feeds.check_policy, and quorum <= the operator count
     operators   1..64 operators, each with a valid proof of possession, at least the
                 largest policy quorum
+    validators  1..100 validators; the old set keeps at least 2/3 of the old and the new power
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.errors import InvalidState
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import keeper as governance
+from rwachain.modules.governance import validators
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
@@ -163,6 +167,14 @@ def check(ctx: Ctx, action: str, target: str, value: str) -> None:
         if target != "oracle":
             raise InvalidState("setOperators: the target is 'oracle'")
         _operators(ctx, value)
+    elif action == "setValidator":
+        _validators_target(target)
+        validators.check_change(ctx, value)
+
+
+def _validators_target(target: str) -> None:
+    if target != "validators":
+        raise InvalidState("setValidator: the target is 'validators'")
 
 
 def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
@@ -176,6 +188,9 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
         oracle.set_policy(ctx, target, _policy(ctx, target, value))
     elif action == "setOperators":
         oracle.set_operators(ctx, _operators(ctx, value))
+    elif action == "setValidator":
+        _validators_target(target)
+        validators.apply_change(ctx, value)
 
 
 def governed() -> dict[str, tuple[bytes, dict]]:

@@ -9,12 +9,14 @@ and changes (proposeChange: action, target, value; modules/governance/changes.py
     setParams {target: module, value: "key=int,list=int;int,map.key=int"}
     setPolicy {target: feed class, value: "quorum=3,maxAge=86400,..."}
     setOperators {target: oracle, value: "address:blsPubkeyHex:popHex;..."}
+    setValidator {target: validators, value: "0x<ed25519 public key hex>:<power>"} (0 removes)
 each checked against hard bounds when proposed and again when executed.
 State keys:
     gov/next, gov/prop/<id 8B>  {id, proposer, action, target, account, start, end, yes, no,
                                  status (voting, passed, rejected, executed, failed), executeAt,
                                  snapshot (the insurance fund's snapshot of bonded stake)}
     gov/vote/<id 8B><addr>      the weight the account voted with
+    gov/val/<ed25519 key 32B>   a validator's power (modules/governance/validators.py)
     pause/<module>              set by the guardian's pause; only governance removes it
     params/governance           {votingPeriod, executionDelay (s), quorum (wad of bonded stake)}
 Voting power is the stake bonded at the proposal's snapshot, taken when it is created
@@ -34,7 +36,7 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, NotFound, Unauthorized
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
-from rwachain.modules.governance import changes
+from rwachain.modules.governance import changes, validators
 from rwachain.modules.governance.keeper import DEFAULT_PARAMS, PARAM_UNITS, PARAMS, WAD, params  # noqa: F401
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
@@ -47,7 +49,7 @@ VOTE = b"gov/vote/"
 PAUSE = b"pause/"
 DUE = "gov"
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
-CHANGES = ("setParams", "setPolicy", "setOperators")
+CHANGES = ("setParams", "setPolicy", "setOperators", "setValidator")
 PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
 # The floor redemption is never blocked; staking stays open so that governance, voted by
 # bonded stake, can always gather the votes to lift a pause (a paused insurance module with
@@ -190,8 +192,10 @@ GENESIS = (
         "executeAt": "int", "snapshot": "int"}),
     Record("votes", VOTE, (("id", "u64"), ("voter", "addr")), "int", field="weight"),
     Record("paused", PAUSE, (("module", "str"),), "true", field="paused"),
+    Record("validators", validators.VAL, (("pubkey", "bytes"),), "int", field="power"),
 )
-"""The typed genesis section (modules/core/records.py): proposals, votes, pauses."""
+"""The typed genesis section (modules/core/records.py): proposals, votes, pauses, the
+validator set (a genesis names it in its top-level "validators"; genesis/loader.py)."""
 
 
 def _derive_due(ctx: Ctx, section: dict) -> None:
@@ -214,8 +218,9 @@ def module() -> Module:
                     doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))
     m.add_call(Call("proposeChange", _propose_change, {"action": Choice(CHANGES), "target": Text(64),
                                                       "value": Text(4096)}, cost=20_000,
-                    doc="Bonded stakers: propose setParams (target: module), setPolicy (target: feed class) or "
-                        "setOperators (target: oracle); value as docs/mechanism.md 'Governance' shows."))
+                    doc="Bonded stakers: propose setParams (target: module), setPolicy (target: feed class), "
+                        "setOperators (target: oracle) or setValidator (target: validators); value as "
+                        "docs/mechanism.md 'Governance' shows."))
     m.add_call(Call("vote", _vote, {"id": Int(1, (1 << 64) - 1), "support": Choice(("yes", "no"))}, cost=2_000,
                     doc="Vote with your bonded insurance stake, once per proposal."))
     m.add_call(Call("pause", _pause, {"module": Choice(PAUSABLE)}, cost=2_000,

@@ -4,7 +4,8 @@ CometBFT orders the blocks; this app executes them:
     Info              the last committed height and its state root (the app hash), so the
                       handshake replays to the app the blocks it lacks after a crash
     InitChain         imports the home's rwachain genesis (the same file on every
-                      validator); CometBFT's genesis names the validator set
+                      validator) and answers with the validator set it names (none named:
+                      CometBFT's genesis's set stands)
     CheckTx           admission in mempool mode; CometBFT's re-check after each block
                       evicts what became invalid (a used nonce, a fee no longer covered)
     PrepareProposal   the mempool's transactions that pass the stateless checks and can
@@ -14,7 +15,9 @@ CometBFT orders the blocks; this app executes them:
                       transaction that fails the stateless checks (malformed, wrong
                       chain, unknown call, bad arguments, bad signature)
     FinalizeBlock     runs the block at CometBFT's height, time (whole seconds) and
-                      proposer; the receipts become the tx results; AppHash = state root
+                      proposer; the receipts become the tx results; the validator
+                      updates are the set changes governance executed in it; AppHash =
+                      state root
     Commit            persists state and block records (blocks, receipts, indexes, as a
                       devnet stores them) in the one synced batch
     Query             "/state" (or ""): a raw state key with its proof; "/receipt": a
@@ -35,15 +38,15 @@ from dataclasses import dataclass
 import ijson
 
 from rwachain.modules.core import accounts
-from rwachain.modules.core.app import MEMPOOL, BlockResult, encode_receipt
+from rwachain.modules.core.app import MEMPOOL, BlockResult
 from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.governance import validators
 from rwachain.node.abci import types as t
 from rwachain.node.abci.codec import uvarint
 from rwachain.node.block import Block, Header
-from rwachain.node.blockstore import BlockStore
-from rwachain.node.chain import GENESIS_PARENT, Chain
+from rwachain.node.chain import Chain
+from rwachain.node.chain import Executed as ChainExecuted
 from rwachain.state.codec import decode_stored, encode
-from rwachain.state.merkle import merkle_root
 from rwachain.state.store import StoreError
 
 COMET_HASH = b"bc"  # <height 8B> -> CometBFT's hash of the block at that height
@@ -54,46 +57,57 @@ PROOF_OP = "rwachain/state"  # ProofOp type: data is the msgpack proof of state/
 
 @dataclass(slots=True)
 class Executed:
-    """A block executed on an overlay, waiting for Commit: the records Commit writes."""
+    """A block executed on an overlay, waiting for Commit: rwachain's block over CometBFT's
+    header fields, what Chain.execute produced, and CometBFT's hash of the block."""
 
     block: Block
     block_hash: bytes
-    result: BlockResult
-    receipts: list[dict]
-    encoded: list[bytes]
+    executed: ChainExecuted
     comet_hash: bytes
+
+    @property
+    def result(self) -> BlockResult:
+        return self.executed.result
+
+    @property
+    def receipts(self) -> list[dict]:
+        return self.executed.receipts
 
 
 def execute_block(chain: Chain, height: int, time: int, proposer: bytes, txs: list[bytes],
                   comet_hash: bytes) -> Executed:
     """Run txs as block `height` at `time` (unix s) by `proposer` (CometBFT's 20-byte
-    address) on the chain's App; nothing is persisted until commit_block. The header is
-    rwachain's own (as a devnet's, unsigned: CometBFT's commit carries the signatures)."""
-    app = chain.app
-    result = app.finalize_block(height, time, proposer, txs)
-    receipts = [r.to_obj() for r in result.receipts]
-    encoded = [encode_receipt(r) for r in receipts]
-    header = Header(height=height, parent=_head_hash(chain), time=time, proposer=proposer,
-                    txs_root=merkle_root(txs), receipts_root=merkle_root(encoded),
-                    state_root=result.state_root, app_version=app.genesis["appVersion"])
-    block = Block(header, b"", list(txs))
-    return Executed(block, header.hash, result, receipts, encoded, comet_hash)
+    address) through Chain.execute, the devnet's own step; nothing is persisted until
+    commit_block. The header is rwachain's own (as a devnet's, unsigned: CometBFT's commit
+    carries the signatures)."""
+    executed = chain.execute(height, time, proposer, txs)
+    header = Header(height=height, parent=chain.head_hash(), time=time, proposer=proposer,
+                    txs_root=executed.txs_root, receipts_root=executed.receipts_root,
+                    state_root=executed.result.state_root, app_version=chain.app.genesis["appVersion"])
+    return Executed(Block(header, b"", list(txs)), header.hash, executed, comet_hash)
 
 
 def commit_block(chain: Chain, done: Executed) -> None:
-    """Persist an executed block: state, block, receipts and indexes in one synced batch."""
-    rs = done.result.receipts
-    records = BlockStore.records(done.block, done.receipts, [r.sender for r in rs], [r.module for r in rs],
-                                 done.encoded, done.block_hash, events=done.result.events)
-    records[COMET_HASH + done.block.header.height.to_bytes(8, "big")] = done.comet_hash
-    chain.app.commit(records)
-    chain.blocks.note_committed(done.block, done.encoded)
-    chain._head_hash = done.block_hash  # Chain caches its head; this block is the new one
+    """Persist an executed block through Chain.commit_block: state, block, receipts and
+    indexes, and CometBFT's hash of the block, in one synced batch."""
+    comet = {COMET_HASH + done.block.header.height.to_bytes(8, "big"): done.comet_hash}
+    chain.commit_block(done.block, done.executed, done.block_hash, extra=comet)
 
 
-def _head_hash(chain: Chain) -> bytes:
-    head = chain.blocks.head()
-    return GENESIS_PARENT if head is None else chain.blocks.block(head).header.hash
+def validator_updates(events: list[dict]) -> tuple[t.ValidatorUpdate, ...]:
+    """The validator updates of a block: its gov.validatorSet events (governance's executed
+    setValidator changes), one per key, the last power of each, in order of first change.
+    They come from the block's own execution, so every validator computes the same."""
+    powers: dict[bytes, int] = {}
+    for e in events:
+        if e["type"] == validators.SET_EVENT:
+            powers[e["attrs"]["pubkey"]] = e["attrs"]["power"]
+    return tuple(validator_update(k, p) for k, p in powers.items())
+
+
+def validator_update(pubkey: bytes, power: int) -> t.ValidatorUpdate:
+    """CometBFT's update of an ed25519 validator's power (0 removes it)."""
+    return t.ValidatorUpdate(t.PublicKey(ed25519=pubkey), power)
 
 
 def comet_hash_at(chain: Chain, height: int) -> bytes | None:
@@ -137,7 +151,9 @@ class ChainApp:
             self.chain.init_genesis(self.genesis_path)
         elif self.chain.blocks.head() is not None:
             raise ValueError("InitChain on a chain that already has blocks")
-        return t.ResponseInitChain(app_hash=self.chain.store.root_hash)
+        named = validators.named_set(self.chain.app.reader())
+        return t.ResponseInitChain(app_hash=self.chain.store.root_hash,
+                                   validators=tuple(validator_update(k, p) for k, p in named.items()))
 
     # ----- the mempool -----------------------------------------------------------------
     def check_tx(self, request: t.RequestCheckTx) -> t.ResponseCheckTx:
@@ -194,7 +210,8 @@ class ChainApp:
                                        codespace=CODESPACE if r["code"] else "")
                         for r in done.receipts)
         return t.ResponseFinalizeBlock(events=tuple(abci_event(e) for e in done.result.events),
-                                       tx_results=results, app_hash=done.result.state_root)
+                                       tx_results=results, validator_updates=validator_updates(done.result.events),
+                                       app_hash=done.result.state_root)
 
     def commit(self, request: t.RequestCommit) -> t.ResponseCommit:
         if self._executed is None:

@@ -38,7 +38,10 @@ def add_commands(sub) -> None:
     p.add_argument("action", nargs="?", choices=ACTIONS, default="up")
     p.add_argument("--home", required=True, help="the localnet's directory")
     p.add_argument("--validators", type=int, default=4, help="validators of a new localnet (default 4)")
-    p.add_argument("--genesis", help="rwachain genesis of a new localnet (default: the devnet genesis, timed now)")
+    p.add_argument("--full-nodes", type=int, default=0,
+                   help="nodes of a new localnet beyond the validators: they follow without voting (default 0)")
+    p.add_argument("--genesis", help="rwachain genesis of a new localnet (default: the devnet genesis, timed "
+                                     "now); it must name no validators: the localnet writes them")
     p.add_argument("--base-port", type=int, default=localnet.DEFAULT_BASE_PORT,
                    help=f"node i listens on BASE+10i (CometBFT RPC), +1 (P2P), +2 (app) "
                         f"(default {localnet.DEFAULT_BASE_PORT}; 0: any free ports)")
@@ -65,10 +68,11 @@ def _localnet(args: argparse.Namespace) -> int:
         return 0
     binary = localnet.find_cometbft()
     if args.action == "up" and not _exists(net):
-        localnet.create(net, args.validators, binary, genesis_path=args.genesis, base_port=args.base_port)
-        print(f"wrote a localnet of {args.validators} validators into {net}")
+        localnet.create(net, args.validators, binary, genesis_path=args.genesis, base_port=args.base_port,
+                        full_nodes=args.full_nodes)
+        print(f"wrote a localnet of {args.validators} validators and {args.full_nodes} full nodes into {net}")
     nodes = localnet.start(net, binary)
-    print(f"localnet of {len(nodes)} validators running (logs: NODE/app.log, NODE/cometbft.log; "
+    print(f"localnet of {len(nodes)} nodes running (logs: NODE/app.log, NODE/cometbft.log; "
           f"`rwad localnet stop --home {net}` stops it):")
     print(localnet.addresses(nodes))
     return 0

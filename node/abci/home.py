@@ -6,8 +6,8 @@
     HOME/cometbft/data/          CometBFT's block store, state and write-ahead log
 The app listens on tcp://127.0.0.1:PORT, the address CometBFT's proxy_app names.
 The functions below write CometBFT's side: `cometbft init` makes the keys, then the shared
-genesis (chain id, time and initial height from the rwachain genesis, every validator with
-its power) and the config (ports, peers, timeouts) are written over its defaults.
+genesis (chain id, time, initial height and the validators with their powers, all from the
+rwachain genesis) and the config (ports, peers, timeouts) are written over its defaults.
 """
 
 from __future__ import annotations
@@ -81,12 +81,19 @@ def rfc3339(unix_seconds: int) -> str:
     return datetime.datetime.fromtimestamp(unix_seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_comet_genesis(home: str, rwa_genesis: dict, validators: list[dict]) -> None:
-    """CometBFT's genesis for home: chain id, time and initial height of the rwachain
-    genesis, the given validators; consensus parameters as `cometbft init` wrote them."""
+def rwa_validators(pubkeys: list[bytes], names: list[str], power: int = DEFAULT_POWER) -> list[dict]:
+    """The rwachain genesis's "validators" for these ed25519 keys, each at power."""
+    return [{"pubkey": "0x" + k.hex(), "power": power, "name": n} for k, n in zip(pubkeys, names, strict=True)]
+
+
+def write_comet_genesis(home: str, rwa_genesis: dict) -> None:
+    """CometBFT's genesis for home: chain id, time, initial height and validator set (with
+    their powers) of the rwachain genesis; consensus parameters as `cometbft init` wrote them."""
     path = os.path.join(comet_home(home), "config", "genesis.json")
     with open(path) as f:
         doc = json.load(f)
+    validators = [genesis_validator(bytes.fromhex(v["pubkey"][2:]), int(v["power"]), v.get("name", ""))
+                  for v in rwa_genesis["validators"]]
     doc.update(genesis_time=rfc3339(rwa_genesis["genesisTime"]), chain_id=rwa_genesis["chainId"],
                initial_height=str(rwa_genesis["initialHeight"]), validators=validators, app_hash="")
     with open(path, "w") as f:

@@ -3,8 +3,11 @@
     NET/localnet.json        the nodes, their ports, and the process ids of the running ones
     NET/node<i>/             one ABCI home each (node/abci/home.py): the same rwachain
                              genesis, CometBFT's keys and config, app.log and cometbft.log
-Every CometBFT genesis names all N validators (power 10 each) and every node has the
-others as persistent peers. Ports are base + 10 i + (0: CometBFT RPC, 1: P2P, 2: the app,
+The localnet makes every node's CometBFT keys and writes the first N as the rwachain
+genesis's "validators" (power 10 each; a given genesis must name none); every CometBFT
+genesis is written from that set, and every node has the others as persistent peers.
+Nodes beyond the N validators (full_nodes) follow the chain without voting, until a
+governance change (setValidator) gives one power. Ports are base + 10 i + (0: CometBFT RPC, 1: P2P, 2: the app,
 3: rwachain's JSON-RPC). Each app is `rwad abci --home NET/node<i> --port <JSON-RPC port>`.
 """
 
@@ -78,12 +81,14 @@ def _ports(i: int, base_port: int) -> h.Ports:
 
 
 def create(net: str, validators: int, binary: str, *, genesis_path: str | None = None,
-           base_port: int = DEFAULT_BASE_PORT, consensus: dict | None = None, now: int | None = None) -> list[NodeSpec]:
-    """Write a localnet of `validators` nodes into net (which must not hold one): the
-    rwachain genesis (genesis_path, or the devnet genesis timed now) in every home, CometBFT
-    keys, one CometBFT genesis naming every validator, configs with peers and ports."""
-    if not 1 <= validators <= 64:
-        raise LocalnetError("--validators must be between 1 and 64")
+           base_port: int = DEFAULT_BASE_PORT, consensus: dict | None = None, now: int | None = None,
+           full_nodes: int = 0) -> list[NodeSpec]:
+    """Write a localnet of `validators` validators and `full_nodes` more nodes into net
+    (which must not hold one): CometBFT keys, the rwachain genesis (genesis_path, or the
+    devnet genesis timed now) naming the validators' keys, in every home, and CometBFT's
+    genesis written from it; configs with peers and ports."""
+    if not 1 <= validators <= 64 or not 0 <= full_nodes <= 64:
+        raise LocalnetError("--validators must be between 1 and 64 (and full nodes between 0 and 64)")
     if os.path.exists(os.path.join(net, LOCALNET_FILE)):
         raise LocalnetError(f"{net} already holds a localnet: `rwad localnet start --home {net}` resumes it")
     os.makedirs(net, exist_ok=True)
@@ -94,19 +99,26 @@ def create(net: str, validators: int, binary: str, *, genesis_path: str | None =
         devnet.write(shared, int(_time.time()) if now is None else now)
     with open(shared) as f:
         rwa = json.load(f)
+    if "validators" in rwa:
+        raise LocalnetError("the genesis names validators: a localnet makes its validators' keys and names "
+                            "them itself (remove \"validators\")")
     nodes = [NodeSpec(f"node{i}", os.path.abspath(os.path.join(net, f"node{i}")), _ports(i, base_port))
-             for i in range(validators)]
+             for i in range(validators + full_nodes)]
     for node in nodes:
         os.makedirs(node.home, exist_ok=True)
-        shutil.copyfile(shared, os.path.join(node.home, h.GENESIS))
         h.comet_init(binary, node.home)
-    vals = [h.genesis_validator(h.validator_pubkey(n.home), name=n.name) for n in nodes]
+    voting = nodes[:validators]
+    rwa["validators"] = h.rwa_validators([h.validator_pubkey(n.home) for n in voting], [n.name for n in voting])
+    with open(shared, "w") as f:
+        json.dump(rwa, f, indent=1)
     peers = {n.name: f"{h.node_id(n.home)}@127.0.0.1:{n.ports.p2p}" for n in nodes}
     for node in nodes:
-        h.write_comet_genesis(node.home, rwa, vals)
+        shutil.copyfile(shared, os.path.join(node.home, h.GENESIS))
+        h.write_comet_genesis(node.home, rwa)
         h.configure(node.home, node.name, node.ports, [p for name, p in peers.items() if name != node.name],
                     consensus)
-    _save(net, {"validators": validators, "nodes": [n.to_obj() for n in nodes], "pids": {}})
+    _save(net, {"validators": validators, "fullNodes": full_nodes, "nodes": [n.to_obj() for n in nodes],
+                "pids": {}})
     return nodes
 
 
