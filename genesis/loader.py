@@ -26,15 +26,15 @@ from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import decode_address, encode_address
 from rwachain.modules.core.records import Record
 from rwachain.modules.core.registry import Module
-from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
 
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
 """The fields every genesis has (the bank's section is "denoms" and the accounts)."""
-HAND_CHECKED = ("roles", "stable", "oracle", "assets", "tranches", "market")
+HAND_CHECKED = ("stable", "oracle", "assets", "tranches", "market")
 """Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
-module section is typed by its Module's genesis_records (genesis/typed.py)."""
+module section is declared by its Module: typed by its genesis_records (genesis/typed.py),
+or in its own JSON form (genesis_json, modules/core/sections.py)."""
 
 
 def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
@@ -45,7 +45,20 @@ def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
 def top_fields(modules: list[Module]) -> set[str]:
     """The top-level fields a genesis for these modules may hold: the chain's, and one
     section per module that has one."""
-    return CHAIN_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records}
+    return CHAIN_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records or m.genesis_json}
+
+
+def declared_sections(head: dict, checked: dict, modules: list[Module]) -> dict:
+    """{module name: its section} of the modules that declare their section's JSON form
+    (Module.genesis_json), checked in module order; each check sees the sections before it."""
+    out: dict = {}
+    for m in modules:
+        if m.genesis_json is None:
+            continue
+        section = m.genesis_json.check(head[m.name], {**checked, **out}) if m.name in head else m.genesis_json.absent
+        if section is not None:
+            out[m.name] = section
+    return out
 
 
 @cache
@@ -146,16 +159,7 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     if problems:
         raise GenesisError(f"params.chain.{problems[0]}")
     meta["params"] = cp
-    roles = head.get("roles", {})
-    if type(roles) is not dict:
-        raise GenesisError("roles: expected a map of role to addresses")
-    role_section = {}
-    for role, addrs in roles.items():
-        if role not in ROLES:
-            raise GenesisError(f"roles.{role}: unknown role (one of {', '.join(ROLES)})")
-        if type(addrs) is not list:
-            raise GenesisError(f"roles.{role}: expected a list of addresses")
-        role_section[role] = [_addr(f"roles.{role}[{i}]", a) for i, a in enumerate(addrs)]
+    declared = declared_sections(head, {"meta": meta, "denoms": seen}, modules)
     stable = head.get("stable")
     stable_section = None
     if stable is not None:
@@ -170,13 +174,13 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
             stable_section["custodianMinted"] = _int("stable.custodianMinted", stable.get("custodianMinted", 0), 0,
                                                      AMOUNT_MAX)
             stable_section["state"] = typed.check("stable.state", stable["state"], stable_module.STATE)
-    out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section, "params": module_params}
+    out = {"meta": meta, "denoms": seen, "declared": declared, "stable": stable_section, "params": module_params}
     if "oracle" in head:
         out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
     if "assets" in head:
         if stable_section is None:
             raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
-        out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
+        out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], declared.get("roles", {}))
     if "tranches" in head:
         out["tranches"] = mechanism.check_tranches(head["tranches"])
     if "market" in head:
@@ -229,7 +233,7 @@ class GenesisFile:
         checked = _check_head(head, modules)
         self.meta = checked["meta"]
         self.denoms = checked["denoms"]
-        self.roles = checked["roles"]
+        self.declared = checked["declared"]
         self.stable = checked["stable"]
         self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market", "params",
                                                   *typed_sections(modules)) if k in checked}
@@ -288,7 +292,7 @@ class GenesisFile:
     def sections(self) -> dict:
         s: dict = {"bank": {"denoms": [{"id": k, **{f: v[f] for f in ("symbol", "decimals", "kind")}}
                                        for k, v in self.denoms.items()]},
-                   "roles": self.roles}
+                   **self.declared}
         if self.stable is not None:
             s["stable"] = {"custodianMinted": self.totals.get(self.stable["denom"], 0), **self.stable}
         s.update(self.mechanism)
@@ -339,8 +343,12 @@ def export_genesis(app: App, out: IO[str]) -> int:
         "denoms": sections["bank"]["denoms"],
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
                    **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
-        "roles": {r: [encode_address(a) for a in addrs] for r, addrs in sections.get("roles", {}).items()},
     }
+    for m in app.modules:
+        if m.genesis_json is not None and m.name in sections:
+            j = m.genesis_json.to_json(sections[m.name])
+            if j is not None:
+                head[m.name] = j
     st = sections.get("stable")
     if st:
         head["stable"] = {"denom": st["denom"], "proofOfReserve": str(st["proofOfReserve"])}

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from tests.rpcnode import RpcError, RpcNode
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

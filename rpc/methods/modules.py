@@ -3,6 +3,7 @@ joined to the method table that dispatches them and that rpc.discover describes.
 
 from __future__ import annotations
 
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.queries import Query
 from rwachain.modules.core.registry import Module
 from rwachain.rpc.methods import params as P
@@ -20,7 +21,8 @@ def query_method(q: Query) -> Method:
     async def handler(api, height=None, **params):
         return q.handler(api.reader(height), **params)
 
-    params = [Param(p.name, KINDS[p.kind], p.description, p.required) for p in q.params]
+    params = [Param(p.name, P.choice(*p.choices) if p.kind == "choice" else KINDS[p.kind], p.description, p.required)
+              for p in q.params]
     return Method(q.method, handler, [*params, HEIGHT], Result(q.result_name, q.result_schema), q.summary)
 
 
@@ -43,3 +45,9 @@ def node_methods(modules: list[Module]) -> dict[str, Method]:
     table = method_table()
     table.update(module_methods(modules, table))
     return table
+
+
+def chain_table() -> dict[str, Method]:
+    """The method table of a node of the chain's default modules (what the client binds
+    its parameters by, the CLI lists and rpc.discover describes)."""
+    return node_methods(default_modules())

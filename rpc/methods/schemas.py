@@ -3,67 +3,32 @@
 Conventions (docs/rpc.md): integers that can exceed 2^53 are decimal strings (AMOUNT),
 the others JSON integers below 2^53 (INT); bytes are 0x-hex; addresses rwa1... text.
 Objects list their properties and which are always present; more may be added later.
+The parts are modules/core/queries.py's (a module's queries declare their results with them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from rwachain.modules.core.queries import (  # noqa: F401 (the parts: modules' queries build from them too)
+    ADDR,
+    AMOUNT,
+    BOOL,
+    HASH32,
+    HEXS,
+    INT,
+    NULL,
+    STR,
+    Optional,
+    anyof,
+    arr,
+    closed,
+    enum,
+    mapof,
+    nullable,
+    obj,
+    pair,
+)
 
-STR = {"type": "string"}
-BOOL = {"type": "boolean"}
-NULL = {"type": "null"}
 JSON: dict = {}  # any JSON value
-INT = {"type": "integer", "minimum": 0, "maximum": (1 << 53) - 1}
-AMOUNT = {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}  # a non-negative integer as a decimal string
-HASH32 = {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}
-HEXS = {"type": "string", "pattern": "^0x([0-9a-f]{2})*$"}
-ADDR = {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}
-
-
-class Optional:
-    """A property that an object has only sometimes."""
-
-    def __init__(self, schema: dict):
-        self.schema = schema
-
-
-def obj(**props: Any) -> dict:
-    """An object with these properties; all required except those wrapped in Optional."""
-    return {"type": "object",
-            "required": [k for k, v in props.items() if not isinstance(v, Optional)],
-            "properties": {k: (v.schema if isinstance(v, Optional) else v) for k, v in props.items()}}
-
-
-def closed(schema: dict) -> dict:
-    """An object schema that allows no other properties (tells alternatives apart)."""
-    return {**schema, "additionalProperties": False}
-
-
-def arr(items: dict) -> dict:
-    return {"type": "array", "items": items}
-
-
-def mapof(values: dict) -> dict:
-    """An object keyed by data (denominations, addresses, feeds) with values of one schema."""
-    return {"type": "object", "additionalProperties": values}
-
-
-def anyof(*schemas: dict) -> dict:
-    return {"anyOf": list(schemas)}
-
-
-def nullable(schema: dict) -> dict:
-    return anyof(schema, NULL)
-
-
-def enum(*values: str) -> dict:
-    return {"type": "string", "enum": list(values)}
-
-
-def pair(first: dict, second: dict) -> dict:
-    """A two-element array."""
-    return {"type": "array", "items": [first, second], "minItems": 2, "maxItems": 2}
-
 
 # ----- chain ------------------------------------------------------------------------------------
 HEADER = obj(height=INT, parent=HASH32, time=INT, proposer=ADDR, txsRoot=HASH32, receiptsRoot=HASH32,
