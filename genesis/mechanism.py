@@ -1,4 +1,4 @@
-"""Genesis sections of the mechanism modules (oracle, assets, tranches, market) and the
+"""Genesis sections of the mechanism modules (oracle, assets, tranches) and the
 governed modules' parameters: validation with field paths, and their JSON form for export.
 
 JSON conventions as everywhere: big integers as decimal strings (JSON integers accepted),
@@ -19,26 +19,15 @@ from rwachain.modules.core import bls
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidState
+from rwachain.modules.core.sections import list_field, object_field
 from rwachain.modules.governance import changes
 from rwachain.modules.oracle import feeds
 
 U64 = (1 << 64) - 1
 
 
-def _map(path: str, v: Any, required: set[str], optional: set[str] = frozenset()) -> dict:
-    if type(v) is not dict:
-        raise GenesisError(f"{path}: expected an object")
-    for k in sorted(required - set(v)):
-        raise GenesisError(f"{path}.{k}: required field is missing")
-    for k in sorted(set(v) - required - optional):
-        raise GenesisError(f"{path}.{k}: unknown field")
-    return v
-
-
-def _list(path: str, v: Any) -> list:
-    if type(v) is not list:
-        raise GenesisError(f"{path}: expected a list")
-    return v
+_map = object_field
+_list = list_field
 
 
 # ----- oracle -------------------------------------------------------------------------------
@@ -305,48 +294,6 @@ def tranches_to_json(section: dict) -> dict:
         pools.append(j)
     return {"next": section["next"], "pools": pools,
             "payouts": [["0x" + k.hex(), str(c), str(o)] for k, c, o in section["payouts"]]}
-
-
-# ----- market -------------------------------------------------------------------------------
-ORDER_INTS = ("id", "price", "quantity", "filled", "expiry", "createdAt")
-TRADE_INTS = ("price", "quantity", "time", "height")
-
-
-def check_market(raw: Any) -> dict:
-    """The market section: resting orders and the trade log, as an export writes them."""
-    s = _map("market", raw, set(), {"next", "orders", "trades", "counts"})
-    orders = []
-    for i, o in enumerate(_list("market.orders", s.get("orders", []))):
-        q = f"market.orders[{i}]"
-        o = _map(q, o, set(ORDER_INTS) | {"denom", "side", "owner"})
-        if o["side"] not in ("buy", "sell") or type(o["denom"]) is not str:
-            raise GenesisError(f"{q}: side is buy or sell; denom a unit denomination")
-        orders.append({"denom": o["denom"], "side": o["side"], "owner": _addr(f"{q}.owner", o["owner"]),
-                       **{f: _int(f"{q}.{f}", o[f], 0, 1 << 128) for f in ORDER_INTS}})
-    trades = []
-    for i, e in enumerate(_list("market.trades", s.get("trades", []))):
-        q = f"market.trades[{i}]"
-        if type(e) is not list or len(e) != 3:
-            raise GenesisError(f"{q}: expected [denom, n, trade]")
-        t = _map(q, e[2], set(TRADE_INTS) | {"buyer", "seller", "taker"})
-        trades.append([e[0], _int(f"{q}[1]", e[1]), {"buyer": _addr(f"{q}.buyer", t["buyer"]),
-                                                    "seller": _addr(f"{q}.seller", t["seller"]), "taker": t["taker"],
-                                                    **{f: _int(f"{q}.{f}", t[f], 0, 1 << 128) for f in TRADE_INTS}}])
-    counts = [[c[0], _int(f"market.counts[{i}]", c[1])] for i, c in enumerate(_list("market.counts", s.get("counts", [])))]
-    return {"next": _int("market.next", s.get("next", len(orders) + 1)), "orders": orders, "trades": trades,
-            "counts": counts}
-
-
-def market_to_json(section: dict) -> dict:
-    def order(o):
-        return {**{f: str(o[f]) for f in ORDER_INTS}, "denom": o["denom"], "side": o["side"],
-                "owner": encode_address(o["owner"])}
-
-    def trade(t):
-        return {**{f: str(t[f]) for f in TRADE_INTS}, "buyer": encode_address(t["buyer"]),
-                "seller": encode_address(t["seller"]), "taker": t["taker"]}
-    return {"next": section["next"], "orders": [order(o) for o in section["orders"]],
-            "trades": [[d, n, trade(t)] for d, n, t in section["trades"]], "counts": section["counts"]}
 
 
 # ----- the governed modules' parameters -----------------------------------------------------

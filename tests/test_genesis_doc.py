@@ -12,6 +12,7 @@ from rwachain.genesis import devnet, loader, mechanism
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import params as chain_params
 from rwachain.modules.governance import changes
+from rwachain.modules.market import records as market_records
 from rwachain.modules.oracle import feeds
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
@@ -68,7 +69,7 @@ def declared() -> set[str]:
     out |= {f"tranches.pools[].{f}" for f in (*mechanism.POOL_INTS, "originator", "account", "assets", "status")}
     out |= {f"tranches.pools[].tranches[].{f}" for f in ("denom", *mechanism.TRANCHE_INTS)}
     out |= {f"market.{f}" for f in ("next", "orders", "trades", "counts")}
-    out |= {f"market.orders[].{f}" for f in (*mechanism.ORDER_INTS, "denom", "side", "owner")}
+    out |= {f"market.orders[].{f}" for f in (*market_records.ORDER_INTS, "denom", "side", "owner")}
     for name, records in loader.TYPED_SECTIONS.items():
         out |= _records(name, records)
     out |= _records("stable.state", stable_module.STATE)

@@ -65,17 +65,16 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.bank import module as bank_module
 from rwachain.modules.core import accounts, bls
-from rwachain.modules.core.app import App, BlockResult
+from rwachain.modules.core.app import App, BlockResult, default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import encode_address, module_address
-from rwachain.modules.core.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.core.errors import HandlerFault
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.registry import Module
-from rwachain.modules.core.simops import SimOp
+from rwachain.modules.core.simops import Actors, SimOp, ordered
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
-from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
@@ -94,16 +93,16 @@ HOLDER_RWA = 100_000 * RUSD
 # made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
-# Relative weights of the random operations ("module.call"); 0 switches one off. Besides
-# these draws, stakers answer a pause or a frozen feed with a proposal and vote on open
-# proposals (Operations.governance), so governance lifts a pause in about its voting period
-# plus its execution delay.
-DEFAULT_WEIGHTS: dict[str, float] = {
+# Relative weights of the random operations ("module.call") still built here; 0 switches
+# one off. The modules' own operations (Module.sim_ops: market) join them in the order
+# they declare (operation_weights). Besides these draws, stakers answer a pause or a
+# frozen feed with a proposal and vote on open proposals (Operations.governance), so
+# governance lifts a pause in about its voting period plus its execution delay.
+BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
     "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
     "assets.writeOff": 4, "assets.recover": 4,
     "tranches.createPool": 1, "tranches.claim": 16,
-    "market.place": 48, "market.cancel": 16,
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "oracle.report": 16, "oracle.reject": 3,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
@@ -306,14 +305,41 @@ def module_ops(modules: list[Module]) -> dict[str, tuple[str, SimOp]]:
 
 def operation_weights(modules: list[Module] | None = None) -> dict[str, float]:
     """The default weight of every random operation of an App of these modules (None: the
-    chain's modules): DEFAULT_WEIGHTS of the modules present, then each module's declared
-    operations in module order."""
-    if modules is None:
-        return dict(DEFAULT_WEIGHTS)
+    chain's modules), in draw order: BUILT_HERE of the modules present, with each module's
+    declared operations placed as they declare (modules/core/simops.ordered)."""
+    modules = default_modules() if modules is None else modules
     present = {m.name for m in modules}
-    out = {k: w for k, w in DEFAULT_WEIGHTS.items() if k.split(".")[0] in present}
-    out.update({name: op.weight for name, (_, op) in module_ops(modules).items()})
-    return out
+    fixed = {k: w for k, w in BUILT_HERE.items() if k.split(".")[0] in present}
+    return ordered(fixed, [(name, op.weight, op.after) for name, (_, op) in module_ops(modules).items()])
+
+
+DEFAULT_WEIGHTS = operation_weights()
+"""The weights of a run over the chain's modules, in draw order."""
+
+
+class DrawRandom:
+    """The run's generator as a module's draw sees it (modules/core/simops.py): the
+    integer draws of random.Random, and chance and scale, its float draws in integer terms."""
+
+    __slots__ = ("rng",)
+
+    def __init__(self, rng: Random):
+        self.rng = rng
+
+    def choice(self, seq):
+        return self.rng.choice(seq)
+
+    def randint(self, a: int, b: int) -> int:
+        return self.rng.randint(a, b)
+
+    def sample(self, population, k: int) -> list:
+        return self.rng.sample(population, k)
+
+    def chance(self, num: int, den: int) -> bool:
+        return self.rng.random() < num / den
+
+    def scale(self, value: int, lo: int, hi: int, den: int) -> int:
+        return int(value * (1 + self.rng.uniform(lo / den, hi / den)))
 
 
 class Operations:
@@ -324,9 +350,11 @@ class Operations:
                  modules: list[Module] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        self.module_ops = module_ops(modules) if modules is not None else {}
+        self.module_ops = module_ops(default_modules() if modules is None else modules)
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
+        self.draws = DrawRandom(rng)
+        self.actors = Actors(self.traders, actor_address)
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -351,7 +379,7 @@ class Operations:
     def _declared(self, block: int, ctx: Ctx, module: str, op: SimOp) -> Step | None:
         """A step of an operation its module declares (Module.sim_ops): drawn by the module
         with this run's generator, signed by one of the holders or traders it picks."""
-        drawn = op.draw(self.rng, ctx, self.traders)
+        drawn = op.draw(self.draws, ctx, self.actors)
         return None if drawn is None else Step(block, drawn[0], module, op.call, drawn[1])
 
     # helpers
@@ -474,37 +502,6 @@ class Operations:
         actor, denom, _ = held
         pid, k = tranches.parse_denom(denom)
         return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
-
-    # market
-    def _market_place(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        units = self._active_units(ctx)
-        if not units:
-            return None
-        denom = self.rng.choice(units)
-        actor = self.rng.choice(self.traders)
-        try:
-            ref = market.reference_price(ctx, denom)
-        except InvalidTransaction:
-            ref = 100 * RUSD  # stale: the order will be refused (fail closed)
-        side = self.rng.choice((market.BUY, market.SELL))
-        off = self.rng.uniform(-0.12, 0.12)  # the band is 10 %: some orders fall outside
-        price = max(1, int(ref * (1 + off)))
-        if side == market.SELL:
-            have = bank.balance(ctx, actor_address(actor), denom)
-            qty = max(1, min(have, self.rng.randint(1, 30)) if self.rng.random() < 0.9 else have + 1)
-        else:
-            qty = self.rng.randint(1, 30)
-        expiry = 0 if self.rng.random() < 0.6 else now + self.rng.randint(1, 72) * BLOCK_TIME
-        return Step(block, actor, "market", "place",
-                    {"denom": denom, "side": side, "price": price, "quantity": qty, "expiry": expiry})
-
-    def _market_cancel(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        orders = market.orders_of(ctx, actor_address(actor))
-        if orders:
-            return Step(block, actor, "market", "cancel", {"order": self.rng.choice(orders)["id"]})
-        nxt = ctx.get_int(market.NEXT)
-        return Step(block, actor, "market", "cancel", {"order": self.rng.randint(1, max(1, nxt))}) if nxt else None
 
     # stable
     def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:

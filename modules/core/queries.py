@@ -85,13 +85,18 @@ def pair(first: dict, second: dict) -> dict:
 @dataclass(frozen=True, slots=True)
 class QueryParam:
     """One parameter of a query: name (camelCase), kind (PARAM_KINDS), description;
-    choices: the values of a "choice" parameter."""
+    choices: the values of a "choice" parameter; default: an optional one's value when
+    absent; min: the least value of a "u64" one."""
 
     name: str
     kind: str
     description: str
     required: bool = True
     choices: tuple[str, ...] = ()
+    default: Any = None
+    """The value an optional parameter takes when it is not given."""
+    min: int = 0
+    """The least value of a u64 parameter."""
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:

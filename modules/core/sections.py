@@ -68,3 +68,20 @@ def address_field(path: str, v: Any) -> bytes:
         return decode_address(v)
     except AddressError as exc:
         raise GenesisError(f"{path}: {exc}") from None
+
+
+def object_field(path: str, v: Any, required: set[str], optional: set[str] = frozenset()) -> dict:
+    """An object with every required field and no field beyond required and optional."""
+    if type(v) is not dict:
+        raise GenesisError(f"{path}: expected an object")
+    for k in sorted(required - set(v)):
+        raise GenesisError(f"{path}.{k}: required field is missing")
+    for k in sorted(set(v) - required - optional):
+        raise GenesisError(f"{path}.{k}: unknown field")
+    return v
+
+
+def list_field(path: str, v: Any) -> list:
+    if type(v) is not list:
+        raise GenesisError(f"{path}: expected a list")
+    return v

@@ -13,6 +13,7 @@ from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
+from rwachain.modules.market import queries as market_queries
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve_module
@@ -28,10 +29,8 @@ from rwachain.rpc.methods.params import (
     HEIGHT,
     STRING,
     U64,
-    U64_MAX,
     Param,
     Result,
-    bounded,
     choice,
     rpc_method,
 )
@@ -326,79 +325,6 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
 
 
-# ----- market_ ----------------------------------------------------------------------------------
-DENOM = Param("denom", STRING, "a tranche unit denomination, e.g. unit/p1/t0")
-
-
-def _order_json(o: dict) -> dict:
-    return {"id": o["id"], "denom": o["denom"], "side": o["side"], "owner": encode_address(o["owner"]),
-            "price": str(o["price"]), "quantity": str(o["quantity"]), "filled": str(o["filled"]),
-            "expiry": str(o["expiry"]),
-            "createdAt": o["createdAt"]}
-
-
-@rpc_method("market_book", [DENOM, Param("levels", U64, "price levels per side (default 20, at most 200)",
-                                         required=False, default=20), HEIGHT],
-            Result("book", S.BOOK),
-            "Depth of a unit's book: [price, open quantity] per level, best first, and the reference unit price "
-            "from oracle data that bounds the band (null when it cannot be computed).")
-async def market_book(api: Api, denom: str, levels: int, height: int | None):
-    ctx = api.reader(height)
-    levels = max(1, min(levels, 200))
-    try:
-        ref = str(market.reference_price(ctx, denom))
-    except InvalidTransaction:
-        ref = None
-    return {"denom": denom, "referencePrice": ref,
-            "bids": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.BUY, levels)],
-            "asks": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
-
-
-@rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
-                                           required=False),
-                              Param("limit", U64, "at most 1000 (default 100)", required=False, default=100), HEIGHT],
-            Result("trades", S.TRADES), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
-                                     "time, height.")
-async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
-    ctx = api.reader(height)
-    rows = market.trades(ctx, denom, -1 if after is None else after, max(1, min(limit, 1000)))
-    return [{"n": t["n"], "price": str(t["price"]), "quantity": str(t["quantity"]), "buyer": encode_address(t["buyer"]),
-             "seller": encode_address(t["seller"]), "taker": t["taker"], "time": t["time"], "height": t["height"]}
-            for t in rows]
-
-
-@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"),
-                              Param("after", U64, "orders with a larger id (default 0)", required=False, default=0),
-                              Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000), HEIGHT],
-            Result("orders", S.arr(S.ORDER)), "An account's resting orders in id order; a page of at most limit, the next "
-            "one after the last id.")
-async def market_orders(api: Api, owner: bytes, after: int, limit: int, height: int | None):
-    return [_order_json(o) for o in market.orders_of(api.reader(height), owner, after, max(1, min(limit, 1000)))]
-
-
-@rpc_method("market_candles", [DENOM, Param("interval", bounded(1, U64_MAX), "seconds per candle (default 3600)",
-                                            required=False,
-                                            default=3600),
-                               Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
-                                     required=False, default=1000), HEIGHT],
-            Result("candles", S.CANDLES), "Open, high, low, close and volume per interval, from the unit's trades.")
-async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    n = ctx.get_int(market.TRADES + denom.encode())
-    limit = max(1, min(limit, 10_000))
-    out: list[dict] = []
-    for t in market.trades(ctx, denom, n - limit - 1, limit):
-        start = t["time"] // interval * interval
-        if not out or out[-1]["start"] != start:
-            out.append({"start": start, "open": t["price"], "high": t["price"], "low": t["price"], "close": t["price"],
-                        "volume": 0, "trades": 0})
-        c = out[-1]
-        c["high"], c["low"], c["close"] = max(c["high"], t["price"]), min(c["low"], t["price"]), t["price"]
-        c["volume"] += t["quantity"]
-        c["trades"] += 1
-    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close", "volume")}} for c in out]
-
-
 # ----- stable_ --------------------------------------------------------------------------------
 @rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
             "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
@@ -559,7 +485,7 @@ async def reserve_info(api: Api, height: int | None):
     return {"account": encode_address(reserve_module.RESERVE),
             "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, reserve_module.RESERVE).items()},
             "value": str(reserve_module.holdings_value(ctx)), "epoch": st["epoch"], "budget": str(st["budget"]),
-            "used": str(st["used"]), "orders": [_order_json(o) for o in market.orders_of(ctx, reserve_module.RESERVE)],
+            "used": str(st["used"]), "orders": [market_queries.order_json(o) for o in market.resting(ctx, reserve_module.RESERVE)],
             "treasury": {"account": encode_address(reserve_module.TREASURY),
                          "holdings": {d: str(v) for d, v in
                                       bank_keeper.balances_of(ctx, reserve_module.TREASURY).items()}}}

@@ -4,7 +4,7 @@ joined to the method table that dispatches them and that rpc.discover describes.
 from __future__ import annotations
 
 from rwachain.modules.core.app import default_modules
-from rwachain.modules.core.queries import Query
+from rwachain.modules.core.queries import Query, QueryParam
 from rwachain.modules.core.registry import Module
 from rwachain.rpc.methods import params as P
 from rwachain.rpc.methods.params import HEIGHT, Method, Param, Result
@@ -15,14 +15,22 @@ KINDS = {"u64": P.U64, "uint": P.UINT, "address": P.ADDRESS, "hash": P.HASH, "he
 """The RPC parameter type of each query parameter kind."""
 
 
+def _kind(p: QueryParam) -> P.PType:
+    """The RPC parameter type of a query parameter."""
+    if p.kind == "choice":
+        return P.choice(*p.choices)
+    if p.kind == "u64" and p.min:
+        return P.bounded(p.min, P.U64_MAX)
+    return KINDS[p.kind]
+
+
 def query_method(q: Query) -> Method:
     """The method table entry of a query: its parameters and the optional height; the
     handler reads at that height (api.reader) and returns the query's JSON result."""
     async def handler(api, height=None, **params):
         return q.handler(api.reader(height), **params)
 
-    params = [Param(p.name, P.choice(*p.choices) if p.kind == "choice" else KINDS[p.kind], p.description, p.required)
-              for p in q.params]
+    params = [Param(p.name, _kind(p), p.description, p.required, p.default) for p in q.params]
     return Method(q.method, handler, [*params, HEIGHT], Result(q.result_name, q.result_schema), q.summary)
 
 

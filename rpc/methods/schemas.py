@@ -27,6 +27,9 @@ from rwachain.modules.core.queries import (  # noqa: F401 (the parts: modules' q
     obj,
     pair,
 )
+from rwachain.modules.market.queries import (
+    ORDER,  # a resting order (the market's queries declare it)
+)
 
 JSON: dict = {}  # any JSON value
 
@@ -87,12 +90,6 @@ POOL = obj(id=INT, status=STR, originator=ADDR, account=ADDR, assets=arr(INT), p
 POOL_PAGE = obj(pools=arr(POOL), next=nullable(INT))
 POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(STR), assets=arr(VALUATION),
                      tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
-ORDER = obj(id=INT, denom=STR, side=enum("buy", "sell"), owner=ADDR, price=AMOUNT, quantity=AMOUNT, filled=AMOUNT,
-            expiry=AMOUNT, createdAt=INT)
-BOOK = obj(denom=STR, referencePrice=nullable(AMOUNT), bids=arr(pair(AMOUNT, AMOUNT)), asks=arr(pair(AMOUNT, AMOUNT)))
-TRADES = arr(obj(n=INT, price=AMOUNT, quantity=AMOUNT, buyer=ADDR, seller=ADDR, taker=enum("buy", "sell"), time=INT,
-                 height=INT))
-CANDLES = arr(obj(start=INT, open=AMOUNT, high=AMOUNT, low=AMOUNT, close=AMOUNT, volume=AMOUNT, trades=INT))
 
 # ----- stable, reserve, insurance, governance ---------------------------------------------------
 CEILINGS = mapof(AMOUNT)

@@ -1,0 +1,73 @@
+"""The chain's modules declare their own parts (docs/adding-a-module.md): a module moved
+off the hand-written lists is found in genesis, RPC, the simulation and the invariants
+through its Module alone, and what users see stays as it was."""
+
+from __future__ import annotations
+
+from rwachain.genesis import loader
+from rwachain.genesis.sim import simulate
+from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.simops import ordered
+from rwachain.modules.market import module as market_module
+from rwachain.modules.roles import module as roles_module
+from rwachain.modules.roles.records import Grant
+from rwachain.rpc.methods.modules import chain_table, module_methods
+from rwachain.rpc.methods.table import method_table
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import Store
+
+DECLARED = {"roles": roles_module, "market": market_module}
+
+DRAW_ORDER = [
+    "bank.transfer", "bank.distribute", "assets.register", "assets.verify", "assets.repay", "assets.markDefault",
+    "assets.writeOff", "assets.recover", "tranches.createPool", "tranches.claim", "market.place", "market.cancel",
+    "stable.exit", "stable.buy", "stable.redeem", "stable.mint", "stable.burn", "oracle.report", "oracle.reject",
+    "insurance.stake", "insurance.unbond", "insurance.withdraw", "insurance.claim", "reserve.sell",
+    "reserve.requestRedeem", "reserve.cancelRedeem", "governance.propose", "governance.proposeChange",
+    "governance.vote", "governance.pause"]
+"""The order seeded runs draw their operations in (a run's steps depend on it)."""
+
+
+def test_declared_sections_leave_the_hand_checked_list():
+    for name, mod in DECLARED.items():
+        assert name not in loader.HAND_CHECKED
+        assert mod.module().genesis_json is not None
+        assert name in loader.top_fields([mod.module()])
+
+
+def test_declared_namespaces_come_from_the_modules_queries():
+    for name, mod in DECLARED.items():
+        mine = set(module_methods([mod.module()], {}))
+        assert mine and all(n.startswith(name + "_") for n in mine)
+        assert mine <= set(chain_table())
+        assert not mine & set(method_table())
+
+
+def test_the_derived_draw_order_is_the_seeded_runs_order():
+    assert list(simulate.DEFAULT_WEIGHTS) == DRAW_ORDER
+    assert list(simulate.operation_weights(default_modules())) == DRAW_ORDER
+    assert simulate.DEFAULT_WEIGHTS["market.place"] == 48 and simulate.DEFAULT_WEIGHTS["market.cancel"] == 16
+
+
+def test_ordered_places_an_operation_after_its_anchor_or_at_the_end():
+    got = ordered({"a.x": 1, "b.y": 2}, [("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""), ("e.w", 6, "gone.op")])
+    assert list(got) == ["a.x", "c.p", "c.q", "b.y", "d.z", "e.w"]
+    assert got["c.q"] == 5
+
+
+def test_roles_invariant_finds_a_key_that_grants_no_known_role(tmp_path):
+    store = Store(str(tmp_path / "s.ldb"))
+    try:
+        _roles_invariant(Ctx(Overlay(store), BlockInfo(1, 0, b"")))
+    finally:
+        store.close()
+
+
+def _roles_invariant(ctx: Ctx) -> None:
+    m = roles_module.module()
+    roles_module.grant(ctx, "operator", b"\x01" * 20)
+    assert m.invariants(ctx) == []
+    ctx.set_obj(Grant("overlord", b"\x02" * 20).key(), True)
+    ctx.set_obj(roles_module.PREFIX + b"short", True)
+    assert m.invariants(ctx) == ["roles: a stored key grants 'overlord'", "roles: a stored key grants no role"]
