@@ -31,7 +31,7 @@ from rwachain.modules.stable import module as stable_module
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
 """The fields every genesis has (the bank's section is "denoms" and the accounts)."""
-HAND_CHECKED = ("stable", "oracle", "assets", "tranches")
+HAND_CHECKED = ("stable", "assets", "tranches")
 """Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
 module section is declared by its Module: typed by its genesis_records (genesis/typed.py),
 or in its own JSON form (genesis_json, modules/core/sections.py)."""
@@ -175,8 +175,6 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
                                                      AMOUNT_MAX)
             stable_section["state"] = typed.check("stable.state", stable["state"], stable_module.STATE)
     out = {"meta": meta, "denoms": seen, "declared": declared, "stable": stable_section, "params": module_params}
-    if "oracle" in head:
-        out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
     if "assets" in head:
         if stable_section is None:
             raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
@@ -233,7 +231,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.declared = checked["declared"]
         self.stable = checked["stable"]
-        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "params",
+        self.mechanism = {k: checked[k] for k in ("assets", "tranches", "params",
                                                   *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
 
@@ -353,8 +351,6 @@ def export_genesis(app: App, out: IO[str]) -> int:
         if "state" in st:
             head["stable"]["custodianMinted"] = str(st["custodianMinted"])
             head["stable"]["state"] = typed.to_json(st["state"], stable_module.STATE)
-    if sections.get("oracle"):
-        head["oracle"] = mechanism.oracle_to_json(sections["oracle"])
     if sections.get("assets", {}).get("assets"):
         head["assets"] = mechanism.assets_to_json(sections["assets"])
     if sections.get("tranches", {}).get("pools"):

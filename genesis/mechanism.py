@@ -1,4 +1,4 @@
-"""Genesis sections of the mechanism modules (oracle, assets, tranches) and the
+"""Genesis sections of the mechanism modules (assets, tranches) and the
 governed modules' parameters: validation with field paths, and their JSON form for export.
 
 JSON conventions as everywhere: big integers as decimal strings (JSON integers accepted),
@@ -15,7 +15,6 @@ from typing import Any
 from rwachain.genesis import units
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int
 from rwachain.modules.assets import keeper as assets
-from rwachain.modules.core import bls
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidState
@@ -28,85 +27,6 @@ U64 = (1 << 64) - 1
 
 _map = object_field
 _list = list_field
-
-
-# ----- oracle -------------------------------------------------------------------------------
-FEED_STATE = {"round", "updatedAt", "windowId", "windowValue", "frozen", "pending"}
-
-
-def check_oracle(raw: Any, genesis_time: int) -> dict:
-    """The oracle section: operators (PoP checked), a policy per feed class, feeds."""
-    s = _map("oracle", raw, {"operators", "policies", "feeds"}, {"epoch"})
-    out: dict = {"epoch": _int("oracle.epoch", s.get("epoch", 1), 1)}
-    ops = []
-    for i, o in enumerate(_list("oracle.operators", s["operators"])):
-        p = f"oracle.operators[{i}]"
-        o = _map(p, o, {"address", "blsPubkey", "pop"})
-        pk = _hex(f"{p}.blsPubkey", o["blsPubkey"], bls.PUBKEY_SIZE)
-        pop = _hex(f"{p}.pop", o["pop"], bls.SIGNATURE_SIZE)
-        if not bls.verify_possession(pk, pop):
-            raise GenesisError(f"{p}.pop: the proof of possession does not verify for this key")
-        ops.append({"address": _addr(f"{p}.address", o["address"]), "blsPubkey": pk, "pop": pop})
-    if len({o["blsPubkey"] for o in ops}) != len(ops) or len({o["address"] for o in ops}) != len(ops):
-        raise GenesisError("oracle.operators: a key or address appears twice")
-    if not ops:
-        raise GenesisError("oracle.operators: at least one operator")
-    out["operators"] = ops
-    pol = _map("oracle.policies", s["policies"], set(feeds.CLASSES))
-    out["policies"] = {}
-    for cls in feeds.CLASSES:
-        p = f"oracle.policies.{cls}"
-        c = _map(p, pol[cls], set(feeds.POLICY_FIELDS))
-        conv = units.parse_like(p, feeds.policy_units(cls), c, units.NO_STABLE)
-        problems = feeds.check_policy(cls, conv)
-        if problems:
-            raise GenesisError(f"{p}.{problems[0]}")
-        if conv["quorum"] > len(ops):
-            raise GenesisError(f"{p}.quorum: {conv['quorum']} is more than the {len(ops)} operators")
-        out["policies"][cls] = conv
-    out["feeds"] = []
-    seen = set()
-    for i, f in enumerate(_list("oracle.feeds", s["feeds"])):
-        p = f"oracle.feeds[{i}]"
-        f = _map(p, f, {"id", "value"}, {"observedAt"} | FEED_STATE)
-        if not feeds.is_feed(f["id"]) or f["id"] in seen:
-            raise GenesisError(f"{p}.id: not a feed id, or declared twice")
-        seen.add(f["id"])
-        pol_c = out["policies"][feeds.class_of(f["id"])]
-        v = _int(f"{p}.value", f["value"], 0, feeds.VALUE_MAX)
-        if not pol_c["lo"] <= v <= pol_c["hi"]:
-            raise GenesisError(f"{p}.value: {v} is outside the class bounds [{pol_c['lo']}, {pol_c['hi']}]")
-        e = {"id": f["id"], "value": v, "observedAt": _int(f"{p}.observedAt", f.get("observedAt", genesis_time))}
-        if FEED_STATE & set(f):
-            _map(p, f, {"id", "value", "observedAt"} | FEED_STATE)
-            e["round"] = _int(f"{p}.round", f["round"])
-            e["updatedAt"] = _int(f"{p}.updatedAt", f["updatedAt"])
-            e["windowId"] = _int(f"{p}.windowId", f["windowId"])
-            e["windowValue"] = _int(f"{p}.windowValue", f["windowValue"], 0, feeds.VALUE_MAX)
-            if type(f["frozen"]) is not bool:
-                raise GenesisError(f"{p}.frozen: expected true or false")
-            e["frozen"] = f["frozen"]
-            e["pending"] = None
-            if f["pending"] is not None:
-                q = _map(f"{p}.pending", f["pending"], {"value", "round", "observedAt", "activatesAt"})
-                e["pending"] = {k: _int(f"{p}.pending.{k}", q[k], 0, feeds.VALUE_MAX) for k in sorted(q)}
-        out["feeds"].append(e)
-    return out
-
-
-def oracle_to_json(section: dict) -> dict:
-    out = {"epoch": section["epoch"],
-           "operators": [{"address": encode_address(o["address"]), "blsPubkey": "0x" + o["blsPubkey"].hex(),
-                          "pop": "0x" + o["pop"].hex()} for o in section["operators"]],
-           "policies": {c: units.like_to_json(feeds.policy_units(c), p, units.NO_STABLE)
-                        for c, p in section["policies"].items()},
-           "feeds": []}
-    for f in section["feeds"]:
-        e = {k: (str(v) if type(v) is int else v) for k, v in f.items() if k != "pending"}
-        if "pending" in f:
-            e["pending"] = None if f["pending"] is None else {k: str(v) for k, v in f["pending"].items()}
-        out["feeds"].append(e)
-    return out
 
 
 # ----- assets -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rwachain.modules.core import params as chain_params
 from rwachain.modules.governance import changes
 from rwachain.modules.market import records as market_records
 from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import genesis as oracle_genesis
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
 
@@ -57,7 +58,7 @@ def declared() -> set[str]:
             "oracle.feeds[].pending"}
     out |= {f"oracle.operators[].{f}" for f in ("address", "blsPubkey", "pop")}
     out |= {f"oracle.policies.<class>.{f}" for f in feeds.POLICY_FIELDS}
-    out |= {f"oracle.feeds[].{f}" for f in ("id", "value", "observedAt", *mechanism.FEED_STATE)}
+    out |= {f"oracle.feeds[].{f}" for f in ("id", "value", "observedAt", *oracle_genesis.FEED_STATE)}
     out |= {f"oracle.feeds[].pending.{f}" for f in ("value", "round", "observedAt", "activatesAt")}
     out |= {"assets.params", "assets.next", "assets.assets", "assets.poolMarks", "assets.params.graceMax",
             "assets.params.maxInstallments", "assets.assets[].mark"}

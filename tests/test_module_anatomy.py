@@ -10,6 +10,7 @@ from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.simops import ordered
 from rwachain.modules.market import module as market_module
+from rwachain.modules.oracle import module as oracle_module
 from rwachain.modules.roles import module as roles_module
 from rwachain.modules.roles.records import Grant
 from rwachain.rpc.methods.modules import chain_table, module_methods
@@ -17,7 +18,7 @@ from rwachain.rpc.methods.table import method_table
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import Store
 
-DECLARED = {"roles": roles_module, "market": market_module}
+DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module}
 
 DRAW_ORDER = [
     "bank.transfer", "bank.distribute", "assets.register", "assets.verify", "assets.repay", "assets.markDefault",

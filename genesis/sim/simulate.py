@@ -94,7 +94,7 @@ HOLDER_RWA = 100_000 * RUSD
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
 # Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: market) join them in the order
+# one off. The modules' own operations (Module.sim_ops: market, oracle) join them in the order
 # they declare (operation_weights). Besides these draws, stakers answer a pause or a
 # frozen feed with a proposal and vote on open proposals (Operations.governance), so
 # governance lifts a pause in about its voting period plus its execution delay.
@@ -104,7 +104,6 @@ BUILT_HERE: dict[str, float] = {
     "assets.writeOff": 4, "assets.recover": 4,
     "tranches.createPool": 1, "tranches.claim": 16,
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
-    "oracle.report": 16, "oracle.reject": 3,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
@@ -317,6 +316,18 @@ DEFAULT_WEIGHTS = operation_weights()
 """The weights of a run over the chain's modules, in draw order."""
 
 
+class UnitDraw:
+    """One uniform draw in [0, 1), compared against thresholds given as fractions."""
+
+    __slots__ = ("r",)
+
+    def __init__(self, r: float):
+        self.r = r
+
+    def below(self, num: int, den: int) -> bool:
+        return self.r < num / den
+
+
 class DrawRandom:
     """The run's generator as a module's draw sees it (modules/core/simops.py): the
     integer draws of random.Random, and chance and scale, its float draws in integer terms."""
@@ -338,6 +349,9 @@ class DrawRandom:
     def chance(self, num: int, den: int) -> bool:
         return self.rng.random() < num / den
 
+    def unit(self) -> UnitDraw:
+        return UnitDraw(self.rng.random())
+
     def scale(self, value: int, lo: int, hi: int, den: int) -> int:
         return int(value * (1 + self.rng.uniform(lo / den, hi / den)))
 
@@ -354,7 +368,7 @@ class Operations:
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
-        self.actors = Actors(self.traders, actor_address)
+        self.actors = Actors(self.traders, actor_address, {"operator": OPERATOR_ACTORS, "guardian": [GUARDIAN]})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -535,33 +549,6 @@ class Operations:
     def _stable_burn(self, block: int, now: int, ctx: Ctx) -> Step | None:
         have = bank.balance(ctx, actor_address(CUSTODIAN), STABLE)
         return Step(block, CUSTODIAN, "stable", "burn", {"amount": self._amount(have // 10)})
-
-    # oracle
-    def _oracle_report(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        fl = oracle.list_feeds(ctx)
-        feed = self.rng.choice(fl)
-        st = oracle.state_of(ctx, feed)
-        p = oracle.policy(ctx, feeds.class_of(feed))
-        v = st["value"]
-        step = p["stepAbs"] + p["stepRel"] * abs(st["windowValue"]) // WAD
-        r = self.rng.random()
-        if feeds.class_of(feed) == "grade":
-            value = max(0, min(4, v + self.rng.choice((-1, 0, 1, 2 if r < 0.1 else 1))))
-        elif r < 0.02:
-            value = p["hi"] + 1  # outside the hard bounds: the feed freezes
-        elif r < 0.2:
-            value = max(p["lo"], min(p["hi"], v + self.rng.choice((-3, 3)) * max(1, step)))  # queued
-        else:
-            value = max(p["lo"], min(p["hi"], v + self.rng.randint(-step, step)))
-        signers = self.rng.sample(range(devnet.OPERATORS), devnet.QUORUM if self.rng.random() < 0.93 else 2)
-        age = 0 if self.rng.random() < 0.95 else p["maxAge"] + 1
-        return Step(block, self.rng.choice(OPERATOR_ACTORS), "oracle", "report",
-                    {"feed": feed, "value": value, "signers": signers, "age": age})
-
-    def _oracle_reject(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        pending = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["pending"]]
-        feed = self.rng.choice(pending) if pending else "rate"
-        return Step(block, GUARDIAN, "oracle", "reject", {"feed": feed})
 
     # insurance
     def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -105,10 +105,27 @@ class QueryParam:
             raise ValueError(f"query parameter {self.name}: choices are for (and required by) the choice kind")
 
 
+ERROR_KINDS = ("not_found", "invalid_state")
+"""What a query may answer instead of its result (QueryError); the RPC maps each to its
+server code (rpc/errors.py: NOT_FOUND, INVALID_STATE)."""
+
+
+class QueryError(Exception):
+    """A query's refusal: kind (ERROR_KINDS) and a message naming what is missing or wrong."""
+
+    def __init__(self, kind: str, message: str):
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"query error kind {kind!r} is not one of {', '.join(ERROR_KINDS)}")
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """One RPC read method of a module: method name (<namespace>_<name>), handler(ctx,
-    **params) -> JSON value, parameters, the result's name and JSON schema, a summary."""
+    **params) -> JSON value, parameters, the result's name and JSON schema, a summary, and
+    the QueryError kinds it may answer (listed in its OpenRPC entry)."""
 
     method: str
     handler: Callable[..., Any]
@@ -116,3 +133,4 @@ class Query:
     result_name: str
     result_schema: dict
     summary: str
+    errors: tuple[str, ...] = ()

@@ -9,8 +9,10 @@ Invalid arguments may be drawn on purpose: the chain must refuse them cleanly.
 
 rng is the simulation's seeded generator, passed in (modules/ never imports random and
 never uses floats): it offers random.Random's integer draws (choice, randint, sample)
-and, in integer terms, the two float draws the operations use:
+and, in integer terms, the float draws the operations use:
     rng.chance(num, den) -> bool               True with probability num/den
+    rng.unit() -> u                            one uniform draw in [0, 1); u.below(num, den):
+                                               whether it is below num/den (several thresholds, one draw)
     rng.scale(value, lo, hi, den) -> int       value x (1 + a uniform draw in [lo/den, hi/den]), truncated
 
 The order of the operations is the order their weights are drawn from (a seeded run
@@ -20,7 +22,7 @@ depends on it): an operation with `after` comes right after that operation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +39,17 @@ class SimOp:
 
 
 class Actors(list):
-    """The names of the accounts that may sign, in draw order, and address(name) -> the
-    account's 20-byte address."""
+    """The names of the accounts that may sign, in draw order; address(name) -> the
+    account's 20-byte address; signers: {role: the names that sign for it, in draw order}
+    (the accounts the simulation holds the keys of, e.g. the oracle's operators)."""
 
-    __slots__ = ("address",)
+    __slots__ = ("address", "signers")
 
-    def __init__(self, names: Iterable[str], address: Callable[[str], bytes]):
+    def __init__(self, names: Iterable[str], address: Callable[[str], bytes],
+                 signers: Mapping[str, Sequence[str]] | None = None):
         super().__init__(names)
         self.address = address
+        self.signers = signers or {}
 
 
 def ordered(fixed: dict[str, Any], declared: list[tuple[str, Any, str]]) -> dict[str, Any]:

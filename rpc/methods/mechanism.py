@@ -5,7 +5,7 @@ from __future__ import annotations
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank_keeper
-from rwachain.modules.core import due, timelock
+from rwachain.modules.core import timelock
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidTransaction
@@ -15,7 +15,6 @@ from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market import queries as market_queries
 from rwachain.modules.oracle import feeds
-from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve_module
 from rwachain.modules.stable import vault as stable_vault
 from rwachain.modules.tranches import keeper as tranches
@@ -147,67 +146,6 @@ async def valuation_asset(api: Api, id: int, height: int | None):
     except InvalidTransaction as exc:
         raise RpcError(INVALID_STATE, exc.message) from None
     return {"id": id, **enc.value(out)}
-
-
-# ----- oracle_ ------------------------------------------------------------------------------
-def feed_json(ctx: Ctx, feed: str) -> dict:
-    st = oracle.state_of(ctx, feed)
-    fv = oracle.read(ctx, feed)
-    pend = st["pending"]
-    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": str(st["round"]),
-            "observedAt": str(st["observedAt"]), "updatedAt": st["updatedAt"], "stale": fv.stale,
-            "frozen": st["frozen"], "windowValue": str(st["windowValue"]),
-            "pending": None if pend is None else {"value": str(pend["value"]), "round": str(pend["round"]),
-                                                  "observedAt": str(pend["observedAt"]),
-                                                  "activatesAt": pend["activatesAt"]}}
-
-
-@rpc_method("oracle_latest", [Param("feed", STRING, "feed id, e.g. rate, spread/B, grade/3, price/rwa"), HEIGHT],
-            Result("feed", S.FEED), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
-            errors=[NOT_FOUND])
-async def oracle_latest(api: Api, feed: str, height: int | None):
-    ctx = api.reader(height)
-    if oracle.state_of(ctx, feed) is None:
-        raise RpcError(NOT_FOUND, f"no feed {feed!r}")
-    return feed_json(ctx, feed)
-
-
-@rpc_method("oracle_pending", [HEIGHT], Result("pending", S.arr(S.FEED)),
-            "Feeds with a queued move (a step beyond the policy), in activation order.")
-async def oracle_pending(api: Api, height: int | None):
-    ctx = api.reader(height)
-    p = due.PREFIX + oracle.DUE.encode() + b"\x00"
-    return [feed_json(ctx, k[len(p) + 8:].decode()) for k, _ in ctx.iter_prefix(p)]
-
-
-@rpc_method("oracle_feeds", [
-    Param("prefix", STRING, "only feeds starting with this (e.g. spread/, grade/)", required=False, default=""),
-    Param("after", STRING, "feeds after this id (pagination)", required=False, default=""),
-    Param("limit", U64, "page size, at most 1000 (default 200)", required=False, default=200),
-    HEIGHT,
-], Result("page", S.FEED_PAGE),
-    "Feeds with their values, and the policy of each feed class.")
-async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: int | None):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 1000))
-    ids = []
-    more = False
-    for f in oracle.feeds_after(ctx, prefix, after):
-        if len(ids) == limit:
-            more = True
-            break
-        ids.append(f)
-    pols = {c: {k: str(v) if k in ("stepAbs", "stepRel", "lo", "hi") else v for k, v in oracle.policy(ctx, c).items()}
-            for c in feeds.CLASSES if ctx.get(oracle.POLICY + c.encode()) is not None}
-    return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
-
-
-@rpc_method("oracle_operators", [HEIGHT], Result("set", S.OPERATORS),
-    "The operator set: its epoch and, in bitmap order, each operator's account and BLS public key.")
-async def oracle_operators(api: Api, height: int | None):
-    s = oracle.operator_set(api.reader(height))
-    return {"epoch": s["epoch"], "operators": [{"index": i, "address": encode_address(a), "blsPubkey": enc.hx(pk)}
-                                               for i, (a, pk, _) in enumerate(s["operators"])]}
 
 
 # ----- pool_, tranche_, valuation_pool ----------------------------------------------------------

@@ -58,7 +58,7 @@ ACCOUNT = obj(address=ADDR, nonce=INT, pendingNonce=INT, balances=mapof(AMOUNT),
 BANK_PARAMS = obj(nativeDenom=STR, denoms=mapof(obj(decimals=INT, kind=enum("native", "stable", "unit"), symbol=STR)),
                   moduleAccounts=mapof(ADDR))
 
-# ----- assets, valuation, oracle ----------------------------------------------------------------
+# ----- assets, valuation ----------------------------------------------------------------------
 MARK = obj(value=AMOUNT, time=INT, stale=BOOL)
 ASSET = obj(id=INT, kind=STR, status=STR, originator=ADDR, owner=ADDR, principal=AMOUNT, rate=AMOUNT, grace=AMOUNT,
             docHash=HASH32, grade=nullable(enum("A", "B", "C", "D", "E")), verifier=nullable(ADDR),
@@ -73,12 +73,6 @@ VALUATION = obj(id=INT, value=AMOUNT, status=STR, now=AMOUNT, inputs=mapof(AMOUN
                 installments=arr(obj(due=AMOUNT, amount=AMOUNT, dt=AMOUNT, discount=AMOUNT, survival=AMOUNT,
                                      loss=AMOUNT, expected=AMOUNT, pv=AMOUNT)),
                 assetStatus=STR, grade=STR, feeds=mapof(FEED_USED), problems=arr(STR))
-PENDING_MOVE = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, activatesAt=INT)
-FEED = obj(feed=STR, **{"class": STR}, value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, updatedAt=INT, stale=BOOL,
-           frozen=BOOL, windowValue=AMOUNT, pending=nullable(PENDING_MOVE))
-POLICY = obj(delay=INT, hi=AMOUNT, lo=AMOUNT, maxAge=INT, quorum=INT, stepAbs=AMOUNT, stepRel=AMOUNT, window=INT)
-FEED_PAGE = obj(feeds=arr(FEED), policies=mapof(POLICY), next=nullable(STR))
-OPERATORS = obj(epoch=INT, operators=arr(obj(index=INT, address=ADDR, blsPubkey=HEXS)))
 
 # ----- pools, market ----------------------------------------------------------------------------
 TRANCHE = obj(pool=INT, tranche=INT, denom=STR, seniority=enum("senior", "mezzanine", "junior"), face=AMOUNT,
