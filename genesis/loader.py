@@ -31,7 +31,7 @@ from rwachain.modules.stable import module as stable_module
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
 """The fields every genesis has (the bank's section is "denoms" and the accounts)."""
-HAND_CHECKED = ("stable", "assets", "tranches")
+HAND_CHECKED = ("stable", "assets")
 """Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
 module section is declared by its Module: typed by its genesis_records (genesis/typed.py),
 or in its own JSON form (genesis_json, modules/core/sections.py)."""
@@ -179,8 +179,6 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
         if stable_section is None:
             raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
         out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], declared.get("roles", {}))
-    if "tranches" in head:
-        out["tranches"] = mechanism.check_tranches(head["tranches"])
     for name, records in typed_sections(modules).items():
         if name in head:
             out[name] = typed.check(name, head[name], records)
@@ -231,7 +229,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.declared = checked["declared"]
         self.stable = checked["stable"]
-        self.mechanism = {k: checked[k] for k in ("assets", "tranches", "params",
+        self.mechanism = {k: checked[k] for k in ("assets", "params",
                                                   *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
 
@@ -353,8 +351,6 @@ def export_genesis(app: App, out: IO[str]) -> int:
             head["stable"]["state"] = typed.to_json(st["state"], stable_module.STATE)
     if sections.get("assets", {}).get("assets"):
         head["assets"] = mechanism.assets_to_json(sections["assets"])
-    if sections.get("tranches", {}).get("pools"):
-        head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
     for name, records in typed_sections(app.modules).items():
         if sections.get(name):
             head[name] = typed.to_json(sections[name], records)

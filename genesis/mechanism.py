@@ -1,4 +1,4 @@
-"""Genesis sections of the mechanism modules (assets, tranches) and the
+"""Genesis sections of the mechanism modules (assets) and the
 governed modules' parameters: validation with field paths, and their JSON form for export.
 
 JSON conventions as everywhere: big integers as decimal strings (JSON integers accepted),
@@ -166,54 +166,6 @@ def assets_to_json(section: dict) -> dict:
     if section.get("poolMarks"):
         out["poolMarks"] = [[pid, {"value": str(m["value"]), "stale": m["stale"]}] for pid, m in section["poolMarks"]]
     return out
-
-
-# ----- tranches -----------------------------------------------------------------------------
-POOL_INTS = ("id", "par", "unitSize", "cashReceived", "unallocated", "repayments", "coverOwed", "createdAt",
-             "lastAccrual")
-TRANCHE_INTS = ("face", "outstanding", "rate", "interest", "units", "retained", "allocated", "claimed", "index",
-                "carry", "writtenDown", "covered")
-
-
-def check_tranches(raw: Any) -> dict:
-    """The tranches section: pools as in state (an export), with their payout checkpoints."""
-    s = _map("tranches", raw, {"pools"}, {"next", "payouts"})
-    pools = []
-    for i, p in enumerate(_list("tranches.pools", s["pools"])):
-        q = f"tranches.pools[{i}]"
-        p = _map(q, p, set(POOL_INTS) | {"originator", "account", "assets", "status", "tranches"})
-        out = {f: _int(f"{q}.{f}", p[f], 0, 1 << 255) for f in POOL_INTS}
-        out["originator"] = _addr(f"{q}.originator", p["originator"])
-        out["account"] = _addr(f"{q}.account", p["account"])
-        out["assets"] = [_int(f"{q}.assets[{j}]", a, 1) for j, a in enumerate(_list(f"{q}.assets", p["assets"]))]
-        if p["status"] not in ("active", "closed"):
-            raise GenesisError(f"{q}.status: active or closed")
-        out["status"] = p["status"]
-        out["tranches"] = []
-        for k, t in enumerate(_list(f"{q}.tranches", p["tranches"])):
-            r = f"{q}.tranches[{k}]"
-            t = _map(r, t, set(TRANCHE_INTS) | {"denom"})
-            out["tranches"].append({"denom": t["denom"], **{f: _int(f"{r}.{f}", t[f], 0, 1 << 255) for f in TRANCHE_INTS}})
-        pools.append(out)
-    payouts = []
-    for i, e in enumerate(_list("tranches.payouts", s.get("payouts", []))):
-        if type(e) is not list or len(e) != 3:
-            raise GenesisError(f"tranches.payouts[{i}]: expected [key, checkpoint, owed]")
-        payouts.append([_hex(f"tranches.payouts[{i}][0]", e[0]), _int(f"tranches.payouts[{i}][1]", e[1], 0, 1 << 255),
-                        _int(f"tranches.payouts[{i}][2]", e[2], 0, 1 << 255)])
-    return {"next": _int("tranches.next", s.get("next", len(pools) + 1), 1), "pools": pools, "payouts": payouts}
-
-
-def tranches_to_json(section: dict) -> dict:
-    pools = []
-    for p in section["pools"]:
-        j = {f: str(p[f]) for f in POOL_INTS}
-        j.update(originator=encode_address(p["originator"]), account=encode_address(p["account"]),
-                 assets=[str(a) for a in p["assets"]], status=p["status"],
-                 tranches=[{"denom": t["denom"], **{f: str(t[f]) for f in TRANCHE_INTS}} for t in p["tranches"]])
-        pools.append(j)
-    return {"next": section["next"], "pools": pools,
-            "payouts": [["0x" + k.hex(), str(c), str(o)] for k, c, o in section["payouts"]]}
 
 
 # ----- the governed modules' parameters -----------------------------------------------------

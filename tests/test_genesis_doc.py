@@ -17,6 +17,7 @@ from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import genesis as oracle_genesis
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
+from rwachain.modules.tranches import records as tranche_records
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "genesis.md")
@@ -67,8 +68,8 @@ def declared() -> set[str]:
     out |= {f"assets.assets[].history[].{f}" for f in ("kind", "amount", "time", "height")}
     out |= {f"assets.assets[].mark.{f}" for f in ("value", "time", "stale", "next")}
     out |= {"tranches.next", "tranches.pools", "tranches.payouts", "tranches.pools[].tranches"}
-    out |= {f"tranches.pools[].{f}" for f in (*mechanism.POOL_INTS, "originator", "account", "assets", "status")}
-    out |= {f"tranches.pools[].tranches[].{f}" for f in ("denom", *mechanism.TRANCHE_INTS)}
+    out |= {f"tranches.pools[].{f}" for f in (*tranche_records.POOL_INTS, "originator", "account", "assets", "status")}
+    out |= {f"tranches.pools[].tranches[].{f}" for f in ("denom", *tranche_records.TRANCHE_INTS)}
     out |= {f"market.{f}" for f in ("next", "orders", "trades", "counts")}
     out |= {f"market.orders[].{f}" for f in (*market_records.ORDER_INTS, "denom", "side", "owner")}
     for name, records in loader.TYPED_SECTIONS.items():

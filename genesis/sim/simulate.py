@@ -94,7 +94,7 @@ HOLDER_RWA = 100_000 * RUSD
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
 # Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: market, oracle) join them in the order
+# one off. The modules' own operations (Module.sim_ops: tranches, market, oracle) join them in the order
 # they declare (operation_weights). Besides these draws, stakers answer a pause or a
 # frozen feed with a proposal and vote on open proposals (Operations.governance), so
 # governance lifts a pause in about its voting period plus its execution delay.
@@ -102,7 +102,6 @@ BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
     "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
     "assets.writeOff": 4, "assets.recover": 4,
-    "tranches.createPool": 1, "tranches.claim": 16,
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
@@ -368,7 +367,8 @@ class Operations:
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
-        self.actors = Actors(self.traders, actor_address, {"operator": OPERATOR_ACTORS, "guardian": [GUARDIAN]})
+        self.actors = Actors(self.traders, actor_address, {"operator": OPERATOR_ACTORS, "guardian": [GUARDIAN],
+                                                           "originator": [ORIGINATOR]})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -494,28 +494,6 @@ class Operations:
             return None
         owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
         return Step(block, SERVICER, "assets", "recover", {"id": rec["id"], "amount": self._amount(owed // 3)})
-
-    # tranches
-    def _tranches_createPool(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        orig = actor_address(ORIGINATOR)
-        ids = [i for i in assets.ids_by(ctx, assets.status_prefix("verified"), 0, 40)
-               if assets.get(ctx, i)["originator"] == orig]
-        if not ids:
-            return None
-        chosen = sorted(self.rng.sample(ids, self.rng.randint(1, min(3, len(ids)))))
-        par = sum(assets.outstanding_principal(assets.schedule_of(ctx, i)) for i in chosen)
-        unit = next(u for u in (100 * RUSD, 10 * RUSD, RUSD, 10_000, 100, 1) if par % u == 0)
-        senior = par * self.rng.randint(50, 90) // 100 // unit * unit
-        spec = [[senior, self.rng.randint(2, 8) * WAD // 100], [par - senior, 0]] if senior else [[par, 0]]
-        return Step(block, ORIGINATOR, "tranches", "createPool", {"assets": chosen, "tranches": spec, "unitSize": unit})
-
-    def _tranches_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = self._unit_holding(ctx, self.traders + [ORIGINATOR])
-        if held is None:
-            return None
-        actor, denom, _ = held
-        pid, k = tranches.parse_denom(denom)
-        return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
 
     # stable
     def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -9,7 +9,6 @@ from rwachain.modules.core import timelock
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidTransaction
-from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
@@ -18,6 +17,7 @@ from rwachain.modules.oracle import feeds
 from rwachain.modules.reserve import module as reserve_module
 from rwachain.modules.stable import vault as stable_vault
 from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import queries as tranches_queries
 from rwachain.modules.tranches import waterfall
 from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import encode as enc
@@ -148,8 +148,9 @@ async def valuation_asset(api: Api, id: int, height: int | None):
     return {"id": id, **enc.value(out)}
 
 
-# ----- pool_, tranche_, valuation_pool ----------------------------------------------------------
+# ----- valuation_pool (the pools and their values are the tranches module's queries) ------------
 POOL_ID = Param("pool", U64, "pool id")
+_pool_value = tranches_queries.pool_value
 
 
 def _pool(ctx: Ctx, pool_id: int) -> dict:
@@ -157,89 +158,6 @@ def _pool(ctx: Ctx, pool_id: int) -> dict:
     if p is None:
         raise RpcError(NOT_FOUND, f"no pool {pool_id}")
     return p
-
-
-def _pool_value(ctx: Ctx, pool: dict) -> tuple[int, list[dict], list[str]]:
-    """(pool value, per-asset values, problems): asset PVs at the block time plus unallocated cash."""
-    per, problems, total = [], [], pool["unallocated"]
-    for aid in pool["assets"]:
-        rec = assets.get(ctx, aid)
-        try:
-            v, prob = marks.value_now(ctx, rec)
-        except InvalidTransaction as exc:
-            v, prob = 0, [exc.message]
-        per.append({"id": aid, "status": rec["status"], "value": str(v)})
-        problems += [f"asset {aid}: {x}" for x in prob]
-        total += v
-    return total, per, problems
-
-
-def _tranche_json(ctx: Ctx, pool: dict, k: int, value: int) -> dict:
-    t = pool["tranches"][k]
-    return {"pool": pool["id"], "tranche": k, "denom": t["denom"], "seniority": "junior" if k == len(pool["tranches"]) - 1
-            else ("senior" if k == 0 else "mezzanine"), "face": str(t["face"]), "outstanding": str(t["outstanding"]),
-            "writtenDown": str(t["writtenDown"]), "rate": str(t["rate"]), "interestDue": str(t["interest"]),
-            "units": str(t["units"]), "retained": str(t["retained"]), "allocated": str(t["allocated"]),
-            "claimed": str(t["claimed"]), "index": str(t["index"]), "value": str(value),
-            "price": str(value * WAD // t["units"])}
-
-
-def pool_json(ctx: Ctx, pool: dict) -> dict:
-    total, _, problems = _pool_value(ctx, pool)
-    values = waterfall.tranche_values(pool, total, ctx.block.time)
-    return {"id": pool["id"], "status": pool["status"], "originator": encode_address(pool["originator"]),
-            "account": encode_address(pool["account"]), "assets": pool["assets"], "par": str(pool["par"]),
-            "unitSize": str(pool["unitSize"]), "cashReceived": str(pool["cashReceived"]),
-            "unallocated": str(pool["unallocated"]), "value": str(total), "problems": problems,
-            "createdAt": pool["createdAt"],
-            "tranches": [_tranche_json(ctx, pool, k, v) for k, v in enumerate(values)]}
-
-
-@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", S.POOL),
-            "A pool: assets, par, ledger (cash received, unallocated), value at the block time, and its tranches "
-            "(outstanding face, write-downs, index, value, unit price).", errors=[NOT_FOUND])
-async def pool_get(api: Api, pool: int, height: int | None):
-    ctx = api.reader(height)
-    return pool_json(ctx, _pool(ctx, pool))
-
-
-@rpc_method("pool_list", [Param("after", U64, "pools after this id (default 0)", required=False, default=0),
-                          Param("limit", U64, "page size, at most 100 (default 20)", required=False, default=20),
-                          HEIGHT], Result("page", S.POOL_PAGE),
-            "Pools in id order; paginated with next.")
-async def pool_list(api: Api, after: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 100))
-    ids = tranches.ids(ctx, after, limit + 1)
-    more = len(ids) > limit
-    ids = ids[:limit]
-    return {"pools": [pool_json(ctx, tranches.get(ctx, i)) for i in ids], "next": ids[-1] if more else None}
-
-
-TRANCHE = Param("tranche", U64, "tranche index, 0 = senior")
-
-
-@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", S.TRANCHE),
-            "A tranche: value and unit price at the block time, outstanding face, write-downs, payout index.",
-            errors=[NOT_FOUND])
-async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
-    ctx = api.reader(height)
-    p = _pool(ctx, pool)
-    if tranche >= len(p["tranches"]):
-        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
-    total, _, _ = _pool_value(ctx, p)
-    return _tranche_json(ctx, p, tranche, waterfall.tranche_values(p, total, ctx.block.time)[tranche])
-
-
-@rpc_method("tranche_claimable", [POOL_ID, TRANCHE, Param("address", ADDRESS, "unit holder"), HEIGHT],
-            Result("amount", S.AMOUNT), "Stable base units the holder can claim from the tranche now.",
-            errors=[NOT_FOUND])
-async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, height: int | None):
-    ctx = api.reader(height)
-    p = _pool(ctx, pool)
-    if tranche >= len(p["tranches"]):
-        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
-    return str(tranches.claimable(ctx, p, tranche, address))
 
 
 @rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", S.POOL_VALUATION),

@@ -75,13 +75,6 @@ VALUATION = obj(id=INT, value=AMOUNT, status=STR, now=AMOUNT, inputs=mapof(AMOUN
                 assetStatus=STR, grade=STR, feeds=mapof(FEED_USED), problems=arr(STR))
 
 # ----- pools, market ----------------------------------------------------------------------------
-TRANCHE = obj(pool=INT, tranche=INT, denom=STR, seniority=enum("senior", "mezzanine", "junior"), face=AMOUNT,
-              outstanding=AMOUNT, writtenDown=AMOUNT, rate=AMOUNT, interestDue=AMOUNT, units=AMOUNT, retained=AMOUNT,
-              allocated=AMOUNT, claimed=AMOUNT, index=AMOUNT, value=AMOUNT, price=AMOUNT)
-POOL = obj(id=INT, status=STR, originator=ADDR, account=ADDR, assets=arr(INT), par=AMOUNT, unitSize=AMOUNT,
-           cashReceived=AMOUNT, unallocated=AMOUNT, value=AMOUNT, problems=arr(STR), createdAt=INT,
-           tranches=arr(TRANCHE))
-POOL_PAGE = obj(pools=arr(POOL), next=nullable(INT))
 POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(STR), assets=arr(VALUATION),
                      tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
 
