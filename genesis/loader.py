@@ -31,7 +31,7 @@ from rwachain.modules.stable import module as stable_module
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
 """The fields every genesis has (the bank's section is "denoms" and the accounts)."""
-HAND_CHECKED = ("stable", "assets")
+HAND_CHECKED = ("stable",)
 """Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
 module section is declared by its Module: typed by its genesis_records (genesis/typed.py),
 or in its own JSON form (genesis_json, modules/core/sections.py)."""
@@ -159,7 +159,6 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     if problems:
         raise GenesisError(f"params.chain.{problems[0]}")
     meta["params"] = cp
-    declared = declared_sections(head, {"meta": meta, "denoms": seen}, modules)
     stable = head.get("stable")
     stable_section = None
     if stable is not None:
@@ -174,11 +173,8 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
             stable_section["custodianMinted"] = _int("stable.custodianMinted", stable.get("custodianMinted", 0), 0,
                                                      AMOUNT_MAX)
             stable_section["state"] = typed.check("stable.state", stable["state"], stable_module.STATE)
+    declared = declared_sections(head, {"meta": meta, "denoms": seen, "stable": stable_section}, modules)
     out = {"meta": meta, "denoms": seen, "declared": declared, "stable": stable_section, "params": module_params}
-    if "assets" in head:
-        if stable_section is None:
-            raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
-        out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], declared.get("roles", {}))
     for name, records in typed_sections(modules).items():
         if name in head:
             out[name] = typed.check(name, head[name], records)
@@ -229,7 +225,7 @@ class GenesisFile:
         self.denoms = checked["denoms"]
         self.declared = checked["declared"]
         self.stable = checked["stable"]
-        self.mechanism = {k: checked[k] for k in ("assets", "params",
+        self.mechanism = {k: checked[k] for k in ("params",
                                                   *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
 
@@ -349,8 +345,6 @@ def export_genesis(app: App, out: IO[str]) -> int:
         if "state" in st:
             head["stable"]["custodianMinted"] = str(st["custodianMinted"])
             head["stable"]["state"] = typed.to_json(st["state"], stable_module.STATE)
-    if sections.get("assets", {}).get("assets"):
-        head["assets"] = mechanism.assets_to_json(sections["assets"])
     for name, records in typed_sections(app.modules).items():
         if sections.get(name):
             head[name] = typed.to_json(sections[name], records)

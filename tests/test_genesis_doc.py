@@ -8,7 +8,8 @@ import json
 import os
 import re
 
-from rwachain.genesis import devnet, loader, mechanism
+from rwachain.genesis import devnet, loader
+from rwachain.modules.assets import genesis as assets_genesis
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import params as chain_params
 from rwachain.modules.governance import changes
@@ -64,7 +65,7 @@ def declared() -> set[str]:
     out |= {"assets.params", "assets.next", "assets.assets", "assets.poolMarks", "assets.params.graceMax",
             "assets.params.maxInstallments", "assets.assets[].mark"}
     out |= {f"assets.params.graceMax.{k}" for k in assets.KINDS}
-    out |= {f"assets.assets[].{f}" for f in mechanism.ASSET_REQUIRED | mechanism.ASSET_OPTIONAL}
+    out |= {f"assets.assets[].{f}" for f in assets_genesis.ASSET_REQUIRED | assets_genesis.ASSET_OPTIONAL}
     out |= {f"assets.assets[].history[].{f}" for f in ("kind", "amount", "time", "height")}
     out |= {f"assets.assets[].mark.{f}" for f in ("value", "time", "stale", "next")}
     out |= {"tranches.next", "tranches.pools", "tranches.payouts", "tranches.pools[].tranches"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rwachain.genesis import loader
 from rwachain.genesis.sim import simulate
+from rwachain.modules.assets import module as assets_module
 from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.simops import ordered
@@ -19,7 +20,8 @@ from rwachain.rpc.methods.table import method_table
 from rwachain.state.overlay import Overlay
 from rwachain.state.store import Store
 
-DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module}
+DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module,
+            "assets": assets_module}
 
 NAMESPACES = {"tranches": ("pool", "tranche")}  # a module whose namespaces are not its name
 
@@ -75,3 +77,23 @@ def _roles_invariant(ctx: Ctx) -> None:
     ctx.set_obj(Grant("overlord", b"\x02" * 20).key(), True)
     ctx.set_obj(roles_module.PREFIX + b"short", True)
     assert m.invariants(ctx) == ["roles: a stored key grants 'overlord'", "roles: a stored key grants no role"]
+
+
+def test_assets_invariant_finds_an_asset_missing_from_its_status_index(tmp_path):
+    from rwachain.modules.assets import keeper as assets
+
+    store = Store(str(tmp_path / "s.ldb"))
+    try:
+        ctx = Ctx(Overlay(store), BlockInfo(1, 0, b""))
+        inv = assets_module.module().invariants
+        b = assets.idb(7)
+        ctx.set_obj(assets.REC + b, {"id": 7, "status": "verified"})
+        assert inv(ctx) == ["assets 7: not listed under its status 'verified' alone"]
+        ctx.set(assets.status_prefix("verified") + b, b"\xc0")
+        assert inv(ctx) == []
+        ctx.set(assets.status_prefix("pooled") + b, b"\xc0")
+        assert inv(ctx) == ["assets 7: not listed under its status 'verified' alone"]
+        ctx.delete(assets.REC + b)
+        assert inv(ctx) == [f"assets: index entry {b.hex()} names no asset"]
+    finally:
+        store.close()

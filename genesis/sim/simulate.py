@@ -75,7 +75,6 @@ from rwachain.modules.core.simops import Actors, SimOp, ordered
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
-from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
 from rwachain.modules.stable import vault
@@ -94,14 +93,12 @@ HOLDER_RWA = 100_000 * RUSD
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
 # Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: tranches, market, oracle) join them in the order
+# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, oracle) join them in the order
 # they declare (operation_weights). Besides these draws, stakers answer a pause or a
 # frozen feed with a proposal and vote on open proposals (Operations.governance), so
 # governance lifts a pause in about its voting period plus its execution delay.
 BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
-    "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
-    "assets.writeOff": 4, "assets.recover": 4,
     "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
@@ -315,6 +312,14 @@ DEFAULT_WEIGHTS = operation_weights()
 """The weights of a run over the chain's modules, in draw order."""
 
 
+def amount_of(rng: Random, have: int) -> int:
+    """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
+    r = rng.random()
+    if r < 0.05 or have <= 0:
+        return max(1, have) + rng.randint(1, 10**6)
+    return max(1, int(have * rng.random() * (0.5 if r < 0.8 else 1.0)))
+
+
 class UnitDraw:
     """One uniform draw in [0, 1), compared against thresholds given as fractions."""
 
@@ -345,6 +350,12 @@ class DrawRandom:
     def sample(self, population, k: int) -> list:
         return self.rng.sample(population, k)
 
+    def randbytes(self, n: int) -> bytes:
+        return self.rng.randbytes(n)
+
+    def amount(self, have: int) -> int:
+        return amount_of(self.rng, have)
+
     def chance(self, num: int, den: int) -> bool:
         return self.rng.random() < num / den
 
@@ -367,8 +378,9 @@ class Operations:
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
-        self.actors = Actors(self.traders, actor_address, {"operator": OPERATOR_ACTORS, "guardian": [GUARDIAN],
-                                                           "originator": [ORIGINATOR]})
+        self.actors = Actors(self.traders, actor_address, {
+            "operator": OPERATOR_ACTORS, "guardian": [GUARDIAN], "originator": [ORIGINATOR], "verifier": [VERIFIER],
+            "servicer": [SERVICER], "holder": self.holders})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -398,11 +410,7 @@ class Operations:
 
     # helpers
     def _amount(self, have: int) -> int:
-        """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
-        r = self.rng.random()
-        if r < 0.05 or have <= 0:
-            return max(1, have) + self.rng.randint(1, 10**6)
-        return max(1, int(have * self.rng.random() * (0.5 if r < 0.8 else 1.0)))
+        return amount_of(self.rng, have)
 
     def _units_of(self, ctx: Ctx, actor: str) -> list[tuple[str, int]]:
         return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
@@ -453,47 +461,6 @@ class Operations:
         q = min(have, self.rng.randint(1, 100))
         return Step(block, ORIGINATOR, "bank", "transfer",
                     {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
-
-    # assets
-    def _assets_register(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = ORIGINATOR if self.rng.random() < 0.95 else self.rng.choice(self.holders)
-        kind = self.rng.choice(("receivable", "loan", "revenue_right", "electricity", "other"))
-        sched = self.rng.choice(("equal", "bullet", "interest_only"))
-        count = self.rng.randint(1, 12) if sched != "bullet" else self.rng.randint(1, 6)
-        return Step(block, actor, "assets", "register", {
-            "kind": kind, "principal": self.rng.randint(1, 50) * 1_000 * RUSD,
-            "rate": self.rng.randint(40, 160) * WAD // 1000, "schedule": sched, "start": now,
-            "period": 30 * DAY, "count": count, "installments": [], "grace": self.rng.choice((15, 30, 60)) * DAY,
-            "docHash": self.rng.randbytes(32)})
-
-    def _assets_verify(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "registered")
-        if rec is None:
-            return None
-        actor = VERIFIER if self.rng.random() < 0.95 else ORIGINATOR
-        return Step(block, actor, "assets", "verify", {"id": rec["id"], "grade": self.rng.choice(feeds.GRADES)})
-
-    def _assets_repay(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "verified", "pooled", "overdue")
-        if rec is None:
-            return None
-        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
-        return Step(block, SERVICER, "assets", "repay", {"id": rec["id"], "amount": self._amount(owed)})
-
-    def _assets_markDefault(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "verified", "pooled", "overdue")
-        return None if rec is None else Step(block, SERVICER, "assets", "markDefault", {"id": rec["id"]})
-
-    def _assets_writeOff(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "defaulted")
-        return None if rec is None else Step(block, SERVICER, "assets", "writeOff", {"id": rec["id"]})
-
-    def _assets_recover(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "defaulted", "written_off")
-        if rec is None:
-            return None
-        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
-        return Step(block, SERVICER, "assets", "recover", {"id": rec["id"], "amount": self._amount(owed // 3)})
 
     # stable
     def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -105,9 +105,9 @@ class QueryParam:
             raise ValueError(f"query parameter {self.name}: choices are for (and required by) the choice kind")
 
 
-ERROR_KINDS = ("not_found", "invalid_state")
+ERROR_KINDS = ("not_found", "invalid_state", "invalid_params")
 """What a query may answer instead of its result (QueryError); the RPC maps each to its
-server code (rpc/errors.py: NOT_FOUND, INVALID_STATE)."""
+code (rpc/errors.py: NOT_FOUND, INVALID_STATE, INVALID_PARAMS)."""
 
 
 class QueryError(Exception):

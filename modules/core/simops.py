@@ -8,12 +8,14 @@ state offers nothing for it this time. ctx reads the state at the block's time
 Invalid arguments may be drawn on purpose: the chain must refuse them cleanly.
 
 rng is the simulation's seeded generator, passed in (modules/ never imports random and
-never uses floats): it offers random.Random's integer draws (choice, randint, sample)
-and, in integer terms, the float draws the operations use:
+never uses floats): it offers random.Random's integer draws (choice, randint, sample,
+randbytes) and, in integer terms, the float draws the operations use:
     rng.chance(num, den) -> bool               True with probability num/den
     rng.unit() -> u                            one uniform draw in [0, 1); u.below(num, den):
                                                whether it is below num/den (several thresholds, one draw)
     rng.scale(value, lo, hi, den) -> int       value x (1 + a uniform draw in [lo/den, hi/den]), truncated
+    rng.amount(have) -> int                    mostly a part of have, one time in twenty more than all
+                                               of it (refused), never 0
 
 The order of the operations is the order their weights are drawn from (a seeded run
 depends on it): an operation with `after` comes right after that operation

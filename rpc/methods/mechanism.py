@@ -13,7 +13,6 @@ from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market import queries as market_queries
-from rwachain.modules.oracle import feeds
 from rwachain.modules.reserve import module as reserve_module
 from rwachain.modules.stable import vault as stable_vault
 from rwachain.modules.tranches import keeper as tranches
@@ -43,92 +42,6 @@ def _asset(ctx: Ctx, asset_id: int) -> dict:
     if rec is None:
         raise RpcError(NOT_FOUND, f"no asset {asset_id}")
     return rec
-
-
-def asset_json(ctx: Ctx, rec: dict) -> dict:
-    sched = assets.schedule_of(ctx, rec["id"])
-    mark = marks.mark(ctx, rec["id"])
-    nxt = assets.oldest_unpaid_due(sched)
-    return {
-        "id": rec["id"], "kind": rec["kind"], "status": rec["status"],
-        "originator": encode_address(rec["originator"]), "owner": encode_address(rec["owner"]),
-        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": str(rec["grace"]),
-        "docHash": enc.hx(rec["docHash"]), "grade": None if rec["grade"] is None else feeds.GRADES[rec["grade"]],
-        "verifier": None if rec["verifier"] is None else encode_address(rec["verifier"]),
-        "registeredAt": rec["registeredAt"], "verifiedAt": rec["verifiedAt"], "pool": rec["pool"],
-        "outstanding": str(assets.outstanding(sched)), "repaid": str(rec["repaid"]),
-        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
-        "payments": rec["payments"],
-        "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
-                                           "stale": mark["stale"]},
-    }
-
-
-@rpc_method("assets_get", [ID, HEIGHT], Result("asset", S.ASSET),
-            "An asset: record, status, grade, outstanding, next due time and its last revaluation mark.",
-            errors=[NOT_FOUND])
-async def assets_get(api: Api, id: int, height: int | None):
-    ctx = api.reader(height)
-    return asset_json(ctx, _asset(ctx, id))
-
-
-@rpc_method("assets_list", [
-    Param("originator", ADDRESS, "only this originator's assets", required=False),
-    Param("status", choice(*assets.STATUSES), "only assets in this status", required=False),
-    Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
-    Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
-    HEIGHT,
-], Result("page", S.ASSET_PAGE),
-    "Assets by originator or by status (or all), in id order; paginated with next.")
-async def assets_list(api: Api, originator, status, after, limit, height):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 1000))
-    if originator is not None and status is not None:
-        raise RpcError(INVALID_PARAMS, "invalid params: give originator or status, not both")
-    if originator is not None:
-        ids = assets.ids_by(ctx, assets.BY_ORIG + originator, after, limit + 1)
-    elif status is not None:
-        ids = assets.ids_by(ctx, assets.status_prefix(status), after, limit + 1)
-    else:
-        ids = assets.ids_by(ctx, assets.REC, after, limit + 1)
-    more = len(ids) > limit
-    ids = ids[:limit]
-    return {"assets": [asset_json(ctx, assets.find(ctx, i)) for i in ids], "next": ids[-1] if more else None}
-
-
-@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", S.SCHEDULE),
-            "The installments: due time, principal and interest parts, paid so far, and state at the block time.",
-            errors=[NOT_FOUND])
-async def assets_schedule(api: Api, id: int, height: int | None):
-    ctx = api.reader(height)
-    _asset(ctx, id)
-    now = ctx.block.time
-    out = []
-    for d, p, i, paid in assets.schedule_of(ctx, id):
-        state = "paid" if paid == p + i else ("past_due" if now > d else "due")
-        out.append({"due": str(d), "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
-                    "state": state})
-    return out
-
-
-@rpc_method("assets_payments", [ID, Param("skip", U64, "payments to skip, oldest first (default 0)", required=False,
-                                           default=0),
-                                 Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000),
-                                 HEIGHT], Result("payments", S.PAYMENTS),
-            "The payment history, oldest first: repayments and recoveries with amount, block time and height; a "
-            "page of at most limit after the first skip.", errors=[NOT_FOUND])
-async def assets_payments(api: Api, id: int, skip: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    _asset(ctx, id)
-    prefix = assets.HIST + assets.idb(id)
-    start = prefix + min(skip, (1 << 32) - 1).to_bytes(4, "big")  # records are numbered from 0, 4 bytes
-    out = []
-    for k, _ in ctx.iter_prefix_from(prefix, start):
-        if len(out) == max(1, min(limit, 1000)):
-            break
-        h = ctx.get_obj(k)
-        out.append({"kind": h["kind"], "amount": str(h["amount"]), "time": h["time"], "height": h["height"]})
-    return out
 
 
 # ----- valuation_ ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.queries import Query, QueryError, QueryParam
 from rwachain.modules.core.registry import Module
-from rwachain.rpc.errors import INVALID_STATE, NOT_FOUND, RpcError
+from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import params as P
 from rwachain.rpc.methods.params import HEIGHT, Method, Param, Result
 from rwachain.rpc.methods.table import method_table
@@ -14,7 +14,7 @@ from rwachain.rpc.methods.table import method_table
 KINDS = {"u64": P.U64, "uint": P.UINT, "address": P.ADDRESS, "hash": P.HASH, "hex": P.HEX, "string": P.STRING,
          "bool": P.BOOL}
 """The RPC parameter type of each query parameter kind."""
-ERROR_CODES = {"not_found": NOT_FOUND, "invalid_state": INVALID_STATE}
+ERROR_CODES = {"not_found": NOT_FOUND, "invalid_state": INVALID_STATE, "invalid_params": INVALID_PARAMS}
 """The server code of each query error kind (modules/core/queries.ERROR_KINDS)."""
 
 

@@ -59,15 +59,6 @@ BANK_PARAMS = obj(nativeDenom=STR, denoms=mapof(obj(decimals=INT, kind=enum("nat
                   moduleAccounts=mapof(ADDR))
 
 # ----- assets, valuation ----------------------------------------------------------------------
-MARK = obj(value=AMOUNT, time=INT, stale=BOOL)
-ASSET = obj(id=INT, kind=STR, status=STR, originator=ADDR, owner=ADDR, principal=AMOUNT, rate=AMOUNT, grace=AMOUNT,
-            docHash=HASH32, grade=nullable(enum("A", "B", "C", "D", "E")), verifier=nullable(ADDR),
-            registeredAt=INT, verifiedAt=nullable(INT), pool=nullable(INT), outstanding=AMOUNT, repaid=AMOUNT,
-            recovered=AMOUNT, installments=INT, nextDue=nullable(AMOUNT), payments=INT, mark=nullable(MARK))
-ASSET_PAGE = obj(assets=arr(ASSET), next=nullable(INT))
-SCHEDULE = arr(obj(due=AMOUNT, principal=AMOUNT, interest=AMOUNT, amount=AMOUNT, paid=AMOUNT,
-                   state=enum("paid", "past_due", "due")))
-PAYMENTS = arr(obj(kind=enum("repay", "recover"), amount=AMOUNT, time=INT, height=INT))
 FEED_USED = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, stale=BOOL, frozen=BOOL)
 VALUATION = obj(id=INT, value=AMOUNT, status=STR, now=AMOUNT, inputs=mapof(AMOUNT), perSecond=mapof(AMOUNT),
                 installments=arr(obj(due=AMOUNT, amount=AMOUNT, dt=AMOUNT, discount=AMOUNT, survival=AMOUNT,
