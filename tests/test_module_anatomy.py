@@ -14,6 +14,7 @@ from rwachain.modules.market import module as market_module
 from rwachain.modules.oracle import module as oracle_module
 from rwachain.modules.roles import module as roles_module
 from rwachain.modules.roles.records import Grant
+from rwachain.modules.stable import module as stable_module
 from rwachain.modules.tranches import module as tranches_module
 from rwachain.rpc.methods.modules import chain_table, module_methods
 from rwachain.rpc.methods.table import method_table
@@ -21,7 +22,7 @@ from rwachain.state.overlay import Overlay
 from rwachain.state.store import Store
 
 DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module,
-            "assets": assets_module}
+            "assets": assets_module, "stable": stable_module}
 
 NAMESPACES = {"tranches": ("pool", "tranche")}  # a module whose namespaces are not its name
 
@@ -35,9 +36,14 @@ DRAW_ORDER = [
 """The order seeded runs draw their operations in (a run's steps depend on it)."""
 
 
+def test_every_module_section_is_declared_by_its_module():
+    assert not hasattr(loader, "HAND_CHECKED")
+    sections = {m.name for m in default_modules() if m.genesis_json is not None or m.genesis_records}
+    assert loader.CHAIN_FIELDS | sections == loader.TOP_FIELDS
+
+
 def test_declared_sections_leave_the_hand_checked_list():
     for name, mod in DECLARED.items():
-        assert name not in loader.HAND_CHECKED
         assert mod.module().genesis_json is not None
         assert name in loader.top_fields([mod.module()])
 
@@ -97,3 +103,61 @@ def test_assets_invariant_finds_an_asset_missing_from_its_status_index(tmp_path)
         assert inv(ctx) == [f"assets: index entry {b.hex()} names no asset"]
     finally:
         store.close()
+
+
+def test_a_section_is_checked_after_the_sections_it_needs():
+    from rwachain.modules.core.registry import Module
+    from rwachain.modules.core.sections import Section
+
+    seen = []
+
+    def section(name, needs=()):
+        def check(raw, checked):
+            seen.append((name, sorted(k for k in checked if k not in ("meta", "denoms"))))
+            return raw
+        return Module(name, genesis_json=Section(check, lambda s: s, needs=needs))
+
+    mods = [section("a", needs=("c",)), section("b"), section("c")]
+    out = loader.declared_sections({"a": 1, "b": 2, "c": 3}, {"meta": {}, "denoms": {}}, mods)
+    assert out == {"b": 2, "c": 3, "a": 1}
+    assert seen == [("b", []), ("c", ["b"]), ("a", ["b", "c"])]
+
+
+def _devnet_doc() -> dict:
+    import json
+
+    from rwachain.genesis import devnet
+
+    with open(devnet.PATH) as f:
+        return json.load(f)
+
+
+def test_assets_without_a_stable_section_are_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    doc = _devnet_doc()
+    del doc["stable"]
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(GenesisError, match=r"^assets: assets are repaid in the stable token: declare stable first$"):
+        loader.GenesisFile(str(p))
+
+
+def test_stable_balances_beyond_the_attested_reserve_are_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    doc = _devnet_doc()
+    doc["stable"]["proofOfReserve"] = "1"
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(GenesisError, match=r"^stable\.proofOfReserve: genesis balances of rusd \(\d+\) exceed the "
+                                           r"attested reserve \(1\)$"):
+        loader.GenesisFile(str(p))

@@ -77,7 +77,6 @@ from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
 DAY = 86_400
@@ -93,13 +92,12 @@ HOLDER_RWA = 100_000 * RUSD
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
 # Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, oracle) join them in the order
+# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, stable, oracle) join them in the order
 # they declare (operation_weights). Besides these draws, stakers answer a pause or a
 # frozen feed with a proposal and vote on open proposals (Operations.governance), so
 # governance lifts a pause in about its voting period plus its execution delay.
 BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
-    "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
@@ -380,7 +378,7 @@ class Operations:
         self.draws = DrawRandom(rng)
         self.actors = Actors(self.traders, actor_address, {
             "operator": OPERATOR_ACTORS, "guardian": [GUARDIAN], "originator": [ORIGINATOR], "verifier": [VERIFIER],
-            "servicer": [SERVICER], "holder": self.holders})
+            "servicer": [SERVICER], "custodian": [CUSTODIAN], "holder": self.holders})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -461,39 +459,6 @@ class Operations:
         q = min(have, self.rng.randint(1, 100))
         return Step(block, ORIGINATOR, "bank", "transfer",
                     {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
-
-    # stable
-    def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = self._unit_holding(ctx, self.traders)
-        if held is None:
-            return None
-        actor, denom, have = held
-        return Step(block, actor, "stable", "exit",
-                    {"unit": denom, "quantity": self._amount(have), "minOut": 0})
-
-    def _stable_buy(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = [(d, q) for d, q in sorted(bank.balances_of(ctx, vault.VAULT).items()) if tranches.parse_denom(d)]
-        if not held:
-            return None
-        denom, have = self.rng.choice(held)
-        actor = self.rng.choice(self.traders)
-        return Step(block, actor, "stable", "buy", {"unit": denom, "quantity": self._amount(have),
-                                                    "maxIn": bank.balance(ctx, actor_address(actor), STABLE) or 1})
-
-    def _stable_redeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        have = min(bank.balance(ctx, actor_address(actor), STABLE), 5_000 * RUSD)
-        return Step(block, actor, "stable", "redeem", {"amount": self._amount(have)})
-
-    def _stable_mint(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = CUSTODIAN if self.rng.random() < 0.95 else self.rng.choice(self.holders)
-        to = self.rng.choice([SERVICER, *self.holders])
-        return Step(block, actor, "stable", "mint",
-                    {"to": actor_address(to), "amount": self.rng.randint(1, 200) * 1_000 * RUSD})
-
-    def _stable_burn(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        have = bank.balance(ctx, actor_address(CUSTODIAN), STABLE)
-        return Step(block, CUSTODIAN, "stable", "burn", {"amount": self._amount(have // 10)})
 
     # insurance
     def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -172,7 +172,7 @@ def to_json(section: dict) -> dict | None:
     return out
 
 
-SECTION = Section(check, to_json)
+SECTION = Section(check, to_json, needs=("roles", "stable"))
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:

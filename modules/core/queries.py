@@ -44,6 +44,11 @@ class Optional:
         self.schema = schema
 
 
+def anything() -> dict:
+    """The schema of any JSON value (a new empty schema)."""
+    return {}
+
+
 def obj(**props: Any) -> dict:
     """An object with these properties; all required except those wrapped in Optional."""
     return {"type": "object",
@@ -111,14 +116,16 @@ code (rpc/errors.py: NOT_FOUND, INVALID_STATE, INVALID_PARAMS)."""
 
 
 class QueryError(Exception):
-    """A query's refusal: kind (ERROR_KINDS) and a message naming what is missing or wrong."""
+    """A query's refusal: kind (ERROR_KINDS), a message naming what is missing or wrong, and
+    the error's data (e.g. {"name": the typed error's name})."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, data: dict | None = None):
         if kind not in ERROR_KINDS:
             raise ValueError(f"query error kind {kind!r} is not one of {', '.join(ERROR_KINDS)}")
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.data = data
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,12 +28,17 @@ class Section:
     """A module's genesis section in JSON. check(raw, checked) -> the section as the
     module's init_genesis takes it, raising GenesisError that names the field; checked is
     what the genesis holds before it ("meta", "denoms" and the sections checked so far, by
-    module name). to_json(section) -> the JSON form of an exported section, or None to
-    leave it out. absent: the section of a genesis without one (None: nothing imported)."""
+    module name; the sections named in needs are checked first). to_json(section) -> the
+    JSON form of an exported section, or None to leave it out. absent: the section of a
+    genesis without one (None: nothing imported). with_totals(section, totals), if given,
+    completes the section once the genesis accounts are read (totals: base units per
+    denomination), raising GenesisError when they break it."""
 
     check: Callable[[Any, dict], Any]
     to_json: Callable[[Any], Any]
     absent: Any = None
+    needs: tuple[str, ...] = ()
+    with_totals: Callable[[Any, dict], Any] | None = None
 
 
 def int_field(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:

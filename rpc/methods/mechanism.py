@@ -14,11 +14,10 @@ from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market import queries as market_queries
 from rwachain.modules.reserve import module as reserve_module
-from rwachain.modules.stable import vault as stable_vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import queries as tranches_queries
 from rwachain.modules.tranches import waterfall
-from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
+from rwachain.rpc.errors import INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import encode as enc
 from rwachain.rpc.methods import schemas as S
 from rwachain.rpc.methods.api import Api
@@ -92,83 +91,6 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
     return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
             "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
-
-
-# ----- stable_ --------------------------------------------------------------------------------
-@rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
-            "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
-            "collateral ratio (now and as recorded at the last block) with the freshness of every input (a stale "
-            "proof of reserve counts as zero), ceilings and their use.")
-async def stable_info(api: Api, height: int | None):
-    ctx = api.reader(height)
-    d = stable_vault.denom(ctx)
-    value, problems = stable_vault.vault_value(ctx)
-    c = stable_vault.collateral_ratio(ctx)
-    rec = ctx.get_obj(stable_vault.CR) or {}
-    n = len(stable_vault.USE)
-    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
-           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(stable_vault.USE)}
-    basket = {u: str(q) for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
-    return {"denom": d, "supply": str(bank_keeper.supply(ctx, d)), "circulating": str(c["circulating"]),
-            "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
-                      "problems": problems},
-            "attestedReserve": str(stable_vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
-            "inputs": [{k: (str(v) if type(v) is int else v) for k, v in i.items()} for i in c["inputs"]],
-            "recorded": {k: (str(v) if type(v) is int else v) for k, v in rec.items()},
-            "mintedAgainstUnits": str(ctx.get_int(stable_vault.UNITS)),
-            "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
-
-
-@rpc_method("stable_quote", [Param("kind", choice("exit", "buy", "redeem"), "what to quote"),
-                             Param("unit", STRING, "tranche unit (exit, buy)", required=False),
-                             Param("quantity", U64, "units (exit, buy)", required=False),
-                             Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
-            Result("quote", S.STABLE_QUOTE), "What an exit, a purchase from the vault or a floor redemption would give now, with "
-                                  "its terms (price, haircut, utilization, spread, slice).", errors=[INVALID_STATE])
-async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | None, amount: int | None,
-                       height: int | None):
-    ctx = api.reader(height)
-    try:
-        if kind == "exit":
-            q = stable_vault.quote_exit(ctx, unit or "", quantity or 0)
-            out = {k: (str(v) if type(v) is int else v) for k, v in q.items()}
-            out["explanation"] = ("out = value x (1 - haircut): value at the lower of the current and queued unit "
-                                  "prices; the haircut is the average of the grade's convex curve from the most used "
-                                  "ceiling's utilization u0 to u1 (after this exit); reserveShare of the haircut "
-                                  "goes to the reserve")
-            return out
-        if kind == "buy":
-            pr = stable_vault.unit_prices(ctx, unit or "")
-            spread = stable_vault.params(ctx)["spread"]
-            cost = -(-pr["sell"] * (quantity or 0) * (stable_vault.WAD + spread) // stable_vault.WAD)
-            return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
-                    "queued": None if pr["queued"] is None else str(pr["queued"]),
-                    "explanation": "cost = quantity x price x (1 + spread), rounded up, price the higher of the "
-                                   "current and queued unit prices; the stable tokens paid are burned"}
-        if kind == "redeem":
-            q = stable_vault.quote_redeem(ctx, amount or 0)
-            why = {"par": "CR >= 1: the vault's holdings worth the amount at the protocol's sell prices",
-                   "proRata": "CR < 1: amount / circulating supply of every vault holding",
-                   "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}[q["mode"]]
-            why += ("; units floor, the vault's stable tokens pay the fractions; burned: only the stable worth what "
-                    "is paid (a slice that rounds to nothing is refused)")
-            return {"cr": None if q["cr"] is None else str(q["cr"]),
-                    "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
-                    "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
-                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
-                    "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
-    except InvalidTransaction as exc:
-        raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
-    raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
-
-
-@rpc_method("stable_params", [HEIGHT], Result("params", S.STABLE_PARAMS),
-            "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units).")
-async def stable_params(api: Api, height: int | None):
-    p = stable_vault.params(api.reader(height))
-    return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
-            "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
 
 
 # ----- insurance_, gov_ --------------------------------------------------------------------------

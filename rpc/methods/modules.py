@@ -34,7 +34,7 @@ def query_method(q: Query) -> Method:
         try:
             return q.handler(api.reader(height), **params)
         except QueryError as exc:
-            raise RpcError(ERROR_CODES[exc.kind], exc.message) from None
+            raise RpcError(ERROR_CODES[exc.kind], exc.message, exc.data) from None
 
     params = [Param(p.name, _kind(p), p.description, p.required, p.default) for p in q.params]
     return Method(q.method, handler, [*params, HEIGHT], Result(q.result_name, q.result_schema), q.summary,

@@ -19,6 +19,7 @@ from rwachain.modules.core.queries import (  # noqa: F401 (the parts: modules' q
     STR,
     Optional,
     anyof,
+    anything,
     arr,
     closed,
     enum,
@@ -31,7 +32,7 @@ from rwachain.modules.market.queries import (
     ORDER,  # a resting order (the market's queries declare it)
 )
 
-JSON: dict = {}  # any JSON value
+JSON: dict = anything()  # any JSON value
 
 # ----- chain ------------------------------------------------------------------------------------
 HEADER = obj(height=INT, parent=HASH32, time=INT, proposer=ADDR, txsRoot=HASH32, receiptsRoot=HASH32,
@@ -70,21 +71,6 @@ POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(ST
                      tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
 
 # ----- stable, reserve, insurance, governance ---------------------------------------------------
-CEILINGS = mapof(AMOUNT)
-STABLE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT,
-                  vault=obj(account=ADDR, basket=mapof(AMOUNT), value=AMOUNT, problems=arr(STR)),
-                  attestedReserve=AMOUNT, backing=AMOUNT, cr=nullable(AMOUNT), fresh=BOOL,
-                  inputs=arr(obj(input=STR, value=AMOUNT, fresh=BOOL, quantity=Optional(AMOUNT),
-                                 counted=Optional(AMOUNT))), recorded=mapof(JSON),
-                  mintedAgainstUnits=AMOUNT, ceilings=CEILINGS, use=mapof(AMOUNT))
-STABLE_PARAMS = obj(hBase=arr(AMOUNT), hSlope=AMOUNT, spread=AMOUNT, haircutShare=AMOUNT, ceilings=CEILINGS)
-STABLE_QUOTE = anyof(
-    obj(price=AMOUNT, spread=AMOUNT, cost=AMOUNT, queued=nullable(JSON), explanation=STR),  # buy
-    obj(value=AMOUNT, haircut=AMOUNT, out=AMOUNT, reserveShare=AMOUNT, u0=AMOUNT, u1=AMOUNT, grade=AMOUNT,
-        price=AMOUNT, queued=nullable(JSON), explanation=STR),  # exit
-    obj(cr=nullable(AMOUNT), vaultValue=nullable(AMOUNT), stale=BOOL, amount=AMOUNT, mode=enum("par", "proRata", "stale"),
-        explanation=STR, circulating=AMOUNT, basket=mapof(AMOUNT), stable=AMOUNT, worth=AMOUNT,
-        burn=AMOUNT))  # redeem
 RESERVE_INFO = obj(account=ADDR, holdings=mapof(AMOUNT), value=AMOUNT, epoch=INT, budget=AMOUNT, used=AMOUNT,
                    orders=arr(ORDER), treasury=obj(account=ADDR, holdings=mapof(AMOUNT)))
 RESERVE_PARAMS = obj(budgetShare=AMOUNT, discount=AMOUNT, premium=AMOUNT, epoch=INT, redeemFee=AMOUNT, cooldown=INT,
