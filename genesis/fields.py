@@ -1,4 +1,5 @@
-"""Field converters for genesis JSON: each names the offending field when it refuses."""
+"""Field converters for genesis JSON: each names the offending field when it refuses (the
+converters and GenesisError are modules/core/sections.py's, which module sections use too)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rwachain.modules.core.crypto import AddressError, decode_address
-
-DIGITS_MAX = 80  # digits of an integer field: 2^256 has 78
-
-
-class GenesisError(ValueError):
-    """An invalid genesis; the message names the offending field (e.g. accounts[3].balances.rwa)."""
+from rwachain.modules.core.sections import DIGITS_MAX, GenesisError  # noqa: F401 (the genesis layer's names too)
+from rwachain.modules.core.sections import address_field as _addr  # noqa: F401
+from rwachain.modules.core.sections import hex_field as _hex  # noqa: F401
+from rwachain.modules.core.sections import int_field as _int  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -40,37 +38,3 @@ def any_length_numbers(events: Iterable[Any]) -> Iterator[Any]:
             except StopIteration:
                 return
         yield item
-
-
-def _int(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:
-    """An integer (a decimal string for large values, no leading zeros) in [lo, hi]."""
-    if (type(v) is str and len(v) > DIGITS_MAX) or (type(v) is int and v.bit_length() > 4 * DIGITS_MAX):
-        raise GenesisError(f"{path}: an integer of more than {DIGITS_MAX} digits")
-    if type(v) is str and v.isdigit() and (v == "0" or not v.startswith("0")):
-        v = int(v)
-    if type(v) is not int:
-        raise GenesisError(f"{path}: expected an integer (a decimal string for large values)")
-    if not lo <= v <= hi:
-        raise GenesisError(f"{path}: {v} is outside [{lo}, {hi}]")
-    return v
-
-
-def _hex(path: str, v: Any, size: int | None = None) -> bytes:
-    """Bytes given as 0x-hex: exactly size of them (None: any number)."""
-    if type(v) is not str or not v.startswith("0x"):
-        raise GenesisError(f"{path}: expected 0x-prefixed hex")
-    try:
-        raw = bytes.fromhex(v[2:])
-    except ValueError:
-        raise GenesisError(f"{path}: not valid hex") from None
-    if size is not None and len(raw) != size:
-        raise GenesisError(f"{path}: expected {size} bytes, got {len(raw)}")
-    return raw
-
-
-def _addr(path: str, v: Any) -> bytes:
-    """A 20-byte address given as rwa1... text."""
-    try:
-        return decode_address(v)
-    except AddressError as exc:
-        raise GenesisError(f"{path}: {exc}") from None

@@ -27,8 +27,6 @@ from rwachain.modules.core.crypto import decode_address, encode_address
 from rwachain.modules.core.records import Record
 from rwachain.modules.core.registry import Module
 from rwachain.modules.governance import validators as validator_set
-from rwachain.modules.roles.module import ROLES
-from rwachain.modules.stable import module as stable_module
 
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
                 "nativeDenom", "denoms", "params", "accounts"}
@@ -36,9 +34,6 @@ CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateS
 OPTIONAL_FIELDS = {"validators"}
 """Chain fields a genesis may leave out: "validators", the set CometBFT runs with (none: the
 one "validator" at power 10, a devnet's)."""
-HAND_CHECKED = ("roles", "stable", "oracle", "assets", "tranches", "market")
-"""Module sections whose JSON form is checked here and in genesis/mechanism.py; every other
-module section is typed by its Module's genesis_records (genesis/typed.py)."""
 
 
 def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
@@ -48,8 +43,35 @@ def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
 
 def top_fields(modules: list[Module]) -> set[str]:
     """The top-level fields a genesis for these modules may hold: the chain's, and one
-    section per module that has one."""
-    return CHAIN_FIELDS | OPTIONAL_FIELDS | {m.name for m in modules if m.name in HAND_CHECKED or m.genesis_records}
+    section per module that declares one (typed by its genesis_records, or in its own JSON
+    form: genesis_json, modules/core/sections.py)."""
+    return CHAIN_FIELDS | OPTIONAL_FIELDS | {m.name for m in modules if m.genesis_records or m.genesis_json}
+
+
+def declared_sections(head: dict, checked: dict, modules: list[Module]) -> dict:
+    """{module name: its section} of the modules that declare their section's JSON form
+    (Module.genesis_json), checked in module order but each after the sections it needs;
+    each check sees the sections checked before it."""
+    out: dict = {}
+    pending = [m for m in modules if m.genesis_json is not None]
+    done: set[str] = set()
+    while pending:
+        m = next(m for m in pending if all(n in done or n not in {p.name for p in pending} for n in m.genesis_json.needs))
+        pending.remove(m)
+        done.add(m.name)
+        section = m.genesis_json.check(head[m.name], {**checked, **out}) if m.name in head else m.genesis_json.absent
+        if section is not None:
+            out[m.name] = section
+    return out
+
+
+def with_totals(declared: dict, totals: dict[str, int], modules: list[Module]) -> dict:
+    """The declared sections completed with the genesis accounts' totals (Section.with_totals)."""
+    out = dict(declared)
+    for m in modules:
+        if m.genesis_json is not None and m.genesis_json.with_totals is not None and m.name in out:
+            out[m.name] = m.genesis_json.with_totals(out[m.name], totals)
+    return out
 
 
 @cache
@@ -60,7 +82,7 @@ def _default_modules() -> tuple[Module, ...]:
 TOP_FIELDS = top_fields(list(_default_modules()))
 """The top-level fields of a genesis of the chain's default modules."""
 TYPED_SECTIONS = typed_sections(list(_default_modules()))
-"""Sections typed by their modules' record declarations (modules/core/records.py, genesis/typed.py)."""
+"""Sections typed by their modules' record declarations (modules/core/records.py, modules/core/typed.py)."""
 REQUIRED = CHAIN_FIELDS
 STATE_SCHEMA_VERSION = 1
 CHUNK = 5_000  # accounts per import batch: bounds the memory of a large genesis
@@ -150,43 +172,10 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     if problems:
         raise GenesisError(f"params.chain.{problems[0]}")
     meta["params"] = cp
-    roles = head.get("roles", {})
-    if type(roles) is not dict:
-        raise GenesisError("roles: expected a map of role to addresses")
-    role_section = {}
-    for role, addrs in roles.items():
-        if role not in ROLES:
-            raise GenesisError(f"roles.{role}: unknown role (one of {', '.join(ROLES)})")
-        if type(addrs) is not list:
-            raise GenesisError(f"roles.{role}: expected a list of addresses")
-        role_section[role] = [_addr(f"roles.{role}[{i}]", a) for i, a in enumerate(addrs)]
-    stable = head.get("stable")
-    stable_section = None
-    if stable is not None:
-        if type(stable) is not dict:
-            raise GenesisError("stable: expected {denom, proofOfReserve} (an export adds custodianMinted, state)")
-        mechanism._map("stable", stable, {"denom", "proofOfReserve"}, {"custodianMinted", "state"})
-        if stable["denom"] not in seen or seen[stable["denom"]]["kind"] != "stable":
-            raise GenesisError("stable.denom: must name a denomination of kind stable")
-        stable_section = {"denom": stable["denom"],
-                          "proofOfReserve": _int("stable.proofOfReserve", stable["proofOfReserve"], 0, AMOUNT_MAX)}
-        if "state" in stable:
-            stable_section["custodianMinted"] = _int("stable.custodianMinted", stable.get("custodianMinted", 0), 0,
-                                                     AMOUNT_MAX)
-            stable_section["state"] = typed.check("stable.state", stable["state"], stable_module.STATE)
-    out = {"meta": meta, "denoms": seen, "roles": role_section, "stable": stable_section, "params": module_params}
+    declared = declared_sections(head, {"meta": meta, "denoms": seen}, modules)
+    out = {"meta": meta, "denoms": seen, "declared": declared, "params": module_params}
     if "validators" in head:
         out["validators"] = check_validators(head["validators"])
-    if "oracle" in head:
-        out["oracle"] = mechanism.check_oracle(head["oracle"], meta["genesisTime"])
-    if "assets" in head:
-        if stable_section is None:
-            raise GenesisError("assets: assets are repaid in the stable token: declare stable first")
-        out["assets"] = mechanism.check_assets(head["assets"], meta["genesisTime"], role_section)
-    if "tranches" in head:
-        out["tranches"] = mechanism.check_tranches(head["tranches"])
-    if "market" in head:
-        out["market"] = mechanism.check_market(head["market"])
     for name, records in typed_sections(modules).items():
         if name in head:
             out[name] = typed.check(name, head[name], records)
@@ -258,10 +247,10 @@ class GenesisFile:
         checked = _check_head(head, modules)
         self.meta = checked["meta"]
         self.denoms = checked["denoms"]
-        self.roles = checked["roles"]
-        self.stable = checked["stable"]
+        self.modules = modules
+        self.declared = checked["declared"]
         self.validators = checked.get("validators")
-        self.mechanism = {k: checked[k] for k in ("oracle", "assets", "tranches", "market", "params",
+        self.mechanism = {k: checked[k] for k in ("params",
                                                   *typed_sections(modules)) if k in checked}
         self.totals, self.count = self._validate_accounts()
 
@@ -295,13 +284,7 @@ class GenesisFile:
         for d, total in totals.items():
             if total > AMOUNT_MAX:
                 raise GenesisError(f"accounts: total supply of {d} exceeds 2^128 - 1")
-        if self.stable is not None:
-            # an export carries its own accounting: what the custodians minted (the rest was
-            # minted against units); otherwise every genesis balance counts as custodian-minted
-            held = self.stable.get("custodianMinted", totals.get(self.stable["denom"], 0))
-            if held > self.stable["proofOfReserve"]:
-                raise GenesisError(f"stable.proofOfReserve: genesis balances of {self.stable['denom']} "
-                                   f"({held}) exceed the attested reserve ({self.stable['proofOfReserve']})")
+        self.declared = with_totals(self.declared, totals, self.modules)
         return totals, n
 
     def account_chunks(self, size: int = CHUNK) -> Iterator[list[dict]]:
@@ -318,9 +301,7 @@ class GenesisFile:
     def sections(self) -> dict:
         s: dict = {"bank": {"denoms": [{"id": k, **{f: v[f] for f in ("symbol", "decimals", "kind")}}
                                        for k, v in self.denoms.items()]},
-                   "roles": self.roles}
-        if self.stable is not None:
-            s["stable"] = {"custodianMinted": self.totals.get(self.stable["denom"], 0), **self.stable}
+                   **self.declared}
         s.update(self.mechanism)
         if self.validators is not None:
             if s.get("governance", {}).get("validators"):
@@ -374,22 +355,12 @@ def export_genesis(app: App, out: IO[str]) -> int:
         "denoms": sections["bank"]["denoms"],
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
                    **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
-        "roles": {r: [encode_address(a) for a in addrs] for r, addrs in sections.get("roles", {}).items()},
     }
-    st = sections.get("stable")
-    if st:
-        head["stable"] = {"denom": st["denom"], "proofOfReserve": str(st["proofOfReserve"])}
-        if "state" in st:
-            head["stable"]["custodianMinted"] = str(st["custodianMinted"])
-            head["stable"]["state"] = typed.to_json(st["state"], stable_module.STATE)
-    if sections.get("oracle"):
-        head["oracle"] = mechanism.oracle_to_json(sections["oracle"])
-    if sections.get("assets", {}).get("assets"):
-        head["assets"] = mechanism.assets_to_json(sections["assets"])
-    if sections.get("tranches", {}).get("pools"):
-        head["tranches"] = mechanism.tranches_to_json(sections["tranches"])
-    if sections.get("market"):
-        head["market"] = mechanism.market_to_json(sections["market"])
+    for m in app.modules:
+        if m.genesis_json is not None and m.name in sections:
+            j = m.genesis_json.to_json(sections[m.name])
+            if j is not None:
+                head[m.name] = j
     named = sections.get("governance", {}).pop("validators", None)
     if named:
         head["validators"] = [{"pubkey": "0x" + v["pubkey"].hex(), "power": v["power"]} for v in named]

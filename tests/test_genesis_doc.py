@@ -8,13 +8,17 @@ import json
 import os
 import re
 
-from rwachain.genesis import devnet, loader, mechanism
+from rwachain.genesis import devnet, loader
+from rwachain.modules.assets import genesis as assets_genesis
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import params as chain_params
 from rwachain.modules.governance import changes
+from rwachain.modules.market import records as market_records
 from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle import genesis as oracle_genesis
 from rwachain.modules.roles.module import ROLES
 from rwachain.modules.stable import module as stable_module
+from rwachain.modules.tranches import records as tranche_records
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "genesis.md")
@@ -57,19 +61,19 @@ def declared() -> set[str]:
             "oracle.feeds[].pending"}
     out |= {f"oracle.operators[].{f}" for f in ("address", "blsPubkey", "pop")}
     out |= {f"oracle.policies.<class>.{f}" for f in feeds.POLICY_FIELDS}
-    out |= {f"oracle.feeds[].{f}" for f in ("id", "value", "observedAt", *mechanism.FEED_STATE)}
+    out |= {f"oracle.feeds[].{f}" for f in ("id", "value", "observedAt", *oracle_genesis.FEED_STATE)}
     out |= {f"oracle.feeds[].pending.{f}" for f in ("value", "round", "observedAt", "activatesAt")}
     out |= {"assets.params", "assets.next", "assets.assets", "assets.poolMarks", "assets.params.graceMax",
             "assets.params.maxInstallments", "assets.assets[].mark"}
     out |= {f"assets.params.graceMax.{k}" for k in assets.KINDS}
-    out |= {f"assets.assets[].{f}" for f in mechanism.ASSET_REQUIRED | mechanism.ASSET_OPTIONAL}
+    out |= {f"assets.assets[].{f}" for f in assets_genesis.ASSET_REQUIRED | assets_genesis.ASSET_OPTIONAL}
     out |= {f"assets.assets[].history[].{f}" for f in ("kind", "amount", "time", "height")}
     out |= {f"assets.assets[].mark.{f}" for f in ("value", "time", "stale", "next")}
     out |= {"tranches.next", "tranches.pools", "tranches.payouts", "tranches.pools[].tranches"}
-    out |= {f"tranches.pools[].{f}" for f in (*mechanism.POOL_INTS, "originator", "account", "assets", "status")}
-    out |= {f"tranches.pools[].tranches[].{f}" for f in ("denom", *mechanism.TRANCHE_INTS)}
+    out |= {f"tranches.pools[].{f}" for f in (*tranche_records.POOL_INTS, "originator", "account", "assets", "status")}
+    out |= {f"tranches.pools[].tranches[].{f}" for f in ("denom", *tranche_records.TRANCHE_INTS)}
     out |= {f"market.{f}" for f in ("next", "orders", "trades", "counts")}
-    out |= {f"market.orders[].{f}" for f in (*mechanism.ORDER_INTS, "denom", "side", "owner")}
+    out |= {f"market.orders[].{f}" for f in (*market_records.ORDER_INTS, "denom", "side", "owner")}
     for name, records in loader.TYPED_SECTIONS.items():
         out |= _records(name, records)
     out |= _records("stable.state", stable_module.STATE)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from rwachain.genesis import devnet
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from tests.rpcnode import RpcError, node_fixture
 from tests.rpcnode import rwad as run_rwad
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
 MINE = {m for m in METHODS if m.split("_")[0] in ("assets", "valuation", "oracle", "pool", "tranche", "market", "stable", "insurance",

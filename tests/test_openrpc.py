@@ -18,10 +18,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from rwachain.rpc.methods import openrpc
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from tests.rpcnode import RpcNode
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
 TOOLS_URI = "https://meta.json-schema.tools"

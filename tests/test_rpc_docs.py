@@ -6,9 +6,9 @@ import pathlib
 import re
 
 from rwachain.rpc.errors import SERVER_CODES
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 DOC = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "rpc.md").read_text()
 

@@ -26,14 +26,14 @@ from rwachain.modules.core.crypto import (
 )
 from rwachain.modules.roles.module import ROLES
 from rwachain.node.block import Header
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from rwachain.state.codec import decode, pack_int
 from rwachain.state.merkle import merkle_root
 from rwachain.state.proof import verify_proof
 from tests.mech import hx, transfer
 from tests.rpcnode import RpcError, RpcNode
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 KEYS = devnet.dev_keys()
 CHAIN = devnet.CHAIN_ID

@@ -11,12 +11,13 @@ import types
 
 import pytest
 
-from rwachain.rpc.methods import account, bank, chain, dev, roles, state, table, tx
+from rwachain.modules.roles import module as roles_module
+from rwachain.rpc.methods import account, bank, chain, dev, state, table, tx
+from rwachain.rpc.methods.modules import chain_table, module_methods
 from rwachain.rpc.methods.params import Result, batch_handler, rpc_method
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PER_NAMESPACE = {"chain": chain, "tx": tx, "account": account, "state": state, "dev": dev, "bank": bank,
-                 "roles": roles}
+PER_NAMESPACE = {"chain": chain, "tx": tx, "account": account, "state": state, "dev": dev, "bank": bank}
 
 
 def _module(name: str, **fns) -> types.ModuleType:
@@ -34,6 +35,14 @@ def test_each_chain_namespace_has_a_file_of_its_own(prefix):
     assert names and all(n.startswith(prefix + "_") for n in names), names
     others = set(table.method_table([m for p, m in PER_NAMESPACE.items() if p != prefix]))
     assert not any(n.startswith(prefix + "_") for n in others), others
+
+
+def test_a_module_namespace_comes_from_its_queries_alone():
+    """roles_ is the roles module's queries: in the chain's table, in no method file."""
+    mine = set(module_methods([roles_module.module()], {}))
+    assert mine == {"roles_holders", "roles_params"}
+    assert mine <= set(chain_table())
+    assert not any(n.startswith("roles_") for n in table.method_table())
 
 
 def test_the_table_holds_what_it_is_given_and_nothing_else():

@@ -20,12 +20,12 @@ from rwachain.modules.core.crypto import (
     encode_address,
     verify,
 )
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from rwachain.state.codec import decode, encode
 from tests import livechain
 from tests.rpcnode import RpcNode
 
-METHODS = method_table()  # the table the node serves
+METHODS = chain_table()  # the table the node serves
 
 SAFE = (1 << 53) - 1
 

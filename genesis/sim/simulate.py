@@ -65,21 +65,18 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.bank import module as bank_module
 from rwachain.modules.core import accounts, bls
-from rwachain.modules.core.app import App, BlockResult
+from rwachain.modules.core.app import App, BlockResult, default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import encode_address, module_address
-from rwachain.modules.core.errors import HandlerFault, InvalidTransaction
+from rwachain.modules.core.errors import HandlerFault
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.registry import Module
-from rwachain.modules.core.simops import SimOp
+from rwachain.modules.core.simops import Actors, SimOp, ordered
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
-from rwachain.modules.market import keeper as market
-from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
 DAY = 86_400
@@ -94,18 +91,13 @@ HOLDER_RWA = 100_000 * RUSD
 # made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
-# Relative weights of the random operations ("module.call"); 0 switches one off. Besides
-# these draws, stakers answer a pause or a frozen feed with a proposal and vote on open
-# proposals (Operations.governance), so governance lifts a pause in about its voting period
-# plus its execution delay.
-DEFAULT_WEIGHTS: dict[str, float] = {
+# Relative weights of the random operations ("module.call") still built here; 0 switches
+# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, stable, oracle) join them in the order
+# they declare (operation_weights). Besides these draws, stakers answer a pause or a
+# frozen feed with a proposal and vote on open proposals (Operations.governance), so
+# governance lifts a pause in about its voting period plus its execution delay.
+BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
-    "assets.register": 2, "assets.verify": 4, "assets.repay": 16, "assets.markDefault": 3,
-    "assets.writeOff": 4, "assets.recover": 4,
-    "tranches.createPool": 1, "tranches.claim": 16,
-    "market.place": 48, "market.cancel": 16,
-    "stable.exit": 24, "stable.buy": 12, "stable.redeem": 12, "stable.mint": 8, "stable.burn": 4,
-    "oracle.report": 16, "oracle.reject": 3,
     "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
     "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
@@ -306,14 +298,70 @@ def module_ops(modules: list[Module]) -> dict[str, tuple[str, SimOp]]:
 
 def operation_weights(modules: list[Module] | None = None) -> dict[str, float]:
     """The default weight of every random operation of an App of these modules (None: the
-    chain's modules): DEFAULT_WEIGHTS of the modules present, then each module's declared
-    operations in module order."""
-    if modules is None:
-        return dict(DEFAULT_WEIGHTS)
+    chain's modules), in draw order: BUILT_HERE of the modules present, with each module's
+    declared operations placed as they declare (modules/core/simops.ordered)."""
+    modules = default_modules() if modules is None else modules
     present = {m.name for m in modules}
-    out = {k: w for k, w in DEFAULT_WEIGHTS.items() if k.split(".")[0] in present}
-    out.update({name: op.weight for name, (_, op) in module_ops(modules).items()})
-    return out
+    fixed = {k: w for k, w in BUILT_HERE.items() if k.split(".")[0] in present}
+    return ordered(fixed, [(name, op.weight, op.after) for name, (_, op) in module_ops(modules).items()])
+
+
+DEFAULT_WEIGHTS = operation_weights()
+"""The weights of a run over the chain's modules, in draw order."""
+
+
+def amount_of(rng: Random, have: int) -> int:
+    """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
+    r = rng.random()
+    if r < 0.05 or have <= 0:
+        return max(1, have) + rng.randint(1, 10**6)
+    return max(1, int(have * rng.random() * (0.5 if r < 0.8 else 1.0)))
+
+
+class UnitDraw:
+    """One uniform draw in [0, 1), compared against thresholds given as fractions."""
+
+    __slots__ = ("r",)
+
+    def __init__(self, r: float):
+        self.r = r
+
+    def below(self, num: int, den: int) -> bool:
+        return self.r < num / den
+
+
+class DrawRandom:
+    """The run's generator as a module's draw sees it (modules/core/simops.py): the
+    integer draws of random.Random, and chance and scale, its float draws in integer terms."""
+
+    __slots__ = ("rng",)
+
+    def __init__(self, rng: Random):
+        self.rng = rng
+
+    def choice(self, seq):
+        return self.rng.choice(seq)
+
+    def randint(self, a: int, b: int) -> int:
+        return self.rng.randint(a, b)
+
+    def sample(self, population, k: int) -> list:
+        return self.rng.sample(population, k)
+
+    def randbytes(self, n: int) -> bytes:
+        return self.rng.randbytes(n)
+
+    def amount(self, have: int) -> int:
+        return amount_of(self.rng, have)
+
+    def chance(self, num: int, den: int) -> bool:
+        return self.rng.random() < num / den
+
+    def unit(self) -> UnitDraw:
+        return UnitDraw(self.rng.random())
+
+    def scale(self, value: int, lo: int, hi: int, den: int) -> int:
+        return int(value * (1 + self.rng.uniform(lo / den, hi / den)))
 
 
 class Operations:
@@ -324,9 +372,13 @@ class Operations:
                  modules: list[Module] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        self.module_ops = module_ops(modules) if modules is not None else {}
+        self.module_ops = module_ops(default_modules() if modules is None else modules)
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
+        self.draws = DrawRandom(rng)
+        self.actors = Actors(self.traders, actor_address, {
+            "operator": OPERATOR_ACTORS, "guardian": [GUARDIAN], "originator": [ORIGINATOR], "verifier": [VERIFIER],
+            "servicer": [SERVICER], "custodian": [CUSTODIAN], "holder": self.holders})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -351,16 +403,12 @@ class Operations:
     def _declared(self, block: int, ctx: Ctx, module: str, op: SimOp) -> Step | None:
         """A step of an operation its module declares (Module.sim_ops): drawn by the module
         with this run's generator, signed by one of the holders or traders it picks."""
-        drawn = op.draw(self.rng, ctx, self.traders)
+        drawn = op.draw(self.draws, ctx, self.actors)
         return None if drawn is None else Step(block, drawn[0], module, op.call, drawn[1])
 
     # helpers
     def _amount(self, have: int) -> int:
-        """Mostly a part of `have`, sometimes more than all of it (refused), never 0."""
-        r = self.rng.random()
-        if r < 0.05 or have <= 0:
-            return max(1, have) + self.rng.randint(1, 10**6)
-        return max(1, int(have * self.rng.random() * (0.5 if r < 0.8 else 1.0)))
+        return amount_of(self.rng, have)
 
     def _units_of(self, ctx: Ctx, actor: str) -> list[tuple[str, int]]:
         return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
@@ -411,160 +459,6 @@ class Operations:
         q = min(have, self.rng.randint(1, 100))
         return Step(block, ORIGINATOR, "bank", "transfer",
                     {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
-
-    # assets
-    def _assets_register(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = ORIGINATOR if self.rng.random() < 0.95 else self.rng.choice(self.holders)
-        kind = self.rng.choice(("receivable", "loan", "revenue_right", "electricity", "other"))
-        sched = self.rng.choice(("equal", "bullet", "interest_only"))
-        count = self.rng.randint(1, 12) if sched != "bullet" else self.rng.randint(1, 6)
-        return Step(block, actor, "assets", "register", {
-            "kind": kind, "principal": self.rng.randint(1, 50) * 1_000 * RUSD,
-            "rate": self.rng.randint(40, 160) * WAD // 1000, "schedule": sched, "start": now,
-            "period": 30 * DAY, "count": count, "installments": [], "grace": self.rng.choice((15, 30, 60)) * DAY,
-            "docHash": self.rng.randbytes(32)})
-
-    def _assets_verify(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "registered")
-        if rec is None:
-            return None
-        actor = VERIFIER if self.rng.random() < 0.95 else ORIGINATOR
-        return Step(block, actor, "assets", "verify", {"id": rec["id"], "grade": self.rng.choice(feeds.GRADES)})
-
-    def _assets_repay(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "verified", "pooled", "overdue")
-        if rec is None:
-            return None
-        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
-        return Step(block, SERVICER, "assets", "repay", {"id": rec["id"], "amount": self._amount(owed)})
-
-    def _assets_markDefault(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "verified", "pooled", "overdue")
-        return None if rec is None else Step(block, SERVICER, "assets", "markDefault", {"id": rec["id"]})
-
-    def _assets_writeOff(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "defaulted")
-        return None if rec is None else Step(block, SERVICER, "assets", "writeOff", {"id": rec["id"]})
-
-    def _assets_recover(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        rec = self._asset(ctx, "defaulted", "written_off")
-        if rec is None:
-            return None
-        owed = assets.outstanding(assets.schedule_of(ctx, rec["id"]))
-        return Step(block, SERVICER, "assets", "recover", {"id": rec["id"], "amount": self._amount(owed // 3)})
-
-    # tranches
-    def _tranches_createPool(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        orig = actor_address(ORIGINATOR)
-        ids = [i for i in assets.ids_by(ctx, assets.status_prefix("verified"), 0, 40)
-               if assets.get(ctx, i)["originator"] == orig]
-        if not ids:
-            return None
-        chosen = sorted(self.rng.sample(ids, self.rng.randint(1, min(3, len(ids)))))
-        par = sum(assets.outstanding_principal(assets.schedule_of(ctx, i)) for i in chosen)
-        unit = next(u for u in (100 * RUSD, 10 * RUSD, RUSD, 10_000, 100, 1) if par % u == 0)
-        senior = par * self.rng.randint(50, 90) // 100 // unit * unit
-        spec = [[senior, self.rng.randint(2, 8) * WAD // 100], [par - senior, 0]] if senior else [[par, 0]]
-        return Step(block, ORIGINATOR, "tranches", "createPool", {"assets": chosen, "tranches": spec, "unitSize": unit})
-
-    def _tranches_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = self._unit_holding(ctx, self.traders + [ORIGINATOR])
-        if held is None:
-            return None
-        actor, denom, _ = held
-        pid, k = tranches.parse_denom(denom)
-        return Step(block, actor, "tranches", "claim", {"pool": pid, "tranche": k})
-
-    # market
-    def _market_place(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        units = self._active_units(ctx)
-        if not units:
-            return None
-        denom = self.rng.choice(units)
-        actor = self.rng.choice(self.traders)
-        try:
-            ref = market.reference_price(ctx, denom)
-        except InvalidTransaction:
-            ref = 100 * RUSD  # stale: the order will be refused (fail closed)
-        side = self.rng.choice((market.BUY, market.SELL))
-        off = self.rng.uniform(-0.12, 0.12)  # the band is 10 %: some orders fall outside
-        price = max(1, int(ref * (1 + off)))
-        if side == market.SELL:
-            have = bank.balance(ctx, actor_address(actor), denom)
-            qty = max(1, min(have, self.rng.randint(1, 30)) if self.rng.random() < 0.9 else have + 1)
-        else:
-            qty = self.rng.randint(1, 30)
-        expiry = 0 if self.rng.random() < 0.6 else now + self.rng.randint(1, 72) * BLOCK_TIME
-        return Step(block, actor, "market", "place",
-                    {"denom": denom, "side": side, "price": price, "quantity": qty, "expiry": expiry})
-
-    def _market_cancel(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        orders = market.orders_of(ctx, actor_address(actor))
-        if orders:
-            return Step(block, actor, "market", "cancel", {"order": self.rng.choice(orders)["id"]})
-        nxt = ctx.get_int(market.NEXT)
-        return Step(block, actor, "market", "cancel", {"order": self.rng.randint(1, max(1, nxt))}) if nxt else None
-
-    # stable
-    def _stable_exit(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = self._unit_holding(ctx, self.traders)
-        if held is None:
-            return None
-        actor, denom, have = held
-        return Step(block, actor, "stable", "exit",
-                    {"unit": denom, "quantity": self._amount(have), "minOut": 0})
-
-    def _stable_buy(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = [(d, q) for d, q in sorted(bank.balances_of(ctx, vault.VAULT).items()) if tranches.parse_denom(d)]
-        if not held:
-            return None
-        denom, have = self.rng.choice(held)
-        actor = self.rng.choice(self.traders)
-        return Step(block, actor, "stable", "buy", {"unit": denom, "quantity": self._amount(have),
-                                                    "maxIn": bank.balance(ctx, actor_address(actor), STABLE) or 1})
-
-    def _stable_redeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        have = min(bank.balance(ctx, actor_address(actor), STABLE), 5_000 * RUSD)
-        return Step(block, actor, "stable", "redeem", {"amount": self._amount(have)})
-
-    def _stable_mint(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = CUSTODIAN if self.rng.random() < 0.95 else self.rng.choice(self.holders)
-        to = self.rng.choice([SERVICER, *self.holders])
-        return Step(block, actor, "stable", "mint",
-                    {"to": actor_address(to), "amount": self.rng.randint(1, 200) * 1_000 * RUSD})
-
-    def _stable_burn(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        have = bank.balance(ctx, actor_address(CUSTODIAN), STABLE)
-        return Step(block, CUSTODIAN, "stable", "burn", {"amount": self._amount(have // 10)})
-
-    # oracle
-    def _oracle_report(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        fl = oracle.list_feeds(ctx)
-        feed = self.rng.choice(fl)
-        st = oracle.state_of(ctx, feed)
-        p = oracle.policy(ctx, feeds.class_of(feed))
-        v = st["value"]
-        step = p["stepAbs"] + p["stepRel"] * abs(st["windowValue"]) // WAD
-        r = self.rng.random()
-        if feeds.class_of(feed) == "grade":
-            value = max(0, min(4, v + self.rng.choice((-1, 0, 1, 2 if r < 0.1 else 1))))
-        elif r < 0.02:
-            value = p["hi"] + 1  # outside the hard bounds: the feed freezes
-        elif r < 0.2:
-            value = max(p["lo"], min(p["hi"], v + self.rng.choice((-3, 3)) * max(1, step)))  # queued
-        else:
-            value = max(p["lo"], min(p["hi"], v + self.rng.randint(-step, step)))
-        signers = self.rng.sample(range(devnet.OPERATORS), devnet.QUORUM if self.rng.random() < 0.93 else 2)
-        age = 0 if self.rng.random() < 0.95 else p["maxAge"] + 1
-        return Step(block, self.rng.choice(OPERATOR_ACTORS), "oracle", "report",
-                    {"feed": feed, "value": value, "signers": signers, "age": age})
-
-    def _oracle_reject(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        pending = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["pending"]]
-        feed = self.rng.choice(pending) if pending else "rate"
-        return Step(block, GUARDIAN, "oracle", "reject", {"feed": feed})
 
     # insurance
     def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:

@@ -13,9 +13,9 @@ revalues the assets whose inputs changed (modules/assets/marks.py).
 
 from __future__ import annotations
 
-from rwachain.modules.assets import keeper, marks, schedule
+from rwachain.modules.assets import genesis, keeper, marks, queries, schedule, simulation
+from rwachain.modules.assets.invariants import invariants
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.core import due
 from rwachain.modules.core.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import BadSchedule, InvalidState, LimitExceeded, Unauthorized
@@ -167,56 +167,10 @@ def end_block(ctx: Ctx) -> None:
 
 
 # ----- genesis: records as they are in state, so an export re-imports to the same root ----
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {params?, next, assets: [{record..., schedule, history, mark}]}."""
-    if "params" in section:
-        ctx.set_obj(keeper.PARAMS, section["params"])
-    for a in section.get("assets", []):
-        rec = {k: v for k, v in a.items() if k not in ("schedule", "history", "mark")}
-        b = keeper.idb(rec["id"])
-        ctx.set_obj(keeper.REC + b, rec)
-        ctx.set_obj(keeper.SCHED + b, a["schedule"])
-        ctx.set(keeper.BY_ORIG + rec["originator"] + b, b"\xc0")
-        ctx.set(keeper.status_prefix(rec["status"]) + b, b"\xc0")
-        if rec["status"] in keeper.VALUED and rec["grade"] is not None:
-            ctx.set(keeper.grade_prefix(rec["grade"]) + b, b"\xc0")
-        for n, h in enumerate(a.get("history", [])):
-            ctx.set_obj(keeper.HIST + b + n.to_bytes(4, "big"), h)
-        gfeed = feeds.grade_feed(rec["id"])
-        if rec["grade"] is not None and oracle.state_of(ctx, gfeed) is None:
-            oracle.create_feed(ctx, gfeed, rec["grade"], rec["verifiedAt"])
-        if a.get("mark") is not None:  # an export: as it was
-            ctx.set_obj(keeper.MARK + b, a["mark"])
-            if a["mark"].get("next"):
-                due.schedule(ctx, keeper.mark_due(rec["status"]), a["mark"]["next"], b)
-        elif rec["grade"] is not None:  # a new genesis: valued at the genesis time
-            marks.remark(ctx, rec)
-        if rec["check"]:
-            due.schedule(ctx, keeper.DUE, rec["check"], b)
-    if section.get("assets"):
-        ctx.set_int(keeper.NEXT, section.get("next") or max(a["id"] for a in section["assets"]) + 1)
-    for pid, pm in section.get("poolMarks", []):
-        ctx.set_obj(keeper.POOL_MARK + pid.to_bytes(8, "big"), pm)
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    out: dict = {"next": ctx.get_int(keeper.NEXT), "assets": []}
-    if ctx.get(keeper.PARAMS) is not None:
-        out["params"] = ctx.get_obj(keeper.PARAMS)
-    n = len(keeper.REC)
-    for k, _ in ctx.iter_prefix(keeper.REC):
-        aid = int.from_bytes(k[n:], "big")
-        rec = ctx.get_obj(k)
-        out["assets"].append({**rec, "schedule": keeper.schedule_of(ctx, aid),
-                              "history": keeper.history(ctx, aid), "mark": marks.mark(ctx, aid)})
-    n = len(keeper.POOL_MARK)
-    out["poolMarks"] = [[int.from_bytes(k[n:], "big"), ctx.get_obj(k)] for k, _ in ctx.iter_prefix(keeper.POOL_MARK)]
-    return out
-
-
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, end_block=end_block, init_genesis=init_genesis,
-               export_genesis=export_genesis, pure_hooks=True)
+    m = Module(NAME, begin_block=begin_block, end_block=end_block, invariants=invariants,
+               init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION,
+               queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, pure_hooks=True)
     m.add_call(Call("register", _register, REGISTER_ARGS, cost=5_000,
                     doc="Originator: register an asset with its schedule (generated or given)."))
     m.add_call(Call("verify", _verify, {"id": ID, "grade": Choice(feeds.GRADES)}, cost=3_000,

@@ -22,29 +22,117 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-PARAM_KINDS = ("u64", "uint", "address", "hash", "hex", "string", "bool")
+PARAM_KINDS = ("u64", "uint", "address", "hash", "hex", "string", "bool", "choice")
 UINT_TEXT = {"type": "string", "pattern": "^[0-9]+$", "description": "a non-negative integer as a decimal string"}
 """The result schema of an integer that can exceed 2^53."""
+
+# ----- result schema parts (rpc/methods/schemas.py builds the RPC's results from the same) -----
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+NULL = {"type": "null"}
+INT = {"type": "integer", "minimum": 0, "maximum": (1 << 53) - 1}
+AMOUNT = {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}  # a non-negative integer as a decimal string
+HASH32 = {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}
+HEXS = {"type": "string", "pattern": "^0x([0-9a-f]{2})*$"}
+ADDR = {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}
+
+
+class Optional:
+    """A property that an object has only sometimes."""
+
+    def __init__(self, schema: dict):
+        self.schema = schema
+
+
+def anything() -> dict:
+    """The schema of any JSON value (a new empty schema)."""
+    return {}
+
+
+def obj(**props: Any) -> dict:
+    """An object with these properties; all required except those wrapped in Optional."""
+    return {"type": "object",
+            "required": [k for k, v in props.items() if not isinstance(v, Optional)],
+            "properties": {k: (v.schema if isinstance(v, Optional) else v) for k, v in props.items()}}
+
+
+def closed(schema: dict) -> dict:
+    """An object schema that allows no other properties (tells alternatives apart)."""
+    return {**schema, "additionalProperties": False}
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def mapof(values: dict) -> dict:
+    """An object keyed by data (denominations, addresses, feeds) with values of one schema."""
+    return {"type": "object", "additionalProperties": values}
+
+
+def anyof(*schemas: dict) -> dict:
+    return {"anyOf": list(schemas)}
+
+
+def nullable(schema: dict) -> dict:
+    return anyof(schema, NULL)
+
+
+def enum(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def pair(first: dict, second: dict) -> dict:
+    """A two-element array."""
+    return {"type": "array", "items": [first, second], "minItems": 2, "maxItems": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class QueryParam:
-    """One parameter of a query: name (camelCase), kind (PARAM_KINDS), description."""
+    """One parameter of a query: name (camelCase), kind (PARAM_KINDS), description;
+    choices: the values of a "choice" parameter; default: an optional one's value when
+    absent; min: the least value of a "u64" one."""
 
     name: str
     kind: str
     description: str
     required: bool = True
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    """The value an optional parameter takes when it is not given."""
+    min: int = 0
+    """The least value of a u64 parameter."""
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:
             raise ValueError(f"query parameter {self.name}: kind {self.kind!r} is not one of {', '.join(PARAM_KINDS)}")
+        if (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"query parameter {self.name}: choices are for (and required by) the choice kind")
+
+
+ERROR_KINDS = ("not_found", "invalid_state", "invalid_params")
+"""What a query may answer instead of its result (QueryError); the RPC maps each to its
+code (rpc/errors.py: NOT_FOUND, INVALID_STATE, INVALID_PARAMS)."""
+
+
+class QueryError(Exception):
+    """A query's refusal: kind (ERROR_KINDS), a message naming what is missing or wrong, and
+    the error's data (e.g. {"name": the typed error's name})."""
+
+    def __init__(self, kind: str, message: str, data: dict | None = None):
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"query error kind {kind!r} is not one of {', '.join(ERROR_KINDS)}")
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.data = data
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
     """One RPC read method of a module: method name (<namespace>_<name>), handler(ctx,
-    **params) -> JSON value, parameters, the result's name and JSON schema, a summary."""
+    **params) -> JSON value, parameters, the result's name and JSON schema, a summary, and
+    the QueryError kinds it may answer (listed in its OpenRPC entry)."""
 
     method: str
     handler: Callable[..., Any]
@@ -52,3 +140,4 @@ class Query:
     result_name: str
     result_schema: dict
     summary: str
+    errors: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ Key fields (fixed width, so a key decodes without ambiguity):
     "u64"    8 bytes big-endian (an id or a time, s)
     "str"    UTF-8 text, the rest of the key (last field only)
     "bytes"  raw bytes, the rest of the key (last field only)
-Value shapes (the same words in genesis/typed.py, which checks the JSON form with
+Value shapes (the same words in modules/core/typed.py, which checks the JSON form with
 field-named errors):
     "int"            a non-negative integer below 2^256 (a scalar record: stored as an int)
     "addr"           20 bytes;  "bytes": any bytes;  "str": text;  "bool": true or false

@@ -12,6 +12,7 @@ from rwachain.modules.core.args import Spec
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.queries import Query
 from rwachain.modules.core.records import Record, typed_genesis
+from rwachain.modules.core.sections import Section
 from rwachain.modules.core.simops import SimOp
 from rwachain.modules.core.wiring import Offer
 
@@ -45,7 +46,8 @@ class Module:
     init_genesis(ctx, section) imports the module's genesis section; export_genesis(reader)
     returns it from state; genesis_records, when given, types that section (modules/core/
     records.py): the genesis file's "<name>" field is validated, imported and exported
-    through them. invariants(reader) returns a list of broken-invariant messages.
+    through them; genesis_json, when given instead, is the section's own JSON form (its
+    check and export, modules/core/sections.py). invariants(reader) returns a list of broken-invariant messages.
     queries: its RPC read methods with their schemas (modules/core/queries.py); sim_ops:
     its random operations (modules/core/simops.py). offers: the callbacks it offers other
     modules' slots; needs: the slots it cannot work without (modules/core/wiring.py; the
@@ -64,6 +66,7 @@ class Module:
     export_genesis: Callable[[Ctx], dict] | None = None
     invariants: Callable[[Ctx], list[str]] | None = None
     genesis_records: tuple[Record, ...] = ()
+    genesis_json: Section | None = None
     queries: tuple[Query, ...] = ()
     sim_ops: tuple[SimOp, ...] = ()
     offers: tuple[Offer, ...] = ()

@@ -36,6 +36,7 @@ from rwachain.modules.core.errors import (
     Unauthorized,
 )
 from rwachain.modules.core.fixed import WAD
+from rwachain.modules.market.records import Order, Trade
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 from rwachain.state.store import BoundedCache
@@ -317,16 +318,27 @@ def best(ctx: Ctx, denom: str, side: str) -> int | None:
     return None
 
 
-def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[dict]:
+def trades(ctx: Ctx, denom: str, after: int = -1, limit: int = 100) -> list[Trade]:
+    """denom's trades numbered above after, in order; at most limit."""
     if after >= (1 << 64) - 1:
         return []
     out = []
     p = TRADE + denom.encode() + b"\x00"
     for k, _ in ctx.iter_prefix_from(p, p + max(after + 1, 0).to_bytes(8, "big")):
-        out.append({"n": int.from_bytes(k[len(p):], "big"), **ctx.get_obj(k)})
+        out.append(Trade.from_stored(int.from_bytes(k[len(p):], "big"), ctx.get_obj(k)))
         if len(out) >= limit:
             break
     return out
+
+
+def trade_count(ctx: Ctx, denom: str) -> int:
+    """Trades so far in denom's market."""
+    return ctx.get_int(TRADES + denom.encode())
+
+
+def resting(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[Order]:
+    """orders_of, as records."""
+    return [Order.from_stored(o) for o in orders_of(ctx, owner, after, limit)]
 
 
 def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[dict]:

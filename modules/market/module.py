@@ -10,6 +10,11 @@ stable amount, rounded up) go to the reserve, which pays none itself; a fill in 
 reserve buys is cut to what is left of its budget, and a resting reserve order priced
 before an input of its pool changed in the block is cancelled, not filled. Expiry: begin-block, through the
 due-time index.
+
+The folder has the module anatomy: keeper.py (the state keys and the only code that
+writes them), records.py (Order, Trade), genesis.py, invariants.py, queries.py
+(market_*) and simulation.py (its random operations); this file holds the calls and the
+hook and declares the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from rwachain.modules.core.args import U64_MAX, Choice, Int
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.registry import Call, Module
-from rwachain.modules.market import keeper
+from rwachain.modules.market import genesis, keeper, queries, simulation
+from rwachain.modules.market.invariants import invariants
 from rwachain.modules.stable import module as stable
 
 NAME = "market"
@@ -42,47 +48,10 @@ def begin_block(ctx: Ctx) -> None:
     keeper.expire(ctx)
 
 
-def invariants(ctx: Ctx) -> list[str]:
-    """The book is never crossed: in every market the best bid is below the best ask."""
-    out = []
-    denoms = set()
-    n = len(keeper.BOOK)
-    for k, _ in ctx.iter_prefix(keeper.BOOK):
-        denoms.add(k[n:].split(b"\x00")[0].decode())
-    for d in sorted(denoms):
-        bid, ask = keeper.best(ctx, d, keeper.BUY), keeper.best(ctx, d, keeper.SELL)
-        if bid is not None and ask is not None and bid >= ask:
-            out.append(f"market {d}: crossed book (bid {bid} >= ask {ask})")
-    return out
-
-
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {next, orders: [order], trades: [[denom, n, trade]], counts: [[denom, count]]}."""
-    for o in section.get("orders", []):
-        keeper.restore(ctx, o)
-    for denom, n, t in section.get("trades", []):
-        ctx.set_obj(keeper.TRADE + denom.encode() + b"\x00" + n.to_bytes(8, "big"), t)
-    for denom, count in section.get("counts", []):
-        ctx.set_int(keeper.TRADES + denom.encode(), count)
-    if section.get("next"):
-        ctx.set_int(keeper.NEXT, section["next"])
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    orders = [ctx.get_obj(k) for k, _ in ctx.iter_prefix(keeper.ORDER)]
-    counts = [[k[len(keeper.TRADES):].decode(), ctx.get_int(k)] for k, _ in ctx.iter_prefix(keeper.TRADES)]
-    trades = []
-    for k, _ in ctx.iter_prefix(keeper.TRADE):
-        denom, n = k[len(keeper.TRADE):].split(b"\x00", 1)
-        trades.append([denom.decode(), int.from_bytes(n, "big"), ctx.get_obj(k)])
-    if not (orders or trades or ctx.get_int(keeper.NEXT)):
-        return {}
-    return {"next": ctx.get_int(keeper.NEXT), "orders": orders, "trades": trades, "counts": counts}
-
-
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis, pure_hooks=True)
+    m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=genesis.init_genesis,
+               export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION, queries=queries.QUERIES,
+               sim_ops=simulation.SIM_OPS, pure_hooks=True)
     m.add_call(Call("place", _place, {
         "denom": stable.UNIT, "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),

@@ -6,15 +6,22 @@ Calls:
         and again in the block, where the policy decides: applied, queued or frozen.
     reject {feed}   guardian: drop the feed's queued move.
 Hooks: begin-block applies queued moves whose delay has passed.
+
+The folder has the module anatomy: keeper.py (the state keys and the only code that
+writes them), feeds.py and report.py (feed ids, policies, the signed report bytes),
+records.py (FeedState, Policy), genesis.py, invariants.py, queries.py (oracle_*) and
+simulation.py (its random operations); this file holds the calls and the hook and
+declares the rest.
 """
 
 from __future__ import annotations
 
-from rwachain.modules.core import due, params
+from rwachain.modules.core import params
 from rwachain.modules.core.args import U64_MAX, Bytes, Int, Text
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.registry import Call, Module
-from rwachain.modules.oracle import feeds, keeper
+from rwachain.modules.oracle import feeds, genesis, keeper, queries, simulation
+from rwachain.modules.oracle.invariants import invariants
 from rwachain.modules.roles import module as roles
 
 NAME = "oracle"
@@ -62,48 +69,10 @@ def begin_block(ctx: Ctx) -> None:
     keeper.mark_newly_stale(ctx)
 
 
-# ----- genesis ---------------------------------------------------------------------------
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {operators: [{address, blsPubkey, pop}], policies: {class: policy},
-    feeds: [{id, value, observedAt, ...state fields of an exported feed}]}."""
-    for cls in feeds.CLASSES:
-        keeper.set_policy(ctx, cls, section["policies"][cls])
-    ops = [(o["address"], o["blsPubkey"], o["pop"]) for o in section["operators"]]
-    for addr, _, _ in ops:
-        if not roles.has_role(ctx, "operator", addr):
-            roles.grant(ctx, "operator", addr)
-    keeper.set_operators(ctx, ops)
-    if section.get("epoch", 1) != 1:
-        st = keeper.operator_set(ctx)
-        st["epoch"] = section["epoch"]
-        ctx.set_obj(keeper.SET, st)
-    for f in section["feeds"]:
-        keeper.create_feed(ctx, f["id"], f["value"], f["observedAt"])  # (indexes when it goes stale)
-        extra = {k: v for k, v in f.items() if k not in ("id", "value", "observedAt")}
-        if extra:
-            st = keeper.state_of(ctx, f["id"])
-            st.update(extra)
-            ctx.set_obj(keeper.FEED + f["id"].encode(), st)
-            if st["pending"] is not None:
-                due.schedule(ctx, keeper.DUE, st["pending"]["activatesAt"], f["id"].encode())
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    s = keeper.operator_set(ctx)
-    if not s["operators"]:
-        return {}
-    out = {"epoch": s["epoch"],
-           "operators": [{"address": a, "blsPubkey": pk, "pop": pop} for a, pk, pop in s["operators"]],
-           "policies": {cls: keeper.policy(ctx, cls) for cls in feeds.CLASSES}, "feeds": []}
-    for feed in keeper.list_feeds(ctx):
-        st = keeper.state_of(ctx, feed)
-        out["feeds"].append({"id": feed, **st})
-    return out
-
-
 def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               pure_hooks=True)
+    m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=genesis.init_genesis,
+               export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION, queries=queries.QUERIES,
+               sim_ops=simulation.SIM_OPS, pure_hooks=True)
     m.add_call(Call("report", _report, REPORT_ARGS, cost=REPORT_COST, admit=_admit_report,
                     signature_job=_signature_job, note_verified=keeper.note_verified,
                     doc="Carry a quorum-signed report: feed value, observation time, round, signer bitmap, "

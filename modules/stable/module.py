@@ -19,51 +19,16 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import ModuleAccountRefuses
-from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import genesis, queries, simulation, vault
+from rwachain.modules.stable.genesis import STATE  # noqa: F401 (the module's name for it too)
 from rwachain.modules.stable.keeper import info  # noqa: F401 (the module's name for it too)
 from rwachain.modules.tranches import keeper as tranches
 
 NAME = "stable"
 CUSTODIAN = vault.CUSTODIAN
 UNIT = Text(64, tranches.UNIT_PATTERN)
-
-
-STATE = (
-    Record("minted", vault.MINTED, (("custodian", "addr"),), "int", field="amount"),
-    Record("units", vault.UNITS, value="int"),
-    Record("use", vault.USE, (("ceiling", "bytes"),), "int", field="amount"),
-    Record("useByGrade", vault.BY_GRADE, (("denom", "str"),), ("list", "int"), field="amounts"),
-    Record("cr", vault.CR, value={"cr": ("opt", "int"), "time": "int", "fresh": "bool", "lastFresh": ("opt", "int")}),
-    Record("eligible", vault.ELIGIBLE, (("denom", "str"),), "bool", field="eligible"),
-)
-"""The typed `state` of the stable section (modules/core/records.py): every stable/ record but
-the custodian record, which the section's own fields give."""
-
-
-_init_state, _export_state = typed_genesis(NAME, STATE, (b"stable/",), skip=(CUSTODIAN,))
-
-
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    ctx.set_obj(CUSTODIAN, {"attestedReserve": section["proofOfReserve"],
-                            "custodianMinted": section["custodianMinted"], "denom": section["denom"]})
-    if "state" in section:  # an export: every stable/ record as it was
-        _init_state(ctx, section["state"])
-        return
-    holders = roles.holders(ctx, "custodian")
-    if holders and section["custodianMinted"]:
-        ctx.set_int(vault.MINTED + holders[0], section["custodianMinted"])
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    c = ctx.get_obj(CUSTODIAN)
-    if c is None:
-        return {}
-    state = _export_state(ctx)
-    return {"denom": c["denom"], "proofOfReserve": c["attestedReserve"], "custodianMinted": c["custodianMinted"],
-            "state": state}
 
 
 def invariants(ctx: Ctx) -> list[str]:
@@ -111,8 +76,9 @@ def end_block(ctx: Ctx) -> None:
 
 
 def module() -> Module:
-    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants,
-               end_block=end_block, pure_hooks=True)
+    m = Module(NAME, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, invariants=invariants,
+               genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, end_block=end_block,
+               pure_hooks=True)
     m.add_call(Call("mint", _mint, {"to": ADDRESS, "amount": AMOUNT}, cost=3_000,
                     doc="Custodian: mint against off-chain deposits, within its proof-of-reserve feed; not below CR 1."))
     m.add_call(Call("burn", _burn, {"amount": AMOUNT}, cost=3_000,

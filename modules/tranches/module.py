@@ -6,6 +6,11 @@ Calls:
     claim {pool, tranche}                                                   any unit holder
 Pooled assets' repayments, recoveries and write-offs reach the pool through the assets
 module (keeper.on_asset_event); unit transfers settle payouts through the bank's hook.
+
+The folder has the module anatomy: keeper.py (the state keys and the only code that
+writes them), waterfall.py (the claims and values senior to junior), records.py (Pool,
+Tranche), genesis.py, invariants.py, queries.py (pool_*, tranche_*) and simulation.py
+(its random operations); this file holds the calls and declares the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
 from rwachain.modules.roles import module as roles
-from rwachain.modules.tranches import keeper
+from rwachain.modules.tranches import genesis, keeper, queries, simulation
+from rwachain.modules.tranches.invariants import invariants
 
 NAME = "tranches"
 MAX_TRANCHES = keeper.MAX_TRANCHES
@@ -35,47 +41,12 @@ def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
     ctx.emit("tranches.claimed", pool=args["pool"], tranche=args["tranche"], holder=sender, amount=paid)
 
 
-def invariants(ctx: Ctx) -> list[str]:
-    out = []
-    live = set()
-    for pid in keeper.ids(ctx, 0, 1 << 30):
-        pool = keeper.get(ctx, pid)
-        out.extend(keeper.check_pool(ctx, pool))
-        if pool["status"] == "active" and pool["repayments"] > 0:
-            live.update(t["denom"] for t in pool["tranches"][:-1])
-    if set(keeper.live_units(ctx)) != live:
-        out.append(f"tranches: the live-unit index {sorted(keeper.live_units(ctx))} != {sorted(live)}")
-    return out
-
-
-def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {next, pools: [pool record], payouts: [[key suffix, ckpt, owed]]} as exported."""
-    for p in section.get("pools", []):
-        keeper.save(ctx, p)
-        keeper.index_live(ctx, p)
-        bank.register_module_account(ctx, p["account"], f"pool/{p['id']}")
-    for key, ckpt, owed in section.get("payouts", []):
-        ctx.set_int(keeper.CKPT + key, ckpt)
-        ctx.set_int(keeper.OWED + key, owed)
-    if section.get("next"):
-        ctx.set_int(keeper.NEXT, section["next"])
-
-
-def export_genesis(ctx: Ctx) -> dict:
-    pools = [keeper.get(ctx, i) for i in keeper.ids(ctx, 0, 1 << 30)]
-    if not pools:
-        return {}
-    keys = sorted({k[len(keeper.CKPT):] for k, _ in ctx.iter_prefix(keeper.CKPT)}
-                  | {k[len(keeper.OWED):] for k, _ in ctx.iter_prefix(keeper.OWED)})
-    payouts = [[k, ctx.get_int(keeper.CKPT + k), ctx.get_int(keeper.OWED + k)] for k in keys]
-    return {"next": ctx.get_int(keeper.NEXT), "pools": pools, "payouts": payouts}
-
-
 def module() -> Module:
     offers = (Offer(bank.SETTLE, keeper.on_units_move, key=keeper.UNIT_PREFIX),
               Offer(assets.POOL_EVENT, keeper.on_asset_event, key=NAME))
-    m = Module(NAME, invariants=invariants, init_genesis=init_genesis, export_genesis=export_genesis,
-               offers=offers, needs=(keeper.COVER, keeper.COVER_REPAID))
+    m = Module(NAME, invariants=invariants, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
+               genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, offers=offers,
+               needs=(keeper.COVER, keeper.COVER_REPAID))
     m.add_call(Call("createPool", _create, {
         "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
         "tranches": Rows(("face", "rate"), MAX_TRANCHES, min_rows=1, col_hi=(AMOUNT_MAX, MAX_RATE)),

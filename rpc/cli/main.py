@@ -34,7 +34,7 @@ from rwachain.rpc.client.clients import (
     TxRefused,
     call_specs,
 )
-from rwachain.rpc.methods.table import method_table
+from rwachain.rpc.methods.modules import chain_table
 from rwachain.rpc.server.serve import serve_rpc
 
 ENV_PASSPHRASE = "RWAD_PASSPHRASE"
@@ -94,7 +94,7 @@ def calls_epilog() -> str:
 
 def methods_epilog() -> str:
     lines = ["methods:"]
-    methods = method_table()
+    methods = chain_table()
     for name in sorted(methods):
         m = methods[name]
         ps = " ".join(p.name if p.required else f"[{p.name}]" for p in m.params)

@@ -59,14 +59,14 @@ from rwachain.rpc.client.errors import (  # noqa: F401 (the errors are this modu
     error_from_obj,
 )
 from rwachain.rpc.client.ws import AsyncSubscription, Subscription
+from rwachain.rpc.methods.modules import chain_table
 from rwachain.rpc.methods.params import ADDRESS, Method
-from rwachain.rpc.methods.table import method_table
 from rwachain.state.codec import encode
 
 DEFAULT_URL = "http://127.0.0.1:8545"
 DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP exchange (tx_sendAndWait gets its wait on top)
 PROVISIONAL_FEE = 0xFFFF  # fee used to size a transaction before its fee is estimated
-METHODS = method_table()  # name -> Method: the specs the generated methods bind their parameters by
+METHODS = chain_table()  # name -> Method: the specs the generated methods bind their parameters by
 
 
 def bad_arguments(message: str) -> TxRefused:

@@ -5,21 +5,19 @@ from __future__ import annotations
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank_keeper
-from rwachain.modules.core import due, timelock
+from rwachain.modules.core import timelock
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidTransaction
-from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import module as governance
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
-from rwachain.modules.oracle import feeds
-from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.market import queries as market_queries
 from rwachain.modules.reserve import module as reserve_module
-from rwachain.modules.stable import vault as stable_vault
 from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches import queries as tranches_queries
 from rwachain.modules.tranches import waterfall
-from rwachain.rpc.errors import INVALID_PARAMS, INVALID_STATE, NOT_FOUND, RpcError
+from rwachain.rpc.errors import INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import encode as enc
 from rwachain.rpc.methods import schemas as S
 from rwachain.rpc.methods.api import Api
@@ -28,10 +26,8 @@ from rwachain.rpc.methods.params import (
     HEIGHT,
     STRING,
     U64,
-    U64_MAX,
     Param,
     Result,
-    bounded,
     choice,
     rpc_method,
 )
@@ -45,92 +41,6 @@ def _asset(ctx: Ctx, asset_id: int) -> dict:
     if rec is None:
         raise RpcError(NOT_FOUND, f"no asset {asset_id}")
     return rec
-
-
-def asset_json(ctx: Ctx, rec: dict) -> dict:
-    sched = assets.schedule_of(ctx, rec["id"])
-    mark = marks.mark(ctx, rec["id"])
-    nxt = assets.oldest_unpaid_due(sched)
-    return {
-        "id": rec["id"], "kind": rec["kind"], "status": rec["status"],
-        "originator": encode_address(rec["originator"]), "owner": encode_address(rec["owner"]),
-        "principal": str(rec["principal"]), "rate": str(rec["rate"]), "grace": str(rec["grace"]),
-        "docHash": enc.hx(rec["docHash"]), "grade": None if rec["grade"] is None else feeds.GRADES[rec["grade"]],
-        "verifier": None if rec["verifier"] is None else encode_address(rec["verifier"]),
-        "registeredAt": rec["registeredAt"], "verifiedAt": rec["verifiedAt"], "pool": rec["pool"],
-        "outstanding": str(assets.outstanding(sched)), "repaid": str(rec["repaid"]),
-        "recovered": str(rec["recovered"]), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
-        "payments": rec["payments"],
-        "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
-                                           "stale": mark["stale"]},
-    }
-
-
-@rpc_method("assets_get", [ID, HEIGHT], Result("asset", S.ASSET),
-            "An asset: record, status, grade, outstanding, next due time and its last revaluation mark.",
-            errors=[NOT_FOUND])
-async def assets_get(api: Api, id: int, height: int | None):
-    ctx = api.reader(height)
-    return asset_json(ctx, _asset(ctx, id))
-
-
-@rpc_method("assets_list", [
-    Param("originator", ADDRESS, "only this originator's assets", required=False),
-    Param("status", choice(*assets.STATUSES), "only assets in this status", required=False),
-    Param("after", U64, "ids after this one (pagination; default 0)", required=False, default=0),
-    Param("limit", U64, "page size, at most 1000 (default 100)", required=False, default=100),
-    HEIGHT,
-], Result("page", S.ASSET_PAGE),
-    "Assets by originator or by status (or all), in id order; paginated with next.")
-async def assets_list(api: Api, originator, status, after, limit, height):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 1000))
-    if originator is not None and status is not None:
-        raise RpcError(INVALID_PARAMS, "invalid params: give originator or status, not both")
-    if originator is not None:
-        ids = assets.ids_by(ctx, assets.BY_ORIG + originator, after, limit + 1)
-    elif status is not None:
-        ids = assets.ids_by(ctx, assets.status_prefix(status), after, limit + 1)
-    else:
-        ids = assets.ids_by(ctx, assets.REC, after, limit + 1)
-    more = len(ids) > limit
-    ids = ids[:limit]
-    return {"assets": [asset_json(ctx, assets.find(ctx, i)) for i in ids], "next": ids[-1] if more else None}
-
-
-@rpc_method("assets_schedule", [ID, HEIGHT], Result("schedule", S.SCHEDULE),
-            "The installments: due time, principal and interest parts, paid so far, and state at the block time.",
-            errors=[NOT_FOUND])
-async def assets_schedule(api: Api, id: int, height: int | None):
-    ctx = api.reader(height)
-    _asset(ctx, id)
-    now = ctx.block.time
-    out = []
-    for d, p, i, paid in assets.schedule_of(ctx, id):
-        state = "paid" if paid == p + i else ("past_due" if now > d else "due")
-        out.append({"due": str(d), "principal": str(p), "interest": str(i), "amount": str(p + i), "paid": str(paid),
-                    "state": state})
-    return out
-
-
-@rpc_method("assets_payments", [ID, Param("skip", U64, "payments to skip, oldest first (default 0)", required=False,
-                                           default=0),
-                                 Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000),
-                                 HEIGHT], Result("payments", S.PAYMENTS),
-            "The payment history, oldest first: repayments and recoveries with amount, block time and height; a "
-            "page of at most limit after the first skip.", errors=[NOT_FOUND])
-async def assets_payments(api: Api, id: int, skip: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    _asset(ctx, id)
-    prefix = assets.HIST + assets.idb(id)
-    start = prefix + min(skip, (1 << 32) - 1).to_bytes(4, "big")  # records are numbered from 0, 4 bytes
-    out = []
-    for k, _ in ctx.iter_prefix_from(prefix, start):
-        if len(out) == max(1, min(limit, 1000)):
-            break
-        h = ctx.get_obj(k)
-        out.append({"kind": h["kind"], "amount": str(h["amount"]), "time": h["time"], "height": h["height"]})
-    return out
 
 
 # ----- valuation_ ---------------------------------------------------------------------------
@@ -150,69 +60,9 @@ async def valuation_asset(api: Api, id: int, height: int | None):
     return {"id": id, **enc.value(out)}
 
 
-# ----- oracle_ ------------------------------------------------------------------------------
-def feed_json(ctx: Ctx, feed: str) -> dict:
-    st = oracle.state_of(ctx, feed)
-    fv = oracle.read(ctx, feed)
-    pend = st["pending"]
-    return {"feed": feed, "class": feeds.class_of(feed), "value": str(st["value"]), "round": str(st["round"]),
-            "observedAt": str(st["observedAt"]), "updatedAt": st["updatedAt"], "stale": fv.stale,
-            "frozen": st["frozen"], "windowValue": str(st["windowValue"]),
-            "pending": None if pend is None else {"value": str(pend["value"]), "round": str(pend["round"]),
-                                                  "observedAt": str(pend["observedAt"]),
-                                                  "activatesAt": pend["activatesAt"]}}
-
-
-@rpc_method("oracle_latest", [Param("feed", STRING, "feed id, e.g. rate, spread/B, grade/3, price/rwa"), HEIGHT],
-            Result("feed", S.FEED), "A feed's value, round, observation time, staleness, frozen flag and queued move.",
-            errors=[NOT_FOUND])
-async def oracle_latest(api: Api, feed: str, height: int | None):
-    ctx = api.reader(height)
-    if oracle.state_of(ctx, feed) is None:
-        raise RpcError(NOT_FOUND, f"no feed {feed!r}")
-    return feed_json(ctx, feed)
-
-
-@rpc_method("oracle_pending", [HEIGHT], Result("pending", S.arr(S.FEED)),
-            "Feeds with a queued move (a step beyond the policy), in activation order.")
-async def oracle_pending(api: Api, height: int | None):
-    ctx = api.reader(height)
-    p = due.PREFIX + oracle.DUE.encode() + b"\x00"
-    return [feed_json(ctx, k[len(p) + 8:].decode()) for k, _ in ctx.iter_prefix(p)]
-
-
-@rpc_method("oracle_feeds", [
-    Param("prefix", STRING, "only feeds starting with this (e.g. spread/, grade/)", required=False, default=""),
-    Param("after", STRING, "feeds after this id (pagination)", required=False, default=""),
-    Param("limit", U64, "page size, at most 1000 (default 200)", required=False, default=200),
-    HEIGHT,
-], Result("page", S.FEED_PAGE),
-    "Feeds with their values, and the policy of each feed class.")
-async def oracle_feeds(api: Api, prefix: str, after: str, limit: int, height: int | None):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 1000))
-    ids = []
-    more = False
-    for f in oracle.feeds_after(ctx, prefix, after):
-        if len(ids) == limit:
-            more = True
-            break
-        ids.append(f)
-    pols = {c: {k: str(v) if k in ("stepAbs", "stepRel", "lo", "hi") else v for k, v in oracle.policy(ctx, c).items()}
-            for c in feeds.CLASSES if ctx.get(oracle.POLICY + c.encode()) is not None}
-    return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
-
-
-@rpc_method("oracle_operators", [HEIGHT], Result("set", S.OPERATORS),
-    "The operator set: its epoch and, in bitmap order, each operator's account and BLS public key.")
-async def oracle_operators(api: Api, height: int | None):
-    s = oracle.operator_set(api.reader(height))
-    return {"epoch": s["epoch"], "operators": [{"index": i, "address": encode_address(a), "blsPubkey": enc.hx(pk)}
-                                               for i, (a, pk, _) in enumerate(s["operators"])]}
-
-
-# ----- pool_, tranche_, valuation_pool ----------------------------------------------------------
+# ----- valuation_pool (the pools and their values are the tranches module's queries) ------------
 POOL_ID = Param("pool", U64, "pool id")
+_pool_value = tranches_queries.pool_value
 
 
 def _pool(ctx: Ctx, pool_id: int) -> dict:
@@ -220,89 +70,6 @@ def _pool(ctx: Ctx, pool_id: int) -> dict:
     if p is None:
         raise RpcError(NOT_FOUND, f"no pool {pool_id}")
     return p
-
-
-def _pool_value(ctx: Ctx, pool: dict) -> tuple[int, list[dict], list[str]]:
-    """(pool value, per-asset values, problems): asset PVs at the block time plus unallocated cash."""
-    per, problems, total = [], [], pool["unallocated"]
-    for aid in pool["assets"]:
-        rec = assets.get(ctx, aid)
-        try:
-            v, prob = marks.value_now(ctx, rec)
-        except InvalidTransaction as exc:
-            v, prob = 0, [exc.message]
-        per.append({"id": aid, "status": rec["status"], "value": str(v)})
-        problems += [f"asset {aid}: {x}" for x in prob]
-        total += v
-    return total, per, problems
-
-
-def _tranche_json(ctx: Ctx, pool: dict, k: int, value: int) -> dict:
-    t = pool["tranches"][k]
-    return {"pool": pool["id"], "tranche": k, "denom": t["denom"], "seniority": "junior" if k == len(pool["tranches"]) - 1
-            else ("senior" if k == 0 else "mezzanine"), "face": str(t["face"]), "outstanding": str(t["outstanding"]),
-            "writtenDown": str(t["writtenDown"]), "rate": str(t["rate"]), "interestDue": str(t["interest"]),
-            "units": str(t["units"]), "retained": str(t["retained"]), "allocated": str(t["allocated"]),
-            "claimed": str(t["claimed"]), "index": str(t["index"]), "value": str(value),
-            "price": str(value * WAD // t["units"])}
-
-
-def pool_json(ctx: Ctx, pool: dict) -> dict:
-    total, _, problems = _pool_value(ctx, pool)
-    values = waterfall.tranche_values(pool, total, ctx.block.time)
-    return {"id": pool["id"], "status": pool["status"], "originator": encode_address(pool["originator"]),
-            "account": encode_address(pool["account"]), "assets": pool["assets"], "par": str(pool["par"]),
-            "unitSize": str(pool["unitSize"]), "cashReceived": str(pool["cashReceived"]),
-            "unallocated": str(pool["unallocated"]), "value": str(total), "problems": problems,
-            "createdAt": pool["createdAt"],
-            "tranches": [_tranche_json(ctx, pool, k, v) for k, v in enumerate(values)]}
-
-
-@rpc_method("pool_get", [POOL_ID, HEIGHT], Result("pool", S.POOL),
-            "A pool: assets, par, ledger (cash received, unallocated), value at the block time, and its tranches "
-            "(outstanding face, write-downs, index, value, unit price).", errors=[NOT_FOUND])
-async def pool_get(api: Api, pool: int, height: int | None):
-    ctx = api.reader(height)
-    return pool_json(ctx, _pool(ctx, pool))
-
-
-@rpc_method("pool_list", [Param("after", U64, "pools after this id (default 0)", required=False, default=0),
-                          Param("limit", U64, "page size, at most 100 (default 20)", required=False, default=20),
-                          HEIGHT], Result("page", S.POOL_PAGE),
-            "Pools in id order; paginated with next.")
-async def pool_list(api: Api, after: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    limit = max(1, min(limit, 100))
-    ids = tranches.ids(ctx, after, limit + 1)
-    more = len(ids) > limit
-    ids = ids[:limit]
-    return {"pools": [pool_json(ctx, tranches.get(ctx, i)) for i in ids], "next": ids[-1] if more else None}
-
-
-TRANCHE = Param("tranche", U64, "tranche index, 0 = senior")
-
-
-@rpc_method("tranche_get", [POOL_ID, TRANCHE, HEIGHT], Result("tranche", S.TRANCHE),
-            "A tranche: value and unit price at the block time, outstanding face, write-downs, payout index.",
-            errors=[NOT_FOUND])
-async def tranche_get(api: Api, pool: int, tranche: int, height: int | None):
-    ctx = api.reader(height)
-    p = _pool(ctx, pool)
-    if tranche >= len(p["tranches"]):
-        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
-    total, _, _ = _pool_value(ctx, p)
-    return _tranche_json(ctx, p, tranche, waterfall.tranche_values(p, total, ctx.block.time)[tranche])
-
-
-@rpc_method("tranche_claimable", [POOL_ID, TRANCHE, Param("address", ADDRESS, "unit holder"), HEIGHT],
-            Result("amount", S.AMOUNT), "Stable base units the holder can claim from the tranche now.",
-            errors=[NOT_FOUND])
-async def tranche_claimable(api: Api, pool: int, tranche: int, address: bytes, height: int | None):
-    ctx = api.reader(height)
-    p = _pool(ctx, pool)
-    if tranche >= len(p["tranches"]):
-        raise RpcError(NOT_FOUND, f"pool {pool} has no tranche {tranche}")
-    return str(tranches.claimable(ctx, p, tranche, address))
 
 
 @rpc_method("valuation_pool", [POOL_ID, HEIGHT], Result("valuation", S.POOL_VALUATION),
@@ -324,156 +91,6 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
     return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
             "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
-
-
-# ----- market_ ----------------------------------------------------------------------------------
-DENOM = Param("denom", STRING, "a tranche unit denomination, e.g. unit/p1/t0")
-
-
-def _order_json(o: dict) -> dict:
-    return {"id": o["id"], "denom": o["denom"], "side": o["side"], "owner": encode_address(o["owner"]),
-            "price": str(o["price"]), "quantity": str(o["quantity"]), "filled": str(o["filled"]),
-            "expiry": str(o["expiry"]),
-            "createdAt": o["createdAt"]}
-
-
-@rpc_method("market_book", [DENOM, Param("levels", U64, "price levels per side (default 20, at most 200)",
-                                         required=False, default=20), HEIGHT],
-            Result("book", S.BOOK),
-            "Depth of a unit's book: [price, open quantity] per level, best first, and the reference unit price "
-            "from oracle data that bounds the band (null when it cannot be computed).")
-async def market_book(api: Api, denom: str, levels: int, height: int | None):
-    ctx = api.reader(height)
-    levels = max(1, min(levels, 200))
-    try:
-        ref = str(market.reference_price(ctx, denom))
-    except InvalidTransaction:
-        ref = None
-    return {"denom": denom, "referencePrice": ref,
-            "bids": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.BUY, levels)],
-            "asks": [[str(p), str(q)] for p, q in market.depth(ctx, denom, market.SELL, levels)]}
-
-
-@rpc_method("market_trades", [DENOM, Param("after", U64, "trades after this number (default: from the first)",
-                                           required=False),
-                              Param("limit", U64, "at most 1000 (default 100)", required=False, default=100), HEIGHT],
-            Result("trades", S.TRADES), "A unit's trades in order: number, price, quantity, buyer, seller, taker side, "
-                                     "time, height.")
-async def market_trades(api: Api, denom: str, after: int | None, limit: int, height: int | None):
-    ctx = api.reader(height)
-    rows = market.trades(ctx, denom, -1 if after is None else after, max(1, min(limit, 1000)))
-    return [{"n": t["n"], "price": str(t["price"]), "quantity": str(t["quantity"]), "buyer": encode_address(t["buyer"]),
-             "seller": encode_address(t["seller"]), "taker": t["taker"], "time": t["time"], "height": t["height"]}
-            for t in rows]
-
-
-@rpc_method("market_orders", [Param("owner", ADDRESS, "order owner"),
-                              Param("after", U64, "orders with a larger id (default 0)", required=False, default=0),
-                              Param("limit", U64, "at most 1000 (default 1000)", required=False, default=1000), HEIGHT],
-            Result("orders", S.arr(S.ORDER)), "An account's resting orders in id order; a page of at most limit, the next "
-            "one after the last id.")
-async def market_orders(api: Api, owner: bytes, after: int, limit: int, height: int | None):
-    return [_order_json(o) for o in market.orders_of(api.reader(height), owner, after, max(1, min(limit, 1000)))]
-
-
-@rpc_method("market_candles", [DENOM, Param("interval", bounded(1, U64_MAX), "seconds per candle (default 3600)",
-                                            required=False,
-                                            default=3600),
-                               Param("limit", U64, "trades read, most recent first (default 1000, at most 10000)",
-                                     required=False, default=1000), HEIGHT],
-            Result("candles", S.CANDLES), "Open, high, low, close and volume per interval, from the unit's trades.")
-async def market_candles(api: Api, denom: str, interval: int, limit: int, height: int | None):
-    ctx = api.reader(height)
-    n = ctx.get_int(market.TRADES + denom.encode())
-    limit = max(1, min(limit, 10_000))
-    out: list[dict] = []
-    for t in market.trades(ctx, denom, n - limit - 1, limit):
-        start = t["time"] // interval * interval
-        if not out or out[-1]["start"] != start:
-            out.append({"start": start, "open": t["price"], "high": t["price"], "low": t["price"], "close": t["price"],
-                        "volume": 0, "trades": 0})
-        c = out[-1]
-        c["high"], c["low"], c["close"] = max(c["high"], t["price"]), min(c["low"], t["price"]), t["price"]
-        c["volume"] += t["quantity"]
-        c["trades"] += 1
-    return [{**c, **{k: str(c[k]) for k in ("open", "high", "low", "close", "volume")}} for c in out]
-
-
-# ----- stable_ --------------------------------------------------------------------------------
-@rpc_method("stable_info", [HEIGHT], Result("info", S.STABLE_INFO),
-            "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
-            "collateral ratio (now and as recorded at the last block) with the freshness of every input (a stale "
-            "proof of reserve counts as zero), ceilings and their use.")
-async def stable_info(api: Api, height: int | None):
-    ctx = api.reader(height)
-    d = stable_vault.denom(ctx)
-    value, problems = stable_vault.vault_value(ctx)
-    c = stable_vault.collateral_ratio(ctx)
-    rec = ctx.get_obj(stable_vault.CR) or {}
-    n = len(stable_vault.USE)
-    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
-           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(stable_vault.USE)}
-    basket = {u: str(q) for u, q in bank_keeper.balances_of(ctx, stable_vault.VAULT).items() if u != d}
-    return {"denom": d, "supply": str(bank_keeper.supply(ctx, d)), "circulating": str(c["circulating"]),
-            "vault": {"account": encode_address(stable_vault.VAULT), "basket": basket, "value": str(value),
-                      "problems": problems},
-            "attestedReserve": str(stable_vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
-            "inputs": [{k: (str(v) if type(v) is int else v) for k, v in i.items()} for i in c["inputs"]],
-            "recorded": {k: (str(v) if type(v) is int else v) for k, v in rec.items()},
-            "mintedAgainstUnits": str(ctx.get_int(stable_vault.UNITS)),
-            "ceilings": {k: str(v) for k, v in stable_vault.params(ctx)["ceilings"].items()}, "use": use}
-
-
-@rpc_method("stable_quote", [Param("kind", choice("exit", "buy", "redeem"), "what to quote"),
-                             Param("unit", STRING, "tranche unit (exit, buy)", required=False),
-                             Param("quantity", U64, "units (exit, buy)", required=False),
-                             Param("amount", U64, "stable base units (redeem)", required=False), HEIGHT],
-            Result("quote", S.STABLE_QUOTE), "What an exit, a purchase from the vault or a floor redemption would give now, with "
-                                  "its terms (price, haircut, utilization, spread, slice).", errors=[INVALID_STATE])
-async def stable_quote(api: Api, kind: str, unit: str | None, quantity: int | None, amount: int | None,
-                       height: int | None):
-    ctx = api.reader(height)
-    try:
-        if kind == "exit":
-            q = stable_vault.quote_exit(ctx, unit or "", quantity or 0)
-            out = {k: (str(v) if type(v) is int else v) for k, v in q.items()}
-            out["explanation"] = ("out = value x (1 - haircut): value at the lower of the current and queued unit "
-                                  "prices; the haircut is the average of the grade's convex curve from the most used "
-                                  "ceiling's utilization u0 to u1 (after this exit); reserveShare of the haircut "
-                                  "goes to the reserve")
-            return out
-        if kind == "buy":
-            pr = stable_vault.unit_prices(ctx, unit or "")
-            spread = stable_vault.params(ctx)["spread"]
-            cost = -(-pr["sell"] * (quantity or 0) * (stable_vault.WAD + spread) // stable_vault.WAD)
-            return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
-                    "queued": None if pr["queued"] is None else str(pr["queued"]),
-                    "explanation": "cost = quantity x price x (1 + spread), rounded up, price the higher of the "
-                                   "current and queued unit prices; the stable tokens paid are burned"}
-        if kind == "redeem":
-            q = stable_vault.quote_redeem(ctx, amount or 0)
-            why = {"par": "CR >= 1: the vault's holdings worth the amount at the protocol's sell prices",
-                   "proRata": "CR < 1: amount / circulating supply of every vault holding",
-                   "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}[q["mode"]]
-            why += ("; units floor, the vault's stable tokens pay the fractions; burned: only the stable worth what "
-                    "is paid (a slice that rounds to nothing is refused)")
-            return {"cr": None if q["cr"] is None else str(q["cr"]),
-                    "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
-                    "amount": str(amount or 0), "mode": q["mode"], "explanation": why,
-                    "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
-                    "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
-    except InvalidTransaction as exc:
-        raise RpcError(INVALID_STATE, exc.message, {"name": exc.name}) from None
-    raise RpcError(INVALID_PARAMS, "invalid params: kind: exit, buy or redeem")
-
-
-@rpc_method("stable_params", [HEIGHT], Result("params", S.STABLE_PARAMS),
-            "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units).")
-async def stable_params(api: Api, height: int | None):
-    p = stable_vault.params(api.reader(height))
-    return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
-            "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
 
 
 # ----- insurance_, gov_ --------------------------------------------------------------------------
@@ -559,7 +176,7 @@ async def reserve_info(api: Api, height: int | None):
     return {"account": encode_address(reserve_module.RESERVE),
             "holdings": {d: str(v) for d, v in bank_keeper.balances_of(ctx, reserve_module.RESERVE).items()},
             "value": str(reserve_module.holdings_value(ctx)), "epoch": st["epoch"], "budget": str(st["budget"]),
-            "used": str(st["used"]), "orders": [_order_json(o) for o in market.orders_of(ctx, reserve_module.RESERVE)],
+            "used": str(st["used"]), "orders": [market_queries.order_json(o) for o in market.resting(ctx, reserve_module.RESERVE)],
             "treasury": {"account": encode_address(reserve_module.TREASURY),
                          "holdings": {d: str(v) for d, v in
                                       bank_keeper.balances_of(ctx, reserve_module.TREASURY).items()}}}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rwachain.modules.core.crypto import AddressError, decode_address
+from rwachain.modules.core.queries import enum
 from rwachain.rpc.errors import INVALID_PARAMS, RpcError
 
 _UINT_RE = re.compile(r"[0-9]{1,78}")  # fullmatch: a trailing newline is refused too
@@ -127,7 +128,7 @@ def choice(*values: str) -> PType:
         if v not in values or type(v) is not str:
             raise bad(name, f"one of {', '.join(values)}")
         return v
-    return PType({"type": "string", "enum": list(values)}, conv)
+    return PType(enum(*values), conv)
 
 
 UINT_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 0},

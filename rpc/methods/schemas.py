@@ -3,67 +3,36 @@
 Conventions (docs/rpc.md): integers that can exceed 2^53 are decimal strings (AMOUNT),
 the others JSON integers below 2^53 (INT); bytes are 0x-hex; addresses rwa1... text.
 Objects list their properties and which are always present; more may be added later.
+The parts are modules/core/queries.py's (a module's queries declare their results with them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from rwachain.modules.core.queries import (  # noqa: F401 (the parts: modules' queries build from them too)
+    ADDR,
+    AMOUNT,
+    BOOL,
+    HASH32,
+    HEXS,
+    INT,
+    NULL,
+    STR,
+    Optional,
+    anyof,
+    anything,
+    arr,
+    closed,
+    enum,
+    mapof,
+    nullable,
+    obj,
+    pair,
+)
+from rwachain.modules.market.queries import (
+    ORDER,  # a resting order (the market's queries declare it)
+)
 
-STR = {"type": "string"}
-BOOL = {"type": "boolean"}
-NULL = {"type": "null"}
-JSON: dict = {}  # any JSON value
-INT = {"type": "integer", "minimum": 0, "maximum": (1 << 53) - 1}
-AMOUNT = {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}  # a non-negative integer as a decimal string
-HASH32 = {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}
-HEXS = {"type": "string", "pattern": "^0x([0-9a-f]{2})*$"}
-ADDR = {"type": "string", "pattern": "^rwa1[02-9ac-hj-np-z]{38}$"}
-
-
-class Optional:
-    """A property that an object has only sometimes."""
-
-    def __init__(self, schema: dict):
-        self.schema = schema
-
-
-def obj(**props: Any) -> dict:
-    """An object with these properties; all required except those wrapped in Optional."""
-    return {"type": "object",
-            "required": [k for k, v in props.items() if not isinstance(v, Optional)],
-            "properties": {k: (v.schema if isinstance(v, Optional) else v) for k, v in props.items()}}
-
-
-def closed(schema: dict) -> dict:
-    """An object schema that allows no other properties (tells alternatives apart)."""
-    return {**schema, "additionalProperties": False}
-
-
-def arr(items: dict) -> dict:
-    return {"type": "array", "items": items}
-
-
-def mapof(values: dict) -> dict:
-    """An object keyed by data (denominations, addresses, feeds) with values of one schema."""
-    return {"type": "object", "additionalProperties": values}
-
-
-def anyof(*schemas: dict) -> dict:
-    return {"anyOf": list(schemas)}
-
-
-def nullable(schema: dict) -> dict:
-    return anyof(schema, NULL)
-
-
-def enum(*values: str) -> dict:
-    return {"type": "string", "enum": list(values)}
-
-
-def pair(first: dict, second: dict) -> dict:
-    """A two-element array."""
-    return {"type": "array", "items": [first, second], "minItems": 2, "maxItems": 2}
-
+JSON: dict = anything()  # any JSON value
 
 # ----- chain ------------------------------------------------------------------------------------
 HEADER = obj(height=INT, parent=HASH32, time=INT, proposer=ADDR, txsRoot=HASH32, receiptsRoot=HASH32,
@@ -90,61 +59,18 @@ ACCOUNT = obj(address=ADDR, nonce=INT, pendingNonce=INT, balances=mapof(AMOUNT),
 BANK_PARAMS = obj(nativeDenom=STR, denoms=mapof(obj(decimals=INT, kind=enum("native", "stable", "unit"), symbol=STR)),
                   moduleAccounts=mapof(ADDR))
 
-# ----- assets, valuation, oracle ----------------------------------------------------------------
-MARK = obj(value=AMOUNT, time=INT, stale=BOOL)
-ASSET = obj(id=INT, kind=STR, status=STR, originator=ADDR, owner=ADDR, principal=AMOUNT, rate=AMOUNT, grace=AMOUNT,
-            docHash=HASH32, grade=nullable(enum("A", "B", "C", "D", "E")), verifier=nullable(ADDR),
-            registeredAt=INT, verifiedAt=nullable(INT), pool=nullable(INT), outstanding=AMOUNT, repaid=AMOUNT,
-            recovered=AMOUNT, installments=INT, nextDue=nullable(AMOUNT), payments=INT, mark=nullable(MARK))
-ASSET_PAGE = obj(assets=arr(ASSET), next=nullable(INT))
-SCHEDULE = arr(obj(due=AMOUNT, principal=AMOUNT, interest=AMOUNT, amount=AMOUNT, paid=AMOUNT,
-                   state=enum("paid", "past_due", "due")))
-PAYMENTS = arr(obj(kind=enum("repay", "recover"), amount=AMOUNT, time=INT, height=INT))
+# ----- assets, valuation ----------------------------------------------------------------------
 FEED_USED = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, stale=BOOL, frozen=BOOL)
 VALUATION = obj(id=INT, value=AMOUNT, status=STR, now=AMOUNT, inputs=mapof(AMOUNT), perSecond=mapof(AMOUNT),
                 installments=arr(obj(due=AMOUNT, amount=AMOUNT, dt=AMOUNT, discount=AMOUNT, survival=AMOUNT,
                                      loss=AMOUNT, expected=AMOUNT, pv=AMOUNT)),
                 assetStatus=STR, grade=STR, feeds=mapof(FEED_USED), problems=arr(STR))
-PENDING_MOVE = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, activatesAt=INT)
-FEED = obj(feed=STR, **{"class": STR}, value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, updatedAt=INT, stale=BOOL,
-           frozen=BOOL, windowValue=AMOUNT, pending=nullable(PENDING_MOVE))
-POLICY = obj(delay=INT, hi=AMOUNT, lo=AMOUNT, maxAge=INT, quorum=INT, stepAbs=AMOUNT, stepRel=AMOUNT, window=INT)
-FEED_PAGE = obj(feeds=arr(FEED), policies=mapof(POLICY), next=nullable(STR))
-OPERATORS = obj(epoch=INT, operators=arr(obj(index=INT, address=ADDR, blsPubkey=HEXS)))
 
 # ----- pools, market ----------------------------------------------------------------------------
-TRANCHE = obj(pool=INT, tranche=INT, denom=STR, seniority=enum("senior", "mezzanine", "junior"), face=AMOUNT,
-              outstanding=AMOUNT, writtenDown=AMOUNT, rate=AMOUNT, interestDue=AMOUNT, units=AMOUNT, retained=AMOUNT,
-              allocated=AMOUNT, claimed=AMOUNT, index=AMOUNT, value=AMOUNT, price=AMOUNT)
-POOL = obj(id=INT, status=STR, originator=ADDR, account=ADDR, assets=arr(INT), par=AMOUNT, unitSize=AMOUNT,
-           cashReceived=AMOUNT, unallocated=AMOUNT, value=AMOUNT, problems=arr(STR), createdAt=INT,
-           tranches=arr(TRANCHE))
-POOL_PAGE = obj(pools=arr(POOL), next=nullable(INT))
 POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(STR), assets=arr(VALUATION),
                      tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
-ORDER = obj(id=INT, denom=STR, side=enum("buy", "sell"), owner=ADDR, price=AMOUNT, quantity=AMOUNT, filled=AMOUNT,
-            expiry=AMOUNT, createdAt=INT)
-BOOK = obj(denom=STR, referencePrice=nullable(AMOUNT), bids=arr(pair(AMOUNT, AMOUNT)), asks=arr(pair(AMOUNT, AMOUNT)))
-TRADES = arr(obj(n=INT, price=AMOUNT, quantity=AMOUNT, buyer=ADDR, seller=ADDR, taker=enum("buy", "sell"), time=INT,
-                 height=INT))
-CANDLES = arr(obj(start=INT, open=AMOUNT, high=AMOUNT, low=AMOUNT, close=AMOUNT, volume=AMOUNT, trades=INT))
 
 # ----- stable, reserve, insurance, governance ---------------------------------------------------
-CEILINGS = mapof(AMOUNT)
-STABLE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT,
-                  vault=obj(account=ADDR, basket=mapof(AMOUNT), value=AMOUNT, problems=arr(STR)),
-                  attestedReserve=AMOUNT, backing=AMOUNT, cr=nullable(AMOUNT), fresh=BOOL,
-                  inputs=arr(obj(input=STR, value=AMOUNT, fresh=BOOL, quantity=Optional(AMOUNT),
-                                 counted=Optional(AMOUNT))), recorded=mapof(JSON),
-                  mintedAgainstUnits=AMOUNT, ceilings=CEILINGS, use=mapof(AMOUNT))
-STABLE_PARAMS = obj(hBase=arr(AMOUNT), hSlope=AMOUNT, spread=AMOUNT, haircutShare=AMOUNT, ceilings=CEILINGS)
-STABLE_QUOTE = anyof(
-    obj(price=AMOUNT, spread=AMOUNT, cost=AMOUNT, queued=nullable(JSON), explanation=STR),  # buy
-    obj(value=AMOUNT, haircut=AMOUNT, out=AMOUNT, reserveShare=AMOUNT, u0=AMOUNT, u1=AMOUNT, grade=AMOUNT,
-        price=AMOUNT, queued=nullable(JSON), explanation=STR),  # exit
-    obj(cr=nullable(AMOUNT), vaultValue=nullable(AMOUNT), stale=BOOL, amount=AMOUNT, mode=enum("par", "proRata", "stale"),
-        explanation=STR, circulating=AMOUNT, basket=mapof(AMOUNT), stable=AMOUNT, worth=AMOUNT,
-        burn=AMOUNT))  # redeem
 RESERVE_INFO = obj(account=ADDR, holdings=mapof(AMOUNT), value=AMOUNT, epoch=INT, budget=AMOUNT, used=AMOUNT,
                    orders=arr(ORDER), treasury=obj(account=ADDR, holdings=mapof(AMOUNT)))
 RESERVE_PARAMS = obj(budgetShare=AMOUNT, discount=AMOUNT, premium=AMOUNT, epoch=INT, redeemFee=AMOUNT, cooldown=INT,

@@ -21,14 +21,14 @@ from rwachain.rpc.methods import (
     mechanism,
     metrics,
     openrpc,
-    roles,
     state,
     tx,
 )
 from rwachain.rpc.methods.params import Method
 
-# One module per namespace (mechanism: the mechanism modules' namespaces; openrpc: rpc.discover).
-NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, bank, roles, tx, state, dev, mechanism, openrpc)
+# One module per namespace (mechanism: the mechanism modules' namespaces; openrpc: rpc.discover). The
+# namespaces a module declares as its queries join in rpc/methods/modules.py (node_methods, chain_table).
+NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, bank, tx, state, dev, mechanism, openrpc)
 
 
 def method_table(modules: Iterable[ModuleType] = NAMESPACES) -> dict[str, Method]:

@@ -1,0 +1,24 @@
+"""The assets' invariants, checked after every genesis import and every simulated block."""
+
+from __future__ import annotations
+
+from rwachain.modules.assets import keeper
+from rwachain.modules.core.context import Ctx
+
+
+def invariants(ctx: Ctx) -> list[str]:
+    """Every asset is listed under its own status, and under no other (the status index
+    is what the due-time checks, the RPC's listing and the simulation read)."""
+    listed: dict[bytes, list[str]] = {}
+    for status in keeper.STATUSES:
+        p = keeper.status_prefix(status)
+        for k, _ in ctx.iter_prefix(p):
+            listed.setdefault(k[len(p):], []).append(status)
+    out = []
+    n = len(keeper.REC)
+    for k, _ in ctx.iter_prefix(keeper.REC):
+        status = ctx.get_obj(k)["status"]
+        if listed.pop(k[n:], None) != [status]:
+            out.append(f"assets {int.from_bytes(k[n:], 'big')}: not listed under its status {status!r} alone")
+    out += [f"assets: index entry {b.hex()} names no asset" for b in sorted(listed)]
+    return out

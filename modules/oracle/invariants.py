@@ -1,0 +1,14 @@
+"""The oracle's invariants, checked after every genesis import and every simulated block.
+(That every unfrozen value lies within its class's bounds is a chain-wide check:
+genesis/checks.py, oracle-bounds.)"""
+
+from __future__ import annotations
+
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.oracle import feeds, keeper
+
+
+def invariants(ctx: Ctx) -> list[str]:
+    """Every feed has a policy for its class (a report is checked against it)."""
+    return [f"oracle {feed}: no policy for its class {feeds.class_of(feed)!r}" for feed in keeper.list_feeds(ctx)
+            if ctx.get(keeper.POLICY + feeds.class_of(feed).encode()) is None]

@@ -1,0 +1,131 @@
+"""The stable token's RPC methods (stable_*), declared with their schemas
+(modules/core/queries.py): the vault and the collateral ratio, quotes, parameters."""
+
+from __future__ import annotations
+
+from rwachain.modules.bank import keeper as bank
+from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.crypto import encode_address
+from rwachain.modules.core.errors import InvalidTransaction
+from rwachain.modules.core.queries import (
+    ADDR,
+    AMOUNT,
+    BOOL,
+    STR,
+    Optional,
+    Query,
+    QueryError,
+    QueryParam,
+    anyof,
+    anything,
+    arr,
+    enum,
+    mapof,
+    nullable,
+    obj,
+)
+from rwachain.modules.stable import vault
+
+JSON = anything()  # any JSON value
+CEILINGS = mapof(AMOUNT)
+STABLE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT,
+                  vault=obj(account=ADDR, basket=mapof(AMOUNT), value=AMOUNT, problems=arr(STR)),
+                  attestedReserve=AMOUNT, backing=AMOUNT, cr=nullable(AMOUNT), fresh=BOOL,
+                  inputs=arr(obj(input=STR, value=AMOUNT, fresh=BOOL, quantity=Optional(AMOUNT),
+                                 counted=Optional(AMOUNT))), recorded=mapof(JSON),
+                  mintedAgainstUnits=AMOUNT, ceilings=CEILINGS, use=mapof(AMOUNT))
+STABLE_PARAMS = obj(hBase=arr(AMOUNT), hSlope=AMOUNT, spread=AMOUNT, haircutShare=AMOUNT, ceilings=CEILINGS)
+STABLE_QUOTE = anyof(
+    obj(price=AMOUNT, spread=AMOUNT, cost=AMOUNT, queued=nullable(JSON), explanation=STR),  # buy
+    obj(value=AMOUNT, haircut=AMOUNT, out=AMOUNT, reserveShare=AMOUNT, u0=AMOUNT, u1=AMOUNT, grade=AMOUNT,
+        price=AMOUNT, queued=nullable(JSON), explanation=STR),  # exit
+    obj(cr=nullable(AMOUNT), vaultValue=nullable(AMOUNT), stale=BOOL, amount=AMOUNT, mode=enum("par", "proRata", "stale"),
+        explanation=STR, circulating=AMOUNT, basket=mapof(AMOUNT), stable=AMOUNT, worth=AMOUNT,
+        burn=AMOUNT))  # redeem
+EXIT_WHY = ("out = value x (1 - haircut): value at the lower of the current and queued unit prices; the haircut is "
+            "the average of the grade's convex curve from the most used ceiling's utilization u0 to u1 (after this "
+            "exit); reserveShare of the haircut goes to the reserve")
+BUY_WHY = ("cost = quantity x price x (1 + spread), rounded up, price the higher of the current and queued unit "
+           "prices; the stable tokens paid are burned")
+REDEEM_WHY = {"par": "CR >= 1: the vault's holdings worth the amount at the protocol's sell prices",
+              "proRata": "CR < 1: amount / circulating supply of every vault holding",
+              "stale": "a feed is stale: the pro-rata share scaled by min(1, 1 / the last fresh CR)"}
+REDEEM_PAID = ("; units floor, the vault's stable tokens pay the fractions; burned: only the stable worth what is paid "
+               "(a slice that rounds to nothing is refused)")
+
+
+def _text(v):
+    return str(v) if type(v) is int else v
+
+
+def _info(ctx: Ctx) -> dict:
+    d = vault.denom(ctx)
+    value, problems = vault.vault_value(ctx)
+    c = vault.collateral_ratio(ctx)
+    rec = ctx.get_obj(vault.CR) or {}
+    n = len(vault.USE)
+    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
+           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(vault.USE)}
+    basket = {u: str(q) for u, q in bank.balances_of(ctx, vault.VAULT).items() if u != d}
+    return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c["circulating"]),
+            "vault": {"account": encode_address(vault.VAULT), "basket": basket, "value": str(value),
+                      "problems": problems},
+            "attestedReserve": str(vault.attested(ctx)), "backing": str(c["backing"]),
+            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
+            "inputs": [{k: _text(v) for k, v in i.items()} for i in c["inputs"]],
+            "recorded": {k: _text(v) for k, v in rec.items()},
+            "mintedAgainstUnits": str(ctx.get_int(vault.UNITS)),
+            "ceilings": {k: str(v) for k, v in vault.params(ctx)["ceilings"].items()}, "use": use}
+
+
+def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
+    return {**{k: _text(v) for k, v in vault.quote_exit(ctx, unit, quantity).items()}, "explanation": EXIT_WHY}
+
+
+def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:
+    pr = vault.unit_prices(ctx, unit)
+    spread = vault.params(ctx)["spread"]
+    cost = -(-pr["sell"] * quantity * (vault.WAD + spread) // vault.WAD)
+    return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
+            "queued": None if pr["queued"] is None else str(pr["queued"]), "explanation": BUY_WHY}
+
+
+def _redeem(ctx: Ctx, amount: int) -> dict:
+    q = vault.quote_redeem(ctx, amount)
+    return {"cr": None if q["cr"] is None else str(q["cr"]),
+            "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
+            "amount": str(amount), "mode": q["mode"], "explanation": REDEEM_WHY[q["mode"]] + REDEEM_PAID,
+            "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
+            "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
+
+
+def _quote(ctx: Ctx, kind: str, unit: str | None, quantity: int | None, amount: int | None) -> dict:
+    try:
+        if kind == "redeem":
+            return _redeem(ctx, amount or 0)
+        return (_exit if kind == "exit" else _buy)(ctx, unit or "", quantity or 0)
+    except InvalidTransaction as exc:
+        raise QueryError("invalid_state", exc.message, {"name": exc.name}) from None
+
+
+def _params(ctx: Ctx) -> dict:
+    p = vault.params(ctx)
+    return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
+            "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
+
+
+QUERIES = (
+    Query("stable_info", _info, (), "info", STABLE_INFO,
+          "The stable token: supply, circulating supply, the vault's basket and value, attested reserve, the "
+          "collateral ratio (now and as recorded at the last block) with the freshness of every input (a stale "
+          "proof of reserve counts as zero), ceilings and their use."),
+    Query("stable_quote", _quote, (
+        QueryParam("kind", "choice", "what to quote", choices=("exit", "buy", "redeem")),
+        QueryParam("unit", "string", "tranche unit (exit, buy)", required=False),
+        QueryParam("quantity", "u64", "units (exit, buy)", required=False),
+        QueryParam("amount", "u64", "stable base units (redeem)", required=False)),
+          "quote", STABLE_QUOTE, "What an exit, a purchase from the vault or a floor redemption would give now, with "
+          "its terms (price, haircut, utilization, spread, slice).", errors=("invalid_state",)),
+    Query("stable_params", _params, (), "params", STABLE_PARAMS,
+          "Haircut curve (h_base per grade, h_slope), spread, haircut share, ceilings (wad or base units)."),
+)

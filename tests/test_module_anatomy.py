@@ -1,0 +1,163 @@
+"""The chain's modules declare their own parts (docs/adding-a-module.md): a module moved
+off the hand-written lists is found in genesis, RPC, the simulation and the invariants
+through its Module alone, and what users see stays as it was."""
+
+from __future__ import annotations
+
+from rwachain.genesis import loader
+from rwachain.genesis.sim import simulate
+from rwachain.modules.assets import module as assets_module
+from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.context import BlockInfo, Ctx
+from rwachain.modules.core.simops import ordered
+from rwachain.modules.market import module as market_module
+from rwachain.modules.oracle import module as oracle_module
+from rwachain.modules.roles import module as roles_module
+from rwachain.modules.roles.records import Grant
+from rwachain.modules.stable import module as stable_module
+from rwachain.modules.tranches import module as tranches_module
+from rwachain.rpc.methods.modules import chain_table, module_methods
+from rwachain.rpc.methods.table import method_table
+from rwachain.state.overlay import Overlay
+from rwachain.state.store import Store
+
+DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module,
+            "assets": assets_module, "stable": stable_module}
+
+NAMESPACES = {"tranches": ("pool", "tranche")}  # a module whose namespaces are not its name
+
+DRAW_ORDER = [
+    "bank.transfer", "bank.distribute", "assets.register", "assets.verify", "assets.repay", "assets.markDefault",
+    "assets.writeOff", "assets.recover", "tranches.createPool", "tranches.claim", "market.place", "market.cancel",
+    "stable.exit", "stable.buy", "stable.redeem", "stable.mint", "stable.burn", "oracle.report", "oracle.reject",
+    "insurance.stake", "insurance.unbond", "insurance.withdraw", "insurance.claim", "reserve.sell",
+    "reserve.requestRedeem", "reserve.cancelRedeem", "governance.propose", "governance.proposeChange",
+    "governance.vote", "governance.pause"]
+"""The order seeded runs draw their operations in (a run's steps depend on it)."""
+
+
+def test_every_module_section_is_declared_by_its_module():
+    assert not hasattr(loader, "HAND_CHECKED")
+    sections = {m.name for m in default_modules() if m.genesis_json is not None or m.genesis_records}
+    assert loader.CHAIN_FIELDS | loader.OPTIONAL_FIELDS | sections == loader.TOP_FIELDS
+
+
+def test_declared_sections_leave_the_hand_checked_list():
+    for name, mod in DECLARED.items():
+        assert mod.module().genesis_json is not None
+        assert name in loader.top_fields([mod.module()])
+
+
+def test_declared_namespaces_come_from_the_modules_queries():
+    for name, mod in DECLARED.items():
+        mine = set(module_methods([mod.module()], {}))
+        assert mine and all(n.split("_")[0] in NAMESPACES.get(name, (name,)) for n in mine)
+        assert mine <= set(chain_table())
+        assert not mine & set(method_table())
+
+
+def test_the_derived_draw_order_is_the_seeded_runs_order():
+    assert list(simulate.DEFAULT_WEIGHTS) == DRAW_ORDER
+    assert list(simulate.operation_weights(default_modules())) == DRAW_ORDER
+    assert simulate.DEFAULT_WEIGHTS["market.place"] == 48 and simulate.DEFAULT_WEIGHTS["market.cancel"] == 16
+
+
+def test_ordered_places_an_operation_after_its_anchor_or_at_the_end():
+    got = ordered({"a.x": 1, "b.y": 2}, [("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""), ("e.w", 6, "gone.op")])
+    assert list(got) == ["a.x", "c.p", "c.q", "b.y", "d.z", "e.w"]
+    assert got["c.q"] == 5
+
+
+def test_roles_invariant_finds_a_key_that_grants_no_known_role(tmp_path):
+    store = Store(str(tmp_path / "s.ldb"))
+    try:
+        _roles_invariant(Ctx(Overlay(store), BlockInfo(1, 0, b"")))
+    finally:
+        store.close()
+
+
+def _roles_invariant(ctx: Ctx) -> None:
+    m = roles_module.module()
+    roles_module.grant(ctx, "operator", b"\x01" * 20)
+    assert m.invariants(ctx) == []
+    ctx.set_obj(Grant("overlord", b"\x02" * 20).key(), True)
+    ctx.set_obj(roles_module.PREFIX + b"short", True)
+    assert m.invariants(ctx) == ["roles: a stored key grants 'overlord'", "roles: a stored key grants no role"]
+
+
+def test_assets_invariant_finds_an_asset_missing_from_its_status_index(tmp_path):
+    from rwachain.modules.assets import keeper as assets
+
+    store = Store(str(tmp_path / "s.ldb"))
+    try:
+        ctx = Ctx(Overlay(store), BlockInfo(1, 0, b""))
+        inv = assets_module.module().invariants
+        b = assets.idb(7)
+        ctx.set_obj(assets.REC + b, {"id": 7, "status": "verified"})
+        assert inv(ctx) == ["assets 7: not listed under its status 'verified' alone"]
+        ctx.set(assets.status_prefix("verified") + b, b"\xc0")
+        assert inv(ctx) == []
+        ctx.set(assets.status_prefix("pooled") + b, b"\xc0")
+        assert inv(ctx) == ["assets 7: not listed under its status 'verified' alone"]
+        ctx.delete(assets.REC + b)
+        assert inv(ctx) == [f"assets: index entry {b.hex()} names no asset"]
+    finally:
+        store.close()
+
+
+def test_a_section_is_checked_after_the_sections_it_needs():
+    from rwachain.modules.core.registry import Module
+    from rwachain.modules.core.sections import Section
+
+    seen = []
+
+    def section(name, needs=()):
+        def check(raw, checked):
+            seen.append((name, sorted(k for k in checked if k not in ("meta", "denoms"))))
+            return raw
+        return Module(name, genesis_json=Section(check, lambda s: s, needs=needs))
+
+    mods = [section("a", needs=("c",)), section("b"), section("c")]
+    out = loader.declared_sections({"a": 1, "b": 2, "c": 3}, {"meta": {}, "denoms": {}}, mods)
+    assert out == {"b": 2, "c": 3, "a": 1}
+    assert seen == [("b", []), ("c", ["b"]), ("a", ["b", "c"])]
+
+
+def _devnet_doc() -> dict:
+    import json
+
+    from rwachain.genesis import devnet
+
+    with open(devnet.PATH) as f:
+        return json.load(f)
+
+
+def test_assets_without_a_stable_section_are_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    doc = _devnet_doc()
+    del doc["stable"]
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(GenesisError, match=r"^assets: assets are repaid in the stable token: declare stable first$"):
+        loader.GenesisFile(str(p))
+
+
+def test_stable_balances_beyond_the_attested_reserve_are_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    doc = _devnet_doc()
+    doc["stable"]["proofOfReserve"] = "1"
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(GenesisError, match=r"^stable\.proofOfReserve: genesis balances of rusd \(\d+\) exceed the "
+                                           r"attested reserve \(1\)$"):
+        loader.GenesisFile(str(p))
