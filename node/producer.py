@@ -22,6 +22,7 @@ from rwachain.modules.core import accounts
 from rwachain.modules.core.app import BlockResult
 from rwachain.node.block import Block
 from rwachain.node.chain import Chain
+from rwachain.node.inclusion import InclusionWaiters
 from rwachain.node.mempool import Mempool
 from rwachain.node.pacing import LoopWatch, Pacer, fine_timer_slack
 from rwachain.state.yieldpoint import NEVER, YieldPoint
@@ -47,7 +48,7 @@ class Producer:
         self.block_in_thread = False  # a block too large to run inline is executing
         self.gil_offers = 0  # GIL offers made by blocks in worker threads (node/pacing.py)
         self.gil_offer_seconds = 0.0  # s those blocks spent in them
-        self._inclusion: dict[bytes, list[trio.Event]] = {}
+        self._inclusion = InclusionWaiters(self.chain.blocks)
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
         self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
 
@@ -83,19 +84,7 @@ class Producer:
 
     async def wait_included(self, tx_hash: bytes, timeout: float) -> tuple[int, int] | None:
         """Wait until tx_hash is in a block: its (height, index), or None on timeout."""
-        loc = self.chain.blocks.tx_location(tx_hash)
-        if loc is not None:
-            return loc
-        ev = trio.Event()
-        self._inclusion.setdefault(tx_hash, []).append(ev)
-        with trio.move_on_after(timeout):
-            await ev.wait()
-        waiters = self._inclusion.get(tx_hash)
-        if waiters is not None and ev in waiters:
-            waiters.remove(ev)
-            if not waiters:
-                del self._inclusion[tx_hash]
-        return self.chain.blocks.tx_location(tx_hash)
+        return await self._inclusion.wait(tx_hash, timeout)
 
     # ----- making blocks -----------------------------------------------------------------
     async def mine(self, count: int = 1, time: int | None = None) -> list[Block]:
@@ -178,9 +167,7 @@ class Producer:
     def _after_block(self, block: Block, result: BlockResult, nonces: dict[bytes, int]) -> None:
         self.mempool.on_block(result.tx_hashes, nonces)
         self._block_times.append((_time.monotonic(), len(result.tx_hashes)))
-        for h in result.tx_hashes:
-            for ev in self._inclusion.pop(h, []):
-                ev.set()
+        self._inclusion.included(result.tx_hashes)
         for fn in list(self._head_listeners):
             fn(block, result)
 

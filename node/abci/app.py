@@ -43,6 +43,7 @@ from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.governance import validators
 from rwachain.node.abci import types as t
 from rwachain.node.abci.codec import uvarint
+from rwachain.node.abci.server import NoExtensionsNoSnapshots
 from rwachain.node.block import Block, Header
 from rwachain.node.chain import Chain
 from rwachain.node.chain import Executed as ChainExecuted
@@ -115,7 +116,7 @@ def comet_hash_at(chain: Chain, height: int) -> bytes | None:
     return chain.store.db.get(COMET_HASH + height.to_bytes(8, "big"))
 
 
-class ChainApp:
+class ChainApp(NoExtensionsNoSnapshots):
     """The ABCI application over one chain; genesis_path is the home's rwachain genesis."""
 
     def __init__(self, chain: Chain, genesis_path: str):
@@ -260,24 +261,6 @@ class ChainApp:
         version = self.chain.height if height is None else height
         return t.ResponseQuery(value=self.chain.store.root_at(version), height=version)
 
-    # ----- vote extensions and state sync: not used --------------------------------------
-    def extend_vote(self, request: t.RequestExtendVote) -> t.ResponseExtendVote:
-        return t.ResponseExtendVote()
-
-    def verify_vote_extension(self, request) -> t.ResponseVerifyVoteExtension:
-        return t.ResponseVerifyVoteExtension(t.VerifyStatus.ACCEPT)
-
-    def list_snapshots(self, request) -> t.ResponseListSnapshots:
-        return t.ResponseListSnapshots()
-
-    def offer_snapshot(self, request) -> t.ResponseOfferSnapshot:
-        return t.ResponseOfferSnapshot(t.OfferSnapshotResult.REJECT)
-
-    def load_snapshot_chunk(self, request) -> t.ResponseLoadSnapshotChunk:
-        return t.ResponseLoadSnapshotChunk()
-
-    def apply_snapshot_chunk(self, request) -> t.ResponseApplySnapshotChunk:
-        return t.ResponseApplySnapshotChunk(t.ApplySnapshotChunkResult.ABORT)
 
 
 def _runnable(app, checked: list) -> list[bytes]:

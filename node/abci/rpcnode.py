@@ -28,6 +28,7 @@ from rwachain.modules.core.app import MEMPOOL, BlockResult
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.node.abci.app import ChainApp, Executed, comet_hash_at
 from rwachain.node.block import Block
+from rwachain.node.inclusion import InclusionWaiters
 from rwachain.node.mempool import Mempool, MempoolError
 
 FORWARD_TIMEOUT = 10.0  # s CometBFT has to answer a broadcast_tx_sync
@@ -62,7 +63,7 @@ class AbciNode:
         self.gil_offers = 0
         self.gil_offer_seconds = 0.0
         self._errors = _error_classes()
-        self._inclusion: dict[bytes, list[trio.Event]] = {}
+        self._inclusion = InclusionWaiters(self.chain.blocks)
         self._head_listeners: list[Callable[[Block, BlockResult], None]] = []
         self._pending_listeners: list[Callable[[bytes], None]] = []
         self._block_times: deque[tuple[float, int]] = deque(maxlen=64)
@@ -86,9 +87,7 @@ class AbciNode:
         nonces = {r.sender: accounts.nonce(reader, r.sender) for r in result.receipts if r.sender is not None}
         self.mempool.on_block(result.tx_hashes, nonces)
         self._block_times.append((_time.monotonic(), len(result.tx_hashes)))
-        for h in result.tx_hashes:
-            for ev in self._inclusion.pop(h, []):
-                ev.set()
+        self._inclusion.included(result.tx_hashes)
         for fn in list(self._head_listeners):
             fn(done.block, result)
 
@@ -153,19 +152,7 @@ class AbciNode:
 
     async def wait_included(self, tx_hash: bytes, timeout: float) -> tuple[int, int] | None:
         """Wait until tx_hash is in a committed block: its (height, index), or None on timeout."""
-        loc = self.chain.blocks.tx_location(tx_hash)
-        if loc is not None:
-            return loc
-        ev = trio.Event()
-        self._inclusion.setdefault(tx_hash, []).append(ev)
-        with trio.move_on_after(timeout):
-            await ev.wait()
-        waiters = self._inclusion.get(tx_hash)
-        if waiters is not None and ev in waiters:
-            waiters.remove(ev)
-            if not waiters:
-                del self._inclusion[tx_hash]
-        return self.chain.blocks.tx_location(tx_hash)
+        return await self._inclusion.wait(tx_hash, timeout)
 
     # ----- CometBFT ------------------------------------------------------------------------
     def consensus_head(self) -> dict:

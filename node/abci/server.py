@@ -156,7 +156,30 @@ async def _listen(where: Address) -> list[trio.SocketListener]:
     return [trio.SocketListener(sock)]
 
 
-class EmptyApp:
+class NoExtensionsNoSnapshots:
+    """The ABCI answers of an app that uses neither vote extensions nor state sync: an
+    empty extension, every extension accepted, no snapshots offered, any offered refused."""
+
+    def extend_vote(self, request: t.RequestExtendVote) -> t.ResponseExtendVote:
+        return t.ResponseExtendVote()
+
+    def verify_vote_extension(self, request) -> t.ResponseVerifyVoteExtension:
+        return t.ResponseVerifyVoteExtension(t.VerifyStatus.ACCEPT)
+
+    def list_snapshots(self, request) -> t.ResponseListSnapshots:
+        return t.ResponseListSnapshots()
+
+    def offer_snapshot(self, request) -> t.ResponseOfferSnapshot:
+        return t.ResponseOfferSnapshot(t.OfferSnapshotResult.REJECT)
+
+    def load_snapshot_chunk(self, request) -> t.ResponseLoadSnapshotChunk:
+        return t.ResponseLoadSnapshotChunk()
+
+    def apply_snapshot_chunk(self, request) -> t.ResponseApplySnapshotChunk:
+        return t.ResponseApplySnapshotChunk(t.ApplySnapshotChunkResult.ABORT)
+
+
+class EmptyApp(NoExtensionsNoSnapshots):
     """A chain with no state: every block is accepted and the app hash stays empty.
 
     It answers the handshake (Info: the last committed height, empty app hash) and lets
@@ -193,20 +216,3 @@ class EmptyApp:
         self.last_height = self._finalized
         return t.ResponseCommit()
 
-    def extend_vote(self, request: t.RequestExtendVote) -> t.ResponseExtendVote:
-        return t.ResponseExtendVote()
-
-    def verify_vote_extension(self, request) -> t.ResponseVerifyVoteExtension:
-        return t.ResponseVerifyVoteExtension(t.VerifyStatus.ACCEPT)
-
-    def list_snapshots(self, request) -> t.ResponseListSnapshots:
-        return t.ResponseListSnapshots()
-
-    def offer_snapshot(self, request) -> t.ResponseOfferSnapshot:
-        return t.ResponseOfferSnapshot(t.OfferSnapshotResult.REJECT)
-
-    def load_snapshot_chunk(self, request) -> t.ResponseLoadSnapshotChunk:
-        return t.ResponseLoadSnapshotChunk()
-
-    def apply_snapshot_chunk(self, request) -> t.ResponseApplySnapshotChunk:
-        return t.ResponseApplySnapshotChunk(t.ApplySnapshotChunkResult.ABORT)
