@@ -8,7 +8,7 @@ state offers nothing for it this time. ctx reads the state at the block's time
 Invalid arguments may be drawn on purpose: the chain must refuse them cleanly.
 
 rng is the simulation's seeded generator, passed in (modules/ never imports random and
-never uses floats): it offers random.Random's integer draws (choice, randint, sample,
+never uses floats): it offers the integer draws of Python's Random class (choice, randint, sample,
 randbytes) and, in integer terms, the float draws the operations use:
     rng.chance(num, den) -> bool               True with probability num/den
     rng.unit() -> u                            one uniform draw in [0, 1); u.below(num, den):
