@@ -23,6 +23,7 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.core.tx import sign_tx
 from rwachain.node.abci import localnet
+from rwachain.state.proof import verify_proof
 from tests.localnet import FAST, Net
 
 pytestmark = pytest.mark.slow
@@ -144,6 +145,16 @@ def test_json_rpc_beside_each_app_forwards_to_cometbft_and_reads_the_apps_index(
     block = four.rpc(2, f"block?height={status['height']}")["block_id"]["hash"]
     assert status["consensus"]["hash"] == "0x" + block.lower()
     assert status["stateRoot"] == "0x" + four.root(2, status["height"]).hex()
+    # A balance read with its proof, verified against the state root the node reports;
+    # and the receipt found by its sender through the app's own index.
+    bal_key = b"bank/bal/" + b.address + b"rwa"
+    entry = four.jsonrpc(3, "state_get", ["0x" + bal_key.hex()])
+    proof = {"nodes": [[bm, [bytes.fromhex(x[2:]) for x in hs]] for bm, hs in entry["proof"]["nodes"]],
+             "leaf": None if entry["proof"]["leaf"] is None else [bytes.fromhex(x[2:]) for x in entry["proof"]["leaf"]]}
+    assert entry["root"] == "0x" + four.root(3, entry["height"]).hex()
+    assert verify_proof(bytes.fromhex(entry["root"][2:]), bal_key, bytes.fromhex(entry["value"][2:]), proof)
+    found = four.jsonrpc(0, "tx_search", {"sender": a.address_text})["receipts"]
+    assert [r["txHash"] for r in found] == [receipt["txHash"]]
     again = four.jsonrpc(3, "tx_send", ["0x" + raw.hex()])  # a used nonce: the devnet's typed error
     assert again["error"]["data"]["name"] == "replayed_nonce", again
     assert four.jsonrpc(0, "dev_mine", [])["error"]["code"] == -32601  # no dev_* methods here
