@@ -47,13 +47,21 @@ define install_plyvel
 	fi
 endef
 
+# The stamp names the tree its .venv was made for. A copied tree carries a .venv whose
+# editable install (and scripts) point at the original folders: it is made again here.
+ifneq ($(shell cat $(STAMP) 2>/dev/null),$(CURDIR))
+.PHONY: $(STAMP)
+endif
+
 $(STAMP): pyproject.toml setup.py state/_tree_native.c
+	@if [ -d $(VENV) ] && [ "$$(cat $(STAMP) 2>/dev/null)" != "$(CURDIR)" ]; then \
+	  echo "$(VENV) was not made for this tree ($(CURDIR)): making it again"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	@$(install_plyvel)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(COMPILE)
-	touch $(STAMP)
+	echo "$(CURDIR)" > $(STAMP)
 
 devnet: $(STAMP)
 	@$(COMPILE)

@@ -24,8 +24,10 @@ CometBFT orders the blocks; this app executes them:
                       transaction's receipt by hash; "/root": the state root at a height
 Nothing here reads a clock or draws randomness: the block time comes from the header.
 
-FinalizeBlock and Commit go through execute_block and commit_block alone: the one place
-that switches to node/chain.py's apply_block steps.
+FinalizeBlock and Commit reach the chain only through execute_block and commit_block,
+which run node/chain.py's block steps (Chain.execute, Chain.commit_block): the same steps
+as apply_block and produce. CometBFT, not compare_roots, compares the app hashes of the
+validators; ProcessProposal is where a proposed block is checked before it is voted on.
 """
 
 from __future__ import annotations
