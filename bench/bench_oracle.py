@@ -8,8 +8,8 @@ Goals measured (the results table prints each figure beside its goal, PASS/MISS)
      feed of the genesis with rounds after the feed's round, each value equal to the
      feed's current value, quorum-signed (3 of the 4 devnet operators' BLS keys, the
      subset rotating). Measured: App.check_tx(raw) per second from cold caches (before
-     every round the app's decoded-tx and signature caches, the oracle's verified-report
-     cache and the BLS key cache are emptied), on 1 thread and on --workers threads
+     every round the app's signature cache (decoded txs, checked signatures, the reports'
+     BLS verdicts) and the BLS key cache are emptied), on 1 thread and on --workers threads
      (a ThreadPoolExecutor; blspy releases the GIL while verifying); medians of --rounds
      rounds. For comparison: the pure-Python backend (py_ecc) on a handful of reports.
      Where the time goes: decode + argument checks, Ed25519, the BLS aggregate check
@@ -165,12 +165,11 @@ def _sign_job(a: tuple) -> list[bytes]:
 
 # ----- part 1: check_tx in process ---------------------------------------------------------
 def clear_caches(app) -> None:
-    """Everything admission remembers: decoded txs, checked signatures, checked reports, keys."""
+    """Everything admission remembers: decoded txs, checked signatures and the reports'
+    BLS verdicts (both in the app's one signature cache), keys."""
     from rwachain.modules.core import bls
-    from rwachain.modules.oracle import keeper
 
     app.signatures.clear()
-    keeper._verified.clear()
     bls.clear_key_cache()
 
 

@@ -213,6 +213,69 @@ def test_block_execution_reuses_the_admission_verification(d, monkeypatch):
     assert r.code == 0 and len(calls) == 1
 
 
+def counted_verifications(monkeypatch) -> list:
+    """A list that gains one entry per FastAggregateVerify actually computed."""
+    calls = []
+    real = bls.fast_aggregate_verify
+    monkeypatch.setattr(bls, "fast_aggregate_verify", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_flaw_verdicts_shared_a_verdict_noted_by_one_chain_spares_another_none(d, tmp_path, monkeypatch):
+    """A checker process's verdict noted in one chain (as the admission path of
+    test_sigcheck does) does not reach a second chain of the same genesis in the same
+    process: its admission verifies the identical report itself, once, and its block reuses
+    that. Failed while the verdicts lived in one module-level cache (no verification at all)."""
+    from tests.mech import Driver, devnet_chain_at
+
+    raw = d.report("rate", RATE + 1)
+    d.chain.app.note_signature_job(*d.chain.app.signature_job(raw))
+    other = devnet_chain_at(tmp_path / "other")
+    try:
+        calls = counted_verifications(monkeypatch)
+        other.app.check_tx(raw)
+        _, (r,) = Driver(other).block(raw)
+        assert r.code == 0, r.message
+        assert len(calls) == 1
+    finally:
+        other.close()
+
+
+def test_flaw_verdicts_shared_two_apps_keep_their_own_verdicts(d, tmp_path, monkeypatch):
+    """Two Apps in one process: the verdict of a report admitted by one lands in that
+    chain's one signature cache, beside (not over) the transaction's own entry; the other
+    verifies the report for itself. Failed while the verdicts were shared."""
+    import hashlib
+
+    from tests.mech import devnet_chain_at
+
+    raw = d.report("rate", RATE + 1)
+    other = devnet_chain_at(tmp_path / "other")
+    try:
+        before, others = len(d.chain.signatures), len(other.signatures)
+        d.chain.app.check_tx(raw)
+        assert len(d.chain.signatures) == before + 2  # the transaction's checks and the report's verdict
+        assert type(d.chain.signatures.get(hashlib.sha256(raw).digest())) is tuple
+        assert len(other.signatures) == others
+        calls = counted_verifications(monkeypatch)
+        other.app.check_tx(raw)
+        assert len(calls) == 1
+    finally:
+        other.close()
+
+
+def test_a_noted_verdict_covers_only_its_own_signature(d, monkeypatch):
+    """A verdict for one report's signature does not let a report with another signature
+    over the same fields pass, at admission or in a block."""
+    good = d.report("rate", RATE + 1)
+    d.chain.app.note_signature_job(*d.chain.app.signature_job(good))
+    d.nonces.clear()
+    forged = d.report("rate", RATE + 1, signed_value=RATE + 2)
+    assert isinstance(admit_error(d, forged), BadReportSignature)
+    _, (r,) = d.block(forged)
+    assert r.code != 0 and value(d, "rate") == RATE
+
+
 def test_proof_of_possession_refuses_a_rogue_key(d):
     honest = bls.public_key(SECRETS[0])
     # a rogue key: the attacker knows no secret for it, so it cannot prove possession

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rwachain.modules.assets import module as assets_module
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.bank import module as bank_module
-from rwachain.modules.core import accounts, dirty, fees, params
+from rwachain.modules.core import accounts, dirty, fees, params, verdicts
 from rwachain.modules.core.args import check_args
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
@@ -150,11 +150,13 @@ class App:
         self.allow_dev_ops = allow_dev_ops
         self.modules = modules if modules is not None else default_modules()
         self.by_name = {m.name: m for m in self.modules}
-        self.wiring: Wiring = wire(self.modules)  # the callbacks these modules offer each other
         # The one signature cache, by tx hash: (tx, call) once precheck passed, True when
-        # only the signature was checked (elsewhere, e.g. a checker process). The node
-        # creates it and hands it in; an App used alone makes its own.
+        # only the signature was checked (elsewhere, e.g. a checker process); and the true
+        # verdicts of aggregate BLS signatures under keys of their own (modules/core/verdicts.py).
+        # The node creates it and hands it in; an App used alone makes its own.
         self.signatures = signatures if signatures is not None else BoundedCache(SIGNATURE_CACHE)
+        # the callbacks these modules offer each other, and the cache their contexts carry
+        self.wiring: Wiring = wire(self.modules, self.signatures)
         self._pending: PendingCommit | None = None
         self.on_fault: Callable[[str, Exception], None] | None = None  # the node logs faults
         self.hooks = HookMemo(self._note_fault)  # begin/end-block hooks; pure ones skipped when they would change nothing
@@ -310,9 +312,10 @@ class App:
                                  tx.sender, tx.args)
         return None if job is None else (call, job)
 
-    @staticmethod
-    def note_signature_job(call: Call, job: tuple[list[bytes], bytes, bytes]) -> None:
-        call.note_verified(*job)
+    def note_signature_job(self, call: Call, job: tuple[list[bytes], bytes, bytes]) -> None:
+        """Record that call's aggregate signature job (keys, message, signature), checked
+        elsewhere, verifies: its verdict goes into this App's signature cache."""
+        verdicts.note(self.signatures, *job)
 
     def check_tx(self, raw: bytes, mode: str = MEMPOOL) -> CheckResult:
         """Admission against the latest committed state; raises a typed InvalidTransaction."""

@@ -33,10 +33,10 @@ class Call:
     cost: int
     doc: str = ""
     admit: Callable[[Ctx, bytes, dict], None] | None = None  # extra admission checks on state
-    # (keys, message, signature) of an aggregate BLS signature the call will check, for a
-    # node that verifies it in another process before admission; None: nothing to verify.
+    # (keys, message, signature) of an aggregate BLS signature the call will check (through
+    # modules/core/verdicts.py), for a node that verifies it in another process before
+    # admission and notes the verdict in the App's signature cache; None: nothing to verify.
     signature_job: Callable[[Ctx, bytes, dict], tuple[list[bytes], bytes, bytes] | None] | None = None
-    note_verified: Callable[[list[bytes], bytes, bytes], None] | None = None
 
 
 @dataclass

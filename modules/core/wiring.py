@@ -7,7 +7,9 @@ module that cannot work without a callback names the slot in its Module's needs.
 collects the offers of its own modules into one Wiring (wire(modules)) and hands it to
 every context it makes (Ctx.wiring), so two Apps in one process never see each other's
 callbacks, and a keeper used alone runs the callbacks of the wiring its context carries
-(none by default). Nothing here is filled at import time.
+(none by default). The wiring also carries the App's signature cache (verdicts), where a
+module remembers the verdicts of pure signature checks (modules/core/verdicts.py). Nothing
+here is filled at import time.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ class Offer:
 
 
 class Wiring:
-    """The offers of one App's modules by slot, in module order; immutable once built."""
+    """The offers of one App's modules by slot, in module order; immutable once built.
+    verdicts: the App's signature cache (a BoundedCache), None when no App made it."""
 
-    __slots__ = ("_by_slot", "_by_key")
+    __slots__ = ("_by_slot", "_by_key", "verdicts")
 
-    def __init__(self, by_slot: dict[str, tuple[tuple[Any, Callable[..., Any]], ...]]):
+    def __init__(self, by_slot: dict[str, tuple[tuple[Any, Callable[..., Any]], ...]], verdicts: Any = None):
         self._by_slot = by_slot
         self._by_key = {slot: dict(pairs) for slot, pairs in by_slot.items()}
+        self.verdicts = verdicts
 
     def each(self, slot: str) -> tuple[tuple[Any, Callable[..., Any]], ...]:
         """(key, callback) of every offer to slot, in the App's module order; () if none."""
@@ -56,11 +60,12 @@ class Wiring:
 
 
 NONE = Wiring({})
-"""The wiring of a context no App made: no callbacks."""
+"""The wiring of a context no App made: no callbacks, no signature cache."""
 
 
-def wire(modules: Iterable) -> Wiring:
-    """One Wiring from the offers of modules (Module objects, in hook order). Raises
+def wire(modules: Iterable, verdicts: Any = None) -> Wiring:
+    """One Wiring from the offers of modules (Module objects, in hook order), carrying the
+    signature cache verdicts (None: verdicts are not remembered). Raises
     WiringError if a module needs a slot that no module of the list offers to, or if two
     offers share a slot and key."""
     modules = list(modules)
@@ -79,4 +84,4 @@ def wire(modules: Iterable) -> Wiring:
             if slot not in by_slot:
                 raise WiringError(f"{m.name} needs {slot}, which no module of this App offers "
                                   f"(modules: {', '.join(x.name for x in modules)})")
-    return Wiring({slot: tuple(pairs) for slot, pairs in by_slot.items()})
+    return Wiring({slot: tuple(pairs) for slot, pairs in by_slot.items()}, verdicts)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from hashlib import sha256
 
-from rwachain.modules.core import bls, dirty, due
+from rwachain.modules.core import bls, dirty, due, verdicts
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import (
     BadReportSignature,
@@ -35,15 +34,12 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle.report import message, signers
-from rwachain.state.store import BoundedCache
 
 SET = b"oracle/set"
 POLICY = b"oracle/policy/"
 FEED = b"oracle/feed/"
 DUE = "oracle"
 STALE_DUE = "oracle-stale"  # one entry per feed: the first second it is stale
-
-_verified = BoundedCache(65_536)  # sha256(pubkeys || message || signature) of checked reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +160,19 @@ def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict]:
     """Every check of a report that does not depend on the block time; (feed state, policy).
 
     Run at admission (against the latest state) and again in the block; the BLS check is
-    done once per distinct (keys, message, signature) and remembered.
+    done once per distinct (keys, message, signature) and its verdict remembered in the
+    App's signature cache (modules/core/verdicts.py).
     """
     st, p, pks, msg = _report_terms(ctx, chain_id, args)
-    if not verify_aggregate(pks, msg, args["signature"]):
+    if not verdicts.fast_aggregate_verify(ctx, pks, msg, args["signature"]):
         raise BadReportSignature("the aggregate signature does not verify for these signers and this report")
     return st, p
 
 
 def signature_job(ctx: Ctx, chain_id: str, args: dict) -> tuple[list[bytes], bytes, bytes] | None:
     """(signers' keys, message, signature) of a report that passes every other check, else None:
-    what a node may verify elsewhere (another process) and then record with note_verified."""
+    what a node may verify elsewhere (another process) and then note in the App's signature
+    cache (App.note_signature_job)."""
     try:
         _, _, pks, msg = _report_terms(ctx, chain_id, args)
     except InvalidTransaction:
@@ -211,26 +209,6 @@ def _report_terms(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict, list
     pks = [members[i][1] for i in idx]
     msg = message(chain_id, args["epoch"], feed, args["value"], args["observedAt"], args["round"])
     return st, p, pks, msg
-
-
-def _job_key(pks: list[bytes], msg: bytes, sig: bytes) -> bytes:
-    return sha256(b"".join(pks) + msg + sig).digest()
-
-
-def verify_aggregate(pks: list[bytes], msg: bytes, sig: bytes) -> bool:
-    """FastAggregateVerify, remembered by (keys, message, signature): a result is a pure function."""
-    key = _job_key(pks, msg, sig)
-    if _verified.get(key) is not None:
-        return True
-    ok = bls.fast_aggregate_verify(pks, msg, sig)
-    if ok:
-        _verified.put(key, True)
-    return ok
-
-
-def note_verified(pks: list[bytes], msg: bytes, sig: bytes) -> None:
-    """Record that FastAggregateVerify(pks, msg, sig) holds (checked by the node elsewhere)."""
-    _verified.put(_job_key(pks, msg, sig), True)
 
 
 def apply_report(ctx: Ctx, chain_id: str, args: dict) -> str:

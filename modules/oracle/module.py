@@ -74,7 +74,7 @@ def module() -> Module:
                export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION, queries=queries.QUERIES,
                sim_ops=simulation.SIM_OPS, pure_hooks=True)
     m.add_call(Call("report", _report, REPORT_ARGS, cost=REPORT_COST, admit=_admit_report,
-                    signature_job=_signature_job, note_verified=keeper.note_verified,
+                    signature_job=_signature_job,
                     doc="Carry a quorum-signed report: feed value, observation time, round, signer bitmap, "
                         "aggregate BLS signature over docs/mechanism.md's report bytes."))
     m.add_call(Call("reject", _reject, {"feed": Text(96, feeds.FEED_PATTERN)}, cost=2_000,
