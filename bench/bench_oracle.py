@@ -10,7 +10,7 @@ Goals measured (the results table prints each figure beside its goal, PASS/MISS)
      subset rotating). Measured: App.check_tx(raw) per second from cold caches (before
      every round the app's signature cache (decoded txs, checked signatures, the reports'
      BLS verdicts) and the BLS key cache are emptied), on 1 thread and on --workers threads
-     (a ThreadPoolExecutor; blspy releases the GIL while verifying); medians of --rounds
+     (a ThreadPoolExecutor; libsodium releases the GIL for Ed25519, pyblst holds it for BLS); medians of --rounds
      rounds. For comparison: the pure-Python backend (py_ecc) on a handful of reports.
      Where the time goes: decode + argument checks, Ed25519, the BLS aggregate check
      (keys cached / not), the stateful checks alone (warm caches), a cProfile of one
@@ -718,7 +718,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = [f"## bench_oracle{' --full' if args.full else ''}: oracle report admission and RPC latency", "",
            f"command: {cmdline}", f"machine: {machine}", ""]
     if a:
-        rows.append(["1", f"oracle report admission, App.check_tx, native BLS (blspy), 1 thread, cold caches "
+        rows.append(["1", f"oracle report admission, App.check_tx, native BLS (pyblst), 1 thread, cold caches "
                           f"({a['n']} reports over {a['feeds']} feeds, median of {args.rounds} rounds)",
                      f"{a['rate1']:,.0f} /s", f">= {GOAL_RATE} /s", verdict(a["rate1"] >= GOAL_RATE)])
         rows.append(["1'", f"  the same on {args.workers} threads (ThreadPoolExecutor)", f"{a['rate_n']:,.0f} /s",
