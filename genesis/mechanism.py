@@ -9,9 +9,13 @@ recovered, history, mark, next), which are then derived.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rwachain.genesis import units
 from rwachain.genesis.fields import GenesisError
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.errors import InvalidState
+from rwachain.modules.core.registry import Module
 from rwachain.modules.core.sections import list_field, object_field
 from rwachain.modules.governance import changes
 
@@ -23,11 +27,18 @@ _list = list_field
 
 
 # ----- the governed modules' parameters -----------------------------------------------------
-def check_module_params(raw: dict, stable: units.Stable = units.NO_STABLE) -> dict:
-    """params.<module> of the governed modules (modules/governance/changes.governed): every
-    key of the module's defaults, each in its declared unit (human or raw base units,
+def _governed_units(modules: Iterable[Module] | None) -> dict[str, dict]:
+    """{module: its parameters' units} of the governed modules among modules (default: the
+    chain's, modules/core/app.default_modules)."""
+    return changes.governed_units(default_modules() if modules is None else modules)
+
+
+def check_module_params(raw: dict, stable: units.Stable = units.NO_STABLE,
+                        modules: Iterable[Module] | None = None) -> dict:
+    """params.<module> of the governed modules of modules (modules/governance/changes.governed):
+    every key of the module's defaults, each in its declared unit (human or raw base units,
     genesis/units.py), within governance's hard bounds."""
-    governed = changes.governed_units()
+    governed = _governed_units(modules)
     out = {}
     for name in sorted(set(raw) - {"chain"}):
         if name not in governed:
@@ -42,7 +53,8 @@ def check_module_params(raw: dict, stable: units.Stable = units.NO_STABLE) -> di
     return out
 
 
-def module_params_to_json(section: dict, stable: units.Stable = units.NO_STABLE) -> dict:
+def module_params_to_json(section: dict, stable: units.Stable = units.NO_STABLE,
+                          modules: Iterable[Module] | None = None) -> dict:
     """params.<module> in human units (amounts raw when stable names no denomination)."""
-    governed = changes.governed_units()
+    governed = _governed_units(modules)
     return {name: units.like_to_json(governed[name], p, stable) for name, p in sorted(section.items())}

@@ -50,7 +50,7 @@ def _first_order(d: Driver, owner, side: str) -> dict:
 
 
 def _sample(d: Driver, result, receipts, with_prev: bool = True) -> series.Row:
-    prev = series.reader_at(d.chain.store, d.ctx.block.height - 1) if with_prev else None
+    prev = series.reader_at(d.chain.app, d.ctx.block.height - 1) if with_prev else None
     return series.sample(d.ctx, _events(result, receipts), prev)
 
 

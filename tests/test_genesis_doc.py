@@ -12,6 +12,7 @@ from rwachain.genesis import devnet, loader
 from rwachain.modules.assets import genesis as assets_genesis
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import params as chain_params
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.governance import changes
 from rwachain.modules.market import records as market_records
 from rwachain.modules.oracle import feeds
@@ -50,7 +51,7 @@ def declared() -> set[str]:
     out |= {f"denoms[].{f}" for f in ("id", "symbol", "decimals", "kind")}
     out |= {f"validators[].{f}" for f in ("pubkey", "power", "name")}
     out |= {f"params.chain.{k}" for k in chain_params.DEFAULTS}
-    for name, units in changes.governed_units().items():
+    for name, units in changes.governed_units(default_modules()).items():
         out.add(f"params.{name}")
         for k, u in units.items():
             out.add(f"params.{name}.{k}")

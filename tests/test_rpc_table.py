@@ -11,13 +11,14 @@ import types
 
 import pytest
 
+from rwachain.modules.bank import module as bank_module
 from rwachain.modules.roles import module as roles_module
-from rwachain.rpc.methods import account, bank, chain, dev, state, table, tx
+from rwachain.rpc.methods import account, chain, dev, state, table, tx
 from rwachain.rpc.methods.modules import chain_table, module_methods
 from rwachain.rpc.methods.params import Result, batch_handler, rpc_method
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PER_NAMESPACE = {"chain": chain, "tx": tx, "account": account, "state": state, "dev": dev, "bank": bank}
+PER_NAMESPACE = {"chain": chain, "tx": tx, "account": account, "state": state, "dev": dev}
 
 
 def _module(name: str, **fns) -> types.ModuleType:
@@ -37,21 +38,26 @@ def test_each_chain_namespace_has_a_file_of_its_own(prefix):
     assert not any(n.startswith(prefix + "_") for n in others), others
 
 
-def test_a_module_namespace_comes_from_its_queries_alone():
-    """roles_ is the roles module's queries: in the chain's table, in no method file."""
-    mine = set(module_methods([roles_module.module()], {}))
-    assert mine == {"roles_holders", "roles_params"}
+@pytest.mark.parametrize(("module", "names"), [
+    (roles_module, {"roles_holders", "roles_params"}),
+    (bank_module, {"bank_balance", "bank_supply", "bank_params"}),
+])
+def test_a_module_namespace_comes_from_its_queries_alone(module, names):
+    """roles_ and bank_ are their modules' queries: in the chain's table, in no method file."""
+    mine = set(module_methods([module.module()], {}))
+    assert mine == names
     assert mine <= set(chain_table())
-    assert not any(n.startswith("roles_") for n in table.method_table())
+    prefix = next(iter(names)).split("_")[0] + "_"
+    assert not any(n.startswith(prefix) for n in table.method_table())
 
 
 def test_the_table_holds_what_it_is_given_and_nothing_else():
     """Two tables from different module lists share nothing: no module-level registry."""
-    only_bank = table.method_table([bank])
-    assert set(only_bank) == {"bank_balance", "bank_supply", "bank_params"}
+    only_state = table.method_table([state])
+    assert set(only_state) == {"state_get"}
     full = table.method_table()
-    assert set(only_bank) < set(full) and "rpc.discover" in full and "chain_subscribe" in full
-    assert set(table.method_table([bank])) == set(only_bank)
+    assert set(only_state) < set(full) and "rpc.discover" in full and "chain_subscribe" in full
+    assert set(table.method_table([state])) == set(only_state)
     assert table.method_table([]) == {}
 
 
@@ -81,9 +87,9 @@ def test_a_method_defined_twice_or_a_stray_batch_form_is_refused():
 
 def test_a_handler_imported_from_elsewhere_is_not_collected_twice():
     borrowed = _module("borrowed")
-    borrowed.bank_balance = bank.bank_balance  # imported, not defined here
+    borrowed.state_get = state.state_get  # imported, not defined here
     assert table.method_table([borrowed]) == {}
-    assert set(table.method_table([bank, borrowed])) == set(table.method_table([bank]))
+    assert set(table.method_table([state, borrowed])) == set(table.method_table([state]))
 
 
 def test_the_client_learns_the_methods_without_the_server():

@@ -18,6 +18,7 @@ import pytest
 from rwachain.genesis import localchain
 from rwachain.genesis.sim import montecarlo, series, simulate, sweep
 from rwachain.genesis.sim import sweep_config as sc
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.governance import changes
 from rwachain.rpc.cli import main as cli
 
@@ -35,7 +36,7 @@ def _doc(directory) -> dict:
 # ----- paths and values ------------------------------------------------------------------------------
 def test_every_governed_parameter_and_montecarlo_input_is_a_path_with_a_unit():
     paths = sc.defaults()
-    for module, (_, params) in changes.governed().items():
+    for module, (_, params) in changes.governed(default_modules()).items():
         for key in params:
             assert any(p == f"params.{module}.{key}" or p.startswith(f"params.{module}.{key}.") for p in paths)
     assert {f"mc.{montecarlo.camel(f)}" for f in montecarlo.FIELDS} <= set(paths)

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import LimitExceeded
 from rwachain.modules.core.fixed import RAY
+from rwachain.modules.core.wiring import module_accounts
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
@@ -58,6 +60,9 @@ def broken(d: Driver, ctx: Ctx | None = None) -> list[str]:
 
 def use(ctx: Ctx, kind: bytes) -> int:
     return ctx.get_int(vault.USE + kind)
+
+
+MODULE_ACCOUNTS = module_accounts(default_modules())  # the chain's module accounts
 
 
 # ----- flaw 4: payouts on units held by module accounts ---------------------------------------------

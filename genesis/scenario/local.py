@@ -87,7 +87,7 @@ class LocalBackend(Backend):
             from rwachain.genesis.sim import series
 
             events = list(res.events) + [e for r in res.receipts for e in r.events]
-            prev = series.reader_at(self.chain.store, res.height - 1)
+            prev = series.reader_at(self.chain.app, res.height - 1)
             self.series.append(series.sample(self.chain.reader(), events, prev))
         return [Outcome(r.code, r.error, r.message) for r in res.receipts]
 

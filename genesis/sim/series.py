@@ -41,7 +41,7 @@ from typing import Any
 
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
-from rwachain.modules.core.app import LAST_KEY
+from rwachain.modules.core.app import LAST_KEY, App
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.market import keeper as market
@@ -51,7 +51,7 @@ from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
-from rwachain.state.store import Store, StoreError, VersionView
+from rwachain.state.store import StoreError, VersionView
 
 Row = dict[str, int | None]
 
@@ -86,14 +86,15 @@ def unit_of(column: str) -> str:
     return "base"
 
 
-def reader_at(store: Store, height: int) -> Ctx | None:
-    """A read context at a retained height of a store (None when that state is not kept)."""
+def reader_at(app: App, height: int) -> Ctx | None:
+    """A read context of app at a retained height of its store (None when that state is not
+    kept); it carries the App's wiring (its module accounts, modules/core/wiring.py)."""
     try:
-        view = VersionView(store, height)
+        view = VersionView(app.store, height)
     except StoreError:
         return None
     last = Ctx(view, BlockInfo(height, 0, b"")).get_obj(LAST_KEY)
-    return None if last is None else Ctx(view, BlockInfo(height, last["time"], b""))
+    return None if last is None else app.context(view, BlockInfo(height, last["time"], b""))
 
 
 # ----- one row ---------------------------------------------------------------------------------

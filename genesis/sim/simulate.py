@@ -70,11 +70,12 @@ from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import encode_address, module_address
 from rwachain.modules.core.errors import HandlerFault
 from rwachain.modules.core.fixed import WAD
+from rwachain.modules.core.governed import pausable
 from rwachain.modules.core.registry import Module
 from rwachain.modules.core.simops import Actors, SimOp, ordered
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.governance import module as governance
-from rwachain.modules.insurance import module as insurance
+from rwachain.modules.insurance import simulation as insurance_sim
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
 from rwachain.modules.tranches import keeper as tranches
@@ -92,14 +93,12 @@ HOLDER_RWA = 100_000 * RUSD
 BOOTSTRAP_STAKE = 10_000 * RUSD
 
 # Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, stable, oracle) join them in the order
-# they declare (operation_weights). Besides these draws, stakers answer a pause or a
+# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, stable,
+# oracle, insurance, reserve) join them in the order they declare (operation_weights). Besides these draws, stakers answer a pause or a
 # frozen feed with a proposal and vote on open proposals (Operations.governance), so
 # governance lifts a pause in about its voting period plus its execution delay.
 BUILT_HERE: dict[str, float] = {
     "bank.transfer": 48, "bank.distribute": 24,
-    "insurance.stake": 12, "insurance.unbond": 3, "insurance.withdraw": 3, "insurance.claim": 4,
-    "reserve.sell": 6, "reserve.requestRedeem": 2, "reserve.cancelRedeem": 1,
     "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
 }
 # governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
@@ -257,7 +256,7 @@ class Runner:
     def sample(self, res: BlockResult) -> dict:
         """The per-block metrics row after the block of res (genesis/sim/series.py)."""
         events = list(res.events) + [e for r in res.receipts for e in r.events]
-        return series.sample(self.chain.reader(), events, series.reader_at(self.chain.store, res.height - 1))
+        return series.sample(self.chain.reader(), events, series.reader_at(self.chain.app, res.height - 1))
 
     def close(self) -> None:
         self.chain.close()
@@ -372,13 +371,16 @@ class Operations:
                  modules: list[Module] | None = None):
         self.rng = rng
         self.holders = [f"holder{i}" for i in range(holders)]
-        self.module_ops = module_ops(default_modules() if modules is None else modules)
+        listed = default_modules() if modules is None else modules
+        self.module_ops = module_ops(listed)
+        self.pausable = pausable(listed)  # the modules the guardian may pause, as the App lists them
         self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
         self.actors = Actors(self.traders, actor_address, {
             "operator": OPERATOR_ACTORS, "guardian": [GUARDIAN], "originator": [ORIGINATOR], "verifier": [VERIFIER],
-            "servicer": [SERVICER], "custodian": [CUSTODIAN], "holder": self.holders})
+            "servicer": [SERVICER], "custodian": [CUSTODIAN], "holder": self.holders,
+            "staker": [*self.traders, "dev0"]})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
         out = []
@@ -414,15 +416,6 @@ class Operations:
         return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
                 if tranches.parse_denom(d) is not None]
 
-    def _unit_holding(self, ctx: Ctx, actors: list[str]) -> tuple[str, str, int] | None:
-        """(actor, unit, quantity held): a random actor and one of its units; None if it has none."""
-        actor = self.rng.choice(actors)
-        units = self._units_of(ctx, actor)
-        if not units:
-            return None
-        denom, have = self.rng.choice(units)
-        return actor, denom, have
-
     def _active_units(self, ctx: Ctx) -> list[str]:
         out = []
         for pid in tranches.ids(ctx, 0, 50):
@@ -436,7 +429,7 @@ class Operations:
         return assets.get(ctx, self.rng.choice(ids)) if ids else None
 
     def _stakers(self, ctx: Ctx) -> list[str]:
-        return [a for a in self.traders + ["dev0"] if insurance.stake_of(ctx, actor_address(a)) > 0]
+        return insurance_sim.stakers(ctx, self.actors)
 
     # bank
     def _bank_transfer(self, block: int, now: int, ctx: Ctx) -> Step | None:
@@ -460,45 +453,6 @@ class Operations:
         return Step(block, ORIGINATOR, "bank", "transfer",
                     {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
 
-    # insurance
-    def _insurance_stake(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders + ["dev0"])
-        have = bank.balance(ctx, actor_address(actor), NATIVE)
-        return Step(block, actor, "insurance", "stake", {"amount": self._amount(have // 4)})
-
-    def _insurance_unbond(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        stakers = self._stakers(ctx)
-        if not stakers:
-            return None
-        actor = self.rng.choice(stakers)
-        return Step(block, actor, "insurance", "unbond",
-                    {"amount": self._amount(insurance.stake_of(ctx, actor_address(actor)) // 4)})
-
-    def _insurance_withdraw(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        return Step(block, self.rng.choice(self.traders + ["dev0"]), "insurance", "withdraw", {})
-
-    def _insurance_claim(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        stakers = self._stakers(ctx)
-        actor = self.rng.choice(stakers) if stakers and self.rng.random() < 0.9 else self.rng.choice(self.traders)
-        return Step(block, actor, "insurance", "claim", {})
-
-    # reserve
-    def _reserve_sell(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        held = self._unit_holding(ctx, self.traders)
-        if held is None:
-            return None
-        actor, denom, have = held
-        return Step(block, actor, "reserve", "sell", {"unit": denom, "quantity": self._amount(have), "minOut": 0,
-                                                      "payIn": self.rng.choice(("stable", "native"))})
-
-    def _reserve_requestRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = self.rng.choice(self.traders)
-        have = bank.balance(ctx, actor_address(actor), NATIVE)
-        return Step(block, actor, "reserve", "requestRedeem", {"amount": self._amount(have // 20)})
-
-    def _reserve_cancelRedeem(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        return Step(block, self.rng.choice(self.traders), "reserve", "cancelRedeem", {})
-
     # governance
     def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:
         """Stakers' answer to a pause or a frozen feed: a proposal to lift it when none is
@@ -506,7 +460,7 @@ class Operations:
         stakers = self._stakers(ctx)
         if not stakers:
             return None
-        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
         frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]] if not paused else []
         if not paused and not frozen:
             return None
@@ -525,12 +479,12 @@ class Operations:
 
     def _governance_pause(self, block: int, now: int, ctx: Ctx) -> Step | None:
         actor = GUARDIAN if self.rng.random() < 0.9 else self.rng.choice(self.holders)
-        return Step(block, actor, "governance", "pause", {"module": self.rng.choice(governance.PAUSABLE)})
+        return Step(block, actor, "governance", "pause", {"module": self.rng.choice(self.pausable)})
 
     def _governance_propose(self, block: int, now: int, ctx: Ctx) -> Step | None:
         stakers = self._stakers(ctx)
         actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
-        paused = [m for m in governance.PAUSABLE if ctx.get(governance.PAUSE + m.encode()) is not None]
+        paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
         frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
         if paused:
             args = {"action": "unpause", "target": self.rng.choice(paused), "account": b""}

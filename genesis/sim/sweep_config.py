@@ -30,6 +30,7 @@ from random import Random
 from typing import Any
 
 from rwachain.genesis.sim import montecarlo
+from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.errors import InvalidState
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import changes
@@ -37,7 +38,7 @@ from rwachain.modules.governance import changes
 RUSD = 10**6
 DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 # The sweep's unit of each kind of governed parameter (the modules declare the kinds:
-# PARAM_UNITS beside their defaults, read through changes.governed_units()).
+# Module.params, read through changes.governed_units).
 _SWEEP_UNIT = {"ratio": "wad", "duration": "s", "stable": "base", "bps": "bps", "count": "count"}
 
 
@@ -51,7 +52,8 @@ def _leaf_unit(declared: Any) -> str:
     return _SWEEP_UNIT[declared]
 
 
-PARAM_UNITS = {f"{module}.{key}": _leaf_unit(u) for module, units in changes.governed_units().items()
+_CHAIN = default_modules()  # the chain's modules: their governed parameters are the sweep's
+PARAM_UNITS = {f"{module}.{key}": _leaf_unit(u) for module, units in changes.governed_units(_CHAIN).items()
                for key, u in units.items()}
 """The unit of every governed parameter (module.key; a list's or map's entries share it)."""
 # The run itself: (type, unit, default, what).
@@ -72,7 +74,7 @@ class SweepError(ValueError):
 def defaults() -> dict[str, Any]:
     """Every path with its default value, in the documented order (params, mc, sim)."""
     out: dict[str, Any] = {}
-    for module, (_, params) in sorted(changes.governed().items()):
+    for module, (_, params) in sorted(changes.governed(_CHAIN).items()):
         for key, v in params.items():
             if isinstance(v, dict):
                 out.update({f"params.{module}.{key}.{k}": x for k, x in v.items()})
@@ -188,7 +190,7 @@ def _round_draw(path: str, x: float) -> int | float:
 def module_params(cfg: dict[str, Any]) -> dict[str, dict]:
     """The params.<module> maps of a configuration, nested as the modules keep them."""
     out: dict[str, dict] = {}
-    for module, (_, dflt) in changes.governed().items():
+    for module, (_, dflt) in changes.governed(_CHAIN).items():
         p: dict[str, Any] = {}
         for key, v in dflt.items():
             base = f"params.{module}.{key}"

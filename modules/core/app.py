@@ -24,7 +24,7 @@ from rwachain.modules.bank import module as bank_module
 from rwachain.modules.core import accounts, dirty, fees, params, verdicts
 from rwachain.modules.core.args import check_args
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import (
     CannotPayFee,
     ExecutionError,
@@ -80,9 +80,10 @@ BLOCK = "block"
 def default_modules() -> list[Module]:
     """The modules of the chain, in hook order. The stable module's end-block (the collateral
     ratio of the block) runs after the assets' revaluation, so a CR reflects this block's marks."""
-    return [bank_module.module(), roles_module.module(), oracle_module.module(), assets_module.module(),
+    mods = [bank_module.module(), roles_module.module(), oracle_module.module(), assets_module.module(),
             tranches_module.module(), stable_module.module(), market_module.module(), insurance_module.module(),
-            governance_module.module(), reserve_module.module()]
+            reserve_module.module()]
+    return [*mods[:-1], governance_module.module(mods), mods[-1]]  # governance hands on what the others declare
 
 
 @dataclass(slots=True)
@@ -521,10 +522,10 @@ class App:
         ctx.set_obj(GENESIS_KEY, {k: v for k, v in meta.items() if k in IDENTITY_FIELDS})
         ctx.set_obj(params.KEY, meta["params"])
         ctx.set_obj(LAST_KEY, {"height": version, "time": meta["genesisTime"]})
-        for name in MODULE_ACCOUNTS:
+        for name in self.wiring.accounts:  # the module accounts its modules declare
             bank.register_module_account(ctx, module_address(name), name)
         for name, p in sorted(sections.get("params", {}).items()):  # governed module parameters
-            ctx.set_obj(changes.governed()[name][0], p)
+            ctx.set_obj(changes.governed(self.modules)[name][0], p)
         for m in self.modules:
             if m.init_genesis is not None and m.name in sections:
                 m.init_genesis(ctx, sections[m.name])
@@ -561,7 +562,7 @@ class App:
         meta["initialHeight"] = last["height"] + 1
         meta["genesisTime"] = last["time"]
         sections = {m.name: m.export_genesis(ctx) for m in self.modules if m.export_genesis is not None}
-        sections["params"] = {name: ctx.get_obj(key) for name, (key, _) in changes.governed().items()
+        sections["params"] = {name: ctx.get_obj(key) for name, (key, _) in changes.governed(self.modules).items()
                               if ctx.get(key) is not None}
         return meta, sections, self._iter_accounts(ctx)
 

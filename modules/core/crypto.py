@@ -33,7 +33,6 @@ def address_of(pubkey: bytes) -> bytes:
     return hashlib.sha256(b"rwachain/address" + pubkey).digest()[:ADDRESS_LEN]
 
 
-MODULE_ACCOUNTS = ("reserve", "vault", "insurance", "treasury")  # module accounts that exist from genesis
 MODULE_TAG = hashlib.sha256(b"rwachain/module-account").digest()[:12]
 """The first 12 bytes of every module account's address."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from rwachain.modules.core.args import Spec
 from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.queries import Query
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.sections import Section
@@ -56,6 +57,10 @@ class Module:
     they read through their context, so a hook whose last turn changed nothing may be
     skipped while those reads hold (modules/core/hookmemo.py; tests/test_hookmemo.py
     holds every module that declares it to that).
+    params: its parameters governance changes (modules/core/governed.py); pausable: its
+    place among the modules the guardian may pause, None if it may not be paused. accounts:
+    the module accounts it owns, (name, place among the chain's module accounts); they
+    exist from genesis (modules/core/wiring.py: the App's wiring lists them).
     """
 
     name: str
@@ -72,6 +77,9 @@ class Module:
     offers: tuple[Offer, ...] = ()
     needs: tuple[str, ...] = ()
     pure_hooks: bool = False
+    params: Governed | None = None
+    pausable: int | None = None
+    accounts: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         """A typed section without its own import and export gets both from its records

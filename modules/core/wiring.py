@@ -36,14 +36,18 @@ class Offer:
 
 class Wiring:
     """The offers of one App's modules by slot, in module order; immutable once built.
-    verdicts: the App's signature cache (a BoundedCache), None when no App made it."""
+    verdicts: the App's signature cache (a BoundedCache), None when no App made it;
+    accounts: the names of the module accounts its modules declare (Module.accounts), in
+    their places (the order they are created at genesis and paid in)."""
 
-    __slots__ = ("_by_slot", "_by_key", "verdicts")
+    __slots__ = ("_by_slot", "_by_key", "verdicts", "accounts")
 
-    def __init__(self, by_slot: dict[str, tuple[tuple[Any, Callable[..., Any]], ...]], verdicts: Any = None):
+    def __init__(self, by_slot: dict[str, tuple[tuple[Any, Callable[..., Any]], ...]], verdicts: Any = None,
+                 accounts: tuple[str, ...] = ()):
         self._by_slot = by_slot
         self._by_key = {slot: dict(pairs) for slot, pairs in by_slot.items()}
         self.verdicts = verdicts
+        self.accounts = accounts
 
     def each(self, slot: str) -> tuple[tuple[Any, Callable[..., Any]], ...]:
         """(key, callback) of every offer to slot, in the App's module order; () if none."""
@@ -60,7 +64,7 @@ class Wiring:
 
 
 NONE = Wiring({})
-"""The wiring of a context no App made: no callbacks, no signature cache."""
+"""The wiring of a context no App made: no callbacks, no signature cache, no module accounts."""
 
 
 def wire(modules: Iterable, verdicts: Any = None) -> Wiring:
@@ -84,4 +88,9 @@ def wire(modules: Iterable, verdicts: Any = None) -> Wiring:
             if slot not in by_slot:
                 raise WiringError(f"{m.name} needs {slot}, which no module of this App offers "
                                   f"(modules: {', '.join(x.name for x in modules)})")
-    return Wiring({slot: tuple(pairs) for slot, pairs in by_slot.items()}, verdicts)
+    return Wiring({slot: tuple(pairs) for slot, pairs in by_slot.items()}, verdicts, module_accounts(modules))
+
+
+def module_accounts(modules: Iterable) -> tuple[str, ...]:
+    """The module accounts modules declare (Module.accounts: (name, place) pairs), by place."""
+    return tuple(name for name, _ in sorted((a for m in modules for a in m.accounts), key=lambda a: a[1]))

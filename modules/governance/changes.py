@@ -28,13 +28,15 @@ a hard bound is refused (proposing) or fails (executing). Hard bounds (wad unles
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.errors import InvalidState
 from rwachain.modules.core.fixed import WAD
-from rwachain.modules.governance import keeper as governance
+from rwachain.modules.core.governed import Governed
+from rwachain.modules.core.governed import governed as declared
 from rwachain.modules.governance import validators
-from rwachain.modules.insurance import module as insurance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
@@ -52,12 +54,6 @@ BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
     "insurance": {"unbonding": (181 * DAY, 720 * DAY), "feeShare": (0, WAD // 2)},
     "governance": {"votingPeriod": (DAY, 30 * DAY), "executionDelay": (3600, 30 * DAY), "quorum": (WAD // 100, WAD)},
 }
-
-
-def _modules() -> dict:
-    return {"stable": (vault.PARAMS, vault.params), "reserve": (reserve.PARAMS, reserve.params),
-            "market": (market.PARAMS, market.params), "insurance": (insurance.PARAMS, insurance.params),
-            "governance": (governance.PARAMS, governance.params)}
 
 
 def _int(text: str, where: str) -> int:
@@ -154,13 +150,13 @@ def _operators(ctx: Ctx, value: str) -> list[tuple[bytes, bytes, bytes]]:
     return ops
 
 
-def check(ctx: Ctx, action: str, target: str, value: str) -> None:
-    """Refuse a change that is malformed or crosses a hard bound (nothing is written)."""
+def check(ctx: Ctx, action: str, target: str, value: str, mods: dict[str, Governed]) -> None:
+    """Refuse a change that is malformed or crosses a hard bound (nothing is written); mods:
+    the governed modules of the App (modules/core/governed.py)."""
     if action == "setParams":
-        mods = _modules()
         if target not in mods:
             raise InvalidState(f"setParams: {target!r} has no governed parameters ({', '.join(mods)})")
-        _check_bounds(ctx, target, merged_params(mods[target][1](ctx), value))
+        _check_bounds(ctx, target, merged_params(mods[target].load(ctx), value))
     elif action == "setPolicy":
         _policy(ctx, target, value)
     elif action == "setOperators":
@@ -177,13 +173,12 @@ def _validators_target(target: str) -> None:
         raise InvalidState("setValidator: the target is 'validators'")
 
 
-def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
-    """Execute a passed change, checked again against the state of the moment."""
+def apply(ctx: Ctx, action: str, target: str, value: str, mods: dict[str, Governed]) -> None:
+    """Execute a passed change, checked again against the state of the moment; mods: as check's."""
     if action == "setParams":
-        key, get = _modules()[target]
-        new = merged_params(get(ctx), value)
+        new = merged_params(mods[target].load(ctx), value)
         _check_bounds(ctx, target, new)
-        ctx.set_obj(key, new)
+        ctx.set_obj(mods[target].key, new)
     elif action == "setPolicy":
         oracle.set_policy(ctx, target, _policy(ctx, target, value))
     elif action == "setOperators":
@@ -193,18 +188,16 @@ def apply(ctx: Ctx, action: str, target: str, value: str) -> None:
         validators.apply_change(ctx, value)
 
 
-def governed() -> dict[str, tuple[bytes, dict]]:
-    """{module: (the state key of its parameters, their defaults)}: what setParams changes,
-    and what a genesis may set (genesis "params.<module>")."""
-    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
-    return {name: (m.PARAMS, m.DEFAULT_PARAMS) for name, m in mods.items()}
+def governed(modules: Iterable) -> dict[str, tuple[bytes, dict]]:
+    """{module: (the state key of its parameters, their defaults)} of modules (an App's):
+    what setParams changes, and what a genesis may set (genesis "params.<module>")."""
+    return {name: (g.key, g.defaults) for name, g in declared(modules).items()}
 
 
-def governed_units() -> dict[str, dict]:
-    """{module: the unit of each of its parameters} (PARAM_UNITS beside each module's
-    defaults; genesis/units.py reads and writes them in human units)."""
-    mods = {"stable": vault, "reserve": reserve, "market": market, "insurance": insurance, "governance": governance}
-    return {name: m.PARAM_UNITS for name, m in mods.items()}
+def governed_units(modules: Iterable) -> dict[str, dict]:
+    """{module: the unit of each of its parameters} of modules (each declares them with
+    its defaults; genesis/units.py reads and writes them in human units)."""
+    return {name: g.units for name, g in declared(modules).items()}
 
 
 def check_bounds(module: str, p: dict, others: dict | None = None) -> None:

@@ -30,10 +30,14 @@ and staking (insurance.stake: governance's voters can always come in to lift a p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from rwachain.modules.core import due
 from rwachain.modules.core.args import Bytes, Choice, Int, Text
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, NotFound, Unauthorized
+from rwachain.modules.core.governed import Governed, governed, pausable
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.governance import changes, validators
@@ -50,7 +54,6 @@ PAUSE = b"pause/"
 DUE = "gov"
 ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
 CHANGES = ("setParams", "setPolicy", "setOperators", "setValidator")
-PAUSABLE = ("bank", "assets", "oracle", "tranches", "market", "stable", "insurance")
 # The floor redemption is never blocked; staking stays open so that governance, voted by
 # bonded stake, can always gather the votes to lift a pause (a paused insurance module with
 # nothing bonded would otherwise be paused for good).
@@ -68,9 +71,18 @@ def get(ctx: Ctx, pid: int) -> dict:
     return p
 
 
-def _check_action(action: str, target: str, account: bytes) -> None:
-    if action == "unpause" and target not in PAUSABLE:
-        raise InvalidState(f"unpause: {target!r} is not a pausable module ({', '.join(PAUSABLE)})")
+@dataclass(frozen=True, slots=True)
+class Peers:
+    """What governance works from, derived from the modules of its App (modules/core/
+    governed.py): the governed modules' parameters and the pausable modules, in order."""
+
+    governed: dict[str, Governed]
+    pausable: tuple[str, ...]
+
+
+def _check_action(peers: Peers, action: str, target: str, account: bytes) -> None:
+    if action == "unpause" and target not in peers.pausable:
+        raise InvalidState(f"unpause: {target!r} is not a pausable module ({', '.join(peers.pausable)})")
     if action in ("grantRole", "revokeRole"):
         if target not in roles.ROLES:
             raise InvalidState(f"{action}: {target!r} is not a role")
@@ -83,15 +95,15 @@ def _require_stake(ctx: Ctx, sender: bytes) -> None:
         raise Unauthorized("only accounts with bonded insurance stake propose")
 
 
-def _propose(ctx: Ctx, sender: bytes, args: dict) -> None:
+def _propose(peers: Peers, ctx: Ctx, sender: bytes, args: dict) -> None:
     _require_stake(ctx, sender)
-    _check_action(args["action"], args["target"], args["account"])
+    _check_action(peers, args["action"], args["target"], args["account"])
     _open(ctx, sender, args["action"], args["target"], args["account"], "")
 
 
-def _propose_change(ctx: Ctx, sender: bytes, args: dict) -> None:
+def _propose_change(peers: Peers, ctx: Ctx, sender: bytes, args: dict) -> None:
     _require_stake(ctx, sender)
-    changes.check(ctx, args["action"], args["target"], args["value"])  # bounds checked now and at execution
+    changes.check(ctx, args["action"], args["target"], args["value"], peers.governed)  # bounds checked now and at execution
     _open(ctx, sender, args["action"], args["target"], b"", args["value"])
 
 
@@ -142,7 +154,7 @@ def _pause(ctx: Ctx, sender: bytes, args: dict) -> None:
     ctx.emit("gov.paused", module=args["module"], guardian=sender)
 
 
-def _execute(ctx: Ctx, p: dict) -> None:
+def _execute(peers: Peers, ctx: Ctx, p: dict) -> None:
     a, t = p["action"], p["target"]
     if a == "unpause":
         ctx.delete(PAUSE + t.encode())
@@ -153,10 +165,10 @@ def _execute(ctx: Ctx, p: dict) -> None:
     elif a == "revokeRole":
         roles.revoke(ctx, t, p["account"])
     else:
-        changes.apply(ctx, a, t, p["value"])
+        changes.apply(ctx, a, t, p["value"], peers.governed)
 
 
-def begin_block(ctx: Ctx) -> None:
+def begin_block(peers: Peers, ctx: Ctx) -> None:
     """Close votes that ended (tally) and execute passed proposals whose delay is over."""
     for _, item in due.take_due(ctx, DUE, ctx.block.time):
         p = ctx.get_obj(PROP + item)
@@ -173,7 +185,7 @@ def begin_block(ctx: Ctx) -> None:
             ctx.emit("gov.tallied", id=p["id"], status=p["status"], yes=p["yes"], no=p["no"], quorum=quorum)
         elif p["status"] == "passed":
             try:
-                _execute(ctx, p)
+                _execute(peers, ctx, p)
                 p["status"] = "executed"
             except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: it fails, the block goes on
                 p["status"] = "failed"
@@ -210,19 +222,34 @@ def _derive_due(ctx: Ctx, section: dict) -> None:
 init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), derive=_derive_due)
 
 
-def module() -> Module:
-    m = Module(NAME, begin_block=begin_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               genesis_records=GENESIS, pure_hooks=True)
-    m.add_call(Call("propose", _propose, {"action": Choice(ACTIONS), "target": Text(96),
+def module(others: Iterable[Module] = ()) -> Module:
+    """The governance module of an App whose other modules are others: the parameters they
+    declare are what setParams changes, the pausable ones what the guardian pauses."""
+    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, genesis_records=GENESIS,
+               pure_hooks=True, params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=4))
+    listed = [*others, m]
+    peers = Peers(governed(listed), pausable(listed))
+
+    def propose(ctx: Ctx, sender: bytes, args: dict) -> None:
+        _propose(peers, ctx, sender, args)
+
+    def propose_change(ctx: Ctx, sender: bytes, args: dict) -> None:
+        _propose_change(peers, ctx, sender, args)
+
+    def tally_and_execute(ctx: Ctx) -> None:
+        begin_block(peers, ctx)
+
+    m.begin_block = tally_and_execute
+    m.add_call(Call("propose", propose, {"action": Choice(ACTIONS), "target": Text(96),
                                           "account": Bytes(None, 20)}, cost=10_000,
                     doc="Bonded stakers: propose an action (unpause, unfreeze, grantRole, revokeRole)."))
-    m.add_call(Call("proposeChange", _propose_change, {"action": Choice(CHANGES), "target": Text(64),
+    m.add_call(Call("proposeChange", propose_change, {"action": Choice(CHANGES), "target": Text(64),
                                                       "value": Text(4096)}, cost=20_000,
                     doc="Bonded stakers: propose setParams (target: module), setPolicy (target: feed class), "
                         "setOperators (target: oracle) or setValidator (target: validators); value as "
                         "docs/mechanism.md 'Governance' shows."))
     m.add_call(Call("vote", _vote, {"id": Int(1, (1 << 64) - 1), "support": Choice(("yes", "no"))}, cost=2_000,
                     doc="Vote with your bonded insurance stake, once per proposal."))
-    m.add_call(Call("pause", _pause, {"module": Choice(PAUSABLE)}, cost=2_000,
+    m.add_call(Call("pause", _pause, {"module": Choice(peers.pausable)}, cost=2_000,
                     doc="Guardian: pause a module (the floor redemption stays open); only governance unpauses."))
     return m

@@ -22,6 +22,7 @@ from __future__ import annotations
 from rwachain.modules.core.args import U64_MAX, Choice, Int
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import module_address
+from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.market import genesis, keeper, queries, simulation
 from rwachain.modules.market.invariants import invariants
@@ -51,7 +52,8 @@ def begin_block(ctx: Ctx) -> None:
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=genesis.init_genesis,
                export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION, queries=queries.QUERIES,
-               sim_ops=simulation.SIM_OPS, pure_hooks=True)
+               sim_ops=simulation.SIM_OPS, pure_hooks=True, pausable=4,
+               params=Governed(keeper.PARAMS, keeper.DEFAULT_PARAMS, keeper.PARAM_UNITS, keeper.params, place=2))
     m.add_call(Call("place", _place, {
         "denom": stable.UNIT, "side": Choice((keeper.BUY, keeper.SELL)),
         "price": Int(1, keeper.PRICE_MAX), "quantity": Int(1, U64_MAX), "expiry": Int(0, U64_MAX),

@@ -72,7 +72,7 @@ def begin_block(ctx: Ctx) -> None:
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=genesis.init_genesis,
                export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION, queries=queries.QUERIES,
-               sim_ops=simulation.SIM_OPS, pure_hooks=True)
+               sim_ops=simulation.SIM_OPS, pure_hooks=True, pausable=2)
     m.add_call(Call("report", _report, REPORT_ARGS, cost=REPORT_COST, admit=_admit_report,
                     signature_job=_signature_job,
                     doc="Carry a quorum-signed report: feed value, observation time, round, signer bitmap, "

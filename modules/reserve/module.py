@@ -40,7 +40,6 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core import dirty
 from rwachain.modules.core.args import AMOUNT, U64_MAX, Choice, Int
 from rwachain.modules.core.context import Ctx
-from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import (
     InsufficientFunds,
     InvalidState,
@@ -48,70 +47,43 @@ from rwachain.modules.core.errors import (
     LimitExceeded,
 )
 from rwachain.modules.core.fixed import WAD
+from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.reserve import queries, simulation
+from rwachain.modules.reserve.keeper import (  # noqa: F401 (the module's names for its state too)
+    CANCEL_STEPS,
+    DEFAULT_PARAMS,
+    EPOCH,
+    HOLDER,
+    NATIVE_EPOCH,
+    NEXT,
+    PARAM_UNITS,
+    PARAMS,
+    QUEUE,
+    QUEUE_STEPS,
+    QUEUED,
+    RESERVE,
+    TREASURY,
+    TREASURY_EPOCH,
+    backing,
+    epoch_state,
+    holdings_value,
+    native_circulating,
+    native_epoch,
+    params,
+    quote_sale,
+    redemptions,
+    treasury_epoch,
+)
 from rwachain.modules.stable import vault
 from rwachain.modules.stable.module import UNIT
 from rwachain.modules.tranches import keeper as tranches
 
 NAME = "reserve"
-RESERVE = module_address("reserve")
-TREASURY = module_address("treasury")
-QUEUED = b"reserve/queued"
-EPOCH = b"reserve/epoch"
-PARAMS = b"params/reserve"
-DEFAULT_PARAMS = {"budgetShare": WAD // 10, "discount": 3 * WAD // 100, "premium": 2 * WAD // 100, "epoch": 86_400,
-                  "redeemFee": 5 * WAD // 1000, "cooldown": 7 * 86_400, "redeemLimit": 5 * WAD // 100,
-                  "nativePayoutShare": WAD // 1000}
-PARAM_UNITS = {"budgetShare": "ratio", "discount": "ratio", "premium": "ratio", "epoch": "duration",
-               "redeemFee": "ratio", "cooldown": "duration", "redeemLimit": "ratio", "nativePayoutShare": "ratio"}
-"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in)."""
-NATIVE_EPOCH = b"reserve/native"
-TREASURY_EPOCH = b"reserve/treasury"
-NEXT = b"reserve/next"
-QUEUE = b"reserve/rq/"
-HOLDER = b"reserve/rqh/"
-QUEUE_STEPS = 8  # queue entries one block fills at most (bounds a block's work)
-CANCEL_STEPS = 64  # entries one cancelRedeem gives back at most (bounds a transaction's work)
-
-
-def params(ctx: Ctx) -> dict:
-    """The stored parameters over the defaults (a parameter added later takes its default)."""
-    return {**DEFAULT_PARAMS, **(ctx.get_obj(PARAMS) or {})}
-
-
-def holdings_value(ctx: Ctx) -> int:
-    """Non-native holdings: stable tokens plus tranche units at their pool-mark prices."""
-    total = 0
-    d = vault.denom(ctx)
-    for denom, q in bank.balances_of(ctx, RESERVE).items():
-        if denom == d:
-            total += q
-        elif tranches.parse_denom(denom) is not None:
-            total += vault.mark_price(ctx, denom)[0] * q
-    return total
-
-
-def native_circulating(ctx: Ctx) -> int:
-    """Native supply minus what the reserve and the treasury hold, plus what waits in the
-    redemption queue (still owed its share of the basket)."""
-    n = bank.native_denom(ctx)
-    held = bank.balance(ctx, RESERVE, n) + bank.balance(ctx, TREASURY, n)
-    return bank.supply(ctx, n) - held + ctx.get_int(QUEUED)
-
-
-def backing(ctx: Ctx) -> int:
-    """Native backing b (wad stable base units per native base unit): the reserve's
-    non-native holdings over the native in circulation; 0 when nothing circulates."""
-    circ = native_circulating(ctx)
-    return holdings_value(ctx) * WAD // circ if circ > 0 else 0
-
-
-def epoch_state(ctx: Ctx) -> dict:
-    return ctx.get_obj(EPOCH) or {"epoch": -1, "budget": 0, "used": 0}
 
 
 def _eligible_units(ctx: Ctx) -> list[str]:
@@ -237,24 +209,6 @@ def _spend(ctx: Ctx, value: int) -> None:
     ctx.set_obj(EPOCH, st)
 
 
-def quote_sale(ctx: Ctx, unit: str, quantity: int, pay_in: str) -> dict:
-    """What a direct sale of quantity units to the reserve pays now: {price (per unit, the
-    lower of the current and queued valuations x (1 - discount)), value (stable base units),
-    out (in pay_in: stable, or native at the backing value), backing}."""
-    if not vault.eligible(ctx, unit):
-        raise InvalidState(f"{unit} is not eligible: the reserve buys eligible units only")
-    price = vault.unit_prices(ctx, unit)["buy"] * (WAD - params(ctx)["discount"]) // WAD
-    value = price * quantity
-    b = backing(ctx)
-    if pay_in == "native":
-        if not b:
-            raise InvalidState("the native token has no backing value: the reserve cannot pay in it")
-        out = value * WAD // b
-    else:
-        out = value
-    return {"price": price, "value": value, "out": out, "backing": b}
-
-
 def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
     unit, q, pay_in = args["unit"], args["quantity"], args["payIn"]
     quote = quote_sale(ctx, unit, q, pay_in)
@@ -273,17 +227,6 @@ def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
     bank.transfer(ctx, payer, sender, denom, quote["out"])
     ctx.emit("reserve.bought", seller=sender, unit=unit, quantity=q, price=quote["price"], value=quote["value"],
              payIn=pay_in, out=quote["out"], backing=quote["backing"])
-
-
-def treasury_epoch(ctx: Ctx) -> dict:
-    """This epoch's cap on the treasury's native payouts and their use (the cap is set at the
-    epoch's first payout: nativePayoutShare of the native in circulation)."""
-    prm = params(ctx)
-    e = ctx.block.time // prm["epoch"]
-    st = ctx.get_obj(TREASURY_EPOCH)
-    if st is None or st["epoch"] != e:
-        st = {"epoch": e, "cap": native_circulating(ctx) * prm["nativePayoutShare"] // WAD, "used": 0}
-    return st
 
 
 def _pay_native(ctx: Ctx, amount: int) -> None:
@@ -310,26 +253,6 @@ def _request_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     ctx.set_obj(HOLDER + sender + _seq_b(seq), True)
     ctx.set_int(QUEUED, ctx.get_int(QUEUED) + args["amount"])
     ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release, id=seq)
-
-
-def redemptions(ctx: Ctx, holder: bytes) -> list[dict]:
-    """The holder's queued redemptions, oldest first: {id, amount, filled, release}."""
-    n = len(HOLDER) + 20
-    out = []
-    for k, _ in ctx.iter_prefix(HOLDER + holder):
-        e = ctx.get_obj(QUEUE + k[n:])
-        out.append({"id": int.from_bytes(k[n:], "big"), "amount": e["amount"], "filled": e["filled"],
-                    "release": e["release"]})
-    return out
-
-
-def native_epoch(ctx: Ctx) -> dict:
-    """This epoch's native redemption limit and use (the limit is set at its first fill)."""
-    e = ctx.block.time // params(ctx)["epoch"]
-    st = ctx.get_obj(NATIVE_EPOCH)
-    if st is None or st["epoch"] != e:
-        st = {"epoch": e, "limit": native_circulating(ctx) * params(ctx)["redeemLimit"] // WAD, "used": 0}
-    return st
 
 
 def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
@@ -453,8 +376,10 @@ def module() -> Module:
     offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
               Offer(market.GUARD, repriced_since, key=RESERVE))
     m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers,
-               pure_hooks=True)
+               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers, queries=queries.QUERIES,
+               sim_ops=simulation.SIM_OPS,
+               pure_hooks=True, params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=1),
+               accounts=(("reserve", 0), ("treasury", 3)))
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),
                                     "payIn": Choice(("stable", "native"))}, cost=20_000,
                     doc="Sell eligible units to the reserve at the computed price x (1 - discount), paid in the "

@@ -19,6 +19,7 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import ADDRESS, AMOUNT, U64_MAX, Int, Text
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import ModuleAccountRefuses
+from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import genesis, queries, simulation, vault
@@ -78,7 +79,9 @@ def end_block(ctx: Ctx) -> None:
 def module() -> Module:
     m = Module(NAME, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, invariants=invariants,
                genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, end_block=end_block,
-               pure_hooks=True)
+               pure_hooks=True, pausable=5,
+               params=Governed(vault.PARAMS, vault.DEFAULT_PARAMS, vault.PARAM_UNITS, vault.params, place=0),
+               accounts=(("vault", 1),))
     m.add_call(Call("mint", _mint, {"to": ADDRESS, "amount": AMOUNT}, cost=3_000,
                     doc="Custodian: mint against off-chain deposits, within its proof-of-reserve feed; not below CR 1."))
     m.add_call(Call("burn", _burn, {"amount": AMOUNT}, cost=3_000,

@@ -23,7 +23,7 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.context import Ctx
-from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import (
     InsufficientFunds,
     InvalidState,
@@ -142,7 +142,7 @@ def pool_grade(ctx: Ctx, pool: dict) -> int:
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
 def protocol_accounts(ctx: Ctx) -> list[bytes]:
-    accts = [module_address(n) for n in MODULE_ACCOUNTS]
+    accts = [module_address(n) for n in ctx.wiring.accounts]  # the App's module accounts
     return accts + [tranches.pool_account(i) for i in tranches.ids(ctx, 0, 1 << 30)]
 
 

@@ -29,7 +29,7 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import U64_MAX, U64_TEXT
 from rwachain.modules.core.context import Ctx
-from rwachain.modules.core.crypto import MODULE_ACCOUNTS, module_address
+from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.errors import InvalidState, NotFound
 from rwachain.modules.core.fixed import RAY
 from rwachain.modules.stable import keeper as stable
@@ -46,7 +46,6 @@ UNIT_PATTERN = rf"^unit/p{U64_TEXT}/t[0-{MAX_TRANCHES - 1}]$"
 """A unit denomination as a call argument: a pool id below 2^64 and a tranche index
 below MAX_TRANCHES, both canonical decimal."""
 RETENTION_PER_MILLE = 50  # 5 % of par, at most the junior face
-MODULE_HOLDERS = tuple(module_address(n) for n in MODULE_ACCOUNTS)  # collect their payouts at allocation
 
 
 def pid_b(pool_id: int) -> bytes:
@@ -219,12 +218,17 @@ def claim(ctx: Ctx, pool_id: int, k: int, holder: bytes) -> int:
     return pay
 
 
+def module_holders(ctx: Ctx) -> list[bytes]:
+    """The module accounts of the App (its wiring): they collect their payouts at allocation."""
+    return [module_address(n) for n in ctx.wiring.accounts]
+
+
 def collect_for_modules(ctx: Ctx, pool: dict) -> None:
     """Pay the module accounts (vault, reserve, treasury, insurance fund) what the pool's
     units earn them, in the block the cash is allocated: at most 4 accounts per tranche,
     whatever the number of holders. The caller saves the pool record."""
     for k, t in enumerate(pool["tranches"]):
-        for holder in MODULE_HOLDERS:
+        for holder in module_holders(ctx):
             key = t["denom"].encode() + b"\x00" + holder
             if bank.balance(ctx, holder, t["denom"]) or ctx.get_int(OWED + key) >= RAY:
                 paid = _pay_out(ctx, pool, k, holder)
@@ -234,7 +238,7 @@ def collect_for_modules(ctx: Ctx, pool: dict) -> None:
 
 def module_owed(ctx: Ctx, pool: dict) -> int:
     """Stable base units the pool owes module accounts and has not paid (0 after every block)."""
-    return sum(claimable(ctx, pool, k, h) for k in range(len(pool["tranches"])) for h in MODULE_HOLDERS)
+    return sum(claimable(ctx, pool, k, h) for k in range(len(pool["tranches"])) for h in module_holders(ctx))
 
 
 def index_live(ctx: Ctx, pool: dict) -> None:

@@ -46,7 +46,7 @@ def module() -> Module:
               Offer(assets.POOL_EVENT, keeper.on_asset_event, key=NAME))
     m = Module(NAME, invariants=invariants, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
                genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, offers=offers,
-               needs=(keeper.COVER, keeper.COVER_REPAID))
+               needs=(keeper.COVER, keeper.COVER_REPAID), pausable=3)
     m.add_call(Call("createPool", _create, {
         "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
         "tranches": Rows(("face", "rate"), MAX_TRANCHES, min_rows=1, col_hi=(AMOUNT_MAX, MAX_RATE)),

@@ -43,7 +43,7 @@ class Api:
         except StoreError as exc:
             raise RpcError(HEIGHT_UNAVAILABLE, str(exc)) from None
         last = Ctx(view, BlockInfo(height, 0, b"")).get_obj(LAST_KEY)
-        return Ctx(view, BlockInfo(height, last["time"], b""))
+        return self.app.context(view, BlockInfo(height, last["time"], b""))  # with the App's wiring
 
     def call_args(self, t: Tx) -> list | None:
         """The argument specs of transaction t's call, or None when no module has that call."""

@@ -28,9 +28,6 @@ from rwachain.modules.core.queries import (  # noqa: F401 (the parts: modules' q
     obj,
     pair,
 )
-from rwachain.modules.market.queries import (
-    ORDER,  # a resting order (the market's queries declare it)
-)
 
 JSON: dict = anything()  # any JSON value
 
@@ -56,8 +53,6 @@ FEE_ESTIMATE = obj(cost=INT, minFee=AMOUNT, size=INT)
 PROOF = obj(nodes=arr(pair(INT, arr(HASH32))), leaf=nullable(pair(HASH32, HASH32)))
 STATE_ENTRY = obj(height=INT, root=HASH32, value=nullable(HEXS), proof=PROOF)
 ACCOUNT = obj(address=ADDR, nonce=INT, pendingNonce=INT, balances=mapof(AMOUNT), roles=arr(STR))
-BANK_PARAMS = obj(nativeDenom=STR, denoms=mapof(obj(decimals=INT, kind=enum("native", "stable", "unit"), symbol=STR)),
-                  moduleAccounts=mapof(ADDR))
 
 # ----- assets, valuation ----------------------------------------------------------------------
 FEED_USED = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, stale=BOOL, frozen=BOOL)
@@ -71,22 +66,6 @@ POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(ST
                      tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
 
 # ----- stable, reserve, insurance, governance ---------------------------------------------------
-RESERVE_INFO = obj(account=ADDR, holdings=mapof(AMOUNT), value=AMOUNT, epoch=INT, budget=AMOUNT, used=AMOUNT,
-                   orders=arr(ORDER), treasury=obj(account=ADDR, holdings=mapof(AMOUNT)))
-RESERVE_PARAMS = obj(budgetShare=AMOUNT, discount=AMOUNT, premium=AMOUNT, epoch=INT, redeemFee=AMOUNT, cooldown=INT,
-                     redeemLimit=AMOUNT, nativePayoutShare=AMOUNT)
-RESERVE_QUOTE = obj(price=AMOUNT, value=AMOUNT, out=AMOUNT, backing=AMOUNT, payIn=enum("stable", "native"),
-                    budgetLeft=AMOUNT)
-NATIVE_INFO = obj(denom=STR, supply=AMOUNT, circulating=AMOUNT, backing=AMOUNT, basketValue=AMOUNT, treasury=AMOUNT,
-                  queued=AMOUNT, epoch=obj(epoch=INT, limit=AMOUNT, used=AMOUNT),
-                  payouts=obj(cap=AMOUNT, used=AMOUNT),
-                  redemptions=Optional(arr(obj(id=INT, release=INT, amount=AMOUNT, filled=AMOUNT))))
-NATIVE_PARAMS = obj(redeemFee=AMOUNT, redeemLimit=AMOUNT, cooldown=INT)
-INSURANCE_INFO = obj(fund=ADDR, balance=AMOUNT, bonded=AMOUNT, stake=AMOUNT, shares=AMOUNT, bondedShares=AMOUNT,
-                     era=INT, slashes=INT, holdings=mapof(AMOUNT),
-                     account=Optional(obj(address=ADDR, bonded=AMOUNT, shares=AMOUNT, rewards=mapof(AMOUNT),
-                                          unbonding=arr(obj(release=INT, shares=AMOUNT, amount=AMOUNT)))))
-INSURANCE_PARAMS = obj(unbonding=INT, feeShare=AMOUNT)
 PROPOSAL = obj(id=INT, proposer=ADDR, action=STR, target=STR, account=nullable(ADDR), value=Optional(STR), start=INT,
                end=INT, yes=AMOUNT, no=AMOUNT, status=enum("voting", "passed", "rejected", "executed", "failed"),
                executeAt=INT, snapshot=Optional(INT))

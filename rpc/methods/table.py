@@ -15,7 +15,6 @@ from types import ModuleType
 
 from rwachain.rpc.methods import (
     account,
-    bank,
     chain,
     dev,
     mechanism,
@@ -28,7 +27,7 @@ from rwachain.rpc.methods.params import Method
 
 # One module per namespace (mechanism: the mechanism modules' namespaces; openrpc: rpc.discover). The
 # namespaces a module declares as its queries join in rpc/methods/modules.py (node_methods, chain_table).
-NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, bank, tx, state, dev, mechanism, openrpc)
+NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, tx, state, dev, mechanism, openrpc)
 
 
 def method_table(modules: Iterable[ModuleType] = NAMESPACES) -> dict[str, Method]:
