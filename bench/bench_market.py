@@ -73,6 +73,7 @@ from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.crypto import Keypair
 from rwachain.modules.core.errors import ExecutionError
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.core.wiring import wire
 from rwachain.modules.market import keeper as market
@@ -86,7 +87,7 @@ from rwachain.state.overlay import Overlay
 WIRED = wire(default_modules())  # the chain's callbacks, for keepers called directly
 GOAL_ORDERS = 5_000  # orders/s placed and matched, in process
 GOAL_POOL_MS = 250.0  # value of a 1,000-asset pool with its tranches
-WAD = 10**18
+
 DAY = devnet.DAY
 MONTH = devnet.MONTH
 T0 = devnet.GENESIS_TIME

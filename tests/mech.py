@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from rwachain.genesis import devnet
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core import bls
+from rwachain.modules.core.fixed import WAD  # noqa: F401 (the tests take it from here)
 from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
@@ -26,7 +27,6 @@ OPERATORS = [KEYS[devnet.OPERATOR_ACCOUNT0 + j] for j in range(devnet.OPERATORS)
 SECRETS = [devnet.operator_secret(j) for j in range(devnet.OPERATORS)]
 T0 = devnet.GENESIS_TIME
 DAY = 86_400
-WAD = 10**18
 FEE = 200_000
 CHAIN = devnet.CHAIN_ID
 

@@ -19,11 +19,11 @@ from rwachain.genesis.loader import GenesisError, export_genesis, import_genesis
 from rwachain.genesis.scenario import files as S
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.core.app import App, default_modules
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import changes
 from rwachain.modules.oracle import feeds
 from rwachain.state.store import Store
 
-WAD = 10**18
 DAY = 86_400
 RUSD = 10**6
 STABLE = units.Stable("rusd", 6)

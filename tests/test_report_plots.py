@@ -11,11 +11,12 @@ from html.parser import HTMLParser
 import pytest
 
 from rwachain.genesis.sim import series
+from rwachain.modules.core.fixed import WAD
 from rwachain.rpc.cli import report
 
 DAY = 86_400
 T0 = 1_767_225_600
-WAD = 10**18
+
 RUSD = 10**6
 
 

@@ -18,10 +18,9 @@ from rwachain.genesis.sim import montecarlo, simulate, sweep
 from rwachain.genesis.sim.shrink import Budget, ddmin, shrink
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.fixed import WAD
 from rwachain.rpc.cli import main as cli
 from rwachain.rpc.cli import sim as sim_cli
-
-WAD = 10**18
 
 
 # ----- a planted bug ---------------------------------------------------------------------------------

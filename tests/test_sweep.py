@@ -19,13 +19,13 @@ from rwachain.genesis import localchain
 from rwachain.genesis.sim import montecarlo, series, simulate, sweep
 from rwachain.genesis.sim import sweep_config as sc
 from rwachain.modules.core.app import default_modules
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.governance import changes
 from rwachain.rpc.cli import main as cli
 
 pytestmark = pytest.mark.slow  # sweeps run simulated chains in worker processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WAD = 10**18
 
 
 def _doc(directory) -> dict:

@@ -25,7 +25,7 @@ import time
 from decimal import Decimal
 from typing import TextIO
 
-WAD = 10**18
+from rwachain.modules.core.fixed import WAD
 
 
 class SimCliError(Exception):
