@@ -24,7 +24,7 @@ from rwachain.modules.core.queries import (
     nullable,
     obj,
 )
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import keeper, vault
 
 JSON = anything()  # any JSON value
 CEILINGS = mapof(AMOUNT)
@@ -62,10 +62,8 @@ def _info(ctx: Ctx) -> dict:
     d = vault.denom(ctx)
     value, problems = vault.vault_value(ctx)
     c = vault.collateral_ratio(ctx)
-    rec = ctx.get_obj(vault.CR) or {}
-    n = len(vault.USE)
-    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
-           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(vault.USE)}
+    rec = keeper.recorded_ratio(ctx)
+    use = {_ceiling_name(ceiling): str(used) for ceiling, used in keeper.uses(ctx)}
     basket = {u: str(q) for u, q in bank.balances_of(ctx, vault.VAULT).items() if u != d}
     return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c["circulating"]),
             "vault": {"account": encode_address(vault.VAULT), "basket": basket, "value": str(value),
@@ -73,9 +71,16 @@ def _info(ctx: Ctx) -> dict:
             "attestedReserve": str(vault.attested(ctx)), "backing": str(c["backing"]),
             "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
             "inputs": [{k: _text(v) for k, v in i.items()} for i in c["inputs"]],
-            "recorded": {k: _text(v) for k, v in rec.items()},
-            "mintedAgainstUnits": str(ctx.get_int(vault.UNITS)),
-            "ceilings": {k: str(v) for k, v in vault.params(ctx)["ceilings"].items()}, "use": use}
+            "recorded": {} if rec is None else {k: _text(v) for k, v in rec.to_stored().items()},
+            "mintedAgainstUnits": str(keeper.minted_against_units(ctx)),
+            "ceilings": {k: str(v) for k, v in keeper.params(ctx)["ceilings"].items()}, "use": use}
+
+
+def _ceiling_name(ceiling: bytes) -> str:
+    """A ceiling as stable_info names it: originator/<address text>, or its key's text."""
+    if ceiling.startswith(b"originator/"):
+        return "originator/" + encode_address(ceiling[len(b"originator/"):])
+    return ceiling.decode(errors="replace")
 
 
 def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
@@ -84,7 +89,7 @@ def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
 
 def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:
     pr = vault.unit_prices(ctx, unit)
-    spread = vault.params(ctx)["spread"]
+    spread = keeper.params(ctx)["spread"]
     cost = -(-pr["sell"] * quantity * (vault.WAD + spread) // vault.WAD)
     return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
             "queued": None if pr["queued"] is None else str(pr["queued"]), "explanation": BUY_WHY}
@@ -109,7 +114,7 @@ def _quote(ctx: Ctx, kind: str, unit: str | None, quantity: int | None, amount: 
 
 
 def _params(ctx: Ctx) -> dict:
-    p = vault.params(ctx)
+    p = keeper.params(ctx)
     return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
             "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
 

@@ -1,17 +1,7 @@
 """The stable token's vault: custodian mint and burn, the instant exit of eligible tranche
 units, purchases out of the vault, the floor redemption, and the collateral ratio.
 
-State keys (canonical msgpack values):
-    stable/custodian          {denom, attestedReserve, custodianMinted} (genesis; module.py)
-    stable/minted/<custodian> int   stable minted by that custodian, base units
-    stable/units              int   stable minted against units (exits, haircut share included)
-    stable/use/<kind>/<key>   int   exposure (gross value taken in) per ceiling:
-                                    global/-, originator/<addr>, grade/<0..4>, tranche/<denom>;
-                                    it falls by their share as units leave the vault
-    stable/usegrade/<denom>   [int x 5]  the tranche's exposure by the grade it was taken in at
-    stable/cr                 {cr (wad), time, fresh}: the ratio at the end of the last block
-    stable/eligible/<denom>   bool  governance's listing (absent: the default rule)
-    params/stable             PARAMS below
+State: modules/stable/keeper.py (the keys and typed access; the records in records.py).
 Prices: a unit's value walks the pool's value (its assets valued now, plus unallocated
 cash) senior to junior (modules/tranches/waterfall.py); with queued oracle moves the
 protocol buys at the lower and sells at the higher of the current and queued valuations.
@@ -33,37 +23,23 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.stable import keeper as stable_keeper
+from rwachain.modules.stable import keeper
+from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names for the keys, kept for its callers)
+    CR,
+    CUSTODIAN,
+    DEFAULT_PARAMS,
+    MINTED,
+    PARAMS,
+    UNITS,
+    USE,
+    params,
+)
+from rwachain.modules.stable.records import RecordedRatio
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
-CUSTODIAN = stable_keeper.CUSTODIAN
-MINTED = b"stable/minted/"
-UNITS = b"stable/units"
-USE = b"stable/use/"
-BY_GRADE = b"stable/usegrade/"
-CR = b"stable/cr"
-ELIGIBLE = b"stable/eligible/"
-PARAMS = b"params/stable"
 VAULT = module_address("vault")
 RESERVE = module_address("reserve")
-RUSD = 10**6
-DEFAULT_PARAMS = {
-    "hBase": [2 * WAD // 100, 3 * WAD // 100, 5 * WAD // 100, 8 * WAD // 100, 12 * WAD // 100],  # by grade A..E
-    "hSlope": WAD // 10,  # haircut added at full utilization (path average of slope x u^2)
-    "spread": WAD // 100,  # sell units out of the vault at price x (1 + spread)
-    "haircutShare": WAD // 2,  # of the haircut's value, minted to the reserve
-    "ceilings": {"global": 10_000_000 * RUSD, "originator": 5_000_000 * RUSD, "grade": 5_000_000 * RUSD,
-                 "tranche": 2_000_000 * RUSD},
-}
-PARAM_UNITS = {"hBase": ("list", 5, "ratio"), "hSlope": "ratio", "spread": "ratio", "haircutShare": "ratio",
-               "ceilings": {k: "stable" for k in DEFAULT_PARAMS["ceilings"]}}
-"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in);
-the ceilings are amounts of the stable token."""
-
-
-def params(ctx: Ctx) -> dict:
-    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
 
 
 def check_params(p: dict) -> list[str]:
@@ -81,10 +57,10 @@ def check_params(p: dict) -> list[str]:
 
 
 def denom(ctx: Ctx) -> str:
-    c = ctx.get_obj(CUSTODIAN)
-    if c is None:
+    token = keeper.info(ctx)
+    if token is None:
         raise InvalidState("this chain has no stable token")
-    return c["denom"]
+    return token.denom
 
 
 # ----- prices -------------------------------------------------------------------------------
@@ -128,9 +104,9 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
 def eligible(ctx: Ctx, unit: str) -> bool:
     """Every tranche but the junior, once its pool has received a scheduled repayment;
     governance's listing overrides."""
-    listed = ctx.get_obj(ELIGIBLE + unit.encode())
+    listed = keeper.listing(ctx, unit)
     if listed is not None:
-        return bool(listed)
+        return listed
     pool, k = _pool_of(ctx, unit)
     return k < len(pool["tranches"]) - 1 and pool["repayments"] > 0
 
@@ -213,9 +189,9 @@ def collateral_ratio(ctx: Ctx) -> dict:
 def record_cr(ctx: Ctx) -> None:
     """End-block: the ratio as of this block (the last fresh one is what a stale floor uses)."""
     c = collateral_ratio(ctx)
-    prev = ctx.get_obj(CR) or {}
-    last_fresh = c["cr"] if c["fresh"] else prev.get("lastFresh")
-    ctx.set_obj(CR, {"cr": c["cr"], "time": ctx.block.time, "fresh": c["fresh"], "lastFresh": last_fresh})
+    prev = keeper.recorded_ratio(ctx)
+    last_fresh = c["cr"] if c["fresh"] else None if prev is None else prev.lastFresh
+    keeper.put_recorded_ratio(ctx, RecordedRatio(c["cr"], ctx.block.time, c["fresh"], last_fresh))
 
 
 def _require_cr_at_least_one(ctx: Ctx) -> None:
@@ -229,12 +205,12 @@ def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
     from rwachain.modules.core.crypto import encode_address
 
     fv = oracle.fresh(ctx, f"reserve/{encode_address(custodian)}")
-    minted = ctx.get_int(MINTED + custodian)
+    minted = keeper.minted(ctx, custodian)
     if minted + amount > fv.value:
         raise LimitExceeded(f"minting {amount} would take this custodian to {minted + amount}, above its proof "
                             f"of reserve {fv.value}")
     _require_cr_at_least_one(ctx)
-    ctx.set_int(MINTED + custodian, minted + amount)
+    keeper.set_minted(ctx, custodian, minted + amount)
     bank.mint(ctx, to, denom(ctx), amount)
     ctx.emit("stable.minted", custodian=custodian, to=to, amount=amount)
 
@@ -242,11 +218,11 @@ def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
 def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
     """Burn the custodian's own stable tokens; returns the off-chain payout owed (pro rata
     below CR 1)."""
-    minted = ctx.get_int(MINTED + custodian)
+    minted = keeper.minted(ctx, custodian)
     if amount > minted:
         raise InvalidState(f"this custodian minted {minted}; it cannot burn {amount} against its reserve")
     bank.burn(ctx, custodian, denom(ctx), amount)
-    ctx.set_int(MINTED + custodian, minted - amount)
+    keeper.set_minted(ctx, custodian, minted - amount)
     c = collateral_ratio(ctx)
     payout = amount if c["cr"] is None or c["cr"] >= WAD else amount * c["cr"] // WAD
     ctx.emit("stable.burned", custodian=custodian, amount=amount, offchainPayout=payout)
@@ -255,9 +231,10 @@ def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
 
 # ----- the instant exit ---------------------------------------------------------------------------
 def _ceilings(ctx: Ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+    """(ceiling, cap) of the four ceilings an exit of unit counts against, global to tranche."""
     c = params(ctx)["ceilings"]
-    return [(USE + b"global/-", c["global"]), (USE + b"originator/" + pool["originator"], c["originator"]),
-            (USE + b"grade/" + bytes([48 + grade]), c["grade"]), (USE + b"tranche/" + unit.encode(), c["tranche"])]
+    return [(keeper.GLOBAL, c["global"]), (keeper.originator_ceiling(pool["originator"]), c["originator"]),
+            (keeper.grade_ceiling(grade), c["grade"]), (keeper.tranche_ceiling(unit), c["tranche"])]
 
 
 def _slope_part(h_slope: int, used: int, value: int, cap: int) -> int:
@@ -288,10 +265,10 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     value = pr["buy"] * quantity
     grade = pool_grade(ctx, pool)
     uses = []
-    for key, cap in _ceilings(ctx, pool, unit, grade):
-        used = ctx.get_int(key)
+    for ceiling, cap in _ceilings(ctx, pool, unit, grade):
+        used = keeper.use(ctx, ceiling)
         if used + value > cap:
-            raise LimitExceeded(f"the exit would take {key[len(USE):].decode(errors='replace')} to {used + value}, "
+            raise LimitExceeded(f"the exit would take {ceiling.decode(errors='replace')} to {used + value}, "
                                 f"above its ceiling {cap}")
         uses.append((used, cap))
     cut = exit_haircut(prm, grade, uses, value)
@@ -320,7 +297,7 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
     bank.mint(ctx, holder, d, q["out"])
     if q["reserveShare"]:
         bank.mint(ctx, RESERVE, d, q["reserveShare"])
-    ctx.set_int(UNITS, ctx.get_int(UNITS) + q["out"] + q["reserveShare"])
+    keeper.set_minted_against_units(ctx, keeper.minted_against_units(ctx) + q["out"] + q["reserveShare"])
     ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q["price"], haircut=q["haircut"],
              out=q["out"], reserveShare=q["reserveShare"])
     return q
@@ -330,25 +307,21 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
 def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
     """The tranche's exposure by the grade it was taken in at (a record written from this
     rule on; without one, all of it at the pool's grade now)."""
-    rec = ctx.get_obj(BY_GRADE + unit.encode())
-    if rec is not None:
-        return list(rec)
-    out = [0] * 5
-    out[pool_grade(ctx, pool)] = ctx.get_int(USE + b"tranche/" + unit.encode())
+    buckets = keeper.by_grade(ctx, unit)
+    if buckets is not None:
+        return buckets
+    out = [0] * keeper.GRADES
+    out[pool_grade(ctx, pool)] = keeper.use(ctx, keeper.tranche_ceiling(unit))
     return out
-
-
-def _add_use(ctx: Ctx, key: bytes, delta: int) -> None:
-    ctx.set_int(key, max(0, ctx.get_int(key) + delta))
 
 
 def _take_exposure(ctx: Ctx, pool: dict, unit: str, grade: int, value: int) -> None:
     """An exit's value counts against each of its ceilings, and in the tranche's by-grade record."""
     buckets = _by_grade(ctx, pool, unit)
     buckets[grade] += value
-    ctx.set_obj(BY_GRADE + unit.encode(), buckets)
-    for key, _ in _ceilings(ctx, pool, unit, grade):
-        _add_use(ctx, key, value)
+    keeper.put_by_grade(ctx, unit, buckets)
+    for ceiling, _ in _ceilings(ctx, pool, unit, grade):
+        keeper.add_use(ctx, ceiling, value)
 
 
 def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
@@ -363,14 +336,14 @@ def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
         return
     for g, r in enumerate(gone):
         if r:
-            _add_use(ctx, USE + b"grade/" + bytes([48 + g]), -r)
-    for key in (USE + b"global/-", USE + b"originator/" + pool["originator"], USE + b"tranche/" + unit.encode()):
-        _add_use(ctx, key, -total)
+            keeper.add_use(ctx, keeper.grade_ceiling(g), -r)
+    for ceiling in (keeper.GLOBAL, keeper.originator_ceiling(pool["originator"]), keeper.tranche_ceiling(unit)):
+        keeper.add_use(ctx, ceiling, -total)
     left = [b - r for b, r in zip(buckets, gone, strict=True)]
     if any(left):
-        ctx.set_obj(BY_GRADE + unit.encode(), left)
+        keeper.put_by_grade(ctx, unit, left)
     else:
-        ctx.delete(BY_GRADE + unit.encode())
+        keeper.drop_by_grade(ctx, unit)
 
 
 def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> int:
@@ -386,7 +359,7 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
     d = denom(ctx)
     bank.burn(ctx, buyer, d, cost)
     bank.transfer(ctx, VAULT, buyer, unit, quantity)
-    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - cost))
+    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - cost))
     release_exposure(ctx, unit, quantity, held)
     ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr["sell"])
     return cost
@@ -414,7 +387,8 @@ def _floor_terms(ctx: Ctx) -> dict:
     worth = sum(prices[u] * q for u, q in held.items()) + cash
     cr = collateral_ratio(ctx)["cr"]
     if problems:
-        last = (ctx.get_obj(CR) or {}).get("lastFresh") or WAD
+        recorded = keeper.recorded_ratio(ctx)
+        last = (None if recorded is None else recorded.lastFresh) or WAD
         rate, mode = (worth * min(WAD, WAD * WAD // last), circ * WAD), "stale"
     elif cr is not None and cr >= WAD:
         rate, mode = (1, 1), "par"
@@ -458,7 +432,7 @@ def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
         raise LimitExceeded(f"the redemption of {amount} rounds to nothing in the vault's holdings: refused, "
                             f"nothing burned")
     bank.burn(ctx, holder, d, q["burn"])
-    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - q["burn"]))
+    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - q["burn"]))
     for u, n in q["paid"].items():
         if n:
             release_exposure(ctx, u, n, q["held"][u])
