@@ -95,7 +95,7 @@ def test_buying_out_of_the_vault_at_price_plus_spread_burns_the_payment(d):
     r = d.run(OTHER, "stable", "buy", {"unit": SENIOR, "quantity": 40, "maxIn": 10**15})
     assert r.code == 0, r.message
     cost = events(r, "stable.bought")[0]["cost"]
-    assert cost == -(-pr["sell"] * 40 * (WAD + WAD // 100) // WAD)
+    assert cost == -(-pr.sell * 40 * (WAD + WAD // 100) // WAD)
     assert bank.supply(d.ctx, "rusd") == supply - cost
     assert bank.balance(d.ctx, vault.VAULT, SENIOR) == V0 + 60
     r = d.run(OTHER, "stable", "buy", {"unit": SENIOR, "quantity": 1, "maxIn": 1})
@@ -154,11 +154,11 @@ def test_the_collateral_ratio_is_recorded_every_block(d):
 def test_with_a_queued_move_the_protocol_buys_at_the_lower_value(d):
     step = devnet.POLICIES["rate"]["stepAbs"]
     before = vault.unit_prices(d.ctx, JUNIOR)  # (the senior is worth its claim: the junior moves)
-    assert before["queued"] is None and before["buy"] == before["sell"]
+    assert before.queued is None and before.buy == before.sell
     r = d.run(KEYS[6], "oracle", "report", d.report_args("rate", devnet.RATE + 20 * step))
     assert events(r, "oracle.queued"), r.message
     pr = vault.unit_prices(d.ctx, JUNIOR)
-    assert pr["queued"] < pr["current"] and pr["buy"] == pr["queued"] and pr["sell"] == pr["current"]
+    assert pr.queued < pr.current and pr.buy == pr.queued and pr.sell == pr.current
 
 
 @pytest.mark.parametrize("k, ceiling", list(enumerate(["global", "originator", "grade", "tranche"])))
@@ -172,7 +172,7 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
 
     ctx = d.chain.app.context(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)
-    price = vault.unit_prices(ctx, SENIOR)["buy"]
+    price = vault.unit_prices(ctx, SENIOR).buy
     key, _ = ceilings_of(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
     used = ctx.get_int(key)
     cap = used + 50 * price

@@ -81,7 +81,7 @@ class MovingPrices(DevnetMachine, RuleBasedStateMachine):
         super().teardown()
 
     def price(self) -> int:
-        return vault.unit_prices(self.d.ctx, SENIOR)["current"]
+        return vault.unit_prices(self.d.ctx, SENIOR).current
 
     def cash(self) -> int:
         ctx = self.d.ctx
@@ -146,10 +146,10 @@ DEMO_SENIOR = "unit/p1/t0"
 def test_the_exposed_senior_moves_with_the_spread(devnet_chain):
     d = Driver(devnet_chain)
     exposed_senior(d)
-    p0 = vault.unit_prices(d.ctx, SENIOR)["current"]
+    p0 = vault.unit_prices(d.ctx, SENIOR).current
     v = d.ctx.get_obj(b"oracle/feed/" + FEED.encode())["value"]
     d.block(d.report(FEED, v + STEP), at=d.time + WINDOW)
-    p1 = vault.unit_prices(d.ctx, SENIOR)["current"]
+    p1 = vault.unit_prices(d.ctx, SENIOR).current
     assert p1 * 1000 < p0 * 995  # one step of the spread moves it by more than 0.5 %
 
 

@@ -29,7 +29,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
         for o in market.orders_of(self.d.ctx, CALLER.address):  # its demo orders would block its resale purchases
             self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
-        self.price = vault.unit_prices(self.d.ctx, SENIOR)["current"]  # fixed: the time does not move
+        self.price = vault.unit_prices(self.d.ctx, SENIOR).current  # fixed: the time does not move
         self.backing = reserve.backing(self.d.ctx)  # native counted at the backing value at the start
         self.start = self.value()
 

@@ -153,7 +153,7 @@ def _exits(d: Driver, parts: list[int]) -> int:
     global ceiling half used and a tranche ceiling that the exit fills: the binding ceiling
     changes partway."""
     ctx = overlay(d)
-    price = vault.unit_prices(ctx, SENIOR)["buy"]
+    price = vault.unit_prices(ctx, SENIOR).buy
     total = sum(parts) * price
     prm = vault.params(ctx)
     tranche_used = use(ctx, b"tranche/" + SENIOR.encode())
@@ -217,7 +217,7 @@ def test_flaw07_the_floor_burns_only_what_it_pays(devnet_chain):
     d = Driver(devnet_chain)
     ctx = d.ctx
     held = bank.balance(ctx, vault.VAULT, SENIOR)
-    prices = {SENIOR: vault.unit_prices(ctx, SENIOR)["sell"]}
+    prices = {SENIOR: vault.unit_prices(ctx, SENIOR).sell}
     cash = bank.balance(ctx, vault.VAULT, "rusd")
     worth = held * prices[SENIOR] + cash
     assert worth < 10_000 * RUSD and vault.collateral_ratio(ctx)["cr"] >= WAD  # par, but a small vault
@@ -240,7 +240,7 @@ def test_flaw07_small_holders_are_served_from_the_vaults_cash(devnet_chain):
     repay_next(d)  # the vault collects its payout in stable tokens (flaw 4)
     ctx = d.ctx
     cash = bank.balance(ctx, vault.VAULT, "rusd")
-    price = vault.unit_prices(ctx, SENIOR)["sell"]
+    price = vault.unit_prices(ctx, SENIOR).sell
     amount = price // 3  # a third of one unit's worth
     assert 0 < amount < cash
     supply0, bal0 = bank.supply(ctx, "rusd"), bank.balance(ctx, OTHER.address, "rusd")

@@ -314,7 +314,7 @@ def probe_floor(env: ProbeEnv, actor: str, args: dict) -> list[str]:
     if not c["fresh"] or c["cr"] is None or c["cr"] < WAD:
         return []
     try:
-        prices = {d: vault.unit_prices(before, d)["sell"] for d in got}
+        prices = {d: vault.unit_prices(before, d).sell for d in got}
     except InvalidTransaction:
         return []
     value = sum(prices[d] * q for d, q in got.items()) + stable_paid

@@ -90,9 +90,9 @@ def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
 def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:
     pr = vault.unit_prices(ctx, unit)
     spread = keeper.params(ctx)["spread"]
-    cost = -(-pr["sell"] * quantity * (vault.WAD + spread) // vault.WAD)
-    return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
-            "queued": None if pr["queued"] is None else str(pr["queued"]), "explanation": BUY_WHY}
+    cost = -(-pr.sell * quantity * (vault.WAD + spread) // vault.WAD)
+    return {"price": str(pr.sell), "spread": str(spread), "cost": str(cost),
+            "queued": None if pr.queued is None else str(pr.queued), "explanation": BUY_WHY}
 
 
 def _redeem(ctx: Ctx, amount: int) -> dict:

@@ -1,9 +1,10 @@
-"""The stable token's state records as frozen, slotted dataclasses (the keys:
-modules/stable/keeper.py).
+"""The stable token's records as frozen, slotted dataclasses.
 
-The keeper returns and takes these records; `to_stored` writes exactly the map that is
-stored (keys in canonical order). Amounts are stable base units, ratios wad, times unix
-seconds.
+State records (the keys: modules/stable/keeper.py, which returns and takes them):
+StableToken and RecordedRatio; `to_stored` writes exactly the map that is stored (keys in
+canonical order). The vault's answers, computed and never stored (modules/stable/vault.py):
+UnitPrices. Amounts are stable base units, prices stable base units per unit, ratios wad,
+times unix seconds.
 """
 
 from __future__ import annotations
@@ -46,3 +47,17 @@ class RecordedRatio:
 
     def to_stored(self) -> dict:
         return {"cr": self.cr, "fresh": self.fresh, "lastFresh": self.lastFresh, "time": self.time}
+
+
+# ----- the vault's answers (computed, never stored) --------------------------------------------
+@dataclass(frozen=True, slots=True)
+class UnitPrices:
+    """A tranche unit's prices now (floor): buy, what the protocol pays (the lower of the
+    current and queued valuations); sell, what it asks (the higher); current; queued (None:
+    no oracle move queued); problems, the stale, frozen or missing feeds met."""
+
+    buy: int
+    sell: int
+    current: int
+    queued: int | None
+    problems: list[str]

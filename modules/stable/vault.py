@@ -34,7 +34,7 @@ from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names fo
     USE,
     params,
 )
-from rwachain.modules.stable.records import RecordedRatio
+from rwachain.modules.stable.records import RecordedRatio, UnitPrices
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
@@ -72,11 +72,9 @@ def _pool_of(ctx: Ctx, unit: str) -> tuple[dict, int]:
     return pool, pk[1]
 
 
-def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
-    """{buy, sell, current, queued, problems}: per-unit prices in stable base units (floor).
-
-    buy = what the protocol pays (the lower of the current and queued valuations), sell = what
-    it asks (the higher). strict: a stale, frozen or missing feed raises StaleFeed."""
+def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> UnitPrices:
+    """The unit's prices now, stable base units per unit (floor). strict: a stale, frozen or
+    missing feed raises StaleFeed."""
     pool, k = _pool_of(ctx, unit)
     cur = alt = pool["unallocated"]
     problems: list[str] = []
@@ -97,8 +95,7 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
     units = pool["tranches"][k]["units"]
     p_cur = waterfall.tranche_values(pool, cur, ctx.block.time)[k] // units
     p_alt = waterfall.tranche_values(pool, alt, ctx.block.time)[k] // units if pending else p_cur
-    return {"buy": min(p_cur, p_alt), "sell": max(p_cur, p_alt), "current": p_cur, "queued": p_alt if pending else None,
-            "problems": problems}
+    return UnitPrices(min(p_cur, p_alt), max(p_cur, p_alt), p_cur, p_alt if pending else None, problems)
 
 
 def eligible(ctx: Ctx, unit: str) -> bool:
@@ -262,7 +259,7 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     pool, _ = _pool_of(ctx, unit)
     prm = params(ctx)
     pr = unit_prices(ctx, unit)
-    value = pr["buy"] * quantity
+    value = pr.buy * quantity
     grade = pool_grade(ctx, pool)
     uses = []
     for ceiling, cap in _ceilings(ctx, pool, unit, grade):
@@ -275,9 +272,9 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     used, cap = max(uses, key=lambda uc: _slope_part(prm["hSlope"], uc[0], value, uc[1]))  # the binding one
     out = max(0, value - cut)
     share = min(cut, value) * prm["haircutShare"] // WAD
-    return {"price": pr["buy"], "value": value, "haircut": -(-cut * WAD // max(value, 1)), "out": out,
+    return {"price": pr.buy, "value": value, "haircut": -(-cut * WAD // max(value, 1)), "out": out,
             "reserveShare": share, "u0": used * WAD // cap, "u1": (used + value) * WAD // cap, "grade": grade,
-            "queued": pr["queued"]}
+            "queued": pr.queued}
 
 
 def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> dict:
@@ -353,7 +350,7 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
         raise InsufficientFunds(f"the vault holds {held} units of {unit}")
     prm = params(ctx)
     pr = unit_prices(ctx, unit)
-    cost = -(-pr["sell"] * quantity * (WAD + prm["spread"]) // WAD)
+    cost = -(-pr.sell * quantity * (WAD + prm["spread"]) // WAD)
     if cost > max_in:
         raise LimitExceeded(f"the purchase costs {cost}, above the maximum {max_in} offered")
     d = denom(ctx)
@@ -361,7 +358,7 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
     bank.transfer(ctx, VAULT, buyer, unit, quantity)
     keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - cost))
     release_exposure(ctx, unit, quantity, held)
-    ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr["sell"])
+    ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr.sell)
     return cost
 
 
@@ -379,7 +376,7 @@ def _floor_terms(ctx: Ctx) -> dict:
     prices = None
     if not problems:
         try:
-            prices = {u: unit_prices(ctx, u)["sell"] for u in held}
+            prices = {u: unit_prices(ctx, u).sell for u in held}
         except StaleFeed as exc:
             problems = [exc.message]
     if problems:
