@@ -39,13 +39,13 @@ def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
     from rwachain.modules.tranches import keeper as tranches
 
     q = vault.quote_exit(d.ctx, SENIOR, 100)
-    grade = q["grade"]
-    assert q["haircut"] >= devnet_h_base(grade) and q["out"] == q["value"] - q["value"] * q["haircut"] // WAD
+    grade = q.grade
+    assert q.haircut >= devnet_h_base(grade) and q.out == q.value - q.value * q.haircut // WAD
     before = bank.balance(d.ctx, HOLDER.address, "rusd")
     reserve_before = bank.balance(d.ctx, vault.RESERVE, "rusd")
     use_before = d.ctx.get_int(vault.USE + b"global/-")
     uses = [(d.ctx.get_int(k), cap) for k, cap in ceilings_of(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
-    r = exit_(d, HOLDER, 100, min_out=q["out"] * 99 // 100)  # (the block is a second later than the quote)
+    r = exit_(d, HOLDER, 100, min_out=q.out * 99 // 100)  # (the block is a second later than the quote)
     assert r.code == 0, r.message
     e = events(r, "stable.exit")[0]
     value = e["price"] * 100
@@ -66,7 +66,7 @@ def devnet_h_base(grade):
 def test_exit_refusals(d):
     assert exit_(d, HOLDER, 10, unit=JUNIOR).error == "invalid_state"  # the junior is not eligible
     q = vault.quote_exit(d.ctx, SENIOR, 10)
-    r = exit_(d, HOLDER, 10, min_out=q["out"] * 2)
+    r = exit_(d, HOLDER, 10, min_out=q.out * 2)
     assert r.error == "limit_exceeded" and "minimum" in r.message
     assert exit_(d, HOLDER, 700).error == "insufficient_funds"  # dev 7 holds 600
 
@@ -179,7 +179,7 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
     prm = vault.params(ctx)
     ctx.set_obj(vault.PARAMS, {**prm, "ceilings": {**prm["ceilings"], ceiling: cap}})
     q = vault.exit_units(ctx, HOLDER.address, SENIOR, 30, 0)
-    assert q["u1"] == (used + 30 * price) * WAD // cap and q["u0"] == used * WAD // cap
+    assert q.u1 == (used + 30 * price) * WAD // cap and q.u0 == used * WAD // cap
     with pytest.raises(LimitExceeded, match=ceiling):
         vault.exit_units(ctx, HOLDER.address, SENIOR, 21, 0)
     vault.exit_units(ctx, HOLDER.address, SENIOR, 20, 0)  # exactly up to the ceiling

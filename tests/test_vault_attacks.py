@@ -166,8 +166,8 @@ def _exits(d: Driver, parts: list[int]) -> int:
     reserve0 = bank.balance(ctx, vault.RESERVE, "rusd")
     for p in parts:
         q = vault.exit_units(ctx, HOLDER.address, SENIOR, p, 0)
-        got += q["out"]
-        value_in += q["value"]
+        got += q.out
+        value_in += q.value
     # conservation: value in = paid out + the reserve's share + over-collateral left in the vault
     share = bank.balance(ctx, vault.RESERVE, "rusd") - reserve0
     kept = value_in - got - share

@@ -142,7 +142,7 @@ class Exits:
         self.refs[b.unit] = ref
         via_exit = via_reserve = 0
         with contextlib.suppress(InvalidTransaction):
-            via_exit = vault.quote_exit(ctx, b.unit, left)["out"]
+            via_exit = vault.quote_exit(ctx, b.unit, left).out
         with contextlib.suppress(InvalidTransaction):
             q = reserve.quote_sale(ctx, b.unit, left, "stable")
             st = reserve.epoch_state(ctx)

@@ -84,7 +84,10 @@ def _ceiling_name(ceiling: bytes) -> str:
 
 
 def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
-    return {**{k: _text(v) for k, v in vault.quote_exit(ctx, unit, quantity).items()}, "explanation": EXIT_WHY}
+    q = vault.quote_exit(ctx, unit, quantity)
+    return {"price": str(q.price), "value": str(q.value), "haircut": str(q.haircut), "out": str(q.out),
+            "reserveShare": str(q.reserve_share), "u0": str(q.u0), "u1": str(q.u1), "grade": str(q.grade),
+            "queued": None if q.queued is None else str(q.queued), "explanation": EXIT_WHY}
 
 
 def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:

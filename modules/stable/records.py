@@ -3,7 +3,7 @@
 State records (the keys: modules/stable/keeper.py, which returns and takes them):
 StableToken and RecordedRatio; `to_stored` writes exactly the map that is stored (keys in
 canonical order). The vault's answers, computed and never stored (modules/stable/vault.py):
-UnitPrices. Amounts are stable base units, prices stable base units per unit, ratios wad,
+UnitPrices, ExitQuote. Amounts are stable base units, prices stable base units per unit, ratios wad,
 times unix seconds.
 """
 
@@ -61,3 +61,21 @@ class UnitPrices:
     current: int
     queued: int | None
     problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ExitQuote:
+    """What an exit pays now: the unit price paid (the buy price), the value taken in (price
+    x quantity), the haircut (wad of the value, rounded up), out (what the holder receives),
+    the reserve's share of the haircut, the binding ceiling's utilization before and after
+    (u0, u1, wad), the pool's grade (0..4) and the queued unit price (None: none queued)."""
+
+    price: int
+    value: int
+    haircut: int
+    out: int
+    reserve_share: int
+    u0: int
+    u1: int
+    grade: int
+    queued: int | None

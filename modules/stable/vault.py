@@ -34,7 +34,7 @@ from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names fo
     USE,
     params,
 )
-from rwachain.modules.stable.records import RecordedRatio, UnitPrices
+from rwachain.modules.stable.records import ExitQuote, RecordedRatio, UnitPrices
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
@@ -251,7 +251,7 @@ def exit_haircut(prm: dict, grade: int, uses: list[tuple[int, int]], value: int)
     return base + max(_slope_part(prm["hSlope"], used, value, cap) for used, cap in uses)
 
 
-def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
+def quote_exit(ctx: Ctx, unit: str, quantity: int) -> ExitQuote:
     """What an exit of quantity units pays now, with its terms; raises when it cannot happen."""
     if not eligible(ctx, unit):
         raise InvalidState(f"{unit} is not eligible for the instant exit (a junior tranche, or its pool has "
@@ -272,31 +272,30 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     used, cap = max(uses, key=lambda uc: _slope_part(prm["hSlope"], uc[0], value, uc[1]))  # the binding one
     out = max(0, value - cut)
     share = min(cut, value) * prm["haircutShare"] // WAD
-    return {"price": pr.buy, "value": value, "haircut": -(-cut * WAD // max(value, 1)), "out": out,
-            "reserveShare": share, "u0": used * WAD // cap, "u1": (used + value) * WAD // cap, "grade": grade,
-            "queued": pr.queued}
+    return ExitQuote(pr.buy, value, -(-cut * WAD // max(value, 1)), out, share, used * WAD // cap,
+                     (used + value) * WAD // cap, grade, pr.queued)
 
 
-def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> dict:
+def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> ExitQuote:
     """Swap eligible units into the stable token at price x (1 - h)."""
     _require_cr_at_least_one(ctx)
     q = quote_exit(ctx, unit, quantity)
-    if q["out"] == 0:
+    if q.out == 0:
         raise LimitExceeded("the exit would pay out zero")
-    if q["out"] < min_out:
-        raise LimitExceeded(f"the exit pays {q['out']}, below the minimum {min_out} asked")
+    if q.out < min_out:
+        raise LimitExceeded(f"the exit pays {q.out}, below the minimum {min_out} asked")
     if bank.balance(ctx, holder, unit) < quantity:
         raise InsufficientFunds(f"holding {bank.balance(ctx, holder, unit)} units of {unit}, exiting {quantity}")
     pool, _ = _pool_of(ctx, unit)
-    _take_exposure(ctx, pool, unit, q["grade"], q["value"])
+    _take_exposure(ctx, pool, unit, q.grade, q.value)
     d = denom(ctx)
     bank.transfer(ctx, holder, VAULT, unit, quantity)
-    bank.mint(ctx, holder, d, q["out"])
-    if q["reserveShare"]:
-        bank.mint(ctx, RESERVE, d, q["reserveShare"])
-    keeper.set_minted_against_units(ctx, keeper.minted_against_units(ctx) + q["out"] + q["reserveShare"])
-    ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q["price"], haircut=q["haircut"],
-             out=q["out"], reserveShare=q["reserveShare"])
+    bank.mint(ctx, holder, d, q.out)
+    if q.reserve_share:
+        bank.mint(ctx, RESERVE, d, q.reserve_share)
+    keeper.set_minted_against_units(ctx, keeper.minted_against_units(ctx) + q.out + q.reserve_share)
+    ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q.price, haircut=q.haircut,
+             out=q.out, reserveShare=q.reserve_share)
     return q
 
 
