@@ -32,7 +32,7 @@ def cr_check(ctx: Ctx) -> list[str]:
     rec = stable.recorded_ratio(ctx)
     if rec is None or rec.time != ctx.block.time:
         return []
-    cr = vault.collateral_ratio(ctx)["cr"]
+    cr = vault.collateral_ratio(ctx).cr
     if rec.cr == cr:
         return []
     return [f"recorded CR {rec.cr} differs from its definition {cr} at the end of the block"]

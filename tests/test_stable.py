@@ -146,8 +146,8 @@ def test_the_collateral_ratio_is_recorded_every_block(d):
     exit_(d, HOLDER, 100)
     cr = d.ctx.get_obj(vault.CR)
     c = vault.collateral_ratio(d.ctx)
-    assert cr["cr"] == c["cr"] and cr["time"] == d.time and c["cr"] >= WAD
-    assert c["circulating"] == bank.supply(d.ctx, "rusd") - sum(
+    assert cr["cr"] == c.cr and cr["time"] == d.time and c.cr >= WAD
+    assert c.circulating == bank.supply(d.ctx, "rusd") - sum(
         bank.balance(d.ctx, a, "rusd") for a in vault.protocol_accounts(d.ctx))
 
 

@@ -72,7 +72,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         assert self.value() <= self.start  # (fees, paid in native, count against the caller)
         ctx = self.d.ctx
         rec = ctx.get_obj(vault.CR)
-        assert rec["cr"] == vault.collateral_ratio(ctx)["cr"]  # as reported = by definition
+        assert rec["cr"] == vault.collateral_ratio(ctx).cr  # as reported = by definition
         holders = [k.address for k in KEYS] + vault.protocol_accounts(ctx)  # (vault, reserve, treasury, fund, pools)
         for denom in (SENIOR, "rusd", "rwa"):  # the supply of every token is the sum of its balances
             assert sum(bank.balance(ctx, a, denom) for a in holders) == bank.supply(ctx, denom), denom

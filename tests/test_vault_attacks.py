@@ -220,7 +220,7 @@ def test_flaw07_the_floor_burns_only_what_it_pays(devnet_chain):
     prices = {SENIOR: vault.unit_prices(ctx, SENIOR).sell}
     cash = bank.balance(ctx, vault.VAULT, "rusd")
     worth = held * prices[SENIOR] + cash
-    assert worth < 10_000 * RUSD and vault.collateral_ratio(ctx)["cr"] >= WAD  # par, but a small vault
+    assert worth < 10_000 * RUSD and vault.collateral_ratio(ctx).cr >= WAD  # par, but a small vault
     supply0, bal0 = bank.supply(ctx, "rusd"), bank.balance(ctx, OTHER.address, "rusd")
     r = d.run(OTHER, "stable", "redeem", {"amount": 100_000 * RUSD})
     assert r.code == 0, r.message
@@ -318,17 +318,17 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     feed = f"reserve/{CUSTODIAN.address_text}"
     fresh = overlay(d, 2 * 3600)
     c0 = vault.collateral_ratio(fresh)
-    assert c0["fresh"] and c0["cr"] >= WAD
+    assert c0.fresh and c0.cr >= WAD
     ctx = overlay(d, 2 * 3600)
     pol = oracle.policy(ctx, "reserve")
     ctx.set_obj(oracle.POLICY + b"reserve", {**pol, "maxAge": 3600})  # the attestation is now two hours old
     assert oracle.read(ctx, feed).stale
     c = vault.collateral_ratio(ctx)
-    assert c["backing"] == c0["backing"] - oracle.state_of(ctx, feed)["value"]  # counted as zero
-    assert c["cr"] < WAD and c["fresh"] is False
-    inputs = {i["input"]: i for i in c["inputs"]}
-    assert inputs[feed]["fresh"] is False and inputs[feed]["counted"] == 0
-    assert all(i["fresh"] for k, i in inputs.items() if k != feed)
+    assert c.backing == c0.backing - oracle.state_of(ctx, feed)["value"]  # counted as zero
+    assert c.cr < WAD and c.fresh is False
+    inputs = {i.input: i for i in c.inputs}
+    assert inputs[feed].fresh is False and inputs[feed].counted == 0
+    assert all(i.fresh for k, i in inputs.items() if k != feed)
     with pytest.raises(LimitExceeded, match="minting stops"):
         vault.exit_units(ctx, HOLDER.address, SENIOR, 10, 0)
     assert vault.quote_redeem(ctx, 10**9)["mode"] != "par"  # the floor pays pro rata, not par

@@ -125,8 +125,8 @@ def _stable(ctx: Ctx) -> Row:
     d = vault.denom(ctx)
     value, _ = vault.vault_value(ctx)
     c = vault.collateral_ratio(ctx)
-    return {"stable.supply": bank.supply(ctx, d), "stable.circulating": c["circulating"], "stable.cr": c["cr"],
-            "stable.backing": c["backing"], "stable.vaultValue": value,
+    return {"stable.supply": bank.supply(ctx, d), "stable.circulating": c.circulating, "stable.cr": c.cr,
+            "stable.backing": c.backing, "stable.vaultValue": value,
             "stable.attestedReserve": vault.attested(ctx)}
 
 

@@ -399,7 +399,7 @@ def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
     asked = sum(b.quantity for b in tried)
     crs = [c for c in led.cr if c > 0]
     cr = led.prices["cr"]
-    unbacked = max(0, cr["circulating"] - cr["backing"]) if cr.get("circulating") else 0
+    unbacked = max(0, cr.circulating - cr.backing) if cr.circulating else 0
     small = led.small_done if led.small_done is not None else cfg.blocks * simulate.BLOCK_TIME - (
         drv.small_batch.start - drv.t0 if drv.small_batch else 0)
     return {

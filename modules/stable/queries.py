@@ -25,6 +25,7 @@ from rwachain.modules.core.queries import (
     obj,
 )
 from rwachain.modules.stable import keeper, vault
+from rwachain.modules.stable.records import ReserveInput, UnitInput
 
 JSON = anything()  # any JSON value
 CEILINGS = mapof(AMOUNT)
@@ -65,15 +66,20 @@ def _info(ctx: Ctx) -> dict:
     rec = keeper.recorded_ratio(ctx)
     use = {_ceiling_name(ceiling): str(used) for ceiling, used in keeper.uses(ctx)}
     basket = {u: str(q) for u, q in bank.balances_of(ctx, vault.VAULT).items() if u != d}
-    return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c["circulating"]),
+    return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c.circulating),
             "vault": {"account": encode_address(vault.VAULT), "basket": basket, "value": str(value),
                       "problems": problems},
-            "attestedReserve": str(vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
-            "inputs": [{k: _text(v) for k, v in i.items()} for i in c["inputs"]],
+            "attestedReserve": str(vault.attested(ctx)), "backing": str(c.backing),
+            "cr": None if c.cr is None else str(c.cr), "fresh": c.fresh, "inputs": [_input_json(i) for i in c.inputs],
             "recorded": {} if rec is None else {k: _text(v) for k, v in rec.to_stored().items()},
             "mintedAgainstUnits": str(keeper.minted_against_units(ctx)),
             "ceilings": {k: str(v) for k, v in keeper.params(ctx)["ceilings"].items()}, "use": use}
+
+
+def _input_json(i: UnitInput | ReserveInput) -> dict:
+    if isinstance(i, UnitInput):
+        return {"input": i.input, "quantity": str(i.quantity), "value": str(i.value), "fresh": i.fresh}
+    return {"input": i.input, "value": str(i.value), "fresh": i.fresh, "counted": str(i.counted)}
 
 
 def _ceiling_name(ceiling: bytes) -> str:

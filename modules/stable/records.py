@@ -3,7 +3,7 @@
 State records (the keys: modules/stable/keeper.py, which returns and takes them):
 StableToken and RecordedRatio; `to_stored` writes exactly the map that is stored (keys in
 canonical order). The vault's answers, computed and never stored (modules/stable/vault.py):
-UnitPrices, ExitQuote. Amounts are stable base units, prices stable base units per unit, ratios wad,
+UnitPrices, ExitQuote, UnitInput, ReserveInput, CollateralRatio. Amounts are stable base units, prices stable base units per unit, ratios wad,
 times unix seconds.
 """
 
@@ -79,3 +79,39 @@ class ExitQuote:
     u1: int
     grade: int
     queued: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInput:
+    """A unit the vault holds, as the collateral ratio counts it: the unit denomination, the
+    quantity held, its value at the mark price, and whether every mark behind it is fresh."""
+
+    input: str
+    quantity: int
+    value: int
+    fresh: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveInput:
+    """A custodian's proof-of-reserve feed, as the collateral ratio counts it: the feed, its
+    last value, whether it is fresh (neither stale nor frozen), and the value counted (zero
+    unless fresh: fail closed)."""
+
+    input: str
+    value: int
+    fresh: bool
+    counted: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralRatio:
+    """The collateral ratio now: cr = backing / circulating (wad; None when nothing
+    circulates), backing (the vault's units at their marks plus the counted reserve), the
+    circulating supply, whether every input is fresh, and the inputs (units, then reserves)."""
+
+    cr: int | None
+    backing: int
+    circulating: int
+    fresh: bool
+    inputs: list[UnitInput | ReserveInput]

@@ -34,7 +34,14 @@ from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names fo
     USE,
     params,
 )
-from rwachain.modules.stable.records import ExitQuote, RecordedRatio, UnitPrices
+from rwachain.modules.stable.records import (
+    CollateralRatio,
+    ExitQuote,
+    RecordedRatio,
+    ReserveInput,
+    UnitInput,
+    UnitPrices,
+)
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
@@ -125,20 +132,20 @@ def circulating(ctx: Ctx) -> int:
     return bank.supply(ctx, d) - sum(bank.balance(ctx, a, d) for a in protocol_accounts(ctx))
 
 
-def reserve_inputs(ctx: Ctx) -> list[dict]:
-    """Each custodian's proof-of-reserve feed: {input, value (last), fresh, counted}; a
-    stale or frozen attestation counts as zero (fail closed)."""
+def reserve_inputs(ctx: Ctx) -> list[ReserveInput]:
+    """Each custodian's proof-of-reserve feed; a stale or frozen attestation counts as zero
+    (fail closed)."""
     out = []
     for feed in oracle.list_feeds(ctx, "reserve/"):
         fv = oracle.read(ctx, feed)
         ok = not fv.stale and not fv.frozen
-        out.append({"input": feed, "value": fv.value, "fresh": ok, "counted": fv.value if ok else 0})
+        out.append(ReserveInput(feed, fv.value, ok, fv.value if ok else 0))
     return out
 
 
 def attested(ctx: Ctx) -> int:
     """Off-chain reserve: the sum of the custodians' fresh proof-of-reserve feeds."""
-    return sum(i["counted"] for i in reserve_inputs(ctx))
+    return sum(i.counted for i in reserve_inputs(ctx))
 
 
 def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
@@ -155,12 +162,12 @@ def _vault_units(ctx: Ctx) -> dict[str, int]:
             if tranches.parse_denom(u) is not None}
 
 
-def unit_inputs(ctx: Ctx) -> list[dict]:
-    """Each unit the vault holds: {input, quantity, value (at its mark price), fresh}."""
+def unit_inputs(ctx: Ctx) -> list[UnitInput]:
+    """Each unit the vault holds, valued at its mark price."""
     out = []
     for d, q in _vault_units(ctx).items():
         p, stale = mark_price(ctx, d)
-        out.append({"input": d, "quantity": q, "value": p * q, "fresh": not stale})
+        out.append(UnitInput(d, q, p * q, not stale))
     return out
 
 
@@ -168,33 +175,33 @@ def vault_value(ctx: Ctx) -> tuple[int, list[str]]:
     """(value of the vault's unit holdings at their mark prices, the units priced with stale
     feeds). Cheap: a pool mark per holding, whatever the size of the pool."""
     inputs = unit_inputs(ctx)
-    problems = [f"{i['input']}: priced with stale or frozen feeds" for i in inputs if not i["fresh"]]
-    return sum(i["value"] for i in inputs), problems
+    problems = [f"{i.input}: priced with stale or frozen feeds" for i in inputs if not i.fresh]
+    return sum(i.value for i in inputs), problems
 
 
-def collateral_ratio(ctx: Ctx) -> dict:
-    """{cr (wad; None when nothing circulates), backing, circulating, fresh, inputs}: backing =
-    the vault's units at their marks + the fresh attested reserve; inputs, the freshness of
-    each (fresh: every one is)."""
-    inputs = unit_inputs(ctx) + reserve_inputs(ctx)
-    backing = sum(i.get("counted", i["value"]) for i in inputs)
+def collateral_ratio(ctx: Ctx) -> CollateralRatio:
+    """The ratio now: backing = the vault's units at their marks + the fresh attested
+    reserve, over the circulating supply."""
+    units, reserves = unit_inputs(ctx), reserve_inputs(ctx)
+    backing = sum(i.value for i in units) + sum(i.counted for i in reserves)
     circ = circulating(ctx)
-    return {"cr": None if circ <= 0 else backing * WAD // circ, "backing": backing, "circulating": circ,
-            "fresh": all(i["fresh"] for i in inputs), "inputs": inputs}
+    inputs = [*units, *reserves]
+    return CollateralRatio(None if circ <= 0 else backing * WAD // circ, backing, circ, all(i.fresh for i in inputs),
+                           inputs)
 
 
 def record_cr(ctx: Ctx) -> None:
     """End-block: the ratio as of this block (the last fresh one is what a stale floor uses)."""
     c = collateral_ratio(ctx)
     prev = keeper.recorded_ratio(ctx)
-    last_fresh = c["cr"] if c["fresh"] else None if prev is None else prev.lastFresh
-    keeper.put_recorded_ratio(ctx, RecordedRatio(c["cr"], ctx.block.time, c["fresh"], last_fresh))
+    last_fresh = c.cr if c.fresh else None if prev is None else prev.lastFresh
+    keeper.put_recorded_ratio(ctx, RecordedRatio(c.cr, ctx.block.time, c.fresh, last_fresh))
 
 
 def _require_cr_at_least_one(ctx: Ctx) -> None:
-    c = collateral_ratio(ctx)
-    if c["cr"] is not None and c["cr"] < WAD:
-        raise LimitExceeded(f"the collateral ratio is {c['cr'] * 100 // WAD} % (below 100 %): minting stops")
+    cr = collateral_ratio(ctx).cr
+    if cr is not None and cr < WAD:
+        raise LimitExceeded(f"the collateral ratio is {cr * 100 // WAD} % (below 100 %): minting stops")
 
 
 # ----- custodian mint and burn ------------------------------------------------------------------
@@ -220,8 +227,8 @@ def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
         raise InvalidState(f"this custodian minted {minted}; it cannot burn {amount} against its reserve")
     bank.burn(ctx, custodian, denom(ctx), amount)
     keeper.set_minted(ctx, custodian, minted - amount)
-    c = collateral_ratio(ctx)
-    payout = amount if c["cr"] is None or c["cr"] >= WAD else amount * c["cr"] // WAD
+    cr = collateral_ratio(ctx).cr
+    payout = amount if cr is None or cr >= WAD else amount * cr // WAD
     ctx.emit("stable.burned", custodian=custodian, amount=amount, offchainPayout=payout)
     return payout
 
@@ -381,7 +388,7 @@ def _floor_terms(ctx: Ctx) -> dict:
     if problems:
         prices = {u: mark_price(ctx, u)[0] for u in held}
     worth = sum(prices[u] * q for u, q in held.items()) + cash
-    cr = collateral_ratio(ctx)["cr"]
+    cr = collateral_ratio(ctx).cr
     if problems:
         recorded = keeper.recorded_ratio(ctx)
         last = (None if recorded is None else recorded.lastFresh) or WAD
