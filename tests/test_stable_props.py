@@ -214,7 +214,7 @@ def test_the_pro_rata_share_below_one_is_by_quantity(under_collateralized):
         ctx = c.reader()
         q = vault.quote_redeem(ctx, 10**12)
         held = bank.balance(ctx, vault.VAULT, DEMO_SENIOR)
-        assert q["mode"] == "proRata" and q["paid"][DEMO_SENIOR] == held * 10**12 // q["circulating"]
+        assert q.terms.mode == "proRata" and q.paid[DEMO_SENIOR] == held * 10**12 // q.terms.circulating
 
 
 def test_every_permutation_of_three_equal_redemptions_pays_within_one_unit(under_collateralized):

@@ -299,17 +299,17 @@ def test_flaw07_property_the_floor_never_burns_more_than_it_pays(floor_chains, a
         vault.redeem(ctx, OTHER.address, amount)
     except LimitExceeded:
         assert _snapshot(ctx) == before  # refused: nothing burned, nothing paid
-        assert q["worth"] == 0 or q["burn"] == 0
+        assert q.worth == 0 or q.burn == 0
         return
     after = _snapshot(ctx)
     burned = before[0] - after[0]
-    got_units, got_cash = after[2] - before[2], q["stable"]
-    assert burned == q["burn"] > 0 and q["worth"] > 0 and burned <= amount
-    assert got_units == q["paid"].get(SENIOR, 0) and before[4] - after[4] == got_units
+    got_units, got_cash = after[2] - before[2], q.stable
+    assert burned == q.burn > 0 and q.worth > 0 and burned <= amount
+    assert got_units == q.paid.get(SENIOR, 0) and before[4] - after[4] == got_units
     assert before[3] - after[3] == got_cash and after[1] - before[1] == got_cash - burned
-    assert q["worth"] == got_units * q["prices"][SENIOR] + got_cash
-    rn, rd = q["rate"]  # vault value per stable base unit redeemed, at the floor's pricing
-    assert burned * rn <= q["worth"] * rd  # paid >= the burned stable's share
+    assert q.worth == got_units * q.terms.prices[SENIOR] + got_cash
+    rn, rd = q.terms.rate  # vault value per stable base unit redeemed, at the floor's pricing
+    assert burned * rn <= q.worth * rd  # paid >= the burned stable's share
 
 
 # ----- flaw 8: a stale proof of reserve counts as zero -----------------------------------------------
@@ -331,7 +331,7 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     assert all(i.fresh for k, i in inputs.items() if k != feed)
     with pytest.raises(LimitExceeded, match="minting stops"):
         vault.exit_units(ctx, HOLDER.address, SENIOR, 10, 0)
-    assert vault.quote_redeem(ctx, 10**9)["mode"] != "par"  # the floor pays pro rata, not par
+    assert vault.quote_redeem(ctx, 10**9).terms.mode != "par"  # the floor pays pro rata, not par
     vault.record_cr(ctx)
     assert ctx.get_obj(vault.CR)["fresh"] is False
 

@@ -106,11 +106,12 @@ def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:
 
 def _redeem(ctx: Ctx, amount: int) -> dict:
     q = vault.quote_redeem(ctx, amount)
-    return {"cr": None if q["cr"] is None else str(q["cr"]),
-            "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
-            "amount": str(amount), "mode": q["mode"], "explanation": REDEEM_WHY[q["mode"]] + REDEEM_PAID,
-            "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
-            "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
+    f = q.terms
+    return {"cr": None if f.cr is None else str(f.cr),
+            "vaultValue": None if f.problems else str(f.worth), "stale": f.mode == "stale",
+            "amount": str(amount), "mode": f.mode, "explanation": REDEEM_WHY[f.mode] + REDEEM_PAID,
+            "circulating": str(f.circulating), "basket": {u: str(n) for u, n in q.paid.items() if n},
+            "stable": str(q.stable), "worth": str(q.worth), "burn": str(q.burn)}
 
 
 def _quote(ctx: Ctx, kind: str, unit: str | None, quantity: int | None, amount: int | None) -> dict:

@@ -3,7 +3,8 @@
 State records (the keys: modules/stable/keeper.py, which returns and takes them):
 StableToken and RecordedRatio; `to_stored` writes exactly the map that is stored (keys in
 canonical order). The vault's answers, computed and never stored (modules/stable/vault.py):
-UnitPrices, ExitQuote, UnitInput, ReserveInput, CollateralRatio. Amounts are stable base units, prices stable base units per unit, ratios wad,
+UnitPrices, ExitQuote, UnitInput, ReserveInput, CollateralRatio, FloorTerms, RedeemQuote.
+Amounts are stable base units, prices stable base units per unit, ratios wad,
 times unix seconds.
 """
 
@@ -115,3 +116,35 @@ class CollateralRatio:
     circulating: int
     fresh: bool
     inputs: list[UnitInput | ReserveInput]
+
+
+@dataclass(frozen=True, slots=True)
+class FloorTerms:
+    """The floor's pricing now: the units the vault holds {unit: quantity}, its cash (stable
+    base units), the unit prices used, worth (all of it at those prices), the rate (rn, rd):
+    vault value per stable base unit redeemed, the mode (par, proRata or stale), the
+    collateral ratio now, the circulating supply (at least 1), and the problems met (stale
+    or frozen feeds: the stale mode)."""
+
+    held: dict[str, int]
+    cash: int
+    prices: dict[str, int]
+    worth: int
+    rate: tuple[int, int]
+    mode: str
+    cr: int | None
+    circulating: int
+    problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemQuote:
+    """What a floor redemption pays now: the units paid {unit: quantity}, the vault's stable
+    tokens paid, worth (the value paid at the floor's prices), burn (the stable burned: only
+    what the payment is worth), and the terms it was priced on."""
+
+    paid: dict[str, int]
+    stable: int
+    worth: int
+    burn: int
+    terms: FloorTerms

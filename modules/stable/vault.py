@@ -37,7 +37,9 @@ from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names fo
 from rwachain.modules.stable.records import (
     CollateralRatio,
     ExitQuote,
+    FloorTerms,
     RecordedRatio,
+    RedeemQuote,
     ReserveInput,
     UnitInput,
     UnitPrices,
@@ -369,10 +371,8 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
 
 
 # ----- the floor ----------------------------------------------------------------------------------
-def _floor_terms(ctx: Ctx) -> dict:
-    """The floor's pricing now: {held units, cash (the vault's stable), prices, worth (all of
-    it at those prices), rate (rn, rd): vault value per stable base unit redeemed, mode}.
-    par (CR >= 1): sell prices, rate 1; proRata (CR < 1): sell prices, rate worth /
+def _floor_terms(ctx: Ctx) -> FloorTerms:
+    """The floor's pricing now. par (CR >= 1): sell prices, rate 1; proRata (CR < 1): sell prices, rate worth /
     circulating; stale (a stale feed): mark prices, rate worth / circulating x min(1, 1 / the
     last fresh CR)."""
     held = _vault_units(ctx)
@@ -397,31 +397,27 @@ def _floor_terms(ctx: Ctx) -> dict:
         rate, mode = (1, 1), "par"
     else:
         rate, mode = (worth, circ), "proRata"
-    return {"held": held, "cash": cash, "prices": prices, "worth": worth, "rate": rate, "mode": mode, "cr": cr,
-            "circulating": circ, "problems": problems}
+    return FloorTerms(held, cash, prices, worth, rate, mode, cr, circ, problems)
 
 
-def quote_redeem(ctx: Ctx, amount: int) -> dict:
+def quote_redeem(ctx: Ctx, amount: int) -> RedeemQuote:
     """What redeeming amount of the stable token pays now (_floor_terms for the pricing): the
     slice owed is worth owed = min(amount x rate, worth), the fraction owed / worth of every
-    holding; units floor, and the vault's cash pays the rest of owed as far as it goes.
-    {paid {unit: quantity}, stable, worth (value paid), burn = min(amount, floor(worth /
-    rate)): only the stable worth what is paid; mode, prices, rate, value, cr, circulating}."""
+    holding; units floor, and the vault's cash pays the rest of owed as far as it goes. It
+    burns min(amount, floor(worth paid / rate)): only the stable worth what is paid."""
     f = _floor_terms(ctx)
-    rn, rd = f["rate"]
-    den = f["worth"] * rd
+    rn, rd = f.rate
+    den = f.worth * rd
     num = min(amount * rn, den)  # the slice: num / den of every holding
-    paid = {u: q * num // den for u, q in sorted(f["held"].items())} if den else {}
-    in_units = sum(f["prices"][u] * q for u, q in paid.items())
-    stable = min(f["cash"], num // rd - in_units)
+    paid = {u: q * num // den for u, q in sorted(f.held.items())} if den else {}
+    in_units = sum(f.prices[u] * q for u, q in paid.items())
+    stable = min(f.cash, num // rd - in_units)
     worth = in_units + stable
     burn = min(amount, worth * rd // rn) if rn else 0
-    return {"paid": paid, "stable": stable, "worth": worth, "burn": burn, "mode": f["mode"], "prices": f["prices"],
-            "rate": f["rate"], "value": None if f["problems"] else f["worth"], "cr": f["cr"],
-            "circulating": f["circulating"], "held": f["held"], "problems": f["problems"]}
+    return RedeemQuote(paid, stable, worth, burn, f)
 
 
-def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
+def redeem(ctx: Ctx, holder: bytes, amount: int) -> RedeemQuote:
     """Burn at most amount of the stable token for a slice of every vault holding (quote_redeem):
     worth par at CR >= 1 (as far as the vault goes), the pro-rata share below 1; with a stale
     feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Burns only the stable worth
@@ -431,17 +427,17 @@ def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
     if amount > circ or bank.balance(ctx, holder, d) < amount:
         raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
     q = quote_redeem(ctx, amount)
-    if not q["worth"] or not q["burn"]:
+    if not q.worth or not q.burn:
         raise LimitExceeded(f"the redemption of {amount} rounds to nothing in the vault's holdings: refused, "
                             f"nothing burned")
-    bank.burn(ctx, holder, d, q["burn"])
-    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - q["burn"]))
-    for u, n in q["paid"].items():
+    bank.burn(ctx, holder, d, q.burn)
+    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - q.burn))
+    for u, n in q.paid.items():
         if n:
-            release_exposure(ctx, u, n, q["held"][u])
+            release_exposure(ctx, u, n, q.terms.held[u])
             bank.transfer(ctx, VAULT, holder, u, n)
-    if q["stable"]:
-        bank.transfer(ctx, VAULT, holder, d, q["stable"])
-    ctx.emit("stable.redeemed", holder=holder, amount=amount, burned=q["burn"], stable=q["stable"],
-             units=",".join(f"{u}:{n}" for u, n in q["paid"].items() if n), stale=q["mode"] == "stale")
+    if q.stable:
+        bank.transfer(ctx, VAULT, holder, d, q.stable)
+    ctx.emit("stable.redeemed", holder=holder, amount=amount, burned=q.burn, stable=q.stable,
+             units=",".join(f"{u}:{n}" for u, n in q.paid.items() if n), stale=q.terms.mode == "stale")
     return q
