@@ -58,6 +58,11 @@ def info(ctx: Ctx) -> StableToken | None:
     return None if v is None else StableToken.from_stored(v)
 
 
+def has_token(ctx: Ctx) -> bool:
+    """Whether genesis named a stable token (cheap: nothing decoded)."""
+    return ctx.get(CUSTODIAN) is not None
+
+
 def put_info(ctx: Ctx, token: StableToken) -> None:
     ctx.set_obj(CUSTODIAN, token.to_stored())
 

@@ -68,7 +68,7 @@ def _redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def end_block(ctx: Ctx) -> None:
-    if ctx.get(keeper.CUSTODIAN) is not None:
+    if keeper.has_token(ctx):
         vault.record_cr(ctx)
 
 
