@@ -12,29 +12,30 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.stable import keeper as stable
 from rwachain.modules.stable import vault
 from rwachain.state.codec import decode
 
 
 def stable_supply_check(ctx: Ctx) -> list[str]:
     """The stable supply never exceeds what custodians minted plus what exits minted."""
-    info = ctx.get_obj(vault.CUSTODIAN)
-    if info is None:
+    token = stable.info(ctx)
+    if token is None:
         return []
-    minted = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(vault.MINTED)) + ctx.get_int(vault.UNITS)
-    supply = bank.supply(ctx, info["denom"])
+    minted = stable.minted_by_custodians(ctx) + stable.minted_against_units(ctx)
+    supply = bank.supply(ctx, token.denom)
     return [f"stable supply {supply} above custodian mints plus exit mints {minted}"] if supply > minted else []
 
 
 def cr_check(ctx: Ctx) -> list[str]:
     """The collateral ratio recorded in the last block equals its definition after it."""
-    rec = ctx.get_obj(vault.CR)
-    if rec is None or rec["time"] != ctx.block.time:
+    rec = stable.recorded_ratio(ctx)
+    if rec is None or rec.time != ctx.block.time:
         return []
-    cr = vault.collateral_ratio(ctx)["cr"]
-    if rec["cr"] == cr:
+    cr = vault.collateral_ratio(ctx).cr
+    if rec.cr == cr:
         return []
-    return [f"recorded CR {rec['cr']} differs from its definition {cr} at the end of the block"]
+    return [f"recorded CR {rec.cr} differs from its definition {cr} at the end of the block"]
 
 
 def oracle_bounds_check(ctx: Ctx) -> list[str]:

@@ -88,7 +88,7 @@ def test_flaw07_planted_a_floor_that_burns_all_it_is_asked_is_caught_by_its_prob
 
     def burns_all(ctx, amount):
         q = quote(ctx, amount)
-        return {**q, "burn": amount} if q["worth"] else q
+        return dataclasses.replace(q, burn=amount) if q.worth else q
 
     monkeypatch.setattr(vault, "quote_redeem", burns_all)
     f = _caught(simulate.SimConfig(seed=2, blocks=BLOCKS, attacks={"attack.floor": 20}), monkeypatch)
@@ -117,8 +117,8 @@ def test_flaw18_planted_a_transfer_to_a_future_pool_breaks_its_cash_ledger(monke
 @pytest.mark.slow
 def test_a_probe_failure_shrinks_to_a_replayable_reproduction(monkeypatch):
     quote = vault.quote_redeem
-    monkeypatch.setattr(vault, "quote_redeem", lambda ctx, amount: {**quote(ctx, amount), "burn": amount}
-                        if quote(ctx, amount)["worth"] else quote(ctx, amount))
+    monkeypatch.setattr(vault, "quote_redeem", lambda ctx, amount: dataclasses.replace(quote(ctx, amount), burn=amount)
+                        if quote(ctx, amount).worth else quote(ctx, amount))
     cfg = simulate.SimConfig(seed=2, blocks=BLOCKS, attacks={"attack.floor": 20})
     res = simulate.run(cfg)
     f = res.failure

@@ -44,9 +44,9 @@ def test_genesis_seeds_balances_roles_and_custodian_mint(devnet_chain, dev_keys)
     assert keeper.balance(ctx, dev_keys[3].address, "rwa") == devnet.NATIVE_EACH
     info = stable.info(ctx)
     # custodian-minted: the genesis balances; the rest was minted against units (the demo exit)
-    assert info["custodianMinted"] == devnet.DEV_ACCOUNTS * devnet.STABLE_EACH + devnet.RESERVE_FUND
-    assert info["custodianMinted"] <= info["attestedReserve"]
-    assert keeper.supply(ctx, "rusd") == info["custodianMinted"] + ctx.get_int(vault.UNITS) > info["custodianMinted"]
+    assert info.custodianMinted == devnet.DEV_ACCOUNTS * devnet.STABLE_EACH + devnet.RESERVE_FUND
+    assert info.custodianMinted <= info.attestedReserve
+    assert keeper.supply(ctx, "rusd") == info.custodianMinted + ctx.get_int(vault.UNITS) > info.custodianMinted
     from rwachain.modules.roles import module as roles
 
     assert roles.has_role(ctx, "verifier", dev_keys[2].address)

@@ -62,7 +62,7 @@ def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):
     from rwachain.modules.stable import vault
 
     q = reserve.quote_sale(d.ctx, SENIOR, 10, "stable")
-    assert q["price"] == vault.unit_prices(d.ctx, SENIOR)["buy"] * (WAD - reserve.params(d.ctx)["discount"]) // WAD
+    assert q["price"] == vault.unit_prices(d.ctx, SENIOR).buy * (WAD - reserve.params(d.ctx)["discount"]) // WAD
     used0 = reserve.epoch_state(d.ctx)["used"]
     cash = bank.balance(d.ctx, SELLER.address, "rusd")
     r = d.run(SELLER, "reserve", "sell", {"unit": SENIOR, "quantity": 10, "minOut": q["out"], "payIn": "stable"})

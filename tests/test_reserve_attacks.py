@@ -115,15 +115,15 @@ def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin)
     prm = reserve.params(d.ctx)
     queue_rate(d, 5 * 10**16)  # a rate rise, queued: the units will soon be worth less
     p = vault.unit_prices(d.ctx, thin)
-    assert p["queued"] is not None and p["queued"] < p["current"]
+    assert p.queued is not None and p.queued < p.current
     bid = reserve_order(d, thin, "buy")
-    assert bid["price"] <= p["buy"] * (WAD - prm["discount"]) // WAD  # a seller cannot front-run the move
+    assert bid["price"] <= p.buy * (WAD - prm["discount"]) // WAD  # a seller cannot front-run the move
     d.block(at=d.time + oracle.policy(d.ctx, "rate")["delay"])  # it applies
     queue_rate(d, -3 * 10**16)  # a fall, queued: the units will soon be worth more
     p = vault.unit_prices(d.ctx, thin)
-    assert p["queued"] is not None and p["queued"] > p["current"]
+    assert p.queued is not None and p.queued > p.current
     ask = reserve_order(d, thin, "sell")
-    assert ask["price"] >= p["sell"] * (WAD + prm["premium"]) // WAD  # a buyer cannot front-run it
+    assert ask["price"] >= p.sell * (WAD + prm["premium"]) // WAD  # a buyer cannot front-run it
     assert_sound(d)
 
 
@@ -150,7 +150,7 @@ def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin
     refresh_feeds(d)
     d.block()
     assert assets.get(d.ctx, 1)["status"] == "overdue"
-    worth = vault.unit_prices(d.ctx, thin)["buy"]
+    worth = vault.unit_prices(d.ctx, thin).buy
     assert worth < before["price"]  # the ramp took the units below the earlier bid
     discount = reserve.params(d.ctx)["discount"]
     assert all(b["price"] <= worth * (WAD - discount) // WAD for b in orders(d, "buy") if b["denom"] == thin)
@@ -166,7 +166,7 @@ def test_flaw11_a_queued_move_that_applies_at_the_block_start_prices_that_blocks
     assert st["pending"] is not None
     d.block(at=st["pending"]["activatesAt"])
     assert oracle.state_of(d.ctx, "rate")["value"] > rate and not oracle.state_of(d.ctx, "rate")["pending"]
-    worth = vault.unit_prices(d.ctx, thin)["buy"]
+    worth = vault.unit_prices(d.ctx, thin).buy
     discount = reserve.params(d.ctx)["discount"]
     bids = [b for b in orders(d, "buy") if b["denom"] == thin]
     assert bids and all(b["price"] <= worth * (WAD - discount) // WAD for b in bids), (bids, worth)
@@ -337,7 +337,7 @@ def test_flaw11_a_bid_priced_before_a_default_in_the_same_block_does_not_fill(d,
     assert not [f for f in events(r2, "market.fill") if f["buyer"] == reserve.RESERVE]
     assert [c for c in events(r2, "market.cancelled") if c["order"] == bid["id"] and c["reason"] == "repricing"]
     assert bank.balance(d.ctx, reserve.RESERVE, thin) == units0 and holdings(d, EVERYONE, "rusd") == rusd0
-    worth = vault.unit_prices(d.ctx, thin)["buy"]
+    worth = vault.unit_prices(d.ctx, thin).buy
     assert worth < bid["price"]  # the default took the units below the old bid
     d.block()  # the next block bids again, from the revalued marks
     assert reserve_order(d, thin, "buy")["price"] <= worth * (WAD - reserve.params(d.ctx)["discount"]) // WAD

@@ -39,13 +39,13 @@ def test_an_instant_exit_pays_price_times_one_minus_the_haircut(d):
     from rwachain.modules.tranches import keeper as tranches
 
     q = vault.quote_exit(d.ctx, SENIOR, 100)
-    grade = q["grade"]
-    assert q["haircut"] >= devnet_h_base(grade) and q["out"] == q["value"] - q["value"] * q["haircut"] // WAD
+    grade = q.grade
+    assert q.haircut >= devnet_h_base(grade) and q.out == q.value - q.value * q.haircut // WAD
     before = bank.balance(d.ctx, HOLDER.address, "rusd")
     reserve_before = bank.balance(d.ctx, vault.RESERVE, "rusd")
     use_before = d.ctx.get_int(vault.USE + b"global/-")
     uses = [(d.ctx.get_int(k), cap) for k, cap in ceilings_of(d.ctx, tranches.get(d.ctx, 1), SENIOR, grade)]
-    r = exit_(d, HOLDER, 100, min_out=q["out"] * 99 // 100)  # (the block is a second later than the quote)
+    r = exit_(d, HOLDER, 100, min_out=q.out * 99 // 100)  # (the block is a second later than the quote)
     assert r.code == 0, r.message
     e = events(r, "stable.exit")[0]
     value = e["price"] * 100
@@ -66,7 +66,7 @@ def devnet_h_base(grade):
 def test_exit_refusals(d):
     assert exit_(d, HOLDER, 10, unit=JUNIOR).error == "invalid_state"  # the junior is not eligible
     q = vault.quote_exit(d.ctx, SENIOR, 10)
-    r = exit_(d, HOLDER, 10, min_out=q["out"] * 2)
+    r = exit_(d, HOLDER, 10, min_out=q.out * 2)
     assert r.error == "limit_exceeded" and "minimum" in r.message
     assert exit_(d, HOLDER, 700).error == "insufficient_funds"  # dev 7 holds 600
 
@@ -95,7 +95,7 @@ def test_buying_out_of_the_vault_at_price_plus_spread_burns_the_payment(d):
     r = d.run(OTHER, "stable", "buy", {"unit": SENIOR, "quantity": 40, "maxIn": 10**15})
     assert r.code == 0, r.message
     cost = events(r, "stable.bought")[0]["cost"]
-    assert cost == -(-pr["sell"] * 40 * (WAD + WAD // 100) // WAD)
+    assert cost == -(-pr.sell * 40 * (WAD + WAD // 100) // WAD)
     assert bank.supply(d.ctx, "rusd") == supply - cost
     assert bank.balance(d.ctx, vault.VAULT, SENIOR) == V0 + 60
     r = d.run(OTHER, "stable", "buy", {"unit": SENIOR, "quantity": 1, "maxIn": 1})
@@ -146,19 +146,19 @@ def test_the_collateral_ratio_is_recorded_every_block(d):
     exit_(d, HOLDER, 100)
     cr = d.ctx.get_obj(vault.CR)
     c = vault.collateral_ratio(d.ctx)
-    assert cr["cr"] == c["cr"] and cr["time"] == d.time and c["cr"] >= WAD
-    assert c["circulating"] == bank.supply(d.ctx, "rusd") - sum(
+    assert cr["cr"] == c.cr and cr["time"] == d.time and c.cr >= WAD
+    assert c.circulating == bank.supply(d.ctx, "rusd") - sum(
         bank.balance(d.ctx, a, "rusd") for a in vault.protocol_accounts(d.ctx))
 
 
 def test_with_a_queued_move_the_protocol_buys_at_the_lower_value(d):
     step = devnet.POLICIES["rate"]["stepAbs"]
     before = vault.unit_prices(d.ctx, JUNIOR)  # (the senior is worth its claim: the junior moves)
-    assert before["queued"] is None and before["buy"] == before["sell"]
+    assert before.queued is None and before.buy == before.sell
     r = d.run(KEYS[6], "oracle", "report", d.report_args("rate", devnet.RATE + 20 * step))
     assert events(r, "oracle.queued"), r.message
     pr = vault.unit_prices(d.ctx, JUNIOR)
-    assert pr["queued"] < pr["current"] and pr["buy"] == pr["queued"] and pr["sell"] == pr["current"]
+    assert pr.queued < pr.current and pr.buy == pr.queued and pr.sell == pr.current
 
 
 @pytest.mark.parametrize("k, ceiling", list(enumerate(["global", "originator", "grade", "tranche"])))
@@ -172,14 +172,14 @@ def test_each_ceiling_caps_exits_and_drives_the_utilization(d, k, ceiling):
 
     ctx = d.chain.app.context(Overlay(d.chain.store), d.ctx.block)
     pool = tranches.get(ctx, 1)
-    price = vault.unit_prices(ctx, SENIOR)["buy"]
+    price = vault.unit_prices(ctx, SENIOR).buy
     key, _ = ceilings_of(ctx, pool, SENIOR, vault.pool_grade(ctx, pool))[k]
     used = ctx.get_int(key)
     cap = used + 50 * price
     prm = vault.params(ctx)
     ctx.set_obj(vault.PARAMS, {**prm, "ceilings": {**prm["ceilings"], ceiling: cap}})
     q = vault.exit_units(ctx, HOLDER.address, SENIOR, 30, 0)
-    assert q["u1"] == (used + 30 * price) * WAD // cap and q["u0"] == used * WAD // cap
+    assert q.u1 == (used + 30 * price) * WAD // cap and q.u0 == used * WAD // cap
     with pytest.raises(LimitExceeded, match=ceiling):
         vault.exit_units(ctx, HOLDER.address, SENIOR, 21, 0)
     vault.exit_units(ctx, HOLDER.address, SENIOR, 20, 0)  # exactly up to the ceiling

@@ -81,7 +81,7 @@ class MovingPrices(DevnetMachine, RuleBasedStateMachine):
         super().teardown()
 
     def price(self) -> int:
-        return vault.unit_prices(self.d.ctx, SENIOR)["current"]
+        return vault.unit_prices(self.d.ctx, SENIOR).current
 
     def cash(self) -> int:
         ctx = self.d.ctx
@@ -146,10 +146,10 @@ DEMO_SENIOR = "unit/p1/t0"
 def test_the_exposed_senior_moves_with_the_spread(devnet_chain):
     d = Driver(devnet_chain)
     exposed_senior(d)
-    p0 = vault.unit_prices(d.ctx, SENIOR)["current"]
+    p0 = vault.unit_prices(d.ctx, SENIOR).current
     v = d.ctx.get_obj(b"oracle/feed/" + FEED.encode())["value"]
     d.block(d.report(FEED, v + STEP), at=d.time + WINDOW)
-    p1 = vault.unit_prices(d.ctx, SENIOR)["current"]
+    p1 = vault.unit_prices(d.ctx, SENIOR).current
     assert p1 * 1000 < p0 * 995  # one step of the spread moves it by more than 0.5 %
 
 
@@ -177,7 +177,7 @@ def under_collateralized(tmp_path_factory):
     path = tmp_path_factory.mktemp("cr") / "genesis.json"
     path.write_text(json.dumps(doc))
     with LocalChain(str(path)) as c:
-        assert vault.collateral_ratio(c.reader())["cr"] < WAD
+        assert vault.collateral_ratio(c.reader()).cr < WAD
     return str(path)
 
 
@@ -214,7 +214,7 @@ def test_the_pro_rata_share_below_one_is_by_quantity(under_collateralized):
         ctx = c.reader()
         q = vault.quote_redeem(ctx, 10**12)
         held = bank.balance(ctx, vault.VAULT, DEMO_SENIOR)
-        assert q["mode"] == "proRata" and q["paid"][DEMO_SENIOR] == held * 10**12 // q["circulating"]
+        assert q.terms.mode == "proRata" and q.paid[DEMO_SENIOR] == held * 10**12 // q.terms.circulating
 
 
 def test_every_permutation_of_three_equal_redemptions_pays_within_one_unit(under_collateralized):
@@ -228,7 +228,7 @@ def test_every_permutation_of_three_equal_redemptions_pays_within_one_unit(under
 def test_below_one_a_custodian_burn_pays_out_pro_rata_and_exits_stop(under_collateralized):
     custodian = KEYS[4]
     with LocalChain(under_collateralized) as c:
-        cr = vault.collateral_ratio(c.reader())["cr"]
+        cr = vault.collateral_ratio(c.reader()).cr
         res = c.produce([c.tx(custodian, "stable", "burn", {"amount": 10**9}, fee=10**6),
                          c.tx(KEYS[8], "stable", "exit", {"unit": DEMO_SENIOR, "quantity": 1, "minOut": 0},
                               fee=10**6)], c.time)
@@ -236,6 +236,6 @@ def test_below_one_a_custodian_burn_pays_out_pro_rata_and_exits_stop(under_colla
         assert burn.code == 0, burn.message
         payout = [e["attrs"] for e in burn.events if e["type"] == "stable.burned"][0]["offchainPayout"]
         assert cr < WAD
-        after = vault.collateral_ratio(c.reader())["cr"]  # the ratio once the burn is done
+        after = vault.collateral_ratio(c.reader()).cr  # the ratio once the burn is done
         assert payout == 10**9 * after // WAD < 10**9
         assert mint.error == "limit_exceeded" and "minting stops" in mint.message

@@ -29,7 +29,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
         for o in market.orders_of(self.d.ctx, CALLER.address):  # its demo orders would block its resale purchases
             self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
-        self.price = vault.unit_prices(self.d.ctx, SENIOR)["current"]  # fixed: the time does not move
+        self.price = vault.unit_prices(self.d.ctx, SENIOR).current  # fixed: the time does not move
         self.backing = reserve.backing(self.d.ctx)  # native counted at the backing value at the start
         self.start = self.value()
 
@@ -72,7 +72,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         assert self.value() <= self.start  # (fees, paid in native, count against the caller)
         ctx = self.d.ctx
         rec = ctx.get_obj(vault.CR)
-        assert rec["cr"] == vault.collateral_ratio(ctx)["cr"]  # as reported = by definition
+        assert rec["cr"] == vault.collateral_ratio(ctx).cr  # as reported = by definition
         holders = [k.address for k in KEYS] + vault.protocol_accounts(ctx)  # (vault, reserve, treasury, fund, pools)
         for denom in (SENIOR, "rusd", "rwa"):  # the supply of every token is the sum of its balances
             assert sum(bank.balance(ctx, a, denom) for a in holders) == bank.supply(ctx, denom), denom

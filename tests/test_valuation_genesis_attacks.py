@@ -73,9 +73,9 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
         ctx = d.ctx
         seen.append({"status": assets.get(ctx, 1)["status"], "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
                      "pool": assets.pool_mark(ctx, pool["id"])["value"],
-                     "senior": vault.unit_prices(ctx, senior, strict=False)["current"],
+                     "senior": vault.unit_prices(ctx, senior, strict=False).current,
                      "seniorMark": vault.mark_price(ctx, senior)[0],
-                     "junior": vault.unit_prices(ctx, junior, strict=False)["current"],
+                     "junior": vault.unit_prices(ctx, junior, strict=False).current,
                      "juniorMark": vault.mark_price(ctx, junior)[0]})
     assert [s["status"] for s in seen] == ["overdue"] * 4 + ["defaulted"]
     for name in ("now", "pool"):

@@ -153,7 +153,7 @@ def _exits(d: Driver, parts: list[int]) -> int:
     global ceiling half used and a tranche ceiling that the exit fills: the binding ceiling
     changes partway."""
     ctx = overlay(d)
-    price = vault.unit_prices(ctx, SENIOR)["buy"]
+    price = vault.unit_prices(ctx, SENIOR).buy
     total = sum(parts) * price
     prm = vault.params(ctx)
     tranche_used = use(ctx, b"tranche/" + SENIOR.encode())
@@ -166,8 +166,8 @@ def _exits(d: Driver, parts: list[int]) -> int:
     reserve0 = bank.balance(ctx, vault.RESERVE, "rusd")
     for p in parts:
         q = vault.exit_units(ctx, HOLDER.address, SENIOR, p, 0)
-        got += q["out"]
-        value_in += q["value"]
+        got += q.out
+        value_in += q.value
     # conservation: value in = paid out + the reserve's share + over-collateral left in the vault
     share = bank.balance(ctx, vault.RESERVE, "rusd") - reserve0
     kept = value_in - got - share
@@ -217,10 +217,10 @@ def test_flaw07_the_floor_burns_only_what_it_pays(devnet_chain):
     d = Driver(devnet_chain)
     ctx = d.ctx
     held = bank.balance(ctx, vault.VAULT, SENIOR)
-    prices = {SENIOR: vault.unit_prices(ctx, SENIOR)["sell"]}
+    prices = {SENIOR: vault.unit_prices(ctx, SENIOR).sell}
     cash = bank.balance(ctx, vault.VAULT, "rusd")
     worth = held * prices[SENIOR] + cash
-    assert worth < 10_000 * RUSD and vault.collateral_ratio(ctx)["cr"] >= WAD  # par, but a small vault
+    assert worth < 10_000 * RUSD and vault.collateral_ratio(ctx).cr >= WAD  # par, but a small vault
     supply0, bal0 = bank.supply(ctx, "rusd"), bank.balance(ctx, OTHER.address, "rusd")
     r = d.run(OTHER, "stable", "redeem", {"amount": 100_000 * RUSD})
     assert r.code == 0, r.message
@@ -240,7 +240,7 @@ def test_flaw07_small_holders_are_served_from_the_vaults_cash(devnet_chain):
     repay_next(d)  # the vault collects its payout in stable tokens (flaw 4)
     ctx = d.ctx
     cash = bank.balance(ctx, vault.VAULT, "rusd")
-    price = vault.unit_prices(ctx, SENIOR)["sell"]
+    price = vault.unit_prices(ctx, SENIOR).sell
     amount = price // 3  # a third of one unit's worth
     assert 0 < amount < cash
     supply0, bal0 = bank.supply(ctx, "rusd"), bank.balance(ctx, OTHER.address, "rusd")
@@ -299,17 +299,17 @@ def test_flaw07_property_the_floor_never_burns_more_than_it_pays(floor_chains, a
         vault.redeem(ctx, OTHER.address, amount)
     except LimitExceeded:
         assert _snapshot(ctx) == before  # refused: nothing burned, nothing paid
-        assert q["worth"] == 0 or q["burn"] == 0
+        assert q.worth == 0 or q.burn == 0
         return
     after = _snapshot(ctx)
     burned = before[0] - after[0]
-    got_units, got_cash = after[2] - before[2], q["stable"]
-    assert burned == q["burn"] > 0 and q["worth"] > 0 and burned <= amount
-    assert got_units == q["paid"].get(SENIOR, 0) and before[4] - after[4] == got_units
+    got_units, got_cash = after[2] - before[2], q.stable
+    assert burned == q.burn > 0 and q.worth > 0 and burned <= amount
+    assert got_units == q.paid.get(SENIOR, 0) and before[4] - after[4] == got_units
     assert before[3] - after[3] == got_cash and after[1] - before[1] == got_cash - burned
-    assert q["worth"] == got_units * q["prices"][SENIOR] + got_cash
-    rn, rd = q["rate"]  # vault value per stable base unit redeemed, at the floor's pricing
-    assert burned * rn <= q["worth"] * rd  # paid >= the burned stable's share
+    assert q.worth == got_units * q.terms.prices[SENIOR] + got_cash
+    rn, rd = q.terms.rate  # vault value per stable base unit redeemed, at the floor's pricing
+    assert burned * rn <= q.worth * rd  # paid >= the burned stable's share
 
 
 # ----- flaw 8: a stale proof of reserve counts as zero -----------------------------------------------
@@ -318,20 +318,20 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     feed = f"reserve/{CUSTODIAN.address_text}"
     fresh = overlay(d, 2 * 3600)
     c0 = vault.collateral_ratio(fresh)
-    assert c0["fresh"] and c0["cr"] >= WAD
+    assert c0.fresh and c0.cr >= WAD
     ctx = overlay(d, 2 * 3600)
     pol = oracle.policy(ctx, "reserve")
     ctx.set_obj(oracle.POLICY + b"reserve", {**pol, "maxAge": 3600})  # the attestation is now two hours old
     assert oracle.read(ctx, feed).stale
     c = vault.collateral_ratio(ctx)
-    assert c["backing"] == c0["backing"] - oracle.state_of(ctx, feed)["value"]  # counted as zero
-    assert c["cr"] < WAD and c["fresh"] is False
-    inputs = {i["input"]: i for i in c["inputs"]}
-    assert inputs[feed]["fresh"] is False and inputs[feed]["counted"] == 0
-    assert all(i["fresh"] for k, i in inputs.items() if k != feed)
+    assert c.backing == c0.backing - oracle.state_of(ctx, feed)["value"]  # counted as zero
+    assert c.cr < WAD and c.fresh is False
+    inputs = {i.input: i for i in c.inputs}
+    assert inputs[feed].fresh is False and inputs[feed].counted == 0
+    assert all(i.fresh for k, i in inputs.items() if k != feed)
     with pytest.raises(LimitExceeded, match="minting stops"):
         vault.exit_units(ctx, HOLDER.address, SENIOR, 10, 0)
-    assert vault.quote_redeem(ctx, 10**9)["mode"] != "par"  # the floor pays pro rata, not par
+    assert vault.quote_redeem(ctx, 10**9).terms.mode != "par"  # the floor pays pro rata, not par
     vault.record_cr(ctx)
     assert ctx.get_obj(vault.CR)["fresh"] is False
 

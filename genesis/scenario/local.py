@@ -30,7 +30,7 @@ from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
@@ -143,8 +143,7 @@ class LocalBackend(Backend):
         if kind in ("bestBid", "bestAsk"):
             return market.best(ctx, q["denom"], market.BUY if kind == "bestBid" else market.SELL)
         if kind == "cr":
-            rec = ctx.get_obj(vault.CR) or {}
-            return rec.get("cr")
+            return stable_keeper.recorded_cr(ctx)
         if kind == "assetStatus":
             rec = assets.find(ctx, int(q["asset"]))
             return None if rec is None else rec["status"]

@@ -311,15 +311,15 @@ def probe_floor(env: ProbeEnv, actor: str, args: dict) -> list[str]:
     if burned > 0 and not got and stable_paid <= 0:
         return [f"the floor burned {burned} stable base units and paid nothing"]
     c = vault.collateral_ratio(before)
-    if not c["fresh"] or c["cr"] is None or c["cr"] < WAD:
+    if not c.fresh or c.cr is None or c.cr < WAD:
         return []
     try:
-        prices = {d: vault.unit_prices(before, d)["sell"] for d in got}
+        prices = {d: vault.unit_prices(before, d).sell for d in got}
     except InvalidTransaction:
         return []
     value = sum(prices[d] * q for d, q in got.items()) + stable_paid
     if burned > value + sum(prices.values()):
-        return [f"at CR {c['cr'] * 100 // WAD} % the floor burned {burned} and paid {value} (units at sell prices "
+        return [f"at CR {c.cr * 100 // WAD} % the floor burned {burned} and paid {value} (units at sell prices "
                 f"and stable tokens)"]
     return []
 

@@ -50,7 +50,7 @@ from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.state.codec import decode
 
 YEAR = 31_536_000
@@ -282,7 +282,7 @@ class MarketModel:
             return None
         feed, value = best
         if feed.startswith("reserve/"):
-            minted = ctx.get_int(vault.MINTED + _custodian(feed))
+            minted = stable_keeper.minted(ctx, _custodian(feed))
             value = max(value, min(minted * 6 // 5, value * 6 // 5))
         return feed, value
 

@@ -48,6 +48,7 @@ from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
@@ -116,7 +117,7 @@ def sample(ctx: Ctx, events: Iterable[dict] = (), prev: Ctx | None = None) -> Ro
 
 
 def _has_stable(ctx: Ctx) -> bool:
-    return ctx.get(vault.CUSTODIAN) is not None
+    return stable_keeper.has_token(ctx)
 
 
 def _stable(ctx: Ctx) -> Row:
@@ -125,8 +126,8 @@ def _stable(ctx: Ctx) -> Row:
     d = vault.denom(ctx)
     value, _ = vault.vault_value(ctx)
     c = vault.collateral_ratio(ctx)
-    return {"stable.supply": bank.supply(ctx, d), "stable.circulating": c["circulating"], "stable.cr": c["cr"],
-            "stable.backing": c["backing"], "stable.vaultValue": value,
+    return {"stable.supply": bank.supply(ctx, d), "stable.circulating": c.circulating, "stable.cr": c.cr,
+            "stable.backing": c.backing, "stable.vaultValue": value,
             "stable.attestedReserve": vault.attested(ctx)}
 
 

@@ -61,6 +61,7 @@ from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
@@ -368,8 +369,7 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
         held = bank.balance(ctx, reserve.RESERVE, STABLE)
         st = reserve.epoch_state(ctx)
         led.epochs[st["epoch"]] = max(led.epochs.get(st["epoch"], 0), st["used"])
-        rec = ctx.get_obj(vault.CR) or {}
-        led.cr.append((rec.get("cr") or 0) / WAD)
+        led.cr.append((stable_keeper.recorded_cr(ctx) or 0) / WAD)
         led.reserve_stable.append(held / RUSD)
         if block == 1:
             drv.outcome.start_reserve = held
@@ -399,7 +399,7 @@ def _metrics(cfg: StudyConfig, drv: Driver, led: Ledger) -> dict:
     asked = sum(b.quantity for b in tried)
     crs = [c for c in led.cr if c > 0]
     cr = led.prices["cr"]
-    unbacked = max(0, cr["circulating"] - cr["backing"]) if cr.get("circulating") else 0
+    unbacked = max(0, cr.circulating - cr.backing) if cr.circulating else 0
     small = led.small_done if led.small_done is not None else cfg.blocks * simulate.BLOCK_TIME - (
         drv.small_batch.start - drv.t0 if drv.small_batch else 0)
     return {

@@ -55,6 +55,7 @@ from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
+from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
@@ -141,7 +142,7 @@ class Exits:
         self.refs[b.unit] = ref
         via_exit = via_reserve = 0
         with contextlib.suppress(InvalidTransaction):
-            via_exit = vault.quote_exit(ctx, b.unit, left)["out"]
+            via_exit = vault.quote_exit(ctx, b.unit, left).out
         with contextlib.suppress(InvalidTransaction):
             q = reserve.quote_sale(ctx, b.unit, left, "stable")
             st = reserve.epoch_state(ctx)
@@ -218,7 +219,7 @@ def run(seed: int, cfg: dict[str, Any], record_series: bool = False) -> dict:
         if block == 1:
             outcome.start_reserve = held
         outcome.low_reserve = held if outcome.low_reserve is None else min(outcome.low_reserve, held)
-        cr = (ctx.get_obj(vault.CR) or {}).get("cr")
+        cr = stable_keeper.recorded_cr(ctx)
         if cr is not None:
             outcome.lowest_cr = cr if outcome.lowest_cr is None else min(outcome.lowest_cr, cr)
 

@@ -47,7 +47,7 @@ def _stable_denom(ctx: Ctx) -> str:
     info = stable.info(ctx)
     if info is None:
         raise InvalidState("this chain has no stable token: repayments cannot be made")
-    return info["denom"]
+    return info.denom
 
 
 def build_schedule(args: dict) -> list[list[int]]:

@@ -33,7 +33,7 @@ RESERVE = module_address("reserve")
 
 
 def _stable(ctx: Ctx) -> str:
-    return stable.info(ctx)["denom"]
+    return stable.info(ctx).denom
 
 
 def _place(ctx: Ctx, sender: bytes, args: dict) -> None:

@@ -75,7 +75,7 @@ def quote_sale(ctx: Ctx, unit: str, quantity: int, pay_in: str) -> dict:
     out (in pay_in: stable, or native at the backing value), backing}."""
     if not vault.eligible(ctx, unit):
         raise InvalidState(f"{unit} is not eligible: the reserve buys eligible units only")
-    price = vault.unit_prices(ctx, unit)["buy"] * (WAD - params(ctx)["discount"]) // WAD
+    price = vault.unit_prices(ctx, unit).buy * (WAD - params(ctx)["discount"]) // WAD
     value = price * quantity
     b = backing(ctx)
     if pay_in == "native":

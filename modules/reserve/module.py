@@ -154,7 +154,7 @@ def _side_price(ctx: Ctx, unit: str, queued: bool) -> tuple[int, int]:
     if not queued:
         return ref, ref
     p = vault.unit_prices(ctx, unit)
-    return min(ref, p["buy"]), max(ref, p["sell"])
+    return min(ref, p.buy), max(ref, p.sell)
 
 
 def repriced_since(ctx: Ctx, unit: str) -> bool:

@@ -13,15 +13,16 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.sections import GenesisError, Section, int_field, object_field
 from rwachain.modules.roles import keeper as roles
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import keeper
+from rwachain.modules.stable.records import StableToken
 
 STATE = (
-    Record("minted", vault.MINTED, (("custodian", "addr"),), "int", field="amount"),
-    Record("units", vault.UNITS, value="int"),
-    Record("use", vault.USE, (("ceiling", "bytes"),), "int", field="amount"),
-    Record("useByGrade", vault.BY_GRADE, (("denom", "str"),), ("list", "int"), field="amounts"),
-    Record("cr", vault.CR, value={"cr": ("opt", "int"), "time": "int", "fresh": "bool", "lastFresh": ("opt", "int")}),
-    Record("eligible", vault.ELIGIBLE, (("denom", "str"),), "bool", field="eligible"),
+    Record("minted", keeper.MINTED, (("custodian", "addr"),), "int", field="amount"),
+    Record("units", keeper.UNITS, value="int"),
+    Record("use", keeper.USE, (("ceiling", "bytes"),), "int", field="amount"),
+    Record("useByGrade", keeper.BY_GRADE, (("denom", "str"),), ("list", "int"), field="amounts"),
+    Record("cr", keeper.CR, value={"cr": ("opt", "int"), "time": "int", "fresh": "bool", "lastFresh": ("opt", "int")}),
+    Record("eligible", keeper.ELIGIBLE, (("denom", "str"),), "bool", field="eligible"),
 )
 """The typed `state` of the stable section (modules/core/records.py): every stable/ record but
 the custodian record, which the section's own fields give."""
@@ -68,23 +69,22 @@ def to_json(section: dict) -> dict | None:
 
 SECTION = Section(check, to_json, with_totals=with_totals)
 
-_init_state, _export_state = typed_genesis("stable", STATE, (b"stable/",), skip=(vault.CUSTODIAN,))
+_init_state, _export_state = typed_genesis("stable", STATE, (b"stable/",), skip=(keeper.CUSTODIAN,))
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:
-    ctx.set_obj(vault.CUSTODIAN, {"attestedReserve": section["proofOfReserve"],
-                                  "custodianMinted": section["custodianMinted"], "denom": section["denom"]})
+    keeper.put_info(ctx, StableToken(section["denom"], section["proofOfReserve"], section["custodianMinted"]))
     if "state" in section:  # an export: every stable/ record as it was
         _init_state(ctx, section["state"])
         return
     holders = roles.holders(ctx, "custodian")
     if holders and section["custodianMinted"]:
-        ctx.set_int(vault.MINTED + holders[0], section["custodianMinted"])
+        keeper.set_minted(ctx, holders[0], section["custodianMinted"])
 
 
 def export_genesis(ctx: Ctx) -> dict:
-    c = ctx.get_obj(vault.CUSTODIAN)
-    if c is None:
+    token = keeper.info(ctx)
+    if token is None:
         return {}
-    return {"denom": c["denom"], "proofOfReserve": c["attestedReserve"], "custodianMinted": c["custodianMinted"],
+    return {"denom": token.denom, "proofOfReserve": token.attestedReserve, "custodianMinted": token.custodianMinted,
             "state": _export_state(ctx)}

@@ -1,10 +1,8 @@
 """The stable token: custodian mint and burn, the instant exit, purchases from the vault,
 the floor redemption, and the collateral ratio every block (modules/stable/vault.py).
 
-State (canonical msgpack map under stable/custodian):
-    denom             the stable denomination
-    attestedReserve   proof-of-reserve value at genesis, base units
-    custodianMinted   stable tokens minted by custodians at genesis, base units
+State: modules/stable/keeper.py (the token's record, StableToken in records.py: the
+denomination, the genesis proof-of-reserve value and custodian mints).
 Genesis balances of the stable denomination count as a custodian mint against the
 genesis proof-of-reserve value (genesis/loader.py refuses a genesis where they exceed it),
 attributed to the first genesis custodian (stable/minted/<custodian>).
@@ -22,13 +20,12 @@ from rwachain.modules.core.errors import ModuleAccountRefuses
 from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
-from rwachain.modules.stable import genesis, queries, simulation, vault
+from rwachain.modules.stable import genesis, keeper, queries, simulation, vault
 from rwachain.modules.stable.genesis import STATE  # noqa: F401 (the module's name for it too)
 from rwachain.modules.stable.keeper import info  # noqa: F401 (the module's name for it too)
 from rwachain.modules.tranches import keeper as tranches
 
 NAME = "stable"
-CUSTODIAN = vault.CUSTODIAN
 UNIT = Text(64, tranches.UNIT_PATTERN)
 
 
@@ -36,14 +33,13 @@ def invariants(ctx: Ctx) -> list[str]:
     """Custodian mints within the genesis attestation; a tranche's ceiling use is exposure the
     vault holds now (none once the vault holds none of its units)."""
     out = []
-    c = ctx.get_obj(CUSTODIAN)
-    if c is not None and c["custodianMinted"] > c["attestedReserve"]:
-        out.append(f"stable: custodian minted {c['custodianMinted']} above attested reserve {c['attestedReserve']}")
-    tranche_use = vault.USE + b"tranche/"
-    for k, _ in ctx.iter_prefix(tranche_use):
-        unit = k[len(tranche_use):].decode()
-        if ctx.get_int(k) and not bank.balance(ctx, vault.VAULT, unit):
-            out.append(f"stable: ceiling use {ctx.get_int(k)} for {unit}, of which the vault holds nothing")
+    token = keeper.info(ctx)
+    if token is not None and token.custodianMinted > token.attestedReserve:
+        out.append(f"stable: custodian minted {token.custodianMinted} above attested reserve {token.attestedReserve}")
+    for ceiling, used in keeper.uses(ctx, b"tranche/"):
+        unit = ceiling[len(b"tranche/"):].decode()
+        if used and not bank.balance(ctx, vault.VAULT, unit):
+            out.append(f"stable: ceiling use {used} for {unit}, of which the vault holds nothing")
     return out
 
 
@@ -72,7 +68,7 @@ def _redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def end_block(ctx: Ctx) -> None:
-    if ctx.get(CUSTODIAN) is not None:
+    if keeper.has_token(ctx):
         vault.record_cr(ctx)
 
 
@@ -80,7 +76,7 @@ def module() -> Module:
     m = Module(NAME, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, invariants=invariants,
                genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, end_block=end_block,
                pure_hooks=True, pausable=5,
-               params=Governed(vault.PARAMS, vault.DEFAULT_PARAMS, vault.PARAM_UNITS, vault.params, place=0),
+               params=Governed(keeper.PARAMS, keeper.DEFAULT_PARAMS, keeper.PARAM_UNITS, keeper.params, place=0),
                accounts=(("vault", 1),))
     m.add_call(Call("mint", _mint, {"to": ADDRESS, "amount": AMOUNT}, cost=3_000,
                     doc="Custodian: mint against off-chain deposits, within its proof-of-reserve feed; not below CR 1."))

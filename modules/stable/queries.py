@@ -24,7 +24,8 @@ from rwachain.modules.core.queries import (
     nullable,
     obj,
 )
-from rwachain.modules.stable import vault
+from rwachain.modules.stable import keeper, vault
+from rwachain.modules.stable.records import ReserveInput, UnitInput
 
 JSON = anything()  # any JSON value
 CEILINGS = mapof(AMOUNT)
@@ -62,41 +63,55 @@ def _info(ctx: Ctx) -> dict:
     d = vault.denom(ctx)
     value, problems = vault.vault_value(ctx)
     c = vault.collateral_ratio(ctx)
-    rec = ctx.get_obj(vault.CR) or {}
-    n = len(vault.USE)
-    use = {k[n:].decode(errors="replace") if not k[n:].startswith(b"originator/") else
-           "originator/" + encode_address(k[n + 11:]): str(ctx.get_int(k)) for k, _ in ctx.iter_prefix(vault.USE)}
+    rec = keeper.recorded_ratio(ctx)
+    use = {_ceiling_name(ceiling): str(used) for ceiling, used in keeper.uses(ctx)}
     basket = {u: str(q) for u, q in bank.balances_of(ctx, vault.VAULT).items() if u != d}
-    return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c["circulating"]),
+    return {"denom": d, "supply": str(bank.supply(ctx, d)), "circulating": str(c.circulating),
             "vault": {"account": encode_address(vault.VAULT), "basket": basket, "value": str(value),
                       "problems": problems},
-            "attestedReserve": str(vault.attested(ctx)), "backing": str(c["backing"]),
-            "cr": None if c["cr"] is None else str(c["cr"]), "fresh": c["fresh"],
-            "inputs": [{k: _text(v) for k, v in i.items()} for i in c["inputs"]],
-            "recorded": {k: _text(v) for k, v in rec.items()},
-            "mintedAgainstUnits": str(ctx.get_int(vault.UNITS)),
-            "ceilings": {k: str(v) for k, v in vault.params(ctx)["ceilings"].items()}, "use": use}
+            "attestedReserve": str(vault.attested(ctx)), "backing": str(c.backing),
+            "cr": None if c.cr is None else str(c.cr), "fresh": c.fresh, "inputs": [_input_json(i) for i in c.inputs],
+            "recorded": {} if rec is None else {k: _text(v) for k, v in rec.to_stored().items()},
+            "mintedAgainstUnits": str(keeper.minted_against_units(ctx)),
+            "ceilings": {k: str(v) for k, v in keeper.params(ctx)["ceilings"].items()}, "use": use}
+
+
+def _input_json(i: UnitInput | ReserveInput) -> dict:
+    if isinstance(i, UnitInput):
+        return {"input": i.input, "quantity": str(i.quantity), "value": str(i.value), "fresh": i.fresh}
+    return {"input": i.input, "value": str(i.value), "fresh": i.fresh, "counted": str(i.counted)}
+
+
+def _ceiling_name(ceiling: bytes) -> str:
+    """A ceiling as stable_info names it: originator/<address text>, or its key's text."""
+    if ceiling.startswith(b"originator/"):
+        return "originator/" + encode_address(ceiling[len(b"originator/"):])
+    return ceiling.decode(errors="replace")
 
 
 def _exit(ctx: Ctx, unit: str, quantity: int) -> dict:
-    return {**{k: _text(v) for k, v in vault.quote_exit(ctx, unit, quantity).items()}, "explanation": EXIT_WHY}
+    q = vault.quote_exit(ctx, unit, quantity)
+    return {"price": str(q.price), "value": str(q.value), "haircut": str(q.haircut), "out": str(q.out),
+            "reserveShare": str(q.reserve_share), "u0": str(q.u0), "u1": str(q.u1), "grade": str(q.grade),
+            "queued": None if q.queued is None else str(q.queued), "explanation": EXIT_WHY}
 
 
 def _buy(ctx: Ctx, unit: str, quantity: int) -> dict:
     pr = vault.unit_prices(ctx, unit)
-    spread = vault.params(ctx)["spread"]
-    cost = -(-pr["sell"] * quantity * (vault.WAD + spread) // vault.WAD)
-    return {"price": str(pr["sell"]), "spread": str(spread), "cost": str(cost),
-            "queued": None if pr["queued"] is None else str(pr["queued"]), "explanation": BUY_WHY}
+    spread = keeper.params(ctx)["spread"]
+    cost = -(-pr.sell * quantity * (vault.WAD + spread) // vault.WAD)
+    return {"price": str(pr.sell), "spread": str(spread), "cost": str(cost),
+            "queued": None if pr.queued is None else str(pr.queued), "explanation": BUY_WHY}
 
 
 def _redeem(ctx: Ctx, amount: int) -> dict:
     q = vault.quote_redeem(ctx, amount)
-    return {"cr": None if q["cr"] is None else str(q["cr"]),
-            "vaultValue": None if q["value"] is None else str(q["value"]), "stale": q["mode"] == "stale",
-            "amount": str(amount), "mode": q["mode"], "explanation": REDEEM_WHY[q["mode"]] + REDEEM_PAID,
-            "circulating": str(q["circulating"]), "basket": {u: str(n) for u, n in q["paid"].items() if n},
-            "stable": str(q["stable"]), "worth": str(q["worth"]), "burn": str(q["burn"])}
+    f = q.terms
+    return {"cr": None if f.cr is None else str(f.cr),
+            "vaultValue": None if f.problems else str(f.worth), "stale": f.mode == "stale",
+            "amount": str(amount), "mode": f.mode, "explanation": REDEEM_WHY[f.mode] + REDEEM_PAID,
+            "circulating": str(f.circulating), "basket": {u: str(n) for u, n in q.paid.items() if n},
+            "stable": str(q.stable), "worth": str(q.worth), "burn": str(q.burn)}
 
 
 def _quote(ctx: Ctx, kind: str, unit: str | None, quantity: int | None, amount: int | None) -> dict:
@@ -109,7 +124,7 @@ def _quote(ctx: Ctx, kind: str, unit: str | None, quantity: int | None, amount: 
 
 
 def _params(ctx: Ctx) -> dict:
-    p = vault.params(ctx)
+    p = keeper.params(ctx)
     return {"hBase": [str(x) for x in p["hBase"]], "hSlope": str(p["hSlope"]), "spread": str(p["spread"]),
             "haircutShare": str(p["haircutShare"]), "ceilings": {k: str(v) for k, v in p["ceilings"].items()}}
 

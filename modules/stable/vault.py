@@ -1,17 +1,7 @@
 """The stable token's vault: custodian mint and burn, the instant exit of eligible tranche
 units, purchases out of the vault, the floor redemption, and the collateral ratio.
 
-State keys (canonical msgpack values):
-    stable/custodian          {denom, attestedReserve, custodianMinted} (genesis; module.py)
-    stable/minted/<custodian> int   stable minted by that custodian, base units
-    stable/units              int   stable minted against units (exits, haircut share included)
-    stable/use/<kind>/<key>   int   exposure (gross value taken in) per ceiling:
-                                    global/-, originator/<addr>, grade/<0..4>, tranche/<denom>;
-                                    it falls by their share as units leave the vault
-    stable/usegrade/<denom>   [int x 5]  the tranche's exposure by the grade it was taken in at
-    stable/cr                 {cr (wad), time, fresh}: the ratio at the end of the last block
-    stable/eligible/<denom>   bool  governance's listing (absent: the default rule)
-    params/stable             PARAMS below
+State: modules/stable/keeper.py (the keys and typed access; the records in records.py).
 Prices: a unit's value walks the pool's value (its assets valued now, plus unallocated
 cash) senior to junior (modules/tranches/waterfall.py); with queued oracle moves the
 protocol buys at the lower and sells at the higher of the current and queued valuations.
@@ -33,37 +23,32 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.stable import keeper as stable_keeper
+from rwachain.modules.stable import keeper
+from rwachain.modules.stable.keeper import (  # noqa: F401 (the vault's names for the keys, kept for its callers)
+    CR,
+    CUSTODIAN,
+    DEFAULT_PARAMS,
+    MINTED,
+    PARAMS,
+    UNITS,
+    USE,
+    params,
+)
+from rwachain.modules.stable.records import (
+    CollateralRatio,
+    ExitQuote,
+    FloorTerms,
+    RecordedRatio,
+    RedeemQuote,
+    ReserveInput,
+    UnitInput,
+    UnitPrices,
+)
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 
-CUSTODIAN = stable_keeper.CUSTODIAN
-MINTED = b"stable/minted/"
-UNITS = b"stable/units"
-USE = b"stable/use/"
-BY_GRADE = b"stable/usegrade/"
-CR = b"stable/cr"
-ELIGIBLE = b"stable/eligible/"
-PARAMS = b"params/stable"
 VAULT = module_address("vault")
 RESERVE = module_address("reserve")
-RUSD = 10**6
-DEFAULT_PARAMS = {
-    "hBase": [2 * WAD // 100, 3 * WAD // 100, 5 * WAD // 100, 8 * WAD // 100, 12 * WAD // 100],  # by grade A..E
-    "hSlope": WAD // 10,  # haircut added at full utilization (path average of slope x u^2)
-    "spread": WAD // 100,  # sell units out of the vault at price x (1 + spread)
-    "haircutShare": WAD // 2,  # of the haircut's value, minted to the reserve
-    "ceilings": {"global": 10_000_000 * RUSD, "originator": 5_000_000 * RUSD, "grade": 5_000_000 * RUSD,
-                 "tranche": 2_000_000 * RUSD},
-}
-PARAM_UNITS = {"hBase": ("list", 5, "ratio"), "hSlope": "ratio", "spread": "ratio", "haircutShare": "ratio",
-               "ceilings": {k: "stable" for k in DEFAULT_PARAMS["ceilings"]}}
-"""The unit of each parameter (genesis/units.py: the human form a genesis writes them in);
-the ceilings are amounts of the stable token."""
-
-
-def params(ctx: Ctx) -> dict:
-    return ctx.get_obj(PARAMS) or DEFAULT_PARAMS
 
 
 def check_params(p: dict) -> list[str]:
@@ -81,10 +66,10 @@ def check_params(p: dict) -> list[str]:
 
 
 def denom(ctx: Ctx) -> str:
-    c = ctx.get_obj(CUSTODIAN)
-    if c is None:
+    token = keeper.info(ctx)
+    if token is None:
         raise InvalidState("this chain has no stable token")
-    return c["denom"]
+    return token.denom
 
 
 # ----- prices -------------------------------------------------------------------------------
@@ -96,11 +81,9 @@ def _pool_of(ctx: Ctx, unit: str) -> tuple[dict, int]:
     return pool, pk[1]
 
 
-def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
-    """{buy, sell, current, queued, problems}: per-unit prices in stable base units (floor).
-
-    buy = what the protocol pays (the lower of the current and queued valuations), sell = what
-    it asks (the higher). strict: a stale, frozen or missing feed raises StaleFeed."""
+def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> UnitPrices:
+    """The unit's prices now, stable base units per unit (floor). strict: a stale, frozen or
+    missing feed raises StaleFeed."""
     pool, k = _pool_of(ctx, unit)
     cur = alt = pool["unallocated"]
     problems: list[str] = []
@@ -121,16 +104,15 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
     units = pool["tranches"][k]["units"]
     p_cur = waterfall.tranche_values(pool, cur, ctx.block.time)[k] // units
     p_alt = waterfall.tranche_values(pool, alt, ctx.block.time)[k] // units if pending else p_cur
-    return {"buy": min(p_cur, p_alt), "sell": max(p_cur, p_alt), "current": p_cur, "queued": p_alt if pending else None,
-            "problems": problems}
+    return UnitPrices(min(p_cur, p_alt), max(p_cur, p_alt), p_cur, p_alt if pending else None, problems)
 
 
 def eligible(ctx: Ctx, unit: str) -> bool:
     """Every tranche but the junior, once its pool has received a scheduled repayment;
     governance's listing overrides."""
-    listed = ctx.get_obj(ELIGIBLE + unit.encode())
+    listed = keeper.listing(ctx, unit)
     if listed is not None:
-        return bool(listed)
+        return listed
     pool, k = _pool_of(ctx, unit)
     return k < len(pool["tranches"]) - 1 and pool["repayments"] > 0
 
@@ -152,20 +134,20 @@ def circulating(ctx: Ctx) -> int:
     return bank.supply(ctx, d) - sum(bank.balance(ctx, a, d) for a in protocol_accounts(ctx))
 
 
-def reserve_inputs(ctx: Ctx) -> list[dict]:
-    """Each custodian's proof-of-reserve feed: {input, value (last), fresh, counted}; a
-    stale or frozen attestation counts as zero (fail closed)."""
+def reserve_inputs(ctx: Ctx) -> list[ReserveInput]:
+    """Each custodian's proof-of-reserve feed; a stale or frozen attestation counts as zero
+    (fail closed)."""
     out = []
     for feed in oracle.list_feeds(ctx, "reserve/"):
         fv = oracle.read(ctx, feed)
         ok = not fv.stale and not fv.frozen
-        out.append({"input": feed, "value": fv.value, "fresh": ok, "counted": fv.value if ok else 0})
+        out.append(ReserveInput(feed, fv.value, ok, fv.value if ok else 0))
     return out
 
 
 def attested(ctx: Ctx) -> int:
     """Off-chain reserve: the sum of the custodians' fresh proof-of-reserve feeds."""
-    return sum(i["counted"] for i in reserve_inputs(ctx))
+    return sum(i.counted for i in reserve_inputs(ctx))
 
 
 def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
@@ -182,12 +164,12 @@ def _vault_units(ctx: Ctx) -> dict[str, int]:
             if tranches.parse_denom(u) is not None}
 
 
-def unit_inputs(ctx: Ctx) -> list[dict]:
-    """Each unit the vault holds: {input, quantity, value (at its mark price), fresh}."""
+def unit_inputs(ctx: Ctx) -> list[UnitInput]:
+    """Each unit the vault holds, valued at its mark price."""
     out = []
     for d, q in _vault_units(ctx).items():
         p, stale = mark_price(ctx, d)
-        out.append({"input": d, "quantity": q, "value": p * q, "fresh": not stale})
+        out.append(UnitInput(d, q, p * q, not stale))
     return out
 
 
@@ -195,33 +177,33 @@ def vault_value(ctx: Ctx) -> tuple[int, list[str]]:
     """(value of the vault's unit holdings at their mark prices, the units priced with stale
     feeds). Cheap: a pool mark per holding, whatever the size of the pool."""
     inputs = unit_inputs(ctx)
-    problems = [f"{i['input']}: priced with stale or frozen feeds" for i in inputs if not i["fresh"]]
-    return sum(i["value"] for i in inputs), problems
+    problems = [f"{i.input}: priced with stale or frozen feeds" for i in inputs if not i.fresh]
+    return sum(i.value for i in inputs), problems
 
 
-def collateral_ratio(ctx: Ctx) -> dict:
-    """{cr (wad; None when nothing circulates), backing, circulating, fresh, inputs}: backing =
-    the vault's units at their marks + the fresh attested reserve; inputs, the freshness of
-    each (fresh: every one is)."""
-    inputs = unit_inputs(ctx) + reserve_inputs(ctx)
-    backing = sum(i.get("counted", i["value"]) for i in inputs)
+def collateral_ratio(ctx: Ctx) -> CollateralRatio:
+    """The ratio now: backing = the vault's units at their marks + the fresh attested
+    reserve, over the circulating supply."""
+    units, reserves = unit_inputs(ctx), reserve_inputs(ctx)
+    backing = sum(i.value for i in units) + sum(i.counted for i in reserves)
     circ = circulating(ctx)
-    return {"cr": None if circ <= 0 else backing * WAD // circ, "backing": backing, "circulating": circ,
-            "fresh": all(i["fresh"] for i in inputs), "inputs": inputs}
+    inputs = [*units, *reserves]
+    return CollateralRatio(None if circ <= 0 else backing * WAD // circ, backing, circ, all(i.fresh for i in inputs),
+                           inputs)
 
 
 def record_cr(ctx: Ctx) -> None:
     """End-block: the ratio as of this block (the last fresh one is what a stale floor uses)."""
     c = collateral_ratio(ctx)
-    prev = ctx.get_obj(CR) or {}
-    last_fresh = c["cr"] if c["fresh"] else prev.get("lastFresh")
-    ctx.set_obj(CR, {"cr": c["cr"], "time": ctx.block.time, "fresh": c["fresh"], "lastFresh": last_fresh})
+    prev = keeper.recorded_ratio(ctx)
+    last_fresh = c.cr if c.fresh else None if prev is None else prev.lastFresh
+    keeper.put_recorded_ratio(ctx, RecordedRatio(c.cr, ctx.block.time, c.fresh, last_fresh))
 
 
 def _require_cr_at_least_one(ctx: Ctx) -> None:
-    c = collateral_ratio(ctx)
-    if c["cr"] is not None and c["cr"] < WAD:
-        raise LimitExceeded(f"the collateral ratio is {c['cr'] * 100 // WAD} % (below 100 %): minting stops")
+    cr = collateral_ratio(ctx).cr
+    if cr is not None and cr < WAD:
+        raise LimitExceeded(f"the collateral ratio is {cr * 100 // WAD} % (below 100 %): minting stops")
 
 
 # ----- custodian mint and burn ------------------------------------------------------------------
@@ -229,12 +211,12 @@ def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
     from rwachain.modules.core.crypto import encode_address
 
     fv = oracle.fresh(ctx, f"reserve/{encode_address(custodian)}")
-    minted = ctx.get_int(MINTED + custodian)
+    minted = keeper.minted(ctx, custodian)
     if minted + amount > fv.value:
         raise LimitExceeded(f"minting {amount} would take this custodian to {minted + amount}, above its proof "
                             f"of reserve {fv.value}")
     _require_cr_at_least_one(ctx)
-    ctx.set_int(MINTED + custodian, minted + amount)
+    keeper.set_minted(ctx, custodian, minted + amount)
     bank.mint(ctx, to, denom(ctx), amount)
     ctx.emit("stable.minted", custodian=custodian, to=to, amount=amount)
 
@@ -242,22 +224,23 @@ def custodian_mint(ctx: Ctx, custodian: bytes, to: bytes, amount: int) -> None:
 def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
     """Burn the custodian's own stable tokens; returns the off-chain payout owed (pro rata
     below CR 1)."""
-    minted = ctx.get_int(MINTED + custodian)
+    minted = keeper.minted(ctx, custodian)
     if amount > minted:
         raise InvalidState(f"this custodian minted {minted}; it cannot burn {amount} against its reserve")
     bank.burn(ctx, custodian, denom(ctx), amount)
-    ctx.set_int(MINTED + custodian, minted - amount)
-    c = collateral_ratio(ctx)
-    payout = amount if c["cr"] is None or c["cr"] >= WAD else amount * c["cr"] // WAD
+    keeper.set_minted(ctx, custodian, minted - amount)
+    cr = collateral_ratio(ctx).cr
+    payout = amount if cr is None or cr >= WAD else amount * cr // WAD
     ctx.emit("stable.burned", custodian=custodian, amount=amount, offchainPayout=payout)
     return payout
 
 
 # ----- the instant exit ---------------------------------------------------------------------------
 def _ceilings(ctx: Ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+    """(ceiling, cap) of the four ceilings an exit of unit counts against, global to tranche."""
     c = params(ctx)["ceilings"]
-    return [(USE + b"global/-", c["global"]), (USE + b"originator/" + pool["originator"], c["originator"]),
-            (USE + b"grade/" + bytes([48 + grade]), c["grade"]), (USE + b"tranche/" + unit.encode(), c["tranche"])]
+    return [(keeper.GLOBAL, c["global"]), (keeper.originator_ceiling(pool["originator"]), c["originator"]),
+            (keeper.grade_ceiling(grade), c["grade"]), (keeper.tranche_ceiling(unit), c["tranche"])]
 
 
 def _slope_part(h_slope: int, used: int, value: int, cap: int) -> int:
@@ -277,7 +260,7 @@ def exit_haircut(prm: dict, grade: int, uses: list[tuple[int, int]], value: int)
     return base + max(_slope_part(prm["hSlope"], used, value, cap) for used, cap in uses)
 
 
-def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
+def quote_exit(ctx: Ctx, unit: str, quantity: int) -> ExitQuote:
     """What an exit of quantity units pays now, with its terms; raises when it cannot happen."""
     if not eligible(ctx, unit):
         raise InvalidState(f"{unit} is not eligible for the instant exit (a junior tranche, or its pool has "
@@ -285,44 +268,43 @@ def quote_exit(ctx: Ctx, unit: str, quantity: int) -> dict:
     pool, _ = _pool_of(ctx, unit)
     prm = params(ctx)
     pr = unit_prices(ctx, unit)
-    value = pr["buy"] * quantity
+    value = pr.buy * quantity
     grade = pool_grade(ctx, pool)
     uses = []
-    for key, cap in _ceilings(ctx, pool, unit, grade):
-        used = ctx.get_int(key)
+    for ceiling, cap in _ceilings(ctx, pool, unit, grade):
+        used = keeper.use(ctx, ceiling)
         if used + value > cap:
-            raise LimitExceeded(f"the exit would take {key[len(USE):].decode(errors='replace')} to {used + value}, "
+            raise LimitExceeded(f"the exit would take {ceiling.decode(errors='replace')} to {used + value}, "
                                 f"above its ceiling {cap}")
         uses.append((used, cap))
     cut = exit_haircut(prm, grade, uses, value)
     used, cap = max(uses, key=lambda uc: _slope_part(prm["hSlope"], uc[0], value, uc[1]))  # the binding one
     out = max(0, value - cut)
     share = min(cut, value) * prm["haircutShare"] // WAD
-    return {"price": pr["buy"], "value": value, "haircut": -(-cut * WAD // max(value, 1)), "out": out,
-            "reserveShare": share, "u0": used * WAD // cap, "u1": (used + value) * WAD // cap, "grade": grade,
-            "queued": pr["queued"]}
+    return ExitQuote(pr.buy, value, -(-cut * WAD // max(value, 1)), out, share, used * WAD // cap,
+                     (used + value) * WAD // cap, grade, pr.queued)
 
 
-def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> dict:
+def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) -> ExitQuote:
     """Swap eligible units into the stable token at price x (1 - h)."""
     _require_cr_at_least_one(ctx)
     q = quote_exit(ctx, unit, quantity)
-    if q["out"] == 0:
+    if q.out == 0:
         raise LimitExceeded("the exit would pay out zero")
-    if q["out"] < min_out:
-        raise LimitExceeded(f"the exit pays {q['out']}, below the minimum {min_out} asked")
+    if q.out < min_out:
+        raise LimitExceeded(f"the exit pays {q.out}, below the minimum {min_out} asked")
     if bank.balance(ctx, holder, unit) < quantity:
         raise InsufficientFunds(f"holding {bank.balance(ctx, holder, unit)} units of {unit}, exiting {quantity}")
     pool, _ = _pool_of(ctx, unit)
-    _take_exposure(ctx, pool, unit, q["grade"], q["value"])
+    _take_exposure(ctx, pool, unit, q.grade, q.value)
     d = denom(ctx)
     bank.transfer(ctx, holder, VAULT, unit, quantity)
-    bank.mint(ctx, holder, d, q["out"])
-    if q["reserveShare"]:
-        bank.mint(ctx, RESERVE, d, q["reserveShare"])
-    ctx.set_int(UNITS, ctx.get_int(UNITS) + q["out"] + q["reserveShare"])
-    ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q["price"], haircut=q["haircut"],
-             out=q["out"], reserveShare=q["reserveShare"])
+    bank.mint(ctx, holder, d, q.out)
+    if q.reserve_share:
+        bank.mint(ctx, RESERVE, d, q.reserve_share)
+    keeper.set_minted_against_units(ctx, keeper.minted_against_units(ctx) + q.out + q.reserve_share)
+    ctx.emit("stable.exit", holder=holder, unit=unit, quantity=quantity, price=q.price, haircut=q.haircut,
+             out=q.out, reserveShare=q.reserve_share)
     return q
 
 
@@ -330,25 +312,21 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
 def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
     """The tranche's exposure by the grade it was taken in at (a record written from this
     rule on; without one, all of it at the pool's grade now)."""
-    rec = ctx.get_obj(BY_GRADE + unit.encode())
-    if rec is not None:
-        return list(rec)
-    out = [0] * 5
-    out[pool_grade(ctx, pool)] = ctx.get_int(USE + b"tranche/" + unit.encode())
+    buckets = keeper.by_grade(ctx, unit)
+    if buckets is not None:
+        return buckets
+    out = [0] * keeper.GRADES
+    out[pool_grade(ctx, pool)] = keeper.use(ctx, keeper.tranche_ceiling(unit))
     return out
-
-
-def _add_use(ctx: Ctx, key: bytes, delta: int) -> None:
-    ctx.set_int(key, max(0, ctx.get_int(key) + delta))
 
 
 def _take_exposure(ctx: Ctx, pool: dict, unit: str, grade: int, value: int) -> None:
     """An exit's value counts against each of its ceilings, and in the tranche's by-grade record."""
     buckets = _by_grade(ctx, pool, unit)
     buckets[grade] += value
-    ctx.set_obj(BY_GRADE + unit.encode(), buckets)
-    for key, _ in _ceilings(ctx, pool, unit, grade):
-        _add_use(ctx, key, value)
+    keeper.put_by_grade(ctx, unit, buckets)
+    for ceiling, _ in _ceilings(ctx, pool, unit, grade):
+        keeper.add_use(ctx, ceiling, value)
 
 
 def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
@@ -363,14 +341,14 @@ def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
         return
     for g, r in enumerate(gone):
         if r:
-            _add_use(ctx, USE + b"grade/" + bytes([48 + g]), -r)
-    for key in (USE + b"global/-", USE + b"originator/" + pool["originator"], USE + b"tranche/" + unit.encode()):
-        _add_use(ctx, key, -total)
+            keeper.add_use(ctx, keeper.grade_ceiling(g), -r)
+    for ceiling in (keeper.GLOBAL, keeper.originator_ceiling(pool["originator"]), keeper.tranche_ceiling(unit)):
+        keeper.add_use(ctx, ceiling, -total)
     left = [b - r for b, r in zip(buckets, gone, strict=True)]
     if any(left):
-        ctx.set_obj(BY_GRADE + unit.encode(), left)
+        keeper.put_by_grade(ctx, unit, left)
     else:
-        ctx.delete(BY_GRADE + unit.encode())
+        keeper.drop_by_grade(ctx, unit)
 
 
 def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> int:
@@ -380,23 +358,21 @@ def buy_units(ctx: Ctx, buyer: bytes, unit: str, quantity: int, max_in: int) -> 
         raise InsufficientFunds(f"the vault holds {held} units of {unit}")
     prm = params(ctx)
     pr = unit_prices(ctx, unit)
-    cost = -(-pr["sell"] * quantity * (WAD + prm["spread"]) // WAD)
+    cost = -(-pr.sell * quantity * (WAD + prm["spread"]) // WAD)
     if cost > max_in:
         raise LimitExceeded(f"the purchase costs {cost}, above the maximum {max_in} offered")
     d = denom(ctx)
     bank.burn(ctx, buyer, d, cost)
     bank.transfer(ctx, VAULT, buyer, unit, quantity)
-    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - cost))
+    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - cost))
     release_exposure(ctx, unit, quantity, held)
-    ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr["sell"])
+    ctx.emit("stable.bought", buyer=buyer, unit=unit, quantity=quantity, cost=cost, price=pr.sell)
     return cost
 
 
 # ----- the floor ----------------------------------------------------------------------------------
-def _floor_terms(ctx: Ctx) -> dict:
-    """The floor's pricing now: {held units, cash (the vault's stable), prices, worth (all of
-    it at those prices), rate (rn, rd): vault value per stable base unit redeemed, mode}.
-    par (CR >= 1): sell prices, rate 1; proRata (CR < 1): sell prices, rate worth /
+def _floor_terms(ctx: Ctx) -> FloorTerms:
+    """The floor's pricing now. par (CR >= 1): sell prices, rate 1; proRata (CR < 1): sell prices, rate worth /
     circulating; stale (a stale feed): mark prices, rate worth / circulating x min(1, 1 / the
     last fresh CR)."""
     held = _vault_units(ctx)
@@ -406,45 +382,42 @@ def _floor_terms(ctx: Ctx) -> dict:
     prices = None
     if not problems:
         try:
-            prices = {u: unit_prices(ctx, u)["sell"] for u in held}
+            prices = {u: unit_prices(ctx, u).sell for u in held}
         except StaleFeed as exc:
             problems = [exc.message]
     if problems:
         prices = {u: mark_price(ctx, u)[0] for u in held}
     worth = sum(prices[u] * q for u, q in held.items()) + cash
-    cr = collateral_ratio(ctx)["cr"]
+    cr = collateral_ratio(ctx).cr
     if problems:
-        last = (ctx.get_obj(CR) or {}).get("lastFresh") or WAD
+        recorded = keeper.recorded_ratio(ctx)
+        last = (None if recorded is None else recorded.lastFresh) or WAD
         rate, mode = (worth * min(WAD, WAD * WAD // last), circ * WAD), "stale"
     elif cr is not None and cr >= WAD:
         rate, mode = (1, 1), "par"
     else:
         rate, mode = (worth, circ), "proRata"
-    return {"held": held, "cash": cash, "prices": prices, "worth": worth, "rate": rate, "mode": mode, "cr": cr,
-            "circulating": circ, "problems": problems}
+    return FloorTerms(held, cash, prices, worth, rate, mode, cr, circ, problems)
 
 
-def quote_redeem(ctx: Ctx, amount: int) -> dict:
+def quote_redeem(ctx: Ctx, amount: int) -> RedeemQuote:
     """What redeeming amount of the stable token pays now (_floor_terms for the pricing): the
     slice owed is worth owed = min(amount x rate, worth), the fraction owed / worth of every
-    holding; units floor, and the vault's cash pays the rest of owed as far as it goes.
-    {paid {unit: quantity}, stable, worth (value paid), burn = min(amount, floor(worth /
-    rate)): only the stable worth what is paid; mode, prices, rate, value, cr, circulating}."""
+    holding; units floor, and the vault's cash pays the rest of owed as far as it goes. It
+    burns min(amount, floor(worth paid / rate)): only the stable worth what is paid."""
     f = _floor_terms(ctx)
-    rn, rd = f["rate"]
-    den = f["worth"] * rd
+    rn, rd = f.rate
+    den = f.worth * rd
     num = min(amount * rn, den)  # the slice: num / den of every holding
-    paid = {u: q * num // den for u, q in sorted(f["held"].items())} if den else {}
-    in_units = sum(f["prices"][u] * q for u, q in paid.items())
-    stable = min(f["cash"], num // rd - in_units)
+    paid = {u: q * num // den for u, q in sorted(f.held.items())} if den else {}
+    in_units = sum(f.prices[u] * q for u, q in paid.items())
+    stable = min(f.cash, num // rd - in_units)
     worth = in_units + stable
     burn = min(amount, worth * rd // rn) if rn else 0
-    return {"paid": paid, "stable": stable, "worth": worth, "burn": burn, "mode": f["mode"], "prices": f["prices"],
-            "rate": f["rate"], "value": None if f["problems"] else f["worth"], "cr": f["cr"],
-            "circulating": f["circulating"], "held": f["held"], "problems": f["problems"]}
+    return RedeemQuote(paid, stable, worth, burn, f)
 
 
-def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
+def redeem(ctx: Ctx, holder: bytes, amount: int) -> RedeemQuote:
     """Burn at most amount of the stable token for a slice of every vault holding (quote_redeem):
     worth par at CR >= 1 (as far as the vault goes), the pro-rata share below 1; with a stale
     feed, the pro-rata share scaled by min(1, 1 / the last fresh CR). Burns only the stable worth
@@ -454,17 +427,17 @@ def redeem(ctx: Ctx, holder: bytes, amount: int) -> dict:
     if amount > circ or bank.balance(ctx, holder, d) < amount:
         raise InsufficientFunds(f"redeeming {amount}: the balance is {bank.balance(ctx, holder, d)}")
     q = quote_redeem(ctx, amount)
-    if not q["worth"] or not q["burn"]:
+    if not q.worth or not q.burn:
         raise LimitExceeded(f"the redemption of {amount} rounds to nothing in the vault's holdings: refused, "
                             f"nothing burned")
-    bank.burn(ctx, holder, d, q["burn"])
-    ctx.set_int(UNITS, max(0, ctx.get_int(UNITS) - q["burn"]))
-    for u, n in q["paid"].items():
+    bank.burn(ctx, holder, d, q.burn)
+    keeper.set_minted_against_units(ctx, max(0, keeper.minted_against_units(ctx) - q.burn))
+    for u, n in q.paid.items():
         if n:
-            release_exposure(ctx, u, n, q["held"][u])
+            release_exposure(ctx, u, n, q.terms.held[u])
             bank.transfer(ctx, VAULT, holder, u, n)
-    if q["stable"]:
-        bank.transfer(ctx, VAULT, holder, d, q["stable"])
-    ctx.emit("stable.redeemed", holder=holder, amount=amount, burned=q["burn"], stable=q["stable"],
-             units=",".join(f"{u}:{n}" for u, n in q["paid"].items() if n), stale=q["mode"] == "stale")
+    if q.stable:
+        bank.transfer(ctx, VAULT, holder, d, q.stable)
+    ctx.emit("stable.redeemed", holder=holder, amount=amount, burned=q.burn, stable=q.stable,
+             units=",".join(f"{u}:{n}" for u, n in q.paid.items() if n), stale=q.terms.mode == "stale")
     return q

@@ -257,7 +257,7 @@ def live_units(ctx: Ctx) -> list[str]:
 
 
 def _stable(ctx: Ctx) -> str:
-    return stable.info(ctx)["denom"]
+    return stable.info(ctx).denom
 
 
 stable_denom = _stable
