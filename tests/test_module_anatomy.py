@@ -9,7 +9,7 @@ from rwachain.genesis.sim import simulate
 from rwachain.modules.assets import module as assets_module
 from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.simops import ordered
+from rwachain.modules.core.simops import FIRST, ordered
 from rwachain.modules.market import module as market_module
 from rwachain.modules.oracle import module as oracle_module
 from rwachain.modules.roles import module as roles_module
@@ -24,7 +24,10 @@ from rwachain.state.store import Store
 DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module,
             "assets": assets_module, "stable": stable_module}
 
-NAMESPACES = {"tranches": ("pool", "tranche")}  # a module whose namespaces are not its name
+NAMESPACES = {"tranches": ("pool", "tranche", "valuation"), "assets": ("assets", "valuation"),
+              "governance": ("gov",), "reserve": ("reserve", "native")}
+"""Modules whose namespaces are not (only) their name: the valuation of an asset and of a
+pool is declared by the module whose record it reads (modules/valuation/queries.py)."""
 
 DRAW_ORDER = [
     "bank.transfer", "bank.distribute", "assets.register", "assets.verify", "assets.repay", "assets.markDefault",
@@ -56,6 +59,18 @@ def test_declared_namespaces_come_from_the_modules_queries():
         assert not mine & set(method_table())
 
 
+def test_every_rpc_namespace_of_a_module_is_its_queries():
+    """No method table of the node's own holds a module's methods: every module namespace
+    (bank, valuation, gov, ...) is declared by the modules' queries."""
+    for m in default_modules():
+        mine = set(module_methods([m], {}))
+        assert all(n.split("_")[0] in NAMESPACES.get(m.name, (m.name,)) for n in mine), m.name
+    namespaces = {n.split("_")[0] for n in method_table()}
+    assert namespaces == {"chain", "account", "tx", "state", "dev", "rpc.discover"}
+    declared = {n.split("_")[0] for n in module_methods(default_modules(), {})}
+    assert {"valuation", "gov", "bank"} <= declared
+
+
 def test_the_derived_draw_order_is_the_seeded_runs_order():
     assert list(simulate.DEFAULT_WEIGHTS) == DRAW_ORDER
     assert list(simulate.operation_weights(default_modules())) == DRAW_ORDER
@@ -63,9 +78,33 @@ def test_the_derived_draw_order_is_the_seeded_runs_order():
 
 
 def test_ordered_places_an_operation_after_its_anchor_or_at_the_end():
-    got = ordered({"a.x": 1, "b.y": 2}, [("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""), ("e.w", 6, "gone.op")])
+    got = ordered([("a.x", 1, FIRST), ("b.y", 2, FIRST), ("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""),
+                   ("e.w", 6, "gone.op")])
     assert list(got) == ["a.x", "c.p", "c.q", "b.y", "d.z", "e.w"]
     assert got["c.q"] == 5
+
+
+def test_an_operation_declared_first_leads_the_draw_order():
+    """after=FIRST places an operation at the start of the draw order, where no anchor
+    can put it (an empty after places it at the end); the operations that follow it come
+    right after it, and several declared first keep their module order."""
+    declared = [("c.q", 5, "a.y"), ("a.x", 1, FIRST), ("a.y", 2, "a.x"), ("d.z", 3, "")]
+    assert list(ordered(declared)) == ["a.x", "a.y", "c.q", "d.z"]
+    unanchored = [(n, w, "" if a == FIRST else a) for n, w, a in declared]
+    assert list(ordered(unanchored)) == ["c.q", "a.x", "a.y", "d.z"]
+    assert list(ordered([("d.z", 3, ""), ("b.w", 4, FIRST), ("e.v", 6, FIRST)])) == ["b.w", "e.v", "d.z"]
+
+
+def test_bank_and_governance_declare_their_random_operations():
+    """Every random operation is declared by its module (none is built by the simulator),
+    the bank's first; the bank's distribute is a transfer under an operation name of its own."""
+    assert not hasattr(simulate, "BUILT_HERE")
+    mods = {m.name: m for m in default_modules()}
+    assert [(op.op_name, op.call) for op in mods["bank"].sim_ops] == [("transfer", "transfer"),
+                                                                              ("distribute", "transfer")]
+    assert [op.call for op in mods["governance"].sim_ops] == ["propose", "proposeChange", "vote", "pause"]
+    assert mods["bank"].sim_ops[0].after == FIRST
+    assert simulate.DEFAULT_WEIGHTS["governance.pause"] == 0.25 and repr(simulate.DEFAULT_WEIGHTS["bank.transfer"]) == "48"
 
 
 def test_roles_invariant_finds_a_key_that_grants_no_known_role(tmp_path):

@@ -9,7 +9,7 @@ bank's RPC methods (bank_*) are served from the RPC's method table (docs/rpc.md)
 
 from __future__ import annotations
 
-from rwachain.modules.bank import keeper, queries
+from rwachain.modules.bank import keeper, queries, simulation
 from rwachain.modules.bank.genesis import export_genesis, init_genesis
 from rwachain.modules.bank.invariants import invariants
 from rwachain.modules.core.args import ADDRESS, AMOUNT, DENOM
@@ -32,8 +32,7 @@ def _transfer(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 def module() -> Module:
     m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants,
-               queries=queries.QUERIES,
-               pausable=0)
+               queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, pausable=0)
     m.add_call(Call("transfer", _transfer, {"to": ADDRESS, "denom": DENOM, "amount": AMOUNT}, cost=1000,
                     doc="Send amount of denom to another account (not a module account)."))
     return m
