@@ -41,8 +41,37 @@ DRAW_ORDER = [
 
 def test_every_module_section_is_declared_by_its_module():
     assert not hasattr(loader, "HAND_CHECKED")
-    sections = {m.name for m in default_modules() if m.genesis_json is not None or m.genesis_records}
+    sections = {loader.section_field(m) for m in default_modules() if m.genesis_json is not None or m.genesis_records}
     assert loader.CHAIN_FIELDS | loader.OPTIONAL_FIELDS | sections == loader.TOP_FIELDS
+
+
+def test_the_denominations_are_the_banks_declared_section(tmp_path):
+    """The genesis's "denoms" is the bank's declared section: its check (field-named errors,
+    the native denomination of kind native), import and export are the bank's; a chain
+    whose modules declare no denominations refuses a genesis, naming the field."""
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    mods = default_modules()
+    bank = loader.denominations(mods)
+    assert bank.name == "bank" and loader.section_field(bank) == "denoms"
+    doc = _devnet_doc()
+    meta = {"meta": {"nativeDenom": doc["nativeDenom"]}}
+    section = bank.genesis_json.check(doc["denoms"], meta)
+    assert list(section) == [d["id"] for d in doc["denoms"]] and section["rwa"]["kind"] == "native"
+    assert bank.genesis_json.to_json(section) == doc["denoms"]
+    with pytest.raises(GenesisError, match=r"^nativeDenom: must name a denomination of kind native$"):
+        bank.genesis_json.check(doc["denoms"], {"meta": {"nativeDenom": "rusd"}})
+    with pytest.raises(GenesisError, match=r"^denoms\[1\]\.decimals: 19 is outside \[0, 18\]$"):
+        bank.genesis_json.check([doc["denoms"][0], {**doc["denoms"][1], "decimals": 19}], meta)
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    assert loader.GenesisFile(str(p), mods).sections()["bank"] == section
+    with pytest.raises(GenesisError, match=r"^denoms: no module of this chain declares the denominations$"):
+        loader.GenesisFile(str(p), [m for m in mods if m.name != "bank"])
 
 
 def test_declared_sections_leave_the_hand_checked_list():
