@@ -173,7 +173,7 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     p = head["params"]
     if type(p) is not dict or type(p.get("chain")) is not dict:
         raise GenesisError("params.chain: expected a map")
-    module_params = mechanism.check_module_params(p, _stable_unit(head, checked[DENOMINATIONS]))
+    module_params = mechanism.check_module_params(p, _stable_unit(head, checked[DENOMINATIONS]), modules)
     cp = {"chainId": meta["chainId"], **chain_params.DEFAULTS, **p["chain"]}
     problems = chain_params.check(cp)
     if problems:
@@ -360,7 +360,7 @@ def export_genesis(app: App, out: IO[str]) -> int:
         "validator": {"pubkey": "0x" + meta["validator"].hex()}, "nativeDenom": meta["nativeDenom"],
         DENOMINATIONS: denoms,
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
-                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
+                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit, app.modules)},
     }
     for m in app.modules:
         if m.genesis_json is not None and m is not bank and m.name in sections:

@@ -83,10 +83,12 @@ HOLDER_RWA = 100_000 * RUSD
 
 
 # ----- genesis ---------------------------------------------------------------------------------------
-def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
+def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None,
+                modules: list[Module] | None = None) -> dict:
     """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
     funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
-    the genesis's params.<module> (the state keys params/<module>), within their hard bounds."""
+    the genesis's params.<module> (the state keys params/<module>), within their hard bounds,
+    written in the units the governed modules of modules (the App's; None: the chain's) declare."""
     doc = devnet.at(devnet.GENESIS_TIME)
     doc["params"]["chain"]["feePrice"] = 0
     # the custodian's genesis mint is recomputed from the balances, the holders' included
@@ -97,7 +99,8 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
     doc["accounts"].sort(key=lambda a: a["address"])
     if module_params:
         decimals = next(d["decimals"] for d in doc["denoms"] if d["id"] == STABLE)
-        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals)))
+        listed = default_modules() if modules is None else modules
+        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals), listed))
     return doc
 
 
@@ -397,8 +400,9 @@ class SimConfig:
     attacks: dict[str, float] | None = None  # attack weights (None: adversary.DEFAULT_ATTACKS)
     attack_rate: float = 0.5  # the chance of an attack in a block; 0: no adversary
 
-    def genesis(self) -> dict:
-        return sim_genesis(self.holders, self.module_params)
+    def genesis(self, modules: list[Module] | None = None) -> dict:
+        """The run's genesis for an App of modules (None: the chain's)."""
+        return sim_genesis(self.holders, self.module_params, modules)
 
 
 @dataclass
@@ -446,7 +450,8 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     failure = None
     done = 0
     rows: list | None = [] if record_series else None
-    with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
+    listed = modules() if modules is not None else default_modules()
+    with Runner(cfg.genesis(listed), block_time=cfg.block_time, modules=lambda: listed, check=check,
                 skip=cfg.skip_checks) as r:
         ops = Operations(ops_rng, cfg.holders, cfg.weights, r.chain.app.modules)
         for block in range(1, cfg.blocks + 1):
