@@ -350,7 +350,7 @@ class Operations:
         self.holders = [f"holder{i}" for i in range(holders)]
         listed = default_modules() if modules is None else modules
         self.module_ops = module_ops(listed)
-        self.each_block = [(m.name, m.sim_block) for m in listed if m.sim_block is not None]
+        self.each_block = [m.sim_block for m in listed if m.sim_block is not None]
         self.names, self.weights = weights_of(operation_weights(listed), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
@@ -365,7 +365,7 @@ class Operations:
         out: list[Step] = []
         if not self.names:
             return out
-        for _, each in self.each_block:
+        for each in self.each_block:
             out += [Step(block, *s) for s in each(self.draws, ctx, self.actors, block, self.names)]
         for name in self.rng.choices(self.names, self.weights, k=count):
             step = self._declared(block, ctx, *self.module_ops[name])

@@ -7,7 +7,7 @@ import hashlib
 
 from rwachain.modules.core.args import args_to_json
 from rwachain.modules.core.crypto import encode_address
-from rwachain.modules.core.queries import json_value as value  # noqa: F401 (a state/event value in JSON form)
+from rwachain.modules.core.queries import json_value as value  # a state or event value in JSON form
 from rwachain.modules.core.tx import Tx
 from rwachain.node.block import Block, Header
 from rwachain.state.codec import encode
