@@ -19,18 +19,19 @@ import ijson
 from rwachain.genesis import mechanism, typed, units
 from rwachain.genesis.checks import CHAIN_CHECKS
 from rwachain.genesis.fields import GenesisError, _addr, _hex, _int, any_length_numbers
-from rwachain.modules.bank.records import DENOM_KINDS
 from rwachain.modules.core import params as chain_params
 from rwachain.modules.core.app import App, GenesisInvariantError, default_modules
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.crypto import decode_address, encode_address
 from rwachain.modules.core.records import Record
 from rwachain.modules.core.registry import Module
+from rwachain.modules.core.sections import DENOMINATIONS
 from rwachain.modules.governance import validators as validator_set
 
 CHAIN_FIELDS = {"chainId", "genesisTime", "initialHeight", "appVersion", "stateSchemaVersion", "validator",
-                "nativeDenom", "denoms", "params", "accounts"}
-"""The fields every genesis has (the bank's section is "denoms" and the accounts)."""
+                "nativeDenom", DENOMINATIONS, "params", "accounts"}
+"""The fields every genesis has ("denoms": the denominations, which the module that declares
+them checks and imports: modules/core/sections.DENOMINATIONS)."""
 OPTIONAL_FIELDS = {"validators"}
 """Chain fields a genesis may leave out: "validators", the set CometBFT runs with (none: the
 one "validator" at power 10, a devnet's)."""
@@ -41,17 +42,32 @@ def typed_sections(modules: list[Module]) -> dict[str, tuple[Record, ...]]:
     return {m.name: m.genesis_records for m in modules if m.genesis_records}
 
 
+def section_field(m: Module) -> str:
+    """The genesis field of a module's section: its name, unless its Section names another
+    (the bank's: "denoms")."""
+    return (m.genesis_json.field if m.genesis_json is not None else "") or m.name
+
+
 def top_fields(modules: list[Module]) -> set[str]:
     """The top-level fields a genesis for these modules may hold: the chain's, and one
     section per module that declares one (typed by its genesis_records, or in its own JSON
     form: genesis_json, modules/core/sections.py)."""
-    return CHAIN_FIELDS | OPTIONAL_FIELDS | {m.name for m in modules if m.genesis_records or m.genesis_json}
+    return CHAIN_FIELDS | OPTIONAL_FIELDS | {section_field(m) for m in modules if m.genesis_records or m.genesis_json}
+
+
+def denominations(modules: list[Module]) -> Module:
+    """The module that declares the genesis's denominations (sections.DENOMINATIONS: the bank)."""
+    for m in modules:
+        if m.genesis_json is not None and m.genesis_json.field == DENOMINATIONS:
+            return m
+    raise GenesisError(f"{DENOMINATIONS}: no module of this chain declares the denominations")
 
 
 def declared_sections(head: dict, checked: dict, modules: list[Module]) -> dict:
     """{module name: its section} of the modules that declare their section's JSON form
     (Module.genesis_json), checked in module order but each after the sections it needs;
-    each check sees the sections checked before it."""
+    each check sees the sections checked before it. A section already in checked (by its
+    field: the denominations) is taken as it is."""
     out: dict = {}
     pending = [m for m in modules if m.genesis_json is not None]
     done: set[str] = set()
@@ -59,7 +75,13 @@ def declared_sections(head: dict, checked: dict, modules: list[Module]) -> dict:
         m = next(m for m in pending if all(n in done or n not in {p.name for p in pending} for n in m.genesis_json.needs))
         pending.remove(m)
         done.add(m.name)
-        section = m.genesis_json.check(head[m.name], {**checked, **out}) if m.name in head else m.genesis_json.absent
+        field = section_field(m)
+        if field in checked:
+            section = checked[field]
+        elif field in head:
+            section = m.genesis_json.check(head[field], {**checked, **out})
+        else:
+            section = m.genesis_json.absent
         if section is not None:
             out[m.name] = section
     return out
@@ -145,35 +167,20 @@ def _check_head(head: dict, modules: list[Module]) -> dict:
     if type(v) is not dict or "pubkey" not in v:
         raise GenesisError("validator: expected {\"pubkey\": \"0x...\"}")
     meta["validator"] = _hex("validator.pubkey", v["pubkey"], 32)
-    denoms = head["denoms"]
-    if type(denoms) is not list or not denoms:
-        raise GenesisError("denoms: expected a non-empty list")
-    seen = {}
-    for i, d in enumerate(denoms):
-        p = f"denoms[{i}]"
-        if type(d) is not dict or set(d) != {"id", "symbol", "decimals", "kind"}:
-            raise GenesisError(f"{p}: expected {{id, symbol, decimals, kind}}")
-        if type(d["id"]) is not str or not d["id"] or d["id"] in seen:
-            raise GenesisError(f"{p}.id: missing or duplicate denomination id")
-        if d["kind"] not in DENOM_KINDS:
-            raise GenesisError(f"{p}.kind: one of {', '.join(DENOM_KINDS)}")
-        if type(d["symbol"]) is not str:
-            raise GenesisError(f"{p}.symbol: expected a string")
-        seen[d["id"]] = {**d, "decimals": _int(f"{p}.decimals", d["decimals"], 0, 18)}
-    if head["nativeDenom"] not in seen or seen[head["nativeDenom"]]["kind"] != "native":
-        raise GenesisError("nativeDenom: must name a denomination of kind native")
-    meta["nativeDenom"] = head["nativeDenom"]
+    meta["nativeDenom"] = head["nativeDenom"]  # the denominations' check holds it to one of kind native
+    checked: dict = {"meta": meta}
+    checked[DENOMINATIONS] = denominations(modules).genesis_json.check(head[DENOMINATIONS], checked)
     p = head["params"]
     if type(p) is not dict or type(p.get("chain")) is not dict:
         raise GenesisError("params.chain: expected a map")
-    module_params = mechanism.check_module_params(p, _stable_unit(head, seen))
+    module_params = mechanism.check_module_params(p, _stable_unit(head, checked[DENOMINATIONS]), modules)
     cp = {"chainId": meta["chainId"], **chain_params.DEFAULTS, **p["chain"]}
     problems = chain_params.check(cp)
     if problems:
         raise GenesisError(f"params.chain.{problems[0]}")
     meta["params"] = cp
-    declared = declared_sections(head, {"meta": meta, "denoms": seen}, modules)
-    out = {"meta": meta, "denoms": seen, "declared": declared, "params": module_params}
+    declared = declared_sections(head, checked, modules)
+    out = {"meta": meta, "denoms": checked[DENOMINATIONS], "declared": declared, "params": module_params}
     if "validators" in head:
         out["validators"] = check_validators(head["validators"])
     for name, records in typed_sections(modules).items():
@@ -299,9 +306,7 @@ class GenesisFile:
             yield chunk
 
     def sections(self) -> dict:
-        s: dict = {"bank": {"denoms": [{"id": k, **{f: v[f] for f in ("symbol", "decimals", "kind")}}
-                                       for k, v in self.denoms.items()]},
-                   **self.declared}
+        s: dict = {**self.declared}
         s.update(self.mechanism)
         if self.validators is not None:
             if s.get("governance", {}).get("validators"):
@@ -346,21 +351,22 @@ def _jsonable_account(a: dict) -> dict:
 def export_genesis(app: App, out: IO[str]) -> int:
     """Write the app's latest state as a genesis file to out (streamed); accounts written."""
     meta, sections, accounts = app.export()
-    denoms = {d["id"]: d for d in sections["bank"]["denoms"]}
-    stable_unit = _stable_unit({"stable": sections.get("stable") or {}}, denoms)
+    bank = denominations(app.modules)
+    denoms = bank.genesis_json.to_json(sections[bank.name])
+    stable_unit = _stable_unit({"stable": sections.get("stable") or {}}, {d["id"]: d for d in denoms})
     head: dict = {
         "chainId": meta["chainId"], "genesisTime": meta["genesisTime"], "initialHeight": meta["initialHeight"],
         "appVersion": meta["appVersion"], "stateSchemaVersion": meta["stateSchemaVersion"],
         "validator": {"pubkey": "0x" + meta["validator"].hex()}, "nativeDenom": meta["nativeDenom"],
-        "denoms": sections["bank"]["denoms"],
+        DENOMINATIONS: denoms,
         "params": {"chain": {k: v for k, v in meta["params"].items() if k != "chainId"},
-                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit)},
+                   **mechanism.module_params_to_json(sections.get("params", {}), stable_unit, app.modules)},
     }
     for m in app.modules:
-        if m.genesis_json is not None and m.name in sections:
+        if m.genesis_json is not None and m is not bank and m.name in sections:
             j = m.genesis_json.to_json(sections[m.name])
             if j is not None:
-                head[m.name] = j
+                head[section_field(m)] = j
     named = sections.get("governance", {}).pop("validators", None)
     if named:
         head["validators"] = [{"pubkey": "0x" + v["pubkey"].hex(), "power": v["power"]} for v in named]

@@ -37,10 +37,10 @@ def pass_(d, pid, voters=(A,)):
     for v in voters:
         assert d.run(v, "governance", "vote", {"id": pid, "support": "yes"}).code == 0
     p = gov.get(d.ctx, pid)
-    d.block(at=p["end"])
-    assert gov.get(d.ctx, pid)["status"] == "passed"
-    result, _ = d.block(at=p["end"] + DELAY)
-    assert gov.get(d.ctx, pid)["status"] == "executed" and events(result, "gov.executed")
+    d.block(at=p.end)
+    assert gov.get(d.ctx, pid).status == "passed"
+    result, _ = d.block(at=p.end + DELAY)
+    assert gov.get(d.ctx, pid).status == "executed" and events(result, "gov.executed")
 
 
 def test_stake_unbond_withdraw(d):
@@ -82,11 +82,11 @@ def test_a_paused_insurance_module_still_takes_stake_so_governance_can_lift_it(d
 def test_a_vote_below_quorum_or_against_is_rejected(d):
     pid = propose(d, "unpause", "market")
     assert d.run(B, "governance", "vote", {"id": pid, "support": "no"}).code == 0
-    d.block(at=gov.get(d.ctx, pid)["end"])
-    assert gov.get(d.ctx, pid)["status"] == "rejected"
+    d.block(at=gov.get(d.ctx, pid).end)
+    assert gov.get(d.ctx, pid).status == "rejected"
     pid = propose(d, "unpause", "market")
-    d.block(at=gov.get(d.ctx, pid)["end"])  # nobody voted: below quorum
-    assert gov.get(d.ctx, pid)["status"] == "rejected"
+    d.block(at=gov.get(d.ctx, pid).end)  # nobody voted: below quorum
+    assert gov.get(d.ctx, pid).status == "rejected"
 
 
 def test_voting_rules(d):
@@ -130,7 +130,7 @@ def test_export_with_stakes_proposals_and_a_pause_reimports_to_the_same_root(d, 
         export_genesis(d.chain.app, f)
     other = Chain(str(tmp_path / "other"), devnet.validator_key())
     assert other.init_genesis(str(out)) == d.chain.store.root_hash
-    t = gov.get(d.ctx, pid)["end"]
+    t = gov.get(d.ctx, pid).end
     d.block(at=t)
     other.produce([], time=t)  # the vote closes the same way on both
     assert other.store.root_hash == d.chain.store.root_hash
@@ -208,9 +208,9 @@ def test_a_change_that_became_invalid_fails_at_execution(d):
     assert r2.code == 0, r2.message
     pid2 = events(r2, "gov.proposed")[0]["id"]
     assert d.run(A, "governance", "vote", {"id": pid2, "support": "yes"}).code == 0
-    end = gov.get(d.ctx, pid2)["end"]
+    end = gov.get(d.ctx, pid2).end
     d.block(at=end)
     result, _ = d.block(at=end + DELAY)
-    assert gov.get(d.ctx, pid)["status"] == "executed" and gov.get(d.ctx, pid2)["status"] == "failed"
+    assert gov.get(d.ctx, pid).status == "executed" and gov.get(d.ctx, pid2).status == "failed"
     assert "quorum of 4" in events(result, "gov.failed")[0]["reason"]
     assert oracle.policy(d.ctx, "rate")["quorum"] == 4 and len(oracle.operator_set(d.ctx)["operators"]) == 4

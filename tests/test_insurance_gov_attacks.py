@@ -202,7 +202,7 @@ def _reopens(d, ctx: Ctx) -> None:
     d.handle(ctx, "governance", "propose", ATTACKER.address, {"action": "unpause", "target": "market", "account": b""})
     pid = ctx.get_int(gov.NEXT) - 1
     d.handle(ctx, "governance", "vote", ATTACKER.address, {"id": pid, "support": "yes"})
-    assert gov.get(ctx, pid)["yes"] == 5_000 * RWA
+    assert gov.get(ctx, pid).yes == 5_000 * RWA
     with pytest.raises(Unauthorized):  # the old stakers hold nothing and cannot vote
         d.handle(ctx, "governance", "vote", DEMO[0].address, {"id": pid, "support": "yes"})
 
@@ -285,16 +285,16 @@ def test_flaw15_stake_bonded_after_the_proposal_does_not_vote(d):
     r = d.run(EARLY, "governance", "propose", {"action": "grantRole", "target": "verifier",
                                                "account": ATTACKER.address})
     pid = events(r, "gov.proposed")[0]["id"]
-    end = gov.get(d.ctx, pid)["end"]
+    end = gov.get(d.ctx, pid).end
     # the last block of the vote: the attacker bonds more than all stake and votes
     d.block(at=end - 2)
     r1, r2 = d.block(d.tx(ATTACKER, "insurance", "stake", {"amount": 900_000 * RWA}),
                      d.tx(ATTACKER, "governance", "vote", {"id": pid, "support": "yes"}), at=end - 1)[1]
     assert r1.code == 0, r1.message
     assert r2.error == "unauthorized", r2.message
-    assert gov.get(d.ctx, pid)["yes"] == 0
+    assert gov.get(d.ctx, pid).yes == 0
     d.block(at=end)
-    assert gov.get(d.ctx, pid)["status"] == "rejected"
+    assert gov.get(d.ctx, pid).status == "rejected"
     assert not roles.has_role(d.ctx, "verifier", ATTACKER.address)
 
 
@@ -310,8 +310,8 @@ def test_flaw15_weight_and_quorum_are_taken_at_the_snapshot(d):
     assert d.run(EARLY, "governance", "vote", {"id": pid, "support": "yes"}).code == 0
     assert d.run(LEAVER, "governance", "vote", {"id": pid, "support": "no"}).code == 0
     p = gov.get(d.ctx, pid)
-    assert (p["yes"], p["no"]) == (1_000 * RWA, 3_000 * RWA)
-    result, _ = d.block(at=p["end"])
+    assert (p.yes, p.no) == (1_000 * RWA, 3_000 * RWA)
+    result, _ = d.block(at=p.end)
     tally = next(e for e in events(result, "gov.tallied") if e["id"] == pid)
     assert tally["quorum"] == total0 * gov.params(d.ctx)["quorum"] // WAD and tally["status"] == "rejected"
     no_broken_invariants(d)

@@ -9,7 +9,7 @@ from rwachain.genesis.sim import simulate
 from rwachain.modules.assets import module as assets_module
 from rwachain.modules.core.app import default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.simops import ordered
+from rwachain.modules.core.simops import FIRST, ordered
 from rwachain.modules.market import module as market_module
 from rwachain.modules.oracle import module as oracle_module
 from rwachain.modules.roles import module as roles_module
@@ -24,7 +24,10 @@ from rwachain.state.store import Store
 DECLARED = {"roles": roles_module, "market": market_module, "oracle": oracle_module, "tranches": tranches_module,
             "assets": assets_module, "stable": stable_module}
 
-NAMESPACES = {"tranches": ("pool", "tranche")}  # a module whose namespaces are not its name
+NAMESPACES = {"tranches": ("pool", "tranche", "valuation"), "assets": ("assets", "valuation"),
+              "governance": ("gov",), "reserve": ("reserve", "native")}
+"""Modules whose namespaces are not (only) their name: the valuation of an asset and of a
+pool is declared by the module whose record it reads (modules/valuation/queries.py)."""
 
 DRAW_ORDER = [
     "bank.transfer", "bank.distribute", "assets.register", "assets.verify", "assets.repay", "assets.markDefault",
@@ -38,8 +41,37 @@ DRAW_ORDER = [
 
 def test_every_module_section_is_declared_by_its_module():
     assert not hasattr(loader, "HAND_CHECKED")
-    sections = {m.name for m in default_modules() if m.genesis_json is not None or m.genesis_records}
+    sections = {loader.section_field(m) for m in default_modules() if m.genesis_json is not None or m.genesis_records}
     assert loader.CHAIN_FIELDS | loader.OPTIONAL_FIELDS | sections == loader.TOP_FIELDS
+
+
+def test_the_denominations_are_the_banks_declared_section(tmp_path):
+    """The genesis's "denoms" is the bank's declared section: its check (field-named errors,
+    the native denomination of kind native), import and export are the bank's; a chain
+    whose modules declare no denominations refuses a genesis, naming the field."""
+    import json
+
+    import pytest
+
+    from rwachain.genesis.fields import GenesisError
+
+    mods = default_modules()
+    bank = loader.denominations(mods)
+    assert bank.name == "bank" and loader.section_field(bank) == "denoms"
+    doc = _devnet_doc()
+    meta = {"meta": {"nativeDenom": doc["nativeDenom"]}}
+    section = bank.genesis_json.check(doc["denoms"], meta)
+    assert list(section) == [d["id"] for d in doc["denoms"]] and section["rwa"]["kind"] == "native"
+    assert bank.genesis_json.to_json(section) == doc["denoms"]
+    with pytest.raises(GenesisError, match=r"^nativeDenom: must name a denomination of kind native$"):
+        bank.genesis_json.check(doc["denoms"], {"meta": {"nativeDenom": "rusd"}})
+    with pytest.raises(GenesisError, match=r"^denoms\[1\]\.decimals: 19 is outside \[0, 18\]$"):
+        bank.genesis_json.check([doc["denoms"][0], {**doc["denoms"][1], "decimals": 19}], meta)
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    assert loader.GenesisFile(str(p), mods).sections()["bank"] == section
+    with pytest.raises(GenesisError, match=r"^denoms: no module of this chain declares the denominations$"):
+        loader.GenesisFile(str(p), [m for m in mods if m.name != "bank"])
 
 
 def test_declared_sections_leave_the_hand_checked_list():
@@ -56,6 +88,18 @@ def test_declared_namespaces_come_from_the_modules_queries():
         assert not mine & set(method_table())
 
 
+def test_every_rpc_namespace_of_a_module_is_its_queries():
+    """No method table of the node's own holds a module's methods: every module namespace
+    (bank, valuation, gov, ...) is declared by the modules' queries."""
+    for m in default_modules():
+        mine = set(module_methods([m], {}))
+        assert all(n.split("_")[0] in NAMESPACES.get(m.name, (m.name,)) for n in mine), m.name
+    namespaces = {n.split("_")[0] for n in method_table()}
+    assert namespaces == {"chain", "account", "tx", "state", "dev", "rpc.discover"}
+    declared = {n.split("_")[0] for n in module_methods(default_modules(), {})}
+    assert {"valuation", "gov", "bank"} <= declared
+
+
 def test_the_derived_draw_order_is_the_seeded_runs_order():
     assert list(simulate.DEFAULT_WEIGHTS) == DRAW_ORDER
     assert list(simulate.operation_weights(default_modules())) == DRAW_ORDER
@@ -63,9 +107,33 @@ def test_the_derived_draw_order_is_the_seeded_runs_order():
 
 
 def test_ordered_places_an_operation_after_its_anchor_or_at_the_end():
-    got = ordered({"a.x": 1, "b.y": 2}, [("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""), ("e.w", 6, "gone.op")])
+    got = ordered([("a.x", 1, FIRST), ("b.y", 2, FIRST), ("c.q", 5, "c.p"), ("c.p", 4, "a.x"), ("d.z", 3, ""),
+                   ("e.w", 6, "gone.op")])
     assert list(got) == ["a.x", "c.p", "c.q", "b.y", "d.z", "e.w"]
     assert got["c.q"] == 5
+
+
+def test_an_operation_declared_first_leads_the_draw_order():
+    """after=FIRST places an operation at the start of the draw order, where no anchor
+    can put it (an empty after places it at the end); the operations that follow it come
+    right after it, and several declared first keep their module order."""
+    declared = [("c.q", 5, "a.y"), ("a.x", 1, FIRST), ("a.y", 2, "a.x"), ("d.z", 3, "")]
+    assert list(ordered(declared)) == ["a.x", "a.y", "c.q", "d.z"]
+    unanchored = [(n, w, "" if a == FIRST else a) for n, w, a in declared]
+    assert list(ordered(unanchored)) == ["c.q", "a.x", "a.y", "d.z"]
+    assert list(ordered([("d.z", 3, ""), ("b.w", 4, FIRST), ("e.v", 6, FIRST)])) == ["b.w", "e.v", "d.z"]
+
+
+def test_bank_and_governance_declare_their_random_operations():
+    """Every random operation is declared by its module (none is built by the simulator),
+    the bank's first; the bank's distribute is a transfer under an operation name of its own."""
+    assert not hasattr(simulate, "BUILT_HERE")
+    mods = {m.name: m for m in default_modules()}
+    assert [(op.op_name, op.call) for op in mods["bank"].sim_ops] == [("transfer", "transfer"),
+                                                                              ("distribute", "transfer")]
+    assert [op.call for op in mods["governance"].sim_ops] == ["propose", "proposeChange", "vote", "pause"]
+    assert mods["bank"].sim_ops[0].after == FIRST
+    assert simulate.DEFAULT_WEIGHTS["governance.pause"] == 0.25 and repr(simulate.DEFAULT_WEIGHTS["bank.transfer"]) == "48"
 
 
 def test_roles_invariant_finds_a_key_that_grants_no_known_role(tmp_path):

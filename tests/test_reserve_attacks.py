@@ -194,10 +194,10 @@ def test_flaw12_a_discount_above_the_market_band_is_refused(d):
     ids = [events(r, "gov.proposed")[0]["id"] for r in (r1, r2)]
     _, votes = d.block(*[d.tx(KEYS[0], "governance", "vote", {"id": i, "support": "yes"}) for i in ids])
     assert all(v.code == 0 for v in votes)
-    end = max(gov.get(d.ctx, i)["end"] for i in ids)
+    end = max(gov.get(d.ctx, i).end for i in ids)
     d.block(at=end)
     result, _ = d.block(at=end + gov.params(d.ctx)["executionDelay"])
-    assert [gov.get(d.ctx, i)["status"] for i in ids] == ["executed", "failed"]
+    assert [gov.get(d.ctx, i).status for i in ids] == ["executed", "failed"]
     assert reserve.params(d.ctx)["discount"] <= market.params(d.ctx)["band"]
     refresh_feeds(d)
     d.block()

@@ -133,7 +133,8 @@ def test_a_sweep_varies_what_the_old_sweep_could_not(tmp_path):
     from rwachain.genesis.units import Stable
 
     stable = Stable(genesis["stable"]["denom"], 6)  # the simulation's stable token has 6 decimals
-    imported = check_module_params({k: genesis["params"][k] for k in ("market", "stable")}, stable)  # -> base units
+    imported = check_module_params({k: genesis["params"][k] for k in ("market", "stable")}, stable,
+                                   default_modules())  # -> base units
     assert imported["market"]["takerFee"] == 400 and imported["stable"]["hBase"][1] == 4 * WAD // 100
     m = {k: dict(zip(doc["columns"], row, strict=True)) for k, row in zip(runs, doc["rows"], strict=True)}
     calm, dark = m[(0, 0)], m[(0, 345_600)]

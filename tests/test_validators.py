@@ -194,8 +194,8 @@ def propose(d, value, target="validators"):
 def vote_through(d, *pids):
     for pid in pids:
         assert d.run(DEV[0], "governance", "vote", {"id": pid, "support": "yes"}).code == 0
-    d.block(at=max(gov.get(d.ctx, p)["end"] for p in pids))
-    return d.block(at=max(gov.get(d.ctx, p)["executeAt"] for p in pids))[0]
+    d.block(at=max(gov.get(d.ctx, p).end for p in pids))
+    return d.block(at=max(gov.get(d.ctx, p).executeAt for p in pids))[0]
 
 
 def test_a_passed_set_validator_adds_a_fifth_and_the_block_says_so(dv):
@@ -252,7 +252,7 @@ def test_two_removals_each_safe_alone_the_second_fails_at_execution(dv):
     assert r1.code == 0 and r2.code == 0, (r1.message, r2.message)
     p1, p2 = events(r1, "gov.proposed")[0]["id"], events(r2, "gov.proposed")[0]["id"]
     result = vote_through(dv, p1, p2)
-    assert gov.get(dv.ctx, p1)["status"] == "executed" and gov.get(dv.ctx, p2)["status"] == "failed"
+    assert gov.get(dv.ctx, p1).status == "executed" and gov.get(dv.ctx, p2).status == "failed"
     assert vs.named_set(dv.ctx) == {k: 10 for k in KEYS[:3]}
     assert [e["attrs"]["pubkey"] for e in result.events if e["type"] == "gov.validatorSet"] == [KEYS[3]]
 

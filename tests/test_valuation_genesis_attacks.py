@@ -247,9 +247,9 @@ def test_flaw19_governed_parameters_and_typed_records_survive_export_and_import(
         assert r.code == 0, r.message
         ids.append(events(r, "gov.proposed")[0]["id"])
         assert d.run(a, "governance", "vote", {"id": ids[-1], "support": "yes"}).code == 0
-    d.block(at=gov.get(d.ctx, ids[-1])["end"])
-    d.block(at=gov.get(d.ctx, ids[0])["executeAt"])  # the first executes; the second waits a second more
-    assert [gov.get(d.ctx, i)["status"] for i in ids] == ["executed", "passed"]
+    d.block(at=gov.get(d.ctx, ids[-1]).end)
+    d.block(at=gov.get(d.ctx, ids[0]).executeAt)  # the first executes; the second waits a second more
+    assert [gov.get(d.ctx, i).status for i in ids] == ["executed", "passed"]
     assert reserve.params(d.ctx)["discount"] == 25 * 10**15
     assert d.run(b, "insurance", "unbond", {"amount": 5 * rwa}).code == 0
     assert d.run(KEYS[9], "reserve", "requestRedeem", {"amount": 10**6}).code == 0
@@ -263,9 +263,9 @@ def test_flaw19_governed_parameters_and_typed_records_survive_export_and_import(
     assert doc["reserve"]["redemptions"] and doc["insurance"]["unbonding"] and doc["governance"]["votes"]
     other = Chain(str(tmp_path / "other"), devnet.validator_key())
     assert other.init_genesis(str(out)) == d.chain.store.root_hash
-    t = gov.get(d.ctx, ids[1])["executeAt"]
+    t = gov.get(d.ctx, ids[1]).executeAt
     d.block(at=t)
     other.produce([], time=t)  # the second change executes on both, from its derived due entry
-    assert gov.get(d.ctx, ids[1])["status"] == "executed"
+    assert gov.get(d.ctx, ids[1]).status == "executed"
     assert other.store.root_hash == d.chain.store.root_hash
     other.close()

@@ -48,7 +48,7 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.tx import sign_tx
-from rwachain.modules.governance import module as governance
+from rwachain.modules.governance import keeper as governance
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import vault
@@ -195,7 +195,7 @@ class Adversary:
         have = bank.balance(ctx, actor_address(actor), NATIVE)
         if have > 1:
             out.append(Step(block, actor, "insurance", "stake", {"amount": have - 1}))
-        pid = ctx.get_int(governance.NEXT) or 1
+        pid = governance.next_id(ctx)
         out += [Step(block, actor, "governance", "propose",
                      {"action": "grantRole", "target": "custodian", "account": actor_address(actor)}),
                 Step(block, actor, "governance", "vote", {"id": pid, "support": "yes"})]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import time as _clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from random import Random
 
 from rwachain.genesis import devnet, mechanism, units
@@ -61,24 +62,16 @@ from rwachain.genesis.sim.steps import (  # noqa: F401 (the step names are this 
     steps_to_json,
     weights_of,
 )
-from rwachain.modules.assets import keeper as assets
-from rwachain.modules.bank import keeper as bank
 from rwachain.modules.bank import module as bank_module
 from rwachain.modules.core import accounts, bls
 from rwachain.modules.core.app import App, BlockResult, default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.crypto import encode_address, module_address
 from rwachain.modules.core.errors import HandlerFault
-from rwachain.modules.core.fixed import WAD
-from rwachain.modules.core.governed import pausable
 from rwachain.modules.core.registry import Module
 from rwachain.modules.core.simops import Actors, SimOp, ordered
 from rwachain.modules.core.tx import sign_tx
-from rwachain.modules.governance import module as governance
-from rwachain.modules.insurance import simulation as insurance_sim
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.oracle.report import bitmap, message
-from rwachain.modules.tranches import keeper as tranches
 
 DAY = 86_400
 RUSD = 10**6  # base units per RUSD (and per RWA): 6 decimals
@@ -87,37 +80,15 @@ OPS_PER_BLOCK = 3  # random operations per block: 0..OPS_PER_BLOCK, uniformly
 HOLDERS = 12
 HOLDER_RUSD = 50_000 * RUSD
 HOLDER_RWA = 100_000 * RUSD
-# Every holder stakes this much in block 1 when governance votes are on: with no bonded
-# stake nobody can propose, so a guardian's pause of the insurance module (where stake is
-# made) could never be lifted (docs/simulation.md, "Finding: a pause nobody can lift").
-BOOTSTRAP_STAKE = 10_000 * RUSD
-
-# Relative weights of the random operations ("module.call") still built here; 0 switches
-# one off. The modules' own operations (Module.sim_ops: assets, tranches, market, stable,
-# oracle, insurance, reserve) join them in the order they declare (operation_weights). Besides these draws, stakers answer a pause or a
-# frozen feed with a proposal and vote on open proposals (Operations.governance), so
-# governance lifts a pause in about its voting period plus its execution delay.
-BUILT_HERE: dict[str, float] = {
-    "bank.transfer": 48, "bank.distribute": 24,
-    "governance.propose": 4, "governance.proposeChange": 2, "governance.vote": 12, "governance.pause": 0.25,
-}
-# governance.proposeChange: (module, parameter key, low, high) of the values proposed; about
-# one value in ten is drawn beyond high (refused when proposed, or failing when executed).
-PARAM_CHANGES = [
-    ("stable", "hSlope", 0, WAD // 2), ("stable", "spread", 0, WAD // 20),
-    ("stable", "ceilings.tranche", 1_000 * RUSD, 5_000_000 * RUSD), ("reserve", "budgetShare", 0, WAD // 2),
-    ("reserve", "discount", 0, WAD // 10), ("market", "band", WAD // 100, WAD // 4), ("market", "takerFee", 0, 100),
-    ("governance", "votingPeriod", DAY, 5 * DAY)]
-# setPolicy fields proposed (never lo/hi: a value applied within the old bounds may lie
-# outside new ones, which the oracle-bounds check would report).
-POLICY_CHANGES = [("stepAbs", 0, WAD // 50), ("delay", 0, DAY), ("maxAge", DAY, 7 * DAY), ("window", 600, DAY)]
 
 
 # ----- genesis ---------------------------------------------------------------------------------------
-def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None) -> dict:
+def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = None,
+                modules: list[Module] | None = None) -> dict:
     """The devnet genesis (its demo pool, orders and feeds) without fees, plus `holders`
     funded holder accounts. module_params {"stable": {...}, "reserve": {...}, ...} become
-    the genesis's params.<module> (the state keys params/<module>), within their hard bounds."""
+    the genesis's params.<module> (the state keys params/<module>), within their hard bounds,
+    written in the units the governed modules of modules (the App's; None: the chain's) declare."""
     doc = devnet.at(devnet.GENESIS_TIME)
     doc["params"]["chain"]["feePrice"] = 0
     # the custodian's genesis mint is recomputed from the balances, the holders' included
@@ -128,7 +99,8 @@ def sim_genesis(holders: int = HOLDERS, module_params: dict[str, dict] | None = 
     doc["accounts"].sort(key=lambda a: a["address"])
     if module_params:
         decimals = next(d["decimals"] for d in doc["denoms"] if d["id"] == STABLE)
-        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals)))
+        listed = default_modules() if modules is None else modules
+        doc["params"].update(mechanism.module_params_to_json(module_params, units.Stable(STABLE, decimals), listed))
     return doc
 
 
@@ -290,19 +262,22 @@ def replay(steps: list[Step], genesis: dict | None = None, *, block_time: int = 
 
 # ----- the random operations -------------------------------------------------------------------------
 def module_ops(modules: list[Module]) -> dict[str, tuple[str, SimOp]]:
-    """{"module.call": (module, operation)} of the operations the modules declare
+    """{"module.name": (module, operation)} of the operations the modules declare
     (Module.sim_ops, modules/core/simops.py)."""
-    return {f"{m.name}.{op.call}": (m.name, op) for m in modules for op in m.sim_ops}
+    return {f"{m.name}.{op.op_name}": (m.name, op) for m in modules for op in m.sim_ops}
 
 
-def operation_weights(modules: list[Module] | None = None) -> dict[str, float]:
+def _weight(w: int | Fraction) -> int | float:
+    """A declared weight as random.choices takes it (a Fraction as its float: 1/4 is 0.25)."""
+    return w if type(w) is int else float(w)
+
+
+def operation_weights(modules: list[Module] | None = None) -> dict[str, int | float]:
     """The default weight of every random operation of an App of these modules (None: the
-    chain's modules), in draw order: BUILT_HERE of the modules present, with each module's
-    declared operations placed as they declare (modules/core/simops.ordered)."""
+    chain's modules), in draw order: each module's declared operations placed as they
+    declare (modules/core/simops.ordered; the bank's first)."""
     modules = default_modules() if modules is None else modules
-    present = {m.name for m in modules}
-    fixed = {k: w for k, w in BUILT_HERE.items() if k.split(".")[0] in present}
-    return ordered(fixed, [(name, op.weight, op.after) for name, (_, op) in module_ops(modules).items()])
+    return ordered([(name, _weight(op.weight), op.after) for name, (_, op) in module_ops(modules).items()])
 
 
 DEFAULT_WEIGHTS = operation_weights()
@@ -364,8 +339,10 @@ class DrawRandom:
 
 
 class Operations:
-    """Builds weighted random steps from the current state. Each builder returns a Step, or
-    None when the state offers nothing for it (the draw is then simply skipped)."""
+    """Builds weighted random steps from the current state: the operations the App's
+    modules declare (Module.sim_ops), drawn by weight, after the steps the modules add to
+    every block (Module.sim_block). A draw that returns None (the state offers nothing
+    for it) is simply skipped."""
 
     def __init__(self, rng: Random, holders: int, weights: dict[str, float] | None = None,
                  modules: list[Module] | None = None):
@@ -373,8 +350,8 @@ class Operations:
         self.holders = [f"holder{i}" for i in range(holders)]
         listed = default_modules() if modules is None else modules
         self.module_ops = module_ops(listed)
-        self.pausable = pausable(listed)  # the modules the guardian may pause, as the App lists them
-        self.names, self.weights = weights_of(operation_weights(modules), weights, "operation")
+        self.each_block = [m.sim_block for m in listed if m.sim_block is not None]
+        self.names, self.weights = weights_of(operation_weights(listed), weights, "operation")
         self.traders = self.holders + ["dev7", "dev8"]  # dev7 and dev8 hold the demo pool's units
         self.draws = DrawRandom(rng)
         self.actors = Actors(self.traders, actor_address, {
@@ -383,21 +360,15 @@ class Operations:
             "staker": [*self.traders, "dev0"]})
 
     def steps(self, block: int, now: int, ctx: Ctx, count: int) -> list[Step]:
-        out = []
+        """The block's steps: the modules' own for every block, then count weighted draws
+        (ctx reads the state at the block's time, now)."""
+        out: list[Step] = []
         if not self.names:
             return out
-        if block == 1 and "governance.vote" in self.names:  # voters from the start (see BOOTSTRAP_STAKE)
-            out += [Step(block, h, "insurance", "stake", {"amount": BOOTSTRAP_STAKE}) for h in self.holders]
-        if self.rng.random() < 0.25:
-            step = self.governance(block, now, ctx)
-            if step is not None:
-                out.append(step)
+        for each in self.each_block:
+            out += [Step(block, *s) for s in each(self.draws, ctx, self.actors, block, self.names)]
         for name in self.rng.choices(self.names, self.weights, k=count):
-            declared = self.module_ops.get(name)
-            if declared is not None:
-                step = self._declared(block, ctx, *declared)
-            else:
-                step = getattr(self, "_" + name.replace(".", "_"))(block, now, ctx)
+            step = self._declared(block, ctx, *self.module_ops[name])
             if step is not None:
                 out.append(step)
         return out
@@ -407,131 +378,6 @@ class Operations:
         with this run's generator, signed by one of the holders or traders it picks."""
         drawn = op.draw(self.draws, ctx, self.actors)
         return None if drawn is None else Step(block, drawn[0], module, op.call, drawn[1])
-
-    # helpers
-    def _amount(self, have: int) -> int:
-        return amount_of(self.rng, have)
-
-    def _units_of(self, ctx: Ctx, actor: str) -> list[tuple[str, int]]:
-        return [(d, q) for d, q in sorted(bank.balances_of(ctx, actor_address(actor)).items())
-                if tranches.parse_denom(d) is not None]
-
-    def _active_units(self, ctx: Ctx) -> list[str]:
-        out = []
-        for pid in tranches.ids(ctx, 0, 50):
-            pool = tranches.get(ctx, pid)
-            if pool["status"] == "active":
-                out += [t["denom"] for t in pool["tranches"]]
-        return out
-
-    def _asset(self, ctx: Ctx, *statuses: str) -> dict | None:
-        ids = [i for s in statuses for i in assets.ids_by(ctx, assets.status_prefix(s), 0, 40)]
-        return assets.get(ctx, self.rng.choice(ids)) if ids else None
-
-    def _stakers(self, ctx: Ctx) -> list[str]:
-        return insurance_sim.stakers(ctx, self.actors)
-
-    # bank
-    def _bank_transfer(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        src = self.rng.choice(self.traders)
-        held = sorted(bank.balances_of(ctx, actor_address(src)).items())
-        if not held:
-            return None
-        denom, have = self.rng.choice(held)
-        to = actor_address(self.rng.choice(self.traders))
-        if self.rng.random() < 0.03:
-            to = module_address("vault")  # a module account: refused
-        return Step(block, src, "bank", "transfer", {"to": to, "denom": denom, "amount": self._amount(have)})
-
-    def _bank_distribute(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        """The originator hands units of its pools to holders (who then trade and exit)."""
-        units = self._units_of(ctx, ORIGINATOR)
-        if not units:
-            return None
-        denom, have = self.rng.choice(units)
-        q = min(have, self.rng.randint(1, 100))
-        return Step(block, ORIGINATOR, "bank", "transfer",
-                    {"to": actor_address(self.rng.choice(self.holders)), "denom": denom, "amount": q})
-
-    # governance
-    def governance(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        """Stakers' answer to a pause or a frozen feed: a proposal to lift it when none is
-        open, else a yes vote on an open one by a staker that has not voted."""
-        stakers = self._stakers(ctx)
-        if not stakers:
-            return None
-        paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
-        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]] if not paused else []
-        if not paused and not frozen:
-            return None
-        last = ctx.get_int(governance.NEXT) - 1
-        for p in range(last, max(0, last - 5), -1):
-            prop = governance.get(ctx, p)
-            if prop["status"] in ("voting", "passed") and prop["action"] in ("unpause", "unfreeze"):
-                free = [a for a in stakers
-                        if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
-                if prop["status"] != "voting" or prop["end"] <= now or not free:
-                    return None
-                return Step(block, self.rng.choice(free), "governance", "vote", {"id": p, "support": "yes"})
-        action, target = ("unpause", paused[0]) if paused else ("unfreeze", frozen[0])
-        return Step(block, self.rng.choice(stakers), "governance", "propose",
-                    {"action": action, "target": target, "account": b""})
-
-    def _governance_pause(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        actor = GUARDIAN if self.rng.random() < 0.9 else self.rng.choice(self.holders)
-        return Step(block, actor, "governance", "pause", {"module": self.rng.choice(self.pausable)})
-
-    def _governance_propose(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        stakers = self._stakers(ctx)
-        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
-        paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
-        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
-        if paused:
-            args = {"action": "unpause", "target": self.rng.choice(paused), "account": b""}
-        elif frozen:
-            args = {"action": "unfreeze", "target": self.rng.choice(frozen), "account": b""}
-        else:
-            role = self.rng.choice(("originator", "verifier", "servicer"))
-            args = {"action": self.rng.choice(("grantRole", "revokeRole")), "target": role,
-                    "account": actor_address(self.rng.choice(self.holders))}
-        return Step(block, actor, "governance", "propose", args)
-
-    def _governance_proposeChange(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        """A parameter change, an oracle policy change, or the same operator set again (its
-        epoch moves on; reports made after that carry the new epoch)."""
-        stakers = self._stakers(ctx)
-        actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
-        r = self.rng.random()
-        if r < 0.6:
-            module, key, lo, hi = self.rng.choice(PARAM_CHANGES)
-            value = self.rng.randint(lo, hi if self.rng.random() < 0.9 else 3 * hi + 1)
-            args = {"action": "setParams", "target": module, "value": f"{key}={value}"}
-        elif r < 0.9:
-            field_, lo, hi = self.rng.choice(POLICY_CHANGES)
-            cls = self.rng.choice(("rate", "spread", "intensity", "lgd", "price"))
-            args = {"action": "setPolicy", "target": cls, "value": f"{field_}={self.rng.randint(lo, hi)}"}
-        else:
-            ops = oracle.operator_set(ctx)["operators"]
-            value = ";".join(f"{encode_address(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
-            args = {"action": "setOperators", "target": "oracle", "value": value}
-        return Step(block, actor, "governance", "proposeChange", args)
-
-    def _governance_vote(self, block: int, now: int, ctx: Ctx) -> Step | None:
-        """A staker votes on one of the latest proposals, mostly an open one it has not voted on."""
-        last = ctx.get_int(governance.NEXT) - 1
-        stakers = self._stakers(ctx)
-        if last < 1 or not stakers:
-            return None
-        pid = self.rng.randint(max(1, last - 4), last)
-        for p in range(last, max(0, last - 5), -1):
-            prop = governance.get(ctx, p)
-            if prop["status"] == "voting" and prop["end"] > now:
-                free = [a for a in stakers if ctx.get(governance.VOTE + p.to_bytes(8, "big") + actor_address(a)) is None]
-                if free and self.rng.random() < 0.9:
-                    return Step(block, self.rng.choice(free), "governance", "vote",
-                                {"id": p, "support": "yes" if self.rng.random() < 0.85 else "no"})
-        return Step(block, self.rng.choice(stakers), "governance", "vote",
-                    {"id": pid, "support": "yes" if self.rng.random() < 0.8 else "no"})
 
 
 # ----- a whole run ------------------------------------------------------------------------------------
@@ -554,8 +400,9 @@ class SimConfig:
     attacks: dict[str, float] | None = None  # attack weights (None: adversary.DEFAULT_ATTACKS)
     attack_rate: float = 0.5  # the chance of an attack in a block; 0: no adversary
 
-    def genesis(self) -> dict:
-        return sim_genesis(self.holders, self.module_params)
+    def genesis(self, modules: list[Module] | None = None) -> dict:
+        """The run's genesis for an App of modules (None: the chain's)."""
+        return sim_genesis(self.holders, self.module_params, modules)
 
 
 @dataclass
@@ -603,7 +450,8 @@ def run(cfg: SimConfig, *, modules: Callable[[], list[Module]] | None = None,
     failure = None
     done = 0
     rows: list | None = [] if record_series else None
-    with Runner(cfg.genesis(), block_time=cfg.block_time, modules=modules, check=check,
+    listed = modules() if modules is not None else default_modules()
+    with Runner(cfg.genesis(listed), block_time=cfg.block_time, modules=lambda: listed, check=check,
                 skip=cfg.skip_checks) as r:
         ops = Operations(ops_rng, cfg.holders, cfg.weights, r.chain.app.modules)
         for block in range(1, cfg.blocks + 1):

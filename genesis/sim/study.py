@@ -353,7 +353,7 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
     led = Ledger([], [], {}, {}, tried={})
     sim = simulate.SimConfig(seed=cfg.seed, blocks=cfg.blocks, holders=cfg.holders, weights=WEIGHTS,
                              montecarlo=None, attack_rate=0)
-    sim.genesis = lambda: doc  # the study's genesis, not the plain simulation genesis
+    sim.genesis = lambda modules=None: doc  # the study's genesis (of the chain's modules), not the plain one
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
         if drv.small_batch is not None and led.sold is None:

@@ -53,6 +53,7 @@ from rwachain.modules.core.app import BlockResult
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.fixed import WAD
+from rwachain.modules.core.registry import Module
 from rwachain.modules.market import keeper as market
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import keeper as stable_keeper
@@ -199,19 +200,23 @@ class Exits:
 
 
 # ----- one run -------------------------------------------------------------------------------------
-def sim_config(seed: int, cfg: dict[str, Any]) -> simulate.SimConfig:
-    """The simulation of a run: sweep trading, no adversary, no invariant checks."""
+def sim_config(seed: int, cfg: dict[str, Any], space: sc.Space = sc.CHAIN) -> simulate.SimConfig:
+    """The simulation of a run: sweep trading, no adversary, no invariant checks; space: the
+    paths of the App's modules (sweep_config.Space; default: the chain's)."""
     return simulate.SimConfig(seed=seed, blocks=cfg["sim.blocks"], block_time=cfg["sim.blockTime"],
                               holders=cfg["sim.holders"], weights=SWEEP_WEIGHTS, attack_rate=0.0,
-                              montecarlo=sc.market_config(cfg), module_params=sc.module_params(cfg))
+                              montecarlo=sc.market_config(cfg), module_params=space.module_params(cfg))
 
 
-def run(seed: int, cfg: dict[str, Any], record_series: bool = False) -> dict:
+def run(seed: int, cfg: dict[str, Any], record_series: bool = False,
+        modules: Callable[[], list[Module]] | None = None) -> dict:
     """One seeded run of a configuration: {"metrics": {name: int or None}, "genesisHash",
-    "stateRoot"}, and "series" (its per-block series document) when record_series."""
+    "stateRoot"}, and "series" (its per-block series document) when record_series. modules
+    builds the App's module list (None: the chain's), whose parameters cfg sets."""
+    listed = modules() if modules is not None else None
     outcome = Outcome()
     exits = Exits(Random(seed * 1_000_003 + 17), cfg["sim.holders"], outcome, cfg["sim.exitChance"])
-    sim = sim_config(seed, cfg)
+    sim = sim_config(seed, cfg, sc.CHAIN if listed is None else sc.Space(listed))
 
     def on_block(block: int, now: int, steps: list[Step], res: BlockResult, ctx: Ctx) -> None:
         exits.observe(now, steps, res, ctx)
@@ -223,14 +228,15 @@ def run(seed: int, cfg: dict[str, Any], record_series: bool = False) -> dict:
         if cr is not None:
             outcome.lowest_cr = cr if outcome.lowest_cr is None else min(outcome.lowest_cr, cr)
 
-    res = simulate.run(sim, on_block=on_block, extra=exits.steps, check=False, record_series=record_series)
+    res = simulate.run(sim, modules=None if listed is None else lambda: listed, on_block=on_block, extra=exits.steps,
+                       check=False, record_series=record_series)
     p, t = outcome.prices, outcome.times
     ok = {k: per.get("ok", 0) for k, per in res.stats.items()}
     metrics = {"exitPriceMean": sum(p) // len(p) if p else None, "exitPriceWorst": min(p) if p else None,
                "timeToExitMean": sum(t) // len(t) if t else None, "reserveDepletion": outcome.depletion(),
                "lowestCR": outcome.lowest_cr, "exits": len(p), "unsold": len(exits.open),
                "defaults": ok.get("assets.markDefault", 0), "redemptions": ok.get("stable.redeem", 0)}
-    out = {"metrics": metrics, "genesisHash": sc.genesis_hash(sim.genesis()), "stateRoot": "0x" + res.state_root.hex()}
+    out = {"metrics": metrics, "genesisHash": sc.genesis_hash(sim.genesis(listed)), "stateRoot": "0x" + res.state_root.hex()}
     return out | ({"series": res.series} if record_series else {})
 
 

@@ -24,6 +24,7 @@ from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.roles import module as roles
 from rwachain.modules.stable import module as stable
+from rwachain.modules.valuation.queries import VALUATION_ASSET
 
 NAME = "assets"
 SCHEDULE_KINDS = ("bullet", "equal", "interest_only", "given")
@@ -170,7 +171,7 @@ def end_block(ctx: Ctx) -> None:
 def module() -> Module:
     m = Module(NAME, begin_block=begin_block, end_block=end_block, invariants=invariants,
                init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, genesis_json=genesis.SECTION,
-               queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, pure_hooks=True, pausable=1)
+               queries=(*queries.QUERIES, VALUATION_ASSET), sim_ops=simulation.SIM_OPS, pure_hooks=True, pausable=1)
     m.add_call(Call("register", _register, REGISTER_ARGS, cost=5_000,
                     doc="Originator: register an asset with its schedule (generated or given)."))
     m.add_call(Call("verify", _verify, {"id": ID, "grade": Choice(feeds.GRADES)}, cost=3_000,

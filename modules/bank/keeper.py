@@ -59,6 +59,13 @@ def denom_info(ctx: Ctx, denom: str) -> dict | None:
     return ctx.get_obj(DENOM + denom.encode())
 
 
+def kind_of(ctx: Ctx, denom: str) -> str | None:
+    """The kind of a registered denomination (native, stable or unit: a tranche unit), None
+    if it is not registered."""
+    info = ctx.get_obj(DENOM + denom.encode())
+    return None if info is None else info["kind"]
+
+
 def require_denom(ctx: Ctx, denom: str) -> None:
     """Raise UnknownDenom unless denom is registered."""
     if ctx.get(DENOM + denom.encode()) is None:

@@ -1,15 +1,17 @@
 """The bank module: the transfer call, and the Module that declares it with the bank's
-genesis section (modules/bank/genesis.py) and invariants (modules/bank/invariants.py).
+genesis section (the genesis's "denoms": modules/bank/genesis.py), invariants, RPC
+methods (bank_*) and random operations.
 
 The folder is the example of a module's anatomy (docs/adding-a-module.md): keeper.py
 (the state keys and the only code that reads and writes them, and the bank.settle slot),
-records.py (its records as dataclasses), genesis.py, invariants.py and this file. The
-bank's RPC methods (bank_*) are served from the RPC's method table (docs/rpc.md).
+records.py (its records as dataclasses), genesis.py, invariants.py, queries.py,
+simulation.py and this file. Every transaction's fee is charged by the framework
+(modules/core/app.py), and the genesis accounts' balances are imported with the accounts.
 """
 
 from __future__ import annotations
 
-from rwachain.modules.bank import keeper, queries
+from rwachain.modules.bank import genesis, keeper, queries, simulation
 from rwachain.modules.bank.genesis import export_genesis, init_genesis
 from rwachain.modules.bank.invariants import invariants
 from rwachain.modules.core.args import ADDRESS, AMOUNT, DENOM
@@ -31,9 +33,8 @@ def _transfer(ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def module() -> Module:
-    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, invariants=invariants,
-               queries=queries.QUERIES,
-               pausable=0)
+    m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, genesis_json=genesis.SECTION,
+               invariants=invariants, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, pausable=0)
     m.add_call(Call("transfer", _transfer, {"to": ADDRESS, "denom": DENOM, "amount": AMOUNT}, cost=1000,
                     doc="Send amount of denom to another account (not a module account)."))
     return m

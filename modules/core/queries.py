@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rwachain.modules.core.crypto import encode_address
+
 PARAM_KINDS = ("u64", "uint", "address", "hash", "hex", "string", "bool", "choice")
 UINT_TEXT = {"type": "string", "pattern": "^[0-9]+$", "description": "a non-negative integer as a decimal string"}
 """The result schema of an integer that can exceed 2^53."""
@@ -85,6 +87,21 @@ def enum(*values: str) -> dict:
 def pair(first: dict, second: dict) -> dict:
     """A two-element array."""
     return {"type": "array", "items": [first, second], "minItems": 2, "maxItems": 2}
+
+
+def json_value(v: Any) -> Any:
+    """A state or event value in JSON form: integers as decimal strings, 20 bytes as an
+    rwa1... address, other bytes as 0x-hex; lists and maps converted item by item."""
+    t = type(v)
+    if t is bytes:
+        return encode_address(v) if len(v) == 20 else "0x" + v.hex()
+    if t is int:
+        return str(v)
+    if t is list:
+        return [json_value(x) for x in v]
+    if t is dict:
+        return {(k if type(k) is str else str(json_value(k))): json_value(x) for k, x in v.items()}
+    return v
 
 
 @dataclass(frozen=True, slots=True)

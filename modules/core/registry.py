@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rwachain.modules.core.args import Spec
 from rwachain.modules.core.context import Ctx
@@ -50,7 +51,8 @@ class Module:
     through them; genesis_json, when given instead, is the section's own JSON form (its
     check and export, modules/core/sections.py). invariants(reader) returns a list of broken-invariant messages.
     queries: its RPC read methods with their schemas (modules/core/queries.py); sim_ops:
-    its random operations (modules/core/simops.py). offers: the callbacks it offers other
+    its random operations, sim_block: the steps it adds at the start of every simulated
+    block (modules/core/simops.py). offers: the callbacks it offers other
     modules' slots; needs: the slots it cannot work without (modules/core/wiring.py; the
     App collects both, per App).
     pure_hooks: its begin/end-block hooks are pure functions of the state and block fields
@@ -74,6 +76,7 @@ class Module:
     genesis_json: Section | None = None
     queries: tuple[Query, ...] = ()
     sim_ops: tuple[SimOp, ...] = ()
+    sim_block: Callable[[Any, Ctx, Any, int, list[str]], list[tuple[str, str, str, dict]]] | None = None
     offers: tuple[Offer, ...] = ()
     needs: tuple[str, ...] = ()
     pure_hooks: bool = False

@@ -17,6 +17,12 @@ from typing import Any
 from rwachain.modules.core.crypto import AddressError, decode_address
 
 DIGITS_MAX = 80  # digits of an integer field: 2^256 has 78
+DENOMINATIONS = "denoms"
+"""The genesis field of the chain's denominations. Every genesis has it (its accounts'
+balances, its nativeDenom and its parameters' amounts are named in them); the module that
+declares it (Section.field: the bank) checks it before the parameters, the accounts and
+the other sections, into {id: {id, symbol, decimals (int), kind}}, which the checks after
+it read as checked["denoms"]."""
 
 
 class GenesisError(ValueError):
@@ -32,13 +38,16 @@ class Section:
     JSON form of an exported section, or None to leave it out. absent: the section of a
     genesis without one (None: nothing imported). with_totals(section, totals), if given,
     completes the section once the genesis accounts are read (totals: base units per
-    denomination), raising GenesisError when they break it."""
+    denomination), raising GenesisError when they break it. field: the genesis's
+    top-level field that holds the section, when it is not the module's name (the bank's
+    is DENOMINATIONS)."""
 
     check: Callable[[Any, dict], Any]
     to_json: Callable[[Any], Any]
     absent: Any = None
     needs: tuple[str, ...] = ()
     with_totals: Callable[[Any, dict], Any] | None = None
+    field: str = ""
 
 
 def int_field(path: str, v: Any, lo: int = 0, hi: int = (1 << 64) - 1) -> int:

@@ -18,26 +18,46 @@ randbytes) and, in integer terms, the float draws the operations use:
                                                of it (refused), never 0
 
 The order of the operations is the order their weights are drawn from (a seeded run
-depends on it): an operation with `after` comes right after that operation
-("module.call") when it is present, every other one after the operations before it.
+depends on it): an operation with after=FIRST opens it (the bank's transfer), one with
+`after` comes right after that operation ("module.call") when it is present, every
+other one after the operations before it.
+
+A module may also add steps at the start of every simulated block, before the weighted
+draws (Module.sim_block): sim_block(rng, ctx, actors, block, drawn) -> [(actor, module,
+call, args)], drawn the names of the operations the run draws (weight above 0).
+Governance's stakers answer a pause or a frozen feed so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
+
+FIRST = "first"
+"""SimOp.after=FIRST: the operation opens the draw order (no anchor can put it there; an
+empty after puts it at the end). Several declared first keep their module order, each
+followed by the operations declared after it."""
 
 
 @dataclass(frozen=True, slots=True)
 class SimOp:
-    """One weighted random operation: call, weight (> 0), draw(rng, ctx, actors), and the
-    operation it is drawn after ("module.call"; empty: after those before it)."""
+    """One weighted random operation: call, weight (> 0: an integer, or a Fraction for an
+    operation rarer than weight 1), draw(rng, ctx, actors), the operation it is drawn after
+    ("module.call"; FIRST: at the start; empty: after those before it), and its name
+    after "module." (empty: the call's; two operations of one call need names of their own)."""
 
     call: str
-    weight: int
+    weight: int | Fraction
     draw: Callable[[Any, Any, list[str]], tuple[str, dict] | None]
     after: str = ""
+    name: str = ""
+
+    @property
+    def op_name(self) -> str:
+        """The operation's name after "module." (what weights and the draw order name)."""
+        return self.name or self.call
 
 
 class Actors(list):
@@ -54,12 +74,12 @@ class Actors(list):
         self.signers = signers or {}
 
 
-def ordered(fixed: dict[str, Any], declared: list[tuple[str, Any, str]]) -> dict[str, Any]:
-    """{name: weight} of fixed (in its order) and declared [(name, weight, after)]: each
-    declared operation right after its `after` once that is placed (declared ones may
-    follow each other), the others at the end in their order."""
-    out = list(fixed.items())
-    pending = list(declared)
+def ordered(declared: list[tuple[str, Any, str]]) -> dict[str, Any]:
+    """{name: weight} of declared [(name, weight, after)] in draw order: those declared
+    FIRST in their order, each other one right after its `after` once that is placed
+    (declared ones may follow each other), the rest at the end in their order."""
+    out = [(n, w) for n, w, after in declared if after == FIRST]
+    pending = [d for d in declared if d[2] != FIRST]
     progress = True
     while pending and progress:
         progress = False

@@ -11,14 +11,11 @@ and changes (proposeChange: action, target, value; modules/governance/changes.py
     setOperators {target: oracle, value: "address:blsPubkeyHex:popHex;..."}
     setValidator {target: validators, value: "0x<ed25519 public key hex>:<power>"} (0 removes)
 each checked against hard bounds when proposed and again when executed.
-State keys:
-    gov/next, gov/prop/<id 8B>  {id, proposer, action, target, account, start, end, yes, no,
-                                 status (voting, passed, rejected, executed, failed), executeAt,
-                                 snapshot (the insurance fund's snapshot of bonded stake)}
-    gov/vote/<id 8B><addr>      the weight the account voted with
-    gov/val/<ed25519 key 32B>   a validator's power (modules/governance/validators.py)
-    pause/<module>              set by the guardian's pause; only governance removes it
-    params/governance           {votingPeriod, executionDelay (s), quorum (wad of bonded stake)}
+
+The folder: keeper.py (the state keys and the only code that reads and writes them),
+records.py (the Proposal record), genesis.py (the typed genesis section), queries.py
+(gov_* RPC methods), simulation.py (random operations), changes.py and validators.py.
+
 Voting power is the stake bonded at the proposal's snapshot, taken when it is created
 (modules/insurance.snapshot): stake bonded later does not vote on it, stake unbonded later
 still does. A proposal passes when the votes cast reach the quorum of all stake bonded at
@@ -31,29 +28,31 @@ and staking (insurance.stake: governance's voters can always come in to lift a p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rwachain.modules.core import due
 from rwachain.modules.core.args import Bytes, Choice, Int, Text
 from rwachain.modules.core.context import Ctx
-from rwachain.modules.core.errors import InvalidState, NotFound, Unauthorized
+from rwachain.modules.core.errors import InvalidState, Unauthorized
+from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.governed import Governed, governed, pausable
-from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
-from rwachain.modules.governance import changes, validators
-from rwachain.modules.governance.keeper import DEFAULT_PARAMS, PARAM_UNITS, PARAMS, WAD, params  # noqa: F401
+from rwachain.modules.governance import changes, keeper, queries, simulation
+from rwachain.modules.governance.genesis import GENESIS, NAME, export_genesis, init_genesis
+from rwachain.modules.governance.keeper import (  # noqa: F401 (callers read them here too)
+    DEFAULT_PARAMS,
+    DUE,
+    NEXT,
+    PARAM_UNITS,
+    PARAMS,
+    get,
+    params,
+)
+from rwachain.modules.governance.records import ACTIONS, CHANGES, Proposal
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.roles import module as roles
 
-NAME = "governance"
-NEXT = b"gov/next"
-PROP = b"gov/prop/"
-VOTE = b"gov/vote/"
-PAUSE = b"pause/"
-DUE = "gov"
-ACTIONS = ("unpause", "unfreeze", "grantRole", "revokeRole")
-CHANGES = ("setParams", "setPolicy", "setOperators", "setValidator")
 # The floor redemption is never blocked; staking stays open so that governance, voted by
 # bonded stake, can always gather the votes to lift a pause (a paused insurance module with
 # nothing bonded would otherwise be paused for good).
@@ -61,14 +60,7 @@ UNPAUSABLE_CALLS = {("stable", "redeem"), ("insurance", "stake")}
 
 
 def is_paused(ctx: Ctx, module: str, call: str) -> bool:
-    return (module, call) not in UNPAUSABLE_CALLS and ctx.get(PAUSE + module.encode()) is not None
-
-
-def get(ctx: Ctx, pid: int) -> dict:
-    p = ctx.get_obj(PROP + pid.to_bytes(8, "big"))
-    if p is None:
-        raise NotFound(f"no proposal {pid}")
-    return p
+    return (module, call) not in UNPAUSABLE_CALLS and keeper.is_paused(ctx, module)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,127 +100,109 @@ def _propose_change(peers: Peers, ctx: Ctx, sender: bytes, args: dict) -> None:
 
 
 def _open(ctx: Ctx, sender: bytes, action: str, target: str, account: bytes, value: str) -> None:
-    pid = ctx.get_int(NEXT) or 1
-    ctx.set_int(NEXT, pid + 1)
+    pid = keeper.take_id(ctx)
     end = ctx.block.time + params(ctx)["votingPeriod"]
-    p = {
-        "id": pid, "proposer": sender, "action": action, "target": target, "account": account, "value": value,
-        "start": ctx.block.time, "end": end, "yes": 0, "no": 0, "status": "voting", "executeAt": 0,
-        "snapshot": insurance.snapshot(ctx)}
-    ctx.set_obj(PROP + pid.to_bytes(8, "big"), p)
+    p = Proposal(pid, sender, action, target, account, value, ctx.block.time, end, yes=0, no=0, status="voting",
+                 executeAt=0, snapshot=insurance.snapshot(ctx))
+    keeper.put(ctx, p)
     due.schedule(ctx, DUE, end, pid.to_bytes(8, "big"))
     ctx.emit("gov.proposed", id=pid, proposer=sender, action=action, target=target, end=end,
-             snapshot=p["snapshot"])
+             snapshot=p.snapshot)
 
 
 def _vote(ctx: Ctx, sender: bytes, args: dict) -> None:
     p = get(ctx, args["id"])
-    if p["status"] != "voting" or ctx.block.time >= p["end"]:
-        raise InvalidState(f"proposal {p['id']} is not open for votes")
-    key = VOTE + args["id"].to_bytes(8, "big") + sender
-    if ctx.get(key) is not None:
+    if p.status != "voting" or ctx.block.time >= p.end:
+        raise InvalidState(f"proposal {p.id} is not open for votes")
+    if keeper.has_voted(ctx, p.id, sender):
         raise InvalidState("this account has voted on this proposal")
     weight = _weight(ctx, p, sender)
     if weight == 0:
         raise Unauthorized("only insurance stake bonded when the proposal was made votes on it")
-    ctx.set_int(key, weight)
-    p["yes" if args["support"] == "yes" else "no"] += weight
-    ctx.set_obj(PROP + args["id"].to_bytes(8, "big"), p)
-    ctx.emit("gov.voted", id=p["id"], voter=sender, support=args["support"], weight=weight)
+    keeper.record_vote(ctx, p.id, sender, weight)
+    keeper.put(ctx, replace(p, yes=p.yes + weight) if args["support"] == "yes" else replace(p, no=p.no + weight))
+    ctx.emit("gov.voted", id=p.id, voter=sender, support=args["support"], weight=weight)
 
 
-def _weight(ctx: Ctx, p: dict, addr: bytes) -> int:
+def _weight(ctx: Ctx, p: Proposal, addr: bytes) -> int:
     """addr's voting power on p: its stake bonded at p's snapshot (native base units; a
     proposal imported from before snapshots: its bonded stake now)."""
-    return insurance.stake_at(ctx, addr, p["snapshot"]) if "snapshot" in p else insurance.stake_of(ctx, addr)
+    return insurance.stake_at(ctx, addr, p.snapshot) if p.snapshot is not None else insurance.stake_of(ctx, addr)
 
 
-def _bonded(ctx: Ctx, p: dict) -> int:
+def _bonded(ctx: Ctx, p: Proposal) -> int:
     """All stake bonded at p's snapshot, native base units (the quorum's base)."""
-    return insurance.total_at(ctx, p["snapshot"]) if "snapshot" in p else insurance.total(ctx)
+    return insurance.total_at(ctx, p.snapshot) if p.snapshot is not None else insurance.total(ctx)
 
 
 def _pause(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "guardian", sender)
-    ctx.set(PAUSE + args["module"].encode(), b"\xc3")
+    keeper.pause(ctx, args["module"])
     ctx.emit("gov.paused", module=args["module"], guardian=sender)
 
 
-def _execute(peers: Peers, ctx: Ctx, p: dict) -> None:
-    a, t = p["action"], p["target"]
+def _execute(peers: Peers, ctx: Ctx, p: Proposal) -> None:
+    a, t = p.action, p.target
     if a == "unpause":
-        ctx.delete(PAUSE + t.encode())
+        keeper.unpause(ctx, t)
     elif a == "unfreeze":
         oracle.unfreeze(ctx, t)
     elif a == "grantRole":
-        roles.grant(ctx, t, p["account"])
+        roles.grant(ctx, t, p.account)
     elif a == "revokeRole":
-        roles.revoke(ctx, t, p["account"])
+        roles.revoke(ctx, t, p.account)
     else:
-        changes.apply(ctx, a, t, p["value"], peers.governed)
+        changes.apply(ctx, a, t, p.value, peers.governed)
+
+
+def _tally(ctx: Ctx, p: Proposal) -> Proposal:
+    """A proposal whose vote ended: passed (executing executionDelay after the end) when the
+    votes cast reach the quorum of the stake bonded at its snapshot and yes > no, else rejected."""
+    cast = p.yes + p.no
+    quorum = _bonded(ctx, p) * params(ctx)["quorum"] // WAD
+    if cast >= quorum and cast > 0 and p.yes > p.no:
+        p = replace(p, status="passed", executeAt=p.end + params(ctx)["executionDelay"])
+        due.schedule(ctx, DUE, p.executeAt, p.id.to_bytes(8, "big"))
+    else:
+        p = replace(p, status="rejected")
+    ctx.emit("gov.tallied", id=p.id, status=p.status, yes=p.yes, no=p.no, quorum=quorum)
+    return p
+
+
+def _run(peers: Peers, ctx: Ctx, p: Proposal) -> Proposal:
+    """A passed proposal whose delay is over, executed (or failed, the block going on)."""
+    try:
+        _execute(peers, ctx, p)
+    except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: it fails, the block goes on
+        ctx.emit("gov.failed", id=p.id, reason=exc.message)
+        return replace(p, status="failed")
+    ctx.emit("gov.executed", id=p.id, action=p.action, target=p.target)
+    return replace(p, status="executed")
 
 
 def begin_block(peers: Peers, ctx: Ctx) -> None:
     """Close votes that ended (tally) and execute passed proposals whose delay is over."""
     for _, item in due.take_due(ctx, DUE, ctx.block.time):
-        p = ctx.get_obj(PROP + item)
+        p = keeper.find(ctx, int.from_bytes(item, "big"))
         if p is None:
             continue
-        if p["status"] == "voting":
-            cast = p["yes"] + p["no"]
-            quorum = _bonded(ctx, p) * params(ctx)["quorum"] // WAD
-            if cast >= quorum and cast > 0 and p["yes"] > p["no"]:
-                p["status"], p["executeAt"] = "passed", p["end"] + params(ctx)["executionDelay"]
-                due.schedule(ctx, DUE, p["executeAt"], item)
-            else:
-                p["status"] = "rejected"
-            ctx.emit("gov.tallied", id=p["id"], status=p["status"], yes=p["yes"], no=p["no"], quorum=quorum)
-        elif p["status"] == "passed":
-            try:
-                _execute(peers, ctx, p)
-                p["status"] = "executed"
-            except InvalidState as exc:  # e.g. the feed was unfrozen meanwhile: it fails, the block goes on
-                p["status"] = "failed"
-                ctx.emit("gov.failed", id=p["id"], reason=exc.message)
-            else:
-                ctx.emit("gov.executed", id=p["id"], action=p["action"], target=p["target"])
-        ctx.set_obj(PROP + item, p)
-
-
-STATUSES = ("voting", "passed", "rejected", "executed", "failed")
-GENESIS = (
-    Record("next", NEXT, value="int"),
-    Record("proposals", PROP, (("id", "u64"),), {
-        "id": "int", "proposer": "addr", "action": ("enum", ACTIONS + CHANGES), "target": "str", "account": "bytes",
-        "value": "str", "start": "int", "end": "int", "yes": "int", "no": "int", "status": ("enum", STATUSES),
-        "executeAt": "int", "snapshot": "int"}),
-    Record("votes", VOTE, (("id", "u64"), ("voter", "addr")), "int", field="weight"),
-    Record("paused", PAUSE, (("module", "str"),), "true", field="paused"),
-    Record("validators", validators.VAL, (("pubkey", "bytes"),), "int", field="power"),
-)
-"""The typed genesis section (modules/core/records.py): proposals, votes, pauses, the
-validator set (a genesis names it in its top-level "validators"; genesis/loader.py)."""
-
-
-def _derive_due(ctx: Ctx, section: dict) -> None:
-    """A proposal's due-time entry follows from its status: the end of its vote while voting,
-    its execution time once passed."""
-    for p in section.get("proposals", []):
-        when = {"voting": p["end"], "passed": p["executeAt"]}.get(p["status"])
-        if when:
-            due.schedule(ctx, DUE, when, p["id"].to_bytes(8, "big"))
-
-
-init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"gov/", PAUSE), derive=_derive_due)
+        if p.status == "voting":
+            p = _tally(ctx, p)
+        elif p.status == "passed":
+            p = _run(peers, ctx, p)
+        keeper.put(ctx, p)
 
 
 def module(others: Iterable[Module] = ()) -> Module:
     """The governance module of an App whose other modules are others: the parameters they
     declare are what setParams changes, the pausable ones what the guardian pauses."""
     m = Module(NAME, init_genesis=init_genesis, export_genesis=export_genesis, genesis_records=GENESIS,
-               pure_hooks=True, params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=4))
+               queries=queries.QUERIES, pure_hooks=True,
+               params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=4))
     listed = [*others, m]
     peers = Peers(governed(listed), pausable(listed))
+    m.sim_ops = simulation.sim_ops(peers.pausable)
+    m.sim_block = simulation.each_block(peers.pausable)
 
     def propose(ctx: Ctx, sender: bytes, args: dict) -> None:
         _propose(peers, ctx, sender, args)

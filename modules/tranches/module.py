@@ -25,6 +25,7 @@ from rwachain.modules.core.wiring import Offer
 from rwachain.modules.roles import module as roles
 from rwachain.modules.tranches import genesis, keeper, queries, simulation
 from rwachain.modules.tranches.invariants import invariants
+from rwachain.modules.valuation.queries import VALUATION_POOL
 
 NAME = "tranches"
 MAX_TRANCHES = keeper.MAX_TRANCHES
@@ -45,8 +46,8 @@ def module() -> Module:
     offers = (Offer(bank.SETTLE, keeper.on_units_move, key=keeper.UNIT_PREFIX),
               Offer(assets.POOL_EVENT, keeper.on_asset_event, key=NAME))
     m = Module(NAME, invariants=invariants, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
-               genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, offers=offers,
-               needs=(keeper.COVER, keeper.COVER_REPAID), pausable=3)
+               genesis_json=genesis.SECTION, queries=(*queries.QUERIES, VALUATION_POOL), sim_ops=simulation.SIM_OPS,
+               offers=offers, needs=(keeper.COVER, keeper.COVER_REPAID), pausable=3)
     m.add_call(Call("createPool", _create, {
         "assets": Ints(MAX_POOL_ASSETS, 1, U64_MAX),
         "tranches": Rows(("face", "rate"), MAX_TRANCHES, min_rows=1, col_hi=(AMOUNT_MAX, MAX_RATE)),

@@ -223,23 +223,25 @@ def _weights(text: str | None) -> tuple[dict[str, float] | None, dict[str, float
     return {k: v for k, v in w.items() if k not in attacks} or None, attacks or None
 
 
-def _settings(items: list[str]):
+def _settings(items: list[str], modules=None):
     """(module parameters or None, MarketConfig) from simulate's --set PATH=VALUE: params.*
-    and mc.* paths of rwad sweep (the module parameters only when one of them is set)."""
+    and mc.* paths of rwad sweep (the module parameters only when one of them is set), the
+    parameters those of modules (the App's module list; None: the chain's)."""
     from rwachain.genesis.sim import sweep_config as sc
 
-    cfg = sc.defaults()
+    space = sc.CHAIN if modules is None else sc.Space(modules)
+    cfg = space.defaults()
     sets = _assignments(items, "--set")
     try:
         for path, value in sets:
             if path.startswith("sim."):
                 raise SimCliError(f"--set: {path}: give the run's own settings as options (--blocks, --holders, ...)")
-            sc.check_path(path, cfg)
-            cfg[path] = sc.parse_value(path, value)
-        sc.check(cfg)
+            space.check_path(path, cfg)
+            cfg[path] = space.parse_value(path, value)
+        space.check(cfg)
     except sc.SweepError as exc:
         raise SimCliError(f"--set: {exc}") from None
-    params = sc.module_params(cfg) if any(p.startswith("params.") for p, _ in sets) else None
+    params = space.module_params(cfg) if any(p.startswith("params.") for p, _ in sets) else None
     return params, sc.market_config(cfg)
 
 
@@ -288,14 +290,15 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     if unknown:
         raise SimCliError(f"--skip-check: no check named {unknown[0]!r} ({', '.join(simulate.CHAIN_CHECKS)})")
     weights, attacks = _weights(args.weights)
-    params, market = _settings(args.set)
+    listed = modules() if modules is not None else None  # the App's modules: their parameters
+    params, market = _settings(args.set, listed)
     cfg = simulate.SimConfig(seed=args.seed, blocks=args.blocks, block_time=args.block_time, ops_per_block=args.ops,
                              holders=args.holders, weights=weights, attacks=attacks, attack_rate=args.attack_rate,
                              montecarlo=None if args.no_montecarlo else market, module_params=params,
                              skip_checks=tuple(args.skip_check))
     prog = Progress(Progress.wanted(args.progress), "simulate")
     if args.replay:
-        return _replay(args, cfg, out, modules)
+        return _replay(args, cfg, out, modules, listed)
     result = simulate.run(cfg, modules=modules, progress=lambda d, n: prog(d, n, "blocks "),
                           record_series=bool(args.series))
     prog.end()
@@ -315,7 +318,7 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
             doc["failing"] = steps_document(failing, cfg)
         else:
             def replay(candidate):
-                return simulate.replay(candidate, cfg.genesis(), block_time=cfg.block_time,
+                return simulate.replay(candidate, cfg.genesis(listed), block_time=cfg.block_time,
                                        modules=modules, skip=cfg.skip_checks)
 
             prog.note(f"failure at block {f.block} ({f.key}); shrinking {len(failing)} steps")
@@ -334,7 +337,9 @@ def cmd_simulate(args, out: TextIO | None = None, modules=None) -> int:
     return 0 if result.failure is None else 1
 
 
-def _replay(args, cfg, out: TextIO, modules=None) -> int:
+def _replay(args, cfg, out: TextIO, modules=None, listed=None) -> int:
+    """Replay --replay's steps on cfg's genesis; modules builds the App's module list (None:
+    the chain's), listed is that list (whose parameters the genesis sets)."""
     from rwachain.genesis.sim import simulate
 
     steps, settings = _read_steps(args.replay)
@@ -342,7 +347,7 @@ def _replay(args, cfg, out: TextIO, modules=None) -> int:
     cfg.block_time = settings.get("blockTime", cfg.block_time)
     cfg.skip_checks = tuple(settings.get("skipChecks", cfg.skip_checks))
     started = time.monotonic()
-    f = simulate.replay(steps, cfg.genesis(), block_time=cfg.block_time, modules=modules, skip=cfg.skip_checks)
+    f = simulate.replay(steps, cfg.genesis(listed), block_time=cfg.block_time, modules=modules, skip=cfg.skip_checks)
     doc = {"kind": "replay", "steps": len(steps), "ok": f is None, "failure": None if f is None else f.to_json(),
            "elapsed": round(time.monotonic() - started, 3)}
     if args.json:

@@ -4,10 +4,10 @@ bytes as 0x-hex, 20-byte values in events and args as rwa1... addresses."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from rwachain.modules.core.args import args_to_json
 from rwachain.modules.core.crypto import encode_address
+from rwachain.modules.core.queries import json_value as value  # a state or event value in JSON form
 from rwachain.modules.core.tx import Tx
 from rwachain.node.block import Block, Header
 from rwachain.state.codec import encode
@@ -15,20 +15,6 @@ from rwachain.state.codec import encode
 
 def hx(b: bytes) -> str:
     return "0x" + b.hex()
-
-
-def value(v: Any) -> Any:
-    """A generic state/event value in JSON form."""
-    t = type(v)
-    if t is bytes:
-        return encode_address(v) if len(v) == 20 else hx(v)
-    if t is int:
-        return str(v)
-    if t is list:
-        return [value(x) for x in v]
-    if t is dict:
-        return {(k if type(k) is str else str(value(k))): value(x) for k, x in v.items()}
-    return v
 
 
 def header(h: Header) -> dict:

@@ -54,22 +54,8 @@ PROOF = obj(nodes=arr(pair(INT, arr(HASH32))), leaf=nullable(pair(HASH32, HASH32
 STATE_ENTRY = obj(height=INT, root=HASH32, value=nullable(HEXS), proof=PROOF)
 ACCOUNT = obj(address=ADDR, nonce=INT, pendingNonce=INT, balances=mapof(AMOUNT), roles=arr(STR))
 
-# ----- assets, valuation ----------------------------------------------------------------------
-FEED_USED = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, stale=BOOL, frozen=BOOL)
-VALUATION = obj(id=INT, value=AMOUNT, status=STR, now=AMOUNT, inputs=mapof(AMOUNT), perSecond=mapof(AMOUNT),
-                installments=arr(obj(due=AMOUNT, amount=AMOUNT, dt=AMOUNT, discount=AMOUNT, survival=AMOUNT,
-                                     loss=AMOUNT, expected=AMOUNT, pv=AMOUNT)),
-                assetStatus=STR, grade=STR, feeds=mapof(FEED_USED), problems=arr(STR))
+# The modules' results are declared with their queries (modules/<name>/queries.py).
 
-# ----- pools, market ----------------------------------------------------------------------------
-POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(STR), assets=arr(VALUATION),
-                     tranches=arr(obj(tranche=INT, claim=AMOUNT, value=AMOUNT)))
-
-# ----- stable, reserve, insurance, governance ---------------------------------------------------
-PROPOSAL = obj(id=INT, proposer=ADDR, action=STR, target=STR, account=nullable(ADDR), value=Optional(STR), start=INT,
-               end=INT, yes=AMOUNT, no=AMOUNT, status=enum("voting", "passed", "rejected", "executed", "failed"),
-               executeAt=INT, snapshot=Optional(INT))
-GOV_PARAMS = obj(votingPeriod=INT, executionDelay=INT, quorum=AMOUNT, paused=arr(STR))
 OPENRPC_DOCUMENT = {"type": "object", "required": ["openrpc", "info", "methods"], "properties": {
     "openrpc": STR, "info": obj(title=STR, version=STR, description=STR),
     "methods": arr({"type": "object", "required": ["name", "params", "result"], "properties": {

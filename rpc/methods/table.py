@@ -17,7 +17,6 @@ from rwachain.rpc.methods import (
     account,
     chain,
     dev,
-    mechanism,
     metrics,
     openrpc,
     state,
@@ -25,9 +24,9 @@ from rwachain.rpc.methods import (
 )
 from rwachain.rpc.methods.params import Method
 
-# One module per namespace (mechanism: the mechanism modules' namespaces; openrpc: rpc.discover). The
-# namespaces a module declares as its queries join in rpc/methods/modules.py (node_methods, chain_table).
-NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, tx, state, dev, mechanism, openrpc)
+# One module per namespace of the node (openrpc: rpc.discover). The namespaces of the App's
+# modules are their queries, joined in rpc/methods/modules.py (node_methods, chain_table).
+NAMESPACES: tuple[ModuleType, ...] = (chain, metrics, account, tx, state, dev, openrpc)
 
 
 def method_table(modules: Iterable[ModuleType] = NAMESPACES) -> dict[str, Method]:
