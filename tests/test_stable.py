@@ -26,7 +26,7 @@ def ceilings_of(ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int
     """(use key, cap) of the four ceilings an exit of `unit` counts against, global to
     tranche, with the keys docs/state.md lays out under stable/use/."""
     caps = vault.params(ctx)["ceilings"]
-    keys = {"global": b"global/-", "originator": b"originator/" + pool["originator"], "grade": b"grade/%d" % grade,
+    keys = {"global": b"global/-", "originator": b"originator/" + pool.originator, "grade": b"grade/%d" % grade,
             "tranche": b"tranche/" + unit.encode()}
     return [(vault.USE + keys[name], caps[name]) for name in ("global", "originator", "grade", "tranche")]
 

@@ -420,8 +420,8 @@ class Operations:
         out = []
         for pid in tranches.ids(ctx, 0, 50):
             pool = tranches.get(ctx, pid)
-            if pool["status"] == "active":
-                out += [t["denom"] for t in pool["tranches"]]
+            if pool.status == "active":
+                out += [t.denom for t in pool.tranches]
         return out
 
     def _asset(self, ctx: Ctx, *statuses: str) -> dict | None:

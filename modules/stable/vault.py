@@ -36,6 +36,7 @@ from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
+from rwachain.modules.tranches.records import Pool
 
 CUSTODIAN = stable_keeper.CUSTODIAN
 MINTED = b"stable/minted/"
@@ -88,10 +89,10 @@ def denom(ctx: Ctx) -> str:
 
 
 # ----- prices -------------------------------------------------------------------------------
-def _pool_of(ctx: Ctx, unit: str) -> tuple[dict, int]:
+def _pool_of(ctx: Ctx, unit: str) -> tuple[Pool, int]:
     pk = tranches.parse_denom(unit)
     pool = tranches.find(ctx, pk[0]) if pk else None
-    if pool is None or pk[1] >= len(pool["tranches"]):
+    if pool is None or pk[1] >= len(pool.tranches):
         raise NotFound(f"{unit} is not a tranche unit")
     return pool, pk[1]
 
@@ -102,10 +103,10 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
     buy = what the protocol pays (the lower of the current and queued valuations), sell = what
     it asks (the higher). strict: a stale, frozen or missing feed raises StaleFeed."""
     pool, k = _pool_of(ctx, unit)
-    cur = alt = pool["unallocated"]
+    cur = alt = pool.unallocated
     problems: list[str] = []
     pending = False
-    for aid in pool["assets"]:
+    for aid in pool.assets:
         rec = assets.get(ctx, aid)
         v, prob = marks.value_now(ctx, rec)
         problems += [f"asset {aid}: {x}" for x in prob]
@@ -118,7 +119,7 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> dict:
         cur += v
     if strict and problems:
         raise StaleFeed(f"{unit} cannot be priced: {'; '.join(problems)}")
-    units = pool["tranches"][k]["units"]
+    units = pool.tranches[k].units
     p_cur = waterfall.tranche_values(pool, cur, ctx.block.time)[k] // units
     p_alt = waterfall.tranche_values(pool, alt, ctx.block.time)[k] // units if pending else p_cur
     return {"buy": min(p_cur, p_alt), "sell": max(p_cur, p_alt), "current": p_cur, "queued": p_alt if pending else None,
@@ -132,12 +133,12 @@ def eligible(ctx: Ctx, unit: str) -> bool:
     if listed is not None:
         return bool(listed)
     pool, k = _pool_of(ctx, unit)
-    return k < len(pool["tranches"]) - 1 and pool["repayments"] > 0
+    return k < pool.junior and pool.repayments > 0
 
 
-def pool_grade(ctx: Ctx, pool: dict) -> int:
+def pool_grade(ctx: Ctx, pool: Pool) -> int:
     """The worst current grade among the pool's assets (0..4)."""
-    return max((assets.get(ctx, a)["grade"] or 0) for a in pool["assets"])
+    return max((assets.get(ctx, a)["grade"] or 0) for a in pool.assets)
 
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
@@ -172,9 +173,9 @@ def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
     """(unit price from the pool's mark: its assets' last revaluations, at most a day old,
     plus unallocated cash, walked over the tranches; whether any of those marks is stale)."""
     pool, k = _pool_of(ctx, unit)
-    pm = assets.pool_mark(ctx, pool["id"])
-    values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
-    return values[k] // pool["tranches"][k]["units"], pm["stale"] > 0
+    pm = assets.pool_mark(ctx, pool.id)
+    values = waterfall.tranche_values(pool, pm["value"] + pool.unallocated, ctx.block.time)
+    return values[k] // pool.tranches[k].units, pm["stale"] > 0
 
 
 def _vault_units(ctx: Ctx) -> dict[str, int]:
@@ -254,9 +255,9 @@ def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
 
 
 # ----- the instant exit ---------------------------------------------------------------------------
-def _ceilings(ctx: Ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+def _ceilings(ctx: Ctx, pool: Pool, unit: str, grade: int) -> list[tuple[bytes, int]]:
     c = params(ctx)["ceilings"]
-    return [(USE + b"global/-", c["global"]), (USE + b"originator/" + pool["originator"], c["originator"]),
+    return [(USE + b"global/-", c["global"]), (USE + b"originator/" + pool.originator, c["originator"]),
             (USE + b"grade/" + bytes([48 + grade]), c["grade"]), (USE + b"tranche/" + unit.encode(), c["tranche"])]
 
 
@@ -327,7 +328,7 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
 
 
 # ----- ceiling use: the exposure the vault holds ---------------------------------------------------
-def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
+def _by_grade(ctx: Ctx, pool: Pool, unit: str) -> list[int]:
     """The tranche's exposure by the grade it was taken in at (a record written from this
     rule on; without one, all of it at the pool's grade now)."""
     rec = ctx.get_obj(BY_GRADE + unit.encode())
@@ -342,7 +343,7 @@ def _add_use(ctx: Ctx, key: bytes, delta: int) -> None:
     ctx.set_int(key, max(0, ctx.get_int(key) + delta))
 
 
-def _take_exposure(ctx: Ctx, pool: dict, unit: str, grade: int, value: int) -> None:
+def _take_exposure(ctx: Ctx, pool: Pool, unit: str, grade: int, value: int) -> None:
     """An exit's value counts against each of its ceilings, and in the tranche's by-grade record."""
     buckets = _by_grade(ctx, pool, unit)
     buckets[grade] += value
@@ -364,7 +365,7 @@ def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
     for g, r in enumerate(gone):
         if r:
             _add_use(ctx, USE + b"grade/" + bytes([48 + g]), -r)
-    for key in (USE + b"global/-", USE + b"originator/" + pool["originator"], USE + b"tranche/" + unit.encode()):
+    for key in (USE + b"global/-", USE + b"originator/" + pool.originator, USE + b"tranche/" + unit.encode()):
         _add_use(ctx, key, -total)
     left = [b - r for b, r in zip(buckets, gone, strict=True)]
     if any(left):

@@ -12,6 +12,7 @@ from rwachain.modules.governance import module as governance
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import queries as tranches_queries
 from rwachain.modules.tranches import waterfall
+from rwachain.modules.tranches.records import Pool
 from rwachain.rpc.errors import INVALID_STATE, NOT_FOUND, RpcError
 from rwachain.rpc.methods import encode as enc
 from rwachain.rpc.methods import schemas as S
@@ -58,7 +59,7 @@ POOL_ID = Param("pool", U64, "pool id")
 _pool_value = tranches_queries.pool_value
 
 
-def _pool(ctx: Ctx, pool_id: int) -> dict:
+def _pool(ctx: Ctx, pool_id: int) -> Pool:
     p = tranches.find(ctx, pool_id)
     if p is None:
         raise RpcError(NOT_FOUND, f"no pool {pool_id}")
@@ -73,7 +74,7 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
     p = _pool(ctx, pool)
     total, _, problems = _pool_value(ctx, p)
     explained = []
-    for aid in p["assets"]:
+    for aid in p.assets:
         rec = assets.get(ctx, aid)
         try:
             explained.append({"id": aid, **enc.value(marks.explain(ctx, rec))})
@@ -81,7 +82,7 @@ async def valuation_pool(api: Api, pool: int, height: int | None):
             explained.append({"id": aid, "value": "0", "problems": [exc.message]})
     claims = waterfall.claims(p, ctx.block.time)
     values = waterfall.tranche_values(p, total, ctx.block.time)
-    return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
+    return {"pool": pool, "value": str(total), "unallocated": str(p.unallocated), "problems": problems,
             "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
 
