@@ -15,6 +15,7 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches.records import Pool
 from rwachain.modules.valuation import dcf
 from tests.mech import DAY, ORIGINATOR, events
 
@@ -50,7 +51,7 @@ def test_flaw17_the_value_declines_through_grace():
     assert values[-1] == dcf.value(MONTHLY, T_O + DEMO.grace, dcf.DEFAULTED, DEMO)
 
 
-def _one_asset_pool(d) -> dict:
+def _one_asset_pool(d) -> Pool:
     par = assets.outstanding_principal(assets.schedule_of(d.ctx, 1))
     senior = par * 75 // 100 // UNIT * UNIT
     r = d.run(ORIGINATOR, "tranches", "createPool",
