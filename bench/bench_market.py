@@ -144,9 +144,9 @@ def market_setup(tmp: str, n_traders: int) -> dict:
                                   {"assets": [1, 2, 3], "tranches": [[senior, 6 * WAD // 100], [par - senior, 0]],
                                    "unitSize": UNIT})], t, "createPool")
     pool = tranches.get(chain.app.reader(), events_of(res, "tranches.created")[0]["pool"])
-    denom = pool["tranches"][0]["denom"]
+    denom = pool.tranches[0].denom
     traders = [Keypair.dev(TRADER0 + j) for j in range(n_traders)]
-    units_each = min(250, pool["tranches"][0]["units"] // (n_traders + 1))
+    units_each = min(250, pool.tranches[0].units // (n_traders + 1))
     funders = [keys[i] for i in (0, 2, 3, 4, 5, 6, 7, 8, 9)]
     txs = []
     for j, k in enumerate(traders):
@@ -502,11 +502,11 @@ def valuation_part(args, tmp: str) -> dict:
     t_cold = min(cold_memo() for _ in range(max(2, rep // 3)))
     t_tv, _, _ = best(lambda: waterfall.tranche_values(pool, total, now), max(rep, 50))
     api = _Api(ctx)
-    t_explain, vp, _ = best(lambda: run_coroutine(valuation_pool(api, pool["id"], None)), max(2, rep // 4))
+    t_explain, vp, _ = best(lambda: run_coroutine(valuation_pool(api, pool.id, None)), max(2, rep // 4))
     if int(vp["value"]) != total:
         raise SystemExit("valuation_pool and _pool_value disagree")
     # parts, each over the whole pool
-    ids = pool["assets"]
+    ids = pool.assets
     part = max(3, rep // 2)
     t_get, recs, _ = best(lambda: [assets.get(ctx, a) for a in ids], part)
     t_sched, scheds, _ = best(lambda: [assets.schedule_of(ctx, a) for a in ids], part)
@@ -515,10 +515,10 @@ def valuation_part(args, tmp: str) -> dict:
     t_unpaid, _, _ = best(lambda: [assets.unpaid(sc) for sc in scheds], part)
     st = [marks.DCF_STATUS[r["status"]] for r in recs]
     t_dcf, vals, _ = best(lambda: [dcf.value(u, now, s_, i) for u, s_, i in zip(unp, st, inps, strict=True)], part)
-    if sum(vals) + pool["unallocated"] != total:
+    if sum(vals) + pool.unallocated != total:
         raise SystemExit("the parts do not add up to the pool value")
-    mark = assets.pool_mark(ctx, pool["id"])
-    t_ref, _, _ = best(lambda: market.reference_price(ctx, pool["tranches"][0]["denom"]), max(rep, 50))
+    mark = assets.pool_mark(ctx, pool.id)
+    t_ref, _, _ = best(lambda: market.reference_price(ctx, pool.tranches[0].denom), max(rep, 50))
     # the same pool with every installment unpaid (schedules rewritten in an overlay)
     ov = Overlay(chain.store)
     for a, sc in zip(ids, scheds, strict=True):
@@ -538,7 +538,7 @@ def valuation_part(args, tmp: str) -> dict:
             "t_tv": t_tv, "t_explain": t_explain, "t_get": t_get, "t_sched": t_sched, "t_inputs": t_inputs,
             "t_unpaid": t_unpaid, "t_dcf": t_dcf, "t_ref": t_ref, "t_all": t_all, "total": total, "values": values,
             "total_all": out_all[0], "mark": mark, "par": par, "t_write": t_write, "t_import": t_import,
-            "t_pool": t_pool, "now": now, "prof": prof_rows, "tranches": pool["tranches"]}
+            "t_pool": t_pool, "now": now, "prof": prof_rows, "tranches": list(pool.tranches)}
 
 
 # ----- main ----------------------------------------------------------------------------------

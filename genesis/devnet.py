@@ -218,7 +218,7 @@ def demo_market(doc: dict) -> dict:
         block([tx(1, "tranches", "createPool", {"assets": DEMO_POOL_ASSETS, "unitSize": DEMO_UNIT,
                                                 "tranches": [[senior, 5 * WAD // 100], [par - senior, 0]]})])
         pool = tranches.get(app.reader(), 1)
-        s_den, j_den = (x["denom"] for x in pool["tranches"])
+        s_den, j_den = (x.denom for x in pool.tranches)
         block([tx(1, "bank", "transfer", {"to": keys[7].address, "denom": s_den, "amount": 600}),
                tx(1, "bank", "transfer", {"to": keys[8].address, "denom": s_den, "amount": 400}),
                tx(1, "bank", "transfer", {"to": keys[8].address, "denom": j_den, "amount": 100})])

@@ -48,7 +48,7 @@ def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
     r = d.run(LEAVER, "insurance", "unbond", {"amount": 100_000 * RWA})
     assert r.code == 0, r.message
     pool = make_pool(d, senior_share=50)  # junior: 200,000 RUSD of face
-    junior_face = pool["tranches"][1]["face"]
+    junior_face = pool.tranches[1].face
     f0 = insurance.fund(d.ctx)
     b = reserve.backing(d.ctx)
     assert d.run(SERVICER, "assets", "markDefault", {"id": 3}).code == 0
@@ -60,10 +60,10 @@ def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
     assert cover["slashed"] == -(-senior_loss * WAD // cover["backing"]) and cover["backing"] >= b  # (+ fees)
     f1 = insurance.fund(d.ctx)
     assert f1["native"] == f0["native"] - cover["slashed"] and f1["shares"] == f0["shares"]
-    p = tranches.get(d.ctx, pool["id"])
-    senior = p["tranches"][0]
-    assert senior["covered"] == senior_loss == senior["allocated"] and p["coverOwed"] == senior_loss
-    assert bank.balance(d.ctx, p["account"], "rusd") == senior_loss  # paid into the pool, for the seniors
+    p = tranches.get(d.ctx, pool.id)
+    senior = p.tranches[0]
+    assert senior.covered == senior_loss == senior.allocated and p.coverOwed == senior_loss
+    assert bank.balance(d.ctx, p.account, "rusd") == senior_loss  # paid into the pool, for the seniors
     assert bank.balance(d.ctx, reserve.TREASURY, "rwa") == devnet.TREASURY_FUND + cover["slashed"]
     # the unbonding stake bore its share of the slash
     d.block(at=d.time + insurance.params(d.ctx)["unbonding"])
@@ -78,13 +78,13 @@ def test_recoveries_repay_the_fund_first(d):
     pool = make_pool(d, senior_share=50)
     d.run(SERVICER, "assets", "markDefault", {"id": 3})
     d.run(SERVICER, "assets", "writeOff", {"id": 3})
-    owed = tranches.get(d.ctx, pool["id"])["coverOwed"]
+    owed = tranches.get(d.ctx, pool.id).coverOwed
     assert owed > 0
     r = d.run(SERVICER, "assets", "recover", {"id": 3, "amount": owed + 1000})
     assert r.code == 0, r.message
     assert events(r, "tranches.coverRepaid")[0]["amount"] == owed
-    p = tranches.get(d.ctx, pool["id"])
-    assert p["coverOwed"] == 0
+    p = tranches.get(d.ctx, pool.id)
+    assert p.coverOwed == 0
     assert events(r, "tranches.waterfall")[0]["cash"] == 1000  # only the rest reaches the tranches
     earned = insurance.pending(d.ctx, STAKER.address)["rusd"]
     assert owed * bonded_shares(d, STAKER) // insurance.fund(d.ctx)["bonded"] - 1 <= earned
@@ -100,7 +100,7 @@ def test_cover_is_limited_by_the_fund(d):
     assert cover["paid"] == f0["native"] * cover["backing"] // WAD < cover["need"]
     left = insurance.fund(d.ctx)["native"]
     assert left * cover["backing"] // WAD == 0  # what is left is worth less than a base unit of stable
-    assert tranches.get(d.ctx, pool["id"])["tranches"][0]["covered"] == cover["paid"]
+    assert tranches.get(d.ctx, pool.id).tranches[0].covered == cover["paid"]
 
 
 def test_unbonding_is_longer_than_any_grace_plus_the_default_window():

@@ -56,7 +56,7 @@ def test_flaw13_a_recovery_goes_to_the_stakers_who_bore_the_slash(d):
     assert sum(at_slash.values()) == shares_at_slash
     # a late staker bonds far more than everyone else, right before the recovery arrives
     assert d.run(LATE, "insurance", "stake", {"amount": 900_000 * RWA}).code == 0
-    owed = tranches.get(d.ctx, pool["id"])["coverOwed"]
+    owed = tranches.get(d.ctx, pool.id).coverOwed
     r = d.run(SERVICER, "assets", "recover", {"id": 3, "amount": owed})
     assert r.code == 0, r.message
     assert insurance.pending(d.ctx, LATE.address).get("rusd", 0) == 0
@@ -78,14 +78,14 @@ def test_flaw13_recoveries_of_two_slashes_go_to_each_slashs_stakers(d):
     p1 = make_pool(d, ids=(3,), senior_share=10)  # a 25,000 RUSD senior loss
     d.run(SERVICER, "assets", "markDefault", {"id": 3})
     d.run(SERVICER, "assets", "writeOff", {"id": 3})
-    owed1 = tranches.get(d.ctx, p1["id"])["coverOwed"]
+    owed1 = tranches.get(d.ctx, p1.id).coverOwed
     shares1 = insurance.fund(d.ctx)["shares"]
     early1 = held_shares(d.ctx, EARLY)
     assert d.run(LATE, "insurance", "stake", {"amount": 400_000 * RWA}).code == 0
     p2 = make_pool(d, ids=(2,), senior_share=50)  # a 25,000 RUSD senior loss
     d.run(SERVICER, "assets", "markDefault", {"id": 2})
     d.run(SERVICER, "assets", "writeOff", {"id": 2})
-    owed2 = tranches.get(d.ctx, p2["id"])["coverOwed"]
+    owed2 = tranches.get(d.ctx, p2.id).coverOwed
     shares2 = insurance.fund(d.ctx)["shares"]
     assert d.run(SERVICER, "assets", "recover", {"id": 2, "amount": owed2}).code == 0
     assert d.run(SERVICER, "assets", "recover", {"id": 3, "amount": owed1}).code == 0
@@ -210,7 +210,7 @@ def _reopens(d, ctx: Ctx) -> None:
 def test_flaw14_an_exact_full_slash_leaves_a_fund_that_reopens(d):
     pool = make_pool(d, senior_share=50)
     ctx, need = _exact_native(d)
-    paid = insurance.cover(ctx, pool["id"], need)
+    paid = insurance.cover(ctx, pool.id, need)
     assert paid == need
     _reopens(d, ctx)
 

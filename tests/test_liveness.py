@@ -128,30 +128,30 @@ def _reference_interest(base: int, rate: int, dt: int) -> int:
 
 def test_flaw03_accrual_at_the_rate_cap_is_fast_and_correct_over_any_gap(d):
     pool = _pool_at_max_rate(d)
-    senior = pool["tranches"][0]
-    base = senior["outstanding"]
+    senior = pool.tranches[0]
+    base = senior.outstanding
     for dt in (1, 2, 3, 60, 3_600, DAY):  # small gaps: the closed form agrees with a plain reference
-        p = tranches.get(d.ctx, pool["id"])
-        waterfall.accrue(p, p["lastAccrual"] + dt)
+        p = tranches.get(d.ctx, pool.id)
+        p = waterfall.accrue(p, p.lastAccrual + dt)
         ref = _reference_interest(base, MAX_RATE, dt)
-        assert abs(p["tranches"][0]["interest"] - ref) <= ref // 10**15 + 1
+        assert abs(p.tranches[0].interest - ref) <= ref // 10**15 + 1
     for years in (1, 10, 10**3, 10**6, 10**9):  # any gap: bounded work, saturated claim
-        p = tranches.get(d.ctx, pool["id"])
+        p = tranches.get(d.ctx, pool.id)
         with work_budget(2_000):  # about 330 lines whatever the gap; a loop per second or day would not end
-            waterfall.accrue(p, p["lastAccrual"] + years * YEAR)
-            waterfall.accrue(p, p["lastAccrual"] + years * YEAR)  # and again, on the grown claim
-        t = p["tranches"][0]
-        assert 0 < t["outstanding"] + t["interest"] <= waterfall.CLAIM_MAX
+            p = waterfall.accrue(p, p.lastAccrual + years * YEAR)
+            p = waterfall.accrue(p, p.lastAccrual + years * YEAR)  # and again, on the grown claim
+        t = p.tranches[0]
+        assert 0 < t.outstanding + t.interest <= waterfall.CLAIM_MAX
     # at one year, 1,000 % APR per second compounds to e^10 - 1 of interest on the base
-    p = tranches.get(d.ctx, pool["id"])
-    waterfall.accrue(p, p["lastAccrual"] + YEAR)
-    grown = p["tranches"][0]["interest"] * 10**6 // base
+    p = tranches.get(d.ctx, pool.id)
+    p = waterfall.accrue(p, p.lastAccrual + YEAR)
+    grown = p.tranches[0].interest * 10**6 // base
     assert 22_025_000_000 <= grown <= 22_026_466_000  # e^10 - 1 = 22025.4658
 
 
 def test_flaw03_a_quiet_pool_at_the_rate_cap_prices_fast_far_in_the_future(d):
     pool = _pool_at_max_rate(d)
-    denom = pool["tranches"][0]["denom"]
+    denom = pool.tranches[0].denom
     for gap in (4 * DAY, 10**6 * YEAR, 10**9 * YEAR):
         with work_budget(100_000):  # the whole block: 11,000 to 26,000 lines whatever the gap
             r = d.run(HOLDER, "market", "place", {"denom": denom, "side": "buy", "price": 1, "quantity": 1,

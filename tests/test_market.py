@@ -21,7 +21,7 @@ RESERVE = module_address("reserve")
 def m(devnet_chain):
     d = Driver(devnet_chain)
     pool = make_pool(d)
-    d.denom = pool["tranches"][0]["denom"]
+    d.denom = pool.tranches[0].denom
     d.ref = market.reference_price(d.ctx, d.denom)
     # OTHER gets senior units to sell too
     d.run(ORIGINATOR, "bank", "transfer", {"to": OTHER.address, "denom": d.denom, "amount": 100})

@@ -92,7 +92,7 @@ def thin(d):
     pool = make_pool(d, senior_share=99, rate=0)
     assert d.repay_installment(1).code == 0
     d.block()
-    return pool["tranches"][0]["denom"]
+    return pool.tranches[0].denom
 
 
 def queue_rate(d, delta):

@@ -8,6 +8,7 @@ import pytest
 from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.stable import vault
+from rwachain.modules.tranches.records import Pool
 from tests.mech import CUSTODIAN, KEYS, WAD, Driver, devnet_chain_at, events
 
 HOLDER, OTHER = KEYS[7], KEYS[8]
@@ -22,11 +23,11 @@ def d(d):
     return d
 
 
-def ceilings_of(ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+def ceilings_of(ctx, pool: Pool, unit: str, grade: int) -> list[tuple[bytes, int]]:
     """(use key, cap) of the four ceilings an exit of `unit` counts against, global to
     tranche, with the keys docs/state.md lays out under stable/use/."""
     caps = vault.params(ctx)["ceilings"]
-    keys = {"global": b"global/-", "originator": b"originator/" + pool["originator"], "grade": b"grade/%d" % grade,
+    keys = {"global": b"global/-", "originator": b"originator/" + pool.originator, "grade": b"grade/%d" % grade,
             "tranche": b"tranche/" + unit.encode()}
     return [(vault.USE + keys[name], caps[name]) for name in ("global", "originator", "grade", "tranche")]
 

@@ -57,7 +57,7 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 1), a=st.integers(0, 2), b=st.integers(0, 2), share=st.integers(1, 100))
     def transfer_units(self, k, a, b, share):
-        denom = self.pool["tranches"][k]["denom"]
+        denom = self.pool.tranches[k].denom
         have = bank.balance(self.d.ctx, HOLDERS[a].address, denom)
         if have and a != b:
             r = self.d.run(HOLDERS[a], "bank", "transfer",
@@ -75,7 +75,7 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
     @rule(k=st.integers(0, 1), h=st.integers(0, 2), buy=st.booleans(), off=st.integers(-9, 9),
           qty=st.integers(1, 40))
     def place_order(self, k, h, buy, off, qty):
-        denom = self.pool["tranches"][k]["denom"]
+        denom = self.pool.tranches[k].denom
         try:
             ref = market.reference_price(self.d.ctx, denom)
         except InvalidTransaction:
@@ -87,7 +87,7 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
         """Asks at rising prices (the same price twice), then one buy across all of them."""
         if seller == buyer:
             return
-        denom = self.pool["tranches"][k]["denom"]
+        denom = self.pool.tranches[k].denom
         try:
             ref = market.reference_price(self.d.ctx, denom)
         except InvalidTransaction:
@@ -97,7 +97,7 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
         self._place(k, buyer, True, ref + ref * 5 // 100, 2 * n + 1)
 
     def _place(self, k, h, buy, price, qty):
-        denom = self.pool["tranches"][k]["denom"]
+        denom = self.pool.tranches[k].denom
         r = self.d.run(HOLDERS[h], "market", "place", {"denom": denom, "side": "buy" if buy else "sell",
                                                        "price": max(1, price), "quantity": qty, "expiry": 0})
         fills = [e["attrs"] for e in r.events if e["type"] == "market.fill"]
@@ -125,22 +125,22 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
         pool = self.pool
         assert keeper.check_pool(ctx, pool) == []
         claimed = 0
-        for k, t in enumerate(pool["tranches"]):
+        for k, t in enumerate(pool.tranches):
             # units conserved: the bank's supply is what the tranche issued, all of it held
-            assert bank.supply(ctx, t["denom"]) == t["units"]
-            held = sum(bank.balance(ctx, h.address, t["denom"]) for h in HOLDERS)
-            assert held + bank.balance(ctx, pool["account"], t["denom"]) == t["units"]
+            assert bank.supply(ctx, t.denom) == t.units
+            held = sum(bank.balance(ctx, h.address, t.denom) for h in HOLDERS)
+            assert held + bank.balance(ctx, pool.account, t.denom) == t.units
             # allocated = claimed + claimable, exactly (in RAY x base units; carry < one unit's share)
             owed = sum(keeper.owed_ray(ctx, pool, k, h.address) for h in HOLDERS)
-            assert t["allocated"] * RAY == t["claimed"] * RAY + owed + t["carry"], k
+            assert t.allocated * RAY == t.claimed * RAY + owed + t.carry, k
             # so no holder can claim more than its share: the floors sum to at most what is owed
-            assert sum(keeper.claimable(ctx, pool, k, h.address) for h in HOLDERS) <= t["allocated"] - t["claimed"]
-            claimed += t["claimed"]
-        assert bank.balance(ctx, pool["account"], "rusd") == pool["cashReceived"] - claimed
+            assert sum(keeper.claimable(ctx, pool, k, h.address) for h in HOLDERS) <= t.allocated - t.claimed
+            claimed += t.claimed
+        assert bank.balance(ctx, pool.account, "rusd") == pool.cashReceived - claimed
         assert bank.supply(ctx, "rusd") == self.rusd  # fills, fees and payouts move, never mint
-        senior, junior = pool["tranches"]
-        if senior["writtenDown"]:
-            assert junior["outstanding"] == 0  # junior first
+        senior, junior = pool.tranches
+        if senior.writtenDown:
+            assert junior.outstanding == 0  # junior first
         bad = broken_invariants(self.chain, ctx)
         assert bad == []
 

@@ -15,6 +15,7 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
+from rwachain.modules.tranches.records import Pool
 from rwachain.modules.valuation import dcf
 from tests.mech import DAY, ORIGINATOR, events
 
@@ -50,7 +51,7 @@ def test_flaw17_the_value_declines_through_grace():
     assert values[-1] == dcf.value(MONTHLY, T_O + DEMO.grace, dcf.DEFAULTED, DEMO)
 
 
-def _one_asset_pool(d) -> dict:
+def _one_asset_pool(d) -> Pool:
     par = assets.outstanding_principal(assets.schedule_of(d.ctx, 1))
     senior = par * 75 // 100 // UNIT * UNIT
     r = d.run(ORIGINATOR, "tranches", "createPool",
@@ -64,7 +65,7 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
     CR, reserve, market band) declines through grace, the junior unit with it, and no unit
     price jumps at due + grace (the senior fell 24 % in that second)."""
     pool = _one_asset_pool(d)
-    senior, junior = (t["denom"] for t in pool["tranches"])
+    senior, junior = (t.denom for t in pool.tranches)
     due1 = assets.schedule_of(d.ctx, 1)[0][0]
     grace = assets.get(d.ctx, 1)["grace"]
     seen = []
@@ -72,7 +73,7 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
         d.block(at=t)
         ctx = d.ctx
         seen.append({"status": assets.get(ctx, 1)["status"], "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
-                     "pool": assets.pool_mark(ctx, pool["id"])["value"],
+                     "pool": assets.pool_mark(ctx, pool.id)["value"],
                      "senior": vault.unit_prices(ctx, senior, strict=False).current,
                      "seniorMark": vault.mark_price(ctx, senior)[0],
                      "junior": vault.unit_prices(ctx, junior, strict=False).current,
@@ -126,7 +127,7 @@ def test_flaw18_the_account_of_a_pool_not_created_yet_refuses_transfers(d):
     assert {t: bank.balance(d.ctx, t, "rusd") for t in targets} == before
     # the pool created next has exactly that account, with nothing in it but its ledger
     pool = _one_asset_pool(d)
-    assert pool["account"] == targets[0] and bank.balance(d.ctx, pool["account"], "rusd") == 0
+    assert pool.account == targets[0] and bank.balance(d.ctx, pool.account, "rusd") == 0
     # a person's account is never taken for a module's: plain transfers still work
     r = d.run(SERVICER, "bank", "transfer", {"to": KEYS[9].address, "denom": "rusd", "amount": 5})
     assert r.code == 0, r.message

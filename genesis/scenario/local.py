@@ -161,20 +161,20 @@ class LocalBackend(Backend):
             return None
         f = q["field"]
         if f in ("value", "price"):
-            total = p["unallocated"]
-            for aid in p["assets"]:
+            total = p.unallocated
+            for aid in p.assets:
                 with contextlib.suppress(InvalidTransaction):  # as pool_get: an unpriceable asset counts 0
                     total += marks.value_now(ctx, assets.get(ctx, aid))[0]
         if kind == "pool":
-            return total if f == "value" else p[f]
+            return total if f == "value" else getattr(p, f)
         k = int(q["tranche"])
-        if k >= len(p["tranches"]):
+        if k >= len(p.tranches):
             return None
-        t = p["tranches"][k]
+        t = p.tranches[k]
         if f in ("value", "price"):
             v = waterfall.tranche_values(p, total, ctx.block.time)[k]
-            return v if f == "value" else v * WAD // t["units"]
-        return t["interest" if f == "interestDue" else f]
+            return v if f == "value" else v * WAD // t.units
+        return getattr(t, "interest" if f == "interestDue" else f)
 
 
 def run_file(path: str, directory: str | None = None, **kw) -> Result:

@@ -167,7 +167,7 @@ class Adversary:
         queued = any(oracle.state_of(ctx, f)["pending"] for f in oracle.list_feeds(ctx))
         pid, _ = tranches.parse_denom(unit)
         pool = tranches.find(ctx, pid)
-        nearing = pool is not None and any(_nears_default(ctx, a, now) for a in pool["assets"])
+        nearing = pool is not None and any(_nears_default(ctx, a, now) for a in pool.assets)
         if not queued and not nearing:
             return []
         half = max(1, have // 2)

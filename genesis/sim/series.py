@@ -52,6 +52,7 @@ from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
+from rwachain.modules.tranches.records import Pool
 from rwachain.state.store import StoreError, VersionView
 
 Row = dict[str, int | None]
@@ -138,13 +139,13 @@ def _reserve(ctx: Ctx) -> Row:
     return {"reserve.value": reserve.holdings_value(ctx), "reserve.budget": st["budget"], "reserve.used": st["used"]}
 
 
-def _pool(ctx: Ctx, pool: dict) -> Row:
-    nav = assets.pool_mark(ctx, pool["id"])["value"] + pool["unallocated"]
+def _pool(ctx: Ctx, pool: Pool) -> Row:
+    nav = assets.pool_mark(ctx, pool.id)["value"] + pool.unallocated
     values = waterfall.tranche_values(pool, nav, ctx.block.time)
-    row: Row = {f"pool.nav:{pool['id']}": nav}
-    for t, v in zip(pool["tranches"], values, strict=True):
-        row[f"price.traded:{t['denom']}"] = last_trade_price(ctx, t["denom"])
-        row[f"price.computed:{t['denom']}"] = v // t["units"]
+    row: Row = {f"pool.nav:{pool.id}": nav}
+    for t, v in zip(pool.tranches, values, strict=True):
+        row[f"price.traded:{t.denom}"] = last_trade_price(ctx, t.denom)
+        row[f"price.computed:{t.denom}"] = v // t.units
     return row
 
 

@@ -281,9 +281,9 @@ class Ledger:
 def _prices(ctx: Ctx, last: dict[str, int]) -> dict[str, int]:
     """The reference price of every unit of the demo pool now, or its last fresh one (last
     is updated)."""
-    for t in tranches.get(ctx, POOL)["tranches"]:
+    for t in tranches.get(ctx, POOL).tranches:
         with contextlib.suppress(InvalidTransaction):
-            last[t["denom"]] = market.reference_price(ctx, t["denom"])
+            last[t.denom] = market.reference_price(ctx, t.denom)
     return last
 
 
@@ -294,11 +294,11 @@ def _tranche_state(ctx: Ctx, last: dict[str, int]) -> dict:
     out = {}
     protocol = set(vault.protocol_accounts(ctx))
     _prices(ctx, last)
-    for t in pool["tranches"]:
-        d = t["denom"]
+    for t in pool.tranches:
+        d = t.denom
         inside = sum(bank.balance(ctx, a, d) for a in protocol)
-        out[d] = {"units": t["units"], "price": last.get(d, 0), "allocated": t["allocated"],
-                  "outside": t["units"] - inside}
+        out[d] = {"units": t.units, "price": last.get(d, 0), "allocated": t.allocated,
+                  "outside": t.units - inside}
     return out
 
 

@@ -120,7 +120,7 @@ class Exits:
     def _first_repayments(self, block: int, ctx: Ctx) -> list[Step]:
         out = []
         for pid in tranches.ids(ctx, 0, 10):
-            for aid in tranches.get(ctx, pid)["assets"]:
+            for aid in tranches.get(ctx, pid).assets:
                 row = assets.schedule_of(ctx, aid)[0]
                 out.append(Step(block, SERVICER, "assets", "repay", {"id": aid, "amount": row[1] + row[2] - row[3]}))
         return out

@@ -21,8 +21,8 @@ def _active_units(ctx: Ctx) -> list[str]:
     out = []
     for pid in tranches.ids(ctx, 0, POOLS_READ):
         pool = tranches.get(ctx, pid)
-        if pool["status"] == "active":
-            out += [t["denom"] for t in pool["tranches"]]
+        if pool.status == "active":
+            out += [t.denom for t in pool.tranches]
     return out
 
 

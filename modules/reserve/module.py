@@ -165,7 +165,7 @@ def repriced_since(ctx: Ctx, unit: str) -> bool:
     pool = tranches.find(ctx, pk[0]) if pk else None
     if pool is None:
         return False
-    for aid in pool["assets"]:
+    for aid in pool.assets:
         if dirty.is_marked(ctx, b"asset/" + aid.to_bytes(8, "big")):
             return True
         grade = assets.get(ctx, aid)["grade"]

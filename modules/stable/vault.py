@@ -46,6 +46,7 @@ from rwachain.modules.stable.records import (
 )
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
+from rwachain.modules.tranches.records import Pool
 
 VAULT = module_address("vault")
 RESERVE = module_address("reserve")
@@ -73,10 +74,10 @@ def denom(ctx: Ctx) -> str:
 
 
 # ----- prices -------------------------------------------------------------------------------
-def _pool_of(ctx: Ctx, unit: str) -> tuple[dict, int]:
+def _pool_of(ctx: Ctx, unit: str) -> tuple[Pool, int]:
     pk = tranches.parse_denom(unit)
     pool = tranches.find(ctx, pk[0]) if pk else None
-    if pool is None or pk[1] >= len(pool["tranches"]):
+    if pool is None or pk[1] >= len(pool.tranches):
         raise NotFound(f"{unit} is not a tranche unit")
     return pool, pk[1]
 
@@ -85,10 +86,10 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> UnitPrices:
     """The unit's prices now, stable base units per unit (floor). strict: a stale, frozen or
     missing feed raises StaleFeed."""
     pool, k = _pool_of(ctx, unit)
-    cur = alt = pool["unallocated"]
+    cur = alt = pool.unallocated
     problems: list[str] = []
     pending = False
-    for aid in pool["assets"]:
+    for aid in pool.assets:
         rec = assets.get(ctx, aid)
         v, prob = marks.value_now(ctx, rec)
         problems += [f"asset {aid}: {x}" for x in prob]
@@ -101,7 +102,7 @@ def unit_prices(ctx: Ctx, unit: str, strict: bool = True) -> UnitPrices:
         cur += v
     if strict and problems:
         raise StaleFeed(f"{unit} cannot be priced: {'; '.join(problems)}")
-    units = pool["tranches"][k]["units"]
+    units = pool.tranches[k].units
     p_cur = waterfall.tranche_values(pool, cur, ctx.block.time)[k] // units
     p_alt = waterfall.tranche_values(pool, alt, ctx.block.time)[k] // units if pending else p_cur
     return UnitPrices(min(p_cur, p_alt), max(p_cur, p_alt), p_cur, p_alt if pending else None, problems)
@@ -114,12 +115,12 @@ def eligible(ctx: Ctx, unit: str) -> bool:
     if listed is not None:
         return listed
     pool, k = _pool_of(ctx, unit)
-    return k < len(pool["tranches"]) - 1 and pool["repayments"] > 0
+    return k < pool.junior and pool.repayments > 0
 
 
-def pool_grade(ctx: Ctx, pool: dict) -> int:
+def pool_grade(ctx: Ctx, pool: Pool) -> int:
     """The worst current grade among the pool's assets (0..4)."""
-    return max((assets.get(ctx, a)["grade"] or 0) for a in pool["assets"])
+    return max((assets.get(ctx, a)["grade"] or 0) for a in pool.assets)
 
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
@@ -154,9 +155,9 @@ def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
     """(unit price from the pool's mark: its assets' last revaluations, at most a day old,
     plus unallocated cash, walked over the tranches; whether any of those marks is stale)."""
     pool, k = _pool_of(ctx, unit)
-    pm = assets.pool_mark(ctx, pool["id"])
-    values = waterfall.tranche_values(pool, pm["value"] + pool["unallocated"], ctx.block.time)
-    return values[k] // pool["tranches"][k]["units"], pm["stale"] > 0
+    pm = assets.pool_mark(ctx, pool.id)
+    values = waterfall.tranche_values(pool, pm["value"] + pool.unallocated, ctx.block.time)
+    return values[k] // pool.tranches[k].units, pm["stale"] > 0
 
 
 def _vault_units(ctx: Ctx) -> dict[str, int]:
@@ -236,10 +237,10 @@ def custodian_burn(ctx: Ctx, custodian: bytes, amount: int) -> int:
 
 
 # ----- the instant exit ---------------------------------------------------------------------------
-def _ceilings(ctx: Ctx, pool: dict, unit: str, grade: int) -> list[tuple[bytes, int]]:
+def _ceilings(ctx: Ctx, pool: Pool, unit: str, grade: int) -> list[tuple[bytes, int]]:
     """(ceiling, cap) of the four ceilings an exit of unit counts against, global to tranche."""
     c = params(ctx)["ceilings"]
-    return [(keeper.GLOBAL, c["global"]), (keeper.originator_ceiling(pool["originator"]), c["originator"]),
+    return [(keeper.GLOBAL, c["global"]), (keeper.originator_ceiling(pool.originator), c["originator"]),
             (keeper.grade_ceiling(grade), c["grade"]), (keeper.tranche_ceiling(unit), c["tranche"])]
 
 
@@ -309,7 +310,7 @@ def exit_units(ctx: Ctx, holder: bytes, unit: str, quantity: int, min_out: int) 
 
 
 # ----- ceiling use: the exposure the vault holds ---------------------------------------------------
-def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
+def _by_grade(ctx: Ctx, pool: Pool, unit: str) -> list[int]:
     """The tranche's exposure by the grade it was taken in at (a record written from this
     rule on; without one, all of it at the pool's grade now)."""
     buckets = keeper.by_grade(ctx, unit)
@@ -320,7 +321,7 @@ def _by_grade(ctx: Ctx, pool: dict, unit: str) -> list[int]:
     return out
 
 
-def _take_exposure(ctx: Ctx, pool: dict, unit: str, grade: int, value: int) -> None:
+def _take_exposure(ctx: Ctx, pool: Pool, unit: str, grade: int, value: int) -> None:
     """An exit's value counts against each of its ceilings, and in the tranche's by-grade record."""
     buckets = _by_grade(ctx, pool, unit)
     buckets[grade] += value
@@ -342,7 +343,7 @@ def release_exposure(ctx: Ctx, unit: str, quantity: int, held: int) -> None:
     for g, r in enumerate(gone):
         if r:
             keeper.add_use(ctx, keeper.grade_ceiling(g), -r)
-    for ceiling in (keeper.GLOBAL, keeper.originator_ceiling(pool["originator"]), keeper.tranche_ceiling(unit)):
+    for ceiling in (keeper.GLOBAL, keeper.originator_ceiling(pool.originator), keeper.tranche_ceiling(unit)):
         keeper.add_use(ctx, ceiling, -total)
     left = [b - r for b, r in zip(buckets, gone, strict=True)]
     if any(left):

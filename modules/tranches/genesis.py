@@ -1,6 +1,6 @@
 """The tranches' genesis section: pools as in state (an export), with their payout
-checkpoints; checked with field-named errors, imported and exported (Module.genesis_json,
-modules/core/sections.py)."""
+checkpoints; checked with field-named errors into Pool records, imported and exported
+(Module.genesis_json, modules/core/sections.py)."""
 
 from __future__ import annotations
 
@@ -19,29 +19,30 @@ from rwachain.modules.core.sections import (
     object_field,
 )
 from rwachain.modules.tranches import keeper
-from rwachain.modules.tranches.records import POOL_INTS, TRANCHE_INTS
+from rwachain.modules.tranches.records import POOL_INTS, TRANCHE_INTS, Pool, Tranche
 
 
 def check(raw: Any, checked: dict) -> dict:
-    """The tranches section: pools as in state (an export), with their payout checkpoints."""
+    """The tranches section: pools as in state (an export, read into Pool records), with
+    their payout checkpoints."""
     s = object_field("tranches", raw, {"pools"}, {"next", "payouts"})
     pools = []
     for i, p in enumerate(list_field("tranches.pools", s["pools"])):
         q = f"tranches.pools[{i}]"
         p = object_field(q, p, set(POOL_INTS) | {"originator", "account", "assets", "status", "tranches"})
-        out = {f: int_field(f"{q}.{f}", p[f], 0, 1 << 255) for f in POOL_INTS}
-        out["originator"] = address_field(f"{q}.originator", p["originator"])
-        out["account"] = address_field(f"{q}.account", p["account"])
-        out["assets"] = [int_field(f"{q}.assets[{j}]", a, 1) for j, a in enumerate(list_field(f"{q}.assets", p["assets"]))]
+        ints = {f: int_field(f"{q}.{f}", p[f], 0, 1 << 255) for f in POOL_INTS}
+        originator = address_field(f"{q}.originator", p["originator"])
+        account = address_field(f"{q}.account", p["account"])
+        ids = tuple(int_field(f"{q}.assets[{j}]", a, 1) for j, a in enumerate(list_field(f"{q}.assets", p["assets"])))
         if p["status"] not in ("active", "closed"):
             raise GenesisError(f"{q}.status: active or closed")
-        out["status"] = p["status"]
-        out["tranches"] = []
+        tranches = []
         for k, t in enumerate(list_field(f"{q}.tranches", p["tranches"])):
             r = f"{q}.tranches[{k}]"
             t = object_field(r, t, set(TRANCHE_INTS) | {"denom"})
-            out["tranches"].append({"denom": t["denom"], **{f: int_field(f"{r}.{f}", t[f], 0, 1 << 255) for f in TRANCHE_INTS}})
-        pools.append(out)
+            tranches.append(Tranche(denom=t["denom"], **{f: int_field(f"{r}.{f}", t[f], 0, 1 << 255) for f in TRANCHE_INTS}))
+        pools.append(Pool(**ints, originator=originator, account=account, assets=ids, status=p["status"],
+                          tranches=tuple(tranches)))
     payouts = []
     for i, e in enumerate(list_field("tranches.payouts", s.get("payouts", []))):
         if type(e) is not list or len(e) != 3:
@@ -57,10 +58,10 @@ def to_json(section: dict) -> dict | None:
         return None
     pools = []
     for p in section["pools"]:
-        j = {f: str(p[f]) for f in POOL_INTS}
-        j.update(originator=encode_address(p["originator"]), account=encode_address(p["account"]),
-                 assets=[str(a) for a in p["assets"]], status=p["status"],
-                 tranches=[{"denom": t["denom"], **{f: str(t[f]) for f in TRANCHE_INTS}} for t in p["tranches"]])
+        j = {f: str(getattr(p, f)) for f in POOL_INTS}
+        j.update(originator=encode_address(p.originator), account=encode_address(p.account),
+                 assets=[str(a) for a in p.assets], status=p.status,
+                 tranches=[{"denom": t.denom, **{f: str(getattr(t, f)) for f in TRANCHE_INTS}} for t in p.tranches])
         pools.append(j)
     return {"next": section["next"], "pools": pools,
             "payouts": [["0x" + k.hex(), str(c), str(o)] for k, c, o in section["payouts"]]}
@@ -70,11 +71,11 @@ SECTION = Section(check, to_json)
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {next, pools: [pool record], payouts: [[key suffix, ckpt, owed]]} as exported."""
+    """section: {next, pools: [Pool], payouts: [[key suffix, ckpt, owed]]} as exported."""
     for p in section.get("pools", []):
-        keeper.save(ctx, p)
+        keeper.put(ctx, p)
         keeper.index_live(ctx, p)
-        bank.register_module_account(ctx, p["account"], f"pool/{p['id']}")
+        bank.register_module_account(ctx, p.account, f"pool/{p.id}")
     for key, ckpt, owed in section.get("payouts", []):
         ctx.set_int(keeper.CKPT + key, ckpt)
         ctx.set_int(keeper.OWED + key, owed)

@@ -14,8 +14,8 @@ def invariants(ctx: Ctx) -> list[str]:
     for pid in keeper.ids(ctx, 0, 1 << 30):
         pool = keeper.get(ctx, pid)
         out.extend(keeper.check_pool(ctx, pool))
-        if pool["status"] == "active" and pool["repayments"] > 0:
-            live.update(t["denom"] for t in pool["tranches"][:-1])
+        if keeper.is_live(pool):
+            live.update(t.denom for t in pool.tranches[:-1])
     if set(keeper.live_units(ctx)) != live:
         out.append(f"tranches: the live-unit index {sorted(keeper.live_units(ctx))} != {sorted(live)}")
     return out

@@ -38,7 +38,7 @@ TRANCHE_INDEX = QueryParam("tranche", "u64", "tranche index, 0 = senior")
 PAGE_MAX = 100  # pools per page
 
 
-def find_pool(ctx: Ctx, pool_id: int) -> dict:
+def find_pool(ctx: Ctx, pool_id: int) -> Pool:
     """The stored pool, or a not_found QueryError."""
     p = keeper.find(ctx, pool_id)
     if p is None:
@@ -46,10 +46,10 @@ def find_pool(ctx: Ctx, pool_id: int) -> dict:
     return p
 
 
-def pool_value(ctx: Ctx, pool: dict) -> tuple[int, list[dict], list[str]]:
+def pool_value(ctx: Ctx, pool: Pool) -> tuple[int, list[dict], list[str]]:
     """(pool value, per-asset values, problems): asset PVs at the block time plus unallocated cash."""
-    per, problems, total = [], [], pool["unallocated"]
-    for aid in pool["assets"]:
+    per, problems, total = [], [], pool.unallocated
+    for aid in pool.assets:
         rec = assets.get(ctx, aid)
         try:
             v, prob = marks.value_now(ctx, rec)
@@ -71,11 +71,10 @@ def _tranche_json(pool: Pool, k: int, value: int) -> dict:
             "price": str(value * WAD // t.units)}
 
 
-def pool_json(ctx: Ctx, stored: dict) -> dict:
+def pool_json(ctx: Ctx, pool: Pool) -> dict:
     """A pool as the RPC answers it, valued at the block time."""
-    total, _, problems = pool_value(ctx, stored)
-    values = waterfall.tranche_values(stored, total, ctx.block.time)
-    pool = Pool.from_stored(stored)
+    total, _, problems = pool_value(ctx, pool)
+    values = waterfall.tranche_values(pool, total, ctx.block.time)
     return {"id": pool.id, "status": pool.status, "originator": encode_address(pool.originator),
             "account": encode_address(pool.account), "assets": list(pool.assets), "par": str(pool.par),
             "unitSize": str(pool.unitSize), "cashReceived": str(pool.cashReceived),
@@ -96,9 +95,9 @@ def _list(ctx: Ctx, after: int, limit: int) -> dict:
     return {"pools": [pool_json(ctx, keeper.get(ctx, i)) for i in ids], "next": ids[-1] if more else None}
 
 
-def _tranche_of(ctx: Ctx, pool: int, tranche: int) -> dict:
+def _tranche_of(ctx: Ctx, pool: int, tranche: int) -> Pool:
     p = find_pool(ctx, pool)
-    if tranche >= len(p["tranches"]):
+    if tranche >= len(p.tranches):
         raise QueryError("not_found", f"pool {pool} has no tranche {tranche}")
     return p
 
@@ -106,7 +105,7 @@ def _tranche_of(ctx: Ctx, pool: int, tranche: int) -> dict:
 def _tranche(ctx: Ctx, pool: int, tranche: int) -> dict:
     p = _tranche_of(ctx, pool, tranche)
     total, _, _ = pool_value(ctx, p)
-    return _tranche_json(Pool.from_stored(p), tranche, waterfall.tranche_values(p, total, ctx.block.time)[tranche])
+    return _tranche_json(p, tranche, waterfall.tranche_values(p, total, ctx.block.time)[tranche])
 
 
 def _claimable(ctx: Ctx, pool: int, tranche: int, address: bytes) -> str:

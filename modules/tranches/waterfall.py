@@ -1,17 +1,8 @@
 """The waterfall of a pool: interest accrual, cash allocation senior to junior, write-downs,
-and the per-unit payout index. Pure functions over the pool record (no state access).
+and the per-unit payout index. Pure functions over the pool record (no state access): each
+takes a Pool (modules/tranches/records.py, which lists a tranche's fields) and returns the
+new one, with what it computed.
 
-A tranche (a map in the pool record, ordered senior first, junior last):
-    face         original face, stable base units
-    outstanding  face not yet repaid or written down, base units
-    rate         APR, wad (the junior's is unused: it takes the residual)
-    interest     interest accrued and not yet paid, base units
-    units        units issued (a bank denomination, indivisible)
-    allocated    cash allocated to the tranche so far, base units
-    index        cumulative cash per unit, ray (x 10^27) base units per unit
-    carry        what the index could not take yet: (cash x RAY) mod units
-    writtenDown  face written down by losses and not yet restored by later cash, base units
-    covered      of that, paid back by the insurance fund, base units
 A write-off writes down only what the pool is short (shortfall): the faces outstanding above
 the principal its other assets still owe. The written-down face the fund did not cover
 (writtenDown - covered, no interest on it) stays a claim of its tranche: later cash restores
@@ -23,8 +14,11 @@ remainder into the next allocation, so no cash is lost between allocated and the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.fixed import RAY, per_second_ray, rpow_capped
+from rwachain.modules.tranches.records import Pool, Tranche
 
 CLAIM_MAX = AMOUNT_MAX
 """Most a tranche's claim (outstanding + interest) grows to by accrual, base units (2^128 - 1,
@@ -32,107 +26,104 @@ the bound of every amount): per-second compounding at the rate cap (1,000 % APR)
 after about 9 years of unpaid interest, and stops there whatever the time gap."""
 
 
-def accrue(pool: dict, now: int) -> None:
-    """Accrue every non-junior tranche's interest up to now, compounded per second on
-    outstanding face plus unpaid interest, the claim saturating at CLAIM_MAX:
+def accrue(pool: Pool, now: int) -> Pool:
+    """The pool with every non-junior tranche's interest accrued up to now, compounded per
+    second on outstanding face plus unpaid interest, the claim saturating at CLAIM_MAX:
     claim' = min(claim * rpow(RAY + per_second_ray(rate), dt) // RAY, CLAIM_MAX)."""
-    dt = now - pool["lastAccrual"]
+    dt = now - pool.lastAccrual
     if dt <= 0:
-        return
-    for t in pool["tranches"][:-1]:
-        base = t["outstanding"] + t["interest"]
-        if base and t["rate"]:
-            growth = rpow_capped(RAY + per_second_ray(t["rate"]), dt, (CLAIM_MAX + 1) * RAY)
-            t["interest"] += max(0, min(base * growth // RAY, CLAIM_MAX) - base)
-    pool["lastAccrual"] = now
+        return pool
+    ts = list(pool.tranches)
+    for k, t in enumerate(ts[:-1]):
+        base = t.outstanding + t.interest
+        if base and t.rate:
+            growth = rpow_capped(RAY + per_second_ray(t.rate), dt, (CLAIM_MAX + 1) * RAY)
+            ts[k] = replace(t, interest=t.interest + max(0, min(base * growth // RAY, CLAIM_MAX) - base))
+    return replace(pool, tranches=tuple(ts), lastAccrual=now)
 
 
-def _credit(t: dict, cash: int) -> None:
+def _credit(t: Tranche, cash: int) -> Tranche:
+    """The tranche with cash (base units) allocated: its index rises by cash per unit, the
+    remainder carried."""
     if not cash:
-        return
-    t["allocated"] += cash
-    total = cash * RAY + t["carry"]
-    t["index"] += total // t["units"]
-    t["carry"] = total % t["units"]
+        return t
+    total = cash * RAY + t.carry
+    return replace(t, allocated=t.allocated + cash, index=t.index + total // t.units, carry=total % t.units)
 
 
-def unpaid_loss(t: dict) -> int:
+def unpaid_loss(t: Tranche) -> int:
     """A tranche's written-down face that neither the fund nor later cash has paid, base units."""
-    return t["writtenDown"] - t.get("covered", 0)
+    return t.writtenDown - t.covered
 
 
-def distribute(pool: dict, cash: int, hold: int = 0) -> list[int]:
+def distribute(pool: Pool, cash: int, hold: int = 0) -> tuple[Pool, list[int]]:
     """Allocate cash (base units) senior to junior: each senior tranche's interest, then its
     principal, then its unpaid loss (restoring written-down face), then the next; of what is
     left, up to hold (the insurance fund's cover owed) is not allocated, and the junior takes
-    the rest (principal, then residual). Returns the amount allocated to each tranche."""
-    out = []
-    ts = pool["tranches"]
-    for t in ts[:-1]:
-        pay_i = min(cash, t["interest"])
-        t["interest"] -= pay_i
-        pay_p = min(cash - pay_i, t["outstanding"])
-        t["outstanding"] -= pay_p
+    the rest (principal, then residual). Returns the new pool and the amount allocated to
+    each tranche."""
+    out, ts = [], []
+    for t in pool.tranches[:-1]:
+        pay_i = min(cash, t.interest)
+        pay_p = min(cash - pay_i, t.outstanding)
         pay_r = min(cash - pay_i - pay_p, unpaid_loss(t))
-        t["writtenDown"] -= pay_r
         paid = pay_i + pay_p + pay_r
-        _credit(t, paid)
+        ts.append(_credit(replace(t, interest=t.interest - pay_i, outstanding=t.outstanding - pay_p,
+                                  writtenDown=t.writtenDown - pay_r), paid))
         cash -= paid
         out.append(paid)
     cash -= min(cash, hold)
-    junior = ts[-1]
-    junior["outstanding"] -= min(cash, junior["outstanding"])
-    _credit(junior, cash)
+    junior = pool.tranches[-1]
+    ts.append(_credit(replace(junior, outstanding=junior.outstanding - min(cash, junior.outstanding)), cash))
     out.append(cash)
-    return out
+    return replace(pool, tranches=tuple(ts)), out
 
 
-def shortfall(pool: dict, lost: int, collateral: int) -> int:
+def shortfall(pool: Pool, lost: int, collateral: int) -> int:
     """What a write-off of `lost` principal writes down, base units: the faces outstanding above
     the collateral left (the principal the pool's other assets owe plus cash not yet allocated),
     at most `lost`. Over-collateral that excess interest built by paying faces down absorbs
     the loss first; a write-down never exceeds the principal lost."""
-    faces = sum(t["outstanding"] for t in pool["tranches"])
+    faces = sum(t.outstanding for t in pool.tranches)
     return min(lost, max(0, faces - collateral))
 
 
-def write_down(pool: dict, loss: int) -> list[int]:
-    """Write loss (base units of face) down junior first; returns each tranche's write-down."""
-    out = [0] * len(pool["tranches"])
-    for k in range(len(pool["tranches"]) - 1, -1, -1):
-        t = pool["tranches"][k]
-        d = min(loss, t["outstanding"])
-        t["outstanding"] -= d
-        t["writtenDown"] += d
+def write_down(pool: Pool, loss: int) -> tuple[Pool, list[int]]:
+    """Write loss (base units of face) down junior first; returns the new pool and each
+    tranche's write-down."""
+    ts = list(pool.tranches)
+    out = [0] * len(ts)
+    for k in range(len(ts) - 1, -1, -1):
+        t = ts[k]
+        d = min(loss, t.outstanding)
+        ts[k] = replace(t, outstanding=t.outstanding - d, writtenDown=t.writtenDown + d)
         out[k] = d
         loss -= d
-    return out
+    return replace(pool, tranches=tuple(ts)), out
 
 
-def cover(pool: dict, downs: list[int], paid: int) -> list[int]:
+def cover(pool: Pool, downs: list[int], paid: int) -> tuple[Pool, list[int]]:
     """Allocate an insurance payment to the tranches above the junior, senior first, each up
-    to its write-down in this loss; returns each tranche's share."""
-    out = [0] * len(pool["tranches"])
-    for k, t in enumerate(pool["tranches"][:-1]):
+    to its write-down in this loss; returns the new pool and each tranche's share."""
+    ts = list(pool.tranches)
+    out = [0] * len(ts)
+    for k, t in enumerate(ts[:-1]):
         c = min(paid, downs[k])
         if c:
-            t["covered"] = t.get("covered", 0) + c
-            _credit(t, c)
+            ts[k] = _credit(replace(t, covered=t.covered + c), c)
             out[k] = c
             paid -= c
-    return out
+    return replace(pool, tranches=tuple(ts)), out
 
 
-def claims(pool: dict, now: int) -> list[int]:
+def claims(pool: Pool, now: int) -> list[int]:
     """Each tranche's claim at now: outstanding face plus interest accrued to now, plus (above
     the junior) its unpaid loss."""
-    p = {**pool, "tranches": [dict(t) for t in pool["tranches"]]}
-    accrue(p, now)
-    ts = p["tranches"]
-    return [t["outstanding"] + t["interest"] + unpaid_loss(t) for t in ts[:-1]] + [ts[-1]["outstanding"]]
+    ts = accrue(pool, now).tranches
+    return [t.outstanding + t.interest + unpaid_loss(t) for t in ts[:-1]] + [ts[-1].outstanding]
 
 
-def tranche_values(pool: dict, pool_value: int, now: int) -> list[int]:
+def tranche_values(pool: Pool, pool_value: int, now: int) -> list[int]:
     """Walk senior to junior over pool_value: each takes min(what is left, its claim); then the
     insurance fund's cover owed (not a tranche) takes its part, and the junior the rest."""
     left = pool_value
@@ -142,5 +133,5 @@ def tranche_values(pool: dict, pool_value: int, now: int) -> list[int]:
         v = min(left, c)
         out.append(v)
         left -= v
-    out.append(left - min(left, pool.get("coverOwed", 0)))
+    out.append(left - min(left, pool.coverOwed))
     return out

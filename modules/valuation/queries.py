@@ -59,10 +59,10 @@ def _explained(ctx: Ctx, asset_id: int, rec: dict) -> dict:
 def _pool(ctx: Ctx, pool: int) -> dict:
     p = find_pool(ctx, pool)
     total, _, problems = pool_value(ctx, p)
-    explained = [_explained(ctx, aid, assets.get(ctx, aid)) for aid in p["assets"]]
+    explained = [_explained(ctx, aid, assets.get(ctx, aid)) for aid in p.assets]
     claims = waterfall.claims(p, ctx.block.time)
     values = waterfall.tranche_values(p, total, ctx.block.time)
-    return {"pool": pool, "value": str(total), "unallocated": str(p["unallocated"]), "problems": problems,
+    return {"pool": pool, "value": str(total), "unallocated": str(p.unallocated), "problems": problems,
             "assets": explained, "tranches": [{"tranche": k, "claim": str(c), "value": str(v)}
                                               for k, (c, v) in enumerate(zip(claims, values, strict=True))]}
 
