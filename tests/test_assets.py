@@ -37,9 +37,9 @@ def rec(d, i):
 
 def test_register_verify_repay_until_repaid(d):
     i = register(d)
-    assert rec(d, i)["status"] == "registered" and rec(d, i)["grade"] is None
+    assert rec(d, i).status == "registered" and rec(d, i).grade is None
     r = d.run(VERIFIER, "assets", "verify", {"id": i, "grade": "B"})
-    assert r.code == 0 and rec(d, i)["status"] == "verified" and rec(d, i)["grade"] == 1
+    assert r.code == 0 and rec(d, i).status == "verified" and rec(d, i).grade == 1
     sched = keeper.schedule_of(d.ctx, i)
     first = sched[0][1] + sched[0][2]
     bal = bank.balance(d.ctx, ORIGINATOR.address, RUSD)
@@ -50,8 +50,8 @@ def test_register_verify_repay_until_repaid(d):
     assert sched[0][3] == first and sched[1][3] == 5  # oldest first
     assert events(r, "assets.repayment")[0]["outstanding"] == keeper.outstanding(sched)
     r = d.run(SERVICER, "assets", "repay", {"id": i, "amount": keeper.outstanding(sched)})
-    assert r.code == 0 and rec(d, i)["status"] == "repaid"
-    assert [h["kind"] for h in keeper.history(d.ctx, i)] == ["repay", "repay"]
+    assert r.code == 0 and rec(d, i).status == "repaid"
+    assert [h.kind for h in keeper.history(d.ctx, i)] == ["repay", "repay"]
     assert keeper.ids_by(d.ctx, keeper.status_prefix("repaid")) == [i]
 
 
@@ -113,29 +113,29 @@ def test_overdue_then_cured_then_default_by_grace_then_write_off_and_recover(d):
     s = keeper.schedule_of(d.ctx, 1)  # demo asset 1: equal monthly, grace 30 days
     due0, amt0 = s[0][0], s[0][1] + s[0][2]
     result, _ = d.block(at=due0)
-    assert rec(d, 1)["status"] == "verified"  # due, not past due
+    assert rec(d, 1).status == "verified"  # due, not past due
     result, _ = d.block(at=due0 + 1)
-    assert rec(d, 1)["status"] == "overdue" and events(result, "assets.overdue")[0]["id"] == 1
+    assert rec(d, 1).status == "overdue" and events(result, "assets.overdue")[0]["id"] == 1
     r = d.run(SERVICER, "assets", "repay", {"id": 1, "amount": amt0})
-    assert rec(d, 1)["status"] == "verified" and events(r, "assets.verified")[0]["reason"] == "cured"
+    assert rec(d, 1).status == "verified" and events(r, "assets.verified")[0]["reason"] == "cured"
     due1 = s[1][0]
     d.block(at=due1 + 1)
-    assert rec(d, 1)["status"] == "overdue"
-    grace = rec(d, 1)["grace"]
+    assert rec(d, 1).status == "overdue"
+    grace = rec(d, 1).grace
     d.block(at=due1 + grace - 1)
-    assert rec(d, 1)["status"] == "overdue"
+    assert rec(d, 1).status == "overdue"
     result, _ = d.block(at=due1 + grace)
-    assert rec(d, 1)["status"] == "defaulted"
+    assert rec(d, 1).status == "defaulted"
     assert events(result, "assets.defaulted")[0]["reason"] == "grace"
     assert marks.value_now(d.ctx, rec(d, 1))[0] > 0
     r = d.run(SERVICER, "assets", "recover", {"id": 1, "amount": 1000})
-    assert r.code == 0 and rec(d, 1)["recovered"] == 1000
+    assert r.code == 0 and rec(d, 1).recovered == 1000
     r = d.run(SERVICER, "assets", "writeOff", {"id": 1})
-    assert r.code == 0 and rec(d, 1)["status"] == "written_off"
+    assert r.code == 0 and rec(d, 1).status == "written_off"
     assert marks.value_now(d.ctx, rec(d, 1))[0] == 0 and marks.mark(d.ctx, 1)["value"] == 0
     r = d.run(SERVICER, "assets", "recover", {"id": 1, "amount": 500})
-    assert r.code == 0 and rec(d, 1)["recovered"] == 1500
-    assert [h["kind"] for h in keeper.history(d.ctx, 1)] == ["repay", "recover", "recover"]
+    assert r.code == 0 and rec(d, 1).recovered == 1500
+    assert [h.kind for h in keeper.history(d.ctx, 1)] == ["repay", "recover", "recover"]
 
 
 def test_the_servicer_may_declare_a_default(d):

@@ -10,6 +10,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import GenesisError, GenesisFile
+from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.core import bls
 from rwachain.modules.core.errors import (
@@ -115,7 +116,7 @@ def test_out_of_bounds_freezes_the_feed_and_never_clamps(d):
     with pytest.raises(FeedFrozen):
         oracle.fresh(d.ctx, "rate")
     with pytest.raises(StaleFeed):  # an asset priced by it fails closed
-        marks.fresh_value(d.ctx, d.ctx.get_obj(b"assets/a/" + (1).to_bytes(8, "big")))
+        marks.fresh_value(d.ctx, assets.get(d.ctx, 1))
 
 
 def test_a_jump_beyond_the_step_is_queued_then_applies_after_the_delay(d):
@@ -189,7 +190,7 @@ def test_stale_values_make_priced_actions_fail_closed(d):
     assert oracle.read(d.ctx, "rate").stale
     with pytest.raises(StaleFeed):
         oracle.fresh(d.ctx, "rate")
-    rec = d.ctx.get_obj(b"assets/a/" + (1).to_bytes(8, "big"))
+    rec = assets.get(d.ctx, 1)
     with pytest.raises(StaleFeed):
         marks.fresh_value(d.ctx, rec)
     # a fresh report cures it

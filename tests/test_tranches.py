@@ -44,7 +44,7 @@ def test_creation_mints_units_keeps_the_retention_and_takes_the_assets(d):
     assert bank.balance(ctx, pool["account"], junior["denom"]) == retained
     for i in (1, 2, 3):
         rec = assets.get(ctx, i)
-        assert rec["status"] == "pooled" and rec["pool"] == pool["id"] and rec["owner"] == pool["account"]
+        assert rec.status == "pooled" and rec.pool == pool["id"] and rec.owner == pool["account"]
     # a pool account refuses plain transfers; its retained units cannot move
     r = d.run(SERVICER, "bank", "transfer", {"to": pool["account"], "denom": "rusd", "amount": 5})
     assert r.error == "module_account_refuses"
@@ -65,7 +65,7 @@ def test_creation_refusals(d, who, args, error):
         a["tranches"][0][0] += 1
     r = d.run(who, "tranches", "createPool", a)
     assert r.error == error, r.message
-    assert assets.get(d.ctx, 1)["status"] == "verified"
+    assert assets.get(d.ctx, 1).status == "verified"
 
 
 def repay_next(d, asset_id, amount=None):

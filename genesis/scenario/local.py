@@ -147,7 +147,7 @@ class LocalBackend(Backend):
             return rec.get("cr")
         if kind == "assetStatus":
             rec = assets.find(ctx, int(q["asset"]))
-            return None if rec is None else rec["status"]
+            return None if rec is None else rec.status
         if kind in ("tranche", "pool"):
             return self._pool_field(ctx, kind, q)
         if kind == "claimable":

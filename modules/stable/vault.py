@@ -137,7 +137,7 @@ def eligible(ctx: Ctx, unit: str) -> bool:
 
 def pool_grade(ctx: Ctx, pool: dict) -> int:
     """The worst current grade among the pool's assets (0..4)."""
-    return max((assets.get(ctx, a)["grade"] or 0) for a in pool["assets"])
+    return max((assets.get(ctx, a).grade or 0) for a in pool["assets"])
 
 
 # ----- supply and the collateral ratio ---------------------------------------------------------

@@ -26,6 +26,7 @@ cash is allocated (collect_for_modules), so nothing stays owed to them.
 from __future__ import annotations
 
 from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import U64_MAX, U64_TEXT
 from rwachain.modules.core.context import Ctx
@@ -110,10 +111,10 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
     par = 0
     for aid in asset_ids:
         rec = assets.get(ctx, aid)
-        if rec["originator"] != originator:
+        if rec.originator != originator:
             raise InvalidState(f"asset {aid} belongs to another originator")
-        if rec["status"] != "verified":
-            raise InvalidState(f"asset {aid} is {rec['status']}; only verified assets enter a pool")
+        if rec.status != "verified":
+            raise InvalidState(f"asset {aid} is {rec.status}; only verified assets enter a pool")
         par += assets.outstanding_principal(assets.schedule_of(ctx, aid))
     if par == 0:
         raise InvalidState("the assets' outstanding principal (par) is 0: nothing to pool")
@@ -282,11 +283,11 @@ def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
 
 
 # ----- cash and losses from the pool's assets ----------------------------------------------
-def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
+def on_asset_event(ctx: Ctx, rec: Asset, event: str, amount: int) -> None:
     """Assets hook: a pooled asset's repayment or recovery runs the waterfall (a recovery
     repays the fund's cover first; what the seniors leave repays it before the junior); a
     write-off writes down what the pool is short (at most the principal lost), junior first."""
-    pool = get(ctx, rec["pool"])
+    pool = get(ctx, rec.pool)
     waterfall.accrue(pool, ctx.block.time)
     if event in ("repay", "recover"):
         if event == "recover":
@@ -298,14 +299,14 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
         cash = pool["unallocated"] + amount
         pool["unallocated"] = 0
         split = waterfall.distribute(pool, cash, pool.get("coverOwed", 0))
-        ctx.emit("tranches.waterfall", pool=pool["id"], asset=rec["id"], cash=cash,
+        ctx.emit("tranches.waterfall", pool=pool["id"], asset=rec.id, cash=cash,
                  allocated=",".join(str(x) for x in split))
         back = cash - sum(split)  # what the seniors leave repays the fund's cover before the junior
         pool["cashReceived"] += amount - back
         _repay_cover(ctx, pool, rec, back)
     elif event == "writeOff":
         downs = waterfall.write_down(pool, waterfall.shortfall(pool, amount, collateral(ctx, pool)))
-        ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec["id"], loss=amount,
+        ctx.emit("tranches.writeDown", pool=pool["id"], asset=rec.id, loss=amount,
                  writeDowns=",".join(str(x) for x in downs))
         senior = sum(downs[:-1])
         cover = ctx.wiring.get(COVER)
@@ -315,7 +316,7 @@ def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
                 split = waterfall.cover(pool, downs, paid)
                 pool["cashReceived"] += paid
                 pool["coverOwed"] = pool.get("coverOwed", 0) + paid
-                ctx.emit("tranches.covered", pool=pool["id"], asset=rec["id"], paid=paid,
+                ctx.emit("tranches.covered", pool=pool["id"], asset=rec.id, paid=paid,
                          allocated=",".join(str(x) for x in split))
     collect_for_modules(ctx, pool)
     save(ctx, pool)
@@ -327,19 +328,19 @@ def collateral(ctx: Ctx, pool: dict) -> int:
     not written off, plus its cash not yet allocated."""
     held = pool["unallocated"]
     for aid in pool["assets"]:
-        if assets.get(ctx, aid)["status"] != "written_off":
+        if assets.get(ctx, aid).status != "written_off":
             held += assets.outstanding_principal(assets.schedule_of(ctx, aid))
     return held
 
 
-def _repay_cover(ctx: Ctx, pool: dict, rec: dict, amount: int) -> int:
+def _repay_cover(ctx: Ctx, pool: dict, rec: Asset, amount: int) -> int:
     """Pay up to amount (stable base units in the pool's account) to the insurance fund
     against the cover the pool owes it; returns what was paid."""
     back = min(amount, pool.get("coverOwed", 0))
     if back:
         pool["coverOwed"] -= back
         ctx.wiring.get(COVER_REPAID)(ctx, pool["account"], back)
-        ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec["id"], amount=back)
+        ctx.emit("tranches.coverRepaid", pool=pool["id"], asset=rec.id, amount=back)
     return back
 
 
@@ -347,7 +348,7 @@ def _maybe_close(ctx: Ctx, pool: dict) -> None:
     if pool["status"] != "active":
         return
     for aid in pool["assets"]:
-        if assets.get(ctx, aid)["status"] not in ("repaid", "written_off"):
+        if assets.get(ctx, aid).status not in ("repaid", "written_off"):
             return
     junior = len(pool["tranches"]) - 1
     t = pool["tranches"][junior]

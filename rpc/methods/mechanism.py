@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.errors import InvalidTransaction
@@ -29,7 +30,7 @@ PROPOSAL_STATUSES = ("voting", "passed", "rejected", "executed", "failed")  # mo
 ID = Param("id", U64, "asset id")
 
 
-def _asset(ctx: Ctx, asset_id: int) -> dict:
+def _asset(ctx: Ctx, asset_id: int) -> Asset:
     rec = assets.find(ctx, asset_id)
     if rec is None:
         raise RpcError(NOT_FOUND, f"no asset {asset_id}")
@@ -44,7 +45,7 @@ def _asset(ctx: Ctx, asset_id: int) -> dict:
 async def valuation_asset(api: Api, id: int, height: int | None):
     ctx = api.reader(height)
     rec = _asset(ctx, id)
-    if rec["grade"] is None:
+    if rec.grade is None:
         raise RpcError(INVALID_STATE, f"asset {id} is not verified yet: it has no grade and no value")
     try:
         out = marks.explain(ctx, rec)
