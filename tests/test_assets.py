@@ -132,7 +132,7 @@ def test_overdue_then_cured_then_default_by_grace_then_write_off_and_recover(d):
     assert r.code == 0 and rec(d, 1).recovered == 1000
     r = d.run(SERVICER, "assets", "writeOff", {"id": 1})
     assert r.code == 0 and rec(d, 1).status == "written_off"
-    assert marks.value_now(d.ctx, rec(d, 1))[0] == 0 and marks.mark(d.ctx, 1)["value"] == 0
+    assert marks.value_now(d.ctx, rec(d, 1))[0] == 0 and keeper.mark(d.ctx, 1).value == 0
     r = d.run(SERVICER, "assets", "recover", {"id": 1, "amount": 500})
     assert r.code == 0 and rec(d, 1).recovered == 1500
     assert [h.kind for h in keeper.history(d.ctx, 1)] == ["repay", "recover", "recover"]
@@ -150,12 +150,12 @@ def test_a_block_revalues_only_the_assets_that_depend_on_its_changes(d):
     # one asset's repayment: only that asset
     result, _ = d.block(d.tx(SERVICER, "assets", "repay", {"id": 2, "amount": 1}))
     assert events(result, "assets.revalued") == [{"count": 1}]
-    assert marks.mark(d.ctx, 2)["time"] == d.time and marks.mark(d.ctx, 1)["time"] == T0  # genesis mark
+    assert keeper.mark(d.ctx, 2).time == d.time and keeper.mark(d.ctx, 1).time == T0  # genesis mark
     # a per-grade feed of grade C: only demo asset 3 (grade C)
     result, (r,) = d.block(d.report("spread/C", devnet.SPREAD[2] * WAD // 1000 + 1))
     assert r.code == 0, r.message
     assert events(result, "assets.revalued") == [{"count": 1}]
-    assert marks.mark(d.ctx, 3)["time"] == d.time and marks.mark(d.ctx, 1)["time"] == T0
+    assert keeper.mark(d.ctx, 3).time == d.time and keeper.mark(d.ctx, 1).time == T0
     # an empty block revalues nothing
     result, _ = d.block()
     assert events(result, "assets.revalued") == []

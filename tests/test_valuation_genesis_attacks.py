@@ -72,7 +72,7 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
         d.block(at=t)
         ctx = d.ctx
         seen.append({"status": assets.get(ctx, 1).status, "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
-                     "pool": assets.pool_mark(ctx, pool["id"])["value"],
+                     "pool": assets.pool_mark(ctx, pool["id"]).value,
                      "senior": vault.unit_prices(ctx, senior, strict=False)["current"],
                      "seniorMark": vault.mark_price(ctx, senior)[0],
                      "junior": vault.unit_prices(ctx, junior, strict=False)["current"],
@@ -103,7 +103,7 @@ def test_flaw17_overdue_remarks_are_bounded_per_block_and_fair(d, monkeypatch):
     monkeypatch.setattr(assets, "MAX_OVERDUE_REMARKS", 2)
     for _ in range(3):
         d.block()
-        times = sorted(marks.mark(d.ctx, i)["time"] for i in ids)
+        times = sorted(assets.mark(d.ctx, i).time for i in ids)
         assert times[-2:] == [d.time, d.time] and times[0] == d.time - 1, times  # two now, one a block ago
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rwachain.modules.assets import keeper, marks
-from rwachain.modules.assets.records import Asset, Payment
-from rwachain.modules.core import due, units
+from rwachain.modules.assets.records import Asset, Mark, Payment, PoolMark
+from rwachain.modules.core import units
 from rwachain.modules.core.args import AMOUNT_MAX
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
@@ -40,7 +40,7 @@ class Entry:
     asset: Asset
     schedule: list[list[int]]
     history: list[Payment]
-    mark: dict | None
+    mark: Mark | None
 
 
 def check(raw: Any, checked: dict) -> dict:
@@ -70,8 +70,8 @@ def check(raw: Any, checked: dict) -> dict:
         if type(e) is not list or len(e) != 2:
             raise GenesisError(f"{q}: expected [pool, {{value, stale}}]")
         m = object_field(q, e[1], {"value", "stale"})
-        out["poolMarks"].append([int_field(f"{q}[0]", e[0], 1), {"value": int_field(f"{q}.value", m["value"], 0, 1 << 255),
-                                                            "stale": int_field(f"{q}.stale", m["stale"])}])
+        out["poolMarks"].append((int_field(f"{q}[0]", e[0], 1), PoolMark(int_field(f"{q}.value", m["value"], 0, 1 << 255),
+                                                                      int_field(f"{q}.stale", m["stale"]))))
     return out
 
 
@@ -155,13 +155,12 @@ def _history(p: str, raw: Any) -> list[Payment]:
     return out
 
 
-def _mark(p: str, raw: Any) -> dict | None:
+def _mark(p: str, raw: Any) -> Mark | None:
     if raw is None:
         return None
     m = object_field(f"{p}.mark", raw, {"value", "time", "stale", "next"})
-    return {"value": int_field(f"{p}.mark.value", m["value"], 0, AMOUNT_MAX),
-            "time": int_field(f"{p}.mark.time", m["time"]), "stale": bool(m["stale"]),
-            "next": int_field(f"{p}.mark.next", m["next"])}
+    return Mark(int_field(f"{p}.mark.value", m["value"], 0, AMOUNT_MAX), int_field(f"{p}.mark.time", m["time"]),
+                bool(m["stale"]), int_field(f"{p}.mark.next", m["next"]))
 
 
 def _conv(k: str, v: Any) -> Any:
@@ -181,7 +180,8 @@ def _entry_json(e: Entry) -> dict:
     out = {k: _conv(k, v) for k, v in e.asset.to_stored().items()}
     out["schedule"] = [[str(x) for x in row] for row in e.schedule]
     out["history"] = [{**d, "amount": str(d["amount"])} for d in (h.to_stored() for h in e.history)]
-    out["mark"] = None if e.mark is None else {**e.mark, "value": str(e.mark["value"]), "next": str(e.mark["next"])}
+    out["mark"] = None if e.mark is None else {**e.mark.to_stored(), "value": str(e.mark.value),
+                                               "next": str(e.mark.next)}
     return out
 
 
@@ -195,7 +195,7 @@ def to_json(section: dict) -> dict | None:
     if section.get("next"):
         out["next"] = section["next"]
     if section.get("poolMarks"):
-        out["poolMarks"] = [[pid, {"value": str(m["value"]), "stale": m["stale"]}] for pid, m in section["poolMarks"]]
+        out["poolMarks"] = [[pid, {"value": str(m.value), "stale": m.stale}] for pid, m in section["poolMarks"]]
     return out
 
 
@@ -203,28 +203,23 @@ SECTION = Section(check, to_json, needs=("roles", "stable"))
 
 
 def init_genesis(ctx: Ctx, section: dict) -> None:
-    """section: {params?, next, assets: [Entry], poolMarks}."""
+    """section: {params?, next, assets: [Entry], poolMarks: [(pool, PoolMark)]}."""
     if "params" in section:
         ctx.set_obj(keeper.PARAMS, section["params"])
     for e in section.get("assets", []):
         rec = e.asset
-        b = keeper.idb(rec.id)
         keeper.restore(ctx, rec, e.schedule, e.history)
         gfeed = feeds.grade_feed(rec.id)
         if rec.grade is not None and oracle.state_of(ctx, gfeed) is None:
             oracle.create_feed(ctx, gfeed, rec.grade, rec.verifiedAt)
         if e.mark is not None:  # an export: as it was
-            ctx.set_obj(keeper.MARK + b, e.mark)
-            if e.mark.get("next"):
-                due.schedule(ctx, keeper.mark_due(rec.status), e.mark["next"], b)
+            keeper.restore_mark(ctx, rec, e.mark)
         elif rec.grade is not None:  # a new genesis: valued at the genesis time
             marks.remark(ctx, rec)
-        if rec.check:
-            due.schedule(ctx, keeper.DUE, rec.check, b)
     if section.get("assets"):
         ctx.set_int(keeper.NEXT, section.get("next") or max(e.asset.id for e in section["assets"]) + 1)
     for pid, pm in section.get("poolMarks", []):
-        ctx.set_obj(keeper.POOL_MARK + pid.to_bytes(8, "big"), pm)
+        keeper.set_pool_mark(ctx, pid, pm)
 
 
 def export_genesis(ctx: Ctx) -> dict:
@@ -233,7 +228,6 @@ def export_genesis(ctx: Ctx) -> dict:
         out["params"] = ctx.get_obj(keeper.PARAMS)
     for rec in keeper.each(ctx):
         out["assets"].append(Entry(rec, keeper.schedule_of(ctx, rec.id), keeper.history(ctx, rec.id),
-                                   marks.mark(ctx, rec.id)))
-    n = len(keeper.POOL_MARK)
-    out["poolMarks"] = [[int.from_bytes(k[n:], "big"), ctx.get_obj(k)] for k, _ in ctx.iter_prefix(keeper.POOL_MARK)]
+                                   keeper.mark(ctx, rec.id)))
+    out["poolMarks"] = keeper.pool_marks(ctx)
     return out

@@ -8,7 +8,8 @@ State keys (canonical msgpack values; <id> is the asset id as 8 bytes big-endian
     assets/o/<originator><id>     nil    index by originator
     assets/st/<status>\\x00<id>    nil    index by status
     assets/g/<grade 1B><id>       nil    index of valued assets by current grade (0..4 = A..E)
-    assets/mark/<id>              map    the last revaluation {value, time, stale}
+    assets/mark/<id>              map    the last revaluation (records.Mark)
+    assets/poolmark/<pool 8B>     map    the sum of a pool's assets' marks (records.PoolMark)
 Life cycle (MECHANISM.md, Assets): registered -> verified -> (pooled) -> repaid; or
 overdue (an installment unpaid past its due time) -> defaulted (still unpaid at due +
 grace, or the servicer says so) -> written_off, with recoveries. Overdue and default
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from rwachain.modules.assets.records import Asset, Payment
+from rwachain.modules.assets.records import NO_POOL_MARK, Asset, Mark, Payment, PoolMark
 from rwachain.modules.core import dirty, due
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, NotFound
@@ -34,7 +35,7 @@ BY_ORIG = b"assets/o/"
 BY_STATUS = b"assets/st/"
 BY_GRADE = b"assets/g/"
 MARK = b"assets/mark/"
-POOL_MARK = b"assets/poolmark/"  # <pool 8B> -> {value: sum of its assets' marks, stale: how many are stale}
+POOL_MARK = b"assets/poolmark/"
 MARK_TTL = 86_400  # s: a mark older than this is recomputed at the end of a block (due index "marks")
 MARK_DUE = "marks"
 OVERDUE_MARK_DUE = "marks-overdue"  # an overdue asset's mark: recomputed at the start of the next block
@@ -171,8 +172,8 @@ def create(ctx: Ctx, rec: Asset, sched: list[list[int]]) -> Asset:
 
 
 def restore(ctx: Ctx, rec: Asset, sched: list[list[int]], history: list[Payment]) -> None:
-    """Store an asset as a genesis holds it: record, schedule, payment history and index
-    entries (its due-time entries are the caller's)."""
+    """Store an asset as a genesis holds it: record, schedule, payment history, index
+    entries and its status's due-time entry (at rec.check)."""
     b = idb(rec.id)
     _store(ctx, rec)
     ctx.set_obj(SCHED + b, sched)
@@ -182,6 +183,8 @@ def restore(ctx: Ctx, rec: Asset, sched: list[list[int]], history: list[Payment]
         ctx.set(grade_prefix(rec.grade) + b, _NIL)
     for n, h in enumerate(history):
         ctx.set_obj(HIST + b + n.to_bytes(4, "big"), h.to_stored())
+    if rec.check:
+        due.schedule(ctx, DUE, rec.check, b)
 
 
 def save(ctx: Ctx, rec: Asset, was: Asset | None = None) -> None:
@@ -301,49 +304,70 @@ def mark_due(status: str) -> str:
     return OVERDUE_MARK_DUE if status == "overdue" else MARK_DUE
 
 
-def write_mark(ctx: Ctx, rec: dict, value: int, stale: bool) -> None:
+def mark(ctx: Ctx, asset_id: int) -> Mark | None:
+    """The asset's last revaluation (None: never valued)."""
+    v = ctx.get_obj(MARK + idb(asset_id))
+    return None if v is None else Mark.from_stored(v)
+
+
+def write_mark(ctx: Ctx, rec: Asset, value: int, stale: bool) -> None:
     """Store an asset's mark at the block time, keep its pool's mark in step, and schedule the
     next recomputation (one due-time entry per asset): MARK_TTL later, or the next second for
     an overdue asset."""
     b = idb(rec.id)
-    old = ctx.get_obj(MARK + b)
-    if old is not None and old.get("next"):
-        due.cancel(ctx, MARK_DUE, old["next"], b)
-        due.cancel(ctx, OVERDUE_MARK_DUE, old["next"], b)
+    old = mark(ctx, rec.id)
+    if old is not None and old.next:
+        due.cancel(ctx, MARK_DUE, old.next, b)
+        due.cancel(ctx, OVERDUE_MARK_DUE, old.next, b)
     nxt = 0
     if rec.status in VALUED:
         nxt = ctx.block.time + (1 if rec.status == "overdue" else MARK_TTL)
-    ctx.set_obj(MARK + b, {"value": value, "time": ctx.block.time, "stale": stale, "next": nxt})
+    new = Mark(value, ctx.block.time, stale, nxt)
+    ctx.set_obj(MARK + b, new.to_stored())
     if nxt:
         due.schedule(ctx, mark_due(rec.status), nxt, b)
     if rec.pool is not None:
         _pool_mark_add(ctx, rec.pool, old, -1)
-        _pool_mark_add(ctx, rec.pool, {"value": value, "stale": stale}, 1)
+        _pool_mark_add(ctx, rec.pool, new, 1)
 
 
-def _pool_mark_add(ctx: Ctx, pool: int, mark: dict | None, sign: int) -> None:
-    if mark is None:
-        return
-    key = POOL_MARK + pool.to_bytes(8, "big")
-    pm = ctx.get_obj(key) or {"value": 0, "stale": 0}
-    pm["value"] += sign * mark["value"]
-    pm["stale"] += sign * int(bool(mark["stale"]))
-    ctx.set_obj(key, pm)
+def restore_mark(ctx: Ctx, rec: Asset, m: Mark) -> None:
+    """Store an asset's mark as a genesis holds it, with its next recomputation."""
+    b = idb(rec.id)
+    ctx.set_obj(MARK + b, m.to_stored())
+    if m.next:
+        due.schedule(ctx, mark_due(rec.status), m.next, b)
 
 
-def pool_mark(ctx: Ctx, pool: int) -> dict:
-    """{value, stale}: the sum of the pool's assets' marks and how many of them are stale."""
-    return ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big")) or {"value": 0, "stale": 0}
+def _pool_mark_add(ctx: Ctx, pool: int, m: Mark | None, sign: int) -> None:
+    if m is not None:
+        set_pool_mark(ctx, pool, pool_mark(ctx, pool).plus(m, sign))
+
+
+def pool_mark(ctx: Ctx, pool: int) -> PoolMark:
+    """The sum of the pool's assets' marks and how many of them are stale."""
+    v = ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big"))
+    return NO_POOL_MARK if v is None else PoolMark.from_stored(v)
+
+
+def set_pool_mark(ctx: Ctx, pool: int, pm: PoolMark) -> None:
+    ctx.set_obj(POOL_MARK + pool.to_bytes(8, "big"), pm.to_stored())
+
+
+def pool_marks(ctx: Ctx) -> list[tuple[int, PoolMark]]:
+    """(pool id, its mark) of every pool that has one, in id order."""
+    n = len(POOL_MARK)
+    return [(int.from_bytes(k[n:], "big"), PoolMark.from_stored(ctx.get_obj(k))) for k, _ in ctx.iter_prefix(POOL_MARK)]
 
 
 def set_pool(ctx: Ctx, asset_id: int, pool: int | None, owner: bytes) -> None:
     """The tranches module moves an asset into (or out of) a pool: owner and status follow."""
     rec = get(ctx, asset_id)
-    mark = ctx.get_obj(MARK + idb(asset_id))
+    m = mark(ctx, asset_id)
     if rec.pool is not None:
-        _pool_mark_add(ctx, rec.pool, mark, -1)
+        _pool_mark_add(ctx, rec.pool, m, -1)
     if pool is not None:
-        _pool_mark_add(ctx, pool, mark, 1)
+        _pool_mark_add(ctx, pool, m, 1)
     rec = replace(rec, pool=pool, owner=owner)
     if rec.status in PERFORMING:
         status = "pooled" if pool is not None else "verified"

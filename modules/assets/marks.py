@@ -6,8 +6,8 @@ grade from grade/<id> (modules/oracle/feeds.py); the formula is modules/valuatio
 A block revalues an asset when its record changed (dirty topic asset/<id>), when its
 grade feed moved, when a per-grade feed of its grade moved, and every valued asset when
 the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL, through
-the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
-next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
+the due-time index). Nothing else is revalued (assets/mark/<id>: records.Mark, read with
+keeper.mark); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
 
 Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a day
 old mark would lag them: their marks are recomputed at the start of every block
@@ -186,10 +186,6 @@ def remark(ctx: Ctx, rec: Asset) -> None:
     except InvalidState as exc:  # never fail a block: the mark says it could not be valued
         v, problems = 0, [exc.message]
     keeper.write_mark(ctx, rec, v, bool(problems))
-
-
-def mark(ctx: Ctx, asset_id: int) -> dict | None:
-    return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))
 
 
 def revalue_overdue(ctx: Ctx, moved: list[int]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rwachain.modules.assets import keeper, marks
+from rwachain.modules.assets import keeper
 from rwachain.modules.assets.records import Asset
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
@@ -47,7 +47,7 @@ def find_asset(ctx: Ctx, asset_id: int) -> Asset:
 def asset_json(ctx: Ctx, a: Asset) -> dict:
     """An asset as the RPC answers it: the record, outstanding, next due time, last mark."""
     sched = keeper.schedule_of(ctx, a.id)
-    mark = marks.mark(ctx, a.id)
+    mark = keeper.mark(ctx, a.id)
     nxt = keeper.oldest_unpaid_due(sched)
     return {
         "id": a.id, "kind": a.kind, "status": a.status,
@@ -59,8 +59,7 @@ def asset_json(ctx: Ctx, a: Asset) -> dict:
         "outstanding": str(keeper.outstanding(sched)), "repaid": str(a.repaid),
         "recovered": str(a.recovered), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
         "payments": a.payments,
-        "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
-                                           "stale": mark["stale"]},
+        "mark": None if mark is None else {"value": str(mark.value), "time": mark.time, "stale": mark.stale},
     }
 
 
