@@ -179,9 +179,9 @@ def _conv(k: str, v: Any) -> Any:
 def _entry_json(e: Entry) -> dict:
     out = {k: _conv(k, v) for k, v in e.asset.to_stored().items()}
     out["schedule"] = [[str(x) for x in row] for row in e.schedule]
-    out["history"] = [{**d, "amount": str(d["amount"])} for d in (h.to_stored() for h in e.history)]
-    out["mark"] = None if e.mark is None else {**e.mark.to_stored(), "value": str(e.mark.value),
-                                               "next": str(e.mark.next)}
+    out["history"] = [{"amount": str(h.amount), "height": h.height, "kind": h.kind, "time": h.time} for h in e.history]
+    m = e.mark
+    out["mark"] = None if m is None else {"next": str(m.next), "stale": m.stale, "time": m.time, "value": str(m.value)}
     return out
 
 
