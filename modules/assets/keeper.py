@@ -56,10 +56,10 @@ PARAM_UNITS = {"graceMax": {k: "duration" for k in KINDS}, "maxInstallments": "c
 
 
 POOL_EVENT = "assets.poolEvent"
-"""Wiring slot (modules/core/wiring.py) for pooled assets: fn(ctx, asset, event, amount)
-(asset: the records.Asset as stored after the event),
-event "repay" or "recover" (amount: stable tokens now in the pool's account) or
-"writeOff" (amount: principal lost); offered under the listening module's name."""
+"""Wiring slot (modules/core/wiring.py) for pooled assets: fn(ctx, asset, event, amount),
+asset the records.Asset as stored after the event, event "repay" or "recover" (amount:
+stable tokens now in the pool's account) or "writeOff" (amount: principal lost); offered
+under the listening module's name."""
 
 
 def notify_pool(ctx: Ctx, rec: Asset, event: str, amount: int) -> None:
@@ -194,7 +194,7 @@ def save(ctx: Ctx, rec: Asset, was: Asset | None = None) -> None:
     if was is not None and was.status != rec.status:
         ctx.delete(status_prefix(was.status) + b)
         ctx.set(status_prefix(rec.status) + b, _NIL)
-    old_grade = was.grade if was is not None and was.grade is not None else rec.grade
+    old_grade = was.grade if was is not None and was.grade is not None else rec.grade  # else rewritten below
     if old_grade is not None:
         ctx.delete(grade_prefix(old_grade) + b)
     if rec.status in VALUED and rec.grade is not None:
