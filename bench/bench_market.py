@@ -513,7 +513,7 @@ def valuation_part(args, tmp: str) -> dict:
     t_inputs, inps, _ = best(lambda: [marks.inputs(ctx, r)[0] for r in recs], part)
     unp = [assets.unpaid(sc) for sc in scheds]
     t_unpaid, _, _ = best(lambda: [assets.unpaid(sc) for sc in scheds], part)
-    st = [marks.DCF_STATUS[r["status"]] for r in recs]
+    st = [marks.DCF_STATUS[r.status] for r in recs]
     t_dcf, vals, _ = best(lambda: [dcf.value(u, now, s_, i) for u, s_, i in zip(unp, st, inps, strict=True)], part)
     if sum(vals) + pool.unallocated != total:
         raise SystemExit("the parts do not add up to the pool value")
@@ -673,7 +673,7 @@ def main(argv: list[str] | None = None) -> dict:
         vals = v["values"]
         out.append("")
         out.append(f"pool: par {v['par']:,}, value {v['total']:,} base units at {v['now']} (pool mark "
-                   f"{v['mark']['value']:,}, {v['mark']['stale']} stale); tranche values "
+                   f"{v['mark'].value:,}, {v['mark'].stale} stale); tranche values "
                    + ", ".join(f"{x:,}" for x in vals) + f"; all unpaid: {v['total_all']:,}")
         out.append("goal-figure runs (ms): " + ", ".join(f"{s * 1e3:,.1f}" for s in v["goal_runs"]))
         out.append(f"setup: genesis written {v['t_write']:.1f} s, imported {v['t_import']:.1f} s, createPool block "

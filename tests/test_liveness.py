@@ -81,7 +81,7 @@ def _interest_only_tail_asset(d) -> int:
     aid = events(r, "assets.registered")[0]["id"]
     assert d.run(VERIFIER, "assets", "verify", {"id": aid, "grade": "B"}).code == 0
     assert d.run(SERVICER, "assets", "repay", {"id": aid, "amount": 1000}).code == 0
-    assert assets.get(d.ctx, aid)["status"] == "verified"
+    assert assets.get(d.ctx, aid).status == "verified"
     assert assets.outstanding_principal(assets.schedule_of(d.ctx, aid)) == 0
     return aid
 
@@ -92,7 +92,7 @@ def test_flaw02_a_pool_without_tranches_or_par_is_refused(d):
     refused_at_the_door(d, ORIGINATOR, "tranches", "createPool", {"assets": [aid], "tranches": [], "unitSize": 1})
     r = d.run(ORIGINATOR, "tranches", "createPool", {"assets": [aid], "tranches": [[0, 0]], "unitSize": 1})
     assert r.error == "invalid_state" and "par" in r.message
-    assert assets.get(d.ctx, aid)["status"] == "verified" and tranches.ids(d.ctx) == pools
+    assert assets.get(d.ctx, aid).status == "verified" and tranches.ids(d.ctx) == pools
 
 
 @pytest.mark.parametrize("rows", [

@@ -155,13 +155,15 @@ def _roles_invariant(ctx: Ctx) -> None:
 
 def test_assets_invariant_finds_an_asset_missing_from_its_status_index(tmp_path):
     from rwachain.modules.assets import keeper as assets
+    from rwachain.modules.assets.records import Asset
 
     store = Store(str(tmp_path / "s.ldb"))
     try:
         ctx = Ctx(Overlay(store), BlockInfo(1, 0, b""))
         inv = assets_module.module().invariants
         b = assets.idb(7)
-        ctx.set_obj(assets.REC + b, {"id": 7, "status": "verified"})
+        ctx.set_obj(assets.REC + b, Asset(7, "loan", b"\x01" * 20, b"\x01" * 20, 1, 0, 1, b"\x00" * 32, "verified", 0,
+                                          b"\x02" * 20, 0, 0, None, 0, 0, 0, 0).to_stored())
         assert inv(ctx) == ["assets 7: not listed under its status 'verified' alone"]
         ctx.set(assets.status_prefix("verified") + b, b"\xc0")
         assert inv(ctx) == []

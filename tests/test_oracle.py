@@ -10,6 +10,7 @@ import pytest
 
 from rwachain.genesis import devnet
 from rwachain.genesis.loader import GenesisError, GenesisFile
+from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.core import bls
 from rwachain.modules.core.errors import (
@@ -51,7 +52,7 @@ def test_a_quorum_report_within_the_step_applies_and_revalues_every_asset(d):
     assert oracle.state_of(d.ctx, "rate")["round"] == 1
     # the benchmark rate feeds every asset: all five demo assets are revalued at this block
     assert events(result, "assets.revalued") == [{"count": 5}]
-    assert all(marks.mark(d.ctx, i)["time"] == d.time for i in (1, 2, 3, 4, 5))
+    assert all(assets.mark(d.ctx, i).time == d.time for i in (1, 2, 3, 4, 5))
 
 
 @pytest.mark.parametrize("case, err", [
@@ -115,7 +116,7 @@ def test_out_of_bounds_freezes_the_feed_and_never_clamps(d):
     with pytest.raises(FeedFrozen):
         oracle.fresh(d.ctx, "rate")
     with pytest.raises(StaleFeed):  # an asset priced by it fails closed
-        marks.fresh_value(d.ctx, d.ctx.get_obj(b"assets/a/" + (1).to_bytes(8, "big")))
+        marks.fresh_value(d.ctx, assets.get(d.ctx, 1))
 
 
 def test_a_jump_beyond_the_step_is_queued_then_applies_after_the_delay(d):
@@ -174,7 +175,7 @@ def test_a_grade_moves_one_notch_per_report(d):
     result, (r,) = d.block(d.report(feed, 2))
     assert r.code == 0
     assert events(result, "assets.graded") == [{"id": 1, "grade": "C", "previous": "B"}]
-    assert d.ctx.get_obj(b"assets/a/" + (1).to_bytes(8, "big"))["grade"] == 2
+    assert assets.get(d.ctx, 1).grade == 2
     assert events(result, "assets.revalued") == [{"count": 1}]
 
 
@@ -189,7 +190,7 @@ def test_stale_values_make_priced_actions_fail_closed(d):
     assert oracle.read(d.ctx, "rate").stale
     with pytest.raises(StaleFeed):
         oracle.fresh(d.ctx, "rate")
-    rec = d.ctx.get_obj(b"assets/a/" + (1).to_bytes(8, "big"))
+    rec = assets.get(d.ctx, 1)
     with pytest.raises(StaleFeed):
         marks.fresh_value(d.ctx, rec)
     # a fresh report cures it
@@ -329,6 +330,6 @@ def test_a_feed_going_stale_revalues_its_dependents_at_once(d):
     assert market.reference_price(d.ctx, "unit/p1/t0") > 0
     result, _ = d.block(at=t0 + 60 + max_age + 1)  # stale, an hour before the next daily mark
     assert events(result, "assets.revalued")
-    assert assets_keeper.pool_mark(d.ctx, 1)["stale"] > 0
+    assert assets_keeper.pool_mark(d.ctx, 1).stale > 0
     with pytest.raises(Stale):
         market.reference_price(d.ctx, "unit/p1/t0")

@@ -146,10 +146,10 @@ def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin
     refresh_feeds(d)
     d.block()
     before = reserve_order(d, thin, "buy")
-    d.block(at=due + rec["grace"] * 3 // 4 - 10)
+    d.block(at=due + rec.grace * 3 // 4 - 10)
     refresh_feeds(d)
     d.block()
-    assert assets.get(d.ctx, 1)["status"] == "overdue"
+    assert assets.get(d.ctx, 1).status == "overdue"
     worth = vault.unit_prices(d.ctx, thin).buy
     assert worth < before["price"]  # the ramp took the units below the earlier bid
     discount = reserve.params(d.ctx)["discount"]

@@ -48,7 +48,7 @@ def test_creation_mints_units_keeps_the_retention_and_takes_the_assets(d):
     assert bank.balance(ctx, pool.account, junior.denom) == retained
     for i in (1, 2, 3):
         rec = assets.get(ctx, i)
-        assert rec["status"] == "pooled" and rec["pool"] == pool.id and rec["owner"] == pool.account
+        assert rec.status == "pooled" and rec.pool == pool.id and rec.owner == pool.account
     # a pool account refuses plain transfers; its retained units cannot move
     r = d.run(SERVICER, "bank", "transfer", {"to": pool.account, "denom": "rusd", "amount": 5})
     assert r.error == "module_account_refuses"
@@ -69,7 +69,7 @@ def test_creation_refusals(d, who, args, error):
         a["tranches"][0][0] += 1
     r = d.run(who, "tranches", "createPool", a)
     assert r.error == error, r.message
-    assert assets.get(d.ctx, 1)["status"] == "verified"
+    assert assets.get(d.ctx, 1).status == "verified"
 
 
 def repay_next(d, asset_id, amount=None):
@@ -197,18 +197,18 @@ def test_export_with_pools_reimports_to_the_same_root(d, tmp_path):
 
 
 def test_pool_mark_is_the_sum_of_its_assets_marks_and_marks_renew_daily(d):
-    from rwachain.modules.assets import marks
+    from rwachain.modules.assets.records import PoolMark
 
     pool = make_pool(d)
-    total = lambda: sum(marks.mark(d.ctx, i)["value"] for i in (1, 2, 3))  # noqa: E731
-    assert assets.pool_mark(d.ctx, pool.id) == {"value": total(), "stale": 0}
-    t_mark = marks.mark(d.ctx, 1)["time"]
+    total = lambda: sum(assets.mark(d.ctx, i).value for i in (1, 2, 3))  # noqa: E731
+    assert assets.pool_mark(d.ctx, pool.id) == PoolMark(total(), 0)
+    t_mark = assets.mark(d.ctx, 1).time
     result, _ = d.block(at=t_mark + assets.MARK_TTL)  # a day later every mark is recomputed
     assert events(result, "assets.revalued") == [{"count": 5}]
-    assert marks.mark(d.ctx, 1)["time"] == d.time
-    assert assets.pool_mark(d.ctx, pool.id)["value"] == total()
+    assert assets.mark(d.ctx, 1).time == d.time
+    assert assets.pool_mark(d.ctx, pool.id).value == total()
     repay_next(d, 2, amount=10**6)
-    assert assets.pool_mark(d.ctx, pool.id)["value"] == total()
+    assert assets.pool_mark(d.ctx, pool.id).value == total()
 
 
 def test_waterfall_order_with_three_tranches():

@@ -42,17 +42,17 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
     def repay(self, aid, share, days):
         rec = assets.get(self.d.ctx, aid)
         owed = assets.outstanding(assets.schedule_of(self.d.ctx, aid))
-        call = "repay" if rec["status"] in ("pooled", "overdue") else "recover"
-        if owed == 0 or rec["status"] == "repaid":
+        call = "repay" if rec.status in ("pooled", "overdue") else "recover"
+        if owed == 0 or rec.status == "repaid":
             return
         self.d.run(SERVICER, "assets", call, {"id": aid, "amount": max(1, owed * share // 100)}, dt=days * DAY + 1)
 
     @rule(aid=st.sampled_from([1, 2, 3]))
     def default_and_write_off(self, aid):
         rec = assets.get(self.d.ctx, aid)
-        if rec["status"] in ("pooled", "overdue"):
+        if rec.status in ("pooled", "overdue"):
             self.d.run(SERVICER, "assets", "markDefault", {"id": aid})
-        if assets.get(self.d.ctx, aid)["status"] == "defaulted":
+        if assets.get(self.d.ctx, aid).status == "defaulted":
             self.d.run(SERVICER, "assets", "writeOff", {"id": aid})
 
     @rule(k=st.integers(0, 1), a=st.integers(0, 2), b=st.integers(0, 2), share=st.integers(1, 100))

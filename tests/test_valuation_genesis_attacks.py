@@ -67,13 +67,13 @@ def test_flaw17_no_cliff_in_unit_prices_and_marks_at_the_scheduled_default(d):
     pool = _one_asset_pool(d)
     senior, junior = (t.denom for t in pool.tranches)
     due1 = assets.schedule_of(d.ctx, 1)[0][0]
-    grace = assets.get(d.ctx, 1)["grace"]
+    grace = assets.get(d.ctx, 1).grace
     seen = []
     for t in (due1 + 1, due1 + grace // 3, due1 + 2 * grace // 3, due1 + grace - 1, due1 + grace):
         d.block(at=t)
         ctx = d.ctx
-        seen.append({"status": assets.get(ctx, 1)["status"], "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
-                     "pool": assets.pool_mark(ctx, pool.id)["value"],
+        seen.append({"status": assets.get(ctx, 1).status, "now": marks.value_now(ctx, assets.get(ctx, 1))[0],
+                     "pool": assets.pool_mark(ctx, pool.id).value,
                      "senior": vault.unit_prices(ctx, senior, strict=False).current,
                      "seniorMark": vault.mark_price(ctx, senior)[0],
                      "junior": vault.unit_prices(ctx, junior, strict=False).current,
@@ -100,11 +100,11 @@ def test_flaw17_overdue_remarks_are_bounded_per_block_and_fair(d, monkeypatch):
     ids = (1, 3, 5)  # devnet demo assets with the same first due time (5 is pooled)
     first_due = max(assets.schedule_of(d.ctx, i)[0][0] for i in ids)
     d.block(at=first_due + 1)
-    assert {assets.get(d.ctx, i)["status"] for i in ids} == {"overdue"}
+    assert {assets.get(d.ctx, i).status for i in ids} == {"overdue"}
     monkeypatch.setattr(assets, "MAX_OVERDUE_REMARKS", 2)
     for _ in range(3):
         d.block()
-        times = sorted(marks.mark(d.ctx, i)["time"] for i in ids)
+        times = sorted(assets.mark(d.ctx, i).time for i in ids)
         assert times[-2:] == [d.time, d.time] and times[0] == d.time - 1, times  # two now, one a block ago
 
 

@@ -25,7 +25,7 @@ SENIOR_RATE = 5 * WAD // 100
 def collateral(d, pool) -> int:
     """Outstanding principal of the pool's assets not written off, base units."""
     return sum(assets.outstanding_principal(assets.schedule_of(d.ctx, a)) for a in pool.assets
-               if assets.get(d.ctx, a)["status"] != "written_off")
+               if assets.get(d.ctx, a).status != "written_off")
 
 
 def pool_with_excess_spread(d, months=6) -> dict:
@@ -44,7 +44,7 @@ def pool_with_excess_spread(d, months=6) -> dict:
 
 def write_off_loan(d, pool) -> dict:
     """Default and write off asset 1 (100,000 RUSD of principal, nothing repaid); its receipt."""
-    if assets.get(d.ctx, 1)["status"] != "defaulted":
+    if assets.get(d.ctx, 1).status != "defaulted":
         assert d.run(SERVICER, "assets", "markDefault", {"id": 1}).code == 0
     r = d.run(SERVICER, "assets", "writeOff", {"id": 1})
     assert r.code == 0, r.message
@@ -169,16 +169,16 @@ class WaterfallMachine(DevnetMachine, RuleBasedStateMachine):
         self.d.block(dt=days * DAY + 1)  # statuses follow block time first
         rec = assets.get(self.d.ctx, aid)
         owed = assets.outstanding(assets.schedule_of(self.d.ctx, aid))
-        if owed == 0 or rec["status"] == "repaid":
+        if owed == 0 or rec.status == "repaid":
             return
-        call = "repay" if rec["status"] in ("pooled", "overdue") else "recover"
+        call = "repay" if rec.status in ("pooled", "overdue") else "recover"
         self._call(call, {"id": aid, "amount": max(1, owed * share // 100)})
 
     @rule(aid=st.sampled_from([1, 3]))
     def default_and_write_off(self, aid):
-        if assets.get(self.d.ctx, aid)["status"] in ("pooled", "overdue"):
+        if assets.get(self.d.ctx, aid).status in ("pooled", "overdue"):
             self._call("markDefault", {"id": aid})
-        if assets.get(self.d.ctx, aid)["status"] == "defaulted":
+        if assets.get(self.d.ctx, aid).status == "defaulted":
             self._call("writeOff", {"id": aid})
 
     @rule(days=st.integers(1, 90))

@@ -146,7 +146,7 @@ class LocalBackend(Backend):
             return stable_keeper.recorded_cr(ctx)
         if kind == "assetStatus":
             rec = assets.find(ctx, int(q["asset"]))
-            return None if rec is None else rec["status"]
+            return None if rec is None else rec.status
         if kind in ("tranche", "pool"):
             return self._pool_field(ctx, kind, q)
         if kind == "claimable":

@@ -233,10 +233,10 @@ def _eligible(ctx: Ctx, unit: str) -> bool:
 def _nears_default(ctx: Ctx, asset_id: int, now: int) -> bool:
     """Whether an asset's oldest unpaid installment reaches due + grace within a day."""
     rec = assets.find(ctx, asset_id)
-    if rec is None or rec["status"] not in ("pooled", "overdue"):
+    if rec is None or rec.status not in ("pooled", "overdue"):
         return False
     due = assets.oldest_unpaid_due(assets.schedule_of(ctx, asset_id))
-    return due is not None and 0 <= due + rec["grace"] - now <= 86_400
+    return due is not None and 0 <= due + rec.grace - now <= 86_400
 
 
 # ----- probes ------------------------------------------------------------------------------------------

@@ -294,12 +294,12 @@ class MarketModel:
         while self.dues and self.dues[0][0] <= now:
             _, aid = heapq.heappop(self.dues)
             rec = assets.find(ctx, aid)
-            if rec is None or rec["status"] not in ("verified", "pooled", "overdue"):
+            if rec is None or rec.status not in ("verified", "pooled", "overdue"):
                 continue
             sched = assets.schedule_of(ctx, aid)
             amount = sum(p + i - paid for d, p, i, paid in sched if d <= now and paid < p + i)
             if amount:
-                due.append((aid, rec["grade"] or 0, amount))
+                due.append((aid, rec.grade or 0, amount))
             nxt = next((d for d, p, i, paid in sched if d > now and paid < p + i), None)
             if nxt is not None:
                 heapq.heappush(self.dues, (nxt, aid))
@@ -325,9 +325,9 @@ class MarketModel:
                 continue
             del self.recoveries[aid]
             rec = assets.find(ctx, aid)
-            if rec is None or rec["status"] != "defaulted":
+            if rec is None or rec.status != "defaulted":
                 continue
-            lgd = oracle.state_of(ctx, f"lgd/{feeds.GRADES[rec['grade'] or 0]}")["value"]
+            lgd = oracle.state_of(ctx, f"lgd/{feeds.GRADES[rec.grade or 0]}")["value"]
             back = assets.outstanding(assets.schedule_of(ctx, aid)) * (WAD - lgd) // WAD
             if back:
                 out.append(Step(block, SERVICER, "assets", "recover", {"id": aid, "amount": back}))

@@ -140,7 +140,7 @@ def _reserve(ctx: Ctx) -> Row:
 
 
 def _pool(ctx: Ctx, pool: Pool) -> Row:
-    nav = assets.pool_mark(ctx, pool.id)["value"] + pool.unallocated
+    nav = assets.pool_mark(ctx, pool.id).value + pool.unallocated
     values = waterfall.tranche_values(pool, nav, ctx.block.time)
     row: Row = {f"pool.nav:{pool.id}": nav}
     for t, v in zip(pool.tranches, values, strict=True):

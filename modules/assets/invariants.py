@@ -15,10 +15,8 @@ def invariants(ctx: Ctx) -> list[str]:
         for k, _ in ctx.iter_prefix(p):
             listed.setdefault(k[len(p):], []).append(status)
     out = []
-    n = len(keeper.REC)
-    for k, _ in ctx.iter_prefix(keeper.REC):
-        status = ctx.get_obj(k)["status"]
-        if listed.pop(k[n:], None) != [status]:
-            out.append(f"assets {int.from_bytes(k[n:], 'big')}: not listed under its status {status!r} alone")
+    for rec in keeper.each(ctx):
+        if listed.pop(keeper.idb(rec.id), None) != [rec.status]:
+            out.append(f"assets {rec.id}: not listed under its status {rec.status!r} alone")
     out += [f"assets: index entry {b.hex()} names no asset" for b in sorted(listed)]
     return out

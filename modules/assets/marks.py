@@ -6,8 +6,8 @@ grade from grade/<id> (modules/oracle/feeds.py); the formula is modules/valuatio
 A block revalues an asset when its record changed (dirty topic asset/<id>), when its
 grade feed moved, when a per-grade feed of its grade moved, and every valued asset when
 the benchmark rate moved, and an asset whose mark is a day old (keeper.MARK_TTL, through
-the due-time index). Nothing else is revalued (assets/mark/<id>: {value, time, stale,
-next}); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
+the due-time index). Nothing else is revalued (assets/mark/<id>: records.Mark, read with
+keeper.mark); a pool's mark is the sum of its assets' marks (keeper.pool_mark).
 
 Overdue assets move every second (the overdue ramp of modules/valuation/dcf.py), so a day
 old mark would lag them: their marks are recomputed at the start of every block
@@ -19,7 +19,10 @@ stays overdue for its grace at most.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rwachain.modules.assets import keeper
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.core import dirty, due
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, StaleFeed
@@ -36,23 +39,23 @@ def feeds_for(asset_id: int, grade: int) -> list[str]:
     return [feeds.grade_feed(asset_id), "rate", f"spread/{g}", f"intensity/{g}", f"lgd/{g}"]
 
 
-def inputs(ctx: Ctx, rec: dict, overrides: dict | None = None) -> tuple[dcf.Inputs, dict, list[str]]:
+def inputs(ctx: Ctx, rec: Asset, overrides: dict | None = None) -> tuple[dcf.Inputs, dict, list[str]]:
     """(inputs, sources {feed: {value, round, observedAt, stale, frozen}}, problems).
 
     problems lists the feeds that are missing, frozen or stale at the block time; an action
     priced by this asset must refuse when it is not empty. overrides {feed: value} replaces
     feed values (the queued values, for the protocol's side of a price).
     """
-    if rec["grade"] is None:
-        raise InvalidState(f"asset {rec['id']} is not verified: it has no grade and no value")
-    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
-    grade = gfv.value if gfv is not None else rec["grade"]
-    if overrides and feeds.grade_feed(rec["id"]) in overrides:
-        grade = overrides[feeds.grade_feed(rec["id"])]
+    if rec.grade is None:
+        raise InvalidState(f"asset {rec.id} is not verified: it has no grade and no value")
+    gfv = oracle.read(ctx, feeds.grade_feed(rec.id))
+    grade = gfv.value if gfv is not None else rec.grade
+    if overrides and feeds.grade_feed(rec.id) in overrides:
+        grade = overrides[feeds.grade_feed(rec.id)]
     sources: dict = {}
     problems: list[str] = []
     vals = {}
-    for feed in feeds_for(rec["id"], grade):
+    for feed in feeds_for(rec.id, grade):
         fv = oracle.read(ctx, feed)
         if fv is None:
             problems.append(f"{feed}: missing")
@@ -68,53 +71,53 @@ def inputs(ctx: Ctx, rec: dict, overrides: dict | None = None) -> tuple[dcf.Inpu
     g = feeds.GRADES[grade]
     try:
         inp = dcf.Inputs(rate=vals["rate"], spread=vals[f"spread/{g}"], intensity=vals[f"intensity/{g}"],
-                         lgd=vals[f"lgd/{g}"], grace=rec["grace"])
+                         lgd=vals[f"lgd/{g}"], grace=rec.grace)
     except ValueError as exc:  # a feed value the formula cannot take (policy bounds allow it)
-        raise InvalidState(f"asset {rec['id']} cannot be valued: {exc}") from None
+        raise InvalidState(f"asset {rec.id} cannot be valued: {exc}") from None
     return inp, sources, problems
 
 
-def value_now(ctx: Ctx, rec: dict, sched: list[list[int]] | None = None,
+def value_now(ctx: Ctx, rec: Asset, sched: list[list[int]] | None = None,
               overrides: dict | None = None) -> tuple[int, list[str]]:
     """(value in stable base units at the block time, problems)."""
-    if rec["status"] == "written_off":
+    if rec.status == "written_off":
         return 0, []
     inp, _, problems = inputs(ctx, rec, overrides)
     if sched is None:
-        sched = keeper.schedule_of(ctx, rec["id"])
-    v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
+        sched = keeper.schedule_of(ctx, rec.id)
+    v = dcf.value(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec.status], inp)
     return v, problems
 
 
-def pending_overrides(ctx: Ctx, rec: dict) -> dict:
+def pending_overrides(ctx: Ctx, rec: Asset) -> dict:
     """{feed: queued value} for the feeds of this asset that have a queued move."""
-    if rec["grade"] is None:
+    if rec.grade is None:
         return {}
     out = {}
-    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
-    for feed in feeds_for(rec["id"], gfv.value if gfv is not None else rec["grade"]):
+    gfv = oracle.read(ctx, feeds.grade_feed(rec.id))
+    for feed in feeds_for(rec.id, gfv.value if gfv is not None else rec.grade):
         fv = oracle.read(ctx, feed)
         if fv is not None and fv.pending is not None:
             out[feed] = fv.pending
     return out
 
 
-def fresh_value(ctx: Ctx, rec: dict) -> int:
+def fresh_value(ctx: Ctx, rec: Asset) -> int:
     """The value for an action priced by it: fails closed on a stale, frozen or missing feed."""
     v, problems = value_now(ctx, rec)
     if problems:
-        raise StaleFeed(f"asset {rec['id']} cannot be priced: {'; '.join(problems)}")
+        raise StaleFeed(f"asset {rec.id} cannot be priced: {'; '.join(problems)}")
     return v
 
 
-def explain(ctx: Ctx, rec: dict) -> dict:
+def explain(ctx: Ctx, rec: Asset) -> dict:
     """The value with every input, the oracle rounds used and each installment's terms."""
     inp, sources, problems = inputs(ctx, rec)
-    sched = keeper.schedule_of(ctx, rec["id"])
-    out = dcf.explain(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec["status"]], inp)
-    out["assetStatus"] = rec["status"]
-    gfv = oracle.read(ctx, feeds.grade_feed(rec["id"]))
-    out["grade"] = feeds.GRADES[gfv.value if gfv is not None else rec["grade"]]
+    sched = keeper.schedule_of(ctx, rec.id)
+    out = dcf.explain(keeper.unpaid(sched), ctx.block.time, DCF_STATUS[rec.status], inp)
+    out["assetStatus"] = rec.status
+    gfv = oracle.read(ctx, feeds.grade_feed(rec.id))
+    out["grade"] = feeds.GRADES[gfv.value if gfv is not None else rec.grade]
     out["feeds"] = sources
     out["problems"] = problems
     return out
@@ -124,12 +127,10 @@ def _sync_grade(ctx: Ctx, asset_id: int) -> None:
     """Mirror an applied grade feed into the record and the grade index."""
     rec = keeper.find(ctx, asset_id)
     fv = oracle.read(ctx, feeds.grade_feed(asset_id))
-    if rec is None or fv is None or rec["grade"] == fv.value:
+    if rec is None or fv is None or rec.grade == fv.value:
         return
-    old = rec["grade"]
-    rec["grade"] = fv.value
-    keeper.save(ctx, rec, old_grade=old)
-    ctx.emit("assets.graded", id=asset_id, grade=feeds.GRADES[fv.value], previous=feeds.GRADES[old])
+    keeper.save(ctx, replace(rec, grade=fv.value), was=rec)
+    ctx.emit("assets.graded", id=asset_id, grade=feeds.GRADES[fv.value], previous=feeds.GRADES[rec.grade])
 
 
 def revalue_dirty(ctx: Ctx) -> int:
@@ -169,7 +170,7 @@ def revalue_dirty(ctx: Ctx) -> int:
     count = 0
     for aid in sorted(ids):
         rec = keeper.find(ctx, aid)
-        if rec is None or rec["grade"] is None:
+        if rec is None or rec.grade is None:
             continue
         remark(ctx, rec)
         count += 1
@@ -178,17 +179,13 @@ def revalue_dirty(ctx: Ctx) -> int:
     return count
 
 
-def remark(ctx: Ctx, rec: dict) -> None:
+def remark(ctx: Ctx, rec: Asset) -> None:
     """Value the asset at the block time and store the mark (and its pool's)."""
     try:
         v, problems = value_now(ctx, rec)
     except InvalidState as exc:  # never fail a block: the mark says it could not be valued
         v, problems = 0, [exc.message]
     keeper.write_mark(ctx, rec, v, bool(problems))
-
-
-def mark(ctx: Ctx, asset_id: int) -> dict | None:
-    return ctx.get_obj(keeper.MARK + keeper.idb(asset_id))
 
 
 def revalue_overdue(ctx: Ctx, moved: list[int]) -> int:
@@ -202,7 +199,7 @@ def revalue_overdue(ctx: Ctx, moved: list[int]) -> int:
     count = 0
     for aid in sorted(ids):
         rec = keeper.find(ctx, aid)
-        if rec is not None and rec["grade"] is not None:
+        if rec is not None and rec.grade is not None:
             remark(ctx, rec)
             count += 1
     return count

@@ -13,8 +13,11 @@ revalues the assets whose inputs changed (modules/assets/marks.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rwachain.modules.assets import genesis, keeper, marks, queries, schedule, simulation
 from rwachain.modules.assets.invariants import invariants
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import AMOUNT, U64_MAX, Bytes, Choice, Int, Rows
 from rwachain.modules.core.context import Ctx
@@ -81,53 +84,51 @@ def _register(ctx: Ctx, sender: bytes, args: dict) -> None:
     if sched[0][0] <= ctx.block.time:
         raise BadSchedule(f"the first installment is due at {sched[0][0]}, not after the block time "
                           f"{ctx.block.time}")
-    rec = {"id": 0, "kind": args["kind"], "originator": sender, "owner": sender, "principal": args["principal"],
-           "rate": args["rate"], "grace": args["grace"], "docHash": args["docHash"], "status": "registered",
-           "grade": None, "verifier": None, "registeredAt": ctx.block.time, "verifiedAt": 0, "pool": None,
-           "repaid": 0, "recovered": 0, "payments": 0, "check": 0}
-    aid = keeper.create(ctx, rec, sched)
-    ctx.emit("assets.registered", id=aid, originator=sender, kind=args["kind"], principal=args["principal"],
+    new = Asset(id=0, kind=args["kind"], originator=sender, owner=sender, principal=args["principal"],
+                rate=args["rate"], grace=args["grace"], docHash=args["docHash"], status="registered", grade=None,
+                verifier=None, registeredAt=ctx.block.time, verifiedAt=0, pool=None, repaid=0, recovered=0,
+                payments=0, check=0)
+    rec = keeper.create(ctx, new, sched)
+    ctx.emit("assets.registered", id=rec.id, originator=sender, kind=args["kind"], principal=args["principal"],
              installments=len(sched), docHash=args["docHash"])
 
 
 def _verify(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "verifier", sender)
     rec = keeper.get(ctx, args["id"])
-    if rec["status"] != "registered":
-        raise InvalidState(f"asset {rec['id']} is {rec['status']}; only a registered asset can be verified")
-    if rec["originator"] == sender:
+    if rec.status != "registered":
+        raise InvalidState(f"asset {rec.id} is {rec.status}; only a registered asset can be verified")
+    if rec.originator == sender:
         raise Unauthorized("the originator of an asset cannot verify it")
     grade = feeds.grade_index(args["grade"])
-    rec.update(grade=grade, verifier=sender, verifiedAt=ctx.block.time)
-    oracle.create_feed(ctx, feeds.grade_feed(rec["id"]), grade, ctx.block.time)
-    keeper.set_status(ctx, rec, "verified", grade=args["grade"], verifier=sender)
-    sched = keeper.schedule_of(ctx, rec["id"])
-    keeper.refresh(ctx, rec, sched)
-    keeper.track(ctx, rec, sched)
+    rec = replace(rec, grade=grade, verifier=sender, verifiedAt=ctx.block.time)
+    oracle.create_feed(ctx, feeds.grade_feed(rec.id), grade, ctx.block.time)
+    rec = keeper.set_status(ctx, rec, "verified", grade=args["grade"], verifier=sender)
+    sched = keeper.schedule_of(ctx, rec.id)
+    keeper.track(ctx, keeper.refresh(ctx, rec, sched), sched)
 
 
 def _pay(ctx: Ctx, sender: bytes, args: dict, kind: str, allowed: tuple[str, ...]) -> None:
     roles.require(ctx, "servicer", sender)
     rec = keeper.get(ctx, args["id"])
-    if rec["status"] not in allowed:
-        raise InvalidState(f"asset {rec['id']} is {rec['status']}; {kind} needs one of {', '.join(allowed)}")
-    sched = keeper.schedule_of(ctx, rec["id"])
+    if rec.status not in allowed:
+        raise InvalidState(f"asset {rec.id} is {rec.status}; {kind} needs one of {', '.join(allowed)}")
+    sched = keeper.schedule_of(ctx, rec.id)
     owed = keeper.outstanding(sched)
     if args["amount"] > owed:
         raise InvalidState(f"amount {args['amount']} exceeds the outstanding {owed}")
-    bank.transfer(ctx, sender, rec["owner"], _stable_denom(ctx), args["amount"])
-    keeper.record_payment(ctx, rec, sched, kind, args["amount"])
-    rec["repaid" if kind == "repay" else "recovered"] += args["amount"]
+    bank.transfer(ctx, sender, rec.owner, _stable_denom(ctx), args["amount"])
+    rec = keeper.record_payment(ctx, rec, sched, kind, args["amount"])
     left = owed - args["amount"]
-    ctx.emit(f"assets.{'repayment' if kind == 'repay' else 'recovery'}", id=rec["id"], amount=args["amount"],
-             outstanding=left, payer=sender, owner=rec["owner"])
+    ctx.emit(f"assets.{'repayment' if kind == 'repay' else 'recovery'}", id=rec.id, amount=args["amount"],
+             outstanding=left, payer=sender, owner=rec.owner)
     if kind == "repay" and left == 0:
-        keeper.set_status(ctx, rec, "repaid")
+        rec = keeper.set_status(ctx, rec, "repaid")
     else:
         keeper.save(ctx, rec)
         if kind == "repay":
-            keeper.refresh(ctx, rec, sched)
-    keeper.track(ctx, rec, sched)
+            rec = keeper.refresh(ctx, rec, sched)
+    rec = keeper.track(ctx, rec, sched)
     keeper.notify_pool(ctx, rec, kind, args["amount"])
 
 
@@ -142,20 +143,20 @@ def _recover(ctx: Ctx, sender: bytes, args: dict) -> None:
 def _mark_default(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "servicer", sender)
     rec = keeper.get(ctx, args["id"])
-    if rec["status"] not in ("verified", "pooled", "overdue"):
-        raise InvalidState(f"asset {rec['id']} is {rec['status']}; only a verified, pooled or overdue asset "
+    if rec.status not in ("verified", "pooled", "overdue"):
+        raise InvalidState(f"asset {rec.id} is {rec.status}; only a verified, pooled or overdue asset "
                            f"can be marked defaulted")
-    keeper.set_status(ctx, rec, "defaulted", reason="servicer")
-    keeper.track(ctx, rec, keeper.schedule_of(ctx, rec["id"]))
+    rec = keeper.set_status(ctx, rec, "defaulted", reason="servicer")
+    keeper.track(ctx, rec, keeper.schedule_of(ctx, rec.id))
 
 
 def _write_off(ctx: Ctx, sender: bytes, args: dict) -> None:
     roles.require(ctx, "servicer", sender)
     rec = keeper.get(ctx, args["id"])
-    if rec["status"] != "defaulted":
-        raise InvalidState(f"asset {rec['id']} is {rec['status']}; only a defaulted asset can be written off")
-    sched = keeper.schedule_of(ctx, rec["id"])
-    keeper.set_status(ctx, rec, "written_off", outstanding=keeper.outstanding(sched))
+    if rec.status != "defaulted":
+        raise InvalidState(f"asset {rec.id} is {rec.status}; only a defaulted asset can be written off")
+    sched = keeper.schedule_of(ctx, rec.id)
+    rec = keeper.set_status(ctx, rec, "written_off", outstanding=keeper.outstanding(sched))
     keeper.notify_pool(ctx, rec, "writeOff", keeper.outstanding_principal(sched))
 
 

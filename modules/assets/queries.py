@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rwachain.modules.assets import keeper, marks
-from rwachain.modules.assets.records import Asset, Payment
+from rwachain.modules.assets import keeper
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.queries import (
@@ -36,19 +36,18 @@ ID = QueryParam("id", "u64", "asset id")
 PAGE_MAX = 1000  # assets or payments per page
 
 
-def find_asset(ctx: Ctx, asset_id: int) -> dict:
-    """The stored asset record, or a not_found QueryError."""
+def find_asset(ctx: Ctx, asset_id: int) -> Asset:
+    """The asset, or a not_found QueryError."""
     rec = keeper.find(ctx, asset_id)
     if rec is None:
         raise QueryError("not_found", f"no asset {asset_id}")
     return rec
 
 
-def asset_json(ctx: Ctx, stored: dict) -> dict:
+def asset_json(ctx: Ctx, a: Asset) -> dict:
     """An asset as the RPC answers it: the record, outstanding, next due time, last mark."""
-    a = Asset.from_stored(stored)
     sched = keeper.schedule_of(ctx, a.id)
-    mark = marks.mark(ctx, a.id)
+    mark = keeper.mark(ctx, a.id)
     nxt = keeper.oldest_unpaid_due(sched)
     return {
         "id": a.id, "kind": a.kind, "status": a.status,
@@ -60,8 +59,7 @@ def asset_json(ctx: Ctx, stored: dict) -> dict:
         "outstanding": str(keeper.outstanding(sched)), "repaid": str(a.repaid),
         "recovered": str(a.recovered), "installments": len(sched), "nextDue": None if nxt is None else str(nxt),
         "payments": a.payments,
-        "mark": None if mark is None else {"value": str(mark["value"]), "time": mark["time"],
-                                           "stale": mark["stale"]},
+        "mark": None if mark is None else {"value": str(mark.value), "time": mark.time, "stale": mark.stale},
     }
 
 
@@ -97,15 +95,8 @@ def _schedule(ctx: Ctx, id: int) -> list[dict]:  # noqa: A002
 
 def _payments(ctx: Ctx, id: int, skip: int, limit: int) -> list[dict]:  # noqa: A002
     find_asset(ctx, id)
-    prefix = keeper.HIST + keeper.idb(id)
-    start = prefix + min(skip, (1 << 32) - 1).to_bytes(4, "big")  # records are numbered from 0, 4 bytes
-    out = []
-    for k, _ in ctx.iter_prefix_from(prefix, start):
-        if len(out) == max(1, min(limit, PAGE_MAX)):
-            break
-        h = Payment.from_stored(ctx.get_obj(k))
-        out.append({"kind": h.kind, "amount": str(h.amount), "time": h.time, "height": h.height})
-    return out
+    return [{"kind": h.kind, "amount": str(h.amount), "time": h.time, "height": h.height}
+            for h in keeper.history(ctx, id, skip, max(1, min(limit, PAGE_MAX)))]
 
 
 QUERIES = (

@@ -6,6 +6,7 @@ marks defaults, writes off and recovers."""
 from __future__ import annotations
 
 from rwachain.modules.assets import keeper
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.simops import Actors, SimOp
@@ -18,7 +19,7 @@ ASSET_KINDS = ("receivable", "loan", "revenue_right", "electricity", "other")
 SCHEDULES = ("equal", "bullet", "interest_only")
 
 
-def _pick(rng, ctx: Ctx, *statuses: str) -> dict | None:
+def _pick(rng, ctx: Ctx, *statuses: str) -> Asset | None:
     """A random asset among the first ASSETS_READ of each status; None if there is none."""
     ids = [i for s in statuses for i in keeper.ids_by(ctx, keeper.status_prefix(s), 0, ASSETS_READ)]
     return keeper.get(ctx, rng.choice(ids)) if ids else None
@@ -42,33 +43,33 @@ def draw_verify(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     if a is None:
         return None
     actor = actors.signers["verifier"][0] if rng.chance(95, 100) else actors.signers["originator"][0]
-    return actor, {"id": a["id"], "grade": rng.choice(feeds.GRADES)}
+    return actor, {"id": a.id, "grade": rng.choice(feeds.GRADES)}
 
 
 def draw_repay(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     a = _pick(rng, ctx, "verified", "pooled", "overdue")
     if a is None:
         return None
-    owed = keeper.outstanding(keeper.schedule_of(ctx, a["id"]))
-    return actors.signers["servicer"][0], {"id": a["id"], "amount": rng.amount(owed)}
+    owed = keeper.outstanding(keeper.schedule_of(ctx, a.id))
+    return actors.signers["servicer"][0], {"id": a.id, "amount": rng.amount(owed)}
 
 
 def draw_mark_default(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     a = _pick(rng, ctx, "verified", "pooled", "overdue")
-    return None if a is None else (actors.signers["servicer"][0], {"id": a["id"]})
+    return None if a is None else (actors.signers["servicer"][0], {"id": a.id})
 
 
 def draw_write_off(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     a = _pick(rng, ctx, "defaulted")
-    return None if a is None else (actors.signers["servicer"][0], {"id": a["id"]})
+    return None if a is None else (actors.signers["servicer"][0], {"id": a.id})
 
 
 def draw_recover(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     a = _pick(rng, ctx, "defaulted", "written_off")
     if a is None:
         return None
-    owed = keeper.outstanding(keeper.schedule_of(ctx, a["id"]))
-    return actors.signers["servicer"][0], {"id": a["id"], "amount": rng.amount(owed // 3)}
+    owed = keeper.outstanding(keeper.schedule_of(ctx, a.id))
+    return actors.signers["servicer"][0], {"id": a.id, "amount": rng.amount(owed // 3)}
 
 
 SIM_OPS = (SimOp("register", 2, draw_register, after="bank.distribute"),

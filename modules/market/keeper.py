@@ -121,9 +121,9 @@ def reference_price(ctx: Ctx, denom: str) -> int:
     if pool is None or pk[1] >= len(pool.tranches):
         raise NotFound(f"{denom} is not a tranche unit: there is no market for it")
     pm = assets.pool_mark(ctx, pool.id)
-    if pm["stale"]:
-        raise StaleFeed(f"{pm['stale']} asset(s) of pool {pool.id} are valued with stale or frozen feeds")
-    values = waterfall.tranche_values(pool, pm["value"] + pool.unallocated, ctx.block.time)
+    if pm.stale:
+        raise StaleFeed(f"{pm.stale} asset(s) of pool {pool.id} are valued with stale or frozen feeds")
+    values = waterfall.tranche_values(pool, pm.value + pool.unallocated, ctx.block.time)
     price = values[pk[1]] // pool.tranches[pk[1]].units
     _ref_memo.put(memo_key, price)
     return price

@@ -168,7 +168,7 @@ def repriced_since(ctx: Ctx, unit: str) -> bool:
     for aid in pool.assets:
         if dirty.is_marked(ctx, b"asset/" + aid.to_bytes(8, "big")):
             return True
-        grade = assets.get(ctx, aid)["grade"]
+        grade = assets.get(ctx, aid).grade
         if grade is not None and any(dirty.is_marked(ctx, b"feed/" + f.encode()) for f in marks.feeds_for(aid, grade)):
             return True
     return False

@@ -120,7 +120,7 @@ def eligible(ctx: Ctx, unit: str) -> bool:
 
 def pool_grade(ctx: Ctx, pool: Pool) -> int:
     """The worst current grade among the pool's assets (0..4)."""
-    return max((assets.get(ctx, a)["grade"] or 0) for a in pool.assets)
+    return max((assets.get(ctx, a).grade or 0) for a in pool.assets)
 
 
 # ----- supply and the collateral ratio ---------------------------------------------------------
@@ -156,8 +156,8 @@ def mark_price(ctx: Ctx, unit: str) -> tuple[int, bool]:
     plus unallocated cash, walked over the tranches; whether any of those marks is stale)."""
     pool, k = _pool_of(ctx, unit)
     pm = assets.pool_mark(ctx, pool.id)
-    values = waterfall.tranche_values(pool, pm["value"] + pool.unallocated, ctx.block.time)
-    return values[k] // pool.tranches[k].units, pm["stale"] > 0
+    values = waterfall.tranche_values(pool, pm.value + pool.unallocated, ctx.block.time)
+    return values[k] // pool.tranches[k].units, pm.stale > 0
 
 
 def _vault_units(ctx: Ctx) -> dict[str, int]:

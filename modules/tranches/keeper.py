@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rwachain.modules.assets import keeper as assets
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.args import U64_MAX, U64_TEXT
 from rwachain.modules.core.context import Ctx
@@ -117,10 +118,10 @@ def create(ctx: Ctx, originator: bytes, asset_ids: list[int], specs: list[tuple[
     par = 0
     for aid in asset_ids:
         rec = assets.get(ctx, aid)
-        if rec["originator"] != originator:
+        if rec.originator != originator:
             raise InvalidState(f"asset {aid} belongs to another originator")
-        if rec["status"] != "verified":
-            raise InvalidState(f"asset {aid} is {rec['status']}; only verified assets enter a pool")
+        if rec.status != "verified":
+            raise InvalidState(f"asset {aid} is {rec.status}; only verified assets enter a pool")
         par += assets.outstanding_principal(assets.schedule_of(ctx, aid))
     if par == 0:
         raise InvalidState("the assets' outstanding principal (par) is 0: nothing to pool")
@@ -300,15 +301,15 @@ def on_units_move(ctx: Ctx, denom: str, holders: list[bytes]) -> None:
 
 
 # ----- cash and losses from the pool's assets ----------------------------------------------
-def on_asset_event(ctx: Ctx, rec: dict, event: str, amount: int) -> None:
+def on_asset_event(ctx: Ctx, rec: Asset, event: str, amount: int) -> None:
     """Assets hook: a pooled asset's repayment or recovery runs the waterfall (a recovery
     repays the fund's cover first; what the seniors leave repays it before the junior); a
     write-off writes down what the pool is short (at most the principal lost), junior first."""
-    pool = waterfall.accrue(get(ctx, rec["pool"]), ctx.block.time)
+    pool = waterfall.accrue(get(ctx, rec.pool), ctx.block.time)
     if event in ("repay", "recover"):
-        pool = _take_cash(ctx, pool, rec["id"], event, amount)
+        pool = _take_cash(ctx, pool, rec.id, event, amount)
     elif event == "writeOff":
-        pool = _write_off(ctx, pool, rec["id"], amount)
+        pool = _write_off(ctx, pool, rec.id, amount)
     pool = collect_for_modules(ctx, pool)
     put(ctx, pool)
     _maybe_close(ctx, pool)
@@ -356,7 +357,7 @@ def collateral(ctx: Ctx, pool: Pool) -> int:
     not written off, plus its cash not yet allocated."""
     held = pool.unallocated
     for aid in pool.assets:
-        if assets.get(ctx, aid)["status"] != "written_off":
+        if assets.get(ctx, aid).status != "written_off":
             held += assets.outstanding_principal(assets.schedule_of(ctx, aid))
     return held
 
@@ -378,7 +379,7 @@ def _maybe_close(ctx: Ctx, pool: Pool) -> None:
     if pool.status != "active":
         return
     for aid in pool.assets:
-        if assets.get(ctx, aid)["status"] not in ("repaid", "written_off"):
+        if assets.get(ctx, aid).status not in ("repaid", "written_off"):
             return
     junior = pool.junior
     t = pool.tranches[junior]

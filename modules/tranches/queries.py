@@ -55,7 +55,7 @@ def pool_value(ctx: Ctx, pool: Pool) -> tuple[int, list[dict], list[str]]:
             v, prob = marks.value_now(ctx, rec)
         except InvalidTransaction as exc:
             v, prob = 0, [exc.message]
-        per.append({"id": aid, "status": rec["status"], "value": str(v)})
+        per.append({"id": aid, "status": rec.status, "value": str(v)})
         problems += [f"asset {aid}: {x}" for x in prob]
         total += v
     return total, per, problems

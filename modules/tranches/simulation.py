@@ -38,7 +38,7 @@ def draw_create_pool(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     originator = actors.signers["originator"][0]
     orig = actors.address(originator)
     ids = [i for i in assets.ids_by(ctx, assets.status_prefix("verified"), 0, ASSETS_READ)
-           if assets.get(ctx, i)["originator"] == orig]
+           if assets.get(ctx, i).originator == orig]
     if not ids:
         return None
     chosen = sorted(rng.sample(ids, rng.randint(1, min(3, len(ids)))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
 from rwachain.modules.assets.queries import find_asset
+from rwachain.modules.assets.records import Asset
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.core.queries import (
@@ -39,7 +40,7 @@ POOL_VALUATION = obj(pool=INT, value=AMOUNT, unallocated=AMOUNT, problems=arr(ST
 
 def _asset(ctx: Ctx, id: int) -> dict:  # noqa: A002 (the RPC parameter's name)
     rec = find_asset(ctx, id)
-    if rec["grade"] is None:
+    if rec.grade is None:
         raise QueryError("invalid_state", f"asset {id} is not verified yet: it has no grade and no value")
     try:
         out = marks.explain(ctx, rec)
@@ -48,7 +49,7 @@ def _asset(ctx: Ctx, id: int) -> dict:  # noqa: A002 (the RPC parameter's name)
     return {"id": id, **json_value(out)}
 
 
-def _explained(ctx: Ctx, asset_id: int, rec: dict) -> dict:
+def _explained(ctx: Ctx, asset_id: int, rec: Asset) -> dict:
     """One pooled asset's explanation, or its value 0 with the problem that stops it."""
     try:
         return {"id": asset_id, **json_value(marks.explain(ctx, rec))}
