@@ -367,7 +367,7 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
             led.small_done = now - b.start
         held = bank.balance(ctx, reserve.RESERVE, STABLE)
         st = reserve.epoch_state(ctx)
-        led.epochs[st["epoch"]] = max(led.epochs.get(st["epoch"], 0), st["used"])
+        led.epochs[st.epoch] = max(led.epochs.get(st.epoch, 0), st.used)
         rec = ctx.get_obj(vault.CR) or {}
         led.cr.append((rec.get("cr") or 0) / WAD)
         led.reserve_stable.append(held / RUSD)
