@@ -288,7 +288,7 @@ def check_reopen(
         total = sum(hist.txs.values())
         nonces = sum(ctx.get_int(k) for k, _ in ctx.iter_prefix(accounts.PREFIX))
         assert nonces == total, f"account nonces sum to {nonces}, blocks hold {total} txs"
-        shared = keeper.balance(ctx, insurance.FUND, "rwa") - insurance.fund(ctx)["native"]  # the stakers' fee share
+        shared = keeper.balance(ctx, insurance.FUND, "rwa") - insurance.fund(ctx).native  # the stakers' fee share
         assert keeper.balance(ctx, chain.app.reserve, "rwa") + shared == FEE * total and (shared > 0 or total == 0)
 
         # Proofs against the head root (and the version before, still retained).

@@ -125,7 +125,7 @@ def test_every_fill_of_a_resting_ask_waits_since_its_placement(tmp_path_factory,
             assert row["exits.marketWaitMax"] == d.time - ask["createdAt"]
             assert row["exits.marketWaitSum"] == q * (d.time - ask["createdAt"])
             assert row[f"price.traded:{SENIOR}"] == ask["price"] and row["exits.instant"] == 0
-            assert row["reserve.used"] == reserve.epoch_state(d.ctx)["used"]
+            assert row["reserve.used"] == reserve.epoch_state(d.ctx).used
     finally:
         chain.close()
 

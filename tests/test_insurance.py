@@ -17,7 +17,7 @@ STAKER, LEAVER = KEYS[0], KEYS[2]  # (neither stakes in the devnet genesis)
 
 
 def bonded_shares(d, key) -> int:
-    return insurance.record(d.ctx, key.address)["shares"]
+    return insurance.record(d.ctx, key.address).shares
 
 
 def test_the_stakers_share_of_fees_is_claimable_pro_rata(d):
@@ -32,7 +32,7 @@ def test_the_stakers_share_of_fees_is_claimable_pro_rata(d):
     assert events(result, "insurance.fees") == [{"denom": "rwa", "amount": share}]
     assert bank.balance(d.ctx, reserve.RESERVE, "rwa") - fees_before == paid - share
     earned = insurance.pending(d.ctx, staker.address)["rwa"] - before
-    expect = share * bonded_shares(d, staker) // f["bonded"]
+    expect = share * bonded_shares(d, staker) // f.bonded
     assert expect - 1 <= earned <= expect  # the index floors
     held = bank.balance(d.ctx, staker.address, "rwa")
     r = d.run(staker, "insurance", "claim", {})
@@ -59,7 +59,7 @@ def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
     assert cover["need"] == senior_loss and cover["paid"] == senior_loss  # the fund is large enough
     assert cover["slashed"] == -(-senior_loss * WAD // cover["backing"]) and cover["backing"] >= b  # (+ fees)
     f1 = insurance.fund(d.ctx)
-    assert f1["native"] == f0["native"] - cover["slashed"] and f1["shares"] == f0["shares"]
+    assert f1.native == f0.native - cover["slashed"] and f1.shares == f0.shares
     p = tranches.get(d.ctx, pool.id)
     senior = p.tranches[0]
     assert senior.covered == senior_loss == senior.allocated and p.coverOwed == senior_loss
@@ -69,7 +69,7 @@ def test_a_senior_loss_is_covered_and_slashing_reaches_unbonding_stake(d):
     d.block(at=d.time + insurance.params(d.ctx)["unbonding"])
     r = d.run(LEAVER, "insurance", "withdraw", {})
     got = events(r, "insurance.withdrawn")[0]["amount"]
-    assert got < 100_000 * RWA and got == events(r, "insurance.withdrawn")[0]["shares"] * f1["native"] // f1["shares"]
+    assert got < 100_000 * RWA and got == events(r, "insurance.withdrawn")[0]["shares"] * f1.native // f1.shares
     assert broken_invariants(d.chain) == []
 
 
@@ -87,7 +87,7 @@ def test_recoveries_repay_the_fund_first(d):
     assert p.coverOwed == 0
     assert events(r, "tranches.waterfall")[0]["cash"] == 1000  # only the rest reaches the tranches
     earned = insurance.pending(d.ctx, STAKER.address)["rusd"]
-    assert owed * bonded_shares(d, STAKER) // insurance.fund(d.ctx)["bonded"] - 1 <= earned
+    assert owed * bonded_shares(d, STAKER) // insurance.fund(d.ctx).bonded - 1 <= earned
     assert broken_invariants(d.chain) == []
 
 
@@ -97,8 +97,8 @@ def test_cover_is_limited_by_the_fund(d):
     d.run(SERVICER, "assets", "markDefault", {"id": 3})
     r = d.run(SERVICER, "assets", "writeOff", {"id": 3})
     cover = events(r, "insurance.cover")[0]
-    assert cover["paid"] == f0["native"] * cover["backing"] // WAD < cover["need"]
-    left = insurance.fund(d.ctx)["native"]
+    assert cover["paid"] == f0.native * cover["backing"] // WAD < cover["need"]
+    left = insurance.fund(d.ctx).native
     assert left * cover["backing"] // WAD == 0  # what is left is worth less than a base unit of stable
     assert tranches.get(d.ctx, pool.id).tranches[0].covered == cover["paid"]
 

@@ -33,7 +33,7 @@ def no_broken_invariants(d) -> None:
 def held_shares(ctx, key) -> int:
     """All of an account's fund shares, bonded and unbonding."""
     unbonding = sum(sh for _, sh in timelock.entries(ctx, insurance.UNBOND, key.address))
-    return insurance.record(ctx, key.address)["shares"] + unbonding
+    return insurance.record(ctx, key.address).shares + unbonding
 
 
 def claim_rusd(d, key) -> int:
@@ -52,7 +52,7 @@ def test_flaw13_a_recovery_goes_to_the_stakers_who_bore_the_slash(d):
     r = d.run(SERVICER, "assets", "writeOff", {"id": 3})
     assert events(r, "insurance.cover")[0]["paid"] > 0
     at_slash = {k.address: held_shares(d.ctx, k) for k in [EARLY, LEAVER, *DEMO]}
-    shares_at_slash = insurance.fund(d.ctx)["shares"]
+    shares_at_slash = insurance.fund(d.ctx).shares
     assert sum(at_slash.values()) == shares_at_slash
     # a late staker bonds far more than everyone else, right before the recovery arrives
     assert d.run(LATE, "insurance", "stake", {"amount": 900_000 * RWA}).code == 0
@@ -79,14 +79,14 @@ def test_flaw13_recoveries_of_two_slashes_go_to_each_slashs_stakers(d):
     d.run(SERVICER, "assets", "markDefault", {"id": 3})
     d.run(SERVICER, "assets", "writeOff", {"id": 3})
     owed1 = tranches.get(d.ctx, p1.id).coverOwed
-    shares1 = insurance.fund(d.ctx)["shares"]
+    shares1 = insurance.fund(d.ctx).shares
     early1 = held_shares(d.ctx, EARLY)
     assert d.run(LATE, "insurance", "stake", {"amount": 400_000 * RWA}).code == 0
     p2 = make_pool(d, ids=(2,), senior_share=50)  # a 25,000 RUSD senior loss
     d.run(SERVICER, "assets", "markDefault", {"id": 2})
     d.run(SERVICER, "assets", "writeOff", {"id": 2})
     owed2 = tranches.get(d.ctx, p2.id).coverOwed
-    shares2 = insurance.fund(d.ctx)["shares"]
+    shares2 = insurance.fund(d.ctx).shares
     assert d.run(SERVICER, "assets", "recover", {"id": 2, "amount": owed2}).code == 0
     assert d.run(SERVICER, "assets", "recover", {"id": 3, "amount": owed1}).code == 0
     late = claim_rusd(d, LATE)
@@ -139,14 +139,14 @@ def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, op
                     insurance._withdraw(later, who.address, {})
                     tx.merge_into_parent()
                 except InvalidState:  # unbondings of an era that ended (an emptied fund) are worth nothing
-                    assert insurance._stored(ctx, who.address)["era"] < insurance.fund(ctx)["era"]
+                    assert insurance.stored(ctx, who.address).era < insurance.fund(ctx).era
                 now = later.block.time
         elif op == "slash":
             at = {k.address: held_shares(ctx, k) for k in STAKERS}
             f, b = insurance.fund(ctx), reserve.backing(ctx)
-            paid = insurance.cover(ctx, 1, f["native"] * b // WAD * x // 100)
+            paid = insurance.cover(ctx, 1, f.native * b // WAD * x // 100)
             if paid:
-                slashes.append((at, f["shares"]))
+                slashes.append((at, f.shares))
                 owed.append(paid)
                 recovered.append(0)
         elif op == "recover" and sum(owed) - sum(recovered):
@@ -167,7 +167,7 @@ def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, op
 def _fee_rusd(ctx, key) -> int:
     """The stable fee share an account has earned (no market fee is paid here: 0)."""
     rec = insurance.record(ctx, key.address)
-    return rec["owed"].get("rusd", 0)
+    return rec.owed.get("rusd", 0)
 
 
 # ----- flaw 14: an emptied fund reopens ---------------------------------------------------------
@@ -183,8 +183,8 @@ def _exact_native(d) -> tuple[Ctx, int]:
         ctx = _writer(d)
         d.handle(ctx, "insurance", "stake", LATE.address, {"amount": 1_000 * RWA + extra})
         f, b = insurance.fund(ctx), reserve.backing(ctx)
-        need = f["native"] * b // WAD
-        if -(-need * WAD // b) == f["native"]:
+        need = f.native * b // WAD
+        if -(-need * WAD // b) == f.native:
             return ctx, need
     raise AssertionError("no exact slash found")
 
@@ -193,11 +193,11 @@ def _reopens(d, ctx: Ctx) -> None:
     """After a full slash: new stake gets shares at par, it proposes and votes, and the
     stake it bonded is what it can take back."""
     f = insurance.fund(ctx)
-    assert f["native"] == 0 and f["shares"] == 0 and f["bonded"] == 0
+    assert f.native == 0 and f.shares == 0 and f.bonded == 0
     for k in DEMO:
         assert insurance.stake_of(ctx, k.address) == 0
     d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 5_000 * RWA})
-    assert insurance.record(ctx, ATTACKER.address)["shares"] == 5_000 * RWA  # fresh shares at par
+    assert insurance.record(ctx, ATTACKER.address).shares == 5_000 * RWA  # fresh shares at par
     assert insurance.stake_of(ctx, ATTACKER.address) == 5_000 * RWA == insurance.total(ctx)
     d.handle(ctx, "governance", "propose", ATTACKER.address, {"action": "unpause", "target": "market", "account": b""})
     pid = ctx.get_int(gov.NEXT) - 1
@@ -221,20 +221,20 @@ def test_flaw14_any_slash_fraction_leaves_the_fund_usable(devnet_chain, fraction
     d = Driver(devnet_chain)  # each example on its own overlay of the same committed state
     ctx = _writer(d)
     f0, b = insurance.fund(ctx), reserve.backing(ctx)
-    worth = f0["native"] * b // WAD
+    worth = f0.native * b // WAD
     paid = insurance.cover(ctx, 1, worth * fraction // WAD)
     f = insurance.fund(ctx)
     assert paid == worth * fraction // WAD
-    assert bank.balance(ctx, insurance.FUND, "rwa") >= f["native"]
-    if f["native"]:
-        assert f["native"] * 10**6 >= f0["native"]  # no remnant below a millionth: the share price stays sane
+    assert bank.balance(ctx, insurance.FUND, "rwa") >= f.native
+    if f.native:
+        assert f.native * 10**6 >= f0.native  # no remnant below a millionth: the share price stays sane
         value = insurance.stake_of(ctx, DEMO[0].address)
-        assert value * 3 <= f["native"] <= value * 3 + 3
-        before = f["shares"]
+        assert value * 3 <= f.native <= value * 3 + 3
+        before = f.shares
         d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 1_000 * RWA})
         got = insurance.stake_of(ctx, ATTACKER.address)
         assert 1_000 * RWA - 10**6 <= got <= 1_000 * RWA
-        assert insurance.fund(ctx)["shares"] - before <= 1_000 * RWA * 10**6
+        assert insurance.fund(ctx).shares - before <= 1_000 * RWA * 10**6
     else:
         _reopens(d, ctx)
     assert [p for p in insurance.invariants(ctx)] == []
@@ -250,10 +250,10 @@ def test_flaw14_a_slash_takes_its_cover_and_at_most_a_millionth_more(devnet_chai
     ctx = _writer(d)
     for fraction in fractions:
         f0, b = insurance.fund(ctx), reserve.backing(ctx)
-        paid = insurance.cover(ctx, 1, f0["native"] * b // WAD * fraction // WAD)
-        taken = f0["native"] - insurance.fund(ctx)["native"]
-        exact = min(f0["native"], -(-paid * WAD // b)) if paid else 0
-        assert taken == exact or (taken == f0["native"] and (f0["native"] - exact) * 10**6 < f0["native"])
+        paid = insurance.cover(ctx, 1, f0.native * b // WAD * fraction // WAD)
+        taken = f0.native - insurance.fund(ctx).native
+        exact = min(f0.native, -(-paid * WAD // b)) if paid else 0
+        assert taken == exact or (taken == f0.native and (f0.native - exact) * 10**6 < f0.native)
         before = insurance.stake_of(ctx, ATTACKER.address)
         d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 1_000 * RWA})
         assert 1_000 * RWA - RWA <= insurance.stake_of(ctx, ATTACKER.address) - before <= 1_000 * RWA
@@ -265,10 +265,10 @@ def test_flaw14_a_full_slash_through_a_write_off_reopens_staking_and_governance(
     d.run(SERVICER, "assets", "markDefault", {"id": 3})
     r = d.run(SERVICER, "assets", "writeOff", {"id": 3})
     assert events(r, "insurance.cover")[0]["paid"] > 0
-    assert insurance.fund(d.ctx)["native"] == 0
+    assert insurance.fund(d.ctx).native == 0
     r = d.run(ATTACKER, "insurance", "stake", {"amount": 2_000 * RWA})
     assert r.code == 0, r.message
-    assert insurance.record(d.ctx, ATTACKER.address)["shares"] == 2_000 * RWA
+    assert insurance.record(d.ctx, ATTACKER.address).shares == 2_000 * RWA
     r = d.run(ATTACKER, "governance", "propose", {"action": "unpause", "target": "market", "account": b""})
     assert r.code == 0, r.message
     pid = events(r, "gov.proposed")[0]["id"]
@@ -342,7 +342,7 @@ def test_flaw15_a_snapshot_keeps_every_accounts_bonded_stake_of_its_moment(devne
             seen[sid] = ({k.address: insurance.stake_of(ctx, k.address) for k in STAKERS}, insurance.total(ctx))
         elif op == "slash":
             f, b = insurance.fund(ctx), reserve.backing(ctx)
-            insurance.cover(ctx, 1, f["native"] * b // WAD * x // 100)
+            insurance.cover(ctx, 1, f.native * b // WAD * x // 100)
     for sid, (stakes, total) in seen.items():
         assert {a: insurance.stake_at(ctx, a, sid) for a in stakes} == stakes
         assert insurance.total_at(ctx, sid) == total

@@ -25,7 +25,7 @@ class FundMachine(DevnetMachine, RuleBasedStateMachine):
     def setup(self):
         self.open_devnet("rwa-fund-")
         f = insurance.fund(self.d.ctx)
-        self.native0 = f["native"]  # the devnet stakers' pool
+        self.native0 = f.native  # the devnet stakers' pool
         self.put = {k.address: 0 for k in STAKERS}
         self.took = {k.address: 0 for k in STAKERS}
         self.fees_in = 0  # native fee share moved to the fund
@@ -68,13 +68,13 @@ class FundMachine(DevnetMachine, RuleBasedStateMachine):
             return
         ctx = self.d.ctx
         f = insurance.fund(ctx)
-        assert f["native"] == self.native0 + sum(self.put.values()) - sum(self.took.values())
+        assert f.native == self.native0 + sum(self.put.values()) - sum(self.took.values())
         assert self.claimed <= self.fees_in
-        assert bank.balance(ctx, insurance.FUND, "rwa") == f["native"] + self.fees_in - self.claimed
+        assert bank.balance(ctx, insurance.FUND, "rwa") == f.native + self.fees_in - self.claimed
         for k in STAKERS:
             a = k.address
             unbonding = sum(ctx.get_int(key) for key, _ in ctx.iter_prefix(insurance.UNBOND + a))
-            value = (insurance.record(ctx, a)["shares"] + unbonding) * f["native"] // f["shares"] if f["shares"] else 0
+            value = (insurance.record(ctx, a).shares + unbonding) * f.native // f.shares if f.shares else 0
             assert self.took[a] + value <= self.put[a], a.hex()  # rounding never favours the staker
         assert broken_invariants(self.chain, ctx) == []
 

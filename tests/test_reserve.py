@@ -29,11 +29,11 @@ def bids(d):
 
 def test_the_budget_is_a_share_of_the_holdings_and_backs_a_standing_bid(d):
     st = reserve.epoch_state(d.ctx)
-    assert st["budget"] == reserve.holdings_value(d.ctx) * reserve.DEFAULT_PARAMS["budgetShare"] // WAD or st["used"]
+    assert st.budget == reserve.holdings_value(d.ctx) * reserve.DEFAULT_PARAMS["budgetShare"] // WAD or st.used
     (bid,) = bids(d)
     ref = market.reference_price(d.ctx, SENIOR)
     assert bid["denom"] == SENIOR and bid["price"] == ref * (WAD - reserve.DEFAULT_PARAMS["discount"]) // WAD
-    assert bid["price"] * bid["quantity"] <= st["budget"] - st["used"]  # (the reserve pays no fee)
+    assert bid["price"] * bid["quantity"] <= st.budget - st.used  # (the reserve pays no fee)
 
 
 def test_fills_count_against_the_budget_and_never_exceed_it(d):
@@ -45,8 +45,8 @@ def test_fills_count_against_the_budget_and_never_exceed_it(d):
     fills = [f for f in events(r, "market.fill") if f["buyer"] == reserve.RESERVE]  # (after the demo bids above)
     assert fills
     st = reserve.epoch_state(d.ctx)
-    assert st["used"] == sum(f["price"] * f["quantity"] + f["buyerFee"] for f in fills)
-    assert st["used"] <= st["budget"]
+    assert st.used == sum(f["price"] * f["quantity"] + f["buyerFee"] for f in fills)
+    assert st.used <= st.budget
     assert reserve.invariants(d.ctx) == []
     # the next block refreshes: a bid for what is left of the budget, and a resale ask above the price
     d.block()
@@ -55,22 +55,22 @@ def test_fills_count_against_the_budget_and_never_exceed_it(d):
     assert asks and asks[0]["price"] >= ref * (WAD + reserve.DEFAULT_PARAMS["premium"]) // WAD
     (bid2,) = bids(d)
     st = reserve.epoch_state(d.ctx)
-    assert bid2["price"] * bid2["quantity"] <= st["budget"] - st["used"]
+    assert bid2["price"] * bid2["quantity"] <= st.budget - st.used
 
 
 def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):
     from rwachain.modules.stable import vault
 
     q = reserve.quote_sale(d.ctx, SENIOR, 10, "stable")
-    assert q["price"] == vault.unit_prices(d.ctx, SENIOR).buy * (WAD - reserve.params(d.ctx)["discount"]) // WAD
-    used0 = reserve.epoch_state(d.ctx)["used"]
+    assert q.price == vault.unit_prices(d.ctx, SENIOR).buy * (WAD - reserve.params(d.ctx)["discount"]) // WAD
+    used0 = reserve.epoch_state(d.ctx).used
     cash = bank.balance(d.ctx, SELLER.address, "rusd")
-    r = d.run(SELLER, "reserve", "sell", {"unit": SENIOR, "quantity": 10, "minOut": q["out"], "payIn": "stable"})
+    r = d.run(SELLER, "reserve", "sell", {"unit": SENIOR, "quantity": 10, "minOut": q.out, "payIn": "stable"})
     assert r.code == 0, r.message
     e = events(r, "reserve.bought")[0]
     assert e["out"] == e["value"] == 10 * e["price"]
     assert bank.balance(d.ctx, SELLER.address, "rusd") == cash + e["out"]
-    assert reserve.epoch_state(d.ctx)["used"] == used0 + e["value"]
+    assert reserve.epoch_state(d.ctx).used == used0 + e["value"]
     used1 = used0 + e["value"]
     # paid in native tokens from the treasury, at the backing value
     b = reserve.backing(d.ctx)
@@ -83,13 +83,13 @@ def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):
     assert abs(e["backing"] - b) * 1000 < b  # (the fee just paid moved it a little)
     assert bank.balance(d.ctx, SELLER.address, "rwa") == nat + e["out"] - r.fee
     assert bank.balance(d.ctx, reserve.TREASURY, "rwa") == treasury - e["out"]
-    assert reserve.epoch_state(d.ctx)["used"] == used1 + e["value"]
+    assert reserve.epoch_state(d.ctx).used == used1 + e["value"]
 
 
 def test_direct_sale_refusals_change_nothing(d):
     st = reserve.epoch_state(d.ctx)
-    left = st["budget"] - st["used"]
-    price = reserve.quote_sale(d.ctx, SENIOR, 1, "stable")["price"]
+    left = st.budget - st.used
+    price = reserve.quote_sale(d.ctx, SENIOR, 1, "stable").price
     cases = [({"unit": "unit/p1/t1", "quantity": 1}, "invalid_state"),  # the junior is not eligible
              ({"unit": SENIOR, "quantity": 1, "minOut": 10**18}, "limit_exceeded"),
              ({"unit": SENIOR, "quantity": left // price + 1}, "limit_exceeded"),  # beyond the budget
@@ -115,14 +115,14 @@ def test_native_redemption_after_the_cool_down_pays_a_share_of_the_basket(d):
     assert reserve.native_circulating(d.ctx) == circ - kept  # the queue still circulates
     assert reserve.backing(d.ctx) >= b  # handing in does not move the backing (fees only raise it)
     (entry,) = reserve.redemptions(d.ctx, holder.address)
-    assert entry["amount"] == amount and entry["filled"] == 0
-    d.block(at=entry["release"] - 1)
+    assert entry.amount == amount and entry.filled == 0
+    d.block(at=entry.release - 1)
     assert reserve.redemptions(d.ctx, holder.address) == [entry]  # cooling down
     basket = bank.balances_of(d.ctx, reserve.RESERVE)
     circ = reserve.native_circulating(d.ctx)
     b = reserve.backing(d.ctx)
     cash = bank.balance(d.ctx, holder.address, "rusd")
-    result, _ = d.block(at=entry["release"])  # the queue fills at the start of the block
+    result, _ = d.block(at=entry.release)  # the queue fills at the start of the block
     (e,) = events(result, "reserve.redeemed")
     assert e["amount"] == amount and e["left"] == 0
     share = basket["rusd"] * amount // circ
@@ -140,4 +140,4 @@ def test_native_redemptions_stop_at_the_epoch_limit(d):
     d.block(at=d.time + reserve.params(d.ctx)["cooldown"])
     st = reserve.native_epoch(d.ctx)
     (entry,) = reserve.redemptions(d.ctx, holder.address)
-    assert st["used"] == st["limit"] == entry["filled"] and entry["amount"] - entry["filled"] >= 1  # the rest waits
+    assert st.used == st.limit == entry.filled and entry.amount - entry.filled >= 1  # the rest waits

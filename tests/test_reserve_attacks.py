@@ -61,8 +61,8 @@ def sell_into(d, key, price, quantity):
 def test_flaw09_a_direct_sale_and_a_bid_fill_in_one_block_stay_within_one_budget(d):
     (bid,) = orders(d, "buy")
     st = reserve.epoch_state(d.ctx)
-    left = st["budget"] - st["used"]
-    price = reserve.quote_sale(d.ctx, SENIOR, 1, "stable")["price"]
+    left = st.budget - st.used
+    price = reserve.quote_sale(d.ctx, SENIOR, 1, "stable").price
     direct = left * 9 // 10 // price  # nine tenths of the budget in a direct sale
     parties = EVERYONE
     rusd0, units0 = holdings(d, parties, "rusd"), holdings(d, parties, SENIOR)
@@ -73,15 +73,15 @@ def test_flaw09_a_direct_sale_and_a_bid_fill_in_one_block_stay_within_one_budget
     st = reserve.epoch_state(d.ctx)
     fills = [f for f in events(r2, "market.fill") if f["buyer"] == reserve.RESERVE]
     spent = events(r1, "reserve.bought")[0]["value"] + sum(f["price"] * f["quantity"] + f["buyerFee"] for f in fills)
-    assert st["used"] == spent <= st["budget"]  # the fill was cut to what the sale left
-    assert st["budget"] - st["used"] < bid["price"]  # ... and used the rest, to the last whole unit
+    assert st.used == spent <= st.budget  # the fill was cut to what the sale left
+    assert st.budget - st.used < bid["price"]  # ... and used the rest, to the last whole unit
     assert sum(f["quantity"] for f in fills) < bid["quantity"]
     assert reserve.invariants(d.ctx) == []
     assert (holdings(d, parties, "rusd"), holdings(d, parties, SENIOR)) == (rusd0, units0)  # conserved
     assert_sound(d)
     # later blocks of the epoch bid for nothing: the budget is spent
     d.block()
-    assert all(o["price"] * (o["quantity"] - o["filled"]) <= st["budget"] - st["used"] for o in orders(d, "buy"))
+    assert all(o["price"] * (o["quantity"] - o["filled"]) <= st.budget - st.used for o in orders(d, "buy"))
 
 
 # ----- flaw 10: standing orders price queued oracle moves ---------------------------------------
@@ -219,7 +219,7 @@ def test_flaw12_the_reserve_pays_no_market_fee_to_itself(d):
     assert mine and all(f["buyerFee"] == 0 and f["sellerFee"] > 0 for f in mine)
     share = sum(f["buyerFee"] + f["sellerFee"] for f in fills) * insurance.params(d.ctx)["feeShare"] // WAD
     assert bank.balance(d.ctx, FUND, "rusd") == fund0 + share  # stakers earn on the fees others paid only
-    assert reserve.epoch_state(d.ctx)["used"] == sum(f["price"] * f["quantity"] for f in mine)
+    assert reserve.epoch_state(d.ctx).used == sum(f["price"] * f["quantity"] for f in mine)
     assert holdings(d, parties, "rusd") == rusd0
     assert_sound(d)
 
@@ -239,9 +239,9 @@ def test_flaw16_a_redemption_above_the_epoch_limit_fills_in_part_each_epoch(d):
     d.block(at=start)
     d.block()
     st = reserve.native_epoch(d.ctx)
-    assert 0 < st["used"] == st["limit"]  # the epoch's limit is filled, no more
+    assert 0 < st.used == st.limit  # the epoch's limit is filled, no more
     assert bank.balance(d.ctx, first.address, "rusd") > cash[first.address]  # the first holder is paid in part
-    left = sum(e["amount"] - e["filled"] for e in reserve.redemptions(d.ctx, first.address))
+    left = sum(e.unfilled for e in reserve.redemptions(d.ctx, first.address))
     assert 0 < left < big  # ... and still queued for the rest
     assert bank.balance(d.ctx, second.address, "rusd") == cash[second.address]  # first in, first out
     # the first holder cancels what is unfilled: the native comes back
@@ -264,9 +264,9 @@ def test_flaw15_treasury_native_cap(d):
     prm = reserve.params(d.ctx)
     cap = reserve.native_circulating(d.ctx) * prm["nativePayoutShare"] // WAD
     q = reserve.quote_sale(d.ctx, SENIOR, 1, "native")
-    over = cap // q["out"] + 1  # one unit more than the cap pays for
+    over = cap // q.out + 1  # one unit more than the cap pays for
     st = reserve.epoch_state(d.ctx)
-    assert over * q["value"] < st["budget"] - st["used"]  # the budget alone would allow it
+    assert over * q.value < st.budget - st.used  # the budget alone would allow it
     treasury = bank.balance(d.ctx, reserve.TREASURY, "rwa")
     r = d.run(ORIGINATOR, "reserve", "sell", {"unit": SENIOR, "quantity": over, "minOut": 0, "payIn": "native"})
     assert r.error == "limit_exceeded" and "native" in r.message, r.message
@@ -318,7 +318,7 @@ def test_any_mix_of_sales_fills_and_redemptions_stays_within_the_budget_and_the_
             d.block(*txs)
             assert_sound(d)
             st_ = reserve.epoch_state(d.ctx)
-            assert st_["used"] <= st_["budget"]
+            assert st_.used <= st_.budget
             assert {n: bank.supply(d.ctx, n) for n in supply0} == supply0  # nothing minted or burnt
         finally:
             chain.close()

@@ -77,7 +77,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         for denom in (SENIOR, "rusd", "rwa"):  # the supply of every token is the sum of its balances
             assert sum(bank.balance(ctx, a, denom) for a in holders) == bank.supply(ctx, denom), denom
         st_ = reserve.epoch_state(ctx)
-        assert st_["used"] <= st_["budget"]
+        assert st_.used <= st_.budget
         bad = broken_invariants(self.chain, ctx)
         assert bad == []
 

@@ -65,7 +65,7 @@ def test_the_same_seed_gives_the_same_csv_whatever_the_workers(quick, tmp_path):
 def test_only_the_insured_variant_has_stake_and_the_book_variant_refuses_exits():
     for variant, staked in (("exit", False), ("insured", True)):
         with LocalChain(study.study_genesis("defaults", variant, 2)) as chain:
-            assert (insurance.fund(chain.reader())["native"] > 0) is staked
+            assert (insurance.fund(chain.reader()).native > 0) is staked
     with LocalChain(study.study_genesis("rate", "book", 2)) as chain, pytest.raises(InvalidTransaction, match="ceiling"):
             vault.quote_exit(chain.reader(), study.SENIOR, 1)
 

@@ -136,7 +136,7 @@ def _reserve(ctx: Ctx) -> Row:
     if not _has_stable(ctx):
         return dict.fromkeys(RESERVE_COLUMNS)
     st = reserve.epoch_state(ctx)
-    return {"reserve.value": reserve.holdings_value(ctx), "reserve.budget": st["budget"], "reserve.used": st["used"]}
+    return {"reserve.value": reserve.holdings_value(ctx), "reserve.budget": st.budget, "reserve.used": st.used}
 
 
 def _pool(ctx: Ctx, pool: Pool) -> Row:

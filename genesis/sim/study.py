@@ -368,7 +368,7 @@ def run_cell(cfg: StudyConfig, stress: str, variant: str) -> dict:
             led.small_done = now - b.start
         held = bank.balance(ctx, reserve.RESERVE, STABLE)
         st = reserve.epoch_state(ctx)
-        led.epochs[st["epoch"]] = max(led.epochs.get(st["epoch"], 0), st["used"])
+        led.epochs[st.epoch] = max(led.epochs.get(st.epoch, 0), st.used)
         led.cr.append((stable_keeper.recorded_cr(ctx) or 0) / WAD)
         led.reserve_stable.append(held / RUSD)
         if block == 1:

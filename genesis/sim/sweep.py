@@ -147,8 +147,8 @@ class Exits:
         with contextlib.suppress(InvalidTransaction):
             q = reserve.quote_sale(ctx, b.unit, left, "stable")
             st = reserve.epoch_state(ctx)
-            if q["value"] <= st["budget"] - st["used"] and q["out"] <= bank.balance(ctx, reserve.RESERVE, STABLE):
-                via_reserve = q["out"]
+            if q.value <= st.budget - st.used and q.out <= bank.balance(ctx, reserve.RESERVE, STABLE):
+                via_reserve = q.out
         bids = market.depth(ctx, b.unit, market.BUY, 1)
         via_book, q_book = 0, 0
         if bids:

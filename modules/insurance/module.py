@@ -32,27 +32,16 @@ Governance weighs votes by bonded stake at a snapshot (snapshot(), stake_at, tot
 the fund's native, shares, bonded shares and era when the snapshot is taken, and per
 account the bonded shares it held then, from its change log (insurance/votes/).
 
-State keys:
-    insurance/fund                  {native, shares, bonded, era, slashes, snapshots}
-    insurance/stake/<addr>          {shares (bonded), snap {denom: index}, owed {denom: amount},
-                                     era, held (all its shares), gen (slashes counted), since
-                                     (snapshots taken at the last change of shares)}
-    insurance/index/<denom>         int  rewards per bonded share, ray (x 10^27)
-    insurance/unbond/<addr><release 8B>  int  unbonding shares, released at that time
-    insurance/slash/<gen 8B>        {pool (account), shares, lost (native), covered,
-                                     recovered, paid (stable base units)}
-    insurance/cover/<pool account><gen 8B>  int  cover of that slash not yet recovered
-    insurance/claim/<addr><gen 8B>  {shares, paid}  the account's part of a slash
-    insurance/era/<era 8B>          {index {denom: index}, slashes}  at the end of an era
-    insurance/snapshot/<id 8B>      {native, shares, bonded, era}
-    insurance/votes/<addr><id 8B>   {shares, era}  bonded shares held up to snapshot id
-    params/insurance                {unbonding (s), feeShare (wad)}
+State keys: modules/insurance/keeper.py (the only code that reads and writes them); the
+records' fields: modules/insurance/records.py.
 Unbonding lasts longer than the longest grace period plus the default window, so stake
 cannot leave ahead of a loss it covers. Calls: stake {amount}, unbond {amount},
 withdraw {}, claim {}.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core import fees, timelock
@@ -64,38 +53,23 @@ from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
-from rwachain.modules.insurance import queries, simulation
+from rwachain.modules.insurance import keeper, queries, simulation
 from rwachain.modules.insurance.keeper import (  # noqa: F401 (the module's names for its state too)
     CLAIM,
     COVER,
     DEFAULT_PARAMS,
-    EMPTY_FUND,
     ERA,
     FUND,
     FUND_KEY,
     INDEX,
     PARAM_UNITS,
     PARAMS,
-    RAY,
     REMNANT,
     SLASH,
     SNAPSHOT,
     STAKE,
     UNBOND,
     VOTES,
-    _claims_of,
-    _claims_until,
-    _current,
-    _indexes,
-    _log_bonded,
-    _recovery_due,
-    _save,
-    _settle,
-    _stored,
-    _sync,
-    _u64,
-    _unbonding,
-    _value,
     fund,
     params,
     pending,
@@ -103,9 +77,11 @@ from rwachain.modules.insurance.keeper import (  # noqa: F401 (the module's name
     snapshot,
     stake_at,
     stake_of,
+    stored,
     total,
     total_at,
 )
+from rwachain.modules.insurance.records import Fund, Slash
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.tranches import keeper as tranches
 
@@ -114,54 +90,44 @@ NAME = "insurance"
 
 
 def _stake(ctx: Ctx, sender: bytes, args: dict) -> None:
-    f = fund(ctx)
+    f = keeper.fund(ctx)
     amount = args["amount"]
-    shares = amount if not f["shares"] else amount * f["shares"] // f["native"]
+    shares = amount if not f.shares else amount * f.shares // f.native
     if not shares:
         raise LimitExceeded("the amount buys no share of the fund")
     bank.transfer(ctx, sender, FUND, bank.native_denom(ctx), amount)
-    rec = _sync(ctx, sender, f)
-    _log_bonded(ctx, sender, rec, f)
-    rec["since"] = f["snapshots"]
-    rec["shares"] += shares
-    rec["held"] += shares
-    f["native"] += amount
-    f["shares"] += shares
-    f["bonded"] += shares
-    _save(ctx, sender, rec, f)
+    rec = keeper.rebond(ctx, sender, keeper.sync(ctx, sender, f), f, shares, held=shares)
+    f = replace(f, native=f.native + amount, shares=f.shares + shares, bonded=f.bonded + shares)
+    keeper.save(ctx, sender, rec, f)
     ctx.emit("insurance.staked", staker=sender, amount=amount, shares=shares)
 
 
 def _unbond(ctx: Ctx, sender: bytes, args: dict) -> None:
-    f = fund(ctx)
-    rec = _sync(ctx, sender, f)
-    have = _value(f, rec["shares"])
+    f = keeper.fund(ctx)
+    rec = keeper.sync(ctx, sender, f)
+    have = f.value(rec.shares)
     if args["amount"] > have:
         raise InsufficientFunds(f"bonded stake is {have}, unbonding {args['amount']}")
     # the shares worth at least amount (rounded up), all of them for the whole stake
-    shares = rec["shares"] if args["amount"] == have else -(-args["amount"] * f["shares"] // f["native"])
-    shares = min(shares, rec["shares"])
-    _log_bonded(ctx, sender, rec, f)
-    rec["since"] = f["snapshots"]
-    rec["shares"] -= shares
-    f["bonded"] -= shares
-    release = ctx.block.time + params(ctx)["unbonding"]
+    shares = rec.shares if args["amount"] == have else -(-args["amount"] * f.shares // f.native)
+    shares = min(shares, rec.shares)
+    rec = keeper.rebond(ctx, sender, rec, f, -shares)
+    f = replace(f, bonded=f.bonded - shares)
+    release = ctx.block.time + keeper.params(ctx)["unbonding"]
     timelock.add(ctx, UNBOND, sender, release, shares)
-    _save(ctx, sender, rec, f)
+    keeper.save(ctx, sender, rec, f)
     ctx.emit("insurance.unbonding", staker=sender, amount=args["amount"], shares=shares, release=release)
 
 
 def _withdraw(ctx: Ctx, sender: bytes, args: dict) -> None:
-    f = fund(ctx)
-    rec = _sync(ctx, sender, f)
+    f = keeper.fund(ctx)
+    rec = keeper.sync(ctx, sender, f)
     shares = timelock.take_matured(ctx, UNBOND, sender, ctx.block.time)
     if shares is None:
         raise InvalidState("no unbonding stake has matured")
-    amount = _value(f, shares)
-    f["native"] -= amount
-    f["shares"] -= shares
-    rec["held"] -= shares
-    _save(ctx, sender, rec, f)
+    amount = f.value(shares)
+    f = replace(f, native=f.native - amount, shares=f.shares - shares)
+    keeper.save(ctx, sender, replace(rec, held=rec.held - shares), f)
     if amount:
         bank.transfer(ctx, FUND, sender, bank.native_denom(ctx), amount)
     ctx.emit("insurance.withdrawn", staker=sender, amount=amount, shares=shares)
@@ -171,95 +137,81 @@ def _collect_recoveries(ctx: Ctx, addr: bytes) -> int:
     """Pay addr's claims their recoveries' due (stable base units) in the records; claims on
     slashes repaid in full are removed once paid."""
     total_due = 0
-    for g, c in _claims_of(ctx, addr):
-        s, due = _recovery_due(ctx, g, c)
+    for g, c in keeper.claims_of(ctx, addr):
+        s, due = keeper.recovery_due(ctx, g, c)
         if due:
-            c["paid"] += due
-            s["paid"] += due
-            ctx.set_obj(SLASH + _u64(g), s)
+            s = replace(s, paid=s.paid + due)
+            keeper.put_slash(ctx, g, s)
             total_due += due
-        if s["recovered"] >= s["covered"]:
-            ctx.delete(CLAIM + addr + _u64(g))
+        if s.recovered >= s.covered:
+            keeper.delete_claim(ctx, addr, g)
         elif due:
-            ctx.set_obj(CLAIM + addr + _u64(g), c)
+            keeper.put_claim(ctx, addr, g, replace(c, paid=c.paid + due))
     return total_due
 
 
 def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
-    f = fund(ctx)
-    rec = _sync(ctx, sender, f)
-    paid = {d: a for d, a in rec["owed"].items() if a}
+    f = keeper.fund(ctx)
+    rec = keeper.sync(ctx, sender, f)
+    paid = {d: a for d, a in rec.owed.items() if a}
     recovered = _collect_recoveries(ctx, sender)
     if recovered:
         stable = tranches.stable_denom(ctx)
         paid[stable] = paid.get(stable, 0) + recovered
     if not paid:
         raise InvalidState("no rewards to claim")
-    rec["owed"] = {}
-    _save(ctx, sender, rec, f)
+    keeper.save(ctx, sender, replace(rec, owed={}), f)
     for d, a in sorted(paid.items()):
         bank.transfer(ctx, FUND, sender, d, a)
         ctx.emit("insurance.claimed", staker=sender, denom=d, amount=a)
 
 
-def _reward(ctx: Ctx, denom: str, amount: int) -> bool:
-    """Add amount (already in the fund) to the bonded shares' index; False if none is bonded."""
-    f = fund(ctx)
-    if not f["bonded"]:
-        return False
-    key = INDEX + denom.encode()
-    ctx.set_int(key, ctx.get_int(key) + amount * RAY // f["bonded"])
-    return True
-
-
 def end_block(ctx: Ctx) -> None:
     """Move the stakers' share of the block's fees from the reserve to the fund."""
     collected = fees.take(ctx)
-    if not collected or not fund(ctx)["bonded"]:
+    if not collected or not keeper.fund(ctx).bonded:
         return
-    share = params(ctx)["feeShare"]
+    share = keeper.params(ctx)["feeShare"]
     for d, amount in sorted(collected.items()):
         part = min(amount * share // WAD, bank.balance(ctx, reserve.RESERVE, d))
         if part:
             bank.transfer(ctx, reserve.RESERVE, FUND, d, part)
-            _reward(ctx, d, part)
+            keeper.reward(ctx, d, part)
             ctx.emit("insurance.fees", denom=d, amount=part)
 
 
 # ----- cover and its repayment (the tranches module calls these) ------------------------------
-def _slash(ctx: Ctx, f: dict, pool_id: int, slashed: int, paid: int) -> int:
+def _slash(ctx: Ctx, f: Fund, pool_id: int, slashed: int, paid: int) -> int:
     """Take slashed native (all of it if less than 1/REMNANT would remain) for a cover that
-    paid paid; record the slash; returns the native taken."""
-    if (f["native"] - slashed) * REMNANT < f["native"]:
-        slashed = f["native"]
-    gen = f["slashes"]
+    paid paid; record the slash and write the fund; returns the native taken."""
+    if (f.native - slashed) * REMNANT < f.native:
+        slashed = f.native
+    gen = f.slashes
     account = tranches.pool_account(pool_id)
-    ctx.set_obj(SLASH + _u64(gen), {"pool": account, "shares": f["shares"], "lost": slashed, "covered": paid,
-                                    "recovered": 0, "paid": 0})
-    ctx.set_int(COVER + account + _u64(gen), paid)
-    f["slashes"] += 1
-    f["native"] -= slashed
-    if not f["native"]:  # emptied: an era ends, the fund reopens at par
-        ctx.set_obj(ERA + _u64(f["era"]), {"index": _indexes(ctx), "slashes": f["slashes"]})
-        f.update(shares=0, bonded=0, era=f["era"] + 1)
-        ctx.emit("insurance.emptied", era=f["era"])
-    ctx.set_obj(FUND_KEY, f)
+    keeper.put_slash(ctx, gen, Slash(account, f.shares, slashed, paid, 0, 0))
+    keeper.set_cover(ctx, account, gen, paid)
+    f = replace(f, slashes=gen + 1, native=f.native - slashed)
+    if not f.native:  # emptied: an era ends, the fund reopens at par
+        keeper.end_era(ctx, f)
+        f = replace(f, shares=0, bonded=0, era=f.era + 1)
+        ctx.emit("insurance.emptied", era=f.era)
+    keeper.put_fund(ctx, f)
     return slashed
 
 
 def cover(ctx: Ctx, pool_id: int, need: int) -> int:
     """Pay up to need stable base units into pool_id's account for its senior losses:
     slashed native sold to the reserve at the backing value. Returns what was paid."""
-    f = fund(ctx)
+    f = keeper.fund(ctx)
     b = reserve.backing(ctx)
     stable = tranches.stable_denom(ctx)
-    if not b or not f["native"]:
+    if not b or not f.native:
         ctx.emit("insurance.cover", pool=pool_id, need=need, paid=0, slashed=0, backing=b)
         return 0
-    pay = min(need, f["native"] * b // WAD, bank.balance(ctx, reserve.RESERVE, stable))
+    pay = min(need, f.native * b // WAD, bank.balance(ctx, reserve.RESERVE, stable))
     slashed = 0
     if pay:
-        slashed = _slash(ctx, f, pool_id, min(f["native"], -(-pay * WAD // b)), pay)
+        slashed = _slash(ctx, f, pool_id, min(f.native, -(-pay * WAD // b)), pay)
         bank.transfer(ctx, FUND, reserve.TREASURY, bank.native_denom(ctx), slashed)
         bank.transfer(ctx, reserve.RESERVE, tranches.pool_account(pool_id), stable, pay)
     ctx.emit("insurance.cover", pool=pool_id, need=need, paid=pay, slashed=slashed, backing=b)
@@ -272,16 +224,13 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
     of the pool is owed goes to the reserve)."""
     stable = tranches.stable_denom(ctx)
     left = amount
-    n = len(COVER) + 20
-    for k, _ in list(ctx.iter_prefix(COVER + source)):
+    for gen, owed in keeper.covers_of(ctx, source):
         if not left:
             break
-        gen = int.from_bytes(k[n:], "big")
-        take = min(left, ctx.get_int(k))
-        ctx.set_int(k, ctx.get_int(k) - take)
-        s = ctx.get_obj(SLASH + _u64(gen))
-        s["recovered"] += take
-        ctx.set_obj(SLASH + _u64(gen), s)
+        take = min(left, owed)
+        keeper.set_cover(ctx, source, gen, owed - take)
+        s = keeper.slash(ctx, gen)
+        keeper.put_slash(ctx, gen, replace(s, recovered=s.recovered + take))
         left -= take
         ctx.emit("insurance.repaid", slash=gen, amount=take, to=FUND)
     if amount - left:
@@ -314,37 +263,33 @@ init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
 def _slash_problems(ctx: Ctx) -> tuple[int, list[str]]:
     """(recoveries received and not yet paid out, stable base units; broken slash records)."""
     held, out = 0, []
-    for k, _ in ctx.iter_prefix(SLASH):
-        s = ctx.get_obj(k)
-        held += s["recovered"] - s["paid"]
-        if not s["paid"] <= s["recovered"] <= s["covered"]:
-            out.append(f"insurance: slash {int.from_bytes(k[len(SLASH):], 'big')} paid {s['paid']} of "
-                       f"{s['recovered']} recovered on a cover of {s['covered']}")
+    for gen, s in keeper.slashes(ctx):
+        held += s.recovered - s.paid
+        if not s.paid <= s.recovered <= s.covered:
+            out.append(f"insurance: slash {gen} paid {s.paid} of {s.recovered} recovered on a cover of {s.covered}")
     return held, out
 
 
 def invariants(ctx: Ctx) -> list[str]:
-    f = fund(ctx)
-    idx = _indexes(ctx)
+    f = keeper.fund(ctx)
+    idx = keeper.indexes(ctx)
     bonded, held, owed = 0, 0, {}
     out = []
-    for k, _ in ctx.iter_prefix(STAKE):
-        addr = k[len(STAKE):]
-        rec, _, cleared = _current(ctx, addr, f)
-        bonded += rec["shares"]
-        held += rec["held"]
-        if not cleared and rec["held"] != rec["shares"] + sum(sh for _, sh in _unbonding(ctx, addr)):
-            out.append(f"insurance: {addr.hex()} holds {rec['held']} shares, not its bonded and unbonding ones")
-        _settle(rec, idx)
-        for d, a in rec["owed"].items():
+    for addr in keeper.stakers(ctx):
+        rec, _, cleared = keeper.current(ctx, addr, f)
+        bonded += rec.shares
+        held += rec.held
+        if not cleared and rec.held != rec.shares + sum(sh for _, sh in keeper.unbonding(ctx, addr)):
+            out.append(f"insurance: {addr.hex()} holds {rec.held} shares, not its bonded and unbonding ones")
+        for d, a in keeper.settle(rec, idx).owed.items():
             owed[d] = owed.get(d, 0) + a
-    if bonded != f["bonded"]:
-        out.append(f"insurance: bonded shares sum to {bonded}, the fund says {f['bonded']}")
-    if held != f["shares"]:
-        out.append(f"insurance: the stakers' shares (bonded and unbonding) sum to {held}, not {f['shares']}")
+    if bonded != f.bonded:
+        out.append(f"insurance: bonded shares sum to {bonded}, the fund says {f.bonded}")
+    if held != f.shares:
+        out.append(f"insurance: the stakers' shares (bonded and unbonding) sum to {held}, not {f.shares}")
     g = ctx.get_obj(b"chain/genesis")
     if g is not None:
-        owed[g["nativeDenom"]] = owed.get(g["nativeDenom"], 0) + f["native"]
+        owed[g["nativeDenom"]] = owed.get(g["nativeDenom"], 0) + f.native
     recovering, broken = _slash_problems(ctx)
     out += broken
     if recovering:
@@ -361,7 +306,7 @@ def module() -> Module:
                genesis_records=GENESIS, invariants=invariants, pure_hooks=True, queries=queries.QUERIES,
                sim_ops=simulation.SIM_OPS,
                offers=(Offer(tranches.COVER, cover), Offer(tranches.COVER_REPAID, repaid)), pausable=6,
-               params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=3),
+               params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, keeper.params, place=3),
                accounts=(("insurance", 2),))
     m.add_call(Call("stake", _stake, {"amount": AMOUNT}, cost=2_000,
                     doc="Stake native tokens into the insurance fund (voting weight in governance)."))

@@ -24,15 +24,13 @@ fill), at most QUEUE_STEPS entries a block: a fill of n native pays n / circulat
 non-native reserve holding, less the fee (it stays in the reserve); an entry larger than
 what is left fills in part and stays at the head. `cancelRedeem` gives back what is unfilled.
 
-State keys: reserve/epoch {epoch, budget, used}; reserve/native {epoch, limit, used};
-reserve/treasury {epoch, cap, used}; reserve/queued int (native unfilled in the queue);
-reserve/next int; reserve/rq/<seq 8B> {holder, amount, filled, release};
-reserve/rqh/<holder 20B><seq 8B> nil;
-params/reserve {budgetShare, discount, premium, redeemFee, redeemLimit, nativePayoutShare (wad),
-epoch, cooldown (s)}.
+State keys: modules/reserve/keeper.py (the only code that reads and writes them); the
+records' fields: modules/reserve/records.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from rwachain.modules.assets import keeper as assets
 from rwachain.modules.assets import marks
@@ -53,7 +51,7 @@ from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.reserve import queries, simulation
+from rwachain.modules.reserve import keeper, queries, simulation
 from rwachain.modules.reserve.keeper import (  # noqa: F401 (the module's names for its state too)
     CANCEL_STEPS,
     DEFAULT_PARAMS,
@@ -79,6 +77,7 @@ from rwachain.modules.reserve.keeper import (  # noqa: F401 (the module's names 
     redemptions,
     treasury_epoch,
 )
+from rwachain.modules.reserve.records import Budget
 from rwachain.modules.stable import vault
 from rwachain.modules.stable.module import UNIT
 from rwachain.modules.tranches import keeper as tranches
@@ -100,10 +99,10 @@ def begin_block(ctx: Ctx) -> None:
     prm = params(ctx)
     st = epoch_state(ctx)
     e = ctx.block.time // prm["epoch"]
-    if st["epoch"] != e:
-        st = {"epoch": e, "budget": holdings_value(ctx) * prm["budgetShare"] // WAD, "used": 0}
-        ctx.set_obj(EPOCH, st)
-        ctx.emit("reserve.epoch", epoch=e, budget=st["budget"])
+    if st.epoch != e:
+        st = Budget(e, holdings_value(ctx) * prm["budgetShare"] // WAD, 0)
+        keeper.put_epoch_state(ctx, st)
+        ctx.emit("reserve.epoch", epoch=e, budget=st.budget)
     stable = vault.denom(ctx)
     targets = _targets(ctx, prm, st, stable)
     # orders already resting as wanted stay (no writes); the others are cancelled and placed anew
@@ -119,12 +118,12 @@ def begin_block(ctx: Ctx) -> None:
             _try_place(ctx, t[0], t[1], t[2], t[3], stable)
 
 
-def _targets(ctx: Ctx, prm: dict, st: dict, stable: str) -> list[tuple[str, str, int, int]]:
+def _targets(ctx: Ctx, prm: dict, st: Budget, stable: str) -> list[tuple[str, str, int, int]]:
     """The reserve's wanted orders (unit, side, price, quantity): a bid on every eligible unit
     within the budget left, an ask on every unit it holds."""
     out = []
     units = _eligible_units(ctx)
-    left = st["budget"] - st["used"]
+    left = st.left
     queued = oracle.any_pending(ctx)
     for u in units:
         try:
@@ -189,70 +188,57 @@ def on_fill(ctx: Ctx, fill: dict) -> None:
     """Market hook: a fill of a reserve bid is an outlay against the epoch budget."""
     if fill["buyer"] == RESERVE:
         st = epoch_state(ctx)
-        st["used"] += fill["cost"] + fill["buyerFee"]
-        ctx.set_obj(EPOCH, st)
+        keeper.put_epoch_state(ctx, replace(st, used=st.used + fill["cost"] + fill["buyerFee"]))
 
 
 def budget_left(ctx: Ctx) -> int:
     """Stable base units the reserve may still spend this epoch (its market hook's limit)."""
-    st = epoch_state(ctx)
-    return max(0, st["budget"] - st["used"])
+    return max(0, epoch_state(ctx).left)
 
 
 def _spend(ctx: Ctx, value: int) -> None:
     """Count a direct outlay against the epoch's budget; refuses beyond it."""
     st = epoch_state(ctx)
-    left = st["budget"] - st["used"]
-    if value > left:
-        raise LimitExceeded(f"the reserve's budget has {left} left this epoch; this purchase costs {value}")
-    st["used"] += value
-    ctx.set_obj(EPOCH, st)
+    if value > st.left:
+        raise LimitExceeded(f"the reserve's budget has {st.left} left this epoch; this purchase costs {value}")
+    keeper.put_epoch_state(ctx, replace(st, used=st.used + value))
 
 
 def _sell(ctx: Ctx, sender: bytes, args: dict) -> None:
     unit, q, pay_in = args["unit"], args["quantity"], args["payIn"]
     quote = quote_sale(ctx, unit, q, pay_in)
-    if quote["out"] == 0:
+    if quote.out == 0:
         raise LimitExceeded("the sale would pay out zero")
-    if quote["out"] < args["minOut"]:
-        raise LimitExceeded(f"the sale pays {quote['out']}, below the minimum {args['minOut']}")
+    if quote.out < args["minOut"]:
+        raise LimitExceeded(f"the sale pays {quote.out}, below the minimum {args['minOut']}")
     payer, denom = (TREASURY, bank.native_denom(ctx)) if pay_in == "native" else (RESERVE, vault.denom(ctx))
-    if bank.balance(ctx, payer, denom) < quote["out"]:
+    if bank.balance(ctx, payer, denom) < quote.out:
         raise InsufficientFunds(f"the {'treasury' if payer == TREASURY else 'reserve'} holds less than "
-                                f"{quote['out']} {denom}")
-    _spend(ctx, quote["value"])
+                                f"{quote.out} {denom}")
+    _spend(ctx, quote.value)
     if pay_in == "native":
-        _pay_native(ctx, quote["out"])
+        _pay_native(ctx, quote.out)
     bank.transfer(ctx, sender, RESERVE, unit, q)
-    bank.transfer(ctx, payer, sender, denom, quote["out"])
-    ctx.emit("reserve.bought", seller=sender, unit=unit, quantity=q, price=quote["price"], value=quote["value"],
-             payIn=pay_in, out=quote["out"], backing=quote["backing"])
+    bank.transfer(ctx, payer, sender, denom, quote.out)
+    ctx.emit("reserve.bought", seller=sender, unit=unit, quantity=q, price=quote.price, value=quote.value,
+             payIn=pay_in, out=quote.out, backing=quote.backing)
 
 
 def _pay_native(ctx: Ctx, amount: int) -> None:
     """Count a native payout from the treasury against its cap; refuses beyond it."""
     st = treasury_epoch(ctx)
-    if st["used"] + amount > st["cap"]:
-        raise LimitExceeded(f"the treasury's native payouts this epoch: {st['used']} of a cap of {st['cap']}; "
+    if st.used + amount > st.cap:
+        raise LimitExceeded(f"the treasury's native payouts this epoch: {st.used} of a cap of {st.cap}; "
                             f"{amount} more does not fit")
-    st["used"] += amount
-    ctx.set_obj(TREASURY_EPOCH, st)
+    keeper.put_treasury_epoch(ctx, replace(st, used=st.used + amount))
 
 
 # ----- native redemption: a first-in-first-out queue ----------------------------------------------
-def _seq_b(seq: int) -> bytes:
-    return seq.to_bytes(8, "big")
-
-
 def _request_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     release = ctx.block.time + params(ctx)["cooldown"]
     bank.transfer(ctx, sender, TREASURY, bank.native_denom(ctx), args["amount"])
-    seq = ctx.get_int(NEXT)
-    ctx.set_int(NEXT, seq + 1)
-    ctx.set_obj(QUEUE + _seq_b(seq), {"holder": sender, "amount": args["amount"], "filled": 0, "release": release})
-    ctx.set_obj(HOLDER + sender + _seq_b(seq), True)
-    ctx.set_int(QUEUED, ctx.get_int(QUEUED) + args["amount"])
-    ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release, id=seq)
+    rid = keeper.enqueue(ctx, sender, args["amount"], release)
+    ctx.emit("reserve.redeemRequested", holder=sender, amount=args["amount"], release=release, id=rid)
 
 
 def basket_slice(ctx: Ctx, amount: int) -> dict[str, tuple[int, int]]:
@@ -275,15 +261,10 @@ def fill_queue(ctx: Ctx) -> None:
     """Begin-block: fill the queue's head, first in first out, entries past their cool-down,
     within the epoch's limit; at most QUEUE_STEPS entries. A fill that cannot be made leaves
     nothing behind and stops the queue for this block (its holder may cancel)."""
-    head = []
-    for k, _ in ctx.iter_prefix(QUEUE):
-        head.append(k)
-        if len(head) == QUEUE_STEPS:
-            break
-    for k in head:
+    for rid in keeper.queue_head(ctx, QUEUE_STEPS):
         sub = ctx.nested()
         try:
-            if not _fill_entry(sub, k):
+            if not _fill_entry(sub, rid):
                 return  # the head waits, and everything behind it
         except InvalidTransaction:
             return
@@ -291,70 +272,61 @@ def fill_queue(ctx: Ctx) -> None:
         ctx.events.extend(sub.events)
 
 
-def _fill_entry(ctx: Ctx, k: bytes) -> bool:
-    """Fill the queue entry at key k as far as the epoch's limit allows; False if it cannot
+def _fill_entry(ctx: Ctx, rid: int) -> bool:
+    """Fill the queue entry rid as far as the epoch's limit allows; False if it cannot
     fill now (cooling down, or the limit is used up). A fill whose share of every holding
     rounds to nothing is not made: the entry's unfilled native goes back to its holder."""
-    e = ctx.get_obj(k)
+    e = keeper.redemption(ctx, rid)
     st = native_epoch(ctx)
-    take = min(e["amount"] - e["filled"], st["limit"] - st["used"])
-    if e["release"] > ctx.block.time or take <= 0:
+    take = min(e.unfilled, st.limit - st.used)
+    if e.release > ctx.block.time or take <= 0:
         return False
     paid = basket_slice(ctx, take)
     if not paid:  # its share of every holding rounds to nothing: the native goes back, unfilled
-        left = e["amount"] - e["filled"]
-        ctx.delete(k)
-        ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
-        ctx.set_int(QUEUED, ctx.get_int(QUEUED) - left)
-        bank.transfer(ctx, TREASURY, e["holder"], bank.native_denom(ctx), left)
-        ctx.emit("reserve.redeemReturned", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=left)
+        left = e.unfilled
+        keeper.remove_redemption(ctx, e)
+        keeper.add_queued(ctx, -left)
+        bank.transfer(ctx, TREASURY, e.holder, bank.native_denom(ctx), left)
+        ctx.emit("reserve.redeemReturned", holder=e.holder, id=rid, amount=left)
         return True
-    st["used"] += take
-    ctx.set_obj(NATIVE_EPOCH, st)
-    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - take)
-    e["filled"] += take
-    if e["filled"] == e["amount"]:
-        ctx.delete(k)
-        ctx.delete(HOLDER + e["holder"] + k[len(QUEUE):])
+    keeper.put_native_epoch(ctx, replace(st, used=st.used + take))
+    keeper.add_queued(ctx, -take)
+    e = replace(e, filled=e.filled + take)
+    if not e.unfilled:
+        keeper.remove_redemption(ctx, e)
     else:
-        ctx.set_obj(k, e)
+        keeper.put_redemption(ctx, e)
     for d, (p, _) in sorted(paid.items()):
-        bank.transfer(ctx, RESERVE, e["holder"], d, p)
-    ctx.emit("reserve.redeemed", holder=e["holder"], id=int.from_bytes(k[len(QUEUE):], "big"), amount=take,
-             left=e["amount"] - e["filled"], paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
+        bank.transfer(ctx, RESERVE, e.holder, d, p)
+    ctx.emit("reserve.redeemed", holder=e.holder, id=rid, amount=take, left=e.unfilled,
+             paid=",".join(f"{p}{d}" for d, (p, _) in sorted(paid.items())))
     return True
 
 
 def _cancel_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     """Give back the unfilled part of the sender's queued redemptions (at most CANCEL_STEPS)."""
-    n = len(HOLDER) + 20
-    keys = []
-    for k, _ in ctx.iter_prefix(HOLDER + sender):
-        keys.append(k)
-        if len(keys) == CANCEL_STEPS:
-            break
-    if not keys:
+    rids = keeper.holder_queue(ctx, sender, CANCEL_STEPS)
+    if not rids:
         raise InvalidState("no queued native redemption to cancel")
     back = 0
-    for k in keys:
-        e = ctx.get_obj(QUEUE + k[n:])
-        back += e["amount"] - e["filled"]
-        ctx.delete(QUEUE + k[n:])
-        ctx.delete(k)
-    ctx.set_int(QUEUED, ctx.get_int(QUEUED) - back)
+    for rid in rids:
+        e = keeper.redemption(ctx, rid)
+        back += e.unfilled
+        keeper.remove_redemption(ctx, e)
+    keeper.add_queued(ctx, -back)
     bank.transfer(ctx, TREASURY, sender, bank.native_denom(ctx), back)
-    ctx.emit("reserve.redeemCancelled", holder=sender, amount=back, entries=len(keys))
+    ctx.emit("reserve.redeemCancelled", holder=sender, amount=back, entries=len(rids))
 
 
 def invariants(ctx: Ctx) -> list[str]:
     """Outlays in the epoch <= its budget; the treasury's native payouts <= their cap."""
     out = []
     st = epoch_state(ctx)
-    if st["used"] > st["budget"]:
-        out.append(f"reserve: spent {st['used']} of a budget of {st['budget']}")
-    tr = ctx.get_obj(TREASURY_EPOCH)
-    if tr is not None and tr["used"] > tr["cap"]:
-        out.append(f"treasury: paid {tr['used']} native of a cap of {tr['cap']}")
+    if st.used > st.budget:
+        out.append(f"reserve: spent {st.used} of a budget of {st.budget}")
+    tr = keeper.stored_payouts(ctx)
+    if tr is not None and tr.used > tr.cap:
+        out.append(f"treasury: paid {tr.used} native of a cap of {tr.cap}")
     return out
 
 

@@ -45,8 +45,8 @@ def _holdings(ctx: Ctx, account: bytes) -> dict[str, str]:
 def _info(ctx: Ctx) -> dict:
     st = keeper.epoch_state(ctx)
     return {"account": encode_address(keeper.RESERVE), "holdings": _holdings(ctx, keeper.RESERVE),
-            "value": str(keeper.holdings_value(ctx)), "epoch": st["epoch"], "budget": str(st["budget"]),
-            "used": str(st["used"]), "orders": [order_json(o) for o in market.resting(ctx, keeper.RESERVE)],
+            "value": str(keeper.holdings_value(ctx)), "epoch": st.epoch, "budget": str(st.budget),
+            "used": str(st.used), "orders": [order_json(o) for o in market.resting(ctx, keeper.RESERVE)],
             "treasury": {"account": encode_address(keeper.TREASURY), "holdings": _holdings(ctx, keeper.TREASURY)}}
 
 
@@ -56,8 +56,8 @@ def _quote(ctx: Ctx, unit: str, quantity: int, payIn: str | None) -> dict:  # no
         q = keeper.quote_sale(ctx, unit, quantity, pay_in)
     except InvalidTransaction as exc:
         raise QueryError("invalid_state", exc.message, {"name": exc.name}) from None
-    st = keeper.epoch_state(ctx)
-    return {**{k: str(v) for k, v in q.items()}, "payIn": pay_in, "budgetLeft": str(max(0, st["budget"] - st["used"]))}
+    return {"price": str(q.price), "value": str(q.value), "out": str(q.out), "backing": str(q.backing),
+            "payIn": pay_in, "budgetLeft": str(max(0, keeper.epoch_state(ctx).left))}
 
 
 def _native_info(ctx: Ctx, address: bytes | None) -> dict:
@@ -68,12 +68,12 @@ def _native_info(ctx: Ctx, address: bytes | None) -> dict:
            "circulating": str(keeper.native_circulating(ctx)), "backing": str(keeper.backing(ctx)),
            "basketValue": str(keeper.holdings_value(ctx)),
            "treasury": str(bank.balance(ctx, keeper.TREASURY, n)),
-           "queued": str(ctx.get_int(keeper.QUEUED)),
-           "epoch": {"epoch": st["epoch"], "limit": str(st["limit"]), "used": str(st["used"])},
-           "payouts": {"cap": str(tr["cap"]), "used": str(tr["used"])}}
+           "queued": str(keeper.queued(ctx)),
+           "epoch": {"epoch": st.epoch, "limit": str(st.limit), "used": str(st.used)},
+           "payouts": {"cap": str(tr.cap), "used": str(tr.used)}}
     if address is not None:
-        out["redemptions"] = [{"id": e["id"], "release": e["release"], "amount": str(e["amount"]),
-                               "filled": str(e["filled"])} for e in keeper.redemptions(ctx, address)]
+        out["redemptions"] = [{"id": e.id, "release": e.release, "amount": str(e.amount), "filled": str(e.filled)}
+                              for e in keeper.redemptions(ctx, address)]
     return out
 
 
