@@ -43,8 +43,8 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.app import LAST_KEY, App
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.market import keeper as market
+from rwachain.modules.market.records import Order
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
@@ -149,19 +149,12 @@ def _pool(ctx: Ctx, pool: dict) -> Row:
 
 def last_trade_price(ctx: Ctx, denom: str) -> int | None:
     """The price of the unit's latest trade (base units per unit), None before the first."""
-    n = ctx.get_int(market.TRADES + denom.encode())
-    if n == 0:
-        return None
-    return ctx.get_obj(market.TRADE + denom.encode() + b"\x00" + (n - 1).to_bytes(8, "big"))["price"]
+    t = market.last_trade(ctx, denom)
+    return None if t is None else t.price
 
 
-def _order_created(ctx: Ctx | None, oid: int) -> dict | None:
-    if ctx is None:
-        return None
-    try:
-        return market.get(ctx, oid)
-    except InvalidTransaction:
-        return None
+def _order_created(ctx: Ctx | None, oid: int) -> Order | None:
+    return None if ctx is None else market.find(ctx, oid)
 
 
 def _exits(ctx: Ctx, events: list[dict], prev: Ctx | None) -> Row:
@@ -191,9 +184,9 @@ def _fill_wait(ctx: Ctx, prev: Ctx | None, fill: dict, now: int) -> int | None:
     if maker is None:
         # gone now and absent before: placed and filled within this block (or no prev)
         return 0 if prev is not None else None
-    if maker["owner"] != fill["seller"]:
+    if maker.owner != fill["seller"]:
         return 0  # the seller was the taker: sold on placement
-    return now - maker["createdAt"]
+    return now - maker.createdAt
 
 
 # ----- the series document ------------------------------------------------------------------------
