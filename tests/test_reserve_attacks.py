@@ -96,7 +96,7 @@ def thin(d):
 
 
 def queue_rate(d, delta):
-    rate = oracle.state_of(d.ctx, "rate")["value"]
+    rate = oracle.state_of(d.ctx, "rate").value
     _, (r,) = d.block(d.report("rate", rate + delta))
     assert r.code == 0 and events(r, "oracle.queued"), r.message
     d.block()  # the next block refreshes the reserve's orders
@@ -118,7 +118,7 @@ def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin)
     assert p["queued"] is not None and p["queued"] < p["current"]
     bid = reserve_order(d, thin, "buy")
     assert bid.price <= p["buy"] * (WAD - prm["discount"]) // WAD  # a seller cannot front-run the move
-    d.block(at=d.time + oracle.policy(d.ctx, "rate")["delay"])  # it applies
+    d.block(at=d.time + oracle.policy(d.ctx, "rate").delay)  # it applies
     queue_rate(d, -3 * 10**16)  # a fall, queued: the units will soon be worth more
     p = vault.unit_prices(d.ctx, thin)
     assert p["queued"] is not None and p["queued"] > p["current"]
@@ -131,7 +131,7 @@ def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin)
 def refresh_feeds(d):
     """Report every feed again at its value, so nothing is stale (one block)."""
     n = len(oracle.FEED)
-    feeds = [(k[n:].decode(), oracle.state_of(d.ctx, k[n:].decode())["value"]) for k, _ in
+    feeds = [(k[n:].decode(), oracle.state_of(d.ctx, k[n:].decode()).value) for k, _ in
              d.ctx.iter_prefix(oracle.FEED)]
     _, receipts = d.block(*[d.report(f, v) for f, v in feeds])
     assert all(r.code == 0 for r in receipts), [r.message for r in receipts if r.code]
@@ -160,12 +160,12 @@ def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin
 def test_flaw11_a_queued_move_that_applies_at_the_block_start_prices_that_blocks_bid(d, thin):
     """A rate rise queued, then applied by the oracle's begin-block: the standing bid of that
     very block is priced from marks revalued after it, not from the marks of the block before."""
-    rate = oracle.state_of(d.ctx, "rate")["value"]
+    rate = oracle.state_of(d.ctx, "rate").value
     queue_rate(d, 5 * 10**16)
     st = oracle.state_of(d.ctx, "rate")
-    assert st["pending"] is not None
-    d.block(at=st["pending"]["activatesAt"])
-    assert oracle.state_of(d.ctx, "rate")["value"] > rate and not oracle.state_of(d.ctx, "rate")["pending"]
+    assert st.pending is not None
+    d.block(at=st.pending.activatesAt)
+    assert oracle.state_of(d.ctx, "rate").value > rate and not oracle.state_of(d.ctx, "rate").pending
     worth = vault.unit_prices(d.ctx, thin)["buy"]
     discount = reserve.params(d.ctx)["discount"]
     bids = [b for b in orders(d, "buy") if b.denom == thin]

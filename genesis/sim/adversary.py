@@ -164,7 +164,7 @@ class Adversary:
         if held is None:
             return []
         actor, unit, have = held
-        queued = any(oracle.state_of(ctx, f)["pending"] for f in oracle.list_feeds(ctx))
+        queued = any(oracle.state_of(ctx, f).pending for f in oracle.list_feeds(ctx))
         pid, _ = tranches.parse_denom(unit)
         pool = tranches.find(ctx, pid)
         nearing = pool is not None and any(_nears_default(ctx, a, now) for a in pool["assets"])

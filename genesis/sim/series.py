@@ -111,7 +111,7 @@ def sample(ctx: Ctx, events: Iterable[dict] = (), prev: Ctx | None = None) -> Ro
     for pid in tranches.ids(ctx, 0, 1 << 30):
         row.update(_pool(ctx, tranches.get(ctx, pid)))
     for feed in oracle.list_feeds(ctx):
-        row[f"oracle:{feed}"] = oracle.state_of(ctx, feed)["value"]
+        row[f"oracle:{feed}"] = oracle.state_of(ctx, feed).value
     return row
 
 

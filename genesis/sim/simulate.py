@@ -241,15 +241,15 @@ class Runner:
     def _report_args(self, ctx: Ctx, a: dict, now: int, rounds: dict[str, int]) -> dict:
         feed = a["feed"]
         st = oracle.state_of(ctx, feed)
-        last = 0 if st is None else max(st["round"], st["pending"]["round"] if st["pending"] else 0)
+        last = 0 if st is None else max(st.round, st.pending.round if st.pending else 0)
         rnd = max(last, rounds.get(feed, 0)) + 1
         rounds[feed] = rnd
-        epoch = oracle.operator_set(ctx)["epoch"]
+        epoch = oracle.operator_set(ctx).epoch
         obs = max(0, now - a.get("age", 0))
         signers = sorted({i for i in a["signers"] if 0 <= i < len(self.secrets)})
         msg = message(self.chain.chain_id, epoch, feed, a["value"], obs, rnd)
         sig = bls.aggregate([bls.sign(self.secrets[i], msg) for i in signers]) if signers else b"\0" * 96
-        n = len(oracle.operator_set(ctx)["operators"])
+        n = len(oracle.operator_set(ctx).operators)
         return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
                 "signers": bitmap(signers, n), "signature": sig}
 
@@ -461,7 +461,7 @@ class Operations:
         if not stakers:
             return None
         paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
-        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]] if not paused else []
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f).frozen] if not paused else []
         if not paused and not frozen:
             return None
         last = ctx.get_int(governance.NEXT) - 1
@@ -485,7 +485,7 @@ class Operations:
         stakers = self._stakers(ctx)
         actor = self.rng.choice(stakers) if stakers else self.rng.choice(self.holders)
         paused = [m for m in self.pausable if ctx.get(governance.PAUSE + m.encode()) is not None]
-        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
+        frozen = [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f).frozen]
         if paused:
             args = {"action": "unpause", "target": self.rng.choice(paused), "account": b""}
         elif frozen:
@@ -511,8 +511,8 @@ class Operations:
             cls = self.rng.choice(("rate", "spread", "intensity", "lgd", "price"))
             args = {"action": "setPolicy", "target": cls, "value": f"{field_}={self.rng.randint(lo, hi)}"}
         else:
-            ops = oracle.operator_set(ctx)["operators"]
-            value = ";".join(f"{encode_address(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+            ops = oracle.operator_set(ctx).operators
+            value = ";".join(f"{encode_address(o.address)}:{o.pubkey.hex()}:{o.pop.hex()}" for o in ops)
             args = {"action": "setOperators", "target": "oracle", "value": value}
         return Step(block, actor, "governance", "proposeChange", args)
 
