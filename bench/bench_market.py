@@ -78,6 +78,7 @@ from rwachain.modules.core.tx import sign_tx
 from rwachain.modules.core.wiring import wire
 from rwachain.modules.market import keeper as market
 from rwachain.modules.market.module import RESERVE
+from rwachain.modules.market.records import Order
 from rwachain.modules.tranches import keeper as tranches
 from rwachain.modules.tranches import waterfall
 from rwachain.modules.valuation import dcf
@@ -161,7 +162,7 @@ def market_setup(tmp: str, n_traders: int) -> dict:
             "units_each": units_each, "signer": Signer()}
 
 
-def _owners_of_first(ctx: Ctx, denom: str, side: str, n: int) -> list[dict]:
+def _owners_of_first(ctx: Ctx, denom: str, side: str, n: int) -> list[Order]:
     out = []
     for key, _ in ctx.iter_prefix(market.book_prefix(denom, side)):
         out.append(market.get(ctx, int.from_bytes(key[-8:], "big")))
@@ -194,12 +195,12 @@ def generate_block(m: dict, rnd: random.Random, n: int, t: int, p_cross: float) 
                 if not makers:
                     cross = False
                 else:
-                    left = [o["quantity"] - o["filled"] for o in makers]
+                    left = [o.unfilled for o in makers]
                     qty = sum(left[:-1]) + rnd.randint(1, left[-1])
-                    price = makers[-1]["price"]
+                    price = makers[-1].price
                     if rnd.random() < 0.3:  # a more aggressive limit; the quantity still stops at these makers
                         price += tick if side == "buy" else -tick
-                    exclude = {o["owner"] for o in makers}
+                    exclude = {o.owner for o in makers}
                     expiry = 0
             if not cross:
                 level = rnd.choices(range(1, LEVELS + 1), (30, 25, 20, 15, 10))[0]
@@ -211,14 +212,14 @@ def generate_block(m: dict, rnd: random.Random, n: int, t: int, p_cross: float) 
                 j = rnd.randrange(nt)
             sub = Overlay(shadow)
             try:
-                o = market.place(Ctx(sub, info, WIRED), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
+                _, n_fills = market.place(Ctx(sub, info, WIRED), addrs[j], denom, side, price, qty, expiry, RESERVE, STABLE)
             except ExecutionError:
                 retries += 1
                 continue
             sub.merge_into_parent()
             orders.append((j, side, price, qty, expiry))
-            fills += o["fills"]
-            crossing += o["fills"] > 0
+            fills += n_fills
+            crossing += n_fills > 0
             break
         else:
             raise SystemExit("could not place an order in 50 attempts (traders out of funds?)")

@@ -190,12 +190,12 @@ def admission(args) -> dict:
         app = chain.app
         ctx = app.reader()
         now = app.last_block()["time"]
-        epoch = keeper.operator_set(ctx)["epoch"]
+        epoch = keeper.operator_set(ctx).epoch
         feeds = []
         for f in keeper.list_feeds(ctx):
             st = keeper.state_of(ctx, f)
-            if not st["frozen"]:
-                feeds.append((f, st["value"], st["pending"]["round"] if st["pending"] else st["round"]))
+            if not st.frozen:
+                feeds.append((f, st.value, st.last_round))
         per_op = NONCE_WINDOW
         t0 = time.perf_counter()
         txs = []
@@ -232,11 +232,11 @@ def admission(args) -> dict:
         # Where the time goes, per report (median of --rounds passes over the 256 each).
         decoded = [decode_tx(raw, app.params["maxTxBytes"]) for raw in txs]
         call = app.by_name["oracle"].calls["report"]
-        members = keeper.operator_set(ctx)["operators"]
+        members = keeper.operator_set(ctx).operators
         bls_items = []
         for tx in decoded:
             a = tx.args
-            pks = [members[i][1] for i in signers(a["signers"], len(members))]
+            pks = [members[i].pubkey for i in signers(a["signers"], len(members))]
             bls_items.append((pks, message(devnet.CHAIN_ID, a["epoch"], a["feed"], a["value"], a["observedAt"],
                                            a["round"]), a["signature"]))
 

@@ -12,6 +12,7 @@ from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.records import FeedState, Policy
 from rwachain.modules.stable import keeper as stable
 from rwachain.modules.stable import vault
 from rwachain.state.codec import decode
@@ -53,11 +54,11 @@ def oracle_bounds_check(ctx: Ctx) -> list[str]:
 def _feed_bounds(state: bytes, policy: bytes) -> tuple[str, ...]:
     """Bounds problems of one feed's encoded state under its encoded policy (memoized: a
     feed's state bytes rarely change from one block to the next)."""
-    st, p = decode(state), decode(policy)
+    st, p = FeedState.from_stored(decode(state)), Policy.from_stored(decode(policy))
     out = []
-    for what, v in (("value", st["value"]), ("queued value", (st["pending"] or {}).get("value"))):
-        if v is not None and not p["lo"] <= v <= p["hi"]:
-            out.append(f"{what} {v} outside [{p['lo']}, {p['hi']}]")
+    for what, v in (("value", st.value), ("queued value", None if st.pending is None else st.pending.value)):
+        if v is not None and not p.lo <= v <= p.hi:
+            out.append(f"{what} {v} outside [{p.lo}, {p.hi}]")
     return tuple(out)
 
 

@@ -104,8 +104,8 @@ class LocalChain:
         the operator set, whose BLS secrets are `secrets`), for the next round."""
         ctx = self.reader()
         st = oracle.state_of(ctx, feed)
-        rnd = (st["pending"]["round"] if st["pending"] else st["round"]) + 1
-        epoch = oracle.operator_set(ctx)["epoch"]
+        rnd = st.last_round + 1
+        epoch = oracle.operator_set(ctx).epoch
         obs = self.time if observed_at is None else observed_at
         msg = message(self.chain_id, epoch, feed, value, obs, rnd)
         sig = bls.aggregate([bls.sign(secrets[i], msg) for i in signers])

@@ -144,11 +144,11 @@ class Driver:
         return self.chain.app.reader()
 
     def epoch(self) -> int:
-        return oracle.operator_set(self.ctx)["epoch"]
+        return oracle.operator_set(self.ctx).epoch
 
     def next_round(self, feed: str) -> int:
         st = oracle.state_of(self.ctx, feed)
-        return (st["pending"]["round"] if st["pending"] else st["round"]) + 1
+        return st.last_round + 1
 
     def report_args(self, feed: str, value: int, *, observed_at: int | None = None, round_: int | None = None,
                     signers=(0, 1, 2), epoch: int | None = None, chain: str = devnet.CHAIN_ID,

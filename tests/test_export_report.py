@@ -21,6 +21,7 @@ from rwachain.genesis.sim import series
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core import bls
 from rwachain.modules.market import keeper as market
+from rwachain.modules.market.records import Order
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
@@ -44,9 +45,9 @@ def _events(result, receipts) -> list[dict]:
     return [e for r in receipts for e in r.events] + result.events
 
 
-def _first_order(d: Driver, owner, side: str) -> dict:
+def _first_order(d: Driver, owner, side: str) -> Order:
     """The owner's oldest resting order on that side (the devnet demo book)."""
-    return min((o for o in market.orders_of(d.ctx, owner.address) if o["side"] == side), key=lambda o: o["id"])
+    return min((o for o in market.orders_of(d.ctx, owner.address) if o.side == side), key=lambda o: o.id)
 
 
 def _sample(d: Driver, result, receipts, with_prev: bool = True) -> series.Row:
@@ -71,15 +72,15 @@ def test_market_sales_are_timed_from_the_placement_of_the_sell_order(devnet_chai
     d = Driver(devnet_chain)
     t0 = d.time
     ask = _first_order(d, SELLER, "sell")
-    assert ask["owner"] == SELLER.address and ask["side"] == "sell" and ask["createdAt"] == t0
-    buy = {"denom": SENIOR, "side": "buy", "price": ask["price"], "expiry": 0}
+    assert ask.owner == SELLER.address and ask.side == "sell" and ask.createdAt == t0
+    buy = {"denom": SENIOR, "side": "buy", "price": ask.price, "expiry": 0}
     # a partial fill: the maker order still rests, its creation time is read from the block's state
     res, rec = d.block(d.tx(BUYER, "market", "place", {**buy, "quantity": 20}), at=t0 + 3600)
     assert rec[0].code == 0, rec[0].message
     row = _sample(d, res, rec)
     assert (row["exits.marketFills"], row["exits.marketQuantity"]) == (1, 20)
     assert row["exits.marketWaitMax"] == 3600 and row["exits.marketWaitSum"] == 3600 * 20
-    assert row[f"price.traded:{SENIOR}"] == ask["price"]
+    assert row[f"price.traded:{SENIOR}"] == ask.price
     # the rest: the order leaves the book; its creation time comes from the height before
     res, rec = d.block(d.tx(BUYER, "market", "place", {**buy, "quantity": 30}), at=t0 + 7200)
     assert rec[0].code == 0, rec[0].message
@@ -90,13 +91,13 @@ def test_market_sales_are_timed_from_the_placement_of_the_sell_order(devnet_chai
     assert blind["exits.marketWaitMax"] is None
     # a sell order that takes a resting bid sells on placement: it waits 0
     bid = _first_order(d, BIDDER, "buy")
-    assert bid["owner"] == BIDDER.address and bid["side"] == "buy"
-    res, rec = d.block(d.tx(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid["price"],
+    assert bid.owner == BIDDER.address and bid.side == "buy"
+    res, rec = d.block(d.tx(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid.price,
                                                          "quantity": 10, "expiry": 0}))
     assert rec[0].code == 0, rec[0].message
     row = _sample(d, res, rec)
     assert row["exits.marketWaitMax"] == 0 and row["exits.marketQuantity"] == 10
-    assert row[f"price.traded:{SENIOR}"] == bid["price"]
+    assert row[f"price.traded:{SENIOR}"] == bid.price
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -111,20 +112,20 @@ def test_every_fill_of_a_resting_ask_waits_since_its_placement(tmp_path_factory,
         chain.init_genesis(devnet.PATH)
         d = Driver(chain)
         ask = _first_order(d, SELLER, "sell")
-        left = ask["quantity"]
+        left = ask.quantity
         for q, dt in fills:
             q = min(q, left)
             if q == 0:
                 break
-            res, rec = d.block(d.tx(BUYER, "market", "place", {"denom": SENIOR, "side": "buy", "price": ask["price"],
+            res, rec = d.block(d.tx(BUYER, "market", "place", {"denom": SENIOR, "side": "buy", "price": ask.price,
                                                                "quantity": q, "expiry": 0}), dt=dt)
             assert rec[0].code == 0, rec[0].message
             left -= q
             row = _sample(d, res, rec)
             assert (row["exits.marketFills"], row["exits.marketQuantity"]) == (1, q)
-            assert row["exits.marketWaitMax"] == d.time - ask["createdAt"]
-            assert row["exits.marketWaitSum"] == q * (d.time - ask["createdAt"])
-            assert row[f"price.traded:{SENIOR}"] == ask["price"] and row["exits.instant"] == 0
+            assert row["exits.marketWaitMax"] == d.time - ask.createdAt
+            assert row["exits.marketWaitSum"] == q * (d.time - ask.createdAt)
+            assert row[f"price.traded:{SENIOR}"] == ask.price and row["exits.instant"] == 0
             assert row["reserve.used"] == reserve.epoch_state(d.ctx).used
     finally:
         chain.close()

@@ -103,10 +103,10 @@ def test_voting_rules(d):
 def test_governance_unfreezes_a_feed_and_grants_roles(d):
     hi = devnet.POLICIES["rate"]["hi"]
     d.run(KEYS[6], "oracle", "report", d.report_args("rate", hi + 1))
-    assert oracle.state_of(d.ctx, "rate")["frozen"]
+    assert oracle.state_of(d.ctx, "rate").frozen
     pid = propose(d, "unfreeze", "rate")
     pass_(d, pid)
-    assert not oracle.state_of(d.ctx, "rate")["frozen"]
+    assert not oracle.state_of(d.ctx, "rate").frozen
     r = d.run(KEYS[6], "oracle", "report", d.report_args("rate", devnet.RATE + 1))
     assert r.code == 0, r.message
     pid = propose(d, "grantRole", "verifier", C.address)
@@ -179,17 +179,17 @@ def test_governance_changes_an_oracle_policy_and_the_operator_set(d):
     assert r.code == 0, r.message
     pass_(d, events(r, "gov.proposed")[0]["id"])
     pol = oracle.policy(d.ctx, "rate")
-    assert pol["maxAge"] == 43_200 and pol["delay"] == 7200 and pol["quorum"] == devnet.QUORUM
+    assert pol.maxAge == 43_200 and pol.delay == 7200 and pol.quorum == devnet.QUORUM
     # a new set: the first three operators and a fresh key; the epoch moves on
     ops = [(encode(KEYS[devnet.OPERATOR_ACCOUNT0 + j].address), devnet.operator_secret(j)) for j in range(3)]
     ops.append((encode(KEYS[1].address), bls.secret_from_seed(b"\x07" * 32)))
     value = ";".join(f"{a}:{bls.public_key(sk).hex()}:{bls.prove_possession(sk).hex()}" for a, sk in ops)
-    epoch = oracle.operator_set(d.ctx)["epoch"]
+    epoch = oracle.operator_set(d.ctx).epoch
     r = propose_change(d, "setOperators", "oracle", value)
     assert r.code == 0, r.message
     pass_(d, events(r, "gov.proposed")[0]["id"])
     s = oracle.operator_set(d.ctx)
-    assert s["epoch"] == epoch + 1 and len(s["operators"]) == 4 and s["operators"][3][0] == KEYS[1].address
+    assert s.epoch == epoch + 1 and len(s.operators) == 4 and s.operators[3].address == KEYS[1].address
 
 
 def test_a_change_that_became_invalid_fails_at_execution(d):
@@ -202,8 +202,8 @@ def test_a_change_that_became_invalid_fails_at_execution(d):
     # the first change (a quorum of 4) has executed
     from rwachain.modules.oracle import keeper as oracle
 
-    ops = oracle.operator_set(d.ctx)["operators"][:3]
-    value = ";".join(f"{encode(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+    ops = oracle.operator_set(d.ctx).operators[:3]
+    value = ";".join(f"{encode(o.address)}:{o.pubkey.hex()}:{o.pop.hex()}" for o in ops)
     r2 = propose_change(d, "setOperators", "oracle", value)
     assert r2.code == 0, r2.message
     pid2 = events(r2, "gov.proposed")[0]["id"]
@@ -213,4 +213,4 @@ def test_a_change_that_became_invalid_fails_at_execution(d):
     result, _ = d.block(at=end + DELAY)
     assert gov.get(d.ctx, pid).status == "executed" and gov.get(d.ctx, pid2).status == "failed"
     assert "quorum of 4" in events(result, "gov.failed")[0]["reason"]
-    assert oracle.policy(d.ctx, "rate")["quorum"] == 4 and len(oracle.operator_set(d.ctx)["operators"]) == 4
+    assert oracle.policy(d.ctx, "rate").quorum == 4 and len(oracle.operator_set(d.ctx).operators) == 4

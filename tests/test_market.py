@@ -61,7 +61,7 @@ def test_a_crossing_buy_fills_at_the_makers_price_and_pays_fees_to_the_reserve(m
     paid = f["buyerFee"] + f["sellerFee"]
     assert fees == paid - paid * insurance.params(ctx)["feeShare"] // 10**18  # the stakers' share goes to the fund
     assert totals(m) == sup  # both tokens conserved
-    assert market.get(ctx, oid)["filled"] == 4  # partial: 6 left on the book
+    assert market.get(ctx, oid).filled == 4  # partial: 6 left on the book
     assert market.depth(ctx, m.denom, "sell") == [(ask, 6)]
 
 

@@ -33,7 +33,7 @@ STEP = devnet.POLICIES["rate"]["stepAbs"]
 
 
 def value(d, feed):
-    return oracle.state_of(d.ctx, feed)["value"]
+    return oracle.state_of(d.ctx, feed).value
 
 
 def admit_error(d, raw):
@@ -49,7 +49,7 @@ def test_a_quorum_report_within_the_step_applies_and_revalues_every_asset(d):
     assert r.code == 0, r.message
     assert events(r, "oracle.applied")[0]["value"] == RATE + STEP
     assert value(d, "rate") == RATE + STEP
-    assert oracle.state_of(d.ctx, "rate")["round"] == 1
+    assert oracle.state_of(d.ctx, "rate").round == 1
     # the benchmark rate feeds every asset: all five demo assets are revalued at this block
     assert events(result, "assets.revalued") == [{"count": 5}]
     assert all(assets.mark(d.ctx, i).time == d.time for i in (1, 2, 3, 4, 5))
@@ -79,7 +79,7 @@ def test_refused_reports_at_admission_and_in_a_block(d, case, err):
     before = d.chain.store.root_hash
     _, (r,) = d.block(raw)
     assert r.code == err.code and r.fee > 0
-    assert value(d, "rate") == RATE and oracle.state_of(d.ctx, "rate")["round"] == 0
+    assert value(d, "rate") == RATE and oracle.state_of(d.ctx, "rate").round == 0
     assert before != d.chain.store.root_hash  # only the fee and nonce moved
 
 
@@ -108,7 +108,7 @@ def test_out_of_bounds_freezes_the_feed_and_never_clamps(d):
     _, (r,) = d.block(d.report("rate", hi + 1))
     assert r.code == 0 and events(r, "oracle.frozen")[0]["value"] == hi + 1
     st = oracle.state_of(d.ctx, "rate")
-    assert st["frozen"] and st["value"] == RATE
+    assert st.frozen and st.value == RATE
     raw = d.report("rate", RATE)
     assert isinstance(admit_error(d, raw), FeedFrozen)
     _, (r,) = d.block(raw)
@@ -130,7 +130,7 @@ def test_a_jump_beyond_the_step_is_queued_then_applies_after_the_delay(d):
     result, _ = d.block(at=d.time + 1)
     assert value(d, "rate") == RATE + 4 * STEP
     assert events(result, "oracle.applied")[0]["queued"] is True
-    assert oracle.state_of(d.ctx, "rate")["pending"] is None
+    assert oracle.state_of(d.ctx, "rate").pending is None
 
 
 def test_the_guardian_rejects_a_queued_move_and_only_the_guardian(d):
@@ -149,7 +149,7 @@ def test_an_in_step_report_supersedes_a_queued_move(d):
     d.block(d.report("rate", RATE + 4 * STEP))
     _, (r,) = d.block(d.report("rate", RATE + STEP))
     assert events(r, "oracle.superseded") and value(d, "rate") == RATE + STEP
-    assert oracle.state_of(d.ctx, "rate")["pending"] is None
+    assert oracle.state_of(d.ctx, "rate").pending is None
 
 
 def test_the_step_is_measured_against_the_window_start(d):
@@ -322,7 +322,7 @@ def test_a_feed_going_stale_revalues_its_dependents_at_once(d):
     from rwachain.modules.market import keeper as market
 
     t0 = d.time
-    rate = oracle.state_of(d.ctx, "rate")["value"]
+    rate = oracle.state_of(d.ctx, "rate").value
     # reported an hour in, observed a minute in: the marks renew at once and next in a day
     d.block(d.report("rate", rate, observed_at=t0 + 60), at=t0 + 3600)
     max_age = devnet.POLICIES["rate"]["maxAge"]

@@ -24,7 +24,7 @@ def d(d):
 
 
 def bids(d):
-    return [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o["side"] == "buy"]
+    return [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o.side == "buy"]
 
 
 def test_the_budget_is_a_share_of_the_holdings_and_backs_a_standing_bid(d):
@@ -32,15 +32,15 @@ def test_the_budget_is_a_share_of_the_holdings_and_backs_a_standing_bid(d):
     assert st.budget == reserve.holdings_value(d.ctx) * reserve.DEFAULT_PARAMS["budgetShare"] // WAD or st.used
     (bid,) = bids(d)
     ref = market.reference_price(d.ctx, SENIOR)
-    assert bid["denom"] == SENIOR and bid["price"] == ref * (WAD - reserve.DEFAULT_PARAMS["discount"]) // WAD
-    assert bid["price"] * bid["quantity"] <= st.budget - st.used  # (the reserve pays no fee)
+    assert bid.denom == SENIOR and bid.price == ref * (WAD - reserve.DEFAULT_PARAMS["discount"]) // WAD
+    assert bid.price * bid.quantity <= st.budget - st.used  # (the reserve pays no fee)
 
 
 def test_fills_count_against_the_budget_and_never_exceed_it(d):
     (bid,) = bids(d)
     held = bank.balance(d.ctx, SELLER.address, SENIOR)
-    r = d.run(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid["price"],
-                                          "quantity": min(held, bid["quantity"]), "expiry": 0})
+    r = d.run(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid.price,
+                                          "quantity": min(held, bid.quantity), "expiry": 0})
     assert r.code == 0, r.message
     fills = [f for f in events(r, "market.fill") if f["buyer"] == reserve.RESERVE]  # (after the demo bids above)
     assert fills
@@ -50,12 +50,12 @@ def test_fills_count_against_the_budget_and_never_exceed_it(d):
     assert reserve.invariants(d.ctx) == []
     # the next block refreshes: a bid for what is left of the budget, and a resale ask above the price
     d.block()
-    asks = [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o["side"] == "sell"]
+    asks = [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o.side == "sell"]
     ref = market.reference_price(d.ctx, SENIOR)
-    assert asks and asks[0]["price"] >= ref * (WAD + reserve.DEFAULT_PARAMS["premium"]) // WAD
+    assert asks and asks[0].price >= ref * (WAD + reserve.DEFAULT_PARAMS["premium"]) // WAD
     (bid2,) = bids(d)
     st = reserve.epoch_state(d.ctx)
-    assert bid2["price"] * bid2["quantity"] <= st.budget - st.used
+    assert bid2.price * bid2.quantity <= st.budget - st.used
 
 
 def test_a_direct_sale_paid_in_stable_or_native_counts_against_the_budget(d):

@@ -40,7 +40,7 @@ def d(d):
 
 
 def orders(d, side):
-    return [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o["side"] == side]
+    return [o for o in market.orders_of(d.ctx, reserve.RESERVE) if o.side == side]
 
 
 def holdings(d, accounts, denom):
@@ -68,20 +68,20 @@ def test_flaw09_a_direct_sale_and_a_bid_fill_in_one_block_stay_within_one_budget
     rusd0, units0 = holdings(d, parties, "rusd"), holdings(d, parties, SENIOR)
     _, (r1, r2) = d.block(
         d.tx(ORIGINATOR, "reserve", "sell", {"unit": SENIOR, "quantity": direct, "minOut": 0, "payIn": "stable"}),
-        sell_into(d, ORIGINATOR, bid["price"], bid["quantity"]))  # then the whole standing bid
+        sell_into(d, ORIGINATOR, bid.price, bid.quantity))  # then the whole standing bid
     assert r1.code == 0 and r2.code == 0, (r1.message, r2.message)
     st = reserve.epoch_state(d.ctx)
     fills = [f for f in events(r2, "market.fill") if f["buyer"] == reserve.RESERVE]
     spent = events(r1, "reserve.bought")[0]["value"] + sum(f["price"] * f["quantity"] + f["buyerFee"] for f in fills)
     assert st.used == spent <= st.budget  # the fill was cut to what the sale left
-    assert st.budget - st.used < bid["price"]  # ... and used the rest, to the last whole unit
-    assert sum(f["quantity"] for f in fills) < bid["quantity"]
+    assert st.budget - st.used < bid.price  # ... and used the rest, to the last whole unit
+    assert sum(f["quantity"] for f in fills) < bid.quantity
     assert reserve.invariants(d.ctx) == []
     assert (holdings(d, parties, "rusd"), holdings(d, parties, SENIOR)) == (rusd0, units0)  # conserved
     assert_sound(d)
     # later blocks of the epoch bid for nothing: the budget is spent
     d.block()
-    assert all(o["price"] * (o["quantity"] - o["filled"]) <= st.budget - st.used for o in orders(d, "buy"))
+    assert all(o.price * (o.quantity - o.filled) <= st.budget - st.used for o in orders(d, "buy"))
 
 
 # ----- flaw 10: standing orders price queued oracle moves ---------------------------------------
@@ -96,20 +96,20 @@ def thin(d):
 
 
 def queue_rate(d, delta):
-    rate = oracle.state_of(d.ctx, "rate")["value"]
+    rate = oracle.state_of(d.ctx, "rate").value
     _, (r,) = d.block(d.report("rate", rate + delta))
     assert r.code == 0 and events(r, "oracle.queued"), r.message
     d.block()  # the next block refreshes the reserve's orders
 
 
 def reserve_order(d, unit, side):
-    (o,) = [o for o in orders(d, side) if o["denom"] == unit]
+    (o,) = [o for o in orders(d, side) if o.denom == unit]
     return o
 
 
 def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin):
     bid = reserve_order(d, thin, "buy")
-    r = d.run(ORIGINATOR, "market", "place", {"denom": thin, "side": "sell", "price": bid["price"], "quantity": 50,
+    r = d.run(ORIGINATOR, "market", "place", {"denom": thin, "side": "sell", "price": bid.price, "quantity": 50,
                                               "expiry": 0})
     assert r.code == 0, r.message  # the reserve now holds units: it offers them for resale
     prm = reserve.params(d.ctx)
@@ -117,13 +117,13 @@ def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin)
     p = vault.unit_prices(d.ctx, thin)
     assert p.queued is not None and p.queued < p.current
     bid = reserve_order(d, thin, "buy")
-    assert bid["price"] <= p.buy * (WAD - prm["discount"]) // WAD  # a seller cannot front-run the move
-    d.block(at=d.time + oracle.policy(d.ctx, "rate")["delay"])  # it applies
+    assert bid.price <= p.buy * (WAD - prm["discount"]) // WAD  # a seller cannot front-run the move
+    d.block(at=d.time + oracle.policy(d.ctx, "rate").delay)  # it applies
     queue_rate(d, -3 * 10**16)  # a fall, queued: the units will soon be worth more
     p = vault.unit_prices(d.ctx, thin)
     assert p.queued is not None and p.queued > p.current
     ask = reserve_order(d, thin, "sell")
-    assert ask["price"] >= p.sell * (WAD + prm["premium"]) // WAD  # a buyer cannot front-run it
+    assert ask.price >= p.sell * (WAD + prm["premium"]) // WAD  # a buyer cannot front-run it
     assert_sound(d)
 
 
@@ -131,7 +131,7 @@ def test_flaw10_standing_bids_and_resale_asks_price_queued_oracle_moves(d, thin)
 def refresh_feeds(d):
     """Report every feed again at its value, so nothing is stale (one block)."""
     n = len(oracle.FEED)
-    feeds = [(k[n:].decode(), oracle.state_of(d.ctx, k[n:].decode())["value"]) for k, _ in
+    feeds = [(k[n:].decode(), oracle.state_of(d.ctx, k[n:].decode()).value) for k, _ in
              d.ctx.iter_prefix(oracle.FEED)]
     _, receipts = d.block(*[d.report(f, v) for f, v in feeds])
     assert all(r.code == 0 for r in receipts), [r.message for r in receipts if r.code]
@@ -151,25 +151,25 @@ def test_flaw11_the_standing_bid_is_priced_from_marks_revalued_before_it(d, thin
     d.block()
     assert assets.get(d.ctx, 1).status == "overdue"
     worth = vault.unit_prices(d.ctx, thin).buy
-    assert worth < before["price"]  # the ramp took the units below the earlier bid
+    assert worth < before.price  # the ramp took the units below the earlier bid
     discount = reserve.params(d.ctx)["discount"]
-    assert all(b["price"] <= worth * (WAD - discount) // WAD for b in orders(d, "buy") if b["denom"] == thin)
+    assert all(b.price <= worth * (WAD - discount) // WAD for b in orders(d, "buy") if b.denom == thin)
     assert_sound(d)
 
 
 def test_flaw11_a_queued_move_that_applies_at_the_block_start_prices_that_blocks_bid(d, thin):
     """A rate rise queued, then applied by the oracle's begin-block: the standing bid of that
     very block is priced from marks revalued after it, not from the marks of the block before."""
-    rate = oracle.state_of(d.ctx, "rate")["value"]
+    rate = oracle.state_of(d.ctx, "rate").value
     queue_rate(d, 5 * 10**16)
     st = oracle.state_of(d.ctx, "rate")
-    assert st["pending"] is not None
-    d.block(at=st["pending"]["activatesAt"])
-    assert oracle.state_of(d.ctx, "rate")["value"] > rate and not oracle.state_of(d.ctx, "rate")["pending"]
+    assert st.pending is not None
+    d.block(at=st.pending.activatesAt)
+    assert oracle.state_of(d.ctx, "rate").value > rate and not oracle.state_of(d.ctx, "rate").pending
     worth = vault.unit_prices(d.ctx, thin).buy
     discount = reserve.params(d.ctx)["discount"]
-    bids = [b for b in orders(d, "buy") if b["denom"] == thin]
-    assert bids and all(b["price"] <= worth * (WAD - discount) // WAD for b in bids), (bids, worth)
+    bids = [b for b in orders(d, "buy") if b.denom == thin]
+    assert bids and all(b.price <= worth * (WAD - discount) // WAD for b in bids), (bids, worth)
     assert_sound(d)
 
 
@@ -211,7 +211,7 @@ def test_flaw12_the_reserve_pays_no_market_fee_to_itself(d):
     rusd0 = holdings(d, parties, "rusd")
     fund0 = bank.balance(d.ctx, FUND, "rusd")
     held = bank.balance(d.ctx, SELLER.address, SENIOR)
-    r = d.run(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid["price"], "quantity": held,
+    r = d.run(SELLER, "market", "place", {"denom": SENIOR, "side": "sell", "price": bid.price, "quantity": held,
                                           "expiry": 0})
     assert r.code == 0, r.message
     fills = events(r, "market.fill")
@@ -304,9 +304,9 @@ def test_any_mix_of_sales_fills_and_redemptions_stays_within_the_budget_and_the_
                     txs.append(d.tx(ORIGINATOR, "reserve", "sell", {"unit": SENIOR, "quantity": min(q, 900),
                                                                     "minOut": 0, "payIn": kind}))
                 elif kind == "fill":
-                    bid = [o for o in orders(d, "buy") if o["denom"] == SENIOR]
+                    bid = [o for o in orders(d, "buy") if o.denom == SENIOR]
                     if bid:
-                        txs.append(sell_into(d, ORIGINATOR, bid[0]["price"], min(q, 900)))
+                        txs.append(sell_into(d, ORIGINATOR, bid[0].price, min(q, 900)))
                 elif kind == "redeem":
                     txs.append(d.tx(KEYS[3], "reserve", "requestRedeem", {"amount": q * 10**9}))
                 else:
@@ -331,16 +331,16 @@ def test_flaw11_a_bid_priced_before_a_default_in_the_same_block_does_not_fill(d,
     # the servicer marks asset 2 defaulted; a seller placed right behind it in the block
     # tries to sell at the bid priced from the marks before the default
     _, (r1, r2) = d.block(d.tx(SERVICER, "assets", "markDefault", {"id": 2}),
-                          d.tx(ORIGINATOR, "market", "place", {"denom": thin, "side": "sell", "price": bid["price"],
+                          d.tx(ORIGINATOR, "market", "place", {"denom": thin, "side": "sell", "price": bid.price,
                                                                "quantity": 50, "expiry": 0}))
     assert r1.code == 0 and r2.code == 0, (r1.message, r2.message)
     assert not [f for f in events(r2, "market.fill") if f["buyer"] == reserve.RESERVE]
-    assert [c for c in events(r2, "market.cancelled") if c["order"] == bid["id"] and c["reason"] == "repricing"]
+    assert [c for c in events(r2, "market.cancelled") if c["order"] == bid.id and c["reason"] == "repricing"]
     assert bank.balance(d.ctx, reserve.RESERVE, thin) == units0 and holdings(d, EVERYONE, "rusd") == rusd0
     worth = vault.unit_prices(d.ctx, thin).buy
-    assert worth < bid["price"]  # the default took the units below the old bid
+    assert worth < bid.price  # the default took the units below the old bid
     d.block()  # the next block bids again, from the revalued marks
-    assert reserve_order(d, thin, "buy")["price"] <= worth * (WAD - reserve.params(d.ctx)["discount"]) // WAD
+    assert reserve_order(d, thin, "buy").price <= worth * (WAD - reserve.params(d.ctx)["discount"]) // WAD
     assert_sound(d)
 
 

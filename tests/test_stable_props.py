@@ -64,7 +64,7 @@ class MovingPrices(DevnetMachine, RuleBasedStateMachine):
         exposed_senior(self.d)
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)
         for o in market.orders_of(self.d.ctx, CALLER.address):
-            self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
+            self.d.run(CALLER, "market", "cancel", {"order": o.id}, dt=0)
         self.b0 = reserve.backing(self.d.ctx)
         self.p = self.price()
         ctx = self.d.ctx

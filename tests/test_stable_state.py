@@ -28,7 +28,7 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
         self.d.repay_installment(4)
         self.d.run(OTHER, "stable", "exit", {"unit": SENIOR, "quantity": 100, "minOut": 0}, dt=0)  # a vault to draw on
         for o in market.orders_of(self.d.ctx, CALLER.address):  # its demo orders would block its resale purchases
-            self.d.run(CALLER, "market", "cancel", {"order": o["id"]}, dt=0)
+            self.d.run(CALLER, "market", "cancel", {"order": o.id}, dt=0)
         self.price = vault.unit_prices(self.d.ctx, SENIOR).current  # fixed: the time does not move
         self.backing = reserve.backing(self.d.ctx)  # native counted at the backing value at the start
         self.start = self.value()
@@ -59,9 +59,9 @@ class ExitMachine(DevnetMachine, RuleBasedStateMachine):
 
     @rule(q=st.integers(1, 60))
     def buy_resale(self, q):
-        asks = [o for o in market.orders_of(self.d.ctx, reserve.RESERVE) if o["side"] == "sell"]
+        asks = [o for o in market.orders_of(self.d.ctx, reserve.RESERVE) if o.side == "sell"]
         if asks:
-            r = self.run("place", {"denom": SENIOR, "side": "buy", "price": asks[0]["price"], "quantity": q,
+            r = self.run("place", {"denom": SENIOR, "side": "buy", "price": asks[0].price, "quantity": q,
                                    "expiry": 0}, module="market")
             assert r.code == 0 or r.error in ("insufficient_funds", "limit_exceeded"), r.message
 

@@ -110,7 +110,7 @@ class PoolMachine(DevnetMachine, RuleBasedStateMachine):
     def cancel_order(self, h):
         mine = market.orders_of(self.d.ctx, HOLDERS[h].address)
         if mine:
-            r = self.d.run(HOLDERS[h], "market", "cancel", {"order": mine[0]["id"]})
+            r = self.d.run(HOLDERS[h], "market", "cancel", {"order": mine[0].id})
             assert r.code == 0, r.message
 
     @rule(days=st.integers(1, 90))

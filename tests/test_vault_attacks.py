@@ -5,6 +5,8 @@ conservation: value in = value out + value held for the vault."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -290,7 +292,7 @@ def test_flaw07_property_the_floor_never_burns_more_than_it_pays(floor_chains, a
     if reserve_cut:
         feed = f"reserve/{CUSTODIAN.address_text}"
         st_ = oracle.state_of(ctx, feed)
-        ctx.set_obj(oracle.FEED + feed.encode(), {**st_, "value": 10**6})
+        ctx.set_obj(oracle.FEED + feed.encode(), replace(st_, value=10**6).to_stored())
     if cash:
         bank.mint(ctx, vault.VAULT, "rusd", cash)
     before = _snapshot(ctx)
@@ -320,11 +322,10 @@ def test_flaw08_a_stale_proof_of_reserve_counts_as_zero(devnet_chain):
     c0 = vault.collateral_ratio(fresh)
     assert c0.fresh and c0.cr >= WAD
     ctx = overlay(d, 2 * 3600)
-    pol = oracle.policy(ctx, "reserve")
-    ctx.set_obj(oracle.POLICY + b"reserve", {**pol, "maxAge": 3600})  # the attestation is now two hours old
+    oracle.set_policy(ctx, "reserve", replace(oracle.policy(ctx, "reserve"), maxAge=3600))  # now two hours old
     assert oracle.read(ctx, feed).stale
     c = vault.collateral_ratio(ctx)
-    assert c.backing == c0.backing - oracle.state_of(ctx, feed)["value"]  # counted as zero
+    assert c.backing == c0.backing - oracle.state_of(ctx, feed).value  # counted as zero
     assert c.cr < WAD and c.fresh is False
     inputs = {i.input: i for i in c.inputs}
     assert inputs[feed].fresh is False and inputs[feed].counted == 0

@@ -108,13 +108,13 @@ class LocalBackend(Backend):
         from rwachain.modules.core.crypto import encode_address
 
         s = oracle.operator_set(self.chain.reader())
-        return s["epoch"], [encode_address(a) for a, _, _ in s["operators"]]
+        return s.epoch, [encode_address(o.address) for o in s.operators]
 
     def next_round(self, feed: str) -> int:
         st = oracle.state_of(self.chain.reader(), feed)
         if st is None:
             raise ScenarioFailed(f"no feed {feed!r} on this chain")
-        return (st["pending"]["round"] if st["pending"] else st["round"]) + 1
+        return st.last_round + 1
 
     def invariants(self) -> list[str]:
         ctx = self.chain.reader()
@@ -133,8 +133,8 @@ class LocalBackend(Backend):
             if st is None:
                 return None
             if kind == "feed":
-                return st["value"]
-            return None if st["pending"] is None else st["pending"]["value"]
+                return st.value
+            return None if st.pending is None else st.pending.value
         if kind == "referencePrice":
             try:
                 return market.reference_price(ctx, q["denom"])

@@ -164,7 +164,7 @@ class Adversary:
         if held is None:
             return []
         actor, unit, have = held
-        queued = any(oracle.state_of(ctx, f)["pending"] for f in oracle.list_feeds(ctx))
+        queued = any(oracle.state_of(ctx, f).pending for f in oracle.list_feeds(ctx))
         pid, _ = tranches.parse_denom(unit)
         pool = tranches.find(ctx, pid)
         nearing = pool is not None and any(_nears_default(ctx, a, now) for a in pool.assets)
@@ -206,11 +206,11 @@ class Adversary:
         if held is None:
             return []
         actor, unit, have = held
-        bids = [o for o in market.orders_of(ctx, vault.RESERVE) if o["denom"] == unit and o["side"] == market.BUY]
+        bids = [o for o in market.orders_of(ctx, vault.RESERVE) if o.denom == unit and o.side == market.BUY]
         half = max(1, have // 2)
         out = [Step(block, actor, "reserve", "sell", {"unit": unit, "quantity": half, "minOut": 0, "payIn": "stable"})]
         if bids and have > half:
-            out.append(Step(block, actor, "market", "place", {"denom": unit, "side": market.SELL, "price": bids[0]["price"],
+            out.append(Step(block, actor, "market", "place", {"denom": unit, "side": market.SELL, "price": bids[0].price,
                                                               "quantity": have - half, "expiry": 0}))
         return out
 

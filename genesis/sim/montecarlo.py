@@ -50,6 +50,7 @@ from rwachain.modules.core.crypto import decode_address
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.records import FeedState
 from rwachain.modules.stable import keeper as stable_keeper
 from rwachain.state.codec import decode
 
@@ -216,10 +217,10 @@ class MarketModel:
                             {"feed": feed, "value": value, "signers": [0, 1, 2], "age": 0}))
 
         if self.rate is None:
-            r0 = oracle.state_of(ctx, "rate")["value"] / WAD
+            r0 = oracle.state_of(ctx, "rate").value / WAD
             self.rate = RatePath(self.rng, r0, self.cfg.theta, self.cfg.kappa, self.cfg.sigma,
                                  self.cfg.rate_every / YEAR)
-            self.base = {g: oracle.state_of(ctx, f"intensity/{g}")["value"] for g in feeds.GRADES}
+            self.base = {g: oracle.state_of(ctx, f"intensity/{g}").value for g in feeds.GRADES}
             self.next_rate = now + self.cfg.rate_every
             self.next_credit = now + DAY
         if self.cfg.rate_shock and not self.rate_shocked and elapsed >= self.cfg.rate_shock_at:
@@ -268,7 +269,7 @@ class MarketModel:
         """The feed closest to going stale, if past half its maximum age: its value again
         (the reserve feed grows ahead of the custodian's mints)."""
         worst, best = 0.5, None
-        max_age = {c: oracle.policy(ctx, c)["maxAge"] for c in feeds.CLASSES}
+        max_age = {c: oracle.policy(ctx, c).maxAge for c in feeds.CLASSES}
         n = len(oracle.FEED)
         for key, raw in ctx.iter_prefix(oracle.FEED):
             feed = key[n:].decode()
@@ -306,7 +307,7 @@ class MarketModel:
         out = []
         probs = []
         for _aid, g, _ in due:
-            lam = oracle.state_of(ctx, f"intensity/{feeds.GRADES[g]}")["value"]
+            lam = oracle.state_of(ctx, f"intensity/{feeds.GRADES[g]}").value
             if self.shock != 1.0:
                 lam = max(lam, self._intensity(feeds.GRADES[g]))
             probs.append(period_default_probability(lam, 30 * DAY))
@@ -327,7 +328,7 @@ class MarketModel:
             rec = assets.find(ctx, aid)
             if rec is None or rec.status != "defaulted":
                 continue
-            lgd = oracle.state_of(ctx, f"lgd/{feeds.GRADES[rec.grade or 0]}")["value"]
+            lgd = oracle.state_of(ctx, f"lgd/{feeds.GRADES[rec.grade or 0]}").value
             back = assets.outstanding(assets.schedule_of(ctx, aid)) * (WAD - lgd) // WAD
             if back:
                 out.append(Step(block, SERVICER, "assets", "recover", {"id": aid, "amount": back}))
@@ -351,8 +352,8 @@ class MarketModel:
 @lru_cache(maxsize=4096)
 def _feed_brief(raw: bytes) -> tuple[int, int, bool]:
     """(value, observedAt, frozen) of a feed's encoded state (memoized by its bytes)."""
-    st = decode(raw)
-    return st["value"], st["observedAt"], st["frozen"]
+    st = FeedState.from_stored(decode(raw))
+    return st.value, st.observedAt, st.frozen
 
 
 def _custodian(feed: str) -> bytes:

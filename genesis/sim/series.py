@@ -43,8 +43,8 @@ from rwachain.modules.assets import keeper as assets
 from rwachain.modules.bank import keeper as bank
 from rwachain.modules.core.app import LAST_KEY, App
 from rwachain.modules.core.context import BlockInfo, Ctx
-from rwachain.modules.core.errors import InvalidTransaction
 from rwachain.modules.market import keeper as market
+from rwachain.modules.market.records import Order
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
 from rwachain.modules.reserve import module as reserve
@@ -113,7 +113,7 @@ def sample(ctx: Ctx, events: Iterable[dict] = (), prev: Ctx | None = None) -> Ro
     for pid in tranches.ids(ctx, 0, 1 << 30):
         row.update(_pool(ctx, tranches.get(ctx, pid)))
     for feed in oracle.list_feeds(ctx):
-        row[f"oracle:{feed}"] = oracle.state_of(ctx, feed)["value"]
+        row[f"oracle:{feed}"] = oracle.state_of(ctx, feed).value
     return row
 
 
@@ -151,19 +151,12 @@ def _pool(ctx: Ctx, pool: Pool) -> Row:
 
 def last_trade_price(ctx: Ctx, denom: str) -> int | None:
     """The price of the unit's latest trade (base units per unit), None before the first."""
-    n = ctx.get_int(market.TRADES + denom.encode())
-    if n == 0:
-        return None
-    return ctx.get_obj(market.TRADE + denom.encode() + b"\x00" + (n - 1).to_bytes(8, "big"))["price"]
+    t = market.last_trade(ctx, denom)
+    return None if t is None else t.price
 
 
-def _order_created(ctx: Ctx | None, oid: int) -> dict | None:
-    if ctx is None:
-        return None
-    try:
-        return market.get(ctx, oid)
-    except InvalidTransaction:
-        return None
+def _order_created(ctx: Ctx | None, oid: int) -> Order | None:
+    return None if ctx is None else market.find(ctx, oid)
 
 
 def _exits(ctx: Ctx, events: list[dict], prev: Ctx | None) -> Row:
@@ -193,9 +186,9 @@ def _fill_wait(ctx: Ctx, prev: Ctx | None, fill: dict, now: int) -> int | None:
     if maker is None:
         # gone now and absent before: placed and filled within this block (or no prev)
         return 0 if prev is not None else None
-    if maker["owner"] != fill["seller"]:
+    if maker.owner != fill["seller"]:
         return 0  # the seller was the taker: sold on placement
-    return now - maker["createdAt"]
+    return now - maker.createdAt
 
 
 # ----- the series document ------------------------------------------------------------------------

@@ -213,15 +213,15 @@ class Runner:
     def _report_args(self, ctx: Ctx, a: dict, now: int, rounds: dict[str, int]) -> dict:
         feed = a["feed"]
         st = oracle.state_of(ctx, feed)
-        last = 0 if st is None else max(st["round"], st["pending"]["round"] if st["pending"] else 0)
+        last = 0 if st is None else max(st.round, st.pending.round if st.pending else 0)
         rnd = max(last, rounds.get(feed, 0)) + 1
         rounds[feed] = rnd
-        epoch = oracle.operator_set(ctx)["epoch"]
+        epoch = oracle.operator_set(ctx).epoch
         obs = max(0, now - a.get("age", 0))
         signers = sorted({i for i in a["signers"] if 0 <= i < len(self.secrets)})
         msg = message(self.chain.chain_id, epoch, feed, a["value"], obs, rnd)
         sig = bls.aggregate([bls.sign(self.secrets[i], msg) for i in signers]) if signers else b"\0" * 96
-        n = len(oracle.operator_set(ctx)["operators"])
+        n = len(oracle.operator_set(ctx).operators)
         return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
                 "signers": bitmap(signers, n), "signature": sig}
 

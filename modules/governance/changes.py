@@ -40,6 +40,7 @@ from rwachain.modules.governance import validators
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import feeds
 from rwachain.modules.oracle import keeper as oracle
+from rwachain.modules.oracle.records import Policy
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.stable import vault
 
@@ -119,16 +120,16 @@ def _check_band(module: str, p: dict, others: dict) -> None:
                                f"the reserve's standing orders must lie within the band)")
 
 
-def _policy(ctx: Ctx, cls: str, value: str) -> dict:
+def _policy(ctx: Ctx, cls: str, value: str) -> Policy:
     if cls not in feeds.CLASSES:
         raise InvalidState(f"{cls!r} is not a feed class ({', '.join(feeds.CLASSES)})")
-    new = merged_params(oracle.policy(ctx, cls), value)
+    new = merged_params(oracle.policy(ctx, cls).to_stored(), value)
     problems = feeds.check_policy(cls, new)
     if problems:
         raise InvalidState(f"policy {cls}: {problems[0]}")
-    if new["quorum"] > len(oracle.operator_set(ctx)["operators"]):
+    if new["quorum"] > len(oracle.operator_set(ctx).operators):
         raise InvalidState(f"policy {cls}: a quorum of {new['quorum']} exceeds the operator count")
-    return new
+    return Policy.from_stored(new)
 
 
 def _operators(ctx: Ctx, value: str) -> list[tuple[bytes, bytes, bytes]]:
@@ -143,8 +144,7 @@ def _operators(ctx: Ctx, value: str) -> list[tuple[bytes, bytes, bytes]]:
             raise InvalidState(f"value: operator {i}: {exc}") from None
     if not 1 <= len(ops) <= 64:
         raise InvalidState("the operator set holds 1 to 64 operators")
-    need = max((oracle.policy(ctx, c)["quorum"] for c in feeds.CLASSES
-                if ctx.get_obj(oracle.POLICY + c.encode()) is not None), default=1)
+    need = max((oracle.policy(ctx, c).quorum for c in feeds.CLASSES if oracle.has_policy(ctx, c)), default=1)
     if len(ops) < need:
         raise InvalidState(f"{len(ops)} operators cannot meet a policy quorum of {need}")
     return ops

@@ -55,7 +55,7 @@ def _paused(ctx: Ctx, pausable: tuple[str, ...]) -> list[str]:
 
 
 def _frozen(ctx: Ctx) -> list[str]:
-    return [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f)["frozen"]]
+    return [f for f in oracle.list_feeds(ctx) if oracle.state_of(ctx, f).frozen]
 
 
 def _free(ctx: Ctx, pid: int, voters: list[str], actors: Actors) -> list[str]:
@@ -91,8 +91,8 @@ def draw_propose_change(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict]:
         field, lo, hi = rng.choice(POLICY_CHANGES)
         cls = rng.choice(FEED_CLASSES)
         return actor, {"action": "setPolicy", "target": cls, "value": f"{field}={rng.randint(lo, hi)}"}
-    ops = oracle.operator_set(ctx)["operators"]
-    value = ";".join(f"{encode_address(a)}:{pk.hex()}:{pop.hex()}" for a, pk, pop in ops)
+    ops = oracle.operator_set(ctx).operators
+    value = ";".join(f"{encode_address(o.address)}:{o.pubkey.hex()}:{o.pop.hex()}" for o in ops)
     return actor, {"action": "setOperators", "target": "oracle", "value": value}
 
 

@@ -7,16 +7,16 @@ no longer pay or deliver is cancelled when it would fill (reason "unfunded").
 
 State keys (canonical msgpack values):
     market/next                         int   the next order id (ids start at 1)
-    market/order/<id 8B>                map   {id, denom, side, owner, price, quantity, filled,
-                                               expiry, seq, createdAt}
+    market/order/<id 8B>                map   an Order (modules/market/records.py)
     market/book/<denom>\\x00<side><key 16B><id 8B>   nil   resting orders in priority order:
                                                asks by price ascending, bids by price
                                                descending (key = 2^128 - 1 - price), then id
     market/owner/<owner><id 8B>         nil   resting orders by owner
-    market/trade/<denom>\\x00<n 8B>      map   {price, quantity, buyer, seller, taker, time, height}
+    market/trade/<denom>\\x00<n 8B>      map   a Trade (records.py; n is the key's)
     market/trades/<denom>               int   trades so far in that market
     params/market                       map   {band (wad), minPrice, makerFee, takerFee (bps)}
-Order expiry runs through the due-time index (module "market").
+Order expiry runs through the due-time index (module "market"). Orders and trades are
+read and written here only, as the records of records.py.
 """
 
 from __future__ import annotations
@@ -90,20 +90,40 @@ def _side_byte(side: str) -> bytes:
     return b"b" if side == BUY else b"s"
 
 
-def _book_key(o: dict) -> bytes:
-    p = o["price"] if o["side"] == SELL else PRICE_MAX - o["price"]
-    return BOOK + o["denom"].encode() + b"\x00" + _side_byte(o["side"]) + p.to_bytes(16, "big") + _ob(o["id"])
+def _book_key(o: Order) -> bytes:
+    p = o.price if o.side == SELL else PRICE_MAX - o.price
+    return BOOK + o.denom.encode() + b"\x00" + _side_byte(o.side) + p.to_bytes(16, "big") + _ob(o.id)
 
 
 def book_prefix(denom: str, side: str) -> bytes:
     return BOOK + denom.encode() + b"\x00" + _side_byte(side)
 
 
-def get(ctx: Ctx, oid: int) -> dict:
-    o = ctx.get_obj(ORDER + _ob(oid))
+def find(ctx: Ctx, oid: int) -> Order | None:
+    """The resting order oid, or None."""
+    v = ctx.get_obj(ORDER + _ob(oid))
+    return None if v is None else Order.from_stored(v)
+
+
+def get(ctx: Ctx, oid: int) -> Order:
+    """The resting order oid; NotFound when there is none."""
+    o = find(ctx, oid)
     if o is None:
         raise NotFound(f"no open order {oid}")
     return o
+
+
+def _put(ctx: Ctx, o: Order) -> None:
+    ctx.set_obj(ORDER + _ob(o.id), o.to_stored())
+
+
+def _trade_key(denom: str, n: int) -> bytes:
+    return TRADE + denom.encode() + b"\x00" + n.to_bytes(8, "big")
+
+
+def put_trade(ctx: Ctx, denom: str, t: Trade) -> None:
+    """Store trade number t.n of denom's market (a fill, or a genesis import)."""
+    ctx.set_obj(_trade_key(denom, t.n), t.to_stored())
 
 
 def reference_price(ctx: Ctx, denom: str) -> int:
@@ -136,9 +156,10 @@ def fee(amount: int, bps: int) -> int:
 
 # ----- placing and matching --------------------------------------------------------------------
 def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: int, expiry: int,
-          reserve: bytes, stable: str) -> dict:
+          reserve: bytes, stable: str) -> tuple[Order, int]:
     """Match an incoming limit order against the book (price-time priority, maker's price),
-    rest what is left; returns the order with `filled` and the fills made."""
+    rest what is left; returns the order (its `filled` what traded at once) and the number
+    of fills made."""
     prm = params(ctx)
     if price < prm["minPrice"]:
         raise LimitExceeded(f"price {price} is below the market's minimum {prm['minPrice']}")
@@ -162,14 +183,13 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
                                     f"{bank.balance(ctx, owner, stable)}")
     oid = ctx.get_int(NEXT) or 1
     ctx.set_int(NEXT, oid + 1)
-    order = {"id": oid, "denom": denom, "side": side, "owner": owner, "price": price, "quantity": quantity,
-             "filled": 0, "expiry": expiry, "createdAt": ctx.block.time}
+    order = Order(oid, denom, side, owner, price, quantity, 0, expiry, ctx.block.time)
     opp = SELL if side == BUY else BUY
     fills = 0
     prefix = book_prefix(denom, opp)
     limited = True  # stays True only if MAX_FILLS makers were taken and more may cross
     for _ in range(MAX_FILLS):
-        if order["filled"] == quantity:
+        if order.filled == quantity:
             limited = False
             break
         key = next((k for k, _ in ctx.iter_prefix(prefix)), None)  # the best resting order now
@@ -177,109 +197,113 @@ def place(ctx: Ctx, owner: bytes, denom: str, side: str, price: int, quantity: i
             limited = False
             break
         maker = get(ctx, int.from_bytes(key[-8:], "big"))
-        if (side == BUY and maker["price"] > price) or (side == SELL and maker["price"] < price):
+        if (side == BUY and maker.price > price) or (side == SELL and maker.price < price):
             limited = False
             break
-        if maker["owner"] == owner:
-            raise InvalidState(f"the order would trade with your own order {maker['id']}: cancel it first")
-        q = min(quantity - order["filled"], maker["quantity"] - maker["filled"])
-        if not _fill(ctx, order, maker, q, prm, reserve, stable):
-            continue
-        fills += 1
+        if maker.owner == owner:
+            raise InvalidState(f"the order would trade with your own order {maker.id}: cancel it first")
+        traded = _fill(ctx, order, maker, min(order.unfilled, maker.unfilled), prm, reserve, stable)
+        if traded:
+            order = order.filled_by(traded)
+            fills += 1
     other = best(ctx, denom, opp) if limited else None
     crosses = other is not None and (other <= price if side == BUY else other >= price)
-    if order["filled"] < quantity and crosses:  # the fill limit was reached: never rest a crossing order
-        ctx.emit("market.cancelled", order=oid, owner=owner, reason="fill limit",
-                 unfilled=quantity - order["filled"])
-    elif order["filled"] < quantity:
-        ctx.set(_book_key(order), _NIL)
-        ctx.set(OWNER + owner + _ob(oid), _NIL)
-        ctx.set_obj(ORDER + _ob(oid), order)
-        if expiry:
-            due.schedule(ctx, DUE, expiry, _ob(oid))
+    if order.filled < quantity and crosses:  # the fill limit was reached: never rest a crossing order
+        ctx.emit("market.cancelled", order=oid, owner=owner, reason="fill limit", unfilled=order.unfilled)
+    elif order.filled < quantity:
+        _list(ctx, order)
         ctx.emit("market.placed", order=oid, denom=denom, side=side, owner=owner, price=price,
-                 quantity=quantity, filled=order["filled"])
+                 quantity=quantity, filled=order.filled)
     else:
         ctx.emit("market.filledOnPlace", order=oid, denom=denom, side=side, owner=owner, quantity=quantity)
-    order["fills"] = fills
-    return order
+    return order, fills
 
 
-def _fill(ctx: Ctx, taker: dict, maker: dict, q: int, prm: dict, reserve: bytes, stable: str) -> bool:
-    """Trade q units at the maker's price, cut to what a limited buyer may still spend; False
-    (and the maker cancelled) if the maker can no longer deliver or pay. The fee collector
-    (the reserve) pays no fee: it would pay itself."""
-    price = maker["price"]
-    guard = ctx.wiring.get(GUARD, maker["owner"])
-    if guard is not None and guard(ctx, maker["denom"]):
+def _fill(ctx: Ctx, taker: Order, maker: Order, q: int, prm: dict, reserve: bytes, stable: str) -> int:
+    """Trade up to q units at the maker's price, cut to what a limited buyer may still
+    spend; returns the units traded (the maker's record updated or removed), or 0 (and the
+    maker cancelled) if the maker can no longer deliver or pay. The fee collector (the
+    reserve) pays no fee: it would pay itself."""
+    price = maker.price
+    guard = ctx.wiring.get(GUARD, maker.owner)
+    if guard is not None and guard(ctx, maker.denom):
         _remove(ctx, maker)
-        ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="repricing")
-        return False
-    buyer, seller = (taker, maker) if taker["side"] == BUY else (maker, taker)
-    limit = buy_limit(ctx, buyer["owner"])
+        ctx.emit("market.cancelled", order=maker.id, owner=maker.owner, reason="repricing")
+        return 0
+    buyer, seller = (taker, maker) if taker.side == BUY else (maker, taker)
+    limit = buy_limit(ctx, buyer.owner)
     if limit is not None and limit // price < q:
         q = limit // price
         if not q and buyer is maker:
             _remove(ctx, maker)
-            ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="budget")
-            return False
+            ctx.emit("market.cancelled", order=maker.id, owner=maker.owner, reason="budget")
+            return 0
     cost = price * q
     if cost == 0:
         raise LimitExceeded("the trade would pay out zero")
-    buyer_fee = 0 if buyer["owner"] == reserve else fee(cost, prm["takerFee"] if buyer is taker else prm["makerFee"])
-    seller_fee = 0 if seller["owner"] == reserve else fee(cost, prm["takerFee"] if seller is taker else prm["makerFee"])
+    buyer_fee = 0 if buyer.owner == reserve else fee(cost, prm["takerFee"] if buyer is taker else prm["makerFee"])
+    seller_fee = 0 if seller.owner == reserve else fee(cost, prm["takerFee"] if seller is taker else prm["makerFee"])
     if cost <= seller_fee:
         raise LimitExceeded("the trade would pay the seller nothing after the fee")
-    maker_ok = (bank.balance(ctx, maker["owner"], maker["denom"]) >= q if maker is seller else
-                bank.balance(ctx, maker["owner"], stable) >= cost + buyer_fee)
+    maker_ok = (bank.balance(ctx, maker.owner, maker.denom) >= q if maker is seller else
+                bank.balance(ctx, maker.owner, stable) >= cost + buyer_fee)
     if not maker_ok:
         _remove(ctx, maker)
-        ctx.emit("market.cancelled", order=maker["id"], owner=maker["owner"], reason="unfunded")
-        return False
-    bank.transfer(ctx, seller["owner"], buyer["owner"], taker["denom"], q)
-    bank.transfer(ctx, buyer["owner"], seller["owner"], stable, cost)
-    bank.transfer(ctx, buyer["owner"], reserve, stable, buyer_fee)
-    bank.transfer(ctx, seller["owner"], reserve, stable, seller_fee)
+        ctx.emit("market.cancelled", order=maker.id, owner=maker.owner, reason="unfunded")
+        return 0
+    denom = taker.denom
+    bank.transfer(ctx, seller.owner, buyer.owner, denom, q)
+    bank.transfer(ctx, buyer.owner, seller.owner, stable, cost)
+    bank.transfer(ctx, buyer.owner, reserve, stable, buyer_fee)
+    bank.transfer(ctx, seller.owner, reserve, stable, seller_fee)
     fees.record(ctx, stable, buyer_fee + seller_fee)
-    taker["filled"] += q
-    maker["filled"] += q
-    if maker["filled"] == maker["quantity"]:
+    if maker.filled + q == maker.quantity:
         _remove(ctx, maker)
     else:
-        ctx.set_obj(ORDER + _ob(maker["id"]), maker)
-    n = ctx.get_int(TRADES + taker["denom"].encode())
-    ctx.set_int(TRADES + taker["denom"].encode(), n + 1)
-    ctx.set_obj(TRADE + taker["denom"].encode() + b"\x00" + n.to_bytes(8, "big"),
-                {"price": price, "quantity": q, "buyer": buyer["owner"], "seller": seller["owner"],
-                 "taker": taker["side"], "time": ctx.block.time, "height": ctx.block.height})
-    ctx.emit("market.fill", denom=taker["denom"], maker=maker["id"], taker=taker["id"], price=price, quantity=q,
-             buyer=buyer["owner"], seller=seller["owner"], buyerFee=buyer_fee, sellerFee=seller_fee)
+        _put(ctx, maker.filled_by(q))
+    n = ctx.get_int(TRADES + denom.encode())
+    ctx.set_int(TRADES + denom.encode(), n + 1)
+    put_trade(ctx, denom, Trade(n, price, q, buyer.owner, seller.owner, taker.side, ctx.block.time,
+                                ctx.block.height))
+    ctx.emit("market.fill", denom=denom, maker=maker.id, taker=taker.id, price=price, quantity=q,
+             buyer=buyer.owner, seller=seller.owner, buyerFee=buyer_fee, sellerFee=seller_fee)
     for _, fn in ctx.wiring.each(FILL):
-        fn(ctx, {"buyer": buyer["owner"], "seller": seller["owner"], "cost": cost, "buyerFee": buyer_fee,
-                 "sellerFee": seller_fee, "denom": taker["denom"], "quantity": q})
-    return True
+        fn(ctx, {"buyer": buyer.owner, "seller": seller.owner, "cost": cost, "buyerFee": buyer_fee,
+                 "sellerFee": seller_fee, "denom": denom, "quantity": q})
+    return q
 
 
-def restore(ctx: Ctx, o: dict) -> None:
-    """Put a resting order back as it was (genesis import of an export)."""
-    ctx.set_obj(ORDER + _ob(o["id"]), o)
+def _list(ctx: Ctx, o: Order) -> None:
+    """Store a resting order with its book and owner entries and its expiry."""
+    _put(ctx, o)
     ctx.set(_book_key(o), _NIL)
-    ctx.set(OWNER + o["owner"] + _ob(o["id"]), _NIL)
-    if o["expiry"]:
-        due.schedule(ctx, DUE, o["expiry"], _ob(o["id"]))
+    ctx.set(OWNER + o.owner + _ob(o.id), _NIL)
+    if o.expiry:
+        due.schedule(ctx, DUE, o.expiry, _ob(o.id))
 
 
-def _remove(ctx: Ctx, o: dict) -> None:
+def restore(ctx: Ctx, o: Order) -> None:
+    """Put a resting order back as it was (genesis import of an export)."""
+    _list(ctx, o)
+
+
+def _unlist(ctx: Ctx, o: Order) -> None:
+    """Take an order off the book, leaving its expiry entry."""
     ctx.delete(_book_key(o))
-    ctx.delete(OWNER + o["owner"] + _ob(o["id"]))
-    ctx.delete(ORDER + _ob(o["id"]))
-    if o["expiry"]:
-        due.cancel(ctx, DUE, o["expiry"], _ob(o["id"]))
+    ctx.delete(OWNER + o.owner + _ob(o.id))
+    ctx.delete(ORDER + _ob(o.id))
 
 
-def cancel(ctx: Ctx, owner: bytes, oid: int) -> dict:
+def _remove(ctx: Ctx, o: Order) -> None:
+    """Take an order off the book, with its expiry entry."""
+    _unlist(ctx, o)
+    if o.expiry:
+        due.cancel(ctx, DUE, o.expiry, _ob(o.id))
+
+
+def cancel(ctx: Ctx, owner: bytes, oid: int) -> Order:
     o = get(ctx, oid)
-    if o["owner"] != owner:
+    if o.owner != owner:
         raise Unauthorized(f"order {oid} belongs to another account")
     _remove(ctx, o)
     ctx.emit("market.cancelled", order=oid, owner=owner, reason="owner")
@@ -289,11 +313,10 @@ def cancel(ctx: Ctx, owner: bytes, oid: int) -> dict:
 def expire(ctx: Ctx) -> None:
     """Begin-block: orders whose expiry has come leave the book."""
     for _, item in due.take_due(ctx, DUE, ctx.block.time):
-        o = ctx.get_obj(ORDER + item)
+        o = find(ctx, int.from_bytes(item, "big"))
         if o is not None:
-            o["expiry"] = 0  # its due entry is consumed
-            _remove(ctx, o)
-            ctx.emit("market.cancelled", order=o["id"], owner=o["owner"], reason="expired")
+            _unlist(ctx, o)  # its due entry is consumed
+            ctx.emit("market.cancelled", order=o.id, owner=o.owner, reason="expired")
 
 
 # ----- queries ---------------------------------------------------------------------------------
@@ -302,19 +325,19 @@ def depth(ctx: Ctx, denom: str, side: str, levels: int = 50) -> list[tuple[int, 
     out: list[list[int]] = []
     for key, _ in ctx.iter_prefix(book_prefix(denom, side)):
         o = get(ctx, int.from_bytes(key[-8:], "big"))
-        left = o["quantity"] - o["filled"]
-        if out and out[-1][0] == o["price"]:
-            out[-1][1] += left
+        if out and out[-1][0] == o.price:
+            out[-1][1] += o.unfilled
         elif len(out) == levels:
             break
         else:
-            out.append([o["price"], left])
+            out.append([o.price, o.unfilled])
     return [(p, q) for p, q in out]
 
 
 def best(ctx: Ctx, denom: str, side: str) -> int | None:
+    """The best price resting on denom's side of the book (None: that side is empty)."""
     for key, _ in ctx.iter_prefix(book_prefix(denom, side)):
-        return get(ctx, int.from_bytes(key[-8:], "big"))["price"]
+        return get(ctx, int.from_bytes(key[-8:], "big")).price
     return None
 
 
@@ -336,12 +359,19 @@ def trade_count(ctx: Ctx, denom: str) -> int:
     return ctx.get_int(TRADES + denom.encode())
 
 
-def resting(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[Order]:
-    """orders_of, as records."""
-    return [Order.from_stored(o) for o in orders_of(ctx, owner, after, limit)]
+def set_trade_count(ctx: Ctx, denom: str, count: int) -> None:
+    """Set the number of trades so far in denom's market (a genesis import)."""
+    ctx.set_int(TRADES + denom.encode(), count)
 
 
-def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[dict]:
+def last_trade(ctx: Ctx, denom: str) -> Trade | None:
+    """denom's latest trade; None before the first."""
+    n = trade_count(ctx, denom)
+    v = ctx.get_obj(_trade_key(denom, n - 1)) if n else None
+    return None if v is None else Trade.from_stored(n - 1, v)
+
+
+def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None) -> list[Order]:
     """owner's resting orders with id > after, in id order; at most limit (None: all)."""
     if after >= (1 << 64) - 1:
         return []
@@ -349,3 +379,22 @@ def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None)
     p = OWNER + owner
     keys = ctx.iter_prefix_from(p, p + _ob(after + 1))
     return [get(ctx, int.from_bytes(k[n:], "big")) for k, _ in islice(keys, limit)]
+
+
+def all_orders(ctx: Ctx) -> list[Order]:
+    """Every resting order, in id order."""
+    return [Order.from_stored(ctx.get_obj(k)) for k, _ in ctx.iter_prefix(ORDER)]
+
+
+def all_trades(ctx: Ctx) -> list[tuple[str, Trade]]:
+    """Every trade as (denom, trade), by denom and number."""
+    out = []
+    for k, _ in ctx.iter_prefix(TRADE):
+        denom, n = k[len(TRADE):].split(b"\x00", 1)
+        out.append((denom.decode(), Trade.from_stored(int.from_bytes(n, "big"), ctx.get_obj(k))))
+    return out
+
+
+def trade_counts(ctx: Ctx) -> list[tuple[str, int]]:
+    """(denom, trades so far) of every market that has traded, by denom."""
+    return [(k[len(TRADES):].decode(), ctx.get_int(k)) for k, _ in ctx.iter_prefix(TRADES)]

@@ -12,9 +12,9 @@ before an input of its pool changed in the block is cancelled, not filled. Expir
 due-time index.
 
 The folder has the module anatomy: keeper.py (the state keys and the only code that
-writes them), records.py (Order, Trade), genesis.py, invariants.py, queries.py
-(market_*) and simulation.py (its random operations); this file holds the calls and the
-hook and declares the rest.
+reads or writes them), records.py (Order, Trade: what the keeper takes and returns),
+genesis.py, invariants.py, queries.py (market_*) and simulation.py (its random
+operations); this file holds the calls and the hook and declares the rest.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def _trades(ctx: Ctx, denom: str, after: int | None, limit: int) -> list[dict]:
 
 
 def _orders(ctx: Ctx, owner: bytes, after: int, limit: int) -> list[dict]:
-    return [order_json(o) for o in keeper.resting(ctx, owner, after, max(1, min(limit, 1000)))]
+    return [order_json(o) for o in keeper.orders_of(ctx, owner, after, max(1, min(limit, 1000)))]
 
 
 def _candles(ctx: Ctx, denom: str, interval: int, limit: int) -> list[dict]:

@@ -54,7 +54,7 @@ def draw_cancel(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     """A cancel of one of the signer's orders, else of any id issued so far (refused
     unless it is the signer's)."""
     actor = rng.choice(actors)
-    orders = keeper.resting(ctx, actors.address(actor))
+    orders = keeper.orders_of(ctx, actors.address(actor))
     if orders:
         return actor, {"order": rng.choice(orders).id}
     nxt = ctx.get_int(keeper.NEXT)

@@ -5,9 +5,10 @@ modules/core/sections.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from rwachain.modules.core import bls, due, units
+from rwachain.modules.core import bls, units
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.crypto import encode_address
 from rwachain.modules.core.sections import (
@@ -20,6 +21,7 @@ from rwachain.modules.core.sections import (
     object_field,
 )
 from rwachain.modules.oracle import feeds, keeper
+from rwachain.modules.oracle.records import FeedState, Policy
 from rwachain.modules.roles import keeper as roles
 
 FEED_STATE = {"round", "updatedAt", "windowId", "windowValue", "frozen", "pending"}
@@ -112,35 +114,26 @@ def init_genesis(ctx: Ctx, section: dict) -> None:
     """section: {operators: [{address, blsPubkey, pop}], policies: {class: policy},
     feeds: [{id, value, observedAt, ...state fields of an exported feed}]}."""
     for cls in feeds.CLASSES:
-        keeper.set_policy(ctx, cls, section["policies"][cls])
+        keeper.set_policy(ctx, cls, Policy.from_stored(section["policies"][cls]))
     ops = [(o["address"], o["blsPubkey"], o["pop"]) for o in section["operators"]]
     for addr, _, _ in ops:
         if not roles.has_role(ctx, "operator", addr):
             roles.grant(ctx, "operator", addr)
     keeper.set_operators(ctx, ops)
     if section.get("epoch", 1) != 1:
-        st = keeper.operator_set(ctx)
-        st["epoch"] = section["epoch"]
-        ctx.set_obj(keeper.SET, st)
-    for f in section["feeds"]:
-        keeper.create_feed(ctx, f["id"], f["value"], f["observedAt"])  # (indexes when it goes stale)
-        extra = {k: v for k, v in f.items() if k not in ("id", "value", "observedAt")}
-        if extra:
-            st = keeper.state_of(ctx, f["id"])
-            st.update(extra)
-            ctx.set_obj(keeper.FEED + f["id"].encode(), st)
-            if st["pending"] is not None:
-                due.schedule(ctx, keeper.DUE, st["pending"]["activatesAt"], f["id"].encode())
+        keeper.put_operator_set(ctx, replace(keeper.operator_set(ctx), epoch=section["epoch"]))
+    for f in section["feeds"]:  # (each indexed for when it goes stale)
+        if FEED_STATE & set(f):  # an exported feed: its whole state (check requires every field)
+            keeper.restore_feed(ctx, f["id"], FeedState.from_stored(f))
+        else:
+            keeper.create_feed(ctx, f["id"], f["value"], f["observedAt"])
 
 
 def export_genesis(ctx: Ctx) -> dict:
     s = keeper.operator_set(ctx)
-    if not s["operators"]:
+    if not s.operators:
         return {}
-    out = {"epoch": s["epoch"],
-           "operators": [{"address": a, "blsPubkey": pk, "pop": pop} for a, pk, pop in s["operators"]],
-           "policies": {cls: keeper.policy(ctx, cls) for cls in feeds.CLASSES}, "feeds": []}
-    for feed in keeper.list_feeds(ctx):
-        st = keeper.state_of(ctx, feed)
-        out["feeds"].append({"id": feed, **st})
-    return out
+    return {"epoch": s.epoch,
+            "operators": [{"address": o.address, "blsPubkey": o.pubkey, "pop": o.pop} for o in s.operators],
+            "policies": {cls: keeper.policy(ctx, cls).to_stored() for cls in feeds.CLASSES},
+            "feeds": [{"id": feed, **keeper.state_of(ctx, feed).to_stored()} for feed in keeper.list_feeds(ctx)]}

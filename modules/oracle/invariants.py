@@ -11,4 +11,4 @@ from rwachain.modules.oracle import feeds, keeper
 def invariants(ctx: Ctx) -> list[str]:
     """Every feed has a policy for its class (a report is checked against it)."""
     return [f"oracle {feed}: no policy for its class {feeds.class_of(feed)!r}" for feed in keeper.list_feeds(ctx)
-            if ctx.get(keeper.POLICY + feeds.class_of(feed).encode()) is None]
+            if not keeper.has_policy(ctx, feeds.class_of(feed))]

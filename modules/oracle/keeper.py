@@ -1,11 +1,11 @@
 """Oracle state: the operator set, feed policies, feed values, queued moves.
 
-State keys (canonical msgpack values):
-    oracle/set              {"epoch": int, "operators": [[address 20B, BLS pubkey 48B, PoP 96B], ...]}
-    oracle/policy/<class>   {quorum, maxAge, window, stepAbs, stepRel, delay, lo, hi} (feeds.py)
-    oracle/feed/<feed>      {value, round, observedAt, updatedAt, windowId, windowValue,
-                             frozen, pending}; pending is None or
-                             {value, round, observedAt, activatesAt}
+State keys (canonical msgpack values; the records: modules/oracle/records.py):
+    oracle/set              an OperatorSet: {"epoch": int, "operators": [[address 20B,
+                            BLS pubkey 48B, PoP 96B], ...]}
+    oracle/policy/<class>   a Policy (its fields: feeds.py)
+    oracle/feed/<feed>      a FeedState, with its queued move (a PendingMove) or None
+They are read and written here only, as those records.
 Queued moves are indexed in the due-time index (module "oracle", item = feed id) and
 applied by the begin-block hook when they come due. Every applied value marks the topic
 feed/<feed> dirty (modules/core/dirty.py) for the revaluation at the end of the block.
@@ -14,7 +14,7 @@ feed/<feed> dirty (modules/core/dirty.py) for the revaluation at the end of the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rwachain.modules.core import bls, dirty, due, verdicts
 from rwachain.modules.core.context import Ctx
@@ -33,6 +33,7 @@ from rwachain.modules.core.errors import (
     WrongEpoch,
 )
 from rwachain.modules.oracle import feeds
+from rwachain.modules.oracle.records import FeedState, Operator, OperatorSet, PendingMove, Policy
 from rwachain.modules.oracle.report import message, signers
 
 SET = b"oracle/set"
@@ -56,8 +57,14 @@ class FeedValue:
 
 
 # ----- operator set and policies ------------------------------------------------------
-def operator_set(ctx: Ctx) -> dict:
-    return ctx.get_obj(SET) or {"epoch": 0, "operators": []}
+def operator_set(ctx: Ctx) -> OperatorSet:
+    v = ctx.get_obj(SET)
+    return OperatorSet(0, ()) if v is None else OperatorSet.from_stored(v)
+
+
+def put_operator_set(ctx: Ctx, s: OperatorSet) -> None:
+    """Store the operator set as it is (set_operators checks and numbers a new one)."""
+    ctx.set_obj(SET, s.to_stored())
 
 
 def set_operators(ctx: Ctx, operators: list[tuple[bytes, bytes, bytes]]) -> int:
@@ -72,37 +79,50 @@ def set_operators(ctx: Ctx, operators: list[tuple[bytes, bytes, bytes]]) -> int:
         seen.update((pk, addr))
         if not bls.verify_possession(pk, pop):
             raise InvalidState(f"operators[{i}]: the proof of possession does not verify")
-    epoch = operator_set(ctx)["epoch"] + 1
-    ctx.set_obj(SET, {"epoch": epoch, "operators": [[a, pk, pop] for a, pk, pop in operators]})
+    epoch = operator_set(ctx).epoch + 1
+    put_operator_set(ctx, OperatorSet(epoch, tuple(Operator(a, pk, pop) for a, pk, pop in operators)))
     ctx.emit("oracle.operators", epoch=epoch, count=len(operators))
     return epoch
 
 
-def policy(ctx: Ctx, cls: str) -> dict:
-    p = ctx.get_obj(POLICY + cls.encode())
+def find_policy(ctx: Ctx, cls: str) -> Policy | None:
+    """The policy of feed class cls, or None."""
+    v = ctx.get_obj(POLICY + cls.encode())
+    return None if v is None else Policy.from_stored(v)
+
+
+def has_policy(ctx: Ctx, cls: str) -> bool:
+    return ctx.get(POLICY + cls.encode()) is not None
+
+
+def policy(ctx: Ctx, cls: str) -> Policy:
+    """The policy of feed class cls; NotFound when it has none."""
+    p = find_policy(ctx, cls)
     if p is None:
         raise NotFound(f"no policy for feed class {cls!r}")
     return p
 
 
-def set_policy(ctx: Ctx, cls: str, p: dict) -> None:
-    problems = feeds.check_policy(cls, p)
+def set_policy(ctx: Ctx, cls: str, p: Policy) -> None:
+    """Store class cls's policy (checked against feeds.POLICY_BOUNDS); a new maxAge moves
+    the time each feed of the class goes stale."""
+    problems = feeds.check_policy(cls, p.to_stored())
     if problems:
         raise InvalidState(f"policy {cls}: {problems[0]}")
-    old = ctx.get_obj(POLICY + cls.encode())
-    ctx.set_obj(POLICY + cls.encode(), p)
-    if old is not None and old["maxAge"] != p["maxAge"]:  # the feeds of the class go stale at another time
+    old = find_policy(ctx, cls)
+    ctx.set_obj(POLICY + cls.encode(), p.to_stored())
+    if old is not None and old.maxAge != p.maxAge:  # the feeds of the class go stale at another time
         for feed in list_feeds(ctx):
             if feeds.class_of(feed) == cls:
                 st = state_of(ctx, feed)
-                due.cancel(ctx, STALE_DUE, st["observedAt"] + old["maxAge"] + 1, feed.encode())
-                _watch_staleness(ctx, feed, st["observedAt"], p)
+                due.cancel(ctx, STALE_DUE, st.observedAt + old.maxAge + 1, feed.encode())
+                _watch_staleness(ctx, feed, st.observedAt, p)
 
 
-def _watch_staleness(ctx: Ctx, feed: str, observed_at: int, p: dict) -> None:
+def _watch_staleness(ctx: Ctx, feed: str, observed_at: int, p: Policy) -> None:
     """Index the first second the feed will be stale, so its dependents are revalued then
     (and fail closed) rather than at their next daily mark."""
-    at = observed_at + p["maxAge"] + 1
+    at = observed_at + p.maxAge + 1
     if at > ctx.block.time:
         due.schedule(ctx, STALE_DUE, at, feed.encode())
 
@@ -114,8 +134,14 @@ def mark_newly_stale(ctx: Ctx) -> None:
 
 
 # ----- feeds ---------------------------------------------------------------------------
-def state_of(ctx: Ctx, feed: str) -> dict | None:
-    return ctx.get_obj(FEED + feed.encode())
+def state_of(ctx: Ctx, feed: str) -> FeedState | None:
+    """The feed's stored state, or None if the feed does not exist."""
+    v = ctx.get_obj(FEED + feed.encode())
+    return None if v is None else FeedState.from_stored(v)
+
+
+def _put(ctx: Ctx, feed: str, st: FeedState) -> None:
+    ctx.set_obj(FEED + feed.encode(), st.to_stored())
 
 
 def create_feed(ctx: Ctx, feed: str, value: int, observed_at: int) -> None:
@@ -123,13 +149,20 @@ def create_feed(ctx: Ctx, feed: str, value: int, observed_at: int) -> None:
     if not feeds.is_feed(feed):
         raise InvalidState(f"{feed!r} is not a feed id")
     p = policy(ctx, feeds.class_of(feed))
-    if not p["lo"] <= value <= p["hi"]:
-        raise InvalidState(f"{feed}: initial value {value} is outside [{p['lo']}, {p['hi']}]")
-    ctx.set_obj(FEED + feed.encode(), {
-        "value": value, "round": 0, "observedAt": observed_at, "updatedAt": ctx.block.time,
-        "windowId": ctx.block.time // p["window"], "windowValue": value, "frozen": False, "pending": None})
+    if not p.lo <= value <= p.hi:
+        raise InvalidState(f"{feed}: initial value {value} is outside [{p.lo}, {p.hi}]")
+    _put(ctx, feed, FeedState(value, 0, observed_at, ctx.block.time, ctx.block.time // p.window, value, False, None))
     dirty.mark(ctx, b"feed/" + feed.encode())
     _watch_staleness(ctx, feed, observed_at, p)
+
+
+def restore_feed(ctx: Ctx, feed: str, st: FeedState) -> None:
+    """Declare a feed with the whole state an export gave it (genesis), its queued move
+    indexed again."""
+    create_feed(ctx, feed, st.value, st.observedAt)
+    _put(ctx, feed, st)
+    if st.pending is not None:
+        due.schedule(ctx, DUE, st.pending.activatesAt, feed.encode())
 
 
 def read(ctx: Ctx, feed: str) -> FeedValue | None:
@@ -138,9 +171,9 @@ def read(ctx: Ctx, feed: str) -> FeedValue | None:
     if st is None:
         return None
     p = policy(ctx, feeds.class_of(feed))
-    stale = ctx.block.time - st["observedAt"] > p["maxAge"]
-    pend = st["pending"]["value"] if st["pending"] else None
-    return FeedValue(feed, st["value"], st["round"], st["observedAt"], stale, st["frozen"], pend)
+    stale = ctx.block.time - st.observedAt > p.maxAge
+    pend = st.pending.value if st.pending else None
+    return FeedValue(feed, st.value, st.round, st.observedAt, stale, st.frozen, pend)
 
 
 def fresh(ctx: Ctx, feed: str) -> FeedValue:
@@ -156,7 +189,7 @@ def fresh(ctx: Ctx, feed: str) -> FeedValue:
 
 
 # ----- reports --------------------------------------------------------------------------
-def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict]:
+def check_report(ctx: Ctx, chain_id: str, args: dict) -> tuple[FeedState, Policy]:
     """Every check of a report that does not depend on the block time; (feed state, policy).
 
     Run at admission (against the latest state) and again in the block; the BLS check is
@@ -180,33 +213,32 @@ def signature_job(ctx: Ctx, chain_id: str, args: dict) -> tuple[list[bytes], byt
     return pks, msg, args["signature"]
 
 
-def _report_terms(ctx: Ctx, chain_id: str, args: dict) -> tuple[dict, dict, list[bytes], bytes]:
+def _report_terms(ctx: Ctx, chain_id: str, args: dict) -> tuple[FeedState, Policy, list[bytes], bytes]:
     """The checks before the signature's: (feed state, policy, signers' keys, message)."""
     feed = args["feed"]
     st = state_of(ctx, feed)
     if st is None:
         raise NotFound(f"feed {feed} does not exist")
-    if st["frozen"]:
+    if st.frozen:
         raise FeedFrozen(f"feed {feed} is frozen and refuses reports until governance unfreezes it")
     ops = operator_set(ctx)
-    if args["epoch"] != ops["epoch"]:
+    if args["epoch"] != ops.epoch:
         raise WrongEpoch(f"the report is signed for operator set epoch {args['epoch']}; the set is at "
-                         f"epoch {ops['epoch']}")
-    last = st["pending"]["round"] if st["pending"] else st["round"]
-    if args["round"] <= last:
-        raise RoundNotNewer(f"round {args['round']} is not after round {last} of {feed}")
+                         f"epoch {ops.epoch}")
+    if args["round"] <= st.last_round:
+        raise RoundNotNewer(f"round {args['round']} is not after round {st.last_round} of {feed}")
     p = policy(ctx, feeds.class_of(feed))
     v = args["value"]
-    if feeds.class_of(feed) == "grade" and p["lo"] <= v <= p["hi"] and abs(v - st["value"]) > 1:
-        raise GradeJump(f"{feed}: grade {feeds.GRADES[st['value']]} to {feeds.GRADES[v]} moves more than one notch")
-    members = ops["operators"]
+    if feeds.class_of(feed) == "grade" and p.lo <= v <= p.hi and abs(v - st.value) > 1:
+        raise GradeJump(f"{feed}: grade {feeds.GRADES[st.value]} to {feeds.GRADES[v]} moves more than one notch")
+    members = ops.operators
     try:
         idx = signers(args["signers"], len(members))
     except ValueError as exc:
         raise BadReportSignature(f"signers: {exc}") from None
-    if len(idx) < p["quorum"]:
-        raise QuorumNotMet(f"{len(idx)} signer(s); {feed} needs a quorum of {p['quorum']}")
-    pks = [members[i][1] for i in idx]
+    if len(idx) < p.quorum:
+        raise QuorumNotMet(f"{len(idx)} signer(s); {feed} needs a quorum of {p.quorum}")
+    pks = [members[i].pubkey for i in idx]
     msg = message(chain_id, args["epoch"], feed, args["value"], args["observedAt"], args["round"])
     return st, p, pks, msg
 
@@ -218,46 +250,40 @@ def apply_report(ctx: Ctx, chain_id: str, args: dict) -> str:
     feed, value, now = args["feed"], args["value"], ctx.block.time
     if args["observedAt"] > now:
         raise FutureObservation(f"observedAt {args['observedAt']} is later than the block time {now}")
-    if now - args["observedAt"] > p["maxAge"]:
-        raise ReportTooOld(f"observed at {args['observedAt']}, older than the {p['maxAge']} s "
+    if now - args["observedAt"] > p.maxAge:
+        raise ReportTooOld(f"observed at {args['observedAt']}, older than the {p.maxAge} s "
                            f"maximum age at block time {now}")
-    key = FEED + feed.encode()
-    if not p["lo"] <= value <= p["hi"]:
-        _drop_pending(ctx, feed, st)
-        st.update(frozen=True, round=args["round"])
-        ctx.set_obj(key, st)
-        ctx.emit("oracle.frozen", feed=feed, value=value, round=args["round"], lo=p["lo"], hi=p["hi"])
+    if not p.lo <= value <= p.hi:
+        _put(ctx, feed, replace(_drop_pending(ctx, feed, st), frozen=True, round=args["round"]))
+        ctx.emit("oracle.frozen", feed=feed, value=value, round=args["round"], lo=p.lo, hi=p.hi)
         return "frozen"
     if feeds.class_of(feed) == "grade":  # one notch at most (check_report): no step window
         _apply(ctx, feed, st, value, args["round"], args["observedAt"], p)
         return "applied"
-    wid = now // p["window"]
-    if st["windowId"] != wid:
-        st["windowId"], st["windowValue"] = wid, st["value"]
-    allowed = p["stepAbs"] + p["stepRel"] * st["windowValue"] // feeds.WAD
-    if abs(value - st["windowValue"]) > allowed:
-        _drop_pending(ctx, feed, st)
-        at = now + p["delay"]
-        st["pending"] = {"value": value, "round": args["round"], "observedAt": args["observedAt"],
-                         "activatesAt": at}
+    wid = now // p.window
+    if st.windowId != wid:
+        st = replace(st, windowId=wid, windowValue=st.value)
+    allowed = p.stepAbs + p.stepRel * st.windowValue // feeds.WAD
+    if abs(value - st.windowValue) > allowed:
+        at = now + p.delay
+        st = replace(_drop_pending(ctx, feed, st), pending=PendingMove(value, args["round"], args["observedAt"], at))
         due.schedule(ctx, DUE, at, feed.encode())
-        ctx.set_obj(key, st)
+        _put(ctx, feed, st)
         ctx.emit("oracle.queued", feed=feed, value=value, round=args["round"], activatesAt=at,
-                 windowValue=st["windowValue"])
+                 windowValue=st.windowValue)
         return "queued"
-    if st["pending"] is not None:
-        ctx.emit("oracle.superseded", feed=feed, value=st["pending"]["value"], round=st["pending"]["round"])
-        _drop_pending(ctx, feed, st)
+    if st.pending is not None:
+        ctx.emit("oracle.superseded", feed=feed, value=st.pending.value, round=st.pending.round)
+        st = _drop_pending(ctx, feed, st)
     _apply(ctx, feed, st, value, args["round"], args["observedAt"], p)
     return "applied"
 
 
-def _apply(ctx: Ctx, feed: str, st: dict, value: int, round_: int, observed_at: int, p: dict,
+def _apply(ctx: Ctx, feed: str, st: FeedState, value: int, round_: int, observed_at: int, p: Policy,
            queued: bool = False) -> None:
-    due.cancel(ctx, STALE_DUE, st["observedAt"] + p["maxAge"] + 1, feed.encode())
+    due.cancel(ctx, STALE_DUE, st.observedAt + p.maxAge + 1, feed.encode())
     _watch_staleness(ctx, feed, observed_at, p)
-    st.update(value=value, round=round_, observedAt=observed_at, updatedAt=ctx.block.time)
-    ctx.set_obj(FEED + feed.encode(), st)
+    _put(ctx, feed, replace(st, value=value, round=round_, observedAt=observed_at, updatedAt=ctx.block.time))
     dirty.mark(ctx, b"feed/" + feed.encode())
     ctx.emit("oracle.applied", feed=feed, value=value, round=round_, observedAt=observed_at, queued=queued)
 
@@ -267,10 +293,12 @@ def any_pending(ctx: Ctx) -> bool:
     return due.any_scheduled(ctx, DUE)
 
 
-def _drop_pending(ctx: Ctx, feed: str, st: dict) -> None:
-    if st["pending"] is not None:
-        due.cancel(ctx, DUE, st["pending"]["activatesAt"], feed.encode())
-        st["pending"] = None
+def _drop_pending(ctx: Ctx, feed: str, st: FeedState) -> FeedState:
+    """st without its queued move, whose due entry is cancelled."""
+    if st.pending is None:
+        return st
+    due.cancel(ctx, DUE, st.pending.activatesAt, feed.encode())
+    return replace(st, pending=None)
 
 
 def reject_pending(ctx: Ctx, feed: str) -> None:
@@ -278,12 +306,10 @@ def reject_pending(ctx: Ctx, feed: str) -> None:
     st = state_of(ctx, feed)
     if st is None:
         raise NotFound(f"feed {feed} does not exist")
-    if st["pending"] is None:
+    if st.pending is None:
         raise InvalidState(f"feed {feed} has no queued value to reject")
-    pend = st["pending"]
-    _drop_pending(ctx, feed, st)
-    ctx.set_obj(FEED + feed.encode(), st)
-    ctx.emit("oracle.rejected", feed=feed, value=pend["value"], round=pend["round"])
+    _put(ctx, feed, _drop_pending(ctx, feed, st))
+    ctx.emit("oracle.rejected", feed=feed, value=st.pending.value, round=st.pending.round)
 
 
 def apply_due(ctx: Ctx) -> None:
@@ -295,22 +321,20 @@ def apply_due(ctx: Ctx) -> None:
     for _, item in due.take_due(ctx, DUE, now):
         feed = item.decode()
         st = state_of(ctx, feed)
-        pend = st["pending"] if st is not None else None
-        if pend is None or pend["activatesAt"] > now:
+        pend = st.pending if st is not None else None
+        if pend is None or pend.activatesAt > now:
             continue
         p = policy(ctx, feeds.class_of(feed))
-        st["pending"] = None
-        st["windowId"], st["windowValue"] = now // p["window"], pend["value"]
-        _apply(ctx, feed, st, pend["value"], pend["round"], pend["observedAt"], p, queued=True)
+        st = replace(st, pending=None, windowId=now // p.window, windowValue=pend.value)
+        _apply(ctx, feed, st, pend.value, pend.round, pend.observedAt, p, queued=True)
 
 
 def unfreeze(ctx: Ctx, feed: str) -> None:
     """Governance's unfreeze (the governance module calls it); the value is unchanged."""
     st = state_of(ctx, feed)
-    if st is None or not st["frozen"]:
+    if st is None or not st.frozen:
         raise InvalidState(f"feed {feed} is not frozen")
-    st["frozen"] = False
-    ctx.set_obj(FEED + feed.encode(), st)
+    _put(ctx, feed, replace(st, frozen=False))
     ctx.emit("oracle.unfrozen", feed=feed)
 
 

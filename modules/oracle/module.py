@@ -8,10 +8,10 @@ Calls:
 Hooks: begin-block applies queued moves whose delay has passed.
 
 The folder has the module anatomy: keeper.py (the state keys and the only code that
-writes them), feeds.py and report.py (feed ids, policies, the signed report bytes),
-records.py (FeedState, Policy), genesis.py, invariants.py, queries.py (oracle_*) and
-simulation.py (its random operations); this file holds the calls and the hook and
-declares the rest.
+reads or writes them), feeds.py and report.py (feed ids, policies, the signed report
+bytes), records.py (OperatorSet, Policy, FeedState: what the keeper takes and returns),
+genesis.py, invariants.py, queries.py (oracle_*) and simulation.py (its random
+operations); this file holds the calls and the hook and declares the rest.
 """
 
 from __future__ import annotations

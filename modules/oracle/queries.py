@@ -21,7 +21,7 @@ from rwachain.modules.core.queries import (
     obj,
 )
 from rwachain.modules.oracle import feeds, keeper
-from rwachain.modules.oracle.records import FeedState
+from rwachain.modules.oracle.records import Policy
 
 PENDING_MOVE = obj(value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, activatesAt=INT)
 FEED = obj(feed=STR, **{"class": STR}, value=AMOUNT, round=AMOUNT, observedAt=AMOUNT, updatedAt=INT, stale=BOOL,
@@ -35,7 +35,7 @@ PAGE_MAX = 1000  # feeds per page
 
 def feed_json(ctx: Ctx, feed: str) -> dict:
     """A feed as the RPC answers it: value, round, times, staleness, frozen flag, queued move."""
-    st = FeedState.from_stored(keeper.state_of(ctx, feed))
+    st = keeper.state_of(ctx, feed)
     fv = keeper.read(ctx, feed)
     pend = st.pending
     return {"feed": feed, "class": feeds.class_of(feed), "value": str(st.value), "round": str(st.round),
@@ -66,15 +66,19 @@ def _feeds(ctx: Ctx, prefix: str, after: str, limit: int) -> dict:
             more = True
             break
         ids.append(f)
-    pols = {c: {k: str(v) if k in POLICY_AMOUNTS else v for k, v in keeper.policy(ctx, c).items()}
-            for c in feeds.CLASSES if ctx.get(keeper.POLICY + c.encode()) is not None}
+    pols = {c: _policy_json(p) for c in feeds.CLASSES if (p := keeper.find_policy(ctx, c)) is not None}
     return {"feeds": [feed_json(ctx, f) for f in ids], "policies": pols, "next": ids[-1] if more else None}
+
+
+def _policy_json(p: Policy) -> dict:
+    """A policy as the RPC answers it: its stored fields, amounts as decimal strings."""
+    return {k: str(v) if k in POLICY_AMOUNTS else v for k, v in p.to_stored().items()}
 
 
 def _operators(ctx: Ctx) -> dict:
     s = keeper.operator_set(ctx)
-    return {"epoch": s["epoch"], "operators": [{"index": i, "address": encode_address(a), "blsPubkey": "0x" + pk.hex()}
-                                               for i, (a, pk, _) in enumerate(s["operators"])]}
+    return {"epoch": s.epoch, "operators": [{"index": i, "address": encode_address(o.address),
+                                             "blsPubkey": "0x" + o.pubkey.hex()} for i, o in enumerate(s.operators)]}
 
 
 QUERIES = (

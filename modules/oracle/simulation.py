@@ -36,8 +36,8 @@ def draw_report(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     simulator signs it when the step runs (round, epoch, observation time, signature)."""
     feed = rng.choice(keeper.list_feeds(ctx))
     cls = feeds.class_of(feed)
-    p = Policy.from_stored(keeper.policy(ctx, cls))
-    value = _value(rng, FeedState.from_stored(keeper.state_of(ctx, feed)), p, cls)
+    p = keeper.policy(ctx, cls)
+    value = _value(rng, keeper.state_of(ctx, feed), p, cls)
     operators = actors.signers["operator"]
     signers = rng.sample(range(len(operators)), p.quorum if rng.chance(93, 100) else SHORT_OF_QUORUM)
     age = 0 if rng.chance(95, 100) else p.maxAge + 1
@@ -46,7 +46,7 @@ def draw_report(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
 
 def draw_reject(rng, ctx: Ctx, actors: Actors) -> tuple[str, dict] | None:
     """The guardian rejects a queued move (of the rate feed when none is queued: refused)."""
-    pending = [f for f in keeper.list_feeds(ctx) if FeedState.from_stored(keeper.state_of(ctx, f)).pending]
+    pending = [f for f in keeper.list_feeds(ctx) if keeper.state_of(ctx, f).pending]
     feed = rng.choice(pending) if pending else "rate"
     return actors.signers["guardian"][0], {"feed": feed}
 

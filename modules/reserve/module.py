@@ -108,11 +108,11 @@ def begin_block(ctx: Ctx) -> None:
     # orders already resting as wanted stay (no writes); the others are cancelled and placed anew
     kept = set()
     for o in market.orders_of(ctx, RESERVE):
-        t = (o["denom"], o["side"], o["price"], o["quantity"] - o["filled"])
+        t = (o.denom, o.side, o.price, o.unfilled)
         if t in targets and t not in kept:
             kept.add(t)
         else:
-            market.cancel(ctx, RESERVE, o["id"])
+            market.cancel(ctx, RESERVE, o.id)
     for t in targets:
         if t not in kept:
             _try_place(ctx, t[0], t[1], t[2], t[3], stable)

@@ -46,7 +46,7 @@ def _info(ctx: Ctx) -> dict:
     st = keeper.epoch_state(ctx)
     return {"account": encode_address(keeper.RESERVE), "holdings": _holdings(ctx, keeper.RESERVE),
             "value": str(keeper.holdings_value(ctx)), "epoch": st.epoch, "budget": str(st.budget),
-            "used": str(st.used), "orders": [order_json(o) for o in market.resting(ctx, keeper.RESERVE)],
+            "used": str(st.used), "orders": [order_json(o) for o in market.orders_of(ctx, keeper.RESERVE)],
             "treasury": {"account": encode_address(keeper.TREASURY), "holdings": _holdings(ctx, keeper.TREASURY)}}
 
 
