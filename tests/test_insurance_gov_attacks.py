@@ -13,6 +13,7 @@ from rwachain.modules.core import timelock
 from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InvalidState, Unauthorized
 from rwachain.modules.governance import module as gov
+from rwachain.modules.insurance import invariants as insurance_invariants
 from rwachain.modules.insurance import module as insurance
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.roles import module as roles
@@ -161,7 +162,7 @@ def test_flaw13_every_recovery_follows_the_shares_its_slash_hit(devnet_chain, op
         expect = sum(at[k.address] * recovered[g] // shares for g, (at, shares) in enumerate(slashes))
         got = insurance.pending(ctx, k.address).get("rusd", 0) - _fee_rusd(ctx, k)
         assert got == expect, (k.address.hex(), got, expect)
-    assert insurance.invariants(ctx) == []
+    assert insurance_invariants.invariants(ctx) == []
 
 
 def _fee_rusd(ctx, key) -> int:
@@ -237,7 +238,7 @@ def test_flaw14_any_slash_fraction_leaves_the_fund_usable(devnet_chain, fraction
         assert insurance.fund(ctx).shares - before <= 1_000 * RWA * 10**6
     else:
         _reopens(d, ctx)
-    assert [p for p in insurance.invariants(ctx)] == []
+    assert [p for p in insurance_invariants.invariants(ctx)] == []
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -257,7 +258,7 @@ def test_flaw14_a_slash_takes_its_cover_and_at_most_a_millionth_more(devnet_chai
         before = insurance.stake_of(ctx, ATTACKER.address)
         d.handle(ctx, "insurance", "stake", ATTACKER.address, {"amount": 1_000 * RWA})
         assert 1_000 * RWA - RWA <= insurance.stake_of(ctx, ATTACKER.address) - before <= 1_000 * RWA
-    assert [p for p in insurance.invariants(ctx)] == []
+    assert [p for p in insurance_invariants.invariants(ctx)] == []
 
 
 def test_flaw14_a_full_slash_through_a_write_off_reopens_staking_and_governance(d):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rwachain.modules.insurance import genesis as insurance
 from rwachain.modules.insurance import keeper as insurance_keeper
-from rwachain.modules.insurance import module as insurance
 from rwachain.modules.insurance.records import Bonded, Claim, EraEnd, Fund, Slash, Snapshot, Stake
-from rwachain.modules.reserve import module as reserve
+from rwachain.modules.reserve import genesis as reserve
 from rwachain.modules.reserve.records import Budget, PayoutCap, RedeemLimit, Redemption
 from rwachain.state.codec import encode
 

@@ -50,10 +50,9 @@ from rwachain.modules.core.context import Ctx
 from rwachain.modules.core.errors import InsufficientFunds, InvalidState, LimitExceeded
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.governed import Governed
-from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
-from rwachain.modules.insurance import keeper, queries, simulation
+from rwachain.modules.insurance import genesis, invariants, keeper, queries, simulation
 from rwachain.modules.insurance.keeper import (  # noqa: F401 (the module's names for its state too)
     CLAIM,
     COVER,
@@ -240,71 +239,10 @@ def repaid(ctx: Ctx, source: bytes, amount: int) -> None:
         ctx.emit("insurance.repaid", amount=left, to=reserve.RESERVE)
 
 
-# ----- genesis and invariants -------------------------------------------------------------------
-GENESIS = (
-    Record("fund", FUND_KEY, value={"native": "int", "shares": "int", "bonded": "int", "era": "int", "slashes": "int",
-                                    "snapshots": "int"}),
-    Record("stakes", STAKE, (("address", "addr"),), {"shares": "int", "snap": ("map", "int"), "owed": ("map", "int"),
-                                                     "era": "int", "held": "int", "gen": "int", "since": "int"}),
-    Record("indexes", INDEX, (("denom", "str"),), "int", field="index"),
-    Record("unbonding", UNBOND, (("address", "addr"), ("release", "u64")), "int", field="shares"),
-    Record("slashes", SLASH, (("gen", "u64"),), {"pool": "addr", "shares": "int", "lost": "int", "covered": "int",
-                                                 "recovered": "int", "paid": "int"}),
-    Record("covers", COVER, (("pool", "addr"), ("gen", "u64")), "int", field="amount"),
-    Record("claims", CLAIM, (("address", "addr"), ("gen", "u64")), {"shares": "int", "paid": "int"}),
-    Record("eras", ERA, (("era", "u64"),), {"index": ("map", "int"), "slashes": "int"}),
-    Record("snapshots", SNAPSHOT, (("id", "u64"),), {"native": "int", "shares": "int", "bonded": "int", "era": "int"}),
-    Record("voteLog", VOTES, (("address", "addr"), ("id", "u64")), {"shares": "int", "era": "int"}),
-)
-"""The typed genesis section (modules/core/records.py): every insurance/ record."""
-init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"insurance/",))
-
-
-def _slash_problems(ctx: Ctx) -> tuple[int, list[str]]:
-    """(recoveries received and not yet paid out, stable base units; broken slash records)."""
-    held, out = 0, []
-    for gen, s in keeper.slashes(ctx):
-        held += s.recovered - s.paid
-        if not s.paid <= s.recovered <= s.covered:
-            out.append(f"insurance: slash {gen} paid {s.paid} of {s.recovered} recovered on a cover of {s.covered}")
-    return held, out
-
-
-def invariants(ctx: Ctx) -> list[str]:
-    f = keeper.fund(ctx)
-    idx = keeper.indexes(ctx)
-    bonded, held, owed = 0, 0, {}
-    out = []
-    for addr in keeper.stakers(ctx):
-        rec, _, cleared = keeper.current(ctx, addr, f)
-        bonded += rec.shares
-        held += rec.held
-        if not cleared and rec.held != rec.shares + sum(sh for _, sh in keeper.unbonding(ctx, addr)):
-            out.append(f"insurance: {addr.hex()} holds {rec.held} shares, not its bonded and unbonding ones")
-        for d, a in keeper.settle(rec, idx).owed.items():
-            owed[d] = owed.get(d, 0) + a
-    if bonded != f.bonded:
-        out.append(f"insurance: bonded shares sum to {bonded}, the fund says {f.bonded}")
-    if held != f.shares:
-        out.append(f"insurance: the stakers' shares (bonded and unbonding) sum to {held}, not {f.shares}")
-    g = ctx.get_obj(b"chain/genesis")
-    if g is not None:
-        owed[g["nativeDenom"]] = owed.get(g["nativeDenom"], 0) + f.native
-    recovering, broken = _slash_problems(ctx)
-    out += broken
-    if recovering:
-        stable = tranches.stable_denom(ctx)
-        owed[stable] = owed.get(stable, 0) + recovering
-    for d, need in owed.items():
-        if bank.balance(ctx, FUND, d) < need:
-            out.append(f"insurance: the fund holds less {d} than its stake and rewards owed ({need})")
-    return out
-
-
 def module() -> Module:
-    m = Module(NAME, end_block=end_block, init_genesis=init_genesis, export_genesis=export_genesis,
-               genesis_records=GENESIS, invariants=invariants, pure_hooks=True, queries=queries.QUERIES,
-               sim_ops=simulation.SIM_OPS,
+    m = Module(NAME, end_block=end_block, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
+               genesis_records=genesis.GENESIS, invariants=invariants.invariants, pure_hooks=True,
+               queries=queries.QUERIES, sim_ops=simulation.SIM_OPS,
                offers=(Offer(tranches.COVER, cover), Offer(tranches.COVER_REPAID, repaid)), pausable=6,
                params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, keeper.params, place=3),
                accounts=(("insurance", 2),))

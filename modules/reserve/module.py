@@ -46,12 +46,11 @@ from rwachain.modules.core.errors import (
 )
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.core.governed import Governed
-from rwachain.modules.core.records import Record, typed_genesis
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.core.wiring import Offer
 from rwachain.modules.market import keeper as market
 from rwachain.modules.oracle import keeper as oracle
-from rwachain.modules.reserve import keeper, queries, simulation
+from rwachain.modules.reserve import genesis, invariants, keeper, queries, simulation
 from rwachain.modules.reserve.keeper import (  # noqa: F401 (the module's names for its state too)
     CANCEL_STEPS,
     DEFAULT_PARAMS,
@@ -318,38 +317,12 @@ def _cancel_redeem(ctx: Ctx, sender: bytes, args: dict) -> None:
     ctx.emit("reserve.redeemCancelled", holder=sender, amount=back, entries=len(rids))
 
 
-def invariants(ctx: Ctx) -> list[str]:
-    """Outlays in the epoch <= its budget; the treasury's native payouts <= their cap."""
-    out = []
-    st = epoch_state(ctx)
-    if st.used > st.budget:
-        out.append(f"reserve: spent {st.used} of a budget of {st.budget}")
-    tr = keeper.stored_payouts(ctx)
-    if tr is not None and tr.used > tr.cap:
-        out.append(f"treasury: paid {tr.used} native of a cap of {tr.cap}")
-    return out
-
-
-GENESIS = (
-    Record("epoch", EPOCH, value={"epoch": "int", "budget": "int", "used": "int"}),
-    Record("native", NATIVE_EPOCH, value={"epoch": "int", "limit": "int", "used": "int"}),
-    Record("treasury", TREASURY_EPOCH, value={"epoch": "int", "cap": "int", "used": "int"}),
-    Record("queued", QUEUED, value="int"),
-    Record("next", NEXT, value="int"),
-    Record("redemptions", QUEUE, (("id", "u64"),), {"holder": "addr", "amount": "int", "filled": "int",
-                                                   "release": "int"}),
-    Record("holderIndex", HOLDER, (("holder", "addr"), ("id", "u64")), "true", field="queued"),
-)
-"""The typed genesis section (modules/core/records.py): every reserve/ record."""
-init_genesis, export_genesis = typed_genesis(NAME, GENESIS, (b"reserve/",))
-
-
 def module() -> Module:
     offers = (Offer(market.FILL, on_fill, key=NAME), Offer(market.BUY_LIMIT, budget_left, key=RESERVE),
               Offer(market.GUARD, repriced_since, key=RESERVE))
-    m = Module(NAME, begin_block=begin_block, invariants=invariants, init_genesis=init_genesis,
-               export_genesis=export_genesis, genesis_records=GENESIS, offers=offers, queries=queries.QUERIES,
-               sim_ops=simulation.SIM_OPS,
+    m = Module(NAME, begin_block=begin_block, invariants=invariants.invariants,
+               init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
+               genesis_records=genesis.GENESIS, offers=offers, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS,
                pure_hooks=True, params=Governed(PARAMS, DEFAULT_PARAMS, PARAM_UNITS, params, place=1),
                accounts=(("reserve", 0), ("treasury", 3)))
     m.add_call(Call("sell", _sell, {"unit": UNIT, "quantity": Int(1, U64_MAX), "minOut": Int(0, WAD**3),

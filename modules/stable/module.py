@@ -20,27 +20,13 @@ from rwachain.modules.core.errors import ModuleAccountRefuses
 from rwachain.modules.core.governed import Governed
 from rwachain.modules.core.registry import Call, Module
 from rwachain.modules.roles import module as roles
-from rwachain.modules.stable import genesis, keeper, queries, simulation, vault
+from rwachain.modules.stable import genesis, invariants, keeper, queries, simulation, vault
 from rwachain.modules.stable.genesis import STATE  # noqa: F401 (the module's name for it too)
 from rwachain.modules.stable.keeper import info  # noqa: F401 (the module's name for it too)
 from rwachain.modules.tranches import keeper as tranches
 
 NAME = "stable"
 UNIT = Text(64, tranches.UNIT_PATTERN)
-
-
-def invariants(ctx: Ctx) -> list[str]:
-    """Custodian mints within the genesis attestation; a tranche's ceiling use is exposure the
-    vault holds now (none once the vault holds none of its units)."""
-    out = []
-    token = keeper.info(ctx)
-    if token is not None and token.custodianMinted > token.attestedReserve:
-        out.append(f"stable: custodian minted {token.custodianMinted} above attested reserve {token.attestedReserve}")
-    for ceiling, used in keeper.uses(ctx, b"tranche/"):
-        unit = ceiling[len(b"tranche/"):].decode()
-        if used and not bank.balance(ctx, vault.VAULT, unit):
-            out.append(f"stable: ceiling use {used} for {unit}, of which the vault holds nothing")
-    return out
 
 
 def _mint(ctx: Ctx, sender: bytes, args: dict) -> None:
@@ -73,7 +59,8 @@ def end_block(ctx: Ctx) -> None:
 
 
 def module() -> Module:
-    m = Module(NAME, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis, invariants=invariants,
+    m = Module(NAME, init_genesis=genesis.init_genesis, export_genesis=genesis.export_genesis,
+               invariants=invariants.invariants,
                genesis_json=genesis.SECTION, queries=queries.QUERIES, sim_ops=simulation.SIM_OPS, end_block=end_block,
                pure_hooks=True, pausable=5,
                params=Governed(keeper.PARAMS, keeper.DEFAULT_PARAMS, keeper.PARAM_UNITS, keeper.params, place=0),
