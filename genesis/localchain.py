@@ -51,10 +51,12 @@ def actor_bls_secret(name: str) -> int:
 class LocalChain:
     """A chain in `directory` (a fresh temporary one if None, on tmpfs where there is one) started from a genesis
     document (dict) or file path. Not thread-safe; close() when done. `modules` replaces the
-    application's module list (default: modules.app.default_modules())."""
+    application's module list (default: modules.app.default_modules()). throwaway: the
+    chain is deleted after use, so its store skips synced writes and table flushes
+    (Store(throwaway=True)); None: when the chain is in a temporary directory of its own."""
 
     def __init__(self, genesis: dict | str, directory: str | None = None, *, proposer: bytes = b"\0" * 20,
-                 modules: list[Module] | None = None):
+                 modules: list[Module] | None = None, throwaway: bool | None = None):
         self._tmp = scratch_dir() if directory is None else None
         self.dir = directory if directory is not None else self._tmp.name
         os.makedirs(self.dir, exist_ok=True)
@@ -63,7 +65,8 @@ class LocalChain:
             with open(path, "w") as f:
                 json.dump(genesis, f)
             genesis = path
-        self.store = Store(os.path.join(self.dir, "state.ldb"))
+        self.store = Store(os.path.join(self.dir, "state.ldb"),
+                           throwaway=self._tmp is not None if throwaway is None else throwaway)
         self.app = App(self.store, modules=modules)
         self.genesis_root = import_genesis(self.app, genesis)
         self.chain_id = self.app.genesis["chainId"]
