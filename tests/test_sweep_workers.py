@@ -88,3 +88,15 @@ def test_a_throwaway_run_store_changes_no_result(tmp_path, monkeypatch):
         doc = sweep.document(plan, sweep.execute(d, plan, workers=1))
         texts[kind] = [Path(p).read_text() for p in sweep.write_results(d, doc)]
     assert texts["throwaway"] == texts["durable"]
+
+
+def test_runs_of_any_length_in_any_order_give_the_plans_results(tmp_path):
+    """The workers take the longest runs first (so that they end together); the results are
+    still every run's own, in plan order: the same document as one process running the plan
+    in its order."""
+    plan = sc.plan([("sim.blocks", "6,24,12")], [], [1, 2, 3])
+    assert [e["config"]["sim.blocks"] for e in sweep.longest_first(plan["runs"])] == [24] * 3 + [12] * 3 + [6] * 3
+    one = sweep.document(plan, sweep.execute(str(tmp_path / "one"), plan, 1))
+    two = sweep.document(plan, sweep.execute(str(tmp_path / "two"), plan, 2))
+    assert one == two and [r[0] for r in two["rows"]] == list(range(9))
+    assert [r[1] for r in two["rows"]] == [1, 2, 3] * 3
