@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 
-import _common as c  # noqa: F401  (puts the project on sys.path)
+import _common as c  # (puts the project on sys.path)
 
 from rwachain.genesis.sim import sweep
 from rwachain.genesis.sim import sweep_config as sc
@@ -88,8 +87,7 @@ def main() -> None:
     args = ap.parse_args()
     runs, blocks = (4, 24) if args.quick else (args.runs, args.blocks)
     plan = sc.plan([("params.reserve.discount", "0.03")], [("sim.blocks", str(blocks))], list(range(1, runs + 1)))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=c.ROOT, capture_output=True,
-                            text=True).stdout.strip()
+    commit = c.revision()
     print(f"commit {commit}; {runs} runs of {blocks} blocks; nproc {os.cpu_count()}; "
           f"load average at start {os.getloadavg()[0]:.2f}; {autogroup()}", flush=True)
     counts = [int(x) for x in args.workers.split(",")]
