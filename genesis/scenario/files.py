@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rwachain.genesis.localchain import actor_bls_secret, actor_key
+from rwachain.genesis.localchain import actor_bls_secret, actor_key, group_signature
 from rwachain.modules.core import bls
 from rwachain.modules.core.args import args_from_json
 from rwachain.modules.core.crypto import Keypair, encode_address, module_address
@@ -459,7 +459,7 @@ def report_args(chain_id: str, backend: Backend, r: dict, rnd: int, block_time: 
             raise ScenarioFailed(f"report on {r['feed']}: {n!r} is not in the chain's operator set")
         idx.append(ops.index(addr))
     msg = message(chain_id, epoch, r["feed"], value, obs, rnd)
-    sig = bls.aggregate([bls.sign(bls_secret(n), msg) for n in r["signers"]])
+    sig = group_signature([bls_secret(n) for n in r["signers"]], msg)
     return {"feed": r["feed"], "value": str(value), "observedAt": str(obs), "round": str(rnd), "epoch": str(epoch),
             "signers": "0x" + bitmap(sorted(idx), len(ops)).hex(), "signature": "0x" + sig.hex()}
 

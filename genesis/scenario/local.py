@@ -42,7 +42,7 @@ def scratch_dir() -> tempfile.TemporaryDirectory:
 
 class LocalBackend(Backend):
     """A scenario's chain in a directory (if None, a temporary one, on tmpfs where there is
-    one: the store is the same LevelDB, its synced writes just cost nothing there)."""
+    one, with a throwaway store: the same LevelDB, neither synced nor compacted)."""
 
     checks_invariants = True
 
@@ -53,7 +53,7 @@ class LocalBackend(Backend):
         self._tmp = scratch_dir() if directory is None else None
         try:
             self.chain = LocalChain(sc.genesis, directory or self._tmp.name,
-                                    proposer=devnet.validator_key().address)
+                                    proposer=devnet.validator_key().address, throwaway=self._tmp is not None)
         except (GenesisError, ValueError, RuntimeError) as exc:  # a bad genesis; a directory with a chain
             if self._tmp is not None:
                 self._tmp.cleanup()

@@ -39,7 +39,7 @@ from rwachain.genesis.checks import (  # noqa: F401 (the checks are this module'
     oracle_bounds_check,
     stable_supply_check,
 )
-from rwachain.genesis.localchain import LocalChain
+from rwachain.genesis.localchain import LocalChain, group_signature
 from rwachain.genesis.sim import adversary, series
 from rwachain.genesis.sim.adversary import ProbeEnv
 from rwachain.genesis.sim.montecarlo import MarketConfig, MarketModel
@@ -63,7 +63,7 @@ from rwachain.genesis.sim.steps import (  # noqa: F401 (the step names are this 
     weights_of,
 )
 from rwachain.modules.bank import module as bank_module
-from rwachain.modules.core import accounts, bls
+from rwachain.modules.core import accounts
 from rwachain.modules.core.app import App, BlockResult, default_modules
 from rwachain.modules.core.context import BlockInfo, Ctx
 from rwachain.modules.core.errors import HandlerFault
@@ -220,7 +220,7 @@ class Runner:
         obs = max(0, now - a.get("age", 0))
         signers = sorted({i for i in a["signers"] if 0 <= i < len(self.secrets)})
         msg = message(self.chain.chain_id, epoch, feed, a["value"], obs, rnd)
-        sig = bls.aggregate([bls.sign(self.secrets[i], msg) for i in signers]) if signers else b"\0" * 96
+        sig = group_signature([self.secrets[i] for i in signers], msg) if signers else b"\0" * 96
         n = len(oracle.operator_set(ctx).operators)
         return {"feed": feed, "value": a["value"], "observedAt": obs, "round": rnd, "epoch": epoch,
                 "signers": bitmap(signers, n), "signature": sig}

@@ -35,9 +35,7 @@ depends on its (seed, stress, variant) only, whatever the workers.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import contextlib
-import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -437,7 +435,7 @@ def _run_cell(args: tuple[StudyConfig, str, str]) -> dict:
 def study(cfg: StudyConfig = STANDARD, workers: int = 2,
           progress: Callable[[int, int], None] | None = None) -> dict:
     """Every (stress, variant) over cfg.seeds seeds, the runs in `workers` processes
-    (forkserver; 1: in this process): {"kind": "study", "config", "stresses", "variants",
+    (sweep.in_workers; 1: in this process): {"kind": "study", "config", "stresses", "variants",
     "columns", "units", "rows" (one dict per stress and variant, in cells() order: the
     metrics over its seeds (combine), with the first seed's per-block crPath and
     reservePath)}, and the runs' CPU seconds ("cpuSeconds"). A row depends on the
@@ -451,13 +449,10 @@ def study(cfg: StudyConfig = STANDARD, workers: int = 2,
             if progress is not None:
                 progress(i + 1, len(todo))
     else:
-        ctx = multiprocessing.get_context("forkserver")
-        with futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            running = {pool.submit(_run_cell, job): i for i, job in enumerate(todo)}
-            for n, fut in enumerate(futures.as_completed(running), 1):
-                runs[running[fut]] = fut.result()
-                if progress is not None:
-                    progress(n, len(todo))
+        for n, (i, res) in enumerate(sweep.in_workers(_run_cell, todo, workers), 1):
+            runs[i] = res
+            if progress is not None:
+                progress(n, len(todo))
     n = len(seeds)
     rows = [combine(runs[i * n:(i + 1) * n]) for i in range(len(cells()))]
     return {"kind": "study", "config": cfg.to_json(), "stresses": list(STRESSES), "variants": list(VARIANTS),

@@ -75,17 +75,23 @@ class Store(ReadCaches, Retention, History):
 
     def __init__(self, path: str, *, keep_versions: int = 100, cache_entries: int = 50_000,
                  node_cache_entries: int = 40_000, keep_undo: bool = True,
-                 native_tree: bool | None = None, log_room: bool = False):
+                 native_tree: bool | None = None, log_room: bool = False, throwaway: bool = False):
         """cache_entries and node_cache_entries bound the two read caches (each holds up to
         twice that many entries: values of state keys, and internal tree nodes).
         native_tree picks the tree's batch update (None: the compiled one where built).
         log_room (opt-in, rwad --log-preallocate) keeps zeros ahead of LevelDB's log, so
         that a small block's synced commit overwrites in place instead of appending; it
-        relies on two undocumented LevelDB internals (state/logroom.py)."""
+        relies on two undocumented LevelDB internals (state/logroom.py).
+        throwaway: the store is deleted after use and never reopened after a crash (a
+        scratch chain's): its writes are not synced, and LevelDB holds up to
+        keys.THROWAWAY_WRITE_BUFFER bytes of them in memory before it writes a table, so
+        that a short run never flushes or compacts (what it writes and reads is the same)."""
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.path = path
-        self.db = open_db(path)
+        self.throwaway = throwaway
+        self.sync = not throwaway  # whether every write batch is synced to the disk
+        self.db = open_db(path, throwaway=throwaway)
         self.log_room = LogRoom(path) if log_room else None
         self.keep_versions = keep_versions
         self.keep_undo = keep_undo
@@ -137,7 +143,7 @@ class Store(ReadCaches, Retention, History):
     def wipe(self) -> None:
         """Delete every key (the remains of an interrupted genesis import)."""
         self._caches_changing()
-        with self.db.write_batch(sync=True) as wb:
+        with self.db.write_batch(sync=self.sync) as wb:
             for k in self.db.iterator(include_value=False):
                 wb.delete(k)
         self._clear_value_caches()
@@ -156,7 +162,7 @@ class Store(ReadCaches, Retention, History):
         Closing finishes LevelDB's running compaction and frees its memtables and file
         mappings; the reopened database resumes any compaction backlog."""
         self.db.close()
-        self.db = open_db(self.path)
+        self.db = open_db(self.path, throwaway=self.throwaway)
 
     def level0_files(self) -> int:
         """LevelDB's level-0 file count (4 or more: a compaction is due or running)."""
@@ -211,7 +217,7 @@ class Store(ReadCaches, Retention, History):
         up = pending.update
         held = None  # what pruning left indexed at the new floor (None: nothing pruned)
         self._caches_changing()
-        with self.db.write_batch(transaction=True, sync=True) as wb:
+        with self.db.write_batch(transaction=True, sync=self.sync) as wb:
             for k, val in yield_point.paced(pending.flat.items()):
                 if val is None:
                     wb.delete(FLAT + k)
@@ -265,7 +271,7 @@ class Store(ReadCaches, Retention, History):
         self._caches_changing()
         self.db.close()
         self.path = path
-        self.db = open_db(path)
+        self.db = open_db(path, throwaway=self.throwaway)
         if self.log_room is not None:
             self.log_room = LogRoom(path)
         self._clear_value_caches()

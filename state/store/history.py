@@ -64,7 +64,7 @@ class History:
                 restore[key] = old
         first_dead = (target + 1).to_bytes(8, "big")
         self._caches_changing()
-        with self.db.write_batch(transaction=True, sync=True) as wb:
+        with self.db.write_batch(transaction=True, sync=self.sync) as wb:
             for key, old in restore.items():
                 if old is None:
                     wb.delete(FLAT + key)
@@ -79,7 +79,7 @@ class History:
                 wb.put(k, val)
             wb.put(META_VERSION, target.to_bytes(8, "big"))
         self.pins = {p for p in self.pins if p <= target}
-        with self.db.write_batch(sync=True) as wb:
+        with self.db.write_batch(sync=self.sync) as wb:
             self._write_pins(wb)
         self._clear_value_caches()
         self._node_cache.clear()

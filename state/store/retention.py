@@ -109,13 +109,13 @@ class Retention:
         if not self.has_version(version):
             raise StoreError(f"no state at version {version}")
         self.pins.add(version)
-        with self.db.write_batch(transaction=True, sync=True) as wb:
+        with self.db.write_batch(transaction=True, sync=self.sync) as wb:
             self._write_pins(wb)
 
     def unpin(self, version: int) -> None:
         """Release a pin; what only it held is deleted now."""
         self.pins.discard(version)
-        with self.db.write_batch(transaction=True, sync=True) as wb:
+        with self.db.write_batch(transaction=True, sync=self.sync) as wb:
             self._write_pins(wb)
             held = None
             if version < self.pruned_below:
