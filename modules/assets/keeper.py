@@ -156,7 +156,7 @@ def grade_prefix(grade: int) -> bytes:
 
 # ----- writes ---------------------------------------------------------------------------
 def _store(ctx: Ctx, rec: Asset) -> None:
-    ctx.set_obj(REC + idb(rec.id), rec.to_stored())
+    ctx.put_record(REC + idb(rec.id), rec)
 
 
 def create(ctx: Ctx, rec: Asset, sched: list[list[int]]) -> Asset:
@@ -182,7 +182,7 @@ def restore(ctx: Ctx, rec: Asset, sched: list[list[int]], history: list[Payment]
     if rec.status in VALUED and rec.grade is not None:
         ctx.set(grade_prefix(rec.grade) + b, _NIL)
     for n, h in enumerate(history):
-        ctx.set_obj(HIST + b + n.to_bytes(4, "big"), h.to_stored())
+        ctx.put_record(HIST + b + n.to_bytes(4, "big"), h)
     if rec.check:
         due.schedule(ctx, DUE, rec.check, b)
 
@@ -227,7 +227,7 @@ def record_payment(ctx: Ctx, rec: Asset, sched: list[list[int]], kind: str, amou
     b = idb(rec.id)
     ctx.set_obj(SCHED + b, sched)
     n = rec.payments
-    ctx.set_obj(HIST + b + n.to_bytes(4, "big"), Payment(kind, amount, ctx.block.time, ctx.block.height).to_stored())
+    ctx.put_record(HIST + b + n.to_bytes(4, "big"), Payment(kind, amount, ctx.block.time, ctx.block.height))
     if kind == "repay":
         return replace(rec, payments=n + 1, repaid=rec.repaid + amount)
     return replace(rec, payments=n + 1, recovered=rec.recovered + amount)
@@ -323,7 +323,7 @@ def write_mark(ctx: Ctx, rec: Asset, value: int, stale: bool) -> None:
     if rec.status in VALUED:
         nxt = ctx.block.time + (1 if rec.status == "overdue" else MARK_TTL)
     new = Mark(value, ctx.block.time, stale, nxt)
-    ctx.set_obj(MARK + b, new.to_stored())
+    ctx.put_record(MARK + b, new)
     if nxt:
         due.schedule(ctx, mark_due(rec.status), nxt, b)
     if rec.pool is not None:
@@ -334,7 +334,7 @@ def write_mark(ctx: Ctx, rec: Asset, value: int, stale: bool) -> None:
 def restore_mark(ctx: Ctx, rec: Asset, m: Mark) -> None:
     """Store an asset's mark as a genesis holds it, with its next recomputation."""
     b = idb(rec.id)
-    ctx.set_obj(MARK + b, m.to_stored())
+    ctx.put_record(MARK + b, m)
     if m.next:
         due.schedule(ctx, mark_due(rec.status), m.next, b)
 
@@ -351,7 +351,7 @@ def pool_mark(ctx: Ctx, pool: int) -> PoolMark:
 
 
 def set_pool_mark(ctx: Ctx, pool: int, pm: PoolMark) -> None:
-    ctx.set_obj(POOL_MARK + pool.to_bytes(8, "big"), pm.to_stored())
+    ctx.put_record(POOL_MARK + pool.to_bytes(8, "big"), pm)
 
 
 def pool_marks(ctx: Ctx) -> list[tuple[int, PoolMark]]:

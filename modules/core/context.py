@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rwachain.modules.core.wiring import NONE, Wiring
-from rwachain.state.codec import decode_stored, encode, pack_int, unpack_int
+from rwachain.state.codec import decode_stored, encode, encode_shaped, pack_int, unpack_int
 from rwachain.state.overlay import Overlay
 
 
@@ -65,6 +65,13 @@ class Ctx:
 
     def set_obj(self, key: bytes, obj: Any) -> None:
         self.state.set(key, encode(obj))
+
+    def put_record(self, key: bytes, record: Any) -> None:
+        """Store a state record (a frozen dataclass of a module's records.py): its
+        `to_stored()` map is built with its keys in canonical order and only allowed
+        types, so it is packed without walking it to check (state/codec.encode_shaped);
+        tests/test_records_canonical.py holds every record to that."""
+        self.state.set(key, encode_shaped(record.to_stored()))
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self.state.iter_prefix(prefix)

@@ -15,6 +15,7 @@ sha256(b"rwachain/devkey/" || i as 4 big-endian bytes); the Ed25519 signing key 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from functools import lru_cache
 
@@ -37,6 +38,7 @@ MODULE_TAG = hashlib.sha256(b"rwachain/module-account").digest()[:12]
 """The first 12 bytes of every module account's address."""
 
 
+@functools.lru_cache(maxsize=256)  # module names: a handful; bounded for any other caller
 def module_address(name: str) -> bytes:
     """20-byte address of a module account (no private key exists for it): MODULE_TAG ||
     sha256(b"rwachain/module/" || name)[:8]."""

@@ -57,7 +57,7 @@ def get(ctx: Ctx, pid: int) -> Proposal:
 
 
 def put(ctx: Ctx, p: Proposal) -> None:
-    ctx.set_obj(PROP + _idb(p.id), p.to_stored())
+    ctx.put_record(PROP + _idb(p.id), p)
 
 
 def last_id(ctx: Ctx) -> int:

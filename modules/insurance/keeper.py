@@ -76,7 +76,7 @@ def fund(ctx: Ctx) -> Fund:
 
 
 def put_fund(ctx: Ctx, f: Fund) -> None:
-    ctx.set_obj(FUND_KEY, f.to_stored())
+    ctx.put_record(FUND_KEY, f)
 
 
 def total(ctx: Ctx) -> int:
@@ -108,7 +108,7 @@ def stored(ctx: Ctx, addr: bytes) -> Stake:
 
 
 def put_stake(ctx: Ctx, addr: bytes, rec: Stake) -> None:
-    ctx.set_obj(STAKE + addr, rec.to_stored())
+    ctx.put_record(STAKE + addr, rec)
 
 
 def stakers(ctx: Ctx) -> Iterator[bytes]:
@@ -210,7 +210,7 @@ def slash(ctx: Ctx, gen: int) -> Slash:
 
 
 def put_slash(ctx: Ctx, gen: int, s: Slash) -> None:
-    ctx.set_obj(SLASH + _u64(gen), s.to_stored())
+    ctx.put_record(SLASH + _u64(gen), s)
 
 
 def slashes(ctx: Ctx) -> Iterator[tuple[int, Slash]]:
@@ -221,7 +221,7 @@ def slashes(ctx: Ctx) -> Iterator[tuple[int, Slash]]:
 
 def end_era(ctx: Ctx, f: Fund) -> None:
     """Keep the reward indexes and the slash count at the end of f's era."""
-    ctx.set_obj(ERA + _u64(f.era), EraEnd(indexes(ctx), f.slashes).to_stored())
+    ctx.put_record(ERA + _u64(f.era), EraEnd(indexes(ctx), f.slashes))
 
 
 def covers_of(ctx: Ctx, account: bytes) -> Iterator[tuple[int, int]]:
@@ -244,7 +244,7 @@ def claims_of(ctx: Ctx, addr: bytes) -> list[tuple[int, Claim]]:
 
 
 def put_claim(ctx: Ctx, addr: bytes, gen: int, c: Claim) -> None:
-    ctx.set_obj(CLAIM + addr + _u64(gen), c.to_stored())
+    ctx.put_record(CLAIM + addr + _u64(gen), c)
 
 
 def delete_claim(ctx: Ctx, addr: bytes, gen: int) -> None:
@@ -261,14 +261,14 @@ def recovery_due(ctx: Ctx, gen: int, claim: Claim) -> tuple[Slash, int]:
 def _log_bonded(ctx: Ctx, addr: bytes, before: Stake, f: Fund) -> None:
     """Keep addr's bonded shares as they were for the snapshots taken since its last change."""
     if before.since < f.snapshots:
-        ctx.set_obj(VOTES + addr + _u64(f.snapshots), Bonded(before.shares, before.era).to_stored())
+        ctx.put_record(VOTES + addr + _u64(f.snapshots), Bonded(before.shares, before.era))
 
 
 def snapshot(ctx: Ctx) -> int:
     """Take a snapshot of bonded stake now; its id (1, 2, ...)."""
     f = fund(ctx)
     f = replace(f, snapshots=f.snapshots + 1)
-    ctx.set_obj(SNAPSHOT + _u64(f.snapshots), f.snapshot().to_stored())
+    ctx.put_record(SNAPSHOT + _u64(f.snapshots), f.snapshot())
     put_fund(ctx, f)
     return f.snapshots
 

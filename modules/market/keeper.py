@@ -114,7 +114,7 @@ def get(ctx: Ctx, oid: int) -> Order:
 
 
 def _put(ctx: Ctx, o: Order) -> None:
-    ctx.set_obj(ORDER + _ob(o.id), o.to_stored())
+    ctx.put_record(ORDER + _ob(o.id), o)
 
 
 def _trade_key(denom: str, n: int) -> bytes:
@@ -123,7 +123,7 @@ def _trade_key(denom: str, n: int) -> bytes:
 
 def put_trade(ctx: Ctx, denom: str, t: Trade) -> None:
     """Store trade number t.n of denom's market (a fill, or a genesis import)."""
-    ctx.set_obj(_trade_key(denom, t.n), t.to_stored())
+    ctx.put_record(_trade_key(denom, t.n), t)
 
 
 def reference_price(ctx: Ctx, denom: str) -> int:

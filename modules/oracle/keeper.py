@@ -64,7 +64,7 @@ def operator_set(ctx: Ctx) -> OperatorSet:
 
 def put_operator_set(ctx: Ctx, s: OperatorSet) -> None:
     """Store the operator set as it is (set_operators checks and numbers a new one)."""
-    ctx.set_obj(SET, s.to_stored())
+    ctx.put_record(SET, s)
 
 
 def set_operators(ctx: Ctx, operators: list[tuple[bytes, bytes, bytes]]) -> int:
@@ -110,7 +110,7 @@ def set_policy(ctx: Ctx, cls: str, p: Policy) -> None:
     if problems:
         raise InvalidState(f"policy {cls}: {problems[0]}")
     old = find_policy(ctx, cls)
-    ctx.set_obj(POLICY + cls.encode(), p.to_stored())
+    ctx.put_record(POLICY + cls.encode(), p)
     if old is not None and old.maxAge != p.maxAge:  # the feeds of the class go stale at another time
         for feed in list_feeds(ctx):
             if feeds.class_of(feed) == cls:
@@ -141,7 +141,7 @@ def state_of(ctx: Ctx, feed: str) -> FeedState | None:
 
 
 def _put(ctx: Ctx, feed: str, st: FeedState) -> None:
-    ctx.set_obj(FEED + feed.encode(), st.to_stored())
+    ctx.put_record(FEED + feed.encode(), st)
 
 
 def create_feed(ctx: Ctx, feed: str, value: int, observed_at: int) -> None:

@@ -87,7 +87,7 @@ def epoch_state(ctx: Ctx) -> Budget:
 
 
 def put_epoch_state(ctx: Ctx, st: Budget) -> None:
-    ctx.set_obj(EPOCH, st.to_stored())
+    ctx.put_record(EPOCH, st)
 
 
 def quote_sale(ctx: Ctx, unit: str, quantity: int, pay_in: str) -> Quote:
@@ -126,7 +126,7 @@ def stored_payouts(ctx: Ctx) -> PayoutCap | None:
 
 
 def put_treasury_epoch(ctx: Ctx, st: PayoutCap) -> None:
-    ctx.set_obj(TREASURY_EPOCH, st.to_stored())
+    ctx.put_record(TREASURY_EPOCH, st)
 
 
 def native_epoch(ctx: Ctx) -> RedeemLimit:
@@ -140,7 +140,7 @@ def native_epoch(ctx: Ctx) -> RedeemLimit:
 
 
 def put_native_epoch(ctx: Ctx, st: RedeemLimit) -> None:
-    ctx.set_obj(NATIVE_EPOCH, st.to_stored())
+    ctx.put_record(NATIVE_EPOCH, st)
 
 
 # ----- the redemption queue ---------------------------------------------------------------------
@@ -199,7 +199,7 @@ def enqueue(ctx: Ctx, holder: bytes, amount: int, release: int) -> int:
 
 
 def put_redemption(ctx: Ctx, e: Redemption) -> None:
-    ctx.set_obj(QUEUE + _id_b(e.id), e.to_stored())
+    ctx.put_record(QUEUE + _id_b(e.id), e)
 
 
 def remove_redemption(ctx: Ctx, e: Redemption) -> None:

@@ -64,7 +64,7 @@ def has_token(ctx: Ctx) -> bool:
 
 
 def put_info(ctx: Ctx, token: StableToken) -> None:
-    ctx.set_obj(CUSTODIAN, token.to_stored())
+    ctx.put_record(CUSTODIAN, token)
 
 
 def minted(ctx: Ctx, custodian: bytes) -> int:
@@ -156,7 +156,7 @@ def recorded_cr(ctx: Ctx) -> int | None:
 
 
 def put_recorded_ratio(ctx: Ctx, rec: RecordedRatio) -> None:
-    ctx.set_obj(CR, rec.to_stored())
+    ctx.put_record(CR, rec)
 
 
 def listing(ctx: Ctx, unit: str) -> bool | None:

@@ -95,7 +95,7 @@ def find(ctx: Ctx, pool_id: int) -> Pool | None:
 
 def put(ctx: Ctx, pool: Pool) -> None:
     """Store the pool under its id."""
-    ctx.set_obj(POOL + pid_b(pool.id), pool.to_stored())
+    ctx.put_record(POOL + pid_b(pool.id), pool)
 
 
 def ids(ctx: Ctx, after: int = 0, limit: int = 100) -> list[int]:
