@@ -90,8 +90,7 @@ def get(ctx: Ctx, asset_id: int) -> Asset:
 
 
 def find(ctx: Ctx, asset_id: int) -> Asset | None:
-    v = ctx.get_obj(REC + idb(asset_id))
-    return None if v is None else Asset.from_stored(v)
+    return ctx.get_record(REC + idb(asset_id), Asset)
 
 
 def each(ctx: Ctx) -> Iterator[Asset]:
@@ -306,8 +305,7 @@ def mark_due(status: str) -> str:
 
 def mark(ctx: Ctx, asset_id: int) -> Mark | None:
     """The asset's last revaluation (None: never valued)."""
-    v = ctx.get_obj(MARK + idb(asset_id))
-    return None if v is None else Mark.from_stored(v)
+    return ctx.get_record(MARK + idb(asset_id), Mark)
 
 
 def write_mark(ctx: Ctx, rec: Asset, value: int, stale: bool) -> None:
@@ -346,8 +344,7 @@ def _pool_mark_add(ctx: Ctx, pool: int, m: Mark | None, sign: int) -> None:
 
 def pool_mark(ctx: Ctx, pool: int) -> PoolMark:
     """The sum of the pool's assets' marks and how many of them are stale."""
-    v = ctx.get_obj(POOL_MARK + pool.to_bytes(8, "big"))
-    return NO_POOL_MARK if v is None else PoolMark.from_stored(v)
+    return ctx.get_record(POOL_MARK + pool.to_bytes(8, "big"), PoolMark, NO_POOL_MARK)
 
 
 def set_pool_mark(ctx: Ctx, pool: int, pm: PoolMark) -> None:

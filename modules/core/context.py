@@ -66,6 +66,11 @@ class Ctx:
     def set_obj(self, key: bytes, obj: Any) -> None:
         self.state.set(key, encode(obj))
 
+    def get_record(self, key: bytes, record_type: Any, default: Any = None) -> Any:
+        """The state record at key (record_type.from_stored of its map), or default."""
+        raw = self.state.get(key)
+        return default if raw is None else record_type.from_stored(decode_stored(raw))
+
     def put_record(self, key: bytes, record: Any) -> None:
         """Store a state record (a frozen dataclass of a module's records.py): its
         `to_stored()` map is built with its keys in canonical order and only allowed

@@ -44,8 +44,7 @@ def _idb(pid: int) -> bytes:
 
 # ----- proposals -----------------------------------------------------------------------------
 def find(ctx: Ctx, pid: int) -> Proposal | None:
-    v = ctx.get_obj(PROP + _idb(pid))
-    return None if v is None else Proposal.from_stored(v)
+    return ctx.get_record(PROP + _idb(pid), Proposal)
 
 
 def get(ctx: Ctx, pid: int) -> Proposal:

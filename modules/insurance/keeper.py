@@ -71,8 +71,7 @@ def params(ctx: Ctx) -> dict:
 
 # ----- the fund ---------------------------------------------------------------------------------
 def fund(ctx: Ctx) -> Fund:
-    v = ctx.get_obj(FUND_KEY)
-    return EMPTY_FUND if v is None else Fund.from_stored(v)
+    return ctx.get_record(FUND_KEY, Fund, EMPTY_FUND)
 
 
 def put_fund(ctx: Ctx, f: Fund) -> None:
@@ -103,8 +102,7 @@ def reward(ctx: Ctx, denom: str, amount: int) -> bool:
 # ----- a staker's record ------------------------------------------------------------------------
 def stored(ctx: Ctx, addr: bytes) -> Stake:
     """addr's record as stored (NO_STAKE if none): not brought to the fund's era or slashes."""
-    v = ctx.get_obj(STAKE + addr)
-    return NO_STAKE if v is None else Stake.from_stored(v)
+    return ctx.get_record(STAKE + addr, Stake, NO_STAKE)
 
 
 def put_stake(ctx: Ctx, addr: bytes, rec: Stake) -> None:

@@ -101,8 +101,7 @@ def book_prefix(denom: str, side: str) -> bytes:
 
 def find(ctx: Ctx, oid: int) -> Order | None:
     """The resting order oid, or None."""
-    v = ctx.get_obj(ORDER + _ob(oid))
-    return None if v is None else Order.from_stored(v)
+    return ctx.get_record(ORDER + _ob(oid), Order)
 
 
 def get(ctx: Ctx, oid: int) -> Order:

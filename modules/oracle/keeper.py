@@ -58,8 +58,7 @@ class FeedValue:
 
 # ----- operator set and policies ------------------------------------------------------
 def operator_set(ctx: Ctx) -> OperatorSet:
-    v = ctx.get_obj(SET)
-    return OperatorSet(0, ()) if v is None else OperatorSet.from_stored(v)
+    return ctx.get_record(SET, OperatorSet, OperatorSet(0, ()))
 
 
 def put_operator_set(ctx: Ctx, s: OperatorSet) -> None:
@@ -87,8 +86,7 @@ def set_operators(ctx: Ctx, operators: list[tuple[bytes, bytes, bytes]]) -> int:
 
 def find_policy(ctx: Ctx, cls: str) -> Policy | None:
     """The policy of feed class cls, or None."""
-    v = ctx.get_obj(POLICY + cls.encode())
-    return None if v is None else Policy.from_stored(v)
+    return ctx.get_record(POLICY + cls.encode(), Policy)
 
 
 def has_policy(ctx: Ctx, cls: str) -> bool:
@@ -136,8 +134,7 @@ def mark_newly_stale(ctx: Ctx) -> None:
 # ----- feeds ---------------------------------------------------------------------------
 def state_of(ctx: Ctx, feed: str) -> FeedState | None:
     """The feed's stored state, or None if the feed does not exist."""
-    v = ctx.get_obj(FEED + feed.encode())
-    return None if v is None else FeedState.from_stored(v)
+    return ctx.get_record(FEED + feed.encode(), FeedState)
 
 
 def _put(ctx: Ctx, feed: str, st: FeedState) -> None:

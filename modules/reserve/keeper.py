@@ -82,8 +82,7 @@ def backing(ctx: Ctx) -> int:
 
 def epoch_state(ctx: Ctx) -> Budget:
     """The buyback budget as stored (NO_BUDGET before the first; begin-block starts each epoch's)."""
-    v = ctx.get_obj(EPOCH)
-    return NO_BUDGET if v is None else Budget.from_stored(v)
+    return ctx.get_record(EPOCH, Budget, NO_BUDGET)
 
 
 def put_epoch_state(ctx: Ctx, st: Budget) -> None:
@@ -121,8 +120,7 @@ def treasury_epoch(ctx: Ctx) -> PayoutCap:
 
 def stored_payouts(ctx: Ctx) -> PayoutCap | None:
     """The treasury's payout cap as stored (of its last payout's epoch), None before any."""
-    v = ctx.get_obj(TREASURY_EPOCH)
-    return None if v is None else PayoutCap.from_stored(v)
+    return ctx.get_record(TREASURY_EPOCH, PayoutCap)
 
 
 def put_treasury_epoch(ctx: Ctx, st: PayoutCap) -> None:

@@ -54,8 +54,7 @@ def params(ctx: Ctx) -> dict:
 # ----- the token -------------------------------------------------------------------------------
 def info(ctx: Ctx) -> StableToken | None:
     """The stable token's record; None before genesis names one."""
-    v = ctx.get_obj(CUSTODIAN)
-    return None if v is None else StableToken.from_stored(v)
+    return ctx.get_record(CUSTODIAN, StableToken)
 
 
 def has_token(ctx: Ctx) -> bool:
@@ -144,8 +143,7 @@ def drop_by_grade(ctx: Ctx, unit: str) -> None:
 # ----- the recorded ratio and the listings ---------------------------------------------------------
 def recorded_ratio(ctx: Ctx) -> RecordedRatio | None:
     """The collateral ratio as of the end of the last block; None before the first."""
-    v = ctx.get_obj(CR)
-    return None if v is None else RecordedRatio.from_stored(v)
+    return ctx.get_record(CR, RecordedRatio)
 
 
 def recorded_cr(ctx: Ctx) -> int | None:

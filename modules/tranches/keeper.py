@@ -89,8 +89,7 @@ def get(ctx: Ctx, pool_id: int) -> Pool:
 
 def find(ctx: Ctx, pool_id: int) -> Pool | None:
     """The pool, or None."""
-    v = ctx.get_obj(POOL + pid_b(pool_id))
-    return None if v is None else Pool.from_stored(v)
+    return ctx.get_record(POOL + pid_b(pool_id), Pool)
 
 
 def put(ctx: Ctx, pool: Pool) -> None:
