@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from rwachain.modules.assets.records import NO_POOL_MARK, Asset, Mark, Payment, PoolMark
 from rwachain.modules.core import dirty, due
-from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.context import Ctx, record_of
 from rwachain.modules.core.errors import InvalidState, NotFound
 
 NEXT = b"assets/next"
@@ -95,8 +95,8 @@ def find(ctx: Ctx, asset_id: int) -> Asset | None:
 
 def each(ctx: Ctx) -> Iterator[Asset]:
     """Every asset, in id order."""
-    for k, _ in ctx.iter_prefix(REC):
-        yield Asset.from_stored(ctx.get_obj(k))
+    for _, rec in ctx.iter_records(REC, Asset):
+        yield rec
 
 
 def schedule_of(ctx: Ctx, asset_id: int) -> list[list[int]]:
@@ -125,10 +125,10 @@ def history(ctx: Ctx, asset_id: int, skip: int = 0, limit: int | None = None) ->
     prefix = HIST + idb(asset_id)
     start = prefix + min(skip, (1 << 32) - 1).to_bytes(4, "big")  # numbered from 0, 4 bytes
     out = []
-    for k, _ in ctx.iter_prefix_from(prefix, start):
+    for _, raw in ctx.iter_prefix_from(prefix, start):
         if len(out) == limit:
             break
-        out.append(Payment.from_stored(ctx.get_obj(k)))
+        out.append(record_of(Payment, raw))
     return out
 
 
@@ -354,7 +354,7 @@ def set_pool_mark(ctx: Ctx, pool: int, pm: PoolMark) -> None:
 def pool_marks(ctx: Ctx) -> list[tuple[int, PoolMark]]:
     """(pool id, its mark) of every pool that has one, in id order."""
     n = len(POOL_MARK)
-    return [(int.from_bytes(k[n:], "big"), PoolMark.from_stored(ctx.get_obj(k))) for k, _ in ctx.iter_prefix(POOL_MARK)]
+    return [(int.from_bytes(k[n:], "big"), pm) for k, pm in ctx.iter_records(POOL_MARK, PoolMark)]
 
 
 def set_pool(ctx: Ctx, asset_id: int, pool: int | None, owner: bytes) -> None:

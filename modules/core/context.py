@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rwachain.modules.core.wiring import NONE, Wiring
@@ -18,6 +19,28 @@ class BlockInfo:
     height: int
     time: int
     proposer: bytes
+
+
+RECORD_MEMO_ENTRIES = 2048
+"""Decoded state records kept in memory, process-wide (docs/operations.md)."""
+RECORD_MEMO_MAX_BYTES = 1024
+"""Stored values longer than this (bytes) are decoded on every read and never kept."""
+
+
+@lru_cache(maxsize=RECORD_MEMO_ENTRIES)
+def _memo_record(record_type: Any, raw: bytes) -> Any:
+    """record_type.from_stored of the decoded bytes raw, remembered. Decoding is a pure
+    function of (record_type, raw) and a record is deeply immutable (frozen dataclasses of
+    ints, bytes, str, tuples and read-only maps: tests/test_record_memo.py), so every read
+    of the same bytes may share one record, whichever store, block or App it came from."""
+    return record_type.from_stored(decode_stored(raw))
+
+
+def record_of(record_type: Any, raw: bytes) -> Any:
+    """The record of type record_type stored as raw (a state value's bytes)."""
+    if len(raw) <= RECORD_MEMO_MAX_BYTES:
+        return _memo_record(record_type, raw)
+    return record_type.from_stored(decode_stored(raw))
 
 
 class Ctx:
@@ -69,7 +92,12 @@ class Ctx:
     def get_record(self, key: bytes, record_type: Any, default: Any = None) -> Any:
         """The state record at key (record_type.from_stored of its map), or default."""
         raw = self.state.get(key)
-        return default if raw is None else record_type.from_stored(decode_stored(raw))
+        return default if raw is None else record_of(record_type, raw)
+
+    def iter_records(self, prefix: bytes, record_type: Any) -> Iterator[tuple[bytes, Any]]:
+        """(key, record) of every state record under prefix, in key order."""
+        for k, raw in self.state.iter_prefix(prefix):
+            yield k, record_of(record_type, raw)
 
     def put_record(self, key: bytes, record: Any) -> None:
         """Store a state record (a frozen dataclass of a module's records.py): its

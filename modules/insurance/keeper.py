@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from types import MappingProxyType
 
 from rwachain.modules.core import timelock
-from rwachain.modules.core.context import Ctx
+from rwachain.modules.core.context import Ctx, record_of
 from rwachain.modules.core.crypto import module_address
 from rwachain.modules.core.fixed import WAD
 from rwachain.modules.insurance.records import (
@@ -129,7 +130,7 @@ def settle(rec: Stake, idx: dict[str, int]) -> Stake:
         if earned:
             owed[d] = owed.get(d, 0) + earned
         snap[d] = i
-    return replace(rec, snap=snap, owed=owed)
+    return replace(rec, snap=MappingProxyType(snap), owed=MappingProxyType(owed))
 
 
 def unbonding(ctx: Ctx, addr: bytes) -> list[tuple[int, int]]:
@@ -150,7 +151,7 @@ def current(ctx: Ctx, addr: bytes, f: Fund) -> tuple[Stake, dict[int, Claim], bo
         rec = replace(rec, held=rec.shares + sum(sh for _, sh in unbonding(ctx, addr)))
     if rec.era == f.era:
         return replace(rec, gen=f.slashes), _claims_until(rec, f.slashes), False
-    end = EraEnd.from_stored(ctx.get_obj(ERA + _u64(rec.era)))  # the era ended with a full slash
+    end = ctx.get_record(ERA + _u64(rec.era), EraEnd)  # the era ended with a full slash
     rec = settle(rec, end.index)
     claims = _claims_until(rec, end.slashes)
     return replace(rec, shares=0, held=0, era=f.era, gen=f.slashes, snap=indexes(ctx)), claims, True
@@ -213,13 +214,13 @@ def put_slash(ctx: Ctx, gen: int, s: Slash) -> None:
 
 def slashes(ctx: Ctx) -> Iterator[tuple[int, Slash]]:
     """(gen, slash) of every slash, oldest first."""
-    for k, _ in ctx.iter_prefix(SLASH):
-        yield int.from_bytes(k[len(SLASH):], "big"), Slash.from_stored(ctx.get_obj(k))
+    for k, s in ctx.iter_records(SLASH, Slash):
+        yield int.from_bytes(k[len(SLASH):], "big"), s
 
 
 def end_era(ctx: Ctx, f: Fund) -> None:
     """Keep the reward indexes and the slash count at the end of f's era."""
-    ctx.put_record(ERA + _u64(f.era), EraEnd(indexes(ctx), f.slashes))
+    ctx.put_record(ERA + _u64(f.era), EraEnd(MappingProxyType(indexes(ctx)), f.slashes))
 
 
 def covers_of(ctx: Ctx, account: bytes) -> Iterator[tuple[int, int]]:
@@ -238,7 +239,7 @@ def set_cover(ctx: Ctx, account: bytes, gen: int, amount: int) -> None:
 def claims_of(ctx: Ctx, addr: bytes) -> list[tuple[int, Claim]]:
     """(gen, claim) of addr's recorded claims, oldest first."""
     n = len(CLAIM) + 20
-    return [(int.from_bytes(k[n:], "big"), Claim.from_stored(ctx.get_obj(k))) for k, _ in ctx.iter_prefix(CLAIM + addr)]
+    return [(int.from_bytes(k[n:], "big"), c) for k, c in ctx.iter_records(CLAIM + addr, Claim)]
 
 
 def put_claim(ctx: Ctx, addr: bytes, gen: int, c: Claim) -> None:
@@ -282,7 +283,7 @@ def stake_at(ctx: Ctx, addr: bytes, sid: int) -> int:
     held = Bonded(rec.shares, rec.era)
     if sid <= rec.since:  # changed since: the first log entry at or after sid holds it
         n = len(VOTES) + 20
-        held = next((Bonded.from_stored(ctx.get_obj(k)) for k, _ in ctx.iter_prefix(VOTES + addr)
+        held = next((record_of(Bonded, v) for k, v in ctx.iter_prefix(VOTES + addr)
                      if int.from_bytes(k[n:], "big") >= sid), NO_VOTES)
     return snap.value(held.shares) if held.era == snap.era else 0
 

@@ -9,7 +9,9 @@ bonded share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 class _Shares:
@@ -57,11 +59,11 @@ class Stake:
     each denomination at its last settlement (snap) and the rewards settled and not yet
     claimed (owed), its era, all its shares (held: bonded and unbonding; None in a record
     from before slashes were tracked), the slashes counted for it (gen) and the snapshots
-    taken at its last change of bonded shares (since). The maps are never changed in place."""
+    taken at its last change of bonded shares (since). The maps are read-only views."""
 
     shares: int
-    snap: dict[str, int]
-    owed: dict[str, int]
+    snap: Mapping[str, int]
+    owed: Mapping[str, int]
     era: int
     held: int | None
     gen: int
@@ -71,14 +73,15 @@ class Stake:
     def from_stored(cls, v: dict) -> Stake:
         """(Fields a record from before them lacks: era, gen and since 0, held None.)"""
         g = v.get
-        return cls(v["shares"], v["snap"], v["owed"], g("era", 0), g("held"), g("gen", 0), g("since", 0))
+        return cls(v["shares"], MappingProxyType(v["snap"]), MappingProxyType(v["owed"]), g("era", 0), g("held"),
+                   g("gen", 0), g("since", 0))
 
     def to_stored(self) -> dict:
-        return {"era": self.era, "gen": self.gen, "held": self.held, "owed": self.owed, "shares": self.shares,
-                "since": self.since, "snap": self.snap}
+        return {"era": self.era, "gen": self.gen, "held": self.held, "owed": dict(self.owed),
+                "shares": self.shares, "since": self.since, "snap": dict(self.snap)}
 
 
-NO_STAKE = Stake(0, {}, {}, 0, None, 0, 0)
+NO_STAKE = Stake(0, MappingProxyType({}), MappingProxyType({}), 0, None, 0, 0)
 """The record of an account that never staked."""
 
 
@@ -124,15 +127,15 @@ class Claim:
 class EraEnd:
     """An era's end (insurance/era/<era>): the reward indexes and the slash count then."""
 
-    index: dict[str, int]
+    index: Mapping[str, int]
     slashes: int
 
     @classmethod
     def from_stored(cls, v: dict) -> EraEnd:
-        return cls(v["index"], v["slashes"])
+        return cls(MappingProxyType(v["index"]), v["slashes"])
 
     def to_stored(self) -> dict:
-        return {"index": self.index, "slashes": self.slashes}
+        return {"index": dict(self.index), "slashes": self.slashes}
 
 
 @dataclass(frozen=True, slots=True)

@@ -382,7 +382,7 @@ def orders_of(ctx: Ctx, owner: bytes, after: int = -1, limit: int | None = None)
 
 def all_orders(ctx: Ctx) -> list[Order]:
     """Every resting order, in id order."""
-    return [Order.from_stored(ctx.get_obj(k)) for k, _ in ctx.iter_prefix(ORDER)]
+    return [o for _, o in ctx.iter_records(ORDER, Order)]
 
 
 def all_trades(ctx: Ctx) -> list[tuple[str, Trade]]:
