@@ -231,3 +231,11 @@ def test_stable_balances_beyond_the_attested_reserve_are_refused(tmp_path):
     with pytest.raises(GenesisError, match=r"^stable\.proofOfReserve: genesis balances of rusd \(\d+\) exceed the "
                                            r"attested reserve \(1\)$"):
         loader.GenesisFile(str(p))
+
+
+def test_governance_and_then_the_reserve_run_last():
+    """A module added to the chain goes before them (docs/adding-a-module.md, step 3): the
+    reserve's hooks run after governance's, and governance is built from every other module."""
+    names = [m.name for m in default_modules()]
+    assert names[-2:] == ["governance", "reserve"]
+    assert names[0] == "bank" and len(names) == len(set(names))

@@ -78,12 +78,15 @@ BLOCK = "block"
 
 
 def default_modules() -> list[Module]:
-    """The modules of the chain, in hook order. The stable module's end-block (the collateral
-    ratio of the block) runs after the assets' revaluation, so a CR reflects this block's marks."""
-    mods = [bank_module.module(), roles_module.module(), oracle_module.module(), assets_module.module(),
-            tranches_module.module(), stable_module.module(), market_module.module(), insurance_module.module(),
-            reserve_module.module()]
-    return [*mods[:-1], governance_module.module(mods), mods[-1]]  # governance hands on what the others declare
+    """The modules of the chain, in hook order: a begin- or end-block hook runs after those
+    of the modules listed before it. The stable module's end-block (the collateral ratio of
+    the block) runs after the assets' revaluation, so a CR reflects this block's marks;
+    governance and then the reserve come last. A new module goes at the end of `governed`
+    (governance hands on what the modules it is given declare: parameters, pauses)."""
+    governed = [bank_module.module(), roles_module.module(), oracle_module.module(), assets_module.module(),
+                tranches_module.module(), stable_module.module(), market_module.module(), insurance_module.module()]
+    reserve = reserve_module.module()
+    return [*governed, governance_module.module([*governed, reserve]), reserve]
 
 
 @dataclass(slots=True)
