@@ -135,3 +135,10 @@ def test_a_long_value_is_decoded_on_every_read_and_not_kept():
     assert len(raw) > context.RECORD_MEMO_MAX_BYTES
     a, b = context.record_of(Stake, raw), context.record_of(Stake, raw)
     assert a == b and a is not b
+
+
+def test_operations_doc_states_the_memos_bound():
+    with open(os.path.join(ROOT, "docs", "operations.md")) as f:
+        text = " ".join(f.read().split())
+    assert f"at most {context.RECORD_MEMO_ENTRIES:,} records" in text
+    assert f"at most {context.RECORD_MEMO_MAX_BYTES // 1024} KiB" in text
