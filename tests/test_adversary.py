@@ -20,6 +20,12 @@ from rwachain.modules.stable import vault
 from rwachain.modules.tranches import keeper as tranches
 
 BLOCKS = 2000
+"""Each flaw test below runs the simulator on a seed that catches its planted flaw within
+BLOCKS blocks. A random operation added to the chain shifts every seeded run's draws, so a
+seed may stop catching its flaw ("the planted flaw was not caught"): move it to the next
+seed that does (docs/adding-a-module.md, step 5). The seed is the test's setup, not its
+claim: the claim is that the simulator's checks catch the flaw, and that the same run
+without the plant passes (_caught)."""
 
 
 @pytest.mark.slow
