@@ -273,7 +273,7 @@ def snapshot(ctx: Ctx) -> int:
 
 
 def _snapshot_at(ctx: Ctx, sid: int) -> Snapshot:
-    return Snapshot.from_stored(ctx.get_obj(SNAPSHOT + _u64(sid)))
+    return ctx.get_record(SNAPSHOT + _u64(sid), Snapshot)
 
 
 def stake_at(ctx: Ctx, addr: bytes, sid: int) -> int:

@@ -130,8 +130,7 @@ def put_treasury_epoch(ctx: Ctx, st: PayoutCap) -> None:
 def native_epoch(ctx: Ctx) -> RedeemLimit:
     """This epoch's native redemption limit and use (the limit is set at its first fill)."""
     e = ctx.block.time // params(ctx)["epoch"]
-    v = ctx.get_obj(NATIVE_EPOCH)
-    st = None if v is None else RedeemLimit.from_stored(v)
+    st = ctx.get_record(NATIVE_EPOCH, RedeemLimit)
     if st is None or st.epoch != e:
         st = RedeemLimit(e, native_circulating(ctx) * params(ctx)["redeemLimit"] // WAD, 0)
     return st
