@@ -249,10 +249,10 @@ def test_reserve_over_rpc(node):
 def test_flaw_market_orders_returns_every_order_in_one_call(node):
     """An account's resting orders come in pages (after, limit): one call's work is a page,
     however many orders the account keeps resting."""
-    ref = int(call(node, "market_book", ["unit/p2/t0"])["referencePrice"])
+    ref = int(call(node, "market_book", ["unit/p1/t0"])["referencePrice"])  # the devnet's demo pool
     for i in range(3):
         p = rwad(node, "tx", "market", "place", "--dev-key", "5", "--args", json.dumps(
-            {"denom": "unit/p2/t0", "side": "buy", "price": str(ref * 95 // 100 - i), "quantity": "1", "expiry": "0"}))
+            {"denom": "unit/p1/t0", "side": "buy", "price": str(ref * 95 // 100 - i), "quantity": "1", "expiry": "0"}))
         assert p.returncode == 0, p.stderr + p.stdout
     everything = call(node, "market_orders", [KEYS[5].address_text])
     assert len(everything) == 3
