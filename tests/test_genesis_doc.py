@@ -137,3 +137,14 @@ def test_every_field_of_the_devnet_genesis_is_documented():
     documented_ = documented()
     missing = sorted({p for p in _walk(doc) if not _matches(p, documented_)})
     assert missing == []
+
+
+def test_every_top_level_field_has_its_row_in_the_sections_table():
+    """docs/genesis.md "Sections" names every top-level field: a module added with a
+    genesis section gets its row there too (docs/adding-a-module.md, step 4)."""
+    with open(DOC) as f:
+        table = f.read().split("## Sections", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([\w.&;]+) \|", table, re.M)
+    fields = [r.split(".")[0] for r in rows if r != "field"]
+    assert set(fields) == set(loader.TOP_FIELDS), (sorted(set(loader.TOP_FIELDS) - set(fields)),
+                                                   sorted(set(fields) - set(loader.TOP_FIELDS)))
