@@ -33,12 +33,13 @@ def bal(node, i=1):
 def test_revert_many_times_rewinds_state_blocks_indexes_and_mempool(node):
     base = node.call("chain_status")
     start = bal(node)
+    n = node.call("account_get", [KEYS[0].address_text])["nonce"]  # whatever earlier tests sent
     snap = node.call("dev_snapshot")
-    node.call("tx_send", [hx(transfer(KEYS[0], 0, KEYS[1], 10))])
+    node.call("tx_send", [hx(transfer(KEYS[0], n, KEYS[1], 10))])
     node.call("dev_mine")
-    h1 = node.call("tx_send", [hx(transfer(KEYS[0], 1, KEYS[1], 20))])
+    h1 = node.call("tx_send", [hx(transfer(KEYS[0], n + 1, KEYS[1], 20))])
     node.call("dev_mine", {"blocks": 5})  # past keep_versions: the pin must hold the snapshot
-    node.call("tx_send", [hx(transfer(KEYS[0], 2, KEYS[1], 5))])  # left pending
+    node.call("tx_send", [hx(transfer(KEYS[0], n + 2, KEYS[1], 5))])  # left pending
     assert bal(node) == start + 30
     for _ in range(2):
         assert node.call("dev_revert", [snap]) == base["height"]
@@ -51,9 +52,9 @@ def test_revert_many_times_rewinds_state_blocks_indexes_and_mempool(node):
             node.call("chain_getBlock", [base["height"] + 1])
         assert node.call("tx_search", {"sender": KEYS[0].address_text, "fromHeight": base["height"] + 1})["receipts"] == []
         # state at the snapshot height answers with a proof
-        assert node.call("account_get", [KEYS[0].address_text])["nonce"] == 0
+        assert node.call("account_get", [KEYS[0].address_text])["nonce"] == n
         # replay the same history again: same roots as the first time
-        node.call("tx_send", [hx(transfer(KEYS[0], 0, KEYS[1], 10))])
+        node.call("tx_send", [hx(transfer(KEYS[0], n, KEYS[1], 10))])
         node.call("dev_mine")
         assert bal(node) == start + 10
     assert node.call("dev_revert", [snap]) == base["height"]

@@ -188,6 +188,8 @@ def test_one_validator_down_the_chain_goes_on_and_two_down_it_halts(four):
     four.wait_height(0, stalled + 3, timeout=90)
     four.wait_height(3, stalled + 3, timeout=90)
     _agree(four, (0, 1, 3), stalled + 2)
+    four.start(2)  # the net as it was, for the tests after this one
+    four.wait_height(2, four.height(0), timeout=90)
 
 
 # ----- the commands --------------------------------------------------------------------------

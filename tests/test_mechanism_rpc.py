@@ -127,7 +127,10 @@ def test_the_devnet_feeder_replays_the_csv(node):
     assert "spread/B" in p.stdout and "report(s) accepted" in p.stdout
 
 
-def test_pools_and_tranches_over_rpc(node):
+@pytest.fixture(scope="module")
+def second_pool(node) -> tuple[int, int]:
+    """Pool 2 of the node, made once from demo asset 1 by its originator (dev key 1), who
+    holds its units: (principal, senior tranche size), base units."""
     sched = call(node, "assets_schedule", [1])
     principal = sum(int(r["principal"]) for r in sched)
     unit = 10**6
@@ -136,6 +139,12 @@ def test_pools_and_tranches_over_rpc(node):
         {"assets": ["1"], "tranches": [[str(senior), str(6 * 10**16)], [str(principal - senior), "0"]],
          "unitSize": str(unit)}))
     assert p.returncode == 0, p.stderr + p.stdout
+    return principal, senior
+
+
+def test_pools_and_tranches_over_rpc(node, second_pool):
+    principal, senior = second_pool
+    unit = 10**6
     page = call(node, "pool_list")
     assert [x["id"] for x in page["pools"]] == [1, 2]  # the devnet's demo pool, then this one
     demo = page["pools"][0]
@@ -153,7 +162,7 @@ def test_pools_and_tranches_over_rpc(node):
         call(node, "pool_get", [9])
 
 
-def test_market_over_rpc(node):
+def test_market_over_rpc(node, second_pool):
     demo = call(node, "market_book", ["unit/p1/t0"])  # the devnet's resting demo orders
     ref0 = int(demo["referencePrice"])
     reserve_bid = ref0 * 97 // 100  # the reserve's standing bid: the senior units are eligible
