@@ -11,10 +11,19 @@ from hypothesis import strategies as st
 
 from rwachain.modules.insurance import genesis as insurance
 from rwachain.modules.insurance import keeper as insurance_keeper
-from rwachain.modules.insurance.records import Bonded, Claim, EraEnd, Fund, Slash, Snapshot, Stake
+from rwachain.modules.insurance.records import (
+    Bonded,
+    Claim,
+    EraEnd,
+    Fund,
+    Slash,
+    Snapshot,
+    Stake,
+    read_only,
+)
 from rwachain.modules.reserve import genesis as reserve
 from rwachain.modules.reserve.records import Budget, PayoutCap, RedeemLimit, Redemption
-from rwachain.state.codec import encode
+from rwachain.state.codec import encode, encode_shaped
 
 RECORDS = [(insurance, "fund", Fund), (insurance, "stakes", Stake), (insurance, "slashes", Slash),
            (insurance, "claims", Claim), (insurance, "eras", EraEnd), (insurance, "snapshots", Snapshot),
@@ -61,3 +70,27 @@ def test_records_from_before_a_field_read_as_they_did():
     assert insurance_keeper.EMPTY_FUND == Fund.from_stored({}) == Fund(0, 0, 0, 0, 0, 0)
     old = Stake.from_stored({"shares": 5, "snap": {"rwa": 1}, "owed": {}})
     assert (old.era, old.held, old.gen, old.since) == (0, None, 0, 0)
+
+
+_DENOMS = st.sampled_from(["rusd", "rwa", "unit/p1/t0", "unit/p2/t1"])
+_SMALL = st.integers(0, (1 << 63) - 1)  # packed as they are, not through the canonical walk
+
+
+@given(st.dictionaries(_DENOMS, _SMALL), st.dictionaries(_DENOMS, _SMALL), st.dictionaries(_DENOMS, _SMALL))
+def test_flaw_a_stake_settled_on_a_new_denomination_is_stored_in_key_order(snap, owed, idx):
+    """A staker whose snapshot holds only rwa meets a rusd index (a market fee): settling
+    added rusd after rwa, and put_record packed the map as it was, so the stake was stored
+    out of key order (not the canonical bytes an export re-imports or a client re-encodes)."""
+    rec = Stake(5, read_only(snap), read_only(owed), 0, 5, 0, 0)
+    for r in (rec, insurance_keeper.settle(rec, dict(sorted(idx.items())))):
+        m = r.to_stored()
+        assert encode_shaped(m) == encode(m)
+        assert all(list(m[f]) == sorted(m[f]) for f in ("snap", "owed"))
+    end = EraEnd(read_only(dict(reversed(sorted(idx.items())))), 0).to_stored()
+    assert encode_shaped(end) == encode(end)
+
+
+def test_flaw_the_example_stake_of_two_denominations():
+    rec = Stake(10**6, read_only({"rwa": 1}), read_only({}), 0, 10**6, 0, 0)
+    m = insurance_keeper.settle(rec, {"rusd": 10**15, "rwa": 2 * 10**15}).to_stored()
+    assert list(m["snap"]) == ["rusd", "rwa"] and encode_shaped(m) == encode(m)

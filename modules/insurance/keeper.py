@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from types import MappingProxyType
 
 from rwachain.modules.core import timelock
 from rwachain.modules.core.context import Ctx, record_of
@@ -36,6 +35,7 @@ from rwachain.modules.insurance.records import (
     Slash,
     Snapshot,
     Stake,
+    read_only,
 )
 from rwachain.modules.tranches import keeper as tranches
 
@@ -130,7 +130,7 @@ def settle(rec: Stake, idx: dict[str, int]) -> Stake:
         if earned:
             owed[d] = owed.get(d, 0) + earned
         snap[d] = i
-    return replace(rec, snap=MappingProxyType(snap), owed=MappingProxyType(owed))
+    return replace(rec, snap=read_only(snap), owed=read_only(owed))
 
 
 def unbonding(ctx: Ctx, addr: bytes) -> list[tuple[int, int]]:
@@ -154,7 +154,7 @@ def current(ctx: Ctx, addr: bytes, f: Fund) -> tuple[Stake, dict[int, Claim], bo
     end = ctx.get_record(ERA + _u64(rec.era), EraEnd)  # the era ended with a full slash
     rec = settle(rec, end.index)
     claims = _claims_until(rec, end.slashes)
-    return replace(rec, shares=0, held=0, era=f.era, gen=f.slashes, snap=indexes(ctx)), claims, True
+    return replace(rec, shares=0, held=0, era=f.era, gen=f.slashes, snap=read_only(indexes(ctx))), claims, True
 
 
 def sync(ctx: Ctx, addr: bytes, f: Fund) -> Stake:
@@ -220,7 +220,7 @@ def slashes(ctx: Ctx) -> Iterator[tuple[int, Slash]]:
 
 def end_era(ctx: Ctx, f: Fund) -> None:
     """Keep the reward indexes and the slash count at the end of f's era."""
-    ctx.put_record(ERA + _u64(f.era), EraEnd(MappingProxyType(indexes(ctx)), f.slashes))
+    ctx.put_record(ERA + _u64(f.era), EraEnd(read_only(indexes(ctx)), f.slashes))
 
 
 def covers_of(ctx: Ctx, account: bytes) -> Iterator[tuple[int, int]]:

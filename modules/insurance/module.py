@@ -80,7 +80,7 @@ from rwachain.modules.insurance.keeper import (  # noqa: F401 (the module's name
     total,
     total_at,
 )
-from rwachain.modules.insurance.records import Fund, Slash
+from rwachain.modules.insurance.records import NO_STAKE, Fund, Slash
 from rwachain.modules.reserve import module as reserve
 from rwachain.modules.tranches import keeper as tranches
 
@@ -159,7 +159,7 @@ def _claim(ctx: Ctx, sender: bytes, args: dict) -> None:
         paid[stable] = paid.get(stable, 0) + recovered
     if not paid:
         raise InvalidState("no rewards to claim")
-    keeper.save(ctx, sender, replace(rec, owed={}), f)
+    keeper.save(ctx, sender, replace(rec, owed=NO_STAKE.owed), f)
     for d, a in sorted(paid.items()):
         bank.transfer(ctx, FUND, sender, d, a)
         ctx.emit("insurance.claimed", staker=sender, denom=d, amount=a)

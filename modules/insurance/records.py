@@ -53,6 +53,17 @@ class Fund(_Shares):
         return Snapshot(self.native, self.shares, self.bonded, self.era)
 
 
+def read_only(m: Mapping[str, int]) -> Mapping[str, int]:
+    """A read-only view of a copy of m (a record's map field)."""
+    return MappingProxyType(dict(m))
+
+
+def sorted_map(m: Mapping[str, int]) -> dict[str, int]:
+    """m as a dict in key order, as a stored map must be (put_record packs it as it is): a
+    settlement adds a denomination new to a staker after those it already had."""
+    return dict(sorted(m.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class Stake:
     """A staker's record (insurance/stake/<addr>): its bonded shares, the reward index of
@@ -77,8 +88,8 @@ class Stake:
                    g("gen", 0), g("since", 0))
 
     def to_stored(self) -> dict:
-        return {"era": self.era, "gen": self.gen, "held": self.held, "owed": dict(self.owed),
-                "shares": self.shares, "since": self.since, "snap": dict(self.snap)}
+        return {"era": self.era, "gen": self.gen, "held": self.held, "owed": sorted_map(self.owed),
+                "shares": self.shares, "since": self.since, "snap": sorted_map(self.snap)}
 
 
 NO_STAKE = Stake(0, MappingProxyType({}), MappingProxyType({}), 0, None, 0, 0)
@@ -135,7 +146,7 @@ class EraEnd:
         return cls(MappingProxyType(v["index"]), v["slashes"])
 
     def to_stored(self) -> dict:
-        return {"index": dict(self.index), "slashes": self.slashes}
+        return {"index": sorted_map(self.index), "slashes": self.slashes}
 
 
 @dataclass(frozen=True, slots=True)
