@@ -5,10 +5,11 @@ from __future__ import annotations
 import pathlib
 import re
 import shutil
-import socket
 import subprocess
 
 import pytest
+
+from rwachain.node.abci import localnet
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "bin"
@@ -31,7 +32,5 @@ def binary() -> str:
 
 
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback TCP port free now, outside the ephemeral range (node/abci/localnet.py)."""
+    return localnet.free_port()

@@ -18,6 +18,7 @@ from rwachain.genesis import devnet
 from rwachain.modules.bank import keeper
 from rwachain.modules.core.tx import sign_tx
 from rwachain.node.abci import home as abci_home
+from rwachain.node.abci import localnet
 from rwachain.node.abci import types as t
 from rwachain.node.abci.app import ChainApp, comet_hash_at, decode_receipt_query, open_home_chain
 from rwachain.node.abci.server import AbciServer
@@ -338,3 +339,18 @@ def test_the_same_blocks_give_the_same_state_roots_as_on_a_devnet(app, devnet_ch
     codes = [r["code"] for r in app.chain.blocks.receipts(3)]
     assert codes[:2] == [0, 11] and codes[2] >= 50  # refused, and failed paying its fee: both alike
     assert app.chain.blocks.receipts(3) == devnet_chain.blocks.receipts(3)
+
+
+def test_a_picked_free_port_lies_below_the_ephemeral_range_and_binds():
+    """`rwad localnet --base-port 0` picks its ports where no outgoing connection takes its
+    local port: inside that range, one of the nodes' own dials can take a picked port
+    before its node binds it (a two-node net that made no block in 60 s on a full suite
+    run is what that would look like)."""
+    import socket
+
+    low = localnet.ephemeral_low()
+    ports = {localnet.free_port() for _ in range(50)}
+    assert all(localnet.FREE_PORT_LOW <= p < low for p in ports) and len(ports) > 40
+    for p in list(ports)[:5]:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", p))

@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import secrets
 import shutil
 import signal
 import socket
@@ -68,7 +69,32 @@ def find_cometbft() -> str:
     raise LocalnetError("cometbft not found: build it with `make cometbft` (or set RWACHAIN_COMETBFT)")
 
 
-def _free_port() -> int:
+FREE_PORT_LOW = 10_000
+"""The lowest port free_port picks."""
+
+
+def ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (outgoing connections' local ports)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
+
+
+def free_port() -> int:
+    """A loopback TCP port free now, picked below the ephemeral range when there is room:
+    a port picked inside it can be taken as the local end of an outgoing connection (the
+    nodes' own dials to each other among them) before its node binds it."""
+    top = ephemeral_low()
+    for _ in range(100 if top > FREE_PORT_LOW else 0):
+        port = FREE_PORT_LOW + secrets.randbelow(top - FREE_PORT_LOW)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -76,7 +102,7 @@ def _free_port() -> int:
 
 def _ports(i: int, base_port: int) -> h.Ports:
     if base_port == 0:
-        return h.Ports(_free_port(), _free_port(), _free_port(), _free_port())
+        return h.Ports(free_port(), free_port(), free_port(), free_port())
     return h.Ports(*(base_port + 10 * i + k for k in range(4)))
 
 
