@@ -82,27 +82,39 @@ def ephemeral_low() -> int:
         return 32_768  # Linux's default
 
 
-def free_port() -> int:
-    """A loopback TCP port free now, picked below the ephemeral range when there is room:
-    a port picked inside it can be taken as the local end of an outgoing connection (the
-    nodes' own dials to each other among them) before its node binds it."""
+def free_port(taken: set[int] | frozenset[int] = frozenset()) -> int:
+    """A loopback TCP port free now and not in taken, picked below the ephemeral range when
+    there is room: a port picked inside it can be taken as the local end of an outgoing
+    connection (the nodes' own dials to each other among them) before its node binds it."""
     top = ephemeral_low()
     for _ in range(100 if top > FREE_PORT_LOW else 0):
         port = FREE_PORT_LOW + secrets.randbelow(top - FREE_PORT_LOW)
+        if port in taken:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(1000):  # no room below the range: a port the kernel gives
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in taken:
+            return port
+    raise LocalnetError("no free loopback port found")
 
 
-def _ports(i: int, base_port: int) -> h.Ports:
+def _ports(i: int, base_port: int, taken: set[int]) -> h.Ports:
+    """Node i's four ports; with base_port 0, free ones that no other node of the net has
+    (taken: the net's ports so far, grown by these)."""
     if base_port == 0:
-        return h.Ports(free_port(), free_port(), free_port(), free_port())
+        ports = []
+        for _ in range(4):
+            ports.append(free_port(taken))
+            taken.add(ports[-1])
+        return h.Ports(*ports)
     return h.Ports(*(base_port + 10 * i + k for k in range(4)))
 
 
@@ -128,7 +140,8 @@ def create(net: str, validators: int, binary: str, *, genesis_path: str | None =
     if "validators" in rwa:
         raise LocalnetError("the genesis names validators: a localnet makes its validators' keys and names "
                             "them itself (remove \"validators\")")
-    nodes = [NodeSpec(f"node{i}", os.path.abspath(os.path.join(net, f"node{i}")), _ports(i, base_port))
+    taken: set[int] = set()
+    nodes = [NodeSpec(f"node{i}", os.path.abspath(os.path.join(net, f"node{i}")), _ports(i, base_port, taken))
              for i in range(validators + full_nodes)]
     for node in nodes:
         os.makedirs(node.home, exist_ok=True)
